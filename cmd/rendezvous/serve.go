@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/password"
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/rendezvous"
+	"github.com/lanchat/lanchat/rendezvous/store"
+)
+
+// dbFile is the store's file name inside the data directory.
+const dbFile = "rendezvous.db"
+
+func cmdServe(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "rendezvous serve --listen 127.0.0.1:7443 --data /var/lib/lanchat", stderr)
+	listen := fs.String("listen", ":7443", "TCP address to listen on")
+	data := fs.String("data", "", "data directory (database, certificate); created if missing")
+	certFile := fs.String("tls-cert", "", "PEM certificate to use instead of the self-signed one")
+	keyFile := fs.String("tls-key", "", "PEM private key for --tls-cert")
+	metrics := fs.String("metrics", "", "address for Prometheus /metrics and /healthz (e.g. 127.0.0.1:9090)")
+	maxFrame := fs.Int("max-frame", wire.DefaultMaxFrame, "largest frame accepted, in bytes")
+	maxConns := fs.Int("max-conns", 50000, "most connections in all")
+	perAddr := fs.Int("max-conns-per-addr", 64, "most connections from one IP address")
+	reqRate := fs.Float64("request-rate", 200, "requests per second one connection may make on average")
+	idle := fs.Duration("idle-timeout", 90*time.Second, "close connections silent for this long")
+	retention := fs.Duration("relay-retention", 30*24*time.Hour, "how long undelivered messages are kept")
+	quotaCount := fs.Int("relay-quota-count", 10000, "most messages waiting for one recipient")
+	quotaBytes := fs.Int64("relay-quota-bytes", 256<<20, "most bytes waiting for one recipient")
+	argonMem := fs.Uint("argon2-memory", uint(password.Default.Memory), "argon2id memory cost in KiB")
+	argonTime := fs.Uint("argon2-time", uint(password.Default.Time), "argon2id passes")
+	hashers := fs.Int("hash-concurrency", 0, "most password hashes at once (0: number of CPUs)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return fmt.Errorf("%w: --data is required", errUsage)
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	cert, err := loadCert(*data, *certFile, *keyFile, stdout)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := store.Open(ctx, filepath.Join(*data, dbFile))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+
+	m := rendezvous.NewMetrics()
+	srv, err := rendezvous.New(rendezvous.Config{
+		TLS:             rendezvous.TLSConfig(cert),
+		MaxFrame:        *maxFrame,
+		MaxConns:        *maxConns,
+		MaxConnsPerAddr: *perAddr,
+		IdleTimeout:     *idle,
+		RequestRate:     *reqRate,
+		RequestBurst:    int(2 * *reqRate),
+		RelayRetention:  *retention,
+		RelayQuota:      store.Quota{MaxCount: *quotaCount, MaxBytes: *quotaBytes},
+		Password:        password.Params{Memory: uint32(*argonMem), Time: uint32(*argonTime), Threads: 1},
+		HashConcurrency: *hashers,
+		Metrics:         m,
+		Logger:          log,
+	}, st)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	fmt.Fprintf(stdout, "rendezvous listening on %s\n", ln.Addr())
+
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	metricsDone := make(chan struct{})
+	mctx, mcancel := context.WithCancel(context.Background())
+	defer func() {
+		mcancel()
+		<-metricsDone
+	}()
+	go func() {
+		defer close(metricsDone)
+		if *metrics == "" {
+			return
+		}
+		if err := rendezvous.ServeMetrics(mctx, *metrics, m, srv.Health, log); err != nil {
+			errc <- fmt.Errorf("metrics: %w", err)
+		}
+	}()
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-errc:
+		if !errors.Is(err, rendezvous.ErrServerClosed) {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			srv.Shutdown(sctx)
+			cancel()
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown: connections closed by force", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// loadCert loads the operator's certificate, or the self-signed one in the
+// data directory, making it on first start.
+func loadCert(data, certFile, keyFile string, stdout io.Writer) (tls.Certificate, error) {
+	if certFile != "" {
+		cert, err := rendezvous.LoadCertificate(certFile, keyFile)
+		if err != nil {
+			return cert, err
+		}
+		fmt.Fprintf(stdout, "certificate fingerprint (sha256): %s\n", rendezvous.Fingerprint(cert))
+		return cert, nil
+	}
+	cert, created, err := rendezvous.LoadOrCreateCertificate(data)
+	if err != nil {
+		return cert, err
+	}
+	if created {
+		fmt.Fprintf(stdout, "created a self-signed certificate in %s\n", data)
+	}
+	fmt.Fprintf(stdout, "certificate fingerprint (sha256): %s\n", rendezvous.Fingerprint(cert))
+	return cert, nil
+}
+
+func cmdFingerprint(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("fingerprint", "rendezvous fingerprint --data /var/lib/lanchat", stderr)
+	data := fs.String("data", "", "data directory")
+	certFile := fs.String("tls-cert", "", "print the fingerprint of this certificate instead")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *certFile == "" {
+		if *data == "" {
+			return fmt.Errorf("%w: --data or --tls-cert is required", errUsage)
+		}
+		*certFile = filepath.Join(*data, "server.crt")
+	}
+	fp, err := rendezvous.FingerprintFile(*certFile)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, fp)
+	return nil
+}

@@ -1,0 +1,114 @@
+// Package keys holds the identity-key and prekey formats shared by the
+// server, which checks signatures, and the peer, which makes and uses the
+// keys. See docs/protocol.md, "Keys".
+package keys
+
+import (
+	"crypto/ed25519"
+	"crypto/hpke"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// KEM is the HPKE KEM every prekey uses.
+func KEM() hpke.KEM { return hpke.MLKEM768X25519() }
+
+// MaxPrekeyLifetime bounds how far a prekey's expiry may lie after its
+// creation.
+const MaxPrekeyLifetime = 90 * 24 * time.Hour
+
+// clockSkew is how far in the future a prekey's creation time may be.
+const clockSkew = 24 * time.Hour
+
+// maxUnix bounds timestamps (year 9999) so arithmetic on them is safe.
+const maxUnix = 253402300799
+
+const prekeyContext = "lanchat prekey v1\x00"
+
+// Errors from Verify.
+var (
+	ErrBadIdentityKey = errors.New("identity key must be a 32-byte Ed25519 public key")
+	ErrBadPrekey      = errors.New("malformed prekey")
+	ErrBadSignature   = errors.New("prekey signature does not verify")
+	ErrPrekeyExpired  = errors.New("prekey expired")
+)
+
+// SignedPrekey is an HPKE public key signed by its owner's identity key.
+// Relayed messages are sealed to it.
+type SignedPrekey struct {
+	Public    []byte `json:"public"`  // HPKE MLKEM768X25519 public key
+	Created   int64  `json:"created"` // Unix seconds
+	Expires   int64  `json:"expires"` // Unix seconds
+	Signature []byte `json:"sig"`     // Ed25519 over signedBytes
+}
+
+// ID is a short stable name for the prekey: the first 8 bytes of the
+// SHA-256 of its public key, in hex.
+func (p SignedPrekey) ID() string {
+	sum := sha256.Sum256(p.Public)
+	return hex.EncodeToString(sum[:8])
+}
+
+func (p SignedPrekey) signedBytes() []byte {
+	b := make([]byte, 0, len(prekeyContext)+16+len(p.Public))
+	b = append(b, prekeyContext...)
+	b = binary.BigEndian.AppendUint64(b, uint64(p.Created))
+	b = binary.BigEndian.AppendUint64(b, uint64(p.Expires))
+	return append(b, p.Public...)
+}
+
+// NewPrekey makes a fresh HPKE key pair valid from now for lifetime and
+// signs its public half with identity.
+func NewPrekey(identity ed25519.PrivateKey, now time.Time, lifetime time.Duration) (SignedPrekey, hpke.PrivateKey, error) {
+	if lifetime <= 0 || lifetime > MaxPrekeyLifetime {
+		return SignedPrekey{}, nil, fmt.Errorf("prekey lifetime %v out of range", lifetime)
+	}
+	priv, err := KEM().GenerateKey()
+	if err != nil {
+		return SignedPrekey{}, nil, fmt.Errorf("generate prekey: %w", err)
+	}
+	p := SignedPrekey{
+		Public:  priv.PublicKey().Bytes(),
+		Created: now.Unix(),
+		Expires: now.Add(lifetime).Unix(),
+	}
+	p.Signature = ed25519.Sign(identity, p.signedBytes())
+	return p, priv, nil
+}
+
+// CheckIdentityKey checks that b is an Ed25519 public key.
+func CheckIdentityKey(b []byte) error {
+	if len(b) != ed25519.PublicKeySize {
+		return ErrBadIdentityKey
+	}
+	return nil
+}
+
+// Verify checks the prekey's shape, that identity signed it, and that it
+// is valid at now.
+func (p SignedPrekey) Verify(identity []byte, now time.Time) error {
+	if err := CheckIdentityKey(identity); err != nil {
+		return err
+	}
+	if _, err := KEM().NewPublicKey(p.Public); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadPrekey, err)
+	}
+	// Created is bounded first so the subtraction cannot overflow.
+	if p.Created <= 0 || p.Created > maxUnix || p.Expires <= p.Created || p.Expires-p.Created > int64(MaxPrekeyLifetime/time.Second) {
+		return fmt.Errorf("%w: lifetime out of range", ErrBadPrekey)
+	}
+	if time.Unix(p.Created, 0).After(now.Add(clockSkew)) {
+		return fmt.Errorf("%w: created in the future", ErrBadPrekey)
+	}
+	if len(p.Signature) != ed25519.SignatureSize || !ed25519.Verify(ed25519.PublicKey(identity), p.signedBytes(), p.Signature) {
+		return ErrBadSignature
+	}
+	if !now.Before(time.Unix(p.Expires, 0)) {
+		return ErrPrekeyExpired
+	}
+	return nil
+}

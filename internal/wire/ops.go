@@ -1,0 +1,337 @@
+package wire
+
+import (
+	"time"
+
+	"github.com/lanchat/lanchat/internal/keys"
+)
+
+// Operation names (requests).
+const (
+	OpHello         = "hello"
+	OpPing          = "ping"
+	OpRegister      = "register"
+	OpLogin         = "login"
+	OpResume        = "resume"
+	OpLogout        = "logout"
+	OpPasswd        = "passwd"
+	OpProfileUpdate = "profile.update"
+	OpPrekeyRotate  = "prekey.rotate"
+	OpUsersSearch   = "users.search"
+	OpKeysGet       = "keys.get"
+	OpFriendRequest = "friend.request"
+	OpFriendAccept  = "friend.accept"
+	OpFriendReject  = "friend.reject"
+	OpFriendRemove  = "friend.remove"
+	OpFriendsList   = "friends.list"
+	OpPresenceSet   = "presence.set"
+	OpGroupCreate   = "group.create"
+	OpGroupInvite   = "group.invite"
+	OpGroupJoin     = "group.join"
+	OpGroupLeave    = "group.leave"
+	OpGroupKick     = "group.kick"
+	OpGroupRename   = "group.rename"
+	OpGroupDelete   = "group.delete"
+	OpGroupMembers  = "group.members"
+	OpGroupsList    = "groups.list"
+	OpRelaySend     = "relay.send"
+	OpRelayAck      = "relay.ack"
+)
+
+// Event names (server-pushed).
+const (
+	EvSignedOut      = "signed_out"
+	EvShutdown       = "shutdown"
+	EvFriendRequest  = "friend.request"
+	EvFriendAccepted = "friend.accepted"
+	EvFriendRemoved  = "friend.removed"
+	EvPresence       = "presence"
+	EvKeyChanged     = "key.changed"
+	EvRelay          = "relay"
+	EvGroup          = "group"
+)
+
+// Presence states.
+const (
+	StatusOnline  = "online"
+	StatusAway    = "away"
+	StatusOffline = "offline"
+)
+
+// Group change kinds carried by EvGroup.
+const (
+	GroupInvited = "invited" // you were invited
+	GroupJoined  = "joined"
+	GroupLeft    = "left"
+	GroupKicked  = "kicked"
+	GroupRenamed = "renamed"
+	GroupDeleted = "deleted"
+	GroupOwner   = "owner" // ownership passed to Username
+)
+
+// Reasons carried by EvSignedOut.
+const (
+	SignedOutElsewhere = "signed_in_elsewhere"
+	SignedOutDisabled  = "account_disabled"
+)
+
+// HelloRequest opens every connection.
+type HelloRequest struct {
+	Version int    `json:"version"`
+	Client  string `json:"client,omitempty"`
+}
+
+// HelloResponse tells the client the server's limits.
+type HelloResponse struct {
+	Version     int    `json:"version"`
+	Server      string `json:"server"`
+	MaxFrame    int    `json:"max_frame"`
+	HeartbeatMS int64  `json:"heartbeat_ms"` // send something at least this often
+	MaxEnvelope int    `json:"max_envelope"`
+}
+
+// RegisterRequest creates an account and logs it in.
+type RegisterRequest struct {
+	Username    string            `json:"username"`
+	Password    string            `json:"password"`
+	DisplayName string            `json:"display_name,omitempty"`
+	Email       string            `json:"email,omitempty"`
+	Phone       string            `json:"phone,omitempty"`
+	IdentityKey []byte            `json:"identity_key"`
+	Prekey      keys.SignedPrekey `json:"prekey"`
+}
+
+// LoginRequest logs in with a password. IdentityKey and Prekey, when set,
+// replace the account's keys (a login from a new machine).
+type LoginRequest struct {
+	Username    string             `json:"username"`
+	Password    string             `json:"password"`
+	IdentityKey []byte             `json:"identity_key,omitempty"`
+	Prekey      *keys.SignedPrekey `json:"prekey,omitempty"`
+}
+
+// ResumeRequest logs in with a session token.
+type ResumeRequest struct {
+	Token string `json:"token"`
+}
+
+// Session is the reply to register, login and resume.
+type Session struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Profile   Profile   `json:"profile"`
+}
+
+// Profile is what the server knows about the logged-in user.
+type Profile struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+}
+
+// PasswdRequest changes the password; other sessions are revoked.
+type PasswdRequest struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// ProfileUpdateRequest changes the fields that are set; an empty string
+// clears a field.
+type ProfileUpdateRequest struct {
+	DisplayName *string `json:"display_name,omitempty"`
+	Email       *string `json:"email,omitempty"`
+	Phone       *string `json:"phone,omitempty"`
+}
+
+// PrekeyRotateRequest publishes a new signed prekey.
+type PrekeyRotateRequest struct {
+	Prekey keys.SignedPrekey `json:"prekey"`
+}
+
+// UsersSearchRequest searches by username or display-name prefix.
+type UsersSearchRequest struct {
+	Query string `json:"query"`
+	Limit int    `json:"limit,omitempty"`
+}
+
+// UserSummary is a search hit.
+type UserSummary struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+// UsersSearchResponse lists search hits, sorted by username.
+type UsersSearchResponse struct {
+	Users []UserSummary `json:"users"`
+}
+
+// UserRequest names one user (keys.get, friend.*).
+type UserRequest struct {
+	Username string `json:"username"`
+}
+
+// KeysResponse is a user's published keys.
+type KeysResponse struct {
+	Username    string            `json:"username"`
+	IdentityKey []byte            `json:"identity_key"`
+	Prekey      keys.SignedPrekey `json:"prekey"`
+}
+
+// FriendRequestResponse says whether the request is pending or, because
+// the other side had already asked, accepted at once.
+type FriendRequestResponse struct {
+	Status string `json:"status"` // "pending" or "accepted"
+}
+
+// Presence is a user's reachability as seen by friends and co-members.
+type Presence struct {
+	Username  string    `json:"username"`
+	Status    string    `json:"status"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	Endpoints []string  `json:"endpoints,omitempty"` // reported by the daemon
+	Observed  string    `json:"observed,omitempty"`  // source address the server saw
+}
+
+// Friend is one entry of friends.list.
+type Friend struct {
+	Username    string   `json:"username"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Presence    Presence `json:"presence"`
+}
+
+// FriendRequestInfo is a pending friend request.
+type FriendRequestInfo struct {
+	From        string    `json:"from"`
+	To          string    `json:"to"`
+	DisplayName string    `json:"display_name,omitempty"` // of the other side
+	At          time.Time `json:"at"`
+}
+
+// FriendsListResponse lists friends and pending requests both ways.
+type FriendsListResponse struct {
+	Friends  []Friend            `json:"friends"`
+	Incoming []FriendRequestInfo `json:"incoming"`
+	Outgoing []FriendRequestInfo `json:"outgoing"`
+}
+
+// PresenceSetRequest reports the daemon's status and direct endpoints.
+type PresenceSetRequest struct {
+	Status    string   `json:"status"`
+	Endpoints []string `json:"endpoints,omitempty"`
+}
+
+// GroupRequest names a group.
+type GroupRequest struct {
+	Group string `json:"group"`
+}
+
+// GroupUserRequest names a group and a user (invite, kick).
+type GroupUserRequest struct {
+	Group    string `json:"group"`
+	Username string `json:"username"`
+}
+
+// GroupRenameRequest renames a group.
+type GroupRenameRequest struct {
+	Group string `json:"group"`
+	Name  string `json:"name"`
+}
+
+// Group describes a group.
+type Group struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Owner   string    `json:"owner"`
+	Members int       `json:"members"`
+	Created time.Time `json:"created"`
+}
+
+// GroupInvite is a pending invitation.
+type GroupInvite struct {
+	Group Group     `json:"group"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+}
+
+// GroupsListResponse lists my groups and my pending invitations.
+type GroupsListResponse struct {
+	Groups  []Group       `json:"groups"`
+	Invites []GroupInvite `json:"invites"`
+}
+
+// Member is one group member with presence.
+type Member struct {
+	Username    string   `json:"username"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Owner       bool     `json:"owner,omitempty"`
+	Presence    Presence `json:"presence"`
+}
+
+// GroupMembersResponse lists a group's members.
+type GroupMembersResponse struct {
+	Group   Group    `json:"group"`
+	Members []Member `json:"members"`
+}
+
+// RelaySendRequest stores a sealed envelope for an offline recipient.
+type RelaySendRequest struct {
+	To       string `json:"to"`
+	ID       string `json:"id"` // 128-bit message id, 32 lower-case hex digits
+	Envelope []byte `json:"envelope"`
+}
+
+// RelaySendResponse says whether the envelope was newly stored or was
+// already there (a resend).
+type RelaySendResponse struct {
+	Status string `json:"status"` // "queued" or "duplicate"
+}
+
+// RelayAckRequest acknowledges envelopes the recipient has committed.
+type RelayAckRequest struct {
+	IDs []string `json:"ids"`
+}
+
+// Empty is the body of requests and responses that carry nothing.
+type Empty struct{}
+
+// SignedOutEvent tells a connection its session ended.
+type SignedOutEvent struct {
+	Reason string `json:"reason"`
+}
+
+// FriendEvent is the body of friend.request, friend.accepted and
+// friend.removed.
+type FriendEvent struct {
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// KeyChangedEvent tells contacts that a user's identity key changed.
+type KeyChangedEvent struct {
+	Username    string `json:"username"`
+	IdentityKey []byte `json:"identity_key"`
+}
+
+// RelayEvent delivers one stored envelope.
+type RelayEvent struct {
+	ID       string    `json:"id"`
+	From     string    `json:"from"`
+	Envelope []byte    `json:"envelope"`
+	At       time.Time `json:"at"`
+}
+
+// GroupEvent tells members about a change to a group.
+type GroupEvent struct {
+	Change   string `json:"change"`
+	Group    Group  `json:"group"`
+	Username string `json:"username,omitempty"` // who joined, left, was kicked, or is the new owner
+	By       string `json:"by,omitempty"`
+	OldName  string `json:"old_name,omitempty"`
+}
+
+// ShutdownEvent announces that the server is stopping.
+type ShutdownEvent struct {
+	Message string `json:"message"`
+}

@@ -1,0 +1,321 @@
+package rendezvous
+
+import (
+	"bytes"
+	"context"
+	"errors"
+
+	"github.com/lanchat/lanchat/internal/keys"
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/rendezvous/store"
+)
+
+func (c *conn) requireAnonymous() *wire.Error {
+	if c.authedUser() != "" {
+		return wire.Errorf(wire.CodeAlreadyAuth, "already logged in; log out first")
+	}
+	return nil
+}
+
+// checkKeys validates an identity key and a prekey signed by it.
+func (s *Server) checkKeys(identity []byte, pk keys.SignedPrekey) *wire.Error {
+	if err := keys.CheckIdentityKey(identity); err != nil {
+		return wire.Invalid("identity_key", "%v", err)
+	}
+	if err := pk.Verify(identity, s.cfg.Now()); err != nil {
+		return wire.Invalid("prekey", "%v", err)
+	}
+	return nil
+}
+
+func opRegister(ctx context.Context, c *conn, req *wire.RegisterRequest) (any, *wire.Error) {
+	if werr := c.requireAnonymous(); werr != nil {
+		return nil, werr
+	}
+	s := c.srv
+	name, werr := wire.NormalizeUsername("username", req.Username)
+	if werr != nil {
+		return nil, werr
+	}
+	if werr := wire.CheckPassword("password", req.Password, name); werr != nil {
+		return nil, werr
+	}
+	if werr := wire.CheckDisplayName("display_name", req.DisplayName); werr != nil {
+		return nil, werr
+	}
+	if werr := wire.CheckEmail("email", req.Email); werr != nil {
+		return nil, werr
+	}
+	if werr := wire.CheckPhone("phone", req.Phone); werr != nil {
+		return nil, werr
+	}
+	if werr := s.checkKeys(req.IdentityKey, req.Prekey); werr != nil {
+		return nil, werr
+	}
+	// Cheap check first so a taken name costs no hashing.
+	if _, err := s.store.User(ctx, name); err == nil {
+		return nil, wire.Errorf(wire.CodeUsernameTaken, "username %q is taken", name)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, c.internal("register: look up user", err)
+	}
+	hash, err := s.hasher.Hash(ctx, req.Password)
+	if err != nil {
+		return nil, c.internal("register: hash password", err)
+	}
+	u := store.User{
+		Name:         name,
+		DisplayName:  req.DisplayName,
+		Email:        req.Email,
+		Phone:        req.Phone,
+		PasswordHash: hash,
+		IdentityKey:  req.IdentityKey,
+		Prekey:       req.Prekey,
+		Created:      s.cfg.Now().UTC(),
+	}
+	if err := s.store.CreateUser(ctx, u); errors.Is(err, store.ErrExists) {
+		return nil, wire.Errorf(wire.CodeUsernameTaken, "username %q is taken", name)
+	} else if err != nil {
+		return nil, c.internal("register: create user", err)
+	}
+	sess, hashTok, err := s.startSession(ctx, u)
+	if err != nil {
+		return nil, c.internal("register", err)
+	}
+	c.log.Info("registered", "user", name)
+	c.becomeUser(ctx, name, hashTok)
+	return sess, nil
+}
+
+func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.Error) {
+	if werr := c.requireAnonymous(); werr != nil {
+		return nil, werr
+	}
+	s := c.srv
+	name, werr := wire.NormalizeUsername("username", req.Username)
+	if werr != nil {
+		return nil, werr
+	}
+	if len(req.Password) > wire.MaxPassword {
+		return nil, wire.Invalid("password", "must be at most %d bytes", wire.MaxPassword)
+	}
+	if req.IdentityKey != nil || req.Prekey != nil {
+		if req.IdentityKey == nil || req.Prekey == nil {
+			return nil, wire.Invalid("prekey", "identity_key and prekey go together")
+		}
+		if werr := s.checkKeys(req.IdentityKey, *req.Prekey); werr != nil {
+			return nil, werr
+		}
+	}
+	addr := c.addr.Addr()
+	if wait := s.guard.wait(name, addr); wait > 0 {
+		s.cfg.Metrics.LoginFailed("backoff")
+		return nil, &wire.Error{Code: wire.CodeRateLimited, Message: "too many failed logins; wait before trying again", RetryAfterMS: wait.Milliseconds()}
+	}
+	u, err := s.store.User(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		// Spend the same work as a real check so timing does not tell
+		// which usernames exist.
+		s.hasher.VerifyDummy(ctx, req.Password)
+		s.guard.failed(name, addr)
+		s.cfg.Metrics.LoginFailed("bad_credentials")
+		return nil, wire.Errorf(wire.CodeBadCredentials, "wrong username or password")
+	} else if err != nil {
+		return nil, c.internal("login: look up user", err)
+	}
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, req.Password)
+	if err != nil {
+		return nil, c.internal("login: verify password", err)
+	}
+	if !ok {
+		s.guard.failed(name, addr)
+		s.cfg.Metrics.LoginFailed("bad_credentials")
+		return nil, wire.Errorf(wire.CodeBadCredentials, "wrong username or password")
+	}
+	if u.Disabled {
+		s.cfg.Metrics.LoginFailed("disabled")
+		return nil, wire.Errorf(wire.CodeAccountDisabled, "this account is disabled; ask the operator")
+	}
+	s.guard.succeeded(name)
+	keyChanged := false
+	if req.IdentityKey != nil && !bytes.Equal(req.IdentityKey, u.IdentityKey) {
+		if err := s.store.SetIdentity(ctx, name, req.IdentityKey, *req.Prekey); err != nil {
+			return nil, c.internal("login: set identity", err)
+		}
+		u.IdentityKey, u.Prekey = req.IdentityKey, *req.Prekey
+		keyChanged = true
+	} else if req.Prekey != nil {
+		if err := s.store.SetPrekey(ctx, name, *req.Prekey); err != nil {
+			return nil, c.internal("login: set prekey", err)
+		}
+	}
+	// The newest login wins: older sessions are revoked so an older daemon
+	// cannot resume and take the account back.
+	sess, hashTok, err := s.startSession(ctx, u)
+	if err != nil {
+		return nil, c.internal("login", err)
+	}
+	if _, err := s.store.DeleteSessions(ctx, name, hashTok); err != nil {
+		return nil, c.internal("login: revoke old sessions", err)
+	}
+	s.cfg.Metrics.LoginOK()
+	c.log.Info("logged in", "user", name, "new_identity", keyChanged)
+	c.becomeUser(ctx, name, hashTok)
+	if keyChanged {
+		after := c.afterReply
+		c.afterReply = func() {
+			s.broadcastKeyChange(name, u.IdentityKey)
+			after()
+		}
+	}
+	return sess, nil
+}
+
+func opResume(ctx context.Context, c *conn, req *wire.ResumeRequest) (any, *wire.Error) {
+	if werr := c.requireAnonymous(); werr != nil {
+		return nil, werr
+	}
+	s := c.srv
+	if req.Token == "" || len(req.Token) > wire.MaxToken {
+		return nil, wire.Invalid("token", "malformed token")
+	}
+	hash := hashToken(req.Token)
+	sess, err := s.store.Session(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		s.cfg.Metrics.LoginFailed("session_invalid")
+		return nil, wire.Errorf(wire.CodeSessionInvalid, "session expired or revoked; log in again")
+	} else if err != nil {
+		return nil, c.internal("resume: look up session", err)
+	}
+	now := s.cfg.Now()
+	if !now.Before(sess.Expires) {
+		s.store.DeleteSession(ctx, hash)
+		s.cfg.Metrics.LoginFailed("session_invalid")
+		return nil, wire.Errorf(wire.CodeSessionInvalid, "session expired or revoked; log in again")
+	}
+	u, err := s.store.User(ctx, sess.User)
+	if err != nil {
+		return nil, c.internal("resume: look up user", err)
+	}
+	if u.Disabled {
+		s.cfg.Metrics.LoginFailed("disabled")
+		return nil, wire.Errorf(wire.CodeAccountDisabled, "this account is disabled; ask the operator")
+	}
+	reply := wire.Session{Token: req.Token, ExpiresAt: sess.Expires, Profile: profileOf(u)}
+	// Past half its life a token is replaced, so a daemon that stays in
+	// use never has to ask for the password again.
+	if sess.Expires.Sub(now) < s.cfg.SessionTTL/2 {
+		fresh, freshHash, err := s.startSession(ctx, u)
+		if err != nil {
+			return nil, c.internal("resume: renew session", err)
+		}
+		if err := s.store.DeleteSession(ctx, hash); err != nil {
+			return nil, c.internal("resume: drop old session", err)
+		}
+		reply, hash = fresh, freshHash
+	}
+	s.cfg.Metrics.LoginOK()
+	c.becomeUser(ctx, u.Name, hash)
+	return reply, nil
+}
+
+func opLogout(ctx context.Context, c *conn, _ *wire.Empty) (any, *wire.Error) {
+	c.mu.Lock()
+	hash := c.tokenHash
+	c.mu.Unlock()
+	if err := c.srv.store.DeleteSession(ctx, hash); err != nil {
+		return nil, c.internal("logout", err)
+	}
+	c.leaveSession()
+	return wire.Empty{}, nil
+}
+
+func opPasswd(ctx context.Context, c *conn, req *wire.PasswdRequest) (any, *wire.Error) {
+	s := c.srv
+	user := c.authedUser()
+	if len(req.Old) > wire.MaxPassword {
+		return nil, wire.Invalid("old", "must be at most %d bytes", wire.MaxPassword)
+	}
+	if werr := wire.CheckPassword("new", req.New, user); werr != nil {
+		return nil, werr
+	}
+	addr := c.addr.Addr()
+	if wait := s.guard.wait(user, addr); wait > 0 {
+		return nil, &wire.Error{Code: wire.CodeRateLimited, Message: "too many failed attempts; wait before trying again", RetryAfterMS: wait.Milliseconds()}
+	}
+	u, err := s.store.User(ctx, user)
+	if err != nil {
+		return nil, c.internal("passwd: look up user", err)
+	}
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, req.Old)
+	if err != nil {
+		return nil, c.internal("passwd: verify", err)
+	}
+	if !ok {
+		s.guard.failed(user, addr)
+		return nil, wire.Errorf(wire.CodeBadCredentials, "the current password is wrong")
+	}
+	hash, err := s.hasher.Hash(ctx, req.New)
+	if err != nil {
+		return nil, c.internal("passwd: hash", err)
+	}
+	if err := s.store.SetPassword(ctx, user, hash); err != nil {
+		return nil, c.internal("passwd: store", err)
+	}
+	c.mu.Lock()
+	keep := c.tokenHash
+	c.mu.Unlock()
+	if _, err := s.store.DeleteSessions(ctx, user, keep); err != nil {
+		return nil, c.internal("passwd: revoke sessions", err)
+	}
+	c.log.Info("password changed", "user", user)
+	return wire.Empty{}, nil
+}
+
+func opProfileUpdate(ctx context.Context, c *conn, req *wire.ProfileUpdateRequest) (any, *wire.Error) {
+	s := c.srv
+	user := c.authedUser()
+	u, err := s.store.User(ctx, user)
+	if err != nil {
+		return nil, c.internal("profile: look up user", err)
+	}
+	p := store.Profile{DisplayName: u.DisplayName, Email: u.Email, Phone: u.Phone}
+	if req.DisplayName != nil {
+		if werr := wire.CheckDisplayName("display_name", *req.DisplayName); werr != nil {
+			return nil, werr
+		}
+		p.DisplayName = *req.DisplayName
+	}
+	if req.Email != nil {
+		if werr := wire.CheckEmail("email", *req.Email); werr != nil {
+			return nil, werr
+		}
+		p.Email = *req.Email
+	}
+	if req.Phone != nil {
+		if werr := wire.CheckPhone("phone", *req.Phone); werr != nil {
+			return nil, werr
+		}
+		p.Phone = *req.Phone
+	}
+	if err := s.store.SetProfile(ctx, user, p); err != nil {
+		return nil, c.internal("profile: store", err)
+	}
+	u.DisplayName, u.Email, u.Phone = p.DisplayName, p.Email, p.Phone
+	return profileOf(u), nil
+}
+
+func opPrekeyRotate(ctx context.Context, c *conn, req *wire.PrekeyRotateRequest) (any, *wire.Error) {
+	s := c.srv
+	user := c.authedUser()
+	u, err := s.store.User(ctx, user)
+	if err != nil {
+		return nil, c.internal("prekey: look up user", err)
+	}
+	if werr := s.checkKeys(u.IdentityKey, req.Prekey); werr != nil {
+		return nil, werr
+	}
+	if err := s.store.SetPrekey(ctx, user, req.Prekey); err != nil {
+		return nil, c.internal("prekey: store", err)
+	}
+	return wire.Empty{}, nil
+}

@@ -1,0 +1,340 @@
+package rendezvous
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+)
+
+// requestTimeout bounds the work of one request, password hashing
+// included.
+const requestTimeout = 30 * time.Second
+
+// outFrame is one encoded frame on a connection's send queue; last asks
+// the writer to close the connection after writing it.
+type outFrame struct {
+	buf  []byte
+	last bool
+}
+
+// conn is one client connection. Its read loop runs requests one at a
+// time; everything it sends goes through a bounded queue drained by its
+// writer goroutine, so a slow client never blocks anyone else.
+type conn struct {
+	srv  *Server
+	nc   net.Conn
+	tls  *tls.Conn
+	addr netip.AddrPort
+	log  *slog.Logger
+
+	sendq      chan outFrame
+	closed     chan struct{} // closed when the connection is finished
+	closeOnce  sync.Once
+	writerDone chan struct{}  // closed when writeLoop returns
+	wg         sync.WaitGroup // relay delivery goroutines
+
+	mu        sync.Mutex
+	user      string // "" until login, register or resume
+	tokenHash []byte
+	status    string
+	endpoints []string
+	ending    bool // no more frames may be queued
+	final     bool // a final frame is queued for the writer
+	relay     relayState
+
+	afterReply func() // set by a handler; run by dispatch after the reply is queued
+
+	tokens   float64 // request rate limiter
+	tokensAt time.Time
+}
+
+func newConn(s *Server, nc net.Conn, addr netip.AddrPort) *conn {
+	return &conn{
+		srv:        s,
+		nc:         nc,
+		tls:        tls.Server(nc, s.cfg.TLS),
+		addr:       addr,
+		log:        s.log.With("remote", addr.String()),
+		sendq:      make(chan outFrame, s.cfg.SendQueue),
+		closed:     make(chan struct{}),
+		writerDone: make(chan struct{}),
+		tokens:     float64(s.cfg.RequestBurst),
+	}
+}
+
+// serve runs the connection to its end.
+func (c *conn) serve() {
+	defer c.srv.forget(c)
+	defer c.finish()
+
+	deadline := time.Now().Add(c.srv.cfg.HandshakeTimeout)
+	c.nc.SetDeadline(deadline)
+	hctx, cancel := context.WithDeadline(c.srv.ctx, deadline)
+	err := c.tls.HandshakeContext(hctx)
+	cancel()
+	if err != nil {
+		c.log.Debug("tls handshake failed", "err", err)
+		close(c.writerDone)
+		return
+	}
+	go c.writeLoop()
+
+	r := wire.NewReader(c.tls, c.srv.cfg.MaxFrame)
+	if !c.hello(r) {
+		return
+	}
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
+		// Checked after setting the deadline: signOut and shutdown mark
+		// the connection ending before they cut the deadline short.
+		if c.isEnding() {
+			return
+		}
+		f, err := r.ReadFrame()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		if f.Kind != wire.KindRequest {
+			c.fail(wire.Errorf(wire.CodeMalformed, "clients send only requests"))
+			return
+		}
+		if !c.allow() {
+			c.reply(f.ID, nil, &wire.Error{Code: wire.CodeRateLimited, Message: "too many requests", RetryAfterMS: 1000})
+			continue
+		}
+		c.dispatch(f)
+	}
+}
+
+// hello runs the opening exchange under the handshake deadline.
+func (c *conn) hello(r *wire.Reader) bool {
+	f, err := r.ReadFrame()
+	if err != nil {
+		c.readFailed(err)
+		return false
+	}
+	if f.Kind != wire.KindRequest || f.Op != wire.OpHello {
+		c.fail(wire.Errorf(wire.CodeHelloRequired, "the first request must be %q", wire.OpHello))
+		return false
+	}
+	var req wire.HelloRequest
+	if err := wire.DecodeBody(f.Body, &req); err != nil {
+		c.fail(wire.Errorf(wire.CodeMalformed, "%v", err))
+		return false
+	}
+	if req.Version != wire.Version {
+		c.fail(wire.Errorf(wire.CodeUnsupportedVersion, "server speaks version %d, client %d", wire.Version, req.Version))
+		return false
+	}
+	cfg := &c.srv.cfg
+	c.reply(f.ID, wire.HelloResponse{
+		Version:     wire.Version,
+		Server:      "lanchat-rendezvous",
+		MaxFrame:    cfg.MaxFrame,
+		HeartbeatMS: (cfg.IdleTimeout / 3).Milliseconds(),
+		MaxEnvelope: cfg.MaxEnvelope,
+	}, nil)
+	return true
+}
+
+// readFailed closes the connection after a read error, telling the client
+// why when the error was its fault.
+func (c *conn) readFailed(err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		c.end()
+	case errors.Is(err, wire.ErrFrameTooLarge):
+		c.fail(wire.Errorf(wire.CodeFrameTooLarge, "%v", err))
+	case errors.Is(err, wire.ErrMalformed):
+		c.fail(wire.Errorf(wire.CodeMalformed, "%v", err))
+	case errors.As(err, &ne) && ne.Timeout():
+		c.fail(wire.Errorf(wire.CodeTimeout, "no frame received in time"))
+	default:
+		c.log.Debug("read failed", "err", err)
+		c.end()
+	}
+}
+
+// allow applies the per-connection request rate limit.
+func (c *conn) allow() bool {
+	now := time.Now()
+	if !c.tokensAt.IsZero() {
+		cfg := &c.srv.cfg
+		c.tokens = min(float64(cfg.RequestBurst), c.tokens+now.Sub(c.tokensAt).Seconds()*cfg.RequestRate)
+	}
+	c.tokensAt = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+// writeLoop drains the send queue. It owns writes to the socket.
+func (c *conn) writeLoop() {
+	defer close(c.writerDone)
+	for {
+		select {
+		case f := <-c.sendq:
+			c.tls.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+			if _, err := c.tls.Write(f.buf); err != nil {
+				c.log.Debug("write failed", "err", err)
+				c.nc.Close()
+				return
+			}
+			if f.last {
+				c.closeWrite()
+				return
+			}
+		case <-c.closed:
+			return
+		}
+	}
+}
+
+// closeWrite sends close_notify and closes, giving the client a moment to
+// read what was sent.
+func (c *conn) closeWrite() {
+	c.tls.SetWriteDeadline(time.Now().Add(time.Second))
+	c.tls.CloseWrite()
+	c.nc.Close()
+}
+
+// enqueue puts an encoded frame on the send queue. A full queue means the
+// client is not reading: it is dropped rather than slowing the sender.
+func (c *conn) enqueue(f *wire.Frame, last bool) bool {
+	buf, err := wire.AppendFrame(nil, f)
+	if err != nil {
+		c.log.Error("encode frame", "op", f.Op, "err", err)
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ending {
+		return false
+	}
+	select {
+	case c.sendq <- outFrame{buf: buf, last: last}:
+		if last {
+			c.ending = true
+			c.final = true
+		}
+		return true
+	default:
+	}
+	c.ending = true
+	c.log.Info("dropping slow client", "user", c.user)
+	c.srv.cfg.Metrics.ConnRejected("slow_reader")
+	c.nc.Close()
+	return false
+}
+
+// push sends an event to this connection.
+func (c *conn) push(op string, body any) {
+	f, err := wire.NewEvent(op, body)
+	if err != nil {
+		c.log.Error("encode event", "op", op, "err", err)
+		return
+	}
+	c.enqueue(f, false)
+}
+
+// reply sends the response to request id.
+func (c *conn) reply(id uint64, body any, werr *wire.Error) {
+	var f *wire.Frame
+	if werr != nil {
+		f = &wire.Frame{Kind: wire.KindResponse, ID: id, Error: werr}
+	} else {
+		var err error
+		if f, err = wire.NewResponse(id, body); err != nil {
+			c.log.Error("encode response", "err", err)
+			f = &wire.Frame{Kind: wire.KindResponse, ID: id, Error: wire.Errorf(wire.CodeInternal, "internal error")}
+		}
+	}
+	c.enqueue(f, false)
+}
+
+// fail sends a connection error frame and closes the connection after it.
+func (c *conn) fail(werr *wire.Error) {
+	c.enqueue(&wire.Frame{Kind: wire.KindError, Error: werr}, true)
+}
+
+// end closes the connection after whatever is queued.
+func (c *conn) end() {
+	c.mu.Lock()
+	if c.ending {
+		c.mu.Unlock()
+		return
+	}
+	c.ending = true
+	c.mu.Unlock()
+	c.nc.Close()
+}
+
+func (c *conn) isEnding() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ending
+}
+
+// signOut pushes signed_out and closes; used when a newer session wins,
+// the account is disabled or the password changed.
+func (c *conn) signOut(reason string) {
+	f, err := wire.NewEvent(wire.EvSignedOut, wire.SignedOutEvent{Reason: reason})
+	if err == nil {
+		c.enqueue(f, true)
+	}
+	// Unblock the read loop; the writer still flushes the queue (its
+	// writes have their own deadline) before closing the socket.
+	c.nc.SetReadDeadline(time.Now())
+}
+
+// shutdown tells the client the server is stopping, then closes.
+func (c *conn) shutdown() {
+	f, err := wire.NewEvent(wire.EvShutdown, wire.ShutdownEvent{Message: "server shutting down"})
+	if err == nil {
+		c.enqueue(f, true)
+	}
+	c.nc.SetReadDeadline(time.Now())
+}
+
+// forceClose closes the socket now.
+func (c *conn) forceClose() { c.nc.Close() }
+
+// finish runs once when the read loop ends: it lets the writer flush a
+// final frame (bounded by the write time-out), stops it, waits for the
+// connection's goroutines and detaches the user.
+func (c *conn) finish() {
+	c.mu.Lock()
+	c.ending = true
+	final := c.final
+	c.mu.Unlock()
+	if final {
+		select {
+		case <-c.writerDone:
+		case <-time.After(c.srv.cfg.WriteTimeout + time.Second):
+		}
+	}
+	c.closeOnce.Do(func() { close(c.closed) })
+	c.nc.Close()
+	<-c.writerDone
+	c.detach()
+	c.wg.Wait()
+}
+
+// authedUser returns the logged-in user, or "".
+func (c *conn) authedUser() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user
+}

@@ -1,0 +1,62 @@
+package rendezvous
+
+import (
+	"sync"
+)
+
+// hub maps each online user to their one connection. A newer session of
+// the same account replaces (and signs out) the older one.
+type hub struct {
+	mu     sync.Mutex
+	online map[string]*conn
+}
+
+func newHub() *hub {
+	return &hub{online: make(map[string]*conn)}
+}
+
+// attach makes c the user's connection and returns the one it replaced,
+// if any.
+func (h *hub) attach(user string, c *conn) (old *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old = h.online[user]
+	h.online[user] = c
+	if old == c {
+		return nil
+	}
+	return old
+}
+
+// detach removes c if it is still the user's connection; it reports
+// whether it was.
+func (h *hub) detach(user string, c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.online[user] != c {
+		return false
+	}
+	delete(h.online, user)
+	return true
+}
+
+// conn returns the user's connection, or nil when offline.
+func (h *hub) conn(user string) *conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.online[user]
+}
+
+// count returns the number of online users.
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.online)
+}
+
+// push sends an event to user if online.
+func (h *hub) push(user, op string, body any) {
+	if c := h.conn(user); c != nil {
+		c.push(op, body)
+	}
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are the schema steps, applied in order. The database's
+// PRAGMA user_version is the number of steps applied. Never edit a step
+// that has shipped; append a new one.
+var migrations = [][]string{
+	// 1: initial schema.
+	{
+		`CREATE TABLE users (
+			name           TEXT PRIMARY KEY,
+			display_name   TEXT NOT NULL DEFAULT '',
+			display_key    TEXT NOT NULL DEFAULT '', -- lower-cased display_name, for search
+			email          TEXT NOT NULL DEFAULT '',
+			phone          TEXT NOT NULL DEFAULT '',
+			password_hash  TEXT NOT NULL DEFAULT '',
+			identity_key   BLOB,
+			prekey_public  BLOB,
+			prekey_created INTEGER NOT NULL DEFAULT 0, -- Unix seconds
+			prekey_expires INTEGER NOT NULL DEFAULT 0, -- Unix seconds
+			prekey_sig     BLOB,
+			disabled       INTEGER NOT NULL DEFAULT 0,
+			disabled_at    INTEGER,
+			created        INTEGER,
+			last_seen      INTEGER
+		) STRICT`,
+		`CREATE INDEX users_display_key ON users (display_key)`,
+		`CREATE INDEX users_disabled_at ON users (disabled_at) WHERE disabled_at IS NOT NULL`,
+
+		`CREATE TABLE sessions (
+			token_hash BLOB PRIMARY KEY,
+			user       TEXT NOT NULL,
+			created    INTEGER,
+			expires    INTEGER
+		) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX sessions_user ON sessions (user)`,
+		`CREATE INDEX sessions_expires ON sessions (expires)`,
+
+		`CREATE TABLE friend_requests (
+			from_user TEXT NOT NULL,
+			to_user   TEXT NOT NULL,
+			at        INTEGER,
+			PRIMARY KEY (from_user, to_user)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX friend_requests_to ON friend_requests (to_user, from_user)`,
+
+		// One row per pair, a < b.
+		`CREATE TABLE friendships (
+			a     TEXT NOT NULL,
+			b     TEXT NOT NULL,
+			since INTEGER,
+			PRIMARY KEY (a, b),
+			CHECK (a < b)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX friendships_b ON friendships (b, a)`,
+
+		`CREATE TABLE chat_groups (
+			id      TEXT PRIMARY KEY,
+			name    TEXT NOT NULL UNIQUE,
+			owner   TEXT NOT NULL,
+			created INTEGER
+		) STRICT`,
+		`CREATE TABLE group_members (
+			group_id TEXT NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+			user     TEXT NOT NULL,
+			joined   INTEGER,
+			PRIMARY KEY (group_id, user)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX group_members_user ON group_members (user, group_id)`,
+		`CREATE TABLE group_invites (
+			group_id TEXT NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+			user     TEXT NOT NULL,
+			by_user  TEXT NOT NULL,
+			at       INTEGER,
+			PRIMARY KEY (group_id, user)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX group_invites_user ON group_invites (user, at)`,
+
+		`CREATE TABLE relay (
+			seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+			recipient TEXT NOT NULL,
+			msg_id    TEXT NOT NULL,
+			sender    TEXT NOT NULL,
+			envelope  BLOB,
+			size      INTEGER NOT NULL,
+			created   INTEGER,
+			UNIQUE (recipient, msg_id)
+		) STRICT`,
+		`CREATE INDEX relay_recipient_seq ON relay (recipient, seq)`,
+		`CREATE INDEX relay_created ON relay (created)`,
+		// Running totals per recipient, kept by triggers, so the quota check
+		// costs one lookup however much is waiting.
+		`CREATE TABLE relay_totals (
+			recipient TEXT PRIMARY KEY,
+			count     INTEGER NOT NULL,
+			bytes     INTEGER NOT NULL
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TRIGGER relay_totals_insert AFTER INSERT ON relay BEGIN
+			INSERT INTO relay_totals (recipient, count, bytes) VALUES (NEW.recipient, 1, NEW.size)
+			ON CONFLICT (recipient) DO UPDATE SET count = count + 1, bytes = bytes + excluded.bytes;
+		END`,
+		`CREATE TRIGGER relay_totals_delete AFTER DELETE ON relay BEGIN
+			UPDATE relay_totals SET count = count - 1, bytes = bytes - OLD.size
+			WHERE recipient = OLD.recipient;
+			DELETE FROM relay_totals WHERE recipient = OLD.recipient AND count <= 0;
+		END`,
+	},
+}
+
+// schemaVersion is the version this code writes.
+var schemaVersion = len(migrations)
+
+// migrate applies the steps the database lacks, each in its own
+// transaction together with the new user_version, so a crash leaves the
+// database at a step boundary. Each transaction re-reads the version under
+// the write lock, so two processes opening the file at once do not apply a
+// step twice.
+func migrate(ctx context.Context, w *sql.DB) error {
+	for {
+		done := false
+		err := func() error {
+			tx, err := w.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			var v int
+			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+				return err
+			}
+			if v > schemaVersion {
+				return fmt.Errorf("database schema version %d is newer than this program's (%d)", v, schemaVersion)
+			}
+			if v == schemaVersion {
+				done = true
+				return nil
+			}
+			for i, stmt := range migrations[v] {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("step %d statement %d: %w", v+1, i+1, err)
+				}
+			}
+			// PRAGMA takes no parameters; v+1 is our own integer.
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+		if err != nil {
+			return fmt.Errorf("migrate schema: %w", err)
+		}
+		if done {
+			return nil
+		}
+	}
+}

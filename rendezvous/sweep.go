@@ -1,0 +1,81 @@
+package rendezvous
+
+import (
+	"context"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+)
+
+// Sweeper periods.
+const (
+	disabledPoll    = time.Second
+	expirySweep     = time.Minute
+	disabledOverlap = 2 * time.Second
+)
+
+// startSweepers runs the background jobs: relay and session expiry, login
+// back-off pruning, and closing sessions of accounts the operator disabled
+// (the admin command writes the store directly, so the server polls).
+func (s *Server) startSweepers() {
+	s.sweepWG.Add(2)
+	go func() {
+		defer s.sweepWG.Done()
+		s.every(expirySweep, s.expire)
+	}()
+	go func() {
+		defer s.sweepWG.Done()
+		since := s.cfg.Now()
+		s.every(disabledPoll, func(ctx context.Context) {
+			now := s.cfg.Now()
+			s.closeDisabled(ctx, since.Add(-disabledOverlap))
+			since = now
+		})
+	}()
+}
+
+// every runs fn now and then every period until the server stops.
+func (s *Server) every(period time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(s.ctx, period)
+		fn(ctx)
+		cancel()
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) expire(ctx context.Context) {
+	now := s.cfg.Now()
+	if n, err := s.store.ExpireRelay(ctx, now.Add(-s.cfg.RelayRetention)); err != nil {
+		s.log.Warn("expire relayed messages", "err", err)
+	} else if n > 0 {
+		s.cfg.Metrics.RelayExpired(n)
+		s.log.Info("expired relayed messages", "count", n)
+	}
+	if _, err := s.store.DeleteExpiredSessions(ctx, now); err != nil {
+		s.log.Warn("expire sessions", "err", err)
+	}
+	s.guard.prune()
+}
+
+func (s *Server) closeDisabled(ctx context.Context, since time.Time) {
+	users, err := s.store.DisabledSince(ctx, since)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("poll disabled accounts", "err", err)
+		}
+		return
+	}
+	for _, u := range users {
+		if c := s.hub.conn(u); c != nil {
+			s.log.Info("closing session of disabled account", "user", u)
+			c.signOut(wire.SignedOutDisabled)
+		}
+	}
+}
