@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/lanchat/lanchat/internal/keys"
+	"github.com/lanchat/lanchat/internal/password"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/rendezvous/store"
 )
@@ -81,6 +82,7 @@ func opRegister(ctx context.Context, c *conn, req *wire.RegisterRequest) (any, *
 	if err != nil {
 		return nil, c.internal("register", err)
 	}
+	s.cfg.Metrics.LoginOK()
 	c.log.Info("registered", "user", name)
 	c.becomeUser(ctx, name, hashTok)
 	return sess, nil
@@ -98,9 +100,10 @@ func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.E
 	if len(req.Password) > wire.MaxPassword {
 		return nil, wire.Invalid("password", "must be at most %d bytes", wire.MaxPassword)
 	}
-	if req.IdentityKey != nil || req.Prekey != nil {
-		if req.IdentityKey == nil || req.Prekey == nil {
-			return nil, wire.Invalid("prekey", "identity_key and prekey go together")
+	if req.IdentityKey != nil {
+		// A new identity key needs a prekey it signed.
+		if req.Prekey == nil {
+			return nil, wire.Invalid("prekey", "a new identity_key needs a prekey")
 		}
 		if werr := s.checkKeys(req.IdentityKey, *req.Prekey); werr != nil {
 			return nil, werr
@@ -136,6 +139,7 @@ func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.E
 		return nil, wire.Errorf(wire.CodeAccountDisabled, "this account is disabled; ask the operator")
 	}
 	s.guard.succeeded(name)
+	s.rehash(ctx, name, u.PasswordHash, req.Password)
 	keyChanged := false
 	if req.IdentityKey != nil && !bytes.Equal(req.IdentityKey, u.IdentityKey) {
 		if err := s.store.SetIdentity(ctx, name, req.IdentityKey, *req.Prekey); err != nil {
@@ -144,6 +148,10 @@ func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.E
 		u.IdentityKey, u.Prekey = req.IdentityKey, *req.Prekey
 		keyChanged = true
 	} else if req.Prekey != nil {
+		// A prekey alone must be signed by the stored identity key.
+		if werr := s.checkKeys(u.IdentityKey, *req.Prekey); werr != nil {
+			return nil, werr
+		}
 		if err := s.store.SetPrekey(ctx, name, *req.Prekey); err != nil {
 			return nil, c.internal("login: set prekey", err)
 		}
@@ -318,4 +326,20 @@ func opPrekeyRotate(ctx context.Context, c *conn, req *wire.PrekeyRotateRequest)
 		return nil, c.internal("prekey: store", err)
 	}
 	return wire.Empty{}, nil
+}
+
+// rehash replaces a password hash made with older parameters, now that the
+// password is known to be right. A failure is only logged: the old hash
+// still works.
+func (s *Server) rehash(ctx context.Context, name, encoded, pw string) {
+	if !password.NeedsRehash(encoded, s.hasher.Params()) {
+		return
+	}
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err == nil {
+		err = s.store.SetPassword(ctx, name, hash)
+	}
+	if err != nil {
+		s.log.Warn("rehash password", "user", name, "err", err)
+	}
 }

@@ -186,11 +186,13 @@ func (c *conn) writeLoop() {
 	for {
 		select {
 		case f := <-c.sendq:
-			c.tls.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-			if _, err := c.tls.Write(f.buf); err != nil {
-				c.log.Debug("write failed", "err", err)
-				c.nc.Close()
-				return
+			if len(f.buf) > 0 {
+				c.tls.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+				if _, err := c.tls.Write(f.buf); err != nil {
+					c.log.Debug("write failed", "err", err)
+					c.nc.Close()
+					return
+				}
 			}
 			if f.last {
 				c.closeWrite()
@@ -269,7 +271,8 @@ func (c *conn) fail(werr *wire.Error) {
 	c.enqueue(&wire.Frame{Kind: wire.KindError, Error: werr}, true)
 }
 
-// end closes the connection after whatever is queued.
+// end closes the connection after whatever is queued (on the client's
+// EOF or a read error).
 func (c *conn) end() {
 	c.mu.Lock()
 	if c.ending {
@@ -277,8 +280,16 @@ func (c *conn) end() {
 		return
 	}
 	c.ending = true
-	c.mu.Unlock()
-	c.nc.Close()
+	// Requests are handled in the read loop, so every reply is queued by
+	// now: a final marker lets the writer flush them before it closes.
+	select {
+	case c.sendq <- outFrame{last: true}:
+		c.final = true
+		c.mu.Unlock()
+	default:
+		c.mu.Unlock()
+		c.nc.Close()
+	}
 }
 
 func (c *conn) isEnding() bool {

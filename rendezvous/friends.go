@@ -38,6 +38,12 @@ func opFriendRequest(ctx context.Context, c *conn, req *wire.UserRequest) (any, 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, c.internal("friend request: check reverse", err)
 	}
+	// Asking again while the request waits changes nothing, even at a limit.
+	if _, err := s.store.FriendRequest(ctx, me, other.Name); err == nil {
+		return wire.FriendRequestResponse{Status: "pending"}, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, c.internal("friend request: check repeat", err)
+	}
 	if werr := c.checkFriendLimits(ctx, me); werr != nil {
 		return nil, werr
 	}
@@ -91,12 +97,18 @@ func opFriendAccept(ctx context.Context, c *conn, req *wire.UserRequest) (any, *
 func (c *conn) acceptFriend(ctx context.Context, from string) *wire.Error {
 	s := c.srv
 	me := c.authedUser()
-	friends, err := s.store.Friends(ctx, me)
-	if err != nil {
-		return c.internal("accept friend", err)
-	}
-	if len(friends) >= maxFriends {
-		return wire.Errorf(wire.CodeLimit, "you have %d friends, the most allowed", maxFriends)
+	for _, who := range []string{me, from} {
+		friends, err := s.store.Friends(ctx, who)
+		if err != nil {
+			return c.internal("accept friend", err)
+		}
+		if len(friends) < maxFriends {
+			continue
+		}
+		if who == me {
+			return wire.Errorf(wire.CodeLimit, "you have %d friends, the most allowed", maxFriends)
+		}
+		return wire.Errorf(wire.CodeLimit, "%s has %d friends, the most allowed", from, maxFriends)
 	}
 	now := s.utcNow()
 	if err := s.store.AcceptFriendRequest(ctx, from, me, now); err != nil {

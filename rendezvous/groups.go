@@ -159,6 +159,12 @@ func opGroupJoin(ctx context.Context, c *conn, req *wire.GroupRequest) (any, *wi
 	} else if ok {
 		return nil, wire.Errorf(wire.CodeConflict, "you are already a member of %q", g.Name)
 	}
+	// Without an invitation the answer is not_found, whatever the limits.
+	if invited, err := c.invitedTo(ctx, g.ID); err != nil {
+		return nil, c.internal("join: check invitation", err)
+	} else if !invited {
+		return nil, wire.Errorf(wire.CodeNotFound, "you have no invitation to %q", g.Name)
+	}
 	if werr := c.checkGroupCount(ctx, me); werr != nil {
 		return nil, werr
 	}
@@ -172,6 +178,20 @@ func opGroupJoin(ctx context.Context, c *conn, req *wire.GroupRequest) (any, *wi
 	s.tellMembers(ctx, g.ID, wire.GroupEvent{Change: wire.GroupJoined, Group: groupOf(g), Username: me})
 	c.afterReply = func() { s.introduceMembers(g.ID, me) }
 	return groupOf(g), nil
+}
+
+// invitedTo reports whether the caller has a pending invitation to groupID.
+func (c *conn) invitedTo(ctx context.Context, groupID string) (bool, error) {
+	invites, err := c.srv.store.Invites(ctx, c.authedUser())
+	if err != nil {
+		return false, err
+	}
+	for _, inv := range invites {
+		if inv.Group.ID == groupID {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // introduceMembers exchanges presence between a new member and the rest.

@@ -94,7 +94,7 @@ func bump[K comparable](m map[K]*strike, k K, free int, now time.Time) {
 	}
 	s.fails++
 	s.last = now
-	if n := s.fails - free; n > 0 {
+	if n := s.fails - free + 1; n > 0 {
 		d := time.Second << min(n-1, 20)
 		s.until = now.Add(min(d, maxBackoff))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,8 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Metrics are the server's Prometheus metrics, in a registry of their own.
-// Every method is safe on a nil *Metrics and then does nothing.
+// Metrics are the server's Prometheus metrics, in a registry of their own
+// (not the global one) that also holds the Go runtime and process
+// collectors. Every method is safe on a nil *Metrics and then does
+// nothing, so the server calls them unconditionally. Labels take only
+// values the server chooses (operation names, error codes, fixed
+// reasons), never anything a client sent, so their number stays bounded.
 type Metrics struct {
 	reg *prometheus.Registry
 
@@ -51,9 +56,11 @@ func NewMetrics() *Metrics {
 		relayExpired:  prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "relay_expired_total", Help: "Envelopes deleted undelivered after the retention time."}),
 		requests:      prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "requests_total", Help: "Requests by operation and result code."}, []string{"op", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "lanchat_request_duration_seconds",
-			Help:    "Time to run a request, by operation.",
-			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+			Name: "lanchat_request_duration_seconds",
+			Help: "Time to run a request, by operation.",
+			// From 100µs (a ping) to 10s (a login queued behind a storm
+			// of password hashes).
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"op"}),
 	}
 	m.reg.MustRegister(m.connsOpened, m.connsClosed, m.connsRejected, m.connsOpen, m.online,
@@ -136,45 +143,72 @@ func (m *Metrics) ObserveRequest(op string, d time.Duration, code string) {
 	}
 }
 
-// Handler serves the metrics in the Prometheus text format.
+// Handler serves the metrics in the Prometheus exposition format. On a
+// nil *Metrics it answers 404.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.InstrumentMetricHandler(m.reg, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
 }
 
-// ServeMetrics serves /metrics and /healthz on addr until ctx ends.
+// ServeMetrics serves /metrics (m's registry) and /healthz on addr until
+// ctx ends, then shuts the HTTP server down gracefully and returns nil.
+// /healthz answers 200 "ok" while health returns nil (or is nil), and
+// 503 with health's error otherwise. log may be nil (slog.Default()).
 func ServeMetrics(ctx context.Context, addr string, m *Metrics, health func() error, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", addr, err)
+		return fmt.Errorf("metrics: listen: %w", err)
 	}
 	return ServeMetricsListener(ctx, ln, m, health, log)
 }
 
-// ServeMetricsListener is ServeMetrics on an existing listener.
+// ServeMetricsListener is ServeMetrics on a listener the caller opened;
+// it closes ln when it returns.
 func ServeMetricsListener(ctx context.Context, ln net.Listener, m *Metrics, health func() error, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", m.Handler())
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := health(); err != nil {
-			http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
-			return
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if health != nil {
+			if err := health(); err != nil {
+				http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
-		fmt.Fprintln(w, "ok")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
 	})
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+	hs := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	log.Info("metrics listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve metrics: %w", err)
+		return fmt.Errorf("metrics: serve: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	hs.Shutdown(sctx)
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve metrics: %w", err)
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("metrics: shutdown did not finish in time; closing", "err", err)
+		hs.Close()
 	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: serve: %w", err)
+	}
+	log.Info("metrics stopped")
 	return nil
 }

@@ -48,16 +48,28 @@ func (s *Server) presenceOf(u store.User) wire.Presence {
 }
 
 // publishPresence tells the user's contacts about this connection's
-// presence, and tells this connection about its contacts.
+// presence. Contacts' presence reaches the user through friends.list and
+// group.members.
 func (c *conn) publishPresence() {
 	s := c.srv
+	user := c.authedUser()
+	if user == "" {
+		return
+	}
+	unlock := s.presenceLocks.lock(user)
+	defer unlock()
+	// Read under the lock: a logout or a newer session may have come in
+	// between, and then it owns the user's presence.
+	if s.hub.conn(user) != c {
+		return
+	}
 	p := c.livePresence()
-	if p.Username == "" {
+	if p.Username != user {
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
 	defer cancel()
-	s.broadcastPresence(ctx, p.Username, p)
+	s.broadcastPresence(ctx, user, p)
 }
 
 // broadcastPresence pushes p to every online contact of user.
@@ -94,12 +106,18 @@ func (s *Server) introduce(ctx context.Context, a, b string) {
 		if s.hub.conn(to) == nil {
 			continue
 		}
-		u, err := s.store.User(ctx, about)
-		if err != nil {
-			continue
-		}
-		s.hub.push(to, wire.EvPresence, s.presenceOf(u))
+		s.pushPresenceOf(ctx, to, about)
 	}
+}
+
+func (s *Server) pushPresenceOf(ctx context.Context, to, about string) {
+	unlock := s.presenceLocks.lock(about)
+	defer unlock()
+	u, err := s.store.User(ctx, about)
+	if err != nil {
+		return
+	}
+	s.hub.push(to, wire.EvPresence, s.presenceOf(u))
 }
 
 // pushPending pushes what waited for the user while offline: friend

@@ -30,6 +30,9 @@ type Server struct {
 	hasher *password.Hasher
 	hub    *hub
 	guard  *loginGuard
+	// presenceLocks serialise working out and pushing one user's
+	// presence, so contacts never see an older status after a newer one.
+	presenceLocks stripedLocks
 
 	ctx    context.Context // cancelled by Shutdown; parent of request contexts
 	cancel context.CancelFunc

@@ -81,16 +81,23 @@ func (c *conn) leaveSession() {
 		return
 	}
 	s := c.srv
-	if !s.hub.detach(user, c) {
+	unlock := s.presenceLocks.lock(user)
+	defer unlock()
+	if s.hub.conn(user) != c {
 		return // a newer session took over; it owns presence now
 	}
-	s.cfg.Metrics.SessionsOnline(s.hub.count())
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
+	// Last seen is written before the user goes offline, so anyone who
+	// sees them offline also sees when they left.
 	now := s.cfg.Now().UTC()
 	if err := s.store.SetLastSeen(ctx, user, now); err != nil {
 		c.log.Warn("record last seen", "user", user, "err", err)
 	}
+	if !s.hub.detach(user, c) {
+		return
+	}
+	s.cfg.Metrics.SessionsOnline(s.hub.count())
 	s.broadcastPresence(ctx, user, wire.Presence{Username: user, Status: wire.StatusOffline, LastSeen: now})
 }
 

@@ -1,5 +1,11 @@
-// Package password hashes and verifies passwords with argon2id, bounding
-// how many hashes run at once so a login storm cannot exhaust memory.
+// Package password hashes and verifies account passwords with argon2id.
+//
+// Hashes are stored as PHC strings
+// ("$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>") so each one carries
+// the cost it was made with and the cost can be raised later (see
+// NeedsRehash). A Hasher bounds how many hashes run at once: each one
+// takes Params.Memory KiB, so a login storm could otherwise exhaust the
+// server's memory.
 package password
 
 import (
@@ -19,53 +25,81 @@ import (
 
 // Params are argon2id cost parameters.
 type Params struct {
-	Memory  uint32 // KiB
-	Time    uint32 // passes
-	Threads uint8  // lanes
+	Memory  uint32 // memory in KiB
+	Time    uint32 // passes over the memory
+	Threads uint8  // degree of parallelism (lanes)
 }
 
-// Default follows OWASP's Password Storage Cheat Sheet for argon2id:
-// 19 MiB of memory, 2 iterations, 1 degree of parallelism.
+// Default is OWASP's current recommendation for argon2id: 19 MiB of
+// memory, 2 iterations, 1 degree of parallelism. See the OWASP Password
+// Storage Cheat Sheet,
+// https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html#argon2id
 var Default = Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 
 const (
-	saltLen = 16
-	keyLen  = 32
-	// Bounds on parameters read from a stored hash.
-	maxMemory  = 1 << 20 // KiB (1 GiB)
+	saltLen = 16 // bytes of random salt in a new hash
+	keyLen  = 32 // bytes of derived key in a new hash
+
+	// Bounds on what Verify accepts from an encoded hash, so a corrupt or
+	// hostile database row cannot make one check take a minute or a
+	// terabyte. NewHasher clamps its Params into the same range so every
+	// hash it makes can be verified.
+	maxMemory  = 1 << 20 // KiB, i.e. 1 GiB
 	maxTime    = 100
 	maxThreads = 64
-	minBytes   = 8
+	minBytes   = 8 // shortest salt or hash accepted
 	maxBytes   = 64
 )
 
-// ErrMalformed is returned for an encoded hash that cannot be parsed.
+// ErrMalformed is returned (wrapped) by Verify for an encoded hash that
+// cannot be parsed or whose parameters are out of bounds.
 var ErrMalformed = errors.New("malformed password hash")
 
-// Hasher hashes and verifies passwords under a concurrency bound.
+// Hasher hashes and verifies passwords, running at most a fixed number
+// of argon2id computations at once. It is safe for concurrent use.
 type Hasher struct {
 	params Params
-	sem    chan struct{}
+	sem    chan struct{} // one token per running hash
 
 	dummyOnce sync.Once
-	dummy     string
+	dummy     string // see VerifyDummy
 
-	testHook func() // runs while holding the semaphore; tests only
+	// testHook, when set, runs while a hashing slot is held. Tests use
+	// it to observe and hold the semaphore.
+	testHook func()
 }
 
-// NewHasher returns a Hasher making hashes with p, running at most
-// concurrency hashes at once (the number of CPUs when concurrency <= 0).
+// NewHasher returns a Hasher that makes new hashes with p and runs at
+// most concurrency hashes at once (runtime.NumCPU() when concurrency <=
+// 0). Parameters outside what Verify accepts are clamped into range: a
+// zero Time or Threads becomes 1, Memory is raised to argon2's minimum of
+// 8 KiB per thread, and nothing exceeds 1 GiB, 100 passes or 64 threads.
 func NewHasher(p Params, concurrency int) *Hasher {
 	if concurrency <= 0 {
 		concurrency = runtime.NumCPU()
 	}
-	if p.Threads == 0 {
-		p.Threads = 1
-	}
-	return &Hasher{params: p, sem: make(chan struct{}, concurrency)}
+	return &Hasher{params: p.clamp(), sem: make(chan struct{}, concurrency)}
 }
 
+// Params returns the parameters the Hasher makes new hashes with, after
+// clamping.
+func (h *Hasher) Params() Params { return h.params }
+
+// clamp brings p into the range that decode accepts.
+func (p Params) clamp() Params {
+	p.Threads = max(1, min(p.Threads, maxThreads))
+	p.Time = max(1, min(p.Time, maxTime))
+	p.Memory = max(8*uint32(p.Threads), min(p.Memory, maxMemory))
+	return p
+}
+
+// acquire takes a hashing slot, or returns ctx.Err() if ctx ends first.
 func (h *Hasher) acquire(ctx context.Context) error {
+	// A context that has already ended must not win a free slot by
+	// chance of select.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case h.sem <- struct{}{}:
 		return nil
@@ -76,9 +110,10 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.sem }
 
+// derive runs argon2id under the semaphore.
 func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Params, n uint32) ([]byte, error) {
 	if err := h.acquire(ctx); err != nil {
-		return nil, fmt.Errorf("wait to hash: %w", err)
+		return nil, err
 	}
 	defer h.release()
 	if h.testHook != nil {
@@ -87,11 +122,12 @@ func (h *Hasher) derive(ctx context.Context, password string, salt []byte, p Par
 	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, n), nil
 }
 
-// Hash returns the PHC-formatted argon2id hash of password with a fresh
-// random salt.
+// Hash returns the PHC-encoded argon2id hash of password under a fresh
+// 16-byte random salt. If ctx ends while it waits for a hashing slot, it
+// returns ctx.Err().
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, saltLen)
-	rand.Read(salt)
+	rand.Read(salt) // never fails (crypto/rand since Go 1.24)
 	key, err := h.derive(ctx, password, salt, h.params, keyLen)
 	if err != nil {
 		return "", err
@@ -99,8 +135,12 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	return encode(h.params, salt, key), nil
 }
 
-// Verify reports whether password matches the encoded hash, comparing in
-// constant time. The hash's own parameters are used.
+// Verify reports whether password matches encoded, a hash made by Hash
+// (possibly with other parameters: those in encoded are used). The
+// comparison takes constant time. An encoded hash that cannot be parsed,
+// or whose parameters are out of bounds, gives an error wrapping
+// ErrMalformed; if ctx ends while Verify waits for a hashing slot, it
+// returns ctx.Err().
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (bool, error) {
 	p, salt, want, err := decode(encoded)
 	if err != nil {
@@ -113,22 +153,28 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (bool, er
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// VerifyDummy spends the work of one Verify against a fixed hash, so a
-// login for an unknown user takes as long as one for a known user.
+// VerifyDummy does the work of one Verify, against a fixed hash made
+// once with the Hasher's parameters, and throws the result away. Calling
+// it for a login to an unknown account makes that login take as long as
+// one to a known account, so timing does not tell which accounts exist.
 func (h *Hasher) VerifyDummy(ctx context.Context, password string) {
 	h.dummyOnce.Do(func() {
 		salt := make([]byte, saltLen)
 		rand.Read(salt)
+		// No password derives to all zeroes in practice; the key only
+		// has to have the right length.
 		h.dummy = encode(h.params, salt, make([]byte, keyLen))
 	})
-	h.Verify(ctx, h.dummy, password)
+	_, _ = h.Verify(ctx, h.dummy, password)
 }
 
-// NeedsRehash reports whether encoded was made with other parameters than
-// p (or cannot be parsed).
+// NeedsRehash reports whether encoded should be replaced by a new hash
+// made with p (clamped as NewHasher does): because it was made with other
+// parameters, has a derived key of another length, or cannot be parsed.
+// A server calls it after a successful login, when it knows the password.
 func NeedsRehash(encoded string, p Params) bool {
-	got, _, _, err := decode(encoded)
-	return err != nil || got != p
+	got, _, key, err := decode(encoded)
+	return err != nil || got != p.clamp() || len(key) != keyLen
 }
 
 func encode(p Params, salt, key []byte) string {
@@ -137,44 +183,54 @@ func encode(p Params, salt, key []byte) string {
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
-// decode parses "$argon2id$v=19$m=M,t=T,p=P$salt$hash" with bounded
-// parameters.
-func decode(s string) (Params, []byte, []byte, error) {
-	var p Params
+// decode parses "$argon2id$v=19$m=M,t=T,p=P$salt$hash", accepting only
+// parameters and lengths within the bounds above.
+func decode(s string) (p Params, salt, key []byte, err error) {
+	fail := func(what string) (Params, []byte, []byte, error) {
+		return Params{}, nil, nil, fmt.Errorf("%w: %s", ErrMalformed, what)
+	}
 	parts := strings.Split(s, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
-		return p, nil, nil, ErrMalformed
+	if len(parts) != 6 || parts[0] != "" {
+		return fail("not a PHC string")
+	}
+	if parts[1] != "argon2id" {
+		return fail("algorithm is not argon2id")
 	}
 	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
-		return p, nil, nil, fmt.Errorf("%w: unsupported version", ErrMalformed)
+		return fail("unsupported argon2 version")
 	}
-	var m, t, th uint64
 	kv := strings.Split(parts[3], ",")
 	if len(kv) != 3 {
-		return p, nil, nil, ErrMalformed
+		return fail("parameters")
 	}
-	for i, dst := range []*uint64{&m, &t, &th} {
-		name := []string{"m=", "t=", "p="}[i]
-		if !strings.HasPrefix(kv[i], name) {
-			return p, nil, nil, ErrMalformed
+	var vals [3]uint64
+	for i, name := range []string{"m=", "t=", "p="} {
+		digits, ok := strings.CutPrefix(kv[i], name)
+		if !ok || digits == "" || len(digits) > 10 {
+			return fail("parameters")
 		}
-		v, err := strconv.ParseUint(kv[i][2:], 10, 32)
+		v, err := strconv.ParseUint(digits, 10, 32)
 		if err != nil {
-			return p, nil, nil, ErrMalformed
+			return fail("parameters")
 		}
-		*dst = v
+		vals[i] = v
 	}
-	if m < 8 || m > maxMemory || t < 1 || t > maxTime || th < 1 || th > maxThreads || m < 8*th {
-		return p, nil, nil, fmt.Errorf("%w: parameters out of range", ErrMalformed)
+	m, t, th := vals[0], vals[1], vals[2]
+	if th < 1 || th > maxThreads {
+		return fail("parallelism out of range")
 	}
-	b64 := base64.RawStdEncoding
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil || len(salt) < minBytes || len(salt) > maxBytes {
-		return p, nil, nil, fmt.Errorf("%w: salt", ErrMalformed)
+	if t < 1 || t > maxTime {
+		return fail("time out of range")
 	}
-	key, err := b64.DecodeString(parts[5])
-	if err != nil || len(key) < minBytes || len(key) > maxBytes {
-		return p, nil, nil, fmt.Errorf("%w: hash", ErrMalformed)
+	if m < 8*th || m > maxMemory {
+		return fail("memory out of range")
+	}
+	b64 := base64.RawStdEncoding.Strict()
+	if salt, err = b64.DecodeString(parts[4]); err != nil || len(salt) < minBytes || len(salt) > maxBytes {
+		return fail("salt")
+	}
+	if key, err = b64.DecodeString(parts[5]); err != nil || len(key) < minBytes || len(key) > maxBytes {
+		return fail("hash")
 	}
 	return Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(th)}, salt, key, nil
 }

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The rendezvous server benchmark (make bench).
+#
+# Builds the binaries, starts `rendezvous serve` on a free loopback port in
+# a throw-away data directory, runs the load generator (bin/rvload bench)
+# against it as a separate process, prints the result table, stops the
+# server and writes the table to bench/results/rendezvous-latest.md.
+# Nothing leaves 127.0.0.0/8.
+#
+# Environment overrides: IDLE (idle sessions, default 20000), HOLD (how
+# long they are held, default 30s), SENDERS (relay sender/recipient pairs,
+# default 32), DURATION (timed relay phase, default 20s), BIN (default bin).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${BIN:-bin}
+IDLE=${IDLE:-20000}
+HOLD=${HOLD:-30s}
+SENDERS=${SENDERS:-32}
+DURATION=${DURATION:-20s}
+RESULTS=bench/results
+OUT=$RESULTS/rendezvous-latest.md
+
+say() { printf '== %s\n' "$*" >&2; }
+
+DATA=$(mktemp -d "${TMPDIR:-/tmp}/lanchat-bench.XXXXXX")
+SERVER_PID=
+
+cleanup() {
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		# Give it its shutdown time, then insist.
+		for _ in $(seq 1 150); do
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	rm -rf "$DATA"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "building bin/rendezvous and bin/rvload"
+go build -o "$BIN/" ./cmd/... ./bench/rvload
+
+# Each side holds one descriptor per connection. Raise the limit as far as
+# this shell may; Go raises its own soft limit to the hard one anyway.
+want_fds=1048576
+if ! ulimit -n "$want_fds" 2>/dev/null; then
+	hard=$(ulimit -Hn)
+	if [ "$hard" = unlimited ]; then hard=$want_fds; fi
+	ulimit -n "$hard" 2>/dev/null || true
+	say "open-file limit: could not raise it to $want_fds; using $(ulimit -n) (the hard limit here)"
+	if [ "$(ulimit -n)" -lt $((IDLE + 2 * SENDERS + 200)) ]; then
+		say "that is too few for $IDLE idle sessions: rvload will hold fewer and say so in the notes"
+	fi
+else
+	say "open-file limit: $(ulimit -n)"
+fi
+
+# The idle sessions dial from 127.0.0.2..127.0.0.9 so that ephemeral ports
+# never run out. On Linux all of 127.0.0.0/8 is routed to lo, so those
+# addresses work without being added; check, and add any that do not.
+for i in 2 3 4 5 6 7 8 9; do
+	a=127.0.0.$i
+	if command -v ip >/dev/null && ! ip route get "$a" 2>/dev/null | grep -q '^local'; then
+		if ip addr add "$a/32" dev lo 2>/dev/null; then
+			say "added $a to lo"
+		else
+			say "warning: $a is not local and could not be added; rvload will skip it"
+		fi
+	fi
+done
+
+# Relay throughput is bound by the store's durable commits, so note how
+# fast this disk makes a small synchronous write, in the directory the
+# server's database will live in.
+mkdir -p "$DATA/server"
+DISK=
+if command -v dd >/dev/null; then
+	t0=$(date +%s%N)
+	if dd if=/dev/zero of="$DATA/server/sync-test" bs=4k count=500 oflag=dsync 2>/dev/null; then
+		t1=$(date +%s%N)
+		DISK="$((500 * 1000000000 / (t1 - t0 + 1))) synchronous 4 KiB writes per second in the data directory (dd oflag=dsync)"
+		say "disk: $DISK"
+	fi
+	rm -f "$DATA/server/sync-test"
+fi
+
+# The server picks free loopback ports itself (port 0) and prints them.
+SERVER_ARGS=(serve --listen 127.0.0.1:0 --data "$DATA/server" --metrics 127.0.0.1:0
+	--max-conns-per-addr 100000 --max-conns 100000
+	--argon2-memory 256 --argon2-time 1 --idle-timeout 30s)
+say "starting: $BIN/rendezvous ${SERVER_ARGS[*]}"
+say "argon2id is made cheap (256 KiB, 1 pass) for the benchmark, so that registering $IDLE users takes seconds, not hours; logins are not what is measured"
+"$BIN/rendezvous" "${SERVER_ARGS[@]}" >"$DATA/server.log" 2>&1 &
+SERVER_PID=$!
+ADDR= METRICS=
+for _ in $(seq 1 100); do
+	ADDR=$(sed -n 's/^rendezvous listening on //p' "$DATA/server.log" | head -n 1)
+	METRICS=$(sed -n 's/.*msg="metrics listening" addr=\([0-9.:]*\).*/\1/p' "$DATA/server.log" | head -n 1)
+	[ -n "$ADDR" ] && [ -n "$METRICS" ] && break
+	kill -0 "$SERVER_PID" 2>/dev/null || { say "the server exited:"; cat "$DATA/server.log" >&2; exit 1; }
+	sleep 0.1
+done
+case "$ADDR" in 127.*:*) ;; *) say "the server did not start on loopback (address '$ADDR')"; cat "$DATA/server.log" >&2; exit 1 ;; esac
+case "$METRICS" in 127.*:*) ;; *) say "the server's metrics did not start"; cat "$DATA/server.log" >&2; exit 1 ;; esac
+FP=$(sed -n 's/^certificate fingerprint (sha256): //p' "$DATA/server.log" | head -n 1)
+[ -n "$FP" ] || { say "no fingerprint in the server's output"; cat "$DATA/server.log" >&2; exit 1; }
+say "server pid $SERVER_PID on $ADDR (metrics on $METRICS), fingerprint $FP"
+
+say "running the load generator (progress below; the table follows)"
+mkdir -p "$RESULTS"
+REPORT=$DATA/report.md
+status=0
+"$BIN/rvload" bench --addr "$ADDR" --fingerprint "$FP" --server-pid "$SERVER_PID" --metrics "$METRICS" \
+	--idle "$IDLE" --hold "$HOLD" --senders "$SENDERS" --duration "$DURATION" >"$REPORT" || status=$?
+
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+	say "the server died during the run; its last log lines:"
+	tail -n 30 "$DATA/server.log" >&2
+	[ "$status" -ne 0 ] || status=1
+fi
+if grep -qE 'level=(ERROR|WARN)' "$DATA/server.log"; then
+	say "the server logged warnings or errors (first 10):"
+	grep -E 'level=(ERROR|WARN)' "$DATA/server.log" | head -n 10 >&2
+fi
+
+{
+	cat "$REPORT"
+	echo
+	echo "Server started by bench/run.sh with cheap argon2id (256 KiB, 1 pass) so that registering the"
+	echo "idle users is quick; logins are not what is measured. Numbers are from one run on a shared"
+	echo "machine: compare runs on the same machine only."
+	if [ -n "$DISK" ]; then echo; echo "Disk: $DISK."; fi
+	echo "Load average when the run ended: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) (other work on the machine skews every figure)."
+} >"$DATA/full.md"
+if [ -s "$REPORT" ]; then
+	cp "$DATA/full.md" "$OUT"
+	echo
+	cat "$DATA/full.md"
+	say "written to $OUT"
+fi
+exit "$status"

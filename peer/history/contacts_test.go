@@ -1,0 +1,169 @@
+package history
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// key makes a distinct test identity key.
+func key(n byte) []byte { return bytes.Repeat([]byte{n}, ed25519.PublicKeySize) }
+
+func pin(t *testing.T, s *Store, user string, k []byte, want PinResult) {
+	t.Helper()
+	got, err := s.PinKey(context.Background(), user, k)
+	mustNil(t, err)
+	if got != want {
+		t.Fatalf("PinKey(%s, key %d) = %v, want %v", user, k[0], got, want)
+	}
+}
+
+func contact(t *testing.T, s *Store, user string) Contact {
+	t.Helper()
+	c, err := s.Contact(context.Background(), user)
+	mustNil(t, err)
+	return c
+}
+
+func held(t *testing.T, s *Store, user string) bool {
+	t.Helper()
+	h, err := s.Held(context.Background(), user)
+	mustNil(t, err)
+	return h
+}
+
+func TestKeyPinning(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	before := time.Now()
+
+	// First sight pins.
+	pin(t, s, "alice", key(1), PinNew)
+	c := contact(t, s, "alice")
+	if !bytes.Equal(c.IdentityKey, key(1)) || c.PendingKey != nil || c.Verified || !c.KeyChangedAt.IsZero() ||
+		c.Pinned.Before(before) {
+		t.Fatalf("after first sight: %+v", c)
+	}
+	if held(t, s, "alice") {
+		t.Fatal("held after first sight")
+	}
+	pin(t, s, "alice", key(1), PinSame)
+
+	// Verified until the key changes.
+	mustNil(t, s.SetVerified(ctx, "alice", true))
+	if !contact(t, s, "alice").Verified {
+		t.Fatal("not verified")
+	}
+	pin(t, s, "alice", key(2), PinChanged)
+	c = contact(t, s, "alice")
+	if !bytes.Equal(c.IdentityKey, key(1)) || !bytes.Equal(c.PendingKey, key(2)) || c.Verified ||
+		c.KeyChangedAt.Before(before) {
+		t.Fatalf("after change: %+v", c)
+	}
+	if !held(t, s, "alice") {
+		t.Fatal("not held after key change")
+	}
+	// Seeing the pending key again raises no new alarm; the old key is
+	// still the pinned one; neither ends the hold.
+	pin(t, s, "alice", key(2), PinPending)
+	pin(t, s, "alice", key(1), PinSame)
+	if !held(t, s, "alice") {
+		t.Fatal("hold ended without Trust")
+	}
+	wantErr(t, s.SetVerified(ctx, "alice", true), ErrHeld)
+	mustNil(t, s.SetVerified(ctx, "alice", false))
+
+	// Only the pending key can be trusted.
+	wantErr(t, s.Trust(ctx, "alice", key(1)), ErrNotPending)
+	wantErr(t, s.Trust(ctx, "alice", key(9)), ErrNotPending)
+	// A third key replaces the pending one; trusting the second is now
+	// refused, so a key the user never saw is not accepted by mistake.
+	pin(t, s, "alice", key(3), PinChanged)
+	wantErr(t, s.Trust(ctx, "alice", key(2)), ErrNotPending)
+	mustNil(t, s.Trust(ctx, "alice", key(3)))
+	c = contact(t, s, "alice")
+	if !bytes.Equal(c.IdentityKey, key(3)) || c.PendingKey != nil || c.Verified {
+		t.Fatalf("after trust: %+v", c)
+	}
+	if held(t, s, "alice") {
+		t.Fatal("held after Trust")
+	}
+	wantErr(t, s.Trust(ctx, "alice", key(3)), ErrNotPending)
+	pin(t, s, "alice", key(3), PinSame)
+	pin(t, s, "alice", key(1), PinChanged)
+
+	// Unknown contacts.
+	if held(t, s, "nobody") {
+		t.Error("unknown user held")
+	}
+	wantErr(t, s.Trust(ctx, "nobody", key(1)), ErrNotFound)
+	wantErr(t, s.SetVerified(ctx, "nobody", true), ErrNotFound)
+	wantErr(t, s.SetDisplayName(ctx, "nobody", "N"), ErrNotFound)
+	_, err := s.Contact(ctx, "nobody")
+	wantErr(t, err, ErrNotFound)
+}
+
+func TestPinKeyInvalid(t *testing.T) {
+	s, _ := openTest(t)
+	for _, c := range []struct {
+		user string
+		key  []byte
+	}{
+		{"alice", nil},
+		{"alice", key(1)[:31]},
+		{"alice", append(key(1), 0)},
+		{"Alice", key(1)}, // not canonical
+		{"al", key(1)},
+		{"al ice", key(1)},
+		{"", key(1)},
+	} {
+		_, err := s.PinKey(context.Background(), c.user, c.key)
+		wantErr(t, err, ErrInvalid)
+	}
+	cs, err := s.Contacts(context.Background())
+	mustNil(t, err)
+	if len(cs) != 0 {
+		t.Errorf("contacts = %+v", cs)
+	}
+}
+
+func TestContactsAndAddrs(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	pin(t, s, "carol", key(3), PinNew)
+	pin(t, s, "alice", key(1), PinNew)
+	pin(t, s, "bob", key(2), PinNew)
+	mustNil(t, s.SetDisplayName(ctx, "bob", "Bob 🎸"))
+	wantErr(t, s.RememberAddr(ctx, "nobody", "192.0.2.1:1"), ErrNotFound)
+	wantErr(t, s.RememberAddr(ctx, "alice", ""), ErrInvalid)
+
+	for i := range 10 {
+		mustNil(t, s.RememberAddr(ctx, "alice", fmt.Sprintf("192.0.2.%d:4242", i)))
+	}
+	// Seeing an older address again makes it the most recent.
+	mustNil(t, s.RememberAddr(ctx, "alice", "192.0.2.5:4242"))
+	mustNil(t, s.RememberAddr(ctx, "bob", "[2001:db8::1]:4242"))
+
+	want := []string{"192.0.2.5:4242", "192.0.2.9:4242", "192.0.2.8:4242", "192.0.2.7:4242",
+		"192.0.2.6:4242", "192.0.2.4:4242", "192.0.2.3:4242", "192.0.2.2:4242"}
+	if got := contact(t, s, "alice").Addrs; !slices.Equal(got, want) {
+		t.Errorf("alice addrs = %q, want %q", got, want)
+	}
+	cs, err := s.Contacts(ctx)
+	mustNil(t, err)
+	var names []string
+	for _, c := range cs {
+		names = append(names, c.Username)
+	}
+	if !slices.Equal(names, []string{"alice", "bob", "carol"}) {
+		t.Fatalf("contacts = %q", names)
+	}
+	if !slices.Equal(cs[0].Addrs, want) || !slices.Equal(cs[1].Addrs, []string{"[2001:db8::1]:4242"}) ||
+		cs[2].Addrs != nil || cs[1].DisplayName != "Bob 🎸" || !bytes.Equal(cs[2].IdentityKey, key(3)) {
+		t.Errorf("contacts = %+v", cs)
+	}
+}

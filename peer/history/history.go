@@ -1,0 +1,266 @@
+// Package history is the peer daemon's store: one SQLite file per user that
+// keeps everything the daemon must remember between runs. It holds the
+// contacts with their pinned identity keys and the addresses that last
+// reached them; the conversations and their messages, with a full-text
+// index for search; the outbox of messages that still have to leave this
+// machine; and the secret halves of the user's prekeys, which open relayed
+// envelopes.
+//
+// The store is where two rules of the design are enforced. Message ids are
+// unique, so a message delivered twice (a relay push after a crash, a
+// retried direct send) is stored once: delivery is at-least-once on the
+// wire and exactly-once here. And a contact's identity key is pinned on
+// first sight; a different key later is kept aside as pending, the contact
+// is held (the outbox stops sending to them) until the user trusts the new
+// key.
+//
+// The file is opened like the rendezvous server's: modernc.org/sqlite (no
+// cgo), WAL, one writer connection plus a read-only pool, synchronous=FULL
+// so a write is durable when its method returns, foreign keys on, and the
+// schema migrated in code by PRAGMA user_version. The file is mode 0600 and
+// written with secure_delete, because it holds prekey secrets that must
+// really be gone once deleted.
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Sentinel errors callers branch on. Errors from Store methods wrap them
+// with what was being done.
+var (
+	// ErrNotFound means the contact, message, outbox item or prekey asked
+	// for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists means a prekey with the same id is already stored.
+	ErrExists = errors.New("already exists")
+	// ErrInvalid means an argument breaks the rules in its documentation:
+	// a malformed message id or conversation, an unknown kind, a
+	// non-UTF-8 body, an identity key of the wrong size.
+	ErrInvalid = errors.New("invalid")
+	// ErrConflict means a message id is already stored for a different
+	// message (another conversation, sender or direction). A true
+	// redelivery is not a conflict; it reports inserted == false.
+	ErrConflict = errors.New("message id already used by another message")
+	// ErrHeld means the contact's identity key changed and the user has
+	// not yet trusted the new key, so nothing may be sent to them.
+	ErrHeld = errors.New("contact held: identity key changed")
+	// ErrNotPending means Trust was given a key that is not the contact's
+	// pending key.
+	ErrNotPending = errors.New("key is not the pending key")
+)
+
+// busyTimeout is how long a connection waits for another process's lock
+// before giving up.
+const busyTimeout = 10 * time.Second
+
+// Store is the peer's history database. Every method is safe for
+// concurrent use. A write method returns only after its transaction is
+// durably committed.
+type Store struct {
+	w *sql.DB // the one writer connection
+	r *sql.DB // read-only pool
+}
+
+// Open opens the history database at path, creating it (mode 0600) if it
+// does not exist, tightening its mode to 0600 if it does, and brings its
+// schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open history: empty path")
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	// An existing file may have been made with a looser mode; the WAL and
+	// shared-memory files copy the database file's mode, so fix it first.
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	base, err := fileURI(path)
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	ms := busyTimeout.Milliseconds()
+	w, err := sql.Open("sqlite", base+"?"+strings.Join([]string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", ms),
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(FULL)",
+		"_pragma=foreign_keys(1)",
+		"_pragma=secure_delete(1)",
+		"_txlock=immediate",
+	}, "&"))
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := checkWAL(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	r, err := sql.Open("sqlite", base+"?"+strings.Join([]string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", ms),
+		"_pragma=foreign_keys(1)",
+		"_pragma=query_only(1)",
+	}, "&"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	return &Store{w: w, r: r}, nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// fileURI turns a file path into an SQLite URI (without query), escaping
+// the characters that URIs give a meaning to.
+func fileURI(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows: file:///C:/...
+	}
+	return "file://" + (&url.URL{Path: p}).EscapedPath(), nil
+}
+
+// checkWAL makes sure the writer's pragmas took: WAL lets readers run
+// beside the writer, FULL makes every commit durable.
+func checkWAL(ctx context.Context, w *sql.DB) error {
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	var sync int
+	if err := w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+		return err
+	}
+	if sync != 2 {
+		return fmt.Errorf("synchronous is %d, want 2 (FULL)", sync)
+	}
+	return nil
+}
+
+// writeTx runs fn in one transaction on the writer connection. The writer
+// begins transactions IMMEDIATE, so fn holds the write lock from its first
+// statement, also against other processes.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// readTx runs fn in one read transaction, so it sees one snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// execer is what *sql.DB and *sql.Tx have in common for writes.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// execN runs a statement and returns how many rows it changed.
+func execN(ctx context.Context, db execer, query string, args ...any) (int, error) {
+	res, err := db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// mapErr turns sql.ErrNoRows into ErrNotFound and unique-key violations
+// into ErrExists.
+func mapErr(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return ErrExists
+		}
+	}
+	return err
+}
+
+// nsOf is how times are stored: Unix nanoseconds, with the zero time as
+// NULL.
+func nsOf(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// timeOf reverses nsOf, in UTC.
+func timeOf(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// invalid makes an ErrInvalid with a reason.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}

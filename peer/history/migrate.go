@@ -1,0 +1,155 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are the schema steps, applied in order. The database's
+// PRAGMA user_version is the number of steps applied. Never edit a step
+// that has shipped; append a new one.
+//
+// Times are Unix nanoseconds (NULL for "never"). Usernames are in their
+// canonical lower-case form.
+var migrations = [][]string{
+	// 1: initial schema.
+	{
+		// A contact is pinned on first sight: identity_key is never NULL.
+		// A later, different key waits in pending_key until trusted.
+		`CREATE TABLE contacts (
+			username       TEXT PRIMARY KEY,
+			display_name   TEXT NOT NULL DEFAULT '',
+			identity_key   BLOB NOT NULL,
+			pinned_at      INTEGER,
+			verified       INTEGER NOT NULL DEFAULT 0,
+			pending_key    BLOB,
+			key_changed_at INTEGER
+		) STRICT`,
+		// Addresses that reached a contact; a larger seq is more recent.
+		`CREATE TABLE contact_addrs (
+			username TEXT NOT NULL REFERENCES contacts (username) ON DELETE CASCADE,
+			addr     TEXT NOT NULL,
+			seq      INTEGER NOT NULL,
+			PRIMARY KEY (username, addr)
+		) STRICT, WITHOUT ROWID`,
+
+		// id is "u:<username>" or "g:<group id>". unread counts incoming
+		// messages since the last MarkRead.
+		`CREATE TABLE conversations (
+			id            TEXT PRIMARY KEY,
+			name          TEXT NOT NULL DEFAULT '',
+			last_activity INTEGER NOT NULL DEFAULT 0,
+			unread        INTEGER NOT NULL DEFAULT 0
+		) STRICT`,
+		`CREATE INDEX conversations_activity ON conversations (last_activity, id)`,
+
+		// seq is the local arrival order and the full-text index's rowid;
+		// id is the client-made message id, unique: exactly-once history.
+		`CREATE TABLE messages (
+			seq          INTEGER PRIMARY KEY,
+			id           TEXT NOT NULL UNIQUE,
+			conversation TEXT NOT NULL REFERENCES conversations (id),
+			sender       TEXT NOT NULL,
+			kind         TEXT NOT NULL,
+			body         TEXT NOT NULL,
+			sent         INTEGER NOT NULL,
+			received     INTEGER NOT NULL,
+			outgoing     INTEGER NOT NULL,
+			state        TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered', 'received')),
+			via          TEXT NOT NULL DEFAULT '' CHECK (via IN ('', 'direct', 'relay'))
+		) STRICT`,
+		`CREATE INDEX messages_conversation ON messages (conversation, sent, seq)`,
+
+		// The trigram tokenizer matches any substring of three or more
+		// characters, whatever the script: words inside longer words,
+		// emoji, CJK text without spaces. Folded to lower case, diacritics
+		// removed. External content: the text lives once, in messages.
+		`CREATE VIRTUAL TABLE messages_fts USING fts5 (
+			body,
+			content = 'messages',
+			content_rowid = 'seq',
+			tokenize = 'trigram remove_diacritics 1'
+		)`,
+		`CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+			INSERT INTO messages_fts (rowid, body) VALUES (NEW.seq, NEW.body);
+		END`,
+		`CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+			INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', OLD.seq, OLD.body);
+		END`,
+		`CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+			INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', OLD.seq, OLD.body);
+			INSERT INTO messages_fts (rowid, body) VALUES (NEW.seq, NEW.body);
+		END`,
+
+		// One row per recipient of an outgoing message. The rows still
+		// queued are the outbox.
+		`CREATE TABLE deliveries (
+			message      INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+			recipient    TEXT NOT NULL,
+			state        TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered')),
+			via          TEXT NOT NULL DEFAULT '' CHECK (via IN ('', 'direct', 'relay')),
+			attempts     INTEGER NOT NULL DEFAULT 0,
+			next_attempt INTEGER,
+			PRIMARY KEY (message, recipient)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE INDEX outbox ON deliveries (recipient, message) WHERE state = 'queued'`,
+
+		// Secret halves of this user's prekeys.
+		`CREATE TABLE prekeys (
+			id      TEXT PRIMARY KEY,
+			secret  BLOB NOT NULL,
+			created INTEGER NOT NULL,
+			expires INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX prekeys_expires ON prekeys (expires)`,
+	},
+}
+
+// schemaVersion is the version this code writes.
+var schemaVersion = len(migrations)
+
+// migrate applies the steps the database lacks, each in its own
+// transaction together with the new user_version, so a crash leaves the
+// database at a step boundary. Each transaction re-reads the version under
+// the write lock, so two processes opening the file at once do not apply a
+// step twice.
+func migrate(ctx context.Context, w *sql.DB) error {
+	for {
+		done := false
+		err := func() error {
+			tx, err := w.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			var v int
+			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+				return err
+			}
+			if v > schemaVersion {
+				return fmt.Errorf("database schema version %d is newer than this program's (%d)", v, schemaVersion)
+			}
+			if v == schemaVersion {
+				done = true
+				return nil
+			}
+			for i, stmt := range migrations[v] {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("step %d statement %d: %w", v+1, i+1, err)
+				}
+			}
+			// PRAGMA takes no parameters; v+1 is our own integer.
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+		if err != nil {
+			return fmt.Errorf("migrate schema: %w", err)
+		}
+		if done {
+			return nil
+		}
+	}
+}
