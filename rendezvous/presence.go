@@ -56,7 +56,7 @@ func (c *conn) publishPresence() {
 	if user == "" {
 		return
 	}
-	unlock := s.presenceLocks.lock(user)
+	unlock := s.presenceLocks.Lock(user)
 	defer unlock()
 	// Read under the lock: a logout or a newer session may have come in
 	// between, and then it owns the user's presence.
@@ -111,7 +111,7 @@ func (s *Server) introduce(ctx context.Context, a, b string) {
 }
 
 func (s *Server) pushPresenceOf(ctx context.Context, to, about string) {
-	unlock := s.presenceLocks.lock(about)
+	unlock := s.presenceLocks.Lock(about)
 	defer unlock()
 	u, err := s.store.User(ctx, about)
 	if err != nil {

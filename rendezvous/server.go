@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/keylock"
 	"github.com/lanchat/lanchat/internal/password"
 	"github.com/lanchat/lanchat/rendezvous/store"
 )
@@ -32,7 +33,7 @@ type Server struct {
 	guard  *loginGuard
 	// presenceLocks serialise working out and pushing one user's
 	// presence, so contacts never see an older status after a newer one.
-	presenceLocks stripedLocks
+	presenceLocks keylock.Set
 
 	ctx    context.Context // cancelled by Shutdown; parent of request contexts
 	cancel context.CancelFunc

@@ -81,7 +81,7 @@ func (c *conn) leaveSession() {
 		return
 	}
 	s := c.srv
-	unlock := s.presenceLocks.lock(user)
+	unlock := s.presenceLocks.Lock(user)
 	defer unlock()
 	if s.hub.conn(user) != c {
 		return // a newer session took over; it owns presence now

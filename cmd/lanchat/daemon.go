@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/lanchat/lanchat/peer/daemon"
+	"github.com/lanchat/lanchat/peer/home"
+)
+
+// version is the daemon's version, reported by lanchat status.
+const version = "0.1.0"
+
+const daemonUsage = `Usage: lanchat [--home DIR] daemon --server HOST:PORT [flags]
+
+Run the peer daemon for the data directory DIR: it keeps the link to the
+rendezvous server, takes direct QUIC connections from contacts, delivers the
+outbox and serves the local API on DIR/daemon.sock that every other lanchat
+command uses. One daemon runs per data directory.
+
+Flags:
+`
+
+const daemonExample = `
+Example:
+  lanchat --home ~/.lanchat-alice daemon --server 10.0.0.5:7443 \
+      --server-fingerprint 3f9a...c2
+`
+
+// runDaemon runs "lanchat daemon": the peer daemon for the data directory
+// homeDir, serving the local API on its daemon.sock, until ctx ends.
+func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	server := fs.String("server", "", "rendezvous server `HOST:PORT` (required)")
+	fingerprint := fs.String("server-fingerprint", "", "pin the server certificate's SHA-256 `FP` (default: the pinned one, else trust on first use)")
+	listen := fs.String("listen", daemon.DefaultListen, "UDP `ADDR` for direct QUIC connections")
+	downloads := fs.String("downloads", "", "`DIR` for received files")
+	noMDNS := fs.Bool("no-mdns", false, "do not announce or browse on the LAN")
+	logLevel := fs.String("log-level", "info", "`LEVEL`: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printDaemonUsage(stdout, fs)
+			return errHelpShown
+		}
+		return usagef("daemon: %v\nrun 'lanchat daemon --help' for usage", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("daemon: unexpected argument %q\nrun 'lanchat daemon --help' for usage", fs.Arg(0))
+	}
+	if *server == "" {
+		return usagef("daemon: --server HOST:PORT is required\nrun 'lanchat daemon --help' for usage")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usagef("daemon: --log-level %q: want debug, info, warn or error", *logLevel)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	h, err := home.Open(homeDir)
+	if err != nil {
+		return err
+	}
+	d, err := daemon.New(daemon.Config{
+		Home:        h,
+		Server:      *server,
+		Fingerprint: *fingerprint,
+		Listen:      *listen,
+		Downloads:   *downloads,
+		NoMDNS:      *noMDNS,
+		Version:     version,
+		Out:         stdout,
+		Logger:      logger,
+	})
+	if err != nil {
+		return err
+	}
+	return d.Run(ctx)
+}
+
+func printDaemonUsage(w io.Writer, fs *flag.FlagSet) {
+	var b strings.Builder
+	b.WriteString(daemonUsage)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		if name != "" {
+			name = " " + name
+		}
+		fmt.Fprintf(&b, "  --%s%s\n        %s\n", f.Name, name, usage)
+	})
+	b.WriteString(daemonExample)
+	fmt.Fprint(w, b.String())
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/lanchat/lanchat/peer/api"
+)
+
+// errStreamEnded is why watch and chat stop when the daemon ends the
+// event stream.
+var errStreamEnded = errors.New("the daemon ended the event stream (it stopped, or this client fell too far behind)")
+
+func cmdWatch(e *env, c *command, args []string) error {
+	if _, err := e.parse(c, e.flags(c), args, 0, 0); err != nil {
+		return err
+	}
+	st, err := e.client.Events(e.ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if !e.json {
+		fmt.Fprintln(e.stderr, "watching events; Ctrl-C to stop")
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	for {
+		ev, err := st.Next()
+		switch {
+		case e.ctx.Err() != nil:
+			return nil
+		case errors.Is(err, io.EOF):
+			return errStreamEnded
+		case err != nil:
+			return fmt.Errorf("event stream: %w", err)
+		}
+		if e.json {
+			if err := enc.Encode(ev); err != nil {
+				return fmt.Errorf("write event: %w", err)
+			}
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s  %s\n", ev.At.Local().Format(time.TimeOnly), describeEvent(ev, e.now()))
+	}
+}
+
+// describeEvent renders an event as one readable line (longer for a
+// multi-line message).
+func describeEvent(ev api.Event, now time.Time) string {
+	switch ev.Type {
+	case api.EventMessage:
+		if m := ev.Message; m != nil {
+			return fmt.Sprintf("message in %s from %s: %s", oneLine(m.Conversation), oneLine(m.From), indentLines(m.Text, 4))
+		}
+	case api.EventMessageState:
+		if m := ev.Message; m != nil {
+			return fmt.Sprintf("message %s to %s is %s", m.ID, oneLine(m.Conversation), oneLine(m.State))
+		}
+	case api.EventPresence:
+		if p := ev.Presence; p != nil {
+			return fmt.Sprintf("%s is %s", oneLine(p.User), presence(p.Presence, now))
+		}
+	case api.EventFriendRequest:
+		if f := ev.Friend; f != nil {
+			return fmt.Sprintf("friend request from %s%s; accept with: lanchat friend accept %s", oneLine(f.User), displayName(f.DisplayName), oneLine(f.User))
+		}
+	case api.EventFriendAccepted:
+		if f := ev.Friend; f != nil {
+			return fmt.Sprintf("%s accepted: you are now friends", oneLine(f.User))
+		}
+	case api.EventFriendRemoved:
+		if f := ev.Friend; f != nil {
+			return fmt.Sprintf("%s is no longer your friend", oneLine(f.User))
+		}
+	case api.EventGroup:
+		if g := ev.Group; g != nil {
+			s := fmt.Sprintf("group #%s: %s", oneLine(g.Group.Name), oneLine(g.Change))
+			if g.User != "" {
+				s += " " + oneLine(g.User)
+			}
+			if g.By != "" {
+				s += " by " + oneLine(g.By)
+			}
+			if g.OldName != "" {
+				s += " (was #" + oneLine(g.OldName) + ")"
+			}
+			return s
+		}
+	case api.EventKeyChanged:
+		if k := ev.KeyChange; k != nil {
+			u := oneLine(k.User)
+			return fmt.Sprintf("WARNING: %s's identity key changed (new fingerprint %s); messages with %s are held. Compare safety numbers (lanchat verify %s), then run: lanchat trust %s", u, oneLine(k.Fingerprint), u, u, u)
+		}
+	case api.EventServer:
+		if cn := ev.Connection; cn != nil {
+			if cn.Up {
+				return "server link up" + at(cn.Addr)
+			}
+			return "server link down; messages to offline contacts wait in the outbox"
+		}
+	case api.EventPeer:
+		if cn := ev.Connection; cn != nil {
+			if cn.Up {
+				return fmt.Sprintf("direct connection to %s opened%s", oneLine(cn.Peer), at(cn.Addr))
+			}
+			return fmt.Sprintf("direct connection to %s closed", oneLine(cn.Peer))
+		}
+	case api.EventSignedOut:
+		return "signed out: " + oneLine(ev.Text) + "; log in again with: lanchat login USER"
+	}
+	// An event this version does not know, or without its detail: show
+	// it raw.
+	b, _ := json.Marshal(ev)
+	return fmt.Sprintf("%s %s", oneLine(ev.Type), oneLine(string(b)))
+}
+
+func displayName(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (" + oneLine(name) + ")"
+}
+
+func at(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	return " (" + oneLine(addr) + ")"
+}

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+)
+
+// ErrDaemonRunning is returned by Serve when another daemon already answers
+// on the socket.
+var ErrDaemonRunning = errors.New("a daemon is already running")
+
+// MaxSocketPath is the longest Unix socket path the kernel accepts (the
+// size of sun_path less its terminating NUL, on Linux).
+const MaxSocketPath = 107
+
+// Server timeouts. There is no write timeout: a Send may wait for the
+// network, and an event stream sets its own deadline per write.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	shutdownTimeout   = 5 * time.Second
+	probeTimeout      = time.Second
+)
+
+// Serve serves h on a Unix socket at socketPath, mode 0600, until ctx ends;
+// then it stops accepting, ends every request and event stream (their
+// contexts derive from ctx) and returns nil after they finish.
+//
+// A socket file left behind by a daemon that died is replaced; if a
+// daemon answers on it, Serve returns an error wrapping ErrDaemonRunning.
+// The socket's directory should be private to the user (mode 0700): it
+// keeps others away in the instant before the socket's mode is set.
+func Serve(ctx context.Context, socketPath string, h http.Handler) error {
+	ln, err := listen(socketPath)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, ln, newServer(ctx, h))
+}
+
+// newServer is the http.Server Serve uses.
+func newServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+}
+
+// serve runs srv on ln until ctx ends, then shuts it down.
+func serve(ctx context.Context, ln net.Listener, srv *http.Server) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		ln.Close()
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		// Handlers that ignore their context: cut them off.
+		srv.Close()
+	}
+	<-errc
+	if err != nil {
+		return fmt.Errorf("shut down %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+// listen makes the socket at path: it removes a stale socket file left by a
+// dead daemon, refuses when a live one answers, and sets mode 0600.
+func listen(path string) (net.Listener, error) {
+	if len(path) > MaxSocketPath {
+		return nil, fmt.Errorf("socket path %s is %d bytes; the system allows %d: use a shorter data directory", path, len(path), MaxSocketPath)
+	}
+	ln, err := net.Listen("unix", path)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		if err := removeStale(path); err != nil {
+			return nil, err
+		}
+		ln, err = net.Listen("unix", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("set mode of %s: %w", path, err)
+	}
+	return ln, nil
+}
+
+// removeStale removes the socket file at path if nothing answers on it.
+func removeStale(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("inspect %s: %w", path, err)
+	}
+	if fi.Mode().Type() != os.ModeSocket {
+		return fmt.Errorf("%s exists and is not a socket; move it away", path)
+	}
+	conn, err := net.DialTimeout("unix", path, probeTimeout)
+	if err == nil {
+		conn.Close()
+		return fmt.Errorf("%w on %s", ErrDaemonRunning, path)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("probe %s: %w", path, err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove stale socket %s: %w", path, err)
+	}
+	return nil
+}

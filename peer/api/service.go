@@ -1,0 +1,342 @@
+// Package api is the daemon's local API: HTTP/JSON on a Unix socket, with a
+// server-sent-events stream, as docs/api.md describes. The server side turns
+// requests into calls on a Service, which the daemon implements; the client
+// side is what the lanchat CLI (and any other front end) uses.
+package api
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Service is everything the daemon offers its local clients. Methods return
+// an *Error (see errors.go) for failures the user should see, with a code the
+// HTTP layer maps to a status; any other error is an internal failure.
+type Service interface {
+	// Status describes this daemon: who is logged in, the server link and
+	// the direct peers connected.
+	Status(ctx context.Context) (Status, error)
+
+	Register(ctx context.Context, req RegisterRequest) (Me, error)
+	Login(ctx context.Context, req LoginRequest) (Me, error)
+	Logout(ctx context.Context) error
+	Passwd(ctx context.Context, req PasswdRequest) error
+	SetProfile(ctx context.Context, req ProfileRequest) (Me, error)
+
+	SearchUsers(ctx context.Context, query string, limit int) ([]User, error)
+	// Friends lists friends with presence and whether a direct path exists.
+	Friends(ctx context.Context) ([]Friend, error)
+	// FriendRequests lists pending requests both ways.
+	FriendRequests(ctx context.Context) (FriendRequests, error)
+	// Friend runs one of the FriendAdd… actions on user.
+	Friend(ctx context.Context, action, user string) (FriendResult, error)
+
+	// Send writes a text message to Target ("user" or "#group").
+	Send(ctx context.Context, req SendRequest) (SendResult, error)
+	// History returns the last messages of a conversation, oldest first,
+	// and marks it read. Search, when set, filters by full-text search.
+	History(ctx context.Context, target string, limit int, search string) ([]Message, error)
+	// Search searches every conversation, newest first.
+	Search(ctx context.Context, text string, limit int) ([]Message, error)
+	// Recent lists conversations by last activity, newest first.
+	Recent(ctx context.Context) ([]Conversation, error)
+
+	Groups(ctx context.Context) (Groups, error)
+	// Group runs one of the GroupCreate… actions (GroupInviteUser for invite). Name names the group
+	// (its name among this user's groups and invitations, or its id); User
+	// is the invitee or the member kicked; NewName is for rename.
+	Group(ctx context.Context, req GroupRequest) (Group, error)
+	GroupMembers(ctx context.Context, name string) (GroupMembers, error)
+
+	// Verify returns the safety number shared with user; confirm marks the
+	// contact verified.
+	Verify(ctx context.Context, user string, confirm bool) (Verification, error)
+	// Trust accepts the pending (changed) identity key of user.
+	Trust(ctx context.Context, user string) (Contact, error)
+
+	// Subscribe returns a stream of events until ctx ends or the daemon
+	// stops (then the channel is closed). A subscriber too slow to keep up
+	// is dropped (its channel closed) rather than slowing the daemon.
+	Subscribe(ctx context.Context) <-chan Event
+}
+
+// Friend actions.
+const (
+	FriendAdd    = "add"
+	FriendAccept = "accept"
+	FriendReject = "reject"
+	FriendRemove = "remove"
+)
+
+// Group actions.
+const (
+	GroupCreate     = "create"
+	GroupInviteUser = "invite"
+	GroupJoin       = "join"
+	GroupLeave      = "leave"
+	GroupKick       = "kick"
+	GroupRename     = "rename"
+	GroupDelete     = "delete"
+)
+
+// How a message left or arrived.
+const (
+	ViaDirect  = "direct"
+	ViaRelay   = "relay"
+	ViaQueued  = "queued" // waiting in the outbox
+	ViaPartial = "partial"
+)
+
+// Presence statuses.
+const (
+	Online  = "online"
+	Away    = "away"
+	Offline = "offline"
+)
+
+// Status is the reply to GET /v1/status.
+type Status struct {
+	LoggedIn bool   `json:"logged_in"`
+	Me       *Me    `json:"me,omitempty"`
+	Home     string `json:"home"`
+	// Server is the rendezvous server's address, its pinned fingerprint,
+	// and whether the daemon is connected to it now.
+	Server          string `json:"server"`
+	Fingerprint     string `json:"fingerprint,omitempty"`
+	ServerConnected bool   `json:"server_connected"`
+	// Listen is the UDP address of the direct QUIC listener.
+	Listen string `json:"listen"`
+	// Peers are the contacts with a direct connection open now.
+	Peers   []string `json:"peers"`
+	Outbox  int      `json:"outbox"`
+	Version string   `json:"version"`
+}
+
+// Me is the logged-in user.
+type Me struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	// Fingerprint is a short form of this user's identity key.
+	Fingerprint string `json:"fingerprint"`
+}
+
+type RegisterRequest struct {
+	Username    string `json:"username"`
+	Password    string `json:"password"`
+	DisplayName string `json:"display_name,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+}
+
+type LoginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type PasswdRequest struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// ProfileRequest changes the fields that are set; "" clears a field.
+type ProfileRequest struct {
+	DisplayName *string `json:"display_name,omitempty"`
+	Email       *string `json:"email,omitempty"`
+	Phone       *string `json:"phone,omitempty"`
+}
+
+type User struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+type Presence struct {
+	Status   string    `json:"status"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+}
+
+type Friend struct {
+	Username    string   `json:"username"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Presence    Presence `json:"presence"`
+	// Direct is true when a direct QUIC connection to the friend is open.
+	Direct   bool `json:"direct"`
+	Verified bool `json:"verified"`
+	// Held is true while the friend's identity key changed and is not
+	// yet trusted.
+	Held bool `json:"held"`
+}
+
+type FriendRequest struct {
+	User        string    `json:"user"`
+	DisplayName string    `json:"display_name,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+type FriendRequests struct {
+	Incoming []FriendRequest `json:"incoming"`
+	Outgoing []FriendRequest `json:"outgoing"`
+}
+
+type FriendResult struct {
+	// Status is "pending" or "accepted" for add, "done" otherwise.
+	Status string `json:"status"`
+}
+
+// MaxText is the largest message text, in bytes of UTF-8, that a daemon
+// accepts.
+const MaxText = 64 << 10
+
+type SendRequest struct {
+	Target string `json:"target"`
+	Text   string `json:"text"`
+}
+
+type SendResult struct {
+	ID string `json:"id"`
+	// Via is ViaDirect, ViaRelay or ViaQueued; for a group, ViaPartial
+	// when the copies went different ways (see Copies).
+	Via    string            `json:"via"`
+	Copies map[string]string `json:"copies,omitempty"` // member → via, groups only
+}
+
+type Message struct {
+	ID           string    `json:"id"`
+	Conversation string    `json:"conversation"` // "user" or "#group"
+	From         string    `json:"from"`
+	Text         string    `json:"text"`
+	Sent         time.Time `json:"sent"`
+	Outgoing     bool      `json:"outgoing"`
+	// State is queued, sent, delivered or received.
+	State string `json:"state"`
+	Via   string `json:"via,omitempty"`
+}
+
+type Conversation struct {
+	Target       string    `json:"target"` // "user" or "#group"
+	Name         string    `json:"name"`
+	LastActivity time.Time `json:"last_activity"`
+	Unread       int       `json:"unread"`
+	Preview      string    `json:"preview"`
+}
+
+type Group struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Owner   string    `json:"owner"`
+	Members int       `json:"members"`
+	Created time.Time `json:"created,omitzero"`
+}
+
+type GroupInvite struct {
+	Group Group     `json:"group"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+}
+
+type Groups struct {
+	Groups  []Group       `json:"groups"`
+	Invites []GroupInvite `json:"invites"`
+}
+
+type GroupRequest struct {
+	Action  string `json:"action"`
+	Name    string `json:"name"`
+	User    string `json:"user,omitempty"`
+	NewName string `json:"new_name,omitempty"`
+}
+
+type Member struct {
+	Username    string   `json:"username"`
+	DisplayName string   `json:"display_name,omitempty"`
+	Owner       bool     `json:"owner,omitempty"`
+	Presence    Presence `json:"presence"`
+}
+
+type GroupMembers struct {
+	Group   Group    `json:"group"`
+	Members []Member `json:"members"`
+}
+
+type Verification struct {
+	User string `json:"user"`
+	// SafetyNumber is 60 digits in 12 groups of 5, the same on both
+	// sides.
+	SafetyNumber string `json:"safety_number"`
+	Verified     bool   `json:"verified"`
+}
+
+type Contact struct {
+	Username string `json:"username"`
+	Verified bool   `json:"verified"`
+	Held     bool   `json:"held"`
+}
+
+// Event is one item of the event stream. Type says which field is set.
+type Event struct {
+	Type string    `json:"type"`
+	At   time.Time `json:"at"`
+
+	Message    *Message    `json:"message,omitempty"`    // EventMessage, EventMessageState
+	Presence   *PeerStatus `json:"presence,omitempty"`   // EventPresence
+	Friend     *FriendNote `json:"friend,omitempty"`     // EventFriend*
+	Group      *GroupNote  `json:"group,omitempty"`      // EventGroup
+	KeyChange  *KeyChange  `json:"key_change,omitempty"` // EventKeyChanged
+	Connection *Connection `json:"connection,omitempty"` // EventServer, EventPeer
+	Transfer   any         `json:"transfer,omitempty"`   // EventTransfer (file transfer)
+	Text       string      `json:"text,omitempty"`       // EventSignedOut: why
+}
+
+// Event types.
+const (
+	EventMessage        = "message"       // a message arrived (or was sent from another client of this daemon)
+	EventMessageState   = "message.state" // an outgoing message moved to sent or delivered
+	EventPresence       = "presence"
+	EventFriendRequest  = "friend.request"
+	EventFriendAccepted = "friend.accepted"
+	EventFriendRemoved  = "friend.removed"
+	EventGroup          = "group"
+	EventKeyChanged     = "key.changed"
+	EventServer         = "server" // server link up or down
+	EventPeer           = "peer"   // direct connection opened or closed
+	EventTransfer       = "transfer"
+	EventSignedOut      = "signed_out"
+)
+
+type PeerStatus struct {
+	User     string   `json:"user"`
+	Presence Presence `json:"presence"`
+}
+
+type FriendNote struct {
+	User        string `json:"user"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+type GroupNote struct {
+	Change  string `json:"change"`
+	Group   Group  `json:"group"`
+	User    string `json:"user,omitempty"`
+	By      string `json:"by,omitempty"`
+	OldName string `json:"old_name,omitempty"`
+}
+
+type KeyChange struct {
+	User string `json:"user"`
+	// Fingerprint is a short form of the new key.
+	Fingerprint string `json:"fingerprint"`
+}
+
+type Connection struct {
+	// Peer is the contact for EventPeer, empty for EventServer.
+	Peer string `json:"peer,omitempty"`
+	Up   bool   `json:"up"`
+	Addr string `json:"addr,omitempty"`
+}
+
+// ErrNoDaemon is returned by the client when no daemon listens on the
+// socket.
+var ErrNoDaemon = errors.New("no daemon running")

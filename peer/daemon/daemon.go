@@ -1,0 +1,307 @@
+// Package daemon is the peer daemon every user runs: it holds the user's
+// identity and history, keeps the link to the rendezvous server, talks
+// directly to contacts over QUIC, keeps the outbox moving, and serves the
+// local API (package api) that the lanchat CLI uses.
+package daemon
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/keylock"
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/direct"
+	"github.com/lanchat/lanchat/peer/history"
+	"github.com/lanchat/lanchat/peer/home"
+	"github.com/lanchat/lanchat/peer/link"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultListen         = "0.0.0.0:0"
+	DefaultPrekeyLifetime = 7 * 24 * time.Hour
+	// DefaultRelayRetention must match the server's relay retention: a
+	// prekey secret is kept that long after its public half expired.
+	DefaultRelayRetention = 30 * 24 * time.Hour
+	DefaultFlushInterval  = 15 * time.Second
+)
+
+// Config says how a daemon runs.
+type Config struct {
+	// Home is the user's data directory, already opened.
+	Home *home.Home
+	// Server is the rendezvous server's host:port. Fingerprint pins its
+	// certificate; empty means the one pinned in Home, else trust on
+	// first use (the pin is saved and printed to Out).
+	Server      string
+	Fingerprint string
+	// Listen is the UDP address of the direct QUIC listener.
+	Listen    string
+	Downloads string
+	// NoMDNS turns LAN discovery off: contacts are then reached at the
+	// addresses the server reports or that worked before.
+	NoMDNS  bool
+	Version string
+
+	PrekeyLifetime time.Duration
+	RelayRetention time.Duration
+	FlushInterval  time.Duration
+	Direct         direct.Options
+
+	// Out receives the few lines a user must see when the daemon starts
+	// (what it pinned, where it listens).
+	Out    io.Writer
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.PrekeyLifetime == 0 {
+		c.PrekeyLifetime = DefaultPrekeyLifetime
+	}
+	if c.RelayRetention == 0 {
+		c.RelayRetention = DefaultRelayRetention
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Daemon is one user's running peer.
+type Daemon struct {
+	cfg    Config
+	log    *slog.Logger
+	home   *home.Home
+	db     *history.Store
+	link   *link.Link
+	events *broker
+	peers  *peerSet
+	// kick asks the outbox flusher for a round now.
+	kick chan struct{}
+	// sendLocks keep one recipient's outbox copies going out in order.
+	sendLocks keylock.Set
+
+	// ctx is Run's context: goroutines the daemon starts end with it.
+	ctx context.Context
+	wg  sync.WaitGroup
+
+	mu        sync.Mutex
+	identity  ed25519.PrivateKey // nil until register or login makes one
+	transport *direct.Transport  // nil until there is an identity
+	me        wire.Profile       // zero while not logged in
+	signedOut string             // why the server ended the session, if it did
+	roster    roster
+}
+
+// New prepares a daemon; Run starts it.
+func New(cfg Config) (*Daemon, error) {
+	cfg.setDefaults()
+	if cfg.Home == nil {
+		return nil, errors.New("daemon: no home directory")
+	}
+	if cfg.Server == "" {
+		return nil, errors.New("daemon: no server address (--server HOST:PORT)")
+	}
+	if _, _, err := net.SplitHostPort(cfg.Server); err != nil {
+		return nil, fmt.Errorf("daemon: server address %q: %w", cfg.Server, err)
+	}
+	d := &Daemon{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		home:   cfg.Home,
+		events: newBroker(),
+		kick:   make(chan struct{}, 1),
+		roster: newRoster(),
+	}
+	d.peers = newPeerSet(d)
+	return d, nil
+}
+
+// Run runs the daemon until ctx ends. It holds the home's lock, so a second
+// daemon for the same home fails at once.
+func (d *Daemon) Run(ctx context.Context) error {
+	unlock, err := d.home.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	db, err := history.Open(ctx, d.home.HistoryPath())
+	if err != nil {
+		return fmt.Errorf("open history: %w", err)
+	}
+	defer db.Close()
+	d.db = db
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d.ctx = ctx
+
+	if err := d.loadIdentity(); err != nil {
+		return err
+	}
+	// A stored session lets the daemon work for its user before the
+	// server confirms it, or while the server is away.
+	if user, tok, err := d.home.Token(); err == nil && user != "" && tok != "" && d.identity != nil {
+		d.me = wire.Profile{Username: user}
+	}
+	pin, err := d.serverPin()
+	if err != nil {
+		return err
+	}
+	d.link = link.New(link.Config{
+		Addr:             d.cfg.Server,
+		Fingerprint:      pin,
+		Pin:              d.pinServer,
+		Session:          d.sessionToken,
+		OnSessionInvalid: d.sessionInvalid,
+		ClientName:       "lanchat-daemon/" + d.cfg.Version,
+		EventBuffer:      4096,
+		Logger:           d.log.With("part", "link"),
+	})
+
+	errc := make(chan error, 1)
+	d.spawn(func() {
+		if err := d.link.Run(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("server link stopped", "err", err)
+		}
+	})
+	d.spawn(func() { d.serverLoop(ctx) })
+	d.spawn(func() { d.flushLoop(ctx) })
+	d.spawn(func() { d.prekeyLoop(ctx) })
+	d.spawn(func() {
+		h := api.NewHandler(d, d.log.With("part", "api"))
+		if err := api.Serve(ctx, d.home.SocketPath(), h); err != nil && ctx.Err() == nil {
+			errc <- fmt.Errorf("local API: %w", err)
+		}
+	})
+	fmt.Fprintf(d.cfg.Out, "lanchat daemon running; local API on %s\n", d.home.SocketPath())
+
+	select {
+	case <-ctx.Done():
+		err = nil
+	case err = <-errc:
+	}
+	cancel()
+	d.events.close()
+	d.mu.Lock()
+	t := d.transport
+	d.mu.Unlock()
+	if t != nil {
+		t.Close()
+	}
+	d.wg.Wait()
+	return err
+}
+
+// spawn runs f on a goroutine that Run waits for.
+func (d *Daemon) spawn(f func()) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		f()
+	}()
+}
+
+// loadIdentity reads the identity key, if the home has one, and starts the
+// direct listener with it.
+func (d *Daemon) loadIdentity() error {
+	key, err := d.home.Identity()
+	if errors.Is(err, home.ErrNoIdentity) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("identity key: %w", err)
+	}
+	return d.useIdentity(key)
+}
+
+// useIdentity makes key the daemon's identity and (re)starts the direct
+// listener, whose certificate carries it.
+func (d *Daemon) useIdentity(key ed25519.PrivateKey) error {
+	d.mu.Lock()
+	old := d.transport
+	d.identity = key
+	d.transport = nil
+	d.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	listen := d.cfg.Listen
+	if old != nil {
+		listen = old.LocalAddr().String() // keep the port peers know
+	}
+	t, err := direct.Listen(listen, key, d.authorize, d.directOptions())
+	if err != nil {
+		return fmt.Errorf("listen for direct connections on %s: %w", listen, err)
+	}
+	d.mu.Lock()
+	d.transport = t
+	d.mu.Unlock()
+	fmt.Fprintf(d.cfg.Out, "direct connections (QUIC) on udp %s\n", t.LocalAddr())
+	d.spawn(func() { d.peers.acceptLoop(d.ctx, t) })
+	return nil
+}
+
+func (d *Daemon) directOptions() direct.Options {
+	o := d.cfg.Direct
+	if o.Logger == nil {
+		o.Logger = d.log.With("part", "direct")
+	}
+	return o
+}
+
+// currentTransport returns the direct listener, or nil.
+func (d *Daemon) currentTransport() *direct.Transport {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.transport
+}
+
+// self returns the logged-in username, or "".
+func (d *Daemon) self() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.me.Username
+}
+
+// requireLogin returns the logged-in username or an error saying why there
+// is none.
+func (d *Daemon) requireLogin() (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.me.Username != "" {
+		return d.me.Username, nil
+	}
+	if d.signedOut != "" {
+		return "", api.Errorf(api.CodeNotLoggedIn, "signed out (%s); log in again with: lanchat login USER", d.signedOut)
+	}
+	return "", api.Errorf(api.CodeNotLoggedIn, "not logged in; run: lanchat register USER, or lanchat login USER")
+}
+
+// notify publishes an event to local clients.
+func (d *Daemon) notify(ev api.Event) { d.events.publish(ev) }
+
+// kickFlush asks the outbox flusher for a round soon.
+func (d *Daemon) kickFlush() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}

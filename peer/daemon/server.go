@@ -1,0 +1,313 @@
+package daemon
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/direct"
+	"github.com/lanchat/lanchat/peer/history"
+	"github.com/lanchat/lanchat/peer/link"
+)
+
+// syncTimeout bounds one resynchronisation with the server.
+const syncTimeout = 30 * time.Second
+
+// serverLoop handles what the server link reports, in order.
+func (d *Daemon) serverLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-d.link.Events():
+			if !ok {
+				return
+			}
+			d.handleLink(ctx, ev)
+		}
+	}
+}
+
+func (d *Daemon) handleLink(ctx context.Context, ev link.Event) {
+	switch ev.Kind {
+	case link.EventUp:
+		d.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: true, Addr: d.cfg.Server}})
+		if ev.Session != nil {
+			d.mu.Lock()
+			d.me = ev.Session.Profile
+			d.signedOut = ""
+			d.mu.Unlock()
+			d.online(ctx)
+		}
+	case link.EventDown:
+		d.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: false, Addr: d.cfg.Server}})
+	case link.EventServer:
+		if ev.Frame != nil {
+			d.handleServerEvent(ctx, ev.Frame)
+		}
+	}
+}
+
+// online runs after every login or resume: it tells the server where this
+// daemon takes direct connections, refreshes the roster and the contacts'
+// keys, and starts the outbox.
+func (d *Daemon) online(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	if err := d.publishPresence(ctx); err != nil {
+		d.log.Warn("publish presence", "err", err)
+	}
+	if err := d.syncRoster(ctx); err != nil {
+		d.log.Warn("sync friends and groups", "err", err)
+	}
+	d.rotatePrekey(ctx)
+	d.kickFlush()
+}
+
+// publishPresence reports this daemon as online with its direct endpoints.
+func (d *Daemon) publishPresence(ctx context.Context) error {
+	req := wire.PresenceSetRequest{Status: wire.StatusOnline}
+	if t := d.currentTransport(); t != nil {
+		req.Endpoints = endpoints(t.LocalAddr())
+	}
+	return d.link.Call(ctx, wire.OpPresenceSet, req, nil)
+}
+
+// endpoints lists the addresses where a listener bound to addr can be
+// reached: addr itself, or for a wildcard address each interface address
+// (loopback only when there is nothing else).
+func endpoints(addr *net.UDPAddr) []string {
+	ap := addr.AddrPort()
+	ip := ap.Addr().Unmap()
+	if !ip.IsUnspecified() {
+		return []string{netip.AddrPortFrom(ip, ap.Port()).String()}
+	}
+	ifaddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out, loop []string
+	for _, a := range ifaddrs {
+		pfx, err := netip.ParsePrefix(a.String())
+		if err != nil {
+			continue
+		}
+		ip := pfx.Addr().Unmap()
+		if ip.Zone() != "" || ip.IsLinkLocalUnicast() || ip.IsMulticast() {
+			continue
+		}
+		if ip.Is6() && ip.Is4In6() {
+			continue
+		}
+		ep := netip.AddrPortFrom(ip, ap.Port()).String()
+		if ip.IsLoopback() {
+			loop = append(loop, ep)
+		} else {
+			out = append(out, ep)
+		}
+	}
+	if len(out) == 0 {
+		out = loop
+	}
+	if len(out) > wire.MaxEndpoints {
+		out = out[:wire.MaxEndpoints]
+	}
+	return out
+}
+
+// syncRoster fetches friends, groups and members, and pins the keys of
+// everyone we may talk to.
+func (d *Daemon) syncRoster(ctx context.Context) error {
+	var fl wire.FriendsListResponse
+	if err := d.link.Call(ctx, wire.OpFriendsList, nil, &fl); err != nil {
+		return err
+	}
+	var gl wire.GroupsListResponse
+	if err := d.link.Call(ctx, wire.OpGroupsList, nil, &gl); err != nil {
+		return err
+	}
+	members := make(map[string][]string, len(gl.Groups))
+	presence := make(map[string]wire.Presence)
+	for _, g := range gl.Groups {
+		var gm wire.GroupMembersResponse
+		if err := d.link.Call(ctx, wire.OpGroupMembers, wire.GroupRequest{Group: g.Name}, &gm); err != nil {
+			return err
+		}
+		for _, m := range gm.Members {
+			members[g.Name] = append(members[g.Name], m.Username)
+			presence[m.Username] = m.Presence
+		}
+	}
+	d.mu.Lock()
+	r := newRoster()
+	r.known = true
+	for _, f := range fl.Friends {
+		r.friends[f.Username] = f
+		presence[f.Username] = f.Presence
+	}
+	for _, g := range gl.Groups {
+		r.groups[g.Name] = g
+	}
+	r.members = members
+	r.presence = presence
+	r.invites = gl.Invites
+	r.incoming, r.outgoing = fl.Incoming, fl.Outgoing
+	d.roster = r
+	contacts := r.contacts()
+	me := d.me.Username
+	d.mu.Unlock()
+
+	for _, g := range gl.Groups {
+		if err := d.db.SetConversationName(ctx, history.Group(g.ID), "#"+g.Name); err != nil {
+			d.log.Warn("name group conversation", "group", g.Name, "err", err)
+		}
+	}
+	for _, u := range contacts {
+		if u == me {
+			continue
+		}
+		if _, err := d.fetchKey(ctx, u); err != nil {
+			d.log.Warn("fetch key", "user", u, "err", err)
+		}
+	}
+	return nil
+}
+
+// fetchKey asks the server's directory for user's keys, pins the identity
+// key (raising the alarm if it changed) and returns what the server said.
+func (d *Daemon) fetchKey(ctx context.Context, user string) (wire.KeysResponse, error) {
+	var kr wire.KeysResponse
+	if err := d.link.Call(ctx, wire.OpKeysGet, wire.UserRequest{Username: user}, &kr); err != nil {
+		return kr, err
+	}
+	if len(kr.IdentityKey) != ed25519.PublicKeySize {
+		return kr, errors.New("server sent a malformed identity key")
+	}
+	d.pinKey(ctx, user, kr.IdentityKey)
+	return kr, nil
+}
+
+// pinKey shows the history store a key user was seen with and tells the
+// user when it differs from the pinned one.
+func (d *Daemon) pinKey(ctx context.Context, user string, key []byte) history.PinResult {
+	res, err := d.db.PinKey(ctx, user, key)
+	if err != nil {
+		d.log.Warn("pin key", "user", user, "err", err)
+		return 0
+	}
+	if res == history.PinChanged {
+		d.log.Warn("identity key changed; messages held until trusted", "user", user)
+		d.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: direct.Fingerprint(key)}})
+		d.peers.close(user)
+	}
+	return res
+}
+
+// handleServerEvent acts on one event the server pushed.
+func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
+	switch f.Op {
+	case wire.EvRelay:
+		var ev wire.RelayEvent
+		if decodeEvent(d, f, &ev) {
+			d.receiveRelayed(ctx, ev)
+		}
+	case wire.EvPresence:
+		var p wire.Presence
+		if !decodeEvent(d, f, &p) {
+			return
+		}
+		d.mu.Lock()
+		d.roster.setPresence(p)
+		d.mu.Unlock()
+		d.notify(api.Event{Type: api.EventPresence, Presence: &api.PeerStatus{User: p.Username, Presence: presenceOf(p)}})
+		if p.Status != wire.StatusOffline {
+			d.kickFlush()
+		}
+	case wire.EvFriendRequest, wire.EvFriendAccepted, wire.EvFriendRemoved:
+		var fe wire.FriendEvent
+		if !decodeEvent(d, f, &fe) {
+			return
+		}
+		d.friendEvent(ctx, f.Op, fe)
+	case wire.EvGroup:
+		var ge wire.GroupEvent
+		if !decodeEvent(d, f, &ge) {
+			return
+		}
+		d.groupEvent(ctx, ge)
+	case wire.EvKeyChanged:
+		var kc wire.KeyChangedEvent
+		if !decodeEvent(d, f, &kc) {
+			return
+		}
+		if len(kc.IdentityKey) == ed25519.PublicKeySize {
+			d.pinKey(ctx, kc.Username, kc.IdentityKey)
+		}
+	case wire.EvSignedOut:
+		var so wire.SignedOutEvent
+		decodeEvent(d, f, &so)
+		d.mu.Lock()
+		d.signedOut = so.Reason
+		d.mu.Unlock()
+		d.sessionInvalid()
+		d.peers.closeAll()
+		d.notify(api.Event{Type: api.EventSignedOut, Text: so.Reason})
+	case wire.EvShutdown:
+		d.log.Info("server is shutting down; will reconnect")
+	}
+}
+
+func decodeEvent(d *Daemon, f *wire.Frame, v any) bool {
+	if err := wire.DecodeBody(f.Body, v); err != nil {
+		d.log.Warn("malformed server event", "op", f.Op, "err", err)
+		return false
+	}
+	return true
+}
+
+func (d *Daemon) friendEvent(ctx context.Context, op string, fe wire.FriendEvent) {
+	note := &api.FriendNote{User: fe.Username, DisplayName: fe.DisplayName}
+	switch op {
+	case wire.EvFriendRequest:
+		d.notify(api.Event{Type: api.EventFriendRequest, Friend: note})
+	case wire.EvFriendAccepted:
+		d.notify(api.Event{Type: api.EventFriendAccepted, Friend: note})
+	case wire.EvFriendRemoved:
+		d.notify(api.Event{Type: api.EventFriendRemoved, Friend: note})
+	}
+	if err := d.syncRoster(ctx); err != nil {
+		d.log.Warn("sync after friend change", "err", err)
+	}
+	if op == wire.EvFriendRemoved {
+		d.mu.Lock()
+		related := d.roster.related(fe.Username)
+		d.mu.Unlock()
+		if !related {
+			d.peers.close(fe.Username)
+		}
+	}
+	d.kickFlush()
+}
+
+func (d *Daemon) groupEvent(ctx context.Context, ge wire.GroupEvent) {
+	d.notify(api.Event{Type: api.EventGroup, Group: &api.GroupNote{
+		Change: ge.Change, Group: groupOf(ge.Group), User: ge.Username, By: ge.By, OldName: ge.OldName,
+	}})
+	if err := d.syncRoster(ctx); err != nil {
+		d.log.Warn("sync after group change", "err", err)
+	}
+	d.kickFlush()
+}
+
+func presenceOf(p wire.Presence) api.Presence {
+	return api.Presence{Status: p.Status, LastSeen: p.LastSeen}
+}
+
+func groupOf(g wire.Group) api.Group {
+	return api.Group{ID: g.ID, Name: g.Name, Owner: g.Owner, Members: g.Members, Created: g.Created}
+}

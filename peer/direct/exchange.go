@@ -1,0 +1,56 @@
+package direct
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+)
+
+// Exchange sends req on a new stream of the given kind and returns the
+// peer's one reply frame. The reply may be at most max bytes
+// (wire.DefaultMaxFrame if max <= 0). Exchange gives up when ctx is done,
+// and after Options.ExchangeTimeout when ctx has no earlier deadline.
+//
+// The accepting side reads one frame from the stream AcceptStream
+// returned (bounding it with wire.NewReader and a deadline of its own),
+// writes one reply frame and closes the stream.
+func Exchange(ctx context.Context, c *Conn, kind StreamKind, req *wire.Frame, max int) (*wire.Frame, error) {
+	deadline := time.Now().Add(c.exchange)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	s, err := c.OpenStream(ctx, kind)
+	if err != nil {
+		return nil, fmt.Errorf("exchange %s with %s: %w", req.Op, c.user, err)
+	}
+	// Close also releases the stream if the peer never ends its side.
+	defer s.Close()
+	// When ctx ends (cancelled, or at the deadline) the stream is aborted,
+	// which wakes a blocked Read or Write at once and tells the peer.
+	stop := context.AfterFunc(ctx, func() { s.abort(StreamCodeCancelled) })
+	defer stop()
+
+	fail := func(err error) (*wire.Frame, error) {
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ErrUnknownStreamKind) {
+			err = fmt.Errorf("%w (%w)", ctxErr, err)
+		}
+		return nil, fmt.Errorf("exchange %s with %s: %w", req.Op, c.user, err)
+	}
+	if err := wire.WriteFrame(s, req); err != nil {
+		return fail(fmt.Errorf("send request: %w", err))
+	}
+	if err := s.CloseWrite(); err != nil {
+		return fail(fmt.Errorf("send request: %w", err))
+	}
+	reply, err := wire.NewReader(s, max).ReadFrame()
+	if err != nil {
+		return fail(fmt.Errorf("read reply: %w", err))
+	}
+	return reply, nil
+}

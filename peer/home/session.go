@@ -1,0 +1,89 @@
+package home
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// ServerPin is the server the daemon talks to and the SHA-256 fingerprint
+// of the certificate it pinned.
+type ServerPin struct {
+	Addr        string `json:"addr"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+type session struct {
+	User  string `json:"user"`
+	Token string `json:"token"`
+}
+
+// Server returns the pinned server, or ErrNoServer.
+func (h *Home) Server() (ServerPin, error) {
+	var p ServerPin
+	err := h.readJSON(serverFile, &p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ServerPin{}, ErrNoServer
+	}
+	if err != nil {
+		return ServerPin{}, fmt.Errorf("pinned server: %w", err)
+	}
+	return p, nil
+}
+
+// SaveServer pins a server.
+func (h *Home) SaveServer(p ServerPin) error {
+	return h.writeJSON(serverFile, p)
+}
+
+// Token returns the stored session: the username and the token to resume
+// with. Both are empty when there is none.
+func (h *Home) Token() (user, token string, err error) {
+	var s session
+	err = h.readJSON(sessionFile, &s)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("session: %w", err)
+	}
+	return s.User, s.Token, nil
+}
+
+// SaveToken stores the session token of user.
+func (h *Home) SaveToken(user, token string) error {
+	return h.writeJSON(sessionFile, session{User: user, Token: token})
+}
+
+// ClearToken forgets the session token.
+func (h *Home) ClearToken() error {
+	err := os.Remove(h.path(sessionFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("forget session: %w", err)
+	}
+	return nil
+}
+
+func (h *Home) readJSON(name string, v any) error {
+	data, err := h.readSmall(name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func (h *Home) writeJSON(name string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := h.writeAtomic(name, append(data, '\n')); err != nil {
+		return fmt.Errorf("save %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,370 @@
+// Package link keeps a peer daemon's connection to the rendezvous server:
+// it dials over TLS with the pinned certificate (pinning it on first use),
+// resumes the stored session, reconnects with back-off whenever the
+// connection ends, and hands the daemon one ordered stream of events: the
+// link came up, the link went down, the server pushed something.
+//
+// Callers use Call while the link is up; while it is down Call fails at
+// once with ErrOffline, so the daemon can fall back (queue, go direct)
+// instead of waiting.
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/rendezvous/client"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultDialTimeout = 10 * time.Second
+	DefaultMinBackoff  = 500 * time.Millisecond
+	DefaultMaxBackoff  = 30 * time.Second
+	DefaultEventBuffer = 1024
+	// stableAfter is how long a connection must last for the back-off to
+	// start again from its minimum.
+	stableAfter = time.Minute
+)
+
+// ErrOffline means there is no connection to the server now.
+var ErrOffline = errors.New("not connected to the server")
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// Event kinds.
+const (
+	// EventUp: a connection is up. Session is the resumed session, or nil
+	// when there was no token or the server refused it.
+	EventUp EventKind = iota + 1
+	// EventDown: the connection ended; Err says why. The link is
+	// reconnecting.
+	EventDown
+	// EventServer: the server pushed Frame.
+	EventServer
+)
+
+// Event is one thing the link reports, in order.
+type Event struct {
+	Kind    EventKind
+	Session *wire.Session
+	Frame   *wire.Frame
+	Err     error
+}
+
+// Config says how a Link connects.
+type Config struct {
+	// Addr is the server's host:port.
+	Addr string
+	// Fingerprint pins the server's certificate; empty means trust on
+	// first use, after which Pin is called with what was seen.
+	Fingerprint string
+	// Pin stores a fingerprint seen on first use. An error refuses the
+	// connection.
+	Pin func(fingerprint string) error
+	// Session returns the stored session token to resume with, or "".
+	Session func() string
+	// OnSessionInvalid runs when the server refuses the token or signs
+	// this session out. It runs before the link reconnects, so the old
+	// token is never presented again.
+	OnSessionInvalid func()
+	ClientName       string
+	EventBuffer      int
+	DialTimeout      time.Duration
+	MinBackoff       time.Duration
+	MaxBackoff       time.Duration
+	Logger           *slog.Logger
+}
+
+// Link is a self-healing connection to the rendezvous server.
+type Link struct {
+	cfg       Config
+	log       *slog.Logger
+	events    chan Event
+	reconnect chan struct{}
+
+	mu          sync.Mutex
+	c           *client.Client // nil while down
+	session     bool           // c is logged in
+	fingerprint string
+}
+
+// New makes a link; Run connects it.
+func New(cfg Config) *Link {
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = DefaultDialTimeout
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = DefaultMinBackoff
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	if cfg.EventBuffer <= 0 {
+		cfg.EventBuffer = DefaultEventBuffer
+	}
+	if cfg.Session == nil {
+		cfg.Session = func() string { return "" }
+	}
+	if cfg.OnSessionInvalid == nil {
+		cfg.OnSessionInvalid = func() {}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Link{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		events:      make(chan Event, cfg.EventBuffer),
+		reconnect:   make(chan struct{}, 1),
+		fingerprint: cfg.Fingerprint,
+	}
+}
+
+// Events returns the link's events, in order. The channel is closed when
+// Run returns.
+func (l *Link) Events() <-chan Event { return l.events }
+
+// Connected reports whether a connection to the server is up.
+func (l *Link) Connected() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c != nil
+}
+
+// HasSession reports whether the connection is up and logged in.
+func (l *Link) HasSession() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.c != nil && l.session
+}
+
+// Fingerprint returns the pinned fingerprint of the server's certificate,
+// or "" before the first connection under trust on first use.
+func (l *Link) Fingerprint() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fingerprint
+}
+
+// Reconnect drops the current connection and connects again at once (a
+// fresh session makes the server push what waits for us again).
+func (l *Link) Reconnect() {
+	select {
+	case l.reconnect <- struct{}{}:
+	default:
+	}
+}
+
+// Run connects and reconnects until ctx ends. It returns nil then.
+func (l *Link) Run(ctx context.Context) error {
+	defer close(l.events)
+	backoff := l.cfg.MinBackoff
+	for {
+		c, sess, err := l.dial(ctx)
+		if err == nil {
+			up := time.Now()
+			l.serve(ctx, c, sess)
+			if time.Since(up) > stableAfter {
+				backoff = l.cfg.MinBackoff
+			}
+		} else if ctx.Err() == nil {
+			l.logDialError(err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		// Jitter spreads the reconnections of many daemons after a
+		// server restart.
+		wait := backoff/2 + rand.N(backoff/2+1)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		case <-l.reconnect:
+			backoff = l.cfg.MinBackoff
+			continue
+		}
+		backoff = min(backoff*2, l.cfg.MaxBackoff)
+	}
+}
+
+func (l *Link) logDialError(err error) {
+	if errors.Is(err, client.ErrFingerprintMismatch) {
+		l.log.Error("the server's certificate does not match the pinned one: refusing to connect; "+
+			"if the server's certificate was replaced on purpose, start the daemon with --server-fingerprint",
+			"server", l.cfg.Addr, "err", err)
+		return
+	}
+	l.log.Info("server unreachable; will retry", "server", l.cfg.Addr, "err", err)
+}
+
+// dial opens a connection, pins the certificate on first use and resumes
+// the stored session.
+func (l *Link) dial(ctx context.Context) (*client.Client, *wire.Session, error) {
+	dctx, cancel := context.WithTimeout(ctx, l.cfg.DialTimeout)
+	defer cancel()
+	pinned := l.Fingerprint()
+	c, err := client.Dial(dctx, l.cfg.Addr, client.Options{
+		Fingerprint:     pinned,
+		TrustOnFirstUse: pinned == "",
+		ClientName:      l.cfg.ClientName,
+		EventBuffer:     l.cfg.EventBuffer,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if pinned == "" {
+		fp := c.Fingerprint()
+		if l.cfg.Pin != nil {
+			if err := l.cfg.Pin(fp); err != nil {
+				c.Close()
+				return nil, nil, fmt.Errorf("pin server certificate: %w", err)
+			}
+		}
+		l.mu.Lock()
+		l.fingerprint = fp
+		l.mu.Unlock()
+	}
+	sess, err := l.resume(dctx, c)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	l.mu.Lock()
+	l.c = c
+	l.session = sess != nil
+	l.mu.Unlock()
+	return c, sess, nil
+}
+
+// resume logs in with the stored token, if there is one. A refused token
+// is forgotten (OnSessionInvalid) and the connection stays up without a
+// session.
+func (l *Link) resume(ctx context.Context, c *client.Client) (*wire.Session, error) {
+	tok := l.cfg.Session()
+	if tok == "" {
+		return nil, nil
+	}
+	var sess wire.Session
+	err := c.Call(ctx, wire.OpResume, wire.ResumeRequest{Token: tok}, &sess)
+	var werr *wire.Error
+	switch {
+	case err == nil:
+		return &sess, nil
+	case errors.As(err, &werr) && (werr.Code == wire.CodeSessionInvalid || werr.Code == wire.CodeAccountDisabled):
+		l.log.Warn("the server refused the stored session; log in again", "reason", werr.Message)
+		l.cfg.OnSessionInvalid()
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("resume session: %w", err)
+	}
+}
+
+// serve reports the connection up, forwards what the server pushes until
+// the connection ends, then reports it down.
+func (l *Link) serve(ctx context.Context, c *client.Client, sess *wire.Session) {
+	defer func() {
+		l.mu.Lock()
+		l.c = nil
+		l.session = false
+		l.mu.Unlock()
+		c.Close()
+		err := c.Err()
+		if ctx.Err() == nil {
+			l.log.Info("server connection ended", "server", l.cfg.Addr, "err", err)
+		}
+		l.emit(ctx, Event{Kind: EventDown, Err: err})
+	}()
+	l.log.Info("connected to the server", "server", l.cfg.Addr, "session", sess != nil)
+	if !l.emit(ctx, Event{Kind: EventUp, Session: sess}) {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.reconnect:
+			return
+		case f, ok := <-c.Events():
+			if !ok {
+				return
+			}
+			if f.Op == wire.EvSignedOut {
+				// Forget the token now, before any reconnection could
+				// present it again and sign the newer session out.
+				l.mu.Lock()
+				l.session = false
+				l.mu.Unlock()
+				l.cfg.OnSessionInvalid()
+			}
+			if !l.emit(ctx, Event{Kind: EventServer, Frame: f}) {
+				return
+			}
+		}
+	}
+}
+
+// emit delivers ev unless ctx ends first.
+func (l *Link) emit(ctx context.Context, ev Event) bool {
+	select {
+	case l.events <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Call runs one request on the current connection. It fails at once with
+// an error wrapping ErrOffline when there is none or it is lost meanwhile;
+// a server's refusal is returned as its *wire.Error.
+func (l *Link) Call(ctx context.Context, op string, req, resp any) error {
+	l.mu.Lock()
+	c := l.c
+	l.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("%s: %w", op, ErrOffline)
+	}
+	err := c.Call(ctx, op, req, resp)
+	if err == nil {
+		return nil
+	}
+	var werr *wire.Error
+	if errors.As(err, &werr) || ctx.Err() != nil {
+		return err
+	}
+	select {
+	case <-c.Done():
+		return fmt.Errorf("%w: %v", ErrOffline, err)
+	default:
+		return err
+	}
+}
+
+// Authenticate runs register or login and marks the link logged in.
+func (l *Link) Authenticate(ctx context.Context, op string, req any) (wire.Session, error) {
+	var sess wire.Session
+	if err := l.Call(ctx, op, req, &sess); err != nil {
+		return wire.Session{}, err
+	}
+	l.mu.Lock()
+	l.session = true
+	l.mu.Unlock()
+	return sess, nil
+}
+
+// Logout ends the session on the server; the connection stays up.
+func (l *Link) Logout(ctx context.Context) error {
+	err := l.Call(ctx, wire.OpLogout, nil, nil)
+	l.mu.Lock()
+	l.session = false
+	l.mu.Unlock()
+	return err
+}
