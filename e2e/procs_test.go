@@ -62,7 +62,9 @@ func start(t *testing.T, name string, args ...string) *proc {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -74,6 +76,7 @@ func start(t *testing.T, name string, args ...string) *proc {
 	go func() {
 		p.err = p.cmd.Wait()
 		pw.Close()
+		<-scanned // all output is in p.out before done
 		close(p.done)
 	}()
 	t.Cleanup(func() {

@@ -26,6 +26,8 @@ func cmdVerify(e *env, c *command, args []string) error {
 		fmt.Fprintf(e.stdout, "  %s\n", strings.Join(groups[i:min(i+6, len(groups))], " "))
 	}
 	switch {
+	case v.KeyChanged:
+		fmt.Fprintf(e.stdout, "%s's identity key CHANGED: this number is for the new key, and messages with %s are held.\nCompare it with %s in person or on a call; if it matches, run: lanchat trust %s\n", v.User, v.User, v.User, v.User)
 	case *confirm:
 		fmt.Fprintf(e.stdout, "%s is now marked verified\n", v.User)
 	case v.Verified:

@@ -267,6 +267,10 @@ type Verification struct {
 	// sides.
 	SafetyNumber string `json:"safety_number"`
 	Verified     bool   `json:"verified"`
+	// KeyChanged means the contact's identity key changed and is not
+	// trusted yet: SafetyNumber is the one for the new key, to compare
+	// before running trust.
+	KeyChanged bool `json:"key_changed,omitempty"`
 }
 
 type Contact struct {

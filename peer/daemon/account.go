@@ -164,6 +164,11 @@ func (d *Daemon) identityForAccount() (ed25519.PrivateKey, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("make identity key: %w", err)
 	}
+	// Keep it even if this register or login fails: the file exists now,
+	// and the next attempt must use it rather than make another.
+	d.mu.Lock()
+	d.identity = key
+	d.mu.Unlock()
 	return key, true, nil
 }
 

@@ -392,8 +392,8 @@ func (d *Daemon) Verify(ctx context.Context, user string, confirm bool) (api.Ver
 	if err != nil {
 		return api.Verification{}, err
 	}
-	if c.PendingKey != nil {
-		return api.Verification{}, api.Errorf(api.CodeHeld, "%s's identity key changed; compare the new safety number, then run: lanchat trust %s", c.Username, c.Username)
+	if c.PendingKey != nil && confirm {
+		return api.Verification{}, api.Errorf(api.CodeHeld, "%s's identity key changed; compare the new safety number (lanchat verify %s), then run: lanchat trust %s", c.Username, c.Username, c.Username)
 	}
 	d.mu.Lock()
 	key := d.identity
@@ -406,6 +406,15 @@ func (d *Daemon) Verify(ctx context.Context, user string, confirm bool) (api.Ver
 			return api.Verification{}, fmt.Errorf("mark verified: %w", err)
 		}
 		c.Verified = true
+	}
+	if c.PendingKey != nil {
+		// Show the number for the new key: that is what the user must
+		// compare before trusting it.
+		return api.Verification{
+			User:         c.Username,
+			SafetyNumber: safetyNumber(me, key.Public().(ed25519.PublicKey), c.Username, c.PendingKey),
+			KeyChanged:   true,
+		}, nil
 	}
 	return api.Verification{
 		User:         c.Username,
