@@ -1,48 +1,119 @@
 #!/usr/bin/env bash
-# The lanchat demo: runs the rendezvous server on this machine in a
-# throw-away data directory and shows what an operator sees.
-# Set DEMO_KEEP=1 to leave the server running until Ctrl-C.
+# The lanchat demo: a rendezvous server and two peer daemons (alice and
+# bob) on this machine, in a throw-away directory. They register, become
+# friends, chat directly over QUIC, and then alice writes to bob while his
+# daemon is stopped: the message is sealed, relayed by the server, and
+# waiting for bob when he comes back.
+# Set DEMO_KEEP=1 to leave everything running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
 ADDR=${DEMO_ADDR:-127.0.0.1:7443}
 METRICS=${DEMO_METRICS:-127.0.0.1:9090}
-DATA=$(mktemp -d "${TMPDIR:-/tmp}/lanchat-demo.XXXXXX")
-SERVER_PID=
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/lanchat-demo.XXXXXX")
+PIDS=()
 
 cleanup() {
-	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	rm -rf "$DATA"
+	for pid in "${PIDS[@]}"; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
+	done
+	rm -rf "$DIR"
 }
 trap cleanup EXIT INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# as USER CMD...: run a lanchat command as USER, echoing it as typed.
+as() {
+	local who=$1
+	shift
+	printf '\033[2m%s$ lanchat %s\033[0m\n' "$who" "$*"
+	"$BIN/lanchat" --home "$DIR/$who" "$@"
+}
+# wait_for FILE PATTERN PID: wait until a process's log shows PATTERN.
+wait_for() {
+	for _ in $(seq 1 200); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || { cat "$1"; exit 1; }
+		sleep 0.05
+	done
+	echo "timed out waiting for '$2' in $1" >&2
+	cat "$1"
+	exit 1
+}
 
-step "starting the rendezvous server on $ADDR (data in $DATA)"
-"$BIN/rendezvous" serve --listen "$ADDR" --data "$DATA/server" --metrics "$METRICS" >"$DATA/server.log" 2>&1 &
+step "starting the rendezvous server on $ADDR"
+"$BIN/rendezvous" serve --listen "$ADDR" --data "$DIR/server" --metrics "$METRICS" >"$DIR/server.log" 2>&1 &
 SERVER_PID=$!
+PIDS+=("$SERVER_PID")
+wait_for "$DIR/server.log" 'listening on' "$SERVER_PID"
+cat "$DIR/server.log"
+FP=$("$BIN/rendezvous" fingerprint --data "$DIR/server")
+
+# start_daemon USER: run USER's daemon, pinned to the server's certificate.
+start_daemon() {
+	"$BIN/lanchat" --home "$DIR/$1" daemon --server "$ADDR" --server-fingerprint "$FP" \
+		--listen 127.0.0.1:0 --no-mdns >"$DIR/$1.log" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	eval "${1}_PID=$pid"
+	wait_for "$DIR/$1.log" 'local API on' "$pid"
+}
+
+step "alice and bob each start a daemon (one per user, each with its own --home)"
+start_daemon alice
+start_daemon bob
+sed 's/^/  alice daemon: /' "$DIR/alice.log"
+
+step "they register (a new Ed25519 identity key is made on each machine)"
+echo "alice-demo-password" | as alice register alice --display-name "Alice" --password-stdin
+echo "bob-demo-password" | as bob register bob --display-name "Bob" --password-stdin
+
+step "alice asks bob to be friends; bob accepts"
+as alice friend add bob
+as bob friend requests
+as bob friend accept alice
+as alice friends
+
+step "alice writes to bob while both are online: it goes directly, peer to peer"
+as alice send bob "Hi Bob! Lunch at noon?"
+sleep 0.3
+as bob recent
+as bob history alice
+as bob send alice "Sure, see you there."
+sleep 0.3
+as alice history bob
+
+step "bob's daemon stops; alice writes anyway: sealed for bob and relayed by the server"
+kill -TERM "$bob_PID"
+wait "$bob_PID" 2>/dev/null || true
+as alice send bob "The meeting moved to 3pm."
+as alice status
+
+step "bob comes back: the relayed message is waiting, unread"
+start_daemon bob
 for _ in $(seq 1 100); do
-	grep -q 'listening on' "$DATA/server.log" 2>/dev/null && break
-	kill -0 "$SERVER_PID" 2>/dev/null || { cat "$DATA/server.log"; exit 1; }
+	"$BIN/lanchat" --home "$DIR/bob" recent | grep -q "3pm" && break
 	sleep 0.1
 done
-cat "$DATA/server.log"
+as bob recent
+as bob history alice
+sleep 0.5
+as alice history bob
 
-step "the certificate fingerprint peers pin (rendezvous fingerprint)"
-"$BIN/rendezvous" fingerprint --data "$DATA/server"
-
-step "two users register, befriend, and alice relays a sealed message to offline bob"
-go build -o "$BIN/" ./bench/rvload
-"$BIN/rvload" demo --addr "$ADDR" --fingerprint "$("$BIN/rendezvous" fingerprint --data "$DATA/server")" --metrics "$METRICS"
-
-step "the operator's view (rendezvous users list)"
-"$BIN/rendezvous" users list --data "$DATA/server"
+step "what the server saw: ciphertext only, and these metrics"
+curl -fsS "http://$METRICS/healthz" 2>/dev/null && echo || true
+curl -fsS "http://$METRICS/metrics" 2>/dev/null | grep -E '^lanchat_rendezvous_(relay_(queued|delivered)|logins_ok|sessions_online)' | head -10 || true
+if grep -rqa "3pm" "$DIR/server"; then
+	echo "the plaintext was found in the server's data: this must never happen" >&2
+	exit 1
+fi
+echo "the text of the relayed message appears nowhere in the server's data directory"
 
 if [ "${DEMO_KEEP:-}" = 1 ]; then
-	step "server running; Ctrl-C to stop"
+	step "running; try: $BIN/lanchat --home $DIR/alice chat bob   (Ctrl-C here to stop)"
 	wait "$SERVER_PID"
 fi
-step "stopping the server"
+step "stopping"

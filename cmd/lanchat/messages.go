@@ -150,8 +150,8 @@ func messageLine(m api.Message, now time.Time, withConversation bool) string {
 	}
 	head += oneLine(m.From) + ": "
 	line := head + indentLines(m.Text, utf8.RuneCountInString(head))
-	if m.Outgoing && m.State == "queued" {
-		line += "  (queued)"
+	if m.Outgoing {
+		line += "  " + stateNote(m)
 	}
 	return line
 }
@@ -182,4 +182,18 @@ func cmdRecent(e *env, c *command, args []string) error {
 	}
 	t.flush()
 	return nil
+}
+
+// stateNote says where an outgoing message stands: queued (waiting in the
+// outbox), sent (left this machine, directly or to the relay) or delivered
+// (the recipient's daemon has it in its history).
+func stateNote(m api.Message) string {
+	switch {
+	case m.State == "sent" && m.Via == "relay":
+		return "(sent, relayed)"
+	case m.State == "":
+		return ""
+	default:
+		return "(" + m.State + ")"
+	}
 }
