@@ -8,6 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/keys"
 
 	"github.com/lanchat/lanchat/peer/daemon"
 	"github.com/lanchat/lanchat/peer/home"
@@ -42,6 +45,8 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	listen := fs.String("listen", daemon.DefaultListen, "UDP `ADDR` for direct QUIC connections")
 	downloads := fs.String("downloads", "", "`DIR` for received files")
 	noMDNS := fs.Bool("no-mdns", false, "do not announce or browse on the LAN")
+	prekeyLifetime := fs.Duration("prekey-lifetime", daemon.DefaultPrekeyLifetime, "publish a new relay prekey after two thirds of this `D`")
+	relayRetention := fs.Duration("relay-retention", daemon.DefaultRelayRetention, "keep old prekey secrets this `D` after they expire: set it to the server's --relay-retention")
 	logLevel := fs.String("log-level", "info", "`LEVEL`: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -56,6 +61,12 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	if *server == "" {
 		return usagef("daemon: --server HOST:PORT is required\nrun 'lanchat daemon --help' for usage")
 	}
+	if *prekeyLifetime < 2*time.Second || *prekeyLifetime > keys.MaxPrekeyLifetime {
+		return usagef("daemon: --prekey-lifetime %v: want between 2s and %v", *prekeyLifetime, keys.MaxPrekeyLifetime)
+	}
+	if *relayRetention <= 0 {
+		return usagef("daemon: --relay-retention %v: want a positive duration", *relayRetention)
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usagef("daemon: --log-level %q: want debug, info, warn or error", *logLevel)
@@ -67,15 +78,17 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 		return err
 	}
 	d, err := daemon.New(daemon.Config{
-		Home:        h,
-		Server:      *server,
-		Fingerprint: *fingerprint,
-		Listen:      *listen,
-		Downloads:   *downloads,
-		NoMDNS:      *noMDNS,
-		Version:     version,
-		Out:         stdout,
-		Logger:      logger,
+		Home:           h,
+		Server:         *server,
+		Fingerprint:    *fingerprint,
+		Listen:         *listen,
+		Downloads:      *downloads,
+		NoMDNS:         *noMDNS,
+		PrekeyLifetime: *prekeyLifetime,
+		RelayRetention: *relayRetention,
+		Version:        version,
+		Out:            stdout,
+		Logger:         logger,
 	})
 	if err != nil {
 		return err

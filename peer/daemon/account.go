@@ -75,7 +75,7 @@ func (d *Daemon) sessionInvalid() {
 // Register creates the account on the server with a new identity key (or
 // the home's existing one) and a first signed prekey, and logs in.
 func (d *Daemon) Register(ctx context.Context, req api.RegisterRequest) (api.Me, error) {
-	if err := d.canAuthenticate(); err != nil {
+	if err := d.canAuthenticate(ctx); err != nil {
 		return api.Me{}, err
 	}
 	name, werr := wire.NormalizeUsername("username", req.Username)
@@ -109,7 +109,7 @@ func (d *Daemon) Register(ctx context.Context, req api.RegisterRequest) (api.Me,
 // has none: a login from a new machine) and a fresh prekey are sent with
 // it; the server tells contacts if the key changed.
 func (d *Daemon) Login(ctx context.Context, req api.LoginRequest) (api.Me, error) {
-	if err := d.canAuthenticate(); err != nil {
+	if err := d.canAuthenticate(ctx); err != nil {
 		return api.Me{}, err
 	}
 	name, werr := wire.NormalizeUsername("username", req.Username)
@@ -136,16 +136,23 @@ func (d *Daemon) Login(ctx context.Context, req api.LoginRequest) (api.Me, error
 	return d.loggedIn(sess, key, created)
 }
 
+// connectWait is how long register and login wait for a server
+// connection that is not up yet.
+const connectWait = 5 * time.Second
+
 // canAuthenticate refuses register and login while a user is logged in or
 // the server is out of reach.
-func (d *Daemon) canAuthenticate() error {
+func (d *Daemon) canAuthenticate(ctx context.Context) error {
 	d.mu.Lock()
 	me := d.me.Username
 	d.mu.Unlock()
 	if me != "" {
 		return api.Errorf(api.CodeConflict, "already logged in as %s; run lanchat logout first", me)
 	}
-	if !d.link.Connected() {
+	// Just after the daemon starts, the first dial may still be under way.
+	wctx, cancel := context.WithTimeout(ctx, connectWait)
+	defer cancel()
+	if !d.link.WaitConnected(wctx) {
 		return api.Errorf(api.CodeUnavailable, "the server %s is unreachable; try again when it is back (lanchat status shows the link)", d.cfg.Server)
 	}
 	return nil

@@ -16,7 +16,8 @@ const prekeyCheckInterval = time.Hour
 // prekeyLoop rotates the published prekey before it expires and deletes
 // the secrets no relayed envelope can need any more.
 func (d *Daemon) prekeyLoop(ctx context.Context) {
-	t := time.NewTicker(prekeyCheckInterval)
+	// A short lifetime (tests, or a cautious site) needs closer checks.
+	t := time.NewTicker(min(prekeyCheckInterval, max(d.cfg.PrekeyLifetime/10, 100*time.Millisecond)))
 	defer t.Stop()
 	for {
 		d.rotatePrekey(ctx)
