@@ -13,6 +13,10 @@ import (
 func TestAccountsAndFriends(t *testing.T) {
 	srv := startServer(t)
 	alice, bob, carol := newUser(t, srv, "alice"), newUser(t, srv, "bob"), newUser(t, srv, "carol")
+	// Without a daemon every command says how to start one.
+	if errs := alice.fails(t, "status"); !strings.Contains(errs, "no daemon running") || !strings.Contains(errs, "lanchat --home") {
+		t.Fatalf("status without a daemon: %q", errs)
+	}
 	for _, u := range []*user{alice, bob, carol} {
 		u.start(t)
 		u.register(t)
@@ -90,6 +94,10 @@ func TestAccountsAndFriends(t *testing.T) {
 	_, errs, code = alice.lc(t, "bad \xff\xfe utf-8", "send", "bob", "-")
 	if code == 0 || !strings.Contains(errs, "UTF-8") {
 		t.Fatalf("invalid UTF-8: exit %d, %q", code, errs)
+	}
+	_, errs, code = alice.lc(t, strings.Repeat("x", 64<<10+1), "send", "bob", "-")
+	if code == 0 || !strings.Contains(errs, "64 KiB") {
+		t.Fatalf("text over 64 KiB: exit %d, %q", code, errs)
 	}
 	if n := len(alice.history(t, "bob")); n != 0 {
 		t.Fatalf("refused sends left %d messages in history", n)

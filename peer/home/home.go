@@ -105,11 +105,23 @@ func (h *Home) readSmall(name string) ([]byte, error) {
 // writeAtomic replaces name with data (mode 0600): it writes a temporary
 // file, syncs it, renames it over the old one and syncs the directory.
 func (h *Home) writeAtomic(name string, data []byte) error {
+	return h.write(name, data, os.Rename)
+}
+
+// writeNew is writeAtomic for a file that must never be replaced: a hard
+// link, unlike a rename, fails with fs.ErrExist when the name is taken, so
+// of two racing writers only one succeeds.
+func (h *Home) writeNew(name string, data []byte) error {
+	return h.write(name, data, os.Link)
+}
+
+// write writes data to a temporary file and publishes it as name.
+func (h *Home) write(name string, data []byte, publish func(tmp, path string) error) error {
 	tmp, err := os.CreateTemp(h.dir, "."+name+".*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename this finds nothing
+	defer os.Remove(tmp.Name()) // after a rename this finds nothing; after a link it drops the extra name
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return err
@@ -125,7 +137,7 @@ func (h *Home) writeAtomic(name string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), h.path(name)); err != nil {
+	if err := publish(tmp.Name(), h.path(name)); err != nil {
 		return err
 	}
 	return syncDir(h.dir)

@@ -66,7 +66,11 @@ func (h *Home) CreateIdentity() (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("encode identity key: %w", err)
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: pemPrivateKey, Bytes: der})
-	if err := h.writeAtomic(identityFile, data); err != nil {
+	// The check above is only for a quick answer: writeNew is what makes
+	// sure a key that another caller stored meanwhile is never replaced.
+	if err := h.writeNew(identityFile, data); errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("identity key %s already exists", h.path(identityFile))
+	} else if err != nil {
 		return nil, fmt.Errorf("save identity key: %w", err)
 	}
 	return key, nil

@@ -171,9 +171,14 @@ func (l *Link) Run(ctx context.Context) error {
 		c, sess, err := l.dial(ctx)
 		if err == nil {
 			up := time.Now()
-			l.serve(ctx, c, sess)
-			if time.Since(up) > stableAfter {
+			again := l.serve(ctx, c, sess)
+			if time.Since(up) > stableAfter || again {
 				backoff = l.cfg.MinBackoff
+			}
+			if again && ctx.Err() == nil {
+				// Reconnect asked for a new connection at once, not
+				// after the back-off.
+				continue
 			}
 		} else if ctx.Err() == nil {
 			l.logDialError(err)
@@ -259,7 +264,7 @@ func (l *Link) resume(ctx context.Context, c *client.Client) (*wire.Session, err
 	switch {
 	case err == nil:
 		return &sess, nil
-	case errors.As(err, &werr) && (werr.Code == wire.CodeSessionInvalid || werr.Code == wire.CodeAccountDisabled):
+	case errors.As(err, &werr) && refusedToken(werr):
 		l.log.Warn("the server refused the stored session; log in again", "reason", werr.Message)
 		l.cfg.OnSessionInvalid()
 		return nil, nil
@@ -268,9 +273,23 @@ func (l *Link) resume(ctx context.Context, c *client.Client) (*wire.Session, err
 	}
 }
 
+// refusedToken reports whether the server refused the token itself for
+// good (unknown, expired, revoked, malformed, or its account disabled), so
+// that presenting it again could only be refused again.
+func refusedToken(werr *wire.Error) bool {
+	switch werr.Code {
+	case wire.CodeSessionInvalid, wire.CodeAccountDisabled:
+		return true
+	case wire.CodeInvalid:
+		return werr.Field == "token"
+	}
+	return false
+}
+
 // serve reports the connection up, forwards what the server pushes until
-// the connection ends, then reports it down.
-func (l *Link) serve(ctx context.Context, c *client.Client, sess *wire.Session) {
+// the connection ends, then reports it down. It reports whether Reconnect
+// ended the connection.
+func (l *Link) serve(ctx context.Context, c *client.Client, sess *wire.Session) (reconnect bool) {
 	defer func() {
 		l.mu.Lock()
 		l.c = nil
@@ -285,17 +304,17 @@ func (l *Link) serve(ctx context.Context, c *client.Client, sess *wire.Session) 
 	}()
 	l.log.Info("connected to the server", "server", l.cfg.Addr, "session", sess != nil)
 	if !l.emit(ctx, Event{Kind: EventUp, Session: sess}) {
-		return
+		return false
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-l.reconnect:
-			return
+			return true
 		case f, ok := <-c.Events():
 			if !ok {
-				return
+				return false
 			}
 			if f.Op == wire.EvSignedOut {
 				// Forget the token now, before any reconnection could
@@ -306,7 +325,7 @@ func (l *Link) serve(ctx context.Context, c *client.Client, sess *wire.Session) 
 				l.cfg.OnSessionInvalid()
 			}
 			if !l.emit(ctx, Event{Kind: EventServer, Frame: f}) {
-				return
+				return false
 			}
 		}
 	}
