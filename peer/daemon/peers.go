@@ -295,9 +295,11 @@ func (p *peerSet) dial(ctx context.Context, user string) (*direct.Conn, error) {
 	return nil, errors.Join(errs...)
 }
 
-// candidates lists where user may be reached: the addresses that worked
-// before, the endpoints their daemon reported to the server, and the same
-// ports at the address the server saw them connect from.
+// candidates lists where user may be reached: first the addresses that
+// worked before (so a contact on another subnet, out of multicast's
+// reach, is found again without the server), then the endpoints their
+// daemon reported to the server, and the same ports at the address the
+// server saw them connect from.
 func (d *Daemon) candidates(user string, c history.Contact) []string {
 	seen := make(map[string]bool)
 	var out []string
@@ -309,6 +311,9 @@ func (d *Daemon) candidates(user string, c history.Contact) []string {
 			seen[a] = true
 			out = append(out, a)
 		}
+	}
+	for _, a := range c.Addrs {
+		add(a)
 	}
 	d.mu.Lock()
 	pr, ok := d.roster.presence[user]
@@ -324,9 +329,6 @@ func (d *Daemon) candidates(user string, c history.Contact) []string {
 				}
 			}
 		}
-	}
-	for _, a := range c.Addrs {
-		add(a)
 	}
 	return out
 }
