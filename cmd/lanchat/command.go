@@ -98,6 +98,9 @@ func init() {
 		{name: "verify", args: "USER [--confirm]", summary: "show the safety number shared with USER; --confirm marks them verified", example: "lanchat verify bob --confirm", run: cmdVerify},
 		{name: "trust", args: "USER", summary: "accept USER's changed identity key", example: "lanchat trust bob", run: cmdTrust},
 
+		{name: "peers", summary: "list the lanchat peers seen on the LAN: contacts by name, others as a count", example: "lanchat peers", run: cmdPeers},
+		{name: "doctor", summary: "check the server, the UDP port, multicast and the direct path to each online contact, with a fix for each failure", example: "lanchat doctor", run: cmdDoctor},
+
 		{name: "help", args: "[COMMAND]", summary: "show help for lanchat or a command", example: "lanchat help send", run: cmdHelp},
 	}
 }
@@ -105,7 +108,7 @@ func init() {
 // reserved are commands that later versions add.
 var reserved = map[string]bool{
 	"send-file": true, "transfers": true, "accept": true, "reject": true,
-	"cancel": true, "peers": true, "doctor": true,
+	"cancel": true,
 }
 
 // lookup finds the command args name and returns it with its arguments.

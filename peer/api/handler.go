@@ -54,6 +54,16 @@ func (h *handler) routes() {
 	h.handle("GET /v1/status", func(r *http.Request) (any, error) {
 		return h.svc.Status(r.Context())
 	})
+	h.handle("GET /v1/doctor", func(r *http.Request) (any, error) {
+		d, err := h.svc.Doctor(r.Context())
+		d.Checks = nonNil(d.Checks)
+		return d, err
+	})
+	h.handle("GET /v1/peers", func(r *http.Request) (any, error) {
+		p, err := h.svc.Peers(r.Context())
+		p.Contacts = nonNil(p.Contacts)
+		return p, err
+	})
 	h.handle("POST /v1/register", func(r *http.Request) (any, error) {
 		req, err := decode[RegisterRequest](r)
 		if err != nil {

@@ -55,6 +55,12 @@ type Service interface {
 	// Trust accepts the pending (changed) identity key of user.
 	Trust(ctx context.Context, user string) (Contact, error)
 
+	// Doctor runs diagnostic checks: server, UDP port and buffers,
+	// multicast, direct paths to online contacts.
+	Doctor(ctx context.Context) (Diagnosis, error)
+	// Peers lists the lanchat daemons seen on the LAN.
+	Peers(ctx context.Context) (LANPeers, error)
+
 	// Subscribe returns a stream of events until ctx ends or the daemon
 	// stops (then the channel is closed). A subscriber too slow to keep up
 	// is dropped (its channel closed) rather than slowing the daemon.

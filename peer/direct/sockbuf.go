@@ -32,3 +32,17 @@ func reportSocketBuffers(udp *net.UDPConn, log *slog.Logger) {
 		"receive_kib", rcv/1024, "send_kib", snd/1024, "want_kib", socketBufferSize/1024,
 		"hint", bufferHint())
 }
+
+// WantSocketBuffer is the UDP buffer size, in bytes as the kernel reports
+// it, below which big transfers slow down.
+const WantSocketBuffer = socketBufferSize
+
+// SocketBuffers returns the receive and send buffer sizes of the
+// transport's UDP socket, as the kernel reports them.
+func (t *Transport) SocketBuffers() (rcv, snd int, err error) {
+	return socketBuffers(t.udp)
+}
+
+// BufferHint returns the command that raises the kernel's limit on UDP
+// buffers, or "" where it is not known.
+func BufferHint() string { return bufferHint() }

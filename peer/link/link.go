@@ -94,6 +94,7 @@ type Link struct {
 	c           *client.Client // nil while down
 	session     bool           // c is logged in
 	fingerprint string
+	lastErr     error // why the last dial failed; nil after a success
 }
 
 // New makes a link; Run connects it.
@@ -154,6 +155,14 @@ func (l *Link) Fingerprint() string {
 	return l.fingerprint
 }
 
+// LastError returns why the last attempt to connect failed, or nil if it
+// succeeded (or none was made yet).
+func (l *Link) LastError() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastErr
+}
+
 // Reconnect drops the current connection and connects again at once (a
 // fresh session makes the server push what waits for us again).
 func (l *Link) Reconnect() {
@@ -169,6 +178,9 @@ func (l *Link) Run(ctx context.Context) error {
 	backoff := l.cfg.MinBackoff
 	for {
 		c, sess, err := l.dial(ctx)
+		l.mu.Lock()
+		l.lastErr = err
+		l.mu.Unlock()
 		if err == nil {
 			up := time.Now()
 			again := l.serve(ctx, c, sess)

@@ -35,6 +35,8 @@ type Service struct {
 	GroupMembersFunc   func(ctx context.Context, name string) (api.GroupMembers, error)
 	VerifyFunc         func(ctx context.Context, user string, confirm bool) (api.Verification, error)
 	TrustFunc          func(ctx context.Context, user string) (api.Contact, error)
+	DoctorFunc         func(ctx context.Context) (api.Diagnosis, error)
+	PeersFunc          func(ctx context.Context) (api.LANPeers, error)
 
 	mu   sync.Mutex
 	subs map[chan api.Event]struct{}
@@ -48,6 +50,22 @@ const subscriberBuffer = 256
 
 func unset(method string) error {
 	return api.Errorf(api.CodeInternal, "apitest: %s is not set", method)
+}
+
+// Doctor calls DoctorFunc.
+func (s *Service) Doctor(ctx context.Context) (api.Diagnosis, error) {
+	if s.DoctorFunc == nil {
+		return api.Diagnosis{}, unset("Doctor")
+	}
+	return s.DoctorFunc(ctx)
+}
+
+// Peers calls PeersFunc.
+func (s *Service) Peers(ctx context.Context) (api.LANPeers, error) {
+	if s.PeersFunc == nil {
+		return api.LANPeers{}, unset("Peers")
+	}
+	return s.PeersFunc(ctx)
 }
 
 // Status calls StatusFunc.
