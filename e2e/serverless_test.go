@@ -23,6 +23,9 @@ func TestServerDown(t *testing.T) {
 	befriendUsers(t, alice, carol)
 	alice.must(t, "send", "bob", "before the outage")
 	bob.waitMessage(t, "alice", "before the outage", 10*time.Second)
+	if out := alice.must(t, "doctor"); !strings.Contains(out, "ok    server") || !strings.Contains(out, "ok    direct bob") {
+		t.Fatalf("doctor with everything up:\n%s", out)
+	}
 	carol.stop(t)
 
 	srv.signal(syscall.SIGTERM)
@@ -33,7 +36,14 @@ func TestServerDown(t *testing.T) {
 		return !st.ServerConnected, "alice still thinks the server is connected"
 	})
 
-	out := alice.must(t, "send", "bob", "the server is down")
+	// doctor explains the outage and still finds the direct path.
+	out, _, code := alice.lc(t, "", "doctor")
+	if code == 0 || !strings.Contains(out, "FAIL  server") || !strings.Contains(out, "cannot reach") ||
+		!strings.Contains(out, "ok    direct bob") {
+		t.Fatalf("doctor during the outage: exit %d\n%s", code, out)
+	}
+
+	out = alice.must(t, "send", "bob", "the server is down")
 	if !strings.Contains(out, "(direct)") {
 		t.Fatalf("send during the outage: %q", out)
 	}

@@ -303,12 +303,18 @@ func refusedToken(werr *wire.Error) bool {
 // ended the connection.
 func (l *Link) serve(ctx context.Context, c *client.Client, sess *wire.Session) (reconnect bool) {
 	defer func() {
+		err := c.Err()
 		l.mu.Lock()
 		l.c = nil
 		l.session = false
+		if err != nil && !reconnect {
+			l.lastErr = fmt.Errorf("connection lost: %w", err)
+		}
 		l.mu.Unlock()
 		c.Close()
-		err := c.Err()
+		if err == nil {
+			err = c.Err()
+		}
 		if ctx.Err() == nil {
 			l.log.Info("server connection ended", "server", l.cfg.Addr, "err", err)
 		}
