@@ -30,7 +30,10 @@ type user struct {
 	server   string // host:port of the rendezvous server
 	fp       string // its certificate fingerprint
 	extra    []string
-	daemon   *proc
+	// host, when set, is the network namespace the daemon runs in (the
+	// LAN test bed); then it listens on all addresses and uses mDNS.
+	host   *host
+	daemon *proc
 }
 
 // newUser prepares a user of srv with a fresh data directory.
@@ -51,10 +54,21 @@ func (u *user) start(t *testing.T) {
 	if u.daemon != nil {
 		t.Fatalf("%s: daemon already running", u.name)
 	}
-	args := []string{"--home", u.home, "daemon", "--server", u.server, "--server-fingerprint", u.fp,
-		"--listen", "127.0.0.1:0", "--no-mdns", "--log-level", "debug"}
+	args := []string{"--home", u.home, "daemon", "--log-level", "debug"}
+	if u.server != "" {
+		args = append(args, "--server", u.server, "--server-fingerprint", u.fp)
+	}
+	if u.host == nil {
+		args = append(args, "--listen", "127.0.0.1:0", "--no-mdns")
+	} else {
+		args = append(args, "--listen", "0.0.0.0:0")
+	}
 	args = append(args, u.extra...)
-	u.daemon = start(t, "lanchat", args...)
+	if u.host == nil {
+		u.daemon = start(t, "lanchat", args...)
+	} else {
+		u.daemon = u.host.start(t, "lanchat", args...)
+	}
 	u.daemon.waitOutput(t, reDaemonUp, 20*time.Second)
 }
 

@@ -56,7 +56,16 @@ type proc struct {
 // start runs a binary with args, stopping it (by PID) when the test ends.
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin(name), args...), done: make(chan struct{})}
+	return startCmd(t, exec.Command(bin(name), args...))
+}
+
+// startCmd runs cmd, collecting its output, and kills it (by PID) when the
+// test ends.
+func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	name := filepath.Base(cmd.Path)
+	args := cmd.Args[1:]
+	p := &proc{cmd: cmd, done: make(chan struct{})}
 	pr, pw := io.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = pw, pw
 	if err := p.cmd.Start(); err != nil {
