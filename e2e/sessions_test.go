@@ -79,7 +79,7 @@ func TestKeyChangeHoldsMessages(t *testing.T) {
 	}
 	held := "sent while the key is unconfirmed"
 	out := alice.must(t, "send", "bob", held)
-	if !strings.Contains(out, "queued") {
+	if !strings.Contains(out, "held:") {
 		t.Fatalf("send to a held contact: %q", out)
 	}
 	newBob.must(t, "send", "alice", "hello from my new laptop")

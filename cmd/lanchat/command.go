@@ -87,7 +87,7 @@ func init() {
 
 		{name: "groups", summary: "list your groups and invitations", example: "lanchat groups", run: cmdGroups},
 		{name: "group create", args: "NAME", summary: "create a group", example: "lanchat group create team", run: cmdGroup},
-		{name: "group invite", args: "NAME USER", summary: "invite a user to a group you own", example: "lanchat group invite team bob", run: cmdGroup},
+		{name: "group invite", args: "NAME USER", summary: "invite a user to a group you are a member of", example: "lanchat group invite team bob", run: cmdGroup},
 		{name: "group join", args: "NAME", summary: "accept an invitation to a group", example: "lanchat group join team", run: cmdGroup},
 		{name: "group leave", args: "NAME", summary: "leave a group", example: "lanchat group leave team", run: cmdGroup},
 		{name: "group kick", args: "NAME USER", summary: "remove a member from a group you own", example: "lanchat group kick team mallory", run: cmdGroup},

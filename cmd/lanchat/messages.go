@@ -62,6 +62,8 @@ func sendLine(target string, res api.SendResult) string {
 		return fmt.Sprintf("sent to %s (direct)", target)
 	case api.ViaRelay:
 		return fmt.Sprintf("sent to %s (relayed)", target)
+	case api.ViaHeld:
+		return fmt.Sprintf("held: %s's identity key changed; the message waits until you compare numbers (lanchat verify %s) and accept it (lanchat trust %s)", target, target, target)
 	case api.ViaQueued:
 		if strings.HasPrefix(target, "#") {
 			return fmt.Sprintf("queued: no member of %s is reachable now and the server is unreachable; it goes out when a path opens", target)

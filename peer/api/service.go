@@ -88,9 +88,12 @@ const (
 
 // How a message left or arrived.
 const (
-	ViaDirect  = "direct"
-	ViaRelay   = "relay"
-	ViaQueued  = "queued" // waiting in the outbox
+	ViaDirect = "direct"
+	ViaRelay  = "relay"
+	ViaQueued = "queued" // waiting in the outbox
+	// ViaHeld: waiting in the outbox because the recipient's identity
+	// key changed and is not trusted yet.
+	ViaHeld    = "held"
 	ViaPartial = "partial"
 )
 

@@ -82,6 +82,9 @@ func (d *Daemon) Register(ctx context.Context, req api.RegisterRequest) (api.Me,
 	if werr != nil {
 		return api.Me{}, fromWire(werr)
 	}
+	if err := d.checkAccount(name); err != nil {
+		return api.Me{}, err
+	}
 	key, created, err := d.identityForAccount()
 	if err != nil {
 		return api.Me{}, err
@@ -115,6 +118,9 @@ func (d *Daemon) Login(ctx context.Context, req api.LoginRequest) (api.Me, error
 	name, werr := wire.NormalizeUsername("username", req.Username)
 	if werr != nil {
 		return api.Me{}, fromWire(werr)
+	}
+	if err := d.checkAccount(name); err != nil {
+		return api.Me{}, err
 	}
 	key, created, err := d.identityForAccount()
 	if err != nil {
@@ -158,6 +164,20 @@ func (d *Daemon) canAuthenticate(ctx context.Context) error {
 	return nil
 }
 
+// checkAccount refuses to use this data directory for another account
+// than the one it already holds: the identity key and the history belong
+// to that account.
+func (d *Daemon) checkAccount(name string) error {
+	owner, err := d.home.Account()
+	if err != nil {
+		return err
+	}
+	if owner != "" && owner != name {
+		return api.Errorf(api.CodeConflict, "this data directory (%s) belongs to %s; run a daemon with another --home for %s", d.home.Dir(), owner, name)
+	}
+	return nil
+}
+
 // identityForAccount returns the home's identity key, making one if it
 // has none.
 func (d *Daemon) identityForAccount() (ed25519.PrivateKey, bool, error) {
@@ -182,6 +202,9 @@ func (d *Daemon) identityForAccount() (ed25519.PrivateKey, bool, error) {
 // loggedIn records a new session: the token is stored so the daemon
 // resumes after a restart, and a new identity starts the direct listener.
 func (d *Daemon) loggedIn(sess wire.Session, key ed25519.PrivateKey, newIdentity bool) (api.Me, error) {
+	if err := d.home.SetAccount(sess.Profile.Username); err != nil {
+		return api.Me{}, fmt.Errorf("save account: %w", err)
+	}
 	if err := d.home.SaveToken(sess.Profile.Username, sess.Token); err != nil {
 		return api.Me{}, fmt.Errorf("save session: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lanchat/lanchat/internal/keylock"
@@ -92,8 +93,10 @@ type Daemon struct {
 	link   *link.Link
 	events *broker
 	peers  *peerSet
-	// kick asks the outbox flusher for a round now.
-	kick chan struct{}
+	// kick asks the outbox flusher for a round now; pathOpened makes that
+	// round ignore the copies' retry back-off, since a path just opened.
+	kick       chan struct{}
+	pathOpened atomic.Bool
 	// sendLocks keep one recipient's outbox copies going out in order.
 	sendLocks keylock.Set
 
@@ -297,6 +300,14 @@ func (d *Daemon) requireLogin() (string, error) {
 
 // notify publishes an event to local clients.
 func (d *Daemon) notify(ev api.Event) { d.events.publish(ev) }
+
+// pathOpened asks for an outbox round that retries every copy at once:
+// a contact came online, a direct connection opened, or the server link
+// came back.
+func (d *Daemon) kickPathOpened() {
+	d.pathOpened.Store(true)
+	d.kickFlush()
+}
 
 // kickFlush asks the outbox flusher for a round soon.
 func (d *Daemon) kickFlush() {

@@ -140,7 +140,7 @@ func (p *peerSet) add(c *direct.Conn, dialed bool) {
 			p.d.log.Debug("remember address", "user", user, "err", err)
 		}
 	}
-	p.d.kickFlush()
+	p.d.kickPathOpened()
 	p.d.spawn(func() { p.serve(c) })
 }
 
@@ -177,6 +177,13 @@ func (p *peerSet) acceptLoop(ctx context.Context, t *direct.Transport) {
 		p.d.log.Info("direct connection accepted", "user", c.User(), "addr", c.RemoteAddr())
 		p.add(c, false)
 	}
+}
+
+// forgetFailure lifts the dial back-off for user.
+func (p *peerSet) forgetFailure(user string) {
+	p.mu.Lock()
+	delete(p.failed, user)
+	p.mu.Unlock()
 }
 
 // close closes the connection to user, if any.
@@ -312,12 +319,17 @@ func (d *Daemon) candidates(user string, c history.Contact) []string {
 			out = append(out, a)
 		}
 	}
-	for _, a := range c.Addrs {
-		add(a)
-	}
 	d.mu.Lock()
 	pr, ok := d.roster.presence[user]
 	d.mu.Unlock()
+	if ok && pr.Status == wire.StatusOffline && d.link.HasSession() {
+		// The server is up and says their daemon is not: the relay is
+		// the path, and dialling old addresses would only delay it.
+		return nil
+	}
+	for _, a := range c.Addrs {
+		add(a)
+	}
 	if ok && pr.Status != wire.StatusOffline {
 		for _, ep := range pr.Endpoints {
 			add(ep)

@@ -17,6 +17,11 @@ import (
 	"github.com/lanchat/lanchat/peer/history"
 )
 
+// errTransient marks a failure to open a relayed envelope that may pass
+// (the server or the database could not answer), as opposed to an
+// envelope that will never open.
+var errTransient = errors.New("temporary failure")
+
 // kindReceipt is the envelope kind of a relayed receipt: its body is a
 // Receipt in JSON. Receipts are not stored in history.
 const kindReceipt = "receipt"
@@ -42,6 +47,9 @@ func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
 	}
 	if m.Kind == "" {
 		m.Kind = history.KindText
+	}
+	if m.Sent.IsZero() {
+		return wire.Invalid("sent", "the message has no time")
 	}
 	if m.Kind != history.KindText {
 		return wire.Invalid("kind", "unknown message kind %q", m.Kind)
@@ -145,6 +153,12 @@ func (d *Daemon) receiveRelayed(ctx context.Context, ev wire.RelayEvent) {
 		d.log.Info("relayed message held until the sender's new key is trusted", "from", ev.From)
 		return
 	}
+	if errors.Is(err, errTransient) {
+		// Not the envelope's fault: leave it on the server, which
+		// pushes it again with the next session.
+		d.log.Warn("cannot open a relayed message now; it stays on the server", "id", ev.ID, "from", ev.From, "err", err)
+		return
+	}
 	if err != nil {
 		// It will never open: drop it from the relay rather than have
 		// it pushed again forever.
@@ -188,8 +202,13 @@ func (d *Daemon) openEnvelope(ctx context.Context, me string, b []byte) (envelop
 		return envelope.Message{}, err
 	}
 	pk, err := d.db.Prekey(ctx, h.PrekeyID)
-	if err != nil {
+	if errors.Is(err, history.ErrNotFound) {
+		// Sealed to a prekey this machine never had (another machine
+		// of the account) or deleted after the relay's retention.
 		return envelope.Message{}, fmt.Errorf("prekey %s: %w", h.PrekeyID, err)
+	}
+	if err != nil {
+		return envelope.Message{}, fmt.Errorf("prekey %s: %w: %v", h.PrekeyID, errTransient, err)
 	}
 	secret, err := keys.KEM().NewPrivateKey(pk.Secret)
 	if err != nil {
@@ -207,12 +226,16 @@ func (d *Daemon) senderKey(ctx context.Context, user string) (ed25519.PublicKey,
 	c, err := d.db.Contact(ctx, user)
 	if errors.Is(err, history.ErrNotFound) {
 		if _, err := d.fetchKey(ctx, user); err != nil {
-			return nil, fmt.Errorf("key of %s: %w", user, err)
+			var werr *wire.Error
+			if errors.As(err, &werr) && werr.Code == wire.CodeNotFound {
+				return nil, fmt.Errorf("key of %s: %w", user, err)
+			}
+			return nil, fmt.Errorf("key of %s: %w: %v", user, errTransient, err)
 		}
 		c, err = d.db.Contact(ctx, user)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("key of %s: %w: %v", user, errTransient, err)
 	}
 	if c.PendingKey != nil {
 		return nil, history.ErrHeld

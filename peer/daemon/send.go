@@ -73,6 +73,10 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 	defer cancel()
 	res := api.SendResult{ID: id, Copies: make(map[string]string, len(to))}
 	for _, u := range to {
+		if held, err := d.db.Held(ctx, u); err == nil && held {
+			res.Copies[u] = api.ViaHeld
+			continue
+		}
 		res.Copies[u] = d.flushRecipient(sctx, u, true)[id]
 	}
 	for _, v := range res.Copies {
@@ -156,6 +160,7 @@ func (d *Daemon) flushLoop(ctx context.Context) {
 }
 
 func (d *Daemon) flushAll(ctx context.Context) {
+	force := d.pathOpened.Swap(false)
 	users, err := d.db.PendingRecipients(ctx)
 	if err != nil {
 		d.log.Warn("list outbox", "err", err)
@@ -165,7 +170,7 @@ func (d *Daemon) flushAll(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		d.flushRecipient(ctx, u, false)
+		d.flushRecipient(ctx, u, force)
 	}
 }
 

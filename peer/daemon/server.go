@@ -66,7 +66,7 @@ func (d *Daemon) online(ctx context.Context) {
 		d.log.Warn("sync friends and groups", "err", err)
 	}
 	d.rotatePrekey(ctx)
-	d.kickFlush()
+	d.kickPathOpened()
 }
 
 // publishPresence reports this daemon as online with its direct endpoints.
@@ -226,7 +226,9 @@ func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
 		d.mu.Unlock()
 		d.notify(api.Event{Type: api.EventPresence, Presence: &api.PeerStatus{User: p.Username, Presence: presenceOf(p)}})
 		if p.Status != wire.StatusOffline {
-			d.kickFlush()
+			// Something new is known of them: dial again at once.
+			d.peers.forgetFailure(p.Username)
+			d.kickPathOpened()
 		}
 	case wire.EvFriendRequest, wire.EvFriendAccepted, wire.EvFriendRemoved:
 		var fe wire.FriendEvent

@@ -16,6 +16,7 @@ import (
 const (
 	identityFile = "identity.key"
 	sessionFile  = "session.json"
+	accountFile  = "account.json"
 	serverFile   = "server.json"
 	historyFile  = "history.db"
 	socketFile   = "daemon.sock"

@@ -87,3 +87,27 @@ func (h *Home) writeJSON(name string, v any) error {
 	}
 	return nil
 }
+
+// Account returns the username this directory belongs to, or "" before
+// the first register or login. A directory holds one account's identity
+// key and history, so it never serves another.
+func (h *Home) Account() (string, error) {
+	var a account
+	err := h.readJSON(accountFile, &a)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("account: %w", err)
+	}
+	return a.User, nil
+}
+
+// SetAccount records the username this directory belongs to.
+func (h *Home) SetAccount(user string) error {
+	return h.writeJSON(accountFile, account{User: user})
+}
+
+type account struct {
+	User string `json:"user"`
+}
