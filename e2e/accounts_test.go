@@ -80,6 +80,16 @@ func TestAccountsAndFriends(t *testing.T) {
 		t.Fatalf("carol still has requests after rejecting: %+v", reqs)
 	}
 
+	// A data directory holds one account: its key and history.
+	carol.must(t, "logout")
+	_, errs, code = carol.lc(t, alice.password+"\n", "login", "alice", "--password-stdin")
+	if code == 0 || !strings.Contains(errs, "belongs to carol") {
+		t.Fatalf("login as alice in carol's directory: exit %d, %q", code, errs)
+	}
+	if _, errs, code := carol.lc(t, carol.password+"\n", "login", "carol", "--password-stdin"); code != 0 {
+		t.Fatalf("carol logs in again: %s", errs)
+	}
+
 	// Search finds users by prefix.
 	var us []api.User
 	alice.mustJSON(t, &us, "users", "search", "car")
