@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The rendezvous server benchmark (make bench).
+# The benchmarks of make bench: the rendezvous server, then messaging.
 #
 # Builds the binaries, starts `rendezvous serve` on a free loopback port in
 # a throw-away data directory, runs the load generator (bin/rvload bench)
 # against it as a separate process, prints the result table, stops the
 # server and writes the table to bench/results/rendezvous-latest.md.
-# Nothing leaves 127.0.0.0/8.
+#
+# Then runs the messaging benchmark (bin/msgload), which starts a server
+# and lanchat daemons of its own, measures message latency and throughput
+# per conversation, direct and relayed, prints its table and writes it to
+# bench/results/messaging-latest.md. Run bin/msgload --help for running it
+# alone. Nothing leaves 127.0.0.0/8.
 #
 # Environment overrides: IDLE (idle sessions, default 20000), HOLD (how
 # long they are held, default 30s), SENDERS (relay sender/recipient pairs,
-# default 32), DURATION (timed relay phase, default 20s), BIN (default bin).
+# default 32), DURATION (timed relay phase, default 20s), BIN (default bin);
+# for messaging MSG_ROUNDS (repeats, default 3), MSG_N (messages timed per
+# latency round, default 500), MSG_SENDERS (concurrent senders, default 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,15 +25,19 @@ IDLE=${IDLE:-20000}
 HOLD=${HOLD:-30s}
 SENDERS=${SENDERS:-32}
 DURATION=${DURATION:-20s}
+MSG_ROUNDS=${MSG_ROUNDS:-3}
+MSG_N=${MSG_N:-500}
+MSG_SENDERS=${MSG_SENDERS:-4}
 RESULTS=bench/results
 OUT=$RESULTS/rendezvous-latest.md
+MSG_OUT=$RESULTS/messaging-latest.md
 
 say() { printf '== %s\n' "$*" >&2; }
 
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/lanchat-bench.XXXXXX")
 SERVER_PID=
 
-cleanup() {
+stop_server() {
 	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
 		kill -TERM "$SERVER_PID" 2>/dev/null || true
 		# Give it its shutdown time, then insist.
@@ -37,13 +48,18 @@ cleanup() {
 		kill -KILL "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
+	SERVER_PID=
+}
+
+cleanup() {
+	stop_server
 	rm -rf "$DATA"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "building bin/rendezvous and bin/rvload"
-go build -o "$BIN/" ./cmd/... ./bench/rvload
+say "building bin/rendezvous, bin/lanchat, bin/rvload and bin/msgload"
+go build -o "$BIN/" ./cmd/... ./bench/rvload ./bench/msgload
 
 # Each side holds one descriptor per connection. Raise the limit as far as
 # this shell may; Go raises its own soft limit to the hard one anyway.
@@ -143,4 +159,13 @@ if [ -s "$REPORT" ]; then
 	cat "$DATA/full.md"
 	say "written to $OUT"
 fi
+
+# The messaging benchmark brings its own server and daemons; the server
+# above (and its idle sessions' memory) goes first.
+stop_server
+echo
+say "running the messaging benchmark (progress below; the table follows)"
+msg_status=0
+"$BIN/msgload" --bin "$BIN" --out "$MSG_OUT" --rounds "$MSG_ROUNDS" --n "$MSG_N" --concurrency "$MSG_SENDERS" || msg_status=$?
+[ "$status" -ne 0 ] || status=$msg_status
 exit "$status"
