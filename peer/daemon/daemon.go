@@ -32,7 +32,9 @@ const (
 	// DefaultRelayRetention must match the server's relay retention: a
 	// prekey secret is kept that long after its public half expired.
 	DefaultRelayRetention = 30 * 24 * time.Hour
-	DefaultFlushInterval  = 15 * time.Second
+	// DefaultFlushInterval matches the shortest retry back-off, so a
+	// copy is tried again about when its retry time comes.
+	DefaultFlushInterval = 5 * time.Second
 )
 
 // Config says how a daemon runs.
@@ -99,6 +101,7 @@ type Daemon struct {
 	pathOpened atomic.Bool
 	// sendLocks keep one recipient's outbox copies going out in order.
 	sendLocks keylock.Set
+	keys      keyCache
 
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context

@@ -77,7 +77,16 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 			res.Copies[u] = api.ViaHeld
 			continue
 		}
-		res.Copies[u] = d.flushRecipient(sctx, u, true)[id]
+		via := d.flushRecipient(sctx, u, true)[id]
+		if via == "" {
+			// Not pending any more: a concurrent flush (another Send
+			// to u, or the flush loop) took it out first.
+			via = api.ViaQueued
+			if m, err := d.db.Message(ctx, id); err == nil && m.State != history.StateQueued && m.Via != "" {
+				via = string(m.Via)
+			}
+		}
+		res.Copies[u] = via
 	}
 	for _, v := range res.Copies {
 		switch {
@@ -257,7 +266,7 @@ func (d *Daemon) relay(ctx context.Context, to string, m envelope.Message) error
 	if me == "" || key == nil || !d.link.HasSession() {
 		return errNoPath
 	}
-	kr, err := d.fetchKey(ctx, to)
+	kr, err := d.relayKeys(ctx, to)
 	if err != nil {
 		return fmt.Errorf("%w: keys of %s: %v", errNoPath, to, err)
 	}

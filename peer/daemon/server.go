@@ -200,6 +200,9 @@ func (d *Daemon) pinKey(ctx context.Context, user string, key []byte) history.Pi
 		d.log.Warn("pin key", "user", user, "err", err)
 		return 0
 	}
+	if res != history.PinSame {
+		d.keys.drop(user)
+	}
 	if res == history.PinChanged {
 		d.log.Warn("identity key changed; messages held until trusted", "user", user)
 		d.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: direct.Fingerprint(key)}})
@@ -247,6 +250,7 @@ func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
 		if !decodeEvent(d, f, &kc) {
 			return
 		}
+		d.keys.drop(kc.Username) // a new login publishes a new prekey too
 		if len(kc.IdentityKey) == ed25519.PublicKeySize {
 			d.pinKey(ctx, kc.Username, kc.IdentityKey)
 		}
