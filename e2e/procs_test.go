@@ -23,6 +23,9 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
+	if helperMode() {
+		return // a helper re-run of this binary (see forge_test.go) exits itself
+	}
 	dir, err := os.MkdirTemp("", "lanchat-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

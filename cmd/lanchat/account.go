@@ -37,7 +37,17 @@ func cmdRegister(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	return e.reply(me, "registered and logged in as %s; your key fingerprint is %s", me.Username, me.Fingerprint)
+	if err := e.reply(me, "registered and logged in as %s; your key fingerprint is %s", me.Username, me.Fingerprint); err != nil {
+		return err
+	}
+	if !e.json {
+		// Say which server this account lives on and which certificate
+		// is pinned, since it may have been found on the LAN.
+		if st, err := e.client.Status(e.ctx); err == nil && st.Fingerprint != "" {
+			fmt.Fprintf(e.stdout, "server %s, certificate sha256 %s (pinned)\n", st.Server, st.Fingerprint)
+		}
+	}
+	return nil
 }
 
 func cmdLogin(e *env, c *command, args []string) error {

@@ -19,7 +19,7 @@ import (
 // version is the daemon's version, reported by lanchat status.
 const version = "0.1.0"
 
-const daemonUsage = `Usage: lanchat [--home DIR] daemon --server HOST:PORT [flags]
+const daemonUsage = `Usage: lanchat [--home DIR] daemon [--server HOST:PORT] [flags]
 
 Run the peer daemon for the data directory DIR: it keeps the link to the
 rendezvous server, takes direct QUIC connections from contacts, delivers the
@@ -40,11 +40,13 @@ Example:
 func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	server := fs.String("server", "", "rendezvous server `HOST:PORT` (required)")
+	server := fs.String("server", "", "rendezvous server `HOST:PORT` (default: the one used before, else one announced on the LAN)")
 	fingerprint := fs.String("server-fingerprint", "", "pin the server certificate's SHA-256 `FP` (default: the pinned one, else trust on first use)")
 	listen := fs.String("listen", daemon.DefaultListen, "UDP `ADDR` for direct QUIC connections")
 	downloads := fs.String("downloads", "", "`DIR` for received files")
 	noMDNS := fs.Bool("no-mdns", false, "do not announce or browse on the LAN")
+	mdnsIface := fs.String("mdns-iface", "", "announce and browse only on the network interface `NAME` (default: every interface that can multicast)")
+	mdnsInterval := fs.Duration("mdns-interval", 0, "look for peers on the LAN about every `D` (default 5-10s); a peer that stops answering is gone after three of them")
 	prekeyLifetime := fs.Duration("prekey-lifetime", daemon.DefaultPrekeyLifetime, "publish a new relay prekey after two thirds of this `D`")
 	relayRetention := fs.Duration("relay-retention", daemon.DefaultRelayRetention, "keep old prekey secrets this `D` after they expire: set it to the server's --relay-retention")
 	logLevel := fs.String("log-level", "info", "`LEVEL`: debug, info, warn or error")
@@ -57,9 +59,6 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	}
 	if fs.NArg() > 0 {
 		return usagef("daemon: unexpected argument %q\nrun 'lanchat daemon --help' for usage", fs.Arg(0))
-	}
-	if *server == "" {
-		return usagef("daemon: --server HOST:PORT is required\nrun 'lanchat daemon --help' for usage")
 	}
 	if *prekeyLifetime < 2*time.Second || *prekeyLifetime > keys.MaxPrekeyLifetime {
 		return usagef("daemon: --prekey-lifetime %v: want between 2s and %v", *prekeyLifetime, keys.MaxPrekeyLifetime)
@@ -84,6 +83,8 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 		Listen:         *listen,
 		Downloads:      *downloads,
 		NoMDNS:         *noMDNS,
+		MDNSIface:      *mdnsIface,
+		MDNSInterval:   *mdnsInterval,
 		PrekeyLifetime: *prekeyLifetime,
 		RelayRetention: *relayRetention,
 		Version:        version,

@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/lanchat/lanchat/discovery"
 	"github.com/lanchat/lanchat/internal/password"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/rendezvous"
@@ -42,6 +44,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	argonTime := fs.Uint("argon2-time", uint(password.Default.Time), "argon2id passes")
 	hashers := fs.Int("hash-concurrency", 0, "most password hashes at once (0: number of CPUs)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	announce := fs.Bool("announce", false, "announce the server on the LAN (mDNS, _lanchat-rendezvous._tcp, with the certificate fingerprint) so new users find it")
+	announceIface := fs.String("announce-iface", "", "announce only on this network interface")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -98,6 +102,20 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	fmt.Fprintf(stdout, "rendezvous listening on %s\n", ln.Addr())
+	if *announce {
+		ann, err := discovery.NewServerAnnouncer(discovery.ServerAnnouncerConfig{
+			Port:        ln.Addr().(*net.TCPAddr).Port,
+			Fingerprint: rendezvous.Fingerprint(cert),
+			Iface:       *announceIface,
+			Logger:      log.With("part", "mdns"),
+		})
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("announce: %w", err)
+		}
+		defer ann.Close()
+		fmt.Fprintf(stdout, "announcing on the LAN as %s (%s)\n", discovery.ServerService, strings.Join(ann.Interfaces(), ", "))
+	}
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()

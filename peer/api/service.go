@@ -315,6 +315,7 @@ const (
 	EventKeyChanged     = "key.changed"
 	EventServer         = "server" // server link up or down
 	EventPeer           = "peer"   // direct connection opened or closed
+	EventLAN            = "lan"    // a contact's daemon appeared on or left the LAN (mDNS)
 	EventTransfer       = "transfer"
 	EventSignedOut      = "signed_out"
 )

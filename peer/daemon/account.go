@@ -25,6 +25,13 @@ func (d *Daemon) serverPin() (string, error) {
 	if err != nil && !errors.Is(err, home.ErrNoServer) {
 		return "", fmt.Errorf("pinned server: %w", err)
 	}
+	if d.cfg.Server == "" {
+		// No --server: the one used before, else one found on the LAN.
+		d.cfg.Server = stored.Addr
+		if d.cfg.Fingerprint == "" {
+			return stored.Fingerprint, nil
+		}
+	}
 	if d.cfg.Fingerprint != "" {
 		fp, err := client.NormalizeFingerprint(d.cfg.Fingerprint)
 		if err != nil {
@@ -45,10 +52,11 @@ func (d *Daemon) serverPin() (string, error) {
 // fingerprint: it keeps the certificate's fingerprint for every later
 // connection and tells the user what it pinned.
 func (d *Daemon) pinServer(fp string) error {
-	if err := d.home.SaveServer(home.ServerPin{Addr: d.cfg.Server, Fingerprint: fp}); err != nil {
+	addr := d.link.Addr()
+	if err := d.home.SaveServer(home.ServerPin{Addr: addr, Fingerprint: fp}); err != nil {
 		return fmt.Errorf("save server pin: %w", err)
 	}
-	fmt.Fprintf(d.cfg.Out, "pinned the certificate of server %s: sha256 %s\n(compare with `rendezvous fingerprint` on the server)\n", d.cfg.Server, fp)
+	fmt.Fprintf(d.cfg.Out, "pinned the certificate of server %s: sha256 %s\n(compare with `rendezvous fingerprint` on the server)\n", addr, fp)
 	return nil
 }
 
@@ -159,7 +167,7 @@ func (d *Daemon) canAuthenticate(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, connectWait)
 	defer cancel()
 	if !d.link.WaitConnected(wctx) {
-		return api.Errorf(api.CodeUnavailable, "the server %s is unreachable; try again when it is back (lanchat status shows the link)", d.cfg.Server)
+		return api.Errorf(api.CodeUnavailable, "the server %s is unreachable; try again when it is back (lanchat doctor says why)", orUnknown(d.link.Addr()))
 	}
 	return nil
 }
@@ -294,4 +302,11 @@ func (d *Daemon) newPrekey(ctx context.Context, identity ed25519.PrivateKey) (ke
 		return keys.SignedPrekey{}, fmt.Errorf("save prekey: %w", err)
 	}
 	return spk, nil
+}
+
+func orUnknown(addr string) string {
+	if addr == "" {
+		return "(not found yet)"
+	}
+	return addr
 }

@@ -51,8 +51,12 @@ type Config struct {
 	Downloads string
 	// NoMDNS turns LAN discovery off: contacts are then reached at the
 	// addresses the server reports or that worked before.
-	NoMDNS  bool
-	Version string
+	NoMDNS bool
+	// MDNSIface restricts discovery to one interface; MDNSInterval spaces
+	// the browser's queries (0: the discovery package's default).
+	MDNSIface    string
+	MDNSInterval time.Duration
+	Version      string
 
 	PrekeyLifetime time.Duration
 	RelayRetention time.Duration
@@ -95,6 +99,7 @@ type Daemon struct {
 	link   *link.Link
 	events *broker
 	peers  *peerSet
+	lan    lan
 	// kick asks the outbox flusher for a round now; pathOpened makes that
 	// round ignore the copies' retry back-off, since a path just opened.
 	kick       chan struct{}
@@ -121,11 +126,14 @@ func New(cfg Config) (*Daemon, error) {
 	if cfg.Home == nil {
 		return nil, errors.New("daemon: no home directory")
 	}
-	if cfg.Server == "" {
-		return nil, errors.New("daemon: no server address (--server HOST:PORT)")
-	}
-	if _, _, err := net.SplitHostPort(cfg.Server); err != nil {
-		return nil, fmt.Errorf("daemon: server address %q: %w", cfg.Server, err)
+	if cfg.Server != "" {
+		if _, _, err := net.SplitHostPort(cfg.Server); err != nil {
+			return nil, fmt.Errorf("daemon: server address %q: %w", cfg.Server, err)
+		}
+	} else if cfg.NoMDNS {
+		if p, err := cfg.Home.Server(); err != nil || p.Addr == "" {
+			return nil, errors.New("daemon: no server address: give --server HOST:PORT, or leave LAN discovery on to find one")
+		}
 	}
 	d := &Daemon{
 		cfg:    cfg,
@@ -173,6 +181,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.link = link.New(link.Config{
 		Addr:             d.cfg.Server,
+		Resolve:          d.findServer,
 		Fingerprint:      pin,
 		Pin:              d.pinServer,
 		Session:          d.sessionToken,
@@ -205,6 +214,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case err = <-errc:
 	}
 	cancel()
+	d.lan.close()
 	d.events.close()
 	d.mu.Lock()
 	t := d.transport
@@ -262,6 +272,9 @@ func (d *Daemon) useIdentity(key ed25519.PrivateKey) error {
 	d.mu.Unlock()
 	fmt.Fprintf(d.cfg.Out, "direct connections (QUIC) on udp %s\n", t.LocalAddr())
 	d.spawn(func() { d.peers.acceptLoop(d.ctx, t) })
+	if err := d.startLAN(key, t.LocalAddr().Port); err != nil {
+		return err
+	}
 	return nil
 }
 

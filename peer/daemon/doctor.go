@@ -41,20 +41,24 @@ func (d *Daemon) checkServer() api.Check {
 	fp := d.link.Fingerprint()
 	if d.link.Connected() {
 		c.OK = true
-		c.Detail = fmt.Sprintf("connected to %s over TLS 1.3; its certificate matches the pinned fingerprint %s", d.cfg.Server, fp)
+		c.Detail = fmt.Sprintf("connected to %s over TLS 1.3; its certificate matches the pinned fingerprint %s", d.link.Addr(), fp)
 		return c
 	}
 	err := d.link.LastError()
-	host, port, _ := net.SplitHostPort(d.cfg.Server)
+	host, port, _ := net.SplitHostPort(d.link.Addr())
 	switch {
+	case d.link.Addr() == "":
+		c.Detail = "no server address: none was given (--server) and none was found on the LAN"
+		c.Fix = "start the daemon with --server HOST:PORT, or ask the operator to run rendezvous serve --announce"
+		return c
 	case errors.Is(err, client.ErrFingerprintMismatch):
-		c.Detail = fmt.Sprintf("%s presented a certificate other than the pinned one (%s): the daemon refuses to talk to it", d.cfg.Server, fp)
+		c.Detail = fmt.Sprintf("%s presented a certificate other than the pinned one (%s): the daemon refuses to talk to it", d.link.Addr(), fp)
 		c.Fix = "ask the server's operator for the output of `rendezvous fingerprint`; if the certificate was replaced on purpose, restart the daemon with --server-fingerprint FP. If not, someone may be intercepting the connection."
 	case err != nil:
-		c.Detail = fmt.Sprintf("cannot reach %s: %v", d.cfg.Server, err)
+		c.Detail = fmt.Sprintf("cannot reach %s: %v", d.link.Addr(), err)
 		c.Fix = fmt.Sprintf("check that the server runs (rendezvous serve) and that %s answers on TCP port %s; a firewall on the way may block it. Chat with contacts on this LAN keeps working meanwhile.", host, port)
 	default:
-		c.Detail = fmt.Sprintf("connecting to %s…", d.cfg.Server)
+		c.Detail = fmt.Sprintf("connecting to %s…", d.link.Addr())
 		c.Fix = "wait a few seconds and run lanchat doctor again"
 	}
 	return c

@@ -2,22 +2,299 @@ package daemon
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/lanchat/lanchat/discovery"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/history"
 )
 
-// checkDiscovery reports whether LAN discovery works.
+// lan is the daemon's presence on the LAN: the mDNS announcement of its
+// QUIC port and the browser that finds contacts' daemons. Discovery only
+// finds candidates: every connection is still authenticated by the
+// pinned key, so a forged announcement can waste a dial, never
+// impersonate.
+type lan struct {
+	d *Daemon
+
+	mu        sync.Mutex
+	announcer *discovery.Announcer
+	browser   *discovery.Browser
+	stop      context.CancelFunc
+	done      chan struct{}
+}
+
+// startLAN (re)starts announcing port under the identity key and
+// browsing, unless discovery is off.
+func (d *Daemon) startLAN(key ed25519.PrivateKey, port int) error {
+	if d.cfg.NoMDNS {
+		return nil
+	}
+	d.lan.close()
+	log := d.log.With("part", "mdns")
+	ann, err := discovery.NewAnnouncer(discovery.AnnouncerConfig{
+		Identity: key.Public().(ed25519.PublicKey), Port: port, Iface: d.cfg.MDNSIface, Logger: log,
+	})
+	if err != nil {
+		return fmt.Errorf("announce on the LAN: %w", err)
+	}
+	b, err := discovery.NewBrowser(discovery.BrowserConfig{
+		Self: ann.Instance(), Iface: d.cfg.MDNSIface, Logger: log,
+		Interval: d.cfg.MDNSInterval, Jitter: d.cfg.MDNSInterval,
+	})
+	if err != nil {
+		ann.Close()
+		return fmt.Errorf("browse the LAN: %w", err)
+	}
+	ctx, cancel := context.WithCancel(d.ctx)
+	done := make(chan struct{})
+	d.lan.mu.Lock()
+	d.lan.announcer, d.lan.browser, d.lan.stop, d.lan.done = ann, b, cancel, done
+	d.lan.mu.Unlock()
+	d.spawn(func() {
+		defer close(done)
+		d.lanLoop(ctx, b)
+	})
+	return nil
+}
+
+// close stops announcing and browsing and waits for the event loop.
+func (l *lan) close() {
+	l.mu.Lock()
+	ann, b, stop, done := l.announcer, l.browser, l.stop, l.done
+	l.announcer, l.browser, l.stop, l.done = nil, nil, nil, nil
+	l.mu.Unlock()
+	if stop == nil {
+		return
+	}
+	stop()
+	b.Close()
+	ann.Close()
+	<-done
+}
+
+// current returns the running browser and announcer, or nils.
+func (l *lan) current() (*discovery.Browser, *discovery.Announcer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.browser, l.announcer
+}
+
+// lanLoop reads the browser's events (it pauses while they go unread) and
+// dials contacts as soon as they appear.
+func (d *Daemon) lanLoop(ctx context.Context, b *discovery.Browser) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-b.Events():
+			if !ok {
+				return
+			}
+			d.lanEvent(ctx, ev)
+		}
+	}
+}
+
+func (d *Daemon) lanEvent(ctx context.Context, ev discovery.Event) {
+	user := d.contactByInstance(ctx, ev.Peer.Instance)
+	if user == "" {
+		return // a stranger: they stay a count in lanchat peers
+	}
+	addrs := addrStrings(ev.Peer)
+	d.log.Debug("LAN peer", "event", ev.Kind.String(), "user", user, "addrs", addrs)
+	up := ev.Kind != discovery.Gone
+	d.notify(api.Event{Type: api.EventLAN, Connection: &api.Connection{Peer: user, Up: up, Addr: strings.Join(addrs, " ")}})
+	if !up {
+		return
+	}
+	d.peers.forgetFailure(user)
+	d.spawn(func() {
+		if c := d.peers.connect(ctx, user, true); c != nil {
+			d.kickPathOpened()
+		}
+	})
+}
+
+// contactByInstance finds the contact whose pinned key announces as
+// instance, or "". A contact whose key changed is matched by neither key:
+// nothing goes to or from them until the user decides.
+func (d *Daemon) contactByInstance(ctx context.Context, instance string) string {
+	contacts, err := d.db.Contacts(ctx)
+	if err != nil {
+		d.log.Warn("list contacts", "err", err)
+		return ""
+	}
+	for _, c := range contacts {
+		if c.PendingKey == nil && discovery.InstanceID(ed25519.PublicKey(c.IdentityKey)) == instance {
+			return c.Username
+		}
+	}
+	return ""
+}
+
+// lanAddrs returns where the browser last heard contact c's daemon.
+func (d *Daemon) lanAddrs(c history.Contact) []string {
+	b, _ := d.lan.current()
+	if b == nil || c.PendingKey != nil {
+		return nil
+	}
+	id := discovery.InstanceID(ed25519.PublicKey(c.IdentityKey))
+	for _, p := range b.Snapshot() {
+		if p.Instance == id {
+			return addrStrings(p)
+		}
+	}
+	return nil
+}
+
+func addrStrings(p discovery.Peer) []string {
+	out := make([]string, 0, len(p.Addrs))
+	for _, a := range p.Addrs {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+// Peers lists the lanchat daemons seen on the LAN: contacts by name,
+// strangers only as a count.
+func (d *Daemon) Peers(ctx context.Context) (api.LANPeers, error) {
+	if d.cfg.NoMDNS {
+		return api.LANPeers{Discovery: api.DiscoveryOff}, nil
+	}
+	b, _ := d.lan.current()
+	if b == nil {
+		return api.LANPeers{Discovery: api.DiscoveryOff}, nil
+	}
+	out := api.LANPeers{Discovery: api.DiscoveryOn}
+	if b.Blocked() != nil {
+		out.Discovery = api.DiscoveryBlocked
+	}
+	contacts, err := d.db.Contacts(ctx)
+	if err != nil {
+		return api.LANPeers{}, fmt.Errorf("contacts: %w", err)
+	}
+	byID := make(map[string]string, len(contacts))
+	for _, c := range contacts {
+		if c.PendingKey == nil {
+			byID[discovery.InstanceID(ed25519.PublicKey(c.IdentityKey))] = c.Username
+		}
+	}
+	for _, p := range b.Snapshot() {
+		user, ok := byID[p.Instance]
+		if !ok {
+			out.Others++
+			continue
+		}
+		out.Contacts = append(out.Contacts, api.LANPeer{User: user, Addrs: addrStrings(p), Connected: d.peers.get(user) != nil})
+	}
+	slices.SortFunc(out.Contacts, func(a, b api.LANPeer) int { return strings.Compare(a.User, b.User) })
+	return out, nil
+}
+
+// selfProbeTimeout bounds doctor's wait to hear its own announcement.
+const selfProbeTimeout = 4 * time.Second
+
+// checkDiscovery reports whether LAN discovery works: on each interface
+// the daemon announces on, a short browse must hear its own announcement.
 func (d *Daemon) checkDiscovery(ctx context.Context) []api.Check {
 	if d.cfg.NoMDNS {
 		return []api.Check{{Name: "multicast", OK: true, Warn: true,
 			Detail: "LAN discovery is off (--no-mdns): contacts are found through the server or at addresses that worked before",
 			Fix:    "start the daemon without --no-mdns to find contacts on the LAN when the server is away"}}
 	}
-	return []api.Check{{Name: "multicast", OK: true, Warn: true, Detail: "LAN discovery is not available in this build"}}
+	b, ann := d.lan.current()
+	if b == nil {
+		return []api.Check{{Name: "multicast", Detail: "LAN discovery has not started: it starts with the identity key",
+			Fix: "lanchat register USER, or lanchat login USER"}}
+	}
+	ifaces := ann.Interfaces()
+	if len(ifaces) == 0 {
+		return []api.Check{{Name: "multicast", Detail: "no network interface that can send multicast is up",
+			Fix: "connect to the office network; contacts are still reached through the server or at addresses that worked before"}}
+	}
+	checks := make([]api.Check, len(ifaces))
+	var wg sync.WaitGroup
+	for i, iface := range ifaces {
+		wg.Go(func() { checks[i] = d.probeSelf(ctx, iface, ann.Instance()) })
+	}
+	wg.Wait()
+	return checks
 }
 
-// Peers lists the lanchat daemons seen on the LAN.
-func (d *Daemon) Peers(ctx context.Context) (api.LANPeers, error) {
-	state := api.DiscoveryOff
-	return api.LANPeers{Discovery: state}, nil
+// probeSelf browses iface briefly and reports whether our own
+// announcement came back.
+func (d *Daemon) probeSelf(ctx context.Context, iface, self string) api.Check {
+	c := api.Check{Name: "multicast " + iface}
+	pb, err := discovery.NewBrowser(discovery.BrowserConfig{Iface: iface, Logger: d.log.With("part", "mdns-probe"),
+		Interval: time.Second, Jitter: -1, QueryTimeout: 500 * time.Millisecond})
+	if err != nil {
+		c.Detail = "cannot browse: " + err.Error()
+		return c
+	}
+	defer pb.Close()
+	ctx, cancel := context.WithTimeout(ctx, selfProbeTimeout)
+	defer cancel()
+	for {
+		select {
+		case ev, ok := <-pb.Events():
+			if !ok {
+				c.Detail = "the probe stopped before hearing anything on " + iface
+				return c
+			}
+			if ev.Peer.Instance == self && ev.Kind != discovery.Gone {
+				c.OK = true
+				c.Detail = "this daemon hears its own mDNS announcement: contacts on this network find it"
+				return c
+			}
+		case <-ctx.Done():
+			c.Detail = "this daemon does not hear its own mDNS announcement on " + iface
+			if err := pb.Blocked(); err != nil {
+				c.Detail += ": " + err.Error()
+			}
+			c.Fix = "a firewall may block multicast UDP port 5353 (allow it, e.g. ufw allow 5353/udp), or the network drops multicast (ask IT); contacts are still reached through the server or at addresses that worked before"
+			return c
+		}
+	}
+}
+
+// findServerTimeout bounds one look for the server on the LAN.
+const findServerTimeout = 3 * time.Second
+
+// findServer looks for a rendezvous server announcing itself on the LAN
+// (rendezvous serve --announce) and returns its address and the
+// fingerprint it announces. The link pins the fingerprint only once a TLS
+// connection has proved it.
+func (d *Daemon) findServer(ctx context.Context) (string, string, error) {
+	if d.cfg.NoMDNS {
+		return "", "", errors.New("no --server given and LAN discovery is off")
+	}
+	ctx, cancel := context.WithTimeout(ctx, findServerTimeout)
+	defer cancel()
+	servers, err := discovery.FindServer(ctx, discovery.FindOptions{Iface: d.cfg.MDNSIface, Logger: d.log.With("part", "mdns")})
+	if err != nil {
+		return "", "", err
+	}
+	if len(servers) == 0 || len(servers[0].Addrs) == 0 {
+		return "", "", errors.New("no rendezvous server announces itself on the LAN")
+	}
+	s := servers[0]
+	addr := s.Addrs[0]
+	for _, a := range s.Addrs {
+		if a.Addr().Is4() {
+			addr = a // a plain IPv4 address reads best and needs no zone
+			break
+		}
+	}
+	if len(servers) > 1 {
+		d.log.Warn("several rendezvous servers on the LAN; using the first", "count", len(servers), "server", addr)
+	}
+	fmt.Fprintf(d.cfg.Out, "found the rendezvous server on the LAN at %s; it announces certificate sha256 %s\n", addr, s.Fingerprint)
+	return addr.String(), s.Fingerprint, nil
 }

@@ -179,6 +179,16 @@ func (p *peerSet) acceptLoop(ctx context.Context, t *direct.Transport) {
 	}
 }
 
+// drop closes c if it is still user's connection.
+func (p *peerSet) drop(user string, c *direct.Conn) {
+	p.mu.Lock()
+	if pc, ok := p.conns[user]; ok && pc.c == c {
+		delete(p.conns, user)
+	}
+	p.mu.Unlock()
+	c.CloseWithError(0, "not answering")
+}
+
 // forgetFailure lifts the dial back-off for user.
 func (p *peerSet) forgetFailure(user string) {
 	p.mu.Lock()
@@ -319,10 +329,14 @@ func (d *Daemon) candidates(user string, c history.Contact) []string {
 			out = append(out, a)
 		}
 	}
+	// Where mDNS heard them just now comes first.
+	for _, a := range d.lanAddrs(c) {
+		add(a)
+	}
 	d.mu.Lock()
 	pr, ok := d.roster.presence[user]
 	d.mu.Unlock()
-	if ok && pr.Status == wire.StatusOffline && d.link.HasSession() {
+	if ok && pr.Status == wire.StatusOffline && d.link.HasSession() && len(out) == 0 {
 		// The server is up and says their daemon is not: the relay is
 		// the path, and dialling old addresses would only delay it.
 		return nil

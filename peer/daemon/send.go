@@ -243,6 +243,12 @@ func (d *Daemon) deliver(ctx context.Context, it history.OutboxItem) (history.Vi
 			}
 			return history.ViaDirect, nil
 		}
+		var werr *wire.Error
+		if !errors.As(err, &werr) {
+			// Not a refusal but a broken path: drop the connection so the
+			// next try dials afresh instead of waiting on it again.
+			d.peers.drop(it.To, c)
+		}
 		d.log.Debug("direct send failed; trying the relay", "to", it.To, "err", err)
 	}
 	err := d.relay(ctx, it.To, envelope.Message{ID: m.ID, Group: group, Sent: m.Sent, Kind: m.Kind, Body: []byte(m.Body)})

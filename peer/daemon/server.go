@@ -36,7 +36,7 @@ func (d *Daemon) serverLoop(ctx context.Context) {
 func (d *Daemon) handleLink(ctx context.Context, ev link.Event) {
 	switch ev.Kind {
 	case link.EventUp:
-		d.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: true, Addr: d.cfg.Server}})
+		d.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: true, Addr: d.link.Addr()}})
 		if ev.Session != nil {
 			d.mu.Lock()
 			d.me = ev.Session.Profile
@@ -45,7 +45,7 @@ func (d *Daemon) handleLink(ctx context.Context, ev link.Event) {
 			d.online(ctx)
 		}
 	case link.EventDown:
-		d.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: false, Addr: d.cfg.Server}})
+		d.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: false, Addr: d.link.Addr()}})
 	case link.EventServer:
 		if ev.Frame != nil {
 			d.handleServerEvent(ctx, ev.Frame)

@@ -29,7 +29,7 @@ var _ api.Service = (*Daemon)(nil)
 func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
 	st := api.Status{
 		Home:            d.home.Dir(),
-		Server:          d.cfg.Server,
+		Server:          d.link.Addr(),
 		Fingerprint:     d.link.Fingerprint(),
 		ServerConnected: d.link.Connected(),
 		Peers:           d.peers.list(),

@@ -66,6 +66,10 @@ type Config struct {
 	// Fingerprint pins the server's certificate; empty means trust on
 	// first use, after which Pin is called with what was seen.
 	Fingerprint string
+	// Resolve, when Addr is empty, finds the server (on the LAN) and the
+	// fingerprint it announces; it is called before each dial until one
+	// succeeds.
+	Resolve func(ctx context.Context) (addr, fingerprint string, err error)
 	// Pin stores a fingerprint seen on first use. An error refuses the
 	// connection.
 	Pin func(fingerprint string) error
@@ -94,7 +98,12 @@ type Link struct {
 	c           *client.Client // nil while down
 	session     bool           // c is logged in
 	fingerprint string
-	lastErr     error // why the last dial failed; nil after a success
+	// addr is the server's address: Config.Addr, or what Resolve found.
+	// unsaved marks a fingerprint that came with a resolved address and
+	// is pinned (Pin) only once a connection proved it.
+	addr    string
+	unsaved bool
+	lastErr error // why the last dial failed; nil after a success
 }
 
 // New makes a link; Run connects it.
@@ -126,6 +135,7 @@ func New(cfg Config) *Link {
 		events:      make(chan Event, cfg.EventBuffer),
 		reconnect:   make(chan struct{}, 1),
 		fingerprint: cfg.Fingerprint,
+		addr:        cfg.Addr,
 	}
 }
 
@@ -153,6 +163,35 @@ func (l *Link) Fingerprint() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.fingerprint
+}
+
+// Addr returns the server's address, or "" while Resolve has found none.
+func (l *Link) Addr() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.addr
+}
+
+// resolve returns the server's address, asking Resolve when there is none.
+func (l *Link) resolve(ctx context.Context) (string, error) {
+	if a := l.Addr(); a != "" {
+		return a, nil
+	}
+	if l.cfg.Resolve == nil {
+		return "", errors.New("no server address")
+	}
+	addr, fp, err := l.cfg.Resolve(ctx)
+	if err != nil {
+		return "", fmt.Errorf("find the server: %w", err)
+	}
+	l.mu.Lock()
+	l.addr = addr
+	if l.fingerprint == "" && fp != "" {
+		l.fingerprint, l.unsaved = fp, true
+	}
+	l.mu.Unlock()
+	l.log.Info("found the server on the LAN", "server", addr)
+	return addr, nil
 }
 
 // LastError returns why the last attempt to connect failed, or nil if it
@@ -217,10 +256,10 @@ func (l *Link) logDialError(err error) {
 	if errors.Is(err, client.ErrFingerprintMismatch) {
 		l.log.Error("the server's certificate does not match the pinned one: refusing to connect; "+
 			"if the server's certificate was replaced on purpose, start the daemon with --server-fingerprint",
-			"server", l.cfg.Addr, "err", err)
+			"server", l.Addr(), "err", err)
 		return
 	}
-	l.log.Info("server unreachable; will retry", "server", l.cfg.Addr, "err", err)
+	l.log.Info("server unreachable; will retry", "server", l.Addr(), "err", err)
 }
 
 // dial opens a connection, pins the certificate on first use and resumes
@@ -228,17 +267,29 @@ func (l *Link) logDialError(err error) {
 func (l *Link) dial(ctx context.Context) (*client.Client, *wire.Session, error) {
 	dctx, cancel := context.WithTimeout(ctx, l.cfg.DialTimeout)
 	defer cancel()
-	pinned := l.Fingerprint()
-	c, err := client.Dial(dctx, l.cfg.Addr, client.Options{
+	addr, err := l.resolve(dctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.mu.Lock()
+	pinned, unsaved := l.fingerprint, l.unsaved
+	l.mu.Unlock()
+	c, err := client.Dial(dctx, addr, client.Options{
 		Fingerprint:     pinned,
 		TrustOnFirstUse: pinned == "",
 		ClientName:      l.cfg.ClientName,
 		EventBuffer:     l.cfg.EventBuffer,
 	})
 	if err != nil {
+		if unsaved {
+			// What the LAN offered did not work out: look again next time.
+			l.mu.Lock()
+			l.addr, l.fingerprint, l.unsaved = "", "", false
+			l.mu.Unlock()
+		}
 		return nil, nil, err
 	}
-	if pinned == "" {
+	if pinned == "" || unsaved {
 		fp := c.Fingerprint()
 		if l.cfg.Pin != nil {
 			if err := l.cfg.Pin(fp); err != nil {
@@ -247,7 +298,7 @@ func (l *Link) dial(ctx context.Context) (*client.Client, *wire.Session, error) 
 			}
 		}
 		l.mu.Lock()
-		l.fingerprint = fp
+		l.fingerprint, l.unsaved = fp, false
 		l.mu.Unlock()
 	}
 	sess, err := l.resume(dctx, c)
@@ -316,11 +367,11 @@ func (l *Link) serve(ctx context.Context, c *client.Client, sess *wire.Session) 
 			err = c.Err()
 		}
 		if ctx.Err() == nil {
-			l.log.Info("server connection ended", "server", l.cfg.Addr, "err", err)
+			l.log.Info("server connection ended", "server", l.Addr(), "err", err)
 		}
 		l.emit(ctx, Event{Kind: EventDown, Err: err})
 	}()
-	l.log.Info("connected to the server", "server", l.cfg.Addr, "session", sess != nil)
+	l.log.Info("connected to the server", "server", l.Addr(), "session", sess != nil)
 	if !l.emit(ctx, Event{Kind: EventUp, Session: sess}) {
 		return false
 	}

@@ -1,0 +1,193 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanchat/lanchat/peer/api"
+)
+
+// lanInterval makes the daemons browse every second or two, so a host
+// that leaves is gone within seconds (three missed rounds).
+const lanInterval = "1s"
+
+// TestLAN runs the server and three peers on four hosts of a virtual LAN
+// and shows what discovery does: the server found by its announcement,
+// peers finding each other with no server at all, chat going on while the
+// server is cut off and resyncing after, a host that leaves and comes
+// back, and a forged announcement that cannot impersonate anyone.
+func TestLAN(t *testing.T) {
+	l := newLAN(t)
+	hs, ha, hb, hc, hm := l.addHost("server"), l.addHost("alice"), l.addHost("bob"), l.addHost("carol"), l.addHost("mallory")
+
+	data := t.TempDir()
+	sp := hs.start(t, "rendezvous", "serve", "--listen", hs.ip+":7443", "--data", data, "--announce")
+	fp := sp.waitOutput(t, reFingerprint, 20*time.Second)
+	sp.waitOutput(t, reListening, 20*time.Second)
+	srv := &rendezvous{proc: sp, addr: hs.ip + ":7443", fp: fp, data: data}
+
+	lanUser := func(name string, h *host) *user {
+		u := newUser(t, srv, name)
+		u.host, u.server, u.fp = h, "", "" // find the server on the LAN
+		u.extra = []string{"--mdns-interval", lanInterval}
+		return u
+	}
+	alice, bob, carol := lanUser("alice", ha), lanUser("bob", hb), lanUser("carol", hc)
+
+	// 1. No --server: the daemon finds the announced server and pins the
+	// certificate it announces once TLS proves it.
+	for _, u := range []*user{alice, bob, carol} {
+		u.start(t)
+	}
+	out, errs, code := alice.lc(t, alice.password+"\n", "register", "alice", "--password-stdin")
+	if code != 0 || !strings.Contains(out, "server "+srv.addr) || !strings.Contains(out, fp) {
+		t.Fatalf("register with a server found on the LAN: exit %d\n%s%s", code, out, errs)
+	}
+	alice.daemon.waitOutput(t, regexp.MustCompile(`found the rendezvous server on the LAN at `+regexp.QuoteMeta(srv.addr)), time.Second)
+	bob.register(t)
+	carol.register(t)
+	befriendUsers(t, alice, bob)
+	befriendUsers(t, alice, carol)
+	befriendUsers(t, bob, carol)
+
+	// 2. Peers find each other through mDNS with no server at all: the
+	// server's host is cut off and every daemon restarts on a new port,
+	// so neither the server's endpoints nor remembered addresses can
+	// help.
+	hs.cut()
+	for _, u := range []*user{alice, bob, carol} {
+		u.stop(t)
+	}
+	for _, u := range []*user{alice, bob, carol} {
+		u.start(t)
+	}
+	waitLANPeers(t, alice, "bob", "carol")
+	waitLANPeers(t, bob, "alice", "carol")
+	out = alice.must(t, "send", "bob", "found you without a server")
+	if !strings.Contains(out, "(direct)") {
+		t.Fatalf("serverless send: %q", out)
+	}
+	bob.waitMessage(t, "alice", "found you without a server", 10*time.Second)
+	if out := bob.must(t, "send", "alice", "and I you"); !strings.Contains(out, "(direct)") {
+		t.Fatalf("serverless reply: %q", out)
+	}
+	alice.waitMessage(t, "bob", "and I you", 10*time.Second)
+
+	// 3. The server comes back; carol is away: her message waits in the
+	// outbox while the server is cut off again mid-conversation, then
+	// goes through the relay once it is back, and nothing is doubled.
+	hs.plug()
+	eventually(t, 60*time.Second, func() (bool, string) {
+		var st api.Status
+		alice.mustJSON(t, &st, "status")
+		return st.ServerConnected && st.LoggedIn, "alice is not back on the server"
+	})
+	carol.stop(t)
+	hs.cut()
+	alice.must(t, "send", "bob", "the server is gone again")
+	bob.waitMessage(t, "alice", "the server is gone again", 10*time.Second)
+	out = alice.must(t, "send", "carol", "for carol when she is back")
+	if !strings.Contains(out, "queued") {
+		t.Fatalf("send to away carol without a server: %q", out)
+	}
+	hs.plug()
+	eventually(t, 60*time.Second, func() (bool, string) {
+		var st api.Status
+		alice.mustJSON(t, &st, "status")
+		return st.ServerConnected && st.Outbox == 0, "alice has not resynced her outbox"
+	})
+	carol.start(t)
+	carol.waitMessage(t, "alice", "for carol when she is back", 30*time.Second)
+	for _, text := range []string{"found you without a server", "the server is gone again"} {
+		if n := len(withText(bob.history(t, "alice"), text)); n != 1 {
+			t.Errorf("bob has %d copies of %q after the resync", n, text)
+		}
+	}
+
+	// 4. bob's host leaves the LAN: he is seen as gone, then found again.
+	hb.cut()
+	eventually(t, 30*time.Second, func() (bool, string) {
+		var ps api.LANPeers
+		alice.mustJSON(t, &ps, "peers")
+		return !hasLANPeer(ps, "bob"), fmt.Sprintf("bob is still listed: %+v", ps)
+	})
+	hb.plug()
+	waitLANPeers(t, alice, "bob")
+	alice.must(t, "send", "bob", "welcome back")
+	bob.waitMessage(t, "alice", "welcome back", 15*time.Second)
+
+	// 5. A forged announcement: mallory announces bob's instance id at
+	// the port of her own daemon. With bob's host and the server cut
+	// off, alice's daemon dials the forged address, finds the wrong key
+	// and talks to no one; the message waits for the real bob.
+	mallory := lanUser("mallory", hm)
+	mallory.server, mallory.fp = srv.addr, srv.fp
+	mallory.start(t)
+	mallory.register(t)
+	var st api.Status
+	mallory.mustJSON(t, &st, "status")
+	port, err := strconv.Atoi(st.Listen[strings.LastIndex(st.Listen, ":")+1:])
+	if err != nil {
+		t.Fatalf("mallory's port from %q: %v", st.Listen, err)
+	}
+	bob.stop(t)
+	hs.cut()
+	eventually(t, 30*time.Second, func() (bool, string) {
+		var ps api.LANPeers
+		alice.mustJSON(t, &ps, "peers")
+		return !hasLANPeer(ps, "bob"), fmt.Sprintf("bob is still listed: %+v", ps)
+	})
+	// The forger reads bob's key file only for its public half, which
+	// anyone can fetch from the server's directory.
+	forger := hm.startForger(t, filepath.Join(bob.home, "identity.key"), port)
+	forger.waitOutput(t, regexp.MustCompile(`forging [0-9a-f]{32}`), 10*time.Second)
+	waitLANPeers(t, alice, "bob") // the forgery is listed as bob's address...
+	var ps api.LANPeers
+	alice.mustJSON(t, &ps, "peers")
+	if addrs := lanPeerAddrs(ps, "bob"); !strings.Contains(strings.Join(addrs, " "), hm.ip) {
+		t.Fatalf("alice does not list the forged address for bob: %+v", ps)
+	}
+	out = alice.must(t, "send", "bob", "only for the real bob")
+	if strings.Contains(out, "(direct)") {
+		t.Fatalf("a message went direct to the forged address: %q", out)
+	}
+	alice.daemon.waitOutput(t, regexp.MustCompile(`wrong key|not the pinned key|does not match`), 15*time.Second)
+	for _, m := range mallory.history(t, "alice") {
+		t.Fatalf("mallory received %q", m.Text)
+	}
+	forger.signal(15)
+}
+
+// waitLANPeers waits until u's daemon lists every one of users as seen on
+// the LAN.
+func waitLANPeers(t *testing.T, u *user, users ...string) {
+	t.Helper()
+	eventually(t, 30*time.Second, func() (bool, string) {
+		var ps api.LANPeers
+		u.mustJSON(t, &ps, "peers")
+		for _, name := range users {
+			if !hasLANPeer(ps, name) {
+				return false, fmt.Sprintf("%s does not see %s on the LAN: %+v", u.name, name, ps)
+			}
+		}
+		return true, ""
+	})
+}
+
+func hasLANPeer(ps api.LANPeers, user string) bool {
+	return lanPeerAddrs(ps, user) != nil
+}
+
+func lanPeerAddrs(ps api.LANPeers, user string) []string {
+	for _, p := range ps.Contacts {
+		if p.User == user {
+			return append([]string{}, p.Addrs...)
+		}
+	}
+	return nil
+}
