@@ -32,7 +32,9 @@ type user struct {
 	extra    []string
 	// host, when set, is the network namespace the daemon runs in (the
 	// LAN test bed); then it listens on all addresses and uses mDNS.
-	host   *host
+	host *host
+	// listen, when set, is the daemon's --listen address.
+	listen string
 	daemon *proc
 }
 
@@ -58,10 +60,16 @@ func (u *user) start(t *testing.T) {
 	if u.server != "" {
 		args = append(args, "--server", u.server, "--server-fingerprint", u.fp)
 	}
-	if u.host == nil {
-		args = append(args, "--listen", "127.0.0.1:0", "--no-mdns")
-	} else {
+	switch {
+	case u.listen != "":
+		args = append(args, "--listen", u.listen)
+	case u.host == nil:
+		args = append(args, "--listen", "127.0.0.1:0")
+	default:
 		args = append(args, "--listen", "0.0.0.0:0")
+	}
+	if u.host == nil {
+		args = append(args, "--no-mdns")
 	}
 	args = append(args, u.extra...)
 	if u.host == nil {

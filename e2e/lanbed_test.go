@@ -56,14 +56,15 @@ func TestLAN(t *testing.T) {
 	befriendUsers(t, bob, carol)
 
 	// 2. Peers find each other through mDNS with no server at all: the
-	// server's host is cut off and every daemon restarts on a new port,
-	// so neither the server's endpoints nor remembered addresses can
-	// help.
+	// server's host is cut off and every daemon restarts on a port it
+	// never used, so neither the server's endpoints nor remembered
+	// addresses can help.
 	hs.cut()
 	for _, u := range []*user{alice, bob, carol} {
 		u.stop(t)
 	}
-	for _, u := range []*user{alice, bob, carol} {
+	for i, u := range []*user{alice, bob, carol} {
+		u.listen = fmt.Sprintf("0.0.0.0:%d", 41000+i)
 		u.start(t)
 	}
 	waitLANPeers(t, alice, "bob", "carol")
@@ -190,4 +191,42 @@ func lanPeerAddrs(ps api.LANPeers, user string) []string {
 		}
 	}
 	return nil
+}
+
+// TestLANRemembered shows the addresses that worked before: two hosts
+// where multicast is off (as across subnets) find each other again after
+// both daemons restart while the server is cut off.
+func TestLANRemembered(t *testing.T) {
+	l := newLAN(t)
+	hs, ha, hb := l.addHost("server"), l.addHost("alice"), l.addHost("bob")
+	data := t.TempDir()
+	sp := hs.start(t, "rendezvous", "serve", "--listen", hs.ip+":7443", "--data", data)
+	fp := sp.waitOutput(t, reFingerprint, 20*time.Second)
+	sp.waitOutput(t, reListening, 20*time.Second)
+	srv := &rendezvous{proc: sp, addr: hs.ip + ":7443", fp: fp, data: data}
+	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
+	for _, u := range []*user{alice, bob} {
+		u.extra = []string{"--no-mdns"}
+	}
+	alice.host, bob.host = ha, hb
+	alice.start(t)
+	bob.start(t)
+	alice.register(t)
+	bob.register(t)
+	befriendUsers(t, alice, bob)
+	if out := alice.must(t, "send", "bob", "hello over the server's endpoints"); !strings.Contains(out, "(direct)") {
+		t.Fatalf("first send: %q", out)
+	}
+	bob.waitMessage(t, "alice", "hello over the server's endpoints", 10*time.Second)
+
+	hs.cut()
+	alice.stop(t)
+	bob.stop(t)
+	bob.start(t)
+	alice.start(t)
+	out := alice.must(t, "send", "bob", "found at the address that worked before")
+	if !strings.Contains(out, "(direct)") {
+		t.Fatalf("send after restarts without server or multicast: %q", out)
+	}
+	bob.waitMessage(t, "alice", "found at the address that worked before", 10*time.Second)
 }

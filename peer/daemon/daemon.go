@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -263,9 +264,9 @@ func (d *Daemon) useIdentity(key ed25519.PrivateKey) error {
 	if old != nil {
 		listen = old.LocalAddr().String() // keep the port peers know
 	}
-	t, err := direct.Listen(listen, key, d.authorize, d.directOptions())
+	t, err := d.listenDirect(listen, key)
 	if err != nil {
-		return fmt.Errorf("listen for direct connections on %s: %w", listen, err)
+		return err
 	}
 	d.mu.Lock()
 	d.transport = t
@@ -276,6 +277,31 @@ func (d *Daemon) useIdentity(key ed25519.PrivateKey) error {
 		return err
 	}
 	return nil
+}
+
+// listenDirect opens the direct listener on listen. With port 0 it first
+// tries the port of the last run, so contacts that remember our address
+// find us again; if that port is taken, any port does.
+func (d *Daemon) listenDirect(listen string, key ed25519.PrivateKey) (*direct.Transport, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	if last := d.home.ListenPort(); port == "0" && last != 0 {
+		t, err := direct.Listen(net.JoinHostPort(host, strconv.Itoa(last)), key, d.authorize, d.directOptions())
+		if err == nil {
+			return t, nil
+		}
+		d.log.Info("the last direct port is taken; using another", "port", last, "err", err)
+	}
+	t, err := direct.Listen(listen, key, d.authorize, d.directOptions())
+	if err != nil {
+		return nil, fmt.Errorf("listen for direct connections on %s: %w", listen, err)
+	}
+	if err := d.home.SaveListenPort(t.LocalAddr().Port); err != nil {
+		d.log.Warn("remember the direct port", "err", err)
+	}
+	return t, nil
 }
 
 func (d *Daemon) directOptions() direct.Options {

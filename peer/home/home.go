@@ -17,6 +17,7 @@ const (
 	identityFile = "identity.key"
 	sessionFile  = "session.json"
 	accountFile  = "account.json"
+	listenFile   = "listen.json"
 	serverFile   = "server.json"
 	historyFile  = "history.db"
 	socketFile   = "daemon.sock"

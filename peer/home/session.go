@@ -111,3 +111,24 @@ func (h *Home) SetAccount(user string) error {
 type account struct {
 	User string `json:"user"`
 }
+
+type listenPort struct {
+	Port int `json:"port"`
+}
+
+// ListenPort returns the UDP port the daemon listened on last time, or 0.
+// Keeping it across restarts lets contacts find the daemon again at an
+// address that worked before, where neither the server nor multicast can
+// tell them.
+func (h *Home) ListenPort() int {
+	var p listenPort
+	if err := h.readJSON(listenFile, &p); err != nil || p.Port < 1 || p.Port > 65535 {
+		return 0
+	}
+	return p.Port
+}
+
+// SaveListenPort records the daemon's UDP port.
+func (h *Home) SaveListenPort(port int) error {
+	return h.writeJSON(listenFile, listenPort{Port: port})
+}

@@ -1,0 +1,22 @@
+// Package transfer moves files and folders between two peers over the
+// QUIC streams of a direct.Conn: the sender offers, the receiver accepts
+// into a folder and says where to resume, and the data flows in hashed
+// chunks on streams of its own.
+//
+// The sender builds an Offer from local paths with NewOffer and calls
+// Send. The receiver's daemon hands every stream of kind
+// direct.StreamTransfer to a Receiver's Serve; the Receiver asks its
+// Decide function about each offer and keeps its state in a Progress
+// (the daemon's database), so a transfer broken by a lost connection or
+// a restart resumes from its last verified chunk when the sender sends
+// the same offer id again.
+//
+// Every chunk (ChunkSize bytes) travels with its SHA-256 and is written
+// only once it matches; a file moves from its hidden partial file to its
+// final name only when its whole SHA-256 matches too, and never over an
+// existing file. Received names go through Sanitize and every write
+// stays inside the destination (os.Root), refusing symbolic links.
+// Memory stays flat: one chunk buffer per data stream.
+//
+// The wire protocol is described in PROTOCOL.md in this directory.
+package transfer

@@ -1,0 +1,206 @@
+package transfer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/direct"
+)
+
+// A peer sending hostile names through the real protocol gets them
+// cleaned, and nothing lands outside the destination.
+func TestHostileOfferNames(t *testing.T) {
+	p := newPair(t)
+	src, base := t.TempDir(), t.TempDir()
+	dst := filepath.Join(base, "downloads")
+	paths := []string{
+		"../../escape.txt",
+		"/etc/cron.d/evil",
+		"CON.txt",
+		"a\x00b:c?.txt",
+		"dots... ",
+		"x/./y/../z",
+		"invoice\u202efdp.exe",
+		strings.Repeat("n", 300) + ".txt",
+		"trap.lanchat-partial",
+		"escape.txt", // the same name again, after cleaning
+	}
+	want := []string{
+		"escape.txt",
+		"etc/cron.d/evil",
+		"_CON.txt",
+		"a_b_c_.txt",
+		"dots",
+		"x/y/z",
+		"invoice_fdp.exe",
+		strings.Repeat("n", 251) + ".txt",
+		"trap.lanchat-partial_",
+		"escape (1).txt",
+	}
+	o := &Offer{ID: NewID(), ChunkSize: ChunkSize}
+	contents := map[string][]byte{}
+	for i, name := range paths {
+		local := filepath.Join(src, "f"+string(rune('a'+i)))
+		b := randomFile(t, local, 100+i)
+		contents[want[i]] = b
+		o.push(local, Entry{Path: name, Size: int64(len(b)), Mode: 0o4777})
+	}
+
+	r := newReceiver(t, dst, NewMemProgress(), nil)
+	out := serveConn(t, r, p.ba)
+	if _, err := Send(context.Background(), p.ab, o, SendOptions{}); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	got := waitOutcome(t, out)
+	if got.err != nil {
+		t.Fatalf("receive: %v", got.err)
+	}
+	if !slices.Equal(got.res.Paths, want) {
+		t.Errorf("paths\n%q\nwant\n%q", got.res.Paths, want)
+	}
+	for name, b := range contents {
+		mustEqual(t, name, readFile(t, filepath.Join(dst, filepath.FromSlash(name))), b)
+		info, _ := os.Stat(filepath.Join(dst, filepath.FromSlash(name)))
+		if info.Mode() != 0o755 {
+			t.Errorf("%s: mode %v, want -rwxr-xr-x", name, info.Mode())
+		}
+	}
+	if entries, _ := os.ReadDir(base); len(entries) != 1 {
+		t.Errorf("something was written beside the destination: %v", entries)
+	}
+}
+
+// Offers that break the rules are refused with "invalid" before any
+// decision is asked for.
+func TestInvalidOffer(t *testing.T) {
+	p := newPair(t)
+	dst := t.TempDir()
+	asked := false
+	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+		c.Decide = func(context.Context, *Request) Decision { asked = true; return Decision{Accept: true, Dir: dst} }
+	})
+	out := serveConn(t, r, p.ba)
+	id := NewID()
+	for _, body := range []string{
+		`{"id":"` + id + `","chunk_size":1048576,"entries":[{"path":"..","size":1,"mode":0,"mtime":0}]}`,
+		`{"id":"` + id + `","chunk_size":1048576,"entries":[{"path":"a","size":-1,"mode":0,"mtime":0}]}`,
+		`{"id":"` + id + `","chunk_size":1000,"entries":[{"path":"a","size":1,"mode":0,"mtime":0}]}`,
+		`{"id":"NOT-HEX","chunk_size":1048576,"entries":[{"path":"a","size":1,"mode":0,"mtime":0}]}`,
+		`{"id":"` + id + `","chunk_size":1048576,"entries":[]}`,
+		`{"id":"` + id + `","chunk_size":1048576,"entries":[{"path":"a","size":4398046511104,"mode":0,"mtime":0},{"path":"b","size":1,"mode":0,"mtime":0}]}`,
+		`{"id":"` + id + `","chunk_size":1048576,"entries":[{"path":"a","size":1}],"extra":true}`,
+	} {
+		code := rawOffer(t, p.ab, json.RawMessage(body))
+		if code != "invalid" {
+			t.Errorf("offer %s: answered %q, want invalid", body, code)
+		}
+		wantErr(t, "invalid offer", waitOutcome(t, out).err, ErrInvalidOffer)
+	}
+	if asked {
+		t.Error("Decide was asked about an invalid offer")
+	}
+	if entries, _ := os.ReadDir(dst); len(entries) != 0 {
+		t.Errorf("destination holds %v", entries)
+	}
+}
+
+// rawOffer sends an offer body on a new control stream and returns the
+// code of the abort it gets back ("" for an answer).
+func rawOffer(t *testing.T, c *direct.Conn, body any) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.OpenStream(ctx, direct.StreamTransfer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := writeEvent(s, opOffer, body); err != nil {
+		t.Fatal(err)
+	}
+	f, err := readFrame(bufio.NewReader(s), maxControlFrame)
+	if err != nil {
+		t.Fatalf("read reply: %v", err)
+	}
+	if f.Kind != wire.KindEvent || f.Op != opAbort {
+		return ""
+	}
+	var a abortBody
+	if err := wire.DecodeBody(f.Body, &a); err != nil {
+		t.Fatal(err)
+	}
+	return a.Code
+}
+
+// A symbolic link planted where a received folder goes, between two
+// attempts, makes the receiver refuse rather than write through it.
+func TestPlantedSymlink(t *testing.T) {
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	randomFile(t, filepath.Join(src, "tree", "sub", "big"), 4<<20)
+	prog := NewMemProgress()
+	r := newReceiver(t, dst, prog, nil)
+	out := serveConn(t, r, p.ba)
+	o, _ := NewOffer(filepath.Join(src, "tree"))
+	ctx, cancel := context.WithCancel(context.Background())
+	Send(ctx, p.ab, o, SendOptions{chunkHook: func(_ int, off int64, _ []byte) {
+		if off == 2*ChunkSize {
+			cancel()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}})
+	waitOutcome(t, out)
+
+	// Swap the folder for a link to another folder inside the
+	// destination.
+	elsewhere := filepath.Join(dst, "elsewhere")
+	if err := os.Mkdir(elsewhere, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dst, "tree", "sub")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(dst, "tree", "sub")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Send(context.Background(), p.ab, o, SendOptions{})
+	wantErr(t, "Send through a link", err, ErrUnsafePath)
+	wantErr(t, "receive through a link", waitOutcome(t, out).err, ErrUnsafePath)
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("written through the link: %v", entries)
+	}
+}
+
+// A data stream naming another connection's transfer is refused.
+func TestDataStreamOfAnotherConnection(t *testing.T) {
+	p := newPair(t)
+	dst := t.TempDir()
+	r := newReceiver(t, dst, NewMemProgress(), nil)
+	serveConn(t, r, p.ba)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := p.ab.OpenStream(ctx, direct.StreamTransfer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	writeEvent(s, opData, dataBody{ID: NewID()})
+	s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := s.Read(make([]byte, 1)); err == nil || isTimeoutErr(err) {
+		t.Fatalf("data stream for no transfer: read %v, want a reset", err)
+	}
+}
+
+func isTimeoutErr(err error) bool {
+	te, ok := err.(interface{ Timeout() bool })
+	return ok && te.Timeout()
+}

@@ -1,0 +1,259 @@
+package transfer
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A connection that breaks half way through a file leaves the verified
+// prefix; a new receiver (as after a restart) with the same progress
+// store resumes from it, re-sending no chunk the receiver had written.
+func TestResumeAfterBrokenConnection(t *testing.T) {
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	const size = 8<<20 + 100
+	want := randomFile(t, filepath.Join(src, "film.mkv"), size)
+	prog, err := NewFileProgress(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var written atomic.Int64 // end of the last chunk the receiver wrote
+	var once sync.Once
+	ba := p.ba
+	r1 := newReceiver(t, dst, prog, func(c *ReceiverConfig) {
+		c.writeHook = func(_ int, off int64, n int) error {
+			written.Store(off + int64(n))
+			if off >= size/2 {
+				once.Do(func() { ba.CloseWithError(0, "test: pulled the cable") })
+			}
+			return nil
+		}
+	})
+	out := serveConn(t, r1, p.ba)
+	o, err := NewOffer(filepath.Join(src, "film.mkv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Send(context.Background(), p.ab, o, SendOptions{}); err == nil {
+		t.Fatal("first Send succeeded through a closed connection")
+	}
+	if got := waitOutcome(t, out); got.err == nil {
+		t.Fatal("first receive succeeded")
+	}
+	r1.Close()
+
+	cp, err := prog.Load(context.Background(), o.ID)
+	if err != nil || cp == nil {
+		t.Fatalf("checkpoint after the break: %v, %v", cp, err)
+	}
+	verified := cp.Entries[0].Verified
+	if verified < size/2 || verified%ChunkSize != 0 || verified != written.Load() {
+		t.Fatalf("verified %d after writing %d of %d", verified, written.Load(), size)
+	}
+	if len(partials(t, dst)) != 1 {
+		t.Fatalf("partial files %v", partials(t, dst))
+	}
+
+	p.redial(t)
+	r2 := newReceiver(t, dst, prog, nil)
+	out = serveConn(t, r2, p.ba)
+	res, err := Send(context.Background(), p.ab, o, SendOptions{})
+	if err != nil {
+		t.Fatalf("resumed Send: %v", err)
+	}
+	if got := waitOutcome(t, out); got.err != nil {
+		t.Fatalf("resumed receive: %v", got.err)
+	}
+	resent := res.Bytes - (size - written.Load())
+	if res.Resumed != verified || resent > 2*ChunkSize {
+		t.Errorf("resume sent %d bytes (%d again) from %d", res.Bytes, resent, res.Resumed)
+	}
+	mustEqual(t, "film.mkv", readFile(t, filepath.Join(dst, "film.mkv")), want)
+	if cp, _ := prog.Load(context.Background(), o.ID); cp != nil {
+		t.Error("checkpoint kept after completion")
+	}
+}
+
+// A Send whose context ends (not cancelled by the user) interrupts the
+// transfer; the next Send on the same connection resumes it.
+func TestResumeAfterInterruptedSend(t *testing.T) {
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	const size = 6 << 20
+	want := randomFile(t, filepath.Join(src, "a.bin"), size)
+	prog := NewMemProgress()
+	r := newReceiver(t, dst, prog, nil)
+	out := serveConn(t, r, p.ba)
+	o, _ := NewOffer(filepath.Join(src, "a.bin"))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := Send(ctx, p.ab, o, SendOptions{chunkHook: func(_ int, off int64, _ []byte) {
+		if off == 3*ChunkSize {
+			cancel()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}})
+	wantErr(t, "interrupted Send", err, ErrInterrupted)
+	wantErr(t, "interrupted receive", waitOutcome(t, out).err, ErrInterrupted)
+	cp, _ := prog.Load(context.Background(), o.ID)
+	if cp == nil || cp.Entries[0].Verified == 0 || cp.Entries[0].Verified > 3*ChunkSize {
+		t.Fatalf("checkpoint %+v", cp)
+	}
+
+	res, err := Send(context.Background(), p.ab, o, SendOptions{})
+	if err != nil {
+		t.Fatalf("resumed Send: %v", err)
+	}
+	if res.Resumed != cp.Entries[0].Verified || res.Bytes != size-res.Resumed {
+		t.Errorf("resume %+v from %d", res, cp.Entries[0].Verified)
+	}
+	if got := waitOutcome(t, out); got.err != nil {
+		t.Fatalf("resumed receive: %v", got.err)
+	}
+	mustEqual(t, "a.bin", readFile(t, filepath.Join(dst, "a.bin")), want)
+}
+
+// A chunk altered after it was hashed is caught, not written and not
+// counted; a retry resumes right before it.
+func TestCorruptChunk(t *testing.T) {
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	const size = 6<<20 + 5
+	want := randomFile(t, filepath.Join(src, "a.bin"), size)
+	prog := NewMemProgress()
+	r := newReceiver(t, dst, prog, nil)
+	out := serveConn(t, r, p.ba)
+	o, _ := NewOffer(filepath.Join(src, "a.bin"))
+
+	_, err := Send(context.Background(), p.ab, o, SendOptions{chunkHook: func(_ int, off int64, chunk []byte) {
+		if off == 3*ChunkSize {
+			chunk[1234] ^= 0x40
+		}
+	}})
+	wantErr(t, "Send of a corrupt chunk", err, ErrCorrupt)
+	wantErr(t, "receive of a corrupt chunk", waitOutcome(t, out).err, ErrCorrupt)
+	cp, _ := prog.Load(context.Background(), o.ID)
+	if cp == nil || cp.Entries[0].Verified != 3*ChunkSize {
+		t.Fatalf("checkpoint %+v, want 3 chunks verified", cp)
+	}
+	ps := partials(t, dst)
+	if len(ps) != 1 {
+		t.Fatalf("partial files %v", ps)
+	}
+	mustEqual(t, "partial file", readFile(t, ps[0]), want[:3*ChunkSize])
+
+	res, err := Send(context.Background(), p.ab, o, SendOptions{})
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if res.Bytes != size-3*ChunkSize {
+		t.Errorf("retry sent %d bytes, want %d", res.Bytes, size-3*ChunkSize)
+	}
+	if got := waitOutcome(t, out); got.err != nil {
+		t.Fatalf("retry receive: %v", got.err)
+	}
+	mustEqual(t, "a.bin", readFile(t, filepath.Join(dst, "a.bin")), want)
+}
+
+// A source file that changed between attempts without its size or time
+// changing fails the whole-file hash; the file then starts over.
+func TestWholeFileMismatch(t *testing.T) {
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	name := filepath.Join(src, "a.bin")
+	want := randomFile(t, name, 4<<20)
+	prog := NewMemProgress()
+	r := newReceiver(t, dst, prog, nil)
+	out := serveConn(t, r, p.ba)
+	o, _ := NewOffer(name)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	Send(ctx, p.ab, o, SendOptions{chunkHook: func(_ int, off int64, _ []byte) {
+		if off == 2*ChunkSize {
+			cancel()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}})
+	waitOutcome(t, out)
+
+	info, _ := os.Stat(name)
+	want[0] ^= 1 // in the prefix the receiver has
+	os.WriteFile(name, want, 0o644)
+	os.Chtimes(name, info.ModTime(), info.ModTime())
+
+	_, err := Send(context.Background(), p.ab, o, SendOptions{})
+	wantErr(t, "Send of a changed file", err, ErrMismatch)
+	wantErr(t, "receive of a changed file", waitOutcome(t, out).err, ErrMismatch)
+	if len(partials(t, dst)) != 0 {
+		t.Errorf("partial file kept after a mismatch: %v", partials(t, dst))
+	}
+	res, err := Send(context.Background(), p.ab, o, SendOptions{})
+	if err != nil || res.Bytes != int64(len(want)) {
+		t.Fatalf("third Send: %+v, %v", res, err)
+	}
+	if got := waitOutcome(t, out); got.err != nil {
+		t.Fatal(got.err)
+	}
+	mustEqual(t, "a.bin", readFile(t, filepath.Join(dst, "a.bin")), want)
+}
+
+// A full disk mid-way stops the transfer with ErrDiskFull and keeps
+// what was verified.
+func TestDiskFull(t *testing.T) {
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	want := randomFile(t, filepath.Join(src, "a.bin"), 6<<20)
+	prog := NewMemProgress()
+	r := newReceiver(t, dst, prog, func(c *ReceiverConfig) {
+		c.writeHook = func(_ int, off int64, _ int) error {
+			if off == 4*ChunkSize {
+				return &os.PathError{Op: "write", Path: "a.bin", Err: syscall.ENOSPC}
+			}
+			return nil
+		}
+	})
+	out := serveConn(t, r, p.ba)
+	o, _ := NewOffer(filepath.Join(src, "a.bin"))
+	_, err := Send(context.Background(), p.ab, o, SendOptions{})
+	wantErr(t, "Send to a full disk", err, ErrDiskFull)
+	wantErr(t, "receive to a full disk", waitOutcome(t, out).err, ErrDiskFull)
+	cp, _ := prog.Load(context.Background(), o.ID)
+	if cp == nil || cp.Entries[0].Verified != 4*ChunkSize {
+		t.Fatalf("checkpoint %+v, want 4 chunks verified", cp)
+	}
+	ps := partials(t, dst)
+	if len(ps) != 1 {
+		t.Fatalf("partial files %v", ps)
+	}
+	mustEqual(t, "partial file", readFile(t, ps[0]), want[:4*ChunkSize])
+}
+
+// An offer bigger than the free space is refused before any byte moves.
+func TestNoSpace(t *testing.T) {
+	if _, ok := freeSpace(t.TempDir()); !ok {
+		t.Skip("free space unknown on this system")
+	}
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	randomFile(t, filepath.Join(src, "a.bin"), 1000)
+	prog := NewMemProgress()
+	r := newReceiver(t, dst, prog, func(c *ReceiverConfig) { c.Reserve = 1 << 62 })
+	out := serveConn(t, r, p.ba)
+	o, _ := NewOffer(filepath.Join(src, "a.bin"))
+	res, err := Send(context.Background(), p.ab, o, SendOptions{})
+	wantErr(t, "Send to a full disk", err, ErrNoSpace)
+	wantErr(t, "receive to a full disk", waitOutcome(t, out).err, ErrNoSpace)
+	if res.Bytes != 0 {
+		t.Errorf("sent %d bytes", res.Bytes)
+	}
+	if entries, _ := os.ReadDir(dst); len(entries) != 0 {
+		t.Errorf("destination not empty: %v", entries)
+	}
+}

@@ -1,0 +1,346 @@
+package transfer
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/direct"
+)
+
+// MaxStreams bounds the data streams of one Send.
+const MaxStreams = 8
+
+// abortTimeout bounds writing a last abort frame once a transfer has
+// failed or its context has ended.
+const abortTimeout = time.Second
+
+// SendOptions tunes Send. The zero value sends on one data stream and
+// reports no progress.
+type SendOptions struct {
+	// Streams is how many data streams carry the files, whole files each
+	// (1 to MaxStreams; 0 means 1). More than one helps many small files
+	// more than one big one.
+	Streams int
+	// OnProgress, if set, is called every ProgressInterval and once at
+	// the end, from a goroutine of Send's. It must not block.
+	OnProgress       func(Status)
+	ProgressInterval time.Duration
+	// Logger receives the transfer's events; nil discards them.
+	Logger *slog.Logger
+
+	// chunkHook, in tests, sees (and may alter) each chunk after it was
+	// hashed and before it is sent.
+	chunkHook func(entry int, offset int64, chunk []byte)
+}
+
+// SendResult says what one Send moved.
+type SendResult struct {
+	// Bytes and Chunks count the file data sent in this attempt.
+	Bytes  int64
+	Chunks int64
+	// Resumed counts the bytes the receiver already had.
+	Resumed int64
+	Elapsed time.Duration
+}
+
+// Send offers o to the peer on c and, once accepted, sends the files,
+// resuming where the receiver's verified data ends. It returns when the
+// receiver has verified and placed every file, or on failure: an error
+// wrapping ErrRejected, ErrCancelled, ErrNoSpace, ErrDiskFull, ... when
+// the receiver aborted, or the stream error when the connection broke.
+//
+// To cancel the transfer for good (the receiver deletes its partial
+// files), cancel ctx with ErrCancelled as the cause; any other end of
+// ctx interrupts it, and a later Send of an offer with the same ID
+// resumes.
+func Send(ctx context.Context, c *direct.Conn, o *Offer, opts SendOptions) (*SendResult, error) {
+	if err := o.checkLocal(); err != nil {
+		return nil, fmt.Errorf("send %s: %w", o.ID, err)
+	}
+	opts.Streams = min(max(opts.Streams, 1), MaxStreams)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &sender{conn: c, offer: o, opts: opts, log: opts.Logger.With("transfer", o.ID, "peer", c.User())}
+	start := time.Now()
+	res, err := s.run(ctx)
+	if err != nil {
+		s.log.Info("send failed", "err", err)
+		return res, fmt.Errorf("send %s to %s: %w", o.ID, c.User(), err)
+	}
+	res.Elapsed = time.Since(start)
+	s.log.Info("sent", "bytes", res.Bytes, "resumed", res.Resumed, "elapsed", res.Elapsed)
+	return res, nil
+}
+
+// checkLocal checks an offer about to be sent.
+func (o *Offer) checkLocal() error {
+	switch {
+	case !validID(o.ID):
+		return errors.New("offer id must be 32 lower-case hex digits")
+	case !validChunkSize(o.ChunkSize):
+		return fmt.Errorf("bad chunk size %d", o.ChunkSize)
+	case len(o.sources) != len(o.Entries):
+		return errors.New("offer has no local files: build it with NewOffer")
+	case len(o.Entries) == 0 || len(o.Entries) > MaxEntries:
+		return fmt.Errorf("%d entries: want 1 to %d", len(o.Entries), MaxEntries)
+	}
+	return nil
+}
+
+// sender is one Send in progress.
+type sender struct {
+	conn  *direct.Conn
+	offer *Offer
+	opts  SendOptions
+	log   *slog.Logger
+
+	ctl      *direct.Stream
+	ctlMu    sync.Mutex // serialises frames written on ctl
+	stopWake func() bool
+	wakeDone chan struct{} // closed once ctx's end has woken ctl
+	quiet    sync.Once     // stops the waking, before a last write
+	meter    *meter
+
+	bytes  atomic.Int64
+	chunks atomic.Int64
+}
+
+func (s *sender) run(ctx context.Context) (*SendResult, error) {
+	res := &SendResult{}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	ctl, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
+	if err != nil {
+		return res, err
+	}
+	s.ctl = ctl
+	defer ctl.Close()
+	// Ending ctx wakes whatever waits on the control stream.
+	s.wakeDone = make(chan struct{})
+	s.stopWake = context.AfterFunc(ctx, func() {
+		ctl.SetDeadline(time.Now())
+		close(s.wakeDone)
+	})
+	defer s.stopWake()
+
+	if err := s.writeCtl(opOffer, s.offer); err != nil {
+		return res, s.abort(ctx, err)
+	}
+	rd := wire.NewReader(ctl, maxControlFrame)
+	f, err := rd.ReadFrame()
+	if err != nil {
+		return res, s.abort(ctx, fmt.Errorf("read answer: %w", err))
+	}
+	var ans answerBody
+	if err := decodeEvent(f, opAnswer, &ans); err != nil {
+		return res, s.abort(ctx, err)
+	}
+	offsets, todo, resumed, files, err := s.resumePlan(&ans)
+	if err != nil {
+		return res, s.abort(ctx, err)
+	}
+	res.Resumed = resumed
+
+	s.meter = startMeter(s.opts.OnProgress, s.opts.ProgressInterval, Status{
+		ID: s.offer.ID, Peer: s.conn.User(), Sending: true, Total: s.offer.Total(), FilesTotal: s.offer.Files(),
+	}, resumed, files)
+
+	// The receiver speaks again only to say it is done, or to abort.
+	var wg sync.WaitGroup
+	defer func() {
+		ctl.SetReadDeadline(time.Now()) // wakes readReply if still waiting
+		wg.Wait()
+	}()
+	replies := make(chan error, 1)
+	wg.Go(func() {
+		err := readReply(rd)
+		if err != nil {
+			cancel(err)
+		}
+		replies <- err
+	})
+
+	err = s.stream(ctx, offsets, todo)
+	if err != nil && !isPeerError(err) && !errors.Is(err, ErrSource) && ctx.Err() == nil {
+		// The receiver resets the data streams when it stops; its reason
+		// follows on the control stream, which no stream orders after it.
+		select {
+		case reply := <-replies:
+			if reply != nil && isPeerError(reply) {
+				err = reply
+			}
+		case <-time.After(abortTimeout):
+		}
+	}
+	if err == nil {
+		err = s.writeCtl(opDone, nil)
+	}
+	if err == nil {
+		select {
+		case err = <-replies:
+		case <-ctx.Done():
+			err = context.Cause(ctx)
+		}
+	}
+	res.Bytes, res.Chunks = s.bytes.Load(), s.chunks.Load()
+	if err != nil {
+		err = s.abort(ctx, err)
+	}
+	s.meter.stop(err)
+	return res, err
+}
+
+// resumePlan checks the receiver's answer and returns where each entry
+// starts, the entries to send, and the bytes and files already done.
+func (s *sender) resumePlan(ans *answerBody) (offsets []int64, todo []int, resumed int64, files int, err error) {
+	entries := s.offer.Entries
+	offsets = make([]int64, len(entries))
+	done := make([]bool, len(entries))
+	cs := int64(s.offer.ChunkSize)
+	for _, i := range ans.Done {
+		if i < 0 || i >= len(entries) || done[i] {
+			return nil, nil, 0, 0, fmt.Errorf("%w: answer: bad done entry %d", ErrProtocol, i)
+		}
+		done[i] = true
+		if !entries[i].Dir {
+			resumed += entries[i].Size
+			files++
+		}
+	}
+	for _, p := range ans.Resume {
+		if p.Entry < 0 || p.Entry >= len(entries) || done[p.Entry] || offsets[p.Entry] != 0 ||
+			p.Offset <= 0 || p.Offset >= entries[p.Entry].Size || p.Offset%cs != 0 {
+			return nil, nil, 0, 0, fmt.Errorf("%w: answer: bad resume point %+v", ErrProtocol, p)
+		}
+		offsets[p.Entry] = p.Offset
+		resumed += p.Offset
+	}
+	for i, e := range entries {
+		if !e.Dir && !done[i] {
+			todo = append(todo, i)
+		}
+	}
+	return offsets, todo, resumed, files, nil
+}
+
+// stream sends the entries in todo over up to opts.Streams data
+// streams, each taking the next whole file from a shared queue.
+func (s *sender) stream(ctx context.Context, offsets []int64, todo []int) error {
+	if len(todo) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	queue := make(chan int)
+	var wg sync.WaitGroup
+	for range min(s.opts.Streams, len(todo)) {
+		wg.Go(func() {
+			if err := s.worker(ctx, queue, offsets); err != nil {
+				cancel(err)
+			}
+		})
+	}
+feed:
+	for _, i := range todo {
+		select {
+		case queue <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(queue)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// worker sends entries from queue on a data stream of its own, and each
+// file's whole hash on the control stream after its data.
+func (s *sender) worker(ctx context.Context, queue <-chan int, offsets []int64) error {
+	ds, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() {
+		ds.CancelWrite(direct.StreamCodeCancelled)
+		ds.CancelRead(direct.StreamCodeCancelled)
+	})
+	defer stop()
+	if err := writeEvent(ds, opData, dataBody{ID: s.offer.ID}); err != nil {
+		return err
+	}
+	buf := getBuffer(s.offer.ChunkSize)
+	defer putBuffer(s.offer.ChunkSize, buf)
+	for i := range queue {
+		sum, err := s.sendEntry(ds, *buf, i, offsets[i])
+		if err != nil {
+			return err
+		}
+		if err := s.writeCtl(opFile, fileBody{Entry: i, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+			return err
+		}
+		s.meter.addFile()
+	}
+	return ds.Close()
+}
+
+// writeCtl writes one frame on the control stream.
+func (s *sender) writeCtl(op string, body any) error {
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	return writeEvent(s.ctl, op, body)
+}
+
+// readReply reads the receiver's last word: nil for transfer.done.
+func readReply(rd *wire.Reader) error {
+	f, err := rd.ReadFrame()
+	if err != nil {
+		return fmt.Errorf("%w: control stream: %w", ErrInterrupted, err)
+	}
+	return decodeEvent(f, opDone, nil)
+}
+
+// abort tells the receiver why the transfer stops, unless the receiver
+// is the one who stopped it, and returns the error to report. A context
+// cancelled with ErrCancelled cancels the transfer; any other end of the
+// context interrupts it.
+func (s *sender) abort(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil && !isPeerError(err) {
+		switch {
+		case isPeerError(cause):
+			err = cause
+		case errors.Is(cause, ErrCancelled):
+			err = ErrCancelled
+		case errors.Is(cause, context.Canceled), errors.Is(cause, context.DeadlineExceeded):
+			err = fmt.Errorf("%w: %w", ErrInterrupted, cause)
+		default:
+			err = cause
+		}
+	}
+	if isPeerError(err) {
+		return err
+	}
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	s.quiet.Do(func() {
+		if !s.stopWake() {
+			<-s.wakeDone // else it could undo the deadline set below
+		}
+	})
+	s.ctl.SetWriteDeadline(time.Now().Add(abortTimeout))
+	if werr := writeAbort(s.ctl, err); werr != nil {
+		s.log.Debug("could not send abort", "err", werr)
+	}
+	return err
+}
