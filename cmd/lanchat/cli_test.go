@@ -248,16 +248,6 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func TestReservedCommands(t *testing.T) {
-	h := &harness{t: t, svc: &apitest.Service{}, home: shortHome(t)}
-	for _, name := range []string{"send-file", "transfers", "accept", "reject", "cancel"} {
-		r := h.run("", name, "x")
-		if r.code != 1 || !strings.Contains(r.stderr, "not available yet") {
-			t.Errorf("%s: exit %d, stderr %q", name, r.code, r.stderr)
-		}
-	}
-}
-
 func TestHelp(t *testing.T) {
 	h := &harness{t: t, svc: &apitest.Service{}, home: shortHome(t)}
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {

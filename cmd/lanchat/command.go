@@ -98,6 +98,12 @@ func init() {
 		{name: "verify", args: "USER [--confirm]", summary: "show the safety number shared with USER; --confirm marks them verified", example: "lanchat verify bob --confirm", run: cmdVerify},
 		{name: "trust", args: "USER", summary: "accept USER's changed identity key", example: "lanchat trust bob", run: cmdTrust},
 
+		{name: "send-file", args: "TARGET PATH... [--no-wait]", summary: "send files and folders to a user or a #group, directly; shows progress until done (--no-wait returns at once)", example: "lanchat send-file bob ~/reports/q3.pdf ~/photos", run: cmdSendFile},
+		{name: "transfers", summary: "list file transfers both ways with state, progress and rate", example: "lanchat transfers", run: cmdTransfers},
+		{name: "accept", args: "ID [--to DIR]", summary: "accept a file offer (into the downloads folder, or DIR)", example: "lanchat accept 3f9ac2 --to ~/incoming", run: cmdTransferAction},
+		{name: "reject", args: "ID", summary: "decline a file offer", example: "lanchat reject 3f9ac2", run: cmdTransferAction},
+		{name: "cancel", args: "ID", summary: "cancel a transfer, sent or received; partial files are removed", example: "lanchat cancel 3f9ac2", run: cmdTransferAction},
+
 		{name: "peers", summary: "list the lanchat peers seen on the LAN: contacts by name, others as a count", example: "lanchat peers", run: cmdPeers},
 		{name: "doctor", summary: "check the server, the UDP port, multicast and the direct path to each online contact, with a fix for each failure", example: "lanchat doctor", run: cmdDoctor},
 
@@ -106,10 +112,7 @@ func init() {
 }
 
 // reserved are commands that later versions add.
-var reserved = map[string]bool{
-	"send-file": true, "transfers": true, "accept": true, "reject": true,
-	"cancel": true,
-}
+var reserved = map[string]bool{}
 
 // lookup finds the command args name and returns it with its arguments.
 func lookup(args []string) (*command, []string, error) {

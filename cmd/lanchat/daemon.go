@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,7 +44,8 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	server := fs.String("server", "", "rendezvous server `HOST:PORT` (default: the one used before, else one announced on the LAN)")
 	fingerprint := fs.String("server-fingerprint", "", "pin the server certificate's SHA-256 `FP` (default: the pinned one, else trust on first use)")
 	listen := fs.String("listen", daemon.DefaultListen, "UDP `ADDR` for direct QUIC connections")
-	downloads := fs.String("downloads", "", "`DIR` for received files")
+	downloads := fs.String("downloads", "", "`DIR` for files from friends (default ~/Downloads if it exists, else DATA/downloads)")
+	askFiles := fs.Bool("ask-files", false, "ask before taking any file (lanchat accept ID); by default friends' files are taken into the downloads folder")
 	noMDNS := fs.Bool("no-mdns", false, "do not announce or browse on the LAN")
 	mdnsIface := fs.String("mdns-iface", "", "announce and browse only on the network interface `NAME` (default: every interface that can multicast)")
 	mdnsInterval := fs.Duration("mdns-interval", 0, "look for peers on the LAN about every `D` (default 5-10s); a peer that stops answering is gone after three of them")
@@ -63,6 +65,9 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	if *prekeyLifetime < 2*time.Second || *prekeyLifetime > keys.MaxPrekeyLifetime {
 		return usagef("daemon: --prekey-lifetime %v: want between 2s and %v", *prekeyLifetime, keys.MaxPrekeyLifetime)
 	}
+	if *mdnsInterval < 0 {
+		return usagef("daemon: --mdns-interval %v: want a positive duration", *mdnsInterval)
+	}
 	if *relayRetention <= 0 {
 		return usagef("daemon: --relay-retention %v: want a positive duration", *relayRetention)
 	}
@@ -72,6 +77,13 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	if *downloads != "" {
+		abs, err := filepath.Abs(*downloads)
+		if err != nil {
+			return fmt.Errorf("--downloads: %w", err)
+		}
+		*downloads = abs
+	}
 	h, err := home.Open(homeDir)
 	if err != nil {
 		return err
@@ -82,6 +94,7 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 		Fingerprint:    *fingerprint,
 		Listen:         *listen,
 		Downloads:      *downloads,
+		AskFiles:       *askFiles,
 		NoMDNS:         *noMDNS,
 		MDNSIface:      *mdnsIface,
 		MDNSInterval:   *mdnsInterval,

@@ -64,6 +64,9 @@ func cmdPeers(e *env, c *command, args []string) error {
 		return printJSON(e.stdout, ps)
 	}
 	switch ps.Discovery {
+	case "idle":
+		fmt.Fprintln(e.stdout, "LAN discovery starts once you register or log in")
+		return nil
 	case "off":
 		fmt.Fprintln(e.stdout, "LAN discovery is off (the daemon runs with --no-mdns)")
 		return nil
@@ -83,8 +86,11 @@ func cmdPeers(e *env, c *command, args []string) error {
 		}
 		t.flush()
 	}
-	if ps.Others > 0 {
-		fmt.Fprintf(e.stdout, "and %s that are not your contacts\n", plural(ps.Others, "other lanchat peer"))
+	switch {
+	case ps.Others == 1:
+		fmt.Fprintln(e.stdout, "and 1 other lanchat peer that is not your contact")
+	case ps.Others > 1:
+		fmt.Fprintf(e.stdout, "and %d other lanchat peers that are not your contacts\n", ps.Others)
 	}
 	return nil
 }

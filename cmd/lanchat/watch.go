@@ -109,6 +109,17 @@ func describeEvent(ev api.Event, now time.Time) string {
 			}
 			return fmt.Sprintf("direct connection to %s closed", oneLine(cn.Peer))
 		}
+	case api.EventLAN:
+		if cn := ev.Connection; cn != nil {
+			if cn.Up {
+				return fmt.Sprintf("%s seen on the LAN%s", oneLine(cn.Peer), at(cn.Addr))
+			}
+			return fmt.Sprintf("%s left the LAN", oneLine(cn.Peer))
+		}
+	case api.EventTransfer:
+		if tr := ev.Transfer; tr != nil {
+			return transferLine(*tr, now)
+		}
 	case api.EventSignedOut:
 		return "signed out: " + oneLine(ev.Text) + "; log in again with: lanchat login USER"
 	}

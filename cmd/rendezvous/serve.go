@@ -114,7 +114,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("announce: %w", err)
 		}
 		defer ann.Close()
-		fmt.Fprintf(stdout, "announcing on the LAN as %s (%s)\n", discovery.ServerService, strings.Join(ann.Interfaces(), ", "))
+		where := strings.Join(ann.Interfaces(), ", ")
+		if where == "" {
+			where = "no multicast interface is up yet; it keeps trying"
+		}
+		fmt.Fprintf(stdout, "announcing on the LAN as %s (%s)\n", discovery.ServerService, where)
 	}
 
 	errc := make(chan error, 2)

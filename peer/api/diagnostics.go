@@ -30,8 +30,9 @@ type Check struct {
 // LAN. Contacts are named; other daemons are only counted, since their
 // announcements are opaque ids.
 type LANPeers struct {
-	// Discovery is "on", "off" (--no-mdns) or "blocked" (multicast does
-	// not work here).
+	// Discovery is "on", "off" (--no-mdns), "idle" (not started before
+	// the first register or login) or "blocked" (multicast does not work
+	// here).
 	Discovery string    `json:"discovery"`
 	Contacts  []LANPeer `json:"contacts"`
 	Others    int       `json:"others"`
@@ -50,6 +51,9 @@ const (
 	DiscoveryOn      = "on"
 	DiscoveryOff     = "off"
 	DiscoveryBlocked = "blocked"
+	// DiscoveryIdle: on, but not started: it starts with the identity
+	// key (register or login).
+	DiscoveryIdle = "idle"
 )
 
 // Doctor runs the daemon's diagnostic checks.

@@ -54,6 +54,34 @@ func (h *handler) routes() {
 	h.handle("GET /v1/status", func(r *http.Request) (any, error) {
 		return h.svc.Status(r.Context())
 	})
+	h.handle("POST /v1/transfers", func(r *http.Request) (any, error) {
+		req, err := decode[SendFileRequest](r)
+		if err != nil {
+			return nil, err
+		}
+		res, err := h.svc.SendFile(r.Context(), req)
+		res.Transfers = nonNil(res.Transfers)
+		return res, err
+	})
+	h.handle("GET /v1/transfers", func(r *http.Request) (any, error) {
+		return orEmpty(h.svc.Transfers(r.Context()))
+	})
+	h.handle("POST /v1/transfers/{id}/{action}", func(r *http.Request) (any, error) {
+		action := r.PathValue("action")
+		switch action {
+		case TransferAccept, TransferReject, TransferCancel:
+		default:
+			return nil, Errorf(CodeInvalid, "unknown transfer action %q (accept, reject or cancel)", action)
+		}
+		var req AcceptRequest
+		if r.ContentLength != 0 {
+			var err error
+			if req, err = decode[AcceptRequest](r); err != nil {
+				return nil, err
+			}
+		}
+		return h.svc.TransferAction(r.Context(), r.PathValue("id"), action, req)
+	})
 	h.handle("GET /v1/doctor", func(r *http.Request) (any, error) {
 		d, err := h.svc.Doctor(r.Context())
 		d.Checks = nonNil(d.Checks)

@@ -55,6 +55,12 @@ type Service interface {
 	// Trust accepts the pending (changed) identity key of user.
 	Trust(ctx context.Context, user string) (Contact, error)
 
+	// SendFile offers files and folders; Transfers lists transfers both
+	// ways; TransferAction accepts, rejects or cancels one.
+	SendFile(ctx context.Context, req SendFileRequest) (SendFileResult, error)
+	Transfers(ctx context.Context) ([]Transfer, error)
+	TransferAction(ctx context.Context, id, action string, req AcceptRequest) (Transfer, error)
+
 	// Doctor runs diagnostic checks: server, UDP port and buffers,
 	// multicast, direct paths to online contacts.
 	Doctor(ctx context.Context) (Diagnosis, error)
@@ -299,7 +305,7 @@ type Event struct {
 	Group      *GroupNote  `json:"group,omitempty"`      // EventGroup
 	KeyChange  *KeyChange  `json:"key_change,omitempty"` // EventKeyChanged
 	Connection *Connection `json:"connection,omitempty"` // EventServer, EventPeer
-	Transfer   any         `json:"transfer,omitempty"`   // EventTransfer (file transfer)
+	Transfer   *Transfer   `json:"transfer,omitempty"`   // EventTransfer (file transfer)
 	Text       string      `json:"text,omitempty"`       // EventSignedOut: why
 }
 

@@ -37,8 +37,12 @@ func (d *Daemon) serverPin() (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("--server-fingerprint: %w", err)
 		}
-		if err := d.home.SaveServer(home.ServerPin{Addr: d.cfg.Server, Fingerprint: fp}); err != nil {
-			return "", fmt.Errorf("save server pin: %w", err)
+		if d.cfg.Server != "" {
+			// Without an address, the pin is saved with the address
+			// found on the LAN, once TLS proved it (pinServer).
+			if err := d.home.SaveServer(home.ServerPin{Addr: d.cfg.Server, Fingerprint: fp}); err != nil {
+				return "", fmt.Errorf("save server pin: %w", err)
+			}
 		}
 		return fp, nil
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/home"
 	"github.com/lanchat/lanchat/peer/link"
+	"github.com/lanchat/lanchat/transfer"
 )
 
 // Defaults for Config fields left zero.
@@ -50,6 +51,9 @@ type Config struct {
 	// Listen is the UDP address of the direct QUIC listener.
 	Listen    string
 	Downloads string
+	// AskFiles makes every file offer wait for lanchat accept; by
+	// default friends' files go straight into Downloads.
+	AskFiles bool
 	// NoMDNS turns LAN discovery off: contacts are then reached at the
 	// addresses the server reports or that worked before.
 	NoMDNS bool
@@ -109,6 +113,13 @@ type Daemon struct {
 	sendLocks keylock.Set
 	keys      keyCache
 
+	receiver     *transfer.Receiver
+	outgoing     sending
+	decisions    decisions
+	rates        rates
+	transferKick chan struct{}
+	progress     chan transfer.Status
+
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context
 	wg  sync.WaitGroup
@@ -142,7 +153,10 @@ func New(cfg Config) (*Daemon, error) {
 		home:   cfg.Home,
 		events: newBroker(),
 		kick:   make(chan struct{}, 1),
-		roster: newRoster(),
+
+		transferKick: make(chan struct{}, 1),
+		progress:     make(chan transfer.Status, 256),
+		roster:       newRoster(),
 	}
 	d.peers = newPeerSet(d)
 	return d, nil
@@ -163,6 +177,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	defer db.Close()
 	d.db = db
+	if d.receiver, err = d.newReceiver(); err != nil {
+		return fmt.Errorf("file receiver: %w", err)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -201,6 +218,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.spawn(func() { d.serverLoop(ctx) })
 	d.spawn(func() { d.flushLoop(ctx) })
 	d.spawn(func() { d.prekeyLoop(ctx) })
+	d.spawn(func() { d.transferLoop(ctx) })
+	d.spawn(func() { d.progressLoop(ctx) })
 	d.spawn(func() {
 		h := api.NewHandler(d, d.log.With("part", "api"))
 		if err := api.Serve(ctx, d.home.SocketPath(), h); err != nil && ctx.Err() == nil {
@@ -215,6 +234,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case err = <-errc:
 	}
 	cancel()
+	d.receiver.Close()
 	d.lan.close()
 	d.events.close()
 	d.mu.Lock()
@@ -349,6 +369,7 @@ func (d *Daemon) notify(ev api.Event) { d.events.publish(ev) }
 func (d *Daemon) kickPathOpened() {
 	d.pathOpened.Store(true)
 	d.kickFlush()
+	d.kickTransfers()
 }
 
 // kickFlush asks the outbox flusher for a round soon.

@@ -13,6 +13,7 @@ import (
 	"github.com/lanchat/lanchat/discovery"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/history"
+	"github.com/lanchat/lanchat/rendezvous/client"
 )
 
 // lan is the daemon's presence on the LAN: the mDNS announcement of its
@@ -170,7 +171,7 @@ func (d *Daemon) Peers(ctx context.Context) (api.LANPeers, error) {
 	}
 	b, _ := d.lan.current()
 	if b == nil {
-		return api.LANPeers{Discovery: api.DiscoveryOff}, nil
+		return api.LANPeers{Discovery: api.DiscoveryIdle}, nil
 	}
 	out := api.LANPeers{Discovery: api.DiscoveryOn}
 	if b.Blocked() != nil {
@@ -283,6 +284,19 @@ func (d *Daemon) findServer(ctx context.Context) (string, string, error) {
 	}
 	if len(servers) == 0 || len(servers[0].Addrs) == 0 {
 		return "", "", errors.New("no rendezvous server announces itself on the LAN")
+	}
+	if want := d.cfg.Fingerprint; want != "" {
+		// --server-fingerprint without --server: only that server will do.
+		var match []discovery.Server
+		for _, s := range servers {
+			if fp, err := client.NormalizeFingerprint(want); err == nil && s.Fingerprint == fp {
+				match = append(match, s)
+			}
+		}
+		if len(match) == 0 {
+			return "", "", fmt.Errorf("%d rendezvous servers on the LAN, none with the certificate given by --server-fingerprint", len(servers))
+		}
+		servers = match
 	}
 	s := servers[0]
 	addr := s.Addrs[0]

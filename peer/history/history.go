@@ -3,8 +3,9 @@
 // contacts with their pinned identity keys and the addresses that last
 // reached them; the conversations and their messages, with a full-text
 // index for search; the outbox of messages that still have to leave this
-// machine; and the secret halves of the user's prekeys, which open relayed
-// envelopes.
+// machine; the secret halves of the user's prekeys, which open relayed
+// envelopes; the file transfers both ways; and the receiver's resume state
+// of each transfer (Checkpoints, the daemon's transfer.Progress).
 //
 // The store is where two rules of the design are enforced. Message ids are
 // unique, so a message delivered twice (a relay push after a crash, a
@@ -16,10 +17,11 @@
 //
 // The file is opened like the rendezvous server's: modernc.org/sqlite (no
 // cgo), WAL, one writer connection plus a read-only pool, synchronous=FULL
-// so a write is durable when its method returns, foreign keys on, and the
-// schema migrated in code by PRAGMA user_version. The file is mode 0600 and
-// written with secure_delete, because it holds prekey secrets that must
-// really be gone once deleted.
+// so a write is durable when its method returns (Checkpoints' Save and
+// Finish excepted: see there), foreign keys on, and the schema migrated in
+// code by PRAGMA user_version. The file is mode 0600 and written with
+// secure_delete, because it holds prekey secrets that must really be gone
+// once deleted.
 package history
 
 import (
@@ -32,6 +34,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -41,8 +44,8 @@ import (
 // Sentinel errors callers branch on. Errors from Store methods wrap them
 // with what was being done.
 var (
-	// ErrNotFound means the contact, message, outbox item or prekey asked
-	// for does not exist.
+	// ErrNotFound means the contact, message, outbox item, prekey,
+	// transfer or checkpoint asked for does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrExists means a prekey with the same id is already stored.
 	ErrExists = errors.New("already exists")
@@ -51,9 +54,10 @@ var (
 	// non-UTF-8 body, an identity key of the wrong size.
 	ErrInvalid = errors.New("invalid")
 	// ErrConflict means a message id is already stored for a different
-	// message (another conversation, sender or direction). A true
-	// redelivery is not a conflict; it reports inserted == false.
-	ErrConflict = errors.New("message id already used by another message")
+	// message (another conversation, sender or direction), or a transfer
+	// id is already recorded. A true redelivery of a message is not a
+	// conflict; it reports inserted == false.
+	ErrConflict = errors.New("id already used by another record")
 	// ErrHeld means the contact's identity key changed and the user has
 	// not yet trusted the new key, so nothing may be sent to them.
 	ErrHeld = errors.New("contact held: identity key changed")
@@ -70,8 +74,12 @@ const busyTimeout = 10 * time.Second
 // concurrent use. A write method returns only after its transaction is
 // durably committed.
 type Store struct {
-	w *sql.DB // the one writer connection
-	r *sql.DB // read-only pool
+	w   *sql.DB // the one writer connection
+	r   *sql.DB // read-only pool
+	cps *Checkpoints
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens the history database at path, creating it (mode 0600) if it
@@ -139,12 +147,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open history: %w", err)
 	}
-	return &Store{w: w, r: r}, nil
+	s := &Store{w: w, r: r}
+	s.cps = newCheckpoints(s)
+	return s, nil
 }
 
-// Close closes both connection pools.
+// Close stops the checkpoint flusher, writes the progress it had not
+// written yet, and closes both connection pools. Later calls return the
+// first call's result.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		s.closeErr = errors.Join(s.cps.close(), s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
 }
 
 // fileURI turns a file path into an SQLite URI (without query), escaping

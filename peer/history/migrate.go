@@ -104,6 +104,65 @@ var migrations = [][]string{
 		) STRICT`,
 		`CREATE INDEX prekeys_expires ON prekeys (expires)`,
 	},
+
+	// 2: file transfers and the receiver's resume state.
+	{
+		// The daemon's list of transfers both ways. The offered paths
+		// live in transfer_paths, so that the progress update every
+		// second rewrites one small row. Ties in created keep the order
+		// of insertion (rowid).
+		`CREATE TABLE transfers (
+			id           TEXT PRIMARY KEY,
+			outgoing     INTEGER NOT NULL,
+			peer         TEXT NOT NULL,
+			grp          TEXT NOT NULL DEFAULT '',
+			state        TEXT NOT NULL CHECK (state IN ('queued', 'offered', 'active', 'waiting',
+				'done', 'failed', 'cancelled', 'rejected')),
+			dir          TEXT NOT NULL DEFAULT '',
+			name         TEXT NOT NULL DEFAULT '',
+			files        INTEGER NOT NULL DEFAULT 0,
+			total        INTEGER NOT NULL DEFAULT 0,
+			done         INTEGER NOT NULL DEFAULT 0,
+			error        TEXT NOT NULL DEFAULT '',
+			created      INTEGER NOT NULL,
+			updated      INTEGER NOT NULL,
+			next_attempt INTEGER,
+			attempts     INTEGER NOT NULL DEFAULT 0
+		) STRICT`,
+		`CREATE INDEX transfers_created ON transfers (created)`,
+		`CREATE INDEX transfers_resumable ON transfers (created)
+			WHERE outgoing = 1 AND state IN ('queued', 'waiting', 'active')`,
+		`CREATE INDEX transfers_offers ON transfers (created) WHERE outgoing = 0 AND state = 'offered'`,
+		// Paths may be 4 KiB long: a rowid table, not WITHOUT ROWID.
+		`CREATE TABLE transfer_paths (
+			transfer TEXT NOT NULL REFERENCES transfers (id) ON DELETE CASCADE,
+			seq      INTEGER NOT NULL,
+			path     TEXT NOT NULL,
+			PRIMARY KEY (transfer, seq)
+		) STRICT`,
+
+		// transfer.Checkpoint: one row per transfer and one per entry, so
+		// that a flush of progress rewrites only the entries that moved.
+		// Not tied to transfers: the transfer package keeps it on its own
+		// terms, and a record outlives its checkpoint.
+		`CREATE TABLE checkpoints (
+			transfer TEXT PRIMARY KEY,
+			peer     TEXT NOT NULL,
+			dir      TEXT NOT NULL
+		) STRICT`,
+		`CREATE TABLE checkpoint_entries (
+			transfer TEXT NOT NULL REFERENCES checkpoints (transfer) ON DELETE CASCADE,
+			entry    INTEGER NOT NULL,
+			offered  TEXT NOT NULL,
+			path     TEXT NOT NULL,
+			size     INTEGER NOT NULL,
+			mtime    INTEGER NOT NULL,
+			is_dir   INTEGER NOT NULL,
+			verified INTEGER NOT NULL,
+			done     INTEGER NOT NULL,
+			PRIMARY KEY (transfer, entry)
+		) STRICT, WITHOUT ROWID`,
+	},
 }
 
 // schemaVersion is the version this code writes.

@@ -186,9 +186,11 @@ func (l *Link) resolve(ctx context.Context) (string, error) {
 	}
 	l.mu.Lock()
 	l.addr = addr
-	if l.fingerprint == "" && fp != "" {
-		l.fingerprint, l.unsaved = fp, true
+	if l.fingerprint == "" {
+		l.fingerprint = fp
 	}
+	// Pin (which also remembers the address) once TLS proves it.
+	l.unsaved = true
 	l.mu.Unlock()
 	l.log.Info("found the server on the LAN", "server", addr)
 	return addr, nil
@@ -284,7 +286,7 @@ func (l *Link) dial(ctx context.Context) (*client.Client, *wire.Session, error) 
 		if unsaved {
 			// What the LAN offered did not work out: look again next time.
 			l.mu.Lock()
-			l.addr, l.fingerprint, l.unsaved = "", "", false
+			l.addr, l.fingerprint, l.unsaved = "", l.cfg.Fingerprint, false
 			l.mu.Unlock()
 		}
 		return nil, nil, err

@@ -36,6 +36,9 @@ type Service struct {
 	VerifyFunc         func(ctx context.Context, user string, confirm bool) (api.Verification, error)
 	TrustFunc          func(ctx context.Context, user string) (api.Contact, error)
 	DoctorFunc         func(ctx context.Context) (api.Diagnosis, error)
+	SendFileFunc       func(ctx context.Context, req api.SendFileRequest) (api.SendFileResult, error)
+	TransfersFunc      func(ctx context.Context) ([]api.Transfer, error)
+	TransferActionFunc func(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error)
 	PeersFunc          func(ctx context.Context) (api.LANPeers, error)
 
 	mu   sync.Mutex
@@ -50,6 +53,30 @@ const subscriberBuffer = 256
 
 func unset(method string) error {
 	return api.Errorf(api.CodeInternal, "apitest: %s is not set", method)
+}
+
+// SendFile calls SendFileFunc.
+func (s *Service) SendFile(ctx context.Context, req api.SendFileRequest) (api.SendFileResult, error) {
+	if s.SendFileFunc == nil {
+		return api.SendFileResult{}, unset("SendFile")
+	}
+	return s.SendFileFunc(ctx, req)
+}
+
+// Transfers calls TransfersFunc.
+func (s *Service) Transfers(ctx context.Context) ([]api.Transfer, error) {
+	if s.TransfersFunc == nil {
+		return nil, unset("Transfers")
+	}
+	return s.TransfersFunc(ctx)
+}
+
+// TransferAction calls TransferActionFunc.
+func (s *Service) TransferAction(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error) {
+	if s.TransferActionFunc == nil {
+		return api.Transfer{}, unset("TransferAction")
+	}
+	return s.TransferActionFunc(ctx, id, action, req)
 }
 
 // Doctor calls DoctorFunc.

@@ -1,0 +1,350 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/direct"
+	"github.com/lanchat/lanchat/peer/history"
+	"github.com/lanchat/lanchat/transfer"
+)
+
+// maxTransfersListed bounds lanchat transfers.
+const maxTransfersListed = 500
+
+// decisions are the offers waiting for the user (lanchat accept or
+// reject) while their sender waits on the line.
+type decisions struct {
+	mu      sync.Mutex
+	waiting map[string]chan transfer.Decision
+}
+
+func (ds *decisions) wait(id string) (<-chan transfer.Decision, func()) {
+	ch := make(chan transfer.Decision, 1)
+	ds.mu.Lock()
+	if ds.waiting == nil {
+		ds.waiting = make(map[string]chan transfer.Decision)
+	}
+	ds.waiting[id] = ch
+	ds.mu.Unlock()
+	return ch, func() {
+		ds.mu.Lock()
+		if ds.waiting[id] == ch {
+			delete(ds.waiting, id)
+		}
+		ds.mu.Unlock()
+	}
+}
+
+// answer gives a waiting offer its decision and reports whether one was
+// waiting.
+func (ds *decisions) answer(id string, dec transfer.Decision) bool {
+	ds.mu.Lock()
+	ch, ok := ds.waiting[id]
+	delete(ds.waiting, id)
+	ds.mu.Unlock()
+	if ok {
+		ch <- dec
+	}
+	return ok
+}
+
+// newReceiver makes the daemon's file receiver, its resume state kept in
+// the history database.
+func (d *Daemon) newReceiver() (*transfer.Receiver, error) {
+	return transfer.NewReceiver(transfer.ReceiverConfig{
+		Decide:     d.decide,
+		Progress:   d.db.Checkpoints(),
+		OnProgress: d.progressSink,
+		Logger:     d.log.With("part", "transfer"),
+	})
+}
+
+// serveTransfer hands a transfer stream a contact opened to the receiver.
+func (d *Daemon) serveTransfer(c *direct.Conn, s *direct.Stream) {
+	res, err := d.receiver.Serve(c.Context(), c, s)
+	if res != nil {
+		d.log.Info("files received", "id", res.ID, "from", res.Peer, "dir", res.Dir, "files", len(res.Paths), "bytes", res.Bytes, "resumed", res.Resumed)
+		d.receivedEnd(res.ID, nil)
+	} else if err != nil {
+		d.log.Debug("transfer stream ended", "from", c.User(), "err", err)
+	}
+}
+
+// downloads is where files from contacts go.
+func (d *Daemon) downloads() string {
+	if d.cfg.Downloads != "" {
+		return d.cfg.Downloads
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		if fi, err := os.Stat(filepath.Join(h, "Downloads")); err == nil && fi.IsDir() {
+			return filepath.Join(h, "Downloads")
+		}
+	}
+	return filepath.Join(d.home.Dir(), "downloads")
+}
+
+// decide answers an offer: contacts' files are taken into the downloads
+// folder at once unless the user asked to be asked (--ask-files); the
+// rest wait for lanchat accept or reject.
+func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Decision {
+	o := req.Offer
+	rec, err := d.db.Transfer(ctx, o.ID)
+	switch {
+	case errors.Is(err, history.ErrNotFound):
+		rec = history.Transfer{ID: o.ID, Peer: req.Peer, State: history.TransferOffered, Name: offerName(o), Files: o.Files(), Total: o.Total()}
+		if err := d.db.AddTransfer(ctx, rec); err != nil {
+			d.log.Warn("store offer", "err", err)
+			return transfer.Decision{Reason: "the receiver could not record the offer"}
+		}
+	case err != nil:
+		d.log.Warn("read transfer", "err", err)
+		return transfer.Decision{Reason: "the receiver could not read its transfers"}
+	case rec.Outgoing || rec.Peer != req.Peer:
+		return transfer.Decision{Reason: "transfer id already in use"}
+	}
+	if req.Resume {
+		d.setReceiving(ctx, o.ID, req.Dir)
+		return transfer.Decision{Accept: true, Dir: req.Dir}
+	}
+	switch {
+	case rec.State == history.TransferRejected || rec.State == history.TransferCancelled:
+		return transfer.Decision{Reason: "declined"}
+	case rec.State == history.TransferDone:
+		return transfer.Decision{Reason: "already received"}
+	case rec.Dir != "":
+		// Accepted while the sender was away: go.
+		d.setReceiving(ctx, o.ID, rec.Dir)
+		return transfer.Decision{Accept: true, Dir: rec.Dir}
+	}
+	if d.autoAccept(req.Peer) {
+		dir := d.downloads()
+		d.setReceiving(ctx, o.ID, dir)
+		return transfer.Decision{Accept: true, Dir: dir}
+	}
+	if rec.State != history.TransferOffered {
+		rec, _ = d.db.UpdateTransfer(ctx, o.ID, func(t *history.Transfer) error {
+			t.State = history.TransferOffered
+			return nil
+		})
+	}
+	d.log.Info("file offer waits for the user", "id", o.ID, "from", req.Peer, "name", rec.Name)
+	d.transferEvent(rec, 0)
+	ch, done := d.decisions.wait(o.ID)
+	defer done()
+	select {
+	case dec := <-ch:
+		return dec
+	case <-ctx.Done():
+		// The sender gave up for now; the offer stays until the user
+		// answers, and the sender's next attempt gets the answer.
+		return transfer.Decision{Reason: "no answer yet"}
+	}
+}
+
+// autoAccept says whether files from user are taken without asking.
+func (d *Daemon) autoAccept(user string) bool {
+	if d.cfg.AskFiles {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, friend := d.roster.friends[user]
+	// Before the first sync only pinned contacts can connect at all.
+	return friend || !d.roster.known
+}
+
+// setReceiving records an accepted transfer as moving into dir.
+func (d *Daemon) setReceiving(ctx context.Context, id, dir string) {
+	rec, err := d.db.UpdateTransfer(ctx, id, func(t *history.Transfer) error {
+		t.State, t.Dir, t.Error = history.TransferActive, dir, ""
+		return nil
+	})
+	if err != nil {
+		d.log.Warn("record accepted transfer", "id", id, "err", err)
+		return
+	}
+	d.transferEvent(rec, 0)
+}
+
+// receivedEnd records how an attempt at an incoming transfer ended.
+func (d *Daemon) receivedEnd(id string, err error) {
+	switch {
+	case err == nil:
+		d.transferEnd(id, history.TransferDone, "")
+	case errors.Is(err, transfer.ErrCancelled):
+		d.transferEnd(id, history.TransferCancelled, "cancelled")
+	case errors.Is(err, transfer.ErrRejected):
+		d.transferEnd(id, history.TransferRejected, "declined")
+	case errors.Is(err, transfer.ErrNoSpace), errors.Is(err, transfer.ErrDiskFull):
+		d.transferEnd(id, history.TransferFailed, "the disk is full: "+errText(err)+"; what was verified is kept")
+	case errors.Is(err, transfer.ErrUnsafePath), errors.Is(err, transfer.ErrInvalidOffer), errors.Is(err, transfer.ErrProtocol):
+		d.transferEnd(id, history.TransferFailed, errText(err))
+	default:
+		// Broken: the sender resumes it from the last verified chunk.
+		rec, uerr := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), id, func(t *history.Transfer) error {
+			if !t.State.Final() {
+				t.State, t.Error = history.TransferWaiting, errText(err)
+			}
+			return nil
+		})
+		if uerr == nil {
+			d.transferEvent(rec, 0)
+		}
+	}
+}
+
+// progressSink takes progress reports from transfers. It must not block:
+// reports go to progressLoop, and a report that finds it busy is dropped
+// unless it is the last of an attempt.
+func (d *Daemon) progressSink(st transfer.Status) {
+	select {
+	case d.progress <- st:
+	default:
+		if st.Final {
+			d.spawn(func() {
+				select {
+				case d.progress <- st:
+				case <-d.ctx.Done():
+				}
+			})
+		}
+	}
+}
+
+// progressLoop records transfer progress and tells local clients.
+func (d *Daemon) progressLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case st := <-d.progress:
+			d.onProgress(ctx, st)
+		}
+	}
+}
+
+func (d *Daemon) onProgress(ctx context.Context, st transfer.Status) {
+	if st.Final && !st.Sending && st.Err != nil {
+		d.receivedEnd(st.ID, st.Err)
+		return
+	}
+	if st.Final {
+		return // the sender's runSend and the receiver's serveTransfer record the end
+	}
+	rec, err := d.db.UpdateTransfer(ctx, st.ID, func(t *history.Transfer) error {
+		t.Done = st.Bytes
+		if st.Total > 0 {
+			t.Total = st.Total
+		}
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	d.transferEvent(rec, st.Rate)
+}
+
+// Transfers lists transfers both ways, newest first.
+func (d *Daemon) Transfers(ctx context.Context) ([]api.Transfer, error) {
+	if _, err := d.requireLogin(); err != nil {
+		return nil, err
+	}
+	recs, err := d.db.Transfers(ctx, maxTransfersListed)
+	if err != nil {
+		return nil, fmt.Errorf("list transfers: %w", err)
+	}
+	out := make([]api.Transfer, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, d.apiTransfer(r, d.rate(r.ID)))
+	}
+	return out, nil
+}
+
+// TransferAction accepts, rejects or cancels a transfer.
+func (d *Daemon) TransferAction(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error) {
+	if _, err := d.requireLogin(); err != nil {
+		return api.Transfer{}, err
+	}
+	rec, err := d.db.Transfer(ctx, id)
+	if errors.Is(err, history.ErrNotFound) {
+		return api.Transfer{}, api.Errorf(api.CodeNotFound, "no transfer %s (lanchat transfers lists them)", id)
+	}
+	if err != nil {
+		return api.Transfer{}, fmt.Errorf("read transfer: %w", err)
+	}
+	if rec.State.Final() {
+		return api.Transfer{}, api.Errorf(api.CodeConflict, "transfer %s is %s already", id, rec.State)
+	}
+	switch action {
+	case api.TransferAccept:
+		return d.acceptOffer(ctx, rec, req.Dir)
+	case api.TransferReject:
+		if rec.Outgoing || rec.State != history.TransferOffered {
+			return api.Transfer{}, api.Errorf(api.CodeConflict, "only an offer waiting for you can be rejected; use cancel")
+		}
+		d.decisions.answer(id, transfer.Decision{Reason: "declined"})
+		d.transferEnd(id, history.TransferRejected, "declined")
+	case api.TransferCancel:
+		if rec.Outgoing {
+			if !d.outgoing.cancel(id, transfer.ErrCancelled) {
+				d.transferEnd(id, history.TransferCancelled, "cancelled")
+			}
+		} else {
+			d.decisions.answer(id, transfer.Decision{Reason: "cancelled"})
+			d.receiver.Cancel(id)
+			d.transferEnd(id, history.TransferCancelled, "cancelled")
+		}
+	}
+	// Wait briefly for a running transfer to wind down, so the reply
+	// shows the end state.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		rec, err = d.db.Transfer(ctx, id)
+		if err != nil || rec.State.Final() || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return d.apiTransfer(rec, 0), nil
+}
+
+// acceptOffer takes an offered transfer into dir (the downloads folder if
+// empty).
+func (d *Daemon) acceptOffer(ctx context.Context, rec history.Transfer, dir string) (api.Transfer, error) {
+	if rec.Outgoing {
+		return api.Transfer{}, api.Errorf(api.CodeConflict, "transfer %s is one you send", rec.ID)
+	}
+	if rec.Dir != "" {
+		return api.Transfer{}, api.Errorf(api.CodeConflict, "transfer %s was accepted already, into %s", rec.ID, rec.Dir)
+	}
+	if dir == "" {
+		dir = d.downloads()
+	}
+	if !filepath.IsAbs(dir) {
+		return api.Transfer{}, api.Errorf(api.CodeInvalid, "%q is not an absolute path", dir)
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return api.Transfer{}, api.Errorf(api.CodeInvalid, "%s is not a folder", dir)
+	}
+	waiting := d.decisions.answer(rec.ID, transfer.Decision{Accept: true, Dir: dir})
+	state := history.TransferWaiting // for the sender to come back
+	if waiting {
+		state = history.TransferActive
+	}
+	rec, err := d.db.UpdateTransfer(ctx, rec.ID, func(t *history.Transfer) error {
+		t.State, t.Dir = state, dir
+		return nil
+	})
+	if err != nil {
+		return api.Transfer{}, fmt.Errorf("record accept: %w", err)
+	}
+	d.transferEvent(rec, 0)
+	return d.apiTransfer(rec, 0), nil
+}

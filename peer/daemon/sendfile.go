@@ -1,0 +1,303 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/history"
+	"github.com/lanchat/lanchat/transfer"
+)
+
+// File transfers wait for a direct path: only small things go through
+// the relay, and files do not.
+const (
+	// maxOfferPaths bounds the paths of one send-file.
+	maxOfferPaths = 1000
+	// transferRetryMin and transferRetryMax bound the back-off of a
+	// transfer whose path broke.
+	transferRetryMin = 2 * time.Second
+	transferRetryMax = 2 * time.Minute
+	// transferTick is how often the scheduler looks at waiting transfers
+	// without being kicked.
+	transferTick = 5 * time.Second
+	// maxSkippedShown bounds the skipped paths a reply lists.
+	maxSkippedShown = 100
+)
+
+// sending tracks the outgoing transfers running now, so each runs once
+// and cancel can reach it.
+type sending struct {
+	mu      sync.Mutex
+	running map[string]context.CancelCauseFunc
+}
+
+func (s *sending) start(id string, cancel context.CancelCauseFunc) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running == nil {
+		s.running = make(map[string]context.CancelCauseFunc)
+	}
+	if _, ok := s.running[id]; ok {
+		return false
+	}
+	s.running[id] = cancel
+	return true
+}
+
+func (s *sending) stop(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.running, id)
+}
+
+func (s *sending) cancel(id string, cause error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.running[id]
+	if ok {
+		c(cause)
+	}
+	return ok
+}
+
+// SendFile offers files and folders to a user or to each member of a
+// #group. Each recipient gets a transfer of its own; it starts at once
+// when a direct path exists, and by itself when one opens.
+func (d *Daemon) SendFile(ctx context.Context, req api.SendFileRequest) (api.SendFileResult, error) {
+	me, err := d.requireLogin()
+	if err != nil {
+		return api.SendFileResult{}, err
+	}
+	if len(req.Paths) == 0 {
+		return api.SendFileResult{}, api.Errorf(api.CodeInvalid, "no file or folder to send")
+	}
+	if len(req.Paths) > maxOfferPaths {
+		return api.SendFileResult{}, api.Errorf(api.CodeInvalid, "%d paths; the most is %d (send their folder instead)", len(req.Paths), maxOfferPaths)
+	}
+	for _, p := range req.Paths {
+		if !filepath.IsAbs(p) {
+			return api.SendFileResult{}, api.Errorf(api.CodeInvalid, "%q is not an absolute path", p)
+		}
+	}
+	conv, to, err := d.recipients(ctx, me, req.Target)
+	if err != nil {
+		return api.SendFileResult{}, err
+	}
+	offer, err := transfer.NewOffer(req.Paths...)
+	if err != nil {
+		return api.SendFileResult{}, api.Errorf(api.CodeInvalid, "%v", err)
+	}
+	group := strings.TrimPrefix(conv, "g:")
+	if group == conv {
+		group = ""
+	}
+	res := api.SendFileResult{}
+	for i, sk := range offer.Skipped {
+		if i == maxSkippedShown {
+			res.Skipped = append(res.Skipped, api.SkippedPath{Path: "…", Reason: fmt.Sprintf("and %d more", len(offer.Skipped)-i)})
+			break
+		}
+		res.Skipped = append(res.Skipped, api.SkippedPath{Path: sk.Path, Reason: sk.Reason})
+	}
+	for _, u := range to {
+		rec := history.Transfer{
+			ID: transfer.NewID(), Outgoing: true, Peer: u, Group: group, State: history.TransferQueued,
+			Paths: req.Paths, Name: offerName(offer), Files: offer.Files(), Total: offer.Total(),
+		}
+		if err := d.db.AddTransfer(ctx, rec); err != nil {
+			return res, fmt.Errorf("store transfer: %w", err)
+		}
+		if stored, err := d.db.Transfer(ctx, rec.ID); err == nil {
+			rec = stored
+		}
+		d.transferEvent(rec, 0)
+		res.Transfers = append(res.Transfers, d.apiTransfer(rec, 0))
+	}
+	d.kickTransfers()
+	return res, nil
+}
+
+// offerName summarises an offer in one line.
+func offerName(o *transfer.Offer) string {
+	var tops []string
+	seen := map[string]bool{}
+	for _, e := range o.Entries {
+		top, rest, _ := strings.Cut(e.Path, "/")
+		if seen[top] {
+			continue
+		}
+		seen[top] = true
+		if rest != "" || e.Dir {
+			top += "/"
+		}
+		tops = append(tops, top)
+	}
+	switch len(tops) {
+	case 0:
+		return ""
+	case 1:
+		return tops[0]
+	default:
+		return fmt.Sprintf("%s and %d more", tops[0], len(tops)-1)
+	}
+}
+
+// kickTransfers asks the scheduler to look at waiting transfers now.
+func (d *Daemon) kickTransfers() {
+	select {
+	case d.transferKick <- struct{}{}:
+	default:
+	}
+}
+
+// transferLoop starts outgoing transfers whose recipient is reachable
+// directly: when kicked (a send-file, a peer connected) and every
+// transferTick.
+func (d *Daemon) transferLoop(ctx context.Context) {
+	t := time.NewTicker(transferTick)
+	defer t.Stop()
+	for {
+		d.startTransfers(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.transferKick:
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Daemon) startTransfers(ctx context.Context) {
+	if d.self() == "" {
+		return
+	}
+	recs, err := d.db.ResumableTransfers(ctx)
+	if err != nil {
+		d.log.Warn("list transfers", "err", err)
+		return
+	}
+	now := time.Now()
+	for _, rec := range recs {
+		if rec.NextAttempt.After(now) && d.peers.get(rec.Peer) == nil {
+			continue
+		}
+		sctx, cancel := context.WithCancelCause(ctx)
+		if !d.outgoing.start(rec.ID, cancel) {
+			cancel(nil)
+			continue // running already
+		}
+		d.spawn(func() {
+			defer d.outgoing.stop(rec.ID)
+			defer cancel(nil)
+			d.runSend(sctx, rec)
+		})
+	}
+}
+
+// runSend makes one attempt at an outgoing transfer.
+func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
+	c := d.peers.connect(ctx, rec.Peer, false)
+	if c == nil {
+		d.transferRetry(rec, errors.New("no direct path to "+rec.Peer+" now"))
+		return
+	}
+	offer, err := transfer.NewOffer(rec.Paths...)
+	if err != nil {
+		d.transferEnd(rec.ID, history.TransferFailed, fmt.Sprintf("cannot read what was offered: %v", err))
+		return
+	}
+	offer.ID = rec.ID
+	rec, err = d.db.UpdateTransfer(d.ctx, rec.ID, func(t *history.Transfer) error {
+		t.State, t.Error, t.Attempts = history.TransferActive, "", t.Attempts+1
+		t.Files, t.Total = offer.Files(), offer.Total()
+		return nil
+	})
+	if err != nil {
+		d.log.Warn("record transfer start", "id", rec.ID, "err", err)
+		return
+	}
+	d.transferEvent(rec, 0)
+	d.log.Info("sending files", "id", rec.ID, "to", rec.Peer, "files", offer.Files(), "bytes", offer.Total())
+	res, err := transfer.Send(ctx, c, offer, transfer.SendOptions{
+		OnProgress: d.progressSink, Logger: d.log.With("part", "transfer"),
+	})
+	var sent, chunks, resumed int64
+	if res != nil {
+		sent, chunks, resumed = res.Bytes, res.Chunks, res.Resumed
+	}
+	d.log.Info("transfer attempt ended", "id", rec.ID, "to", rec.Peer, "bytes", sent, "chunks", chunks, "resumed", resumed, "err", err)
+	switch {
+	case err == nil:
+		d.transferEnd(rec.ID, history.TransferDone, "")
+	case errors.Is(err, transfer.ErrCancelled), errors.Is(context.Cause(ctx), transfer.ErrCancelled):
+		d.transferEnd(rec.ID, history.TransferCancelled, "cancelled")
+	case errors.Is(err, transfer.ErrRejected):
+		d.transferEnd(rec.ID, history.TransferRejected, rec.Peer+" declined: "+errText(err))
+	case errors.Is(err, transfer.ErrNoSpace), errors.Is(err, transfer.ErrDiskFull):
+		d.transferEnd(rec.ID, history.TransferFailed, rec.Peer+"'s disk is full: "+errText(err)+"; what was verified is kept, send again to resume")
+	case errors.Is(err, transfer.ErrSource), errors.Is(err, transfer.ErrInvalidOffer), errors.Is(err, transfer.ErrUnsafePath), errors.Is(err, transfer.ErrProtocol):
+		d.transferEnd(rec.ID, history.TransferFailed, errText(err))
+	case d.ctx.Err() != nil:
+		// The daemon is stopping: the transfer resumes at the next start.
+		d.db.UpdateTransfer(context.WithoutCancel(d.ctx), rec.ID, func(t *history.Transfer) error {
+			t.State = history.TransferWaiting
+			return nil
+		})
+	default:
+		d.transferRetry(rec, err)
+	}
+}
+
+func errText(err error) string {
+	s := err.Error()
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// transferRetry records a broken attempt; the transfer resumes by itself.
+func (d *Daemon) transferRetry(rec history.Transfer, why error) {
+	wait := min(transferRetryMin<<min(rec.Attempts, 8), transferRetryMax)
+	rec, err := d.db.UpdateTransfer(d.ctx, rec.ID, func(t *history.Transfer) error {
+		if t.State.Final() {
+			return nil
+		}
+		t.State = history.TransferWaiting
+		if t.Attempts == 0 {
+			t.State = history.TransferQueued // it never started
+		}
+		t.NextAttempt = time.Now().Add(wait)
+		t.Error = errText(why)
+		return nil
+	})
+	if err != nil {
+		d.log.Warn("record transfer retry", "err", err)
+		return
+	}
+	d.log.Debug("transfer waits for a direct path", "id", rec.ID, "to", rec.Peer, "why", why)
+	d.transferEvent(rec, 0)
+}
+
+// transferEnd records how a transfer ended for good.
+func (d *Daemon) transferEnd(id string, state history.TransferState, why string) {
+	rec, err := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), id, func(t *history.Transfer) error {
+		t.State, t.Error = state, why
+		if state == history.TransferDone {
+			t.Done, t.Error = t.Total, ""
+		}
+		return nil
+	})
+	if err != nil {
+		d.log.Warn("record transfer end", "id", id, "err", err)
+		return
+	}
+	d.log.Info("transfer ended", "id", id, "peer", rec.Peer, "state", string(state))
+	d.transferEvent(rec, 0)
+}
