@@ -209,7 +209,7 @@ func TestTransferResumesAfterKill(t *testing.T) {
 		t.Fatalf("hash after resume %s, want %s", got, want)
 	}
 	// The sender logs each attempt's counters; the last one resumed.
-	m := regexp.MustCompile(`msg="transfer attempt ended" id=` + id + ` .*bytes=(\d+) .*resumed=(\d+)`).FindAllStringSubmatch(alice.daemon.output(), -1)
+	m := regexp.MustCompile(`msg="transfer attempt ended" id=`+id+` .*bytes=(\d+) .*resumed=(\d+)`).FindAllStringSubmatch(alice.daemon.output(), -1)
 	if len(m) == 0 {
 		t.Fatalf("no attempt counters in alice's log:\n%s", alice.daemon.output())
 	}
