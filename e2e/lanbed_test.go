@@ -34,7 +34,7 @@ func TestLAN(t *testing.T) {
 	lanUser := func(name string, h *host) *user {
 		u := newUser(t, srv, name)
 		u.host, u.server, u.fp = h, "", "" // find the server on the LAN
-		u.extra = []string{"--mdns-interval", lanInterval}
+		u.extra = []string{"--mdns-interval", lanInterval, "--downloads", filepath.Join(u.home, "downloads")}
 		return u
 	}
 	alice, bob, carol := lanUser("alice", ha), lanUser("bob", hb), lanUser("carol", hc)
@@ -78,6 +78,15 @@ func TestLAN(t *testing.T) {
 		t.Fatalf("serverless reply: %q", out)
 	}
 	alice.waitMessage(t, "bob", "and I you", 10*time.Second)
+	// A file offer between two hosts, still without the server.
+	doc := filepath.Join(t.TempDir(), "plan.pdf")
+	docHash := randomFile(t, doc, 3<<20, 21)
+	if out, errs, code := alice.lc(t, "", "send-file", "bob", doc); code != 0 || !strings.Contains(out, "done") {
+		t.Fatalf("send-file across hosts: exit %d\n%s%s", code, out, errs)
+	}
+	if got := fileHash(t, filepath.Join(bob.home, "downloads", "plan.pdf")); got != docHash {
+		t.Fatalf("plan.pdf arrived with hash %s, want %s", got, docHash)
+	}
 
 	// 3. The server comes back; carol is away: her message waits in the
 	// outbox while the server is cut off again mid-conversation, then
