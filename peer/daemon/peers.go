@@ -24,8 +24,10 @@ const (
 	// alone before the next attempt, unless something new is heard of
 	// it (a presence change).
 	dialBackoff = 20 * time.Second
-	// maxDialAddrs bounds how many addresses are tried at once.
+	// maxDialAddrs bounds how many addresses are tried at once, and
+	// maxLANAddrs how many of them come from mDNS.
 	maxDialAddrs = 8
+	maxLANAddrs  = 4
 )
 
 // peerSet holds the open direct connections, at most one per contact.
@@ -312,11 +314,11 @@ func (p *peerSet) dial(ctx context.Context, user string) (*direct.Conn, error) {
 	return nil, errors.Join(errs...)
 }
 
-// candidates lists where user may be reached: first the addresses that
-// worked before (so a contact on another subnet, out of multicast's
-// reach, is found again without the server), then the endpoints their
-// daemon reported to the server, and the same ports at the address the
-// server saw them connect from.
+// candidates lists where user may be reached: where mDNS heard them,
+// then the addresses that worked before (so a contact on another subnet,
+// out of multicast's reach, is found again without the server), then the
+// endpoints their daemon reported to the server, and the same ports at
+// the address the server saw them connect from.
 func (d *Daemon) candidates(user string, c history.Contact) []string {
 	seen := make(map[string]bool)
 	var out []string
@@ -329,8 +331,13 @@ func (d *Daemon) candidates(user string, c history.Contact) []string {
 			out = append(out, a)
 		}
 	}
-	// Where mDNS heard them just now comes first.
-	for _, a := range d.lanAddrs(c) {
+	// Where mDNS heard them just now comes first, but only a few: a
+	// forger announcing many addresses under their id must not crowd out
+	// the addresses below.
+	for i, a := range d.lanAddrs(c) {
+		if i == maxLANAddrs {
+			break
+		}
 		add(a)
 	}
 	d.mu.Lock()
