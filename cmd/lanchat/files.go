@@ -49,7 +49,11 @@ func cmdSendFile(e *env, c *command, args []string) error {
 		return err
 	}
 	for _, sk := range res.Skipped {
-		fmt.Fprintf(e.stderr, "skipped %s: %s\n", clean(sk.Path), clean(sk.Reason))
+		why := clean(sk.Reason)
+		if why == "symbolic link" {
+			why += ", not followed"
+		}
+		fmt.Fprintf(e.stderr, "skipped %s: %s\n", clean(sk.Path), why)
 	}
 	if e.json && *noWait {
 		return printJSON(e.stdout, res)
