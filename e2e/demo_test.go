@@ -33,6 +33,8 @@ func TestDemo(t *testing.T) {
 		"sent to bob (relayed)",
 		"alice: The meeting moved to 3pm.",
 		"appears nowhere in the server's data directory",
+		"done: quarterly-report.pdf to bob",
+		"bob's copy is identical to alice's",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("demo output lacks %q", want)

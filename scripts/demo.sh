@@ -3,7 +3,8 @@
 # bob) on this machine, in a throw-away directory. They register, become
 # friends, chat directly over QUIC, and then alice writes to bob while his
 # daemon is stopped: the message is sealed, relayed by the server, and
-# waiting for bob when he comes back.
+# waiting for bob when he comes back. Last, alice sends bob a file,
+# directly.
 # Set DEMO_KEEP=1 to leave everything running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,7 +56,7 @@ FP=$("$BIN/rendezvous" fingerprint --data "$DIR/server")
 # start_daemon USER: run USER's daemon, pinned to the server's certificate.
 start_daemon() {
 	"$BIN/lanchat" --home "$DIR/$1" daemon --server "$ADDR" --server-fingerprint "$FP" \
-		--listen 127.0.0.1:0 --no-mdns >"$DIR/$1.log" 2>&1 &
+		--listen 127.0.0.1:0 --no-mdns --downloads "$DIR/$1-downloads" >"$DIR/$1.log" 2>&1 &
 	local pid=$!
 	PIDS+=("$pid")
 	eval "${1}_PID=$pid"
@@ -102,6 +103,18 @@ as bob recent
 as bob history alice
 sleep 0.5
 as alice history bob
+
+step "alice sends bob a file: directly over QUIC, verified chunk by chunk"
+head -c 48000000 /dev/urandom >"$DIR/quarterly-report.pdf"
+as alice send-file bob "$DIR/quarterly-report.pdf"
+as bob transfers
+ls -l "$DIR/bob-downloads"
+if cmp -s "$DIR/quarterly-report.pdf" "$DIR/bob-downloads/quarterly-report.pdf"; then
+	echo "bob's copy is identical to alice's"
+else
+	echo "bob's copy differs from alice's" >&2
+	exit 1
+fi
 
 step "what the server saw: ciphertext only, and these metrics"
 curl -fsS "http://$METRICS/healthz" 2>/dev/null && echo || true
