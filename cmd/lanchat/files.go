@@ -78,8 +78,14 @@ func (e *env) followTransfers(st *api.EventStream, ts []api.Transfer) error {
 	}
 	tty := isTerminal(e.stdout) && !e.json
 	var last time.Time
+	states := make(map[string]string, len(ts))
+	for _, t := range ts {
+		states[t.ID] = t.State
+	}
 	failed := 0
 	report := func(t api.Transfer) {
+		changed := states[t.ID] != t.State
+		states[t.ID] = t.State
 		switch {
 		case e.json:
 			if t.Final() {
@@ -92,7 +98,11 @@ func (e *env) followTransfers(st *api.EventStream, ts []api.Transfer) error {
 			fmt.Fprintln(e.stdout, transferLine(t, e.now()))
 		case tty:
 			fmt.Fprintf(e.stdout, "\r\033[K%s", progressBar(t))
-		case time.Since(last) >= progressEvery:
+		case t.State != api.TransferActive:
+			if changed {
+				fmt.Fprintln(e.stdout, transferLine(t, e.now()))
+			}
+		case changed || time.Since(last) >= progressEvery:
 			last = time.Now()
 			fmt.Fprintln(e.stdout, progressText(t))
 		}
