@@ -42,8 +42,9 @@ func putBuffer(chunkSize int, b *[]byte) {
 // stream w, as one segment, and returns the file's whole SHA-256. Each
 // chunk is read, hashed and written in turn, so the first byte leaves
 // at once; on a resume the prefix the receiver already has is read and
-// hashed first, without being sent.
-func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64) ([hashSize]byte, error) {
+// hashed first, without being sent, and so are the chunks it holds
+// past off (held) as long as they match: the segment starts after them.
+func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64, held [][hashSize]byte) ([hashSize]byte, error) {
 	var sum [hashSize]byte
 	e := s.offer.Entries[i]
 	f, err := s.offer.openSource(i)
@@ -59,12 +60,21 @@ func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64) ([hashSize
 			return sum, fmt.Errorf("%w: entry %d: read first %d bytes: %d, %v", ErrSource, i, off, n, err)
 		}
 	}
+	cs := int64(s.offer.ChunkSize)
+	if len(held) > 0 {
+		kept, err := matchHeld(f, whole, off, cs, held, buf)
+		if err != nil {
+			return sum, fmt.Errorf("entry %d: %w", i, err)
+		}
+		off += kept
+		s.resumed.Add(kept)
+		s.meter.addDone(kept)
+	}
 	if off < e.Size {
 		if err := writeEvent(w, opSegment, segmentBody{Entry: i, Offset: off, End: e.Size}); err != nil {
 			return sum, err
 		}
 	}
-	cs := int64(s.offer.ChunkSize)
 	for pos := off; pos < e.Size; {
 		n := min(cs, e.Size-pos)
 		chunk := buf[:n]
@@ -144,7 +154,8 @@ func (e *brokenStream) Unwrap() error { return e.err }
 // segment ends, however it ends.
 func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, seg segmentBody) (err error) {
 	i := seg.Entry
-	if err := t.startSegment(seg); err != nil {
+	kept, err := t.startSegment(seg)
+	if err != nil {
 		return err
 	}
 	es, st := &t.entries[i], t.cp.Entries[i]
@@ -153,7 +164,7 @@ func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, s
 		t.dataDone(i)
 		return rootError(err)
 	}
-	pos, saved := seg.Offset, seg.Offset
+	pos, saved := seg.Offset, seg.Offset-kept
 	defer func() {
 		// Keep what was verified: sync it, record it, and cut off any
 		// half-written chunk after it.
@@ -175,6 +186,15 @@ func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, s
 			err = derr
 		}
 	}()
+	if kept > 0 {
+		// The sender confirmed chunks the partial file held past the
+		// checkpoint: they are verified now, once on disk for sure.
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", st.Path, err)
+		}
+		t.save(i, pos)
+		saved = pos
+	}
 
 	if es.hash == nil {
 		es.hash = sha256.New()
@@ -217,25 +237,31 @@ func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, s
 
 // startSegment checks a segment header against the entry's state and
 // marks the entry busy. Segments of an entry must come in order, each
-// starting where the verified data ends, on chunk boundaries.
-func (t *session) startSegment(seg segmentBody) error {
+// starting where the verified data ends, on chunk boundaries; the first
+// may start further, after chunks the partial file held whose hashes
+// the answer sent (version 2), which the sender thereby confirms. It
+// returns how many such bytes it kept.
+func (t *session) startSegment(seg segmentBody) (kept int64, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	i := seg.Entry
 	if i < 0 || i >= len(t.entries) {
-		return fmt.Errorf("%w: segment for entry %d of %d", ErrProtocol, i, len(t.entries))
+		return 0, fmt.Errorf("%w: segment for entry %d of %d", ErrProtocol, i, len(t.entries))
 	}
 	es, st := &t.entries[i], t.cp.Entries[i]
 	cs := int64(t.offer.ChunkSize)
 	switch {
 	case st.Dir || es.finished || es.dataDone || es.busy:
-		return fmt.Errorf("%w: unexpected segment for entry %d", ErrProtocol, i)
-	case seg.Offset != es.pos || seg.End <= seg.Offset || seg.End > st.Size ||
+		return 0, fmt.Errorf("%w: unexpected segment for entry %d", ErrProtocol, i)
+	case seg.Offset < es.pos || seg.Offset > es.pos+es.held || seg.End <= seg.Offset || seg.End > st.Size ||
 		seg.Offset%cs != 0 || (seg.End != st.Size && seg.End%cs != 0):
-		return fmt.Errorf("%w: segment [%d, %d) of entry %d, which has %d of %d bytes", ErrProtocol, seg.Offset, seg.End, i, es.pos, st.Size)
+		return 0, fmt.Errorf("%w: segment [%d, %d) of entry %d, which has %d of %d bytes", ErrProtocol, seg.Offset, seg.End, i, es.pos, st.Size)
 	}
-	es.busy = true
-	return nil
+	kept = seg.Offset - es.pos
+	es.pos, es.held, es.busy = seg.Offset, 0, true
+	t.resumed += kept
+	t.meter.addDone(kept)
+	return kept, nil
 }
 
 // write writes a verified chunk at off, telling a full disk apart.

@@ -9,7 +9,9 @@
 // Decide function about each offer and keeps its state in a Progress
 // (the daemon's database), so a transfer broken by a lost connection or
 // a restart resumes from its last verified chunk when the sender sends
-// the same offer id again.
+// the same offer id again. After a crash, the chunks a partial file holds
+// past the last saved point are kept too, once the sender has found the
+// same hashes in its own file.
 //
 // Every chunk (ChunkSize bytes) travels with its SHA-256 and is written
 // only once it matches; a file moves from its hidden partial file to its

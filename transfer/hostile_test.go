@@ -3,6 +3,8 @@ package transfer
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -203,4 +205,74 @@ func TestDataStreamOfAnotherConnection(t *testing.T) {
 func isTimeoutErr(err error) bool {
 	te, ok := err.(interface{ Timeout() bool })
 	return ok && te.Timeout()
+}
+
+// A sender that confirms every chunk the receiver holds, a damaged one
+// included, makes it keep that chunk and nothing worse: the whole-file
+// hash fails, and the file starts over.
+func TestHostileHeldClaim(t *testing.T) {
+	const size = 4<<20 + 100
+	const held = 3 * ChunkSize
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	want := randomFile(t, filepath.Join(src, "a.bin"), size)
+	prog := NewMemProgress()
+	o, _ := NewOffer(filepath.Join(src, "a.bin"))
+	killedAt(t, p, o, dst, prog, want, 0, held)
+	alterFile(t, onePartial(t, dst), ChunkSize+7, []byte{want[ChunkSize+7] ^ 1})
+
+	r := newReceiver(t, dst, prog, nil)
+	out := serveConn(t, r, p.ba)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ctl, err := p.ab.OpenStream(ctx, direct.StreamTransfer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	ctl.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := writeEvent(ctl, opOffer, offerBody{Offer: o, Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(ctl)
+	f, err := readFrame(br, maxControlFrame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans answerBody
+	if err := decodeEvent(f, opAnswer, &ans); err != nil {
+		t.Fatal(err)
+	}
+	if len(ans.Resume) != 1 || ans.Resume[0].Offset != 0 || int64(len(ans.Resume[0].Held)) != held/ChunkSize {
+		t.Fatalf("answer %+v, want %d held chunks", ans, held/ChunkSize)
+	}
+
+	// Claim them all, and send the rest as it should be.
+	ds, err := p.ab.OpenStream(ctx, direct.StreamTransfer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeEvent(ds, opData, dataBody{ID: o.ID})
+	writeEvent(ds, opSegment, segmentBody{Entry: 0, Offset: held, End: size})
+	for pos := held; pos < size; pos += ChunkSize {
+		chunk := want[pos:min(pos+ChunkSize, size)]
+		sum := sha256.Sum256(chunk)
+		ds.Write(chunk)
+		ds.Write(sum[:])
+	}
+	ds.Close()
+	whole := sha256.Sum256(want)
+	writeEvent(ctl, opFile, fileBody{Entry: 0, SHA256: hex.EncodeToString(whole[:])})
+	writeEvent(ctl, opDone, nil)
+
+	wantErr(t, "receive after a false claim", waitOutcome(t, out).err, ErrMismatch)
+	if ps := partials(t, dst); len(ps) != 0 {
+		t.Errorf("partial file kept after a mismatch: %v", ps)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "a.bin")); err == nil {
+		t.Error("a file that failed its hash was put in place")
+	}
+	if cp, _ := prog.Load(context.Background(), o.ID); cp == nil || cp.Entries[0].Verified != 0 {
+		t.Errorf("checkpoint %+v, want the file to start over", cp)
+	}
 }

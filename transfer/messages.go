@@ -32,17 +32,32 @@ const (
 // hashSize is the length of the SHA-256 that follows each chunk.
 const hashSize = 32
 
-// answerBody accepts an offer. Entries listed in Done are already
-// complete at the receiver; entries in Resume start at Offset; all
-// others start at 0.
-type answerBody struct {
-	Resume []resumePoint `json:"resume,omitempty"`
-	Done   []int         `json:"done,omitempty"`
+// offerBody is the transfer.offer frame: the offer and, from version 2
+// on, the newest protocol version the sender speaks (absent: 1).
+type offerBody struct {
+	*Offer
+	Version int `json:"version,omitempty"`
 }
 
+// answerBody accepts an offer. Entries listed in Done are already
+// complete at the receiver; entries in Resume start at Offset; all
+// others start at 0. Version, from version 2 on, is the version the
+// receiver answers in: the lower of the sender's and its own.
+type answerBody struct {
+	Version int           `json:"version,omitempty"`
+	Resume  []resumePoint `json:"resume,omitempty"`
+	Done    []int         `json:"done,omitempty"`
+}
+
+// resumePoint is where one partly received entry resumes. Held (version
+// 2) has the SHA-256, in hex, of each whole chunk the receiver's
+// partial file holds past Offset, unverified; the sender confirms the
+// leading ones that match its file by starting the entry's segment
+// after them.
 type resumePoint struct {
-	Entry  int   `json:"entry"`
-	Offset int64 `json:"offset"`
+	Entry  int      `json:"entry"`
+	Offset int64    `json:"offset"`
+	Held   []string `json:"held,omitempty"`
 }
 
 // dataBody opens a data stream.

@@ -43,7 +43,8 @@ type meter struct {
 	interval time.Duration
 	base     Status
 
-	bytes atomic.Int64
+	moved atomic.Int64 // bytes moved in this attempt
+	done  atomic.Int64 // bytes verified before it, or found held and matching
 	files atomic.Int64
 
 	stopc chan struct{}
@@ -51,7 +52,7 @@ type meter struct {
 	once  sync.Once
 
 	// Only the reporting goroutine, then stop, touch these.
-	lastBytes int64
+	lastMoved int64
 	lastTime  time.Time
 	rate      float64
 }
@@ -62,8 +63,8 @@ func startMeter(fn func(Status), interval time.Duration, base Status, done int64
 	if interval <= 0 {
 		interval = DefaultProgressInterval
 	}
-	m := &meter{fn: fn, interval: interval, base: base, stopc: make(chan struct{}), lastBytes: done, lastTime: time.Now()}
-	m.bytes.Store(done)
+	m := &meter{fn: fn, interval: interval, base: base, stopc: make(chan struct{}), lastTime: time.Now()}
+	m.done.Store(done)
 	m.files.Store(int64(files))
 	if fn != nil {
 		m.wg.Go(m.run)
@@ -71,8 +72,12 @@ func startMeter(fn func(Status), interval time.Duration, base Status, done int64
 	return m
 }
 
-func (m *meter) add(n int64) { m.bytes.Add(n) }
+func (m *meter) add(n int64) { m.moved.Add(n) }
 func (m *meter) addFile()    { m.files.Add(1) }
+
+// addDone counts bytes found done without moving them, which the rate
+// leaves out.
+func (m *meter) addDone(n int64) { m.done.Add(n) }
 
 func (m *meter) run() {
 	t := time.NewTicker(m.interval)
@@ -89,18 +94,18 @@ func (m *meter) run() {
 
 // sample updates the smoothed rate and returns the current status.
 func (m *meter) sample(now time.Time) Status {
-	b := m.bytes.Load()
+	b := m.moved.Load()
 	if dt := now.Sub(m.lastTime); dt > 0 {
-		inst := float64(b-m.lastBytes) / dt.Seconds()
+		inst := float64(b-m.lastMoved) / dt.Seconds()
 		alpha := 1 - math.Exp(-dt.Seconds()/rateWindow.Seconds())
 		if m.rate == 0 {
 			alpha = 1
 		}
 		m.rate += alpha * (inst - m.rate)
 	}
-	m.lastBytes, m.lastTime = b, now
+	m.lastMoved, m.lastTime = b, now
 	s := m.base
-	s.Bytes, s.Rate, s.Files = b, m.rate, int(m.files.Load())
+	s.Bytes, s.Rate, s.Files = m.done.Load()+b, m.rate, int(m.files.Load())
 	return s
 }
 

@@ -186,14 +186,30 @@ func (o *Offer) push(local string, e Entry) {
 // received from a peer. Entry paths come back cleaned by Sanitize. It
 // fails with an error wrapping ErrInvalidOffer.
 func DecodeOffer(body []byte) (*Offer, error) {
+	o, _, err := decodeOffer(body, Version)
+	return o, err
+}
+
+// decodeOffer is DecodeOffer for a receiver speaking protocol versions
+// up to newest; it also returns the newest version the sender speaks.
+// Version 1 knows no version field.
+func decodeOffer(body []byte, newest int) (*Offer, int, error) {
 	var o Offer
-	if err := wire.DecodeBody(json.RawMessage(body), &o); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
+	b := offerBody{Offer: &o}
+	var v any = &b
+	if newest < 2 {
+		v = &o
+	}
+	if err := wire.DecodeBody(json.RawMessage(body), v); err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
+	}
+	if b.Version < 0 {
+		return nil, 0, fmt.Errorf("%w: version %d", ErrInvalidOffer, b.Version)
 	}
 	if err := o.check(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
+		return nil, 0, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
 	}
-	return &o, nil
+	return &o, max(b.Version, 1), nil
 }
 
 // check validates a received offer and sanitises its paths in place.

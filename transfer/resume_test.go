@@ -2,8 +2,11 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -132,12 +135,17 @@ func TestCorruptChunk(t *testing.T) {
 	out := serveConn(t, r, p.ba)
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
 
-	_, err := Send(context.Background(), p.ab, o, SendOptions{chunkHook: func(_ int, off int64, chunk []byte) {
+	res, err := Send(context.Background(), p.ab, o, SendOptions{chunkHook: func(_ int, off int64, chunk []byte) {
 		if off == 3*ChunkSize {
 			chunk[1234] ^= 0x40
 		}
 	}})
 	wantErr(t, "Send of a corrupt chunk", err, ErrCorrupt)
+	// The fourth chunk's write may still be returning when the
+	// receiver's reset arrives; the third's has returned.
+	if res == nil || res.Chunks < 3 || res.Bytes != res.Chunks*ChunkSize {
+		t.Errorf("failed Send reports %+v, want the chunks it sent", res)
+	}
 	wantErr(t, "receive of a corrupt chunk", waitOutcome(t, out).err, ErrCorrupt)
 	cp, _ := prog.Load(context.Background(), o.ID)
 	if cp == nil || cp.Entries[0].Verified != 3*ChunkSize {
@@ -149,7 +157,7 @@ func TestCorruptChunk(t *testing.T) {
 	}
 	mustEqual(t, "partial file", readFile(t, ps[0]), want[:3*ChunkSize])
 
-	res, err := Send(context.Background(), p.ab, o, SendOptions{})
+	res, err = Send(context.Background(), p.ab, o, SendOptions{})
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
@@ -255,5 +263,109 @@ func TestNoSpace(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dst); len(entries) != 0 {
 		t.Errorf("destination not empty: %v", entries)
+	}
+}
+
+// planResume takes only answers within the rules of the offer's
+// version: resume points on chunk boundaries before the last chunk,
+// held chunks only in version 2, bounded, with well-formed hashes.
+func TestPlanResume(t *testing.T) {
+	const cs = MinChunkSize
+	entries := []Entry{
+		{Path: "d", Dir: true},
+		{Path: "d/a", Size: 10*cs + 5},
+		{Path: "d/empty"},
+		{Path: "big", Size: 2000 * cs},
+	}
+	h := strings.Repeat("ab", hashSize)
+	held := func(n int) []string { return slices.Repeat([]string{h}, n) }
+	for _, tc := range []struct {
+		name    string
+		v       int
+		ans     answerBody
+		ok      bool
+		resumed int64
+	}{
+		{"nothing", 2, answerBody{Version: 2}, true, 0},
+		{"version 1", 1, answerBody{Resume: []resumePoint{{Entry: 1, Offset: cs}}, Done: []int{3}}, true, cs + 2000*cs},
+		{"held", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(9)}}}, true, cs},
+		{"held from 0", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Held: held(1)}}}, true, 0},
+		{"held at the bounds", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 3, Offset: 5 * cs, Held: held(maxHeldChunks)}}}, true, 5 * cs},
+		{"offset 0 without held", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1}}}, false, 0},
+		{"held in version 1", 1, answerBody{Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(1)}}}, false, 0},
+		{"held without version", 2, answerBody{Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(1)}}}, false, 0},
+		{"version 2 to version 1", 1, answerBody{Version: 2}, false, 0},
+		{"version 1 said", 2, answerBody{Version: 1}, false, 0},
+		{"future version", 2, answerBody{Version: 3}, false, 0},
+		{"held into the last chunk", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(10)}}}, false, 0},
+		{"too many held", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 3, Held: held(maxHeldChunks + 1)}}}, false, 0},
+		{"short hash", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: []string{h[2:]}}}}, false, 0},
+		{"long hash", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: []string{h + "ab"}}}}, false, 0},
+		{"not hex", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: []string{"zz" + h[2:]}}}}, false, 0},
+		{"unaligned", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs + 1}}}, false, 0},
+		{"at the end", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: 11 * cs}}}, false, 0},
+		{"negative", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: -cs, Held: held(1)}}}, false, 0},
+		{"folder", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 0, Held: held(1)}}}, false, 0},
+		{"empty file", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 2, Held: held(1)}}}, false, 0},
+		{"twice", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs}, {Entry: 1, Offset: 2 * cs}}}, false, 0},
+		{"done and resumed", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs}}, Done: []int{1}}, false, 0},
+		{"no such entry", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 4, Offset: cs}}}, false, 0},
+	} {
+		p, err := planResume(&tc.ans, entries, cs, tc.v)
+		switch {
+		case !tc.ok && !errors.Is(err, ErrProtocol):
+			t.Errorf("%s: %+v, %v; want ErrProtocol", tc.name, p, err)
+		case tc.ok && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.ok && p.resumed != tc.resumed:
+			t.Errorf("%s: resumed %d, want %d", tc.name, p.resumed, tc.resumed)
+		}
+	}
+}
+
+// A segment may start after chunks held past the verified length, which
+// it keeps, but nowhere else.
+func TestStartSegmentHeld(t *testing.T) {
+	const cs = MinChunkSize
+	for _, tc := range []struct {
+		name   string
+		offset int64
+		kept   int64
+		ok     bool
+	}{
+		{"at the verified length", 2 * cs, 0, true},
+		{"after one held chunk", 3 * cs, cs, true},
+		{"after every held chunk", 5 * cs, 3 * cs, true},
+		{"past the held chunks", 6 * cs, 0, false},
+		{"before the verified length", cs, 0, false},
+		{"inside a held chunk", 3*cs + 1, 0, false},
+	} {
+		s := &session{
+			offer:   &Offer{ChunkSize: cs},
+			cp:      &Checkpoint{Entries: []EntryState{{Path: "a", Size: 10 * cs}}},
+			entries: []entryState{{pos: 2 * cs, held: 3 * cs}},
+			resumed: 2 * cs,
+			meter:   startMeter(nil, 0, Status{}, 2*cs, 0),
+		}
+		kept, err := s.startSegment(segmentBody{Entry: 0, Offset: tc.offset, End: 10 * cs})
+		switch {
+		case !tc.ok:
+			if !errors.Is(err, ErrProtocol) {
+				t.Errorf("%s: kept %d, %v; want ErrProtocol", tc.name, kept, err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case kept != tc.kept || s.entries[0].pos != tc.offset || s.entries[0].held != 0 || s.resumed != 2*cs+tc.kept:
+			t.Errorf("%s: kept %d, state %+v, resumed %d", tc.name, kept, s.entries[0], s.resumed)
+		}
+	}
+}
+
+// A Send that cannot start still says what it moved: nothing.
+func TestSendResultOnFailure(t *testing.T) {
+	p := newPair(t)
+	res, err := Send(context.Background(), p.ab, &Offer{ID: "not an id"}, SendOptions{})
+	if err == nil || res == nil || *res != (SendResult{}) {
+		t.Errorf("Send of a bad offer: %+v, %v", res, err)
 	}
 }

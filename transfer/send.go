@@ -38,14 +38,21 @@ type SendOptions struct {
 	// chunkHook, in tests, sees (and may alter) each chunk after it was
 	// hashed and before it is sent.
 	chunkHook func(entry int, offset int64, chunk []byte)
+	// version, in tests, is the newest protocol version offered
+	// (default Version).
+	version int
 }
 
-// SendResult says what one Send moved.
+// SendResult says what one Send moved, or had moved when it failed.
 type SendResult struct {
-	// Bytes and Chunks count the file data sent in this attempt.
+	// Bytes and Chunks count the file data sent in this attempt,
+	// re-sent chunks included.
 	Bytes  int64
 	Chunks int64
-	// Resumed counts the bytes the receiver already had.
+	// Resumed counts the bytes the receiver already had: files done,
+	// the verified prefixes of the others and, from protocol version 2
+	// on, the chunks its partial files held past those prefixes that
+	// matched the sender's file.
 	Resumed int64
 	Elapsed time.Duration
 }
@@ -55,6 +62,8 @@ type SendResult struct {
 // receiver has verified and placed every file, or on failure: an error
 // wrapping ErrRejected, ErrCancelled, ErrNoSpace, ErrDiskFull, ... when
 // the receiver aborted, or the stream error when the connection broke.
+// The *SendResult is never nil: on failure it counts what was sent
+// before.
 //
 // To cancel the transfer for good (the receiver deletes its partial
 // files), cancel ctx with ErrCancelled as the cause; any other end of
@@ -62,21 +71,24 @@ type SendResult struct {
 // resumes.
 func Send(ctx context.Context, c *direct.Conn, o *Offer, opts SendOptions) (*SendResult, error) {
 	if err := o.checkLocal(); err != nil {
-		return nil, fmt.Errorf("send %s: %w", o.ID, err)
+		return &SendResult{}, fmt.Errorf("send %s: %w", o.ID, err)
 	}
 	opts.Streams = min(max(opts.Streams, 1), MaxStreams)
+	if opts.version <= 0 || opts.version > Version {
+		opts.version = Version
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &sender{conn: c, offer: o, opts: opts, log: opts.Logger.With("transfer", o.ID, "peer", c.User())}
 	start := time.Now()
-	res, err := s.run(ctx)
+	err := s.run(ctx)
+	res := &SendResult{Bytes: s.bytes.Load(), Chunks: s.chunks.Load(), Resumed: s.resumed.Load(), Elapsed: time.Since(start)}
 	if err != nil {
-		s.log.Info("send failed", "err", err)
+		s.log.Info("send failed", "bytes", res.Bytes, "chunks", res.Chunks, "resumed", res.Resumed, "err", err)
 		return res, fmt.Errorf("send %s to %s: %w", o.ID, c.User(), err)
 	}
-	res.Elapsed = time.Since(start)
-	s.log.Info("sent", "bytes", res.Bytes, "resumed", res.Resumed, "elapsed", res.Elapsed)
+	s.log.Info("sent", "bytes", res.Bytes, "chunks", res.Chunks, "resumed", res.Resumed, "elapsed", res.Elapsed)
 	return res, nil
 }
 
@@ -109,55 +121,47 @@ type sender struct {
 	quiet    sync.Once     // stops the waking, before a last write
 	meter    *meter
 
-	bytes  atomic.Int64
-	chunks atomic.Int64
+	bytes   atomic.Int64
+	chunks  atomic.Int64
+	resumed atomic.Int64
 }
 
-func (s *sender) run(ctx context.Context) (*SendResult, error) {
-	res := &SendResult{}
+func (s *sender) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	ctl, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
+	v := s.opts.version
+	rd, ans, err := s.propose(ctx, v)
+	if err != nil && v > 1 && isPeerError(err) && errors.Is(err, ErrInvalidOffer) {
+		// A receiver of version 1 refuses the version field as unknown:
+		// offer again in its version.
+		s.log.Debug("offer refused, offering again in version 1", "version", v, "err", err)
+		s.closeCtl()
+		v = 1
+		rd, ans, err = s.propose(ctx, v)
+	}
+	if s.ctl == nil {
+		return err
+	}
+	defer s.closeCtl()
 	if err != nil {
-		return res, err
+		return s.abort(ctx, err)
 	}
-	s.ctl = ctl
-	defer ctl.Close()
-	// Ending ctx wakes whatever waits on the control stream.
-	s.wakeDone = make(chan struct{})
-	s.stopWake = context.AfterFunc(ctx, func() {
-		ctl.SetDeadline(time.Now())
-		close(s.wakeDone)
-	})
-	defer s.stopWake()
-
-	if err := s.writeCtl(opOffer, s.offer); err != nil {
-		return res, s.abort(ctx, err)
-	}
-	rd := wire.NewReader(ctl, maxControlFrame)
-	f, err := rd.ReadFrame()
+	plan, err := planResume(ans, s.offer.Entries, s.offer.ChunkSize, v)
 	if err != nil {
-		return res, s.abort(ctx, fmt.Errorf("read answer: %w", err))
+		return s.abort(ctx, err)
 	}
-	var ans answerBody
-	if err := decodeEvent(f, opAnswer, &ans); err != nil {
-		return res, s.abort(ctx, err)
-	}
-	offsets, todo, resumed, files, err := s.resumePlan(&ans)
-	if err != nil {
-		return res, s.abort(ctx, err)
-	}
-	res.Resumed = resumed
+	s.resumed.Store(plan.resumed)
+	s.log.Debug("offer accepted", "version", max(ans.Version, 1), "resumed", plan.resumed, "files", len(plan.todo))
 
 	s.meter = startMeter(s.opts.OnProgress, s.opts.ProgressInterval, Status{
 		ID: s.offer.ID, Peer: s.conn.User(), Sending: true, Total: s.offer.Total(), FilesTotal: s.offer.Files(),
-	}, resumed, files)
+	}, plan.resumed, plan.files)
 
 	// The receiver speaks again only to say it is done, or to abort.
 	var wg sync.WaitGroup
 	defer func() {
-		ctl.SetReadDeadline(time.Now()) // wakes readReply if still waiting
+		s.ctl.SetReadDeadline(time.Now()) // wakes readReply if still waiting
 		wg.Wait()
 	}()
 	replies := make(chan error, 1)
@@ -169,7 +173,7 @@ func (s *sender) run(ctx context.Context) (*SendResult, error) {
 		replies <- err
 	})
 
-	err = s.stream(ctx, offsets, todo)
+	err = s.stream(ctx, plan)
 	if err != nil && !isPeerError(err) && !errors.Is(err, ErrSource) && ctx.Err() == nil {
 		// The receiver resets the data streams when it stops; its reason
 		// follows on the control stream, which no stream orders after it.
@@ -191,50 +195,60 @@ func (s *sender) run(ctx context.Context) (*SendResult, error) {
 			err = context.Cause(ctx)
 		}
 	}
-	res.Bytes, res.Chunks = s.bytes.Load(), s.chunks.Load()
 	if err != nil {
 		err = s.abort(ctx, err)
 	}
 	s.meter.stop(err)
-	return res, err
+	return err
 }
 
-// resumePlan checks the receiver's answer and returns where each entry
-// starts, the entries to send, and the bytes and files already done.
-func (s *sender) resumePlan(ans *answerBody) (offsets []int64, todo []int, resumed int64, files int, err error) {
-	entries := s.offer.Entries
-	offsets = make([]int64, len(entries))
-	done := make([]bool, len(entries))
-	cs := int64(s.offer.ChunkSize)
-	for _, i := range ans.Done {
-		if i < 0 || i >= len(entries) || done[i] {
-			return nil, nil, 0, 0, fmt.Errorf("%w: answer: bad done entry %d", ErrProtocol, i)
-		}
-		done[i] = true
-		if !entries[i].Dir {
-			resumed += entries[i].Size
-			files++
-		}
+// propose opens a control stream, offers in protocol version v and
+// reads the answer. s.ctl is left nil if the stream could not be
+// opened; otherwise the caller closes it with closeCtl.
+func (s *sender) propose(ctx context.Context, v int) (*wire.Reader, *answerBody, error) {
+	ctl, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
+	if err != nil {
+		return nil, nil, err
 	}
-	for _, p := range ans.Resume {
-		if p.Entry < 0 || p.Entry >= len(entries) || done[p.Entry] || offsets[p.Entry] != 0 ||
-			p.Offset <= 0 || p.Offset >= entries[p.Entry].Size || p.Offset%cs != 0 {
-			return nil, nil, 0, 0, fmt.Errorf("%w: answer: bad resume point %+v", ErrProtocol, p)
-		}
-		offsets[p.Entry] = p.Offset
-		resumed += p.Offset
+	s.ctl = ctl
+	// Ending ctx wakes whatever waits on the control stream.
+	woken := make(chan struct{})
+	s.wakeDone = woken
+	s.stopWake = context.AfterFunc(ctx, func() {
+		ctl.SetDeadline(time.Now())
+		close(woken)
+	})
+
+	body := offerBody{Offer: s.offer}
+	if v >= 2 {
+		body.Version = v
 	}
-	for i, e := range entries {
-		if !e.Dir && !done[i] {
-			todo = append(todo, i)
-		}
+	if err := s.writeCtl(opOffer, body); err != nil {
+		return nil, nil, err
 	}
-	return offsets, todo, resumed, files, nil
+	rd := wire.NewReader(ctl, maxControlFrame)
+	f, err := rd.ReadFrame()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read answer: %w", err)
+	}
+	var ans answerBody
+	if err := decodeEvent(f, opAnswer, &ans); err != nil {
+		return nil, nil, err
+	}
+	return rd, &ans, nil
 }
 
-// stream sends the entries in todo over up to opts.Streams data
-// streams, each taking the next whole file from a shared queue.
-func (s *sender) stream(ctx context.Context, offsets []int64, todo []int) error {
+// closeCtl closes the control stream propose opened.
+func (s *sender) closeCtl() {
+	s.stopWake()
+	s.ctl.Close()
+	s.ctl = nil
+}
+
+// stream sends the files of plan over up to opts.Streams data streams,
+// each taking the next whole file from a shared queue.
+func (s *sender) stream(ctx context.Context, plan *resumePlan) error {
+	todo := plan.todo
 	if len(todo) == 0 {
 		return nil
 	}
@@ -244,7 +258,7 @@ func (s *sender) stream(ctx context.Context, offsets []int64, todo []int) error 
 	var wg sync.WaitGroup
 	for range min(s.opts.Streams, len(todo)) {
 		wg.Go(func() {
-			if err := s.worker(ctx, queue, offsets); err != nil {
+			if err := s.worker(ctx, queue, plan); err != nil {
 				cancel(err)
 			}
 		})
@@ -267,7 +281,7 @@ feed:
 
 // worker sends entries from queue on a data stream of its own, and each
 // file's whole hash on the control stream after its data.
-func (s *sender) worker(ctx context.Context, queue <-chan int, offsets []int64) error {
+func (s *sender) worker(ctx context.Context, queue <-chan int, plan *resumePlan) error {
 	ds, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
 	if err != nil {
 		return err
@@ -283,7 +297,7 @@ func (s *sender) worker(ctx context.Context, queue <-chan int, offsets []int64) 
 	buf := getBuffer(s.offer.ChunkSize)
 	defer putBuffer(s.offer.ChunkSize, buf)
 	for i := range queue {
-		sum, err := s.sendEntry(ds, *buf, i, offsets[i])
+		sum, err := s.sendEntry(ds, *buf, i, plan.offsets[i], plan.heldOf(i))
 		if err != nil {
 			return err
 		}

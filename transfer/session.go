@@ -27,15 +27,16 @@ const saveTimeout = 5 * time.Second
 // session is one attempt at receiving a transfer: it owns the control
 // stream and the data streams attached to it.
 type session struct {
-	r     *Receiver
-	id    string
-	key   string // peer + "/" + id
-	peer  string // sender's key in hex
-	conn  *direct.Conn
-	ctl   *direct.Stream
-	br    *bufio.Reader
-	offer *Offer
-	log   *slog.Logger
+	r       *Receiver
+	id      string
+	key     string // peer + "/" + id
+	peer    string // sender's key in hex
+	conn    *direct.Conn
+	ctl     *direct.Stream
+	br      *bufio.Reader
+	offer   *Offer
+	version int // of the protocol, agreed with the sender
+	log     *slog.Logger
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -45,6 +46,7 @@ type session struct {
 	root  *os.Root
 	dir   string
 	meter *meter
+	held  [][][hashSize]byte // by entry, until the answer: see reconcile
 
 	mu        sync.Mutex
 	cp        *Checkpoint  // paths updated by finish
@@ -56,7 +58,7 @@ type session struct {
 	data      sync.WaitGroup
 
 	received atomic.Int64
-	resumed  int64 // bytes verified before this attempt
+	resumed  int64 // bytes verified before this attempt, or held and confirmed; guarded by mu
 }
 
 // entryState is the receiver's working state of one entry. The flags are
@@ -64,6 +66,7 @@ type session struct {
 // set busy, and pass to finish once dataDone is set.
 type entryState struct {
 	pos  int64     // verified bytes
+	held int64     // bytes past pos the partial file holds, their hashes in the answer
 	hash hash.Hash // whole-file SHA-256 of the first pos bytes, once started
 
 	busy      bool      // a segment of it is being received
@@ -74,11 +77,11 @@ type entryState struct {
 	finished  bool
 }
 
-func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stream, br *bufio.Reader, o *Offer) *session {
+func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stream, br *bufio.Reader, o *Offer, version int) *session {
 	ctx, cancel := context.WithCancelCause(ctx)
 	peer := peerID(c)
 	return &session{
-		r: r, id: o.ID, key: peer + "/" + o.ID, peer: peer, conn: c, ctl: s, br: br, offer: o,
+		r: r, id: o.ID, key: peer + "/" + o.ID, peer: peer, conn: c, ctl: s, br: br, offer: o, version: version,
 		log: r.log.With("transfer", o.ID, "peer", c.User()),
 		ctx: ctx, cancel: cancel, gone: make(chan struct{}), allDone: make(chan struct{}),
 	}
@@ -139,13 +142,14 @@ func (t *session) receive() (*Result, error) {
 	}
 	defer t.root.Close()
 	ans := t.answer()
+	t.held = nil
 	t.mu.Lock()
 	t.ready = true
 	t.mu.Unlock()
 	if err := writeEvent(t.ctl, opAnswer, ans); err != nil {
 		return nil, t.end(err)
 	}
-	t.log.Info("accepted offer", "dir", t.dir, "entries", len(t.offer.Entries), "resume", cp != nil)
+	t.log.Info("accepted offer", "dir", t.dir, "entries", len(t.offer.Entries), "resume", cp != nil, "version", t.version)
 	if err := t.end(t.run()); err != nil {
 		return nil, err
 	}
@@ -218,6 +222,9 @@ func (t *session) prepare(cp *Checkpoint, dir string) error {
 			files++
 		default:
 			es.pos = st.Verified
+			if t.held != nil {
+				es.held = int64(len(t.held[i])) * int64(t.offer.ChunkSize)
+			}
 			done += st.Verified
 			t.remaining++
 			if st.Size == 0 {
@@ -274,14 +281,28 @@ func sameShape(cp *Checkpoint, o *Offer) bool {
 // resume offset is what the partial file really holds, rounded down to
 // a chunk, and short of the end so that the last chunk and the whole
 // hash are always checked in the same attempt.
+//
+// In protocol version 2 it also hashes the whole chunks a partial file
+// holds past that offset (a crash between two saves leaves them), up to
+// the per-entry and per-answer bounds, into t.held for the answer; each
+// partial file is cut after the chunks hashed.
 func (t *session) reconcile(cp *Checkpoint) error {
 	cs := int64(t.offer.ChunkSize)
+	budget := 0
+	var buf *[]byte
+	if t.version >= 2 {
+		budget = maxHeldTotal
+		t.held = make([][][hashSize]byte, len(cp.Entries))
+		buf = getBuffer(t.offer.ChunkSize)
+		defer putBuffer(t.offer.ChunkSize, buf)
+	}
 	for i := range cp.Entries {
 		st, e := &cp.Entries[i], t.offer.Entries[i]
 		if st.Dir {
 			continue
 		}
-		if st.Size != e.Size || st.ModTime != e.ModTime {
+		changed := st.Size != e.Size || st.ModTime != e.ModTime
+		if changed {
 			st.Size, st.ModTime, st.Verified, st.Done = e.Size, e.ModTime, 0, false
 		}
 		if st.Done {
@@ -300,14 +321,27 @@ func (t *session) reconcile(cp *Checkpoint) error {
 		}
 		v := min(st.Verified, info.Size()) / cs * cs
 		if v >= st.Size && st.Size > 0 {
-			v = (st.Size - 1) / cs * cs
+			v = lastChunkStart(st.Size, cs)
 		}
 		st.Verified = v
 		f, err := openPartial(t.root, partial, false)
-		if err == nil {
-			err = f.Truncate(v)
-			f.Close()
+		if err != nil {
+			return fmt.Errorf("trim partial file: %w", err)
 		}
+		keep := v
+		if budget > 0 && !changed && st.Size > 0 {
+			end := min(info.Size(), lastChunkStart(st.Size, cs))
+			held, err := hashHeld(t.ctx, f, v, end, cs, min(maxHeldChunks, budget), *buf)
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("hash partial file %s: %w", st.Path, err)
+			}
+			t.held[i] = held
+			budget -= len(held)
+			keep += int64(len(held)) * cs
+		}
+		err = f.Truncate(keep)
+		f.Close()
 		if err != nil {
 			return fmt.Errorf("trim partial file: %w", err)
 		}
@@ -354,16 +388,28 @@ func makeDirs(root *os.Root, deepestFirst []string) error {
 	return nil
 }
 
-// answer lists where the sender resumes.
+// answer lists where the sender resumes, and in version 2 the hashes
+// of the chunks held past each resume point.
 func (t *session) answer() answerBody {
 	var ans answerBody
+	if t.version >= 2 {
+		ans.Version = t.version
+	}
 	for i, st := range t.cp.Entries {
+		var held [][hashSize]byte
+		if t.held != nil {
+			held = t.held[i]
+		}
 		switch {
 		case st.Dir:
 		case st.Done:
 			ans.Done = append(ans.Done, i)
-		case t.entries[i].pos > 0:
-			ans.Resume = append(ans.Resume, resumePoint{Entry: i, Offset: t.entries[i].pos})
+		case t.entries[i].pos > 0 || len(held) > 0:
+			p := resumePoint{Entry: i, Offset: t.entries[i].pos}
+			for _, h := range held {
+				p.Held = append(p.Held, hex.EncodeToString(h[:]))
+			}
+			ans.Resume = append(ans.Resume, p)
 		}
 	}
 	return ans
