@@ -5,8 +5,10 @@ package transfer
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -39,7 +41,14 @@ func (t *session) finish(i int) error {
 	}
 	var final string
 	if err == nil {
-		final, err = place(t.root, partial, st.Path)
+		if sameFile(t.root, st.Path, st.Size, es.sum) {
+			// This very file is already in place: an earlier attempt put
+			// it there, and its Finish was lost in a crash. Keep that one
+			// rather than add a numbered copy.
+			final, err = st.Path, t.root.Remove(filepath.FromSlash(partial))
+		} else {
+			final, err = place(t.root, partial, st.Path)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("finish %s: %w", st.Path, rootError(err))
@@ -177,4 +186,23 @@ func (t *session) result() *Result {
 	}
 	res.Resumed = t.resumed
 	return res
+}
+
+// sameFile reports whether name, inside root, is a regular file of size
+// bytes whose SHA-256 is sum.
+func sameFile(root *os.Root, name string, size int64, sum [32]byte) bool {
+	fi, err := root.Lstat(filepath.FromSlash(name))
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
+		return false
+	}
+	f, err := root.Open(filepath.FromSlash(name))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return [32]byte(h.Sum(nil)) == sum
 }
