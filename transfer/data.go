@@ -2,7 +2,7 @@ package transfer
 
 // This file is the hot path: the bytes of files, in chunks, on data
 // streams. It reads top to bottom: buffers, the sender's loop, the
-// receiver's loop. PROTOCOL.md describes the stream layout.
+// receiver's loop. docs/protocol.md describes the stream layout.
 
 import (
 	"bufio"

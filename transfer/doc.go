@@ -20,5 +20,5 @@
 // stays inside the destination (os.Root), refusing symbolic links.
 // Memory stays flat: one chunk buffer per data stream.
 //
-// The wire protocol is described in PROTOCOL.md in this directory.
+// The wire protocol is described in docs/protocol.md, "File transfer".
 package transfer

@@ -50,7 +50,7 @@ var (
 	ErrRemote = errors.New("peer aborted the transfer")
 )
 
-// Abort codes carried in transfer.abort frames (see PROTOCOL.md). This
+// Abort codes carried in transfer.abort frames (see docs/protocol.md). This
 // table is the one place that maps them to the sentinel errors.
 var abortCodes = []struct {
 	code string

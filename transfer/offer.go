@@ -31,7 +31,7 @@ const (
 
 // Offer is what a sender proposes: a transfer id and the entries (files
 // and folders) it will send. It is the body of the transfer.offer frame;
-// see PROTOCOL.md.
+// see docs/protocol.md.
 type Offer struct {
 	// ID names the transfer: 32 lower-case hex digits (128 random bits).
 	// A sender that resumes after a restart rebuilds the offer with

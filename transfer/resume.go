@@ -5,7 +5,7 @@ package transfer
 // a crash; from protocol version 2 on, the receiver's answer carries the
 // hashes of the whole chunks its partial file holds past the checkpoint,
 // and the sender keeps those that match its own file by starting the
-// entry's segment after them. PROTOCOL.md, "Resuming", has the rules.
+// entry's segment after them. docs/protocol.md, "Resuming", has the rules.
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"os"
 )
 
-// Version is the newest version of the transfer protocol (PROTOCOL.md)
+// Version is the newest version of the transfer protocol (docs/protocol.md, "File transfer")
 // this package speaks. It speaks every earlier version too, with peers
 // that know no newer one.
 const Version = 2
