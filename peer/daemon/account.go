@@ -87,71 +87,75 @@ func (d *Daemon) sessionInvalid() {
 // Register creates the account on the server with a new identity key (or
 // the home's existing one) and a first signed prekey, and logs in.
 func (d *Daemon) Register(ctx context.Context, req api.RegisterRequest) (api.Me, error) {
-	if err := d.canAuthenticate(ctx); err != nil {
-		return api.Me{}, err
-	}
-	name, werr := wire.NormalizeUsername("username", req.Username)
-	if werr != nil {
-		return api.Me{}, fromWire(werr)
-	}
-	if err := d.checkAccount(name); err != nil {
-		return api.Me{}, err
-	}
-	key, created, err := d.identityForAccount()
-	if err != nil {
-		return api.Me{}, err
-	}
-	spk, err := d.newPrekey(ctx, key)
+	a, err := d.prepareAuth(ctx, req.Username)
 	if err != nil {
 		return api.Me{}, err
 	}
 	sess, err := d.link.Authenticate(ctx, wire.OpRegister, wire.RegisterRequest{
-		Username:    name,
+		Username:    a.name,
 		Password:    req.Password,
 		DisplayName: req.DisplayName,
 		Email:       req.Email,
 		Phone:       req.Phone,
-		IdentityKey: key.Public().(ed25519.PublicKey),
-		Prekey:      spk,
+		IdentityKey: a.key.Public().(ed25519.PublicKey),
+		Prekey:      a.prekey,
 	})
 	if err != nil {
 		return api.Me{}, fromServer(err)
 	}
-	return d.loggedIn(sess, key, created)
+	return d.loggedIn(sess, a.key, a.created)
 }
 
 // Login logs in with a password. The home's identity key (a new one if it
 // has none: a login from a new machine) and a fresh prekey are sent with
 // it; the server tells contacts if the key changed.
 func (d *Daemon) Login(ctx context.Context, req api.LoginRequest) (api.Me, error) {
-	if err := d.canAuthenticate(ctx); err != nil {
-		return api.Me{}, err
-	}
-	name, werr := wire.NormalizeUsername("username", req.Username)
-	if werr != nil {
-		return api.Me{}, fromWire(werr)
-	}
-	if err := d.checkAccount(name); err != nil {
-		return api.Me{}, err
-	}
-	key, created, err := d.identityForAccount()
-	if err != nil {
-		return api.Me{}, err
-	}
-	spk, err := d.newPrekey(ctx, key)
+	a, err := d.prepareAuth(ctx, req.Username)
 	if err != nil {
 		return api.Me{}, err
 	}
 	sess, err := d.link.Authenticate(ctx, wire.OpLogin, wire.LoginRequest{
-		Username:    name,
+		Username:    a.name,
 		Password:    req.Password,
-		IdentityKey: key.Public().(ed25519.PublicKey),
-		Prekey:      &spk,
+		IdentityKey: a.key.Public().(ed25519.PublicKey),
+		Prekey:      &a.prekey,
 	})
 	if err != nil {
 		return api.Me{}, fromServer(err)
 	}
-	return d.loggedIn(sess, key, created)
+	return d.loggedIn(sess, a.key, a.created)
+}
+
+// auth is what register and login send besides the password.
+type auth struct {
+	name    string
+	key     ed25519.PrivateKey
+	created bool // the identity key was made just now
+	prekey  keys.SignedPrekey
+}
+
+// prepareAuth checks that user may authenticate from this daemon now and
+// gets the identity key (making it on first use) and a fresh prekey.
+func (d *Daemon) prepareAuth(ctx context.Context, user string) (auth, error) {
+	if err := d.canAuthenticate(ctx); err != nil {
+		return auth{}, err
+	}
+	name, werr := wire.NormalizeUsername("username", user)
+	if werr != nil {
+		return auth{}, fromWire(werr)
+	}
+	if err := d.checkAccount(name); err != nil {
+		return auth{}, err
+	}
+	key, created, err := d.identityForAccount()
+	if err != nil {
+		return auth{}, err
+	}
+	spk, err := d.newPrekey(ctx, key)
+	if err != nil {
+		return auth{}, err
+	}
+	return auth{name: name, key: key, created: created, prekey: spk}, nil
 }
 
 // connectWait is how long register and login wait for a server
