@@ -217,8 +217,13 @@ func (d *Daemon) checkDiscovery(ctx context.Context) []api.Check {
 	}
 	ifaces := ann.Interfaces()
 	if len(ifaces) == 0 {
-		return []api.Check{{Name: "multicast", Detail: "no network interface that can send multicast is up",
-			Fix: "connect to the office network; contacts are still reached through the server or at addresses that worked before"}}
+		c := api.Check{Name: "multicast", Detail: "no network interface that can send multicast is up",
+			Fix: "connect to the office network; contacts are still reached through the server or at addresses that worked before"}
+		if err := ann.Blocked(); err != nil {
+			c.Detail = "cannot announce on the LAN: " + err.Error()
+			c.Fix = "another program may hold UDP port 5353, or multicast is off on every interface; contacts are still reached through the server or at addresses that worked before"
+		}
+		return []api.Check{c}
 	}
 	checks := make([]api.Check, len(ifaces))
 	var wg sync.WaitGroup
@@ -251,7 +256,7 @@ func (d *Daemon) probeSelf(ctx context.Context, iface, self string) api.Check {
 			}
 			if ev.Peer.Instance == self && ev.Kind != discovery.Gone {
 				c.OK = true
-				c.Detail = "this daemon hears its own mDNS announcement: contacts on this network find it"
+				c.Detail = "this daemon hears its own mDNS announcement on " + iface + "; if contacts' daemons still do not show in lanchat peers, the network between you drops multicast"
 				return c
 			}
 		case <-ctx.Done():
@@ -259,7 +264,7 @@ func (d *Daemon) probeSelf(ctx context.Context, iface, self string) api.Check {
 			if err := pb.Blocked(); err != nil {
 				c.Detail += ": " + err.Error()
 			}
-			c.Fix = "a firewall may block multicast UDP port 5353 (allow it, e.g. ufw allow 5353/udp), or the network drops multicast (ask IT); contacts are still reached through the server or at addresses that worked before"
+			c.Fix = "a firewall on this machine may block mDNS: allow UDP port 5353 in and out, and the unicast replies to this machine's queries (a stateful firewall allows those); contacts are still reached through the server or at addresses that worked before"
 			return c
 		}
 	}
