@@ -39,11 +39,13 @@ func putBuffer(chunkSize int, b *[]byte) {
 }
 
 // sendEntry sends entry i from offset off to its end on the data
-// stream w, as one segment, and returns the file's whole SHA-256. Each
+// stream w, as one segment, and returns the file's whole-file hash. Each
 // chunk is read, hashed and written in turn, so the first byte leaves
-// at once; on a resume the prefix the receiver already has is read and
-// hashed first, without being sent, and so are the chunks it holds
-// past off (held) as long as they match: the segment starts after them.
+// at once; the whole-file hash of version 2 is made of the chunk hashes,
+// so it costs no pass of its own. On a resume the prefix the receiver
+// already has is read and hashed first, without being sent, and so are
+// the chunks it holds past off (held) as long as they match: the segment
+// starts after them.
 func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64, held [][hashSize]byte) ([hashSize]byte, error) {
 	var sum [hashSize]byte
 	e := s.offer.Entries[i]
@@ -53,14 +55,13 @@ func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64, held [][ha
 	}
 	defer f.Close()
 
-	whole := sha256.New()
+	cs := int64(s.offer.ChunkSize)
+	whole := newWholeHash(s.version, e.Size)
 	if off > 0 {
-		n, err := io.CopyBuffer(whole, io.NewSectionReader(f, 0, off), buf[:cap(buf)])
-		if err != nil || n != off {
-			return sum, fmt.Errorf("%w: entry %d: read first %d bytes: %d, %v", ErrSource, i, off, n, err)
+		if err := whole.read(f, 0, off, cs, buf); err != nil {
+			return sum, fmt.Errorf("%w: entry %d: first %d bytes: %w", ErrSource, i, off, err)
 		}
 	}
-	cs := int64(s.offer.ChunkSize)
 	if len(held) > 0 {
 		kept, err := matchHeld(f, whole, off, cs, held, buf)
 		if err != nil {
@@ -81,9 +82,9 @@ func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64, held [][ha
 		if _, err := f.ReadAt(chunk, pos); err != nil {
 			return sum, fmt.Errorf("%w: entry %d at %d: %w", ErrSource, i, pos, err)
 		}
-		whole.Write(chunk)
 		rec := buf[:n+hashSize]
 		*(*[hashSize]byte)(rec[n:]) = sha256.Sum256(chunk)
+		whole.add(chunk, rec[n:])
 		if s.opts.chunkHook != nil {
 			s.opts.chunkHook(i, pos, chunk)
 		}
@@ -95,8 +96,7 @@ func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64, held [][ha
 		s.bytes.Add(n)
 		s.chunks.Add(1)
 	}
-	whole.Sum(sum[:0])
-	return sum, nil
+	return whole.sum(), nil
 }
 
 // serveData receives the segments of one data stream until the sender
@@ -166,6 +166,12 @@ func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, s
 	}
 	pos, saved := seg.Offset, seg.Offset-kept
 	defer func() {
+		if err == nil && pos == st.Size {
+			// The file is complete: seal it (sync it) and finish it
+			// beside this stream, which goes on to the next file.
+			t.sealLater(f, i, pos)
+			return
+		}
 		// Keep what was verified: sync it, record it, and cut off any
 		// half-written chunk after it.
 		if err != nil {
@@ -196,16 +202,15 @@ func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, s
 		saved = pos
 	}
 
+	cs := int64(t.offer.ChunkSize)
 	if es.hash == nil {
-		es.hash = sha256.New()
-		if seg.Offset > 0 {
-			n, err := io.CopyBuffer(es.hash, io.NewSectionReader(f, 0, seg.Offset), buf[:cap(buf)])
-			if err != nil || n != seg.Offset {
-				return fmt.Errorf("read back partial %s: %d of %d bytes, %v", st.Path, n, seg.Offset, err)
-			}
+		// On a resume, the whole-file hash is over what the partial
+		// file holds, read back: never over what a checkpoint claims.
+		es.hash = newWholeHash(t.version, st.Size)
+		if err := es.hash.read(f, 0, seg.Offset, cs, buf); err != nil {
+			return fmt.Errorf("read back partial %s: %w", st.Path, err)
 		}
 	}
-	cs := int64(t.offer.ChunkSize)
 	lastSave := time.Now()
 	for pos < seg.End {
 		n := min(cs, seg.End-pos)
@@ -220,7 +225,7 @@ func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, s
 		if err := t.write(f, i, chunk, pos); err != nil {
 			return err
 		}
-		es.hash.Write(chunk)
+		es.hash.add(chunk, rec[n:])
 		pos += n
 		t.meter.add(n)
 		t.received.Add(n)

@@ -15,8 +15,9 @@
 //
 // Every chunk (ChunkSize bytes) travels with its SHA-256 and is written
 // only once it matches; a file moves from its hidden partial file to its
-// final name only when its whole SHA-256 matches too, and never over an
-// existing file. Received names go through Sanitize and every write
+// final name only once it is synced and its whole-file hash (in version
+// 2 a hash over its chunk hashes, see filehash.go) matches too, and
+// never over an existing file. Received names go through Sanitize and every write
 // stays inside the destination (os.Root), refusing symbolic links.
 // Memory stays flat: one chunk buffer per data stream.
 //

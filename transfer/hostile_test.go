@@ -261,7 +261,7 @@ func TestHostileHeldClaim(t *testing.T) {
 		ds.Write(sum[:])
 	}
 	ds.Close()
-	whole := sha256.Sum256(want)
+	whole := testSum(t, want, 2, ChunkSize)
 	writeEvent(ctl, opFile, fileBody{Entry: 0, SHA256: hex.EncodeToString(whole[:])})
 	writeEvent(ctl, opDone, nil)
 

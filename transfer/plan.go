@@ -160,6 +160,13 @@ func ensureDir(root *os.Root, rel string) error {
 // create is set, and refuses anything but a regular file.
 func openPartial(root *os.Root, rel string, create bool) (*os.File, error) {
 	name := filepath.FromSlash(rel)
+	if create {
+		// Usually there is nothing there yet. O_EXCL follows no link,
+		// so what exists, a link included, gets the checks below.
+		if f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			return f, nil
+		}
+	}
 	info, err := root.Lstat(name)
 	switch {
 	case err == nil && !info.Mode().IsRegular():

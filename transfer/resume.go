@@ -131,7 +131,7 @@ func (p *resumePlan) heldOf(i int) [][hashSize]byte {
 // returns how many bytes of them match, leading ones only, adding them
 // to whole. Only these become verified: a chunk's hash from the
 // receiver counts once the sender's own file has given the same.
-func matchHeld(f *os.File, whole io.Writer, off, chunkSize int64, held [][hashSize]byte, buf []byte) (int64, error) {
+func matchHeld(f *os.File, whole *wholeHash, off, chunkSize int64, held [][hashSize]byte, buf []byte) (int64, error) {
 	chunk := buf[:chunkSize]
 	pos := off
 	for _, h := range held {
@@ -141,7 +141,7 @@ func matchHeld(f *os.File, whole io.Writer, off, chunkSize int64, held [][hashSi
 		if sha256.Sum256(chunk) != h {
 			break
 		}
-		whole.Write(chunk)
+		whole.add(chunk, h[:])
 		pos += chunkSize
 	}
 	return pos - off, nil

@@ -114,6 +114,7 @@ type sender struct {
 	opts  SendOptions
 	log   *slog.Logger
 
+	version  int // of the protocol, agreed with the receiver
 	ctl      *direct.Stream
 	ctlMu    sync.Mutex // serialises frames written on ctl
 	stopWake func() bool
@@ -151,6 +152,7 @@ func (s *sender) run(ctx context.Context) error {
 	if err != nil {
 		return s.abort(ctx, err)
 	}
+	s.version = max(ans.Version, 1)
 	s.resumed.Store(plan.resumed)
 	s.log.Debug("offer accepted", "version", max(ans.Version, 1), "resumed", plan.resumed, "files", len(plan.todo))
 

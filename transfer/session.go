@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -47,6 +46,10 @@ type session struct {
 	dir   string
 	meter *meter
 	held  [][][hashSize]byte // by entry, until the answer: see reconcile
+	// resuming is set when the attempt continues a checkpoint.
+	resuming bool
+
+	sealing chan struct{} // a slot per file being sealed: see sealLater
 
 	mu        sync.Mutex
 	cp        *Checkpoint  // paths updated by finish
@@ -65,14 +68,14 @@ type session struct {
 // guarded by session.mu; pos and hash belong to the data stream that has
 // set busy, and pass to finish once dataDone is set.
 type entryState struct {
-	pos  int64     // verified bytes
-	held int64     // bytes past pos the partial file holds, their hashes in the answer
-	hash hash.Hash // whole-file SHA-256 of the first pos bytes, once started
+	pos  int64      // verified bytes
+	held int64      // bytes past pos the partial file holds, their hashes in the answer
+	hash *wholeHash // whole-file hash of the first pos bytes, once started
 
 	busy      bool      // a segment of it is being received
 	dataDone  bool      // all bytes verified and synced; sum is set
-	sum       [32]byte  // SHA-256 of the received file
-	want      *[32]byte // SHA-256 the sender announced
+	sum       [32]byte  // whole-file hash of the received file
+	want      *[32]byte // whole-file hash the sender announced
 	finishing bool
 	finished  bool
 }
@@ -84,6 +87,7 @@ func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stre
 		r: r, id: o.ID, key: peer + "/" + o.ID, peer: peer, conn: c, ctl: s, br: br, offer: o, version: version,
 		log: r.log.With("transfer", o.ID, "peer", c.User()),
 		ctx: ctx, cancel: cancel, gone: make(chan struct{}), allDone: make(chan struct{}),
+		sealing: make(chan struct{}, maxSealing),
 	}
 }
 
@@ -177,6 +181,7 @@ func (t *session) prepare(cp *Checkpoint, dir string) error {
 		t.discard(cp)
 		cp = nil
 	}
+	t.resuming = cp != nil
 	if cp == nil {
 		// Plan, and make the folders once the checkpoint records them.
 		cp, err = t.plan()
@@ -228,7 +233,7 @@ func (t *session) prepare(cp *Checkpoint, dir string) error {
 			done += st.Verified
 			t.remaining++
 			if st.Size == 0 {
-				es.dataDone, es.sum = true, sha256.Sum256(nil)
+				es.dataDone, es.sum = true, newWholeHash(t.version, 0).sum()
 			}
 		}
 	}
@@ -509,7 +514,7 @@ func (t *session) dataDone(i int) error {
 	es.busy = false
 	if es.pos == t.cp.Entries[i].Size {
 		es.dataDone = true
-		es.hash.Sum(es.sum[:0])
+		es.sum = es.hash.sum()
 		es.hash = nil
 	}
 	ready := es.dataDone && es.want != nil && !es.finishing
