@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The benchmarks of make bench: the rendezvous server, then messaging.
+# The benchmarks of make bench: the rendezvous server, messaging, then
+# file transfer.
 #
 # Builds the binaries, starts `rendezvous serve` on a free loopback port in
 # a throw-away data directory, runs the load generator (bin/rvload bench)
@@ -12,11 +13,26 @@
 # bench/results/messaging-latest.md. Run bin/msgload --help for running it
 # alone. Nothing leaves 127.0.0.0/8.
 #
+# Last the file transfer benchmark (bin/xferload): a big file (4 GiB,
+# scaled down if the disk has no room) and a folder of small files sent
+# between two lanchat daemons, against baselines (bin/quiccopy, a raw
+# quic-go copy with lanchat's settings; bin/tlscopy, TLS over TCP; iperf3;
+# croc; cp), on loopback and over a 1 Gbit/s link emulated between two
+# network namespaces it makes (root only; they are removed however it
+# ends). It installs iperf3 (apt-get) and croc (go install) when they are
+# missing, prints its table and writes it to
+# bench/results/transfer-latest.md. Run bin/xferload --help for running it
+# alone.
+#
 # Environment overrides: IDLE (idle sessions, default 20000), HOLD (how
 # long they are held, default 30s), SENDERS (relay sender/recipient pairs,
 # default 32), DURATION (timed relay phase, default 20s), BIN (default bin);
 # for messaging MSG_ROUNDS (repeats, default 3), MSG_N (messages timed per
-# latency round, default 500), MSG_SENDERS (concurrent senders, default 4).
+# latency round, default 500), MSG_SENDERS (concurrent senders, default 4);
+# for file transfer BENCH_XFER_SIZE (the big file, default 4G),
+# BENCH_XFER_RUNS (runs of each row, default 3), BENCH_XFER_FILES (small
+# files, default 10000), BENCH_XFER_LINK (tc rate of the emulated link,
+# default 1gbit; off for none), BENCH_XFER=0 to skip it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +44,16 @@ DURATION=${DURATION:-20s}
 MSG_ROUNDS=${MSG_ROUNDS:-3}
 MSG_N=${MSG_N:-500}
 MSG_SENDERS=${MSG_SENDERS:-4}
+BENCH_XFER=${BENCH_XFER:-1}
+BENCH_XFER_SIZE=${BENCH_XFER_SIZE:-4G}
+BENCH_XFER_RUNS=${BENCH_XFER_RUNS:-3}
+BENCH_XFER_FILES=${BENCH_XFER_FILES:-10000}
+BENCH_XFER_LINK=${BENCH_XFER_LINK:-1gbit}
+CROC_VERSION=v10.7.0
 RESULTS=bench/results
 OUT=$RESULTS/rendezvous-latest.md
 MSG_OUT=$RESULTS/messaging-latest.md
+XFER_OUT=$RESULTS/transfer-latest.md
 
 say() { printf '== %s\n' "$*" >&2; }
 
@@ -58,8 +81,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "building bin/rendezvous, bin/lanchat, bin/rvload and bin/msgload"
-go build -o "$BIN/" ./cmd/... ./bench/rvload ./bench/msgload
+say "building bin/rendezvous, bin/lanchat and the load generators (rvload, msgload, xferload, quiccopy, tlscopy)"
+go build -o "$BIN/" ./cmd/... ./bench/rvload ./bench/msgload ./bench/xferload ./bench/quiccopy ./bench/tlscopy
 
 # Each side holds one descriptor per connection. Raise the limit as far as
 # this shell may; Go raises its own soft limit to the hard one anyway.
@@ -168,4 +191,31 @@ say "running the messaging benchmark (progress below; the table follows)"
 msg_status=0
 "$BIN/msgload" --bin "$BIN" --out "$MSG_OUT" --rounds "$MSG_ROUNDS" --n "$MSG_N" --concurrency "$MSG_SENDERS" || msg_status=$?
 [ "$status" -ne 0 ] || status=$msg_status
+
+if [ "$BENCH_XFER" = 0 ]; then
+	say "BENCH_XFER=0: skipping the file transfer benchmark"
+	exit "$status"
+fi
+echo
+# The baselines xferload compares with. What cannot be installed here is
+# left out, and its row says so.
+if ! command -v iperf3 >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		say "installing iperf3 (apt-get)"
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y iperf3; } >"$DATA/apt.log" 2>&1 ||
+			say "could not install iperf3 (see its row); the end of apt-get's output: $(tail -n 3 "$DATA/apt.log")"
+	else
+		say "no iperf3 and no way to install it here (apt-get as root): its rows will say so"
+	fi
+fi
+if ! command -v croc >/dev/null && [ ! -x "$BIN/croc" ]; then
+	say "installing croc $CROC_VERSION into $BIN (go install)"
+	GOBIN=$(cd "$BIN" && pwd) go install "github.com/schollz/croc/v10@$CROC_VERSION" >"$DATA/croc-install.log" 2>&1 ||
+		say "could not install croc (see its row): $(tail -n 3 "$DATA/croc-install.log")"
+fi
+say "running the file transfer benchmark (progress below; the table follows)"
+xfer_status=0
+"$BIN/xferload" --bin "$BIN" --out "$XFER_OUT" --size "$BENCH_XFER_SIZE" --runs "$BENCH_XFER_RUNS" \
+	--files "$BENCH_XFER_FILES" --link "$BENCH_XFER_LINK" || xfer_status=$?
+[ "$status" -ne 0 ] || status=$xfer_status
 exit "$status"

@@ -1,0 +1,125 @@
+package rawcopy
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCopyToFileAndDiscard(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	data := make([]byte, 2*ChunkSize+12345)
+	rand.Read(data)
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{filepath.Join(dir, "dst"), ""} {
+		a, b := net.Pipe()
+		sent := make(chan error, 1)
+		go func() {
+			n, err := Send(a, src)
+			if err == nil && n != int64(len(data)) {
+				err = bytes.ErrTooLarge
+			}
+			if err == nil {
+				err = ReadCount(a, n)
+			}
+			a.Close()
+			sent <- err
+		}()
+		sink, err := OpenSink(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := Receive(b, sink)
+		if err != nil || n != int64(len(data)) {
+			t.Fatalf("Receive = %d, %v", n, err)
+		}
+		if err := sink.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteCount(b, n); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-sent; err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		b.Close()
+		if out != "" {
+			got, _ := os.ReadFile(out)
+			if !bytes.Equal(got, data) || sink.Describe() != "file+fsync" {
+				t.Errorf("file copy differs (%d bytes)", len(got))
+			}
+		} else if sink.Describe() != "discard" {
+			t.Errorf("discard sink says %q", sink.Describe())
+		}
+	}
+	if _, err := OpenSink(filepath.Join(dir, "dst")); err == nil {
+		t.Error("OpenSink overwrote an existing file")
+	}
+}
+
+func TestReceiveShort(t *testing.T) {
+	var in bytes.Buffer
+	in.Write([]byte{0, 0, 0, 0, 0, 0, 0, 10})
+	in.WriteString("12345")
+	sink, _ := OpenSink("")
+	if n, err := Receive(&in, sink); err == nil || n != 5 {
+		t.Errorf("short stream: %d, %v", n, err)
+	}
+	if err := ReadCount(bytes.NewReader([]byte{0, 0, 0, 0, 0, 0, 0, 9}), 10); err == nil {
+		t.Error("wrong count: no error")
+	}
+}
+
+func TestTLS(t *testing.T) {
+	sconf, err := ServerTLS("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cconf, err := ClientTLS("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	done := make(chan error, 1)
+	srv := tls.Server(b, sconf)
+	go func() { done <- srv.Handshake() }()
+	cli := tls.Client(a, cconf)
+	cli.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := cli.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	cs := cli.ConnectionState()
+	if cs.Version != tls.VersionTLS13 || cs.NegotiatedProtocol != "x" || len(srv.ConnectionState().PeerCertificates) != 1 {
+		t.Errorf("connection state: version %#x, ALPN %q", cs.Version, cs.NegotiatedProtocol)
+	}
+	if !strings.HasPrefix(CipherSuite(cs), "TLS_") {
+		t.Errorf("cipher %q", CipherSuite(cs))
+	}
+}
+
+func TestResultPrint(t *testing.T) {
+	var buf bytes.Buffer
+	r := Result{Role: "send", Bytes: 7, Details: map[string]any{"gso": true}}
+	if err := r.Print(&buf, 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back.Seconds != 1.5 || back.Bytes != 7 || !strings.HasSuffix(buf.String(), "}\n") {
+		t.Errorf("printed %q, read back %+v, %v", buf.String(), back, err)
+	}
+}

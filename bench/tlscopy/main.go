@@ -1,0 +1,157 @@
+// Command tlscopy is the TLS-over-TCP baseline of the transfer
+// benchmark: one file over one TLS 1.3 connection (crypto/tls, mutual
+// certificates, as lanchat's peers use over QUIC), with the same I/O as
+// bench/quiccopy: read in 1 MiB pieces, written to a file that is synced
+// at the end, or discarded (no --out).
+//
+//	tlscopy serve --listen 127.0.0.1:0 [--out FILE]
+//	tlscopy send --to HOST:PORT FILE
+//
+// serve prints "tlscopy listening on HOST:PORT", takes one copy, prints a
+// JSON result line and exits; send prints its own once the receiver has
+// acknowledged every byte (after its sync). Both end after --timeout
+// whatever happens. bench/xferload runs it.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/rawcopy"
+)
+
+const alpn = "tlscopy"
+
+const usage = `Usage:
+  tlscopy serve --listen HOST:PORT [--out FILE] [--timeout D]
+  tlscopy send --to HOST:PORT [--timeout D] FILE
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "serve" && args[0] != "send") {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("tlscopy "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "TCP `ADDR` to listen on (serve)")
+	out := fs.String("out", "", "write the data to `FILE`, which must not exist, and sync it (serve; default: discard)")
+	to := fs.String("to", "", "the server's `HOST:PORT` (send)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after `D`")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	var err error
+	switch {
+	case args[0] == "serve" && fs.NArg() == 0:
+		err = serve(ctx, *listen, *out, stdout)
+	case args[0] == "send" && fs.NArg() == 1 && *to != "":
+		err = send(ctx, *to, fs.Arg(0), stdout)
+	default:
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (after --timeout %v)", err, *timeout)
+		}
+		fmt.Fprintf(stderr, "tlscopy %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+// closeOnDone closes c when ctx ends, waking any blocked read or write.
+func closeOnDone(ctx context.Context, c net.Conn) func() bool {
+	return context.AfterFunc(ctx, func() { c.Close() })
+}
+
+// serve takes one copy and writes it to out ("" discards it).
+func serve(ctx context.Context, listen, out string, stdout io.Writer) error {
+	conf, err := rawcopy.ServerTLS(alpn)
+	if err != nil {
+		return err
+	}
+	sink, err := rawcopy.OpenSink(out)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		sink.Close()
+		return err
+	}
+	defer ln.Close()
+	stopLn := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stopLn()
+	fmt.Fprintf(stdout, "tlscopy listening on %s\n", ln.Addr())
+	raw, err := ln.Accept()
+	if err != nil {
+		sink.Close()
+		return err
+	}
+	c := tls.Server(raw, conf)
+	defer c.Close()
+	defer closeOnDone(ctx, c)()
+	if err := c.HandshakeContext(ctx); err != nil {
+		sink.Close()
+		return err
+	}
+	start := time.Now()
+	n, err := rawcopy.Receive(c, sink)
+	if cerr := sink.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if err := rawcopy.WriteCount(c, n); err != nil {
+		return err
+	}
+	r := rawcopy.Result{Role: "receive", Bytes: n, Sink: sink.Describe(), Cipher: rawcopy.CipherSuite(c.ConnectionState())}
+	return r.Print(stdout, elapsed)
+}
+
+// send copies the file at path to the server at to.
+func send(ctx context.Context, to, path string, stdout io.Writer) error {
+	conf, err := rawcopy.ClientTLS(alpn)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	d := tls.Dialer{Config: conf}
+	nc, err := d.DialContext(ctx, "tcp", to)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", to, err)
+	}
+	c := nc.(*tls.Conn)
+	defer c.Close()
+	defer closeOnDone(ctx, c)()
+	n, err := rawcopy.Send(c, path)
+	if err != nil {
+		return err
+	}
+	if err := rawcopy.ReadCount(c, n); err != nil {
+		return err
+	}
+	r := rawcopy.Result{Role: "send", Bytes: n, Cipher: rawcopy.CipherSuite(c.ConnectionState())}
+	return r.Print(stdout, time.Since(start))
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/rawcopy"
+)
+
+// rawCopy describes a run of bench/quiccopy or bench/tlscopy.
+type rawCopy struct {
+	tool       string // "quiccopy" or "tlscopy"
+	src        string
+	size       int64
+	toDisk     bool
+	outDir     string // where the receiver writes, when toDisk
+	sendNS     string // network namespaces of the two ends ("" for this one)
+	recvNS     string
+	recvListen string // the server's listening address
+}
+
+// runner measures one copy per call: a fresh server and client each
+// time, so that each run's CPU time and peak memory are its own.
+func (c rawCopy) runner(b *benchmark) runner {
+	reListen := regexp.MustCompile(`(?m)^` + c.tool + ` listening on (\S+)`)
+	return func(ctx context.Context, round int) (result, []string, error) {
+		res := result{cpu: [2]time.Duration{-1, -1}, rss: [2]int64{-1, -1}}
+		bin := filepath.Join(b.cfg.bin, c.tool)
+		limit := timeout(c.size)
+		serveArgs := []string{"serve", "--listen", c.recvListen, "--timeout", limit.Round(time.Second).String()}
+		out := ""
+		if c.toDisk {
+			out = filepath.Join(c.outDir, fmt.Sprintf("%s-copy.bin", c.tool))
+			os.Remove(out)
+			serveArgs = append(serveArgs, "--out", out)
+		}
+		srv, err := b.ps.start(c.tool+"-serve", c.recvNS, nil, bin, serveArgs...)
+		if err != nil {
+			return res, nil, err
+		}
+		defer srv.stop()
+		addr, err := srv.waitOutput(ctx, reListen, startTimeout)
+		if err != nil {
+			return res, nil, err
+		}
+		start := time.Now()
+		cli, err := b.ps.start(c.tool+"-send", c.sendNS, nil, bin, "send", "--to", addr, "--timeout", limit.Round(time.Second).String(), c.src)
+		if err != nil {
+			return res, nil, err
+		}
+		cmds := []string{"receiver: `" + srv.command() + "`", "sender (timed until it exits: the receiver has written, synced and counted every byte): `" + cli.command() + "`"}
+		err = cli.wait(ctx, limit)
+		res.elapsed = time.Since(start)
+		if err == nil {
+			err = srv.wait(ctx, 10*time.Second)
+		}
+		if err != nil {
+			return res, cmds, err
+		}
+		res.cpu[0], res.rss[0] = cli.usage()
+		res.cpu[1], res.rss[1] = srv.usage()
+		rcv, err := copyResult(srv.output(), "receive")
+		if err != nil {
+			return res, cmds, err
+		}
+		if rcv.Bytes != c.size {
+			return res, cmds, fmt.Errorf("%s received %d bytes, not %d", c.tool, rcv.Bytes, c.size)
+		}
+		res.bytes, res.files = c.size, 1
+		res.info = describeCopy(rcv)
+		if c.toDisk {
+			err = spotCheck(c.src, out, c.size)
+			os.Remove(out)
+		}
+		return res, cmds, err
+	}
+}
+
+// copyResult finds the JSON result line of the given role in a copy
+// program's output.
+func copyResult(output, role string) (*rawcopy.Result, error) {
+	sc := bufio.NewScanner(strings.NewReader(output))
+	sc.Buffer(make([]byte, 64*kib), 1*mib)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var r rawcopy.Result
+		if err := json.Unmarshal([]byte(line), &r); err == nil && r.Role == role {
+			return &r, nil
+		}
+	}
+	return nil, fmt.Errorf("no %q result line in the output:\n%s", role, output)
+}
+
+// describeCopy summarises a copy program's receiving side: cipher and,
+// for QUIC, the socket buffers as the kernel counts them and GSO.
+func describeCopy(r *rawcopy.Result) string {
+	parts := []string{r.Cipher}
+	size := func(key string) string {
+		if v, ok := r.Details[key].(float64); ok {
+			return formatSize(int64(v))
+		}
+		return "?"
+	}
+	if _, ok := r.Details["socket_rcvbuf"]; ok {
+		parts = append(parts, fmt.Sprintf("UDP socket buffers %s receive, %s send (the kernel's count, twice what was set)", size("socket_rcvbuf"), size("socket_sndbuf")))
+	}
+	if gso, ok := r.Details["gso"].(bool); ok {
+		parts = append(parts, fmt.Sprintf("GSO %v", gso))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// localCopy measures the disk alone: `cp` of the file to a new one, then
+// `sync` of the copy. No network, no encryption: the ceiling of every
+// file-to-file row.
+func (b *benchmark) localCopy(outDir string) runner {
+	return func(ctx context.Context, round int) (result, []string, error) {
+		res := result{cpu: [2]time.Duration{-1, -1}, rss: [2]int64{-1, -1}}
+		dst := filepath.Join(outDir, "cp-copy.bin")
+		os.Remove(dst)
+		start := time.Now()
+		cp, err := b.ps.start("cp", "", nil, "cp", b.src, dst)
+		if err != nil {
+			return res, nil, err
+		}
+		cmds := []string{"`" + cp.command() + "`"}
+		if err := cp.wait(ctx, timeout(b.size)); err != nil {
+			return res, cmds, err
+		}
+		sync, err := b.ps.start("sync", "", nil, "sync", dst)
+		if err != nil {
+			return res, cmds, err
+		}
+		cmds = append(cmds, "then `"+sync.command()+"` (fsync of the copy), timed together")
+		if err := sync.wait(ctx, timeout(b.size)); err != nil {
+			return res, cmds, err
+		}
+		res.elapsed = time.Since(start)
+		res.cpu[0], res.rss[0] = cp.usage()
+		res.cpu[1], res.rss[1] = sync.usage()
+		res.bytes, res.files = b.size, 1
+		err = spotCheck(b.src, dst, b.size)
+		os.Remove(dst)
+		return res, cmds, err
+	}
+}
+
+// iperf describes a run of iperf3: memory to memory over TCP, no
+// encryption, no files.
+type iperf struct {
+	bin      string
+	seconds  int
+	serverNS string
+	clientNS string
+	addr     string // the server's address (host only)
+	port     func() (int, error)
+}
+
+var reIperfListening = regexp.MustCompile(`(?m)^Server listening on (\d+)`)
+
+func (ip iperf) runner(b *benchmark) runner {
+	return func(ctx context.Context, round int) (result, []string, error) {
+		res := result{cpu: [2]time.Duration{-1, -1}, rss: [2]int64{-1, -1}}
+		port, err := ip.port()
+		if err != nil {
+			return res, nil, err
+		}
+		p := strconv.Itoa(port)
+		srv, err := b.ps.start("iperf3-server", ip.serverNS, nil, ip.bin, "-s", "-1", "-B", ip.addr, "-p", p, "--forceflush")
+		if err != nil {
+			return res, nil, err
+		}
+		defer srv.stop()
+		if _, err := srv.waitOutput(ctx, reIperfListening, startTimeout); err != nil {
+			return res, nil, err
+		}
+		cli, err := b.ps.start("iperf3-client", ip.clientNS, nil, ip.bin, "-c", ip.addr, "-p", p, "-t", strconv.Itoa(ip.seconds), "-J")
+		if err != nil {
+			return res, nil, err
+		}
+		cmds := []string{"receiver: `" + srv.command() + "`", "sender: `" + cli.command() + "` (goodput: end.sum_received of its JSON)"}
+		limit := time.Duration(ip.seconds)*time.Second + time.Minute
+		if err := cli.wait(ctx, limit); err != nil {
+			return res, cmds, err
+		}
+		if err := srv.wait(ctx, 10*time.Second); err != nil {
+			return res, cmds, err
+		}
+		sum, err := parseIperf([]byte(cli.output()))
+		if err != nil {
+			return res, cmds, err
+		}
+		res.bytes, res.files = sum.bytes, 1
+		res.elapsed = time.Duration(sum.seconds * float64(time.Second))
+		res.cpu[0], res.rss[0] = cli.usage()
+		res.cpu[1], res.rss[1] = srv.usage()
+		res.info = fmt.Sprintf("%d retransmits", sum.retransmits)
+		return res, cmds, nil
+	}
+}
+
+// iperfSum is what the benchmark takes from iperf3's JSON.
+type iperfSum struct {
+	bytes       int64
+	seconds     float64
+	retransmits int64
+}
+
+// parseIperf reads the receiver's totals out of `iperf3 -J` output.
+func parseIperf(b []byte) (iperfSum, error) {
+	var doc struct {
+		Error string `json:"error"`
+		End   struct {
+			SumSent struct {
+				Retransmits int64 `json:"retransmits"`
+			} `json:"sum_sent"`
+			SumReceived struct {
+				Bytes   float64 `json:"bytes"`
+				Seconds float64 `json:"seconds"`
+			} `json:"sum_received"`
+		} `json:"end"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return iperfSum{}, fmt.Errorf("iperf3 output: %w", err)
+	}
+	if doc.Error != "" {
+		return iperfSum{}, errors.New("iperf3: " + doc.Error)
+	}
+	s := doc.End.SumReceived
+	if s.Bytes <= 0 || s.Seconds <= 0 {
+		return iperfSum{}, errors.New("iperf3 output: no received totals")
+	}
+	return iperfSum{bytes: int64(s.Bytes), seconds: s.Seconds, retransmits: doc.End.SumSent.Retransmits}, nil
+}
