@@ -67,31 +67,53 @@ func (t *session) finish(i int) error {
 }
 
 // maxSealing bounds the complete files of one attempt that are being
-// synced at once.
+// synced at once, each on its own.
 const maxSealing = 64
+
+// Small files are synced in groups, where the system allows (see
+// groupSyncer): files under groupLimit bytes, up to maxGrouped of them
+// waiting at once.
+const (
+	groupLimit = 1 << 20
+	maxGrouped = 512
+)
 
 // sealLater seals the complete partial file f of entry i, which holds
 // all size bytes verified, and finishes it, in a goroutine of its own,
 // so that the data stream that received it goes on to the next file
-// meanwhile. Many small files thus have their syncs in flight together,
-// up to maxSealing, and the file system commits them together, instead
-// of one sync's latency per file.
+// meanwhile. Big files have their own syncs in flight together, up to
+// maxSealing; small ones, where t.group is set, are closed and wait for
+// one sync of the whole file system with the others complete by then,
+// instead of one sync's latency per file.
 //
-// Durability stays as it was: every file is synced (data, mode and time)
-// before it takes its final name, so after a crash a final name holds a
-// whole verified file or is not there. No verified length is saved for
-// a complete file: its Finish follows, and if the attempt ends before
-// that, the next one finds the written chunks held (version 2) or sends
-// the file's end again.
+// Durability stays as it was: every file's data, mode and time are
+// durable before it takes its final name, so after a crash a final name
+// holds a whole verified file or is not there. No verified length is
+// saved for a complete file: its Finish follows, and if the attempt ends
+// before that, the next one finds the written chunks held (version 2) or
+// sends the file's end again.
 func (t *session) sealLater(f *os.File, i int, size int64) {
-	t.sealing <- struct{}{}
+	grouped := t.group != nil && size < groupLimit
+	slots := t.sealing
+	if grouped {
+		slots = t.grouping
+	}
+	slots <- struct{}{}
 	t.data.Add(1) // the caller's data stream holds one already
 	go func() {
 		defer t.data.Done()
-		defer func() { <-t.sealing }()
+		defer func() { <-slots }()
 		es := &t.entries[i]
 		es.pos = size
-		if err := t.seal(f, i); err != nil {
+		var err error
+		if grouped {
+			if err = t.prepareSeal(f, i); err == nil {
+				err = t.group.wait()
+			}
+		} else {
+			err = t.seal(f, i)
+		}
+		if err != nil {
 			t.mu.Lock()
 			es.busy = false
 			t.mu.Unlock()
@@ -108,14 +130,7 @@ func (t *session) sealLater(f *os.File, i int, size int64) {
 // modification time, syncs it and closes it: it is then ready to take
 // its final name.
 func (t *session) seal(f *os.File, i int) error {
-	t.mu.Lock()
-	st := t.cp.Entries[i]
-	t.mu.Unlock()
-	err := f.Chmod(filePerm(t.offer.Entries[i].Mode))
-	if err == nil && st.ModTime != 0 {
-		mt := time.Unix(0, st.ModTime)
-		err = t.root.Chtimes(filepath.FromSlash(partialName(st.Path, t.id, i)), mt, mt)
-	}
+	err := t.setMeta(f, i)
 	if err == nil {
 		if err = f.Sync(); err != nil {
 			err = fmt.Errorf("sync: %w", err)
@@ -123,6 +138,29 @@ func (t *session) seal(f *os.File, i int) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	return err
+}
+
+// prepareSeal is seal without the sync, which the group's makes.
+func (t *session) prepareSeal(f *os.File, i int) error {
+	err := t.setMeta(f, i)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// setMeta gives entry i's open partial file f the sender's mode and
+// modification time.
+func (t *session) setMeta(f *os.File, i int) error {
+	t.mu.Lock()
+	st := t.cp.Entries[i]
+	t.mu.Unlock()
+	err := f.Chmod(filePerm(t.offer.Entries[i].Mode))
+	if err == nil && st.ModTime != 0 {
+		mt := time.Unix(0, st.ModTime)
+		err = t.root.Chtimes(filepath.FromSlash(partialName(st.Path, t.id, i)), mt, mt)
 	}
 	return err
 }

@@ -49,7 +49,9 @@ type session struct {
 	// resuming is set when the attempt continues a checkpoint.
 	resuming bool
 
-	sealing chan struct{} // a slot per file being sealed: see sealLater
+	sealing  chan struct{} // a slot per file being sealed: see sealLater
+	grouping chan struct{} // a slot per small file waiting for its group's sync
+	group    *groupSyncer  // nil where files are synced one by one
 
 	mu        sync.Mutex
 	cp        *Checkpoint  // paths updated by finish
@@ -87,7 +89,7 @@ func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stre
 		r: r, id: o.ID, key: peer + "/" + o.ID, peer: peer, conn: c, ctl: s, br: br, offer: o, version: version,
 		log: r.log.With("transfer", o.ID, "peer", c.User()),
 		ctx: ctx, cancel: cancel, gone: make(chan struct{}), allDone: make(chan struct{}),
-		sealing: make(chan struct{}, maxSealing),
+		sealing: make(chan struct{}, maxSealing), grouping: make(chan struct{}, maxGrouped),
 	}
 }
 
@@ -145,6 +147,8 @@ func (t *session) receive() (*Result, error) {
 		return nil, err
 	}
 	defer t.root.Close()
+	t.group = newGroupSyncer(t.root)
+	defer t.group.close() // after end, which waits for the data streams
 	ans := t.answer()
 	t.held = nil
 	t.mu.Lock()
