@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 )
 
@@ -115,6 +117,7 @@ type benchmark struct {
 	elapsed time.Duration
 	loadavg string // at the start
 	loadEnd string // at the end
+	others  string // what other processes used meanwhile
 
 	dir string // the workspace, on the file system measured
 	ps  *procs
@@ -195,8 +198,14 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	defer cancel()
 	b := &benchmark{cfg: cfg, args: args, stderr: stderr, start: time.Now(), loadavg: loadAverage(),
 		ns: &namespaces{pid: os.Getpid()}}
+	nb := watchNeighbours()
 	runErr := b.measure(ctx)
 	b.elapsed, b.loadEnd = time.Since(b.start), loadAverage()
+	top, other := nb.stop()
+	b.others = fmt.Sprintf("at least %.0f CPU seconds of the %.0f this machine had", other.Seconds(), b.elapsed.Seconds()*float64(runtime.NumCPU()))
+	if len(top) > 0 {
+		b.others += " (" + strings.Join(top, ", ") + ")"
+	}
 	if err := b.cleanup(); err != nil {
 		b.note("cleaning up: %v", err)
 	}
@@ -208,7 +217,10 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	}
 	report := b.report()
 	fmt.Fprint(stdout, report)
-	if cfg.out != "" {
+	if cfg.out != "" && errors.Is(runErr, context.Canceled) {
+		// An interrupted run keeps the last complete report in place.
+		b.say("interrupted: %s left as it was", cfg.out)
+	} else if cfg.out != "" {
 		if err := os.MkdirAll(filepath.Dir(cfg.out), 0o755); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}

@@ -55,6 +55,7 @@ type config struct {
 	croc          string
 	maxRun        time.Duration
 	keep          bool
+	build         string // what the lanchat binaries were built from, for the report
 }
 
 const example = "xferload --bin bin --out bench/results/transfer-latest.md --size 4G --runs 3"
@@ -132,6 +133,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.iperf3, "iperf3", "iperf3", "iperf3 `BINARY`")
 	fs.StringVar(&c.croc, "croc", "", "croc `BINARY` (default: DIR/croc, croc on PATH, or $GOPATH/bin/croc)")
 	fs.DurationVar(&c.maxRun, "max-run", 25*time.Minute, "give up after this long, whatever happens, and report what was measured")
+	fs.StringVar(&c.build, "build", "", "say in the report what the binaries in --bin were built from (default: `git describe --always --dirty` of the current directory, as make bench builds them)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the workspace (files, data directories, logs) for a post-mortem")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"time"
@@ -28,6 +29,12 @@ func (b *benchmark) report() string {
 	fmt.Fprintf(&w, "- machine: %s\n", machine())
 	if b.loadavg != "" {
 		fmt.Fprintf(&w, "- load average at the start: %s, at the end: %s (1, 5 and 15 minutes; xferload's own processes count in the end figure, but anything above 0 at the start means other work shared the CPUs)\n", b.loadavg, b.loadEnd)
+	}
+	if b.others != "" {
+		fmt.Fprintf(&w, "- other processes (not xferload's, not kernel threads) used %s while it ran\n", b.others)
+	}
+	if build := b.buildNote(); build != "" {
+		fmt.Fprintf(&w, "- lanchat and rendezvous: %s\n", build)
 	}
 	fmt.Fprintf(&w, "- Go: %s (xferload; bench/run.sh builds every binary with the same toolchain)\n", runtime.Version())
 	if b.dir != "" {
@@ -387,6 +394,19 @@ func dedup(x []string) []string {
 		}
 	}
 	return x
+}
+
+// buildNote says what the binaries were built from: --build, or the
+// work tree's git description.
+func (b *benchmark) buildNote() string {
+	if b.cfg.build != "" {
+		return b.cfg.build
+	}
+	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return ""
+	}
+	return "built from the work tree at `" + strings.TrimSpace(string(out)) + "` (`git describe --always --dirty`)"
 }
 
 // lastLine returns the last line of s.
