@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/peer/api"
 )
 
@@ -57,7 +58,7 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	r := &benchmark{cfg: cfg, args: args, c: c, start: time.Now(), loadavg: loadAverage()}
+	r := &benchmark{cfg: cfg, args: args, c: c, start: time.Now(), loadavg: sysinfo.LoadAverage()}
 	runErr := r.measure(ctx)
 	r.elapsed = time.Since(r.start)
 	// The logs go with the directory: read them after the processes

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/peer/api"
 )
 
@@ -182,7 +183,7 @@ lanchat_rendezvous_requests_total{code="ok"} 7
 }
 
 func TestShellQuote(t *testing.T) {
-	got := shellQuote([]string{"bin/lanchat", "--listen", "[::1]:0", "it's", ""})
+	got := sysinfo.ShellQuote([]string{"bin/lanchat", "--listen", "[::1]:0", "it's", ""})
 	want := `bin/lanchat --listen '[::1]:0' 'it'\''s' ''`
 	if got != want {
 		t.Errorf("shellQuote = %s, want %s", got, want)

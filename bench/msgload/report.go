@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 )
 
 // report renders the run as Markdown: what ran where, the table, the
@@ -16,7 +16,7 @@ func (r *benchmark) report() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## messaging benchmark\n\n")
 	fmt.Fprintf(&b, "- date: %s (run took %v)\n", r.start.UTC().Format(time.RFC3339), r.elapsed.Round(time.Second))
-	fmt.Fprintf(&b, "- machine: %s\n", machine())
+	fmt.Fprintf(&b, "- machine: %s\n", sysinfo.Machine())
 	if r.loadavg != "" {
 		fmt.Fprintf(&b, "- load average at the start: %s (anything but 0 means other work shared the CPUs)\n", r.loadavg)
 	}
@@ -45,13 +45,13 @@ func (r *benchmark) report() string {
 func (r *benchmark) commands() []string {
 	out := []string{
 		"`make bench` (its second part: `bench/run.sh` runs msgload after the server benchmark)",
-		fmt.Sprintf("`%s`", shellQuote(append([]string{os.Args[0]}, r.args...))),
+		fmt.Sprintf("`%s`", sysinfo.ShellQuote(append([]string{os.Args[0]}, r.args...))),
 	}
 	if p := r.c.server; p != nil {
-		out = append(out, fmt.Sprintf("server (pid %d): `%s`", p.pid(), shellQuote(p.args)))
+		out = append(out, fmt.Sprintf("server (pid %d): `%s`", p.pid(), sysinfo.ShellQuote(p.args)))
 	}
 	for _, u := range r.c.peers {
-		out = append(out, fmt.Sprintf("%s's daemon (pid %d): `%s`", u.name, u.proc.pid(), shellQuote(u.proc.args)))
+		out = append(out, fmt.Sprintf("%s's daemon (pid %d): `%s`", u.name, u.proc.pid(), sysinfo.ShellQuote(u.proc.args)))
 	}
 	var others []string
 	for _, u := range r.c.peers[min(1, len(r.c.peers)):] {
@@ -165,68 +165,4 @@ func (r *benchmark) checkPaths() {
 			r.note("%s, %s: %d Sends took over %v", m.what, m.path, slow, slowSend)
 		}
 	}
-}
-
-// machine describes this machine: CPUs, memory, kernel.
-func machine() string {
-	parts := []string{fmt.Sprintf("%d CPUs", runtime.NumCPU())}
-	if m := procField("/proc/cpuinfo", "model name"); m != "" {
-		parts[0] += ", " + m
-	}
-	if f := strings.Fields(procField("/proc/meminfo", "MemTotal")); len(f) > 0 {
-		var kb float64
-		if _, err := fmt.Sscan(f[0], &kb); err == nil {
-			parts = append(parts, fmt.Sprintf("%.1f GiB RAM", kb/(1<<20)))
-		}
-	}
-	if rel, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		parts = append(parts, runtime.GOOS+" "+strings.TrimSpace(string(rel)))
-	} else {
-		parts = append(parts, runtime.GOOS)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// procField returns the value of the first line of a /proc file that
-// starts with key, or "".
-func procField(path, key string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
-			return strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(rest), ":"))
-		}
-	}
-	return ""
-}
-
-// loadAverage returns the 1, 5 and 15 minute load averages, or "".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
-}
-
-// shellQuote joins args as they would be typed to a shell.
-func shellQuote(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && strings.IndexFunc(a, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+@%", r))
-		}) < 0 {
-			out[i] = a
-		} else {
-			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(out, " ")
 }

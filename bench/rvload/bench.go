@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/rendezvous/client"
 )
@@ -121,7 +122,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.maxRun())
 	defer cancel()
 
-	b := &bench{cfg: cfg, stderr: stderr, start: time.Now(), asked: cfg.idle, loadavg: loadAverage()}
+	b := &bench{cfg: cfg, stderr: stderr, start: time.Now(), asked: cfg.idle, loadavg: sysinfo.LoadAverage()}
 	runErr := b.run(ctx)
 	b.elapsed = time.Since(b.start)
 	if ctx.Err() != nil && runErr == nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/password"
 	"github.com/lanchat/lanchat/rendezvous"
 	"github.com/lanchat/lanchat/rendezvous/store"
@@ -89,7 +90,7 @@ func TestMessageText(t *testing.T) {
 }
 
 func TestShellQuote(t *testing.T) {
-	got := shellQuote([]string{"bin/rvload", "--addr", "127.0.0.1:1", "it's", "a b", ""})
+	got := sysinfo.ShellQuote([]string{"bin/rvload", "--addr", "127.0.0.1:1", "it's", "a b", ""})
 	want := `bin/rvload --addr 127.0.0.1:1 'it'\''s' 'a b' ''`
 	if got != want {
 		t.Errorf("shellQuote = %s, want %s", got, want)

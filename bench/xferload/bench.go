@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 )
 
 // floorRate is the slowest transfer rate a run may have before its
@@ -196,11 +198,11 @@ func (b *benchmark) runRounds(ctx context.Context, rows []*row) error {
 func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.maxRun)
 	defer cancel()
-	b := &benchmark{cfg: cfg, args: args, stderr: stderr, start: time.Now(), loadavg: loadAverage(),
+	b := &benchmark{cfg: cfg, args: args, stderr: stderr, start: time.Now(), loadavg: sysinfo.LoadAverage(),
 		ns: &namespaces{pid: os.Getpid()}}
 	nb := watchNeighbours()
 	runErr := b.measure(ctx)
-	b.elapsed, b.loadEnd = time.Since(b.start), loadAverage()
+	b.elapsed, b.loadEnd = time.Since(b.start), sysinfo.LoadAverage()
 	top, other := nb.stop()
 	b.others = fmt.Sprintf("at least %.0f CPU seconds of the %.0f this machine had", other.Seconds(), b.elapsed.Seconds()*float64(runtime.NumCPU()))
 	if len(top) > 0 {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 )
 
 // stopWait is how long a process may take to stop after SIGTERM before it
@@ -206,22 +208,7 @@ func (p *proc) tail(n int) string {
 }
 
 // command is the process's command line as it could be typed again.
-func (p *proc) command() string { return shellQuote(p.args) }
-
-// shellQuote joins args as they would be typed to a shell.
-func shellQuote(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && strings.IndexFunc(a, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+@%", r))
-		}) < 0 {
-			out[i] = a
-		} else {
-			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(out, " ")
-}
+func (p *proc) command() string { return sysinfo.ShellQuote(p.args) }
 
 // run runs a short command (ip, tc, df) and returns its output; a
 // failure carries the output.
@@ -230,7 +217,7 @@ func run(ctx context.Context, name string, args ...string) (string, error) {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
 	if err != nil {
-		return string(out), fmt.Errorf("%s: %v: %s", shellQuote(append([]string{name}, args...)), err, strings.TrimSpace(string(out)))
+		return string(out), fmt.Errorf("%s: %v: %s", sysinfo.ShellQuote(append([]string{name}, args...)), err, strings.TrimSpace(string(out)))
 	}
 	return string(out), nil
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -10,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 )
 
 // Targets printed beside the figures (not asserted).
@@ -26,7 +26,7 @@ func (b *benchmark) report() string {
 	var w strings.Builder
 	fmt.Fprintf(&w, "## file transfer benchmark\n\n")
 	fmt.Fprintf(&w, "- date: %s (run took %v)\n", b.start.UTC().Format(time.RFC3339), b.elapsed.Round(time.Second))
-	fmt.Fprintf(&w, "- machine: %s\n", machine())
+	fmt.Fprintf(&w, "- machine: %s\n", sysinfo.Machine())
 	if b.loadavg != "" {
 		fmt.Fprintf(&w, "- load average at the start: %s, at the end: %s (1, 5 and 15 minutes; xferload's own processes count in the end figure, but anything above 0 at the start means other work shared the CPUs)\n", b.loadavg, b.loadEnd)
 	}
@@ -46,7 +46,7 @@ func (b *benchmark) report() string {
 	fmt.Fprintf(&w, "- every figure is the median of %s unless the row says otherwise; MB/s is 10⁶ bytes per second of file data (goodput), wall clock from the sending command's start to its end\n", plural(b.cfg.runs, "run"))
 	w.WriteString("\nCommands:\n\n")
 	w.WriteString("- `make bench` (its last part: `bench/run.sh` runs xferload after the server and messaging benchmarks)\n")
-	fmt.Fprintf(&w, "- `%s`\n", shellQuote(append([]string{os.Args[0]}, b.args...)))
+	fmt.Fprintf(&w, "- `%s`\n", sysinfo.ShellQuote(append([]string{os.Args[0]}, b.args...)))
 
 	for i, s := range b.sections {
 		fmt.Fprintf(&w, "\n### §%d %s\n\n", i+1, s.title)
@@ -413,55 +413,6 @@ func (b *benchmark) buildNote() string {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(strings.Fields(lines[len(lines)-1]), " ")
-}
-
-// machine describes this machine: CPUs, memory, kernel.
-func machine() string {
-	parts := []string{fmt.Sprintf("%d CPUs", runtime.NumCPU())}
-	if m := procField("/proc/cpuinfo", "model name"); m != "" {
-		parts[0] += ", " + m
-	}
-	if f := strings.Fields(procField("/proc/meminfo", "MemTotal")); len(f) > 0 {
-		var kb float64
-		if _, err := fmt.Sscan(f[0], &kb); err == nil {
-			parts = append(parts, fmt.Sprintf("%.1f GiB RAM", kb/(1<<20)))
-		}
-	}
-	if rel, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		parts = append(parts, runtime.GOOS+" "+strings.TrimSpace(string(rel)))
-	} else {
-		parts = append(parts, runtime.GOOS)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// procField returns the value of the first line of a /proc file that
-// starts with key, or "".
-func procField(path, key string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
-			return strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(rest), ":"))
-		}
-	}
-	return ""
-}
-
-// loadAverage returns the 1, 5 and 15 minute load averages, or "".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // plural prints n and the noun, with an s unless n is 1.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 )
 
 func TestParseSize(t *testing.T) {
@@ -375,7 +377,7 @@ func TestCell(t *testing.T) {
 }
 
 func TestShellQuote(t *testing.T) {
-	got := shellQuote([]string{"ip", "netns", "exec", "ns", "bin/x", "--out", "/tmp/a b", "it's", ""})
+	got := sysinfo.ShellQuote([]string{"ip", "netns", "exec", "ns", "bin/x", "--out", "/tmp/a b", "it's", ""})
 	want := `ip netns exec ns bin/x --out '/tmp/a b' 'it'\''s' ''`
 	if got != want {
 		t.Errorf("shellQuote = %s, want %s", got, want)
