@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/lanchat/lanchat/bench/internal/rawcopy"
@@ -28,8 +30,9 @@ func transport(addr string) (*net.UDPConn, *quic.Transport, error) {
 }
 
 // details are the transport facts the result line reports.
-func details(udp *net.UDPConn, conf *quic.Config, c *quic.Conn) map[string]any {
+func details(udp *net.UDPConn, conf *quic.Config, c *quic.Conn, conns int) map[string]any {
 	d := windows(conf)
+	d["conns"] = conns
 	if rcv, snd, err := socketBuffers(udp); err == nil {
 		d["socket_rcvbuf"], d["socket_sndbuf"] = rcv, snd
 	}
@@ -37,19 +40,25 @@ func details(udp *net.UDPConn, conf *quic.Config, c *quic.Conn) map[string]any {
 	return d
 }
 
-// serve takes one copy and writes it to out ("" discards it).
-func serve(ctx context.Context, listen, out string, stdout io.Writer) error {
+// serve takes one copy, over o.Conns connections of one stream each,
+// and writes it to o.Out ("" discards it).
+func serve(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	tlsConf, err := rawcopy.ServerTLS(alpn)
 	if err != nil {
 		return err
 	}
-	sink, err := rawcopy.OpenSink(out)
+	sink, err := rawcopy.OpenSink(o.Out)
 	if err != nil {
 		return err
 	}
-	udp, tr, err := transport(listen)
+	closed := false
+	defer func() {
+		if !closed {
+			sink.Close()
+		}
+	}()
+	udp, tr, err := transport(o.Listen)
 	if err != nil {
-		sink.Close()
 		return err
 	}
 	defer udp.Close()
@@ -57,85 +66,132 @@ func serve(ctx context.Context, listen, out string, stdout io.Writer) error {
 	conf := quicConfig()
 	ln, err := tr.Listen(tlsConf, conf)
 	if err != nil {
-		sink.Close()
 		return err
 	}
 	fmt.Fprintf(stdout, "quiccopy listening on %s\n", udp.LocalAddr())
-	c, err := ln.Accept(ctx)
-	if err != nil {
-		sink.Close()
-		return err
+	var start time.Time
+	conns := make([]*quic.Conn, o.Conns)
+	streams := make([]*quic.Stream, o.Conns)
+	for k := range conns {
+		c, err := ln.Accept(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.CloseWithError(0, "")
+		if k == 0 {
+			start = time.Now()
+		}
+		conns[k] = c
 	}
-	defer c.CloseWithError(0, "")
-	s, err := c.AcceptStream(ctx)
-	if err != nil {
-		sink.Close()
-		return err
+	// Every connection's stream is received at once: the parts go to
+	// their own offsets of the one file.
+	counts := make([]int64, o.Conns)
+	errs := make([]error, o.Conns)
+	var wg sync.WaitGroup
+	for k, c := range conns {
+		wg.Go(func() {
+			s, err := c.AcceptStream(ctx)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			streams[k] = s
+			stop := context.AfterFunc(ctx, func() { s.CancelRead(1); s.CancelWrite(1) })
+			defer stop()
+			counts[k], errs[k] = rawcopy.Receive(s, sink)
+		})
 	}
-	stop := context.AfterFunc(ctx, func() { s.CancelRead(1); s.CancelWrite(1) })
-	defer stop()
-	start := time.Now()
-	n, err := rawcopy.Receive(s, sink)
-	if cerr := sink.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	wg.Wait()
+	closed = true
+	errs = append(errs, sink.Close())
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
-	if err := rawcopy.WriteCount(s, n); err != nil {
-		return err
+	var n int64
+	for k, s := range streams {
+		if err := rawcopy.WriteCount(s, counts[k]); err != nil {
+			return err
+		}
+		s.Close()
+		n += counts[k]
 	}
-	s.Close()
-	// Let the count reach the sender before the connection goes.
-	select {
-	case <-c.Context().Done():
-	case <-time.After(2 * time.Second):
+	// Let the counts reach the sender before the connections go.
+	for _, c := range conns {
+		select {
+		case <-c.Context().Done():
+		case <-time.After(2 * time.Second):
+		}
 	}
+	c := conns[0]
 	r := rawcopy.Result{Role: "receive", Bytes: n, Sink: sink.Describe(),
-		Cipher: rawcopy.CipherSuite(c.ConnectionState().TLS), Details: details(udp, conf, c)}
+		Cipher: rawcopy.CipherSuite(c.ConnectionState().TLS), Details: details(udp, conf, c, o.Conns)}
 	return r.Print(stdout, elapsed)
 }
 
-// send copies the file at path to the server at to.
-func send(ctx context.Context, to, path string, stdout io.Writer) error {
+// send copies the file at o.Path to the server at o.To, part k of
+// o.Conns on connection k, all from one socket (as lanchat's daemon
+// would).
+func send(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	tlsConf, err := rawcopy.ClientTLS(alpn)
 	if err != nil {
 		return err
 	}
-	udp, tr, err := transport(localFor(to))
+	udp, tr, err := transport(localFor(o.To))
 	if err != nil {
 		return err
 	}
 	defer udp.Close()
 	defer tr.Close()
-	ra, err := net.ResolveUDPAddr("udp", to)
+	ra, err := net.ResolveUDPAddr("udp", o.To)
 	if err != nil {
 		return err
 	}
 	conf := quicConfig()
 	start := time.Now()
-	c, err := tr.Dial(ctx, ra, tlsConf, conf)
-	if err != nil {
-		return fmt.Errorf("dial %s: %w", to, err)
+	conns := make([]*quic.Conn, o.Conns)
+	for k := range conns {
+		c, err := tr.Dial(ctx, ra, tlsConf, conf)
+		if err != nil {
+			return fmt.Errorf("dial %s: %w", o.To, err)
+		}
+		defer c.CloseWithError(0, "")
+		conns[k] = c
 	}
-	defer c.CloseWithError(0, "")
+	counts := make([]int64, o.Conns)
+	errs := make([]error, o.Conns)
+	var wg sync.WaitGroup
+	for k, c := range conns {
+		wg.Go(func() { counts[k], errs[k] = sendPart(ctx, c, o.Path, k, o.Conns) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	c := conns[0]
+	r := rawcopy.Result{Role: "send", Bytes: n, Cipher: rawcopy.CipherSuite(c.ConnectionState().TLS), Details: details(udp, conf, c, o.Conns)}
+	return r.Print(stdout, time.Since(start))
+}
+
+// sendPart sends part k of n on a new stream of c and waits for the
+// receiver's count.
+func sendPart(ctx context.Context, c *quic.Conn, path string, k, n int) (int64, error) {
 	s, err := c.OpenStreamSync(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	stop := context.AfterFunc(ctx, func() { s.CancelRead(1); s.CancelWrite(1) })
 	defer stop()
-	n, err := rawcopy.Send(s, path)
+	sent, err := rawcopy.SendPart(s, path, k, n)
 	if err != nil {
-		return err
+		return sent, err
 	}
 	s.Close() // FIN: the receiver reads the rest, then replies
-	if err := rawcopy.ReadCount(s, n); err != nil {
-		return err
-	}
-	r := rawcopy.Result{Role: "send", Bytes: n, Cipher: rawcopy.CipherSuite(c.ConnectionState().TLS), Details: details(udp, conf, c)}
-	return r.Print(stdout, time.Since(start))
+	return sent, rawcopy.ReadCount(s, sent)
 }
 
 // localFor is the address to bind for dialling to: loopback for a

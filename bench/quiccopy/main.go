@@ -21,7 +21,7 @@ import (
 	"github.com/lanchat/lanchat/bench/internal/rawcopy"
 )
 
-var command = rawcopy.Command{Name: "quiccopy", Network: "UDP", Serve: serve, Send: send}
+var command = rawcopy.Command{Name: "quiccopy", Network: "UDP", Stripes: true, Serve: serve, Send: send}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))

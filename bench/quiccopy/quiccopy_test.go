@@ -33,6 +33,12 @@ func (s *syncBuffer) String() string {
 }
 
 func TestCopyOverLoopback(t *testing.T) {
+	for _, conns := range []string{"1", "2"} {
+		t.Run("conns="+conns, func(t *testing.T) { testCopy(t, conns) })
+	}
+}
+
+func testCopy(t *testing.T, conns string) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	data := make([]byte, 3<<20+7)
@@ -42,7 +48,7 @@ func TestCopyOverLoopback(t *testing.T) {
 	var serverOut syncBuffer
 	served := make(chan int, 1)
 	go func() {
-		served <- run([]string{"serve", "--listen", "127.0.0.1:0", "--out", dst, "--timeout", "30s"}, &serverOut, &serverOut)
+		served <- run([]string{"serve", "--listen", "127.0.0.1:0", "--out", dst, "--timeout", "30s", "--conns", conns}, &serverOut, &serverOut)
 	}()
 	re := regexp.MustCompile(`quiccopy listening on (\S+)`)
 	var addr string
@@ -55,7 +61,7 @@ func TestCopyOverLoopback(t *testing.T) {
 		t.Fatalf("no listening line: %s", serverOut.String())
 	}
 	var out, errOut bytes.Buffer
-	if code := run([]string{"send", "--to", addr, "--timeout", "30s", src}, &out, &errOut); code != 0 {
+	if code := run([]string{"send", "--to", addr, "--timeout", "30s", "--conns", conns, src}, &out, &errOut); code != 0 {
 		t.Fatalf("send exited %d: %s", code, errOut.String())
 	}
 	if code := <-served; code != 0 {
@@ -64,7 +70,7 @@ func TestCopyOverLoopback(t *testing.T) {
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
 		t.Errorf("copy differs: %d bytes", len(got))
 	}
-	for _, want := range []string{`"role":"send"`, `"bytes":3145735`, `"max_stream_window":33554432`} {
+	for _, want := range []string{`"role":"send"`, `"bytes":3145735`, `"max_stream_window":33554432`, `"conns":` + conns} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("send's result lacks %s: %s", want, out.String())
 		}
@@ -87,7 +93,7 @@ func TestConfigMatchesDirect(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	var out bytes.Buffer
-	for _, args := range [][]string{nil, {"bogus"}, {"send", "file"}, {"serve", "extra"}} {
+	for _, args := range [][]string{nil, {"bogus"}, {"send", "file"}, {"serve", "extra"}, {"serve", "--conns", "0"}, {"serve", "--conns", "17"}} {
 		if code := run(args, &out, &out); code != 2 {
 			t.Errorf("run(%q) = %d, want 2", args, code)
 		}

@@ -41,16 +41,16 @@ func closeOnDone(ctx context.Context, c net.Conn) func() bool {
 }
 
 // serve takes one copy and writes it to out ("" discards it).
-func serve(ctx context.Context, listen, out string, stdout io.Writer) error {
+func serve(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	conf, err := rawcopy.ServerTLS(alpn)
 	if err != nil {
 		return err
 	}
-	sink, err := rawcopy.OpenSink(out)
+	sink, err := rawcopy.OpenSink(o.Out)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", listen)
+	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		sink.Close()
 		return err
@@ -88,21 +88,21 @@ func serve(ctx context.Context, listen, out string, stdout io.Writer) error {
 }
 
 // send copies the file at path to the server at to.
-func send(ctx context.Context, to, path string, stdout io.Writer) error {
+func send(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	conf, err := rawcopy.ClientTLS(alpn)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	d := tls.Dialer{Config: conf}
-	nc, err := d.DialContext(ctx, "tcp", to)
+	nc, err := d.DialContext(ctx, "tcp", o.To)
 	if err != nil {
-		return fmt.Errorf("dial %s: %w", to, err)
+		return fmt.Errorf("dial %s: %w", o.To, err)
 	}
 	c := nc.(*tls.Conn)
 	defer c.Close()
 	defer closeOnDone(ctx, c)()
-	n, err := rawcopy.Send(c, path)
+	n, err := rawcopy.Send(c, o.Path)
 	if err != nil {
 		return err
 	}

@@ -13,18 +13,36 @@ import (
 )
 
 // Command is one baseline copy program: its name, the network it listens
-// on (for help), and its two halves.
+// on (for help), whether it can stripe a file over several connections,
+// and its two halves.
 type Command struct {
 	Name    string // "quiccopy"
 	Network string // "UDP" or "TCP"
-	Serve   func(ctx context.Context, listen, out string, stdout io.Writer) error
-	Send    func(ctx context.Context, to, path string, stdout io.Writer) error
+	Stripes bool   // offers --conns
+	Serve   func(ctx context.Context, o Options, stdout io.Writer) error
+	Send    func(ctx context.Context, o Options, stdout io.Writer) error
 }
+
+// Options are the parsed command line of either half.
+type Options struct {
+	Listen string // serve: the address to listen on
+	Out    string // serve: the file to write ("" discards)
+	To     string // send: the server's address
+	Path   string // send: the file to send
+	Conns  int    // both: connections the file is striped over (1: none)
+}
+
+// maxConns bounds --conns.
+const maxConns = 16
 
 // Run parses "serve|send [flags]" and runs that half until it ends or
 // --timeout passes; it returns the exit code.
 func (c Command) Run(args []string, stdout, stderr io.Writer) int {
-	usage := fmt.Sprintf("Usage:\n  %[1]s serve --listen HOST:PORT [--out FILE] [--timeout D]\n  %[1]s send --to HOST:PORT [--timeout D] FILE\n", c.Name)
+	conns := ""
+	if c.Stripes {
+		conns = " [--conns N]"
+	}
+	usage := fmt.Sprintf("Usage:\n  %[1]s serve --listen HOST:PORT [--out FILE] [--timeout D]%[2]s\n  %[1]s send --to HOST:PORT [--timeout D]%[2]s FILE\n", c.Name, conns)
 	if len(args) == 0 || (args[0] != "serve" && args[0] != "send") {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -35,9 +53,18 @@ func (c Command) Run(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "write the data to `FILE`, which must not exist, and sync it (serve; default: discard)")
 	to := fs.String("to", "", "the server's `HOST:PORT` (send)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after `D`")
+	o := Options{Conns: 1}
+	if c.Stripes {
+		fs.IntVar(&o.Conns, "conns", 1, "stripe the file over `N` connections, one stream each (both ends must agree)")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
+	if o.Conns < 1 || o.Conns > maxConns {
+		fmt.Fprintf(stderr, "%s: --conns must be 1 to %d\n", c.Name, maxConns)
+		return 2
+	}
+	o.Listen, o.Out, o.To = *listen, *out, *to
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -45,9 +72,10 @@ func (c Command) Run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch {
 	case args[0] == "serve" && fs.NArg() == 0:
-		err = c.Serve(ctx, *listen, *out, stdout)
+		err = c.Serve(ctx, o, stdout)
 	case args[0] == "send" && fs.NArg() == 1 && *to != "":
-		err = c.Send(ctx, *to, fs.Arg(0), stdout)
+		o.Path = fs.Arg(0)
+		err = c.Send(ctx, o, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return 2

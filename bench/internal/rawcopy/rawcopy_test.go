@@ -69,7 +69,7 @@ func TestCopyToFileAndDiscard(t *testing.T) {
 
 func TestReceiveShort(t *testing.T) {
 	var in bytes.Buffer
-	in.Write([]byte{0, 0, 0, 0, 0, 0, 0, 10})
+	in.Write([]byte{0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10})
 	in.WriteString("12345")
 	sink, _ := OpenSink("")
 	if n, err := Receive(&in, sink); err == nil || n != 5 {
@@ -77,6 +77,49 @@ func TestReceiveShort(t *testing.T) {
 	}
 	if err := ReadCount(bytes.NewReader([]byte{0, 0, 0, 0, 0, 0, 0, 9}), 10); err == nil {
 		t.Error("wrong count: no error")
+	}
+}
+
+func TestReceiveBadRange(t *testing.T) {
+	// A part past the end of the file it claims to belong to.
+	hdr := []byte{0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 3}
+	sink, _ := OpenSink("")
+	if _, err := Receive(bytes.NewReader(hdr), sink); err == nil || !strings.Contains(err.Error(), "out of bounds") {
+		t.Errorf("bad range: %v", err)
+	}
+}
+
+func TestStripedParts(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	data := make([]byte, 5*ChunkSize+999)
+	rand.Read(data)
+	os.WriteFile(src, data, 0o644)
+	sink, err := OpenSink(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const parts = 3
+	var total int64
+	for k := parts - 1; k >= 0; k-- { // out of order, as concurrent streams may be
+		off, length := Part(int64(len(data)), k, parts)
+		if off%ChunkSize != 0 || length == 0 {
+			t.Errorf("part %d is [%d, +%d): empty or not on a chunk boundary", k, off, length)
+		}
+		var stream bytes.Buffer
+		n, err := SendPart(&stream, src, k, parts)
+		if err != nil || n != length {
+			t.Fatalf("SendPart %d = %d, %v (want %d)", k, n, err, length)
+		}
+		got, err := Receive(&stream, sink)
+		if err != nil || got != length {
+			t.Fatalf("Receive part %d = %d, %v", k, got, err)
+		}
+		total += got
+	}
+	sink.Close()
+	if back, _ := os.ReadFile(dst); total != int64(len(data)) || !bytes.Equal(back, data) {
+		t.Errorf("striped copy differs: %d bytes of %d", total, len(data))
 	}
 }
 

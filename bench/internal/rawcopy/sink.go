@@ -26,14 +26,15 @@ func OpenSink(path string) (*Sink, error) {
 	return &Sink{f: f, path: path}, nil
 }
 
-// Write writes p to the file, or drops it.
-func (s *Sink) Write(p []byte) (int, error) {
+// WriteAt writes p to the file at off, or drops it. It is safe to call
+// from several goroutines at once.
+func (s *Sink) WriteAt(p []byte, off int64) (int, error) {
 	if s.f == nil {
 		return len(p), nil
 	}
-	n, err := s.f.Write(p)
+	n, err := s.f.WriteAt(p, off)
 	if err != nil {
-		err = fmt.Errorf("write %s: %w", s.path, err)
+		err = fmt.Errorf("write %s at %d: %w", s.path, off, err)
 	}
 	return n, err
 }
