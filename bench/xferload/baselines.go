@@ -26,6 +26,18 @@ type rawCopy struct {
 	sendNS     string // network namespaces of the two ends ("" for this one)
 	recvNS     string
 	recvListen string // the server's listening address
+	// conns is how many connections quiccopy stripes the file over; 0
+	// or 1 for one, when --conns is not passed (so that a quiccopy
+	// without the flag still runs).
+	conns int
+}
+
+// connsArgs returns the --conns flag both ends take, if any.
+func (c rawCopy) connsArgs() []string {
+	if c.conns <= 1 {
+		return nil
+	}
+	return []string{"--conns", strconv.Itoa(c.conns)}
 }
 
 // runner measures one copy per call: a fresh server and client each
@@ -36,7 +48,7 @@ func (c rawCopy) runner(b *benchmark) runner {
 		res := result{cpu: [2]time.Duration{-1, -1}, rss: [2]int64{-1, -1}}
 		bin := filepath.Join(b.cfg.bin, c.tool)
 		limit := timeout(c.size)
-		serveArgs := []string{"serve", "--listen", c.recvListen, "--timeout", limit.Round(time.Second).String()}
+		serveArgs := append([]string{"serve", "--listen", c.recvListen, "--timeout", limit.Round(time.Second).String()}, c.connsArgs()...)
 		out := ""
 		if c.toDisk {
 			out = filepath.Join(c.outDir, fmt.Sprintf("%s-copy.bin", c.tool))
@@ -53,7 +65,8 @@ func (c rawCopy) runner(b *benchmark) runner {
 			return res, nil, err
 		}
 		start := time.Now()
-		cli, err := b.ps.start(c.tool+"-send", c.sendNS, nil, bin, "send", "--to", addr, "--timeout", limit.Round(time.Second).String(), c.src)
+		sendArgs := append([]string{"send", "--to", addr, "--timeout", limit.Round(time.Second).String()}, c.connsArgs()...)
+		cli, err := b.ps.start(c.tool+"-send", c.sendNS, nil, bin, append(sendArgs, c.src)...)
 		if err != nil {
 			return res, nil, err
 		}
@@ -74,6 +87,9 @@ func (c rawCopy) runner(b *benchmark) runner {
 		}
 		if rcv.Bytes != c.size {
 			return res, cmds, fmt.Errorf("%s received %d bytes, not %d", c.tool, rcv.Bytes, c.size)
+		}
+		if got := connsOf(rcv); got != max(c.conns, 1) {
+			return res, cmds, fmt.Errorf("%s received over %d connections, not %d", c.tool, got, max(c.conns, 1))
 		}
 		res.bytes, res.files = c.size, 1
 		res.info = describeCopy(rcv)
@@ -103,10 +119,23 @@ func copyResult(output, role string) (*rawcopy.Result, error) {
 	return nil, fmt.Errorf("no %q result line in the output:\n%s", role, output)
 }
 
-// describeCopy summarises a copy program's receiving side: cipher and,
-// for QUIC, the socket buffers as the kernel counts them and GSO.
+// connsOf returns how many connections a copy's result says it used: 1
+// when it does not say (a copy program that cannot stripe).
+func connsOf(r *rawcopy.Result) int {
+	if v, ok := r.Details["conns"].(float64); ok {
+		return int(v)
+	}
+	return 1
+}
+
+// describeCopy summarises a copy program's receiving side: cipher,
+// connections when more than one and, for QUIC, the socket buffers as
+// the kernel counts them and GSO.
 func describeCopy(r *rawcopy.Result) string {
 	parts := []string{r.Cipher}
+	if n := connsOf(r); n > 1 {
+		parts = append(parts, fmt.Sprintf("%d connections from one UDP socket per side", n))
+	}
 	size := func(key string) string {
 		if v, ok := r.Details[key].(float64); ok {
 			return formatSize(int64(v))

@@ -54,8 +54,12 @@ type runner func(ctx context.Context, round int) (result, []string, error)
 
 // row is one line of a table: one tool moving the same data, repeated.
 type row struct {
-	name    string // the tool, as the table shows it
-	path    string // where the data comes from and goes
+	name string // the tool, as the table shows it
+	path string // where the data comes from and goes
+	// lanchat marks the section's lanchat row with the daemon's
+	// defaults: the one "lanchat ÷ this" divides by and the targets
+	// read. lanchat's other rows (one connection) leave it false, so
+	// their ratio shows what the defaults gain over them.
 	lanchat bool
 	maxRuns int // 0: the configured number of runs
 	run     runner
@@ -264,13 +268,18 @@ func (b *benchmark) measure(ctx context.Context) error {
 	if b.lanchatErr != nil {
 		b.say("lanchat rows will not run: %v", b.lanchatErr)
 	}
-	if err := b.loopbackSections(ctx); err != nil {
-		return err
+	for _, s := range []struct {
+		name    string
+		measure func(context.Context) error
+	}{{sectionLoopback, b.loopbackSection}, {sectionFiles, b.filesSection}, {sectionLink, b.linkSection}} {
+		if !b.cfg.measures(s.name) {
+			continue
+		}
+		if err := s.measure(ctx); err != nil {
+			return err
+		}
 	}
-	if b.cfg.link == "" {
-		return nil
-	}
-	return b.linkSection(ctx)
+	return nil
 }
 
 // prepare makes the workspace: checks the free space, scales the big
@@ -285,29 +294,39 @@ func (b *benchmark) prepare(ctx context.Context) error {
 	if err := os.Mkdir(b.ps.dir, 0o755); err != nil {
 		return err
 	}
-	smallTotal := int64(b.cfg.files) * b.cfg.fileSize
+	var smallTotal int64
+	if b.cfg.measures(sectionFiles) {
+		smallTotal = int64(b.cfg.files) * b.cfg.fileSize
+	}
 	b.free, b.dfLine, err = freeSpace(ctx, dir)
 	if err != nil {
 		return fmt.Errorf("free space: %w", err)
 	}
-	size, ok := fitSize(b.cfg.size, b.free, smallTotal)
-	if !ok {
-		return fmt.Errorf("not enough free space in %s for even a %s file (df says %s available)", dir, formatSize(minBigSize), formatSize(b.free))
+	if b.cfg.measures(sectionLoopback) || b.cfg.measures(sectionLink) {
+		want := b.cfg.size
+		if !b.cfg.measures(sectionLoopback) && b.cfg.linkSize > 0 && b.cfg.linkSize < want {
+			// Only the link is measured: the big file is the one it sends.
+			want = b.cfg.linkSize
+		}
+		size, ok := fitSize(want, b.free, smallTotal)
+		if !ok {
+			return fmt.Errorf("not enough free space in %s for even a %s file (df says %s available)", dir, formatSize(minBigSize), formatSize(b.free))
+		}
+		if size != want {
+			b.note("**scaled down**: the big file is %s instead of %s, because df shows only %s available in %s, and the source, one received copy, the small files and %s of margin must fit",
+				formatSize(size), formatSize(want), formatSize(b.free), dir, formatSize(diskMargin))
+			b.say("scaled the big file down to %s: only %s free", formatSize(size), formatSize(b.free))
+		}
+		b.size = size
+		b.src = filepath.Join(dir, "big.bin")
+		b.say("writing %s of random data to %s (and syncing it)", formatSize(size), b.src)
+		t0 := time.Now()
+		if b.srcHash, err = writeRandomFile(b.src, size); err != nil {
+			return err
+		}
+		b.say("  took %v", time.Since(t0).Round(time.Millisecond))
 	}
-	if size != b.cfg.size {
-		b.note("**scaled down**: the big file is %s instead of %s, because df shows only %s available in %s, and the source, one received copy, the small files and %s of margin must fit",
-			formatSize(size), formatSize(b.cfg.size), formatSize(b.free), dir, formatSize(diskMargin))
-		b.say("scaled the big file down to %s: only %s free", formatSize(size), formatSize(b.free))
-	}
-	b.size = size
-	b.src = filepath.Join(dir, "big.bin")
-	b.say("writing %s of random data to %s (and syncing it)", formatSize(size), b.src)
-	t0 := time.Now()
-	if b.srcHash, err = writeRandomFile(b.src, size); err != nil {
-		return err
-	}
-	b.say("  took %v", time.Since(t0).Round(time.Millisecond))
-	if b.cfg.files > 0 {
+	if smallTotal > 0 {
 		b.small = filepath.Join(dir, "small")
 		b.say("writing %d files of %s to %s", b.cfg.files, formatSize(b.cfg.fileSize), b.small)
 		if err := writeSmallFiles(b.small, b.cfg.files, b.cfg.fileSize); err != nil {
@@ -315,7 +334,7 @@ func (b *benchmark) prepare(ctx context.Context) error {
 		}
 	}
 	b.linkSrc, b.linkLen, b.linkHash = b.src, b.size, b.srcHash
-	if b.cfg.linkSize > 0 && b.cfg.linkSize < b.size {
+	if b.cfg.measures(sectionLink) && b.cfg.linkSize > 0 && b.cfg.linkSize < b.size {
 		b.linkSrc, b.linkLen = filepath.Join(dir, "link.bin"), b.cfg.linkSize
 		if b.linkHash, err = writeRandomFile(b.linkSrc, b.linkLen); err != nil {
 			return err

@@ -45,6 +45,29 @@ func lanchatReady(ctx context.Context, bin string) error {
 	return nil
 }
 
+// daemonTakes checks that this lanchat's daemon has every flag in args
+// (the words starting with "-"), as `lanchat daemon --help` lists them,
+// so that a row needing a newer daemon says so rather than how the
+// daemon failed.
+func daemonTakes(ctx context.Context, bin string, args []string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, filepath.Join(bin, "lanchat"), "daemon", "--help").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("`lanchat daemon --help`: %v", err)
+	}
+	for _, a := range args {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name == "" {
+			continue
+		}
+		if !regexp.MustCompile(`(?m)^\s*--?` + regexp.QuoteMeta(name) + `(\s|$)`).Match(out) {
+			return fmt.Errorf("this lanchat's daemon has no --%s flag (`lanchat daemon --help` does not list it)", name)
+		}
+	}
+	return nil
+}
+
 // placement says where the server and the two daemons run: their
 // network namespaces ("" for this one) and listening addresses.
 type placement struct {
@@ -73,10 +96,11 @@ func onLink(l *link) placement {
 // bob receives into his downloads folder, accepting from contacts
 // automatically.
 type cluster struct {
-	bin string
-	ps  *procs
-	dir string
-	say func(format string, args ...any)
+	bin        string
+	ps         *procs
+	dir        string
+	daemonArgs []string // given to both daemons besides the usual flags
+	say        func(format string, args ...any)
 
 	server      *proc
 	addr        string
@@ -94,10 +118,11 @@ type daemon struct {
 	api       *api.Client
 }
 
-// startCluster starts the server and both daemons under dir, registers
-// alice and bob and makes them friends.
-func startCluster(ctx context.Context, ps *procs, bin, dir string, at placement, say func(string, ...any)) (*cluster, error) {
-	c := &cluster{bin: bin, ps: ps, dir: dir, say: say}
+// startCluster starts the server and both daemons under dir, the
+// daemons given daemonArgs besides the usual flags, registers alice and
+// bob and makes them friends.
+func startCluster(ctx context.Context, ps *procs, bin, dir string, at placement, daemonArgs []string, say func(string, ...any)) (*cluster, error) {
+	c := &cluster{bin: bin, ps: ps, dir: dir, daemonArgs: daemonArgs, say: say}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return c, err
 	}
@@ -143,9 +168,9 @@ func (c *cluster) startDaemon(ctx context.Context, name, ns, listen string) (*da
 	if err := os.MkdirAll(d.downloads, 0o755); err != nil {
 		return nil, err
 	}
-	p, err := c.ps.start("lanchat-"+name, ns, nil, filepath.Join(c.bin, "lanchat"),
-		"--home", d.home, "daemon", "--server", c.addr, "--server-fingerprint", c.fingerprint,
-		"--listen", listen, "--no-mdns", "--downloads", d.downloads)
+	args := append([]string{"--home", d.home, "daemon", "--server", c.addr, "--server-fingerprint", c.fingerprint,
+		"--listen", listen, "--no-mdns", "--downloads", d.downloads}, c.daemonArgs...)
+	p, err := c.ps.start("lanchat-"+name, ns, nil, filepath.Join(c.bin, "lanchat"), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -4,15 +4,22 @@
 // registered and made friends through the daemons' local API, every
 // transfer a `lanchat send-file`), and the same data moved by baselines:
 //
-//   - one big file of random data (default 4 GiB, scaled down when the
-//     disk has no room for it and a copy) on loopback: lanchat, a raw
-//     quic-go copy with peer/direct's settings (bench/quiccopy), TLS 1.3
-//     over TCP (bench/tlscopy), each to a synced file and to nowhere,
-//     iperf3, croc --no-compress through its own relay, and cp;
-//   - a folder of small files (default 10,000 of 4 KiB) with lanchat;
-//   - the big file between two network namespaces joined by a veth pair
-//     shaped with tc to an emulated link (default 1gbit): iperf3,
-//     lanchat and the raw quic-go copy.
+//   - loopback: one big file of random data (default 4 GiB, scaled down
+//     when the disk has no room for it and a copy) on 127.0.0.1: lanchat
+//     with the daemon's default number of connections per transfer and
+//     with one (--transfer-conns 1), a raw quic-go copy with
+//     peer/direct's settings (bench/quiccopy) on one connection and
+//     striped over two, TLS 1.3 over TCP (bench/tlscopy), each to a
+//     synced file and to nowhere, iperf3, croc --no-compress through its
+//     own relay, and cp;
+//   - files: a folder of small files (default 10,000 of 4 KiB) with
+//     lanchat;
+//   - link: the big file between two network namespaces joined by a veth
+//     pair shaped with tc to an emulated link (default 1gbit): iperf3,
+//     lanchat with the default and with one connection, and the raw
+//     quic-go copy on one connection and on two.
+//
+// --only runs some of these sections, to measure one part again.
 //
 // It reports goodput (median over --runs), lanchat's ratio to each
 // baseline, the CPU time and peak memory of both ends, and the targets
@@ -34,6 +41,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -55,10 +64,36 @@ type config struct {
 	croc          string
 	maxRun        time.Duration
 	keep          bool
-	build         string // what the lanchat binaries were built from, for the report
+	build         string          // what the lanchat binaries were built from, for the report
+	only          map[string]bool // the sections to run (--only); nil for all
 }
 
-const example = "xferload --bin bin --out bench/results/transfer-latest.md --size 4G --runs 3"
+// Section names, as --only takes them.
+const (
+	sectionLoopback = "loopback"
+	sectionFiles    = "files"
+	sectionLink     = "link"
+)
+
+var sectionNames = []string{sectionLoopback, sectionFiles, sectionLink}
+
+// measures reports whether the section named name is to be run: chosen
+// by --only (or no --only) and not switched off by --files 0 or
+// --link off.
+func (c *config) measures(name string) bool {
+	switch {
+	case name == sectionFiles && c.files == 0, name == sectionLink && c.link == "":
+		return false
+	}
+	return c.only == nil || c.only[name]
+}
+
+const (
+	example = "xferload --bin bin --out bench/results/transfer-latest.md --size 4G --runs 3"
+	// exampleOnly measures the loopback and link sections again, into a
+	// report of their own.
+	exampleOnly = "xferload --bin bin --only loopback,link --out /tmp/transfer-again.md"
+)
 
 // errUsage marks errors caused by a bad command line (exit code 2).
 var errUsage = errors.New("usage")
@@ -116,7 +151,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage of xferload (the file transfer benchmark; bench/run.sh runs it):\n")
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nExample:\n  %s\n", example)
+		fmt.Fprintf(stderr, "\nExamples:\n  %s\n  %s\n", example, exampleOnly)
 	}
 	c := &config{size: 4 * gib, fileSize: 4 * kib}
 	fs.StringVar(&c.bin, "bin", "bin", "`DIR` holding lanchat, rendezvous, quiccopy and tlscopy (and croc, if not on PATH)")
@@ -132,9 +167,11 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.linkIperfTime, "link-iperf-time", 10, "`SECONDS` per iperf3 run on the link")
 	fs.StringVar(&c.iperf3, "iperf3", "iperf3", "iperf3 `BINARY`")
 	fs.StringVar(&c.croc, "croc", "", "croc `BINARY` (default: DIR/croc, croc on PATH, or $GOPATH/bin/croc)")
-	fs.DurationVar(&c.maxRun, "max-run", 25*time.Minute, "give up after this long, whatever happens, and report what was measured")
+	fs.DurationVar(&c.maxRun, "max-run", 35*time.Minute, "give up after this long, whatever happens, and report what was measured")
 	fs.StringVar(&c.build, "build", "", "say in the report what the binaries in --bin were built from (default: `git describe --always --dirty` of the current directory, as make bench builds them)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the workspace (files, data directories, logs) for a post-mortem")
+	only := fs.String("only", "", "run only these `SECTIONS`, comma-separated, to measure one part again: "+
+		"loopback (the big file on 127.0.0.1), files (the folder of small files), link (the big file over the emulated link); default: all")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -146,6 +183,22 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.link == "off" {
 		c.link = ""
+	}
+	if *only != "" {
+		c.only = map[string]bool{}
+		for _, name := range strings.Split(*only, ",") {
+			name = strings.TrimSpace(name)
+			if !slices.Contains(sectionNames, name) {
+				return nil, fmt.Errorf("%w: --only takes %s, not %q", errUsage, strings.Join(sectionNames, ", "), name)
+			}
+			c.only[name] = true
+		}
+		switch {
+		case c.only[sectionFiles] && c.files == 0:
+			return nil, fmt.Errorf("%w: --only files with --files 0 leaves nothing to send", errUsage)
+		case c.only[sectionLink] && c.link == "":
+			return nil, fmt.Errorf("%w: --only link with --link off leaves no link", errUsage)
+		}
 	}
 	switch {
 	case c.runs < 1 || c.runs > 20:

@@ -13,46 +13,51 @@ import (
 
 // Row names, as the tables show them.
 const (
-	rowLanchat     = "lanchat"
+	// rowLanchat leaves the daemons' --transfer-conns at its default, 2:
+	// the row every "lanchat ÷ this" divides by.
+	rowLanchat     = "lanchat (2 connections, default)"
+	rowLanchat1    = "lanchat, 1 connection"
 	rowQUIC        = "raw quic-go copy (bench/quiccopy)"
+	rowQUIC2       = "raw quic-go copy (bench/quiccopy), 2 connections"
 	rowTLS         = "TLS 1.3 over TCP copy (bench/tlscopy)"
 	rowIperf       = "iperf3"
 	rowCroc        = "croc --no-compress, via croc relay"
 	rowLocal       = "local copy, no network (cp, then sync)"
 	pathFileToFile = "file → file + fsync"
 	pathDiscard    = "file → discard"
+	pathLanchat    = "daemon → daemon, " + pathFileToFile + " (chunk hashes, rename)"
 )
 
-// loopbackSections measures the big file and the small files on
-// 127.0.0.1: lanchat, then each baseline, run after run.
-func (b *benchmark) loopbackSections(ctx context.Context) error {
+// oneConn is what the daemons of the 1-connection rows are started with
+// besides the usual flags: each transfer on a single QUIC connection.
+var oneConn = []string{"--transfer-conns", "1"}
+
+// loopbackSection measures the big file on 127.0.0.1: lanchat, then
+// each baseline, run after run.
+func (b *benchmark) loopbackSection(ctx context.Context) error {
 	out := filepath.Join(b.dir, "received")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
 	big := &section{title: fmt.Sprintf("One file of %s on loopback (127.0.0.1)", formatSize(b.size)), kind: bigFile}
 	b.sections = append(b.sections, big)
-	var small *section
-	if b.small != "" {
-		small = &section{title: fmt.Sprintf("A folder of %d files of %s on loopback", b.cfg.files, formatSize(b.cfg.fileSize)), kind: smallFiles}
-		b.sections = append(b.sections, small)
-	}
 
-	// lanchat first, so that a failure to set it up shows at once.
-	lan := big.add(&row{name: rowLanchat, path: "daemon → daemon, " + pathFileToFile + " (chunk hashes, rename)", lanchat: true})
-	var lanSmall *row
-	if small != nil {
-		lanSmall = small.add(&row{name: rowLanchat, path: fmt.Sprintf("daemon → daemon, folder of %d files → folder", b.cfg.files), lanchat: true})
-	}
-	c, err := b.setUpLanchat(ctx, loopback, "lanchat-loopback", []*row{lan, lanSmall})
-	if err != nil {
-		return err
-	}
-	defer b.stopCluster(c)
-	if c != nil {
-		lan.run = b.lanchatFile(c, b.src, b.size, b.srcHash)
-		if lanSmall != nil {
-			lanSmall.run = b.lanchatFolder(c, b.small, b.cfg.files, int64(b.cfg.files)*b.cfg.fileSize)
+	// lanchat first, so that a failure to set it up shows at once. Each
+	// lanchat row has daemons of its own, started with its flags.
+	lan := big.add(&row{name: rowLanchat, path: pathLanchat, lanchat: true})
+	lan1 := big.add(&row{name: rowLanchat1, path: pathLanchat})
+	for _, l := range []struct {
+		r    *row
+		dir  string
+		args []string
+	}{{lan, "lanchat-loopback", nil}, {lan1, "lanchat-loopback-1conn", oneConn}} {
+		c, err := b.setUpLanchat(ctx, loopback, l.dir, l.args, []*row{l.r})
+		if err != nil {
+			return err
+		}
+		defer b.stopCluster(c)
+		if c != nil {
+			l.r.run = b.lanchatFile(c, b.src, b.size, b.srcHash)
 		}
 	}
 
@@ -60,7 +65,10 @@ func (b *benchmark) loopbackSections(ctx context.Context) error {
 	tls := rawCopy{tool: "tlscopy", src: b.src, size: b.size, outDir: out, recvListen: "127.0.0.1:0"}
 	diskQUIC, diskTLS := quic, tls
 	diskQUIC.toDisk, diskTLS.toDisk = true, true
+	diskQUIC2 := diskQUIC
+	diskQUIC2.conns = 2
 	big.add(&row{name: rowQUIC, path: pathFileToFile, run: diskQUIC.runner(b)})
+	big.add(&row{name: rowQUIC2, path: pathFileToFile, run: diskQUIC2.runner(b)})
 	// The discard rows only show where the network's ceiling is: one run
 	// each keeps the whole benchmark within its time.
 	big.add(&row{name: rowQUIC, path: pathDiscard, maxRuns: 1, run: quic.runner(b)})
@@ -83,10 +91,7 @@ func (b *benchmark) loopbackSections(ctx context.Context) error {
 	}
 	big.add(&row{name: rowLocal, path: pathFileToFile, maxRuns: 1, run: b.localCopy(out)})
 
-	err = b.runRounds(ctx, big.rows)
-	if err == nil && small != nil {
-		err = b.runRounds(ctx, small.rows)
-	}
+	err := b.runRounds(ctx, big.rows)
 	if cc != nil {
 		if serr := cc.stop(); serr != nil {
 			b.note("stopping croc's relay: %v", serr)
@@ -98,6 +103,23 @@ func (b *benchmark) loopbackSections(ctx context.Context) error {
 	return err
 }
 
+// filesSection measures the folder of small files on 127.0.0.1 with
+// lanchat, run after run.
+func (b *benchmark) filesSection(ctx context.Context) error {
+	small := &section{title: fmt.Sprintf("A folder of %d files of %s on loopback", b.cfg.files, formatSize(b.cfg.fileSize)), kind: smallFiles}
+	b.sections = append(b.sections, small)
+	lan := small.add(&row{name: rowLanchat, path: fmt.Sprintf("daemon → daemon, folder of %d files → folder", b.cfg.files), lanchat: true})
+	c, err := b.setUpLanchat(ctx, loopback, "lanchat-files", nil, []*row{lan})
+	if err != nil {
+		return err
+	}
+	defer b.stopCluster(c)
+	if c != nil {
+		lan.run = b.lanchatFolder(c, b.small, b.cfg.files, int64(b.cfg.files)*b.cfg.fileSize)
+	}
+	return b.runRounds(ctx, small.rows)
+}
+
 // linkSection measures the big file between two network namespaces
 // joined by a veth pair shaped to the configured rate: iperf3, lanchat
 // and the raw quic-go copy, run after run.
@@ -105,10 +127,12 @@ func (b *benchmark) linkSection(ctx context.Context) error {
 	sec := &section{title: fmt.Sprintf("One file of %s over an emulated %s link (two network namespaces)", formatSize(b.linkLen), b.cfg.link), kind: shapedLink}
 	b.sections = append(b.sections, sec)
 	ip := sec.add(&row{name: rowIperf, path: "memory → memory, TCP, no encryption"})
-	lan := sec.add(&row{name: rowLanchat, path: "daemon → daemon, " + pathFileToFile + " (chunk hashes, rename)", lanchat: true})
-	// The raw copy tells lanchat's own cost apart from QUIC's on the link;
-	// one run of it is enough for that.
+	lan := sec.add(&row{name: rowLanchat, path: pathLanchat, lanchat: true})
+	lan1 := sec.add(&row{name: rowLanchat1, path: pathLanchat})
+	// The raw copies tell lanchat's own cost apart from QUIC's on the
+	// link; one run of each is enough for that.
 	quic := sec.add(&row{name: rowQUIC, path: pathFileToFile, maxRuns: 1})
+	quic2 := sec.add(&row{name: rowQUIC2, path: pathFileToFile, maxRuns: 1})
 
 	l, err := b.ns.newLink(ctx, b.cfg.link)
 	if err != nil {
@@ -137,25 +161,35 @@ func (b *benchmark) linkSection(ctx context.Context) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	quic.run = rawCopy{tool: "quiccopy", src: b.linkSrc, size: b.linkLen, toDisk: true, outDir: out,
-		sendNS: l.a, recvNS: l.b, recvListen: linkAddrB + ":0"}.runner(b)
-	c, err := b.setUpLanchat(ctx, onLink(l), "lanchat-link", []*row{lan})
-	if err != nil {
-		return err
-	}
-	// Deferred after the namespaces' removal, so it runs before it.
-	defer b.stopCluster(c)
-	if c != nil {
-		lan.run = b.lanchatFile(c, b.linkSrc, b.linkLen, b.linkHash)
+	raw := rawCopy{tool: "quiccopy", src: b.linkSrc, size: b.linkLen, toDisk: true, outDir: out,
+		sendNS: l.a, recvNS: l.b, recvListen: linkAddrB + ":0"}
+	quic.run = raw.runner(b)
+	raw.conns = 2
+	quic2.run = raw.runner(b)
+	for _, lr := range []struct {
+		r    *row
+		dir  string
+		args []string
+	}{{lan, "lanchat-link", nil}, {lan1, "lanchat-link-1conn", oneConn}} {
+		c, err := b.setUpLanchat(ctx, onLink(l), lr.dir, lr.args, []*row{lr.r})
+		if err != nil {
+			return err
+		}
+		// Deferred after the namespaces' removal, so it runs before it.
+		defer b.stopCluster(c)
+		if c != nil {
+			lr.r.run = b.lanchatFile(c, b.linkSrc, b.linkLen, b.linkHash)
+		}
 	}
 	return b.runRounds(ctx, sec.rows)
 }
 
-// setUpLanchat starts a cluster placed as at and checks it with a small
+// setUpLanchat starts a cluster placed as at, its daemons given
+// daemonArgs besides the usual flags, and checks it with a small
 // transfer. If lanchat cannot be measured, it returns a nil cluster and
 // the rows say why instead. Only a cancelled ctx is an error. The
 // caller stops the cluster (stopCluster).
-func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, rows []*row) (*cluster, error) {
+func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, daemonArgs []string, rows []*row) (*cluster, error) {
 	notRun := func(reason string) {
 		for _, r := range rows {
 			if r != nil {
@@ -167,7 +201,17 @@ func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, 
 		notRun(b.lanchatErr.Error())
 		return nil, nil
 	}
-	c, err := startCluster(ctx, b.ps, b.cfg.bin, filepath.Join(b.dir, dir), at, b.say)
+	if len(daemonArgs) > 0 {
+		if err := daemonTakes(ctx, b.cfg.bin, daemonArgs); err != nil {
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
+			b.say("lanchat with %s cannot be measured: %v", strings.Join(daemonArgs, " "), err)
+			notRun(err.Error())
+			return nil, nil
+		}
+	}
+	c, err := startCluster(ctx, b.ps, b.cfg.bin, filepath.Join(b.dir, dir), at, daemonArgs, b.say)
 	if err == nil {
 		err = b.warmUp(ctx, c)
 	}

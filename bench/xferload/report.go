@@ -21,6 +21,11 @@ const (
 	targetRSSBytes = 64 * mib
 )
 
+// stripingGain is how much faster than one connection lanchat's default
+// of two must be for striping to be worth adopting: more than the runs'
+// usual spread.
+const stripingGain = 1.05
+
 // report renders the run as Markdown.
 func (b *benchmark) report() string {
 	var w strings.Builder
@@ -64,6 +69,10 @@ func (b *benchmark) report() string {
 	for _, t := range b.targets() {
 		fmt.Fprintf(&w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
 	}
+	for _, t := range b.informative() {
+		fmt.Fprintf(&w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
+	}
+	fmt.Fprintf(&w, "\nThe last lines are informative, not targets: whether striping a transfer over two QUIC connections (the daemon's default) pays on this machine. A striping line says adopt when two connections make lanchat more than %g× as fast as one, no gain otherwise.\n", stripingGain)
 
 	w.WriteString("\n### Commands per row\n\n")
 	for i, s := range b.sections {
@@ -242,23 +251,18 @@ type target struct {
 // targets compares the figures with the goals of the issue.
 func (b *benchmark) targets() []target {
 	var out []target
-	vs := func(what string, kind sectionKind, lanPath, other, otherPath string, goal float64) {
+	vs := func(what string, kind sectionKind, other, otherPath string, goal float64) {
 		t := target{what: what, measured: "—", verdict: "not measured"}
-		lan, base := b.findRow(kind, rowLanchat, ""), b.findRow(kind, other, otherPath)
-		if lan != nil && base != nil {
-			if x := ratio(lan.medianRate(), base.medianRate()); !math.IsNaN(x) {
-				t.measured = formatRatio(x)
-				t.verdict = verdict(x >= goal)
-			}
-		}
-		if t.verdict == "not measured" {
-			t.verdict += whyNot(lan, base)
+		if x, why := b.compare(kind, rowLanchat, other, otherPath); math.IsNaN(x) {
+			t.verdict += why
+		} else {
+			t.measured, t.verdict = formatRatio(x), verdict(x >= goal)
 		}
 		out = append(out, t)
 	}
-	vs(fmt.Sprintf("lanchat ≥ %g× the raw quic-go copy on loopback (both file → file + fsync)", targetVsQUIC), bigFile, "", rowQUIC, pathFileToFile, targetVsQUIC)
-	vs(fmt.Sprintf("lanchat ≥ %g× croc on loopback", targetVsCroc), bigFile, "", rowCroc, "", targetVsCroc)
-	vs(fmt.Sprintf("lanchat ≥ %g of iperf3 on the emulated %s link", targetVsIperf, b.cfg.link), shapedLink, "", rowIperf, "", targetVsIperf)
+	vs(fmt.Sprintf("lanchat ≥ %g× the raw quic-go copy on loopback (both file → file + fsync)", targetVsQUIC), bigFile, rowQUIC, pathFileToFile, targetVsQUIC)
+	vs(fmt.Sprintf("lanchat ≥ %g× croc on loopback", targetVsCroc), bigFile, rowCroc, "", targetVsCroc)
+	vs(fmt.Sprintf("lanchat ≥ %g of iperf3 on the emulated %s link", targetVsIperf, b.cfg.link), shapedLink, rowIperf, "", targetVsIperf)
 
 	t := target{what: fmt.Sprintf("lanchat ≥ %d small files per second", targetFilesPS), measured: "—", verdict: "not measured"}
 	if r := b.findRow(smallFiles, rowLanchat, ""); r != nil && len(r.results) > 0 {
@@ -285,6 +289,50 @@ func (b *benchmark) targets() []target {
 	}
 	out = append(out, t)
 	return out
+}
+
+// informative returns the lines printed under the targets that are
+// not targets: what striping over two connections gains lanchat, and
+// how lanchat compares with a raw copy striped the same way.
+func (b *benchmark) informative() []target {
+	var out []target
+	striping := func(where string, kind sectionKind) {
+		t := target{what: "striping: lanchat with 2 connections ÷ lanchat with 1 connection (" + where + ")", measured: "—", verdict: "not measured"}
+		if x, why := b.compare(kind, rowLanchat, rowLanchat1, ""); math.IsNaN(x) {
+			t.verdict += why
+		} else {
+			t.measured, t.verdict = formatRatio(x), "no gain"
+			if x > stripingGain {
+				t.verdict = "adopt"
+			}
+		}
+		out = append(out, t)
+	}
+	striping("loopback", bigFile)
+	striping(fmt.Sprintf("emulated %s link", b.cfg.link), shapedLink)
+
+	t := target{what: "lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync)", measured: "—", verdict: "not measured"}
+	if x, why := b.compare(bigFile, rowLanchat, rowQUIC2, pathFileToFile); math.IsNaN(x) {
+		t.verdict += why
+	} else {
+		t.measured, t.verdict = formatRatio(x), "no target"
+	}
+	return append(out, t)
+}
+
+// compare divides the median goodput of the row named name by that of
+// the row named other (on otherPath, if not ""), both in a section of the
+// given kind. When it cannot, it returns NaN and why not.
+func (b *benchmark) compare(kind sectionKind, name, other, otherPath string) (float64, string) {
+	r, base := b.findRow(kind, name, ""), b.findRow(kind, other, otherPath)
+	if r == nil || base == nil {
+		return math.NaN(), whyNot(r, base)
+	}
+	x := ratio(r.medianRate(), base.medianRate())
+	if math.IsNaN(x) {
+		return x, whyNot(r, base)
+	}
+	return x, ""
 }
 
 // findRow returns the row of the given kind of section, name and (if
@@ -329,12 +377,15 @@ func whyNot(rows ...*row) string {
 func (b *benchmark) legend() []string {
 	return []string{
 		"goodput: file bytes divided by the wall time of one run, from the start of the sending command to the moment the data is all on the receiving side (in place and synced, for rows that write a file); the median over the runs, with the lowest and highest beside it",
-		"runs: how many runs the median is of. The discard rows, the local copy and the raw quic-go copy on the link run once: they only show where a ceiling is or what QUIC alone costs, and once keeps the whole benchmark within about a quarter of an hour; `+N failed` counts runs that failed (no row runs again after a failure; the notes say why)",
-		"lanchat ÷ this: lanchat's median goodput in the same table divided by this row's; above 1 means lanchat was faster",
+		"runs: how many runs the median is of. The discard rows, the local copy and the raw quic-go copies on the link run once: they only show where a ceiling is or what QUIC alone costs, and once keeps the whole benchmark within about twenty minutes; `+N failed` counts runs that failed (no row runs again after a failure; the notes say why). `xferload --only loopback`, `--only files` or `--only link` (or a comma-separated list) measures some sections again",
+		"lanchat ÷ this: the median goodput of “" + rowLanchat + "” in the same table divided by this row's; above 1 means lanchat was faster. On the “" + rowLanchat1 + "” row it is what striping over two connections gains lanchat",
 		"CPU s: user plus system CPU seconds of the sending and the receiving process over one run, median over runs. For lanchat they are the two daemons' (from /proc/PID/stat before and after the run; the `lanchat send-file` client itself is not counted); for the baselines the processes' own (wait4 rusage), handshakes and start-up included",
 		fmt.Sprintf("peak RSS: the largest resident set size of each end over the runs. For lanchat the daemons' VmHWM from /proc/PID/status (reset through /proc/PID/clear_refs before each run where the kernel allows, so it covers that run) and VmRSS sampled every %v, whichever is larger; for the baselines each process's VmHWM, read every %v until it exits (wait4's maxrss would count xferload's own memory, which a child shares until it execs)", sampleEvery, sampleEvery),
-		"lanchat: `lanchat send-file bob FILE` on alice's side; bob's daemon accepts from contacts automatically into its --downloads folder, checks every 1 MiB chunk's SHA-256 and the whole file's, syncs the partial file and records its progress about every second, and renames it into place; send-file exits 0 once bob has the whole verified file. A 1 MiB warm-up transfer opens the direct QUIC connection before any run is timed",
-		"raw quic-go copy (bench/quiccopy): one QUIC stream, TLS 1.3 with throw-away Ed25519 certificates on both ends, the quic-go version of go.mod and peer/direct's defaults (flow-control windows 2 MiB initial / 32 MiB max per stream, 3 / 64 MiB per connection; quic-go enlarging the UDP socket buffers itself, GSO where the kernel has it), 1 MiB reads and writes; no hashing, no progress records. file → file + fsync writes a new file and syncs it at the end; file → discard drops the data (the network ceiling)",
+		"lanchat: `lanchat send-file bob FILE` on alice's side; bob's daemon accepts from contacts automatically into its --downloads folder, checks every 1 MiB chunk's SHA-256 and the whole file's, syncs the partial file and records its progress about every second, and renames it into place; send-file exits 0 once bob has the whole verified file. A 1 MiB warm-up transfer opens the direct QUIC connection between the daemons before any run is timed. " +
+			"`lanchat daemon --transfer-conns N` sets how many QUIC connections between the two daemons a transfer uses: “" + rowLanchat + "” leaves it at the daemon's default, 2; “" +
+			rowLanchat1 + "” has a server and two daemons of its own, both daemons started with `--transfer-conns 1`, measured in the same rounds as the default row (the commands per row show each one's flags)",
+		"raw quic-go copy (bench/quiccopy): one QUIC stream, TLS 1.3 with throw-away Ed25519 certificates on both ends, the quic-go version of go.mod and peer/direct's defaults (flow-control windows 2 MiB initial / 32 MiB max per stream, 3 / 64 MiB per connection; quic-go enlarging the UDP socket buffers itself, GSO where the kernel has it), 1 MiB reads and writes; no hashing, no progress records. file → file + fsync writes a new file and syncs it at the end; file → discard drops the data (the network ceiling). " +
+			"The 2-connection rows run both ends with `--conns 2`: the file is cut into two contiguous halves on 1 MiB boundaries, each sent on a stream of its own QUIC connection, both connections from one UDP socket per side, and the receiver writes each half at its offset of the one file",
 		"TLS 1.3 over TCP copy (bench/tlscopy): the same I/O as the quic-go copy over crypto/tls on one TCP connection",
 		"iperf3: TCP from memory to memory, no encryption, no files, for a fixed time (--iperf-time / --link-iperf-time seconds); its goodput is the receiver's total from iperf3's JSON",
 		"emulated link: both namespaces are on this machine, so the sender, the receiver and the link share its CPUs; a tool that needs more CPU per byte loses more here than it would between two machines",

@@ -291,7 +291,9 @@ func testBenchmark() *benchmark {
 	}
 	big := &section{title: "big", kind: bigFile, rows: []*row{
 		{name: rowLanchat, path: "daemon → daemon", lanchat: true, results: runs(30*mib, 180, 200, 190)},
+		{name: rowLanchat1, path: "daemon → daemon", results: runs(80*mib, 150, 160, 155)},
 		{name: rowQUIC, path: pathFileToFile, results: runs(20*mib, 200, 210, 205)},
+		{name: rowQUIC2, path: pathFileToFile, results: runs(20*mib, 230, 250, 240)},
 		{name: rowQUIC, path: pathDiscard, results: runs(20*mib, 250)},
 		{name: rowCroc, path: pathFileToFile, notRun: "no croc | here\nsecond line"},
 		{name: rowTLS, path: pathFileToFile, failures: []string{"run 1: boom"}},
@@ -303,6 +305,9 @@ func testBenchmark() *benchmark {
 	link := &section{title: "link", kind: shapedLink, rows: []*row{
 		{name: rowIperf, path: "memory", results: runs(-1, 117)},
 		{name: rowLanchat, path: "daemon", lanchat: true, results: runs(30*mib, 112, 113, 111)},
+		{name: rowLanchat1, path: "daemon", results: runs(30*mib, 110)},
+		{name: rowQUIC, path: pathFileToFile, results: runs(20*mib, 115)},
+		{name: rowQUIC2, path: pathFileToFile, failures: []string{"run 1: no --conns"}},
 	}}
 	return &benchmark{cfg: &config{runs: 3, link: "1gbit"}, sections: []*section{big, small, link}, start: time.Now()}
 }
@@ -311,8 +316,12 @@ func TestTable(t *testing.T) {
 	b := testBenchmark()
 	got := b.table(b.sections[0])
 	for _, want := range []string{
-		"| lanchat | daemon → daemon | 190 | 180–200 | 3 | — | 2.00 | — | 30.0 | — |",
+		"| lanchat (2 connections, default) | daemon → daemon | 190 | 180–200 | 3 | — | 2.00 | — | 30.0 | — |",
+		// The 1-connection row is divided by the default one: what
+		// striping gains.
+		"| lanchat, 1 connection | daemon → daemon | 155 | 150–160 | 3 | 1.23× | 2.00 | — | 80.0 | — |",
 		"| raw quic-go copy (bench/quiccopy) | file → file + fsync | 205 | 200–210 | 3 | 0.927× |",
+		"| raw quic-go copy (bench/quiccopy), 2 connections | file → file + fsync | 240 | 230–250 | 3 | 0.792× |",
 		"| raw quic-go copy (bench/quiccopy) | file → discard | 250 | 250 | 1 | 0.760× |",
 		`| not run: no croc \| here second line |`,
 		"| failed: run 1: boom |",
@@ -327,12 +336,25 @@ func TestTable(t *testing.T) {
 		}
 	}
 	got = b.table(b.sections[1])
-	if !strings.Contains(got, "| lanchat | folder | 2500 | 10.2 | 2500 | 1 | 1.00 | 2.00 | 70.0 | 30.0 |") {
+	if !strings.Contains(got, "| lanchat (2 connections, default) | folder | 2500 | 10.2 | 2500 | 1 | 1.00 | 2.00 | 70.0 | 30.0 |") {
 		t.Errorf("small-files table:\n%s", got)
 	}
 	got = b.table(b.sections[2])
-	if !strings.Contains(got, "| iperf3 | memory | 117 | 936 | 117 | 1 | 0.957× |") {
-		t.Errorf("link table:\n%s", got)
+	for _, want := range []string{
+		"| iperf3 | memory | 117 | 936 | 117 | 1 | 0.957× |",
+		"| lanchat (2 connections, default) | daemon | 112 | 896 | 111–113 | 3 | — |",
+		"| lanchat, 1 connection | daemon | 110 | 880 | 110 | 1 | 1.02× |",
+		"| raw quic-go copy (bench/quiccopy) | file → file + fsync | 115 | 920 | 115 | 1 | 0.974× |",
+		"| raw quic-go copy (bench/quiccopy), 2 connections | file → file + fsync | failed: run 1: no --conns |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("link table lacks %q:\n%s", want, got)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
+		if n := strings.Count(line, "|"); n != 12 {
+			t.Errorf("%d cells in %q", n-1, line)
+		}
 	}
 }
 
@@ -360,10 +382,75 @@ func TestTargets(t *testing.T) {
 	check("peak", "70.0 MiB", "**not met**")
 
 	report := b.report()
-	for _, want := range []string{"### §1 big", "### Targets", "| lanchat ≥ 0.9× the raw quic-go copy", "run 1: boom"} {
+	for _, want := range []string{"### §1 big", "### Targets", "| lanchat ≥ 0.9× the raw quic-go copy", "run 1: boom",
+		"| striping: lanchat with 2 connections ÷ lanchat with 1 connection (loopback) | 1.23× | adopt |",
+		"| striping: lanchat with 2 connections ÷ lanchat with 1 connection (emulated 1gbit link) | 1.02× | no gain |",
+		"| lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync) | 0.792× | no target |",
+		"informative, not targets",
+		"--transfer-conns 1", "--conns 2"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+}
+
+func TestInformative(t *testing.T) {
+	// Without the link section, and with a 1-connection row on loopback
+	// that could not run.
+	b := testBenchmark()
+	b.sections = b.sections[:2]
+	b.sections[0].find(rowLanchat1).results = nil
+	b.sections[0].find(rowLanchat1).notRun = "setting up: no --transfer-conns"
+	got := b.informative()
+	if len(got) != 3 {
+		t.Fatalf("%d informative lines: %v", len(got), got)
+	}
+	for i, want := range []target{
+		{"striping: lanchat with 2 connections ÷ lanchat with 1 connection (loopback)", "—", "not measured (lanchat, 1 connection: setting up: no --transfer-conns)"},
+		{"striping: lanchat with 2 connections ÷ lanchat with 1 connection (emulated 1gbit link)", "—", "not measured (section not run)"},
+		{"lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync)", "0.792×", "no target"},
+	} {
+		if got[i] != want {
+			t.Errorf("line %d = %+v, want %+v", i, got[i], want)
+		}
+	}
+	// A gain of 5 % or less is no reason to stripe.
+	b = testBenchmark()
+	lan1 := b.sections[0].find(rowLanchat1)
+	lan1.results = nil
+	for range 3 {
+		lan1.results = append(lan1.results, result{bytes: 1e9, files: 1, elapsed: time.Second * 1000 / 181})
+	}
+	if got := b.informative()[0]; got.measured != "1.05×" || got.verdict != "no gain" {
+		t.Errorf("striping by 190/181: %+v", got)
+	}
+	// The targets are the issue's alone, whatever striping measured.
+	if n := len(b.targets()); n != 5 {
+		t.Errorf("%d targets", n)
+	}
+}
+
+func TestRawCopyConns(t *testing.T) {
+	for _, tc := range []struct {
+		conns int
+		want  string
+	}{{0, ""}, {1, ""}, {2, "--conns 2"}} {
+		if got := strings.Join(rawCopy{conns: tc.conns}.connsArgs(), " "); got != tc.want {
+			t.Errorf("conns %d: args %q, want %q", tc.conns, got, tc.want)
+		}
+	}
+	out := `{"role":"receive","bytes":42,"seconds":0.5,"sink":"file","cipher":"TLS_AES_128_GCM_SHA256","details":{"conns":2,"gso":true}}` + "\n"
+	r, err := copyResult(out, "receive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if connsOf(r) != 2 || !strings.Contains(describeCopy(r), "2 connections") {
+		t.Errorf("conns %d, %q", connsOf(r), describeCopy(r))
+	}
+	// A copy program that does not say used one connection.
+	r, _ = copyResult(`{"role":"receive","bytes":1,"cipher":"x","details":{}}`, "receive")
+	if connsOf(r) != 1 || strings.Contains(describeCopy(r), "connections") {
+		t.Errorf("no conns: %d, %q", connsOf(r), describeCopy(r))
 	}
 }
 
@@ -393,7 +480,23 @@ func TestParseConfig(t *testing.T) {
 	if err != nil || c.size != 4*gib || c.runs != 3 || c.link != "1gbit" || c.fileSize != 4*kib {
 		t.Errorf("defaults = %+v, %v", c, err)
 	}
-	for _, bad := range [][]string{{"--runs", "0"}, {"--size", "1M"}, {"--size", "x"}, {"--files", "-1"}, {"extra"}, {"--iperf-time", "0"}} {
+	if c.only != nil || !c.measures(sectionLoopback) || !c.measures(sectionFiles) || !c.measures(sectionLink) {
+		t.Errorf("by default every section runs: %v", c.only)
+	}
+	c, err = parseConfig([]string{"--only", "loopback, link"}, io.Discard)
+	if err != nil || !c.measures(sectionLoopback) || c.measures(sectionFiles) || !c.measures(sectionLink) {
+		t.Errorf("--only loopback,link: %v, %v", c.only, err)
+	}
+	c, err = parseConfig([]string{"--only", "files", "--link", "off"}, io.Discard)
+	if err != nil || c.measures(sectionLoopback) || !c.measures(sectionFiles) || c.measures(sectionLink) {
+		t.Errorf("--only files: %v, %v", c.only, err)
+	}
+	c, err = parseConfig([]string{"--files", "0"}, io.Discard)
+	if err != nil || c.measures(sectionFiles) || !c.measures(sectionLoopback) {
+		t.Errorf("--files 0: %v", err)
+	}
+	for _, bad := range [][]string{{"--runs", "0"}, {"--size", "1M"}, {"--size", "x"}, {"--files", "-1"}, {"extra"}, {"--iperf-time", "0"},
+		{"--only", "disk"}, {"--only", "loopback,"}, {"--only", "files", "--files", "0"}, {"--only", "link", "--link", "off"}} {
 		if _, err := parseConfig(bad, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("parseConfig(%q) = %v, want a usage error", bad, err)
 		}
@@ -502,5 +605,26 @@ func TestOtherCPU(t *testing.T) {
 	s, ok := parseSnap([]byte("4242 (my (odd) name) R 17 4242 4242 0 -1 4194304 1 0 0 0 150 50 0 0 20 0 1 0 1 1 1\n"))
 	if !ok || s.comm != "my (odd) name" || s.ppid != 17 || s.cpu != 2*time.Second {
 		t.Errorf("parseSnap = %+v, %v", s, ok)
+	}
+}
+
+func TestDaemonTakes(t *testing.T) {
+	// A lanchat whose daemon lists two flags, as `lanchat daemon --help`
+	// does.
+	bin := t.TempDir()
+	script := "#!/bin/sh\nprintf 'Flags:\\n  --no-mdns\\n        do not announce\\n  --server-fingerprint FP\\n        pin\\n  --transfer-conns N\\n        connections\\n'\n"
+	if err := os.WriteFile(filepath.Join(bin, "lanchat"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, ok := range [][]string{{"--transfer-conns", "1"}, {"--transfer-conns=1", "--no-mdns"}, nil} {
+		if err := daemonTakes(ctx, bin, ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range [][]string{{"--transfer", "1"}, {"--server", "x"}, {"--conns", "2"}} {
+		if err := daemonTakes(ctx, bin, bad); err == nil || !strings.Contains(err.Error(), "has no "+bad[0]) {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }
