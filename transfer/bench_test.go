@@ -15,24 +15,35 @@ import (
 const benchSize = 256 << 20
 
 // BenchmarkSend moves one 256 MiB file with Send over loopback QUIC,
-// from a file to a file, hashing and verifying every chunk. Compare with
+// from a file to a file, hashing and verifying every chunk, on one
+// connection; BenchmarkSendStriped stripes it over two. Compare with
 // BenchmarkRawStream:
 //
 //	go test -run '^$' -bench . -benchtime 3x ./transfer/
-func BenchmarkSend(b *testing.B) {
+func BenchmarkSend(b *testing.B) { benchSend(b, 1) }
+
+func BenchmarkSendStriped(b *testing.B) { benchSend(b, 2) }
+
+func benchSend(b *testing.B, conns int) {
 	p := newPair(b)
 	src := b.TempDir()
 	randomFile(b, filepath.Join(src, "big.bin"), benchSize)
 	dst := b.TempDir()
 	r := newReceiver(b, dst, NewMemProgress(), nil)
 	out := serveConn(b, r, p.ba)
+	var extra []*direct.Conn
+	for range conns - 1 {
+		ab, ba := dial(b, p.alice, p.bob)
+		serveConn(b, r, ba)
+		extra = append(extra, ab)
+	}
 	b.SetBytes(benchSize)
 	for b.Loop() {
 		o, err := NewOffer(filepath.Join(src, "big.bin"))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Send(context.Background(), p.ab, o, SendOptions{Streams: benchStreams()}); err != nil {
+		if _, err := Send(context.Background(), p.ab, o, SendOptions{Streams: benchStreams(), Conns: extra}); err != nil {
 			b.Fatal(err)
 		}
 		if got := waitOutcome(b, out); got.err != nil {

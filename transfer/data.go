@@ -11,8 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
-	"time"
 
 	"github.com/lanchat/lanchat/peer/direct"
 )
@@ -42,61 +42,91 @@ func putBuffer(chunkSize int, b *[]byte) {
 // stream w, as one segment, and returns the file's whole-file hash. Each
 // chunk is read, hashed and written in turn, so the first byte leaves
 // at once; the whole-file hash of version 2 is made of the chunk hashes,
-// so it costs no pass of its own. On a resume the prefix the receiver
-// already has is read and hashed first, without being sent, and so are
-// the chunks it holds past off (held) as long as they match: the segment
-// starts after them.
-func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64, held [][hashSize]byte) ([hashSize]byte, error) {
-	var sum [hashSize]byte
+// so it costs no pass of its own.
+func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64, held [][hashSize]byte, stream int) ([hashSize]byte, error) {
+	f, whole, off, err := s.begin(i, off, held, buf)
+	if err != nil {
+		return [hashSize]byte{}, err
+	}
+	defer f.Close()
+	size := s.offer.Entries[i].Size
+	if off < size {
+		seg := segmentBody{Entry: i, Offset: off, End: size}
+		if s.version >= 3 {
+			seg.From = off
+		}
+		if err := writeEvent(w, opSegment, seg); err != nil {
+			return [hashSize]byte{}, err
+		}
+	}
+	cs := int64(s.offer.ChunkSize)
+	for pos := off; pos < size; {
+		n := min(cs, size-pos)
+		if _, err := s.sendChunk(w, buf, f, i, pos, n, whole, stream); err != nil {
+			return [hashSize]byte{}, err
+		}
+		pos += n
+	}
+	return whole.sum(), nil
+}
+
+// begin opens entry i to send it from off. On a resume the prefix the
+// receiver already has is read and hashed first, without being sent,
+// and so are the chunks it holds past off (held) as long as they match:
+// the data starts after them, at the offset begin returns.
+func (s *sender) begin(i int, off int64, held [][hashSize]byte, buf []byte) (*os.File, *wholeHash, int64, error) {
 	e := s.offer.Entries[i]
 	f, err := s.offer.openSource(i)
 	if err != nil {
-		return sum, fmt.Errorf("entry %d: %w", i, err)
+		return nil, nil, 0, fmt.Errorf("entry %d: %w", i, err)
 	}
-	defer f.Close()
-
 	cs := int64(s.offer.ChunkSize)
 	whole := newWholeHash(s.version, e.Size)
 	if off > 0 {
 		if err := whole.read(f, 0, off, cs, buf); err != nil {
-			return sum, fmt.Errorf("%w: entry %d: first %d bytes: %w", ErrSource, i, off, err)
+			f.Close()
+			return nil, nil, 0, fmt.Errorf("%w: entry %d: first %d bytes: %w", ErrSource, i, off, err)
 		}
 	}
 	if len(held) > 0 {
 		kept, err := matchHeld(f, whole, off, cs, held, buf)
 		if err != nil {
-			return sum, fmt.Errorf("entry %d: %w", i, err)
+			f.Close()
+			return nil, nil, 0, fmt.Errorf("entry %d: %w", i, err)
 		}
 		off += kept
 		s.resumed.Add(kept)
 		s.meter.addDone(kept)
 	}
-	if off < e.Size {
-		if err := writeEvent(w, opSegment, segmentBody{Entry: i, Offset: off, End: e.Size}); err != nil {
-			return sum, err
-		}
+	return f, whole, off, nil
+}
+
+// sendChunk reads the n bytes of entry i's file f at pos, hashes them,
+// adds them to whole (if not nil) and writes them with their hash to w,
+// the data stream numbered stream.
+func (s *sender) sendChunk(w io.Writer, buf []byte, f *os.File, i int, pos, n int64, whole *wholeHash, stream int) ([hashSize]byte, error) {
+	var sum [hashSize]byte
+	chunk := buf[:n]
+	if _, err := f.ReadAt(chunk, pos); err != nil {
+		return sum, fmt.Errorf("%w: entry %d at %d: %w", ErrSource, i, pos, err)
 	}
-	for pos := off; pos < e.Size; {
-		n := min(cs, e.Size-pos)
-		chunk := buf[:n]
-		if _, err := f.ReadAt(chunk, pos); err != nil {
-			return sum, fmt.Errorf("%w: entry %d at %d: %w", ErrSource, i, pos, err)
-		}
-		rec := buf[:n+hashSize]
-		*(*[hashSize]byte)(rec[n:]) = sha256.Sum256(chunk)
-		whole.add(chunk, rec[n:])
-		if s.opts.chunkHook != nil {
-			s.opts.chunkHook(i, pos, chunk)
-		}
-		if _, err := w.Write(rec); err != nil {
-			return sum, fmt.Errorf("send entry %d at %d: %w", i, pos, err)
-		}
-		pos += n
-		s.meter.add(n)
-		s.bytes.Add(n)
-		s.chunks.Add(1)
+	rec := buf[:n+hashSize]
+	sum = sha256.Sum256(chunk)
+	*(*[hashSize]byte)(rec[n:]) = sum
+	if whole != nil {
+		whole.add(chunk, sum[:])
 	}
-	return whole.sum(), nil
+	if s.opts.chunkHook != nil {
+		s.opts.chunkHook(i, pos, chunk)
+	}
+	if _, err := w.Write(rec); err != nil {
+		return sum, fmt.Errorf("send entry %d at %d: %w", i, pos, err)
+	}
+	s.meter.add(n)
+	s.bytes.Add(n)
+	s.chunks.Add(1)
+	s.streamBytes[stream].Add(n)
+	return sum, nil
 }
 
 // serveData receives the segments of one data stream until the sender
@@ -105,7 +135,10 @@ func (t *session) serveData(ctx context.Context, s *direct.Stream, br *bufio.Rea
 	// Either context ending wakes the reads below.
 	stopT := context.AfterFunc(t.ctx, func() { s.CancelRead(direct.StreamCodeCancelled) })
 	defer stopT()
-	stopC := context.AfterFunc(ctx, func() { s.CancelRead(direct.StreamCodeCancelled) })
+	stopC := context.AfterFunc(ctx, func() {
+		s.CancelRead(direct.StreamCodeCancelled)
+		t.wake() // a segment may wait for another's chunks
+	})
 	defer stopC()
 	buf := getBuffer(t.offer.ChunkSize)
 	defer putBuffer(t.offer.ChunkSize, buf)
@@ -150,142 +183,57 @@ func (e *brokenStream) Unwrap() error { return e.err }
 
 // receiveSegment receives one segment into the entry's partial file:
 // each chunk is read with its hash, checked, written, and only then
-// counted. Progress is synced and saved every SaveInterval and when the
-// segment ends, however it ends.
-func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, seg segmentBody) (err error) {
+// counted. The segment's lane syncs the file and records the verified
+// prefix every SaveInterval; the last lane out of a complete entry seals
+// it. What an attempt leaves unfinished is synced and recorded when it
+// ends (closeEntries).
+func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, seg segmentBody) error {
 	i := seg.Entry
-	kept, err := t.startSegment(seg)
+	first, err := t.startSegment(seg)
 	if err != nil {
 		return err
 	}
-	es, st := &t.entries[i], t.cp.Entries[i]
-	f, err := openPartial(t.root, partialName(st.Path, t.id, i), seg.Offset == 0)
-	if err != nil {
-		t.dataDone(i)
-		return rootError(err)
+	f, err := t.openEntry(ctx, i, first, buf)
+	if err == nil {
+		err = t.receiveChunks(ctx, r, buf, f, seg)
 	}
-	pos, saved := seg.Offset, seg.Offset-kept
-	defer func() {
-		if err == nil && pos == st.Size {
-			// The file is complete: seal it (sync it) and finish it
-			// beside this stream, which goes on to the next file.
-			t.sealLater(f, i, pos)
-			return
-		}
-		// Keep what was verified: sync it, record it, and cut off any
-		// half-written chunk after it.
-		if err != nil {
-			f.Truncate(pos)
-		}
-		serr := f.Sync()
-		if cerr := f.Close(); serr == nil {
-			serr = cerr
-		}
-		if serr == nil && pos != saved {
-			t.save(i, pos)
-		}
-		es.pos = pos
-		if err == nil && serr != nil {
-			err = fmt.Errorf("sync %s: %w", st.Path, serr)
-		}
-		if derr := t.dataDone(i); err == nil {
-			err = derr
-		}
-	}()
-	if kept > 0 {
-		// The sender confirmed chunks the partial file held past the
-		// checkpoint: they are verified now, once on disk for sure.
-		if err := f.Sync(); err != nil {
-			return fmt.Errorf("sync %s: %w", st.Path, err)
-		}
-		t.save(i, pos)
-		saved = pos
+	if sf := t.endSegment(i, seg); sf != nil {
+		// The file is complete: seal it (sync it) and finish it beside
+		// this stream, which goes on to the next segment.
+		t.sealLater(sf, i, t.cp.Entries[i].Size)
 	}
+	return err
+}
 
-	cs := int64(t.offer.ChunkSize)
-	if es.hash == nil {
-		// On a resume, the whole-file hash is over what the partial
-		// file holds, read back: never over what a checkpoint claims.
-		es.hash = newWholeHash(t.version, st.Size)
-		if err := es.hash.read(f, 0, seg.Offset, cs, buf); err != nil {
-			return fmt.Errorf("read back partial %s: %w", st.Path, err)
+// receiveChunks is the loop of receiveSegment.
+func (t *session) receiveChunks(ctx context.Context, r io.Reader, buf []byte, f *os.File, seg segmentBody) error {
+	i, cs := seg.Entry, int64(t.offer.ChunkSize)
+	path := t.cp.Entries[i].Path
+	for pos := seg.Offset; pos < seg.End; {
+		if err := t.waitWindow(ctx, i, pos); err != nil {
+			return err
 		}
-	}
-	lastSave := time.Now()
-	for pos < seg.End {
 		n := min(cs, seg.End-pos)
 		rec := buf[:n+hashSize]
 		if _, err := io.ReadFull(r, rec); err != nil {
 			return t.streamError(ctx, err)
 		}
-		chunk := rec[:n]
-		if sha256.Sum256(chunk) != [hashSize]byte(rec[n:]) {
-			return fmt.Errorf("%w: %s at %d", ErrCorrupt, st.Path, pos)
+		chunk, sum := rec[:n], [hashSize]byte(rec[n:])
+		if sha256.Sum256(chunk) != sum {
+			return fmt.Errorf("%w: %s at %d", ErrCorrupt, path, pos)
 		}
 		if err := t.write(f, i, chunk, pos); err != nil {
 			return err
 		}
-		es.hash.add(chunk, rec[n:])
+		save := t.verified(i, pos, chunk, sum)
 		pos += n
 		t.meter.add(n)
 		t.received.Add(n)
-		if time.Since(lastSave) >= t.r.cfg.SaveInterval {
-			if err := f.Sync(); err != nil {
-				return fmt.Errorf("sync %s: %w", st.Path, err)
+		if save >= 0 {
+			if err := t.saveSynced(f, i, save); err != nil {
+				return err
 			}
-			t.save(i, pos)
-			saved, lastSave = pos, time.Now()
 		}
 	}
 	return nil
-}
-
-// startSegment checks a segment header against the entry's state and
-// marks the entry busy. Segments of an entry must come in order, each
-// starting where the verified data ends, on chunk boundaries; the first
-// may start further, after chunks the partial file held whose hashes
-// the answer sent (version 2), which the sender thereby confirms. It
-// returns how many such bytes it kept.
-func (t *session) startSegment(seg segmentBody) (kept int64, err error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	i := seg.Entry
-	if i < 0 || i >= len(t.entries) {
-		return 0, fmt.Errorf("%w: segment for entry %d of %d", ErrProtocol, i, len(t.entries))
-	}
-	es, st := &t.entries[i], t.cp.Entries[i]
-	cs := int64(t.offer.ChunkSize)
-	switch {
-	case st.Dir || es.finished || es.dataDone || es.busy:
-		return 0, fmt.Errorf("%w: unexpected segment for entry %d", ErrProtocol, i)
-	case seg.Offset < es.pos || seg.Offset > es.pos+es.held || seg.End <= seg.Offset || seg.End > st.Size ||
-		seg.Offset%cs != 0 || (seg.End != st.Size && seg.End%cs != 0):
-		return 0, fmt.Errorf("%w: segment [%d, %d) of entry %d, which has %d of %d bytes", ErrProtocol, seg.Offset, seg.End, i, es.pos, st.Size)
-	}
-	kept = seg.Offset - es.pos
-	es.pos, es.held, es.busy = seg.Offset, 0, true
-	t.resumed += kept
-	t.meter.addDone(kept)
-	return kept, nil
-}
-
-// write writes a verified chunk at off, telling a full disk apart.
-func (t *session) write(f interface {
-	WriteAt([]byte, int64) (int, error)
-}, i int, chunk []byte, off int64) error {
-	var err error
-	if hook := t.r.cfg.writeHook; hook != nil {
-		err = hook(i, off, len(chunk))
-	}
-	if err == nil {
-		_, err = f.WriteAt(chunk, off)
-	}
-	switch {
-	case err == nil:
-		return nil
-	case isDiskFull(err):
-		return fmt.Errorf("%w: writing %s at %d: %w", ErrDiskFull, t.cp.Entries[i].Path, off, err)
-	default:
-		return fmt.Errorf("write %s at %d: %w", t.cp.Entries[i].Path, off, err)
-	}
 }

@@ -103,8 +103,6 @@ func (t *session) sealLater(f *os.File, i int, size int64) {
 	go func() {
 		defer t.data.Done()
 		defer func() { <-slots }()
-		es := &t.entries[i]
-		es.pos = size
 		var err error
 		if grouped {
 			if err = t.prepareSeal(f, i); err == nil {
@@ -114,9 +112,6 @@ func (t *session) sealLater(f *os.File, i int, size int64) {
 			err = t.seal(f, i)
 		}
 		if err != nil {
-			t.mu.Lock()
-			es.busy = false
-			t.mu.Unlock()
 			t.fail(fmt.Errorf("finish %s: %w", t.cp.Entries[i].Path, rootError(err)))
 			return
 		}
@@ -204,6 +199,7 @@ func (t *session) end(err error) error {
 	t.closed = true
 	t.mu.Unlock()
 	t.data.Wait()
+	t.closeEntries()
 	switch {
 	case err == nil:
 		t.setDirTimes()

@@ -66,11 +66,14 @@ type dataBody struct {
 }
 
 // segmentBody announces the bytes [Offset, End) of entry Entry; the
-// chunks follow it on the data stream.
+// chunks follow it on the data stream. From (version 3) is where this
+// attempt's data of the entry starts, the same in each of its segments:
+// the receiver's verified prefix plus the held chunks the sender kept.
 type segmentBody struct {
 	Entry  int   `json:"entry"`
 	Offset int64 `json:"offset"`
 	End    int64 `json:"end"`
+	From   int64 `json:"from,omitempty"`
 }
 
 // fileBody carries a file's whole SHA-256, in hex.

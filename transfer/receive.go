@@ -272,6 +272,9 @@ func (r *Receiver) release(t *session) {
 }
 
 // serveData attaches a data stream to the running transfer it names.
+// It may come on any connection of the sender's (the session is found
+// by the key the connection proved): a striped file's streams use
+// several.
 func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stream, br *bufio.Reader, f *wire.Frame) error {
 	var b dataBody
 	if err := decodeEvent(f, opData, &b); err != nil {
@@ -280,7 +283,7 @@ func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stre
 	}
 	r.mu.Lock()
 	t := r.sessions[peerID(c)+"/"+b.ID]
-	ok := t != nil && t.conn == c && t.attach()
+	ok := t != nil && t.attach()
 	r.mu.Unlock()
 	if !ok {
 		abortStream(s)

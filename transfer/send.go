@@ -24,10 +24,17 @@ const abortTimeout = time.Second
 // SendOptions tunes Send. The zero value sends on one data stream and
 // reports no progress.
 type SendOptions struct {
-	// Streams is how many data streams carry the files, whole files each
-	// (1 to MaxStreams; 0 means 1). More than one helps many small files
-	// more than one big one.
+	// Streams is how many data streams carry the files (1 to MaxStreams;
+	// 0 means one per connection). Small files go whole to one stream;
+	// big ones, to a receiver speaking protocol version 3, are cut into
+	// pieces that every stream takes in turn (striping).
 	Streams int
+	// Conns are more connections to the same peer (the same identity
+	// key) as c, for data streams only: stream k opens on connection k
+	// modulo 1+len(Conns), c being connection 0. QUIC runs each
+	// connection in a goroutine of its own, so a second one lets a big
+	// file use a second core. Send does not close them.
+	Conns []*direct.Conn
 	// OnProgress, if set, is called every ProgressInterval and once at
 	// the end, from a goroutine of Send's. It must not block.
 	OnProgress       func(Status)
@@ -55,6 +62,11 @@ type SendResult struct {
 	// matched the sender's file.
 	Resumed int64
 	Elapsed time.Duration
+	// Striped counts the files sent in pieces over several data streams
+	// (version 3), and StreamBytes the file data each data stream
+	// carried: stream k on connection k modulo 1+len(SendOptions.Conns).
+	Striped     int
+	StreamBytes []int64
 }
 
 // Send offers o to the peer on c and, once accepted, sends the files,
@@ -73,17 +85,25 @@ func Send(ctx context.Context, c *direct.Conn, o *Offer, opts SendOptions) (*Sen
 	if err := o.checkLocal(); err != nil {
 		return &SendResult{}, fmt.Errorf("send %s: %w", o.ID, err)
 	}
-	opts.Streams = min(max(opts.Streams, 1), MaxStreams)
+	if opts.Streams <= 0 {
+		opts.Streams = 1 + len(opts.Conns)
+	}
+	opts.Streams = min(opts.Streams, MaxStreams)
 	if opts.version <= 0 || opts.version > Version {
 		opts.version = Version
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &sender{conn: c, offer: o, opts: opts, log: opts.Logger.With("transfer", o.ID, "peer", c.User())}
+	s := &sender{conn: c, offer: o, opts: opts, log: opts.Logger.With("transfer", o.ID, "peer", c.User()),
+		streamBytes: make([]atomic.Int64, opts.Streams)}
 	start := time.Now()
 	err := s.run(ctx)
-	res := &SendResult{Bytes: s.bytes.Load(), Chunks: s.chunks.Load(), Resumed: s.resumed.Load(), Elapsed: time.Since(start)}
+	res := &SendResult{Bytes: s.bytes.Load(), Chunks: s.chunks.Load(), Resumed: s.resumed.Load(), Elapsed: time.Since(start),
+		Striped: int(s.striped.Load())}
+	for k := range s.streamBytes {
+		res.StreamBytes = append(res.StreamBytes, s.streamBytes[k].Load())
+	}
 	if err != nil {
 		s.log.Info("send failed", "bytes", res.Bytes, "chunks", res.Chunks, "resumed", res.Resumed, "err", err)
 		return res, fmt.Errorf("send %s to %s: %w", o.ID, c.User(), err)
@@ -122,9 +142,11 @@ type sender struct {
 	quiet    sync.Once     // stops the waking, before a last write
 	meter    *meter
 
-	bytes   atomic.Int64
-	chunks  atomic.Int64
-	resumed atomic.Int64
+	bytes       atomic.Int64
+	chunks      atomic.Int64
+	resumed     atomic.Int64
+	striped     atomic.Int64
+	streamBytes []atomic.Int64 // by data stream
 }
 
 func (s *sender) run(ctx context.Context) error {
@@ -247,8 +269,9 @@ func (s *sender) closeCtl() {
 	s.ctl = nil
 }
 
-// stream sends the files of plan over up to opts.Streams data streams,
-// each taking the next whole file from a shared queue.
+// stream sends the files of plan over opts.Streams data streams, each
+// taking the next work from a shared queue: a whole file, or a piece of
+// a striped one.
 func (s *sender) stream(ctx context.Context, plan *resumePlan) error {
 	todo := plan.todo
 	if len(todo) == 0 {
@@ -256,21 +279,54 @@ func (s *sender) stream(ctx context.Context, plan *resumePlan) error {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	queue := make(chan int)
+	streams := len(todo)
+	for _, i := range todo {
+		if s.stripes(i, plan.offsets[i]) {
+			streams = s.opts.Streams
+			break
+		}
+	}
+	queue := make(chan work)
 	var wg sync.WaitGroup
-	for range min(s.opts.Streams, len(todo)) {
+	for k := range min(s.opts.Streams, streams) {
 		wg.Go(func() {
-			if err := s.worker(ctx, queue, plan); err != nil {
+			if err := s.worker(ctx, k, queue); err != nil {
 				cancel(err)
 			}
 		})
 	}
-feed:
-	for _, i := range todo {
+	var striped []*stripedFile
+	defer func() { closeStriped(striped) }() // once the workers are done
+	buf := getBuffer(s.offer.ChunkSize)
+	defer putBuffer(s.offer.ChunkSize, buf)
+	feed := func(w work) bool {
 		select {
-		case queue <- i:
+		case queue <- w:
+			return true
 		case <-ctx.Done():
-			break feed
+			return false
+		}
+	}
+feeding:
+	for _, i := range todo {
+		off, held := plan.offsets[i], plan.heldOf(i)
+		if !s.stripes(i, off) {
+			if !feed(work{entry: i, off: off, held: held}) {
+				break
+			}
+			continue
+		}
+		p, err := s.openStriped(i, off, held, *buf)
+		if err != nil {
+			cancel(err)
+			break
+		}
+		striped = append(striped, p)
+		s.striped.Add(1)
+		for _, pc := range p.pieces(int64(s.offer.ChunkSize)) {
+			if !feed(pc) {
+				break feeding
+			}
 		}
 	}
 	close(queue)
@@ -281,10 +337,10 @@ feed:
 	return nil
 }
 
-// worker sends entries from queue on a data stream of its own, and each
-// file's whole hash on the control stream after its data.
-func (s *sender) worker(ctx context.Context, queue <-chan int, plan *resumePlan) error {
-	ds, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
+// worker sends work from queue on data stream k of its own, and each
+// whole file's hash on the control stream after its data.
+func (s *sender) worker(ctx context.Context, k int, queue <-chan work) error {
+	ds, err := s.openData(ctx, k)
 	if err != nil {
 		return err
 	}
@@ -298,17 +354,46 @@ func (s *sender) worker(ctx context.Context, queue <-chan int, plan *resumePlan)
 	}
 	buf := getBuffer(s.offer.ChunkSize)
 	defer putBuffer(s.offer.ChunkSize, buf)
-	for i := range queue {
-		sum, err := s.sendEntry(ds, *buf, i, plan.offsets[i], plan.heldOf(i))
+	for w := range queue {
+		if w.piece != nil {
+			if err := s.sendPiece(ds, *buf, w, k); err != nil {
+				return err
+			}
+			continue
+		}
+		sum, err := s.sendEntry(ds, *buf, w.entry, w.off, w.held, k)
 		if err != nil {
 			return err
 		}
-		if err := s.writeCtl(opFile, fileBody{Entry: i, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+		if err := s.fileDone(w.entry, sum); err != nil {
 			return err
 		}
-		s.meter.addFile()
 	}
 	return ds.Close()
+}
+
+// openData opens data stream k on its connection: k modulo the number
+// of connections, c first. A stream an extra connection cannot give
+// opens on c instead.
+func (s *sender) openData(ctx context.Context, k int) (*direct.Stream, error) {
+	if n := k % (1 + len(s.opts.Conns)); n > 0 {
+		c := s.opts.Conns[n-1]
+		ds, err := c.OpenStream(ctx, direct.StreamTransfer)
+		if err == nil {
+			return ds, nil
+		}
+		s.log.Debug("data connection failed, using the first", "stream", k, "err", err)
+	}
+	return s.conn.OpenStream(ctx, direct.StreamTransfer)
+}
+
+// fileDone sends entry i's whole-file hash, all its data being sent.
+func (s *sender) fileDone(i int, sum [hashSize]byte) error {
+	if err := s.writeCtl(opFile, fileBody{Entry: i, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+		return err
+	}
+	s.meter.addFile()
+	return nil
 }
 
 // writeCtl writes one frame on the control stream.

@@ -54,6 +54,7 @@ type session struct {
 	group    *groupSyncer  // nil where files are synced one by one
 
 	mu        sync.Mutex
+	moved     *sync.Cond   // on mu: an entry's verified prefix grew, it opened, or the attempt ended
 	cp        *Checkpoint  // paths updated by finish
 	entries   []entryState // see entryState for who owns what
 	remaining int          // files not finished
@@ -66,15 +67,29 @@ type session struct {
 	resumed  int64 // bytes verified before this attempt, or held and confirmed; guarded by mu
 }
 
-// entryState is the receiver's working state of one entry. The flags are
-// guarded by session.mu; pos and hash belong to the data stream that has
-// set busy, and pass to finish once dataDone is set.
+// entryState is the receiver's working state of one entry, guarded by
+// session.mu unless said otherwise. In this attempt its data may come in
+// several segments at once (version 3 stripes a big file over several
+// data streams): they share the open partial file, and each verified
+// chunk either extends the verified prefix pos or waits in ahead until
+// the chunks before it are verified too.
 type entryState struct {
-	pos  int64      // verified bytes
+	pos  int64      // verified bytes: the prefix the checkpoint may record
 	held int64      // bytes past pos the partial file holds, their hashes in the answer
 	hash *wholeHash // whole-file hash of the first pos bytes, once started
 
-	busy      bool      // a segment of it is being received
+	started  bool                 // a segment came in this attempt; from is set
+	opening  bool                 // the first segment is opening f
+	from     int64                // where this attempt's data starts: pos, plus the held bytes the sender kept
+	f        *os.File             // the partial file, open from the first segment until sealed or the attempt ends
+	active   [][2]int64           // segments being received
+	ahead    map[int64]aheadChunk // verified chunks past pos, by offset
+	top      int64                // end of the highest verified chunk
+	saved    int64                // verified bytes last recorded
+	saving   bool                 // a lane is syncing f to record pos
+	lastSave time.Time
+
+	sealed    bool      // f handed to sealLater
 	dataDone  bool      // all bytes verified and synced; sum is set
 	sum       [32]byte  // whole-file hash of the received file
 	want      *[32]byte // whole-file hash the sender announced
@@ -82,15 +97,32 @@ type entryState struct {
 	finished  bool
 }
 
+// aheadChunk is a verified chunk past the verified prefix: its hash
+// joins the whole-file hash once every chunk before it has.
+type aheadChunk struct {
+	sum [hashSize]byte
+	n   int64
+}
+
 func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stream, br *bufio.Reader, o *Offer, version int) *session {
 	ctx, cancel := context.WithCancelCause(ctx)
 	peer := peerID(c)
-	return &session{
+	t := &session{
 		r: r, id: o.ID, key: peer + "/" + o.ID, peer: peer, conn: c, ctl: s, br: br, offer: o, version: version,
 		log: r.log.With("transfer", o.ID, "peer", c.User()),
 		ctx: ctx, cancel: cancel, gone: make(chan struct{}), allDone: make(chan struct{}),
 		sealing: make(chan struct{}, maxSealing), grouping: make(chan struct{}, maxGrouped),
 	}
+	t.moved = sync.NewCond(&t.mu)
+	context.AfterFunc(ctx, t.wake)
+	return t
+}
+
+// wake wakes the data streams waiting on t.moved.
+func (t *session) wake() {
+	t.mu.Lock()
+	t.moved.Broadcast()
+	t.mu.Unlock()
 }
 
 // peerID names a peer by its whole identity key, in hex.
@@ -230,7 +262,7 @@ func (t *session) prepare(cp *Checkpoint, dir string) error {
 			done += st.Size
 			files++
 		default:
-			es.pos = st.Verified
+			es.pos, es.saved = st.Verified, st.Verified
 			if t.held != nil {
 				es.held = int64(len(t.held[i])) * int64(t.offer.ChunkSize)
 			}
@@ -515,7 +547,6 @@ func (t *session) fileHash(b fileBody) error {
 func (t *session) dataDone(i int) error {
 	t.mu.Lock()
 	es := &t.entries[i]
-	es.busy = false
 	if es.pos == t.cp.Entries[i].Size {
 		es.dataDone = true
 		es.sum = es.hash.sum()
