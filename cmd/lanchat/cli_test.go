@@ -231,6 +231,9 @@ func TestUsageErrors(t *testing.T) {
 		{"passwd"},
 		{"--nope", "status"},
 		{"help", "frobnicate"},
+		{"daemon", "--transfer-conns", "0"},
+		{"daemon", "--transfer-conns", "5"},
+		{"daemon", "--transfer-conns", "two"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -264,4 +267,11 @@ func TestHelp(t *testing.T) {
 	}
 	contains(t, h.run("", "help", "group").ok(t), "group create NAME", "group kick NAME USER")
 	contains(t, h.run("", "history", "--help").ok(t), "--limit", "--search")
+	contains(t, h.run("", "daemon", "--help").ok(t), "--transfer-conns N")
+}
+
+func TestDaemonTransferConnsRange(t *testing.T) {
+	h := &harness{t: t, svc: &apitest.Service{}, home: shortHome(t)}
+	r := h.run("", "daemon", "--transfer-conns", "9")
+	contains(t, r.stderr, "--transfer-conns 9: want 1 to 4")
 }

@@ -66,7 +66,9 @@ func (d *Daemon) newReceiver() (*transfer.Receiver, error) {
 	})
 }
 
-// serveTransfer hands a transfer stream a contact opened to the receiver.
+// serveTransfer hands a transfer stream a contact opened to the receiver,
+// on the contact's connection or on a data connection (the data streams
+// of a transfer whose control stream is on the contact's connection).
 func (d *Daemon) serveTransfer(c *direct.Conn, s *direct.Stream) {
 	res, err := d.receiver.Serve(c.Context(), c, s)
 	if res != nil {

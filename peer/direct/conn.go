@@ -20,25 +20,38 @@ type Conn struct {
 	qc          *quic.Conn
 	user        string
 	key         ed25519.PublicKey
+	data        bool // negotiated alpnData
 	kindTimeout time.Duration
 	exchange    time.Duration // default bound for Exchange
 	log         *slog.Logger
 }
 
 func newConn(qc *quic.Conn, user string, key ed25519.PublicKey, opts Options) *Conn {
+	data := qc.ConnectionState().TLS.NegotiatedProtocol == alpnData
+	log := opts.Logger.With("user", user, "addr", qc.RemoteAddr().String())
+	if data {
+		log = log.With("data", true)
+	}
 	return &Conn{
 		qc:          qc,
 		user:        user,
 		key:         key,
+		data:        data,
 		kindTimeout: opts.StreamKindTimeout,
 		exchange:    opts.ExchangeTimeout,
-		log:         opts.Logger.With("user", user, "addr", qc.RemoteAddr().String()),
+		log:         log,
 	}
 }
 
 // User returns the contact the peer belongs to: the user given to Dial,
 // or the name the Authorizer returned for an accepted connection.
 func (c *Conn) User() string { return c.user }
+
+// IsData reports whether this is a data connection (ALPN
+// "lanchat-data/1", see Transport.DialData): an extra connection that
+// carries only the data streams of file transfers. Both ends agree, as
+// the handshake negotiated it.
+func (c *Conn) IsData() bool { return c.data }
 
 // PeerKey returns the identity key the peer proved.
 func (c *Conn) PeerKey() ed25519.PublicKey {
