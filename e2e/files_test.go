@@ -168,6 +168,17 @@ func TestSendFileAndFolder(t *testing.T) {
 	if p := partials(t, downloads); len(p) != 0 {
 		t.Errorf("partial files left: %v", p)
 	}
+	// The big file was striped over the daemon's two connections, and
+	// each carried a good part of it.
+	m := regexp.MustCompile(`msg="transfer attempt ended" .* conns=2 striped=1 stream_bytes="\[(\d+) (\d+)\]"`).FindStringSubmatch(alice.daemon.output())
+	if m == nil {
+		t.Fatalf("no striped attempt over two connections in alice's log:\n%s", alice.daemon.output())
+	}
+	for _, s := range m[1:] {
+		if n, _ := strconv.ParseInt(s, 10, 64); n < 256<<20/5 {
+			t.Errorf("a data stream carried %d of 256 MiB: %s", n, m[0])
+		}
+	}
 
 	// Sending the same again never overwrites: a free name is chosen.
 	if _, errs, code := alice.lc(t, "", "send-file", "bob", filepath.Join(tree, "a", "top.bin")); code != 0 {

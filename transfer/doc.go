@@ -19,7 +19,13 @@
 // 2 a hash over its chunk hashes, see filehash.go) matches too, and
 // never over an existing file. Received names go through Sanitize and every write
 // stays inside the destination (os.Root), refusing symbolic links.
-// Memory stays flat: one chunk buffer per data stream.
+// Memory stays flat: one chunk buffer per data stream, and for a striped
+// file at most aheadWindow chunk hashes.
+//
+// A big file is striped (version 3): cut into pieces that every data
+// stream takes in turn, the streams spread over the connection given to
+// Send and SendOptions.Conns, so that one file can use several cores
+// (stripe.go for the sender, lanes.go for the receiver).
 //
 // The wire protocol is described in docs/protocol.md, "File transfer".
 package transfer

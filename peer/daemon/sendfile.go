@@ -241,10 +241,13 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	})
 	d.closeData(c.User(), data)
 	var sent, chunks, resumed int64
+	var striped int
+	var streams []int64
 	if res != nil {
-		sent, chunks, resumed = res.Bytes, res.Chunks, res.Resumed
+		sent, chunks, resumed, striped, streams = res.Bytes, res.Chunks, res.Resumed, res.Striped, res.StreamBytes
 	}
-	d.log.Info("transfer attempt ended", "id", rec.ID, "to", rec.Peer, "bytes", sent, "chunks", chunks, "resumed", resumed, "err", err)
+	d.log.Info("transfer attempt ended", "id", rec.ID, "to", rec.Peer, "bytes", sent, "chunks", chunks, "resumed", resumed,
+		"conns", 1+len(data), "striped", striped, "stream_bytes", streams, "err", err)
 	switch {
 	case err == nil:
 		d.transferEnd(rec.ID, history.TransferDone, "")
