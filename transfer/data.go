@@ -183,10 +183,10 @@ func (e *brokenStream) Unwrap() error { return e.err }
 
 // receiveSegment receives one segment into the entry's partial file:
 // each chunk is read with its hash, checked, written, and only then
-// counted. The segment's lane syncs the file and records the verified
-// prefix every SaveInterval; the last lane out of a complete entry seals
-// it. What an attempt leaves unfinished is synced and recorded when it
-// ends (closeEntries).
+// counted. Every SaveInterval the file is synced and its verified
+// prefix recorded, beside the stream; whoever leaves a complete entry
+// last (segment or sync) seals it. What an attempt leaves unfinished is
+// synced and recorded when it ends (closeEntries).
 func (t *session) receiveSegment(ctx context.Context, r io.Reader, buf []byte, seg segmentBody) error {
 	i := seg.Entry
 	first, err := t.startSegment(seg)
@@ -230,9 +230,7 @@ func (t *session) receiveChunks(ctx context.Context, r io.Reader, buf []byte, f 
 		t.meter.add(n)
 		t.received.Add(n)
 		if save >= 0 {
-			if err := t.saveSynced(f, i, save); err != nil {
-				return err
-			}
+			t.syncLater(f, i, save)
 		}
 	}
 	return nil

@@ -186,24 +186,36 @@ func (t *session) verified(i int, off int64, chunk []byte, sum [hashSize]byte) i
 	return es.pos
 }
 
-// saveSynced syncs entry i's partial file and records its first
-// verified bytes; verified cleared the way for it.
-func (t *session) saveSynced(f *os.File, i int, verified int64) error {
-	err := f.Sync()
-	if err == nil {
-		t.save(i, verified)
-	}
-	t.mu.Lock()
-	es := &t.entries[i]
-	es.saving, es.lastSave = false, time.Now()
-	if err == nil {
-		es.saved = max(es.saved, verified)
-	}
-	t.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", t.cp.Entries[i].Path, err)
-	}
-	return nil
+// syncLater syncs entry i's partial file and records its first
+// verified bytes, in a goroutine of its own, so that the data streams go
+// on meanwhile (a sync of a second's data can take longer than the next
+// second's data takes to arrive); verified cleared the way for it. The
+// caller's data stream holds t.data, so the goroutine may join it.
+func (t *session) syncLater(f *os.File, i int, verified int64) {
+	t.data.Add(1)
+	go func() {
+		defer t.data.Done()
+		err := f.Sync()
+		if err == nil {
+			t.save(i, verified)
+		}
+		t.mu.Lock()
+		es := &t.entries[i]
+		es.saving, es.lastSave = false, time.Now()
+		var sf *os.File
+		if err == nil {
+			es.saved = max(es.saved, verified)
+			sf = t.sealable(i)
+		}
+		t.mu.Unlock()
+		if err != nil {
+			t.fail(fmt.Errorf("sync %s: %w", t.cp.Entries[i].Path, err))
+			return
+		}
+		if sf != nil {
+			t.sealLater(sf, i, t.cp.Entries[i].Size)
+		}
+	}()
 }
 
 // endSegment unregisters a segment. When it was the last one of a
@@ -215,7 +227,15 @@ func (t *session) endSegment(i int, seg segmentBody) *os.File {
 	if k := slices.Index(es.active, [2]int64{seg.Offset, seg.End}); k >= 0 {
 		es.active = slices.Delete(es.active, k, k+1)
 	}
-	if len(es.active) > 0 || es.sealed || es.f == nil || es.pos != t.cp.Entries[i].Size {
+	return t.sealable(i)
+}
+
+// sealable returns entry i's partial file, to be sealed, once all its
+// data is verified and nothing else uses the file: no segment, no sync.
+// It returns it only once. The caller holds t.mu.
+func (t *session) sealable(i int) *os.File {
+	es := &t.entries[i]
+	if len(es.active) > 0 || es.saving || es.sealed || es.f == nil || es.pos != t.cp.Entries[i].Size {
 		return nil
 	}
 	es.sealed = true
