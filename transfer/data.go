@@ -18,9 +18,11 @@ import (
 )
 
 // chunkPool recycles the buffers of the default chunk size: one chunk
-// and its hash, per data stream, whatever the size of the files.
+// and its hash, per data stream, whatever the size of the files. A
+// buffer starts on a directAlign boundary, so that a chunk read into it
+// can be written with direct I/O.
 var chunkPool = sync.Pool{New: func() any {
-	b := make([]byte, ChunkSize+hashSize)
+	b := alignedBytes(ChunkSize + hashSize)
 	return &b
 }}
 
@@ -28,7 +30,7 @@ func getBuffer(chunkSize int) *[]byte {
 	if chunkSize == ChunkSize {
 		return chunkPool.Get().(*[]byte)
 	}
-	b := make([]byte, chunkSize+hashSize)
+	b := alignedBytes(chunkSize + hashSize)
 	return &b
 }
 
@@ -222,7 +224,7 @@ func (t *session) receiveChunks(ctx context.Context, r io.Reader, buf []byte, f 
 		if sha256.Sum256(chunk) != sum {
 			return fmt.Errorf("%w: %s at %d", ErrCorrupt, path, pos)
 		}
-		if err := t.write(f, i, chunk, pos); err != nil {
+		if err := t.writeChunk(f, i, chunk, pos); err != nil {
 			return err
 		}
 		save := t.verified(i, pos, chunk, sum)

@@ -20,7 +20,9 @@
 // never over an existing file. Received names go through Sanitize and every write
 // stays inside the destination (os.Root), refusing symbolic links.
 // Memory stays flat: one chunk buffer per data stream, and for a striped
-// file at most aheadWindow chunk hashes.
+// file at most aheadWindow chunk hashes. A big file's whole chunks are
+// written with direct I/O where the system allows (directio.go), past
+// the page cache.
 //
 // A big file is striped (version 3): cut into pieces that every data
 // stream takes in turn, the streams spread over the connection given to

@@ -206,7 +206,7 @@ func (t *session) end(err error) error {
 		if ferr := t.r.cfg.Progress.Forget(t.saveCtx(), t.id); ferr != nil {
 			t.log.Warn("cannot forget finished transfer", "err", ferr)
 		}
-		t.log.Info("received", "bytes", t.received.Load(), "dir", t.dir)
+		t.log.Info("received", "bytes", t.received.Load(), "direct", t.direct.Load(), "dir", t.dir)
 	case errors.Is(err, ErrCancelled):
 		t.discard(t.cp)
 		t.log.Info("transfer cancelled", "err", err)
@@ -277,6 +277,7 @@ func (t *session) result() *Result {
 		res.Paths = append(res.Paths, st.Path)
 	}
 	res.Resumed = t.resumed
+	res.Direct = t.direct.Load()
 	return res
 }
 

@@ -126,11 +126,13 @@ func (t *session) openFirst(i int, buf []byte) (*os.File, error) {
 		es.saved = es.from
 	}
 	es.top = es.from
+	es.direct = t.openDirectFor(f, partialName(st.Path, t.id, i), st.Size)
 	if es.hash == nil {
 		// On a resume, the whole-file hash is over what the partial
 		// file holds, read back: never over what a checkpoint claims.
 		es.hash = newWholeHash(t.version, st.Size)
 		if err := es.hash.read(f, 0, es.from, int64(t.offer.ChunkSize), buf); err != nil {
+			es.closeDirect()
 			f.Close()
 			return nil, fmt.Errorf("read back partial %s: %w", st.Path, err)
 		}
@@ -239,6 +241,7 @@ func (t *session) sealable(i int) *os.File {
 		return nil
 	}
 	es.sealed = true
+	es.closeDirect()
 	return es.f
 }
 
@@ -256,6 +259,7 @@ func (t *session) closeEntries() {
 		}
 		f := es.f
 		es.f = nil
+		es.closeDirect()
 		if info, err := f.Stat(); err == nil && info.Size() > es.top {
 			f.Truncate(es.top)
 		}

@@ -104,6 +104,9 @@ type Result struct {
 	// attempts had verified, or had written and the sender confirmed.
 	Bytes   int64
 	Resumed int64
+	// Direct counts the bytes of Bytes written with direct I/O, past
+	// the page cache (directio.go).
+	Direct int64
 }
 
 // Receiver receives the transfers peers send. The daemon hands it every

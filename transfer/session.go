@@ -64,7 +64,8 @@ type session struct {
 	data      sync.WaitGroup
 
 	received atomic.Int64
-	resumed  int64 // bytes verified before this attempt, or held and confirmed; guarded by mu
+	direct   atomic.Int64 // bytes written with direct I/O
+	resumed  int64        // bytes verified before this attempt, or held and confirmed; guarded by mu
 }
 
 // entryState is the receiver's working state of one entry, guarded by
@@ -82,6 +83,7 @@ type entryState struct {
 	opening  bool                 // the first segment is opening f
 	from     int64                // where this attempt's data starts: pos, plus the held bytes the sender kept
 	f        *os.File             // the partial file, open from the first segment until sealed or the attempt ends
+	direct   *directFile          // f's direct-I/O twin for whole chunks, or nil; set and closed with f
 	active   [][2]int64           // segments being received
 	ahead    map[int64]aheadChunk // verified chunks past pos, by offset
 	top      int64                // end of the highest verified chunk

@@ -72,7 +72,7 @@ func (d *Daemon) newReceiver() (*transfer.Receiver, error) {
 func (d *Daemon) serveTransfer(c *direct.Conn, s *direct.Stream) {
 	res, err := d.receiver.Serve(c.Context(), c, s)
 	if res != nil {
-		d.log.Info("files received", "id", res.ID, "from", res.Peer, "dir", res.Dir, "files", len(res.Paths), "bytes", res.Bytes, "resumed", res.Resumed)
+		d.log.Info("files received", "id", res.ID, "from", res.Peer, "dir", res.Dir, "files", len(res.Paths), "bytes", res.Bytes, "resumed", res.Resumed, "direct", res.Direct)
 		d.receivedEnd(res.ID, nil)
 	} else if err != nil {
 		d.log.Debug("transfer stream ended", "from", c.User(), "err", err)

@@ -1,0 +1,17 @@
+package transfer
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// openDirect opens rel under root for direct writes, following no link,
+// or returns nil.
+func openDirect(root *os.Root, rel string) *os.File {
+	f, err := root.OpenFile(filepath.FromSlash(rel), os.O_WRONLY|syscall.O_DIRECT|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil
+	}
+	return f
+}
