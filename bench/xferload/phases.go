@@ -25,7 +25,7 @@ const (
 	rowLocal       = "local copy, no network (cp, then sync)"
 	pathFileToFile = "file → file + fsync"
 	pathDiscard    = "file → discard"
-	pathLanchat    = "daemon → daemon, " + pathFileToFile + " (chunk hashes, rename)"
+	pathLanchat    = "daemon → daemon, " + pathFileToFile + " (chunk hashes, direct I/O, rename)"
 )
 
 // oneConn is what the daemons of the 1-connection rows are started with
