@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -70,7 +71,7 @@ func testCopy(t *testing.T, conns string) {
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
 		t.Errorf("copy differs: %d bytes", len(got))
 	}
-	for _, want := range []string{`"role":"send"`, `"bytes":3145735`, `"max_stream_window":33554432`, `"conns":` + conns} {
+	for _, want := range []string{`"role":"send"`, `"bytes":3145735`, `"max_stream_window":` + strconv.Itoa(direct.DefaultMaxStreamReceiveWindow), `"conns":` + conns} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("send's result lacks %s: %s", want, out.String())
 		}
