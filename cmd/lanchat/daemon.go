@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -80,6 +81,7 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 		return usagef("daemon: --log-level %q: want debug, info, warn or error", *logLevel)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	limitMemory(os.Getenv)
 
 	if *downloads != "" {
 		abs, err := filepath.Abs(*downloads)
