@@ -14,15 +14,16 @@ import (
 	"os"
 	"sync"
 
+	"github.com/lanchat/lanchat/internal/directio"
 	"github.com/lanchat/lanchat/peer/direct"
 )
 
 // chunkPool recycles the buffers of the default chunk size: one chunk
 // and its hash, per data stream, whatever the size of the files. A
-// buffer starts on a directAlign boundary, so that a chunk read into it
+// buffer starts on a directio.Align boundary, so that a chunk read into it
 // can be written with direct I/O.
 var chunkPool = sync.Pool{New: func() any {
-	b := alignedBytes(ChunkSize + hashSize)
+	b := directio.Bytes(ChunkSize + hashSize)
 	return &b
 }}
 
@@ -30,7 +31,7 @@ func getBuffer(chunkSize int) *[]byte {
 	if chunkSize == ChunkSize {
 		return chunkPool.Get().(*[]byte)
 	}
-	b := alignedBytes(chunkSize + hashSize)
+	b := directio.Bytes(chunkSize + hashSize)
 	return &b
 }
 

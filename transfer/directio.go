@@ -5,7 +5,8 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
-	"unsafe"
+
+	"github.com/lanchat/lanchat/internal/directio"
 )
 
 // A big file's whole chunks are written with direct I/O where the system
@@ -15,29 +16,12 @@ import (
 // filling it with gigabytes nobody reads back. The file's last, shorter
 // chunk, small files and everything read back go through the ordinary
 // descriptor; fsync covers both, as it syncs the file whatever wrote it.
-const (
-	// directMinSize is the smallest file written with direct I/O: below
-	// it the page cache costs little and a synchronous write per chunk
-	// would slow a folder of small files.
-	directMinSize = 16 << 20
-	// directAlign is the alignment direct I/O wants of the buffer, the
-	// offset and the length: 4096 covers disks of 512- and 4096-byte
-	// sectors.
-	directAlign = 4096
-)
-
-// alignedBytes returns n bytes starting on a directAlign boundary.
-func alignedBytes(n int) []byte {
-	b := make([]byte, n+directAlign)
-	skip := (directAlign - int(uintptr(unsafe.Pointer(&b[0]))%directAlign)) % directAlign
-	return b[skip : skip+n : skip+n]
-}
-
-// directable reports whether chunk may be written at off with direct I/O.
-func directable(chunk []byte, off int64) bool {
-	return len(chunk) > 0 && len(chunk)%directAlign == 0 && off%directAlign == 0 &&
-		uintptr(unsafe.Pointer(&chunk[0]))%directAlign == 0
-}
+// Alignment is internal/directio's.
+//
+// directMinSize is the smallest file written with direct I/O: below it
+// the page cache costs little and a synchronous write per chunk would
+// slow a folder of small files.
+const directMinSize = 16 << 20
 
 // directFile is a descriptor for direct writes of one partial file.
 type directFile struct {
@@ -54,7 +38,7 @@ type directFile struct {
 // entry is written through f alone. The descriptor must be the same file
 // as f: a name swapped in between is not written to.
 func (t *session) openDirectFor(f *os.File, rel string, size int64) *directFile {
-	if size < directMinSize || t.offer.ChunkSize%directAlign != 0 {
+	if size < directMinSize || t.offer.ChunkSize%directio.Align != 0 {
 		return nil
 	}
 	d := openDirect(t.root, rel)
@@ -76,7 +60,7 @@ func (t *session) openDirectFor(f *os.File, rel string, size int64) *directFile 
 // entry's remaining chunks through f.
 func (t *session) writeChunk(f *os.File, i int, chunk []byte, off int64) error {
 	es := &t.entries[i]
-	if d := es.direct; d != nil && !d.off.Load() && directable(chunk, off) {
+	if d := es.direct; d != nil && !d.off.Load() && directio.Writable(chunk, off) {
 		err := t.write(d.f, i, chunk, off)
 		if err == nil {
 			t.direct.Add(int64(len(chunk)))

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"unsafe"
 
+	"github.com/lanchat/lanchat/internal/directio"
 	"github.com/lanchat/lanchat/peer/direct"
 )
 
@@ -34,7 +34,7 @@ func directSupported(t *testing.T, dir string) bool {
 		return false
 	}
 	defer f.Close()
-	_, err = f.WriteAt(alignedBytes(directAlign), 0)
+	_, err = f.WriteAt(directio.Bytes(directio.Align), 0)
 	return err == nil
 }
 
@@ -116,31 +116,5 @@ func TestDirectRefused(t *testing.T) {
 	}
 	if res.Direct >= int64(len(want)) || res.Direct%ChunkSize != 0 {
 		t.Errorf("%d bytes with direct I/O of %d: want fewer, once refused", res.Direct, len(want))
-	}
-}
-
-func TestAlignedBytes(t *testing.T) {
-	for _, n := range []int{1, directAlign, ChunkSize + hashSize} {
-		b := alignedBytes(n)
-		if len(b) != n || cap(b) != n || uintptr(unsafe.Pointer(&b[0]))%directAlign != 0 {
-			t.Errorf("alignedBytes(%d): len %d cap %d at %p", n, len(b), cap(b), &b[0])
-		}
-	}
-	b := alignedBytes(3 * directAlign)
-	for _, tc := range []struct {
-		chunk []byte
-		off   int64
-		want  bool
-	}{
-		{b, 0, true},
-		{b[:directAlign], directAlign * 5, true},
-		{b[:directAlign+1], 0, false},
-		{b[:directAlign], 100, false},
-		{b[1 : directAlign+1], 0, false},
-		{b[:0], 0, false},
-	} {
-		if got := directable(tc.chunk, tc.off); got != tc.want {
-			t.Errorf("directable(%d bytes at +%d, off %d) = %v", len(tc.chunk), uintptr(unsafe.Pointer(unsafe.SliceData(tc.chunk)))%directAlign, tc.off, got)
-		}
 	}
 }
