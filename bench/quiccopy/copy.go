@@ -47,7 +47,7 @@ func serve(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sink, err := rawcopy.OpenSink(o.Out)
+	sink, err := rawcopy.OpenSink(o.Out, o.Direct)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,9 @@ type rawCopy struct {
 	// or 1 for one, when --conns is not passed (so that a quiccopy
 	// without the flag still runs).
 	conns int
+	// direct has the receiver write the file with direct I/O
+	// (quiccopy serve --direct), as lanchat writes a big file.
+	direct bool
 }
 
 // connsArgs returns the --conns flag both ends take, if any.
@@ -54,6 +57,9 @@ func (c rawCopy) runner(b *benchmark) runner {
 			out = filepath.Join(c.outDir, fmt.Sprintf("%s-copy.bin", c.tool))
 			os.Remove(out)
 			serveArgs = append(serveArgs, "--out", out)
+			if c.direct {
+				serveArgs = append(serveArgs, "--direct")
+			}
 		}
 		srv, err := b.ps.start(c.tool+"-serve", c.recvNS, nil, bin, serveArgs...)
 		if err != nil {

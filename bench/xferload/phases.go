@@ -25,6 +25,7 @@ const (
 	rowLocal       = "local copy, no network (cp, then sync)"
 	pathFileToFile = "file → file + fsync"
 	pathDiscard    = "file → discard"
+	pathDirect     = pathFileToFile + ", direct I/O (as lanchat)"
 	pathLanchat    = "daemon → daemon, " + pathFileToFile + " (chunk hashes, direct I/O, rename)"
 )
 
@@ -69,6 +70,9 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 	diskQUIC2.conns = 2
 	big.add(&row{name: rowQUIC, path: pathFileToFile, run: diskQUIC.runner(b)})
 	big.add(&row{name: rowQUIC2, path: pathFileToFile, run: diskQUIC2.runner(b)})
+	directQUIC := diskQUIC
+	directQUIC.direct = true
+	big.add(&row{name: rowQUIC, path: pathDirect, run: directQUIC.runner(b)})
 	// The discard rows only show where the network's ceiling is: one run
 	// each keeps the whole benchmark within its time.
 	big.add(&row{name: rowQUIC, path: pathDiscard, maxRuns: 1, run: quic.runner(b)})

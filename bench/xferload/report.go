@@ -311,13 +311,18 @@ func (b *benchmark) informative() []target {
 	striping("loopback", bigFile)
 	striping(fmt.Sprintf("emulated %s link", b.cfg.link), shapedLink)
 
-	t := target{what: "lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync)", measured: "—", verdict: "not measured"}
-	if x, why := b.compare(bigFile, rowLanchat, rowQUIC2, pathFileToFile); math.IsNaN(x) {
-		t.verdict += why
-	} else {
-		t.measured, t.verdict = formatRatio(x), "no target"
+	ratio := func(what, name, other, otherPath string) {
+		t := target{what: what, measured: "—", verdict: "not measured"}
+		if x, why := b.compare(bigFile, name, other, otherPath); math.IsNaN(x) {
+			t.verdict += why
+		} else {
+			t.measured, t.verdict = formatRatio(x), "no target"
+		}
+		out = append(out, t)
 	}
-	return append(out, t)
+	ratio("lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync)", rowLanchat, rowQUIC2, pathFileToFile)
+	ratio("lanchat, 1 connection ÷ raw quic-go copy with direct I/O (loopback: one connection and the same disk path each, so this is what lanchat's protocol, hashing and records cost)", rowLanchat1, rowQUIC, pathDirect)
+	return out
 }
 
 // compare divides the median goodput of the row named name by that of
@@ -384,7 +389,7 @@ func (b *benchmark) legend() []string {
 		"lanchat: `lanchat send-file bob FILE` on alice's side; bob's daemon accepts from contacts automatically into its --downloads folder, checks every 1 MiB chunk's SHA-256 and the whole file's, writes the whole chunks of a file of 16 MiB or more with direct I/O (O_DIRECT: no copy into the page cache, where the file system allows it; the baselines write through the page cache), syncs the partial file and records its progress about every second, and renames it into place; send-file exits 0 once bob has the whole verified file. A 1 MiB warm-up transfer opens the direct QUIC connection between the daemons before any run is timed. " +
 			"`lanchat daemon --transfer-conns N` sets how many QUIC connections between the two daemons a transfer uses: “" + rowLanchat + "” leaves it at the daemon's default, 2; “" +
 			rowLanchat1 + "” has a server and two daemons of its own, both daemons started with `--transfer-conns 1`, measured in the same rounds as the default row (the commands per row show each one's flags)",
-		"raw quic-go copy (bench/quiccopy): one QUIC stream, TLS 1.3 with throw-away Ed25519 certificates on both ends, the quic-go version of go.mod and peer/direct's defaults (flow-control windows 2 MiB initial / 16 MiB max per stream, 3 / 24 MiB per connection; quic-go enlarging the UDP socket buffers itself, GSO where the kernel has it), 1 MiB reads and writes; no hashing, no progress records. file → file + fsync writes a new file and syncs it at the end; file → discard drops the data (the network ceiling). " +
+		"raw quic-go copy (bench/quiccopy): one QUIC stream, TLS 1.3 with throw-away Ed25519 certificates on both ends, the quic-go version of go.mod and peer/direct's defaults (flow-control windows 2 MiB initial / 16 MiB max per stream, 3 / 24 MiB per connection; quic-go enlarging the UDP socket buffers itself, GSO where the kernel has it), 1 MiB reads and writes; no hashing, no progress records. file → file + fsync writes a new file and syncs it at the end; file → discard drops the data (the network ceiling); the direct I/O row runs the receiver with `--direct`, which writes whole, aligned 1 MiB blocks past the page cache (O_DIRECT) and the rest through it, as lanchat's receiver writes a big file. " +
 			"The 2-connection rows run both ends with `--conns 2`: the file is cut into two contiguous halves on 1 MiB boundaries, each sent on a stream of its own QUIC connection, both connections from one UDP socket per side, and the receiver writes each half at its offset of the one file",
 		"TLS 1.3 over TCP copy (bench/tlscopy): the same I/O as the quic-go copy over crypto/tls on one TCP connection",
 		"iperf3: TCP from memory to memory, no encryption, no files, for a fixed time (--iperf-time / --link-iperf-time seconds); its goodput is the receiver's total from iperf3's JSON",

@@ -294,6 +294,7 @@ func testBenchmark() *benchmark {
 		{name: rowLanchat1, path: "daemon → daemon", results: runs(80*mib, 150, 160, 155)},
 		{name: rowQUIC, path: pathFileToFile, results: runs(20*mib, 200, 210, 205)},
 		{name: rowQUIC2, path: pathFileToFile, results: runs(20*mib, 230, 250, 240)},
+		{name: rowQUIC, path: pathDirect, results: runs(20*mib, 150, 160, 155)},
 		{name: rowQUIC, path: pathDiscard, results: runs(20*mib, 250)},
 		{name: rowCroc, path: pathFileToFile, notRun: "no croc | here\nsecond line"},
 		{name: rowTLS, path: pathFileToFile, failures: []string{"run 1: boom"}},
@@ -402,13 +403,14 @@ func TestInformative(t *testing.T) {
 	b.sections[0].find(rowLanchat1).results = nil
 	b.sections[0].find(rowLanchat1).notRun = "setting up: no --transfer-conns"
 	got := b.informative()
-	if len(got) != 3 {
+	if len(got) != 4 {
 		t.Fatalf("%d informative lines: %v", len(got), got)
 	}
 	for i, want := range []target{
 		{"striping: lanchat with 2 connections ÷ lanchat with 1 connection (loopback)", "—", "not measured (lanchat, 1 connection: setting up: no --transfer-conns)"},
 		{"striping: lanchat with 2 connections ÷ lanchat with 1 connection (emulated 1gbit link)", "—", "not measured (section not run)"},
 		{"lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync)", "0.792×", "no target"},
+		{"lanchat, 1 connection ÷ raw quic-go copy with direct I/O (loopback: one connection and the same disk path each, so this is what lanchat's protocol, hashing and records cost)", "—", "not measured (lanchat, 1 connection: setting up: no --transfer-conns)"},
 	} {
 		if got[i] != want {
 			t.Errorf("line %d = %+v, want %+v", i, got[i], want)
@@ -423,6 +425,9 @@ func TestInformative(t *testing.T) {
 	}
 	if got := b.informative()[0]; got.measured != "1.05×" || got.verdict != "no gain" {
 		t.Errorf("striping by 190/181: %+v", got)
+	}
+	if got := b.informative()[3]; got.measured != "1.17×" || got.verdict != "no target" {
+		t.Errorf("lanchat, 1 connection ÷ the direct-I/O copy, 181/155: %+v", got)
 	}
 	// The targets are the alone, whatever striping measured.
 	if n := len(b.targets()); n != 5 {

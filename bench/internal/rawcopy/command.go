@@ -30,6 +30,7 @@ type Options struct {
 	To     string // send: the server's address
 	Path   string // send: the file to send
 	Conns  int    // both: connections the file is striped over (1: none)
+	Direct bool   // serve: write Out with direct I/O
 }
 
 // maxConns bounds --conns.
@@ -52,6 +53,7 @@ func (c Command) Run(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:0", c.Network+" `ADDR` to listen on (serve)")
 	out := fs.String("out", "", "write the data to `FILE`, which must not exist, and sync it (serve; default: discard)")
 	to := fs.String("to", "", "the server's `HOST:PORT` (send)")
+	direct := fs.Bool("direct", false, "write --out with direct I/O (O_DIRECT, past the page cache), as lanchat writes a big file (serve)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after `D`")
 	o := Options{Conns: 1}
 	if c.Stripes {
@@ -64,7 +66,11 @@ func (c Command) Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: --conns must be 1 to %d\n", c.Name, maxConns)
 		return 2
 	}
-	o.Listen, o.Out, o.To = *listen, *out, *to
+	if *direct && *out == "" {
+		fmt.Fprintf(stderr, "%s: --direct needs --out\n", c.Name)
+		return 2
+	}
+	o.Listen, o.Out, o.To, o.Direct = *listen, *out, *to, *direct
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)

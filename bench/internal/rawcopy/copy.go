@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/lanchat/lanchat/internal/directio"
 	"github.com/lanchat/lanchat/transfer"
 )
 
@@ -83,7 +84,7 @@ func Receive(r io.Reader, sink *Sink) (int64, error) {
 	if size < 0 || off < 0 || length < 0 || off > size || length > size-off {
 		return 0, errors.New("read header: range out of bounds")
 	}
-	buf := make([]byte, ChunkSize)
+	buf := directio.Bytes(ChunkSize) // aligned, for a direct-I/O sink
 	var got int64
 	for got < length {
 		n, err := io.ReadFull(r, buf[:min(int64(len(buf)), length-got)])

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/directio"
 )
 
 func TestCopyToFileAndDiscard(t *testing.T) {
@@ -21,7 +23,20 @@ func TestCopyToFileAndDiscard(t *testing.T) {
 	if err := os.WriteFile(src, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, out := range []string{filepath.Join(dir, "dst"), ""} {
+	cases := []struct {
+		out    string
+		direct bool
+		sink   string
+	}{{filepath.Join(dir, "dst"), false, "file+fsync"}, {"", false, "discard"}}
+	if directio.Flag != 0 {
+		cases = append(cases, struct {
+			out    string
+			direct bool
+			sink   string
+		}{filepath.Join(dir, "dst-direct"), true, "file+direct+fsync"})
+	}
+	for _, tc := range cases {
+		out := tc.out
 		a, b := net.Pipe()
 		sent := make(chan error, 1)
 		go func() {
@@ -35,7 +50,7 @@ func TestCopyToFileAndDiscard(t *testing.T) {
 			a.Close()
 			sent <- err
 		}()
-		sink, err := OpenSink(out)
+		sink, err := OpenSink(out, tc.direct)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,15 +69,15 @@ func TestCopyToFileAndDiscard(t *testing.T) {
 		}
 		b.Close()
 		if out != "" {
-			got, _ := os.ReadFile(out)
-			if !bytes.Equal(got, data) || sink.Describe() != "file+fsync" {
-				t.Errorf("file copy differs (%d bytes)", len(got))
+			if got, _ := os.ReadFile(out); !bytes.Equal(got, data) {
+				t.Errorf("%s: file copy differs (%d bytes)", tc.sink, len(got))
 			}
-		} else if sink.Describe() != "discard" {
-			t.Errorf("discard sink says %q", sink.Describe())
+		}
+		if sink.Describe() != tc.sink {
+			t.Errorf("sink says %q, want %q", sink.Describe(), tc.sink)
 		}
 	}
-	if _, err := OpenSink(filepath.Join(dir, "dst")); err == nil {
+	if _, err := OpenSink(filepath.Join(dir, "dst"), false); err == nil {
 		t.Error("OpenSink overwrote an existing file")
 	}
 }
@@ -71,7 +86,7 @@ func TestReceiveShort(t *testing.T) {
 	var in bytes.Buffer
 	in.Write([]byte{0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10})
 	in.WriteString("12345")
-	sink, _ := OpenSink("")
+	sink, _ := OpenSink("", false)
 	if n, err := Receive(&in, sink); err == nil || n != 5 {
 		t.Errorf("short stream: %d, %v", n, err)
 	}
@@ -83,7 +98,7 @@ func TestReceiveShort(t *testing.T) {
 func TestReceiveBadRange(t *testing.T) {
 	// A part past the end of the file it claims to belong to.
 	hdr := []byte{0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 3}
-	sink, _ := OpenSink("")
+	sink, _ := OpenSink("", false)
 	if _, err := Receive(bytes.NewReader(hdr), sink); err == nil || !strings.Contains(err.Error(), "out of bounds") {
 		t.Errorf("bad range: %v", err)
 	}
@@ -95,7 +110,7 @@ func TestStripedParts(t *testing.T) {
 	data := make([]byte, 5*ChunkSize+999)
 	rand.Read(data)
 	os.WriteFile(src, data, 0o644)
-	sink, err := OpenSink(dst)
+	sink, err := OpenSink(dst, false)
 	if err != nil {
 		t.Fatal(err)
 	}

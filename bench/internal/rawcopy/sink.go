@@ -1,8 +1,11 @@
 package rawcopy
 
 import (
+	"errors"
 	"fmt"
 	"os"
+
+	"github.com/lanchat/lanchat/internal/directio"
 )
 
 // Sink is where a receiver puts the data: a new file, synced to disk on
@@ -10,20 +13,32 @@ import (
 // received), or nothing at all.
 type Sink struct {
 	f    *os.File // nil: discard
+	d    *os.File // the same file opened for direct I/O, or nil
 	path string
 }
 
 // OpenSink creates the file path for writing; it must not exist yet. An
-// empty path discards the data.
-func OpenSink(path string) (*Sink, error) {
+// empty path discards the data. With direct, aligned writes go past the
+// page cache (O_DIRECT), as lanchat writes a big file's whole chunks.
+func OpenSink(path string, direct bool) (*Sink, error) {
 	if path == "" {
 		return &Sink{}, nil
+	}
+	if direct && directio.Flag == 0 {
+		return nil, errors.New("direct I/O is not available on this system")
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &Sink{f: f, path: path}, nil
+	s := &Sink{f: f, path: path}
+	if direct {
+		if s.d, err = os.OpenFile(path, os.O_WRONLY|directio.Flag, 0); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open %s for direct I/O: %w", path, err)
+		}
+	}
+	return s, nil
 }
 
 // WriteAt writes p to the file at off, or drops it. It is safe to call
@@ -32,7 +47,11 @@ func (s *Sink) WriteAt(p []byte, off int64) (int, error) {
 	if s.f == nil {
 		return len(p), nil
 	}
-	n, err := s.f.WriteAt(p, off)
+	w := s.f
+	if s.d != nil && directio.Writable(p, off) {
+		w = s.d
+	}
+	n, err := w.WriteAt(p, off)
 	if err != nil {
 		err = fmt.Errorf("write %s at %d: %w", s.path, off, err)
 	}
@@ -44,6 +63,9 @@ func (s *Sink) Close() error {
 	if s.f == nil {
 		return nil
 	}
+	if s.d != nil {
+		s.d.Close()
+	}
 	serr := s.f.Sync()
 	cerr := s.f.Close()
 	if serr != nil {
@@ -54,8 +76,11 @@ func (s *Sink) Close() error {
 
 // Describe says where the data goes, for the result line.
 func (s *Sink) Describe() string {
-	if s.f == nil {
+	switch {
+	case s.f == nil:
 		return "discard"
+	case s.d != nil:
+		return "file+direct+fsync"
 	}
 	return "file+fsync"
 }
