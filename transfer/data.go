@@ -164,7 +164,7 @@ func (t *session) serveData(ctx context.Context, s *direct.Stream, br *bufio.Rea
 }
 
 // streamError explains a failed read on a data stream: usually the end
-// of the transfer or of ctx woke it.
+// of the transfer or of ctx (the stream's connection) woke it.
 func (t *session) streamError(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(context.Cause(t.ctx), errSessionOver):
@@ -172,13 +172,17 @@ func (t *session) streamError(ctx context.Context, err error) error {
 	case t.ctx.Err() != nil:
 		return t.stopReason()
 	case ctx.Err() != nil:
-		return fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
+		// The connection ended: a data connection the sender closed
+		// as it stopped, its reason still on the way on the control
+		// stream of another connection.
+		return &brokenStream{fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))}
 	}
 	return &brokenStream{fmt.Errorf("%w: data stream: %w", ErrInterrupted, err)}
 }
 
-// brokenStream is a data stream that failed under us: usually the
-// sender stopping, whose reason is on its way on the control stream.
+// brokenStream is a data stream, or its connection, that failed under
+// us: usually the sender stopping, whose reason is on its way on the
+// control stream.
 type brokenStream struct{ err error }
 
 func (e *brokenStream) Error() string { return e.err.Error() }

@@ -99,12 +99,13 @@ type outcome struct {
 }
 
 // serveConn runs a daemon's accept loop on c: every transfer stream goes
-// to r.Serve in a goroutine of its own; the outcomes of control streams
-// arrive on the returned channel. The loop ends when c closes.
+// to r.Serve in a goroutine of its own, with c's context, as the daemon
+// does; the outcomes of control streams arrive on the returned channel.
+// The loop ends when c closes.
 func serveConn(t testing.TB, r *Receiver, c *direct.Conn) <-chan outcome {
 	t.Helper()
 	out := make(chan outcome, 16)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(c.Context())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); c.Close(); wg.Wait() })
 	wg.Go(func() {

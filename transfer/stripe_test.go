@@ -232,3 +232,35 @@ func TestStartSegmentStriped(t *testing.T) {
 		}
 	}
 }
+
+// A sender that cancels a striped transfer and closes its data
+// connection at once (as the daemon does once Send returns) cancels it
+// on the receiver too: the closed connection, which may arrive first,
+// does not pass for an interruption, and no partial file stays.
+func TestCancelThenCloseDataConnection(t *testing.T) {
+	p := newPair(t)
+	ab2, ba2 := dial(t, p.alice, p.bob)
+	src, dst := t.TempDir(), t.TempDir()
+	randomFile(t, filepath.Join(src, "big.bin"), 24<<20)
+	r := newReceiver(t, dst, NewMemProgress(), nil)
+	out := serveConn(t, r, p.ba)
+	serveConn(t, r, ba2)
+	o, _ := NewOffer(filepath.Join(src, "big.bin"))
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var once sync.Once
+	_, err := Send(ctx, p.ab, o, SendOptions{Conns: []*direct.Conn{ab2}, chunkHook: func(_ int, off int64, _ []byte) {
+		if off >= 6*ChunkSize {
+			once.Do(func() {
+				// The connection's close goes out before the abort on
+				// the control stream can.
+				ab2.CloseWithError(direct.CodeNoError, "transfer over")
+				cancel(ErrCancelled)
+			})
+		}
+	}})
+	wantErr(t, "cancelled Send", err, ErrCancelled)
+	wantErr(t, "cancelled receive", waitOutcome(t, out).err, ErrCancelled)
+	if ps := partials(t, dst); len(ps) != 0 {
+		t.Errorf("partial files left: %v", ps)
+	}
+}
