@@ -126,17 +126,16 @@ func (t *session) openFirst(i int, buf []byte) (*os.File, error) {
 		es.saved = es.from
 	}
 	es.top = es.from
-	es.direct = t.openDirectFor(f, partialName(st.Path, t.id, i), st.Size)
 	if es.hash == nil {
 		// On a resume, the whole-file hash is over what the partial
 		// file holds, read back: never over what a checkpoint claims.
 		es.hash = newWholeHash(t.version, st.Size)
 		if err := es.hash.read(f, 0, es.from, int64(t.offer.ChunkSize), buf); err != nil {
-			es.closeDirect()
 			f.Close()
 			return nil, fmt.Errorf("read back partial %s: %w", st.Path, err)
 		}
 	}
+	es.direct = t.openDirectFor(f, partialName(st.Path, t.id, i), st.Size)
 	return f, nil
 }
 

@@ -23,17 +23,14 @@ func TestCopyToFileAndDiscard(t *testing.T) {
 	if err := os.WriteFile(src, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct {
+	type sinkCase struct {
 		out    string
 		direct bool
 		sink   string
-	}{{filepath.Join(dir, "dst"), false, "file+fsync"}, {"", false, "discard"}}
+	}
+	cases := []sinkCase{{filepath.Join(dir, "dst"), false, "file+fsync"}, {"", false, "discard"}}
 	if directio.Flag != 0 {
-		cases = append(cases, struct {
-			out    string
-			direct bool
-			sink   string
-		}{filepath.Join(dir, "dst-direct"), true, "file+direct+fsync"})
+		cases = append(cases, sinkCase{filepath.Join(dir, "dst-direct"), true, "file+direct+fsync"})
 	}
 	for _, tc := range cases {
 		out := tc.out
