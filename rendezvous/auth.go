@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"time"
 
 	"github.com/lanchat/lanchat/internal/keys"
 	"github.com/lanchat/lanchat/internal/password"
@@ -18,15 +19,51 @@ func (c *conn) requireAnonymous() *wire.Error {
 	return nil
 }
 
-// checkKeys validates an identity key and a prekey signed by it.
-func (s *Server) checkKeys(identity []byte, pk keys.SignedPrekey) *wire.Error {
+// checkKeys validates an identity key, a prekey it signed for name, and
+// the proof that the sender holds the key (keys.SignProof for name and
+// this server).
+func (s *Server) checkKeys(name string, identity []byte, pk keys.SignedPrekey, proof []byte) *wire.Error {
 	if err := keys.CheckIdentityKey(identity); err != nil {
 		return wire.Invalid("identity_key", "%v", err)
 	}
-	if err := pk.Verify(identity, s.cfg.Now()); err != nil {
+	if err := keys.VerifyProof(identity, name, s.id, proof); err != nil {
+		return wire.Invalid("key_proof", "%v (sign it for %q and this server's certificate)", err, name)
+	}
+	return s.checkPrekey(name, identity, pk)
+}
+
+// checkPrekey validates a prekey signed by identity for name.
+func (s *Server) checkPrekey(name string, identity []byte, pk keys.SignedPrekey) *wire.Error {
+	if err := pk.Verify(identity, name, s.cfg.Now()); err != nil {
 		return wire.Invalid("prekey", "%v", err)
 	}
 	return nil
+}
+
+// keyTaken is the refusal of an identity key another account holds.
+func keyTaken() *wire.Error {
+	return &wire.Error{Code: wire.CodeConflict, Field: "identity_key", Message: "this identity key belongs to another account"}
+}
+
+// checkKeyFree refuses an identity key that an account other than name
+// holds. It is the cheap early answer; the store's unique index is what
+// holds under races.
+func (c *conn) checkKeyFree(ctx context.Context, name string, identity []byte) *wire.Error {
+	owner, err := c.srv.store.UserByIdentityKey(ctx, identity)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return c.internal("look up identity key", err)
+	case owner.Name != name:
+		return keyTaken()
+	}
+	return nil
+}
+
+// rateLimited is the reply to an attempt refused for wait.
+func rateLimited(msg string, wait time.Duration) *wire.Error {
+	return &wire.Error{Code: wire.CodeRateLimited, Message: msg, RetryAfterMS: max(wait.Milliseconds(), 1)}
 }
 
 func opRegister(ctx context.Context, c *conn, req *wire.RegisterRequest) (any, *wire.Error) {
@@ -50,14 +87,20 @@ func opRegister(ctx context.Context, c *conn, req *wire.RegisterRequest) (any, *
 	if werr := wire.CheckPhone("phone", req.Phone); werr != nil {
 		return nil, werr
 	}
-	if werr := s.checkKeys(req.IdentityKey, req.Prekey); werr != nil {
+	if werr := s.checkKeys(name, req.IdentityKey, req.Prekey, req.KeyProof); werr != nil {
 		return nil, werr
 	}
-	// Cheap check first so a taken name costs no hashing.
+	if wait := s.registers.take(c.addr.Addr()); wait > 0 {
+		return nil, rateLimited("too many accounts registered from this address; wait before trying again", wait)
+	}
+	// Cheap checks first so a taken name or key costs no hashing.
 	if _, err := s.store.User(ctx, name); err == nil {
 		return nil, wire.Errorf(wire.CodeUsernameTaken, "username %q is taken", name)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, c.internal("register: look up user", err)
+	}
+	if werr := c.checkKeyFree(ctx, name, req.IdentityKey); werr != nil {
+		return nil, werr
 	}
 	hash, err := s.hasher.Hash(ctx, req.Password)
 	if err != nil {
@@ -73,7 +116,9 @@ func opRegister(ctx context.Context, c *conn, req *wire.RegisterRequest) (any, *
 		Prekey:       req.Prekey,
 		Created:      s.cfg.Now().UTC(),
 	}
-	if err := s.store.CreateUser(ctx, u); errors.Is(err, store.ErrExists) {
+	if err := s.store.CreateUser(ctx, u); errors.Is(err, store.ErrKeyInUse) {
+		return nil, keyTaken()
+	} else if errors.Is(err, store.ErrExists) {
 		return nil, wire.Errorf(wire.CodeUsernameTaken, "username %q is taken", name)
 	} else if err != nil {
 		return nil, c.internal("register: create user", err)
@@ -101,25 +146,31 @@ func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.E
 		return nil, wire.Invalid("password", "must be at most %d bytes", wire.MaxPassword)
 	}
 	if req.IdentityKey != nil {
-		// A new identity key needs a prekey it signed.
+		// A new identity key needs a prekey it signed and a proof.
 		if req.Prekey == nil {
 			return nil, wire.Invalid("prekey", "a new identity_key needs a prekey")
 		}
-		if werr := s.checkKeys(req.IdentityKey, *req.Prekey); werr != nil {
+		if werr := s.checkKeys(name, req.IdentityKey, *req.Prekey, req.KeyProof); werr != nil {
 			return nil, werr
 		}
+	} else if req.KeyProof != nil {
+		return nil, wire.Invalid("key_proof", "a key_proof goes with an identity_key")
 	}
-	addr := c.addr.Addr()
-	if wait := s.guard.wait(name, addr); wait > 0 {
+	att, wait, err := s.guard.begin(ctx, name, c.addr.Addr())
+	if err != nil {
+		return nil, c.internal("login: wait for another login of the account", err)
+	}
+	if wait > 0 {
 		s.cfg.Metrics.LoginFailed("backoff")
-		return nil, &wire.Error{Code: wire.CodeRateLimited, Message: "too many failed logins; wait before trying again", RetryAfterMS: wait.Milliseconds()}
+		return nil, rateLimited("too many failed logins; wait before trying again", wait)
 	}
+	passwordOK := false
+	defer func() { att.done(passwordOK) }()
 	u, err := s.store.User(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the same work as a real check so timing does not tell
 		// which usernames exist.
 		s.hasher.VerifyDummy(ctx, req.Password)
-		s.guard.failed(name, addr)
 		s.cfg.Metrics.LoginFailed("bad_credentials")
 		return nil, wire.Errorf(wire.CodeBadCredentials, "wrong username or password")
 	} else if err != nil {
@@ -130,26 +181,30 @@ func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.E
 		return nil, c.internal("login: verify password", err)
 	}
 	if !ok {
-		s.guard.failed(name, addr)
 		s.cfg.Metrics.LoginFailed("bad_credentials")
 		return nil, wire.Errorf(wire.CodeBadCredentials, "wrong username or password")
 	}
+	passwordOK = true
 	if u.Disabled {
 		s.cfg.Metrics.LoginFailed("disabled")
 		return nil, wire.Errorf(wire.CodeAccountDisabled, "this account is disabled; ask the operator")
 	}
-	s.guard.succeeded(name)
 	s.rehash(ctx, name, u.PasswordHash, req.Password)
 	keyChanged := false
 	if req.IdentityKey != nil && !bytes.Equal(req.IdentityKey, u.IdentityKey) {
-		if err := s.store.SetIdentity(ctx, name, req.IdentityKey, *req.Prekey); err != nil {
+		if werr := c.checkKeyFree(ctx, name, req.IdentityKey); werr != nil {
+			return nil, werr
+		}
+		if err := s.store.SetIdentity(ctx, name, req.IdentityKey, *req.Prekey); errors.Is(err, store.ErrKeyInUse) {
+			return nil, keyTaken()
+		} else if err != nil {
 			return nil, c.internal("login: set identity", err)
 		}
 		u.IdentityKey, u.Prekey = req.IdentityKey, *req.Prekey
 		keyChanged = true
 	} else if req.Prekey != nil {
 		// A prekey alone must be signed by the stored identity key.
-		if werr := s.checkKeys(u.IdentityKey, *req.Prekey); werr != nil {
+		if werr := s.checkPrekey(name, u.IdentityKey, *req.Prekey); werr != nil {
 			return nil, werr
 		}
 		if err := s.store.SetPrekey(ctx, name, *req.Prekey); err != nil {
@@ -246,10 +301,15 @@ func opPasswd(ctx context.Context, c *conn, req *wire.PasswdRequest) (any, *wire
 	if werr := wire.CheckPassword("new", req.New, user); werr != nil {
 		return nil, werr
 	}
-	addr := c.addr.Addr()
-	if wait := s.guard.wait(user, addr); wait > 0 {
-		return nil, &wire.Error{Code: wire.CodeRateLimited, Message: "too many failed attempts; wait before trying again", RetryAfterMS: wait.Milliseconds()}
+	att, wait, err := s.guard.begin(ctx, user, c.addr.Addr())
+	if err != nil {
+		return nil, c.internal("passwd: wait for another login of the account", err)
 	}
+	if wait > 0 {
+		return nil, rateLimited("too many failed attempts; wait before trying again", wait)
+	}
+	passwordOK := false
+	defer func() { att.done(passwordOK) }()
 	u, err := s.store.User(ctx, user)
 	if err != nil {
 		return nil, c.internal("passwd: look up user", err)
@@ -259,9 +319,9 @@ func opPasswd(ctx context.Context, c *conn, req *wire.PasswdRequest) (any, *wire
 		return nil, c.internal("passwd: verify", err)
 	}
 	if !ok {
-		s.guard.failed(user, addr)
 		return nil, wire.Errorf(wire.CodeBadCredentials, "the current password is wrong")
 	}
+	passwordOK = true
 	hash, err := s.hasher.Hash(ctx, req.New)
 	if err != nil {
 		return nil, c.internal("passwd: hash", err)
@@ -319,7 +379,7 @@ func opPrekeyRotate(ctx context.Context, c *conn, req *wire.PrekeyRotateRequest)
 	if err != nil {
 		return nil, c.internal("prekey: look up user", err)
 	}
-	if werr := s.checkKeys(u.IdentityKey, req.Prekey); werr != nil {
+	if werr := s.checkPrekey(user, u.IdentityKey, req.Prekey); werr != nil {
 		return nil, werr
 	}
 	if err := s.store.SetPrekey(ctx, user, req.Prekey); err != nil {

@@ -52,15 +52,16 @@ func startClockedServer(t *testing.T, mod func(*Config)) (*testServer, *manualCl
 
 // registerRequest returns a valid register request for name with fresh
 // keys, and the identity's private key.
-func registerRequest(t *testing.T, name string) (wire.RegisterRequest, ed25519.PrivateKey) {
+func registerRequest(t *testing.T, ts *testServer, name string) (wire.RegisterRequest, ed25519.PrivateKey) {
 	t.Helper()
-	priv, pk := newIdentity(t)
+	priv, pk := newIdentity(t, name)
 	return wire.RegisterRequest{
 		Username:    name,
 		Password:    "pw-" + strings.ToLower(name) + "-secret",
 		DisplayName: "User " + name,
 		IdentityKey: priv.Public().(ed25519.PublicKey),
 		Prekey:      pk,
+		KeyProof:    ts.proof(t, priv, name),
 	}, priv
 }
 
@@ -174,7 +175,7 @@ func userExists(t *testing.T, ts *testServer, name string) bool {
 func TestRegister(t *testing.T) {
 	ts := startServer(t, nil)
 	c := ts.dial(t)
-	req, priv := registerRequest(t, "Alice")
+	req, priv := registerRequest(t, ts, "Alice")
 	req.Email = "alice@example.com"
 	req.Phone = "+1 (555) 123-4567"
 	before := time.Now()
@@ -213,7 +214,7 @@ func TestRegister(t *testing.T) {
 	call[wire.FriendsListResponse](t, c, wire.OpFriendsList, nil)
 
 	// A logged-in connection cannot register, log in or resume again.
-	other, _ := registerRequest(t, "bob")
+	other, _ := registerRequest(t, ts, "bob")
 	callErr(t, c, wire.OpRegister, other, wire.CodeAlreadyAuth)
 	callErr(t, c, wire.OpLogin, wire.LoginRequest{Username: "alice", Password: req.Password}, wire.CodeAlreadyAuth)
 	callErr(t, c, wire.OpResume, wire.ResumeRequest{Token: sess.Token}, wire.CodeAlreadyAuth)
@@ -224,7 +225,7 @@ func TestRegister(t *testing.T) {
 	// Names are unique case-insensitively.
 	c2 := ts.dial(t)
 	for _, name := range []string{"alice", "ALICE", "aLiCe"} {
-		dup, _ := registerRequest(t, name)
+		dup, _ := registerRequest(t, ts, name)
 		dup.Password = "another-password"
 		callErr(t, c2, wire.OpRegister, dup, wire.CodeUsernameTaken)
 	}
@@ -236,7 +237,7 @@ func TestRegisterValidation(t *testing.T) {
 	ts := startServer(t, nil)
 	c := ts.dial(t)
 
-	otherPriv, _ := newIdentity(t)
+	otherPriv, _ := newIdentity(t, "valid.user")
 	tests := []struct {
 		name  string
 		mod   func(r *wire.RegisterRequest, id ed25519.PrivateKey)
@@ -272,24 +273,44 @@ func TestRegisterValidation(t *testing.T) {
 		{"identity key missing", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.IdentityKey = nil }, "identity_key"},
 		{"prekey missing", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.Prekey = keys.SignedPrekey{} }, "prekey"},
 		{"prekey signed by another key", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) {
-			pk, _, err := keys.NewPrekey(otherPriv, time.Now(), time.Hour)
+			pk, _, err := keys.NewPrekey(otherPriv, "valid.user", time.Now(), time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
 			r.Prekey = pk
 		}, "prekey"},
 		{"prekey expired", func(r *wire.RegisterRequest, id ed25519.PrivateKey) {
-			pk, _, err := keys.NewPrekey(id, time.Now().Add(-8*24*time.Hour), 7*24*time.Hour)
+			pk, _, err := keys.NewPrekey(id, "valid.user", time.Now().Add(-8*24*time.Hour), 7*24*time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
 			r.Prekey = pk
 		}, "prekey"},
 		{"prekey with altered expiry", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.Prekey.Expires++ }, "prekey"},
+		{"prekey signed for another user", func(r *wire.RegisterRequest, id ed25519.PrivateKey) {
+			pk, _, err := keys.NewPrekey(id, "someone.else", time.Now(), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Prekey = pk
+		}, "prekey"},
+		{"key proof missing", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.KeyProof = nil }, "key_proof"},
+		{"key proof by another key", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) {
+			r.KeyProof = ts.proof(t, otherPriv, "valid.user")
+		}, "key_proof"},
+		{"key proof for another user", func(r *wire.RegisterRequest, id ed25519.PrivateKey) {
+			r.KeyProof = ts.proof(t, id, "someone.else")
+		}, "key_proof"},
+		{"key proof for another server", func(r *wire.RegisterRequest, id ed25519.PrivateKey) {
+			other := ts.srv.id
+			other[0] ^= 1
+			r.KeyProof, _ = keys.SignProof(id, "valid.user", other)
+		}, "key_proof"},
+		{"prekey signature as key proof", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.KeyProof = r.Prekey.Signature }, "key_proof"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, priv := registerRequest(t, "valid.user")
+			req, priv := registerRequest(t, ts, "valid.user")
 			tt.mod(&req, priv)
 			werr := callErr(t, c, wire.OpRegister, req, wire.CodeInvalid)
 			if werr.Field != tt.field {
@@ -304,13 +325,13 @@ func TestRegisterValidation(t *testing.T) {
 	}
 
 	// The limits themselves are allowed.
-	req, _ := registerRequest(t, strings.Repeat("b", 32))
+	req, _ := registerRequest(t, ts, strings.Repeat("b", 32))
 	req.Password = "12345678"
 	req.DisplayName = strings.Repeat("é", 64)
 	req.Email = "x@y.example"
 	req.Phone = "1234567"
 	call[wire.Session](t, c, wire.OpRegister, req)
-	req, _ = registerRequest(t, "a-z")
+	req, _ = registerRequest(t, ts, "a-z")
 	call[wire.Session](t, ts.dial(t), wire.OpRegister, req)
 }
 
@@ -482,10 +503,10 @@ func TestLoginReplacesKeys(t *testing.T) {
 	bob := ts.register(t, "bob")
 	befriend(t, alice, bob)
 
-	newPriv, newPk := newIdentity(t)
+	newPriv, newPk := newIdentity(t, "alice")
 	newPub := newPriv.Public().(ed25519.PublicKey)
 	c := ts.dial(t)
-	call[wire.Session](t, c, wire.OpLogin, wire.LoginRequest{Username: "alice", Password: alice.password, IdentityKey: newPub, Prekey: &newPk})
+	call[wire.Session](t, c, wire.OpLogin, wire.LoginRequest{Username: "alice", Password: alice.password, IdentityKey: newPub, Prekey: &newPk, KeyProof: ts.proof(t, newPriv, "alice")})
 
 	ev := waitEvent[wire.KeyChangedEvent](t, bob.c, wire.EvKeyChanged)
 	if ev.Username != "alice" || !bytes.Equal(ev.IdentityKey, newPub) {
@@ -508,7 +529,7 @@ func TestLoginSameIdentityNewPrekey(t *testing.T) {
 	bob := ts.register(t, "bob")
 	befriend(t, alice, bob)
 
-	pk, _, err := keys.NewPrekey(alice.identity, time.Now(), 24*time.Hour)
+	pk, _, err := keys.NewPrekey(alice.identity, "alice", time.Now(), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,6 +537,7 @@ func TestLoginSameIdentityNewPrekey(t *testing.T) {
 	call[wire.Session](t, c, wire.OpLogin, wire.LoginRequest{
 		Username: "alice", Password: alice.password,
 		IdentityKey: alice.identity.Public().(ed25519.PublicKey), Prekey: &pk,
+		KeyProof: ts.proof(t, alice.identity, "alice"),
 	})
 	if k := keysOf(t, bob.c, "alice"); !samePrekey(k.Prekey, pk) {
 		t.Fatal("keys.get does not show the new prekey")
@@ -528,7 +550,7 @@ func TestLoginSameIdentityNewPrekey(t *testing.T) {
 func TestLoginPrekeyAlone(t *testing.T) {
 	ts := startServer(t, nil)
 	alice := ts.register(t, "alice")
-	pk, _, err := keys.NewPrekey(alice.identity, time.Now(), 24*time.Hour)
+	pk, _, err := keys.NewPrekey(alice.identity, "alice", time.Now(), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,8 +560,8 @@ func TestLoginPrekeyAlone(t *testing.T) {
 		t.Fatal("keys.get does not show the new prekey")
 	}
 	// A prekey alone must still be signed by the account's identity key.
-	otherPriv, _ := newIdentity(t)
-	forged, _, err := keys.NewPrekey(otherPriv, time.Now(), time.Hour)
+	otherPriv, _ := newIdentity(t, "alice")
+	forged, _, err := keys.NewPrekey(otherPriv, "alice", time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,22 +576,31 @@ func TestLoginKeyErrors(t *testing.T) {
 	alice := ts.register(t, "alice")
 	before := keysOf(t, alice.c, "alice")
 
-	newPriv, newPk := newIdentity(t)
+	newPriv, newPk := newIdentity(t, "alice")
 	newPub := newPriv.Public().(ed25519.PublicKey)
-	_, strangerPk := newIdentity(t)
-	expired, _, err := keys.NewPrekey(newPriv, time.Now().Add(-2*time.Hour), time.Hour)
+	_, strangerPk := newIdentity(t, "alice")
+	expired, _, err := keys.NewPrekey(newPriv, "alice", time.Now().Add(-2*time.Hour), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
+	forBob, _, err := keys.NewPrekey(newPriv, "bob", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof := ts.proof(t, newPriv, "alice")
 	tests := []struct {
 		name  string
 		req   wire.LoginRequest
 		field string
 	}{
-		{"identity key without prekey", wire.LoginRequest{IdentityKey: newPub}, "prekey"},
-		{"prekey signed by another key", wire.LoginRequest{IdentityKey: newPub, Prekey: &strangerPk}, "prekey"},
-		{"expired prekey", wire.LoginRequest{IdentityKey: newPub, Prekey: &expired}, "prekey"},
-		{"identity key of 16 bytes", wire.LoginRequest{IdentityKey: newPub[:16], Prekey: &newPk}, "identity_key"},
+		{"identity key without prekey", wire.LoginRequest{IdentityKey: newPub, KeyProof: proof}, "prekey"},
+		{"prekey signed by another key", wire.LoginRequest{IdentityKey: newPub, Prekey: &strangerPk, KeyProof: proof}, "prekey"},
+		{"prekey signed for another user", wire.LoginRequest{IdentityKey: newPub, Prekey: &forBob, KeyProof: proof}, "prekey"},
+		{"expired prekey", wire.LoginRequest{IdentityKey: newPub, Prekey: &expired, KeyProof: proof}, "prekey"},
+		{"identity key of 16 bytes", wire.LoginRequest{IdentityKey: newPub[:16], Prekey: &newPk, KeyProof: proof}, "identity_key"},
+		{"identity key without proof", wire.LoginRequest{IdentityKey: newPub, Prekey: &newPk}, "key_proof"},
+		{"proof for another user", wire.LoginRequest{IdentityKey: newPub, Prekey: &newPk, KeyProof: ts.proof(t, newPriv, "bob")}, "key_proof"},
+		{"proof without identity key", wire.LoginRequest{KeyProof: proof}, "key_proof"},
 	}
 	c := ts.dial(t)
 	for _, tt := range tests {
@@ -807,7 +838,7 @@ func TestPasswdCountsAsFailedLogin(t *testing.T) {
 func TestProfileUpdate(t *testing.T) {
 	ts := startServer(t, nil)
 	c := ts.dial(t)
-	req, _ := registerRequest(t, "alice")
+	req, _ := registerRequest(t, ts, "alice")
 	req.Email, req.Phone = "alice@example.com", "+44 20 7946 0000"
 	call[wire.Session](t, c, wire.OpRegister, req)
 	bob := ts.register(t, "bob")
@@ -872,8 +903,9 @@ func TestPrekeyRotate(t *testing.T) {
 	ts := startServer(t, nil)
 	alice := ts.register(t, "alice")
 	bob := ts.register(t, "bob")
+	befriend(t, alice, bob)
 
-	pk, _, err := keys.NewPrekey(alice.identity, time.Now(), 30*24*time.Hour)
+	pk, _, err := keys.NewPrekey(alice.identity, "alice", time.Now(), 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -883,16 +915,16 @@ func TestPrekeyRotate(t *testing.T) {
 		t.Fatal("keys.get does not show the rotated prekey with the same identity key")
 	}
 
-	otherPriv, _ := newIdentity(t)
-	forged, _, err := keys.NewPrekey(otherPriv, time.Now(), time.Hour)
+	otherPriv, _ := newIdentity(t, "alice")
+	forged, _, err := keys.NewPrekey(otherPriv, "alice", time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expired, _, err := keys.NewPrekey(alice.identity, time.Now().Add(-2*time.Hour), time.Hour)
+	expired, _, err := keys.NewPrekey(alice.identity, "alice", time.Now().Add(-2*time.Hour), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tooLong, _, err := keys.NewPrekey(alice.identity, time.Now(), keys.MaxPrekeyLifetime)
+	tooLong, _, err := keys.NewPrekey(alice.identity, "alice", time.Now(), keys.MaxPrekeyLifetime)
 	if err != nil {
 		t.Fatal(err)
 	}

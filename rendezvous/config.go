@@ -15,15 +15,20 @@ import (
 // Config holds the server's settings. Zero fields take the defaults
 // documented on each.
 type Config struct {
-	// TLS carries the server certificate. The server requires TLS 1.3
-	// whatever MinVersion says.
+	// TLS carries the server certificate, in Certificates: the first one's
+	// leaf is the one whose fingerprint clients pin and name in key
+	// proofs. The server requires TLS 1.3 whatever MinVersion says.
 	TLS *tls.Config
 	// MaxFrame is the largest frame accepted, in bytes (default 1 MiB).
 	MaxFrame int
 	// MaxConns bounds all connections (default 50,000).
 	MaxConns int
-	// MaxConnsPerAddr bounds connections from one source IP (default 64).
+	// MaxConnsPerAddr bounds connections from one source IP address, or
+	// one IPv6 /64 (default 64).
 	MaxConnsPerAddr int
+	// RegisterRate is how many accounts one source IP address (IPv6: one
+	// /64) may register per hour, all at once if it likes (default 20).
+	RegisterRate int
 	// HandshakeTimeout bounds the TLS handshake plus hello (default 10s).
 	HandshakeTimeout time.Duration
 	// IdleTimeout closes a connection that sent nothing for this long
@@ -65,7 +70,7 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() error {
-	if c.TLS == nil || (len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil) {
+	if c.TLS == nil || len(c.TLS.Certificates) == 0 || len(c.TLS.Certificates[0].Certificate) == 0 {
 		return fmt.Errorf("config: a TLS certificate is required")
 	}
 	c.TLS = c.TLS.Clone()
@@ -78,6 +83,10 @@ func (c *Config) setDefaults() error {
 	}
 	setDefault(&c.MaxConns, 50000)
 	setDefault(&c.MaxConnsPerAddr, 64)
+	setDefault(&c.RegisterRate, 20)
+	if c.RegisterRate < 0 {
+		return fmt.Errorf("config: register rate %d is negative", c.RegisterRate)
+	}
 	setDefault(&c.HandshakeTimeout, 10*time.Second)
 	setDefault(&c.IdleTimeout, 90*time.Second)
 	setDefault(&c.WriteTimeout, 10*time.Second)

@@ -216,7 +216,7 @@ func TestHello(t *testing.T) {
 	t.Run("reply states the limits", func(t *testing.T) {
 		rc := ts.raw(t)
 		got := rc.hello()
-		want := wire.HelloResponse{Version: 1, Server: "lanchat-rendezvous", MaxFrame: 64 << 10, HeartbeatMS: 20000, MaxEnvelope: 32 << 10}
+		want := wire.HelloResponse{Version: wire.Version, Server: "lanchat-rendezvous", MaxFrame: 64 << 10, HeartbeatMS: 20000, MaxEnvelope: 32 << 10}
 		if got != want {
 			t.Errorf("hello reply %+v, want %+v", got, want)
 		}
@@ -231,9 +231,9 @@ func TestHello(t *testing.T) {
 		rc.send(wire.OpLogin, wire.LoginRequest{Username: "alice", Password: "whatever-pw"})
 		rc.expectErrorFrame(wire.CodeHelloRequired)
 	})
-	t.Run("version 2", func(t *testing.T) {
+	t.Run("next version", func(t *testing.T) {
 		rc := ts.raw(t)
-		rc.send(wire.OpHello, wire.HelloRequest{Version: 2})
+		rc.send(wire.OpHello, wire.HelloRequest{Version: wire.Version + 1})
 		rc.expectErrorFrame(wire.CodeUnsupportedVersion)
 	})
 	t.Run("version 0", func(t *testing.T) {

@@ -33,10 +33,20 @@ func opUsersSearch(ctx context.Context, c *conn, req *wire.UsersSearchRequest) (
 	return resp, nil
 }
 
+// opKeysGet answers only for users related to the asker (see
+// keysVisible); anyone else gets the reply of a user that does not exist,
+// so that a name cannot be matched to a key seen on the LAN.
 func opKeysGet(ctx context.Context, c *conn, req *wire.UserRequest) (any, *wire.Error) {
 	u, werr := c.lookupUser(ctx, "username", req.Username)
 	if werr != nil {
 		return nil, werr
+	}
+	ok, err := c.srv.keysVisible(ctx, c.authedUser(), u.Name)
+	if err != nil {
+		return nil, c.internal("keys.get: check relation", err)
+	}
+	if !ok {
+		return nil, &wire.Error{Code: wire.CodeNotFound, Field: "username", Message: "no user " + u.Name}
 	}
 	return wire.KeysResponse{Username: u.Name, IdentityKey: u.IdentityKey, Prekey: u.Prekey}, nil
 }

@@ -135,7 +135,9 @@ func TestKeysGet(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Anyone logged in may fetch anyone's keys, friend or not.
+	// Friends may fetch each other's keys (TestKeysGetOnlyRelated covers
+	// who else may).
+	befriend(t, alice, bob)
 	k := call[wire.KeysResponse](t, bob.c, wire.OpKeysGet, wire.UserRequest{Username: "Alice"})
 	if k.Username != "alice" {
 		t.Errorf("username %q, want alice", k.Username)
@@ -143,14 +145,17 @@ func TestKeysGet(t *testing.T) {
 	if want := alice.identity.Public().(ed25519.PublicKey); !bytes.Equal(k.IdentityKey, want) {
 		t.Errorf("identity key %x, want %x", k.IdentityKey, want)
 	}
-	if err := k.Prekey.Verify(k.IdentityKey, time.Now()); err != nil {
+	if err := k.Prekey.Verify(k.IdentityKey, "alice", time.Now()); err != nil {
 		t.Errorf("prekey does not verify: %v", err)
 	}
 	// It is alice's prekey, not one that merely verifies: another
 	// identity's key rejects it.
-	other, _ := newIdentity(t)
-	if err := k.Prekey.Verify(other.Public().(ed25519.PublicKey), time.Now()); err == nil {
+	other, _ := newIdentity(t, "alice")
+	if err := k.Prekey.Verify(other.Public().(ed25519.PublicKey), "alice", time.Now()); err == nil {
 		t.Error("prekey verifies under an unrelated identity key")
+	}
+	if err := k.Prekey.Verify(k.IdentityKey, "bob", time.Now()); err == nil {
+		t.Error("alice's prekey verifies for bob")
 	}
 
 	for _, tc := range []struct{ who, code string }{
@@ -163,4 +168,38 @@ func TestKeysGet(t *testing.T) {
 			t.Errorf("keys.get %q: field %q, want username", tc.who, werr.Field)
 		}
 	}
+}
+
+// TestKeysGetOnlyRelated: keys.get answers only for users related to the
+// asker (friends, co-members, a pending friend request either way), so an
+// account cannot map every key announced on the LAN to a name.
+func TestKeysGetOnlyRelated(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	alice := ts.register(t, "alice")
+	bob := ts.register(t, "bob")
+	carol := ts.register(t, "carol")
+	dave := ts.register(t, "dave")
+
+	// Strangers: the same answer as for no such user.
+	if werr := callErr(t, bob.c, wire.OpKeysGet, wire.UserRequest{Username: "alice"}, wire.CodeNotFound); werr.Field != "username" {
+		t.Errorf("field %q, want username", werr.Field)
+	}
+	// A pending request, asked either way.
+	call[wire.FriendRequestResponse](t, alice.c, wire.OpFriendRequest, wire.UserRequest{Username: "bob"})
+	keysOf(t, bob.c, "alice")
+	keysOf(t, alice.c, "bob")
+	// Friends.
+	call[wire.Empty](t, bob.c, wire.OpFriendAccept, wire.UserRequest{Username: "alice"})
+	keysOf(t, bob.c, "alice")
+	// Co-members; an invitation alone is not enough.
+	call[wire.Group](t, carol.c, wire.OpGroupCreate, wire.GroupRequest{Group: "team"})
+	call[wire.Empty](t, carol.c, wire.OpGroupInvite, wire.GroupUserRequest{Group: "team", Username: "dave"})
+	callErr(t, dave.c, wire.OpKeysGet, wire.UserRequest{Username: "carol"}, wire.CodeNotFound)
+	call[wire.Group](t, dave.c, wire.OpGroupJoin, wire.GroupRequest{Group: "team"})
+	keysOf(t, dave.c, "carol")
+	keysOf(t, carol.c, "dave")
+	callErr(t, dave.c, wire.OpKeysGet, wire.UserRequest{Username: "alice"}, wire.CodeNotFound)
+	// One's own keys.
+	keysOf(t, dave.c, "dave")
 }

@@ -92,7 +92,7 @@ func makeFriends(t *testing.T, a, b *testUser) {
 // for tests that need many accounts: no connection and no password hash.
 func storeUser(t *testing.T, ts *testServer, name, display string) {
 	t.Helper()
-	priv, pk := newIdentity(t)
+	priv, pk := newIdentity(t, name)
 	u := store.User{
 		Name:        name,
 		DisplayName: display,

@@ -61,13 +61,17 @@ func startFuzzServer(f *testing.F) *testServer {
 // this seed, unlike the one in testdata (whose prekey expires 90 days
 // after it was made), always passes validation; then requests that only a
 // logged-in connection may make.
-func fuzzRegisterFrames(f *testing.F) []byte {
+func fuzzRegisterFrames(f *testing.F, ts *testServer) []byte {
 	f.Helper()
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		f.Fatal(err)
 	}
-	pk, _, err := keys.NewPrekey(priv, time.Now(), 7*24*time.Hour)
+	pk, _, err := keys.NewPrekey(priv, "fresh.seed", time.Now(), 7*24*time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	proof, err := keys.SignProof(priv, "fresh.seed", ts.srv.id)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -76,7 +80,7 @@ func fuzzRegisterFrames(f *testing.F) []byte {
 		op   string
 		body any
 	}{
-		{wire.OpRegister, wire.RegisterRequest{Username: "fresh.seed", Password: "fresh-seed-password", IdentityKey: pub, Prekey: pk}},
+		{wire.OpRegister, wire.RegisterRequest{Username: "fresh.seed", Password: "fresh-seed-password", IdentityKey: pub, Prekey: pk, KeyProof: proof}},
 		{wire.OpFriendRequest, wire.UserRequest{Username: "seed.user"}},
 		{wire.OpRelaySend, wire.RelaySendRequest{To: "seed.user", ID: "00000000000000000000000000000001", Envelope: []byte("x")}},
 		{wire.OpPrekeyRotate, wire.PrekeyRotateRequest{Prekey: pk}},
@@ -116,11 +120,15 @@ func FuzzRequest(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		pk, _, err := keys.NewPrekey(priv, time.Now(), keys.MaxPrekeyLifetime)
+		pk, _, err := keys.NewPrekey(priv, healthUser, time.Now(), keys.MaxPrekeyLifetime)
 		if err != nil {
 			f.Fatal(err)
 		}
-		err = c.Call(ctx, wire.OpRegister, wire.RegisterRequest{Username: healthUser, Password: healthPassword, IdentityKey: pub, Prekey: pk}, nil)
+		proof, err := keys.SignProof(priv, healthUser, ts.srv.id)
+		if err != nil {
+			f.Fatal(err)
+		}
+		err = c.Call(ctx, wire.OpRegister, wire.RegisterRequest{Username: healthUser, Password: healthPassword, IdentityKey: pub, Prekey: pk, KeyProof: proof}, nil)
 		c.Close()
 		if err != nil {
 			f.Fatal(err)
@@ -137,7 +145,7 @@ func FuzzRequest(f *testing.F) {
 		ln.Close()
 	}
 
-	f.Add(fuzzRegisterFrames(f))
+	f.Add(fuzzRegisterFrames(f, ts))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rc, err := dialRawFrom(t, ts.addr, from)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,14 @@ type testServer struct {
 // startServer starts a server; mod may adjust its config.
 func startServer(t *testing.T, mod func(*Config)) *testServer {
 	t.Helper()
+	return startServerWrapped(t, mod, nil)
+}
+
+// startServerWrapped starts a server whose store is wrap(the SQLite
+// store), so a test can make store calls fail; a nil wrap uses the store
+// as it is.
+func startServerWrapped(t *testing.T, mod func(*Config), wrap func(store.Store) store.Store) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	cert, _, err := LoadOrCreateCertificate(dir)
 	if err != nil {
@@ -57,7 +66,11 @@ func startServer(t *testing.T, mod func(*Config)) *testServer {
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := New(cfg, st)
+	var backing store.Store = st
+	if wrap != nil {
+		backing = wrap(st)
+	}
+	srv, err := New(cfg, backing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,18 +119,30 @@ type testUser struct {
 	session  wire.Session
 }
 
-// newIdentity makes an identity key and a signed prekey as a peer would.
-func newIdentity(t *testing.T) (ed25519.PrivateKey, keys.SignedPrekey) {
+// newIdentity makes an identity key and a prekey signed for name as a peer
+// would.
+func newIdentity(t *testing.T, name string) (ed25519.PrivateKey, keys.SignedPrekey) {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, _, err := keys.NewPrekey(priv, time.Now(), 7*24*time.Hour)
+	pk, _, err := keys.NewPrekey(priv, strings.ToLower(name), time.Now(), 7*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return priv, pk
+}
+
+// proof is the key proof a peer sends with register, or with a login that
+// brings a new identity key.
+func (ts *testServer) proof(t *testing.T, identity ed25519.PrivateKey, name string) []byte {
+	t.Helper()
+	sig, err := keys.SignProof(identity, strings.ToLower(name), ts.srv.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
 }
 
 // register creates and logs in a user on a fresh connection.
@@ -125,13 +150,14 @@ func (ts *testServer) register(t *testing.T, name string) *testUser {
 	t.Helper()
 	u := &testUser{name: name, password: "pw-" + name + "-secret", c: ts.dial(t)}
 	var pk keys.SignedPrekey
-	u.identity, pk = newIdentity(t)
+	u.identity, pk = newIdentity(t, name)
 	u.session = call[wire.Session](t, u.c, wire.OpRegister, wire.RegisterRequest{
 		Username:    name,
 		Password:    u.password,
 		DisplayName: "User " + name,
 		IdentityKey: u.identity.Public().(ed25519.PublicKey),
 		Prekey:      pk,
+		KeyProof:    ts.proof(t, u.identity, name),
 	})
 	return u
 }

@@ -279,7 +279,7 @@ func addUser(t *testing.T, ts *testServer, name, pw string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	priv, pk := newIdentity(t)
+	priv, pk := newIdentity(t, name)
 	err = ts.store.CreateUser(context.Background(), store.User{
 		Name: name, DisplayName: name, PasswordHash: hash,
 		IdentityKey: priv.Public().(ed25519.PublicKey), Prekey: pk, Created: time.Now().UTC(),

@@ -3,6 +3,7 @@ package rendezvous
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
@@ -17,12 +18,31 @@ func opPresenceSet(ctx context.Context, c *conn, req *wire.PresenceSetRequest) (
 	if werr != nil {
 		return nil, werr
 	}
+	if werr := c.checkLoopback("endpoints", eps); werr != nil {
+		return nil, werr
+	}
 	c.mu.Lock()
 	c.status = req.Status
 	c.endpoints = eps
 	c.mu.Unlock()
 	c.afterReply = c.publishPresence
 	return wire.Empty{}, nil
+}
+
+// checkLoopback refuses loopback endpoints from a reporter the server does
+// not see on loopback: they would point its contacts at their own
+// machines. A server and daemons on one host (a demo, tests) may use them.
+// eps are in CheckEndpoints' canonical form.
+func (c *conn) checkLoopback(field string, eps []string) *wire.Error {
+	if c.addr.Addr().Unmap().IsLoopback() {
+		return nil
+	}
+	for _, ep := range eps {
+		if ap, err := netip.ParseAddrPort(ep); err != nil || ap.Addr().Unmap().IsLoopback() {
+			return wire.Invalid(field, "%s is a loopback address, but this connection does not come from loopback", ep)
+		}
+	}
+	return nil
 }
 
 // livePresence is the presence of an online connection's user.
@@ -150,6 +170,29 @@ func (c *conn) pushPending() {
 	for _, inv := range invites {
 		c.push(wire.EvGroup, wire.GroupEvent{Change: wire.GroupInvited, Group: groupOf(inv.Group), Username: user, By: inv.By})
 	}
+}
+
+// keysVisible reports whether asker may fetch user's keys: they are
+// related, or a friend request between them waits, either way (the daemon
+// pins the key of whom it asks or is asked by).
+func (s *Server) keysVisible(ctx context.Context, asker, user string) (bool, error) {
+	if asker == user {
+		return true, nil
+	}
+	ok, err := s.related(ctx, asker, user)
+	if err != nil || ok {
+		return ok, err
+	}
+	for _, p := range [][2]string{{asker, user}, {user, asker}} {
+		_, err := s.store.FriendRequest(ctx, p[0], p[1])
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // related reports whether a and b are friends or share a group: the

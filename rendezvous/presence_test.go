@@ -1,6 +1,7 @@
 package rendezvous
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -243,5 +244,32 @@ func TestPresenceOffline(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPresenceEndpointsScope: endpoints nobody else can use are refused:
+// broadcast always, loopback unless the server saw the reporter on
+// loopback too.
+func TestPresenceEndpointsScope(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil)
+	alice := ts.register(t, "alice")
+	for _, ep := range []string{"255.255.255.255:4242", "[ff02::1]:4242", "[::ffff:255.255.255.255]:4242"} {
+		callErr(t, alice.c, wire.OpPresenceSet, onlineAt(ep), wire.CodeInvalid)
+	}
+	// The test client is on 127.0.0.1: loopback endpoints are fine.
+	call[wire.Empty](t, alice.c, wire.OpPresenceSet, onlineAt("127.0.0.1:4242", "[::1]:4242"))
+
+	// A reporter the server saw on the LAN may not claim loopback.
+	for _, observed := range []string{"192.0.2.7:40000", "[2001:db8::7]:40000"} {
+		c := &conn{srv: ts.srv, addr: netip.MustParseAddrPort(observed), log: ts.srv.log}
+		for _, ep := range []string{"127.0.0.1:4242", "[::1]:4242", "[::ffff:127.0.0.1]:4242"} {
+			if _, werr := opPresenceSet(context.Background(), c, &wire.PresenceSetRequest{Status: wire.StatusOnline, Endpoints: []string{ep}}); werr == nil || werr.Field != "endpoints" {
+				t.Errorf("seen at %s, endpoint %s: %v, want invalid endpoints", observed, ep, werr)
+			}
+		}
+		if _, werr := opPresenceSet(context.Background(), c, &wire.PresenceSetRequest{Status: wire.StatusOnline, Endpoints: []string{"192.0.2.7:4242"}}); werr != nil {
+			t.Errorf("seen at %s, a LAN endpoint: %v", observed, werr)
+		}
 	}
 }

@@ -6,6 +6,7 @@ package rendezvous
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/keylock"
+	"github.com/lanchat/lanchat/internal/keys"
 	"github.com/lanchat/lanchat/internal/password"
 	"github.com/lanchat/lanchat/rendezvous/store"
 )
@@ -31,6 +33,11 @@ type Server struct {
 	hasher *password.Hasher
 	hub    *hub
 	guard  *loginGuard
+	// registers limits register per source address.
+	registers *registerLimit
+	// id names this server in the key proofs of register and login: the
+	// SHA-256 of its certificate, the fingerprint clients pin.
+	id keys.ServerID
 	// presenceLocks serialise working out and pushing one user's
 	// presence, so contacts never see an older status after a newer one.
 	presenceLocks keylock.Set
@@ -41,7 +48,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
-	perAddr   map[netip.Addr]int
+	perAddr   map[netip.Prefix]int // connections per addrKey
 	closing   bool
 
 	connWG  sync.WaitGroup // one per connection goroutine
@@ -63,11 +70,13 @@ func New(cfg Config, st store.Store) (*Server, error) {
 		hasher:    password.NewHasher(cfg.Password, cfg.HashConcurrency),
 		hub:       newHub(),
 		guard:     newLoginGuard(cfg.Now),
+		registers: newRegisterLimit(cfg.RegisterRate, cfg.Now),
+		id:        sha256.Sum256(cfg.TLS.Certificates[0].Certificate[0]),
 		ctx:       ctx,
 		cancel:    cancel,
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
-		perAddr:   make(map[netip.Addr]int),
+		perAddr:   make(map[netip.Prefix]int),
 	}
 	return s, nil
 }
@@ -124,7 +133,7 @@ func (s *Server) admit(nc net.Conn) (*conn, bool) {
 		reason = "shutting_down"
 	case len(s.conns) >= s.cfg.MaxConns:
 		reason = "max_conns"
-	case s.perAddr[addr.Addr()] >= s.cfg.MaxConnsPerAddr:
+	case s.perAddr[addrKey(addr.Addr())] >= s.cfg.MaxConnsPerAddr:
 		reason = "max_conns_per_addr"
 	}
 	if reason != "" {
@@ -136,7 +145,7 @@ func (s *Server) admit(nc net.Conn) (*conn, bool) {
 	}
 	c := newConn(s, nc, addr)
 	s.conns[c] = struct{}{}
-	s.perAddr[addr.Addr()]++
+	s.perAddr[addrKey(addr.Addr())]++
 	s.connWG.Add(1)
 	s.cfg.Metrics.ConnOpened()
 	return c, true
@@ -146,7 +155,7 @@ func (s *Server) admit(nc net.Conn) (*conn, bool) {
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
-	a := c.addr.Addr()
+	a := addrKey(c.addr.Addr())
 	if s.perAddr[a] <= 1 {
 		delete(s.perAddr, a)
 	} else {

@@ -28,8 +28,11 @@ func (s *Server) startSweepers() {
 		since := s.cfg.Now()
 		s.every(disabledPoll, func(ctx context.Context) {
 			now := s.cfg.Now()
-			s.closeDisabled(ctx, since.Add(-disabledOverlap))
-			since = now
+			// A failed poll leaves since where it was, so the next one
+			// covers this window too.
+			if s.closeDisabled(ctx, since.Add(-disabledOverlap)) {
+				since = now
+			}
 		})
 	}()
 }
@@ -62,15 +65,18 @@ func (s *Server) expire(ctx context.Context) {
 		s.log.Warn("expire sessions", "err", err)
 	}
 	s.guard.prune()
+	s.registers.prune()
 }
 
-func (s *Server) closeDisabled(ctx context.Context, since time.Time) {
+// closeDisabled signs out the sessions of accounts disabled since then,
+// and reports whether it could look.
+func (s *Server) closeDisabled(ctx context.Context, since time.Time) bool {
 	users, err := s.store.DisabledSince(ctx, since)
 	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("poll disabled accounts", "err", err)
+		if s.ctx.Err() == nil {
+			s.log.Warn("poll disabled accounts; the next poll covers this window again", "err", err)
 		}
-		return
+		return false
 	}
 	for _, u := range users {
 		if c := s.hub.conn(u); c != nil {
@@ -78,4 +84,5 @@ func (s *Server) closeDisabled(ctx context.Context, since time.Time) {
 			c.signOut(wire.SignedOutDisabled)
 		}
 	}
+	return true
 }

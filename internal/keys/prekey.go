@@ -53,17 +53,27 @@ func (p SignedPrekey) ID() string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func (p SignedPrekey) signedBytes() []byte {
-	b := make([]byte, 0, len(prekeyContext)+16+len(p.Public))
+// signedBytes is what the owner signs: the prekey names its owner, so a
+// prekey published under one account cannot pass for another's.
+//
+//	"lanchat prekey v1\x00" || uint16be(len(username)) || username ||
+//	uint64be(created) || uint64be(expires) || public
+func (p SignedPrekey) signedBytes(username string) ([]byte, error) {
+	b := make([]byte, 0, len(prekeyContext)+2+len(username)+16+len(p.Public))
 	b = append(b, prekeyContext...)
+	b, err := appendName(b, username)
+	if err != nil {
+		return nil, err
+	}
 	b = binary.BigEndian.AppendUint64(b, uint64(p.Created))
 	b = binary.BigEndian.AppendUint64(b, uint64(p.Expires))
-	return append(b, p.Public...)
+	return append(b, p.Public...), nil
 }
 
 // NewPrekey makes a fresh HPKE key pair valid from now for lifetime and
-// signs its public half with identity.
-func NewPrekey(identity ed25519.PrivateKey, now time.Time, lifetime time.Duration) (SignedPrekey, hpke.PrivateKey, error) {
+// signs its public half, for username (normalized, lower-case), with
+// identity.
+func NewPrekey(identity ed25519.PrivateKey, username string, now time.Time, lifetime time.Duration) (SignedPrekey, hpke.PrivateKey, error) {
 	if lifetime <= 0 || lifetime > MaxPrekeyLifetime {
 		return SignedPrekey{}, nil, fmt.Errorf("prekey lifetime %v out of range", lifetime)
 	}
@@ -76,7 +86,11 @@ func NewPrekey(identity ed25519.PrivateKey, now time.Time, lifetime time.Duratio
 		Created: now.Unix(),
 		Expires: now.Add(lifetime).Unix(),
 	}
-	p.Signature = ed25519.Sign(identity, p.signedBytes())
+	msg, err := p.signedBytes(username)
+	if err != nil {
+		return SignedPrekey{}, nil, fmt.Errorf("sign prekey: %w", err)
+	}
+	p.Signature = ed25519.Sign(identity, msg)
 	return p, priv, nil
 }
 
@@ -88,9 +102,9 @@ func CheckIdentityKey(b []byte) error {
 	return nil
 }
 
-// Verify checks the prekey's shape, that identity signed it, and that it
-// is valid at now.
-func (p SignedPrekey) Verify(identity []byte, now time.Time) error {
+// Verify checks the prekey's shape, that identity signed it for username
+// (normalized, lower-case), and that it is valid at now.
+func (p SignedPrekey) Verify(identity []byte, username string, now time.Time) error {
 	if err := CheckIdentityKey(identity); err != nil {
 		return err
 	}
@@ -104,7 +118,11 @@ func (p SignedPrekey) Verify(identity []byte, now time.Time) error {
 	if time.Unix(p.Created, 0).After(now.Add(clockSkew)) {
 		return fmt.Errorf("%w: created in the future", ErrBadPrekey)
 	}
-	if len(p.Signature) != ed25519.SignatureSize || !ed25519.Verify(ed25519.PublicKey(identity), p.signedBytes(), p.Signature) {
+	msg, err := p.signedBytes(username)
+	if err != nil {
+		return ErrBadSignature
+	}
+	if len(p.Signature) != ed25519.SignatureSize || !ed25519.Verify(ed25519.PublicKey(identity), msg, p.Signature) {
 		return ErrBadSignature
 	}
 	if !now.Before(time.Unix(p.Expires, 0)) {

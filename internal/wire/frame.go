@@ -16,7 +16,7 @@ import (
 )
 
 // Version is the protocol version spoken in the hello exchange.
-const Version = 1
+const Version = 2
 
 // DefaultMaxFrame is the largest frame payload accepted unless configured
 // otherwise.

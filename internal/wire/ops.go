@@ -90,7 +90,9 @@ type HelloResponse struct {
 	MaxEnvelope int    `json:"max_envelope"`
 }
 
-// RegisterRequest creates an account and logs it in.
+// RegisterRequest creates an account and logs it in. KeyProof is
+// keys.SignProof by the identity key for Username on this server: it
+// shows the registrant holds the key it claims.
 type RegisterRequest struct {
 	Username    string            `json:"username"`
 	Password    string            `json:"password"`
@@ -99,15 +101,18 @@ type RegisterRequest struct {
 	Phone       string            `json:"phone,omitempty"`
 	IdentityKey []byte            `json:"identity_key"`
 	Prekey      keys.SignedPrekey `json:"prekey"`
+	KeyProof    []byte            `json:"key_proof"`
 }
 
-// LoginRequest logs in with a password. IdentityKey and Prekey, when set,
-// replace the account's keys (a login from a new machine).
+// LoginRequest logs in with a password. IdentityKey, Prekey and KeyProof,
+// when set, replace the account's keys (a login from a new machine); they
+// go together.
 type LoginRequest struct {
 	Username    string             `json:"username"`
 	Password    string             `json:"password"`
 	IdentityKey []byte             `json:"identity_key,omitempty"`
 	Prekey      *keys.SignedPrekey `json:"prekey,omitempty"`
+	KeyProof    []byte             `json:"key_proof,omitempty"`
 }
 
 // ResumeRequest logs in with a session token.

@@ -146,11 +146,17 @@ func CheckMessageID(field, s string) *Error {
 	return nil
 }
 
+// broadcast is the IPv4 limited broadcast address.
+var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
 // CheckEndpoints validates the UDP endpoints a daemon reports and returns
 // them in canonical form. IPv4-mapped IPv6 addresses are unmapped, so that
 // "[::ffff:0.0.0.0]:1" cannot slip past the unspecified check; zoned
 // addresses are refused, as a zone names an interface of the reporting
-// machine and means nothing to anyone else.
+// machine and means nothing to anyone else; so are unspecified, multicast
+// and broadcast addresses, which name no one host. (Whether a loopback
+// endpoint makes sense depends on where the reporter is: the server
+// decides.)
 func CheckEndpoints(field string, eps []string) ([]string, *Error) {
 	if len(eps) > MaxEndpoints {
 		return nil, Invalid(field, "at most %d endpoints", MaxEndpoints)
@@ -159,7 +165,7 @@ func CheckEndpoints(field string, eps []string) ([]string, *Error) {
 	for _, ep := range eps {
 		ap, err := netip.ParseAddrPort(ep)
 		addr := ap.Addr().Unmap()
-		if err != nil || ap.Port() == 0 || !addr.IsValid() || addr.Zone() != "" || addr.IsUnspecified() || addr.IsMulticast() {
+		if err != nil || ap.Port() == 0 || !addr.IsValid() || addr.Zone() != "" || addr.IsUnspecified() || addr.IsMulticast() || addr == broadcast {
 			return nil, Invalid(field, "%q is not a host:port endpoint", truncate(ep, 64))
 		}
 		out = append(out, netip.AddrPortFrom(addr, ap.Port()).String())

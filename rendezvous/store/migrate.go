@@ -110,6 +110,10 @@ var migrations = [][]string{
 			DELETE FROM relay_totals WHERE recipient = OLD.recipient AND count <= 0;
 		END`,
 	},
+	// 2: an identity key belongs to one account.
+	{
+		`CREATE UNIQUE INDEX users_identity_key ON users (identity_key)`,
+	},
 }
 
 // schemaVersion is the version this code writes.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/lanchat/lanchat/internal/keys"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 const userCols = `name, display_name, email, phone, password_hash, identity_key,
@@ -62,9 +65,27 @@ func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 		u.Prekey.Public, u.Prekey.Created, u.Prekey.Expires, u.Prekey.Signature,
 		boolInt(u.Disabled), nsOf(u.Created), nsOf(u.LastSeen), strings.ToLower(u.DisplayName))
 	if err != nil {
-		return fmt.Errorf("create user %s: %w", u.Name, mapErr(err))
+		err = mapKeyErr(err)
+		if errors.Is(err, ErrKeyInUse) {
+			// Both may clash; a taken name is the answer callers expect
+			// first, as register checks the name first.
+			if _, uerr := s.User(ctx, u.Name); uerr == nil {
+				err = ErrExists
+			}
+		}
+		return fmt.Errorf("create user %s: %w", u.Name, err)
 	}
 	return nil
+}
+
+// mapKeyErr is mapErr, except that a clash on the identity key (one
+// account per key, the index users_identity_key) is ErrKeyInUse.
+func mapKeyErr(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(se.Error(), "users.identity_key") {
+		return ErrKeyInUse
+	}
+	return mapErr(err)
 }
 
 // User returns an account; ErrNotFound if there is none.
@@ -72,6 +93,16 @@ func (s *SQLite) User(ctx context.Context, name string) (User, error) {
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
 	if err != nil {
 		return User{}, fmt.Errorf("user %s: %w", name, mapErr(err))
+	}
+	return u, nil
+}
+
+// UserByIdentityKey returns the account holding an identity key;
+// ErrNotFound if there is none.
+func (s *SQLite) UserByIdentityKey(ctx context.Context, key []byte) (User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE identity_key = ?`, key))
+	if err != nil {
+		return User{}, fmt.Errorf("user by identity key: %w", mapErr(err))
 	}
 	return u, nil
 }
@@ -160,13 +191,18 @@ func (s *SQLite) SetProfile(ctx context.Context, name string, p Profile) error {
 }
 
 // SetIdentity replaces the identity key and prekey together; ErrNotFound
-// if there is no such user.
+// if there is no such user, ErrKeyInUse if another account holds the key.
 func (s *SQLite) SetIdentity(ctx context.Context, name string, identity []byte, prekey keys.SignedPrekey) error {
-	err := execOne(ctx, s.w, `UPDATE users SET identity_key = ?,
+	res, err := s.w.ExecContext(ctx, `UPDATE users SET identity_key = ?,
 		prekey_public = ?, prekey_created = ?, prekey_expires = ?, prekey_sig = ?
 		WHERE name = ?`, identity, prekey.Public, prekey.Created, prekey.Expires, prekey.Signature, name)
 	if err != nil {
+		return fmt.Errorf("set identity of %s: %w", name, mapKeyErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("set identity of %s: %w", name, err)
+	} else if n == 0 {
+		return fmt.Errorf("set identity of %s: %w", name, ErrNotFound)
 	}
 	return nil
 }

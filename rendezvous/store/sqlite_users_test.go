@@ -338,3 +338,34 @@ func TestDeleteExpiredSessions(t *testing.T) {
 		t.Errorf("removed %d, want 3", n)
 	}
 }
+
+// TestIdentityKeyUnique: an identity key belongs to one account, whether
+// it comes with a new account or replaces an account's key.
+func TestIdentityKeyUnique(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	addUsers(t, s, "alice", "bob")
+
+	clone := testUser("mallory")
+	clone.IdentityKey = testUser("alice").IdentityKey
+	wantErr(t, s.CreateUser(ctx, clone), ErrKeyInUse)
+	if _, err := s.User(ctx, "mallory"); !errorsIsNotFound(err) {
+		t.Fatalf("mallory after a refused create: %v", err)
+	}
+	pk := keys.SignedPrekey{Public: []byte("pk2"), Created: 1800000000, Expires: 1800086400, Signature: []byte("s2")}
+	wantErr(t, s.SetIdentity(ctx, "bob", testUser("alice").IdentityKey, pk), ErrKeyInUse)
+	got, err := s.User(ctx, "bob")
+	mustNil(t, err)
+	checkUser(t, got, testUser("bob"))
+
+	// Setting one's own key again is no clash.
+	mustNil(t, s.SetIdentity(ctx, "alice", testUser("alice").IdentityKey, pk))
+
+	u, err := s.UserByIdentityKey(ctx, testUser("bob").IdentityKey)
+	mustNil(t, err)
+	if u.Name != "bob" {
+		t.Errorf("UserByIdentityKey(bob's key) = %s", u.Name)
+	}
+	_, err = s.UserByIdentityKey(ctx, []byte("nobody's key"))
+	wantErr(t, err, ErrNotFound)
+}

@@ -19,6 +19,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
 	ErrQuota    = errors.New("quota exceeded")
+	// ErrKeyInUse reports an identity key that another account holds.
+	ErrKeyInUse = errors.New("identity key in use by another account")
 )
 
 // User is an account.
@@ -100,10 +102,14 @@ type Quota struct {
 // concurrent use. A write method returns only after its transaction is
 // durably committed.
 type Store interface {
-	// CreateUser adds an account; ErrExists if the name is taken.
+	// CreateUser adds an account; ErrExists if the name is taken,
+	// ErrKeyInUse if another account holds the identity key.
 	CreateUser(ctx context.Context, u User) error
 	// User returns an account; ErrNotFound if there is none.
 	User(ctx context.Context, name string) (User, error)
+	// UserByIdentityKey returns the account holding an identity key;
+	// ErrNotFound if there is none.
+	UserByIdentityKey(ctx context.Context, key []byte) (User, error)
 	// Users lists all accounts, by name, for the operator.
 	Users(ctx context.Context) ([]User, error)
 	// SearchUsers returns enabled users whose name or display name starts
@@ -113,7 +119,8 @@ type Store interface {
 	SetPassword(ctx context.Context, name, hash string) error
 	// SetProfile replaces the profile fields.
 	SetProfile(ctx context.Context, name string, p Profile) error
-	// SetIdentity replaces the identity key and prekey together.
+	// SetIdentity replaces the identity key and prekey together;
+	// ErrKeyInUse if another account holds the key.
 	SetIdentity(ctx context.Context, name string, identity []byte, prekey keys.SignedPrekey) error
 	// SetPrekey replaces the prekey.
 	SetPrekey(ctx context.Context, name string, prekey keys.SignedPrekey) error
