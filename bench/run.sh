@@ -130,7 +130,7 @@ fi
 
 # The server picks free loopback ports itself (port 0) and prints them.
 SERVER_ARGS=(serve --listen 127.0.0.1:0 --data "$DATA/server" --metrics 127.0.0.1:0
-	--max-conns-per-addr 100000 --max-conns 100000
+	--max-conns-per-addr 100000 --max-conns 100000 --register-rate 1000000
 	--argon2-memory 256 --argon2-time 1 --idle-timeout 30s)
 say "starting: $BIN/rendezvous ${SERVER_ARGS[*]}"
 say "argon2id is made cheap (256 KiB, 1 pass) for the benchmark, so that registering $IDLE users takes seconds, not hours; logins are not what is measured"

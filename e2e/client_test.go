@@ -35,7 +35,7 @@ func newPeer(t *testing.T, name string) *peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, secret, err := keys.NewPrekey(priv, time.Now(), 7*24*time.Hour)
+	pk, secret, err := keys.NewPrekey(priv, name, time.Now(), 7*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,22 @@ func (p *peer) register(t *testing.T, srv *rendezvous) {
 	p.call(t, wire.OpRegister, wire.RegisterRequest{
 		Username: p.name, Password: p.password,
 		IdentityKey: p.identity.Public().(ed25519.PublicKey), Prekey: p.prekey,
+		KeyProof: p.proof(t),
 	}, nil)
+}
+
+// proof is p's key proof for the server it is connected to.
+func (p *peer) proof(t *testing.T) []byte {
+	t.Helper()
+	server, err := keys.ParseServerID(p.c.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := keys.SignProof(p.identity, p.name, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
 }
 
 func (p *peer) login(t *testing.T, srv *rendezvous) {

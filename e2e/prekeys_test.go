@@ -30,7 +30,7 @@ func TestPrekeyRotation(t *testing.T) {
 	prekeyOfBob := func() string {
 		var kr wire.KeysResponse
 		carol.call(t, wire.OpKeysGet, wire.UserRequest{Username: "bob"}, &kr)
-		if err := kr.Prekey.Verify(kr.IdentityKey, time.Now()); err != nil {
+		if err := kr.Prekey.Verify(kr.IdentityKey, "bob", time.Now()); err != nil {
 			t.Fatalf("bob's published prekey: %v", err)
 		}
 		return kr.Prekey.ID()

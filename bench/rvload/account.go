@@ -40,7 +40,7 @@ func newAccount(name, display string) (*account, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity key for %s: %w", name, err)
 	}
-	pk, secret, err := keys.NewPrekey(priv, time.Now(), prekeyLifetime)
+	pk, secret, err := keys.NewPrekey(priv, name, time.Now(), prekeyLifetime)
 	if err != nil {
 		return nil, fmt.Errorf("prekey for %s: %w", name, err)
 	}
@@ -59,15 +59,30 @@ func (a *account) publicKey() ed25519.PublicKey {
 	return a.identity.Public().(ed25519.PublicKey)
 }
 
-// registerRequest is the account's register body.
-func (a *account) registerRequest() wire.RegisterRequest {
+// proof is the account's key proof for the server c is connected to.
+func (a *account) proof(c *client.Client) ([]byte, error) {
+	server, err := keys.ParseServerID(c.Fingerprint())
+	if err != nil {
+		return nil, err
+	}
+	return keys.SignProof(a.identity, a.name, server)
+}
+
+// registerRequest is the account's register body for the server c is
+// connected to.
+func (a *account) registerRequest(c *client.Client) (wire.RegisterRequest, error) {
+	proof, err := a.proof(c)
+	if err != nil {
+		return wire.RegisterRequest{}, fmt.Errorf("key proof of %s: %w", a.name, err)
+	}
 	return wire.RegisterRequest{
 		Username:    a.name,
 		Password:    a.password,
 		DisplayName: a.display,
 		IdentityKey: a.publicKey(),
 		Prekey:      a.prekey,
-	}
+		KeyProof:    proof,
+	}, nil
 }
 
 // enroll registers the account on c. If the name is taken (a server kept
@@ -75,11 +90,15 @@ func (a *account) registerRequest() wire.RegisterRequest {
 func (a *account) enroll(ctx context.Context, c *client.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	err := c.Call(ctx, wire.OpRegister, a.registerRequest(), nil)
+	req, err := a.registerRequest(c)
+	if err != nil {
+		return err
+	}
+	err = c.Call(ctx, wire.OpRegister, req, nil)
 	if isCode(err, wire.CodeUsernameTaken) {
 		pk := a.prekey
 		err = c.Call(ctx, wire.OpLogin, wire.LoginRequest{
-			Username: a.name, Password: a.password, IdentityKey: a.publicKey(), Prekey: &pk,
+			Username: a.name, Password: a.password, IdentityKey: a.publicKey(), Prekey: &pk, KeyProof: req.KeyProof,
 		}, nil)
 		if err != nil {
 			return fmt.Errorf("log in %s (the name was taken): %w", a.name, err)

@@ -157,7 +157,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err := d.ac.Call(ctx, wire.OpKeysGet, wire.UserRequest{Username: "bob"}, &bobKeys); err != nil {
 		return fmt.Errorf("alice fetches bob's keys: %w", err)
 	}
-	if err := bobKeys.Prekey.Verify(bobKeys.IdentityKey, time.Now()); err != nil {
+	if err := bobKeys.Prekey.Verify(bobKeys.IdentityKey, "bob", time.Now()); err != nil {
 		return fmt.Errorf("bob's prekey does not check out: %w", err)
 	}
 	d.say("alice fetches bob's keys (keys.get) and checks that his identity key signed his prekey %s", bobKeys.Prekey.ID())
@@ -219,7 +219,12 @@ func (d *demo) register(ctx context.Context, a *account) (*client.Client, error)
 	if err != nil {
 		return nil, err
 	}
-	err = c.Call(ctx, wire.OpRegister, a.registerRequest(), nil)
+	req, err := a.registerRequest(c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	err = c.Call(ctx, wire.OpRegister, req, nil)
 	if isCode(err, wire.CodeUsernameTaken) {
 		c.Close()
 		return nil, fmt.Errorf("%s is already registered: the demo needs a fresh server", a.name)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -62,8 +64,8 @@ type idlePool struct {
 	tls      *tls.Config
 	sources  []netip.Addr // local addresses to dial from; none means the kernel's choice
 	password string
-	identity []byte
-	prekey   keys.SignedPrekey
+	server   keys.ServerID     // names the server in key proofs
+	prekey   keys.SignedPrekey // the one HPKE key every idle user publishes
 
 	mu       sync.Mutex
 	sessions []*idleSession
@@ -82,11 +84,21 @@ type idlePool struct {
 	hbDone   chan struct{}
 }
 
-// newIdlePool prepares a pool of sessions to addr. Every idle user shares
-// one identity key and prekey: they never receive a message, and making
-// 20,000 ML-KEM key pairs would only cost the load generator time.
+// newIdlePool prepares a pool of sessions to addr. Each idle user has its
+// own identity key (the server gives a key to one account only), but they
+// all publish one HPKE prekey, each signed for its own name: they never
+// receive a message, and making 20,000 ML-KEM key pairs would only cost
+// the load generator time.
 func newIdlePool(addr, fingerprint string, sources []netip.Addr) (*idlePool, error) {
 	cfg, err := pinnedTLS(fingerprint)
+	if err != nil {
+		return nil, err
+	}
+	pin, err := client.NormalizeFingerprint(fingerprint)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --fingerprint: %v", errUsage, err)
+	}
+	server, err := keys.ParseServerID(pin)
 	if err != nil {
 		return nil, err
 	}
@@ -99,9 +111,27 @@ func newIdlePool(addr, fingerprint string, sources []netip.Addr) (*idlePool, err
 		tls:      cfg,
 		sources:  sources,
 		password: "rvload idle password",
-		identity: a.publicKey(),
+		server:   server,
 		prekey:   a.prekey,
 	}, nil
+}
+
+// enrollment is the register body of idle user name, with a fresh
+// identity key.
+func (p *idlePool) enrollment(name string) (wire.RegisterRequest, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return wire.RegisterRequest{}, err
+	}
+	pk, err := keys.SignPrekey(priv, name, p.prekey)
+	if err != nil {
+		return wire.RegisterRequest{}, err
+	}
+	proof, err := keys.SignProof(priv, name, p.server)
+	if err != nil {
+		return wire.RegisterRequest{}, err
+	}
+	return wire.RegisterRequest{Username: name, Password: p.password, IdentityKey: pub, Prekey: pk, KeyProof: proof}, nil
 }
 
 // pinnedTLS is a TLS 1.3 client configuration that accepts only the
@@ -274,9 +304,12 @@ func (p *idlePool) open(ctx context.Context, i int) (*idleSession, error) {
 		return nil, &stepError{"hello", err}
 	}
 	name := fmt.Sprintf("idle-%05d", i+1)
-	err = s.roundTrip(r, wire.OpRegister, wire.RegisterRequest{
-		Username: name, Password: p.password, IdentityKey: p.identity, Prekey: p.prekey,
-	}, nil)
+	req, err := p.enrollment(name)
+	if err != nil {
+		tc.Close()
+		return nil, &stepError{"keys", err}
+	}
+	err = s.roundTrip(r, wire.OpRegister, req, nil)
 	if isCode(err, wire.CodeUsernameTaken) {
 		err = s.roundTrip(r, wire.OpLogin, wire.LoginRequest{Username: name, Password: p.password}, nil)
 	}

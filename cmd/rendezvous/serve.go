@@ -34,7 +34,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	metrics := fs.String("metrics", "", "address for Prometheus /metrics and /healthz (e.g. 127.0.0.1:9090)")
 	maxFrame := fs.Int("max-frame", wire.DefaultMaxFrame, "largest frame accepted, in bytes")
 	maxConns := fs.Int("max-conns", 50000, "most connections in all")
-	perAddr := fs.Int("max-conns-per-addr", 64, "most connections from one IP address")
+	perAddr := fs.Int("max-conns-per-addr", 64, "most connections from one IP address (IPv6: one /64)")
+	registerRate := fs.Int("register-rate", 20, "accounts one IP address (IPv6: one /64) may register per hour")
 	reqRate := fs.Float64("request-rate", 200, "requests per second one connection may make on average")
 	idle := fs.Duration("idle-timeout", 90*time.Second, "close connections silent for this long")
 	retention := fs.Duration("relay-retention", 30*24*time.Hour, "how long undelivered messages are kept")
@@ -84,6 +85,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		MaxFrame:        *maxFrame,
 		MaxConns:        *maxConns,
 		MaxConnsPerAddr: *perAddr,
+		RegisterRate:    *registerRate,
 		IdleTimeout:     *idle,
 		RequestRate:     *reqRate,
 		RequestBurst:    int(2 * *reqRate),

@@ -37,7 +37,7 @@ func newParty(t testing.TB, name string) *party {
 // rotate gives p a fresh prekey.
 func (p *party) rotate(t testing.TB) {
 	t.Helper()
-	pk, secret, err := keys.NewPrekey(p.identity, time.Now(), 7*24*time.Hour)
+	pk, secret, err := keys.NewPrekey(p.identity, p.name, time.Now(), 7*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

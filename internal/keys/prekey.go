@@ -81,17 +81,29 @@ func NewPrekey(identity ed25519.PrivateKey, username string, now time.Time, life
 	if err != nil {
 		return SignedPrekey{}, nil, fmt.Errorf("generate prekey: %w", err)
 	}
-	p := SignedPrekey{
+	p, err := SignPrekey(identity, username, SignedPrekey{
 		Public:  priv.PublicKey().Bytes(),
 		Created: now.Unix(),
 		Expires: now.Add(lifetime).Unix(),
+	})
+	if err != nil {
+		return SignedPrekey{}, nil, err
 	}
+	return p, priv, nil
+}
+
+// SignPrekey returns p signed by identity for username (normalized,
+// lower-case): its public key, creation and expiry, whatever signature it
+// had. NewPrekey is the usual way to get a prekey; this one serves a
+// caller that publishes one HPKE key under several names of its own (a
+// load generator).
+func SignPrekey(identity ed25519.PrivateKey, username string, p SignedPrekey) (SignedPrekey, error) {
 	msg, err := p.signedBytes(username)
 	if err != nil {
-		return SignedPrekey{}, nil, fmt.Errorf("sign prekey: %w", err)
+		return SignedPrekey{}, fmt.Errorf("sign prekey: %w", err)
 	}
 	p.Signature = ed25519.Sign(identity, msg)
-	return p, priv, nil
+	return p, nil
 }
 
 // CheckIdentityKey checks that b is an Ed25519 public key.

@@ -99,6 +99,7 @@ func (d *Daemon) Register(ctx context.Context, req api.RegisterRequest) (api.Me,
 		Phone:       req.Phone,
 		IdentityKey: a.key.Public().(ed25519.PublicKey),
 		Prekey:      a.prekey,
+		KeyProof:    a.proof,
 	})
 	if err != nil {
 		return api.Me{}, fromServer(err)
@@ -119,6 +120,7 @@ func (d *Daemon) Login(ctx context.Context, req api.LoginRequest) (api.Me, error
 		Password:    req.Password,
 		IdentityKey: a.key.Public().(ed25519.PublicKey),
 		Prekey:      &a.prekey,
+		KeyProof:    a.proof,
 	})
 	if err != nil {
 		return api.Me{}, fromServer(err)
@@ -132,6 +134,7 @@ type auth struct {
 	key     ed25519.PrivateKey
 	created bool // the identity key was made just now
 	prekey  keys.SignedPrekey
+	proof   []byte // keys.SignProof for name and the pinned server
 }
 
 // prepareAuth checks that user may authenticate from this daemon now and
@@ -147,15 +150,25 @@ func (d *Daemon) prepareAuth(ctx context.Context, user string) (auth, error) {
 	if err := d.checkAccount(name); err != nil {
 		return auth{}, err
 	}
+	// The proof names the server whose certificate the link pinned, so
+	// it is worth nothing to any other server.
+	server, err := keys.ParseServerID(d.link.Fingerprint())
+	if err != nil {
+		return auth{}, fmt.Errorf("pinned server certificate: %w", err)
+	}
 	key, created, err := d.identityForAccount()
 	if err != nil {
 		return auth{}, err
 	}
-	spk, err := d.newPrekey(ctx, key)
+	proof, err := keys.SignProof(key, name, server)
+	if err != nil {
+		return auth{}, fmt.Errorf("sign key proof: %w", err)
+	}
+	spk, err := d.newPrekey(ctx, key, name)
 	if err != nil {
 		return auth{}, err
 	}
-	return auth{name: name, key: key, created: created, prekey: spk}, nil
+	return auth{name: name, key: key, created: created, prekey: spk, proof: proof}, nil
 }
 
 // connectWait is how long register and login wait for a server
@@ -292,12 +305,12 @@ func (d *Daemon) SetProfile(ctx context.Context, req api.ProfileRequest) (api.Me
 	return d.meOf(p), nil
 }
 
-// newPrekey makes a prekey, keeps its secret in history (before the public
-// half is published, so nothing is ever sealed to a key we lost), and
-// returns the signed public half.
-func (d *Daemon) newPrekey(ctx context.Context, identity ed25519.PrivateKey) (keys.SignedPrekey, error) {
+// newPrekey makes a prekey for user, keeps its secret in history (before
+// the public half is published, so nothing is ever sealed to a key we
+// lost), and returns the signed public half.
+func (d *Daemon) newPrekey(ctx context.Context, identity ed25519.PrivateKey, user string) (keys.SignedPrekey, error) {
 	now := time.Now()
-	spk, priv, err := keys.NewPrekey(identity, now, d.cfg.PrekeyLifetime)
+	spk, priv, err := keys.NewPrekey(identity, user, now, d.cfg.PrekeyLifetime)
 	if err != nil {
 		return keys.SignedPrekey{}, fmt.Errorf("make prekey: %w", err)
 	}

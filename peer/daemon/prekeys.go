@@ -36,7 +36,8 @@ func (d *Daemon) rotatePrekey(ctx context.Context) {
 	d.mu.Lock()
 	key := d.identity
 	d.mu.Unlock()
-	if key == nil || d.self() == "" || !d.link.HasSession() {
+	me := d.self()
+	if key == nil || me == "" || !d.link.HasSession() {
 		return
 	}
 	cur, err := d.db.CurrentPrekey(ctx)
@@ -49,7 +50,7 @@ func (d *Daemon) rotatePrekey(ctx context.Context) {
 		d.deleteOldPrekeys(ctx, now)
 		return
 	}
-	if err := d.publishPrekey(ctx, key); err != nil {
+	if err := d.publishPrekey(ctx, key, me); err != nil {
 		d.log.Warn("rotate prekey", "err", err)
 		return
 	}
@@ -57,8 +58,8 @@ func (d *Daemon) rotatePrekey(ctx context.Context) {
 	d.deleteOldPrekeys(ctx, now)
 }
 
-func (d *Daemon) publishPrekey(ctx context.Context, key ed25519.PrivateKey) error {
-	spk, err := d.newPrekey(ctx, key)
+func (d *Daemon) publishPrekey(ctx context.Context, key ed25519.PrivateKey, me string) error {
+	spk, err := d.newPrekey(ctx, key, me)
 	if err != nil {
 		return err
 	}

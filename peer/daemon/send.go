@@ -280,7 +280,7 @@ func (d *Daemon) relay(ctx context.Context, to string, m envelope.Message) error
 	if err != nil {
 		return fmt.Errorf("key of %s: %w", to, err)
 	}
-	if err := kr.Prekey.Verify(pinned, time.Now()); err != nil {
+	if err := kr.Prekey.Verify(pinned, to, time.Now()); err != nil {
 		return fmt.Errorf("prekey of %s: %w", to, err)
 	}
 	m.From, m.To = me, to

@@ -367,7 +367,15 @@ func (p *peer) register(t *testing.T, name string) wire.Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, _, err := keys.NewPrekey(identity, time.Now(), 7*24*time.Hour)
+	pk, _, err := keys.NewPrekey(identity, name, time.Now(), 7*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := keys.ParseServerID(p.l.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := keys.SignProof(identity, name, server)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,6 +386,7 @@ func (p *peer) register(t *testing.T, name string) wire.Session {
 		Password:    passwordOf(name),
 		IdentityKey: identity.Public().(ed25519.PublicKey),
 		Prekey:      pk,
+		KeyProof:    proof,
 	})
 	if err != nil {
 		t.Fatalf("register %s: %v", name, err)
