@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 )
 
@@ -111,5 +112,52 @@ func TestAccountsAndFriends(t *testing.T) {
 	}
 	if n := len(alice.history(t, "bob")); n != 0 {
 		t.Fatalf("refused sends left %d messages in history", n)
+	}
+}
+
+// TestCopiedKeyCannotRegister is issue 14 item 2 end to end: mallory, a
+// user of the same server, learns alice's public identity key and prekey
+// and tries to register a second account, or move her own, onto them, so
+// that alice's friends would file alice's messages under mallory's name.
+// The server refuses both, and refuses strangers alice's keys at all.
+func TestCopiedKeyCannotRegister(t *testing.T) {
+	srv := startServer(t)
+	alice := newUser(t, srv, "alice")
+	alice.start(t)
+	alice.register(t)
+
+	mallory := newPeer(t, "mallory")
+	mallory.register(t, srv)
+	// A stranger is not told alice's keys.
+	var kr wire.KeysResponse
+	if err := mallory.try(wire.OpKeysGet, wire.UserRequest{Username: "alice"}, &kr); !isCode(err, wire.CodeNotFound) {
+		t.Fatalf("keys.get of a stranger: %v, want not_found", err)
+	}
+	// A friend request makes them related enough for the daemon to pin.
+	mallory.call(t, wire.OpFriendRequest, wire.UserRequest{Username: "alice"}, nil)
+	mallory.call(t, wire.OpKeysGet, wire.UserRequest{Username: "alice"}, &kr)
+
+	clone := newPeer(t, "mallory2")
+	clone.connect(t, srv)
+	err := clone.try(wire.OpRegister, wire.RegisterRequest{
+		Username: "mallory2", Password: clone.password,
+		IdentityKey: kr.IdentityKey, Prekey: kr.Prekey, KeyProof: clone.proof(t),
+	}, nil)
+	if !isCode(err, wire.CodeInvalid) || !strings.Contains(err.Error(), "key_proof") {
+		t.Fatalf("register with alice's key and prekey: %v, want invalid key_proof", err)
+	}
+	// Nor may mallory move her own account onto alice's key.
+	mallory.connect(t, srv)
+	err = mallory.try(wire.OpLogin, wire.LoginRequest{
+		Username: "mallory", Password: mallory.password,
+		IdentityKey: kr.IdentityKey, Prekey: &kr.Prekey, KeyProof: mallory.proof(t),
+	}, nil)
+	if !isCode(err, wire.CodeInvalid) || !strings.Contains(err.Error(), "key_proof") {
+		t.Fatalf("login with alice's key: %v, want invalid key_proof", err)
+	}
+	var us []api.User
+	alice.mustJSON(t, &us, "users", "search", "mallory")
+	if len(us) != 1 || us[0].Username != "mallory" {
+		t.Fatalf("users named mallory*: %+v", us)
 	}
 }
