@@ -2,6 +2,7 @@ package rendezvous
 
 import (
 	"context"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -239,7 +240,8 @@ func (r *registerLimit) take(addr netip.Addr) time.Duration {
 	}
 	r.refill(b, now)
 	if b.tokens < 1 {
-		return time.Duration((1 - b.tokens) / r.perHour * float64(time.Hour))
+		// Rounded up, so that waiting this long is enough.
+		return time.Duration(math.Ceil((1-b.tokens)/r.perHour*float64(time.Hour))) + time.Nanosecond
 	}
 	b.tokens--
 	return 0

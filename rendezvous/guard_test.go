@@ -2,6 +2,7 @@ package rendezvous
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"sync"
 	"testing"
@@ -112,4 +113,72 @@ func TestRegisterRateLimited(t *testing.T) {
 		call[wire.Empty](t, c, wire.OpLogout, nil)
 	}
 	t.Fatal("100 registrations from one address were all accepted")
+}
+
+// TestGuardOneCheckPerAccount: a second check of an account waits for the
+// first to end, and then sees what the first one counted.
+func TestGuardOneCheckPerAccount(t *testing.T) {
+	now := time.Now()
+	g := newLoginGuard(func() time.Time { return now })
+	addr := netip.MustParseAddr("192.0.2.1")
+	first, _, err := g.begin(context.Background(), "alice", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another account is not held up.
+	other, w, err := g.begin(context.Background(), "bob", addr)
+	if err != nil || w != 0 {
+		t.Fatalf("bob: wait %v, %v", w, err)
+	}
+	other.done(true)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := g.begin(ctx, "alice", addr); err == nil {
+		t.Fatal("a second check of alice ran while the first was running")
+	}
+	got := make(chan *attempt)
+	go func() {
+		a, _, _ := g.begin(context.Background(), "alice", addr)
+		got <- a
+	}()
+	first.done(false)
+	second := <-got
+	second.done(true)
+	if s := g.byUser["alice"]; s != nil {
+		t.Fatalf("alice's count after a success: %+v", *s)
+	}
+	// The address kept the one failure and got the success back.
+	if s := g.byAddr[addrKey(addr)]; s == nil || s.fails != 1 {
+		t.Fatalf("the address's count: %+v, want 1 failure", s)
+	}
+}
+
+// TestRegisterLimitPerPrefix: the register budget is per IPv4 address and
+// per IPv6 /64, and it refills over the hour.
+func TestRegisterLimitPerPrefix(t *testing.T) {
+	clk := &manualClock{now: time.Now()}
+	r := newRegisterLimit(3, clk.Now)
+	for i := range 3 {
+		if w := r.take(netip.MustParseAddr(fmt.Sprintf("2001:db8::%x", i+1))); w != 0 {
+			t.Fatalf("registration %d waits %v", i+1, w)
+		}
+	}
+	w := r.take(netip.MustParseAddr("2001:db8::ffff:1"))
+	if w <= 0 || w > 20*time.Minute+time.Second {
+		t.Fatalf("fourth registration from the /64: wait %v, want about 20m", w)
+	}
+	if w := r.take(netip.MustParseAddr("2001:db8:0:1::1")); w != 0 {
+		t.Fatalf("another /64 waits %v", w)
+	}
+	if w := r.take(netip.MustParseAddr("192.0.2.1")); w != 0 {
+		t.Fatalf("an IPv4 address waits %v", w)
+	}
+	clk.Advance(w)
+	if w := r.take(netip.MustParseAddr("2001:db8::2")); w != 0 {
+		t.Fatalf("after the wait: %v", w)
+	}
+	if w := r.take(netip.MustParseAddr("2001:db8::2")); w <= 0 {
+		t.Fatal("one wait bought two registrations")
+	}
 }
