@@ -56,11 +56,37 @@ type Frame struct {
 	Error *Error          `json:"error,omitempty"`
 }
 
+// firstStep is how much of a frame's payload is allocated before any of
+// it has arrived. The buffer then doubles each time the bytes fill it,
+// so a peer that declares a large frame and sends little of it costs
+// little: memory grows with the data, never with the declared length.
+const firstStep = 512
+
+// Budget lends the memory a Reader holds for a frame. A peer's streams
+// share one (peer/direct.Budget), so that what the peer makes us buffer
+// across all of them stays bounded.
+type Budget interface {
+	// Take reserves n more bytes, or fails, reserving nothing, when
+	// that would pass the budget's limit.
+	Take(n int) error
+	// Give returns n bytes taken before.
+	Give(n int)
+}
+
 // Reader reads frames from a stream, refusing any larger than its limit.
+// It reads exactly the frames' bytes from its own buffer; when r is a
+// *bufio.Reader of at least 4 KiB that buffer is r itself, so the
+// caller may go on reading r past a frame.
 type Reader struct {
-	r   *bufio.Reader
-	max int
-	buf []byte
+	r      *bufio.Reader
+	max    int
+	budget Budget
+	held   int // taken from budget for the last frame
+
+	// small and large: a frame over small bytes must be a large one
+	// (SetLarge).
+	small int
+	large string
 }
 
 // NewReader returns a Reader over r that accepts frames of at most max
@@ -72,10 +98,41 @@ func NewReader(r io.Reader, max int) *Reader {
 	return &Reader{r: bufio.NewReaderSize(r, 4096), max: max}
 }
 
+// SetMax changes the frame limit for the frames read from now on.
+func (r *Reader) SetMax(max int) {
+	if max <= 0 {
+		max = DefaultMaxFrame
+	}
+	r.max = max
+}
+
+// SetBudget makes the Reader take the memory of each frame from b as
+// the frame arrives. A frame that would pass the budget fails with the
+// error of b.Take. What a frame took stays taken until the next
+// ReadFrame or Release, so the caller may keep the frame until then.
+func (r *Reader) SetBudget(b Budget) { r.budget = b }
+
+// SetLarge allows frames over small bytes only if they name op: such a
+// frame's first small bytes must name it (its "op" before its "body",
+// as AppendFrame writes them), or it is refused as malformed before the
+// rest is read. small <= 0 lifts the rule.
+func (r *Reader) SetLarge(small int, op string) {
+	r.small, r.large = small, op
+}
+
+// Release gives back to the budget what the last frame took.
+func (r *Reader) Release() {
+	if r.held > 0 {
+		r.budget.Give(r.held)
+		r.held = 0
+	}
+}
+
 // ReadFrame reads and decodes the next frame. It returns ErrFrameTooLarge
 // or an error wrapping ErrMalformed for bad input, and io.EOF at a clean
 // end of stream.
 func (r *Reader) ReadFrame() (*Frame, error) {
+	r.Release()
 	var hdr [headerSize]byte
 	if _, err := io.ReadFull(r.r, hdr[:]); err != nil {
 		return nil, err
@@ -87,24 +144,80 @@ func (r *Reader) ReadFrame() (*Frame, error) {
 	if uint64(n) > uint64(r.max) {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, r.max)
 	}
-	// Reuse a small buffer; big frames get their own allocation so one
-	// large request does not pin memory for the life of the connection.
-	var payload []byte
-	if n <= 4096 {
-		if r.buf == nil {
-			r.buf = make([]byte, 4096)
-		}
-		payload = r.buf[:n]
-	} else {
-		payload = make([]byte, n)
-	}
-	if _, err := io.ReadFull(r.r, payload); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
+	payload, err := r.readPayload(int(n))
+	if err != nil {
+		r.Release()
 		return nil, err
 	}
-	return DecodeFrame(payload)
+	f, err := DecodeFrame(payload)
+	if err == nil && r.small > 0 && len(payload) > r.small && f.Op != r.large {
+		err = fmt.Errorf("%w: a frame of %d bytes must be %s", ErrMalformed, len(payload), r.large)
+	}
+	if err != nil {
+		r.Release()
+		return nil, err
+	}
+	return f, nil
+}
+
+// readPayload reads n bytes into a buffer that grows as they arrive,
+// taking each growth from the budget first.
+func (r *Reader) readPayload(n int) ([]byte, error) {
+	var buf []byte
+	have := 0
+	for have < n {
+		size := min(n, max(2*len(buf), firstStep))
+		if r.budget != nil {
+			if err := r.budget.Take(size - r.held); err != nil {
+				return nil, fmt.Errorf("frame of %d bytes: %w", n, err)
+			}
+			r.held = size
+		}
+		grown := make([]byte, size)
+		copy(grown, buf[:have])
+		buf = grown
+		m, err := io.ReadFull(r.r, buf[have:])
+		have += m
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		if r.small > 0 && n > r.small && have >= r.small && have-m < r.small {
+			if op := opOf(buf[:have]); op != r.large {
+				return nil, fmt.Errorf("%w: a frame of %d bytes must be %s", ErrMalformed, n, r.large)
+			}
+		}
+	}
+	return buf, nil
+}
+
+// opOf returns the op that the first bytes of a frame's payload name
+// before its body, or "" if they name none.
+func opOf(prefix []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(prefix))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return ""
+	}
+	for {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		if err != nil || !ok || key == "body" {
+			return ""
+		}
+		tok, err = dec.Token()
+		if err != nil {
+			return ""
+		}
+		if _, ok := tok.(json.Delim); ok {
+			return ""
+		}
+		if key == "op" {
+			op, _ := tok.(string)
+			return op
+		}
+	}
 }
 
 // DecodeFrame parses one frame payload (without its length prefix) and
