@@ -14,6 +14,11 @@ import (
 	"github.com/lanchat/lanchat/internal/wire"
 )
 
+// preLoginFrame is the frame limit until the connection has logged in:
+// hello, register, login and resume fit well within it, so a stranger
+// can make the server hold little for it.
+const preLoginFrame = wire.MinMaxFrame
+
 // requestTimeout bounds the work of one request, password hashing
 // included.
 const requestTimeout = 30 * time.Second
@@ -87,7 +92,7 @@ func (c *conn) serve() {
 	}
 	go c.writeLoop()
 
-	r := wire.NewReader(c.tls, c.srv.cfg.MaxFrame)
+	r := wire.NewReader(c.tls, preLoginFrame)
 	if !c.hello(r) {
 		return
 	}
@@ -97,6 +102,11 @@ func (c *conn) serve() {
 		// the connection ending before they cut the deadline short.
 		if c.isEnding() {
 			return
+		}
+		if c.authedUser() != "" {
+			r.SetMax(c.srv.cfg.MaxFrame)
+		} else {
+			r.SetMax(preLoginFrame)
 		}
 		f, err := r.ReadFrame()
 		if err != nil {
