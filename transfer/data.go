@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/lanchat/lanchat/internal/directio"
+	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/direct"
 )
 
@@ -134,7 +135,7 @@ func (s *sender) sendChunk(w io.Writer, buf []byte, f *os.File, i int, pos, n in
 
 // serveData receives the segments of one data stream until the sender
 // ends it.
-func (t *session) serveData(ctx context.Context, s *direct.Stream, br *bufio.Reader) error {
+func (t *session) serveData(ctx context.Context, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, budget *direct.Budget) error {
 	// Either context ending wakes the reads below.
 	stopT := context.AfterFunc(t.ctx, func() { s.CancelRead(direct.StreamCodeCancelled) })
 	defer stopT()
@@ -143,10 +144,16 @@ func (t *session) serveData(ctx context.Context, s *direct.Stream, br *bufio.Rea
 		t.wake() // a segment may wait for another's chunks
 	})
 	defer stopC()
+	// The chunk buffer's size is the sender's choice: the peer's budget
+	// pays for it.
+	if err := budget.Take(t.offer.ChunkSize + hashSize); err != nil {
+		return fmt.Errorf("%w: data stream: %w", ErrInterrupted, err)
+	}
+	defer budget.Give(t.offer.ChunkSize + hashSize)
 	buf := getBuffer(t.offer.ChunkSize)
 	defer putBuffer(t.offer.ChunkSize, buf)
 	for {
-		f, err := readFrame(br, maxDataHeader)
+		f, err := readFrame(rd)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}

@@ -129,7 +129,7 @@ func rawOffer(t *testing.T, c *direct.Conn, body any) string {
 	if err := writeEvent(s, opOffer, body); err != nil {
 		t.Fatal(err)
 	}
-	f, err := readFrame(bufio.NewReader(s), maxControlFrame)
+	f, err := readFrame(wire.NewReader(s, maxControlFrame))
 	if err != nil {
 		t.Fatalf("read reply: %v", err)
 	}
@@ -235,7 +235,7 @@ func TestHostileHeldClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(ctl)
-	f, err := readFrame(br, maxControlFrame)
+	f, err := readFrame(wire.NewReader(br, maxControlFrame))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,13 @@ package transfer
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/direct"
 )
 
 // Frame ops of the transfer protocol. Every control message, and the
@@ -22,8 +23,11 @@ const (
 	opAbort   = "transfer.abort"   // either way: stop, with a code
 )
 
-// Frame size limits. An offer of MaxEntries long paths needs room; the
-// frames on data streams are small.
+// Frame size limits. An offer of MaxEntries long paths needs room, and
+// so may the answer to it; every other frame is small: the first frame
+// of a stream is at most maxDataHeader unless it is an offer, and so are
+// the sender's control frames after the offer and the frames on data
+// streams.
 const (
 	maxControlFrame = 16 << 20
 	maxDataHeader   = 4 << 10
@@ -112,30 +116,26 @@ func writeAbort(w io.Writer, err error) error {
 	return writeEvent(w, opAbort, abortBody{Code: codeOf(err), Message: msg})
 }
 
-// readFrame reads one frame from r, which also carries raw chunk bytes
-// after it: unlike wire.Reader it reads exactly the frame and nothing
-// past it.
-func readFrame(r *bufio.Reader, max int) (*wire.Frame, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
+// frameReader returns the reader of the frames on a stream whose
+// buffered reader br also carries raw chunk bytes after them: since br
+// holds at least 4 KiB, the wire.Reader reads through br itself, exactly
+// the frames' bytes and nothing past them. Each frame grows as its bytes
+// arrive, up to max, taken from the peer's budget b.
+func frameReader(br *bufio.Reader, max int, b *direct.Budget) *wire.Reader {
+	rd := wire.NewReader(br, max)
+	rd.SetBudget(b)
+	return rd
+}
+
+// readFrame reads the next frame from rd; what it holds stays taken from
+// the budget until the next readFrame or rd.Release. A frame that breaks
+// the limits is a protocol error.
+func readFrame(rd *wire.Reader) (*wire.Frame, error) {
+	f, err := rd.ReadFrame()
+	if errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, wire.ErrMalformed) {
+		err = fmt.Errorf("%w: %w", ErrProtocol, err)
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if n == 0 || uint64(n) > uint64(max) {
-		return nil, fmt.Errorf("%w: frame of %d bytes, limit %d", ErrProtocol, n, max)
-	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	f, err := wire.DecodeFrame(payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
-	}
-	return f, nil
+	return f, err
 }
 
 // decodeEvent checks that f is the event op and decodes its body into v.

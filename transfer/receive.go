@@ -34,9 +34,10 @@ const (
 // are for.
 const firstFrameTimeout = 10 * time.Second
 
-// streamBufferSize is the read buffer of a transfer stream. Chunk reads
-// are larger and bypass it.
-const streamBufferSize = 64 << 10
+// streamBufferSize is the read buffer of a transfer stream, allocated
+// before anything arrives: small, since chunk reads are larger and
+// bypass it. It must hold at least 4 KiB (see frameReader).
+const streamBufferSize = 4 << 10
 
 // Request is an offer awaiting the receiver's decision.
 type Request struct {
@@ -151,7 +152,9 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 // on c opened, and closes it. For a control stream (one starting with an
 // offer) it runs the whole transfer and returns its Result once every
 // file is verified and in place; for a data stream it returns nil, nil
-// when the stream ends. The daemon calls Serve in a goroutine of its own
+// when the stream ends. A data connection (c.IsData) carries data
+// streams only: an offer there is refused. What the stream's frames and
+// buffers hold is taken from c.Budget. The daemon calls Serve in a goroutine of its own
 // for each such stream. Cancelling ctx interrupts the stream, keeping
 // what was verified.
 func (r *Receiver) Serve(ctx context.Context, c *direct.Conn, s *direct.Stream) (*Result, error) {
@@ -167,18 +170,27 @@ func (r *Receiver) Serve(ctx context.Context, c *direct.Conn, s *direct.Stream) 
 
 	s.SetReadDeadline(time.Now().Add(firstFrameTimeout))
 	br := bufio.NewReaderSize(s, streamBufferSize)
-	f, err := readFrame(br, maxControlFrame)
+	// Only an offer may be large, and only on a contact's connection.
+	rd := frameReader(br, maxDataHeader, c.Budget())
+	defer rd.Release()
+	if !c.IsData() {
+		rd.SetMax(maxControlFrame)
+		rd.SetLarge(maxDataHeader, opOffer)
+	}
+	f, err := readFrame(rd)
 	if err != nil {
 		abortStream(s)
 		return nil, fmt.Errorf("transfer stream from %s: %w", c.User(), err)
 	}
 	s.SetReadDeadline(time.Time{})
+	rd.SetMax(maxDataHeader)
+	rd.SetLarge(0, "")
 	switch {
-	case f.Kind == wire.KindEvent && f.Op == opOffer:
+	case f.Kind == wire.KindEvent && f.Op == opOffer && !c.IsData():
 		defer s.Close()
-		return r.receive(ctx, c, s, br, f)
+		return r.receive(ctx, c, s, br, rd, f)
 	case f.Kind == wire.KindEvent && f.Op == opData:
-		return nil, r.serveData(ctx, c, s, br, f)
+		return nil, r.serveData(ctx, c, s, br, rd, f)
 	default:
 		abortStream(s)
 		return nil, fmt.Errorf("transfer stream from %s: %w: first frame %s %q", c.User(), ErrProtocol, f.Kind, f.Op)
@@ -223,13 +235,14 @@ func (r *Receiver) enter() bool {
 }
 
 // receive runs one transfer from its offer to its end.
-func (r *Receiver) receive(ctx context.Context, c *direct.Conn, s *direct.Stream, br *bufio.Reader, f *wire.Frame) (*Result, error) {
+func (r *Receiver) receive(ctx context.Context, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, f *wire.Frame) (*Result, error) {
 	offer, v, err := decodeOffer(f.Body, r.cfg.version)
+	rd.Release()
 	if err != nil {
 		refuse(s, err, err.Error())
 		return nil, fmt.Errorf("offer from %s: %w", c.User(), err)
 	}
-	t := newSession(ctx, r, c, s, br, offer, min(v, r.cfg.version))
+	t := newSession(ctx, r, c, s, br, rd, offer, min(v, r.cfg.version))
 	if err := r.claim(t); err != nil {
 		refuse(s, err, "")
 		return nil, fmt.Errorf("receive %s from %s: %w", offer.ID, c.User(), err)
@@ -278,7 +291,7 @@ func (r *Receiver) release(t *session) {
 // It may come on any connection of the sender's (the session is found
 // by the key the connection proved): a striped file's streams use
 // several.
-func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stream, br *bufio.Reader, f *wire.Frame) error {
+func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, f *wire.Frame) error {
 	var b dataBody
 	if err := decodeEvent(f, opData, &b); err != nil {
 		abortStream(s)
@@ -293,7 +306,7 @@ func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stre
 		return fmt.Errorf("data stream from %s: %w %q", c.User(), ErrUnknownTransfer, b.ID)
 	}
 	defer t.data.Done()
-	if err := t.serveData(ctx, s, br); err != nil {
+	if err := t.serveData(ctx, s, br, rd, c.Budget()); err != nil {
 		abortStream(s)
 		if _, ok := errors.AsType[*brokenStream](err); ok {
 			// No stream orders the sender's reason after this reset:

@@ -251,14 +251,17 @@ func (s *sender) propose(ctx context.Context, v int) (*wire.Reader, *answerBody,
 		return nil, nil, err
 	}
 	rd := wire.NewReader(ctl, maxControlFrame)
+	rd.SetBudget(s.conn.Budget())
 	f, err := rd.ReadFrame()
 	if err != nil {
 		return nil, nil, fmt.Errorf("read answer: %w", err)
 	}
+	defer rd.Release()
 	var ans answerBody
 	if err := decodeEvent(f, opAnswer, &ans); err != nil {
 		return nil, nil, err
 	}
+	rd.SetMax(maxDataHeader) // the receiver's last word is small
 	return rd, &ans, nil
 }
 
@@ -409,6 +412,7 @@ func readReply(rd *wire.Reader) error {
 	if err != nil {
 		return fmt.Errorf("%w: control stream: %w", ErrInterrupted, err)
 	}
+	defer rd.Release()
 	return decodeEvent(f, opDone, nil)
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/direct"
 )
 
@@ -33,6 +34,7 @@ type session struct {
 	conn    *direct.Conn
 	ctl     *direct.Stream
 	br      *bufio.Reader
+	rd      *wire.Reader // the control stream's frames, read through br
 	offer   *Offer
 	version int // of the protocol, agreed with the sender
 	log     *slog.Logger
@@ -106,11 +108,11 @@ type aheadChunk struct {
 	n   int64
 }
 
-func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stream, br *bufio.Reader, o *Offer, version int) *session {
+func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, o *Offer, version int) *session {
 	ctx, cancel := context.WithCancelCause(ctx)
 	peer := peerID(c)
 	t := &session{
-		r: r, id: o.ID, key: peer + "/" + o.ID, peer: peer, conn: c, ctl: s, br: br, offer: o, version: version,
+		r: r, id: o.ID, key: peer + "/" + o.ID, peer: peer, conn: c, ctl: s, br: br, rd: rd, offer: o, version: version,
 		log: r.log.With("transfer", o.ID, "peer", c.User()),
 		ctx: ctx, cancel: cancel, gone: make(chan struct{}), allDone: make(chan struct{}),
 		sealing: make(chan struct{}, maxSealing), grouping: make(chan struct{}, maxGrouped),
@@ -464,7 +466,7 @@ func (t *session) run() error {
 	stop := context.AfterFunc(t.ctx, func() { t.ctl.SetReadDeadline(time.Now()) })
 	defer stop()
 	for {
-		f, err := readFrame(t.br, maxControlFrame)
+		f, err := readFrame(t.rd)
 		if err != nil {
 			if t.ctx.Err() != nil {
 				return t.stopReason()

@@ -57,7 +57,12 @@ func (d *Daemon) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.
 		return
 	}
 	s.SetDeadline(time.Now().Add(exchangeTimeout))
-	f, err := wire.NewReader(s, maxDirectFrame).ReadFrame()
+	// The frame, and the work on it, hold the contact's budget until the
+	// reply is written.
+	rd := wire.NewReader(s, maxDirectFrame)
+	rd.SetBudget(c.Budget())
+	defer rd.Release()
+	f, err := rd.ReadFrame()
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
 			d.log.Debug("bad direct frame", "user", c.User(), "err", err)

@@ -20,7 +20,8 @@ type Conn struct {
 	qc          *quic.Conn
 	user        string
 	key         ed25519.PublicKey
-	data        bool // negotiated alpnData
+	data        bool    // negotiated alpnData
+	budget      *Budget // the peer's, shared by its connections (set by track)
 	kindTimeout time.Duration
 	exchange    time.Duration // default bound for Exchange
 	log         *slog.Logger
@@ -52,6 +53,11 @@ func (c *Conn) User() string { return c.user }
 // carries only the data streams of file transfers. Both ends agree, as
 // the handshake negotiated it.
 func (c *Conn) IsData() bool { return c.data }
+
+// Budget returns the memory budget of the peer, shared by every
+// connection that proved its key: readers of the peer's streams take
+// from it what they hold for the peer.
+func (c *Conn) Budget() *Budget { return c.budget }
 
 // PeerKey returns the identity key the peer proved.
 func (c *Conn) PeerKey() ed25519.PublicKey {

@@ -48,7 +48,10 @@ func Exchange(ctx context.Context, c *Conn, kind StreamKind, req *wire.Frame, ma
 	if err := s.CloseWrite(); err != nil {
 		return fail(fmt.Errorf("send request: %w", err))
 	}
-	reply, err := wire.NewReader(s, max).ReadFrame()
+	rd := wire.NewReader(s, max)
+	rd.SetBudget(c.budget)
+	defer rd.Release()
+	reply, err := rd.ReadFrame()
 	if err != nil {
 		return fail(fmt.Errorf("read reply: %w", err))
 	}

@@ -62,6 +62,11 @@ type Options struct {
 	// deadline.
 	ExchangeTimeout time.Duration
 
+	// PeerBudget bounds the bytes one peer's streams may make us hold at
+	// once, across all its connections (see Budget); default
+	// DefaultPeerBudget.
+	PeerBudget int
+
 	// Logger receives connection events and warnings. Nil discards them.
 	Logger *slog.Logger
 }
@@ -95,6 +100,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.ExchangeTimeout == 0 {
 		o.ExchangeTimeout = DefaultExchangeTimeout
 	}
+	if o.PeerBudget == 0 {
+		o.PeerBudget = DefaultPeerBudget
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -110,6 +118,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("options: stream window above connection window")
 	case o.MaxIncomingStreams < 0:
 		return o, errors.New("options: negative stream limit")
+	case o.PeerBudget < 0:
+		return o, errors.New("options: negative peer budget")
 	}
 	return o, nil
 }

@@ -45,9 +45,10 @@ type Transport struct {
 	incoming chan *Conn
 	wg       sync.WaitGroup // the accept loop and connection clean-ups
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[*Conn]func() bool // value stops the clean-up callback
+	mu      sync.Mutex
+	closed  bool
+	conns   map[*Conn]func() bool  // value stops the clean-up callback
+	budgets map[string]*peerBudget // by peer key, shared by its connections
 
 	closeOnce sync.Once
 	closeErr  error
@@ -104,6 +105,7 @@ func Listen(addr string, identity ed25519.PrivateKey, authorize Authorizer, opts
 		cancel:    cancel,
 		incoming:  make(chan *Conn),
 		conns:     make(map[*Conn]func() bool),
+		budgets:   make(map[string]*peerBudget),
 	}
 	t.wg.Go(t.acceptLoop)
 	opts.Logger.Debug("listening for direct connections", "addr", udp.LocalAddr().String())
@@ -198,8 +200,9 @@ func (t *Transport) admit(qc *quic.Conn) (*Conn, error) {
 	return c, nil
 }
 
-// track registers a live connection so that Close can end it, and forgets
-// it when it closes. It fails, closing c, once the Transport is closed.
+// track registers a live connection so that Close can end it, gives it
+// the Budget of its peer's key, and forgets it when it closes. It fails,
+// closing c, once the Transport is closed.
 func (t *Transport) track(c *Conn) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -207,14 +210,32 @@ func (t *Transport) track(c *Conn) error {
 		c.CloseWithError(CodeShutdown, "shutting down")
 		return fmt.Errorf("track connection: %w", net.ErrClosed)
 	}
+	key := string(c.key)
+	pb := t.budgets[key]
+	if pb == nil {
+		pb = &peerBudget{b: NewBudget(t.opts.PeerBudget)}
+		t.budgets[key] = pb
+	}
+	pb.conns++
+	c.budget = pb.b
 	t.wg.Add(1)
 	t.conns[c] = context.AfterFunc(c.Context(), func() {
 		defer t.wg.Done()
 		t.mu.Lock()
 		delete(t.conns, c)
+		t.untrack(key)
 		t.mu.Unlock()
 	})
 	return nil
+}
+
+// untrack drops one connection's share of its key's Budget. t.mu is held.
+func (t *Transport) untrack(key string) {
+	if pb := t.budgets[key]; pb != nil {
+		if pb.conns--; pb.conns == 0 {
+			delete(t.budgets, key)
+		}
+	}
 }
 
 // Close ends every connection with CodeShutdown, stops accepting and
@@ -231,6 +252,7 @@ func (t *Transport) Close() error {
 			if stop() {
 				// The clean-up will not run: account for it here.
 				delete(t.conns, c)
+				t.untrack(string(c.key))
 				t.wg.Done()
 			}
 		}
