@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +93,8 @@ func TestStrangersDeclaringLargeFrames(t *testing.T) {
 	select {
 	case ok := <-ready:
 		if !ok {
+			stdin.Close()
+			cmd.Wait()
 			t.Fatalf("the strangers failed:\n%s%s", out.String(), stderr.String())
 		}
 	case <-time.After(2 * time.Minute):
@@ -134,6 +137,7 @@ func TestStrangersHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	helloFrame, _ := wire.AppendFrame(nil, hello)
+	helloFrame = slices.Clip(helloFrame) // each stranger appends to a copy
 	login := `{"t":"req","id":2,"op":"login","body":{"username":"`
 	var (
 		mu    sync.Mutex
@@ -171,10 +175,10 @@ func TestStrangersHelper(t *testing.T) {
 				out = binary.BigEndian.AppendUint32(helloFrame, 16<<10)
 				out = append(out, login+strings.Repeat("a", 12<<10)...)
 			}
+			// The server may refuse the frame, and close, before the
+			// write is done: that is no failure here.
 			c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if _, err := c.Write(out); err != nil {
-				t.Errorf("write: %v", err)
-			}
+			c.Write(out)
 		})
 	}
 	wg.Wait()
