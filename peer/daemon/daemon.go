@@ -132,6 +132,9 @@ type Daemon struct {
 	transferKick chan struct{}
 	progress     chan transfer.Status
 
+	// rosterSync makes roster syncs run one at a time (syncRoster).
+	rosterSync sync.Mutex
+
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context
 	wg  sync.WaitGroup
@@ -142,6 +145,9 @@ type Daemon struct {
 	me        wire.Profile       // zero while not logged in
 	signedOut string             // why the server ended the session, if it did
 	roster    roster
+	// sharedWarned holds the sets of contacts (names joined by commas)
+	// already warned of as sharing one key (warnSharedKey).
+	sharedWarned map[string]bool
 }
 
 // New prepares a daemon; Run starts it.
@@ -192,6 +198,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	defer db.Close()
 	d.db = db
+	if err := d.loadRoster(ctx); err != nil {
+		return fmt.Errorf("roster kept from the last sync: %w", err)
+	}
+	d.checkSharedKeys(ctx)
 	if d.receiver, err = d.newReceiver(); err != nil {
 		return fmt.Errorf("file receiver: %w", err)
 	}

@@ -150,7 +150,10 @@ func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Dec
 	}
 }
 
-// autoAccept says whether files from user are taken without asking.
+// autoAccept says whether files from user are taken without asking: a
+// friend's, once this run has synced the roster. The roster kept on disk
+// is older than the server's (user may have been removed since), so on
+// it every offer waits for the user.
 func (d *Daemon) autoAccept(user string) bool {
 	if d.cfg.AskFiles {
 		return false
@@ -158,8 +161,7 @@ func (d *Daemon) autoAccept(user string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	_, friend := d.roster.friends[user]
-	// Before the first sync only pinned contacts can connect at all.
-	return friend || !d.roster.known
+	return friend && d.roster.synced
 }
 
 // setReceiving records an accepted transfer as moving into dir.
