@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/peer/api"
+	_ "modernc.org/sqlite"
 )
 
 // loginElsewhere logs u in from a new machine (a fresh data directory, so
@@ -221,5 +223,75 @@ func TestExFriendOfferWaitsServerDown(t *testing.T) {
 	bob.waitTransfer(t, id, 30*time.Second, "done", func(tr api.Transfer) bool { return tr.State == "done" })
 	if b, err := os.ReadFile(filepath.Join(downloads, "note.txt")); err != nil || string(b) != "from an ex-friend" {
 		t.Fatalf("after accept: %q, %v", b, err)
+	}
+}
+
+// TestSharedKeyRefused gives amy, by hand in alice's contact table, the
+// key alice pinned for bob: bob's connection and messages are refused
+// rather than filed under amy (the first match), and watch and friends
+// say why. Once alice trusts the key the server gives for amy, bob's
+// message comes through.
+func TestSharedKeyRefused(t *testing.T) {
+	srv := startServer(t)
+	alice, bob, amy := newUser(t, srv, "alice"), newUser(t, srv, "bob"), newUser(t, srv, "amy")
+	for _, u := range []*user{alice, bob, amy} {
+		u.start(t)
+		u.register(t)
+	}
+	befriendUsers(t, alice, bob)
+	befriendUsers(t, alice, amy)
+	amy.stop(t)
+	alice.stop(t)
+
+	db, err := sql.Open("sqlite", filepath.Join(alice.home, "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`UPDATE contacts SET identity_key = (SELECT identity_key FROM contacts WHERE username = 'bob')
+		WHERE username = 'amy'`)
+	db.Close()
+	if err != nil {
+		t.Fatalf("hand-edit alice's contacts: %v", err)
+	}
+
+	alice.start(t)
+	eventually(t, 10*time.Second, func() (bool, string) {
+		_, err := os.Stat(filepath.Join(alice.home, "daemon.sock"))
+		return err == nil, fmt.Sprintf("no API socket: %v", err)
+	})
+	watch := start(t, "lanchat", "--home", alice.home, "--json", "watch")
+	time.Sleep(500 * time.Millisecond) // let the stream open
+	bob.must(t, "send", "alice", "it is bob")
+
+	time.Sleep(3 * time.Second) // what would be taken has had time to arrive
+	for _, who := range []string{"amy", "bob"} {
+		if ms := alice.history(t, who); len(ms) != 0 {
+			t.Fatalf("alice took a message under %s from a key pinned for two contacts: %+v", who, ms)
+		}
+	}
+	ev := waitEvent(t, watch, api.EventKeyShared, 20*time.Second)
+	if k := ev.KeyChange; k == nil || k.User != "amy" || len(k.SameKey) != 1 || k.SameKey[0] != "bob" {
+		t.Fatalf("key.shared event: %+v", ev.KeyChange)
+	}
+	for _, who := range []string{"amy", "bob"} {
+		if f := alice.friend(t, who); !f.Held || len(f.SameKey) != 1 {
+			t.Fatalf("friends says of %s: %+v", who, f)
+		}
+	}
+	out := alice.must(t, "friends")
+	if !strings.Contains(out, "SHARED") || !strings.Contains(out, "WARNING: bob's identity key is also pinned for amy") {
+		t.Fatalf("friends does not warn of the shared key:\n%s", out)
+	}
+	// The server gives amy's own key: alice compares and trusts it, and
+	// bob's key is bob's alone again.
+	var v api.Verification
+	alice.mustJSON(t, &v, "verify", "amy")
+	if !v.KeyChanged {
+		t.Fatalf("verify amy: %+v", v)
+	}
+	alice.must(t, "trust", "amy", "--safety-number", v.SafetyNumber)
+	alice.waitMessage(t, "bob", "it is bob", 20*time.Second)
+	if f := alice.friend(t, "bob"); f.Held || len(f.SameKey) != 0 {
+		t.Fatalf("bob after amy's key was trusted: %+v", f)
 	}
 }

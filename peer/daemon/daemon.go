@@ -145,9 +145,9 @@ type Daemon struct {
 	me        wire.Profile       // zero while not logged in
 	signedOut string             // why the server ended the session, if it did
 	roster    roster
-	// sharedWarned holds the sets of contacts (names joined by commas)
-	// already warned of as sharing one key (warnSharedKey).
-	sharedWarned map[string]bool
+	// sharedWarned holds when each set of contacts (names joined by
+	// commas) was last warned of as sharing one key (warnSharedKey).
+	sharedWarned map[string]time.Time
 }
 
 // New prepares a daemon; Run starts it.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
@@ -187,7 +188,8 @@ func (d *Daemon) checkSameKey(ctx context.Context, user string) {
 	d.warnSharedKey(append([]string{c.Username}, c.SameKey...), c.IdentityKey)
 }
 
-// checkSharedKeys warns of every key pinned for more than one contact.
+// checkSharedKeys logs every key pinned for more than one contact, at
+// start; the warning local clients see comes when such a key is used.
 func (d *Daemon) checkSharedKeys(ctx context.Context) {
 	cs, err := d.db.Contacts(ctx)
 	if err != nil {
@@ -196,30 +198,42 @@ func (d *Daemon) checkSharedKeys(ctx context.Context) {
 	}
 	for _, c := range cs {
 		if len(c.SameKey) > 0 && c.Username < slices.Min(c.SameKey) {
-			d.warnSharedKey(append([]string{c.Username}, c.SameKey...), c.IdentityKey)
+			d.log.Warn("one identity key is pinned for several contacts; none of them is admitted",
+				"users", strings.Join(append([]string{c.Username}, c.SameKey...), ","), "fingerprint", keyFingerprint(c.IdentityKey))
 		}
 	}
 }
 
-// warnSharedKey tells the user, once per run and set of names, that one
-// key is pinned for all of users: none of them is admitted, never "the
-// first match".
+// sharedWarnEvery spaces the warnings about one set of contacts sharing
+// a key: a contact that keeps dialling is refused each time, but said
+// once a minute.
+const sharedWarnEvery = time.Minute
+
+// warnSharedKey tells the user that one key is pinned for all of users:
+// none of them is admitted, never "the first match".
 func (d *Daemon) warnSharedKey(users []string, key []byte) {
 	users = slices.Clone(users)
 	slices.Sort(users)
 	users = slices.Compact(users)
 	id := strings.Join(users, ",")
+	now := time.Now()
 	d.mu.Lock()
-	if d.sharedWarned == nil {
-		d.sharedWarned = make(map[string]bool)
+	last, seen := d.sharedWarned[id]
+	quiet := seen && now.Sub(last) < sharedWarnEvery
+	if !quiet {
+		if d.sharedWarned == nil || len(d.sharedWarned) >= maxSharedWarned {
+			d.sharedWarned = make(map[string]time.Time)
+		}
+		d.sharedWarned[id] = now
 	}
-	seen := d.sharedWarned[id]
-	d.sharedWarned[id] = true
 	d.mu.Unlock()
-	if seen {
+	if quiet {
 		return
 	}
 	fp := keyFingerprint(key)
 	d.log.Warn("one identity key is pinned for several contacts; none of them is admitted", "users", id, "fingerprint", fp)
 	d.notify(api.Event{Type: api.EventKeyShared, KeyChange: &api.KeyChange{User: users[0], Fingerprint: fp, SameKey: users[1:]}})
 }
+
+// maxSharedWarned bounds the sets remembered by warnSharedKey.
+const maxSharedWarned = 256
