@@ -111,7 +111,7 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 			t.Errorf("%s admitted with no roster at all", u)
 		}
 	}
-	if d.autoAccept("alice") {
+	if d.autoAccept(ctx, "alice") {
 		t.Error("files auto-accepted with no roster at all")
 	}
 	// The last sync: alice is a friend, erin is in #team; carol was
@@ -132,7 +132,7 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 			t.Errorf("authorize(%s) = %q, %v; want %v", u, user, ok, want)
 		}
 	}
-	if d.autoAccept("alice") {
+	if d.autoAccept(ctx, "alice") {
 		t.Error("a friend's files auto-accepted on the roster kept on disk, before this run synced")
 	}
 	in := incoming{ID: "ffeeddccbbaa99887766554433221100", From: "dave", Group: gid, Sent: time.Now(), Body: "still here?", Via: history.ViaRelay}
@@ -151,7 +151,7 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 	d.mu.Lock()
 	d.roster.synced = true
 	d.mu.Unlock()
-	if !d.autoAccept("alice") || d.autoAccept("erin") {
+	if !d.autoAccept(ctx, "alice") || d.autoAccept(ctx, "erin") {
 		t.Error("after the sync, alice's files should be taken and erin's (no friend) not")
 	}
 }

@@ -134,6 +134,9 @@ type Daemon struct {
 
 	// rosterSync makes roster syncs run one at a time (syncRoster).
 	rosterSync sync.Mutex
+	// synced is closed by the first roster sync of this run.
+	synced     chan struct{}
+	syncedOnce sync.Once
 
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context
@@ -178,6 +181,7 @@ func New(cfg Config) (*Daemon, error) {
 		transferKick: make(chan struct{}, 1),
 		progress:     make(chan transfer.Status, 256),
 		roster:       newRoster(),
+		synced:       make(chan struct{}),
 	}
 	d.peers = newPeerSet(d)
 	return d, nil

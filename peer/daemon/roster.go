@@ -95,6 +95,35 @@ func (d *Daemon) loadRoster(ctx context.Context) error {
 	return nil
 }
 
+// syncWait bounds how long an offer waits for the first roster sync of a
+// run while the server session is up.
+const syncWait = 10 * time.Second
+
+// waitSynced waits, while the server session is up, until this run has
+// synced the roster, at most syncWait. With the server away it returns
+// at once: the roster kept on disk is what there is.
+func (d *Daemon) waitSynced(ctx context.Context) {
+	if d.link == nil || d.synced == nil {
+		return
+	}
+	deadline := time.NewTimer(syncWait)
+	defer deadline.Stop()
+	// Look at the session again now and then: it may have ended.
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for d.link.HasSession() {
+		select {
+		case <-d.synced:
+			return
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // related reports whether user is a friend or shares a group with us.
 func (r *roster) related(user string) bool {
 	if _, ok := r.friends[user]; ok {

@@ -164,6 +164,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	me := d.me.Username
 	stored := r.stored(time.Now())
 	d.mu.Unlock()
+	d.syncedOnce.Do(func() { close(d.synced) })
 
 	if err := d.db.SaveRoster(ctx, stored); err != nil {
 		// The roster in memory is right; the next start applies an
