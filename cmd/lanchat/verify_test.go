@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/lanchat/lanchat/peer/api"
 )
@@ -90,4 +95,59 @@ func TestFriendsSharedKey(t *testing.T) {
 	}
 	out := h.run("", "friends").ok(t)
 	contains(t, out, "SHARED", "CHANGED", "WARNING: amy's identity key is also pinned for bob", "WARNING: bob's identity key is also pinned for amy")
+}
+
+// openPty opens a pseudo-terminal: the controlling side and the
+// terminal a command reads as its stdin.
+func openPty(t *testing.T) (ctl, tty *os.File) {
+	t.Helper()
+	ctl, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	t.Cleanup(func() { ctl.Close() })
+	if err := unix.IoctlSetPointerInt(int(ctl.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlock the pseudo-terminal: %v", err)
+	}
+	n, err := unix.IoctlGetUint32(int(ctl.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("name the pseudo-terminal: %v", err)
+	}
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open the pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	return ctl, tty
+}
+
+// TestTrustAsksOnTerminal answers the question trust asks on a terminal:
+// "y" trusts the key whose number was shown, anything else nothing.
+func TestTrustAsksOnTerminal(t *testing.T) {
+	h := newHarness(t)
+	h.svc.VerifyFunc = func(_ context.Context, user string) (api.Verification, error) {
+		return api.Verification{User: user, SafetyNumber: numberB, Fingerprint: fpB, KeyChanged: true}, nil
+	}
+	var trusted []string
+	h.svc.TrustFunc = func(_ context.Context, user string, req api.KeyRequest) (api.Contact, error) {
+		trusted = append(trusted, req.Fingerprint)
+		return api.Contact{Username: user}, nil
+	}
+	for _, tc := range []struct {
+		answer string
+		ok     bool
+	}{{"n\n", false}, {"\n", false}, {"yes\n", true}} {
+		ctl, tty := openPty(t)
+		if _, err := ctl.WriteString(tc.answer); err != nil {
+			t.Fatal(err)
+		}
+		r := h.runCtx(t.Context(), tty, "trust", "bob")
+		if (r.code == 0) != tc.ok {
+			t.Fatalf("answer %q: exit %d\n%s%s", tc.answer, r.code, r.stdout, r.stderr)
+		}
+		contains(t, r.stderr, "98765 43210 11111 22222 33333 44444", "fingerprint of bob's key: bbbb 0000", "Is this the number bob sees? [y/N]")
+	}
+	if len(trusted) != 1 || trusted[0] != fpB {
+		t.Fatalf("trusted %v, want [%s] once", trusted, fpB)
+	}
 }
