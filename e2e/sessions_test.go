@@ -99,14 +99,14 @@ func TestKeyChangeHoldsMessages(t *testing.T) {
 	if errs := alice.fails(t, "verify", "bob", "--confirm"); !strings.Contains(errs, "trust") {
 		t.Fatalf("confirming a changed key: %q", errs)
 	}
-	alice.must(t, "trust", "bob")
+	alice.must(t, "trust", "bob", "--safety-number", newNumber)
 	alice.mustJSON(t, &v, "verify", "bob")
 	if v.KeyChanged || v.SafetyNumber != newNumber {
 		t.Fatalf("verify after trust: %+v, want the new number %s", v, newNumber)
 	}
 	newBob.waitMessage(t, "alice", held, 20*time.Second)
 	alice.waitMessage(t, "bob", "hello from my new laptop", 20*time.Second)
-	if errs := alice.fails(t, "trust", "bob"); !strings.Contains(errs, "not changed") {
+	if errs := alice.fails(t, "trust", "bob", "--safety-number", newNumber); !strings.Contains(errs, "not changed") {
 		t.Fatalf("trusting again: %q", errs)
 	}
 }

@@ -95,8 +95,8 @@ func init() {
 		{name: "group delete", args: "NAME", summary: "delete a group you own", example: "lanchat group delete team", run: cmdGroup},
 		{name: "group members", args: "NAME", summary: "list a group's members", example: "lanchat group members team", run: cmdGroupMembers},
 
-		{name: "verify", args: "USER [--confirm]", summary: "show the safety number shared with USER; --confirm marks them verified", example: "lanchat verify bob --confirm", run: cmdVerify},
-		{name: "trust", args: "USER", summary: "accept USER's changed identity key", example: "lanchat trust bob", run: cmdTrust},
+		{name: "verify", args: "USER [--confirm [--safety-number N]]", summary: "show the safety number and key fingerprint shared with USER; --confirm marks them verified, for the key whose number you compared", example: "lanchat verify bob --confirm", run: cmdVerify},
+		{name: "trust", args: "USER [--safety-number N]", summary: "accept USER's changed identity key: the key whose number you compared, never one that changed since", example: "lanchat trust bob", run: cmdTrust},
 
 		{name: "send-file", args: "TARGET PATH... [--no-wait]", summary: "send files and folders to a user or a #group, directly; shows progress until done (--no-wait returns at once)", example: "lanchat send-file bob ~/reports/q3.pdf ~/photos", run: cmdSendFile},
 		{name: "transfers", summary: "list file transfers both ways with state, progress and rate", example: "lanchat transfers", run: cmdTransfers},

@@ -53,6 +53,7 @@ func cmdFriends(e *env, c *command, args []string) error {
 	now := e.now()
 	t := newTable(e.stdout, "USER", "NAME", "STATUS", "DIRECT", "KEY")
 	var held []string
+	var shared []api.Friend
 	for _, f := range friends {
 		direct := "no"
 		if f.Direct {
@@ -60,6 +61,9 @@ func cmdFriends(e *env, c *command, args []string) error {
 		}
 		key := "unverified"
 		switch {
+		case len(f.SameKey) > 0:
+			key = "SHARED"
+			shared = append(shared, f)
 		case f.Held:
 			key = "CHANGED"
 			held = append(held, f.Username)
@@ -71,6 +75,9 @@ func cmdFriends(e *env, c *command, args []string) error {
 	t.flush()
 	for _, u := range held {
 		fmt.Fprintf(e.stdout, "%s's identity key changed: messages are held. Compare safety numbers (lanchat verify %s), then run: lanchat trust %s\n", u, u, u)
+	}
+	for _, f := range shared {
+		fmt.Fprintf(e.stdout, "WARNING: %s's identity key is also pinned for %s: a key belongs to one account, so none of them is admitted. Ask your server's admin.\n", oneLine(f.Username), oneLine(strings.Join(f.SameKey, ", ")))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/lanchat/lanchat/peer/api"
@@ -93,7 +94,15 @@ func describeEvent(ev api.Event, now time.Time) string {
 	case api.EventKeyChanged:
 		if k := ev.KeyChange; k != nil {
 			u := oneLine(k.User)
+			if k.Restored {
+				return fmt.Sprintf("%s's identity key is the one you trusted again (fingerprint %s); messages with %s flow again", u, oneLine(k.Fingerprint), u)
+			}
 			return fmt.Sprintf("WARNING: %s's identity key changed (new fingerprint %s); messages with %s are held. Compare safety numbers (lanchat verify %s), then run: lanchat trust %s", u, oneLine(k.Fingerprint), u, u, u)
+		}
+	case api.EventKeyShared:
+		if k := ev.KeyChange; k != nil {
+			users := oneLine(strings.Join(append([]string{k.User}, k.SameKey...), ", "))
+			return fmt.Sprintf("WARNING: one identity key (fingerprint %s) is pinned for %s: a key belongs to one account, so none of them is admitted. Ask your server's admin.", oneLine(k.Fingerprint), users)
 		}
 	case api.EventServer:
 		if cn := ev.Connection; cn != nil {

@@ -169,27 +169,34 @@ func (c *Client) GroupMembers(ctx context.Context, name string) (GroupMembers, e
 	return call[GroupMembers](ctx, c, http.MethodGet, p, nil)
 }
 
-// Verify returns the safety number shared with user; confirm marks the
-// contact verified.
-func (c *Client) Verify(ctx context.Context, user string, confirm bool) (Verification, error) {
+// Verify returns the safety number shared with user and the fingerprint
+// of the key it is for.
+func (c *Client) Verify(ctx context.Context, user string) (Verification, error) {
 	p, err := path("/v1/verify/{}", user)
 	if err != nil {
 		return Verification{}, err
 	}
-	method := http.MethodGet
-	if confirm {
-		method = http.MethodPost
-	}
-	return call[Verification](ctx, c, method, p, nil)
+	return call[Verification](ctx, c, http.MethodGet, p, nil)
 }
 
-// Trust accepts user's changed identity key.
-func (c *Client) Trust(ctx context.Context, user string) (Contact, error) {
+// Confirm marks user verified if req.Fingerprint is still their pinned
+// key's.
+func (c *Client) Confirm(ctx context.Context, user string, req KeyRequest) (Verification, error) {
+	p, err := path("/v1/verify/{}", user)
+	if err != nil {
+		return Verification{}, err
+	}
+	return call[Verification](ctx, c, http.MethodPost, p, req)
+}
+
+// Trust accepts user's changed identity key if req.Fingerprint is still
+// that key's.
+func (c *Client) Trust(ctx context.Context, user string, req KeyRequest) (Contact, error) {
 	p, err := path("/v1/trust/{}", user)
 	if err != nil {
 		return Contact{}, err
 	}
-	return call[Contact](ctx, c, http.MethodPost, p, nil)
+	return call[Contact](ctx, c, http.MethodPost, p, req)
 }
 
 // call sends one request and decodes its reply as a T.

@@ -25,6 +25,19 @@ func decode[T any](r *http.Request) (T, error) {
 	return v, nil
 }
 
+// decodeKeyRequest reads the body of a confirm or a trust, which must
+// name the key the user compared.
+func decodeKeyRequest(r *http.Request) (KeyRequest, error) {
+	req, err := decode[KeyRequest](r)
+	if err != nil {
+		return req, err
+	}
+	if req.Fingerprint == "" {
+		return req, Errorf(CodeInvalid, "fingerprint is missing: give the fingerprint verify showed, so that only the key you compared is acted on")
+	}
+	return req, nil
+}
+
 // decodeJSON decodes one JSON value from b strictly: valid UTF-8, no
 // unknown fields, nothing after the value.
 func decodeJSON(b []byte, v any) *Error {

@@ -25,6 +25,7 @@ const (
 	CodeNotFound    = "not_found"     // 404
 	CodeConflict    = "conflict"      // username taken, already a member: 409
 	CodeHeld        = "held"          // contact's key changed, not trusted: 409
+	CodeKeyChanged  = "key_changed"   // the key changed again since the user compared it: 409
 	CodeLimit       = "limit"         // quota or limit reached: 429
 	CodeRateLimited = "rate_limited"  // 429
 	CodeUnavailable = "unavailable"   // server unreachable for an operation that needs it: 503
@@ -51,7 +52,7 @@ func HTTPStatus(err error) int {
 		return http.StatusForbidden
 	case CodeNotFound:
 		return http.StatusNotFound
-	case CodeConflict, CodeHeld:
+	case CodeConflict, CodeHeld, CodeKeyChanged:
 		return http.StatusConflict
 	case CodeLimit, CodeRateLimited:
 		return http.StatusTooManyRequests

@@ -62,7 +62,7 @@ func TestErrorMapping(t *testing.T) {
 	ctx := testContext(t)
 	for _, code := range []string{
 		api.CodeInvalid, api.CodeNotLoggedIn, api.CodeAuth, api.CodeForbidden, api.CodeNotFound,
-		api.CodeConflict, api.CodeHeld, api.CodeLimit, api.CodeRateLimited, api.CodeUnavailable, api.CodeInternal,
+		api.CodeConflict, api.CodeHeld, api.CodeKeyChanged, api.CodeLimit, api.CodeRateLimited, api.CodeUnavailable, api.CodeInternal,
 	} {
 		t.Run(code, func(t *testing.T) {
 			sent := api.Errorf(code, "it failed: %s", code)
@@ -113,6 +113,30 @@ func TestPasswordsNotLogged(t *testing.T) {
 	raw(t, d, "POST", "/v1/login", `{"username":"a","password":"hunter2-bad","x":1}`)
 	if log := d.log.String(); strings.Contains(log, "hunter2") {
 		t.Errorf("a password reached the log:\n%s", log)
+	}
+}
+
+// TestTrustNeedsFingerprint checks that trust and verify --confirm
+// without the key the user compared reach no service method.
+func TestTrustNeedsFingerprint(t *testing.T) {
+	svc := &apitest.Service{
+		TrustFunc: func(context.Context, string, api.KeyRequest) (api.Contact, error) {
+			t.Error("Trust called without a fingerprint")
+			return api.Contact{}, nil
+		},
+		ConfirmFunc: func(context.Context, string, api.KeyRequest) (api.Verification, error) {
+			t.Error("Confirm called without a fingerprint")
+			return api.Verification{}, nil
+		},
+	}
+	d := startDaemon(t, svc)
+	for _, path := range []string{"/v1/trust/bob", "/v1/verify/bob"} {
+		for _, body := range []string{"", "{}", `{"fingerprint":""}`, `{"fingerprint":"ab","confirm":true}`} {
+			status, e := raw(t, d, "POST", path, body)
+			if status != http.StatusBadRequest || e.Code != api.CodeInvalid {
+				t.Errorf("POST %s %q: %d %+v, want 400 invalid", path, body, status, e)
+			}
+		}
 	}
 }
 

@@ -71,7 +71,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add([]byte(`{"target":"bob","text":"x","extra":1}`))
 	f.Add([]byte(`{"display_name":null,"email":""}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, v := range []any{&SendRequest{}, &ProfileRequest{}, &GroupRequest{}} {
+		for _, v := range []any{&SendRequest{}, &ProfileRequest{}, &GroupRequest{}, &KeyRequest{}} {
 			req, _ := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 			var err error
 			switch v := v.(type) {
@@ -81,6 +81,8 @@ func FuzzDecodeRequest(f *testing.F) {
 				*v, err = decode[ProfileRequest](req)
 			case *GroupRequest:
 				*v, err = decode[GroupRequest](req)
+			case *KeyRequest:
+				*v, err = decodeKeyRequest(req)
 			}
 			if err != nil {
 				var e *Error

@@ -203,13 +203,21 @@ func (h *handler) routes() {
 	})
 
 	h.handle("GET /v1/verify/{user}", func(r *http.Request) (any, error) {
-		return h.svc.Verify(r.Context(), r.PathValue("user"), false)
+		return h.svc.Verify(r.Context(), r.PathValue("user"))
 	})
 	h.handle("POST /v1/verify/{user}", func(r *http.Request) (any, error) {
-		return h.svc.Verify(r.Context(), r.PathValue("user"), true)
+		req, err := decodeKeyRequest(r)
+		if err != nil {
+			return nil, err
+		}
+		return h.svc.Confirm(r.Context(), r.PathValue("user"), req)
 	})
 	h.handle("POST /v1/trust/{user}", func(r *http.Request) (any, error) {
-		return h.svc.Trust(r.Context(), r.PathValue("user"))
+		req, err := decodeKeyRequest(r)
+		if err != nil {
+			return nil, err
+		}
+		return h.svc.Trust(r.Context(), r.PathValue("user"), req)
 	})
 
 	h.mux.HandleFunc("GET /v1/events", h.events)

@@ -231,31 +231,35 @@ func TestRoundTrip(t *testing.T) {
 		{
 			name: "Verify",
 			setup: func(s *apitest.Service) {
-				s.VerifyFunc = func(_ context.Context, user string, confirm bool) (api.Verification, error) {
-					return api.Verification{User: user, SafetyNumber: "12345 67890", Verified: confirm}, check(user, "bob")
+				s.VerifyFunc = func(_ context.Context, user string) (api.Verification, error) {
+					return api.Verification{User: user, SafetyNumber: "12345 67890", Fingerprint: "ab01"}, check(user, "bob")
 				}
 			},
-			call: func(ctx context.Context, c *api.Client) (any, error) { return c.Verify(ctx, "bob", false) },
-			want: api.Verification{User: "bob", SafetyNumber: "12345 67890"},
+			call: func(ctx context.Context, c *api.Client) (any, error) { return c.Verify(ctx, "bob") },
+			want: api.Verification{User: "bob", SafetyNumber: "12345 67890", Fingerprint: "ab01"},
 		},
 		{
 			name: "VerifyConfirm",
 			setup: func(s *apitest.Service) {
-				s.VerifyFunc = func(_ context.Context, user string, confirm bool) (api.Verification, error) {
-					return api.Verification{User: user, SafetyNumber: "12345 67890", Verified: confirm}, nil
+				s.ConfirmFunc = func(_ context.Context, user string, req api.KeyRequest) (api.Verification, error) {
+					return api.Verification{User: user, SafetyNumber: "12345 67890", Fingerprint: req.Fingerprint, Verified: true}, nil
 				}
 			},
-			call: func(ctx context.Context, c *api.Client) (any, error) { return c.Verify(ctx, "bob", true) },
-			want: api.Verification{User: "bob", SafetyNumber: "12345 67890", Verified: true},
+			call: func(ctx context.Context, c *api.Client) (any, error) {
+				return c.Confirm(ctx, "bob", api.KeyRequest{Fingerprint: "ab01"})
+			},
+			want: api.Verification{User: "bob", SafetyNumber: "12345 67890", Fingerprint: "ab01", Verified: true},
 		},
 		{
 			name: "Trust",
 			setup: func(s *apitest.Service) {
-				s.TrustFunc = func(_ context.Context, user string) (api.Contact, error) {
-					return api.Contact{Username: user}, nil
+				s.TrustFunc = func(_ context.Context, user string, req api.KeyRequest) (api.Contact, error) {
+					return api.Contact{Username: user}, check(req.Fingerprint, "ab01")
 				}
 			},
-			call: func(ctx context.Context, c *api.Client) (any, error) { return c.Trust(ctx, "bob") },
+			call: func(ctx context.Context, c *api.Client) (any, error) {
+				return c.Trust(ctx, "bob", api.KeyRequest{Fingerprint: "ab01"})
+			},
 			want: api.Contact{Username: "bob"},
 		},
 	}

@@ -49,11 +49,17 @@ type Service interface {
 	Group(ctx context.Context, req GroupRequest) (Group, error)
 	GroupMembers(ctx context.Context, name string) (GroupMembers, error)
 
-	// Verify returns the safety number shared with user; confirm marks the
-	// contact verified.
-	Verify(ctx context.Context, user string, confirm bool) (Verification, error)
-	// Trust accepts the pending (changed) identity key of user.
-	Trust(ctx context.Context, user string) (Contact, error)
+	// Verify returns the safety number shared with user and the
+	// fingerprint of the key it is for.
+	Verify(ctx context.Context, user string) (Verification, error)
+	// Confirm marks user verified, only if req.Fingerprint is still that
+	// of user's pinned key (the key whose number the user compared):
+	// otherwise an *Error with CodeKeyChanged.
+	Confirm(ctx context.Context, user string, req KeyRequest) (Verification, error)
+	// Trust accepts user's pending (changed) identity key, only if
+	// req.Fingerprint is that key's (the key whose number the user
+	// compared): otherwise an *Error with CodeKeyChanged.
+	Trust(ctx context.Context, user string, req KeyRequest) (Contact, error)
 
 	// SendFile offers files and folders; Transfers lists transfers both
 	// ways; TransferAction accepts, rejects or cancels one.
@@ -181,8 +187,11 @@ type Friend struct {
 	Direct   bool `json:"direct"`
 	Verified bool `json:"verified"`
 	// Held is true while the friend's identity key changed and is not
-	// yet trusted.
+	// yet trusted, or while SameKey is not empty.
 	Held bool `json:"held"`
+	// SameKey names other contacts pinned with the friend's key: a key
+	// belongs to one account, so none of them is admitted.
+	SameKey []string `json:"same_key,omitempty"`
 }
 
 type FriendRequest struct {
@@ -281,11 +290,25 @@ type Verification struct {
 	// SafetyNumber is 60 digits in 12 groups of 5, the same on both
 	// sides.
 	SafetyNumber string `json:"safety_number"`
-	Verified     bool   `json:"verified"`
+	// Fingerprint is the SHA-256 of the contact's key the number is for,
+	// in hex: what Confirm and Trust take, so that they act only on the
+	// key the user compared.
+	Fingerprint string `json:"fingerprint"`
+	Verified    bool   `json:"verified"`
 	// KeyChanged means the contact's identity key changed and is not
 	// trusted yet: SafetyNumber is the one for the new key, to compare
 	// before running trust.
 	KeyChanged bool `json:"key_changed,omitempty"`
+	// SameKey names other contacts pinned with the same key (see
+	// Friend.SameKey).
+	SameKey []string `json:"same_key,omitempty"`
+}
+
+// KeyRequest names the key a verify --confirm or a trust is for.
+type KeyRequest struct {
+	// Fingerprint is Verification.Fingerprint as the user was shown it;
+	// case, spaces and colons are ignored.
+	Fingerprint string `json:"fingerprint"`
 }
 
 type Contact struct {
@@ -303,7 +326,7 @@ type Event struct {
 	Presence   *PeerStatus `json:"presence,omitempty"`   // EventPresence
 	Friend     *FriendNote `json:"friend,omitempty"`     // EventFriend*
 	Group      *GroupNote  `json:"group,omitempty"`      // EventGroup
-	KeyChange  *KeyChange  `json:"key_change,omitempty"` // EventKeyChanged
+	KeyChange  *KeyChange  `json:"key_change,omitempty"` // EventKeyChanged, EventKeyShared
 	Connection *Connection `json:"connection,omitempty"` // EventServer, EventPeer
 	Transfer   *Transfer   `json:"transfer,omitempty"`   // EventTransfer (file transfer)
 	Text       string      `json:"text,omitempty"`       // EventSignedOut: why
@@ -324,6 +347,9 @@ const (
 	EventLAN            = "lan"    // a contact's daemon appeared on or left the LAN (mDNS)
 	EventTransfer       = "transfer"
 	EventSignedOut      = "signed_out"
+	// EventKeyShared: one key is pinned for more than one contact, so
+	// none of them is admitted.
+	EventKeyShared = "key.shared"
 )
 
 type PeerStatus struct {
@@ -346,8 +372,15 @@ type GroupNote struct {
 
 type KeyChange struct {
 	User string `json:"user"`
-	// Fingerprint is a short form of the new key.
+	// Fingerprint is the SHA-256 of the new key, in hex, as verify
+	// shows it.
 	Fingerprint string `json:"fingerprint"`
+	// Restored means the key is the pinned one again (the contact
+	// logged in elsewhere, then back): nothing is held for it any more.
+	Restored bool `json:"restored,omitempty"`
+	// SameKey, for EventKeyShared, names the other contacts pinned with
+	// the same key.
+	SameKey []string `json:"same_key,omitempty"`
 }
 
 type Connection struct {

@@ -132,6 +132,12 @@ type Daemon struct {
 	transferKick chan struct{}
 	progress     chan transfer.Status
 
+	// rosterSync makes roster syncs run one at a time (syncRoster).
+	rosterSync sync.Mutex
+	// synced is closed by the first roster sync of this run.
+	synced     chan struct{}
+	syncedOnce sync.Once
+
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context
 	wg  sync.WaitGroup
@@ -142,6 +148,9 @@ type Daemon struct {
 	me        wire.Profile       // zero while not logged in
 	signedOut string             // why the server ended the session, if it did
 	roster    roster
+	// sharedWarned holds when each set of contacts (names joined by
+	// commas) was last warned of as sharing one key (warnSharedKey).
+	sharedWarned map[string]time.Time
 }
 
 // New prepares a daemon; Run starts it.
@@ -172,6 +181,7 @@ func New(cfg Config) (*Daemon, error) {
 		transferKick: make(chan struct{}, 1),
 		progress:     make(chan transfer.Status, 256),
 		roster:       newRoster(),
+		synced:       make(chan struct{}),
 	}
 	d.peers = newPeerSet(d)
 	return d, nil
@@ -192,6 +202,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	defer db.Close()
 	d.db = db
+	if err := d.loadRoster(ctx); err != nil {
+		return fmt.Errorf("roster kept from the last sync: %w", err)
+	}
+	d.checkSharedKeys(ctx)
 	if d.receiver, err = d.newReceiver(); err != nil {
 		return fmt.Errorf("file receiver: %w", err)
 	}

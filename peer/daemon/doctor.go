@@ -161,6 +161,11 @@ func (d *Daemon) checkContact(ctx context.Context, user string) api.Check {
 		c.Fix = "compare numbers with lanchat verify " + user + ", then lanchat trust " + user
 		return c
 	}
+	if len(contact.SameKey) > 0 {
+		c.Detail = user + "'s identity key is also pinned for " + strings.Join(contact.SameKey, ", ") + "; none of them is admitted"
+		c.Fix = "a key belongs to one account: ask your server's admin which of them is an impostor"
+		return c
+	}
 	addrs := d.candidates(user, contact)
 	if conn := d.peers.connect(ctx, user, true); conn != nil {
 		c.OK = true

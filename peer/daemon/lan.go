@@ -124,8 +124,9 @@ func (d *Daemon) lanEvent(ctx context.Context, ev discovery.Event) {
 }
 
 // contactByInstance finds the contact whose pinned key announces as
-// instance, or "". A contact whose key changed is matched by neither key:
-// nothing goes to or from them until the user decides.
+// instance, or "". A held contact (its key changed, or pinned for
+// another contact too) is matched by no key: nothing goes to or from
+// them until that is resolved.
 func (d *Daemon) contactByInstance(ctx context.Context, instance string) string {
 	contacts, err := d.db.Contacts(ctx)
 	if err != nil {
@@ -133,7 +134,7 @@ func (d *Daemon) contactByInstance(ctx context.Context, instance string) string 
 		return ""
 	}
 	for _, c := range contacts {
-		if c.PendingKey == nil && discovery.InstanceID(ed25519.PublicKey(c.IdentityKey)) == instance {
+		if !c.Held() && discovery.InstanceID(ed25519.PublicKey(c.IdentityKey)) == instance {
 			return c.Username
 		}
 	}
@@ -143,7 +144,7 @@ func (d *Daemon) contactByInstance(ctx context.Context, instance string) string 
 // lanAddrs returns where the browser last heard contact c's daemon.
 func (d *Daemon) lanAddrs(c history.Contact) []string {
 	b, _ := d.lan.current()
-	if b == nil || c.PendingKey != nil {
+	if b == nil || c.Held() {
 		return nil
 	}
 	id := discovery.InstanceID(ed25519.PublicKey(c.IdentityKey))
@@ -183,7 +184,7 @@ func (d *Daemon) Peers(ctx context.Context) (api.LANPeers, error) {
 	}
 	byID := make(map[string]string, len(contacts))
 	for _, c := range contacts {
-		if c.PendingKey == nil {
+		if !c.Held() {
 			byID[discovery.InstanceID(ed25519.PublicKey(c.IdentityKey))] = c.Username
 		}
 	}

@@ -64,9 +64,11 @@ func newPeerSet(d *Daemon) *peerSet {
 	}
 }
 
-// authorize admits an incoming connection whose key is the pinned key of a
-// contact we may talk to: a friend or group co-member, or, before the first
-// sync with the server, any pinned contact.
+// authorize admits an incoming connection whose key is the pinned key of
+// exactly one contact, not held, whom the roster lets us talk to: a
+// friend or group co-member, by the last sync or, until this run syncs,
+// by the roster kept on disk. With no roster at all nobody is admitted.
+// A key pinned for several contacts admits none of them.
 func (d *Daemon) authorize(key ed25519.PublicKey) (string, bool) {
 	ctx, cancel := context.WithTimeout(d.ctx, 5*time.Second)
 	defer cancel()
@@ -75,19 +77,27 @@ func (d *Daemon) authorize(key ed25519.PublicKey) (string, bool) {
 		d.log.Warn("list contacts", "err", err)
 		return "", false
 	}
-	for _, c := range contacts {
-		if !key.Equal(ed25519.PublicKey(c.IdentityKey)) {
-			continue
+	var owners []string
+	var c history.Contact
+	for _, cc := range contacts {
+		if key.Equal(ed25519.PublicKey(cc.IdentityKey)) {
+			owners = append(owners, cc.Username)
+			c = cc
 		}
-		if c.PendingKey != nil {
-			return "", false // held: the user has to decide first
-		}
-		d.mu.Lock()
-		ok := !d.roster.known || d.roster.related(c.Username)
-		d.mu.Unlock()
-		return c.Username, ok
 	}
-	return "", false
+	switch {
+	case len(owners) == 0:
+		return "", false
+	case len(owners) > 1 || len(c.SameKey) > 0:
+		d.warnSharedKey(append(owners, c.SameKey...), key)
+		return "", false
+	case c.Held():
+		return "", false // the user has to decide first
+	}
+	d.mu.Lock()
+	ok := d.roster.related(c.Username)
+	d.mu.Unlock()
+	return c.Username, ok
 }
 
 // get returns the open connection to user, or nil.
@@ -394,7 +404,7 @@ func (p *peerSet) dial(ctx context.Context, user string) (*direct.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no pinned key: %w", err)
 	}
-	if contact.PendingKey != nil {
+	if contact.Held() {
 		return nil, history.ErrHeld
 	}
 	addrs := p.d.candidates(user, contact)

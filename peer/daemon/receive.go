@@ -72,9 +72,8 @@ func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
 		d.mu.Lock()
 		g, known := d.roster.groupByID(m.Group)
 		member := known && slices.Contains(d.roster.members[g.Name], m.From)
-		rosterKnown := d.roster.known
 		d.mu.Unlock()
-		if rosterKnown && !member {
+		if !member {
 			return wire.Errorf(wire.CodeForbidden, "not a member of that group")
 		}
 		conv = history.Group(m.Group)
@@ -85,8 +84,13 @@ func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
 		}
 	} else {
 		d.mu.Lock()
-		ok := !d.roster.known || d.roster.related(m.From)
+		ok, synced := d.roster.related(m.From), d.roster.synced
 		d.mu.Unlock()
+		if !ok && !synced {
+			// Maybe a friend since the roster kept on disk: decide
+			// after the sync.
+			return wire.Errorf(wire.CodeForbidden, "the recipient has not reached the server yet; try again later")
+		}
 		if !ok {
 			return wire.Errorf(wire.CodeNotFriends, "you are not a contact of the recipient")
 		}
@@ -237,7 +241,7 @@ func (d *Daemon) senderKey(ctx context.Context, user string) (ed25519.PublicKey,
 	if err != nil {
 		return nil, fmt.Errorf("key of %s: %w: %v", user, errTransient, err)
 	}
-	if c.PendingKey != nil {
+	if c.Held() {
 		return nil, history.ErrHeld
 	}
 	return ed25519.PublicKey(c.IdentityKey), nil

@@ -125,7 +125,7 @@ func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Dec
 		d.setReceiving(ctx, o.ID, rec.Dir)
 		return transfer.Decision{Accept: true, Dir: rec.Dir}
 	}
-	if d.autoAccept(req.Peer) {
+	if d.autoAccept(ctx, req.Peer) {
 		dir := d.downloads()
 		d.setReceiving(ctx, o.ID, dir)
 		return transfer.Decision{Accept: true, Dir: dir}
@@ -150,16 +150,21 @@ func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Dec
 	}
 }
 
-// autoAccept says whether files from user are taken without asking.
-func (d *Daemon) autoAccept(user string) bool {
+// autoAccept says whether files from user are taken without asking: a
+// friend's, once this run has synced the roster. The roster kept on disk
+// is older than the server's (user may have been removed since), so on
+// it every offer waits for the user. An offer that comes while the first
+// sync is under way (contacts dial as soon as our presence shows) waits
+// a little for it.
+func (d *Daemon) autoAccept(ctx context.Context, user string) bool {
 	if d.cfg.AskFiles {
 		return false
 	}
+	d.waitSynced(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	_, friend := d.roster.friends[user]
-	// Before the first sync only pinned contacts can connect at all.
-	return friend || !d.roster.known
+	return friend && d.roster.synced
 }
 
 // setReceiving records an accepted transfer as moving into dir.

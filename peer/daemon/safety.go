@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -50,4 +52,31 @@ func safetyHalf(user string, key []byte) string {
 		fmt.Fprintf(&sb, "%05d", n%100000)
 	}
 	return sb.String()
+}
+
+// keyFingerprint names an identity key for the user and the API: the
+// SHA-256 of the key in hex. verify shows it beside the safety number,
+// and trust and verify --confirm take it back, so they act only on the
+// key whose number the user compared.
+func keyFingerprint(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:])
+}
+
+// parseFingerprint reads a fingerprint as a user or a script may give it:
+// case, spaces and colons do not matter.
+func parseFingerprint(s string) (string, bool) {
+	s = strings.ToLower(strings.Map(func(r rune) rune {
+		if r == ' ' || r == ':' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s))
+	if len(s) != 2*sha256.Size {
+		return "", false
+	}
+	if _, err := hex.DecodeString(s); err != nil {
+		return "", false
+	}
+	return s, true
 }

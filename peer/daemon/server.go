@@ -10,7 +10,6 @@ import (
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
-	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/link"
 )
@@ -120,9 +119,12 @@ func endpoints(addr *net.UDPAddr) []string {
 	return out
 }
 
-// syncRoster fetches friends, groups and members, and pins the keys of
-// everyone we may talk to.
+// syncRoster fetches friends, groups and members, keeps them on disk for
+// the next start, and pins the keys of everyone we may talk to. Syncs run
+// one at a time, so an older answer never replaces a newer one.
 func (d *Daemon) syncRoster(ctx context.Context) error {
+	d.rosterSync.Lock()
+	defer d.rosterSync.Unlock()
 	var fl wire.FriendsListResponse
 	if err := d.link.Call(ctx, wire.OpFriendsList, nil, &fl); err != nil {
 		return err
@@ -145,7 +147,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	r := newRoster()
-	r.known = true
+	r.known, r.synced = true, true
 	for _, f := range fl.Friends {
 		r.friends[f.Username] = f
 		presence[f.Username] = f.Presence
@@ -160,7 +162,15 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	d.roster = r
 	contacts := r.contacts()
 	me := d.me.Username
+	stored := r.stored(time.Now())
 	d.mu.Unlock()
+	d.syncedOnce.Do(func() { close(d.synced) })
+
+	if err := d.db.SaveRoster(ctx, stored); err != nil {
+		// The roster in memory is right; the next start applies an
+		// older one until it syncs.
+		d.log.Warn("keep the roster on disk", "err", err)
+	}
 
 	for _, g := range gl.Groups {
 		if err := d.db.SetConversationName(ctx, history.Group(g.ID), "#"+g.Name); err != nil {
@@ -203,10 +213,19 @@ func (d *Daemon) pinKey(ctx context.Context, user string, key []byte) history.Pi
 	if res != history.PinSame {
 		d.keys.drop(user)
 	}
-	if res == history.PinChanged {
+	switch res {
+	case history.PinChanged:
 		d.log.Warn("identity key changed; messages held until trusted", "user", user)
-		d.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: direct.Fingerprint(key)}})
+		d.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: keyFingerprint(key)}})
 		d.peers.close(user)
+	case history.PinRestored:
+		// Logged in elsewhere, then back: the key is the trusted one
+		// again, and what waited for it may go.
+		d.log.Info("identity key changed back to the pinned one; nothing held for it any more", "user", user)
+		d.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: keyFingerprint(key), Restored: true}})
+		d.released(user)
+	case history.PinNew:
+		d.checkSameKey(ctx, user)
 	}
 	return res
 }

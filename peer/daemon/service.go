@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"slices"
@@ -101,7 +100,7 @@ func (d *Daemon) Friends(ctx context.Context) ([]api.Friend, error) {
 	for _, f := range friends {
 		af := api.Friend{Username: f.Username, DisplayName: f.DisplayName, Presence: presenceOf(f.Presence), Direct: d.peers.get(f.Username) != nil}
 		if c, err := d.db.Contact(ctx, f.Username); err == nil {
-			af.Verified, af.Held = c.Verified, c.PendingKey != nil
+			af.Verified, af.Held, af.SameKey = c.Verified, c.Held(), c.SameKey
 		}
 		out = append(out, af)
 	}
@@ -380,92 +379,6 @@ func (d *Daemon) GroupMembers(ctx context.Context, name string) (api.GroupMember
 		out.Members = append(out.Members, api.Member{Username: m.Username, DisplayName: m.DisplayName, Owner: m.Owner, Presence: presenceOf(m.Presence)})
 	}
 	return out, nil
-}
-
-// Verify returns the safety number shared with user.
-func (d *Daemon) Verify(ctx context.Context, user string, confirm bool) (api.Verification, error) {
-	me, err := d.requireLogin()
-	if err != nil {
-		return api.Verification{}, err
-	}
-	c, err := d.contact(ctx, user)
-	if err != nil {
-		return api.Verification{}, err
-	}
-	if c.PendingKey != nil && confirm {
-		return api.Verification{}, api.Errorf(api.CodeHeld, "%s's identity key changed; compare the new safety number (lanchat verify %s), then run: lanchat trust %s", c.Username, c.Username, c.Username)
-	}
-	d.mu.Lock()
-	key := d.identity
-	d.mu.Unlock()
-	if key == nil {
-		return api.Verification{}, api.Errorf(api.CodeNotLoggedIn, "no identity key yet")
-	}
-	if confirm {
-		if err := d.db.SetVerified(ctx, c.Username, true); err != nil {
-			return api.Verification{}, fmt.Errorf("mark verified: %w", err)
-		}
-		c.Verified = true
-	}
-	if c.PendingKey != nil {
-		// Show the number for the new key: that is what the user must
-		// compare before trusting it.
-		return api.Verification{
-			User:         c.Username,
-			SafetyNumber: safetyNumber(me, key.Public().(ed25519.PublicKey), c.Username, c.PendingKey),
-			KeyChanged:   true,
-		}, nil
-	}
-	return api.Verification{
-		User:         c.Username,
-		SafetyNumber: safetyNumber(me, key.Public().(ed25519.PublicKey), c.Username, c.IdentityKey),
-		Verified:     c.Verified,
-	}, nil
-}
-
-// Trust accepts user's changed identity key.
-func (d *Daemon) Trust(ctx context.Context, user string) (api.Contact, error) {
-	if _, err := d.requireLogin(); err != nil {
-		return api.Contact{}, err
-	}
-	c, err := d.contact(ctx, user)
-	if err != nil {
-		return api.Contact{}, err
-	}
-	if c.PendingKey == nil {
-		return api.Contact{}, api.Errorf(api.CodeConflict, "%s's key has not changed; nothing to trust", c.Username)
-	}
-	if err := d.db.Trust(ctx, c.Username, c.PendingKey); err != nil {
-		return api.Contact{}, fmt.Errorf("trust key: %w", err)
-	}
-	d.log.Info("trusted new identity key", "user", c.Username)
-	d.kickFlush()
-	// Relayed messages from them were left on the server; a fresh
-	// session makes it push them again.
-	d.link.Reconnect()
-	return api.Contact{Username: c.Username}, nil
-}
-
-// contact looks up a pinned contact, fetching the key if we have none.
-func (d *Daemon) contact(ctx context.Context, user string) (history.Contact, error) {
-	name, werr := wire.NormalizeUsername("user", user)
-	if werr != nil {
-		return history.Contact{}, fromWire(werr)
-	}
-	c, err := d.db.Contact(ctx, name)
-	if errors.Is(err, history.ErrNotFound) && d.link.HasSession() {
-		if _, ferr := d.fetchKey(ctx, name); ferr != nil {
-			return history.Contact{}, fromServer(ferr)
-		}
-		c, err = d.db.Contact(ctx, name)
-	}
-	if errors.Is(err, history.ErrNotFound) {
-		return history.Contact{}, api.Errorf(api.CodeNotFound, "no key known for %s", name)
-	}
-	if err != nil {
-		return history.Contact{}, fmt.Errorf("contact: %w", err)
-	}
-	return c, nil
 }
 
 // Subscribe streams events to a local client.

@@ -32,6 +32,11 @@ type Contact struct {
 	// PendingKey is a different key the contact was seen with, awaiting
 	// the user's Trust; nil if none. While it is set the contact is held.
 	PendingKey []byte
+	// SameKey names the other contacts pinned with the same IdentityKey.
+	// A key belongs to one account: while the list is not empty the
+	// contact is held, and so are those it names, since a connection or
+	// a signature proving the key cannot say which of them it is.
+	SameKey []string
 	// KeyChangedAt is when the latest different key was first seen; zero
 	// if the key never changed.
 	KeyChangedAt time.Time
@@ -39,6 +44,16 @@ type Contact struct {
 	// first, at most MaxAddrs.
 	Addrs []string
 }
+
+// Held reports whether nothing may be exchanged with c now: a changed key
+// awaits the user's Trust, or the pinned key is also another contact's.
+func (c Contact) Held() bool {
+	return c.PendingKey != nil || len(c.SameKey) > 0
+}
+
+// heldSQL is true for a held row c of contacts (see Contact.Held).
+const heldSQL = `(c.pending_key IS NOT NULL OR EXISTS (SELECT 1 FROM contacts o
+	WHERE o.identity_key = c.identity_key AND o.username != c.username))`
 
 // PinResult says what PinKey did with the key it was shown.
 type PinResult int
@@ -56,6 +71,11 @@ const (
 	// PinPending: the key is the one already pending; the contact stays
 	// held, the alarm was raised before.
 	PinPending
+	// PinRestored: the key is the pinned one again while another was
+	// pending (the contact logged in elsewhere, then back): the pending
+	// key is dropped and the contact is no longer held for it. Verified
+	// stays cleared.
+	PinRestored
 )
 
 // String returns the result's name.
@@ -69,15 +89,22 @@ func (r PinResult) String() string {
 		return "changed"
 	case PinPending:
 		return "pending"
+	case PinRestored:
+		return "restored"
 	}
 	return fmt.Sprintf("PinResult(%d)", int(r))
 }
 
-// PinKey records that user presented identity key key (from the server's
-// directory, a key.changed event, or a peer's TLS certificate). The first
-// key seen for a user is pinned; a later different key never replaces it
-// here: it is kept as the pending key, the contact loses Verified and is
-// held until the user calls Trust.
+// PinKey records that the server's directory (a lookup or a key.changed
+// event) now gives key as user's identity key. The first key seen for a
+// user is pinned; a later different key never replaces it here: it is
+// kept as the pending key (the latest one only), the contact loses
+// Verified and is held until the user calls Trust with that key. When the
+// directory gives the pinned key again, the pending one is dropped: there
+// is nothing left to trust (PinRestored).
+//
+// Keys a peer proves on a connection are never shown here: a machine of
+// the contact's that still holds the old key must not end a hold.
 func (s *Store) PinKey(ctx context.Context, user string, key []byte) (PinResult, error) {
 	if err := checkUser(user); err != nil {
 		return 0, fmt.Errorf("pin key of %q: %w", user, err)
@@ -99,9 +126,13 @@ func (s *Store) PinKey(ctx context.Context, user string, key []byte) (PinResult,
 			return err
 		case err != nil:
 			return err
-		case bytes.Equal(key, pinned):
+		case bytes.Equal(key, pinned) && pending == nil:
 			res = PinSame
 			return nil
+		case bytes.Equal(key, pinned):
+			res = PinRestored
+			_, err = tx.ExecContext(ctx, `UPDATE contacts SET pending_key = NULL WHERE username = ?`, user)
+			return err
 		case bytes.Equal(key, pending):
 			res = PinPending
 			return nil
@@ -121,7 +152,9 @@ func (s *Store) PinKey(ctx context.Context, user string, key []byte) (PinResult,
 // key is cleared and the contact is no longer held. key must be the
 // pending key (the one whose safety number the user was shown), so a key
 // that changes again in the meantime is not trusted by mistake; otherwise
-// Trust returns ErrNotPending. ErrNotFound if user is not a contact.
+// Trust returns ErrNotPending. A key another contact is pinned with is
+// refused (ErrKeyShared): a key belongs to one account. ErrNotFound if
+// user is not a contact.
 func (s *Store) Trust(ctx context.Context, user string, key []byte) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var pending []byte
@@ -131,6 +164,14 @@ func (s *Store) Trust(ctx context.Context, user string, key []byte) error {
 		}
 		if pending == nil || !bytes.Equal(pending, key) {
 			return ErrNotPending
+		}
+		var shared bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts
+			WHERE identity_key = ? AND username != ?)`, key, user).Scan(&shared); err != nil {
+			return err
+		}
+		if shared {
+			return ErrKeyShared
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE contacts SET identity_key = pending_key, pending_key = NULL,
 			pinned_at = ?, verified = 0 WHERE username = ?`, time.Now().UnixNano(), user)
@@ -142,25 +183,33 @@ func (s *Store) Trust(ctx context.Context, user string, key []byte) error {
 	return nil
 }
 
-// SetVerified marks user's pinned key as verified by the user, or not.
-// A held contact cannot be marked verified (ErrHeld): the user must first
-// decide about the pending key. ErrNotFound if user is not a contact.
-func (s *Store) SetVerified(ctx context.Context, user string, verified bool) error {
+// MarkVerified marks user's pinned key as verified by the user. key must
+// be the pinned key (the one whose safety number the user compared);
+// otherwise MarkVerified returns ErrNotPinned. A held contact cannot be
+// marked verified (ErrHeld): the user must first decide about the pending
+// key. ErrNotFound if user is not a contact.
+func (s *Store) MarkVerified(ctx context.Context, user string, key []byte) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var held bool
-		err := tx.QueryRowContext(ctx, `SELECT pending_key IS NOT NULL FROM contacts WHERE username = ?`,
-			user).Scan(&held)
+		var (
+			pinned []byte
+			held   bool
+		)
+		err := tx.QueryRowContext(ctx, `SELECT c.identity_key, `+heldSQL+` FROM contacts c WHERE c.username = ?`,
+			user).Scan(&pinned, &held)
 		if err != nil {
 			return mapErr(err)
 		}
-		if held && verified {
+		if held {
 			return ErrHeld
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE contacts SET verified = ? WHERE username = ?`, verified, user)
+		if !bytes.Equal(pinned, key) {
+			return ErrNotPinned
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE contacts SET verified = 1 WHERE username = ?`, user)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("set verified for %s: %w", user, err)
+		return fmt.Errorf("mark %s verified: %w", user, err)
 	}
 	return nil
 }
@@ -182,15 +231,16 @@ func (s *Store) SetDisplayName(ctx context.Context, user, name string) error {
 }
 
 // Held reports whether messages to and from user must wait: true while a
-// changed identity key awaits the user's Trust. An unknown user is not
+// changed identity key awaits the user's Trust, or while the pinned key
+// is also another contact's (see Contact.Held). An unknown user is not
 // held (nothing is pinned for them yet). The outbox enforces the outgoing
 // half (see Pending); for the incoming half the daemon stores and
 // acknowledges nothing from a held contact, so the sender's outbox or the
 // relay keeps those messages until the user decides.
 func (s *Store) Held(ctx context.Context, user string) (bool, error) {
 	var held bool
-	err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts
-		WHERE username = ? AND pending_key IS NOT NULL)`, user).Scan(&held)
+	err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts c
+		WHERE c.username = ? AND `+heldSQL+`)`, user).Scan(&held)
 	if err != nil {
 		return false, fmt.Errorf("held %s: %w", user, err)
 	}
@@ -281,6 +331,26 @@ func (s *Store) contacts(ctx context.Context, user string) ([]Contact, error) {
 		if len(out) == 0 {
 			return nil
 		}
+		same, err := tx.QueryContext(ctx, `SELECT c.username, o.username FROM contacts c
+			JOIN contacts o ON o.identity_key = c.identity_key AND o.username != c.username
+			WHERE ?1 = '' OR c.username = ?1 ORDER BY c.username, o.username`, user)
+		if err != nil {
+			return err
+		}
+		defer same.Close()
+		for same.Next() {
+			var u, other string
+			if err := same.Scan(&u, &other); err != nil {
+				return err
+			}
+			if i, ok := index[u]; ok {
+				out[i].SameKey = append(out[i].SameKey, other)
+			}
+		}
+		if err := same.Err(); err != nil {
+			return err
+		}
+		same.Close()
 		addrs, err := tx.QueryContext(ctx, `SELECT username, addr FROM contact_addrs
 			WHERE ?1 = '' OR username = ?1 ORDER BY username, seq DESC`, user)
 		if err != nil {

@@ -53,8 +53,10 @@ func TestKeyPinning(t *testing.T) {
 	}
 	pin(t, s, "alice", key(1), PinSame)
 
-	// Verified until the key changes.
-	mustNil(t, s.SetVerified(ctx, "alice", true))
+	// Verified until the key changes; only the pinned key can be
+	// marked verified.
+	wantErr(t, s.MarkVerified(ctx, "alice", key(2)), ErrNotPinned)
+	mustNil(t, s.MarkVerified(ctx, "alice", key(1)))
 	if !contact(t, s, "alice").Verified {
 		t.Fatal("not verified")
 	}
@@ -67,15 +69,14 @@ func TestKeyPinning(t *testing.T) {
 	if !held(t, s, "alice") {
 		t.Fatal("not held after key change")
 	}
-	// Seeing the pending key again raises no new alarm; the old key is
-	// still the pinned one; neither ends the hold.
+	// Seeing the pending key again raises no new alarm and does not end
+	// the hold.
 	pin(t, s, "alice", key(2), PinPending)
-	pin(t, s, "alice", key(1), PinSame)
 	if !held(t, s, "alice") {
 		t.Fatal("hold ended without Trust")
 	}
-	wantErr(t, s.SetVerified(ctx, "alice", true), ErrHeld)
-	mustNil(t, s.SetVerified(ctx, "alice", false))
+	wantErr(t, s.MarkVerified(ctx, "alice", key(1)), ErrHeld)
+	wantErr(t, s.MarkVerified(ctx, "alice", key(2)), ErrHeld)
 
 	// Only the pending key can be trusted.
 	wantErr(t, s.Trust(ctx, "alice", key(1)), ErrNotPending)
@@ -101,10 +102,89 @@ func TestKeyPinning(t *testing.T) {
 		t.Error("unknown user held")
 	}
 	wantErr(t, s.Trust(ctx, "nobody", key(1)), ErrNotFound)
-	wantErr(t, s.SetVerified(ctx, "nobody", true), ErrNotFound)
+	wantErr(t, s.MarkVerified(ctx, "nobody", key(1)), ErrNotFound)
 	wantErr(t, s.SetDisplayName(ctx, "nobody", "N"), ErrNotFound)
 	_, err := s.Contact(ctx, "nobody")
 	wantErr(t, err, ErrNotFound)
+}
+
+// TestKeyChangedBack changes alice's key and then back to the pinned one
+// (she logged in elsewhere, then back): nothing is left held, nothing
+// left to trust.
+func TestKeyChangedBack(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	pin(t, s, "alice", key(1), PinNew)
+	pin(t, s, "alice", key(2), PinChanged)
+	pin(t, s, "alice", key(1), PinRestored)
+	c := contact(t, s, "alice")
+	if !bytes.Equal(c.IdentityKey, key(1)) || c.PendingKey != nil || c.Held() || c.Verified {
+		t.Fatalf("after the key came back: %+v", c)
+	}
+	if held(t, s, "alice") {
+		t.Fatal("held after the key came back to the pinned one")
+	}
+	wantErr(t, s.Trust(ctx, "alice", key(2)), ErrNotPending)
+	wantErr(t, s.Trust(ctx, "alice", key(1)), ErrNotPending)
+	pin(t, s, "alice", key(1), PinSame)
+	// A new change after that is an alarm again.
+	pin(t, s, "alice", key(3), PinChanged)
+	mustNil(t, s.Trust(ctx, "alice", key(3)))
+	if held(t, s, "alice") {
+		t.Fatal("held after trusting the latest key")
+	}
+}
+
+// TestSameKey pins one key for two contacts, as a hand-edited table or a
+// lying server would: both are held, each names the other, neither can
+// be marked verified, and a pending key that is another contact's cannot
+// be trusted.
+func TestSameKey(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	pin(t, s, "alice", key(1), PinNew)
+	pin(t, s, "aaron", key(1), PinNew)
+	pin(t, s, "carol", key(3), PinNew)
+	for _, tc := range []struct{ user, other string }{{"alice", "aaron"}, {"aaron", "alice"}} {
+		c := contact(t, s, tc.user)
+		if !slices.Equal(c.SameKey, []string{tc.other}) || !c.Held() {
+			t.Errorf("%s: SameKey %v, Held %v; want [%s], held", tc.user, c.SameKey, c.Held(), tc.other)
+		}
+		if !held(t, s, tc.user) {
+			t.Errorf("%s is not held", tc.user)
+		}
+		wantErr(t, s.MarkVerified(ctx, tc.user, key(1)), ErrHeld)
+	}
+	cs, err := s.Contacts(ctx)
+	mustNil(t, err)
+	for _, c := range cs {
+		if want := c.Username != "carol"; (len(c.SameKey) > 0) != want {
+			t.Errorf("Contacts: %s has SameKey %v", c.Username, c.SameKey)
+		}
+	}
+	if held(t, s, "carol") || contact(t, s, "carol").Held() {
+		t.Error("carol is held for others' shared key")
+	}
+	// The outbox holds copies for them too.
+	_, err = s.AddOutgoing(ctx, out(1, Direct("aaron"), "x", 0), []string{"aaron"})
+	mustNil(t, err)
+	_, err = s.Pending(ctx, "aaron", 10)
+	wantErr(t, err, ErrHeld)
+	rs, err := s.PendingRecipients(ctx)
+	mustNil(t, err)
+	if len(rs) != 0 {
+		t.Errorf("PendingRecipients = %v, want none", rs)
+	}
+	// carol's key changes to alice's: trusting it is refused.
+	pin(t, s, "carol", key(1), PinChanged)
+	wantErr(t, s.Trust(ctx, "carol", key(1)), ErrKeyShared)
+	// When aaron's key changes and the user trusts the new one, alice is
+	// alone with key 1 again.
+	pin(t, s, "aaron", key(4), PinChanged)
+	mustNil(t, s.Trust(ctx, "aaron", key(4)))
+	if c := contact(t, s, "alice"); c.Held() || len(c.SameKey) != 0 {
+		t.Errorf("alice after aaron moved to another key: %+v", c)
+	}
 }
 
 func TestPinKeyInvalid(t *testing.T) {

@@ -59,11 +59,18 @@ var (
 	// conflict; it reports inserted == false.
 	ErrConflict = errors.New("id already used by another record")
 	// ErrHeld means the contact's identity key changed and the user has
-	// not yet trusted the new key, so nothing may be sent to them.
+	// not yet trusted the new key, or its pinned key is also another
+	// contact's (Contact.Held), so nothing may be sent to them.
 	ErrHeld = errors.New("contact held: identity key changed")
 	// ErrNotPending means Trust was given a key that is not the contact's
 	// pending key.
 	ErrNotPending = errors.New("key is not the pending key")
+	// ErrNotPinned means MarkVerified was given a key that is not the
+	// contact's pinned key.
+	ErrNotPinned = errors.New("key is not the pinned key")
+	// ErrKeyShared means Trust was given a key another contact is
+	// pinned with: a key belongs to one account.
+	ErrKeyShared = errors.New("identity key pinned for another contact too")
 )
 
 // busyTimeout is how long a connection waits for another process's lock

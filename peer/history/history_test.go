@@ -170,7 +170,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	_, err = s.PinKey(ctx, "alice", aliceKey)
 	mustNil(t, err)
 	mustNil(t, s.SetDisplayName(ctx, "alice", "Alice A."))
-	mustNil(t, s.SetVerified(ctx, "alice", true))
+	mustNil(t, s.MarkVerified(ctx, "alice", aliceKey))
 	mustNil(t, s.RememberAddr(ctx, "alice", "192.0.2.1:4242"))
 	_, err = s.PinKey(ctx, "bob", bobKey)
 	mustNil(t, err)

@@ -163,6 +163,33 @@ var migrations = [][]string{
 			PRIMARY KEY (transfer, entry)
 		) STRICT, WITHOUT ROWID`,
 	},
+
+	// 3: the roster kept between runs, and contacts found by key.
+	{
+		// The friends, groups and members the server last gave (see
+		// roster.go); one row in roster once a sync was saved.
+		`CREATE TABLE roster (
+			id     INTEGER PRIMARY KEY CHECK (id = 1),
+			synced INTEGER NOT NULL
+		) STRICT`,
+		`CREATE TABLE roster_friends (
+			username     TEXT PRIMARY KEY,
+			display_name TEXT NOT NULL DEFAULT ''
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE roster_groups (
+			id      TEXT PRIMARY KEY,
+			name    TEXT NOT NULL,
+			owner   TEXT NOT NULL DEFAULT '',
+			created INTEGER
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE roster_members (
+			grp      TEXT NOT NULL REFERENCES roster_groups (id) ON DELETE CASCADE,
+			username TEXT NOT NULL,
+			PRIMARY KEY (grp, username)
+		) STRICT, WITHOUT ROWID`,
+		// A key pinned for two contacts holds both (Contact.SameKey).
+		`CREATE INDEX contacts_identity_key ON contacts (identity_key)`,
+	},
 }
 
 // schemaVersion is the version this code writes.

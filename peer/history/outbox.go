@@ -116,8 +116,8 @@ func (s *Store) Pending(ctx context.Context, to string, limit int) ([]OutboxItem
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		out = nil
 		var held bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts
-			WHERE username = ? AND pending_key IS NOT NULL)`, to).Scan(&held); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts c
+			WHERE c.username = ? AND `+heldSQL+`)`, to).Scan(&held); err != nil {
 			return err
 		}
 		if held {
@@ -157,7 +157,7 @@ func (s *Store) Pending(ctx context.Context, to string, limit int) ([]OutboxItem
 func (s *Store) PendingRecipients(ctx context.Context) ([]string, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT d.recipient FROM deliveries d
 		WHERE d.state = 'queued' AND NOT EXISTS (SELECT 1 FROM contacts c
-			WHERE c.username = d.recipient AND c.pending_key IS NOT NULL)
+			WHERE c.username = d.recipient AND `+heldSQL+`)
 		ORDER BY d.recipient`)
 	if err != nil {
 		return nil, fmt.Errorf("outbox recipients: %w", err)

@@ -33,8 +33,9 @@ type Service struct {
 	GroupsFunc         func(ctx context.Context) (api.Groups, error)
 	GroupFunc          func(ctx context.Context, req api.GroupRequest) (api.Group, error)
 	GroupMembersFunc   func(ctx context.Context, name string) (api.GroupMembers, error)
-	VerifyFunc         func(ctx context.Context, user string, confirm bool) (api.Verification, error)
-	TrustFunc          func(ctx context.Context, user string) (api.Contact, error)
+	VerifyFunc         func(ctx context.Context, user string) (api.Verification, error)
+	ConfirmFunc        func(ctx context.Context, user string, req api.KeyRequest) (api.Verification, error)
+	TrustFunc          func(ctx context.Context, user string, req api.KeyRequest) (api.Contact, error)
 	DoctorFunc         func(ctx context.Context) (api.Diagnosis, error)
 	SendFileFunc       func(ctx context.Context, req api.SendFileRequest) (api.SendFileResult, error)
 	TransfersFunc      func(ctx context.Context) ([]api.Transfer, error)
@@ -232,19 +233,27 @@ func (s *Service) GroupMembers(ctx context.Context, name string) (api.GroupMembe
 }
 
 // Verify calls VerifyFunc.
-func (s *Service) Verify(ctx context.Context, user string, confirm bool) (api.Verification, error) {
+func (s *Service) Verify(ctx context.Context, user string) (api.Verification, error) {
 	if s.VerifyFunc == nil {
 		return api.Verification{}, unset("Verify")
 	}
-	return s.VerifyFunc(ctx, user, confirm)
+	return s.VerifyFunc(ctx, user)
+}
+
+// Confirm calls ConfirmFunc.
+func (s *Service) Confirm(ctx context.Context, user string, req api.KeyRequest) (api.Verification, error) {
+	if s.ConfirmFunc == nil {
+		return api.Verification{}, unset("Confirm")
+	}
+	return s.ConfirmFunc(ctx, user, req)
 }
 
 // Trust calls TrustFunc.
-func (s *Service) Trust(ctx context.Context, user string) (api.Contact, error) {
+func (s *Service) Trust(ctx context.Context, user string, req api.KeyRequest) (api.Contact, error) {
 	if s.TrustFunc == nil {
 		return api.Contact{}, unset("Trust")
 	}
-	return s.TrustFunc(ctx, user)
+	return s.TrustFunc(ctx, user, req)
 }
 
 // Subscribe returns a channel that receives what Publish sends until ctx

@@ -1,0 +1,157 @@
+package daemon
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/history"
+)
+
+// newStoreDaemon is a daemon reduced to its history store and roster, for
+// the decisions about who is admitted.
+func newStoreDaemon(t *testing.T) *Daemon {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	db, err := history.Open(ctx, filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, db: db,
+		me: wire.Profile{Username: "bob"}, roster: newRoster()}
+	d.peers = newPeerSet(d)
+	return d
+}
+
+func newKey(t *testing.T) ed25519.PublicKey {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
+// TestAuthorizeRefusesSharedKey puts the same identity key under two
+// contacts: a connection proving it is refused, not filed under the
+// first match.
+func TestAuthorizeRefusesSharedKey(t *testing.T) {
+	d := newStoreDaemon(t)
+	ctx := context.Background()
+	d.roster.known = true
+	d.roster.friends["alice"] = wire.Friend{Username: "alice"}
+	d.roster.friends["aaron"] = wire.Friend{Username: "aaron"}
+	key := newKey(t)
+	for _, u := range []string{"alice", "aaron"} {
+		if _, err := d.db.PinKey(ctx, u, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events := d.events.subscribe(d.ctx)
+	if user, ok := d.authorize(key); ok {
+		t.Fatalf("a key pinned for alice and aaron was admitted as %s", user)
+	}
+	select {
+	case ev := <-events:
+		if ev.Type != api.EventKeyShared || ev.KeyChange == nil || ev.KeyChange.User != "aaron" ||
+			!slices.Equal(ev.KeyChange.SameKey, []string{"alice"}) || ev.KeyChange.Fingerprint != keyFingerprint(key) {
+			t.Fatalf("warning event: %+v %+v", ev, ev.KeyChange)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no warning event for a key pinned for two contacts")
+	}
+	// Neither can be reached or heard through the relay either.
+	for _, u := range []string{"alice", "aaron"} {
+		if _, err := d.senderKey(ctx, u); !errors.Is(err, history.ErrHeld) {
+			t.Errorf("senderKey(%s) = %v, want ErrHeld", u, err)
+		}
+		if held, err := d.db.Held(ctx, u); err != nil || !held {
+			t.Errorf("Held(%s) = %v, %v", u, held, err)
+		}
+	}
+	// A contact with a key of its own is still admitted.
+	carolKey := newKey(t)
+	d.roster.friends["carol"] = wire.Friend{Username: "carol"}
+	if _, err := d.db.PinKey(ctx, "carol", carolKey); err != nil {
+		t.Fatal(err)
+	}
+	if user, ok := d.authorize(carolKey); !ok || user != "carol" {
+		t.Fatalf("carol: authorize = %q, %v", user, ok)
+	}
+}
+
+// TestStoredRosterFailsClosed restarts a daemon with no server: it
+// applies the roster of its last sync, so an ex-friend and a kicked
+// member stay out, and nobody's files are taken without asking until
+// it syncs. With no roster kept at all, nobody is admitted.
+func TestStoredRosterFailsClosed(t *testing.T) {
+	d := newStoreDaemon(t)
+	ctx := context.Background()
+	keys := make(map[string]ed25519.PublicKey)
+	for _, u := range []string{"alice", "carol", "dave", "erin"} {
+		keys[u] = newKey(t)
+		if _, err := d.db.PinKey(ctx, u, keys[u]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const gid = "00112233445566778899aabbccddeeff"
+	// Before any roster: nobody.
+	for u, k := range keys {
+		if _, ok := d.authorize(k); ok {
+			t.Errorf("%s admitted with no roster at all", u)
+		}
+	}
+	if d.autoAccept(ctx, "alice") {
+		t.Error("files auto-accepted with no roster at all")
+	}
+	// The last sync: alice is a friend, erin is in #team; carol was
+	// removed as a friend and dave kicked from #team before it.
+	err := d.db.SaveRoster(ctx, history.Roster{
+		Friends: []history.RosterFriend{{Username: "alice"}},
+		Groups:  []history.RosterGroup{{ID: gid, Name: "team", Owner: "bob", Members: []string{"bob", "erin"}}},
+		Synced:  time.Now().Add(-time.Hour),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.loadRoster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for u, want := range map[string]bool{"alice": true, "erin": true, "carol": false, "dave": false} {
+		if user, ok := d.authorize(keys[u]); ok != want || (ok && user != u) {
+			t.Errorf("authorize(%s) = %q, %v; want %v", u, user, ok, want)
+		}
+	}
+	if d.autoAccept(ctx, "alice") {
+		t.Error("a friend's files auto-accepted on the roster kept on disk, before this run synced")
+	}
+	in := incoming{ID: "ffeeddccbbaa99887766554433221100", From: "dave", Group: gid, Sent: time.Now(), Body: "still here?", Via: history.ViaRelay}
+	if werr := d.receive(ctx, in); werr == nil || werr.Code != wire.CodeForbidden {
+		t.Errorf("a kicked member's group message: %v, want forbidden", werr)
+	}
+	in.Group, in.From = "", "carol"
+	if werr := d.receive(ctx, in); werr == nil {
+		t.Error("an ex-friend's message was taken")
+	}
+	in.From, in.Body = "alice", "hi"
+	if werr := d.receive(ctx, in); werr != nil {
+		t.Errorf("a friend's message: %v", werr)
+	}
+	// Once this run has synced, friends' files go straight in again.
+	d.mu.Lock()
+	d.roster.synced = true
+	d.mu.Unlock()
+	if !d.autoAccept(ctx, "alice") || d.autoAccept(ctx, "erin") {
+		t.Error("after the sync, alice's files should be taken and erin's (no friend) not")
+	}
+}
