@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -82,26 +83,56 @@ func serve(ctx context.Context, ln net.Listener, srv *http.Server) error {
 }
 
 // listen makes the socket at path: it removes a stale socket file left by a
-// dead daemon, refuses when a live one answers, and sets mode 0600.
+// dead daemon and refuses when a live one answers. The socket is made under
+// a temporary name, set to mode 0600 and listening before it takes its
+// name, so a client that sees the path finds it private and accepting.
 func listen(path string) (net.Listener, error) {
 	if len(path) > MaxSocketPath {
 		return nil, fmt.Errorf("socket path %s is %d bytes; the system allows %d: use a shorter data directory", path, len(path), MaxSocketPath)
 	}
-	ln, err := net.Listen("unix", path)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		if err := removeStale(path); err != nil {
-			return nil, err
-		}
-		ln, err = net.Listen("unix", path)
+	tmp := fmt.Sprintf("%s.%d", path, os.Getpid())
+	if len(tmp) > MaxSocketPath {
+		tmp = filepath.Join(filepath.Dir(path), fmt.Sprintf(".s%d", os.Getpid()))
 	}
+	os.Remove(tmp) // a leftover of this pid's previous life
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	ln.SetUnlinkOnClose(false)
+	defer os.Remove(tmp)
+	if err := os.Chmod(tmp, 0o600); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("set mode of %s: %w", path, err)
+		return nil, fmt.Errorf("set mode of %s: %w", tmp, err)
 	}
-	return ln, nil
+	// A link, unlike a rename, never replaces a live daemon's socket.
+	err = os.Link(tmp, path)
+	if errors.Is(err, os.ErrExist) {
+		if err := removeStale(path); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		err = os.Link(tmp, path)
+	}
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	return &socketListener{UnixListener: ln, path: path}, nil
+}
+
+// socketListener removes its socket file when closed, as a listener made
+// under the file's own name would.
+type socketListener struct {
+	*net.UnixListener
+	path string
+}
+
+// Close stops listening and removes the socket file.
+func (l *socketListener) Close() error {
+	err := l.UnixListener.Close()
+	os.Remove(l.path)
+	return err
 }
 
 // removeStale removes the socket file at path if nothing answers on it.
