@@ -5,14 +5,11 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"log"
 	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/hashicorp/mdns"
 )
 
 // DefaultRescan is how often an Announcer re-reads the interfaces, to
@@ -22,7 +19,7 @@ const DefaultRescan = 30 * time.Second
 // AnnouncerConfig configures NewAnnouncer, which announces a daemon.
 type AnnouncerConfig struct {
 	// Identity is the daemon's identity public key; the instance name is
-	// InstanceID(Identity).
+	// InstanceID(Identity), which changes every UTC day.
 	Identity ed25519.PublicKey
 	// Port is the daemon's QUIC (UDP) port.
 	Port int
@@ -50,33 +47,33 @@ type ServerAnnouncerConfig struct {
 	Rescan time.Duration
 }
 
-// Announcer answers mDNS queries for one service instance on the LAN,
-// with one responder per interface. Close stops it.
+// Announcer answers mDNS queries for one service instance on the LAN as
+// RFC 6762 says, sharing port 5353 with the host's other mDNS programs.
+// It announces itself when it starts, on a new link and when its instance
+// name changes, and says goodbye when it stops or leaves a link. Close
+// stops it.
 type Announcer struct {
-	service  string
-	instance string
-	port     int
-	txt      []string
-	iface    string
-	rescan   time.Duration
-	log      *slog.Logger
-	lib      *log.Logger
+	service string
+	name    func(time.Time) string // the instance name on a day
+	port    int
+	txt     []string
+	iface   string
+	rescan  time.Duration
+	log     *slog.Logger
 
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the run goroutine
 	close  sync.Once
 
+	// mu guards what follows; the run goroutine changes it, the
+	// endpoint's readers and callers read it.
 	mu        sync.Mutex
-	closed    bool
-	onIface   map[string]*responder // by interface name
+	ep        *endpoint     // nil while no link works
+	instance  string        // the name announced now
+	zones     map[int]*zone // by interface index
+	sent      map[string]time.Time
 	warned    bool
 	lastError error
-}
-
-// responder is the library's server on one interface.
-type responder struct {
-	key string // interface index and addresses announced: a change means a new responder
-	srv *mdns.Server
 }
 
 // NewAnnouncer announces the daemon: PeerService, instance
@@ -87,7 +84,8 @@ func NewAnnouncer(cfg AnnouncerConfig) (*Announcer, error) {
 	if len(cfg.Identity) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("new announcer: identity key has %d bytes, want %d", len(cfg.Identity), ed25519.PublicKeySize)
 	}
-	return start(PeerService, InstanceID(cfg.Identity), cfg.Port,
+	key := slices.Clone(cfg.Identity)
+	return start(PeerService, func(t time.Time) string { return InstanceIDOn(key, t) }, cfg.Port,
 		[]string{"v=" + strconv.Itoa(Version)}, cfg.Iface, cfg.Logger, cfg.Rescan)
 }
 
@@ -99,11 +97,12 @@ func NewServerAnnouncer(cfg ServerAnnouncerConfig) (*Announcer, error) {
 	if !isFingerprint(cfg.Fingerprint) {
 		return nil, errors.New("new server announcer: fingerprint is not 64 lower-case hex digits")
 	}
-	return start(ServerService, "rendezvous-"+cfg.Fingerprint[:12], cfg.Port,
+	name := "rendezvous-" + cfg.Fingerprint[:12]
+	return start(ServerService, func(time.Time) string { return name }, cfg.Port,
 		[]string{"v=" + strconv.Itoa(Version), "fp=" + cfg.Fingerprint}, cfg.Iface, cfg.Logger, cfg.Rescan)
 }
 
-func start(service, instance string, port int, txt []string, iface string, logger *slog.Logger, rescan time.Duration) (*Announcer, error) {
+func start(service string, name func(time.Time) string, port int, txt []string, iface string, logger *slog.Logger, rescan time.Duration) (*Announcer, error) {
 	if port <= 0 || port > 65535 {
 		return nil, fmt.Errorf("new announcer: bad port %d", port)
 	}
@@ -113,35 +112,43 @@ func start(service, instance string, port int, txt []string, iface string, logge
 	if rescan <= 0 {
 		rescan = DefaultRescan
 	}
-	l := orDiscard(logger).With("component", "mdns-announcer", "service", service)
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &Announcer{
 		service:  service,
-		instance: instance,
+		name:     name,
 		port:     port,
 		txt:      txt,
 		iface:    iface,
 		rescan:   rescan,
-		log:      l,
-		lib:      libLogger(l),
+		log:      orDiscard(logger).With("component", "mdns-announcer", "service", service),
 		cancel:   cancel,
-		onIface:  make(map[string]*responder),
+		instance: name(time.Now()),
+		zones:    make(map[int]*zone),
+		sent:     make(map[string]time.Time),
 	}
-	a.sync()
-	a.wg.Go(func() { a.run(ctx) })
+	fresh := a.sync()
+	a.wg.Go(func() { a.run(ctx, fresh) })
 	return a, nil
 }
 
-// Instance returns the instance name announced.
-func (a *Announcer) Instance() string { return a.instance }
+// Instance returns the instance name announced now.
+func (a *Announcer) Instance() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.instance
+}
 
 // Interfaces returns the names of the interfaces announced on now, sorted.
 func (a *Announcer) Interfaces() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	names := make([]string, 0, len(a.onIface))
-	for name := range a.onIface {
-		names = append(names, name)
+	var names []string
+	if a.ep != nil {
+		for _, l := range a.ep.joined() {
+			if a.zones[l.ifi.Index] != nil {
+				names = append(names, l.ifi.Name)
+			}
+		}
 	}
 	slices.Sort(names)
 	return names
@@ -155,115 +162,216 @@ func (a *Announcer) Blocked() error {
 	return a.lastError
 }
 
-// Close stops answering and waits for the announcer's goroutine. Peers
-// forget the instance only when its TTL runs out: the library sends no
-// goodbye. It is safe to call more than once.
+// Close says goodbye on every link, so that browsers forget the instance
+// at once, stops answering and waits for the announcer's goroutines. It is
+// safe to call more than once.
 func (a *Announcer) Close() error {
 	a.close.Do(func() {
 		a.cancel()
 		a.wg.Wait()
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		a.closed = true
-		for name, r := range a.onIface {
-			r.srv.Shutdown()
-			delete(a.onIface, name)
-		}
 	})
 	return nil
 }
 
-func (a *Announcer) run(ctx context.Context) {
-	t := time.NewTicker(a.rescan)
-	defer t.Stop()
+// run re-reads the interfaces every rescan, changes the instance name at
+// midnight (UTC), repeats each announcement once a second later (RFC 6762
+// section 8.3), and says goodbye when ctx ends.
+func (a *Announcer) run(ctx context.Context, fresh []int) {
+	defer a.stop()
+	rescan := time.NewTicker(a.rescan)
+	defer rescan.Stop()
+	again := time.NewTimer(time.Second)
+	defer again.Stop()
+	day := time.NewTimer(nextDay(time.Now()) + time.Second)
+	defer day.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			a.sync()
+		case <-again.C:
+			a.announce(fresh, false)
+			fresh = nil
+		case <-day.C:
+			day.Reset(nextDay(time.Now()) + time.Second)
+			fresh = append(fresh, a.sync()...)
+			again.Reset(time.Second)
+		case <-rescan.C:
+			fresh = append(fresh, a.sync()...)
+			again.Reset(time.Second)
 		}
 	}
 }
 
-// sync starts a responder on each interface that should have one and
-// stops those on interfaces gone or whose addresses changed.
-func (a *Announcer) sync() {
+// stop says goodbye on every link and closes the sockets.
+func (a *Announcer) stop() {
+	a.mu.Lock()
+	ep, zones := a.ep, a.zones
+	a.ep, a.zones = nil, map[int]*zone{}
+	a.mu.Unlock()
+	if ep == nil {
+		return
+	}
+	for _, l := range ep.joined() {
+		if z := zones[l.ifi.Index]; z != nil {
+			if err := ep.multicast(l, z.announcement(true)); err != nil {
+				a.log.Debug("goodbye", "iface", l.ifi.Name, "err", err)
+			}
+		}
+	}
+	ep.close()
+}
+
+// sync opens the sockets if need be, follows the links and their
+// addresses and the instance name of the day: it says goodbye for what
+// is no longer true, announces what is new and returns the interfaces
+// announced on anew, to announce once more a second later.
+func (a *Announcer) sync() []int {
 	ls, err := links(a.iface)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.closed {
-		return
-	}
-	want := make(map[string]link, len(ls))
-	for _, l := range ls {
-		want[l.ifi.Name] = l
-	}
-	for name, r := range a.onIface {
-		if l, ok := want[name]; !ok || r.key != responderKey(l) {
-			r.srv.Shutdown()
-			delete(a.onIface, name)
-		}
-	}
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
 	}
-	for name, l := range want {
-		if a.onIface[name] != nil {
-			continue
-		}
-		r, err := a.respond(l)
+	if a.ep == nil && len(ls) > 0 {
+		ep, err := listen(ls, a.handle)
 		if err != nil {
 			errs = append(errs, err)
-			continue
+		} else {
+			a.ep = ep
 		}
-		a.onIface[name] = r
-		a.log.Debug("announcing", "iface", name, "instance", a.instance, "port", a.port)
 	}
-	if len(a.onIface) > 0 {
+	var fresh []int
+	if a.ep != nil {
+		// Goodbye first, while the old links are still joined.
+		instance := a.name(time.Now())
+		want := make(map[int]*zone, len(ls))
+		for _, l := range ls {
+			want[l.ifi.Index] = newZone(a.service, instance, a.port, a.txt, l.announced())
+		}
+		for _, l := range a.ep.joined() {
+			old := a.zones[l.ifi.Index]
+			if old != nil && (want[l.ifi.Index] == nil || !sameZone(old, want[l.ifi.Index])) {
+				a.ep.multicast(l, old.announcement(true))
+				delete(a.zones, l.ifi.Index)
+			}
+		}
+		if err := a.ep.join(ls); err != nil {
+			errs = append(errs, err)
+		}
+		a.instance = instance
+		for _, l := range a.ep.joined() {
+			if a.zones[l.ifi.Index] != nil {
+				continue
+			}
+			z := want[l.ifi.Index]
+			if err := a.ep.multicast(l, z.announcement(false)); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			a.zones[l.ifi.Index] = z
+			fresh = append(fresh, l.ifi.Index)
+			a.log.Debug("announcing", "iface", l.ifi.Name, "instance", instance, "port", a.port)
+		}
+	}
+	if len(a.zones) > 0 {
 		a.lastError = nil
 		if len(errs) > 0 {
 			a.log.Debug("not announcing on some interfaces", "err", errors.Join(errs...))
 		}
-		return
+		return fresh
 	}
 	a.lastError = fmt.Errorf("%w: %w", ErrNoMulticast, errors.Join(errs...))
+	if !errors.Is(a.lastError, ErrNoMulticast) {
+		a.lastError = fmt.Errorf("%w: %w", ErrNoMulticast, a.lastError)
+	}
 	if !a.warned {
 		a.warned = true
 		a.log.Warn("cannot announce on the LAN; will keep trying", "err", a.lastError)
 	}
+	return fresh
 }
 
-// respond starts the library's responder on l.
-func (a *Announcer) respond(l link) (*responder, error) {
-	zone, err := a.zone(l)
-	if err != nil {
-		return nil, err
+// announce sends the records of the zones on the links given again.
+func (a *Announcer) announce(indexes []int, goodbye bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ep == nil {
+		return
 	}
-	ifi := l.ifi
-	srv, err := mdns.NewServer(&mdns.Config{Zone: zone, Iface: &ifi, Logger: a.lib})
-	if err != nil {
-		return nil, fmt.Errorf("announce on %s: %w", ifi.Name, err)
+	for _, idx := range indexes {
+		l, ok := a.ep.linkOf(idx)
+		z := a.zones[idx]
+		if ok && z != nil {
+			a.ep.multicast(l, z.announcement(goodbye))
+		}
 	}
-	return &responder{key: responderKey(l), srv: srv}, nil
 }
 
-// zone returns the records answered on l. The host name is the instance
-// name, never os.Hostname (which often names the user), and the
-// addresses are given, so the library makes no DNS lookup.
-func (a *Announcer) zone(l link) (*mdns.MDNSService, error) {
-	ips := l.announced()
-	if len(ips) == 0 {
-		return nil, fmt.Errorf("announce on %s: no address", l.ifi.Name)
+// handle answers a query heard on one of our links. It runs on the
+// endpoint's reader goroutines.
+func (a *Announcer) handle(p packet) {
+	if p.msg.Response {
+		return // we run no conflict resolution: our names are unique
 	}
-	zone, err := mdns.NewMDNSService(a.instance, a.service, domain, a.instance+"."+domain, a.port, ips, a.txt)
+	a.mu.Lock()
+	z, ep := a.zones[p.link.ifi.Index], a.ep
+	if z == nil || ep == nil {
+		a.mu.Unlock()
+		return
+	}
+	r := z.answer(p.msg, p.src.Port(), p.multicast)
+	if r != nil && !r.unicast {
+		// Section 6: a record goes to the group at most once a second.
+		now := time.Now()
+		kept := r.msg.Answer[:0]
+		for _, rr := range r.msg.Answer {
+			k := strconv.Itoa(p.link.ifi.Index) + " " + rr.Header().Name + " " + strconv.Itoa(int(rr.Header().Rrtype)) + " " + rdataKey(rr)
+			if now.Sub(a.sent[k]) < time.Second {
+				continue
+			}
+			a.sent[k] = now
+			kept = append(kept, rr)
+		}
+		if len(a.sent) > 4*maxRecordsPerPacket {
+			clear(a.sent)
+		}
+		r.msg.Answer = kept
+		if len(kept) == 0 {
+			r = nil
+		}
+	}
+	a.mu.Unlock()
+	if r == nil {
+		return
+	}
+	var err error
+	if r.unicast {
+		err = ep.unicast(p.link, p.src, r.msg)
+	} else {
+		err = ep.multicast(p.link, r.msg)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("announce on %s: %w", l.ifi.Name, err)
+		a.log.Debug("answer", "iface", p.link.ifi.Name, "err", err)
 	}
-	return zone, nil
 }
 
-func responderKey(l link) string {
-	return fmt.Sprint(l.ifi.Index, l.announced())
+func sameZone(x, y *zone) bool {
+	if len(x.records) != len(y.records) {
+		return false
+	}
+	for i := range x.records {
+		if !sameRR(x.records[i], y.records[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// orDiscard returns l, or a logger that drops everything when l is nil.
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }

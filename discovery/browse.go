@@ -2,11 +2,11 @@ package discovery
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
-	"log"
 	"log/slog"
-	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -17,23 +17,21 @@ const (
 	DefaultInterval = 5 * time.Second
 	// DefaultJitter is the most added at random to each wait.
 	DefaultJitter = 5 * time.Second
-	// DefaultQueryTimeout is how long a round listens for answers.
-	DefaultQueryTimeout = time.Second
 	// DefaultMaxPeers bounds the peers a Browser keeps.
 	DefaultMaxPeers = 1024
 )
 
 const (
-	burstRounds     = 3  // quick rounds at start, a second apart at most
-	maxAddrsPerPeer = 16 // an entry brings one A and one AAAA per query
+	maxAddrsPerPeer = 16
 	eventBuffer     = 64
 )
 
 // BrowserConfig configures a Browser. The zero value browses every
 // suitable interface with the defaults.
 type BrowserConfig struct {
-	// Self is the daemon's own InstanceID, never reported.
-	Self string
+	// Identity is the daemon's own identity key: its instances (of any
+	// day) are never reported.
+	Identity ed25519.PublicKey
 	// Iface restricts browsing to the interface of that name
 	// (--mdns-iface); empty means every suitable interface.
 	Iface string
@@ -43,11 +41,9 @@ type BrowserConfig struct {
 	// burst: each wait is Interval plus a random part of Jitter (5 s and
 	// 5 s by default; a negative Jitter means none).
 	Interval, Jitter time.Duration
-	// QueryTimeout is how long a round listens for answers (1 s by
-	// default). Close may wait that long.
-	QueryTimeout time.Duration
-	// TTL is how long an address, and a peer with no address left, lives
-	// without being heard again (3 × (Interval+Jitter) by default).
+	// TTL is how long a record lives without being heard again, however
+	// long the TTL it was announced with (3 × (Interval+Jitter) by
+	// default); a goodbye ends it within a second.
 	TTL time.Duration
 	// MaxPeers bounds the peers kept (1024 by default); more are ignored
 	// until some are Gone.
@@ -58,25 +54,24 @@ type BrowserConfig struct {
 // reports the changes on Events. Create it with NewBrowser; Close stops it.
 type Browser struct {
 	cfg    BrowserConfig
-	log    *slog.Logger
-	lib    *log.Logger
+	w      *watcher
 	events chan Event
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the watcher's run goroutine
 	close  sync.Once
 
-	mu      sync.Mutex
-	table   *table
-	blocked error
-	warned  bool
+	// mu guards table, written by the watcher's goroutine.
+	mu    sync.Mutex
+	table *table
 }
 
 // NewBrowser starts browsing with an immediate burst of queries. It fails
-// only when cfg is invalid (an Iface that does not exist); where multicast
-// does not work it logs so once, keeps trying, and Blocked says why.
+// only when cfg is invalid (a bad Identity, an Iface that does not
+// exist); where multicast does not work it logs so once, keeps trying,
+// and Blocked says why.
 func NewBrowser(cfg BrowserConfig) (*Browser, error) {
-	if cfg.Self != "" && !isInstanceID(cfg.Self) {
-		return nil, fmt.Errorf("new browser: self %q is not an instance id", cfg.Self)
+	if cfg.Identity != nil && len(cfg.Identity) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("new browser: identity key has %d bytes, want %d", len(cfg.Identity), ed25519.PublicKeySize)
 	}
 	if err := checkIface(cfg.Iface); err != nil {
 		return nil, fmt.Errorf("new browser: %w", err)
@@ -88,26 +83,28 @@ func NewBrowser(cfg BrowserConfig) (*Browser, error) {
 		cfg.Jitter = DefaultJitter
 	}
 	cfg.Jitter = max(cfg.Jitter, 0)
-	if cfg.QueryTimeout <= 0 {
-		cfg.QueryTimeout = DefaultQueryTimeout
-	}
 	if cfg.TTL <= 0 {
 		cfg.TTL = 3 * (cfg.Interval + cfg.Jitter)
 	}
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = DefaultMaxPeers
 	}
+	cfg.Identity = slices.Clone(cfg.Identity)
 	l := orDiscard(cfg.Logger).With("component", "mdns-browser")
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Browser{
 		cfg:    cfg,
-		log:    l,
-		lib:    libLogger(l),
 		events: make(chan Event, eventBuffer),
 		cancel: cancel,
-		table:  newTable(cfg.Self, cfg.TTL, cfg.MaxPeers, maxAddrsPerPeer),
+		// The cache expires records; the table only turns what is
+		// there into events.
+		table: newTable("", 0, cfg.MaxPeers, maxAddrsPerPeer),
 	}
-	b.wg.Go(func() { b.run(ctx) })
+	b.w = newWatcher(PeerService, cfg.Iface, cfg.Interval, cfg.Jitter, cfg.TTL, l, func(now time.Time, fs []found) { b.changed(ctx, now, fs) })
+	b.wg.Go(func() {
+		defer close(b.events)
+		b.w.run(ctx)
+	})
 	return b, nil
 }
 
@@ -122,17 +119,13 @@ func (b *Browser) Snapshot() []Peer {
 	return b.table.snapshot()
 }
 
-// Blocked returns why the last round could not query at all (no
-// multicast-capable interface, or every query failed; the error wraps
+// Blocked returns why the last query could not go out at all (no
+// multicast-capable interface, or every send failed; the error wraps
 // ErrNoMulticast), or nil when it could.
-func (b *Browser) Blocked() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.blocked
-}
+func (b *Browser) Blocked() error { return b.w.err() }
 
-// Close stops browsing, waits for the browser's goroutines to end (up to
-// QueryTimeout) and closes Events. It is safe to call more than once.
+// Close stops browsing, waits for the browser's goroutines to end and
+// closes Events. It is safe to call more than once.
 func (b *Browser) Close() error {
 	b.close.Do(func() {
 		b.cancel()
@@ -141,79 +134,39 @@ func (b *Browser) Close() error {
 	return nil
 }
 
-func (b *Browser) run(ctx context.Context) {
-	defer close(b.events)
-	for round := 1; ; round++ {
-		found, err := b.round(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		b.mu.Lock()
-		events, refused := b.table.update(time.Now(), found)
-		b.blocked = err
-		warn := err != nil && !b.warned
-		b.warned = b.warned || warn
-		b.mu.Unlock()
-		switch {
-		case warn:
-			b.log.Warn("LAN discovery is not working; contacts will be reached through the endpoints the server reports", "err", err)
-		case err != nil:
-			b.log.Debug("mdns round failed", "err", err)
-		}
-		if refused > 0 {
-			b.log.Debug("peer table full", "max", b.cfg.MaxPeers, "refused", refused)
-		}
-		for _, ev := range events {
-			select {
-			case b.events <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-		t := time.NewTimer(b.wait(round))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// wait returns the pause after round: short during the first burst, then
-// Interval plus jitter so that daemons started together drift apart.
-func (b *Browser) wait(round int) time.Duration {
-	if round < burstRounds {
-		return min(time.Second, b.cfg.Interval)
-	}
-	d := b.cfg.Interval
-	if b.cfg.Jitter > 0 {
-		d += rand.N(b.cfg.Jitter)
-	}
-	return d
-}
-
-// round queries once and returns the valid peers heard.
-func (b *Browser) round(ctx context.Context) ([]Peer, error) {
-	hs, err := sweep(ctx, PeerService, b.cfg.Iface, b.cfg.QueryTimeout, b.lib)
-	var (
-		peers   []Peer
-		ignored int
-		reason  error
-	)
-	for _, h := range hs {
-		p, perr := parsePeer(h.entry, h.from)
-		if perr != nil {
+// changed turns the instances in the cache into events.
+func (b *Browser) changed(ctx context.Context, now time.Time, fs []found) {
+	var peers []Peer
+	ignored := 0
+	var reason error
+	for _, f := range fs {
+		p, err := parsePeer(f.entry, f.from)
+		if err != nil {
 			ignored++
-			reason = perr
+			reason = err
+			continue
+		}
+		if b.cfg.Identity != nil && Recognize(b.cfg.Identity, p.Instance, now) {
 			continue
 		}
 		peers = append(peers, p)
 	}
-	if ignored > 0 {
-		b.log.Debug("ignored mdns entries", "count", ignored, "last_reason", reason)
+	b.mu.Lock()
+	events, refused := b.table.update(now, peers)
+	b.mu.Unlock()
+	if ignored > 0 && len(events) > 0 {
+		b.w.log.Debug("ignored mdns entries", "count", ignored, "last_reason", reason)
 	}
-	return peers, err
+	if refused > 0 && len(events) > 0 {
+		b.w.log.Debug("peer table full", "max", b.cfg.MaxPeers, "refused", refused)
+	}
+	for _, ev := range events {
+		select {
+		case b.events <- ev:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // checkIface fails when name is set but names no interface: a typo in

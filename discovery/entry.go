@@ -3,13 +3,10 @@ package discovery
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/hashicorp/mdns"
 )
 
 // Bounds on what one announcement may carry; anything larger is
@@ -53,6 +50,16 @@ type Server struct {
 	Fingerprint string
 }
 
+// entry is one instance as heard: its full DNS name
+// "<instance>.<service>.local.", the SRV port, the TXT strings and the
+// addresses of the host its SRV names.
+type entry struct {
+	Name  string
+	Port  int
+	TXT   []string
+	Addrs []netip.Addr
+}
+
 // origin says where an entry was heard: the interface queried and its
 // prefixes, to give link-local addresses a zone and drop off-link ones.
 type origin struct {
@@ -61,7 +68,7 @@ type origin struct {
 }
 
 // parsePeer validates an entry heard for PeerService.
-func parsePeer(e *mdns.ServiceEntry, o origin) (Peer, error) {
+func parsePeer(e entry, o origin) (Peer, error) {
 	label, err := instanceLabel(e.Name, PeerService)
 	if err != nil {
 		return Peer{}, err
@@ -70,7 +77,7 @@ func parsePeer(e *mdns.ServiceEntry, o origin) (Peer, error) {
 	if !isInstanceID(label) {
 		return Peer{}, fmt.Errorf("%w: instance %q", errName, label)
 	}
-	txt, err := parseTXT(e.InfoFields)
+	txt, err := parseTXT(e.TXT)
 	if err != nil {
 		return Peer{}, err
 	}
@@ -85,12 +92,12 @@ func parsePeer(e *mdns.ServiceEntry, o origin) (Peer, error) {
 }
 
 // parseServer validates an entry heard for ServerService.
-func parseServer(e *mdns.ServiceEntry, o origin) (Server, error) {
+func parseServer(e entry, o origin) (Server, error) {
 	label, err := instanceLabel(e.Name, ServerService)
 	if err != nil {
 		return Server{}, err
 	}
-	txt, err := parseTXT(e.InfoFields)
+	txt, err := parseTXT(e.TXT)
 	if err != nil {
 		return Server{}, err
 	}
@@ -167,35 +174,23 @@ func checkVersion(txt map[string]string) error {
 	return nil
 }
 
-// entryAddrs returns the usable addresses of e with its port. The library
-// fills AddrV4, AddrV6 and AddrV6IPAddr (the last A and AAAA heard) and
-// the deprecated Addr (the last of either); any may be nil, and an IPv4
-// address may come as 16 bytes.
-func entryAddrs(e *mdns.ServiceEntry, o origin) ([]netip.AddrPort, error) {
+// entryAddrs returns the usable addresses of e with its port, a few of
+// each family.
+func entryAddrs(e entry, o origin) ([]netip.AddrPort, error) {
 	if e.Port <= 0 || e.Port > 65535 {
 		return nil, fmt.Errorf("%w %d", errPort, e.Port)
 	}
 	var ips []netip.Addr
-	add := func(ip net.IP, zone string) {
-		a, ok := netip.AddrFromSlice(ip)
-		if !ok {
-			return
-		}
+	for _, a := range e.Addrs {
 		a = a.Unmap()
-		if a.Is6() && zone != "" && len(zone) <= maxZoneLen {
-			a = a.WithZone(zone)
+		if len(a.Zone()) > maxZoneLen {
+			a = a.WithZone("")
 		}
-		a, ok = usable(a, o)
-		if ok && !slices.ContainsFunc(ips, func(b netip.Addr) bool { return b.WithZone("") == a.WithZone("") }) {
+		a, ok := usable(a, o)
+		if ok && len(ips) < maxAddrsPerPeer && !slices.ContainsFunc(ips, func(b netip.Addr) bool { return b.WithZone("") == a.WithZone("") }) {
 			ips = append(ips, a)
 		}
 	}
-	add(e.AddrV4, "")
-	if e.AddrV6IPAddr != nil {
-		add(e.AddrV6IPAddr.IP, e.AddrV6IPAddr.Zone)
-	}
-	add(e.AddrV6, "")
-	add(e.Addr, "")
 	if len(ips) == 0 {
 		return nil, errAddr
 	}

@@ -2,13 +2,10 @@ package discovery
 
 import (
 	"errors"
-	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/hashicorp/mdns"
 )
 
 const testID = "0123456789abcdef0123456789abcdef"
@@ -21,71 +18,78 @@ var lan = origin{iface: "eth0", prefixes: []netip.Prefix{
 	netip.MustParsePrefix("fe80::10/64"),
 }}
 
-func peerEntry() *mdns.ServiceEntry {
-	return &mdns.ServiceEntry{
-		Name:       testID + "._lanchat._udp.local.",
-		Host:       testID + ".local.",
-		AddrV4:     net.ParseIP("192.168.1.20"), // 16 bytes, as the library gives it
-		AddrV6:     net.ParseIP("fe80::20"),
-		Port:       4242,
-		InfoFields: []string{"v=1"},
+func addrs(s ...string) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range s {
+		out = append(out, netip.MustParseAddr(a))
+	}
+	return out
+}
+
+func peerEntry() *entry {
+	return &entry{
+		Name:  testID + "._lanchat._udp.local.",
+		Addrs: addrs("192.168.1.20", "fe80::20"),
+		Port:  4242,
+		TXT:   []string{"v=1"},
 	}
 }
 
 func TestParsePeer(t *testing.T) {
 	tests := []struct {
 		name   string
-		edit   func(e *mdns.ServiceEntry)
+		edit   func(e *entry)
 		from   origin
 		want   []string
 		reason error
 	}{
 		{name: "v4 and link-local v6 gets the queried zone", want: []string{"192.168.1.20:4242", "[fe80::20%eth0]:4242"}},
-		{name: "zone from the library wins", edit: func(e *mdns.ServiceEntry) {
-			e.AddrV6IPAddr = &net.IPAddr{IP: e.AddrV6, Zone: "eth1"}
+		{name: "a zone given wins", edit: func(e *entry) {
+			e.Addrs[1] = e.Addrs[1].WithZone("eth1")
 		}, want: []string{"192.168.1.20:4242", "[fe80::20%eth1]:4242"}},
-		{name: "deprecated Addr only", edit: func(e *mdns.ServiceEntry) {
-			e.Addr, e.AddrV4, e.AddrV6 = e.AddrV4, nil, nil
-		}, want: []string{"192.168.1.20:4242"}},
-		{name: "v4-mapped AAAA is IPv4", edit: func(e *mdns.ServiceEntry) {
-			e.AddrV4, e.AddrV6 = nil, net.ParseIP("::ffff:192.168.1.30")
+		{name: "v4 only", edit: func(e *entry) { e.Addrs = e.Addrs[:1] }, want: []string{"192.168.1.20:4242"}},
+		{name: "several addresses of a family", edit: func(e *entry) {
+			e.Addrs = addrs("192.168.1.20", "192.168.1.21", "fe80::20", "fd00:1::20")
+		}, want: []string{"192.168.1.20:4242", "192.168.1.21:4242", "[fd00:1::20]:4242", "[fe80::20%eth0]:4242"}},
+		{name: "v4-mapped AAAA is IPv4", edit: func(e *entry) {
+			e.Addrs = addrs("::ffff:192.168.1.30")
 		}, want: []string{"192.168.1.30:4242"}},
-		{name: "global v6 on-link", edit: func(e *mdns.ServiceEntry) {
-			e.AddrV6 = net.ParseIP("fd00:1::20")
+		{name: "global v6 on-link", edit: func(e *entry) {
+			e.Addrs[1] = netip.MustParseAddr("fd00:1::20")
 		}, want: []string{"192.168.1.20:4242", "[fd00:1::20]:4242"}},
-		{name: "off-link addresses dropped", edit: func(e *mdns.ServiceEntry) {
-			e.AddrV4, e.AddrV6 = net.ParseIP("172.17.0.1"), net.ParseIP("2001:db8::1")
+		{name: "off-link addresses dropped", edit: func(e *entry) {
+			e.Addrs = addrs("172.17.0.1", "2001:db8::1")
 		}, reason: errAddr},
-		{name: "no on-link check without prefixes", edit: func(e *mdns.ServiceEntry) {
-			e.AddrV4 = net.ParseIP("172.17.0.1")
+		{name: "no on-link check without prefixes", edit: func(e *entry) {
+			e.Addrs[0] = netip.MustParseAddr("172.17.0.1")
 		}, from: origin{iface: "eth0"}, want: []string{"172.17.0.1:4242", "[fe80::20%eth0]:4242"}},
-		{name: "link-local without any zone dropped", edit: func(e *mdns.ServiceEntry) { e.AddrV4 = nil },
+		{name: "link-local without any zone dropped", edit: func(e *entry) { e.Addrs = e.Addrs[1:] },
 			from: origin{prefixes: lan.prefixes}, reason: errAddr},
-		{name: "unusable addresses", edit: func(e *mdns.ServiceEntry) {
-			e.AddrV4, e.AddrV6, e.Addr = net.IPv4bcast, net.ParseIP("ff02::fb"), net.ParseIP("127.0.0.1")
+		{name: "unusable addresses", edit: func(e *entry) {
+			e.Addrs = addrs("255.255.255.255", "ff02::fb", "127.0.0.1", "::1")
 		}, from: origin{iface: "eth0"}, reason: errAddr},
-		{name: "unspecified", edit: func(e *mdns.ServiceEntry) { e.AddrV4, e.AddrV6 = net.IPv4zero, net.IPv6zero }, reason: errAddr},
-		{name: "garbage IP bytes", edit: func(e *mdns.ServiceEntry) { e.AddrV4, e.AddrV6 = net.IP{1, 2, 3}, nil }, reason: errAddr},
-		{name: "upper-case instance", edit: func(e *mdns.ServiceEntry) { e.Name = strings.ToUpper(e.Name) },
+		{name: "unspecified", edit: func(e *entry) { e.Addrs = addrs("0.0.0.0", "::") }, reason: errAddr},
+		{name: "no address", edit: func(e *entry) { e.Addrs = nil }, reason: errAddr},
+		{name: "upper-case instance", edit: func(e *entry) { e.Name = strings.ToUpper(e.Name) },
 			want: []string{"192.168.1.20:4242", "[fe80::20%eth0]:4242"}},
-		{name: "port 0", edit: func(e *mdns.ServiceEntry) { e.Port = 0 }, reason: errPort},
-		{name: "port too big", edit: func(e *mdns.ServiceEntry) { e.Port = 65536 }, reason: errPort},
-		{name: "other service", edit: func(e *mdns.ServiceEntry) { e.Name = testID + "._http._tcp.local." }, reason: errName},
-		{name: "service name only", edit: func(e *mdns.ServiceEntry) { e.Name = "._lanchat._udp.local." }, reason: errName},
-		{name: "instance not an id", edit: func(e *mdns.ServiceEntry) { e.Name = "alice._lanchat._udp.local." }, reason: errName},
-		{name: "sub-name", edit: func(e *mdns.ServiceEntry) { e.Name = "x." + e.Name }, reason: errName},
-		{name: "no TXT", edit: func(e *mdns.ServiceEntry) { e.InfoFields = nil }, reason: errTXT},
-		{name: "version 2", edit: func(e *mdns.ServiceEntry) { e.InfoFields = []string{"v=2"} }, reason: errVersion},
-		{name: "version with junk", edit: func(e *mdns.ServiceEntry) { e.InfoFields = []string{"v=1 "} }, reason: errVersion},
-		{name: "first v wins", edit: func(e *mdns.ServiceEntry) { e.InfoFields = []string{"v=2", "v=1"} }, reason: errVersion},
-		{name: "keys are case-insensitive, extra keys ignored", edit: func(e *mdns.ServiceEntry) {
-			e.InfoFields = []string{"=x", "flag", "V=1", "future=yes"}
+		{name: "port 0", edit: func(e *entry) { e.Port = 0 }, reason: errPort},
+		{name: "port too big", edit: func(e *entry) { e.Port = 65536 }, reason: errPort},
+		{name: "other service", edit: func(e *entry) { e.Name = testID + "._http._tcp.local." }, reason: errName},
+		{name: "service name only", edit: func(e *entry) { e.Name = "._lanchat._udp.local." }, reason: errName},
+		{name: "instance not an id", edit: func(e *entry) { e.Name = "alice._lanchat._udp.local." }, reason: errName},
+		{name: "sub-name", edit: func(e *entry) { e.Name = "x." + e.Name }, reason: errName},
+		{name: "no TXT", edit: func(e *entry) { e.TXT = nil }, reason: errTXT},
+		{name: "version 2", edit: func(e *entry) { e.TXT = []string{"v=2"} }, reason: errVersion},
+		{name: "version with junk", edit: func(e *entry) { e.TXT = []string{"v=1 "} }, reason: errVersion},
+		{name: "first v wins", edit: func(e *entry) { e.TXT = []string{"v=2", "v=1"} }, reason: errVersion},
+		{name: "keys are case-insensitive, extra keys ignored", edit: func(e *entry) {
+			e.TXT = []string{"=x", "flag", "V=1", "future=yes"}
 		}, want: []string{"192.168.1.20:4242", "[fe80::20%eth0]:4242"}},
-		{name: "too many TXT strings", edit: func(e *mdns.ServiceEntry) {
-			e.InfoFields = slices.Repeat([]string{"v=1"}, maxTXTStrings+1)
+		{name: "too many TXT strings", edit: func(e *entry) {
+			e.TXT = slices.Repeat([]string{"v=1"}, maxTXTStrings+1)
 		}, reason: errTXT},
-		{name: "TXT too long", edit: func(e *mdns.ServiceEntry) {
-			e.InfoFields = []string{"v=1", "x=" + strings.Repeat("y", 300)}
+		{name: "TXT too long", edit: func(e *entry) {
+			e.TXT = []string{"v=1", "x=" + strings.Repeat("y", 300)}
 		}, reason: errTXT},
 	}
 	for _, tt := range tests {
@@ -98,7 +102,7 @@ func TestParsePeer(t *testing.T) {
 			if from.iface == "" && from.prefixes == nil {
 				from = lan
 			}
-			p, err := parsePeer(e, from)
+			p, err := parsePeer(*e, from)
 			if tt.reason != nil {
 				if !errors.Is(err, tt.reason) {
 					t.Fatalf("parsePeer = %+v, %v; want error %v", p, err, tt.reason)
@@ -123,15 +127,15 @@ func TestParsePeer(t *testing.T) {
 }
 
 func TestParseServer(t *testing.T) {
-	entry := func(txt ...string) *mdns.ServiceEntry {
-		return &mdns.ServiceEntry{
-			Name:       "rendezvous-abababababab._lanchat-rendezvous._tcp.local.",
-			AddrV4:     net.ParseIP("192.168.1.2"),
-			Port:       7443,
-			InfoFields: txt,
+	mk := func(txt ...string) entry {
+		return entry{
+			Name:  "rendezvous-abababababab._lanchat-server._tcp.local.",
+			Addrs: addrs("192.168.1.2"),
+			Port:  7443,
+			TXT:   txt,
 		}
 	}
-	s, err := parseServer(entry("v=1", "fp="+testFP), lan)
+	s, err := parseServer(mk("v=1", "fp="+testFP), lan)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +153,11 @@ func TestParseServer(t *testing.T) {
 		"version 2":    {"v=2", "fp=" + testFP},
 		"trailing sep": {"v=1", "fp=" + testFP + " "},
 	} {
-		if s, err := parseServer(entry(txt...), lan); err == nil {
+		if s, err := parseServer(mk(txt...), lan); err == nil {
 			t.Errorf("%s: parseServer(%q) = %+v, want an error", name, txt, s)
 		}
 	}
-	e := entry("v=1", "fp="+testFP)
+	e := mk("v=1", "fp="+testFP)
 	e.Name = testID + "._lanchat._udp.local."
 	if _, err := parseServer(e, lan); !errors.Is(err, errName) {
 		t.Errorf("peer entry taken for a server: %v", err)

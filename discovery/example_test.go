@@ -5,20 +5,21 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/lanchat/lanchat/discovery"
 )
 
 // A daemon announces itself and browses for its contacts, whom it
-// recognises by the InstanceID of their keys.
+// recognises by their keys (the instance name changes every day).
 func Example_daemon() {
 	var (
-		identity ed25519.PublicKey            // the daemon's key
-		quicPort = 4242                       // its QUIC listener
-		contacts = map[string]string{}        // InstanceID(contact key) -> username
-		log      = slog.Default()             // the daemon's logger
-		iface    = ""                         // --mdns-iface
-		dial     = func(user, addr string) {} // add a LAN candidate
+		identity ed25519.PublicKey                // the daemon's key
+		quicPort = 4242                           // its QUIC listener
+		contacts = map[string]ed25519.PublicKey{} // username -> pinned key
+		log      = slog.Default()                 // the daemon's logger
+		iface    = ""                             // --mdns-iface
+		dial     = func(user, addr string) {}     // add a LAN candidate
 	)
 	ann, err := discovery.NewAnnouncer(discovery.AnnouncerConfig{Identity: identity, Port: quicPort, Iface: iface, Logger: log})
 	if err != nil {
@@ -26,15 +27,20 @@ func Example_daemon() {
 		return
 	}
 	defer ann.Close()
-	b, err := discovery.NewBrowser(discovery.BrowserConfig{Self: ann.Instance(), Iface: iface, Logger: log})
+	b, err := discovery.NewBrowser(discovery.BrowserConfig{Identity: identity, Iface: iface, Logger: log})
 	if err != nil {
 		log.Error("browse", "err", err)
 		return
 	}
 	defer b.Close()
 	for ev := range b.Events() {
-		user, ok := contacts[ev.Peer.Instance]
-		if !ok || ev.Kind == discovery.Gone {
+		user := ""
+		for name, key := range contacts {
+			if discovery.Recognize(key, ev.Peer.Instance, time.Now()) {
+				user = name
+			}
+		}
+		if user == "" || ev.Kind == discovery.Gone {
 			continue // a stranger, or a contact who left the LAN
 		}
 		for _, a := range ev.Peer.Addrs {

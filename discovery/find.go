@@ -20,9 +20,8 @@ type FindOptions struct {
 	// Iface restricts the search to the interface of that name; empty
 	// means every suitable interface.
 	Iface string
-	// Timeout bounds the search (DefaultFindTimeout when zero). It runs
-	// in rounds of at most a second, since the library sends each query
-	// once.
+	// Timeout bounds the search (DefaultFindTimeout when zero); it asks
+	// again every second.
 	Timeout time.Duration
 	// Logger receives the search's logs; nil discards them.
 	Logger *slog.Logger
@@ -39,45 +38,42 @@ func FindServer(ctx context.Context, opts FindOptions) ([]Server, error) {
 		timeout = DefaultFindTimeout
 	}
 	l := orDiscard(opts.Logger).With("component", "mdns-find")
-	lib := libLogger(l)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("find rendezvous server: %w", err)
 	}
-	parent := ctx
+	if err := checkIface(opts.Iface); err != nil {
+		return nil, fmt.Errorf("find rendezvous server: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	deadline, _ := ctx.Deadline()
 
 	type key struct{ instance, fp string }
-	found := make(map[key]*Server)
-	var lastErr error
-	worked := false
-	for {
-		left := time.Until(deadline)
-		if left < 50*time.Millisecond {
-			break
+	servers := make(map[key]*Server)
+	failed := make(chan error, 1)
+	var w *watcher
+	w = newWatcher(ServerService, opts.Iface, time.Second, -1, timeout+time.Minute, l, func(now time.Time, fs []found) {
+		if err := w.err(); err != nil {
+			select {
+			case failed <- err: // it fails at once: trying again would only spin
+				cancel()
+			default:
+			}
+			return
 		}
-		hs, err := sweep(ctx, ServerService, opts.Iface, min(left, time.Second), lib)
-		if err != nil {
-			// It fails at once, so trying again would only spin.
-			lastErr = err
-			break
-		}
-		worked = true
-		for _, h := range hs {
-			s, err := parseServer(h.entry, h.from)
+		for _, f := range fs {
+			s, err := parseServer(f.entry, f.from)
 			if err != nil {
 				l.Debug("ignored mdns entry", "err", err)
 				continue
 			}
 			k := key{s.Instance, s.Fingerprint}
-			have := found[k]
+			have := servers[k]
 			if have == nil {
-				if len(found) == maxServers {
+				if len(servers) == maxServers {
 					continue
 				}
 				have = &Server{Instance: s.Instance, Fingerprint: s.Fingerprint}
-				found[k] = have
+				servers[k] = have
 			}
 			for _, a := range s.Addrs {
 				if !slices.Contains(have.Addrs, a) && len(have.Addrs) < maxAddrsPerPeer {
@@ -85,18 +81,15 @@ func FindServer(ctx context.Context, opts FindOptions) ([]Server, error) {
 				}
 			}
 		}
-		if ctx.Err() != nil {
-			break
-		}
+	})
+	w.run(ctx)
+	select {
+	case err := <-failed:
+		return nil, fmt.Errorf("find rendezvous server: %w", err)
+	default:
 	}
-	if !worked && lastErr != nil {
-		if err := parent.Err(); err != nil {
-			return nil, fmt.Errorf("find rendezvous server: %w", err)
-		}
-		return nil, fmt.Errorf("find rendezvous server: %w", lastErr)
-	}
-	out := make([]Server, 0, len(found))
-	for _, s := range found {
+	out := make([]Server, 0, len(servers))
+	for _, s := range servers {
 		sortAddrs(s.Addrs)
 		out = append(out, *s)
 	}

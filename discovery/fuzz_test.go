@@ -5,22 +5,20 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-
-	"github.com/hashicorp/mdns"
 )
 
-// fuzzEntry builds what the library could hand out from untrusted
+// fuzzEntry builds what the cache could put together from untrusted
 // packets: TXT strings are separated by NUL in txt.
-func fuzzEntry(name string, port int, txt string, v4, v6 []byte, zone string) *mdns.ServiceEntry {
-	e := &mdns.ServiceEntry{Name: name, Port: port, AddrV4: net.IP(v4), AddrV6: net.IP(v6)}
+func fuzzEntry(name string, port int, txt string, v4, v6 []byte, zone string) entry {
+	e := entry{Name: name, Port: port}
 	if txt != "" {
-		e.InfoFields = strings.Split(txt, "\x00")
+		e.TXT = strings.Split(txt, "\x00")
 	}
-	if len(v6) > 0 {
-		e.AddrV6IPAddr = &net.IPAddr{IP: net.IP(v6), Zone: zone}
+	if a, ok := netip.AddrFromSlice(v4); ok {
+		e.Addrs = append(e.Addrs, a)
 	}
-	if len(v4) > 0 {
-		e.Addr = net.IP(v4)
+	if a, ok := netip.AddrFromSlice(v6); ok {
+		e.Addrs = append(e.Addrs, a.WithZone(zone))
 	}
 	return e
 }
@@ -28,7 +26,7 @@ func fuzzEntry(name string, port int, txt string, v4, v6 []byte, zone string) *m
 // checkAddrs holds for every address either parser returns.
 func checkAddrs(t *testing.T, addrs []netip.AddrPort, port int) {
 	t.Helper()
-	if len(addrs) == 0 || len(addrs) > 3 {
+	if len(addrs) == 0 || len(addrs) > maxAddrsPerPeer {
 		t.Fatalf("%d addresses", len(addrs))
 	}
 	for _, a := range addrs {
@@ -60,7 +58,7 @@ func FuzzParsePeer(f *testing.F) {
 }
 
 func FuzzParseServer(f *testing.F) {
-	f.Add("rendezvous-abababababab._lanchat-rendezvous._tcp.local.", 7443, "v=1\x00fp="+testFP, []byte{192, 168, 1, 2}, []byte(nil), "")
+	f.Add("rendezvous-abababababab._lanchat-server._tcp.local.", 7443, "v=1\x00fp="+testFP, []byte{192, 168, 1, 2}, []byte(nil), "")
 	f.Fuzz(func(t *testing.T, name string, port int, txt string, v4, v6 []byte, zone string) {
 		s, err := parseServer(fuzzEntry(name, port, txt, v4, v6, zone), lan)
 		if err != nil {

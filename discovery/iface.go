@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -36,22 +37,43 @@ type link struct {
 func (l link) has4() bool { return l.first(func(a netip.Addr) bool { return a.Is4() }).IsValid() }
 func (l link) has6() bool { return l.first(func(a netip.Addr) bool { return a.Is6() }).IsValid() }
 
-// announced returns the addresses an announcement on l carries: its first
-// IPv4 address and its IPv6 link-local address, or else its first other
-// IPv6 address. The library keeps only one A and one AAAA per entry.
-func (l link) announced() []net.IP {
-	var ips []net.IP
-	if a := l.first(func(a netip.Addr) bool { return a.Is4() }); a.IsValid() {
-		ips = append(ips, net.IP(a.AsSlice()))
+// maxAddrsPerFamily bounds the addresses announced per link and family.
+const maxAddrsPerFamily = 4
+
+// announced returns the addresses an announcement on l carries: its
+// IPv4 addresses, then its IPv6 ones (link-local first), a few of each.
+func (l link) announced() []netip.Addr {
+	var v4, v6 []netip.Addr
+	for _, p := range l.prefixes {
+		a := p.Addr()
+		switch {
+		case a.Is4() && len(v4) < maxAddrsPerFamily:
+			v4 = append(v4, a)
+		case a.Is6() && len(v6) < maxAddrsPerFamily:
+			v6 = append(v6, a)
+		}
 	}
-	a := l.first(func(a netip.Addr) bool { return a.Is6() && a.IsLinkLocalUnicast() })
-	if !a.IsValid() {
-		a = l.first(func(a netip.Addr) bool { return a.Is6() })
+	slices.SortStableFunc(v6, func(x, y netip.Addr) int {
+		switch {
+		case x.IsLinkLocalUnicast() == y.IsLinkLocalUnicast():
+			return 0
+		case x.IsLinkLocalUnicast():
+			return -1
+		}
+		return 1
+	})
+	return append(v4, v6...)
+}
+
+// onLink reports whether a is a source RFC 6762 section 11 lets us
+// listen to on l: an address of one of l's IPv4 networks, an IPv6
+// link-local address, or one of l's IPv6 networks.
+func (l link) onLink(a netip.Addr) bool {
+	a = a.Unmap().WithZone("")
+	if a.Is6() && a.IsLinkLocalUnicast() {
+		return true
 	}
-	if a.IsValid() {
-		ips = append(ips, net.IP(a.AsSlice()))
-	}
-	return ips
+	return slices.ContainsFunc(l.prefixes, func(p netip.Prefix) bool { return p.Masked().Contains(a) })
 }
 
 func (l link) first(match func(netip.Addr) bool) netip.Addr {

@@ -213,6 +213,16 @@ type eventLine struct {
 	Snapshot []Peer
 }
 
+// keyFromSeedHex returns the key of a hex seed and its InstanceID.
+func keyFromSeedHex(t *testing.T, s string) (ed25519.PublicKey, string) {
+	seed, err := hex.DecodeString(s)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		t.Fatalf("KEY: %v", err)
+	}
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	return pub, InstanceID(pub)
+}
+
 func keyFromSeed(b byte) (ed25519.PublicKey, string) {
 	seed := bytes.Repeat([]byte{b}, ed25519.SeedSize)
 	return ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey), hex.EncodeToString(seed)
@@ -226,9 +236,10 @@ func TestLAN(t *testing.T) {
 		l.netns(ns)
 	}
 	l.veth(end{nsA, "lca", "10.251.77.1/24", "fe80::a/64"}, end{nsB, "lcb", "10.251.77.2/24", "fe80::b/64"})
-	// C has a link with an IPv4 address but no multicast route and no
-	// IPv6: the library cannot even join the group there.
+	// C has a link with an IPv4 address but multicast off: there is no
+	// link to announce or browse on.
 	l.veth(end{nsC, "lcc", "10.251.78.1/24", ""}, end{nsC, "lcd", "", ""})
+	l.must("-n", nsC, "link", "set", "lcc", "multicast", "off")
 
 	pubA, seedA := keyFromSeed(0xa)
 	pubB, seedB := keyFromSeed(0xb)
@@ -374,9 +385,8 @@ func TestHelperProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		emit("find", servers)
-		b, err := NewBrowser(BrowserConfig{Self: InstanceID(pub), Iface: env("IFACE"), Logger: logger,
-			Interval: 200 * time.Millisecond, Jitter: 100 * time.Millisecond, QueryTimeout: 250 * time.Millisecond,
-			TTL: 1200 * time.Millisecond})
+		b, err := NewBrowser(BrowserConfig{Identity: pub, Iface: env("IFACE"), Logger: logger,
+			Interval: 200 * time.Millisecond, Jitter: 100 * time.Millisecond, TTL: 1200 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,10 +398,16 @@ func TestHelperProcess(t *testing.T) {
 		})
 		closers = append(closers, func() error { err := b.Close(); wg.Wait(); return err })
 
+	case "probe":
+		runProbe(t, emit)
+
+	case "count":
+		runCount(t, emit, &closers)
+
 	case "blocked":
 		rec := &logRecorder{}
 		b, err := NewBrowser(BrowserConfig{Logger: slog.New(rec),
-			Interval: 50 * time.Millisecond, Jitter: -1, QueryTimeout: 50 * time.Millisecond})
+			Interval: 50 * time.Millisecond, Jitter: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -40,24 +40,8 @@ func (r *logRecorder) count(level slog.Level) int {
 	return n
 }
 
-func TestLibLoggerRateLimitsAndDropsNoise(t *testing.T) {
-	rec := &logRecorder{}
-	lib := libLogger(slog.New(rec))
-	lib.Printf("[INFO] mdns: Failed to listen to both unicast and multicast on IPv6")
-	for range 100 {
-		lib.Printf("[ERR] mdns: Failed to unpack packet: junk")
-	}
-	if n := rec.count(slog.LevelDebug); n != maxLibLinesPerSecond {
-		t.Errorf("%d debug lines, want %d", n, maxLibLinesPerSecond)
-	}
-	if n := len(rec.records); n != maxLibLinesPerSecond {
-		t.Errorf("%d lines in all, want %d at debug only", n, maxLibLinesPerSecond)
-	}
-}
-
 // checkGoroutinesGone fails the test if a goroutine of this package or of
-// the mdns library is still running shortly after everything was closed.
-// The library's own receive loops exit just after their sockets close.
+// its endpoints is still running shortly after everything was closed.
 func checkGoroutinesGone(t *testing.T) {
 	t.Helper()
 	var left []string
@@ -68,7 +52,7 @@ func checkGoroutinesGone(t *testing.T) {
 			if strings.Contains(g, "checkGoroutinesGone") {
 				continue
 			}
-			for _, mark := range []string{"github.com/hashicorp/mdns.", "discovery.(*Browser)", "discovery.(*Announcer)", "discovery.sweep", "discovery.query("} {
+			for _, mark := range []string{"discovery.(*Browser)", "discovery.(*Announcer)", "discovery.(*watcher)", "discovery.(*endpoint)"} {
 				if strings.Contains(g, mark) {
 					left = append(left, g)
 					break

@@ -44,13 +44,19 @@ func TestLAN(t *testing.T) {
 	for _, u := range []*user{alice, bob, carol} {
 		u.start(t)
 	}
+	// With no terminal, the server found on the LAN is pinned only with
+	// --yes; without it register refuses, saying so.
 	out, errs, code := alice.lc(t, alice.password+"\n", "register", "alice", "--password-stdin")
+	if code == 0 || !strings.Contains(errs, "--yes") || !strings.Contains(errs, fp) {
+		t.Fatalf("register without a terminal or --yes: exit %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = alice.lc(t, alice.password+"\n", "register", "alice", "--password-stdin", "--yes")
 	if code != 0 || !strings.Contains(out, "server "+srv.addr) || !strings.Contains(out, fp) {
 		t.Fatalf("register with a server found on the LAN: exit %d\n%s%s", code, out, errs)
 	}
-	alice.daemon.waitOutput(t, regexp.MustCompile(`found the rendezvous server on the LAN at `+regexp.QuoteMeta(srv.addr)), time.Second)
-	bob.register(t)
-	carol.register(t)
+	alice.daemon.waitOutput(t, regexp.MustCompile(`found a rendezvous server on the LAN at `+regexp.QuoteMeta(srv.addr)), time.Second)
+	registerOnLAN(t, bob)
+	registerOnLAN(t, carol)
 	befriendUsers(t, alice, bob)
 	befriendUsers(t, alice, carol)
 	befriendUsers(t, bob, carol)
@@ -176,6 +182,16 @@ func TestLAN(t *testing.T) {
 	forger.signal(15)
 }
 
+// registerOnLAN registers u with a server its daemon found on the LAN,
+// confirming its certificate with --yes.
+func registerOnLAN(t *testing.T, u *user) {
+	t.Helper()
+	out, errs, code := u.lc(t, u.password+"\n", "register", u.name, "--password-stdin", "--yes")
+	if code != 0 || !strings.Contains(out, "registered and logged in as "+u.name) {
+		t.Fatalf("%s: register: exit %d\n%s%s", u.name, code, out, errs)
+	}
+}
+
 // waitLANPeers waits until u's daemon lists every one of users as seen on
 // the LAN.
 func waitLANPeers(t *testing.T, u *user, users ...string) {
@@ -241,4 +257,97 @@ func TestLANRemembered(t *testing.T) {
 		t.Fatalf("send after restarts without server or multicast: %q", out)
 	}
 	bob.waitMessage(t, "alice", "found at the address that worked before", 10*time.Second)
+}
+
+// TestLANAvahi shares the LAN, and a host, with avahi-daemon as on any
+// Linux desktop: Avahi sees lanchat's daemon and server (also from the
+// same host, where lanchat must not take Avahi's answers), lanchat counts
+// every instance avahi-publish announces in one packet, a stopped daemon
+// leaves both at once (goodbye), and a fake server announced first does
+// not keep a new daemon from the real one.
+func TestLANAvahi(t *testing.T) {
+	l := newLAN(t)
+	hs, ha, hb := l.addHost("server"), l.addHost("alice"), l.addHost("bob")
+	avA, avB := ha.startAvahi(t), hb.startAvahi(t)
+
+	// A fake server, whose name sorts first, at a port where nothing
+	// listens.
+	fakeFP := strings.Repeat("0f", 32)
+	avB.publish(t, "aaaa-fake", "_lanchat-server._tcp", 7999, "v=1", "fp="+fakeFP)
+
+	data := t.TempDir()
+	sp := hs.start(t, "rendezvous", "serve", "--listen", hs.ip+":7443", "--data", data, "--announce")
+	fp := sp.waitOutput(t, reFingerprint, 20*time.Second)
+	sp.waitOutput(t, reListening, 20*time.Second)
+	srv := &rendezvous{proc: sp, addr: hs.ip + ":7443", fp: fp, data: data}
+
+	lanUser := func(name string, h *host) *user {
+		u := newUser(t, srv, name)
+		u.host, u.server, u.fp = h, "", ""
+		u.extra = []string{"--mdns-interval", lanInterval}
+		return u
+	}
+	alice, bob := lanUser("alice", ha), lanUser("bob", hb)
+	alice.listen, bob.listen = "0.0.0.0:41000", "0.0.0.0:41001"
+	alice.start(t)
+	bob.start(t)
+	registerOnLAN(t, alice)
+	registerOnLAN(t, bob)
+	var st api.Status
+	alice.mustJSON(t, &st, "status")
+	if st.Server != srv.addr || st.Fingerprint != fp {
+		t.Fatalf("alice pinned %s %s, want the real server %s %s", st.Server, st.Fingerprint, srv.addr, fp)
+	}
+
+	// Avahi resolves alice's daemon from her own host and from bob's, and
+	// the server.
+	for _, av := range []*avahi{avA, avB} {
+		eventually(t, 20*time.Second, func() (bool, string) {
+			es := av.browse(t, "_lanchat._udp")
+			for _, e := range es {
+				// =;iface;proto;name;type;domain;host;address;port;txt
+				if len(e) >= 10 && e[7] == ha.ip && e[8] == "41000" && e[9] == `"v=1"` {
+					return true, ""
+				}
+			}
+			return false, fmt.Sprintf("avahi on %s does not resolve alice's daemon: %q", av.host.name, es)
+		})
+		eventually(t, 20*time.Second, func() (bool, string) {
+			es := av.browse(t, "_lanchat-server._tcp")
+			for _, e := range es {
+				if len(e) >= 10 && e[7] == hs.ip && e[8] == "7443" && strings.Contains(e[9], `"fp=`+fp+`"`) {
+					return true, ""
+				}
+			}
+			return false, fmt.Sprintf("avahi on %s does not resolve the server: %q", av.host.name, es)
+		})
+	}
+
+	// Three instances published at once from bob's host: alice counts
+	// them all, with bob's daemon.
+	for i := range 3 {
+		avB.publish(t, fmt.Sprintf("%032x", 0xa11ce+i), "_lanchat._udp", 5001+i, "v=1")
+	}
+	eventually(t, 20*time.Second, func() (bool, string) {
+		var ps api.LANPeers
+		alice.mustJSON(t, &ps, "peers")
+		return ps.Others == 4, fmt.Sprintf("alice counts %d others, want 4 (bob and three published): %+v", ps.Others, ps)
+	})
+
+	// alice stops: within 2 s she is gone from avahi-browse and from
+	// bob's lanchat peers.
+	var before api.LANPeers
+	bob.mustJSON(t, &before, "peers")
+	alice.stop(t)
+	time.Sleep(2 * time.Second)
+	for _, e := range avB.browse(t, "_lanchat._udp") {
+		if len(e) >= 9 && e[7] == ha.ip && e[8] == "41000" {
+			t.Errorf("avahi still lists alice's daemon 2 s after it stopped: %q", e)
+		}
+	}
+	var after api.LANPeers
+	bob.mustJSON(t, &after, "peers")
+	if after.Others != before.Others-1 {
+		t.Errorf("bob counts %d others 2 s after alice stopped, %d before", after.Others, before.Others)
+	}
 }

@@ -1,12 +1,64 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/lanchat/lanchat/peer/api"
 )
+
+// serverWait bounds how long register and login wait for the daemon to
+// find and reach the server before asking about it.
+const serverWait = 8 * time.Second
+
+// confirmServer returns the fingerprint of a server the daemon found on
+// the LAN once the user confirmed it: at once with --yes, by asking on a
+// terminal otherwise; "" when the server's certificate is pinned already.
+// With no terminal and no --yes it refuses, naming --yes.
+func confirmServer(e *env, yes, passwordStdin bool) (string, error) {
+	deadline := time.Now().Add(serverWait)
+	var st api.Status
+	for {
+		var err error
+		if st, err = e.client.Status(e.ctx); err != nil {
+			return "", err
+		}
+		if st.ServerConnected || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-e.ctx.Done():
+			return "", e.ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if !st.ServerUnconfirmed {
+		return "", nil
+	}
+	fmt.Fprintf(e.stderr, "found the rendezvous server on the LAN at %s\ncertificate sha256 %s\n(compare with `rendezvous fingerprint` on the server)\n", st.Server, st.Fingerprint)
+	if yes {
+		fmt.Fprintln(e.stderr, "pinned without asking (--yes)")
+		return st.Fingerprint, nil
+	}
+	if _, ok := terminalFd(e.stdin); passwordStdin || !ok {
+		return "", fmt.Errorf("the certificate of the server found on the LAN must be confirmed: run this on a terminal, or pass --yes to pin sha256 %s without asking", st.Fingerprint)
+	}
+	fmt.Fprint(e.stderr, "Pin this server? [y/N] ")
+	line, err := bufio.NewReader(io.LimitReader(e.stdin, 64)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the answer: %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return st.Fingerprint, nil
+	}
+	return "", errors.New("server not confirmed: nothing pinned; pass --server and --server-fingerprint to the daemon to choose another")
+}
 
 // okReply is the --json output of commands the daemon answers with no
 // body.
@@ -18,12 +70,17 @@ func cmdRegister(e *env, c *command, args []string) error {
 	email := fs.String("email", "", "e-mail address")
 	phone := fs.String("phone", "", "phone number")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	yes := fs.Bool("yes", false, "pin the certificate of a server found on the LAN without asking")
 	pos, err := e.parse(c, fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
 	pw := e.passwords(*fromStdin)
 	if err := pw.check(c); err != nil {
+		return err
+	}
+	serverFP, err := confirmServer(e, *yes, *fromStdin)
+	if err != nil {
 		return err
 	}
 	password, err := pw.readNew("password", "Password for "+pos[0]+": ")
@@ -33,6 +90,7 @@ func cmdRegister(e *env, c *command, args []string) error {
 	me, err := e.client.Register(e.ctx, api.RegisterRequest{
 		Username: pos[0], Password: password,
 		DisplayName: *display, Email: *email, Phone: *phone,
+		ServerFingerprint: serverFP,
 	})
 	if err != nil {
 		return err
@@ -53,6 +111,7 @@ func cmdRegister(e *env, c *command, args []string) error {
 func cmdLogin(e *env, c *command, args []string) error {
 	fs := e.flags(c)
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	yes := fs.Bool("yes", false, "pin the certificate of a server found on the LAN without asking")
 	pos, err := e.parse(c, fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -61,11 +120,15 @@ func cmdLogin(e *env, c *command, args []string) error {
 	if err := pw.check(c); err != nil {
 		return err
 	}
+	serverFP, err := confirmServer(e, *yes, *fromStdin)
+	if err != nil {
+		return err
+	}
 	password, err := pw.read("password", "Password for "+pos[0]+": ")
 	if err != nil {
 		return err
 	}
-	me, err := e.client.Login(e.ctx, api.LoginRequest{Username: pos[0], Password: password})
+	me, err := e.client.Login(e.ctx, api.LoginRequest{Username: pos[0], Password: password, ServerFingerprint: serverFP})
 	if err != nil {
 		return err
 	}

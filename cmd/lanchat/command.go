@@ -63,8 +63,8 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{name: "register", args: "USER [--display-name N] [--email E] [--phone P] [--password-stdin]", summary: "create an account on the server and log in", example: "lanchat register alice --display-name 'Alice Liddell'", run: cmdRegister},
-		{name: "login", args: "USER [--password-stdin]", summary: "log in to an existing account", example: "lanchat login alice", run: cmdLogin},
+		{name: "register", args: "USER [--display-name N] [--email E] [--phone P] [--password-stdin] [--yes]", summary: "create an account on the server and log in", example: "lanchat register alice --display-name 'Alice Liddell'", run: cmdRegister},
+		{name: "login", args: "USER [--password-stdin] [--yes]", summary: "log in to an existing account", example: "lanchat login alice", run: cmdLogin},
 		{name: "logout", summary: "end the session on this machine", example: "lanchat logout", run: cmdLogout},
 		{name: "passwd", args: "[--password-stdin]", summary: "change the password (with --password-stdin: old and new on two lines)", example: "printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | lanchat passwd --password-stdin", run: cmdPasswd},
 		{name: "profile set", args: "[--display-name N] [--email E] [--phone P]", summary: "change profile fields (an empty value clears one)", example: "lanchat profile set --display-name 'Alice L.' --phone ''", run: cmdProfileSet},

@@ -45,7 +45,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	argonTime := fs.Uint("argon2-time", uint(password.Default.Time), "argon2id passes")
 	hashers := fs.Int("hash-concurrency", 0, "most password hashes at once (0: number of CPUs)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	announce := fs.Bool("announce", false, "announce the server on the LAN (mDNS, _lanchat-rendezvous._tcp, with the certificate fingerprint) so new users find it")
+	announce := fs.Bool("announce", false, "announce the server on the LAN (mDNS, _lanchat-server._tcp, with the certificate fingerprint) so new users find it")
 	announceIface := fs.String("announce-iface", "", "announce only on this network interface")
 	if err := parse(fs, args); err != nil {
 		return err

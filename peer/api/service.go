@@ -126,6 +126,10 @@ type Status struct {
 	Server          string `json:"server"`
 	Fingerprint     string `json:"fingerprint,omitempty"`
 	ServerConnected bool   `json:"server_connected"`
+	// ServerUnconfirmed: the server was found on the LAN; Fingerprint is
+	// what it announced and its TLS handshake proved, not pinned until a
+	// register or login confirms it (ServerFingerprint).
+	ServerUnconfirmed bool `json:"server_unconfirmed,omitempty"`
 	// Listen is the UDP address of the direct QUIC listener.
 	Listen string `json:"listen"`
 	// Peers are the contacts with a direct connection open now.
@@ -150,11 +154,16 @@ type RegisterRequest struct {
 	DisplayName string `json:"display_name,omitempty"`
 	Email       string `json:"email,omitempty"`
 	Phone       string `json:"phone,omitempty"`
+	// ServerFingerprint confirms the certificate of a server found on
+	// the LAN (Status.ServerUnconfirmed): the fingerprint the user saw.
+	ServerFingerprint string `json:"server_fingerprint,omitempty"`
 }
 
 type LoginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// ServerFingerprint is as in RegisterRequest.
+	ServerFingerprint string `json:"server_fingerprint,omitempty"`
 }
 
 type PasswdRequest struct {

@@ -87,6 +87,9 @@ func (d *Daemon) sessionInvalid() {
 // Register creates the account on the server with a new identity key (or
 // the home's existing one) and a first signed prekey, and logs in.
 func (d *Daemon) Register(ctx context.Context, req api.RegisterRequest) (api.Me, error) {
+	if err := d.confirmServer(req.ServerFingerprint); err != nil {
+		return api.Me{}, err
+	}
 	a, err := d.prepareAuth(ctx, req.Username)
 	if err != nil {
 		return api.Me{}, err
@@ -111,6 +114,9 @@ func (d *Daemon) Register(ctx context.Context, req api.RegisterRequest) (api.Me,
 // has none: a login from a new machine) and a fresh prekey are sent with
 // it; the server tells contacts if the key changed.
 func (d *Daemon) Login(ctx context.Context, req api.LoginRequest) (api.Me, error) {
+	if err := d.confirmServer(req.ServerFingerprint); err != nil {
+		return api.Me{}, err
+	}
 	a, err := d.prepareAuth(ctx, req.Username)
 	if err != nil {
 		return api.Me{}, err

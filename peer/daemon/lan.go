@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"github.com/lanchat/lanchat/discovery"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/history"
+	"github.com/lanchat/lanchat/peer/link"
 	"github.com/lanchat/lanchat/rendezvous/client"
 )
 
@@ -46,7 +49,7 @@ func (d *Daemon) startLAN(key ed25519.PrivateKey, port int) error {
 		return fmt.Errorf("announce on the LAN: %w", err)
 	}
 	b, err := discovery.NewBrowser(discovery.BrowserConfig{
-		Self: ann.Instance(), Iface: d.cfg.MDNSIface, Logger: log,
+		Identity: key.Public().(ed25519.PublicKey), Iface: d.cfg.MDNSIface, Logger: log,
 		Interval: d.cfg.MDNSInterval, Jitter: d.cfg.MDNSInterval,
 	})
 	if err != nil {
@@ -134,7 +137,7 @@ func (d *Daemon) contactByInstance(ctx context.Context, instance string) string 
 		return ""
 	}
 	for _, c := range contacts {
-		if !c.Held() && discovery.InstanceID(ed25519.PublicKey(c.IdentityKey)) == instance {
+		if !c.Held() && discovery.Recognize(ed25519.PublicKey(c.IdentityKey), instance, time.Now()) {
 			return c.Username
 		}
 	}
@@ -147,9 +150,8 @@ func (d *Daemon) lanAddrs(c history.Contact) []string {
 	if b == nil || c.Held() {
 		return nil
 	}
-	id := discovery.InstanceID(ed25519.PublicKey(c.IdentityKey))
 	for _, p := range b.Snapshot() {
-		if p.Instance == id {
+		if discovery.Recognize(ed25519.PublicKey(c.IdentityKey), p.Instance, time.Now()) {
 			return addrStrings(p)
 		}
 	}
@@ -182,10 +184,15 @@ func (d *Daemon) Peers(ctx context.Context) (api.LANPeers, error) {
 	if err != nil {
 		return api.LANPeers{}, fmt.Errorf("contacts: %w", err)
 	}
-	byID := make(map[string]string, len(contacts))
+	// A contact announces today's instance id; clocks on either side of
+	// midnight may still use yesterday's or already tomorrow's.
+	byID := make(map[string]string, 3*len(contacts))
+	now := time.Now()
 	for _, c := range contacts {
 		if !c.Held() {
-			byID[discovery.InstanceID(ed25519.PublicKey(c.IdentityKey))] = c.Username
+			for _, day := range []int{-1, 1, 0} {
+				byID[discovery.InstanceIDOn(ed25519.PublicKey(c.IdentityKey), now.AddDate(0, 0, day))] = c.Username
+			}
 		}
 	}
 	for _, p := range b.Snapshot() {
@@ -240,7 +247,7 @@ func (d *Daemon) checkDiscovery(ctx context.Context) []api.Check {
 func (d *Daemon) probeSelf(ctx context.Context, iface, self string) api.Check {
 	c := api.Check{Name: "multicast " + iface}
 	pb, err := discovery.NewBrowser(discovery.BrowserConfig{Iface: iface, Logger: d.log.With("part", "mdns-probe"),
-		Interval: time.Second, Jitter: -1, QueryTimeout: 500 * time.Millisecond})
+		Interval: time.Second, Jitter: -1})
 	if err != nil {
 		c.Detail = "cannot browse: " + err.Error()
 		return c
@@ -274,47 +281,80 @@ func (d *Daemon) probeSelf(ctx context.Context, iface, self string) api.Check {
 // findServerTimeout bounds one look for the server on the LAN.
 const findServerTimeout = 3 * time.Second
 
-// findServer looks for a rendezvous server announcing itself on the LAN
-// (rendezvous serve --announce) and returns its address and the
-// fingerprint it announces. The link pins the fingerprint only once a TLS
-// connection has proved it.
-func (d *Daemon) findServer(ctx context.Context) (string, string, error) {
+// findServer looks for rendezvous servers announcing themselves on the
+// LAN (rendezvous serve --announce) and returns each address with the
+// fingerprint it announces, for the link to try in turn: IPv4 first (a
+// plain address needs no zone). With --server-fingerprint only that
+// server will do. The link pins a fingerprint only once a TLS connection
+// proved it and the user confirmed it (register, login).
+func (d *Daemon) findServer(ctx context.Context) ([]link.Candidate, error) {
 	if d.cfg.NoMDNS {
-		return "", "", errors.New("no --server given and LAN discovery is off")
+		return nil, errors.New("no --server given and LAN discovery is off")
 	}
 	ctx, cancel := context.WithTimeout(ctx, findServerTimeout)
 	defer cancel()
 	servers, err := discovery.FindServer(ctx, discovery.FindOptions{Iface: d.cfg.MDNSIface, Logger: d.log.With("part", "mdns")})
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	if len(servers) == 0 || len(servers[0].Addrs) == 0 {
-		return "", "", errors.New("no rendezvous server announces itself on the LAN")
+	if len(servers) == 0 {
+		return nil, errors.New("no rendezvous server announces itself on the LAN")
 	}
-	if want := d.cfg.Fingerprint; want != "" {
-		// --server-fingerprint without --server: only that server will do.
-		var match []discovery.Server
-		for _, s := range servers {
-			if fp, err := client.NormalizeFingerprint(want); err == nil && s.Fingerprint == fp {
-				match = append(match, s)
-			}
+	var want string
+	if d.cfg.Fingerprint != "" {
+		if want, err = client.NormalizeFingerprint(d.cfg.Fingerprint); err != nil {
+			return nil, fmt.Errorf("--server-fingerprint: %w", err)
 		}
-		if len(match) == 0 {
-			return "", "", fmt.Errorf("%d rendezvous servers on the LAN, none with the certificate given by --server-fingerprint", len(servers))
-		}
-		servers = match
 	}
-	s := servers[0]
-	addr := s.Addrs[0]
-	for _, a := range s.Addrs {
-		if a.Addr().Is4() {
-			addr = a // a plain IPv4 address reads best and needs no zone
-			break
+	var cands []link.Candidate
+	for _, s := range servers {
+		if want != "" && s.Fingerprint != want {
+			continue
 		}
+		addrs := slices.Clone(s.Addrs)
+		slices.SortStableFunc(addrs, func(x, y netip.AddrPort) int {
+			return cmp.Compare(boolInt(!x.Addr().Is4()), boolInt(!y.Addr().Is4()))
+		})
+		for _, a := range addrs {
+			cands = append(cands, link.Candidate{Addr: a.String(), Fingerprint: s.Fingerprint})
+		}
+	}
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("%d rendezvous servers on the LAN, none with the certificate given by --server-fingerprint", len(servers))
 	}
 	if len(servers) > 1 {
-		d.log.Warn("several rendezvous servers on the LAN; using the first", "count", len(servers), "server", addr)
+		d.log.Warn("several rendezvous servers on the LAN; trying each in turn", "count", len(servers))
 	}
-	fmt.Fprintf(d.cfg.Out, "found the rendezvous server on the LAN at %s; it announces certificate sha256 %s\n", addr, s.Fingerprint)
-	return addr.String(), s.Fingerprint, nil
+	for _, c := range cands {
+		fmt.Fprintf(d.cfg.Out, "found a rendezvous server on the LAN at %s; it announces certificate sha256 %s\n", c.Addr, c.Fingerprint)
+	}
+	return cands, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// confirmServer pins the certificate of a server found on the LAN once
+// the user confirmed the fingerprint they were shown (register, login);
+// with no confirmation it refuses, saying how to give one.
+func (d *Daemon) confirmServer(confirmed string) error {
+	addr, fp := d.link.Unconfirmed()
+	if fp == "" {
+		return nil
+	}
+	if confirmed == "" {
+		return api.Errorf(api.CodeInvalid, "the server at %s was found on the LAN with certificate sha256 %s: confirm it "+
+			"(lanchat register and login ask on a terminal; --yes confirms without asking)", addr, fp)
+	}
+	if err := d.link.Confirm(confirmed); err != nil {
+		if errors.Is(err, link.ErrNotConfirmed) {
+			return api.Errorf(api.CodeConflict, "%v", err)
+		}
+		return api.Errorf(api.CodeInternal, "%v", err)
+	}
+	return nil
 }

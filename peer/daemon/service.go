@@ -37,6 +37,8 @@ func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
 	if st.Peers == nil {
 		st.Peers = []string{}
 	}
+	_, unconfirmed := d.link.Unconfirmed()
+	st.ServerUnconfirmed = unconfirmed != ""
 	if t := d.currentTransport(); t != nil {
 		st.Listen = t.LocalAddr().String()
 	}

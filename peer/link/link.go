@@ -28,6 +28,8 @@ const (
 	DefaultMinBackoff  = 500 * time.Millisecond
 	DefaultMaxBackoff  = 30 * time.Second
 	DefaultEventBuffer = 1024
+	// candidateTimeout bounds the dial of one server found on the LAN.
+	candidateTimeout = 3 * time.Second
 	// stableAfter is how long a connection must last for the back-off to
 	// start again from its minimum.
 	stableAfter = time.Minute
@@ -66,10 +68,13 @@ type Config struct {
 	// Fingerprint pins the server's certificate; empty means trust on
 	// first use, after which Pin is called with what was seen.
 	Fingerprint string
-	// Resolve, when Addr is empty, finds the server (on the LAN) and the
-	// fingerprint it announces; it is called before each dial until one
-	// succeeds.
-	Resolve func(ctx context.Context) (addr, fingerprint string, err error)
+	// Resolve, when Addr is empty, finds servers (on the LAN) and the
+	// fingerprints they announce; it is called before each dial until one
+	// succeeds. The link tries every candidate in turn and takes the
+	// first whose TLS handshake proves the fingerprint it announced. Such
+	// a server is pinned (Pin) only once Confirm is called, unless
+	// Fingerprint was given.
+	Resolve func(ctx context.Context) ([]Candidate, error)
 	// Pin stores a fingerprint seen on first use. An error refuses the
 	// connection.
 	Pin func(fingerprint string) error
@@ -87,6 +92,17 @@ type Config struct {
 	Logger           *slog.Logger
 }
 
+// Candidate is a server found on the LAN: its address and the
+// fingerprint it announces.
+type Candidate struct {
+	Addr        string
+	Fingerprint string
+}
+
+// ErrNotConfirmed means the server was found on the LAN and the user has
+// not confirmed its certificate yet.
+var ErrNotConfirmed = errors.New("the certificate of the server found on the LAN is not confirmed")
+
 // Link is a self-healing connection to the rendezvous server.
 type Link struct {
 	cfg       Config
@@ -100,7 +116,7 @@ type Link struct {
 	fingerprint string
 	// addr is the server's address: Config.Addr, or what Resolve found.
 	// unsaved marks a fingerprint that came with a resolved address and
-	// is pinned (Pin) only once a connection proved it.
+	// a connection proved, not pinned (Pin) until Confirm.
 	addr    string
 	unsaved bool
 	lastErr error // why the last dial failed; nil after a success
@@ -172,28 +188,43 @@ func (l *Link) Addr() string {
 	return l.addr
 }
 
-// resolve returns the server's address, asking Resolve when there is none.
-func (l *Link) resolve(ctx context.Context) (string, error) {
-	if a := l.Addr(); a != "" {
-		return a, nil
+// Unconfirmed returns the address and fingerprint of a server found on
+// the LAN that a connection proved but the user has not confirmed yet,
+// or "" and "".
+func (l *Link) Unconfirmed() (addr, fingerprint string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.unsaved {
+		return "", ""
 	}
-	if l.cfg.Resolve == nil {
-		return "", errors.New("no server address")
+	return l.addr, l.fingerprint
+}
+
+// Confirm pins the certificate of the server found on the LAN, which the
+// user confirmed having seen fingerprint; it fails if that is not the
+// one the link connected to.
+func (l *Link) Confirm(fingerprint string) error {
+	l.mu.Lock()
+	unsaved, fp := l.unsaved, l.fingerprint
+	l.mu.Unlock()
+	if !unsaved {
+		return nil
 	}
-	addr, fp, err := l.cfg.Resolve(ctx)
-	if err != nil {
-		return "", fmt.Errorf("find the server: %w", err)
+	if fingerprint != fp {
+		return fmt.Errorf("%w: confirmed sha256 %s, the server presents %s", ErrNotConfirmed, fingerprint, fp)
+	}
+	// Pin may read the link (Addr): call it without the lock.
+	if l.cfg.Pin != nil {
+		if err := l.cfg.Pin(fp); err != nil {
+			return fmt.Errorf("pin server certificate: %w", err)
+		}
 	}
 	l.mu.Lock()
-	l.addr = addr
-	if l.fingerprint == "" {
-		l.fingerprint = fp
+	if l.fingerprint == fp {
+		l.unsaved = false
 	}
-	// Pin (which also remembers the address) once TLS proves it.
-	l.unsaved = true
 	l.mu.Unlock()
-	l.log.Info("found the server on the LAN", "server", addr)
-	return addr, nil
+	return nil
 }
 
 // LastError returns why the last attempt to connect failed, or nil if it
@@ -269,29 +300,15 @@ func (l *Link) logDialError(err error) {
 func (l *Link) dial(ctx context.Context) (*client.Client, *wire.Session, error) {
 	dctx, cancel := context.WithTimeout(ctx, l.cfg.DialTimeout)
 	defer cancel()
-	addr, err := l.resolve(dctx)
+	c, err := l.connect(dctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	l.mu.Lock()
-	pinned, unsaved := l.fingerprint, l.unsaved
+	unsaved := l.unsaved
 	l.mu.Unlock()
-	c, err := client.Dial(dctx, addr, client.Options{
-		Fingerprint:     pinned,
-		TrustOnFirstUse: pinned == "",
-		ClientName:      l.cfg.ClientName,
-		EventBuffer:     l.cfg.EventBuffer,
-	})
-	if err != nil {
-		if unsaved {
-			// What the LAN offered did not work out: look again next time.
-			l.mu.Lock()
-			l.addr, l.fingerprint, l.unsaved = "", l.cfg.Fingerprint, false
-			l.mu.Unlock()
-		}
-		return nil, nil, err
-	}
-	if pinned == "" || unsaved {
+	if !unsaved && l.Fingerprint() == "" {
+		// Trust on first use of a server given by address.
 		fp := c.Fingerprint()
 		if l.cfg.Pin != nil {
 			if err := l.cfg.Pin(fp); err != nil {
@@ -300,7 +317,7 @@ func (l *Link) dial(ctx context.Context) (*client.Client, *wire.Session, error) 
 			}
 		}
 		l.mu.Lock()
-		l.fingerprint, l.unsaved = fp, false
+		l.fingerprint = fp
 		l.mu.Unlock()
 	}
 	sess, err := l.resume(dctx, c)
@@ -313,6 +330,76 @@ func (l *Link) dial(ctx context.Context) (*client.Client, *wire.Session, error) 
 	l.session = sess != nil
 	l.mu.Unlock()
 	return c, sess, nil
+}
+
+// connect dials the server: the one given or found before, else each
+// server Resolve finds in turn, skipping those whose TLS handshake fails
+// or does not prove the fingerprint they announce.
+func (l *Link) connect(ctx context.Context) (*client.Client, error) {
+	l.mu.Lock()
+	addr, pinned, unsaved := l.addr, l.fingerprint, l.unsaved
+	l.mu.Unlock()
+	if addr != "" {
+		c, err := l.dialOne(ctx, addr, pinned)
+		if err != nil && unsaved {
+			// What the LAN offered no longer works: look again next time.
+			l.mu.Lock()
+			l.addr, l.fingerprint, l.unsaved = "", l.cfg.Fingerprint, false
+			l.mu.Unlock()
+		}
+		return c, err
+	}
+	if l.cfg.Resolve == nil {
+		return nil, errors.New("no server address")
+	}
+	cands, err := l.cfg.Resolve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find the server: %w", err)
+	}
+	var errs []error
+	for _, cand := range cands {
+		// One server that never answers must not use up the others' time.
+		cctx, cancel := context.WithTimeout(ctx, candidateTimeout)
+		c, err := l.dialOne(cctx, cand.Addr, cand.Fingerprint)
+		cancel()
+		if err != nil {
+			l.log.Info("skipping a server found on the LAN", "server", cand.Addr, "err", err)
+			errs = append(errs, fmt.Errorf("%s: %w", cand.Addr, err))
+			continue
+		}
+		l.mu.Lock()
+		l.addr, l.fingerprint = cand.Addr, cand.Fingerprint
+		// Fingerprint given by the user: the server is confirmed.
+		l.unsaved = l.cfg.Fingerprint == ""
+		l.mu.Unlock()
+		if !l.unsavedNow() && l.cfg.Pin != nil {
+			if err := l.cfg.Pin(cand.Fingerprint); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("pin server certificate: %w", err)
+			}
+		}
+		l.log.Info("found the server on the LAN", "server", cand.Addr)
+		return c, nil
+	}
+	if len(errs) == 0 {
+		return nil, errors.New("find the server: no server found on the LAN")
+	}
+	return nil, fmt.Errorf("find the server: no server found on the LAN answered: %w", errors.Join(errs...))
+}
+
+func (l *Link) unsavedNow() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.unsaved
+}
+
+func (l *Link) dialOne(ctx context.Context, addr, fingerprint string) (*client.Client, error) {
+	return client.Dial(ctx, addr, client.Options{
+		Fingerprint:     fingerprint,
+		TrustOnFirstUse: fingerprint == "",
+		ClientName:      l.cfg.ClientName,
+		EventBuffer:     l.cfg.EventBuffer,
+	})
 }
 
 // resume logs in with the stored token, if there is one. A refused token
