@@ -45,6 +45,11 @@ var (
 	// ErrUnknownTransfer means a data stream named a transfer that is not
 	// running on this receiver.
 	ErrUnknownTransfer = errors.New("unknown transfer")
+	// ErrLimit means the receiver refused an offer over one of its caps
+	// on what one peer may ask (limits.go): too many offers in flight, or
+	// too many offers or entries in the last hour. It is not final: the
+	// same offer may be made again later.
+	ErrLimit = errors.New("over the receiver's limit for this peer")
 	// ErrRemote means the peer aborted for a reason this version does
 	// not know, or a failure of its own (code "internal").
 	ErrRemote = errors.New("peer aborted the transfer")
@@ -68,6 +73,7 @@ var abortCodes = []struct {
 	{"unsafe_path", ErrUnsafePath},
 	{"protocol", ErrProtocol},
 	{"unknown_transfer", ErrUnknownTransfer},
+	{"limit", ErrLimit},
 	{"internal", ErrRemote},
 }
 

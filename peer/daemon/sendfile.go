@@ -38,23 +38,44 @@ const (
 	minStripedBytes = 16 << 20
 )
 
-// sending tracks the outgoing transfers running now, so each runs once
-// and cancel can reach it.
+// sending tracks the outgoing transfers running now, and the cancel
+// notices being delivered, so each runs once, cancel can reach it, and
+// no peer gets more than transfer.MaxOffersInFlight at once.
 type sending struct {
 	mu      sync.Mutex
-	running map[string]context.CancelCauseFunc
+	running map[string]runningSend // by transfer id, or noticeKey(id)
 }
 
-func (s *sending) start(id string, cancel context.CancelCauseFunc) bool {
+// runningSend is one attempt in progress; peer is "" for a notice, which
+// is not an offer and counts against no cap.
+type runningSend struct {
+	peer   string
+	cancel context.CancelCauseFunc
+}
+
+// start records an attempt at id to peer, unless one runs already or
+// peer has transfer.MaxOffersInFlight running.
+func (s *sending) start(id, peer string, cancel context.CancelCauseFunc) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running == nil {
-		s.running = make(map[string]context.CancelCauseFunc)
+		s.running = make(map[string]runningSend)
 	}
 	if _, ok := s.running[id]; ok {
 		return false
 	}
-	s.running[id] = cancel
+	if peer != "" {
+		n := 0
+		for _, r := range s.running {
+			if r.peer == peer {
+				n++
+			}
+		}
+		if n >= transfer.MaxOffersInFlight {
+			return false
+		}
+	}
+	s.running[id] = runningSend{peer: peer, cancel: cancel}
 	return true
 }
 
@@ -67,9 +88,9 @@ func (s *sending) stop(id string) {
 func (s *sending) cancel(id string, cause error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.running[id]
+	r, ok := s.running[id]
 	if ok {
-		c(cause)
+		r.cancel(cause)
 	}
 	return ok
 }
@@ -196,15 +217,98 @@ func (d *Daemon) startTransfers(ctx context.Context) {
 			continue
 		}
 		sctx, cancel := context.WithCancelCause(ctx)
-		if !d.outgoing.start(rec.ID, cancel) {
+		if !d.outgoing.start(rec.ID, rec.Peer, cancel) {
 			cancel(nil)
-			continue // running already
+			continue // running already, or as many to this peer as it takes
 		}
 		d.spawn(func() {
 			defer d.outgoing.stop(rec.ID)
 			defer cancel(nil)
 			d.runSend(sctx, rec)
 		})
+	}
+	d.startNotices(ctx, now)
+}
+
+// noticeKey names a cancel notice's delivery among the running sends.
+func noticeKey(id string) string { return "notice/" + id }
+
+// startNotices delivers the cancel notices owed to peers reachable now.
+func (d *Daemon) startNotices(ctx context.Context, now time.Time) {
+	recs, err := d.db.CancelNotices(ctx)
+	if err != nil {
+		d.log.Warn("list cancel notices", "err", err)
+		return
+	}
+	for _, rec := range recs {
+		if rec.NextAttempt.After(now) && d.peers.get(rec.Peer) == nil {
+			continue
+		}
+		sctx, cancel := context.WithCancelCause(ctx)
+		if !d.outgoing.start(noticeKey(rec.ID), "", cancel) {
+			cancel(nil)
+			continue
+		}
+		d.spawn(func() {
+			defer d.outgoing.stop(noticeKey(rec.ID))
+			defer cancel(nil)
+			d.runNotice(sctx, rec)
+		})
+	}
+}
+
+// runNotice tells the receiver of a transfer cancelled here that it is
+// cancelled (transfer.SendCancel), or schedules another try.
+func (d *Daemon) runNotice(ctx context.Context, rec history.Transfer) {
+	var err error
+	if c := d.peers.connect(ctx, rec.Peer, false); c == nil {
+		err = errors.New("no direct path to " + rec.Peer + " now")
+	} else {
+		err = transfer.SendCancel(ctx, c, rec.ID)
+	}
+	if err != nil && d.ctx.Err() != nil {
+		return // stopping: the notice goes after the next start
+	}
+	wait := min(transferRetryMin<<min(rec.Attempts, 8), transferRetryMax)
+	_, uerr := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), rec.ID, func(t *history.Transfer) error {
+		if err == nil {
+			t.NoticeOwed, t.NextAttempt = false, time.Time{}
+			return nil
+		}
+		t.Attempts++
+		t.NextAttempt = time.Now().Add(wait)
+		return nil
+	})
+	if uerr != nil {
+		d.log.Warn("record cancel notice", "id", rec.ID, "err", uerr)
+	}
+	if err != nil {
+		d.log.Debug("cancel notice not delivered yet", "id", rec.ID, "to", rec.Peer, "err", err)
+		return
+	}
+	d.log.Info("cancel notice delivered", "id", rec.ID, "to", rec.Peer)
+}
+
+// cancelOutgoing records an outgoing transfer cancelled here. If it was
+// ever offered, its receiver may hold it (offered, accepted, waiting to
+// resume): it is owed a cancel notice, which startNotices delivers.
+func (d *Daemon) cancelOutgoing(id string) {
+	rec, err := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), id, func(t *history.Transfer) error {
+		if t.State.Final() {
+			return nil
+		}
+		t.State, t.Error = history.TransferCancelled, "cancelled"
+		t.NoticeOwed, t.NextAttempt = t.Attempts > 0, time.Time{}
+		return nil
+	})
+	if err != nil {
+		d.log.Warn("record transfer end", "id", id, "err", err)
+		return
+	}
+	d.log.Info("transfer ended", "id", id, "peer", rec.Peer, "state", string(rec.State))
+	d.transferEvent(rec, 0)
+	if rec.NoticeOwed {
+		d.kickTransfers()
 	}
 }
 
@@ -222,10 +326,16 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	}
 	offer.ID = rec.ID
 	rec, err = d.db.UpdateTransfer(d.ctx, rec.ID, func(t *history.Transfer) error {
+		if t.State.Final() {
+			return errFinal // cancelled meanwhile
+		}
 		t.State, t.Error, t.Attempts = history.TransferActive, "", t.Attempts+1
 		t.Files, t.Total = offer.Files(), offer.Total()
 		return nil
 	})
+	if errors.Is(err, errFinal) {
+		return
+	}
 	if err != nil {
 		d.log.Warn("record transfer start", "id", rec.ID, "err", err)
 		return
@@ -251,8 +361,14 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	switch {
 	case err == nil:
 		d.transferEnd(rec.ID, history.TransferDone, "")
-	case errors.Is(err, transfer.ErrCancelled), errors.Is(context.Cause(ctx), transfer.ErrCancelled):
-		d.transferEnd(rec.ID, history.TransferCancelled, "cancelled")
+	case errors.Is(context.Cause(ctx), transfer.ErrCancelled):
+		// Cancelled here: the receiver hears of it from the abort, and
+		// from a notice in case the abort did not reach it.
+		d.cancelOutgoing(rec.ID)
+	case errors.Is(err, transfer.ErrCancelled):
+		d.transferEnd(rec.ID, history.TransferCancelled, rec.Peer+" cancelled it: "+errText(err))
+	case errors.Is(err, transfer.ErrLimit):
+		d.transferRetry(rec, fmt.Errorf("%s's daemon takes no more from you for now, this one waits: %w", rec.Peer, err))
 	case errors.Is(err, transfer.ErrRejected):
 		d.transferEnd(rec.ID, history.TransferRejected, rec.Peer+" declined: "+errText(err))
 	case errors.Is(err, transfer.ErrNoSpace), errors.Is(err, transfer.ErrDiskFull):
@@ -355,9 +471,16 @@ func (d *Daemon) transferRetry(rec history.Transfer, why error) {
 	d.transferEvent(rec, 0)
 }
 
-// transferEnd records how a transfer ended for good.
+// errFinal stops an update of a transfer that ended meanwhile.
+var errFinal = errors.New("transfer ended already")
+
+// transferEnd records how a transfer ended for good. A transfer that
+// ended already keeps its first end: cancelled and rejected are final.
 func (d *Daemon) transferEnd(id string, state history.TransferState, why string) {
 	rec, err := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), id, func(t *history.Transfer) error {
+		if t.State.Final() {
+			return nil
+		}
 		t.State, t.Error = state, why
 		if state == history.TransferDone {
 			t.Done, t.Error = t.Total, ""
