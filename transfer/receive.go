@@ -230,6 +230,7 @@ func (r *Receiver) Serve(ctx context.Context, c *direct.Conn, s *direct.Stream) 
 func (r *Receiver) Cancel(ctx context.Context, id string) bool {
 	return r.cancelTransfer(ctx, "", id, ErrCancelled)
 }
+
 // Close interrupts every transfer (keeping what was verified, so they
 // can resume) and waits for every Serve call to return.
 func (r *Receiver) Close() error {
