@@ -9,6 +9,7 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -65,27 +66,39 @@ func SendCancel(ctx context.Context, c *direct.Conn, id string) error {
 // of another peer's is left alone, and acknowledged all the same, as an
 // unknown one is.
 func (r *Receiver) serveCancel(ctx context.Context, c *direct.Conn, s *direct.Stream, f *wire.Frame) error {
-	var b cancelBody
-	err := decodeEvent(f, opCancel, &b)
-	if err == nil && !validID(b.ID) {
-		err = fmt.Errorf("%w: cancel notice: bad transfer id", ErrProtocol)
-	}
+	id, err := decodeCancel(f)
 	if err != nil {
 		refuse(s, err, err.Error())
 		return fmt.Errorf("cancel notice from %s: %w", c.User(), err)
 	}
 	if r.cfg.Cancelled != nil {
-		r.cfg.Cancelled(ctx, c.User(), b.ID)
+		r.cfg.Cancelled(ctx, c.User(), id)
 	}
-	cause := &peerError{fmt.Errorf("%w: the sender cancelled it", ErrCancelled)}
-	if r.cancelTransfer(ctx, peerID(c), b.ID, cause) {
-		r.log.Info("sender cancelled transfer", "transfer", b.ID, "peer", c.User())
+	cause := fmt.Errorf("%w: the sender sent a cancel notice", ErrCancelled)
+	if r.cancelTransfer(ctx, peerID(c), id, cause) {
+		r.log.Info("sender cancelled transfer", "transfer", id, "peer", c.User())
 	}
 	s.SetWriteDeadline(time.Now().Add(abortTimeout))
 	if err := writeEvent(s, opDone, nil); err != nil {
 		return fmt.Errorf("acknowledge cancel notice from %s: %w", c.User(), err)
 	}
 	return nil
+}
+
+// decodeCancel checks a transfer.cancel frame and returns the id it
+// names; errors wrap ErrProtocol.
+func decodeCancel(f *wire.Frame) (string, error) {
+	var b cancelBody
+	if err := decodeEvent(f, opCancel, &b); err != nil {
+		if !errors.Is(err, ErrProtocol) {
+			err = fmt.Errorf("%w: %w", ErrProtocol, err)
+		}
+		return "", err
+	}
+	if !validID(b.ID) {
+		return "", fmt.Errorf("%w: cancel notice: bad transfer id", ErrProtocol)
+	}
+	return b.ID, nil
 }
 
 // cancelTransfer cancels transfer id for good: the attempt running, if

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -137,4 +138,75 @@ func TestReceivedFileMode(t *testing.T) {
 			t.Errorf("%s sent with mode %o: received %v, want %v", c.name, c.mode, info.Mode(), c.want)
 		}
 	}
+}
+
+// A sender's cancel notice reaches a receiver whose transfer waits to
+// resume: Cancelled is told, and the partial files and checkpoint go.
+// The same notice from another peer touches nothing, and is
+// acknowledged all the same.
+func TestCancelNotice(t *testing.T) {
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	prog := NewMemProgress()
+	told := make(chan string, 4)
+	r := newReceiver(t, dst, prog, func(c *ReceiverConfig) {
+		c.Cancelled = func(_ context.Context, peer, id string) { told <- peer + " " + id }
+	})
+	out := serveConn(t, r, p.ba)
+	o := interruptedTransfer(t, p, r, out, src, dst)
+
+	carol := newTestPeer(t, "carol")
+	befriend(carol, p.bob)
+	cb, bc := dial(t, carol, p.bob)
+	serveConn(t, r, bc)
+	if err := SendCancel(context.Background(), cb, o.ID); err != nil {
+		t.Fatalf("carol's notice: %v", err)
+	}
+	if got := <-told; got != "carol "+o.ID {
+		t.Errorf("Cancelled told %q", got)
+	}
+	if ps := partials(t, dst); len(ps) != 1 {
+		t.Fatalf("carol's notice touched alice's transfer: partial files %v", ps)
+	}
+
+	if err := SendCancel(context.Background(), p.ab, o.ID); err != nil {
+		t.Fatalf("alice's notice: %v", err)
+	}
+	if got := <-told; got != "alice "+o.ID {
+		t.Errorf("Cancelled told %q", got)
+	}
+	checkClean(t, dst, prog, o.ID)
+	// An unknown transfer's notice is acknowledged too.
+	if err := SendCancel(context.Background(), p.ab, NewID()); err != nil {
+		t.Fatalf("notice of an unknown transfer: %v", err)
+	}
+}
+
+// A cancel notice for a transfer running now stops it: the receiver
+// ends cancelled and removes its partial files.
+func TestCancelNoticeWhileRunning(t *testing.T) {
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	randomFile(t, filepath.Join(src, "a.bin"), 8<<20)
+	o, _ := NewOffer(filepath.Join(src, "a.bin"))
+	prog := NewMemProgress()
+	noticed := make(chan error, 1)
+	var r *Receiver
+	var once sync.Once
+	r = newReceiver(t, dst, prog, func(c *ReceiverConfig) {
+		c.writeHook = func(_ int, off int64, _ int) error {
+			if off >= 2*ChunkSize {
+				once.Do(func() { go func() { noticed <- SendCancel(context.Background(), p.ab, o.ID) }() })
+			}
+			return nil
+		}
+	})
+	out := serveConn(t, r, p.ba)
+	_, err := Send(context.Background(), p.ab, o, SendOptions{})
+	wantErr(t, "Send", err, ErrCancelled)
+	wantErr(t, "receive", waitOutcome(t, out).err, ErrCancelled)
+	if err := <-noticed; err != nil {
+		t.Fatalf("notice: %v", err)
+	}
+	checkClean(t, dst, prog, o.ID)
 }

@@ -248,7 +248,7 @@ func (d *Daemon) receivedEnd(id string, err error) {
 	case err == nil:
 		d.transferEnd(id, history.TransferDone, "")
 	case errors.Is(err, transfer.ErrCancelled):
-		d.transferEnd(id, history.TransferCancelled, "cancelled")
+		d.transferEnd(id, history.TransferCancelled, errText(err))
 	case errors.Is(err, transfer.ErrRejected):
 		d.transferEnd(id, history.TransferRejected, "declined")
 	case errors.Is(err, transfer.ErrNoSpace), errors.Is(err, transfer.ErrDiskFull):

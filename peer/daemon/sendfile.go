@@ -378,7 +378,9 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	case d.ctx.Err() != nil:
 		// The daemon is stopping: the transfer resumes at the next start.
 		d.db.UpdateTransfer(context.WithoutCancel(d.ctx), rec.ID, func(t *history.Transfer) error {
-			t.State = history.TransferWaiting
+			if !t.State.Final() {
+				t.State = history.TransferWaiting
+			}
 			return nil
 		})
 	default:
