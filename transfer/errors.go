@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Errors callers branch on, matched with errors.Is. The errors returned
@@ -85,6 +86,17 @@ func codeOf(err error) string {
 		}
 	}
 	return "internal"
+}
+
+// detailOf returns msg without the leading text of err's sentinel,
+// which the abort's code already says: the peer puts it back.
+func detailOf(err error, msg string) string {
+	for _, c := range abortCodes {
+		if errors.Is(err, c.err) {
+			return strings.TrimPrefix(msg, c.err.Error()+": ")
+		}
+	}
+	return msg
 }
 
 // errorOf turns a peer's abort into an error wrapping the matching

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -73,6 +74,9 @@ func TestOffersInFlightCapped(t *testing.T) {
 	defer cancel()
 	_, err := Send(ctx, p.ab, emptyOffer(empty, 1), SendOptions{})
 	wantErr(t, "offer over the cap", err, ErrLimit)
+	if !strings.Contains(err.Error(), "64 offers from you are waiting") || strings.Count(err.Error(), ErrLimit.Error()) != 1 {
+		t.Errorf("the sender is not told which cap, once: %v", err)
+	}
 	if n := asked.Load(); n != MaxOffersInFlight {
 		t.Errorf("%d offers reached Decide, want %d", n, MaxOffersInFlight)
 	}
@@ -113,6 +117,9 @@ func TestOffersPerHourCapped(t *testing.T) {
 	}
 	_, err := Send(context.Background(), p.ab, emptyOffer(empty, 1), SendOptions{})
 	wantErr(t, "offer over the cap", err, ErrLimit)
+	if !strings.Contains(err.Error(), "1000 new offers in the last hour") || strings.Count(err.Error(), ErrLimit.Error()) != 1 {
+		t.Errorf("the sender is not told which cap, once: %v", err)
+	}
 	if n := asked.Load(); n != MaxOffersPerHour {
 		t.Errorf("%d offers reached Decide, want %d", n, MaxOffersPerHour)
 	}
@@ -147,6 +154,9 @@ func TestEntriesPerHourCapped(t *testing.T) {
 	}
 	_, err := Send(context.Background(), p.ab, emptyOffer(empty, 1), SendOptions{})
 	wantErr(t, "offer over the cap", err, ErrLimit)
+	if !strings.Contains(err.Error(), "files and folders offered in the last hour") || strings.Count(err.Error(), ErrLimit.Error()) != 1 {
+		t.Errorf("the sender is not told which cap, once: %v", err)
+	}
 	if n := asked.Load(); n != 2 {
 		t.Errorf("%d offers reached Decide, want 2", n)
 	}
@@ -207,4 +217,34 @@ func TestSpaceReservedAcrossTransfers(t *testing.T) {
 	<-done
 	wantErr(t, "second transfer", err, ErrNoSpace)
 	waitOutcome(t, out)
+}
+
+// The hourly caps count a sliding hour: offers older than that no
+// longer count, the same id counts once, and a peer with nothing left
+// in the window is forgotten.
+func TestOfferLogWindow(t *testing.T) {
+	var l offerLog
+	t0 := time.Unix(1_700_000_000, 0)
+	for i := range MaxOffersPerHour {
+		if err := l.admit(t0.Add(time.Duration(i)*time.Second), "alice", "id"+strconv.Itoa(i), 1); err != nil {
+			t.Fatalf("offer %d: %v", i, err)
+		}
+	}
+	wantErr(t, "offer over the cap", l.admit(t0.Add(30*time.Minute), "alice", "new", 1), ErrLimit)
+	if err := l.admit(t0.Add(30*time.Minute), "alice", "id7", 1); err != nil {
+		t.Errorf("an offer made again is counted twice: %v", err)
+	}
+	if err := l.admit(t0.Add(30*time.Minute), "bob", "new", MaxEntriesPerHour); err != nil {
+		t.Errorf("another peer's offer: %v", err)
+	}
+	wantErr(t, "entries over the cap", l.admit(t0.Add(31*time.Minute), "bob", "more", 1), ErrLimit)
+	// The first offer ages out an hour after it was made.
+	if err := l.admit(t0.Add(time.Hour), "alice", "new", 1); err != nil {
+		t.Errorf("an hour later: %v", err)
+	}
+	wantErr(t, "the next", l.admit(t0.Add(time.Hour), "alice", "newer", 1), ErrLimit)
+	l.admit(t0.Add(3*time.Hour), "carol", "x", 1)
+	if len(l.peers) != 1 {
+		t.Errorf("%d peers remembered once alice's and bob's offers aged out", len(l.peers))
+	}
 }

@@ -350,6 +350,7 @@ func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stre
 // refuse answers an offer with an abort instead of an answer.
 func refuse(s *direct.Stream, err error, msg string) {
 	s.SetWriteDeadline(time.Now().Add(abortTimeout))
+	msg = detailOf(err, msg)
 	if len(msg) > maxAbortMessage {
 		msg = msg[:maxAbortMessage]
 	}
