@@ -105,7 +105,7 @@ func TestCancelByReceiver(t *testing.T) {
 		c.writeHook = func(_ int, off int64, _ int) error {
 			if off >= 2*ChunkSize {
 				once.Do(func() {
-					if !r.Cancel(o.ID) {
+					if !r.Cancel(context.Background(), o.ID) {
 						t.Error("Cancel found no transfer")
 					}
 				})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Errors callers branch on, matched with errors.Is. The errors returned
@@ -45,6 +46,11 @@ var (
 	// ErrUnknownTransfer means a data stream named a transfer that is not
 	// running on this receiver.
 	ErrUnknownTransfer = errors.New("unknown transfer")
+	// ErrLimit means the receiver refused an offer over one of its caps
+	// on what one peer may ask (limits.go): too many offers in flight, or
+	// too many offers or entries in the last hour. It is not final: the
+	// same offer may be made again later.
+	ErrLimit = errors.New("over the receiver's limit for this peer")
 	// ErrRemote means the peer aborted for a reason this version does
 	// not know, or a failure of its own (code "internal").
 	ErrRemote = errors.New("peer aborted the transfer")
@@ -68,6 +74,7 @@ var abortCodes = []struct {
 	{"unsafe_path", ErrUnsafePath},
 	{"protocol", ErrProtocol},
 	{"unknown_transfer", ErrUnknownTransfer},
+	{"limit", ErrLimit},
 	{"internal", ErrRemote},
 }
 
@@ -79,6 +86,17 @@ func codeOf(err error) string {
 		}
 	}
 	return "internal"
+}
+
+// detailOf returns msg without the leading text of err's sentinel,
+// which the abort's code already says: the peer puts it back.
+func detailOf(err error, msg string) string {
+	for _, c := range abortCodes {
+		if errors.Is(err, c.err) {
+			return strings.TrimPrefix(msg, c.err.Error()+": ")
+		}
+	}
+	return msg
 }
 
 // errorOf turns a peer's abort into an error wrapping the matching

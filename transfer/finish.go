@@ -152,7 +152,7 @@ func (t *session) setMeta(f *os.File, i int) error {
 	t.mu.Lock()
 	st := t.cp.Entries[i]
 	t.mu.Unlock()
-	err := f.Chmod(filePerm(t.offer.Entries[i].Mode))
+	err := f.Chmod(filePerm(t.offer.Entries[i].Mode, t.r.umask))
 	if err == nil && st.ModTime != 0 {
 		mt := time.Unix(0, st.ModTime)
 		err = t.root.Chtimes(filepath.FromSlash(partialName(st.Path, t.id, i)), mt, mt)
@@ -160,11 +160,13 @@ func (t *session) setMeta(f *os.File, i int) error {
 	return err
 }
 
-// filePerm is the mode a received file gets: the sender's permission
-// bits, never writable by others or set-id, always readable and writable
-// by us.
-func filePerm(mode uint32) fs.FileMode {
-	return fs.FileMode(mode)&0o755 | 0o600
+// filePerm is the mode a received file gets under the receiver's umask:
+// what a file the user made would get (0666 &^ umask), and the owner's
+// execute bit if the sender's file had it, so a script stays runnable.
+// Never set-id, never more open than the umask allows.
+func filePerm(mode uint32, umask int) fs.FileMode {
+	perm := fs.FileMode(0o666) | fs.FileMode(mode)&0o100
+	return perm &^ fs.FileMode(umask&0o777)
 }
 
 // save records entry i's verified length, even after the context ended.

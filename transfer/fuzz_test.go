@@ -140,3 +140,25 @@ func FuzzAnswer(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCancelNotice decodes arbitrary bytes as a transfer.cancel body: it
+// must never panic, fail only with ErrProtocol, and accept only a valid
+// transfer id. Seeds are in testdata/fuzz/FuzzCancelNotice.
+func FuzzCancelNotice(f *testing.F) {
+	f.Fuzz(func(t *testing.T, body []byte) {
+		id, err := decodeCancel(&wire.Frame{Kind: wire.KindEvent, Op: opCancel, Body: body})
+		if err != nil {
+			if !errors.Is(err, ErrProtocol) {
+				t.Fatalf("error %v is not ErrProtocol", err)
+			}
+			return
+		}
+		if !validID(id) {
+			t.Fatalf("accepted id %q", id)
+		}
+		var b cancelBody
+		if json.Unmarshal(body, &b) != nil || b.ID != id {
+			t.Fatalf("accepted %q as id %q", body, id)
+		}
+	})
+}

@@ -61,6 +61,10 @@ type Decision struct {
 	Dir    string
 	// Reason, when rejecting, is told to the sender.
 	Reason string
+	// Cancelled, when rejecting, says the transfer was cancelled here
+	// for good, not declined: the sender is refused with ErrCancelled
+	// rather than ErrRejected.
+	Cancelled bool
 }
 
 // ReceiverConfig configures a Receiver.
@@ -71,6 +75,13 @@ type ReceiverConfig struct {
 	Decide func(ctx context.Context, req *Request) Decision
 	// Progress keeps the state that lets transfers resume. Required.
 	Progress Progress
+	// Cancelled, if set, is told that a peer cancelled transfer id for
+	// good with a cancel notice (docs/protocol.md, "transfer.cancel"),
+	// before the Receiver stops the attempt running, if any, and removes
+	// what the transfer left. peer is the contact as direct.Conn.User
+	// names it. A sender that cancels while Decide waits ends Decide's
+	// context with a cause wrapping ErrCancelled instead.
+	Cancelled func(ctx context.Context, peer, id string)
 	// OnProgress, if set, is called every ProgressInterval and once at
 	// the end of each attempt, from a goroutine of the Receiver's. It must
 	// not block.
@@ -122,9 +133,16 @@ type Receiver struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup // Serve calls
 
+	umask  int      // the process's, read once: received files' modes
+	offers offerLog // each peer's new offers in the last hour
+
+	// spaceMu serialises reserve: a free-space check and the bytes it
+	// reserves are one step.
+	spaceMu sync.Mutex
+
 	mu       sync.Mutex
 	closed   bool
-	sessions map[string]*session // by peer key + "/" + transfer id
+	sessions map[string]*session // by peer key + "/" + transfer id: attempts deciding, running, or being cleaned up
 }
 
 // NewReceiver returns a Receiver configured by cfg.
@@ -145,7 +163,8 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 		cfg.version = Version
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &Receiver{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, sessions: map[string]*session{}}, nil
+	return &Receiver{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, sessions: map[string]*session{},
+		umask: processUmask()}, nil
 }
 
 // Serve handles one stream of kind direct.StreamTransfer that the peer
@@ -191,26 +210,25 @@ func (r *Receiver) Serve(ctx context.Context, c *direct.Conn, s *direct.Stream) 
 		return r.receive(ctx, c, s, br, rd, f)
 	case f.Kind == wire.KindEvent && f.Op == opData:
 		return nil, r.serveData(ctx, c, s, br, rd, f)
+	case f.Kind == wire.KindEvent && f.Op == opCancel && !c.IsData():
+		defer s.Close()
+		return nil, r.serveCancel(ctx, c, s, f)
 	default:
 		abortStream(s)
 		return nil, fmt.Errorf("transfer stream from %s: %w: first frame %s %q", c.User(), ErrProtocol, f.Kind, f.Op)
 	}
 }
 
-// Cancel cancels the running transfer with the given id, from any peer:
-// the sender is told, and partial files are removed. It reports whether
-// such a transfer was running.
-func (r *Receiver) Cancel(id string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	found := false
-	for _, t := range r.sessions {
-		if t.id == id {
-			t.cancel(ErrCancelled)
-			found = true
-		}
-	}
-	return found
+// Cancel cancels the transfer with the given id, from any peer, for
+// good: a running attempt is stopped and the sender told; the partial
+// files and the checkpoint are removed, at once when no attempt runs
+// (the transfer waits for its sender to resume it). It reports whether
+// there was such a transfer. Files already in place stay.
+//
+// The caller makes sure a later resume is refused (Decide): without a
+// checkpoint, a resumed offer is a new one.
+func (r *Receiver) Cancel(ctx context.Context, id string) bool {
+	return r.cancelTransfer(ctx, "", id, ErrCancelled)
 }
 
 // Close interrupts every transfer (keeping what was verified, so they
@@ -244,7 +262,7 @@ func (r *Receiver) receive(ctx context.Context, c *direct.Conn, s *direct.Stream
 	}
 	t := newSession(ctx, r, c, s, br, rd, offer, min(v, r.cfg.version))
 	if err := r.claim(t); err != nil {
-		refuse(s, err, "")
+		refuse(s, err, err.Error())
 		return nil, fmt.Errorf("receive %s from %s: %w", offer.ID, c.User(), err)
 	}
 	defer r.release(t)
@@ -258,12 +276,18 @@ func (r *Receiver) receive(ctx context.Context, c *direct.Conn, s *direct.Stream
 // claim registers t as the one attempt of its transfer. An older attempt
 // still running (its peer reconnected before we noticed the old
 // connection die) is interrupted first, and claim waits until it has
-// saved its progress.
+// saved its progress. A peer with MaxOffersInFlight attempts already is
+// refused with ErrLimit.
 func (r *Receiver) claim(t *session) error {
 	for {
 		r.mu.Lock()
 		old := r.sessions[t.key]
 		if old == nil {
+			if n := r.inFlight(t.peer); n >= MaxOffersInFlight {
+				r.mu.Unlock()
+				return fmt.Errorf("%w: %d offers from you are waiting for an answer or running, the most is %d; this one waits",
+					ErrLimit, n, MaxOffersInFlight)
+			}
 			r.sessions[t.key] = t
 			r.mu.Unlock()
 			return nil
@@ -326,6 +350,7 @@ func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stre
 // refuse answers an offer with an abort instead of an answer.
 func refuse(s *direct.Stream, err error, msg string) {
 	s.SetWriteDeadline(time.Now().Add(abortTimeout))
+	msg = detailOf(err, msg)
 	if len(msg) > maxAbortMessage {
 		msg = msg[:maxAbortMessage]
 	}

@@ -19,7 +19,7 @@ import (
 // Version is the newest version of the transfer protocol (docs/protocol.md, "File transfer")
 // this package speaks. It speaks every earlier version too, with peers
 // that know no newer one.
-const Version = 3
+const Version = 4
 
 // Bounds on the held chunks an answer reports: they cost the receiver a
 // read of its partial files before it answers, and the sender a read of

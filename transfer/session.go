@@ -66,6 +66,7 @@ type session struct {
 	data      sync.WaitGroup
 
 	received atomic.Int64
+	owed     atomic.Int64 // bytes reserved for this attempt when it was accepted; see Receiver.reserve
 	direct   atomic.Int64 // bytes written with direct I/O
 	resumed  int64        // bytes verified before this attempt, or held and confirmed; guarded by mu
 }
@@ -147,31 +148,46 @@ func (t *session) receive() (*Result, error) {
 		refuse(t.ctl, err, err.Error())
 		return nil, err
 	}
+	if cp == nil {
+		// A new transfer: within the peer's hourly caps, or refused
+		// before anyone is asked.
+		if err := t.r.offers.admit(time.Now(), t.peer, t.id, len(t.offer.Entries)); err != nil {
+			refuse(t.ctl, err, err.Error())
+			return nil, err
+		}
+	}
 	req := &Request{Peer: t.conn.User(), PeerKey: t.conn.PeerKey(), Offer: t.offer, Resume: cp != nil}
 	if cp != nil {
 		req.Dir = cp.Dir
 	}
-	// A sender that gives up while the user thinks ends the decision.
-	stop := context.AfterFunc(t.ctl.Context(), func() {
-		t.cancel(fmt.Errorf("%w: sender went away", ErrInterrupted))
-	})
+	// A sender that gives up while the user thinks ends the decision,
+	// and so does one that cancels, with its reason.
+	watch := t.watchControl()
 	dec := t.r.cfg.Decide(t.ctx, req)
-	stop()
+	if err := watch.stop(); err != nil {
+		t.cancel(err) // the sender spoke before the answer: it ends here
+	}
 	if t.ctx.Err() != nil {
 		err := t.stopReason()
 		if cp != nil && errors.Is(err, ErrCancelled) {
 			t.discardAt(cp)
 		}
-		refuse(t.ctl, err, "")
+		if !isPeerError(err) {
+			refuse(t.ctl, err, "")
+		}
 		return nil, err
 	}
 	if !dec.Accept {
 		if cp != nil {
 			t.discardAt(cp)
 		}
-		refuse(t.ctl, ErrRejected, dec.Reason)
-		t.log.Info("rejected offer", "reason", dec.Reason)
-		return nil, fmt.Errorf("%w: %s", ErrRejected, dec.Reason)
+		why := ErrRejected
+		if dec.Cancelled {
+			why = ErrCancelled
+		}
+		refuse(t.ctl, why, dec.Reason)
+		t.log.Info("refused offer", "why", why, "reason", dec.Reason)
+		return nil, fmt.Errorf("%w: %s", why, dec.Reason)
 	}
 	if cp == nil && dec.Dir == "" {
 		err := errors.New("accepted without a destination folder")
@@ -394,7 +410,9 @@ func (t *session) reconcile(cp *Checkpoint) error {
 	return nil
 }
 
-// checkSpace refuses a transfer the destination's disk cannot hold.
+// checkSpace refuses a transfer the destination's disk cannot hold
+// beside what the transfers running still owe, and reserves what it
+// needs until it ends.
 func (t *session) checkSpace(cp *Checkpoint) error {
 	var need int64
 	for _, st := range cp.Entries {
@@ -402,11 +420,7 @@ func (t *session) checkSpace(cp *Checkpoint) error {
 			need += st.Size - st.Verified
 		}
 	}
-	free, ok := freeSpace(t.dir)
-	if reserve := max(t.r.cfg.Reserve, 0); ok && need > free-reserve {
-		return fmt.Errorf("%w: need %d bytes in %s, %d free (keeping %d)", ErrNoSpace, need, t.dir, free, reserve)
-	}
-	return nil
+	return t.r.reserve(t, need)
 }
 
 // makeDirs creates the planned folders, parents first, refusing any

@@ -109,8 +109,9 @@ func TestSendFolder(t *testing.T) {
 	os.Remove(filepath.Join(tree, "link"))
 	sameTree(t, src, dst)
 	info, err := os.Stat(filepath.Join(dst, "project", "src", "deep", "small"))
-	if err != nil || info.Mode().Perm() != 0o755 {
-		t.Errorf("mode of small: %v, %v", info.Mode(), err)
+	// Executable there, executable here for its owner: TestReceivedFileMode.
+	if want := os.FileMode(0o766) &^ os.FileMode(r.umask); err != nil || info.Mode().Perm() != want {
+		t.Errorf("mode of small: %v, %v; want %v", info.Mode(), err, want)
 	}
 	info, err = os.Stat(filepath.Join(dst, "project", "README"))
 	if err != nil || !info.ModTime().Equal(mtime) {

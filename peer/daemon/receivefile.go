@@ -42,6 +42,13 @@ func (ds *decisions) wait(id string) (<-chan transfer.Decision, func()) {
 	}
 }
 
+// drop forgets a waiting offer whose attempt is ending anyway.
+func (ds *decisions) drop(id string) {
+	ds.mu.Lock()
+	delete(ds.waiting, id)
+	ds.mu.Unlock()
+}
+
 // answer gives a waiting offer its decision and reports whether one was
 // waiting.
 func (ds *decisions) answer(id string, dec transfer.Decision) bool {
@@ -60,6 +67,7 @@ func (ds *decisions) answer(id string, dec transfer.Decision) bool {
 func (d *Daemon) newReceiver() (*transfer.Receiver, error) {
 	return transfer.NewReceiver(transfer.ReceiverConfig{
 		Decide:     d.decide,
+		Cancelled:  d.peerCancelled,
 		Progress:   d.db.Checkpoints(),
 		OnProgress: d.progressSink,
 		Logger:     d.log.With("part", "transfer"),
@@ -111,30 +119,36 @@ func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Dec
 	case rec.Outgoing || rec.Peer != req.Peer:
 		return transfer.Decision{Reason: "transfer id already in use"}
 	}
-	if req.Resume {
-		d.setReceiving(ctx, o.ID, req.Dir)
-		return transfer.Decision{Accept: true, Dir: req.Dir}
+	// A transfer that ended here stays ended, a resume included: the
+	// sender is told why, and ends it too.
+	if rec.State.Final() {
+		return finalDecision(rec)
 	}
-	switch {
-	case rec.State == history.TransferRejected || rec.State == history.TransferCancelled:
-		return transfer.Decision{Reason: "declined"}
-	case rec.State == history.TransferDone:
-		return transfer.Decision{Reason: "already received"}
-	case rec.Dir != "":
+	if req.Resume {
+		return d.acceptInto(ctx, rec, req.Dir)
+	}
+	if rec.Dir != "" {
 		// Accepted while the sender was away: go.
-		d.setReceiving(ctx, o.ID, rec.Dir)
-		return transfer.Decision{Accept: true, Dir: rec.Dir}
+		return d.acceptInto(ctx, rec, rec.Dir)
 	}
 	if d.autoAccept(ctx, req.Peer) {
-		dir := d.downloads()
-		d.setReceiving(ctx, o.ID, dir)
-		return transfer.Decision{Accept: true, Dir: dir}
+		return d.acceptInto(ctx, rec, d.downloads())
 	}
 	if rec.State != history.TransferOffered {
-		rec, _ = d.db.UpdateTransfer(ctx, o.ID, func(t *history.Transfer) error {
+		var err error
+		rec, err = d.db.UpdateTransfer(ctx, o.ID, func(t *history.Transfer) error {
+			if t.State.Final() {
+				return errFinal
+			}
 			t.State = history.TransferOffered
 			return nil
 		})
+		if err != nil {
+			if now, rerr := d.db.Transfer(ctx, o.ID); rerr == nil && now.State.Final() {
+				return finalDecision(now)
+			}
+			return transfer.Decision{Reason: "the receiver could not record the offer"}
+		}
 	}
 	d.log.Info("file offer waits for the user", "id", o.ID, "from", req.Peer, "name", rec.Name)
 	d.transferEvent(rec, 0)
@@ -144,10 +158,51 @@ func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Dec
 	case dec := <-ch:
 		return dec
 	case <-ctx.Done():
+		if errors.Is(context.Cause(ctx), transfer.ErrCancelled) {
+			// The sender cancelled it, or the user here did.
+			d.transferEnd(o.ID, history.TransferCancelled, req.Peer+" cancelled the offer")
+			return transfer.Decision{Cancelled: true, Reason: "cancelled"}
+		}
 		// The sender gave up for now; the offer stays until the user
 		// answers, and the sender's next attempt gets the answer.
 		return transfer.Decision{Reason: "no answer yet"}
 	}
+}
+
+// finalDecision refuses an offer of a transfer that ended here.
+func finalDecision(rec history.Transfer) transfer.Decision {
+	switch rec.State {
+	case history.TransferCancelled:
+		return transfer.Decision{Cancelled: true, Reason: "cancelled on the receiver's side"}
+	case history.TransferDone:
+		return transfer.Decision{Reason: "already received"}
+	case history.TransferFailed:
+		return transfer.Decision{Reason: "failed on the receiver's side: " + rec.Error}
+	}
+	return transfer.Decision{Reason: "declined"}
+}
+
+// acceptInto accepts rec into dir, unless it ended meanwhile.
+func (d *Daemon) acceptInto(ctx context.Context, rec history.Transfer, dir string) transfer.Decision {
+	if !d.setReceiving(ctx, rec.ID, dir) {
+		if now, err := d.db.Transfer(ctx, rec.ID); err == nil && now.State.Final() {
+			return finalDecision(now)
+		}
+		return transfer.Decision{Reason: "the receiver could not record the transfer"}
+	}
+	return transfer.Decision{Accept: true, Dir: dir}
+}
+
+// peerCancelled acts on a sender's cancel notice: its transfer, unless
+// it ended already, is cancelled (the Receiver then removes what it
+// left).
+func (d *Daemon) peerCancelled(ctx context.Context, peer, id string) {
+	rec, err := d.db.Transfer(ctx, id)
+	if err != nil || rec.Outgoing || rec.Peer != peer || rec.State.Final() {
+		return
+	}
+	d.decisions.drop(id)
+	d.transferEnd(id, history.TransferCancelled, peer+" cancelled it")
 }
 
 // autoAccept says whether files from user are taken without asking: a
@@ -167,17 +222,24 @@ func (d *Daemon) autoAccept(ctx context.Context, user string) bool {
 	return friend && d.roster.synced
 }
 
-// setReceiving records an accepted transfer as moving into dir.
-func (d *Daemon) setReceiving(ctx context.Context, id, dir string) {
+// setReceiving records an accepted transfer as moving into dir, and
+// reports whether it did: not if the transfer ended meanwhile.
+func (d *Daemon) setReceiving(ctx context.Context, id, dir string) bool {
 	rec, err := d.db.UpdateTransfer(ctx, id, func(t *history.Transfer) error {
+		if t.State.Final() {
+			return errFinal
+		}
 		t.State, t.Dir, t.Error = history.TransferActive, dir, ""
 		return nil
 	})
 	if err != nil {
-		d.log.Warn("record accepted transfer", "id", id, "err", err)
-		return
+		if !errors.Is(err, errFinal) {
+			d.log.Warn("record accepted transfer", "id", id, "err", err)
+		}
+		return false
 	}
 	d.transferEvent(rec, 0)
+	return true
 }
 
 // receivedEnd records how an attempt at an incoming transfer ended.
@@ -186,7 +248,7 @@ func (d *Daemon) receivedEnd(id string, err error) {
 	case err == nil:
 		d.transferEnd(id, history.TransferDone, "")
 	case errors.Is(err, transfer.ErrCancelled):
-		d.transferEnd(id, history.TransferCancelled, "cancelled")
+		d.transferEnd(id, history.TransferCancelled, errText(err))
 	case errors.Is(err, transfer.ErrRejected):
 		d.transferEnd(id, history.TransferRejected, "declined")
 	case errors.Is(err, transfer.ErrNoSpace), errors.Is(err, transfer.ErrDiskFull):
@@ -301,12 +363,15 @@ func (d *Daemon) TransferAction(ctx context.Context, id, action string, req api.
 	case api.TransferCancel:
 		if rec.Outgoing {
 			if !d.outgoing.cancel(id, transfer.ErrCancelled) {
-				d.transferEnd(id, history.TransferCancelled, "cancelled")
+				d.cancelOutgoing(id)
 			}
 		} else {
-			d.decisions.answer(id, transfer.Decision{Reason: "cancelled"})
-			d.receiver.Cancel(id)
+			// Final first, so that no attempt starting now is accepted;
+			// then the attempt deciding or running stops, or what a
+			// waiting one left goes, at once.
 			d.transferEnd(id, history.TransferCancelled, "cancelled")
+			d.decisions.answer(id, transfer.Decision{Cancelled: true, Reason: "cancelled on the receiver's side"})
+			d.receiver.Cancel(ctx, id)
 		}
 	}
 	// Wait briefly for a running transfer to wind down, so the reply

@@ -38,23 +38,44 @@ const (
 	minStripedBytes = 16 << 20
 )
 
-// sending tracks the outgoing transfers running now, so each runs once
-// and cancel can reach it.
+// sending tracks the outgoing transfers running now, and the cancel
+// notices being delivered, so each runs once, cancel can reach it, and
+// no peer gets more than transfer.MaxOffersInFlight at once.
 type sending struct {
 	mu      sync.Mutex
-	running map[string]context.CancelCauseFunc
+	running map[string]runningSend // by transfer id, or noticeKey(id)
 }
 
-func (s *sending) start(id string, cancel context.CancelCauseFunc) bool {
+// runningSend is one attempt in progress; peer is "" for a notice, which
+// is not an offer and counts against no cap.
+type runningSend struct {
+	peer   string
+	cancel context.CancelCauseFunc
+}
+
+// start records an attempt at id to peer, unless one runs already or
+// peer has transfer.MaxOffersInFlight running.
+func (s *sending) start(id, peer string, cancel context.CancelCauseFunc) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running == nil {
-		s.running = make(map[string]context.CancelCauseFunc)
+		s.running = make(map[string]runningSend)
 	}
 	if _, ok := s.running[id]; ok {
 		return false
 	}
-	s.running[id] = cancel
+	if peer != "" {
+		n := 0
+		for _, r := range s.running {
+			if r.peer == peer {
+				n++
+			}
+		}
+		if n >= transfer.MaxOffersInFlight {
+			return false
+		}
+	}
+	s.running[id] = runningSend{peer: peer, cancel: cancel}
 	return true
 }
 
@@ -67,9 +88,9 @@ func (s *sending) stop(id string) {
 func (s *sending) cancel(id string, cause error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.running[id]
+	r, ok := s.running[id]
 	if ok {
-		c(cause)
+		r.cancel(cause)
 	}
 	return ok
 }
@@ -196,9 +217,9 @@ func (d *Daemon) startTransfers(ctx context.Context) {
 			continue
 		}
 		sctx, cancel := context.WithCancelCause(ctx)
-		if !d.outgoing.start(rec.ID, cancel) {
+		if !d.outgoing.start(rec.ID, rec.Peer, cancel) {
 			cancel(nil)
-			continue // running already
+			continue // running already, or as many to this peer as it takes
 		}
 		d.spawn(func() {
 			defer d.outgoing.stop(rec.ID)
@@ -206,6 +227,7 @@ func (d *Daemon) startTransfers(ctx context.Context) {
 			d.runSend(sctx, rec)
 		})
 	}
+	d.startNotices(ctx, now)
 }
 
 // runSend makes one attempt at an outgoing transfer.
@@ -222,10 +244,16 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	}
 	offer.ID = rec.ID
 	rec, err = d.db.UpdateTransfer(d.ctx, rec.ID, func(t *history.Transfer) error {
+		if t.State.Final() {
+			return errFinal // cancelled meanwhile
+		}
 		t.State, t.Error, t.Attempts = history.TransferActive, "", t.Attempts+1
 		t.Files, t.Total = offer.Files(), offer.Total()
 		return nil
 	})
+	if errors.Is(err, errFinal) {
+		return
+	}
 	if err != nil {
 		d.log.Warn("record transfer start", "id", rec.ID, "err", err)
 		return
@@ -251,8 +279,14 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	switch {
 	case err == nil:
 		d.transferEnd(rec.ID, history.TransferDone, "")
-	case errors.Is(err, transfer.ErrCancelled), errors.Is(context.Cause(ctx), transfer.ErrCancelled):
-		d.transferEnd(rec.ID, history.TransferCancelled, "cancelled")
+	case errors.Is(context.Cause(ctx), transfer.ErrCancelled):
+		// Cancelled here: the receiver hears of it from the abort, and
+		// from a notice in case the abort did not reach it.
+		d.cancelOutgoing(rec.ID)
+	case errors.Is(err, transfer.ErrCancelled):
+		d.transferEnd(rec.ID, history.TransferCancelled, rec.Peer+" cancelled it: "+errText(err))
+	case errors.Is(err, transfer.ErrLimit):
+		d.transferRetry(rec, fmt.Errorf("%s's daemon takes no more from you for now, this one waits: %w", rec.Peer, err))
 	case errors.Is(err, transfer.ErrRejected):
 		d.transferEnd(rec.ID, history.TransferRejected, rec.Peer+" declined: "+errText(err))
 	case errors.Is(err, transfer.ErrNoSpace), errors.Is(err, transfer.ErrDiskFull):
@@ -262,7 +296,9 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	case d.ctx.Err() != nil:
 		// The daemon is stopping: the transfer resumes at the next start.
 		d.db.UpdateTransfer(context.WithoutCancel(d.ctx), rec.ID, func(t *history.Transfer) error {
-			t.State = history.TransferWaiting
+			if !t.State.Final() {
+				t.State = history.TransferWaiting
+			}
 			return nil
 		})
 	default:
@@ -355,9 +391,16 @@ func (d *Daemon) transferRetry(rec history.Transfer, why error) {
 	d.transferEvent(rec, 0)
 }
 
-// transferEnd records how a transfer ended for good.
+// errFinal stops an update of a transfer that ended meanwhile.
+var errFinal = errors.New("transfer ended already")
+
+// transferEnd records how a transfer ended for good. A transfer that
+// ended already keeps its first end: cancelled and rejected are final.
 func (d *Daemon) transferEnd(id string, state history.TransferState, why string) {
 	rec, err := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), id, func(t *history.Transfer) error {
+		if t.State.Final() {
+			return nil
+		}
 		t.State, t.Error = state, why
 		if state == history.TransferDone {
 			t.Done, t.Error = t.Total, ""

@@ -190,6 +190,13 @@ var migrations = [][]string{
 		// A key pinned for two contacts holds both (Contact.SameKey).
 		`CREATE INDEX contacts_identity_key ON contacts (identity_key)`,
 	},
+
+	// 4: a sender's cancel notice owed to the receiver of a transfer it
+	// cancelled (Transfer.NoticeOwed).
+	{
+		`ALTER TABLE transfers ADD COLUMN notice_owed INTEGER NOT NULL DEFAULT 0`,
+		`CREATE INDEX transfers_notices ON transfers (created) WHERE notice_owed = 1`,
+	},
 }
 
 // schemaVersion is the version this code writes.

@@ -99,6 +99,11 @@ type Transfer struct {
 	Created, Updated, NextAttempt time.Time
 	// Attempts counts the daemon's tries at moving it.
 	Attempts int
+	// NoticeOwed marks an outgoing transfer the user cancelled whose
+	// receiver may still hold it (offered, accepted, or waiting to
+	// resume) and has not acknowledged the cancel notice yet. Only a
+	// cancelled outgoing transfer has it.
+	NoticeOwed bool
 }
 
 // clone returns a copy that shares no memory with t.
@@ -113,7 +118,7 @@ func (t *Transfer) equal(u *Transfer) bool {
 		t.State == u.State && slices.Equal(t.Paths, u.Paths) && t.Dir == u.Dir && t.Name == u.Name &&
 		t.Files == u.Files && t.Total == u.Total && t.Done == u.Done && t.Error == u.Error &&
 		t.Created.Equal(u.Created) && t.Updated.Equal(u.Updated) && t.NextAttempt.Equal(u.NextAttempt) &&
-		t.Attempts == u.Attempts
+		t.Attempts == u.Attempts && t.NoticeOwed == u.NoticeOwed
 }
 
 // check validates a record against the rules in Transfer's documentation.
@@ -136,6 +141,8 @@ func (t *Transfer) check() error {
 		return invalid("an outgoing transfer is never %s", t.State)
 	case !t.Outgoing && t.State == TransferQueued:
 		return invalid("an incoming transfer is never %s", t.State)
+	case t.NoticeOwed && (!t.Outgoing || t.State != TransferCancelled):
+		return invalid("only a cancelled outgoing transfer owes a cancel notice")
 	}
 	if t.Outgoing {
 		if len(t.Paths) == 0 || len(t.Paths) > MaxTransferPaths {
@@ -209,10 +216,10 @@ func (s *Store) AddTransfer(ctx context.Context, t Transfer) error {
 			return ErrConflict
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO transfers (id, outgoing, peer, grp, state, dir, name,
-			files, total, done, error, created, updated, next_attempt, attempts)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			files, total, done, error, created, updated, next_attempt, attempts, notice_owed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Outgoing, t.Peer, t.Group, string(t.State), t.Dir, t.Name, t.Files, t.Total, t.Done,
-			t.Error, t.Created.UnixNano(), t.Updated.UnixNano(), nsOf(t.NextAttempt), t.Attempts); err != nil {
+			t.Error, t.Created.UnixNano(), t.Updated.UnixNano(), nsOf(t.NextAttempt), t.Attempts, t.NoticeOwed); err != nil {
 			return err
 		}
 		return insertPaths(ctx, tx, t.ID, t.Paths)
@@ -275,6 +282,17 @@ func (s *Store) ResumableTransfers(ctx context.Context) ([]Transfer, error) {
 	return ts, nil
 }
 
+// CancelNotices lists the outgoing transfers that owe their receiver a
+// cancel notice (NoticeOwed), oldest first.
+func (s *Store) CancelNotices(ctx context.Context) ([]Transfer, error) {
+	ts, err := s.listTransfers(ctx, `SELECT `+transferCols+` FROM transfers
+		WHERE notice_owed = 1 ORDER BY created, rowid`)
+	if err != nil {
+		return nil, fmt.Errorf("cancel notices: %w", err)
+	}
+	return ts, nil
+}
+
 // PendingOffers lists the incoming transfers waiting for the user's
 // accept or reject, oldest first.
 func (s *Store) PendingOffers(ctx context.Context) ([]Transfer, error) {
@@ -320,10 +338,11 @@ func (s *Store) UpdateTransfer(ctx context.Context, id string, fn func(*Transfer
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE transfers SET grp = ?, state = ?, dir = ?, name = ?,
-			files = ?, total = ?, done = ?, error = ?, created = ?, updated = ?, next_attempt = ?, attempts = ?
+			files = ?, total = ?, done = ?, error = ?, created = ?, updated = ?, next_attempt = ?, attempts = ?,
+			notice_owed = ?
 			WHERE id = ?`,
 			t.Group, string(t.State), t.Dir, t.Name, t.Files, t.Total, t.Done, t.Error,
-			t.Created.UnixNano(), t.Updated.UnixNano(), nsOf(t.NextAttempt), t.Attempts, id); err != nil {
+			t.Created.UnixNano(), t.Updated.UnixNano(), nsOf(t.NextAttempt), t.Attempts, t.NoticeOwed, id); err != nil {
 			return err
 		}
 		if !slices.Equal(t.Paths, old.Paths) {
@@ -355,7 +374,7 @@ func utc(t time.Time) time.Time {
 
 // transferCols are the columns scanTransfer reads, in order.
 const transferCols = `id, outgoing, peer, grp, state, dir, name, files, total, done, error,
-	created, updated, next_attempt, attempts`
+	created, updated, next_attempt, attempts, notice_owed`
 
 // scanTransfer reads the transferCols columns; Paths are not among them.
 func scanTransfer(r rowScanner) (Transfer, error) {
@@ -365,7 +384,7 @@ func scanTransfer(r rowScanner) (Transfer, error) {
 		next             sql.NullInt64
 	)
 	if err := r.Scan(&t.ID, &t.Outgoing, &t.Peer, &t.Group, &t.State, &t.Dir, &t.Name, &t.Files, &t.Total,
-		&t.Done, &t.Error, &created, &updated, &next, &t.Attempts); err != nil {
+		&t.Done, &t.Error, &created, &updated, &next, &t.Attempts, &t.NoticeOwed); err != nil {
 		return Transfer{}, err
 	}
 	t.Created = time.Unix(0, created).UTC()

@@ -441,3 +441,43 @@ func TestMigrateToTransfers(t *testing.T) {
 	addTransfer(t, s, sending(2, "alice", 0))
 	mustNil(t, s.Checkpoints().Begin(ctx, id(2), testCheckpoint(2)))
 }
+
+// A cancelled outgoing transfer may owe its receiver a cancel notice;
+// CancelNotices lists those until the notice is marked delivered. No
+// other transfer can owe one.
+func TestCancelNotices(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addTransfer(t, s, sending(1, "bob", 0))
+	addTransfer(t, s, sending(2, "bob", time.Second))
+	addTransfer(t, s, receiving(3, "carol", 2*time.Second))
+	for _, n := range []int{2, 1} {
+		_, err := s.UpdateTransfer(ctx, id(n), func(tr *Transfer) error {
+			tr.State, tr.NoticeOwed = TransferCancelled, true
+			return nil
+		})
+		mustNil(t, err)
+	}
+	got, err := s.CancelNotices(ctx)
+	mustNil(t, err)
+	if !slices.Equal(ids(got), []string{id(1), id(2)}) || !got[0].NoticeOwed {
+		t.Fatalf("notices %v, want %s and %s, owed", ids(got), id(1), id(2))
+	}
+	_, err = s.UpdateTransfer(ctx, id(1), func(tr *Transfer) error { tr.NoticeOwed = false; return nil })
+	mustNil(t, err)
+	if got, _ := s.CancelNotices(ctx); !slices.Equal(ids(got), []string{id(2)}) {
+		t.Errorf("notices after one was delivered: %v", ids(got))
+	}
+	for _, c := range []struct {
+		n     int
+		state TransferState
+	}{{3, TransferCancelled}, {2, TransferFailed}} {
+		_, err := s.UpdateTransfer(ctx, id(c.n), func(tr *Transfer) error {
+			tr.State, tr.NoticeOwed = c.state, true
+			return nil
+		})
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("notice owed by transfer %d, %s: %v, want ErrInvalid", c.n, c.state, err)
+		}
+	}
+}
