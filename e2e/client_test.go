@@ -156,7 +156,7 @@ func (p *peer) collectRelay(t *testing.T, quiet time.Duration, ack bool) []wire.
 			}
 			got = append(got, ev)
 			if ack {
-				p.call(t, wire.OpRelayAck, wire.RelayAckRequest{IDs: []string{ev.ID}}, nil)
+				p.call(t, wire.OpRelayAck, wire.RelayAckRequest{Acks: []wire.RelayRef{{From: ev.From, ID: ev.ID}}}, nil)
 			}
 		case <-time.After(quiet):
 			return got

@@ -50,7 +50,8 @@ type Config struct {
 	// (default 30 days).
 	RelayRetention time.Duration
 	// RelayQuota bounds what may wait for one recipient (default 10,000
-	// envelopes and 256 MiB).
+	// envelopes and 256 MiB), and from one sender for one recipient
+	// (default 1,000 envelopes and 64 MiB).
 	RelayQuota store.Quota
 	// MaxEnvelope is the largest sealed envelope accepted (default
 	// envelope.MaxEnvelope, a sealed 256 KiB body; at most half of MaxFrame
@@ -97,6 +98,8 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.RelayRetention, 30*24*time.Hour)
 	setDefault(&c.RelayQuota.MaxCount, 10000)
 	setDefault(&c.RelayQuota.MaxBytes, 256<<20)
+	setDefault(&c.RelayQuota.SenderCount, 1000)
+	setDefault(&c.RelayQuota.SenderBytes, 64<<20)
 	setDefault(&c.MaxEnvelope, envelope.MaxEnvelope)
 	if c.MaxEnvelope > c.MaxFrame/2 {
 		c.MaxEnvelope = c.MaxFrame / 2

@@ -323,7 +323,7 @@ func TestMetricsFromServer(t *testing.T) {
 	callErr(t, a2, wire.OpRelaySend, wire.RelaySendRequest{To: "nobody", ID: "00000000000000000000000000000003", Envelope: []byte("sealed")}, wire.CodeNotFound)
 	for range 2 {
 		ev := waitEvent[wire.RelayEvent](t, b, wire.EvRelay)
-		call[wire.Empty](t, b, wire.OpRelayAck, wire.RelayAckRequest{IDs: []string{ev.ID}})
+		call[wire.Empty](t, b, wire.OpRelayAck, wire.RelayAckRequest{Acks: []wire.RelayRef{{From: ev.From, ID: ev.ID}}})
 	}
 
 	base := serveMetrics(t, m, ts.srv.Health)

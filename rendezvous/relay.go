@@ -10,19 +10,27 @@ import (
 
 // Relay delivery window: at most relayWindow envelopes pushed and not yet
 // acknowledged per connection, fetched relayBatch at a time. This keeps a
-// backlog from flooding the send queue of a slow client.
+// backlog from flooding the send queue of a slow client. The window holds
+// only while the recipient answers: its daemon takes every envelope out of
+// the window (stored, parked or refused), so none can hold it for good.
 const (
 	relayWindow = 128
 	relayBatch  = 32
+	// dropBatch is how many drop notices one relay.dropped event carries;
+	// the next batch follows the sender's acknowledgement.
+	dropBatch = 256
 )
 
 // relayState is a connection's delivery progress, guarded by conn.mu.
 type relayState struct {
-	cursor   int64               // highest seq pushed on this connection
-	inflight map[string]struct{} // pushed, not yet acknowledged
-	running  bool                // a delivery goroutine is active
-	again    bool                // more work arrived while it ran
+	cursor   int64                 // highest seq pushed on this connection
+	inflight map[relayKey]struct{} // pushed, not yet acknowledged
+	running  bool                  // a delivery goroutine is active
+	again    bool                  // more work arrived while it ran
 }
+
+// relayKey is a relayed message's identity for its recipient.
+type relayKey struct{ sender, id string }
 
 func opRelaySend(ctx context.Context, c *conn, req *wire.RelaySendRequest) (any, *wire.Error) {
 	s := c.srv
@@ -49,6 +57,9 @@ func opRelaySend(ctx context.Context, c *conn, req *wire.RelaySendRequest) (any,
 	inserted, err := s.store.PutRelay(ctx, m, s.cfg.RelayQuota)
 	if errors.Is(err, store.ErrQuota) {
 		return nil, wire.Errorf(wire.CodeQuotaExceeded, "%s has too many messages waiting; try again when they have been online", to.Name)
+	} else if errors.Is(err, store.ErrSenderQuota) {
+		return nil, wire.Errorf(wire.CodeQuotaExceeded, "you have as many messages waiting for %s as one sender may (%d, %d bytes); try again when they have been online",
+			to.Name, s.cfg.RelayQuota.SenderCount, s.cfg.RelayQuota.SenderBytes)
 	} else if err != nil {
 		return nil, c.internal("relay: store", err)
 	}
@@ -67,26 +78,112 @@ func opRelaySend(ctx context.Context, c *conn, req *wire.RelaySendRequest) (any,
 func opRelayAck(ctx context.Context, c *conn, req *wire.RelayAckRequest) (any, *wire.Error) {
 	s := c.srv
 	me := c.authedUser()
-	if len(req.IDs) == 0 || len(req.IDs) > wire.MaxAckIDs {
-		return nil, wire.Invalid("ids", "must list 1 to %d ids", wire.MaxAckIDs)
+	if n := len(req.Acks) + len(req.Refused); n == 0 || n > wire.MaxAckIDs {
+		return nil, wire.Invalid("acks", "must name 1 to %d messages", wire.MaxAckIDs)
 	}
-	for _, id := range req.IDs {
-		if werr := wire.CheckMessageID("ids", id); werr != nil {
-			return nil, werr
-		}
+	acks, werr := relayRefs("acks", req.Acks)
+	if werr != nil {
+		return nil, werr
 	}
-	n, err := s.store.AckRelay(ctx, me, req.IDs)
+	refused, werr := relayRefs("refused", req.Refused)
+	if werr != nil {
+		return nil, werr
+	}
+	n, err := s.store.AckRelay(ctx, me, acks, refused, s.utcNow())
 	if err != nil {
 		return nil, c.internal("relay: ack", err)
 	}
 	s.cfg.Metrics.RelayDelivered(n)
 	c.mu.Lock()
-	for _, id := range req.IDs {
-		delete(c.relay.inflight, id)
+	for _, r := range append(acks, refused...) {
+		delete(c.relay.inflight, relayKey{r.Sender, r.ID})
 	}
 	c.mu.Unlock()
 	c.afterReply = c.kickRelay
+	if len(refused) > 0 {
+		senders := map[string]bool{}
+		for _, r := range refused {
+			senders[r.Sender] = true
+		}
+		c.afterReply = func() {
+			c.kickRelay()
+			for u := range senders {
+				if sc := s.hub.conn(u); sc != nil {
+					sc.pushDrops()
+				}
+			}
+		}
+	}
 	return wire.Empty{}, nil
+}
+
+// relayRefs checks the messages an ack names.
+func relayRefs(field string, refs []wire.RelayRef) ([]store.RelayRef, *wire.Error) {
+	out := make([]store.RelayRef, 0, len(refs))
+	for _, r := range refs {
+		from, werr := wire.NormalizeUsername(field, r.From)
+		if werr != nil {
+			return nil, werr
+		}
+		if werr := wire.CheckMessageID(field, r.ID); werr != nil {
+			return nil, werr
+		}
+		out = append(out, store.RelayRef{Sender: from, ID: r.ID})
+	}
+	return out, nil
+}
+
+func opRelayDroppedAck(ctx context.Context, c *conn, req *wire.RelayDroppedAckRequest) (any, *wire.Error) {
+	s := c.srv
+	me := c.authedUser()
+	if len(req.Drops) == 0 || len(req.Drops) > wire.MaxAckIDs {
+		return nil, wire.Invalid("drops", "must name 1 to %d notices", wire.MaxAckIDs)
+	}
+	refs := make([]store.DropRef, 0, len(req.Drops))
+	for _, d := range req.Drops {
+		to, werr := wire.NormalizeUsername("drops", d.To)
+		if werr != nil {
+			return nil, werr
+		}
+		if werr := wire.CheckMessageID("drops", d.ID); werr != nil {
+			return nil, werr
+		}
+		refs = append(refs, store.DropRef{Recipient: to, ID: d.ID})
+	}
+	if _, err := s.store.AckRelayDrops(ctx, me, refs); err != nil {
+		return nil, c.internal("relay: ack drops", err)
+	}
+	c.afterReply = c.pushDrops
+	return wire.Empty{}, nil
+}
+
+// pushDrops pushes the oldest batch of drop notices waiting for this
+// connection's user, if any. It runs at login, after each acknowledgement
+// of notices (so one batch is out at a time), and when the relay drops
+// something of an online sender's.
+func (c *conn) pushDrops() {
+	s := c.srv
+	c.mu.Lock()
+	user, ending := c.user, c.ending
+	c.mu.Unlock()
+	if user == "" || ending {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
+	defer cancel()
+	drops, err := s.store.RelayDrops(ctx, user, dropBatch)
+	if err != nil {
+		c.log.Warn("load relay drop notices", "user", user, "err", err)
+		return
+	}
+	if len(drops) == 0 {
+		return
+	}
+	ev := wire.RelayDroppedEvent{Drops: make([]wire.RelayDrop, 0, len(drops))}
+	for _, d := range drops {
+		ev.Drops = append(ev.Drops, wire.RelayDrop{To: d.Recipient, ID: d.ID, Reason: d.Reason, At: d.At})
+	}
+	c.push(wire.EvRelayDropped, ev)
 }
 
 // kickRelay makes sure a delivery pass runs for this connection. Passes
@@ -146,7 +243,7 @@ func (c *conn) deliverRelay() {
 			return
 		}
 		for _, m := range msgs {
-			c.relay.inflight[m.ID] = struct{}{}
+			c.relay.inflight[relayKey{m.Sender, m.ID}] = struct{}{}
 			c.relay.cursor = m.Seq
 		}
 		c.mu.Unlock()

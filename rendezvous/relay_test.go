@@ -48,12 +48,12 @@ func relayReceive(t *testing.T, u *testUser, from string, want ...int) []wire.Re
 	return evs
 }
 
-// relayAck acknowledges messages ids... as u.
-func relayAck(t *testing.T, u *testUser, ids ...int) {
+// relayAck acknowledges from's messages ids... as u.
+func relayAck(t *testing.T, u *testUser, from string, ids ...int) {
 	t.Helper()
 	req := wire.RelayAckRequest{}
 	for _, i := range ids {
-		req.IDs = append(req.IDs, relayID(i))
+		req.Acks = append(req.Acks, wire.RelayRef{From: from, ID: relayID(i)})
 	}
 	call[wire.Empty](t, u.c, wire.OpRelayAck, req)
 }
@@ -105,7 +105,7 @@ func TestRelayToOnlineFriend(t *testing.T) {
 	if got := storedRelay(t, ts, "bob"); fmt.Sprint(got) != fmt.Sprint(relayIDs(1)) {
 		t.Errorf("stored before ack: %v", got)
 	}
-	relayAck(t, bob, 1)
+	relayAck(t, bob, "alice", 1)
 	if got := storedRelay(t, ts, "bob"); len(got) != 0 {
 		t.Errorf("stored after ack: %v", got)
 	}
@@ -131,7 +131,7 @@ func TestRelayToOfflineFriend(t *testing.T) {
 
 	// Acknowledged messages are deleted and never come again: the first
 	// thing a new login receives is a message sent after it.
-	relayAck(t, bob3, 1, 2, 3)
+	relayAck(t, bob3, "alice", 1, 2, 3)
 	if got := storedRelay(t, ts, "bob"); len(got) != 0 {
 		t.Fatalf("stored after ack: %v", got)
 	}
@@ -152,7 +152,7 @@ func TestRelayPartialAckRedelivers(t *testing.T) {
 		relaySend(t, alice, "bob", i, "queued")
 	}
 	relayReceive(t, bob, "alice", 1, 2, 3, 4, 5)
-	relayAck(t, bob, 2, 4)
+	relayAck(t, bob, "alice", 2, 4)
 	// Only the unacknowledged come again, in their order.
 	bob2 := ts.login(t, bob)
 	relayReceive(t, bob2, "alice", 1, 3, 5)
@@ -273,7 +273,7 @@ func TestRelayQuota(t *testing.T) {
 		relayReceive(t, bob2, "alice", 1, 2, 3)
 		// Delivered is not enough: the messages count until acknowledged.
 		callErr(t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(4), Envelope: envelopeOf(4)}, wire.CodeQuotaExceeded)
-		relayAck(t, bob2, 1, 2)
+		relayAck(t, bob2, "alice", 1, 2)
 		relaySend(t, alice, "bob", 4, "queued")
 		relaySend(t, carol, "bob", 5, "queued")
 		callErr(t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(6), Envelope: envelopeOf(6)}, wire.CodeQuotaExceeded)
@@ -312,7 +312,7 @@ func TestRelayQuota(t *testing.T) {
 		}
 		bob2 := ts.login(t, bob)
 		waitEvent[wire.RelayEvent](t, bob2.c, wire.EvRelay)
-		relayAck(t, bob2, 1)
+		relayAck(t, bob2, "alice", 1)
 		if err := sendSized(2, 41); err != nil {
 			t.Fatalf("after ack freed 60 bytes: %v", err)
 		}
@@ -337,28 +337,34 @@ func TestRelayAckValidation(t *testing.T) {
 	relaySend(t, alice, "bob", 1, "queued")
 	relayReceive(t, bob, "alice", 1)
 
-	many := func(n int) []string {
-		out := make([]string, n)
+	many := func(n int) []wire.RelayRef {
+		out := make([]wire.RelayRef, n)
 		for i := range out {
-			out[i] = relayID(1000 + i)
+			out[i] = wire.RelayRef{From: "alice", ID: relayID(1000 + i)}
 		}
 		return out
 	}
+	ref := func(from, id string) []wire.RelayRef { return []wire.RelayRef{{From: from, ID: id}} }
 	for _, tc := range []struct {
-		name string
-		ids  []string
+		name  string
+		req   wire.RelayAckRequest
+		field string
 	}{
-		{"none", nil},
-		{"empty list", []string{}},
-		{"too many", many(wire.MaxAckIDs + 1)},
-		{"upper case", []string{strings.ToUpper(relayID(0xabc))}},
-		{"short", []string{"abc"}},
-		{"non-hex", []string{strings.Repeat("z", 32)}},
-		{"one bad among good", []string{relayID(1), "nope"}},
+		{"none", wire.RelayAckRequest{}, "acks"},
+		{"empty list", wire.RelayAckRequest{Acks: []wire.RelayRef{}}, "acks"},
+		{"too many", wire.RelayAckRequest{Acks: many(wire.MaxAckIDs + 1)}, "acks"},
+		{"too many in all", wire.RelayAckRequest{Acks: many(wire.MaxAckIDs), Refused: ref("alice", relayID(1))}, "acks"},
+		{"upper case", wire.RelayAckRequest{Acks: ref("alice", strings.ToUpper(relayID(0xabc)))}, "acks"},
+		{"short", wire.RelayAckRequest{Acks: ref("alice", "abc")}, "acks"},
+		{"non-hex", wire.RelayAckRequest{Acks: ref("alice", strings.Repeat("z", 32))}, "acks"},
+		{"no sender", wire.RelayAckRequest{Acks: ref("", relayID(1))}, "acks"},
+		{"bad sender", wire.RelayAckRequest{Acks: ref("a b", relayID(1))}, "acks"},
+		{"bad refused", wire.RelayAckRequest{Refused: ref("alice", "nope")}, "refused"},
+		{"one bad among good", wire.RelayAckRequest{Acks: append(ref("alice", relayID(1)), ref("alice", "nope")...)}, "acks"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if werr := callErr(t, bob.c, wire.OpRelayAck, wire.RelayAckRequest{IDs: tc.ids}, wire.CodeInvalid); werr.Field != "ids" {
-				t.Errorf("field %q, want ids", werr.Field)
+			if werr := callErr(t, bob.c, wire.OpRelayAck, tc.req, wire.CodeInvalid); werr.Field != tc.field {
+				t.Errorf("field %q, want %s", werr.Field, tc.field)
 			}
 		})
 	}
@@ -366,14 +372,20 @@ func TestRelayAckValidation(t *testing.T) {
 	if got := storedRelay(t, ts, "bob"); fmt.Sprint(got) != fmt.Sprint(relayIDs(1)) {
 		t.Errorf("stored after refused acks: %v", got)
 	}
-	// The most ids allowed, unknown ones included, is fine.
-	call[wire.Empty](t, bob.c, wire.OpRelayAck, wire.RelayAckRequest{IDs: append(many(wire.MaxAckIDs-1), relayID(1))})
+	// The right id from the wrong sender takes nothing out.
+	call[wire.Empty](t, bob.c, wire.OpRelayAck, wire.RelayAckRequest{Acks: ref("carol", relayID(1))})
+	if got := storedRelay(t, ts, "bob"); fmt.Sprint(got) != fmt.Sprint(relayIDs(1)) {
+		t.Errorf("stored after an ack naming another sender: %v", got)
+	}
+	// The most ids allowed, unknown ones included, is fine; the sender
+	// compares case-insensitively, like every username.
+	call[wire.Empty](t, bob.c, wire.OpRelayAck, wire.RelayAckRequest{Acks: append(many(wire.MaxAckIDs-1), ref("Alice", relayID(1))...)})
 	if got := storedRelay(t, ts, "bob"); len(got) != 0 {
 		t.Errorf("stored after ack: %v", got)
 	}
 	// One can acknowledge only one's own messages.
 	relaySend(t, bob, "alice", 2, "queued")
-	relayAck(t, bob, 2)
+	relayAck(t, bob, "alice", 2)
 	if got := storedRelay(t, ts, "alice"); fmt.Sprint(got) != fmt.Sprint(relayIDs(2)) {
 		t.Errorf("bob's ack touched alice's messages: %v", got)
 	}
@@ -403,17 +415,17 @@ func TestRelayFlowControl(t *testing.T) {
 	}
 	expect(relayWindow)
 	// Acknowledging a few opens the window by as many.
-	relayAck(t, bob, numRange(0, 10)...)
+	relayAck(t, bob, "alice", numRange(0, 10)...)
 	acked = 10
 	expect(10)
 	// Acknowledging all that is outstanding lets the rest through, a
 	// window at a time, in send order, each once.
 	for next < total {
-		relayAck(t, bob, numRange(acked, next)...)
+		relayAck(t, bob, "alice", numRange(acked, next)...)
 		acked = next
 		expect(min(relayWindow, total-next))
 	}
-	relayAck(t, bob, numRange(acked, next)...)
+	relayAck(t, bob, "alice", numRange(acked, next)...)
 	if got := storedRelay(t, ts, "bob"); len(got) != 0 {
 		t.Errorf("%d messages still stored after acknowledging all", len(got))
 	}

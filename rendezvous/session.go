@@ -50,7 +50,7 @@ func (c *conn) becomeUser(ctx context.Context, user string, tokenHash []byte) {
 	c.status = wire.StatusOnline
 	c.endpoints = nil
 	c.relay.cursor = 0
-	c.relay.inflight = make(map[string]struct{})
+	c.relay.inflight = make(map[relayKey]struct{})
 	c.mu.Unlock()
 
 	s := c.srv
@@ -65,6 +65,7 @@ func (c *conn) becomeUser(ctx context.Context, user string, tokenHash []byte) {
 		c.publishPresence()
 		c.pushPending()
 		c.kickRelay()
+		c.pushDrops()
 	}
 }
 

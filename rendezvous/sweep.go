@@ -55,11 +55,16 @@ func (s *Server) every(period time.Duration, fn func(context.Context)) {
 
 func (s *Server) expire(ctx context.Context) {
 	now := s.cfg.Now()
-	if n, err := s.store.ExpireRelay(ctx, now.Add(-s.cfg.RelayRetention)); err != nil {
+	if n, senders, err := s.store.ExpireRelay(ctx, now.Add(-s.cfg.RelayRetention), now.UTC()); err != nil {
 		s.log.Warn("expire relayed messages", "err", err)
 	} else if n > 0 {
 		s.cfg.Metrics.RelayExpired(n)
-		s.log.Info("expired relayed messages", "count", n)
+		s.log.Info("expired relayed messages; their senders are told", "count", n, "senders", len(senders))
+		for _, u := range senders {
+			if c := s.hub.conn(u); c != nil {
+				c.pushDrops()
+			}
+		}
 	}
 	if _, err := s.store.DeleteExpiredSessions(ctx, now); err != nil {
 		s.log.Warn("expire sessions", "err", err)

@@ -206,7 +206,7 @@ func (d *demo) run(ctx context.Context) error {
 	if string(msg.Body) != demoText || msg.From != "alice" {
 		return fmt.Errorf("the opened message is %q from %s, want %q from alice", msg.Body, msg.From, demoText)
 	}
-	if err := d.bc.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{IDs: []string{rel.ID}}, nil); err != nil {
+	if err := d.bc.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{Acks: []wire.RelayRef{{From: rel.From, ID: rel.ID}}}, nil); err != nil {
 		return fmt.Errorf("bob acknowledges the message: %w", err)
 	}
 	d.say("bob acknowledges it (relay.ack): the server deletes its copy")

@@ -162,7 +162,7 @@ func (r *relayRun) setupPair(ctx context.Context, i int) error {
 // waiting in the event buffer share one relay.ack, up to ackBatch ids.
 // Envelopes left from an earlier run are acknowledged but not counted.
 func (r *relayRun) receive(p *pair, rc *client.Client) {
-	ids := make([]string, 0, r.ackBatch)
+	ids := make([]wire.RelayRef, 0, r.ackBatch)
 	for f := range rc.Events() {
 		ids = r.take(p, f, ids[:0])
 	gather:
@@ -181,7 +181,7 @@ func (r *relayRun) receive(p *pair, rc *client.Client) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), relayCallTimeout)
-		if err := rc.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{IDs: ids}, nil); err != nil {
+		if err := rc.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{Acks: ids}, nil); err != nil {
 			r.ackErrs.add(errorCode(err))
 		}
 		cancel()
@@ -190,7 +190,7 @@ func (r *relayRun) receive(p *pair, rc *client.Client) {
 
 // take counts f if it is a relayed envelope sent in this run and appends
 // its id to ids for acknowledgement.
-func (r *relayRun) take(p *pair, f *wire.Frame, ids []string) []string {
+func (r *relayRun) take(p *pair, f *wire.Frame, ids []wire.RelayRef) []wire.RelayRef {
 	if f.Op != wire.EvRelay {
 		return ids
 	}
@@ -211,7 +211,7 @@ func (r *relayRun) take(p *pair, f *wire.Frame, ids []string) []string {
 		}
 		r.deliverLat.add(now.Sub(sent))
 	}
-	return append(ids, ev.ID)
+	return append(ids, wire.RelayRef{From: ev.From, ID: ev.ID})
 }
 
 // seal pre-seals perSender envelopes for every pair, on all CPUs, so that

@@ -41,6 +41,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	retention := fs.Duration("relay-retention", 30*24*time.Hour, "how long undelivered messages are kept")
 	quotaCount := fs.Int("relay-quota-count", 10000, "most messages waiting for one recipient")
 	quotaBytes := fs.Int64("relay-quota-bytes", 256<<20, "most bytes waiting for one recipient")
+	senderCount := fs.Int("relay-sender-count", 1000, "most messages one sender may have waiting for one recipient")
+	senderBytes := fs.Int64("relay-sender-bytes", 64<<20, "most bytes one sender may have waiting for one recipient")
 	argonMem := fs.Uint("argon2-memory", uint(password.Default.Memory), "argon2id memory cost in KiB")
 	argonTime := fs.Uint("argon2-time", uint(password.Default.Time), "argon2id passes")
 	hashers := fs.Int("hash-concurrency", 0, "most password hashes at once (0: number of CPUs)")
@@ -90,7 +92,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		RequestRate:     *reqRate,
 		RequestBurst:    int(2 * *reqRate),
 		RelayRetention:  *retention,
-		RelayQuota:      store.Quota{MaxCount: *quotaCount, MaxBytes: *quotaBytes},
+		RelayQuota: store.Quota{MaxCount: *quotaCount, MaxBytes: *quotaBytes,
+			SenderCount: *senderCount, SenderBytes: *senderBytes},
 		Password:        password.Params{Memory: uint32(*argonMem), Time: uint32(*argonTime), Threads: 1},
 		HashConcurrency: *hashers,
 		Metrics:         m,

@@ -16,6 +16,11 @@ import (
 )
 
 // Version is the protocol version spoken in the hello exchange.
+//
+//	1: the first.
+//	2: register and login prove the identity key; relayed messages are identified by (sender, id): relay.ack takes
+//	   {from, id} pairs and may refuse envelopes; relay.dropped tells a
+//	   sender what the relay dropped for good.
 const Version = 2
 
 // DefaultMaxFrame is the largest frame payload accepted unless configured

@@ -36,6 +36,8 @@ const (
 	OpGroupsList    = "groups.list"
 	OpRelaySend     = "relay.send"
 	OpRelayAck      = "relay.ack"
+	// OpRelayDroppedAck acknowledges relay.dropped notices.
+	OpRelayDroppedAck = "relay.dropped.ack"
 )
 
 // Event names (server-pushed).
@@ -49,6 +51,14 @@ const (
 	EvKeyChanged     = "key.changed"
 	EvRelay          = "relay"
 	EvGroup          = "group"
+	// EvRelayDropped tells a sender the relay dropped envelopes for good.
+	EvRelayDropped = "relay.dropped"
+)
+
+// Reasons carried by a RelayDrop.
+const (
+	DropExpired = "expired" // not acknowledged within the relay's retention
+	DropRefused = "refused" // the recipient's daemon could not open it
 )
 
 // Presence states.
@@ -292,9 +302,44 @@ type RelaySendResponse struct {
 	Status string `json:"status"` // "queued" or "duplicate"
 }
 
-// RelayAckRequest acknowledges envelopes the recipient has committed.
+// RelayRef names one relayed message: a message's identity is its sender
+// and its id together.
+type RelayRef struct {
+	From string `json:"from"`
+	ID   string `json:"id"`
+}
+
+// RelayAckRequest takes envelopes out of the relay: Acks the recipient has
+// committed (to its history, or parked in its own store), Refused those it
+// can never open, whose senders are then told (EvRelayDropped).
 type RelayAckRequest struct {
-	IDs []string `json:"ids"`
+	Acks    []RelayRef `json:"acks,omitempty"`
+	Refused []RelayRef `json:"refused,omitempty"`
+}
+
+// RelayDrop tells a sender that the relay dropped its message to To for
+// good, and why (DropExpired, DropRefused).
+type RelayDrop struct {
+	To     string    `json:"to"`
+	ID     string    `json:"id"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// RelayDroppedEvent carries drop notices to the sender, oldest first.
+type RelayDroppedEvent struct {
+	Drops []RelayDrop `json:"drops"`
+}
+
+// RelayDropRef names one drop notice: the recipient and the message id.
+type RelayDropRef struct {
+	To string `json:"to"`
+	ID string `json:"id"`
+}
+
+// RelayDroppedAckRequest acknowledges drop notices the sender recorded.
+type RelayDroppedAckRequest struct {
+	Drops []RelayDropRef `json:"drops"`
 }
 
 // Empty is the body of requests and responses that carry nothing.

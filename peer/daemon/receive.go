@@ -167,12 +167,12 @@ func (d *Daemon) receiveRelayed(ctx context.Context, ev wire.RelayEvent) {
 		// It will never open: drop it from the relay rather than have
 		// it pushed again forever.
 		d.log.Warn("dropping relayed envelope that does not open", "id", ev.ID, "from", ev.From, "err", err)
-		d.ackRelay(ctx, ev.ID)
+		d.ackRelay(ctx, ev.From, ev.ID)
 		return
 	}
 	if m.ID != ev.ID {
 		d.log.Warn("relayed envelope id mismatch", "id", ev.ID)
-		d.ackRelay(ctx, ev.ID)
+		d.ackRelay(ctx, ev.From, ev.ID)
 		return
 	}
 	if m.Kind == kindReceipt {
@@ -180,7 +180,7 @@ func (d *Daemon) receiveRelayed(ctx context.Context, ev wire.RelayEvent) {
 		if err := json.Unmarshal(m.Body, &r); err == nil {
 			d.receipt(ctx, m.From, r.IDs)
 		}
-		d.ackRelay(ctx, ev.ID)
+		d.ackRelay(ctx, ev.From, ev.ID)
 		return
 	}
 	werr := d.receive(ctx, incoming{
@@ -192,7 +192,7 @@ func (d *Daemon) receiveRelayed(ctx context.Context, ev wire.RelayEvent) {
 	if werr != nil && werr.Code == wire.CodeForbidden {
 		return // held or not yet known as a member: keep it on the server
 	}
-	d.ackRelay(ctx, ev.ID)
+	d.ackRelay(ctx, ev.From, ev.ID)
 	if werr == nil {
 		d.sendReceipt(ctx, m.From, m.ID)
 	}
@@ -247,9 +247,9 @@ func (d *Daemon) senderKey(ctx context.Context, user string) (ed25519.PublicKey,
 	return ed25519.PublicKey(c.IdentityKey), nil
 }
 
-// ackRelay acknowledges relayed messages after their commit.
-func (d *Daemon) ackRelay(ctx context.Context, ids ...string) {
-	if err := d.link.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{IDs: ids}, nil); err != nil {
+// ackRelay acknowledges a relayed message after its commit.
+func (d *Daemon) ackRelay(ctx context.Context, from, id string) {
+	if err := d.link.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{Acks: []wire.RelayRef{{From: from, ID: id}}}, nil); err != nil {
 		d.log.Warn("acknowledge relayed messages", "err", err)
 	}
 }

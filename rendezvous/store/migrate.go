@@ -114,6 +114,63 @@ var migrations = [][]string{
 	{
 		`CREATE UNIQUE INDEX users_identity_key ON users (identity_key)`,
 	},
+
+	// 3: a relayed message is identified by (recipient, sender, id); what
+	// one sender has waiting for one recipient is counted; the relay keeps
+	// notices of what it dropped for good until their senders take them.
+	{
+		`CREATE TABLE relay_sender_totals (
+			recipient TEXT NOT NULL,
+			sender    TEXT NOT NULL,
+			count     INTEGER NOT NULL,
+			bytes     INTEGER NOT NULL,
+			PRIMARY KEY (recipient, sender)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE relay_new (
+			seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+			recipient TEXT NOT NULL,
+			msg_id    TEXT NOT NULL,
+			sender    TEXT NOT NULL,
+			envelope  BLOB,
+			size      INTEGER NOT NULL,
+			created   INTEGER,
+			UNIQUE (recipient, sender, msg_id)
+		) STRICT`,
+		`INSERT INTO relay_new (seq, recipient, msg_id, sender, envelope, size, created)
+			SELECT seq, recipient, msg_id, sender, envelope, size, created FROM relay`,
+		`DROP TABLE relay`,
+		`ALTER TABLE relay_new RENAME TO relay`,
+		`CREATE INDEX relay_recipient_seq ON relay (recipient, seq)`,
+		`CREATE INDEX relay_created ON relay (created)`,
+		`CREATE TRIGGER relay_totals_insert AFTER INSERT ON relay BEGIN
+			INSERT INTO relay_totals (recipient, count, bytes) VALUES (NEW.recipient, 1, NEW.size)
+			ON CONFLICT (recipient) DO UPDATE SET count = count + 1, bytes = bytes + excluded.bytes;
+			INSERT INTO relay_sender_totals (recipient, sender, count, bytes) VALUES (NEW.recipient, NEW.sender, 1, NEW.size)
+			ON CONFLICT (recipient, sender) DO UPDATE SET count = count + 1, bytes = bytes + excluded.bytes;
+		END`,
+		`CREATE TRIGGER relay_totals_delete AFTER DELETE ON relay BEGIN
+			UPDATE relay_totals SET count = count - 1, bytes = bytes - OLD.size
+			WHERE recipient = OLD.recipient;
+			DELETE FROM relay_totals WHERE recipient = OLD.recipient AND count <= 0;
+			UPDATE relay_sender_totals SET count = count - 1, bytes = bytes - OLD.size
+			WHERE recipient = OLD.recipient AND sender = OLD.sender;
+			DELETE FROM relay_sender_totals WHERE recipient = OLD.recipient AND sender = OLD.sender AND count <= 0;
+		END`,
+		`INSERT INTO relay_sender_totals (recipient, sender, count, bytes)
+			SELECT recipient, sender, count(*), sum(size) FROM relay GROUP BY recipient, sender`,
+		// Drop notices, pushed to the sender until acknowledged.
+		`CREATE TABLE relay_dropped (
+			seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+			sender    TEXT NOT NULL,
+			recipient TEXT NOT NULL,
+			msg_id    TEXT NOT NULL,
+			reason    TEXT NOT NULL,
+			at        INTEGER NOT NULL,
+			UNIQUE (sender, recipient, msg_id)
+		) STRICT`,
+		`CREATE INDEX relay_dropped_sender ON relay_dropped (sender, seq)`,
+		`CREATE INDEX relay_dropped_at ON relay_dropped (at)`,
+	},
 }
 
 // schemaVersion is the version this code writes.

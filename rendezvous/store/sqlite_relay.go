@@ -5,39 +5,51 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
-// ackChunk bounds how many ids one DELETE binds, well under SQLite's
-// limit on host parameters.
-const ackChunk = 500
+// ackChunk bounds how many messages one statement names, well under
+// SQLite's limit on host parameters.
+const ackChunk = 200
 
 // PutRelay stores an envelope. It returns false, nil if one with the same
-// (recipient, id) is already stored (even when the recipient is at quota),
-// and ErrQuota if storing it would take the recipient's waiting count above
-// q.MaxCount or their waiting envelope bytes above q.MaxBytes; a limit of
-// zero or less is no limit. Quota check and insert are one transaction.
+// (recipient, sender, id) is already stored (even when a quota is full).
+// It returns ErrQuota if storing it would take the recipient's waiting
+// count above q.MaxCount or their waiting bytes above q.MaxBytes, and
+// ErrSenderQuota if it would take what this sender has waiting for them
+// above q.SenderCount or q.SenderBytes; a limit of zero or less is no
+// limit. Quota checks and insert are one transaction.
 func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error) {
 	inserted := false
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var dup bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM relay WHERE recipient = ? AND msg_id = ?)`,
-			m.Recipient, m.ID).Scan(&dup); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM relay
+			WHERE recipient = ? AND sender = ? AND msg_id = ?)`, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
 			return err
 		}
 		if dup {
 			return nil
 		}
-		var count, bytes int64
-		err := tx.QueryRowContext(ctx, `SELECT count, bytes FROM relay_totals WHERE recipient = ?`,
-			m.Recipient).Scan(&count, &bytes)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
 		size := int64(len(m.Envelope))
-		if q.MaxCount > 0 && count+1 > int64(q.MaxCount) || q.MaxBytes > 0 && bytes+size > q.MaxBytes {
+		over := func(query string, maxCount int, maxBytes int64, args ...any) (bool, error) {
+			var count, bytes int64
+			err := tx.QueryRowContext(ctx, query, args...).Scan(&count, &bytes)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return false, err
+			}
+			return maxCount > 0 && count+1 > int64(maxCount) || maxBytes > 0 && bytes+size > maxBytes, nil
+		}
+		if full, err := over(`SELECT count, bytes FROM relay_totals WHERE recipient = ?`,
+			q.MaxCount, q.MaxBytes, m.Recipient); err != nil {
+			return err
+		} else if full {
 			return ErrQuota
+		}
+		if full, err := over(`SELECT count, bytes FROM relay_sender_totals WHERE recipient = ? AND sender = ?`,
+			q.SenderCount, q.SenderBytes, m.Recipient, m.Sender); err != nil {
+			return err
+		} else if full {
+			return ErrSenderQuota
 		}
 		if _, err := execN(ctx, tx, `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created)
 			VALUES (?, ?, ?, ?, ?, ?)`, m.Recipient, m.ID, m.Sender, m.Envelope, size, nsOf(m.Created)); err != nil {
@@ -47,7 +59,7 @@ func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, e
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("relay %s to %s: %w", m.ID, m.Recipient, err)
+		return false, fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, err)
 	}
 	return inserted, nil
 }
@@ -82,25 +94,42 @@ func (s *SQLite) PendingRelay(ctx context.Context, recipient string, after int64
 	return out, nil
 }
 
-// AckRelay deletes the recipient's envelopes with the given ids and returns
-// how many it deleted. Unknown ids are ignored.
-func (s *SQLite) AckRelay(ctx context.Context, recipient string, ids []string) (int, error) {
-	if len(ids) == 0 {
+// AckRelay deletes the recipient's envelopes named in acks and refused,
+// and records a drop notice (reason "refused", at) for each envelope of
+// refused it deleted, in one transaction. It returns how many envelopes
+// it deleted. Unknown messages are ignored.
+func (s *SQLite) AckRelay(ctx context.Context, recipient string, acks, refused []RelayRef, at time.Time) (int, error) {
+	if len(acks)+len(refused) == 0 {
 		return 0, nil
 	}
 	total := 0
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		total = 0
-		for rest := ids; len(rest) > 0; {
+		for _, r := range refused {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO relay_dropped (sender, recipient, msg_id, reason, at)
+				SELECT sender, recipient, msg_id, 'refused', ? FROM relay
+				WHERE recipient = ? AND sender = ? AND msg_id = ?
+				ON CONFLICT (sender, recipient, msg_id) DO NOTHING`, nsOf(at), recipient, r.Sender, r.ID); err != nil {
+				return err
+			}
+		}
+		all := append(append([]RelayRef(nil), acks...), refused...)
+		for rest := all; len(rest) > 0; {
 			chunk := rest[:min(len(rest), ackChunk)]
 			rest = rest[len(chunk):]
-			args := make([]any, 0, len(chunk)+1)
+			args := make([]any, 0, 2*len(chunk)+1)
 			args = append(args, recipient)
-			for _, id := range chunk {
-				args = append(args, id)
+			for _, r := range chunk {
+				args = append(args, r.Sender, r.ID)
 			}
-			marks := strings.Repeat(", ?", len(chunk))[2:]
-			n, err := execN(ctx, tx, `DELETE FROM relay WHERE recipient = ? AND msg_id IN (`+marks+`)`, args...)
+			pairs := make([]byte, 0, 8*len(chunk))
+			for i := range chunk {
+				if i > 0 {
+					pairs = append(pairs, ", "...)
+				}
+				pairs = append(pairs, "(?, ?)"...)
+			}
+			n, err := execN(ctx, tx, `DELETE FROM relay WHERE recipient = ? AND (sender, msg_id) IN (VALUES `+string(pairs)+`)`, args...)
 			if err != nil {
 				return err
 			}
@@ -115,14 +144,106 @@ func (s *SQLite) AckRelay(ctx context.Context, recipient string, ids []string) (
 }
 
 // ExpireRelay deletes envelopes created before t (an envelope with a zero
-// Created counts as created before any t) and returns how many.
-func (s *SQLite) ExpireRelay(ctx context.Context, before time.Time) (int, error) {
+// Created counts as created before any t), records a drop notice for each
+// (reason "expired", at now), and deletes notices from before t, all in one
+// transaction. It returns how many envelopes it deleted and, by name, the
+// senders with new notices.
+func (s *SQLite) ExpireRelay(ctx context.Context, before, now time.Time) (int, []string, error) {
 	if before.IsZero() {
+		return 0, nil, nil
+	}
+	var (
+		n       int
+		senders []string
+	)
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		senders = nil
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT sender FROM relay
+			WHERE created < ? OR created IS NULL ORDER BY sender`, before.UnixNano())
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var u string
+			if err := rows.Scan(&u); err != nil {
+				rows.Close()
+				return err
+			}
+			senders = append(senders, u)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM relay_dropped WHERE at < ?`, before.UnixNano()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO relay_dropped (sender, recipient, msg_id, reason, at)
+			SELECT sender, recipient, msg_id, 'expired', ? FROM relay WHERE created < ? OR created IS NULL
+			ORDER BY seq
+			ON CONFLICT (sender, recipient, msg_id) DO NOTHING`, now.UnixNano(), before.UnixNano()); err != nil {
+			return err
+		}
+		n, err = execN(ctx, tx, `DELETE FROM relay WHERE created < ? OR created IS NULL`, before.UnixNano())
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("expire relay: %w", err)
+	}
+	return n, senders, nil
+}
+
+// RelayDrops returns sender's drop notices, oldest first, at most limit
+// (none if limit is zero or less).
+func (s *SQLite) RelayDrops(ctx context.Context, sender string, limit int) ([]RelayDrop, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT sender, recipient, msg_id, reason, at FROM relay_dropped
+		WHERE sender = ? ORDER BY seq LIMIT ?`, sender, limit)
+	if err != nil {
+		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
+	}
+	defer rows.Close()
+	var out []RelayDrop
+	for rows.Next() {
+		var (
+			d  RelayDrop
+			at sql.NullInt64
+		)
+		if err := rows.Scan(&d.Sender, &d.Recipient, &d.ID, &d.Reason, &at); err != nil {
+			return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
+		}
+		d.At = timeOf(at)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
+	}
+	return out, nil
+}
+
+// AckRelayDrops deletes sender's drop notices named in refs and returns
+// how many it deleted. Unknown ones are ignored.
+func (s *SQLite) AckRelayDrops(ctx context.Context, sender string, refs []DropRef) (int, error) {
+	if len(refs) == 0 {
 		return 0, nil
 	}
-	n, err := execN(ctx, s.w, `DELETE FROM relay WHERE created < ? OR created IS NULL`, before.UnixNano())
+	total := 0
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		total = 0
+		for _, r := range refs {
+			n, err := execN(ctx, tx, `DELETE FROM relay_dropped WHERE sender = ? AND recipient = ? AND msg_id = ?`,
+				sender, r.Recipient, r.ID)
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("expire relay: %w", err)
+		return 0, fmt.Errorf("ack relay drops for %s: %w", sender, err)
 	}
-	return n, nil
+	return total, nil
 }

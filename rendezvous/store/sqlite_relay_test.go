@@ -13,6 +13,15 @@ func relayMsg(to, id string, n int, created time.Time) RelayMessage {
 	return RelayMessage{Recipient: to, ID: id, Sender: "alice", Envelope: bytes.Repeat([]byte{'e'}, n), Created: created}
 }
 
+// fromAlice names alice's messages ids.
+func fromAlice(ids ...string) []RelayRef {
+	out := make([]RelayRef, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, RelayRef{Sender: "alice", ID: id})
+	}
+	return out
+}
+
 func put(t *testing.T, s *SQLite, m RelayMessage, q Quota) {
 	t.Helper()
 	ok, err := s.PutRelay(context.Background(), m, q)
@@ -68,10 +77,10 @@ func TestPutRelayAndPending(t *testing.T) {
 		t.Errorf("stored %+v", g)
 	}
 
-	// Idempotent: same recipient and id is false, nil and changes nothing,
-	// even with different content.
+	// Idempotent: same recipient, sender and id is false, nil and
+	// changes nothing, even with different content.
 	dup := m
-	dup.Envelope, dup.Sender, dup.Created = []byte("other"), "mallory", at(time.Hour)
+	dup.Envelope, dup.Created = []byte("other"), at(time.Hour)
 	ok, err := s.PutRelay(ctx, dup, Quota{MaxCount: 10, MaxBytes: 100})
 	mustNil(t, err)
 	if ok {
@@ -83,6 +92,12 @@ func TestPutRelayAndPending(t *testing.T) {
 		again[0].Sender != "alice" || !again[0].Created.Equal(m.Created) {
 		t.Errorf("duplicate changed the store: %+v", again)
 	}
+	checkTotals(t, s, "bob", 1, 4)
+
+	// The same id from another sender is another message.
+	put(t, s, RelayMessage{Recipient: "bob", ID: "m1", Sender: "mallory", Envelope: []byte("x"), Created: at(0)}, Quota{})
+	_, err = s.AckRelay(ctx, "bob", []RelayRef{{Sender: "mallory", ID: "m1"}}, nil, at(0))
+	mustNil(t, err)
 	checkTotals(t, s, "bob", 1, 4)
 
 	// The same id for another recipient is a different message.
@@ -153,7 +168,7 @@ func TestPendingRelayCursor(t *testing.T) {
 		t.Errorf("limit 0 = %v", none)
 	}
 	// A new message lands after everything else, even after acks.
-	_, err = s.AckRelay(ctx, "bob", ids)
+	_, err = s.AckRelay(ctx, "bob", fromAlice(ids...), nil, at(0))
 	mustNil(t, err)
 	put(t, s, relayMsg("bob", "new", 1, at(0)), Quota{})
 	after, err := s.PendingRelay(ctx, "bob", cursor, 10)
@@ -217,7 +232,7 @@ func TestRelayQuota(t *testing.T) {
 				}
 			}
 			if c.ackThen {
-				n, err := s.AckRelay(ctx, "bob", []string{"m0"})
+				n, err := s.AckRelay(ctx, "bob", fromAlice("m0"), nil, at(0))
 				mustNil(t, err)
 				if n != 1 {
 					t.Fatalf("acked %d", n)
@@ -236,9 +251,9 @@ func TestAckRelay(t *testing.T) {
 	}
 	put(t, s, relayMsg("carol", "m1", 10, at(0)), Quota{})
 
-	// Unknown ids, duplicates in the list and other recipients' ids are
-	// not counted.
-	n, err := s.AckRelay(ctx, "bob", []string{"m1", "m3", "m3", "nope"})
+	// Unknown ids, duplicates in the list, other senders' and other
+	// recipients' ids are not counted.
+	n, err := s.AckRelay(ctx, "bob", append(fromAlice("m1", "m3", "m3", "nope"), RelayRef{Sender: "carol", ID: "m0"}), nil, at(0))
 	mustNil(t, err)
 	if n != 2 {
 		t.Errorf("acked %d, want 2", n)
@@ -255,12 +270,12 @@ func TestAckRelay(t *testing.T) {
 	}
 	checkTotals(t, s, "bob", 3, 30)
 
-	n, err = s.AckRelay(ctx, "bob", nil)
+	n, err = s.AckRelay(ctx, "bob", nil, nil, at(0))
 	mustNil(t, err)
 	if n != 0 {
 		t.Errorf("empty ack = %d", n)
 	}
-	n, err = s.AckRelay(ctx, "bob", []string{"m1"})
+	n, err = s.AckRelay(ctx, "bob", fromAlice("m1"), nil, at(0))
 	mustNil(t, err)
 	if n != 0 {
 		t.Errorf("second ack = %d", n)
@@ -272,7 +287,7 @@ func TestAckRelay(t *testing.T) {
 		put(t, s, relayMsg("dave", id, 1, at(0)), Quota{})
 		many = append(many, id)
 	}
-	n, err = s.AckRelay(ctx, "dave", many)
+	n, err = s.AckRelay(ctx, "dave", fromAlice(many...), nil, at(0))
 	mustNil(t, err)
 	if n != 1200 {
 		t.Errorf("bulk ack = %d", n)
@@ -288,10 +303,19 @@ func TestExpireRelay(t *testing.T) {
 	put(t, s, relayMsg("bob", "edge", 3, at(0)), Quota{})
 	put(t, s, relayMsg("bob", "new", 3, at(time.Hour)), Quota{})
 
-	n, err := s.ExpireRelay(ctx, at(0))
+	n, senders, err := s.ExpireRelay(ctx, at(0), at(time.Minute))
 	mustNil(t, err)
-	if n != 2 {
-		t.Errorf("expired %d, want 2", n)
+	if n != 2 || !slices.Equal(senders, []string{"alice"}) {
+		t.Errorf("expired %d, senders %v; want 2 of alice's", n, senders)
+	}
+	drops, err := s.RelayDrops(ctx, "alice", 10)
+	mustNil(t, err)
+	want := []RelayDrop{
+		{Sender: "alice", Recipient: "bob", ID: "old", Reason: "expired", At: at(time.Minute)},
+		{Sender: "alice", Recipient: "carol", ID: "old", Reason: "expired", At: at(time.Minute)},
+	}
+	if fmt.Sprint(drops) != fmt.Sprint(want) {
+		t.Errorf("drops = %+v, want %+v", drops, want)
 	}
 	bob, err := s.PendingRelay(ctx, "bob", 0, 10)
 	mustNil(t, err)
@@ -306,15 +330,26 @@ func TestExpireRelay(t *testing.T) {
 	checkTotals(t, s, "bob", 2, 6)
 	checkTotals(t, s, "carol", 0, 0)
 
-	n, err = s.ExpireRelay(ctx, at(0))
+	n, senders, err = s.ExpireRelay(ctx, at(0), at(time.Minute))
 	mustNil(t, err)
-	if n != 0 {
-		t.Errorf("second expiry removed %d", n)
+	if n != 0 || len(senders) != 0 {
+		t.Errorf("second expiry removed %d, senders %v", n, senders)
 	}
-	n, err = s.ExpireRelay(ctx, at(2*time.Hour))
+	// Notices older than the retention go too.
+	n, _, err = s.ExpireRelay(ctx, at(2*time.Hour), at(3*time.Hour))
 	mustNil(t, err)
 	if n != 2 {
 		t.Errorf("expired %d, want 2", n)
+	}
+	drops, err = s.RelayDrops(ctx, "alice", 10)
+	mustNil(t, err)
+	if len(drops) != 2 || drops[0].ID != "edge" || drops[1].ID != "new" {
+		t.Errorf("drops after the second expiry = %+v", drops)
+	}
+	k, err := s.AckRelayDrops(ctx, "alice", []DropRef{{Recipient: "bob", ID: "edge"}, {Recipient: "carol", ID: "edge"}})
+	mustNil(t, err)
+	if k != 1 {
+		t.Errorf("acked %d drops, want 1", k)
 	}
 	// An expired id may be relayed again.
 	put(t, s, relayMsg("bob", "old", 3, at(3*time.Hour)), Quota{})

@@ -222,7 +222,7 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 	// Sequence numbers keep increasing across a reopen, even after the
 	// last message was deleted.
-	_, err = s.AckRelay(ctx, "bob", []string{"m1"})
+	_, err = s.AckRelay(ctx, "bob", []RelayRef{{Sender: "alice", ID: "m1"}}, nil, at(0))
 	mustNil(t, err)
 	_, err = s.PutRelay(ctx, RelayMessage{Recipient: "bob", ID: "m2", Sender: "alice", Created: at(7)}, Quota{})
 	mustNil(t, err)

@@ -21,6 +21,9 @@ var (
 	ErrQuota    = errors.New("quota exceeded")
 	// ErrKeyInUse reports an identity key that another account holds.
 	ErrKeyInUse = errors.New("identity key in use by another account")
+	// ErrSenderQuota: the sender has as much waiting for the recipient
+	// as one sender may.
+	ErrSenderQuota = errors.New("sender quota exceeded")
 )
 
 // User is an account.
@@ -92,10 +95,35 @@ type RelayMessage struct {
 	Created   time.Time
 }
 
-// Quota bounds what one recipient may have waiting in the relay.
+// Quota bounds what one recipient may have waiting in the relay, in all
+// (MaxCount, MaxBytes) and from any one sender (SenderCount, SenderBytes).
 type Quota struct {
-	MaxCount int
-	MaxBytes int64
+	MaxCount    int
+	MaxBytes    int64
+	SenderCount int
+	SenderBytes int64
+}
+
+// RelayRef names one relayed message of a recipient: its sender and id.
+type RelayRef struct {
+	Sender string
+	ID     string
+}
+
+// DropRef names one drop notice of a sender: the recipient and the id.
+type DropRef struct {
+	Recipient string
+	ID        string
+}
+
+// RelayDrop is a notice to Sender that the relay dropped its message ID
+// to Recipient for good.
+type RelayDrop struct {
+	Sender    string
+	Recipient string
+	ID        string
+	Reason    string // wire.DropExpired, wire.DropRefused
+	At        time.Time
 }
 
 // Store is the server's persistent state. Every method is safe for
@@ -201,17 +229,30 @@ type Store interface {
 	Contacts(ctx context.Context, user string) ([]string, error)
 
 	// PutRelay stores an envelope. It returns false, nil if one with the
-	// same (recipient, id) is already stored, and ErrQuota if storing it
-	// would exceed q. Quota check and insert are one transaction.
+	// same (recipient, sender, id) is already stored; ErrQuota if storing
+	// it would exceed the recipient's quota, ErrSenderQuota if it would
+	// exceed what one sender may have waiting for them. Quota check and
+	// insert are one transaction.
 	PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error)
 	// PendingRelay returns the recipient's envelopes with Seq > after,
 	// oldest first, at most limit.
 	PendingRelay(ctx context.Context, recipient string, after int64, limit int) ([]RelayMessage, error)
-	// AckRelay deletes the recipient's envelopes with the given ids and
-	// returns how many it deleted.
-	AckRelay(ctx context.Context, recipient string, ids []string) (int, error)
-	// ExpireRelay deletes envelopes created before t and returns how many.
-	ExpireRelay(ctx context.Context, before time.Time) (int, error)
+	// AckRelay deletes the recipient's envelopes named in acks and
+	// refused, records a drop notice (reason refused, at) for each of
+	// refused that was stored, in one transaction, and returns how many
+	// envelopes it deleted.
+	AckRelay(ctx context.Context, recipient string, acks, refused []RelayRef, at time.Time) (int, error)
+	// ExpireRelay deletes envelopes created before t, records a drop
+	// notice (reason expired, at now) for each, and deletes notices
+	// older than t, in one transaction. It returns how many envelopes it
+	// deleted and the senders who have new notices.
+	ExpireRelay(ctx context.Context, before, now time.Time) (int, []string, error)
+	// RelayDrops returns sender's drop notices, oldest first, at most
+	// limit.
+	RelayDrops(ctx context.Context, sender string, limit int) ([]RelayDrop, error)
+	// AckRelayDrops deletes sender's drop notices named in refs and
+	// returns how many.
+	AckRelayDrops(ctx context.Context, sender string, refs []DropRef) (int, error)
 
 	// Close releases the store.
 	Close() error
