@@ -187,12 +187,15 @@ func cmdRecent(e *env, c *command, args []string) error {
 }
 
 // stateNote says where an outgoing message stands: queued (waiting in the
-// outbox), sent (left this machine, directly or to the relay) or delivered
-// (the recipient's daemon has it in its history).
+// outbox), sent (left this machine, directly or to the relay), delivered
+// (the recipient's daemon has it in its history) or failed (the relay
+// dropped it, with why).
 func stateNote(m api.Message) string {
 	switch {
 	case m.State == "sent" && m.Via == "relay":
 		return "(sent, relayed)"
+	case m.State == "failed" && m.Error != "":
+		return "(failed: " + m.Error + ")"
 	case m.State == "":
 		return ""
 	default:

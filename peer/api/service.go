@@ -242,10 +242,16 @@ type Message struct {
 	From         string    `json:"from"`
 	Text         string    `json:"text"`
 	Sent         time.Time `json:"sent"`
-	Outgoing     bool      `json:"outgoing"`
-	// State is queued, sent, delivered or received.
+	// ClaimedSent is the send time the sender claimed, when it was more
+	// than a day before the message arrived or ahead of it, so that Sent
+	// was clamped.
+	ClaimedSent time.Time `json:"claimed_sent,omitzero"`
+	Outgoing    bool      `json:"outgoing"`
+	// State is queued, sent, delivered, failed or received.
 	State string `json:"state"`
 	Via   string `json:"via,omitempty"`
+	// Error says why a failed message failed.
+	Error string `json:"error,omitempty"`
 }
 
 type Conversation struct {

@@ -123,7 +123,10 @@ type Daemon struct {
 	pathOpened atomic.Bool
 	// sendLocks keep one recipient's outbox copies going out in order.
 	sendLocks keylock.Set
-	keys      keyCache
+	// parkMu serialises taking relayed envelopes and re-examining the
+	// parked ones (parked.go).
+	parkMu sync.Mutex
+	keys   keyCache
 
 	receiver     *transfer.Receiver
 	outgoing     sending

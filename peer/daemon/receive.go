@@ -32,72 +32,123 @@ type incoming struct {
 	ID    string
 	From  string
 	Group string
-	Sent  time.Time
+	Sent  time.Time // as the sender claims it
 	Kind  string
 	Body  string
 	Via   history.Via
+	// Arrived is when it reached this side: the relay's time for a
+	// relayed message, zero (now) for a direct one. The claimed send time
+	// is clamped around it.
+	Arrived time.Time
 }
 
 // receive checks and stores one incoming message. It returns nil once the
 // message is durably in history (new or a redelivery), which is when the
 // sender may be told it was delivered.
 func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
-	if werr := wire.CheckMessageID("id", m.ID); werr != nil {
+	conv, park, werr := d.admit(ctx, &m)
+	if werr != nil {
 		return werr
+	}
+	switch park {
+	case history.ParkHeld:
+		// Nothing from a contact whose key changed is taken until the
+		// user trusts the new key; the sender keeps it meanwhile.
+		return wire.Errorf(wire.CodeForbidden, "your identity key changed; waiting for the recipient to trust it")
+	case history.ParkGroup:
+		return wire.Errorf(wire.CodeForbidden, "not a member of that group")
+	case history.ParkContact:
+		d.mu.Lock()
+		synced := d.roster.synced
+		d.mu.Unlock()
+		if !synced {
+			return wire.Errorf(wire.CodeForbidden, "the recipient has not reached the server yet; try again later")
+		}
+		return wire.Errorf(wire.CodeNotFriends, "you are not a contact of the recipient")
+	case history.ParkRetry:
+		return wire.Errorf(wire.CodeInternal, "internal error")
+	}
+	return d.store(ctx, m, conv)
+}
+
+// admit decides what may be done with an incoming message now. It returns
+// the conversation it belongs in; or, when it cannot be taken now but may
+// be later (the sender is held, not known as a member of the group, not a
+// contact; the database failed), why it must wait; or an error when it is
+// refused for good.
+func (d *Daemon) admit(ctx context.Context, m *incoming) (string, history.ParkReason, *wire.Error) {
+	if werr := wire.CheckMessageID("id", m.ID); werr != nil {
+		return "", "", werr
 	}
 	if m.Kind == "" {
 		m.Kind = history.KindText
 	}
 	if m.Sent.IsZero() {
-		return wire.Invalid("sent", "the message has no time")
+		return "", "", wire.Invalid("sent", "the message has no time")
 	}
 	if m.Kind != history.KindText {
-		return wire.Invalid("kind", "unknown message kind %q", m.Kind)
+		return "", "", wire.Invalid("kind", "unknown message kind %q", m.Kind)
 	}
 	if len(m.Body) > MaxText || !utf8.ValidString(m.Body) {
-		return wire.Invalid("body", "text must be valid UTF-8 of at most %d bytes", MaxText)
+		return "", "", wire.Invalid("body", "text must be valid UTF-8 of at most %d bytes", MaxText)
 	}
 	if held, err := d.db.Held(ctx, m.From); err != nil {
-		return wire.Errorf(wire.CodeInternal, "internal error")
+		return "", history.ParkRetry, nil
 	} else if held {
-		// Nothing from a contact whose key changed is taken until the
-		// user trusts the new key; the sender keeps it meanwhile.
-		return wire.Errorf(wire.CodeForbidden, "your identity key changed; waiting for the recipient to trust it")
+		return "", history.ParkHeld, nil
 	}
-	conv := history.Direct(m.From)
 	if m.Group != "" {
 		if werr := wire.CheckMessageID("group", m.Group); werr != nil {
-			return werr
+			return "", "", werr
 		}
 		d.mu.Lock()
-		g, known := d.roster.groupByID(m.Group)
-		member := known && slices.Contains(d.roster.members[g.Name], m.From)
+		member := d.memberLocked(m.Group, m.From)
 		d.mu.Unlock()
 		if !member {
-			return wire.Errorf(wire.CodeForbidden, "not a member of that group")
+			return "", history.ParkGroup, nil
 		}
-		conv = history.Group(m.Group)
+		return history.Group(m.Group), "", nil
+	}
+	d.mu.Lock()
+	ok := d.roster.related(m.From)
+	d.mu.Unlock()
+	if !ok {
+		// Not a contact now, or maybe one since the roster kept on disk:
+		// decided after the sync.
+		return "", history.ParkContact, nil
+	}
+	return history.Direct(m.From), "", nil
+}
+
+// memberLocked reports whether the roster has user in the group with id
+// gid. d.mu must be held.
+func (d *Daemon) memberLocked(gid, user string) bool {
+	g, known := d.roster.groupByID(gid)
+	return known && slices.Contains(d.roster.members[g.Name], user)
+}
+
+// store commits an admitted message to history, with its claimed send
+// time clamped around its arrival.
+func (d *Daemon) store(ctx context.Context, m incoming, conv string) *wire.Error {
+	now := time.Now()
+	arrived := m.Arrived
+	if arrived.IsZero() || arrived.After(now) {
+		arrived = now
+	}
+	sent, claimed := history.ClampSent(m.Sent, arrived)
+	if m.Group != "" {
+		d.mu.Lock()
+		g, known := d.roster.groupByID(m.Group)
+		d.mu.Unlock()
 		if known {
 			if err := d.db.SetConversationName(ctx, conv, "#"+g.Name); err != nil {
 				d.log.Warn("name group conversation", "err", err)
 			}
 		}
-	} else {
-		d.mu.Lock()
-		ok, synced := d.roster.related(m.From), d.roster.synced
-		d.mu.Unlock()
-		if !ok && !synced {
-			// Maybe a friend since the roster kept on disk: decide
-			// after the sync.
-			return wire.Errorf(wire.CodeForbidden, "the recipient has not reached the server yet; try again later")
-		}
-		if !ok {
-			return wire.Errorf(wire.CodeNotFriends, "you are not a contact of the recipient")
-		}
 	}
 	msg := history.Message{
 		ID: m.ID, Conversation: conv, From: m.From, Kind: m.Kind, Body: m.Body,
-		Sent: m.Sent, Received: time.Now(), Via: m.Via,
+		Sent: sent, Claimed: claimed, Received: now, Via: m.Via,
 	}
 	inserted, err := d.db.AddIncoming(ctx, msg)
 	if errors.Is(err, history.ErrConflict) {
@@ -137,65 +188,11 @@ func (d *Daemon) receipt(ctx context.Context, from string, ids []string) *wire.E
 
 // messageState tells local clients where an outgoing message stands now.
 func (d *Daemon) messageState(ctx context.Context, id string) {
-	m, err := d.db.Message(ctx, id)
+	m, err := d.db.Message(ctx, d.self(), id)
 	if err != nil {
 		return
 	}
 	d.notify(api.Event{Type: api.EventMessageState, Message: d.apiMessage(m)})
-}
-
-// receiveRelayed opens an envelope the server pushed, stores the message
-// and acknowledges it to the server only after the commit. A message from
-// a held contact is neither stored nor acknowledged: the server keeps it.
-func (d *Daemon) receiveRelayed(ctx context.Context, ev wire.RelayEvent) {
-	me := d.self()
-	if me == "" {
-		return
-	}
-	m, err := d.openEnvelope(ctx, me, ev.Envelope)
-	if errors.Is(err, history.ErrHeld) {
-		d.log.Info("relayed message held until the sender's new key is trusted", "from", ev.From)
-		return
-	}
-	if errors.Is(err, errTransient) {
-		// Not the envelope's fault: leave it on the server, which
-		// pushes it again with the next session.
-		d.log.Warn("cannot open a relayed message now; it stays on the server", "id", ev.ID, "from", ev.From, "err", err)
-		return
-	}
-	if err != nil {
-		// It will never open: drop it from the relay rather than have
-		// it pushed again forever.
-		d.log.Warn("dropping relayed envelope that does not open", "id", ev.ID, "from", ev.From, "err", err)
-		d.ackRelay(ctx, ev.From, ev.ID)
-		return
-	}
-	if m.ID != ev.ID {
-		d.log.Warn("relayed envelope id mismatch", "id", ev.ID)
-		d.ackRelay(ctx, ev.From, ev.ID)
-		return
-	}
-	if m.Kind == kindReceipt {
-		var r Receipt
-		if err := json.Unmarshal(m.Body, &r); err == nil {
-			d.receipt(ctx, m.From, r.IDs)
-		}
-		d.ackRelay(ctx, ev.From, ev.ID)
-		return
-	}
-	werr := d.receive(ctx, incoming{
-		ID: m.ID, From: m.From, Group: m.Group, Sent: m.Sent, Kind: m.Kind, Body: string(m.Body), Via: history.ViaRelay,
-	})
-	if werr != nil && werr.Code == wire.CodeInternal {
-		return // not committed: let the server push it again
-	}
-	if werr != nil && werr.Code == wire.CodeForbidden {
-		return // held or not yet known as a member: keep it on the server
-	}
-	d.ackRelay(ctx, ev.From, ev.ID)
-	if werr == nil {
-		d.sendReceipt(ctx, m.From, m.ID)
-	}
 }
 
 // openEnvelope opens an envelope with the prekey it names, checking the
@@ -245,13 +242,6 @@ func (d *Daemon) senderKey(ctx context.Context, user string) (ed25519.PublicKey,
 		return nil, history.ErrHeld
 	}
 	return ed25519.PublicKey(c.IdentityKey), nil
-}
-
-// ackRelay acknowledges a relayed message after its commit.
-func (d *Daemon) ackRelay(ctx context.Context, from, id string) {
-	if err := d.link.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{Acks: []wire.RelayRef{{From: from, ID: id}}}, nil); err != nil {
-		d.log.Warn("acknowledge relayed messages", "err", err)
-	}
 }
 
 // sendReceipt tells the sender of a relayed message that it is in our

@@ -63,7 +63,7 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 	if _, err := d.db.AddOutgoing(ctx, m, to); err != nil {
 		return api.SendResult{}, fmt.Errorf("store message: %w", err)
 	}
-	stored, err := d.db.Message(ctx, id)
+	stored, err := d.db.Message(ctx, me, id)
 	if err == nil {
 		d.notify(api.Event{Type: api.EventMessage, Message: d.apiMessage(stored)})
 	}
@@ -82,7 +82,7 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 			// Not pending any more: a concurrent flush (another Send
 			// to u, or the flush loop) took it out first.
 			via = api.ViaQueued
-			if m, err := d.db.Message(ctx, id); err == nil && m.State != history.StateQueued && m.Via != "" {
+			if m, err := d.db.Message(ctx, me, id); err == nil && m.State != history.StateQueued && m.Via != "" {
 				via = string(m.Via)
 			}
 		}

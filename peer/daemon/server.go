@@ -17,19 +17,61 @@ import (
 // syncTimeout bounds one resynchronisation with the server.
 const syncTimeout = 30 * time.Second
 
-// serverLoop handles what the server link reports, in order.
+// serverLoop handles what the server link reports, in order. Relayed
+// envelopes that are already waiting are taken together (relayGather at
+// most), so that a backlog costs one commit and one acknowledgement per
+// batch rather than per envelope.
 func (d *Daemon) serverLoop(ctx context.Context) {
+	var next *link.Event
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-d.link.Events():
-			if !ok {
+		var ev link.Event
+		if next != nil {
+			ev, next = *next, nil
+		} else {
+			select {
+			case <-ctx.Done():
 				return
+			case e, ok := <-d.link.Events():
+				if !ok {
+					return
+				}
+				ev = e
 			}
-			d.handleLink(ctx, ev)
 		}
+		rev, ok := d.relayEvent(ev)
+		if !ok {
+			d.handleLink(ctx, ev)
+			continue
+		}
+		batch := []wire.RelayEvent{rev}
+	gather:
+		for len(batch) < relayGather {
+			select {
+			case e, ok := <-d.link.Events():
+				if !ok {
+					break gather
+				}
+				if rev, ok := d.relayEvent(e); ok {
+					batch = append(batch, rev)
+				} else {
+					next = &e
+					break gather
+				}
+			default:
+				break gather
+			}
+		}
+		d.receiveRelayed(ctx, batch)
 	}
+}
+
+// relayEvent decodes ev if it is a relayed envelope.
+func (d *Daemon) relayEvent(ev link.Event) (wire.RelayEvent, bool) {
+	var rev wire.RelayEvent
+	if ev.Kind != link.EventServer || ev.Frame == nil || ev.Frame.Op != wire.EvRelay {
+		return rev, false
+	}
+	return rev, decodeEvent(d, ev.Frame, &rev)
 }
 
 func (d *Daemon) handleLink(ctx context.Context, ev link.Event) {
@@ -185,6 +227,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 			d.log.Warn("fetch key", "user", u, "err", err)
 		}
 	}
+	d.reexamineParked(ctx)
 	return nil
 }
 
@@ -236,7 +279,12 @@ func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
 	case wire.EvRelay:
 		var ev wire.RelayEvent
 		if decodeEvent(d, f, &ev) {
-			d.receiveRelayed(ctx, ev)
+			d.receiveRelayed(ctx, []wire.RelayEvent{ev})
+		}
+	case wire.EvRelayDropped:
+		var ev wire.RelayDroppedEvent
+		if decodeEvent(d, f, &ev) {
+			d.relayDropped(ctx, ev)
 		}
 	case wire.EvPresence:
 		var p wire.Presence

@@ -299,7 +299,8 @@ func (d *Daemon) apiMessages(msgs []history.Message) []api.Message {
 func (d *Daemon) apiMessage(m history.Message) *api.Message {
 	return &api.Message{
 		ID: m.ID, Conversation: d.target(m.Conversation, ""), From: m.From, Text: m.Body,
-		Sent: m.Sent, Outgoing: m.Outgoing, State: string(m.State), Via: string(m.Via),
+		Sent: m.Sent, ClaimedSent: m.Claimed, Outgoing: m.Outgoing, State: string(m.State), Via: string(m.Via),
+		Error: m.Error,
 	}
 }
 

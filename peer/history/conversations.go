@@ -84,7 +84,7 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]ConversationSummary, e
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT c.id, c.name, coalesce(ct.display_name, ''), c.last_activity, c.unread,
 			coalesce((SELECT substr(m.body, 1, ?) FROM messages m WHERE m.conversation = c.id
-				ORDER BY m.sent DESC, m.seq DESC LIMIT 1), '')
+				ORDER BY m.seq DESC LIMIT 1), '')
 		FROM conversations c
 		LEFT JOIN contacts ct ON c.id GLOB 'u:*' AND ct.username = substr(c.id, 3)
 		ORDER BY c.last_activity DESC, c.id LIMIT ?`, previewScan, limit)

@@ -13,7 +13,8 @@ import (
 )
 
 // State is where a message stands. An outgoing message moves only
-// forward: queued, then sent, then delivered. An incoming one is received.
+// forward: queued, then sent, then failed or delivered. An incoming one is
+// received.
 type State string
 
 // The message states.
@@ -27,6 +28,10 @@ const (
 	// StateDelivered: every recipient's peer has acknowledged committing
 	// the message to its own history (directly, or in a later receipt).
 	StateDelivered State = "delivered"
+	// StateFailed: the relay dropped a copy for good (its retention
+	// passed, or the recipient could not open it); Message.Error says
+	// which and why. A later receipt still makes the copy delivered.
+	StateFailed State = "failed"
 	// StateReceived: an incoming message.
 	StateReceived State = "received"
 )
@@ -38,8 +43,10 @@ func (st State) rank() int {
 		return 1
 	case StateSent:
 		return 2
-	case StateDelivered:
+	case StateFailed:
 		return 3
+	case StateDelivered:
+		return 4
 	}
 	return 0
 }
@@ -64,8 +71,9 @@ const maxKind = 32
 
 // Message is one message of a conversation.
 type Message struct {
-	// ID is the client-made 128-bit id, 32 lower-case hex digits, unique
-	// in the store.
+	// ID is the client-made 128-bit id, 32 lower-case hex digits. A
+	// message's identity is (From, ID): unique in the store, and nobody
+	// can pre-empt another sender's id.
 	ID string
 	// Conversation is Direct(user) or Group(id).
 	Conversation string
@@ -76,9 +84,13 @@ type Message struct {
 	Kind string
 	// Body is the message text, UTF-8.
 	Body string
-	// Sent is the sender's clock when the message was written. History
-	// is ordered by it.
+	// Sent is the sender's clock when the message was written, clamped
+	// near its arrival for an incoming message (ClampSent). History is
+	// ordered by arrival, not by it.
 	Sent time.Time
+	// Claimed is the send time the sender claimed when it was clamped
+	// (so differs from Sent); zero otherwise.
+	Claimed time.Time
 	// Received is when this store took the message (when it was written,
 	// for an outgoing one); it drives the conversation's last activity.
 	// Zero means now.
@@ -90,10 +102,34 @@ type Message struct {
 	// Via is how an incoming message came; for an outgoing one, how the
 	// latest copy left (for a direct conversation, the only copy).
 	Via Via
+	// Error says why an outgoing message is failed; filled in by the
+	// store.
+	Error string
+}
+
+// Bounds of a claimed send time around a message's arrival (ClampSent).
+const (
+	maxSentBefore = 24 * time.Hour
+	maxSentAfter  = 2 * time.Minute
+)
+
+// ClampSent clamps a sender's claimed send time into [arrival − 24 h,
+// arrival + 2 min] and returns the time to show and order by (sent) and,
+// when it had to clamp, the claimed time (else zero). A sender's clock
+// may be wrong, or lie; arrival is this side's (or the relay's) clock.
+func ClampSent(claimed, arrival time.Time) (sent, orig time.Time) {
+	lo, hi := arrival.Add(-maxSentBefore), arrival.Add(maxSentAfter)
+	switch {
+	case claimed.Before(lo):
+		return lo, claimed
+	case claimed.After(hi):
+		return hi, claimed
+	}
+	return claimed, time.Time{}
 }
 
 // msgCols are the columns scanMessage reads, in order.
-const msgCols = `m.id, m.conversation, m.sender, m.kind, m.body, m.sent, m.received, m.outgoing, m.state, m.via`
+const msgCols = `m.id, m.conversation, m.sender, m.kind, m.body, m.sent, m.claimed, m.received, m.outgoing, m.state, m.via, m.error`
 
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface {
@@ -105,13 +141,15 @@ func scanMessage(r rowScanner, extra ...any) (Message, error) {
 	var (
 		m              Message
 		sent, received int64
+		claimed        sql.NullInt64
 	)
-	dest := append([]any{&m.ID, &m.Conversation, &m.From, &m.Kind, &m.Body, &sent, &received,
-		&m.Outgoing, &m.State, &m.Via}, extra...)
+	dest := append([]any{&m.ID, &m.Conversation, &m.From, &m.Kind, &m.Body, &sent, &claimed, &received,
+		&m.Outgoing, &m.State, &m.Via, &m.Error}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Message{}, err
 	}
 	m.Sent = time.Unix(0, sent).UTC()
+	m.Claimed = timeOf(claimed)
 	m.Received = time.Unix(0, received).UTC()
 	return m, nil
 }
@@ -154,11 +192,10 @@ func (m *Message) check() error {
 }
 
 // AddIncoming stores a message received from another user. It is
-// idempotent on the message id: if the same message is already stored it
+// idempotent on (sender, id): if the same message is already stored it
 // returns false and changes nothing, so a redelivery never duplicates
-// history nor bumps the unread count. If the id is stored for a different
-// message (other conversation or sender, or an outgoing one) it returns
-// ErrConflict. A direct message must be in the sender's conversation,
+// history nor bumps the unread count. If the sender's id is stored for a
+// different message (another conversation) it returns ErrConflict. A direct message must be in the sender's conversation,
 // Direct(m.From). m.Outgoing and m.State are ignored.
 //
 // The caller acknowledges the message (to the peer or the relay) only
@@ -194,22 +231,22 @@ func (s *Store) AddIncoming(ctx context.Context, m Message) (inserted bool, err 
 	return inserted, nil
 }
 
-// duplicate reports whether m's id is already stored for this same
-// message, and returns ErrConflict if it is stored for another one.
+// duplicate reports whether m's (sender, id) is already stored for this
+// same message, and returns ErrConflict if it is stored for another one.
 func duplicate(ctx context.Context, tx *sql.Tx, m Message) (bool, error) {
 	var (
-		conv, from string
-		outgoing   bool
+		conv     string
+		outgoing bool
 	)
-	err := tx.QueryRowContext(ctx, `SELECT conversation, sender, outgoing FROM messages WHERE id = ?`,
-		m.ID).Scan(&conv, &from, &outgoing)
+	err := tx.QueryRowContext(ctx, `SELECT conversation, outgoing FROM messages WHERE sender = ? AND id = ?`,
+		m.From, m.ID).Scan(&conv, &outgoing)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if conv != m.Conversation || from != m.From || outgoing != m.Outgoing {
+	if conv != m.Conversation || outgoing != m.Outgoing {
 		return false, ErrConflict
 	}
 	return true, nil
@@ -218,9 +255,9 @@ func duplicate(ctx context.Context, tx *sql.Tx, m Message) (bool, error) {
 // insertMessage adds m's row and returns its seq.
 func insertMessage(ctx context.Context, tx *sql.Tx, m Message) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO messages
-		(id, conversation, sender, kind, body, sent, received, outgoing, state, via)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Conversation, m.From, m.Kind, m.Body, m.Sent.UnixNano(), m.Received.UnixNano(),
+		(id, conversation, sender, kind, body, sent, claimed, received, outgoing, state, via)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.Conversation, m.From, m.Kind, m.Body, m.Sent.UnixNano(), nsOf(m.Claimed), m.Received.UnixNano(),
 		m.Outgoing, string(m.State), string(m.Via))
 	if err != nil {
 		return 0, mapErr(err)
@@ -228,20 +265,22 @@ func insertMessage(ctx context.Context, tx *sql.Tx, m Message) (int64, error) {
 	return res.LastInsertId()
 }
 
-// Message returns one message by id; ErrNotFound if there is none.
-func (s *Store) Message(ctx context.Context, id string) (Message, error) {
-	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages m WHERE m.id = ?`, id))
+// Message returns sender's message id; ErrNotFound if there is none.
+func (s *Store) Message(ctx context.Context, sender, id string) (Message, error) {
+	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages m
+		WHERE m.sender = ? AND m.id = ?`, sender, id))
 	if err != nil {
-		return Message{}, fmt.Errorf("message %s: %w", id, mapErr(err))
+		return Message{}, fmt.Errorf("message %s from %s: %w", id, sender, mapErr(err))
 	}
 	return m, nil
 }
 
 // History returns up to limit messages of conversation conv, oldest first,
-// ordered by sent time (ties by arrival). With before == "" they are the
-// newest; otherwise they are the ones just older than the message with id
-// before, which must be in conv (ErrNotFound if not), so the first id of
-// one page is the cursor for the next. No messages if limit <= 0.
+// in the order they arrived here (so no sender's clock can reorder what
+// others see). With before == "" they are the newest; otherwise they are
+// the ones that arrived just before the message with id before (the
+// latest with that id), which must be in conv (ErrNotFound if not), so the
+// first id of one page is the cursor for the next. No messages if limit <= 0.
 func (s *Store) History(ctx context.Context, conv string, limit int, before string) ([]Message, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -249,18 +288,18 @@ func (s *Store) History(ctx context.Context, conv string, limit int, before stri
 	var out []Message
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		out = nil
-		// maxInt64 as the cursor seq and sent puts every message before it.
-		var sent, seq int64 = 1<<63 - 1, 1<<63 - 1
+		// maxInt64 as the cursor seq puts every message before it.
+		var seq int64 = 1<<63 - 1
 		if before != "" {
-			err := tx.QueryRowContext(ctx, `SELECT sent, seq FROM messages WHERE id = ? AND conversation = ?`,
-				before, conv).Scan(&sent, &seq)
+			err := tx.QueryRowContext(ctx, `SELECT max(seq) FROM messages WHERE id = ? AND conversation = ?
+				HAVING count(*) > 0`, before, conv).Scan(&seq)
 			if err != nil {
 				return mapErr(err)
 			}
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+msgCols+` FROM messages m
-			WHERE m.conversation = ? AND (m.sent, m.seq) < (?, ?)
-			ORDER BY m.sent DESC, m.seq DESC LIMIT ?`, conv, sent, seq, limit)
+			WHERE m.conversation = ? AND m.seq < ?
+			ORDER BY m.seq DESC LIMIT ?`, conv, seq, limit)
 		if err != nil {
 			return err
 		}

@@ -67,7 +67,7 @@ func TestAddIncomingDuplicateChangesNothing(t *testing.T) {
 	if ok {
 		t.Fatal("duplicate inserted")
 	}
-	m, err := s.Message(ctx, id(1))
+	m, err := s.Message(ctx, "alice", id(1))
 	mustNil(t, err)
 	if m.Body != "original" || !m.Sent.Equal(at(0)) || m.State != StateReceived || m.Outgoing {
 		t.Errorf("message = %+v", m)
@@ -77,19 +77,17 @@ func TestAddIncomingDuplicateChangesNothing(t *testing.T) {
 	if r[0].Unread != 1 || !r[0].LastActivity.Equal(at(0)) {
 		t.Errorf("recent = %+v", r)
 	}
-	// The same id from someone else, or in another conversation, or sent by
-	// us, is a conflict, not a duplicate.
-	bob := in(1, "bob", "original", 0)
-	_, err = s.AddIncoming(ctx, bob)
-	wantErr(t, err, ErrConflict)
+	// The same sender's id in another conversation is a conflict, not a
+	// duplicate. The same id from someone else, or sent by us, is another
+	// message: a message is (sender, id).
 	grp := in(1, "alice", "original", 0)
 	grp.Conversation = Group(gid)
 	_, err = s.AddIncoming(ctx, grp)
 	wantErr(t, err, ErrConflict)
-	_, err = s.AddOutgoing(ctx, out(1, Direct("alice"), "x", 0), []string{"alice"})
-	wantErr(t, err, ErrConflict)
-	if n := count(t, s, "messages"); n != 1 {
-		t.Errorf("%d rows, want 1", n)
+	addIn(t, s, in(1, "bob", "original", 0))
+	addOut(t, s, out(1, Direct("alice"), "x", 0), "alice")
+	if n := count(t, s, "messages"); n != 3 {
+		t.Errorf("%d rows, want 3", n)
 	}
 }
 
@@ -124,7 +122,7 @@ func TestAddIncomingInvalid(t *testing.T) {
 	m.Received = time.Time{}
 	before := time.Now()
 	addIn(t, s, m)
-	got, err := s.Message(context.Background(), id(1))
+	got, err := s.Message(context.Background(), "alice", id(1))
 	mustNil(t, err)
 	if got.Kind != KindText || got.Received.Before(before) {
 		t.Errorf("message = %+v", got)
@@ -134,8 +132,8 @@ func TestAddIncomingInvalid(t *testing.T) {
 func TestHistoryOrderAndPages(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := context.Background()
-	// Stored out of order: history follows the sent time, and arrival
-	// order among equal times.
+	// Stored out of sent order: history follows the order of arrival, so
+	// no sender's clock reorders it.
 	addIn(t, s, in(3, "alice", "three", 3*time.Second))
 	addIn(t, s, in(1, "alice", "one", time.Second))
 	addOut(t, s, out(2, Direct("alice"), "two", 2*time.Second), "alice")
@@ -152,11 +150,11 @@ func TestHistoryOrderAndPages(t *testing.T) {
 	}
 	h, err := s.History(ctx, Direct("alice"), 10, "")
 	mustNil(t, err)
-	if got := ids(h); got != "12345" {
+	if got := ids(h); got != "31245" {
 		t.Fatalf("history = %s", got)
 	}
-	if !h[1].Outgoing || h[1].State != StateQueued || h[1].From != "self" {
-		t.Errorf("outgoing = %+v", h[1])
+	if !h[2].Outgoing || h[2].State != StateQueued || h[2].From != "self" {
+		t.Errorf("outgoing = %+v", h[2])
 	}
 	// Pages of two, newest first, each oldest-first.
 	var pages []string
@@ -170,7 +168,7 @@ func TestHistoryOrderAndPages(t *testing.T) {
 		pages = append(pages, ids(h))
 		before = h[0].ID
 	}
-	if got := strings.Join(pages, " "); got != "45 23 1" {
+	if got := strings.Join(pages, " "); got != "45 12 3" {
 		t.Errorf("pages = %s", got)
 	}
 	_, err = s.History(ctx, Direct("alice"), 2, id(9)) // not in this conversation
@@ -199,7 +197,7 @@ func TestRecentAndMarkRead(t *testing.T) {
 	addIn(t, s, g)
 	addOut(t, s, out(5, Direct("bob"), "hey bob", 5*time.Minute), "bob")
 	// A message sent long ago but received now counts as activity now,
-	// and it is not the preview: the preview follows history's order.
+	// and it is the preview: the preview follows history's order, arrival.
 	late := in(6, "alice", "old news", 0)
 	late.Received = at(6 * time.Minute)
 	addIn(t, s, late)
@@ -207,7 +205,7 @@ func TestRecentAndMarkRead(t *testing.T) {
 	r, err := s.Recent(ctx, 10)
 	mustNil(t, err)
 	want := []ConversationSummary{
-		{Conversation: Direct("alice"), Name: "Alice A.", LastActivity: at(6 * time.Minute), Unread: 3, Preview: "are you there? lunch?"},
+		{Conversation: Direct("alice"), Name: "Alice A.", LastActivity: at(6 * time.Minute), Unread: 3, Preview: "old news"},
 		{Conversation: Direct("bob"), Name: "bob", LastActivity: at(5 * time.Minute), Unread: 1, Preview: "hey bob"},
 		{Conversation: Group(gid), Name: "team", LastActivity: at(4 * time.Minute), Unread: 1, Preview: "team news"},
 	}

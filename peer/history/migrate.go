@@ -197,6 +197,83 @@ var migrations = [][]string{
 		`ALTER TABLE transfers ADD COLUMN notice_owed INTEGER NOT NULL DEFAULT 0`,
 		`CREATE INDEX transfers_notices ON transfers (created) WHERE notice_owed = 1`,
 	},
+
+	// 5: a message is identified by (sender, id), so nobody can pre-empt
+	// another sender's id; conversations are ordered by arrival; a copy
+	// may end failed, with the reason; a message keeps the send time its
+	// sender claimed when it was clamped; envelopes the daemon cannot act
+	// on yet wait in parked. messages and deliveries are rebuilt (SQLite
+	// cannot drop a constraint): deliveries first, so that dropping the
+	// old messages table cascades into nothing.
+	{
+		`CREATE TABLE messages_new (
+			seq          INTEGER PRIMARY KEY,
+			id           TEXT NOT NULL,
+			conversation TEXT NOT NULL REFERENCES conversations (id),
+			sender       TEXT NOT NULL,
+			kind         TEXT NOT NULL,
+			body         TEXT NOT NULL,
+			sent         INTEGER NOT NULL,
+			claimed      INTEGER,
+			received     INTEGER NOT NULL,
+			outgoing     INTEGER NOT NULL,
+			state        TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered', 'failed', 'received')),
+			via          TEXT NOT NULL DEFAULT '' CHECK (via IN ('', 'direct', 'relay')),
+			error        TEXT NOT NULL DEFAULT '',
+			UNIQUE (sender, id)
+		) STRICT`,
+		`INSERT INTO messages_new (seq, id, conversation, sender, kind, body, sent, received, outgoing, state, via)
+			SELECT seq, id, conversation, sender, kind, body, sent, received, outgoing, state, via FROM messages`,
+		`CREATE TABLE deliveries_new (
+			message      INTEGER NOT NULL REFERENCES messages_new (seq) ON DELETE CASCADE,
+			recipient    TEXT NOT NULL,
+			state        TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'delivered', 'failed')),
+			via          TEXT NOT NULL DEFAULT '' CHECK (via IN ('', 'direct', 'relay')),
+			attempts     INTEGER NOT NULL DEFAULT 0,
+			next_attempt INTEGER,
+			error        TEXT NOT NULL DEFAULT '',
+			PRIMARY KEY (message, recipient)
+		) STRICT, WITHOUT ROWID`,
+		`INSERT INTO deliveries_new (message, recipient, state, via, attempts, next_attempt)
+			SELECT message, recipient, state, via, attempts, next_attempt FROM deliveries`,
+		`DROP TABLE deliveries`,
+		`DROP TABLE messages`,
+		`ALTER TABLE messages_new RENAME TO messages`,
+		`ALTER TABLE deliveries_new RENAME TO deliveries`,
+		`CREATE INDEX messages_conversation ON messages (conversation, seq)`,
+		`CREATE INDEX messages_id ON messages (id)`,
+		`CREATE INDEX outbox ON deliveries (recipient, message) WHERE state = 'queued'`,
+		`CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+			INSERT INTO messages_fts (rowid, body) VALUES (NEW.seq, NEW.body);
+		END`,
+		`CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+			INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', OLD.seq, OLD.body);
+		END`,
+		`CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+			INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', OLD.seq, OLD.body);
+			INSERT INTO messages_fts (rowid, body) VALUES (NEW.seq, NEW.body);
+		END`,
+
+		// Relayed envelopes taken off the server that cannot be acted on
+		// yet: from a held contact (still sealed: nothing of theirs is
+		// shown until trusted), for a group not known to have the sender
+		// as a member, from someone not a contact now, or after a failure
+		// that may pass. grp is the group the opened envelope named;
+		// at is when the relay took it.
+		`CREATE TABLE parked (
+			seq      INTEGER PRIMARY KEY,
+			sender   TEXT NOT NULL,
+			id       TEXT NOT NULL,
+			reason   TEXT NOT NULL CHECK (reason IN ('held', 'group', 'contact', 'retry')),
+			grp      TEXT NOT NULL DEFAULT '',
+			envelope BLOB NOT NULL,
+			size     INTEGER NOT NULL,
+			at       INTEGER NOT NULL,
+			parked   INTEGER NOT NULL,
+			UNIQUE (sender, id)
+		) STRICT`,
+		`CREATE INDEX parked_sender ON parked (sender, seq)`,
+	},
 }
 
 // schemaVersion is the version this code writes.

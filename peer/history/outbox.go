@@ -11,8 +11,10 @@ import (
 // not left this peer yet. AddOutgoing stores a message and its copies in
 // one transaction, so a message is never in history without being queued
 // for each of its recipients, nor queued without being in history. Each
-// copy moves forward on its own (queued → sent → delivered); the message's
-// State is the least advanced of its copies'.
+// copy moves forward on its own (queued → sent → failed or delivered); the
+// message's State is queued while any copy is, else failed if any copy
+// failed, else the least advanced of its copies'. Outgoing messages are
+// this user's, so the id alone names one here.
 //
 // What the outbox keeps is the message row itself: the daemon rebuilds
 // the wire form (the signed inner message, sealed to the recipient's
@@ -193,7 +195,7 @@ func (s *Store) Done(ctx context.Context, id, to string, via Via) error {
 	default:
 		return fmt.Errorf("done %s to %s: %w", id, to, invalid("via %q", via))
 	}
-	if err := s.advance(ctx, id, to, target, via); err != nil {
+	if err := s.advance(ctx, id, to, target, via, ""); err != nil {
 		return fmt.Errorf("done %s to %s: %w", id, to, err)
 	}
 	return nil
@@ -204,23 +206,35 @@ func (s *Store) Done(ctx context.Context, id, to string, via Via) error {
 // delivery. A copy still in the outbox leaves it. ErrNotFound if there is
 // no such copy.
 func (s *Store) Delivered(ctx context.Context, id, to string) error {
-	if err := s.advance(ctx, id, to, StateDelivered, ViaNone); err != nil {
+	if err := s.advance(ctx, id, to, StateDelivered, ViaNone, ""); err != nil {
 		return fmt.Errorf("delivered %s to %s: %w", id, to, err)
 	}
 	return nil
 }
 
+// Failed records that the relay dropped the copy of message id for
+// recipient to for good, and why (a sentence for the user). A copy
+// already delivered stays delivered; a later Delivered still moves a
+// failed copy on. ErrNotFound if there is no such copy.
+func (s *Store) Failed(ctx context.Context, id, to, why string) error {
+	if err := s.advance(ctx, id, to, StateFailed, ViaNone, why); err != nil {
+		return fmt.Errorf("failed %s to %s: %w", id, to, err)
+	}
+	return nil
+}
+
 // advance moves one copy forward to target (never back) and recomputes
-// the message's state as the least advanced of its copies'. A non-empty
-// via is recorded on the copy and on the message.
-func (s *Store) advance(ctx context.Context, id, to string, target State, via Via) error {
+// the message's state from its copies' (see the top of this file). A
+// non-empty via is recorded on the copy and on the message; why is the
+// reason of a failed copy.
+func (s *Store) advance(ctx context.Context, id, to string, target State, via Via, why string) error {
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
 		var (
 			seq int64
 			cur State
 		)
 		err := tx.QueryRowContext(ctx, `SELECT d.message, d.state FROM deliveries d JOIN messages m ON m.seq = d.message
-			WHERE m.id = ? AND d.recipient = ?`, id, to).Scan(&seq, &cur)
+			WHERE m.id = ? AND m.outgoing = 1 AND d.recipient = ?`, id, to).Scan(&seq, &cur)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -228,15 +242,19 @@ func (s *Store) advance(ctx context.Context, id, to string, target State, via Vi
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?1,
-			via = CASE WHEN ?2 = '' THEN via ELSE ?2 END, next_attempt = NULL
-			WHERE message = ?3 AND recipient = ?4`, string(target), string(via), seq, to); err != nil {
+			via = CASE WHEN ?2 = '' THEN via ELSE ?2 END, next_attempt = NULL,
+			error = CASE WHEN ?1 = 'failed' THEN ?5 ELSE '' END
+			WHERE message = ?3 AND recipient = ?4`, string(target), string(via), seq, to, why); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE messages SET
 			state = CASE
 				WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'queued') THEN 'queued'
+				WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'failed') THEN 'failed'
 				WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'sent') THEN 'sent'
 				ELSE 'delivered' END,
+			error = coalesce((SELECT group_concat(recipient || ': ' || error, '; ') FROM deliveries
+				WHERE message = ?1 AND state = 'failed'), ''),
 			via = CASE WHEN ?2 = '' THEN via ELSE ?2 END
 			WHERE seq = ?1`, seq, string(via))
 		return err
@@ -248,7 +266,7 @@ func (s *Store) advance(ctx context.Context, id, to string, target State, via Vi
 // (its back-off). ErrNotFound if the copy is not in the outbox.
 func (s *Store) Attempted(ctx context.Context, id, to string, next time.Time) error {
 	n, err := execN(ctx, s.w, `UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?
-		WHERE message = (SELECT seq FROM messages WHERE id = ?) AND recipient = ? AND state = 'queued'`,
+		WHERE message = (SELECT seq FROM messages WHERE id = ? AND outgoing = 1) AND recipient = ? AND state = 'queued'`,
 		nsOf(next), id, to)
 	if err == nil && n == 0 {
 		err = ErrNotFound

@@ -71,7 +71,7 @@ func (s *Store) Search(ctx context.Context, text, conv string, limit int) ([]Mes
 	args = append(args, limit)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+msgCols+` FROM messages m
 		WHERE `+strings.Join(conds, " AND ")+`
-		ORDER BY m.sent DESC, m.seq DESC LIMIT ?`, args...)
+		ORDER BY m.seq DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}

@@ -435,7 +435,7 @@ func TestMigrateToTransfers(t *testing.T) {
 	if v != schemaVersion {
 		t.Errorf("user_version = %d, want %d", v, schemaVersion)
 	}
-	if m, err := s.Message(ctx, id(1)); err != nil || m.Body != "hi" {
+	if m, err := s.Message(ctx, "alice", id(1)); err != nil || m.Body != "hi" {
 		t.Errorf("message after migration: %+v, %v", m, err)
 	}
 	addTransfer(t, s, sending(2, "alice", 0))

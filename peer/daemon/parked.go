@@ -1,0 +1,354 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/history"
+)
+
+// Relayed envelopes (docs/protocol.md, "relay.ack"): the daemon takes every
+// envelope the server pushes out of the server's delivery window, so that
+// no envelope can hold back the ones behind it. Each is, after its own
+// commit here:
+//   - stored in history (or a receipt recorded) and acknowledged;
+//   - parked in history.db when it cannot be acted on yet (a held sender,
+//     a group not known to have the sender, a sender who is not a contact
+//     now, a failure that may pass) and acknowledged; parked envelopes
+//     are re-examined after every roster sync and trust;
+//   - refused when it can never be opened or is not acceptable (forged,
+//     sealed to a key this machine does not have, malformed), which the
+//     server passes on to its sender as a drop notice.
+// Only a failure of this daemon's own database leaves an envelope
+// unanswered on the server, which pushes it again at the next session.
+
+// Bounds of the parked store: per sender, and in all. Beyond them the
+// oldest parked envelopes are dropped, with a log line.
+var parkLimits = history.ParkLimits{
+	SenderCount: 256,
+	SenderBytes: 16 << 20,
+	TotalCount:  4096,
+	TotalBytes:  256 << 20,
+}
+
+// relayGather is how many relay events that are already waiting the
+// server loop takes into one batch: one commit and one relay.ack for all.
+const relayGather = 128
+
+// reexaminePage is how many parked envelopes one re-examination reads at
+// a time.
+const reexaminePage = 64
+
+// relayBatch collects what one batch of relayed envelopes comes to.
+type relayBatch struct {
+	acks     []wire.RelayRef
+	refused  []wire.RelayRef
+	park     []history.Parked
+	receipts []wire.RelayRef // stored messages whose senders get a receipt
+}
+
+// receiveRelayed takes a batch of envelopes the server pushed, in order,
+// and answers for all of them with one acknowledgement, sent only after
+// everything it names is committed here.
+func (d *Daemon) receiveRelayed(ctx context.Context, evs []wire.RelayEvent) {
+	me := d.self()
+	if me == "" {
+		return
+	}
+	d.parkMu.Lock()
+	defer d.parkMu.Unlock()
+	var b relayBatch
+	for _, ev := range evs {
+		d.takeRelayed(ctx, me, ev, &b)
+	}
+	if len(b.park) > 0 {
+		dropped, err := d.db.Park(ctx, b.park, parkLimits)
+		if err != nil {
+			// Not acknowledged: the server pushes them again with the
+			// next session.
+			d.log.Error("park relayed envelopes", "count", len(b.park), "err", err)
+			b.park = nil
+		} else {
+			for _, p := range b.park {
+				b.acks = append(b.acks, wire.RelayRef{From: p.Sender, ID: p.ID})
+			}
+			d.logParked(b.park, dropped)
+		}
+	}
+	d.answerRelay(ctx, b.acks, b.refused)
+	for _, r := range b.receipts {
+		d.sendReceipt(ctx, r.From, r.ID)
+	}
+}
+
+// takeRelayed decides about one relayed envelope and records the outcome
+// in b. Messages are committed to history here; parking is left to the
+// caller, which commits all of a batch at once.
+func (d *Daemon) takeRelayed(ctx context.Context, me string, ev wire.RelayEvent, b *relayBatch) {
+	ref := wire.RelayRef{From: ev.From, ID: ev.ID}
+	if wire.CheckMessageID("id", ev.ID) != nil {
+		return // the server would refuse an answer naming it
+	}
+	if _, werr := wire.NormalizeUsername("from", ev.From); werr != nil {
+		return
+	}
+	park := history.Parked{Sender: ev.From, ID: ev.ID, Envelope: ev.Envelope, At: ev.At}
+	if park.At.IsZero() || park.At.After(time.Now()) {
+		park.At = time.Now()
+	}
+	switch out := d.openRelayed(ctx, me, park); out.result {
+	case relayStored:
+		b.acks = append(b.acks, ref)
+		if out.receipt {
+			b.receipts = append(b.receipts, ref)
+		}
+	case relayPark:
+		park.Reason, park.Group = out.reason, out.group
+		b.park = append(b.park, park)
+	case relayRefuse:
+		d.log.Warn("refusing relayed envelope", "id", ev.ID, "from", ev.From, "why", out.why)
+		b.refused = append(b.refused, ref)
+	case relayLeave:
+		d.log.Warn("cannot take a relayed message now; it stays on the server", "id", ev.ID, "from", ev.From, "why", out.why)
+	}
+}
+
+// relayResult is what became of a relayed envelope.
+type relayResult int
+
+const (
+	relayStored relayResult = iota // in history (or a receipt recorded)
+	relayPark                      // to be parked
+	relayRefuse                    // never acceptable
+	relayLeave                     // not committed here: leave it on the server
+)
+
+type relayOutcome struct {
+	result  relayResult
+	reason  history.ParkReason // for relayPark
+	group   string             // for relayPark: the group the message named
+	receipt bool               // for relayStored: send the sender a receipt
+	why     any                // for relayRefuse, relayLeave: for the log
+}
+
+// openRelayed opens a relayed (or parked) envelope and, when it may be
+// taken now, commits it to history.
+func (d *Daemon) openRelayed(ctx context.Context, me string, p history.Parked) relayOutcome {
+	m, err := d.openEnvelope(ctx, me, p.Envelope)
+	switch {
+	case errors.Is(err, history.ErrHeld):
+		return relayOutcome{result: relayPark, reason: history.ParkHeld}
+	case errors.Is(err, errTransient):
+		return relayOutcome{result: relayPark, reason: history.ParkRetry}
+	case err != nil:
+		return relayOutcome{result: relayRefuse, why: err}
+	}
+	// The signed message must be the one the server named: its identity
+	// is (sender, id), and the server acknowledges it under that name.
+	if m.ID != p.ID || m.From != p.Sender {
+		return relayOutcome{result: relayRefuse, why: "the signed sender or id differs from the relay's"}
+	}
+	if m.Kind == kindReceipt {
+		var r Receipt
+		if err := json.Unmarshal(m.Body, &r); err != nil {
+			return relayOutcome{result: relayRefuse, why: err}
+		}
+		if werr := d.receipt(ctx, m.From, r.IDs); werr != nil && werr.Code == wire.CodeInternal {
+			return relayOutcome{result: relayPark, reason: history.ParkRetry}
+		}
+		return relayOutcome{result: relayStored}
+	}
+	in := incoming{
+		ID: m.ID, From: m.From, Group: m.Group, Sent: m.Sent, Kind: m.Kind, Body: string(m.Body),
+		Via: history.ViaRelay, Arrived: p.At,
+	}
+	conv, reason, werr := d.admit(ctx, &in)
+	if werr != nil {
+		return relayOutcome{result: relayRefuse, why: werr}
+	}
+	if reason != "" {
+		return relayOutcome{result: relayPark, reason: reason, group: m.Group}
+	}
+	werr = d.store(ctx, in, conv)
+	switch {
+	case werr == nil:
+		return relayOutcome{result: relayStored, receipt: true}
+	case werr.Code == wire.CodeInternal:
+		return relayOutcome{result: relayLeave, why: werr}
+	}
+	return relayOutcome{result: relayRefuse, why: werr}
+}
+
+// answerRelay acknowledges and refuses relayed envelopes, in calls of at
+// most wire.MaxAckIDs.
+func (d *Daemon) answerRelay(ctx context.Context, acks, refused []wire.RelayRef) {
+	for len(acks)+len(refused) > 0 {
+		var req wire.RelayAckRequest
+		n := min(len(acks), wire.MaxAckIDs)
+		req.Acks, acks = acks[:n], acks[n:]
+		n = min(len(refused), wire.MaxAckIDs-len(req.Acks))
+		req.Refused, refused = refused[:n], refused[n:]
+		if err := d.link.Call(ctx, wire.OpRelayAck, req, nil); err != nil {
+			d.log.Warn("acknowledge relayed messages", "err", err)
+			return
+		}
+	}
+}
+
+// logParked says what was parked, and what the bounds dropped.
+func (d *Daemon) logParked(parked, dropped []history.Parked) {
+	for _, p := range parked {
+		d.log.Debug("parked a relayed envelope", "from", p.Sender, "id", p.ID, "reason", p.Reason)
+	}
+	count := map[string]int{}
+	for _, p := range parked {
+		count[p.Sender]++
+	}
+	for u, n := range count {
+		d.log.Info("parked relayed envelopes that cannot be taken now", "from", u, "count", n)
+	}
+	dcount := map[string]int{}
+	for _, p := range dropped {
+		dcount[p.Sender]++
+		d.log.Debug("dropped a parked envelope", "from", p.Sender, "id", p.ID, "reason", p.Reason)
+	}
+	for u, n := range dcount {
+		d.log.Warn("dropped the oldest parked envelopes beyond the bound", "from", u, "count", n)
+	}
+}
+
+// reexamineParked tries again every parked envelope whose reason may have
+// passed (the sender trusted, a member of the group now, a contact now),
+// and drops those older than the relay's retention. The roster sync and
+// the trust path call it.
+func (d *Daemon) reexamineParked(ctx context.Context) {
+	me := d.self()
+	if me == "" {
+		return
+	}
+	d.parkMu.Lock()
+	defer d.parkMu.Unlock()
+	var receipts []wire.RelayRef
+	for after := int64(0); ctx.Err() == nil; {
+		ps, err := d.db.ParkedAfter(ctx, after, reexaminePage)
+		if err != nil {
+			d.log.Warn("read parked envelopes", "err", err)
+			break
+		}
+		if len(ps) == 0 {
+			break
+		}
+		for _, p := range ps {
+			after = p.Seq
+			d.reexamine(ctx, me, p, &receipts)
+		}
+	}
+	for _, r := range receipts {
+		d.sendReceipt(ctx, r.From, r.ID)
+	}
+}
+
+// reexamine takes one parked envelope out of the store if it may be taken
+// now, keeps it (with its current reason) if not, and drops it if it is
+// too old or can never be taken.
+func (d *Daemon) reexamine(ctx context.Context, me string, p history.Parked, receipts *[]wire.RelayRef) {
+	if time.Since(p.At) > d.cfg.RelayRetention {
+		d.log.Warn("dropping a parked envelope older than the relay's retention", "from", p.Sender, "id", p.ID, "reason", p.Reason)
+		d.unpark(ctx, p)
+		return
+	}
+	if !d.mayHavePassed(ctx, p) {
+		return
+	}
+	env, err := d.db.ParkedEnvelope(ctx, p.Seq)
+	if err != nil {
+		d.log.Warn("read parked envelope", "from", p.Sender, "id", p.ID, "err", err)
+		return
+	}
+	p.Envelope = env
+	switch out := d.openRelayed(ctx, me, p); out.result {
+	case relayStored:
+		d.log.Info("took a parked message", "from", p.Sender, "id", p.ID, "was", p.Reason)
+		d.unpark(ctx, p)
+		if out.receipt {
+			*receipts = append(*receipts, wire.RelayRef{From: p.Sender, ID: p.ID})
+		}
+	case relayPark:
+		if out.reason != p.Reason || out.group != p.Group {
+			p.Reason, p.Group = out.reason, out.group
+			if _, err := d.db.Park(ctx, []history.Parked{p}, history.ParkLimits{}); err != nil {
+				d.log.Warn("re-park envelope", "from", p.Sender, "id", p.ID, "err", err)
+			}
+		}
+	case relayRefuse:
+		d.log.Warn("dropping a parked envelope that cannot be taken", "from", p.Sender, "id", p.ID, "why", out.why)
+		d.unpark(ctx, p)
+	case relayLeave:
+	}
+}
+
+// mayHavePassed reports, cheaply and without opening the envelope,
+// whether the reason a parked envelope waits may no longer hold.
+func (d *Daemon) mayHavePassed(ctx context.Context, p history.Parked) bool {
+	switch p.Reason {
+	case history.ParkHeld:
+		held, err := d.db.Held(ctx, p.Sender)
+		return err == nil && !held
+	case history.ParkGroup:
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.memberLocked(p.Group, p.Sender)
+	case history.ParkContact:
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.roster.related(p.Sender)
+	}
+	return true
+}
+
+func (d *Daemon) unpark(ctx context.Context, p history.Parked) {
+	if err := d.db.Unpark(ctx, p.Sender, p.ID); err != nil {
+		d.log.Warn("unpark envelope", "err", err)
+	}
+}
+
+// relayDropped records what the relay dropped for good of ours: each copy
+// named becomes failed, with the reason, and local clients are told. The
+// notices are acknowledged after the commit.
+func (d *Daemon) relayDropped(ctx context.Context, ev wire.RelayDroppedEvent) {
+	var refs []wire.RelayDropRef
+	for _, dr := range ev.Drops {
+		err := d.db.Failed(ctx, dr.ID, dr.To, dropReason(dr.Reason))
+		if err != nil && !errors.Is(err, history.ErrNotFound) {
+			d.log.Warn("record a dropped message", "to", dr.To, "id", dr.ID, "err", err)
+			continue // not acknowledged: the server tells us again
+		}
+		if err == nil {
+			d.log.Warn("the relay dropped a message undelivered", "to", dr.To, "id", dr.ID, "reason", dr.Reason)
+			d.messageState(ctx, dr.ID)
+		}
+		refs = append(refs, wire.RelayDropRef{To: dr.To, ID: dr.ID})
+	}
+	for len(refs) > 0 {
+		n := min(len(refs), wire.MaxAckIDs)
+		if err := d.link.Call(ctx, wire.OpRelayDroppedAck, wire.RelayDroppedAckRequest{Drops: refs[:n]}, nil); err != nil {
+			d.log.Warn("acknowledge drop notices", "err", err)
+			return
+		}
+		refs = refs[n:]
+	}
+}
+
+// dropReason is the user's sentence for a drop notice's reason.
+func dropReason(reason string) string {
+	switch reason {
+	case wire.DropExpired:
+		return "the server kept it for its whole retention time and dropped it undelivered"
+	case wire.DropRefused:
+		return "the recipient's daemon could not open it"
+	}
+	return "the server dropped it undelivered (" + reason + ")"
+}
