@@ -58,6 +58,28 @@ func TestRelayJunkDoesNotStall(t *testing.T) {
 				t.Fatalf("junk %d: relay status %q", i, resp.Status)
 			}
 		}
+		var future, past time.Time
+		if round == 1 {
+			// Two real messages from mallory with lying clocks: they are
+			// shown in the order they arrived, with their send times
+			// clamped near it and the claimed ones kept.
+			future, past = time.Now().Add(time.Hour).UTC(), time.Now().Add(-10*24*time.Hour).UTC()
+			for _, c := range []struct {
+				text string
+				sent time.Time
+			}{{"from the future", future}, {"from the past", past}} {
+				var b [16]byte
+				rand.Read(b[:])
+				id := hex.EncodeToString(b[:])
+				env, err := envelope.Seal(envelope.Message{
+					ID: id, From: "mallory", To: "bob", Sent: c.sent, Kind: "text", Body: []byte(c.text),
+				}, mallory.identity, kr.Prekey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mallory.call(t, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: id, Envelope: env}, nil)
+			}
+		}
 		if round == 2 {
 			alice.start(t)
 		}
@@ -77,22 +99,59 @@ func TestRelayJunkDoesNotStall(t *testing.T) {
 		alice.waitState(t, "bob", text, "delivered", 20*time.Second)
 
 		// None of the junk is in bob's history: the only conversations
-		// are with alice.
+		// are with alice (and mallory's two real messages).
 		var cs []api.Conversation
 		bob.mustJSON(t, &cs, "recent")
 		for _, c := range cs {
-			if c.Target != "alice" {
+			if c.Target != "alice" && c.Target != "mallory" {
 				t.Errorf("round %d: bob has a conversation %q (%q)", round, c.Target, c.Preview)
 			}
 		}
-		if out := bob.must(t, "history", "mallory"); strings.Contains(out, "junk") {
+		if out := bob.must(t, "history", "mallory", "--limit", "1000"); strings.Contains(out, "junk") {
 			t.Errorf("round %d: junk in bob's history with mallory:\n%s", round, out)
 		}
 		if round == 1 {
+			ms := bob.history(t, "mallory")
+			if len(ms) != 2 || ms[0].Text != "from the future" || ms[1].Text != "from the past" {
+				t.Fatalf("bob's history with mallory: %+v", ms)
+			}
+			if !ms[0].ClaimedSent.Equal(future) || ms[0].Sent.After(began.Add(2*time.Minute)) {
+				t.Errorf("a message claimed an hour ahead: sent %v, claimed %v", ms[0].Sent, ms[0].ClaimedSent)
+			}
+			if !ms[1].ClaimedSent.Equal(past) || ms[1].Sent.Before(began.Add(-25*time.Hour)) {
+				t.Errorf("a message claimed ten days old: sent %v, claimed %v", ms[1].Sent, ms[1].ClaimedSent)
+			}
 			alice.stop(t)
 		}
 	}
 	if !strings.Contains(bob.daemon.output(), "parked") {
 		t.Errorf("bob's daemon logged nothing about parked envelopes")
+	}
+}
+
+// TestRelayDroppedMessageFails: a message the relay drops undelivered
+// (here its retention passes while bob is away) ends failed, with the
+// reason, on alice's side instead of sent forever.
+func TestRelayDroppedMessageFails(t *testing.T) {
+	srv := startRendezvous(t, freeAddr(t), t.TempDir(), "--relay-retention", "3s")
+	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
+	alice.start(t)
+	bob.start(t)
+	alice.register(t)
+	bob.register(t)
+	befriendUsers(t, alice, bob)
+	bob.stop(t)
+
+	text := "nobody will read this"
+	if out := alice.must(t, "send", "bob", text); !strings.Contains(out, "(relayed)") {
+		t.Fatalf("send to offline bob: %q; want relayed", out)
+	}
+	alice.waitState(t, "bob", text, "failed", 30*time.Second)
+	m := withText(alice.history(t, "bob"), text)[0]
+	if !strings.Contains(m.Error, "bob") || !strings.Contains(m.Error, "retention") {
+		t.Errorf("failed message's error: %q", m.Error)
+	}
+	if out := alice.must(t, "history", "bob"); !strings.Contains(out, "failed") {
+		t.Errorf("history does not say failed:\n%s", out)
 	}
 }

@@ -21,7 +21,9 @@ func (s *Server) startSweepers() {
 	s.sweepWG.Add(2)
 	go func() {
 		defer s.sweepWG.Done()
-		s.every(expirySweep, s.expire)
+		// A short retention (tests, demos) is swept more often, so that
+		// nothing outlives it by much.
+		s.every(min(expirySweep, max(s.cfg.RelayRetention/4, time.Second)), s.expire)
 	}()
 	go func() {
 		defer s.sweepWG.Done()
