@@ -160,3 +160,49 @@ func TestRelayDroppedMessageFails(t *testing.T) {
 		t.Errorf("history does not say failed:\n%s", out)
 	}
 }
+
+// TestRelayParkedUntilContact: mallory relays bob a message and then ends
+// the friendship before bob's daemon is back; bob's daemon parks it (not
+// a contact now) rather than show it or leave it on the server, and takes
+// it once they are friends again and the roster is synced.
+func TestRelayParkedUntilContact(t *testing.T) {
+	srv := startServer(t)
+	bob := newUser(t, srv, "bob")
+	bob.start(t)
+	bob.register(t)
+	mallory := newPeer(t, "mallory")
+	mallory.register(t, srv)
+	mallory.call(t, wire.OpFriendRequest, wire.UserRequest{Username: "bob"}, nil)
+	bob.must(t, "friend", "accept", "mallory")
+	eventually(t, 10*time.Second, func() (bool, string) {
+		var fs []api.Friend
+		bob.mustJSON(t, &fs, "friends")
+		return hasFriend(fs, "mallory"), "bob has not pinned mallory yet"
+	})
+	bob.stop(t)
+
+	var kr wire.KeysResponse
+	mallory.call(t, wire.OpKeysGet, wire.UserRequest{Username: "bob"}, &kr)
+	text := "sent while we were friends"
+	var b [16]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	env, err := envelope.Seal(envelope.Message{ID: id, From: "mallory", To: "bob", Sent: time.Now(), Kind: "text", Body: []byte(text)},
+		mallory.identity, kr.Prekey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory.call(t, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: id, Envelope: env}, nil)
+	mallory.call(t, wire.OpFriendRemove, wire.UserRequest{Username: "bob"}, nil)
+
+	bob.start(t)
+	eventually(t, 20*time.Second, func() (bool, string) {
+		return strings.Contains(bob.daemon.output(), "parked relayed envelopes"), "bob's daemon parked nothing"
+	})
+	if ms := withText(bob.history(t, "mallory"), text); len(ms) != 0 {
+		t.Fatalf("an ex-friend's message was shown: %+v", ms)
+	}
+	mallory.call(t, wire.OpFriendRequest, wire.UserRequest{Username: "bob"}, nil)
+	bob.must(t, "friend", "accept", "mallory")
+	bob.waitMessage(t, "mallory", text, 20*time.Second)
+}

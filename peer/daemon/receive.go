@@ -227,10 +227,9 @@ func (d *Daemon) senderKey(ctx context.Context, user string) (ed25519.PublicKey,
 	c, err := d.db.Contact(ctx, user)
 	if errors.Is(err, history.ErrNotFound) {
 		if _, err := d.fetchKey(ctx, user); err != nil {
-			var werr *wire.Error
-			if errors.As(err, &werr) && werr.Code == wire.CodeNotFound {
-				return nil, fmt.Errorf("key of %s: %w", user, err)
-			}
+			// Even not_found may pass: the directory answers only for
+			// users related to us, which a relayed sender was when the
+			// server took the envelope, and may be again.
 			return nil, fmt.Errorf("key of %s: %w: %v", user, errTransient, err)
 		}
 		c, err = d.db.Contact(ctx, user)
