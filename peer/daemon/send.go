@@ -296,6 +296,12 @@ func (d *Daemon) relay(ctx context.Context, to string, m envelope.Message) error
 	}
 	var resp wire.RelaySendResponse
 	if err := d.link.Call(ctx, wire.OpRelaySend, wire.RelaySendRequest{To: to, ID: m.ID, Envelope: sealed}, &resp); err != nil {
+		var werr *wire.Error
+		if errors.As(err, &werr) && werr.Code == wire.CodeQuotaExceeded {
+			// The recipient's relay quota, or this sender's share of it,
+			// is full: the copy waits and is tried again.
+			d.log.Warn("the server's relay takes no more for now", "to", to, "why", werr.Message)
+		}
 		return fmt.Errorf("%w: relay: %v", errNoPath, err)
 	}
 	return nil
