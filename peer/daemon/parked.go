@@ -58,6 +58,14 @@ func (d *Daemon) receiveRelayed(ctx context.Context, evs []wire.RelayEvent) {
 	if me == "" {
 		return
 	}
+	b := d.takeRelayedBatch(ctx, me, evs)
+	d.sendReceipts(ctx, b.receipts)
+}
+
+// takeRelayedBatch commits what it can of a batch, answers the server and
+// returns what the batch came to; the receipts are left to the caller, to
+// be sent without holding parkMu.
+func (d *Daemon) takeRelayedBatch(ctx context.Context, me string, evs []wire.RelayEvent) relayBatch {
 	d.parkMu.Lock()
 	defer d.parkMu.Unlock()
 	var b relayBatch
@@ -79,9 +87,7 @@ func (d *Daemon) receiveRelayed(ctx context.Context, evs []wire.RelayEvent) {
 		}
 	}
 	d.answerRelay(ctx, b.acks, b.refused)
-	for _, r := range b.receipts {
-		d.sendReceipt(ctx, r.From, r.ID)
-	}
+	return b
 }
 
 // takeRelayed decides about one relayed envelope and records the outcome
@@ -229,6 +235,12 @@ func (d *Daemon) reexamineParked(ctx context.Context) {
 	if me == "" {
 		return
 	}
+	d.sendReceipts(ctx, d.reexamineAll(ctx, me))
+}
+
+// reexamineAll re-examines every parked envelope under parkMu and returns
+// the messages taken, whose senders get a receipt.
+func (d *Daemon) reexamineAll(ctx context.Context, me string) []wire.RelayRef {
 	d.parkMu.Lock()
 	defer d.parkMu.Unlock()
 	var receipts []wire.RelayRef
@@ -246,9 +258,7 @@ func (d *Daemon) reexamineParked(ctx context.Context) {
 			d.reexamine(ctx, me, p, &receipts)
 		}
 	}
-	for _, r := range receipts {
-		d.sendReceipt(ctx, r.From, r.ID)
-	}
+	return receipts
 }
 
 // reexamine takes one parked envelope out of the store if it may be taken

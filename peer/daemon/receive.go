@@ -243,16 +243,36 @@ func (d *Daemon) senderKey(ctx context.Context, user string) (ed25519.PublicKey,
 	return ed25519.PublicKey(c.IdentityKey), nil
 }
 
-// sendReceipt tells the sender of a relayed message that it is in our
-// history: directly if a connection is open, else through the relay. It is
-// best effort: a lost receipt leaves the sender's copy at "sent".
-func (d *Daemon) sendReceipt(ctx context.Context, to, id string) {
+// sendReceipts tells the senders of relayed messages that they are in our
+// history, one receipt per sender (of at most maxReceiptIDs ids): directly
+// if a connection is open, else through the relay. It is best effort: a
+// lost receipt leaves the sender's copy at "sent".
+func (d *Daemon) sendReceipts(ctx context.Context, refs []wire.RelayRef) {
+	var order []string
+	ids := map[string][]string{}
+	for _, r := range refs {
+		if _, ok := ids[r.From]; !ok {
+			order = append(order, r.From)
+		}
+		ids[r.From] = append(ids[r.From], r.ID)
+	}
+	for _, to := range order {
+		for rest := ids[to]; len(rest) > 0; {
+			n := min(len(rest), maxReceiptIDs)
+			d.sendReceipt(ctx, to, rest[:n])
+			rest = rest[n:]
+		}
+	}
+}
+
+// sendReceipt sends one receipt for ids to their sender.
+func (d *Daemon) sendReceipt(ctx context.Context, to string, ids []string) {
 	if c := d.peers.get(to); c != nil {
-		if err := d.exchange(ctx, c, opReceipt, Receipt{IDs: []string{id}}); err == nil {
+		if err := d.exchange(ctx, c, opReceipt, Receipt{IDs: ids}); err == nil {
 			return
 		}
 	}
-	body, _ := json.Marshal(Receipt{IDs: []string{id}})
+	body, _ := json.Marshal(Receipt{IDs: ids})
 	rid, err := newMessageID()
 	if err != nil {
 		return
