@@ -124,9 +124,11 @@ type Daemon struct {
 	// sendLocks keep one recipient's outbox copies going out in order.
 	sendLocks keylock.Set
 	// parkMu serialises taking relayed envelopes and re-examining the
-	// parked ones (parked.go).
-	parkMu sync.Mutex
-	keys   keyCache
+	// parked ones (parked.go). reexamineKick asks the server loop for a
+	// re-examination, from paths that may run under parkMu.
+	parkMu        sync.Mutex
+	reexamineKick chan struct{}
+	keys          keyCache
 
 	receiver     *transfer.Receiver
 	outgoing     sending
@@ -175,11 +177,12 @@ func New(cfg Config) (*Daemon, error) {
 		}
 	}
 	d := &Daemon{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		home:   cfg.Home,
-		events: newBroker(),
-		kick:   make(chan struct{}, 1),
+		cfg:           cfg,
+		log:           cfg.Logger,
+		home:          cfg.Home,
+		events:        newBroker(),
+		kick:          make(chan struct{}, 1),
+		reexamineKick: make(chan struct{}, 1),
 
 		transferKick: make(chan struct{}, 1),
 		progress:     make(chan transfer.Status, 256),

@@ -261,6 +261,16 @@ func (d *Daemon) reexamineAll(ctx context.Context, me string) []wire.RelayRef {
 	return receipts
 }
 
+// kickReexamine asks the server loop to re-examine the parked envelopes
+// soon. It never blocks, so it is safe under parkMu (a key seen changed
+// back while an envelope is being opened).
+func (d *Daemon) kickReexamine() {
+	select {
+	case d.reexamineKick <- struct{}{}:
+	default:
+	}
+}
+
 // reexamine takes one parked envelope out of the store if it may be taken
 // now, keeps it (with its current reason) if not, and drops it if it is
 // too old or can never be taken.

@@ -31,6 +31,9 @@ func (d *Daemon) serverLoop(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
+			case <-d.reexamineKick:
+				d.reexamineParked(ctx)
+				continue
 			case e, ok := <-d.link.Events():
 				if !ok {
 					return

@@ -108,9 +108,7 @@ func (d *Daemon) Trust(ctx context.Context, user string, req api.KeyRequest) (ap
 // for them may go.
 func (d *Daemon) released(user string) {
 	d.kickFlush()
-	// Relayed messages from them were left on the server; a fresh
-	// session makes it push them again.
-	d.link.Reconnect()
+	d.kickReexamine() // relayed messages from them wait parked
 }
 
 // myKey returns the logged-in username and its identity key.
