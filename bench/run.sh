@@ -3,17 +3,17 @@
 # file transfer.
 #
 # Builds the binaries, starts `rendezvous serve` on a free loopback port in
-# a throw-away data directory, runs the load generator (bin/rvload bench)
+# a throw-away data directory, runs the load generator (bin/bench server)
 # against it as a separate process, prints the result table, stops the
 # server and writes the table to bench/results/rendezvous-latest.md.
 #
-# Then runs the messaging benchmark (bin/msgload), which starts a server
+# Then runs the messaging benchmark (bin/bench messaging), which starts a server
 # and lanchat daemons of its own, measures message latency and throughput
 # per conversation, direct and relayed, prints its table and writes it to
-# bench/results/messaging-latest.md. Run bin/msgload --help for running it
+# bench/results/messaging-latest.md. Run bin/bench messaging --help for running it
 # alone. Nothing leaves 127.0.0.0/8.
 #
-# Last the file transfer benchmark (bin/xferload): a big file (4 GiB,
+# Last the file transfer benchmark (bin/bench transfer): a big file (4 GiB,
 # scaled down if the disk has no room) and a folder of small files sent
 # between two lanchat daemons, against baselines (bin/quiccopy, a raw
 # quic-go copy with lanchat's settings; bin/tlscopy, TLS over TCP; iperf3;
@@ -21,7 +21,7 @@
 # network namespaces it makes (root only; they are removed however it
 # ends). It installs iperf3 (apt-get) and croc (go install) when they are
 # missing, prints its table and writes it to
-# bench/results/transfer-latest.md. Run bin/xferload --help for running it
+# bench/results/transfer-latest.md. Run bin/bench transfer --help for running it
 # alone.
 #
 # Environment overrides: IDLE (idle sessions, default 20000), HOLD (how
@@ -81,8 +81,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "building bin/rendezvous, bin/lanchat and the load generators (rvload, msgload, xferload, quiccopy, tlscopy)"
-go build -o "$BIN/" ./cmd/... ./bench/rvload ./bench/msgload ./bench/xferload ./bench/quiccopy ./bench/tlscopy
+say "building bin/rendezvous, bin/lanchat, bin/bench and the baselines (quiccopy, tlscopy)"
+go build -o "$BIN/" ./cmd/... ./bench ./bench/quiccopy ./bench/tlscopy
 
 # Each side holds one descriptor per connection. Raise the limit as far as
 # this shell may; Go raises its own soft limit to the hard one anyway.
@@ -93,7 +93,7 @@ if ! ulimit -n "$want_fds" 2>/dev/null; then
 	ulimit -n "$hard" 2>/dev/null || true
 	say "open-file limit: could not raise it to $want_fds; using $(ulimit -n) (the hard limit here)"
 	if [ "$(ulimit -n)" -lt $((IDLE + 2 * SENDERS + 200)) ]; then
-		say "that is too few for $IDLE idle sessions: rvload will hold fewer and say so in the notes"
+		say "that is too few for $IDLE idle sessions: the load generator will hold fewer and say so in the notes"
 	fi
 else
 	say "open-file limit: $(ulimit -n)"
@@ -108,7 +108,7 @@ for i in 2 3 4 5 6 7 8 9; do
 		if ip addr add "$a/32" dev lo 2>/dev/null; then
 			say "added $a to lo"
 		else
-			say "warning: $a is not local and could not be added; rvload will skip it"
+			say "warning: $a is not local and could not be added; the load generator will skip it"
 		fi
 	fi
 done
@@ -154,7 +154,7 @@ say "running the load generator (progress below; the table follows)"
 mkdir -p "$RESULTS"
 REPORT=$DATA/report.md
 status=0
-"$BIN/rvload" bench --addr "$ADDR" --fingerprint "$FP" --server-pid "$SERVER_PID" --metrics "$METRICS" \
+"$BIN/bench" server --addr "$ADDR" --fingerprint "$FP" --server-pid "$SERVER_PID" --metrics "$METRICS" \
 	--idle "$IDLE" --hold "$HOLD" --senders "$SENDERS" --duration "$DURATION" >"$REPORT" || status=$?
 
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -189,7 +189,7 @@ stop_server
 echo
 say "running the messaging benchmark (progress below; the table follows)"
 msg_status=0
-"$BIN/msgload" --bin "$BIN" --out "$MSG_OUT" --rounds "$MSG_ROUNDS" --n "$MSG_N" --concurrency "$MSG_SENDERS" || msg_status=$?
+"$BIN/bench" messaging --bin "$BIN" --out "$MSG_OUT" --rounds "$MSG_ROUNDS" --n "$MSG_N" --concurrency "$MSG_SENDERS" || msg_status=$?
 [ "$status" -ne 0 ] || status=$msg_status
 
 if [ "$BENCH_XFER" = 0 ]; then
@@ -197,7 +197,7 @@ if [ "$BENCH_XFER" = 0 ]; then
 	exit "$status"
 fi
 echo
-# The baselines xferload compares with. What cannot be installed here is
+# The baselines the transfer benchmark compares with. What cannot be installed here is
 # left out, and its row says so.
 if ! command -v iperf3 >/dev/null; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -215,7 +215,7 @@ if ! command -v croc >/dev/null && [ ! -x "$BIN/croc" ]; then
 fi
 say "running the file transfer benchmark (progress below; the table follows)"
 xfer_status=0
-"$BIN/xferload" --bin "$BIN" --out "$XFER_OUT" --size "$BENCH_XFER_SIZE" --runs "$BENCH_XFER_RUNS" \
+"$BIN/bench" transfer --bin "$BIN" --out "$XFER_OUT" --size "$BENCH_XFER_SIZE" --runs "$BENCH_XFER_RUNS" \
 	--files "$BENCH_XFER_FILES" --link "$BENCH_XFER_LINK" || xfer_status=$?
 [ "$status" -ne 0 ] || status=$xfer_status
 exit "$status"

@@ -11,7 +11,7 @@
 // serve prints "quiccopy listening on HOST:PORT", takes one copy, prints
 // a JSON result line and exits; send prints its own result line once the
 // receiver has acknowledged every byte (after its sync). Both end after
-// --timeout whatever happens. bench/xferload runs it.
+// --timeout whatever happens. bench transfer runs it.
 package main
 
 import (

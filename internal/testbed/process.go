@@ -178,7 +178,7 @@ func (p *Process) Kill() {
 }
 
 // Usage returns the CPU time (user and system, from wait4) and the peak
-// resident set size (VmHWM, last read at most sampleEvery before the
+// resident set size (VmHWM, last read at most SampleEvery before the
 // exit) of a process that has exited, or -1 for what is unknown. The
 // rusage's maxrss is no use here: a child that Go starts shares its
 // parent's memory until it execs, and Linux counts that in.

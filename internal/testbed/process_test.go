@@ -83,3 +83,21 @@ func TestShellQuote(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestChildUsage(t *testing.T) {
+	// A child that does nothing must not be charged with its parent's
+	// memory, which it shares until it execs.
+	small, err := Start("small", filepath.Join(t.TempDir(), "log"), "sleep", "0.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := small.Wait(context.Background(), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if cpu, peak := small.Usage(); cpu < 0 || peak <= 0 || peak > 16<<20 {
+		t.Errorf("sleep's usage: cpu %v, peak RSS %d", cpu, peak)
+	}
+	if !strings.Contains(small.Command(), "sleep 0.3") {
+		t.Errorf("command %q", small.Command())
+	}
+}

@@ -17,8 +17,8 @@ import (
 // is 100 on every Linux platform Go supports.
 const clockTicks = 100
 
-// sampleEvery is how often a Watch or a peak follower reads memory.
-const sampleEvery = 100 * time.Millisecond
+// SampleEvery is how often a Watch or a peak follower reads memory.
+const SampleEvery = 100 * time.Millisecond
 
 // Sample is one reading of a process's CPU time and memory.
 type Sample struct {
@@ -211,7 +211,7 @@ func (s *Sampler) PeakRSS(from, to time.Time) int64 {
 // Watch measures what a long-running process (a daemon) spends on one
 // piece of work: its CPU time over it, and its peak resident set size,
 // from VmHWM (reset at the start where the kernel allows) and from VmRSS
-// sampled every sampleEvery, whichever is larger.
+// sampled every SampleEvery, whichever is larger.
 type Watch struct {
 	pid      int
 	cpu0     time.Duration
@@ -236,7 +236,7 @@ func StartWatch(pid int) *Watch {
 	w.cancel = cancel
 	go func() {
 		defer close(w.done)
-		t := time.NewTicker(sampleEvery)
+		t := time.NewTicker(SampleEvery)
 		defer t.Stop()
 		for {
 			w.sample()
@@ -297,14 +297,14 @@ type peakWatch struct {
 	done chan struct{}
 }
 
-// followPeak reads VmHWM of process pid every sampleEvery until exited
+// followPeak reads VmHWM of process pid every SampleEvery until exited
 // is closed.
 func followPeak(pid int, exited <-chan struct{}) *peakWatch {
 	w := &peakWatch{done: make(chan struct{})}
 	w.peak.Store(-1)
 	go func() {
 		defer close(w.done)
-		t := time.NewTicker(sampleEvery)
+		t := time.NewTicker(SampleEvery)
 		defer t.Stop()
 		for {
 			// A process that has exited but is not yet reaped has no

@@ -1,6 +1,8 @@
 package testbed
 
 import (
+	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -42,5 +44,28 @@ func TestSamplerSelf(t *testing.T) {
 	}
 	if peak := s.PeakRSS(from.Add(-time.Second), time.Now()); peak <= 0 {
 		t.Errorf("PeakRSS of this process = %d", peak)
+	}
+}
+
+func TestWatchSelf(t *testing.T) {
+	w := StartWatch(os.Getpid())
+	x := 0
+	for i := range 3_000_000 {
+		x += i
+	}
+	_ = x
+	cpu, peak, err := w.Stop()
+	if err != nil || cpu < 0 || peak <= 0 {
+		t.Errorf("watch of this process: cpu %v, peak %d, %v", cpu, peak, err)
+	}
+}
+
+func TestReadProcSelf(t *testing.T) {
+	p, err := ReadProc(strconv.Itoa(os.Getpid()))
+	if err != nil || p.RSS <= 0 || p.HWM < p.RSS || p.CPU < 0 {
+		t.Errorf("ReadProc(self) = %+v, %v", p, err)
+	}
+	if _, err := ReadProc("0"); err == nil {
+		t.Error("ReadProc(0) succeeded")
 	}
 }

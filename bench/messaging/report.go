@@ -1,0 +1,169 @@
+package messaging
+
+import (
+	"fmt"
+	"github.com/lanchat/lanchat/internal/testbed"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
+)
+
+// report renders the run as Markdown: what ran where, the table, the
+// notes.
+func (r *benchmark) report() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## messaging benchmark\n\n")
+	fmt.Fprintf(&b, "- date: %s (run took %v)\n", r.start.UTC().Format(time.RFC3339), r.elapsed.Round(time.Second))
+	fmt.Fprintf(&b, "- machine: %s\n", sysinfo.Machine())
+	if r.loadavg != "" {
+		fmt.Fprintf(&b, "- load average at the start: %s (anything but 0 means other work shared the CPUs)\n", r.loadavg)
+	}
+	fmt.Fprintf(&b, "- Go: %s (msgload; bench/run.sh builds the binaries with the same toolchain)\n", runtime.Version())
+	fmt.Fprintf(&b, "- server, daemons and msgload share this machine's CPUs; all traffic is on 127.0.0.1\n")
+	b.WriteString("\nCommands:\n\n")
+	for _, line := range r.commands() {
+		fmt.Fprintf(&b, "- %s\n", line)
+	}
+	b.WriteString("\n")
+	b.WriteString(r.table())
+	b.WriteString("\nHow to read it:\n\n")
+	for _, line := range r.legend() {
+		fmt.Fprintf(&b, "- %s\n", line)
+	}
+	if len(r.notes) > 0 {
+		b.WriteString("\nNotes:\n\n")
+		for _, n := range r.notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
+// commands lists what produced the table, as it could be typed again.
+func (r *benchmark) commands() []string {
+	out := []string{
+		"`make bench` (its second part: `bench/run.sh` runs `bench messaging` after the server benchmark)",
+		fmt.Sprintf("`%s`", testbed.ShellQuote(append([]string{os.Args[0], "messaging"}, r.args...))),
+	}
+	if p := r.c.server(); p != nil {
+		out = append(out, fmt.Sprintf("server (pid %d): `%s`", p.PID(), p.Command()))
+	}
+	for _, u := range r.c.peers {
+		out = append(out, fmt.Sprintf("%s's daemon (pid %d): `%s`", u.name, u.PID(), u.Command()))
+	}
+	var others []string
+	for _, u := range r.c.peers[min(1, len(r.c.peers)):] {
+		others = append(others, u.name)
+	}
+	out = append(out,
+		"each user registered through its daemon's local API (POST /v1/register, what `lanchat --home DIR register USER --password-stdin` does); "+
+			"alice befriended "+strings.Join(others, ", ")+" (`lanchat friend add USER`, then `lanchat friend accept alice` on their side)",
+		"every message: `lanchat send USER TEXT` (POST /v1/messages) on alice's daemon, timed until it shows on the receiver's event stream (GET /v1/events, as `lanchat watch` reads it)",
+	)
+	return out
+}
+
+// table renders the measurements, medians over their rounds.
+func (r *benchmark) table() string {
+	var b strings.Builder
+	b.WriteString("| measurement | path | messages | p50 ms | p99 ms | max ms | msgs/s | server requests per message | spread over rounds |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, m := range r.rows {
+		if len(m.rounds) == 0 {
+			fmt.Fprintf(&b, "| %s | %s | not run | — | — | — | — | — | — |\n", m.what, m.path)
+			continue
+		}
+		var p50, p99, rates, reqs []float64
+		var maxLat time.Duration
+		sent, arrived := 0, 0
+		for _, rd := range m.rounds {
+			p50 = append(p50, millis(percentile(rd.lat, 0.50)))
+			p99 = append(p99, millis(percentile(rd.lat, 0.99)))
+			rates = append(rates, rd.rate())
+			if len(rd.lat) > 0 {
+				maxLat = max(maxLat, percentile(rd.lat, 1))
+			}
+			if rd.requests != nil {
+				reqs = append(reqs, sum(rd.requests))
+			}
+			sent += rd.sent
+			arrived += rd.arrived
+		}
+		rounds := fmt.Sprintf("%d rounds", len(m.rounds))
+		if len(m.rounds) == 1 {
+			rounds = "1 round"
+		}
+		msgs := fmt.Sprintf("%d × %s", m.rounds[0].arrived, rounds)
+		rate, spreads := "—", fmt.Sprintf("p50 %s, p99 %s", spread(p50), spread(p99))
+		if m.throughput {
+			msgs = fmt.Sprintf("%d of %d sent, %s", arrived, sent, rounds)
+			rate = formatNumber(median(rates))
+			spreads = fmt.Sprintf("msgs/s %s, p50 %s", spread(rates), spread(p50))
+		}
+		p99s := formatNumber(median(p99))
+		if m.rounds[0].arrived == 1 && len(m.rounds) == 1 {
+			p99s, spreads = "—", "one message"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			m.what, m.path, msgs, formatNumber(median(p50)), p99s, formatNumber(millis(maxLat)), rate, formatNumber(median(reqs)), spreads)
+	}
+	return b.String()
+}
+
+// legend explains the columns and how each path was arranged.
+func (r *benchmark) legend() []string {
+	out := []string{
+		"latency: from just before alice's Send call to the moment msgload reads the message's event from the receiver's stream (the local API and its event stream included, as a user would see it); " +
+			"p50 and p99 are by nearest rank within a round, then the median over rounds; max is the largest of all rounds",
+		fmt.Sprintf("one message at a time: %d untimed messages, then %d timed, each sent once the one before arrived", r.cfg.warmup, r.cfg.n),
+		fmt.Sprintf("throughput: Sends back to back into one conversation (alice → one receiver) until %d were sent or %v passed, then up to %v for the last to arrive; msgs/s counts arrivals, first Send to last arrival; "+
+			"p50/p99 are the latencies under that load; %d senders at once are %d API clients of alice's daemon", r.cfg.tputCount, r.cfg.tputTime, drainTimeout, r.cfg.concurrency, r.cfg.concurrency),
+		"server requests per message: the growth of the server's request counters (its /metrics) over a round and until every outbox emptied, divided by the messages that arrived; the sender's, the receiver's and the receipts' requests together, median over rounds",
+		"direct: bob's daemon listens on 127.0.0.1 like alice's; Send reports `direct` (one QUIC stream per message, answered after bob's commit)",
+	}
+	for _, m := range r.rows {
+		if m.path == pathRelay && !m.throughput && len(m.rounds) > 1 {
+			out = append(out, fmt.Sprintf("server requests per relayed message, %s, by operation (mean over rounds): %s", m.what, opsString(meanRequests(m.rounds))))
+		}
+	}
+	if r.cfg.requestRate > 0 {
+		out = append(out, fmt.Sprintf("the server runs with --request-rate %s (its default is 200 requests per second per connection): each daemon's link carries about half of a relayed message's requests (the column above), "+
+			"so at the default the relayed throughput rows would measure the limit, and the outbox's slow retry of what it refused, rather than the relay; msgload --request-rate 0 shows that", formatNumber(r.cfg.requestRate)))
+	}
+	if r.carol != nil {
+		out = append(out,
+			"relayed: carol's daemon listens on [::1] on the same port number as bob's; alice's socket is IPv4, so the endpoint carol reports cannot be dialled, and the fallback (that port at 127.0.0.1, where the server saw carol) reaches bob, whose key is not carol's: "+
+				"each redial fails as soon as bob's certificate arrives (the daemon redials every 20s) and every message is sealed and relayed through the server while both daemons stay online. No packet goes to [::1]",
+			"first message to a contact whose direct address times out: dave is set up like carol but nothing listens at his fallback address, so the first Send waits for the 3s dial timeout before relaying; the daemon does this again every 20s (its dial back-off) for as long as the contact stays unreachable")
+	}
+	return out
+}
+
+// checkPaths notes every row whose messages did not all go the way its
+// path says, failed Sends, and Sends slow enough to have waited for a
+// dial.
+func (r *benchmark) checkPaths() {
+	for _, m := range r.rows {
+		var send, recv, errs tally = tally{}, tally{}, tally{}
+		slow := 0
+		for _, rd := range m.rounds {
+			send.add(rd.sendVia)
+			recv.add(rd.recvVia)
+			errs.add(rd.errs)
+			slow += rd.slow
+		}
+		want := "direct"
+		if m.path == pathRelay {
+			want = "relay"
+		}
+		if len(m.rounds) > 0 && (!send.only(want) || !recv.only(want) || len(errs) > 0) {
+			r.note("%s, %s: Send said %s; the receiver said %s; failed Sends: %s", m.what, m.path, send, recv, errs)
+		}
+		if slow > 0 && !strings.HasPrefix(m.what, "latency, first") {
+			r.note("%s, %s: %d Sends took over %v", m.what, m.path, slow, slowSend)
+		}
+	}
+}

@@ -1,9 +1,0 @@
-package main
-
-import "syscall"
-
-// childAttr makes a child process get SIGTERM if msgload dies without
-// stopping it (killed with SIGKILL, say), so no daemon outlives a run.
-func childAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-}

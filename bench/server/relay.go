@@ -1,0 +1,375 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/rendezvous/client"
+)
+
+// relayCallTimeout bounds one relay.send or relay.ack in the timed part.
+// It is not the phase's deadline: a send already on the wire when the
+// phase ends is allowed to finish and be counted.
+const relayCallTimeout = 10 * time.Second
+
+// drainTimeout bounds the wait, after the senders stop, for recipients to
+// receive what the server acknowledged.
+const drainTimeout = 10 * time.Second
+
+// sealed is one pre-sealed envelope.
+type sealed struct {
+	id  string
+	env []byte
+}
+
+// pair is a sender and its recipient, friends, each on its own
+// connection. The sender relays pre-sealed envelopes to the recipient,
+// who acknowledges each as it arrives.
+type pair struct {
+	sender, recipient *account
+	sc, rc            *client.Client
+	pool              []sealed
+
+	mu     sync.Mutex
+	sentAt map[string]time.Time // id → when its relay.send began; deleted on delivery
+}
+
+// relayRun is the relay phase: the pairs, the probe, and what they
+// measured.
+type relayRun struct {
+	addr     string
+	opts     client.Options
+	ackBatch int // most ids in one relay.ack
+
+	pairs []*pair
+	probe *prober
+
+	// Owned goroutines: event consumers of every connection, which end
+	// when their connection closes.
+	consumers sync.WaitGroup
+
+	window     atomic.Bool  // the timed part is running
+	queued     atomic.Int64 // relay.send answered "queued" in the timed part
+	duplicates atomic.Int64 // relay.send answered "duplicate"
+	delivered  atomic.Int64 // relay events received in the timed part
+	total      atomic.Int64 // relay events received, timed part and drain
+	exhausted  atomic.Int64 // senders that used their whole pool
+	sendErrs   counts
+	ackErrs    counts
+	sendLat    latencies // relay.send round trip
+	deliverLat latencies // relay.send start → relay event at the recipient
+}
+
+// newRelayRun prepares the relay phase.
+func newRelayRun(addr string, opts client.Options, ackBatch int) *relayRun {
+	return &relayRun{addr: addr, opts: opts, ackBatch: min(max(ackBatch, 1), wire.MaxAckIDs)}
+}
+
+// dial opens a client connection and starts the goroutine that consumes
+// its events: consume, or a loop that discards them when consume is nil.
+// consume must return when the Events channel closes.
+func (r *relayRun) dial(ctx context.Context, consume func(*client.Client)) (*client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	c, err := client.Dial(ctx, r.addr, r.opts)
+	if err != nil {
+		return nil, err
+	}
+	if consume == nil {
+		consume = func(c *client.Client) {
+			for range c.Events() {
+			}
+		}
+	}
+	r.consumers.Add(1)
+	go func() {
+		defer r.consumers.Done()
+		consume(c)
+	}()
+	return c, nil
+}
+
+// setup registers n sender/recipient pairs, befriends them, and sets up
+// the probe, which befriends every recipient so its friends.list has
+// some weight. It stops at the first failure.
+func (r *relayRun) setup(ctx context.Context, n int, probeRate float64) error {
+	r.pairs = make([]*pair, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = r.setupPair(ctx, i)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	p, err := r.setupProbe(ctx, probeRate)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	r.probe = p
+	return nil
+}
+
+// setupPair sets up pair i and stores it in r.pairs, even half made, so
+// that close closes whatever it opened.
+func (r *relayRun) setupPair(ctx context.Context, i int) error {
+	s, err := newAccount(fmt.Sprintf("relay-s-%03d", i+1), "")
+	if err != nil {
+		return err
+	}
+	rec, err := newAccount(fmt.Sprintf("relay-r-%03d", i+1), "")
+	if err != nil {
+		return err
+	}
+	p := &pair{sender: s, recipient: rec, sentAt: make(map[string]time.Time)}
+	r.pairs[i] = p
+	if p.sc, err = r.dial(ctx, nil); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	if err := s.enroll(ctx, p.sc); err != nil {
+		return err
+	}
+	if p.rc, err = r.dial(ctx, func(c *client.Client) { r.receive(p, c) }); err != nil {
+		return fmt.Errorf("%s: %w", rec.name, err)
+	}
+	if err := rec.enroll(ctx, p.rc); err != nil {
+		return err
+	}
+	return befriend(ctx, s, p.sc, rec, p.rc)
+}
+
+// receive runs a recipient's event loop until its connection closes: it
+// counts each relayed envelope and acknowledges it at once, as a daemon
+// does after storing it. With ackBatch above 1, envelopes that are already
+// waiting in the event buffer share one relay.ack, up to ackBatch ids.
+// Envelopes left from an earlier run are acknowledged but not counted.
+func (r *relayRun) receive(p *pair, rc *client.Client) {
+	ids := make([]wire.RelayRef, 0, r.ackBatch)
+	for f := range rc.Events() {
+		ids = r.take(p, f, ids[:0])
+	gather:
+		for len(ids) < r.ackBatch {
+			select {
+			case f, ok := <-rc.Events():
+				if !ok {
+					break gather
+				}
+				ids = r.take(p, f, ids)
+			default:
+				break gather
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), relayCallTimeout)
+		if err := rc.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{Acks: ids}, nil); err != nil {
+			r.ackErrs.add(errorCode(err))
+		}
+		cancel()
+	}
+}
+
+// take counts f if it is a relayed envelope sent in this run and appends
+// its id to ids for acknowledgement.
+func (r *relayRun) take(p *pair, f *wire.Frame, ids []wire.RelayRef) []wire.RelayRef {
+	if f.Op != wire.EvRelay {
+		return ids
+	}
+	now := time.Now()
+	var ev wire.RelayEvent
+	if err := json.Unmarshal(f.Body, &ev); err != nil {
+		r.ackErrs.add("bad relay event")
+		return ids
+	}
+	p.mu.Lock()
+	sent, ours := p.sentAt[ev.ID]
+	delete(p.sentAt, ev.ID)
+	p.mu.Unlock()
+	if ours {
+		r.total.Add(1)
+		if r.window.Load() {
+			r.delivered.Add(1)
+		}
+		r.deliverLat.add(now.Sub(sent))
+	}
+	return append(ids, wire.RelayRef{From: ev.From, ID: ev.ID})
+}
+
+// seal pre-seals perSender envelopes for every pair, on all CPUs, so that
+// sealing is not part of what is timed. Every envelope has a fresh random
+// 128-bit id.
+func (r *relayRun) seal(ctx context.Context, perSender, bodySize int) error {
+	jobs := make(chan *pair)
+	errc := make(chan error, len(r.pairs))
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range jobs {
+				errc <- p.sealPool(ctx, perSender, bodySize)
+			}
+		}()
+	}
+	for _, p := range r.pairs {
+		jobs <- p
+	}
+	close(jobs)
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *pair) sealPool(ctx context.Context, n, bodySize int) error {
+	p.pool = make([]sealed, 0, n)
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("seal envelopes: %w", err)
+		}
+		text := messageText(p.sender.name, i, bodySize)
+		id, env, err := p.sender.seal(p.recipient.name, p.recipient.prekey, text)
+		if err != nil {
+			return err
+		}
+		p.pool = append(p.pool, sealed{id, env})
+	}
+	return nil
+}
+
+// messageText makes a chat message of exactly size bytes.
+func messageText(from string, i, size int) string {
+	s := fmt.Sprintf("message %d from %s: ", i, from)
+	const filler = "the quick brown fox jumps over the lazy dog. "
+	if len(s) < size {
+		s += strings.Repeat(filler, (size-len(s))/len(filler)+1)
+	}
+	return s[:size]
+}
+
+// run sends back to back from every sender for d, with the probe going
+// at its rate, and returns the length of the timed part: d plus the last
+// sends' round trips.
+func (r *relayRun) run(ctx context.Context, d time.Duration) time.Duration {
+	tctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var wg sync.WaitGroup
+	start := time.Now()
+	r.window.Store(true)
+	for _, p := range r.pairs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.send(tctx, p)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r.probe.run(tctx)
+	}()
+	wg.Wait()
+	elapsed := time.Since(start)
+	r.window.Store(false)
+	return elapsed
+}
+
+// drain waits, up to drainTimeout, for the recipients to receive every
+// envelope the server acknowledged.
+func (r *relayRun) drain(ctx context.Context) {
+	deadline := time.Now().Add(drainTimeout)
+	for r.total.Load() < r.queued.Load() && time.Now().Before(deadline) && ctx.Err() == nil {
+		sleepCtx(ctx, 20*time.Millisecond)
+	}
+}
+
+// send relays p's pool to its recipient back to back until ctx ends or
+// the pool is used up.
+func (r *relayRun) send(ctx context.Context, p *pair) {
+	for _, e := range p.pool {
+		if ctx.Err() != nil {
+			return
+		}
+		start := time.Now()
+		p.mu.Lock()
+		p.sentAt[e.id] = start
+		p.mu.Unlock()
+		cctx, cancel := context.WithTimeout(context.Background(), relayCallTimeout)
+		var resp wire.RelaySendResponse
+		err := p.sc.Call(cctx, wire.OpRelaySend, wire.RelaySendRequest{To: p.recipient.name, ID: e.id, Envelope: e.env}, &resp)
+		cancel()
+		lat := time.Since(start)
+		switch {
+		case err == nil && resp.Status == "queued":
+			r.queued.Add(1)
+			r.sendLat.add(lat)
+		case err == nil:
+			r.duplicates.Add(1)
+			r.sendLat.add(lat)
+		default:
+			p.mu.Lock()
+			delete(p.sentAt, e.id)
+			p.mu.Unlock()
+			r.sendErrs.add(errorCode(err))
+			var werr *wire.Error
+			if errors.As(err, &werr) && werr.Code == wire.CodeRateLimited {
+				sleepCtx(ctx, time.Duration(werr.RetryAfterMS)*time.Millisecond)
+			} else if p.sc.Err() != nil {
+				return // the connection is gone
+			}
+		}
+	}
+	r.exhausted.Add(1)
+}
+
+// close closes every connection of the phase and waits for their event
+// goroutines.
+func (r *relayRun) close() {
+	for _, p := range r.pairs {
+		if p == nil {
+			continue
+		}
+		for _, c := range []*client.Client{p.sc, p.rc} {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}
+	if r.probe != nil && r.probe.c != nil {
+		r.probe.c.Close()
+	}
+	r.consumers.Wait()
+}
+
+// sleepCtx sleeps for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

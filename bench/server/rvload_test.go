@@ -1,0 +1,177 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"github.com/lanchat/lanchat/internal/testbed"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/password"
+	"github.com/lanchat/lanchat/rendezvous"
+	"github.com/lanchat/lanchat/rendezvous/store"
+)
+
+func TestCheckLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{"127.0.0.1:7443", true},
+		{"127.1.2.3:1", true},
+		{"127.255.255.254:65535", true},
+		{"", false},
+		{"127.0.0.1", false},
+		{"127.0.0.1:0", false},
+		{"localhost:7443", false},
+		{"[::1]:7443", false},
+		{"10.0.0.1:7443", false},
+		{"0.0.0.0:7443", false},
+		{"128.0.0.1:7443", false},
+		{"[::ffff:127.0.0.1]:7443", false},
+	} {
+		err := checkLoopback("addr", tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("checkLoopback(%q) = %v, want ok=%v", tt.in, err, tt.ok)
+		}
+		if err != nil && !errors.Is(err, errUsage) {
+			t.Errorf("checkLoopback(%q): %v is not a usage error", tt.in, err)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	var l latencies
+	if s := l.summarize(); s.n != 0 {
+		t.Fatalf("empty: %+v", s)
+	}
+	for i := 100; i >= 1; i-- { // out of order on purpose
+		l.add(time.Duration(i) * time.Millisecond)
+	}
+	s := l.summarize()
+	want := summary{n: 100, p50: 50 * time.Millisecond, p99: 99 * time.Millisecond, max: 100 * time.Millisecond}
+	if s != want {
+		t.Errorf("summarize = %+v, want %+v", s, want)
+	}
+	var one latencies
+	one.add(7 * time.Millisecond)
+	if s := one.summarize(); s.p50 != 7*time.Millisecond || s.p99 != 7*time.Millisecond || s.max != 7*time.Millisecond {
+		t.Errorf("one sample: %+v", s)
+	}
+}
+
+func TestMessageText(t *testing.T) {
+	for _, size := range []int{1, 10, 45, 200, 5000} {
+		if got := messageText("relay-s-001", 12, size); len(got) != size {
+			t.Errorf("messageText(size %d) has %d bytes", size, len(got))
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	got := testbed.ShellQuote([]string{"bin/rvload", "--addr", "127.0.0.1:1", "it's", "a b", ""})
+	want := `bin/rvload --addr 127.0.0.1:1 'it'\''s' 'a b' ''`
+	if got != want {
+		t.Errorf("shellQuote = %s, want %s", got, want)
+	}
+}
+
+// startServer runs a real rendezvous server in this process, on
+// 127.0.0.1 with a SQLite store in a temporary directory, and returns its
+// address and certificate fingerprint.
+func startServer(t *testing.T) (addr, fp string) {
+	t.Helper()
+	dir := t.TempDir()
+	cert, _, err := rendezvous.LoadOrCreateCertificate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, "rendezvous.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := rendezvous.New(rendezvous.Config{
+		TLS:             rendezvous.TLSConfig(cert),
+		MaxConnsPerAddr: 1000,
+		Password:        password.Params{Memory: 64, Time: 1, Threads: 1},
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+		st.Close()
+	})
+	return ln.Addr().String(), rendezvous.Fingerprint(cert)
+}
+
+func TestDemo(t *testing.T) {
+	addr, fp := startServer(t)
+	var out, errs bytes.Buffer
+	if code := Main([]string{"demo", "--addr", addr, "--fingerprint", fp}, &out, &errs); code != 0 {
+		t.Fatalf("demo exited %d: %s\n%s", code, errs.String(), out.String())
+	}
+	for _, want := range []string{
+		"alice sends bob a friend request: pending",
+		"relay.send → queued",
+		"[relayed] alice: " + demoText,
+		"relay.ack",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	// A second run finds alice taken and says so.
+	out.Reset()
+	errs.Reset()
+	if code := Main([]string{"demo", "--addr", addr, "--fingerprint", fp}, &out, &errs); code != 1 || !strings.Contains(errs.String(), "fresh server") {
+		t.Errorf("second demo: exit %d, stderr %q", code, errs.String())
+	}
+}
+
+func TestBenchSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens a few hundred connections")
+	}
+	addr, fp := startServer(t)
+	var out, errs bytes.Buffer
+	args := []string{"bench", "--addr", addr, "--fingerprint", fp, "--server-pid", strconv.Itoa(os.Getpid()),
+		"--idle", "40", "--hold", "200ms", "--senders", "2", "--duration", "500ms", "--pool", "50",
+		"--probe-rate", "20", "--dial-concurrency", "8", "--heartbeat", "50ms"}
+	if code := Main(args, &out, &errs); code != 0 {
+		t.Fatalf("bench exited %d: %s\n%s", code, errs.String(), out.String())
+	}
+	report := out.String()
+	for _, want := range []string{
+		"| idle sessions held at the end of the hold | 40 | sessions |",
+		"| relay.send acknowledged (committed) per second |",
+		"| probe ping latency (20/s) p50 |",
+		"| idle sessions still held after the relay phase | 40 | sessions |",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	if !strings.Contains(report, "| relay.send errors | 0 | requests |") {
+		t.Errorf("relay.send errors:\n%s", report)
+	}
+}

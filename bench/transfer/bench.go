@@ -1,0 +1,345 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/lanchat/lanchat/internal/testbed"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
+)
+
+// floorRate is the slowest transfer rate a run may have before its
+// timeout stops it: 20 MB/s, a tenth of what the slowest tool here
+// manages on this kind of machine.
+const floorRate = 20e6
+
+// result is one measured run of one row.
+type result struct {
+	bytes   int64
+	files   int
+	elapsed time.Duration
+	// cpu and rss are the sender's and the receiver's CPU time and peak
+	// resident set size over the run; -1 when unknown.
+	cpu [2]time.Duration
+	rss [2]int64
+	// info is a per-run remark for the notes (the daemon's own rate).
+	info string
+}
+
+// rate is the run's goodput in bytes per second.
+func (r result) rate() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.bytes) / r.elapsed.Seconds()
+}
+
+// filesRate is the run's files per second.
+func (r result) filesRate() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.files) / r.elapsed.Seconds()
+}
+
+// runner measures one run of a row; round counts from 0. It returns the
+// commands that made the run, for the report.
+type runner func(ctx context.Context, round int) (result, []string, error)
+
+// row is one line of a table: one tool moving the same data, repeated.
+type row struct {
+	name string // the tool, as the table shows it
+	path string // where the data comes from and goes
+	// lanchat marks the section's lanchat row with the daemon's
+	// defaults: the one "lanchat ÷ this" divides by and the targets
+	// read. lanchat's other rows (one connection) leave it false, so
+	// their ratio shows what the defaults gain over them.
+	lanchat bool
+	maxRuns int // 0: the configured number of runs
+	run     runner
+
+	results  []result
+	failures []string
+	notRun   string   // why the row was not run at all
+	commands []string // of its first run
+	stopped  bool     // a run failed: no more runs
+}
+
+// section is one table.
+type section struct {
+	title string
+	kind  sectionKind
+	intro []string
+	rows  []*row
+}
+
+type sectionKind int
+
+const (
+	bigFile sectionKind = iota
+	smallFiles
+	shapedLink
+)
+
+// add appends a row to the section and returns it.
+func (s *section) add(r *row) *row {
+	s.rows = append(s.rows, r)
+	return r
+}
+
+// find returns the section's row with the given name, or nil.
+func (s *section) find(name string) *row {
+	for _, r := range s.rows {
+		if r.name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// lanchatRow returns the section's lanchat row, or nil.
+func (s *section) lanchatRow() *row {
+	for _, r := range s.rows {
+		if r.lanchat {
+			return r
+		}
+	}
+	return nil
+}
+
+// benchmark is one run of xferload: its workspace, processes and
+// findings.
+type benchmark struct {
+	cfg     *config
+	args    []string
+	stderr  io.Writer
+	start   time.Time
+	elapsed time.Duration
+	loadavg string // at the start
+	loadEnd string // at the end
+	others  string // what other processes used meanwhile
+
+	dir string // the workspace, on the file system measured
+	ps  *procs
+	ns  *testbed.Netns
+
+	free     int64  // bytes df said were available at the start
+	dfLine   string // what df said
+	size     int64  // the big file's size, after any scaling
+	src      string // the big file
+	srcHash  string
+	small    string // the folder of small files
+	linkSrc  string // the file sent over the link: src, or a smaller one
+	linkHash string
+	linkLen  int64
+
+	lanchatErr error // why lanchat is not measured, if it is not
+	linkDesc   string
+	sections   []*section
+	notes      []string
+}
+
+// say prints a progress line.
+func (b *benchmark) say(format string, args ...any) {
+	fmt.Fprintf(b.stderr, "== "+format+"\n", args...)
+}
+
+// note adds a line to the report's notes.
+func (b *benchmark) note(format string, args ...any) {
+	b.notes = append(b.notes, fmt.Sprintf(format, args...))
+}
+
+// timeout bounds one run that moves n bytes.
+func timeout(n int64) time.Duration {
+	return time.Minute + time.Duration(float64(n)/floorRate*float64(time.Second))
+}
+
+// runRounds runs every row of the sections round after round (rows
+// interleaved, so that a disturbance on the machine spreads over all of
+// them rather than spoiling one), until each has its runs or ctx ends.
+func (b *benchmark) runRounds(ctx context.Context, rows []*row) error {
+	for round := range b.cfg.runs {
+		for _, r := range rows {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			if r.notRun != "" || r.stopped || (r.maxRuns > 0 && round >= r.maxRuns) {
+				continue
+			}
+			b.say("run %d of %d: %s, %s", round+1, b.cfg.runs, r.name, r.path)
+			res, cmds, err := r.run(ctx, round)
+			if r.commands == nil {
+				r.commands = cmds
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return context.Cause(ctx)
+				}
+				r.failures = append(r.failures, fmt.Sprintf("run %d: %v", round+1, err))
+				r.stopped = true
+				b.say("  failed (no more runs of this row): %v", err)
+				continue
+			}
+			r.results = append(r.results, res)
+			if res.files > 1 {
+				b.say("  %d files in %.2fs: %s files/s", res.files, res.elapsed.Seconds(), formatNumber(res.filesRate()))
+			} else {
+				b.say("  %s in %.2fs: %s MB/s", formatSize(res.bytes), res.elapsed.Seconds(), formatNumber(megabytes(res.rate())))
+			}
+		}
+	}
+	return nil
+}
+
+// bench runs the whole benchmark, prints the report to stdout and writes
+// it to --out.
+func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, cfg.maxRun)
+	defer cancel()
+	b := &benchmark{cfg: cfg, args: args, stderr: stderr, start: time.Now(), loadavg: sysinfo.LoadAverage(),
+		ns: testbed.NewNetns(nsPrefix)}
+	nb := watchNeighbours()
+	runErr := b.measure(ctx)
+	b.elapsed, b.loadEnd = time.Since(b.start), sysinfo.LoadAverage()
+	top, other := nb.stop()
+	b.others = fmt.Sprintf("at least %.0f CPU seconds of the %.0f this machine had", other.Seconds(), b.elapsed.Seconds()*float64(runtime.NumCPU()))
+	if len(top) > 0 {
+		b.others += " (" + strings.Join(top, ", ") + ")"
+	}
+	if err := b.cleanup(); err != nil {
+		b.note("cleaning up: %v", err)
+	}
+	if runErr != nil {
+		if len(b.sections) == 0 {
+			return runErr
+		}
+		b.note("the run stopped early: %v", runErr)
+	}
+	report := b.report()
+	fmt.Fprint(stdout, report)
+	if cfg.out != "" && errors.Is(runErr, context.Canceled) {
+		// An interrupted run keeps the last complete report in place.
+		b.say("interrupted: %s left as it was", cfg.out)
+	} else if cfg.out != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.out), 0o755); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		if err := os.WriteFile(cfg.out, []byte(report), 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		b.say("written to %s", cfg.out)
+	}
+	return runErr
+}
+
+// cleanup stops every process still running, removes the namespaces
+// and, unless asked to keep it, the workspace.
+func (b *benchmark) cleanup() error {
+	var errs []error
+	if b.ps != nil {
+		errs = append(errs, b.ps.stopAll())
+	}
+	errs = append(errs, b.ns.Close())
+	if b.dir != "" {
+		if b.cfg.keep {
+			b.say("kept %s", b.dir)
+		} else if err := os.RemoveAll(b.dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", b.dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// measure prepares the files and runs every section.
+func (b *benchmark) measure(ctx context.Context) error {
+	if stale := testbed.RemoveStale(ctx, nsPrefix); len(stale) > 0 {
+		b.note("removed network namespaces left by an earlier xferload that was killed: %v", stale)
+	}
+	if err := b.prepare(ctx); err != nil {
+		return err
+	}
+	b.lanchatErr = lanchatReady(ctx, b.cfg.bin)
+	if b.lanchatErr != nil {
+		b.say("lanchat rows will not run: %v", b.lanchatErr)
+	}
+	for _, s := range []struct {
+		name    string
+		measure func(context.Context) error
+	}{{sectionLoopback, b.loopbackSection}, {sectionFiles, b.filesSection}, {sectionLink, b.linkSection}} {
+		if !b.cfg.measures(s.name) {
+			continue
+		}
+		if err := s.measure(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare makes the workspace: checks the free space, scales the big
+// file down if it must, and writes the big file and the small files.
+func (b *benchmark) prepare(ctx context.Context) error {
+	dir, err := os.MkdirTemp(b.cfg.dir, "xferload.")
+	if err != nil {
+		return fmt.Errorf("workspace: %w", err)
+	}
+	b.dir = dir
+	b.ps = &procs{dir: filepath.Join(dir, "logs")}
+	if err := os.Mkdir(b.ps.dir, 0o755); err != nil {
+		return err
+	}
+	var smallTotal int64
+	if b.cfg.measures(sectionFiles) {
+		smallTotal = int64(b.cfg.files) * b.cfg.fileSize
+	}
+	b.free, b.dfLine, err = freeSpace(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("free space: %w", err)
+	}
+	if b.cfg.measures(sectionLoopback) || b.cfg.measures(sectionLink) {
+		want := b.cfg.size
+		if !b.cfg.measures(sectionLoopback) && b.cfg.linkSize > 0 && b.cfg.linkSize < want {
+			// Only the link is measured: the big file is the one it sends.
+			want = b.cfg.linkSize
+		}
+		size, ok := fitSize(want, b.free, smallTotal)
+		if !ok {
+			return fmt.Errorf("not enough free space in %s for even a %s file (df says %s available)", dir, formatSize(minBigSize), formatSize(b.free))
+		}
+		if size != want {
+			b.note("**scaled down**: the big file is %s instead of %s, because df shows only %s available in %s, and the source, one received copy, the small files and %s of margin must fit",
+				formatSize(size), formatSize(want), formatSize(b.free), dir, formatSize(diskMargin))
+			b.say("scaled the big file down to %s: only %s free", formatSize(size), formatSize(b.free))
+		}
+		b.size = size
+		b.src = filepath.Join(dir, "big.bin")
+		b.say("writing %s of random data to %s (and syncing it)", formatSize(size), b.src)
+		t0 := time.Now()
+		if b.srcHash, err = writeRandomFile(b.src, size); err != nil {
+			return err
+		}
+		b.say("  took %v", time.Since(t0).Round(time.Millisecond))
+	}
+	if smallTotal > 0 {
+		b.small = filepath.Join(dir, "small")
+		b.say("writing %d files of %s to %s", b.cfg.files, formatSize(b.cfg.fileSize), b.small)
+		if err := writeSmallFiles(b.small, b.cfg.files, b.cfg.fileSize); err != nil {
+			return fmt.Errorf("small files: %w", err)
+		}
+	}
+	b.linkSrc, b.linkLen, b.linkHash = b.src, b.size, b.srcHash
+	if b.cfg.measures(sectionLink) && b.cfg.linkSize > 0 && b.cfg.linkSize < b.size {
+		b.linkSrc, b.linkLen = filepath.Join(dir, "link.bin"), b.cfg.linkSize
+		if b.linkHash, err = writeRandomFile(b.linkSrc, b.linkLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}

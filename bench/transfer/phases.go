@@ -1,0 +1,406 @@
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"github.com/lanchat/lanchat/internal/testbed"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Row names, as the tables show them.
+const (
+	// rowLanchat leaves the daemons' --transfer-conns at its default, 2:
+	// the row every "lanchat ÷ this" divides by.
+	rowLanchat     = "lanchat (2 connections, default)"
+	rowLanchat1    = "lanchat, 1 connection"
+	rowQUIC        = "raw quic-go copy (bench/quiccopy)"
+	rowQUIC2       = "raw quic-go copy (bench/quiccopy), 2 connections"
+	rowTLS         = "TLS 1.3 over TCP copy (bench/tlscopy)"
+	rowIperf       = "iperf3"
+	rowCroc        = "croc --no-compress, via croc relay"
+	rowLocal       = "local copy, no network (cp, then sync)"
+	pathFileToFile = "file → file + fsync"
+	pathDiscard    = "file → discard"
+	pathDirect     = pathFileToFile + ", direct I/O (as lanchat)"
+	pathLanchat    = "daemon → daemon, " + pathFileToFile + " (chunk hashes, direct I/O, rename)"
+)
+
+// oneConn is what the daemons of the 1-connection rows are started with
+// besides the usual flags: each transfer on a single QUIC connection.
+var oneConn = []string{"--transfer-conns", "1"}
+
+// loopbackSection measures the big file on 127.0.0.1: lanchat, then
+// each baseline, run after run.
+func (b *benchmark) loopbackSection(ctx context.Context) error {
+	out := filepath.Join(b.dir, "received")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	big := &section{title: fmt.Sprintf("One file of %s on loopback (127.0.0.1)", formatSize(b.size)), kind: bigFile}
+	b.sections = append(b.sections, big)
+
+	// lanchat first, so that a failure to set it up shows at once. Each
+	// lanchat row has daemons of its own, started with its flags.
+	lan := big.add(&row{name: rowLanchat, path: pathLanchat, lanchat: true})
+	lan1 := big.add(&row{name: rowLanchat1, path: pathLanchat})
+	for _, l := range []struct {
+		r    *row
+		dir  string
+		args []string
+	}{{lan, "lanchat-loopback", nil}, {lan1, "lanchat-loopback-1conn", oneConn}} {
+		c, err := b.setUpLanchat(ctx, loopback, l.dir, l.args, []*row{l.r})
+		if err != nil {
+			return err
+		}
+		defer b.stopCluster(c)
+		if c != nil {
+			l.r.run = b.lanchatFile(c, b.src, b.size, b.srcHash)
+		}
+	}
+
+	quic := rawCopy{tool: "quiccopy", src: b.src, size: b.size, outDir: out, recvListen: "127.0.0.1:0"}
+	tls := rawCopy{tool: "tlscopy", src: b.src, size: b.size, outDir: out, recvListen: "127.0.0.1:0"}
+	diskQUIC, diskTLS := quic, tls
+	diskQUIC.toDisk, diskTLS.toDisk = true, true
+	diskQUIC2 := diskQUIC
+	diskQUIC2.conns = 2
+	big.add(&row{name: rowQUIC, path: pathFileToFile, run: diskQUIC.runner(b)})
+	big.add(&row{name: rowQUIC2, path: pathFileToFile, run: diskQUIC2.runner(b)})
+	directQUIC := diskQUIC
+	directQUIC.direct = true
+	big.add(&row{name: rowQUIC, path: pathDirect, run: directQUIC.runner(b)})
+	// The discard rows only show where the network's ceiling is: one run
+	// each keeps the whole benchmark within its time.
+	big.add(&row{name: rowQUIC, path: pathDiscard, maxRuns: 1, run: quic.runner(b)})
+	big.add(&row{name: rowTLS, path: pathFileToFile, run: diskTLS.runner(b)})
+	big.add(&row{name: rowTLS, path: pathDiscard, maxRuns: 1, run: tls.runner(b)})
+	ip := big.add(&row{name: rowIperf, path: "memory → memory, TCP, no encryption"})
+	if bin, err := exec.LookPath(b.cfg.iperf3); err != nil {
+		ip.notRun = fmt.Sprintf("no iperf3 (%v); install it with `apt-get update && apt-get install -y iperf3`", err)
+	} else {
+		ip.run = iperf{bin: bin, seconds: b.cfg.iperfTime, addr: "127.0.0.1", port: freeTCPPort}.runner(b)
+	}
+	cr := big.add(&row{name: rowCroc, path: pathFileToFile + " (by xferload)"})
+	var cc *croc
+	if bin, err := b.crocBinary(); err != nil {
+		cr.notRun = err.Error()
+	} else if cc, err = b.startCroc(ctx, bin); err != nil {
+		cr.notRun = fmt.Sprintf("could not start croc's relay: %v", err)
+	} else {
+		cr.run = cc.runner(b, b.src, b.size, out)
+	}
+	big.add(&row{name: rowLocal, path: pathFileToFile, maxRuns: 1, run: b.localCopy(out)})
+
+	err := b.runRounds(ctx, big.rows)
+	if cc != nil {
+		if serr := cc.stop(); serr != nil {
+			b.note("stopping croc's relay: %v", serr)
+		}
+		if rerr := b.ns.Remove(cc.ns); rerr != nil {
+			b.note("removing croc's namespace: %v", rerr)
+		}
+	}
+	return err
+}
+
+// filesSection measures the folder of small files on 127.0.0.1 with
+// lanchat, run after run.
+func (b *benchmark) filesSection(ctx context.Context) error {
+	small := &section{title: fmt.Sprintf("A folder of %d files of %s on loopback", b.cfg.files, formatSize(b.cfg.fileSize)), kind: smallFiles}
+	b.sections = append(b.sections, small)
+	lan := small.add(&row{name: rowLanchat, path: fmt.Sprintf("daemon → daemon, folder of %d files → folder", b.cfg.files), lanchat: true})
+	c, err := b.setUpLanchat(ctx, loopback, "lanchat-files", nil, []*row{lan})
+	if err != nil {
+		return err
+	}
+	defer b.stopCluster(c)
+	if c != nil {
+		lan.run = b.lanchatFolder(c, b.small, b.cfg.files, int64(b.cfg.files)*b.cfg.fileSize)
+	}
+	return b.runRounds(ctx, small.rows)
+}
+
+// linkSection measures the big file between two network namespaces
+// joined by a veth pair shaped to the configured rate: iperf3, lanchat
+// and the raw quic-go copy, run after run.
+func (b *benchmark) linkSection(ctx context.Context) error {
+	sec := &section{title: fmt.Sprintf("One file of %s over an emulated %s link (two network namespaces)", formatSize(b.linkLen), b.cfg.link), kind: shapedLink}
+	b.sections = append(b.sections, sec)
+	ip := sec.add(&row{name: rowIperf, path: "memory → memory, TCP, no encryption"})
+	lan := sec.add(&row{name: rowLanchat, path: pathLanchat, lanchat: true})
+	lan1 := sec.add(&row{name: rowLanchat1, path: pathLanchat})
+	// The raw copies tell lanchat's own cost apart from QUIC's on the
+	// link; one run of each is enough for that.
+	quic := sec.add(&row{name: rowQUIC, path: pathFileToFile, maxRuns: 1})
+	quic2 := sec.add(&row{name: rowQUIC2, path: pathFileToFile, maxRuns: 1})
+
+	l, err := b.ns.Link(ctx, linkSubnet, testbed.TBF(b.cfg.link))
+	if err != nil {
+		for _, r := range sec.rows {
+			r.notRun = fmt.Sprintf("could not make the link: %v", err)
+		}
+		return nil
+	}
+	defer func() {
+		for _, ns := range []string{l.A, l.B} {
+			if err := b.ns.Remove(ns); err != nil {
+				b.note("removing %s: %v", ns, err)
+			}
+		}
+	}()
+	b.linkDesc = l.Describe()
+	b.say("link: %s and %s joined by a veth pair, %s on both ends", l.A, l.B, l.Shape)
+
+	if bin, err := exec.LookPath(b.cfg.iperf3); err != nil {
+		ip.notRun = fmt.Sprintf("no iperf3 (%v)", err)
+	} else {
+		ip.run = iperf{bin: bin, seconds: b.cfg.linkIperfTime, serverNS: l.B, clientNS: l.A, addr: l.AddrB,
+			port: func() (int, error) { return 5201, nil }}.runner(b)
+	}
+	out := filepath.Join(b.dir, "received-link")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	raw := rawCopy{tool: "quiccopy", src: b.linkSrc, size: b.linkLen, toDisk: true, outDir: out,
+		sendNS: l.A, recvNS: l.B, recvListen: l.AddrB + ":0"}
+	quic.run = raw.runner(b)
+	raw.conns = 2
+	quic2.run = raw.runner(b)
+	for _, lr := range []struct {
+		r    *row
+		dir  string
+		args []string
+	}{{lan, "lanchat-link", nil}, {lan1, "lanchat-link-1conn", oneConn}} {
+		c, err := b.setUpLanchat(ctx, onLink(l), lr.dir, lr.args, []*row{lr.r})
+		if err != nil {
+			return err
+		}
+		// Deferred after the namespaces' removal, so it runs before it.
+		defer b.stopCluster(c)
+		if c != nil {
+			lr.r.run = b.lanchatFile(c, b.linkSrc, b.linkLen, b.linkHash)
+		}
+	}
+	return b.runRounds(ctx, sec.rows)
+}
+
+// setUpLanchat starts a cluster placed as at, its daemons given
+// daemonArgs besides the usual flags, and checks it with a small
+// transfer. If lanchat cannot be measured, it returns a nil cluster and
+// the rows say why instead. Only a cancelled ctx is an error. The
+// caller stops the cluster (stopCluster).
+func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, daemonArgs []string, rows []*row) (*cluster, error) {
+	notRun := func(reason string) {
+		for _, r := range rows {
+			if r != nil {
+				r.notRun = reason
+			}
+		}
+	}
+	if b.lanchatErr != nil {
+		notRun(b.lanchatErr.Error())
+		return nil, nil
+	}
+	if len(daemonArgs) > 0 {
+		if err := daemonTakes(ctx, b.cfg.bin, daemonArgs); err != nil {
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
+			b.say("lanchat with %s cannot be measured: %v", strings.Join(daemonArgs, " "), err)
+			notRun(err.Error())
+			return nil, nil
+		}
+	}
+	c, err := startCluster(ctx, b.ps, b.cfg.bin, filepath.Join(b.dir, dir), at, daemonArgs, b.say)
+	if err == nil {
+		err = b.warmUp(ctx, c)
+	}
+	if err != nil {
+		b.stopCluster(c)
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		b.say("lanchat could not be set up: %v", err)
+		notRun(fmt.Sprintf("setting up: %v", err))
+		return nil, nil
+	}
+	return c, nil
+}
+
+// stopCluster stops a cluster's processes, noting what went wrong, and
+// looks through the daemons' logs for warnings.
+func (b *benchmark) stopCluster(c *cluster) {
+	if c == nil {
+		return
+	}
+	if err := c.stop(); err != nil {
+		b.note("stopping lanchat: %v", err)
+	}
+	for _, d := range []*daemon{c.alice, c.bob} {
+		if d == nil {
+			continue
+		}
+		if n, first := d.Warnings(3); n > 0 {
+			b.note("%s's daemon (%s) logged %d warnings or errors; the first: %s", d.name, c.dir, n, strings.Join(first, " | "))
+		}
+	}
+}
+
+// warmUp sends a 1 MiB file first: it opens the direct connection and
+// shows that transfers work before any is timed.
+func (b *benchmark) warmUp(ctx context.Context, c *cluster) error {
+	src := filepath.Join(c.dir, "warm-up.bin")
+	hash, err := writeRandomFile(src, 1*mib)
+	if err != nil {
+		return err
+	}
+	if _, p, err := c.sendFile(ctx, src, time.Minute); err != nil {
+		return fmt.Errorf("warm-up transfer of 1 MiB: %w", err)
+	} else if p == nil {
+		return fmt.Errorf("warm-up transfer of 1 MiB: no process")
+	}
+	got, err := findReceived(c.bob.downloads, filepath.Base(src))
+	if err != nil {
+		return fmt.Errorf("warm-up transfer of 1 MiB: %w", err)
+	}
+	if err := checkCopy(got, 1*mib, hash); err != nil {
+		return fmt.Errorf("warm-up transfer of 1 MiB: %w", err)
+	}
+	return os.Remove(got)
+}
+
+// lanchatFile sends one file per run with `lanchat send-file`.
+func (b *benchmark) lanchatFile(c *cluster, src string, size int64, hash string) runner {
+	return func(ctx context.Context, round int) (result, []string, error) {
+		res, p, err := c.sendFile(ctx, src, timeout(size))
+		cmds := c.commands()
+		if p != nil {
+			cmds = append(cmds, "timed: `"+p.Command()+"`, from its start until it exits 0 (bob's daemon has the whole verified file in place)")
+		}
+		if err != nil {
+			return res, cmds, err
+		}
+		res.bytes, res.files = size, 1
+		res.info = b.daemonRate(ctx, c, size)
+		got, err := findReceived(c.bob.downloads, filepath.Base(src))
+		if err != nil {
+			return res, cmds, err
+		}
+		want := ""
+		if round == 0 {
+			want = hash
+		}
+		err = checkCopy(got, size, want)
+		os.Remove(got)
+		return res, cmds, err
+	}
+}
+
+// lanchatFolder sends the folder of small files per run.
+func (b *benchmark) lanchatFolder(c *cluster, dir string, files int, total int64) runner {
+	return func(ctx context.Context, round int) (result, []string, error) {
+		res, p, err := c.sendFile(ctx, dir, timeout(total)+time.Duration(files)*10*time.Millisecond)
+		cmds := c.commands()
+		if p != nil {
+			cmds = append(cmds, "timed: `"+p.Command()+"`, from its start until it exits 0")
+		}
+		if err != nil {
+			return res, cmds, err
+		}
+		res.info = b.daemonRate(ctx, c, total)
+		got, err := findReceived(c.bob.downloads, filepath.Base(dir))
+		if err != nil {
+			return res, cmds, err
+		}
+		defer os.RemoveAll(got)
+		n, bytes, err := countFiles(got)
+		if err != nil {
+			return res, cmds, err
+		}
+		if n != files || bytes != total {
+			return res, cmds, fmt.Errorf("received %d files, %d bytes in %s; sent %d files, %d bytes", n, bytes, got, files, total)
+		}
+		res.bytes, res.files = total, files
+		return res, cmds, nil
+	}
+}
+
+// daemonRate asks bob's daemon what it recorded for the transfer just
+// done, for the notes.
+func (b *benchmark) daemonRate(ctx context.Context, c *cluster, total int64) string {
+	ts, err := c.transfers(ctx, c.bob)
+	if err != nil {
+		return fmt.Sprintf("transfers: %v", err)
+	}
+	t := latest(ts, "receive", total)
+	if t == nil {
+		return fmt.Sprintf("no received transfer of %d bytes in `lanchat --json transfers`", total)
+	}
+	out := fmt.Sprintf("bob's `transfers`: %s, %d of %d bytes", t.State, t.Done, t.Total)
+	if t.State != "done" {
+		out = "**after send-file exited 0**, " + out
+	}
+	if t.Rate > 0 {
+		out += fmt.Sprintf(", rate %s MB/s", formatNumber(megabytes(t.Rate)))
+	}
+	return out
+}
+
+// findReceived returns where a received file or folder named name is in
+// downloads: under its own name, or else the only entry there.
+func findReceived(downloads, name string) (string, error) {
+	p := filepath.Join(downloads, name)
+	if _, err := os.Lstat(p); err == nil {
+		return p, nil
+	}
+	entries, err := os.ReadDir(downloads)
+	if err != nil {
+		return "", fmt.Errorf("received %s: %w", name, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Name()[0] != '.' {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) == 1 {
+		return filepath.Join(downloads, names[0]), nil
+	}
+	return "", fmt.Errorf("received %s: not in %s, which holds %q", name, downloads, names)
+}
+
+// crocBinary finds croc: --croc, else in --bin, on PATH, or where go
+// install puts it.
+func (b *benchmark) crocBinary() (string, error) {
+	if b.cfg.croc != "" {
+		return exec.LookPath(b.cfg.croc)
+	}
+	candidates := []string{filepath.Join(b.cfg.bin, "croc"), "croc"}
+	if gp := os.Getenv("GOPATH"); gp != "" {
+		candidates = append(candidates, filepath.Join(gp, "bin", "croc"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		candidates = append(candidates, filepath.Join(home, "go", "bin", "croc"))
+	}
+	for _, c := range candidates {
+		if p, err := exec.LookPath(c); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no croc binary (looked for %v); install it with `go install github.com/schollz/croc/v10@v10.7.0`", candidates)
+}
+
+// freeTCPPort returns a TCP port free on 127.0.0.1 just now.
+func freeTCPPort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,481 @@
+package transfer
+
+import (
+	"fmt"
+	"github.com/lanchat/lanchat/internal/testbed"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
+)
+
+// Targets printed beside the figures (not asserted).
+const (
+	targetVsQUIC   = 0.9  // lanchat ÷ raw quic-go copy on loopback, file to file
+	targetVsCroc   = 4.0  // lanchat ÷ croc on loopback
+	targetVsIperf  = 0.95 // lanchat ÷ iperf3 on the emulated link
+	targetFilesPS  = 2000 // small files per second
+	targetRSSBytes = 64 * mib
+)
+
+// stripingGain is how much faster than one connection lanchat's default
+// of two must be for striping to be worth adopting: more than the runs'
+// usual spread.
+const stripingGain = 1.05
+
+// report renders the run as Markdown.
+func (b *benchmark) report() string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "## file transfer benchmark\n\n")
+	fmt.Fprintf(&w, "- date: %s (run took %v)\n", b.start.UTC().Format(time.RFC3339), b.elapsed.Round(time.Second))
+	fmt.Fprintf(&w, "- machine: %s\n", sysinfo.Machine())
+	if b.loadavg != "" {
+		fmt.Fprintf(&w, "- load average at the start: %s, at the end: %s (1, 5 and 15 minutes; xferload's own processes count in the end figure, but anything above 0 at the start means other work shared the CPUs)\n", b.loadavg, b.loadEnd)
+	}
+	if b.others != "" {
+		fmt.Fprintf(&w, "- other processes (not xferload's, not kernel threads) used %s while it ran\n", b.others)
+	}
+	if build := b.buildNote(); build != "" {
+		fmt.Fprintf(&w, "- lanchat and rendezvous: %s\n", build)
+	}
+	fmt.Fprintf(&w, "- Go: %s (xferload; bench/run.sh builds every binary with the same toolchain)\n", runtime.Version())
+	if b.dir != "" {
+		fmt.Fprintf(&w, "- workspace: %s, %s available at the start (`df -Pk`: %s)\n", b.dir, formatSize(b.free), lastLine(b.dfLine))
+	}
+	if b.size > 0 {
+		fmt.Fprintf(&w, "- big file: %s of random bytes in the workspace, written and synced before the first run; it stays in the page cache, so senders read it from memory, and every receiver that writes a file writes it to the same file system and syncs it before its run counts as done\n", formatSize(b.size))
+	}
+	fmt.Fprintf(&w, "- every figure is the median of %s unless the row says otherwise; MB/s is 10⁶ bytes per second of file data (goodput), wall clock from the sending command's start to its end\n", plural(b.cfg.runs, "run"))
+	w.WriteString("\nCommands:\n\n")
+	w.WriteString("- `make bench` (its last part: `bench/run.sh` runs `bench transfer` after the server and messaging benchmarks)\n")
+	fmt.Fprintf(&w, "- `%s`\n", testbed.ShellQuote(append([]string{os.Args[0], "transfer"}, b.args...)))
+
+	for i, s := range b.sections {
+		fmt.Fprintf(&w, "\n### §%d %s\n\n", i+1, s.title)
+		for _, line := range s.intro {
+			fmt.Fprintf(&w, "%s\n\n", line)
+		}
+		if s.kind == shapedLink && b.linkDesc != "" {
+			fmt.Fprintf(&w, "Link: %s. The server and alice's daemon run in the first namespace, bob's in the second (`ip netns exec`); each baseline's sender and receiver likewise.\n\n", b.linkDesc)
+		}
+		w.WriteString(b.table(s))
+	}
+
+	w.WriteString("\n### Targets (printed, not asserted)\n\n")
+	w.WriteString("| target | measured | verdict |\n|---|---:|---|\n")
+	for _, t := range b.targets() {
+		fmt.Fprintf(&w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
+	}
+	for _, t := range b.informative() {
+		fmt.Fprintf(&w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
+	}
+	fmt.Fprintf(&w, "\nThe last lines are informative, not targets: whether striping a transfer over two QUIC connections (the daemon's default) pays on this machine. A striping line says adopt when two connections make lanchat more than %g× as fast as one, no gain otherwise.\n", stripingGain)
+
+	w.WriteString("\n### Commands per row\n\n")
+	for i, s := range b.sections {
+		for _, r := range s.rows {
+			if len(r.commands) == 0 {
+				continue
+			}
+			fmt.Fprintf(&w, "- §%d %s, %s:\n", i+1, r.name, r.path)
+			for _, c := range r.commands {
+				fmt.Fprintf(&w, "  - %s\n", c)
+			}
+		}
+	}
+
+	w.WriteString("\n### How to read it\n\n")
+	for _, line := range b.legend() {
+		fmt.Fprintf(&w, "- %s\n", line)
+	}
+	notes := b.runNotes()
+	notes = append(notes, b.writeCost()...)
+	notes = append(notes, b.notes...)
+	if len(notes) > 0 {
+		w.WriteString("\n### Notes\n\n")
+		for _, n := range notes {
+			fmt.Fprintf(&w, "- %s\n", n)
+		}
+	}
+	return w.String()
+}
+
+// table renders one section.
+func (b *benchmark) table(s *section) string {
+	var w strings.Builder
+	lan := s.lanchatRow()
+	lanRate := math.NaN()
+	if lan != nil {
+		lanRate = lan.medianRate()
+	}
+	switch s.kind {
+	case smallFiles:
+		w.WriteString("| tool | data path | files/s | MB/s | spread of files/s | runs | CPU s, sender | CPU s, receiver | peak RSS MiB, sender | peak RSS MiB, receiver |\n")
+		w.WriteString("|---|---|---:|---:|---|---:|---:|---:|---:|---:|\n")
+	case shapedLink:
+		w.WriteString("| tool | data path | goodput MB/s | Mbit/s | spread of MB/s | runs | lanchat ÷ this | CPU s, sender | CPU s, receiver | peak RSS MiB, sender | peak RSS MiB, receiver |\n")
+		w.WriteString("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	default:
+		w.WriteString("| tool | data path | goodput MB/s | spread of MB/s | runs | lanchat ÷ this | CPU s, sender | CPU s, receiver | peak RSS MiB, sender | peak RSS MiB, receiver |\n")
+		w.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	}
+	for _, r := range s.rows {
+		if len(r.results) == 0 {
+			why := "not run: " + r.notRun
+			if r.notRun == "" && len(r.failures) > 0 {
+				why = "failed: " + r.failures[0]
+			} else if r.notRun == "" {
+				why = "not run: the benchmark stopped before it"
+			}
+			cols := 8
+			if s.kind == shapedLink || s.kind == smallFiles {
+				cols = 9
+			}
+			fmt.Fprintf(&w, "| %s | %s | %s |%s\n", r.name, r.path, cell(why), strings.Repeat(" — |", cols-1))
+			continue
+		}
+		rates := r.rates()
+		runs := fmt.Sprintf("%d", len(r.results))
+		if len(r.failures) > 0 {
+			runs += fmt.Sprintf(" (+%d failed)", len(r.failures))
+		}
+		vs := "—"
+		if !r.lanchat {
+			vs = formatRatio(ratio(lanRate, median(rates)))
+		}
+		cpuS, cpuR, rssS, rssR := r.usage()
+		switch s.kind {
+		case smallFiles:
+			fr := r.filesRates()
+			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, formatNumber(median(fr)),
+				formatNumber(megabytes(median(rates))), spread(fr), runs, cpuS, cpuR, rssS, rssR)
+		case shapedLink:
+			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, formatNumber(megabytes(median(rates))),
+				formatNumber(megabits(median(rates))), spreadMB(rates), runs, vs, cpuS, cpuR, rssS, rssR)
+		default:
+			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, formatNumber(megabytes(median(rates))),
+				spreadMB(rates), runs, vs, cpuS, cpuR, rssS, rssR)
+		}
+	}
+	return w.String()
+}
+
+// rates returns each run's goodput in bytes per second.
+func (r *row) rates() []float64 {
+	var x []float64
+	for _, res := range r.results {
+		x = append(x, res.rate())
+	}
+	return x
+}
+
+// filesRates returns each run's files per second.
+func (r *row) filesRates() []float64 {
+	var x []float64
+	for _, res := range r.results {
+		x = append(x, res.filesRate())
+	}
+	return x
+}
+
+// medianRate is the row's median goodput, NaN if it has no runs.
+func (r *row) medianRate() float64 { return median(r.rates()) }
+
+// usage formats the median CPU seconds of each end and the largest peak
+// resident set size of each end over the runs.
+func (r *row) usage() (cpuS, cpuR, rssS, rssR string) {
+	var cpu [2][]float64
+	peak := [2]int64{-1, -1}
+	for _, res := range r.results {
+		for i := range 2 {
+			if res.cpu[i] >= 0 {
+				cpu[i] = append(cpu[i], res.cpu[i].Seconds())
+			}
+			peak[i] = max(peak[i], res.rss[i])
+		}
+	}
+	f := func(p int64) string {
+		if p < 0 {
+			return "—"
+		}
+		return formatNumber(float64(p) / mib)
+	}
+	return formatNumber(median(cpu[0])), formatNumber(median(cpu[1])), f(peak[0]), f(peak[1])
+}
+
+// peakRSS is the largest peak resident set size of either end over the
+// row's runs, or -1.
+func (r *row) peakRSS() int64 {
+	p := int64(-1)
+	for _, res := range r.results {
+		p = max(p, res.rss[0], res.rss[1])
+	}
+	return p
+}
+
+// spreadMB prints the range of rates in MB/s.
+func spreadMB(rates []float64) string {
+	x := make([]float64, len(rates))
+	for i, r := range rates {
+		x[i] = megabytes(r)
+	}
+	return spread(x)
+}
+
+// formatRatio prints a ratio as "0.93×", "—" when unknown.
+func formatRatio(x float64) string {
+	if math.IsNaN(x) {
+		return "—"
+	}
+	return formatNumber(x) + "×"
+}
+
+// cell makes text safe and short enough for a table cell.
+func cell(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	s = strings.ReplaceAll(s, "|", `\|`)
+	if len(s) > 300 {
+		s = s[:297] + "..."
+	}
+	return s
+}
+
+// target is one line of the targets table.
+type target struct {
+	what, measured, verdict string
+}
+
+// targets compares the figures with the goals of the issue.
+func (b *benchmark) targets() []target {
+	var out []target
+	vs := func(what string, kind sectionKind, other, otherPath string, goal float64) {
+		t := target{what: what, measured: "—", verdict: "not measured"}
+		if x, why := b.compare(kind, rowLanchat, other, otherPath); math.IsNaN(x) {
+			t.verdict += why
+		} else {
+			t.measured, t.verdict = formatRatio(x), verdict(x >= goal)
+		}
+		out = append(out, t)
+	}
+	vs(fmt.Sprintf("lanchat ≥ %g× the raw quic-go copy on loopback (both file → file + fsync)", targetVsQUIC), bigFile, rowQUIC, pathFileToFile, targetVsQUIC)
+	vs(fmt.Sprintf("lanchat ≥ %g× croc on loopback", targetVsCroc), bigFile, rowCroc, "", targetVsCroc)
+	vs(fmt.Sprintf("lanchat ≥ %g of iperf3 on the emulated %s link", targetVsIperf, b.cfg.link), shapedLink, rowIperf, "", targetVsIperf)
+
+	t := target{what: fmt.Sprintf("lanchat ≥ %d small files per second", targetFilesPS), measured: "—", verdict: "not measured"}
+	if r := b.findRow(smallFiles, rowLanchat, ""); r != nil && len(r.results) > 0 {
+		x := median(r.filesRates())
+		t.measured, t.verdict = formatNumber(x)+" files/s", verdict(x >= targetFilesPS)
+	} else {
+		t.verdict += whyNot(r, r)
+	}
+	out = append(out, t)
+
+	t = target{what: fmt.Sprintf("each daemon's peak RSS under %d MiB", targetRSSBytes/mib), measured: "—", verdict: "not measured"}
+	peak := int64(-1)
+	var lanRows []*row
+	for _, s := range b.sections {
+		if r := s.lanchatRow(); r != nil {
+			lanRows = append(lanRows, r)
+			peak = max(peak, r.peakRSS())
+		}
+	}
+	if peak >= 0 {
+		t.measured, t.verdict = formatNumber(float64(peak)/mib)+" MiB", verdict(peak < targetRSSBytes)
+	} else if len(lanRows) > 0 {
+		t.verdict += whyNot(lanRows[0], lanRows[0])
+	}
+	out = append(out, t)
+	return out
+}
+
+// informative returns the lines printed under the targets that are
+// not targets: what striping over two connections gains lanchat, and
+// how lanchat compares with a raw copy striped the same way.
+func (b *benchmark) informative() []target {
+	var out []target
+	striping := func(where string, kind sectionKind) {
+		t := target{what: "striping: lanchat with 2 connections ÷ lanchat with 1 connection (" + where + ")", measured: "—", verdict: "not measured"}
+		if x, why := b.compare(kind, rowLanchat, rowLanchat1, ""); math.IsNaN(x) {
+			t.verdict += why
+		} else {
+			t.measured, t.verdict = formatRatio(x), "no gain"
+			if x > stripingGain {
+				t.verdict = "adopt"
+			}
+		}
+		out = append(out, t)
+	}
+	striping("loopback", bigFile)
+	striping(fmt.Sprintf("emulated %s link", b.cfg.link), shapedLink)
+
+	ratio := func(what, name, other, otherPath string) {
+		t := target{what: what, measured: "—", verdict: "not measured"}
+		if x, why := b.compare(bigFile, name, other, otherPath); math.IsNaN(x) {
+			t.verdict += why
+		} else {
+			t.measured, t.verdict = formatRatio(x), "no target"
+		}
+		out = append(out, t)
+	}
+	ratio("lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync)", rowLanchat, rowQUIC2, pathFileToFile)
+	ratio("lanchat, 1 connection ÷ raw quic-go copy with direct I/O (loopback: one connection and the same disk path each, so this is what lanchat's protocol, hashing and records cost)", rowLanchat1, rowQUIC, pathDirect)
+	return out
+}
+
+// compare divides the median goodput of the row named name by that of
+// the row named other (on otherPath, if not ""), both in a section of the
+// given kind. When it cannot, it returns NaN and why not.
+func (b *benchmark) compare(kind sectionKind, name, other, otherPath string) (float64, string) {
+	r, base := b.findRow(kind, name, ""), b.findRow(kind, other, otherPath)
+	if r == nil || base == nil {
+		return math.NaN(), whyNot(r, base)
+	}
+	x := ratio(r.medianRate(), base.medianRate())
+	if math.IsNaN(x) {
+		return x, whyNot(r, base)
+	}
+	return x, ""
+}
+
+// findRow returns the row of the given kind of section, name and (if
+// not "") path.
+func (b *benchmark) findRow(kind sectionKind, name, path string) *row {
+	for _, s := range b.sections {
+		if s.kind != kind {
+			continue
+		}
+		for _, r := range s.rows {
+			if r.name == name && (path == "" || r.path == path) {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+// whyNot explains a target that could not be compared.
+func whyNot(rows ...*row) string {
+	for _, r := range rows {
+		switch {
+		case r == nil:
+			return " (section not run)"
+		case r.notRun != "":
+			return fmt.Sprintf(" (%s: %s)", r.name, cell(r.notRun))
+		case len(r.results) == 0 && len(r.failures) > 0:
+			return fmt.Sprintf(" (%s failed)", r.name)
+		}
+	}
+	return ""
+}
+
+// legend explains the columns and the rows.
+func (b *benchmark) legend() []string {
+	return []string{
+		"goodput: file bytes divided by the wall time of one run, from the start of the sending command to the moment the data is all on the receiving side (in place and synced, for rows that write a file); the median over the runs, with the lowest and highest beside it",
+		"runs: how many runs the median is of. The discard rows, the local copy and the raw quic-go copies on the link run once: they only show where a ceiling is or what QUIC alone costs, and once keeps the whole benchmark within about twenty minutes; `+N failed` counts runs that failed (no row runs again after a failure; the notes say why). `bench transfer --only loopback`, `--only files` or `--only link` (or a comma-separated list) measures some sections again",
+		"lanchat ÷ this: the median goodput of “" + rowLanchat + "” in the same table divided by this row's; above 1 means lanchat was faster. On the “" + rowLanchat1 + "” row it is what striping over two connections gains lanchat",
+		"CPU s: user plus system CPU seconds of the sending and the receiving process over one run, median over runs. For lanchat they are the two daemons' (from /proc/PID/stat before and after the run; the `lanchat send-file` client itself is not counted); for the baselines the processes' own (wait4 rusage), handshakes and start-up included",
+		fmt.Sprintf("peak RSS: the largest resident set size of each end over the runs. For lanchat the daemons' VmHWM from /proc/PID/status (reset through /proc/PID/clear_refs before each run where the kernel allows, so it covers that run) and VmRSS sampled every %v, whichever is larger; for the baselines each process's VmHWM, read every %v until it exits (wait4's maxrss would count xferload's own memory, which a child shares until it execs)", testbed.SampleEvery, testbed.SampleEvery),
+		"lanchat: `lanchat send-file bob FILE` on alice's side; bob's daemon accepts from contacts automatically into its --downloads folder, checks every 1 MiB chunk's SHA-256 and the whole file's, writes the whole chunks of a file of 16 MiB or more with direct I/O (O_DIRECT: no copy into the page cache, where the file system allows it; the baselines write through the page cache), syncs the partial file and records its progress about every second, and renames it into place; send-file exits 0 once bob has the whole verified file. A 1 MiB warm-up transfer opens the direct QUIC connection between the daemons before any run is timed. " +
+			"`lanchat daemon --transfer-conns N` sets how many QUIC connections between the two daemons a transfer uses: “" + rowLanchat + "” leaves it at the daemon's default, 2; “" +
+			rowLanchat1 + "” has a server and two daemons of its own, both daemons started with `--transfer-conns 1`, measured in the same rounds as the default row (the commands per row show each one's flags)",
+		"raw quic-go copy (bench/quiccopy): one QUIC stream, TLS 1.3 with throw-away Ed25519 certificates on both ends, the quic-go version of go.mod and peer/direct's defaults (flow-control windows 2 MiB initial / 16 MiB max per stream, 3 / 24 MiB per connection; quic-go enlarging the UDP socket buffers itself, GSO where the kernel has it), 1 MiB reads and writes; no hashing, no progress records. file → file + fsync writes a new file and syncs it at the end; file → discard drops the data (the network ceiling); the direct I/O row runs the receiver with `--direct`, which writes whole, aligned 1 MiB blocks past the page cache (O_DIRECT) and the rest through it, as lanchat's receiver writes a big file. " +
+			"The 2-connection rows run both ends with `--conns 2`: the file is cut into two contiguous halves on 1 MiB boundaries, each sent on a stream of its own QUIC connection, both connections from one UDP socket per side, and the receiver writes each half at its offset of the one file",
+		"TLS 1.3 over TCP copy (bench/tlscopy): the same I/O as the quic-go copy over crypto/tls on one TCP connection",
+		"iperf3: TCP from memory to memory, no encryption, no files, for a fixed time (--iperf-time / --link-iperf-time seconds); its goodput is the receiver's total from iperf3's JSON",
+		"emulated link: both namespaces are on this machine, so the sender, the receiver and the link share its CPUs; a tool that needs more CPU per byte loses more here than it would between two machines",
+		"croc: croc's relay, sender and receiver in a network namespace of their own with only a loopback interface (croc listens on every address and would otherwise look up its public relay and search the LAN); the received file is synced by xferload before the clock stops, since croc does not sync it",
+		"local copy: cp of the big file to a new one on the same file system, then sync of the copy: what the disk allows any file → file row, without network or encryption (one run)",
+	}
+}
+
+// runNotes collects per-run remarks and failures.
+func (b *benchmark) runNotes() []string {
+	var out []string
+	for i, s := range b.sections {
+		for _, r := range s.rows {
+			var infos []string
+			for _, res := range r.results {
+				if res.info != "" {
+					infos = append(infos, res.info)
+				}
+			}
+			if len(infos) > 0 {
+				out = append(out, fmt.Sprintf("§%d %s, %s, per run: %s", i+1, r.name, r.path, strings.Join(dedup(infos), "; ")))
+			}
+			for _, f := range r.failures {
+				out = append(out, fmt.Sprintf("§%d %s, %s, failed: %s", i+1, r.name, r.path, cell(f)))
+			}
+		}
+	}
+	return out
+}
+
+// writeCost notes what writing the received file costs on this machine,
+// from the raw copies' receivers with and without a file.
+func (b *benchmark) writeCost() []string {
+	var out []string
+	for _, name := range []string{rowQUIC, rowTLS} {
+		disk, discard := b.findRow(bigFile, name, pathFileToFile), b.findRow(bigFile, name, pathDiscard)
+		if disk == nil || discard == nil || len(disk.results) == 0 || len(discard.results) == 0 {
+			continue
+		}
+		_, withFile, _, _ := disk.usage()
+		_, without, _, _ := discard.usage()
+		out = append(out, fmt.Sprintf("%s: its receiver used %s CPU s per run writing and syncing the file, %s discarding it; the difference is what the page cache and the file system cost here, and it competes for the same CPUs as the transfer",
+			name, withFile, without))
+	}
+	return out
+}
+
+// dedup collapses repeated entries of a list into one.
+func dedup(x []string) []string {
+	if len(x) > 1 {
+		same := true
+		for _, s := range x[1:] {
+			same = same && s == x[0]
+		}
+		if same {
+			return []string{x[0] + fmt.Sprintf(" (all %d)", len(x))}
+		}
+	}
+	return x
+}
+
+// buildNote says what the binaries were built from: --build, or the
+// work tree's git description.
+func (b *benchmark) buildNote() string {
+	if b.cfg.build != "" {
+		return b.cfg.build
+	}
+	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return ""
+	}
+	return "built from the work tree at `" + strings.TrimSpace(string(out)) + "` (`git describe --always --dirty`)"
+}
+
+// lastLine returns the last line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(strings.Fields(lines[len(lines)-1]), " ")
+}
+
+// plural prints n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

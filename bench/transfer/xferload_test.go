@@ -1,0 +1,562 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+	}{
+		{"4096", 4096},
+		{"4K", 4 * kib},
+		{"4KiB", 4 * kib},
+		{"512M", 512 * mib},
+		{"512MB", 512 * mib},
+		{"4G", 4 * gib},
+		{"4GiB", 4 * gib},
+		{"1.5G", 3 * gib / 2},
+		{" 2g ", 2 * gib},
+		{"1T", 1 << 40},
+	} {
+		got, err := parseSize(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "G", "-1G", "0", "four", "1X", "1e300"} {
+		if n, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", bad, n)
+		}
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   int64
+		want string
+	}{
+		{4 * gib, "4 GiB"},
+		{3 * gib / 2, "1.5 GiB"},
+		{4 * kib, "4 KiB"},
+		{712, "712 B"},
+		{64 * mib, "64 MiB"},
+		{gib + 1, "1 GiB"},
+	} {
+		if got := formatSize(tc.in); got != tc.want {
+			t.Errorf("formatSize(%d) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseDF(t *testing.T) {
+	out := "Filesystem     1024-blocks     Used Available Capacity Mounted on\n/dev/vda         264212084 14857132  80644132      16% /\n"
+	got, err := parseDF(out)
+	if err != nil || got != 80644132*kib {
+		t.Errorf("parseDF = %d, %v", got, err)
+	}
+	// A file system name with a space, counted from the right.
+	out = "Filesystem 1024-blocks Used Available Capacity Mounted on\nmy share 100 40 60 40% /mnt/x\n"
+	if got, err := parseDF(out); err != nil || got != 60*kib {
+		t.Errorf("parseDF(name with a space) = %d, %v", got, err)
+	}
+	for _, bad := range []string{"", "Filesystem 1024-blocks Used Available Capacity Mounted on", "head\n/dev/x 1 2 many 3% /"} {
+		if _, err := parseDF(bad); err == nil {
+			t.Errorf("parseDF(%q): no error", bad)
+		}
+	}
+}
+
+func TestFitSize(t *testing.T) {
+	small := int64(40 * mib)
+	for _, tc := range []struct {
+		name       string
+		want, free int64
+		wantSize   int64
+		wantOK     bool
+	}{
+		{"room", 4 * gib, 80 * gib, 4 * gib, true},
+		{"just room", 4 * gib, 8*gib + diskMargin + 2*small, 4 * gib, true},
+		{"scaled", 4 * gib, 6*gib + diskMargin + 2*small, 3 * gib, true},
+		{"scaled to 64 MiB steps", 4 * gib, 1*gib + 100*mib + diskMargin + 2*small, 512 * mib, true},
+		{"no room", 4 * gib, diskMargin, 0, false},
+		{"too little", 4 * gib, diskMargin + 2*small + 100*mib, 0, false},
+	} {
+		size, ok := fitSize(tc.want, tc.free, small)
+		if ok != tc.wantOK || (ok && size != tc.wantSize) {
+			t.Errorf("%s: fitSize = %d (%s), %v; want %d, %v", tc.name, size, formatSize(size), ok, tc.wantSize, tc.wantOK)
+		}
+		if ok && 2*size+diskMargin+2*small > tc.free {
+			t.Errorf("%s: %d does not fit in %d", tc.name, size, tc.free)
+		}
+	}
+}
+
+func TestStats(t *testing.T) {
+	if got := median([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("median odd = %v", got)
+	}
+	if got := median([]float64{4, 1, 2, 3}); got != 2.5 {
+		t.Errorf("median even = %v", got)
+	}
+	if !math.IsNaN(median(nil)) {
+		t.Error("median of nothing is not NaN")
+	}
+	if got := spread([]float64{120, 100, 110}); got != "100–120" {
+		t.Errorf("spread = %q", got)
+	}
+	if got := spread([]float64{1.001, 1.002}); got != "1.00" {
+		t.Errorf("spread of equal-looking values = %q", got)
+	}
+	if !math.IsNaN(ratio(1, 0)) || !math.IsNaN(ratio(math.NaN(), 1)) || ratio(3, 2) != 1.5 {
+		t.Error("ratio")
+	}
+	if got := formatRatio(0.934); got != "0.934×" {
+		t.Errorf("formatRatio = %q", got)
+	}
+	if megabits(125e6) != 1000 || megabytes(2e6) != 2 {
+		t.Error("unit conversions")
+	}
+}
+
+func TestParseIperf(t *testing.T) {
+	out := `{"start":{},"intervals":[],"end":{"sum_sent":{"start":0,"end":10,"seconds":10.0001,"bytes":1180000000,"bits_per_second":9.4e8,"retransmits":12,"sender":true},
+	"sum_received":{"start":0,"end":10.04,"seconds":10.04,"bytes":1175000000,"bits_per_second":9.36e8,"sender":true}}}`
+	s, err := parseIperf([]byte(out))
+	if err != nil || s.bytes != 1175000000 || s.seconds != 10.04 || s.retransmits != 12 {
+		t.Errorf("parseIperf = %+v, %v", s, err)
+	}
+	if _, err := parseIperf([]byte(`{"start":{},"end":{},"error":"unable to connect to server: Connection refused"}`)); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("iperf3 error: %v", err)
+	}
+	if _, err := parseIperf([]byte(`{"end":{}}`)); err == nil {
+		t.Error("no totals: no error")
+	}
+	if _, err := parseIperf([]byte("iperf3: error")); err == nil {
+		t.Error("not JSON: no error")
+	}
+}
+
+func TestParseTransfers(t *testing.T) {
+	out := `[{"id":"a1","direction":"send","peer":"bob","state":"done","total":4096,"done":4096,"rate":0,"name":"x"},
+	{"id":"b2","direction":"receive","peer":"alice","state":"done","total":4096,"done":4096,"rate":123.5},
+	{"id":"c3","direction":"receive","peer":"alice","state":"failed","total":10,"done":3,"rate":0}]`
+	ts, err := parseTransfers([]byte(out))
+	if err != nil || len(ts) != 3 {
+		t.Fatalf("parseTransfers = %v, %v", ts, err)
+	}
+	if got := latest(ts, "receive", 4096); got == nil || got.ID != "b2" || got.Rate != 123.5 {
+		t.Errorf("latest receive of 4096 = %+v", got)
+	}
+	if got := latest(ts, "send", 10); got != nil {
+		t.Errorf("latest send of 10 = %+v, want none", got)
+	}
+	if _, err := parseTransfers([]byte(`{"error":"x"}`)); err == nil {
+		t.Error("an object instead of an array: no error")
+	}
+}
+
+func TestCopyResult(t *testing.T) {
+	out := "quiccopy listening on 127.0.0.1:4000\nsome log line\n" +
+		`{"role":"receive","bytes":42,"seconds":0.5,"sink":"discard","cipher":"TLS_AES_128_GCM_SHA256","details":{"socket_rcvbuf":8388608,"socket_sndbuf":8388608,"gso":true}}` + "\n"
+	r, err := copyResult(out, "receive")
+	if err != nil || r.Bytes != 42 || r.Sink != "discard" {
+		t.Fatalf("copyResult = %+v, %v", r, err)
+	}
+	if got := describeCopy(r); !strings.Contains(got, "8 MiB receive") || !strings.Contains(got, "GSO true") {
+		t.Errorf("describeCopy = %q", got)
+	}
+	if _, err := copyResult(out, "send"); err == nil {
+		t.Error("no send line: no error")
+	}
+}
+
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a.bin")
+	hash, err := writeRandomFile(src, 3*mib+5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkCopy(src, 3*mib+5, hash); err != nil {
+		t.Error(err)
+	}
+	if err := checkCopy(src, 3*mib+5, strings.Repeat("0", 64)); err == nil {
+		t.Error("wrong hash: no error")
+	}
+	if err := checkCopy(src, 3*mib, ""); err == nil {
+		t.Error("wrong size: no error")
+	}
+	if _, err := writeRandomFile(src, 10); err == nil {
+		t.Error("writeRandomFile overwrote a file")
+	}
+	small := filepath.Join(dir, "small")
+	if err := writeSmallFiles(small, 25, 4*kib); err != nil {
+		t.Fatal(err)
+	}
+	n, bytes, err := countFiles(small)
+	if err != nil || n != 25 || bytes != 25*4*kib {
+		t.Errorf("countFiles = %d, %d, %v", n, bytes, err)
+	}
+}
+
+func TestFindReceived(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := findReceived(dir, "big.bin"); err == nil {
+		t.Error("empty folder: no error")
+	}
+	os.WriteFile(filepath.Join(dir, ".big.bin.1234-0.lanchat-partial"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "big (1).bin"), nil, 0o644)
+	if got, err := findReceived(dir, "big.bin"); err != nil || filepath.Base(got) != "big (1).bin" {
+		t.Errorf("the only visible entry: %q, %v", got, err)
+	}
+	os.WriteFile(filepath.Join(dir, "big.bin"), nil, 0o644)
+	if got, err := findReceived(dir, "big.bin"); err != nil || filepath.Base(got) != "big.bin" {
+		t.Errorf("by name: %q, %v", got, err)
+	}
+	os.Remove(filepath.Join(dir, "big.bin"))
+	os.WriteFile(filepath.Join(dir, "other"), nil, 0o644)
+	if _, err := findReceived(dir, "big.bin"); err == nil {
+		t.Error("two candidates: no error")
+	}
+}
+
+// testBenchmark is a benchmark with made-up results, for the report.
+func testBenchmark() *benchmark {
+	run := func(mbps float64, cpu float64, rss int64) result {
+		return result{bytes: 1e9, files: 1, elapsed: time.Duration(1000 / mbps * float64(time.Second)),
+			cpu: [2]time.Duration{time.Duration(cpu * float64(time.Second)), -1}, rss: [2]int64{rss, -1}}
+	}
+	runs := func(rss int64, mbps ...float64) []result {
+		var out []result
+		for _, m := range mbps {
+			out = append(out, run(m, 2, rss))
+		}
+		return out
+	}
+	big := &section{title: "big", kind: bigFile, rows: []*row{
+		{name: rowLanchat, path: "daemon → daemon", lanchat: true, results: runs(30*mib, 180, 200, 190)},
+		{name: rowLanchat1, path: "daemon → daemon", results: runs(80*mib, 150, 160, 155)},
+		{name: rowQUIC, path: pathFileToFile, results: runs(20*mib, 200, 210, 205)},
+		{name: rowQUIC2, path: pathFileToFile, results: runs(20*mib, 230, 250, 240)},
+		{name: rowQUIC, path: pathDirect, results: runs(20*mib, 150, 160, 155)},
+		{name: rowQUIC, path: pathDiscard, results: runs(20*mib, 250)},
+		{name: rowCroc, path: pathFileToFile, notRun: "no croc | here\nsecond line"},
+		{name: rowTLS, path: pathFileToFile, failures: []string{"run 1: boom"}},
+	}}
+	small := &section{title: "small", kind: smallFiles, rows: []*row{
+		{name: rowLanchat, path: "folder", lanchat: true, results: []result{
+			{bytes: 40960000, files: 10000, elapsed: 4 * time.Second, cpu: [2]time.Duration{time.Second, 2 * time.Second}, rss: [2]int64{70 * mib, 30 * mib}}}},
+	}}
+	link := &section{title: "link", kind: shapedLink, rows: []*row{
+		{name: rowIperf, path: "memory", results: runs(-1, 117)},
+		{name: rowLanchat, path: "daemon", lanchat: true, results: runs(30*mib, 112, 113, 111)},
+		{name: rowLanchat1, path: "daemon", results: runs(30*mib, 110)},
+		{name: rowQUIC, path: pathFileToFile, results: runs(20*mib, 115)},
+		{name: rowQUIC2, path: pathFileToFile, failures: []string{"run 1: no --conns"}},
+	}}
+	return &benchmark{cfg: &config{runs: 3, link: "1gbit"}, sections: []*section{big, small, link}, start: time.Now()}
+}
+
+func TestTable(t *testing.T) {
+	b := testBenchmark()
+	got := b.table(b.sections[0])
+	for _, want := range []string{
+		"| lanchat (2 connections, default) | daemon → daemon | 190 | 180–200 | 3 | — | 2.00 | — | 30.0 | — |",
+		// The 1-connection row is divided by the default one: what
+		// striping gains.
+		"| lanchat, 1 connection | daemon → daemon | 155 | 150–160 | 3 | 1.23× | 2.00 | — | 80.0 | — |",
+		"| raw quic-go copy (bench/quiccopy) | file → file + fsync | 205 | 200–210 | 3 | 0.927× |",
+		"| raw quic-go copy (bench/quiccopy), 2 connections | file → file + fsync | 240 | 230–250 | 3 | 0.792× |",
+		"| raw quic-go copy (bench/quiccopy) | file → discard | 250 | 250 | 1 | 0.760× |",
+		`| not run: no croc \| here second line |`,
+		"| failed: run 1: boom |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
+		if n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|"); n != 11 {
+			t.Errorf("%d cells in %q", n-1, line)
+		}
+	}
+	got = b.table(b.sections[1])
+	if !strings.Contains(got, "| lanchat (2 connections, default) | folder | 2500 | 10.2 | 2500 | 1 | 1.00 | 2.00 | 70.0 | 30.0 |") {
+		t.Errorf("small-files table:\n%s", got)
+	}
+	got = b.table(b.sections[2])
+	for _, want := range []string{
+		"| iperf3 | memory | 117 | 936 | 117 | 1 | 0.957× |",
+		"| lanchat (2 connections, default) | daemon | 112 | 896 | 111–113 | 3 | — |",
+		"| lanchat, 1 connection | daemon | 110 | 880 | 110 | 1 | 1.02× |",
+		"| raw quic-go copy (bench/quiccopy) | file → file + fsync | 115 | 920 | 115 | 1 | 0.974× |",
+		"| raw quic-go copy (bench/quiccopy), 2 connections | file → file + fsync | failed: run 1: no --conns |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("link table lacks %q:\n%s", want, got)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
+		if n := strings.Count(line, "|"); n != 12 {
+			t.Errorf("%d cells in %q", n-1, line)
+		}
+	}
+}
+
+func TestTargets(t *testing.T) {
+	b := testBenchmark()
+	got := map[string]target{}
+	for _, tg := range b.targets() {
+		got[strings.Fields(tg.what)[2]] = tg
+	}
+	check := func(key, measured, verdict string) {
+		t.Helper()
+		tg, ok := got[key]
+		if !ok {
+			t.Errorf("no target %q in %v", key, got)
+			return
+		}
+		if tg.measured != measured || !strings.HasPrefix(tg.verdict, verdict) {
+			t.Errorf("target %q: %q, %q; want %q, %q", tg.what, tg.measured, tg.verdict, measured, verdict)
+		}
+	}
+	check("0.9×", "0.927×", "met")
+	check("4×", "—", "not measured (croc")
+	check("0.95", "0.957×", "met")
+	check("2000", "2500 files/s", "met")
+	check("peak", "70.0 MiB", "**not met**")
+
+	report := b.report()
+	for _, want := range []string{"### §1 big", "### Targets", "| lanchat ≥ 0.9× the raw quic-go copy", "run 1: boom",
+		"| striping: lanchat with 2 connections ÷ lanchat with 1 connection (loopback) | 1.23× | adopt |",
+		"| striping: lanchat with 2 connections ÷ lanchat with 1 connection (emulated 1gbit link) | 1.02× | no gain |",
+		"| lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync) | 0.792× | no target |",
+		"informative, not targets",
+		"--transfer-conns 1", "--conns 2"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestInformative(t *testing.T) {
+	// Without the link section, and with a 1-connection row on loopback
+	// that could not run.
+	b := testBenchmark()
+	b.sections = b.sections[:2]
+	b.sections[0].find(rowLanchat1).results = nil
+	b.sections[0].find(rowLanchat1).notRun = "setting up: no --transfer-conns"
+	got := b.informative()
+	if len(got) != 4 {
+		t.Fatalf("%d informative lines: %v", len(got), got)
+	}
+	for i, want := range []target{
+		{"striping: lanchat with 2 connections ÷ lanchat with 1 connection (loopback)", "—", "not measured (lanchat, 1 connection: setting up: no --transfer-conns)"},
+		{"striping: lanchat with 2 connections ÷ lanchat with 1 connection (emulated 1gbit link)", "—", "not measured (section not run)"},
+		{"lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync)", "0.792×", "no target"},
+		{"lanchat, 1 connection ÷ raw quic-go copy with direct I/O (loopback: one connection and the same disk path each, so this is what lanchat's protocol, hashing and records cost)", "—", "not measured (lanchat, 1 connection: setting up: no --transfer-conns)"},
+	} {
+		if got[i] != want {
+			t.Errorf("line %d = %+v, want %+v", i, got[i], want)
+		}
+	}
+	// A gain of 5 % or less is no reason to stripe.
+	b = testBenchmark()
+	lan1 := b.sections[0].find(rowLanchat1)
+	lan1.results = nil
+	for range 3 {
+		lan1.results = append(lan1.results, result{bytes: 1e9, files: 1, elapsed: time.Second * 1000 / 181})
+	}
+	if got := b.informative()[0]; got.measured != "1.05×" || got.verdict != "no gain" {
+		t.Errorf("striping by 190/181: %+v", got)
+	}
+	if got := b.informative()[3]; got.measured != "1.17×" || got.verdict != "no target" {
+		t.Errorf("lanchat, 1 connection ÷ the direct-I/O copy, 181/155: %+v", got)
+	}
+	// The targets are the issue's alone, whatever striping measured.
+	if n := len(b.targets()); n != 5 {
+		t.Errorf("%d targets", n)
+	}
+}
+
+func TestRawCopyConns(t *testing.T) {
+	for _, tc := range []struct {
+		conns int
+		want  string
+	}{{0, ""}, {1, ""}, {2, "--conns 2"}} {
+		if got := strings.Join(rawCopy{conns: tc.conns}.connsArgs(), " "); got != tc.want {
+			t.Errorf("conns %d: args %q, want %q", tc.conns, got, tc.want)
+		}
+	}
+	out := `{"role":"receive","bytes":42,"seconds":0.5,"sink":"file","cipher":"TLS_AES_128_GCM_SHA256","details":{"conns":2,"gso":true}}` + "\n"
+	r, err := copyResult(out, "receive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if connsOf(r) != 2 || !strings.Contains(describeCopy(r), "2 connections") {
+		t.Errorf("conns %d, %q", connsOf(r), describeCopy(r))
+	}
+	// A copy program that does not say used one connection.
+	r, _ = copyResult(`{"role":"receive","bytes":1,"cipher":"x","details":{}}`, "receive")
+	if connsOf(r) != 1 || strings.Contains(describeCopy(r), "connections") {
+		t.Errorf("no conns: %d, %q", connsOf(r), describeCopy(r))
+	}
+}
+
+func TestCell(t *testing.T) {
+	if got := cell("a|b\n  c"); got != `a\|b c` {
+		t.Errorf("cell = %q", got)
+	}
+	if got := cell(strings.Repeat("x", 500)); len(got) != 300 || !strings.HasSuffix(got, "...") {
+		t.Errorf("long cell: %d bytes", len(got))
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	c, err := parseConfig([]string{"--size", "1G", "--runs", "5", "--link", "off", "--link-size", "256M"}, io.Discard)
+	if err != nil || c.size != gib || c.runs != 5 || c.link != "" || c.linkSize != 256*mib || c.files != 10000 {
+		t.Errorf("parseConfig = %+v, %v", c, err)
+	}
+	c, err = parseConfig(nil, io.Discard)
+	if err != nil || c.size != 4*gib || c.runs != 3 || c.link != "1gbit" || c.fileSize != 4*kib {
+		t.Errorf("defaults = %+v, %v", c, err)
+	}
+	if c.only != nil || !c.measures(sectionLoopback) || !c.measures(sectionFiles) || !c.measures(sectionLink) {
+		t.Errorf("by default every section runs: %v", c.only)
+	}
+	c, err = parseConfig([]string{"--only", "loopback, link"}, io.Discard)
+	if err != nil || !c.measures(sectionLoopback) || c.measures(sectionFiles) || !c.measures(sectionLink) {
+		t.Errorf("--only loopback,link: %v, %v", c.only, err)
+	}
+	c, err = parseConfig([]string{"--only", "files", "--link", "off"}, io.Discard)
+	if err != nil || c.measures(sectionLoopback) || !c.measures(sectionFiles) || c.measures(sectionLink) {
+		t.Errorf("--only files: %v, %v", c.only, err)
+	}
+	c, err = parseConfig([]string{"--files", "0"}, io.Discard)
+	if err != nil || c.measures(sectionFiles) || !c.measures(sectionLoopback) {
+		t.Errorf("--files 0: %v", err)
+	}
+	for _, bad := range [][]string{{"--runs", "0"}, {"--size", "1M"}, {"--size", "x"}, {"--files", "-1"}, {"extra"}, {"--iperf-time", "0"},
+		{"--only", "disk"}, {"--only", "loopback,"}, {"--only", "files", "--files", "0"}, {"--only", "link", "--link", "off"}} {
+		if _, err := parseConfig(bad, io.Discard); !errors.Is(err, errUsage) {
+			t.Errorf("parseConfig(%q) = %v, want a usage error", bad, err)
+		}
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	if got := timeout(4 * gib); got < 4*time.Minute || got > 5*time.Minute {
+		t.Errorf("timeout(4 GiB) = %v", got)
+	}
+	if got := timeout(0); got != time.Minute {
+		t.Errorf("timeout(0) = %v", got)
+	}
+}
+
+func TestRandomFileHash(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.bin")
+	hash, err := writeRandomFile(p, 9*mib+3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := fileSHA256(p)
+	if err != nil || got != hash {
+		t.Errorf("hash of the file %s, writeRandomFile said %s (%v)", got, hash, err)
+	}
+}
+
+func TestSpotCheck(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if _, err := writeRandomFile(src, 5*mib+17); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(src)
+	os.WriteFile(dst, data, 0o644)
+	if err := spotCheck(src, dst, int64(len(data))); err != nil {
+		t.Errorf("identical copy: %v", err)
+	}
+	// A copy shifted by one byte, or with its last block changed, fails.
+	shifted := append([]byte{0}, data[:len(data)-1]...)
+	os.WriteFile(dst, shifted, 0o644)
+	if err := spotCheck(src, dst, int64(len(data))); err == nil {
+		t.Error("shifted copy passed")
+	}
+	tail := append([]byte(nil), data...)
+	tail[len(tail)-1] ^= 1
+	os.WriteFile(dst, tail, 0o644)
+	if err := spotCheck(src, dst, int64(len(data))); err == nil {
+		t.Error("copy with a changed last byte passed")
+	}
+	if err := spotCheck(src, dst, int64(len(data))+1); err == nil {
+		t.Error("wrong size passed")
+	}
+	for _, size := range []int64{1, spotSize, 4 * gib} {
+		offs := spotOffsets(size, spotBlocks, spotSize)
+		for _, o := range offs {
+			if o < 0 || o >= size {
+				t.Errorf("size %d: offset %d out of range", size, o)
+			}
+		}
+		if size == 4*gib && len(offs) != spotBlocks+2 {
+			t.Errorf("4 GiB: %d offsets", len(offs))
+		}
+	}
+}
+
+func TestOtherCPU(t *testing.T) {
+	// 100 is xferload, 101 its daemon, 102 the daemon's child; 200 and
+	// 201 are someone else's; 2 and 300 are kernel threads.
+	snap := func(comm string, ppid int, cpu float64) procSnap {
+		return procSnap{comm: comm, ppid: ppid, cpu: time.Duration(cpu * float64(time.Second))}
+	}
+	first := map[int]procSnap{
+		100: snap("xferload", 1, 1), 101: snap("lanchat", 100, 0), 102: snap("sh", 101, 0),
+		200: snap("go", 1, 10), 2: snap("kthreadd", 0, 0), 300: snap("kworker/0:1", 2, 0),
+	}
+	last := map[int]procSnap{
+		100: snap("xferload", 1, 5), 101: snap("lanchat", 100, 50), 102: snap("sh", 101, 3),
+		200: snap("go", 1, 14), 201: snap("transfer.test", 200, 30), 2: snap("kthreadd", 0, 1), 300: snap("kworker/0:1", 2, 9),
+	}
+	// 201 appeared after the first look: it counts from its first sighting,
+	// which the first map lacks, so from zero.
+	top, total := otherCPU(100, first, last)
+	if total != 34*time.Second || strings.Join(top, ",") != "transfer.test 30s,go 4s" {
+		t.Errorf("otherCPU = %v, %v", top, total)
+	}
+	s, ok := parseSnap([]byte("4242 (my (odd) name) R 17 4242 4242 0 -1 4194304 1 0 0 0 150 50 0 0 20 0 1 0 1 1 1\n"))
+	if !ok || s.comm != "my (odd) name" || s.ppid != 17 || s.cpu != 2*time.Second {
+		t.Errorf("parseSnap = %+v, %v", s, ok)
+	}
+}
+
+func TestDaemonTakes(t *testing.T) {
+	// A lanchat whose daemon lists two flags, as `lanchat daemon --help`
+	// does.
+	bin := t.TempDir()
+	script := "#!/bin/sh\nprintf 'Flags:\\n  --no-mdns\\n        do not announce\\n  --server-fingerprint FP\\n        pin\\n  --transfer-conns N\\n        connections\\n'\n"
+	if err := os.WriteFile(filepath.Join(bin, "lanchat"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, ok := range [][]string{{"--transfer-conns", "1"}, {"--transfer-conns=1", "--no-mdns"}, nil} {
+		if err := daemonTakes(ctx, bin, ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range [][]string{{"--transfer", "1"}, {"--server", "x"}, {"--conns", "2"}} {
+		if err := daemonTakes(ctx, bin, bad); err == nil || !strings.Contains(err.Error(), "has no "+bad[0]) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
