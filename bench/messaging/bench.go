@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"io"
 	"os"
 	"path/filepath"
@@ -301,9 +302,9 @@ func (r *benchmark) noteWarnings() {
 
 // brief summarises a round for the progress output.
 func (r round) brief(throughput bool) string {
-	s := fmt.Sprintf("p50 %s ms, p99 %s ms", formatNumber(millis(percentile(r.lat, 0.50))), formatNumber(millis(percentile(r.lat, 0.99))))
+	s := fmt.Sprintf("p50 %s ms, p99 %s ms", stats.Number(stats.Millis(stats.Percentile(r.lat, 0.50))), stats.Number(stats.Millis(stats.Percentile(r.lat, 0.99))))
 	if throughput {
-		s = fmt.Sprintf("%s msg/s (%d of %d sent arrived), %s", formatNumber(r.rate()), r.arrived, r.sent, s)
+		s = fmt.Sprintf("%s msg/s (%d of %d sent arrived), %s", stats.Number(r.rate()), r.arrived, r.sent, s)
 	}
 	return s + ", sent via " + r.sendVia.String()
 }

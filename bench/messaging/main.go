@@ -1,4 +1,4 @@
-// Command msgload is the messaging benchmark of make bench. It starts a
+// Package messaging is the messaging benchmark of make bench. It starts a
 // real rendezvous server and real lanchat daemons from the binaries in
 // --bin, on 127.0.0.1 and in a throw-away directory, makes the users
 // friends through the daemons' local API, and measures:
@@ -46,7 +46,7 @@ type config struct {
 	logLevel    string
 }
 
-const example = "msgload --bin bin --out bench/results/messaging-latest.md --rounds 3 --n 500"
+const example = "bench messaging --bin bin --out bench/results/messaging-latest.md --rounds 3 --n 500"
 
 // errUsage marks errors caused by a bad command line (exit code 2).
 var errUsage = errors.New("usage")
@@ -63,20 +63,20 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "msgload: %v\n", err)
+		fmt.Fprintf(stderr, "bench messaging: %v\n", err)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "msgload: %v\n", err)
+		fmt.Fprintf(stderr, "bench messaging: %v\n", err)
 		return 1
 	}
 }
 
 // parseConfig reads and checks the flags.
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
-	fs := flag.NewFlagSet("msgload", flag.ContinueOnError)
+	fs := flag.NewFlagSet("bench messaging", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage of msgload (the messaging benchmark; bench/run.sh runs it):\n")
+		fmt.Fprintf(stderr, "Usage of bench messaging (the messaging benchmark; bench/run.sh runs it):\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nExample:\n  %s\n", example)
 	}

@@ -5,104 +5,12 @@ import (
 	"errors"
 	"github.com/lanchat/lanchat/internal/testbed"
 	"io"
-	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lanchat/lanchat/peer/api"
 )
-
-func ms(n ...int) []time.Duration {
-	out := make([]time.Duration, len(n))
-	for i, v := range n {
-		out[i] = time.Duration(v) * time.Millisecond
-	}
-	return out
-}
-
-func TestPercentile(t *testing.T) {
-	hundred := make([]int, 100)
-	for i := range hundred {
-		hundred[i] = 100 - i // 100 … 1, unsorted on purpose
-	}
-	fiveHundred := make([]int, 500)
-	for i := range fiveHundred {
-		fiveHundred[i] = i + 1
-	}
-	for _, tt := range []struct {
-		name string
-		d    []time.Duration
-		q    float64
-		want time.Duration
-	}{
-		{"empty", nil, 0.5, 0},
-		{"one", ms(7), 0.5, 7 * time.Millisecond},
-		{"one p99", ms(7), 0.99, 7 * time.Millisecond},
-		{"two p50 is the lower", ms(9, 1), 0.5, time.Millisecond},
-		{"three p50", ms(3, 1, 2), 0.5, 2 * time.Millisecond},
-		{"100 p50", ms(hundred...), 0.50, 50 * time.Millisecond},
-		{"100 p99", ms(hundred...), 0.99, 99 * time.Millisecond},
-		{"100 max", ms(hundred...), 1, 100 * time.Millisecond},
-		{"500 p99 is the 495th", ms(fiveHundred...), 0.99, 495 * time.Millisecond},
-		{"tiny q is the minimum", ms(5, 4, 6), 0.0001, 4 * time.Millisecond},
-	} {
-		if got := percentile(tt.d, tt.q); got != tt.want {
-			t.Errorf("%s: percentile(%v, %v) = %v, want %v", tt.name, tt.d, tt.q, got, tt.want)
-		}
-	}
-	d := ms(3, 1, 2)
-	percentile(d, 0.5)
-	if d[0] != 3*time.Millisecond || d[1] != time.Millisecond {
-		t.Errorf("percentile changed its input: %v", d)
-	}
-}
-
-func TestMedian(t *testing.T) {
-	for _, tt := range []struct {
-		x    []float64
-		want float64
-	}{
-		{[]float64{5}, 5},
-		{[]float64{3, 1, 2}, 2},
-		{[]float64{4, 1, 3, 2}, 2.5},
-		{[]float64{10, 10, 1000}, 10},
-	} {
-		if got := median(tt.x); got != tt.want {
-			t.Errorf("median(%v) = %v, want %v", tt.x, got, tt.want)
-		}
-	}
-	if got := median(nil); !math.IsNaN(got) {
-		t.Errorf("median(nil) = %v, want NaN", got)
-	}
-}
-
-func TestFormatNumberAndSpread(t *testing.T) {
-	for _, tt := range []struct {
-		x    float64
-		want string
-	}{
-		{math.NaN(), "—"},
-		{0, "0.000"},
-		{0.1234, "0.123"},
-		{3.14159, "3.14"},
-		{12.345, "12.3"},
-		{3015.4, "3015"},
-	} {
-		if got := formatNumber(tt.x); got != tt.want {
-			t.Errorf("formatNumber(%v) = %q, want %q", tt.x, got, tt.want)
-		}
-	}
-	if got := spread([]float64{12.1, 9.87, 11}); got != "9.87–12.1" {
-		t.Errorf("spread = %q", got)
-	}
-	if got := spread([]float64{4.001, 4.002}); got != "4.00" {
-		t.Errorf("spread of equal-looking values = %q, want one value", got)
-	}
-	if got := spread(nil); got != "—" {
-		t.Errorf("spread(nil) = %q", got)
-	}
-}
 
 func TestRoundRate(t *testing.T) {
 	r := round{arrived: 300, elapsed: 2 * time.Second}
@@ -123,23 +31,6 @@ func TestMessageText(t *testing.T) {
 		if size >= 40 && len(s) != size {
 			t.Errorf("messageText(…, %d) is %d bytes", size, len(s))
 		}
-	}
-}
-
-func TestTally(t *testing.T) {
-	a := tally{"direct": 3}
-	a.add(tally{"queued": 2, "direct": 1})
-	if got := a.String(); got != "direct 4, queued 2" {
-		t.Errorf("String = %q", got)
-	}
-	if a.only("direct") {
-		t.Error("only(direct) with queued counts")
-	}
-	if !(tally{"relay": 5, "direct": 0}).only("relay") {
-		t.Error("only(relay) with a zero count of another")
-	}
-	if got := (tally{}).String(); got != "none" {
-		t.Errorf("empty String = %q", got)
 	}
 }
 

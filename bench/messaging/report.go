@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"github.com/lanchat/lanchat/internal/testbed"
 	"os"
 	"runtime"
@@ -80,11 +81,11 @@ func (r *benchmark) table() string {
 		var maxLat time.Duration
 		sent, arrived := 0, 0
 		for _, rd := range m.rounds {
-			p50 = append(p50, millis(percentile(rd.lat, 0.50)))
-			p99 = append(p99, millis(percentile(rd.lat, 0.99)))
+			p50 = append(p50, stats.Millis(stats.Percentile(rd.lat, 0.50)))
+			p99 = append(p99, stats.Millis(stats.Percentile(rd.lat, 0.99)))
 			rates = append(rates, rd.rate())
 			if len(rd.lat) > 0 {
-				maxLat = max(maxLat, percentile(rd.lat, 1))
+				maxLat = max(maxLat, stats.Percentile(rd.lat, 1))
 			}
 			if rd.requests != nil {
 				reqs = append(reqs, sum(rd.requests))
@@ -97,18 +98,18 @@ func (r *benchmark) table() string {
 			rounds = "1 round"
 		}
 		msgs := fmt.Sprintf("%d × %s", m.rounds[0].arrived, rounds)
-		rate, spreads := "—", fmt.Sprintf("p50 %s, p99 %s", spread(p50), spread(p99))
+		rate, spreads := "—", fmt.Sprintf("p50 %s, p99 %s", stats.Spread(p50), stats.Spread(p99))
 		if m.throughput {
 			msgs = fmt.Sprintf("%d of %d sent, %s", arrived, sent, rounds)
-			rate = formatNumber(median(rates))
-			spreads = fmt.Sprintf("msgs/s %s, p50 %s", spread(rates), spread(p50))
+			rate = stats.Number(stats.Median(rates))
+			spreads = fmt.Sprintf("msgs/s %s, p50 %s", stats.Spread(rates), stats.Spread(p50))
 		}
-		p99s := formatNumber(median(p99))
+		p99s := stats.Number(stats.Median(p99))
 		if m.rounds[0].arrived == 1 && len(m.rounds) == 1 {
 			p99s, spreads = "—", "one message"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			m.what, m.path, msgs, formatNumber(median(p50)), p99s, formatNumber(millis(maxLat)), rate, formatNumber(median(reqs)), spreads)
+			m.what, m.path, msgs, stats.Number(stats.Median(p50)), p99s, stats.Number(stats.Millis(maxLat)), rate, stats.Number(stats.Median(reqs)), spreads)
 	}
 	return b.String()
 }
@@ -131,7 +132,7 @@ func (r *benchmark) legend() []string {
 	}
 	if r.cfg.requestRate > 0 {
 		out = append(out, fmt.Sprintf("the server runs with --request-rate %s (its default is 200 requests per second per connection): each daemon's link carries about half of a relayed message's requests (the column above), "+
-			"so at the default the relayed throughput rows would measure the limit, and the outbox's slow retry of what it refused, rather than the relay; msgload --request-rate 0 shows that", formatNumber(r.cfg.requestRate)))
+			"so at the default the relayed throughput rows would measure the limit, and the outbox's slow retry of what it refused, rather than the relay; msgload --request-rate 0 shows that", stats.Number(r.cfg.requestRate)))
 	}
 	if r.carol != nil {
 		out = append(out,
@@ -147,19 +148,19 @@ func (r *benchmark) legend() []string {
 // dial.
 func (r *benchmark) checkPaths() {
 	for _, m := range r.rows {
-		var send, recv, errs tally = tally{}, tally{}, tally{}
+		var send, recv, errs stats.Tally = stats.Tally{}, stats.Tally{}, stats.Tally{}
 		slow := 0
 		for _, rd := range m.rounds {
-			send.add(rd.sendVia)
-			recv.add(rd.recvVia)
-			errs.add(rd.errs)
+			send.Add(rd.sendVia)
+			recv.Add(rd.recvVia)
+			errs.Add(rd.errs)
 			slow += rd.slow
 		}
 		want := "direct"
 		if m.path == pathRelay {
 			want = "relay"
 		}
-		if len(m.rounds) > 0 && (!send.only(want) || !recv.only(want) || len(errs) > 0) {
+		if len(m.rounds) > 0 && (!send.Only(want) || !recv.Only(want) || len(errs) > 0) {
 			r.note("%s, %s: Send said %s; the receiver said %s; failed Sends: %s", m.what, m.path, send, recv, errs)
 		}
 		if slow > 0 && !strings.HasPrefix(m.what, "latency, first") {

@@ -3,6 +3,7 @@ package messaging
 import (
 	"errors"
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"strings"
 	"time"
 
@@ -28,9 +29,9 @@ type round struct {
 	sent    int             // timed Sends that succeeded
 	arrived int             // of those, how many reached the receiver
 	elapsed time.Duration   // first Send called → last arrival
-	sendVia tally           // how Send said each message went
-	recvVia tally           // how the receiver said each one came
-	errs    tally           // failed Sends, by error code
+	sendVia stats.Tally     // how Send said each message went
+	recvVia stats.Tally     // how the receiver said each one came
+	errs    stats.Tally     // failed Sends, by error code
 	slow    int             // Sends that took over slowSend
 	// requests is how many server requests each message cost, by
 	// operation, counting everything until the round settled (the
@@ -39,7 +40,7 @@ type round struct {
 }
 
 func newRound() round {
-	return round{sendVia: tally{}, recvVia: tally{}, errs: tally{}}
+	return round{sendVia: stats.Tally{}, recvVia: stats.Tally{}, errs: stats.Tally{}}
 }
 
 // rate is the messages per second that arrived over the round.
@@ -61,7 +62,7 @@ func messageText(label string, seq, size int) string {
 	return s + strings.Repeat("x", size-len(s))
 }
 
-// errorCode names a failed Send for the tally: the API's error code, or
+// errorCode names a failed Send for the stats.Tally: the API's error code, or
 // "transport" when the daemon did not answer.
 func errorCode(err error) string {
 	var e *api.Error

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"io"
 	"maps"
 	"net/http"
@@ -135,7 +136,7 @@ func opsString(m map[string]float64) string {
 	slices.SortStableFunc(ops, func(a, b string) int { return cmp.Compare(m[b], m[a]) })
 	parts := make([]string, len(ops))
 	for i, op := range ops {
-		parts[i] = op + " " + formatNumber(m[op])
+		parts[i] = op + " " + stats.Number(m[op])
 	}
 	return strings.Join(parts, ", ")
 }

@@ -45,7 +45,7 @@ type benchConfig struct {
 const fdReserve = 64
 
 func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
-	fs := newFlags("bench", "rvload bench --addr 127.0.0.1:7443 --fingerprint 3f9a…c2 --server-pid 4242 --idle 20000 --hold 30s --senders 32 --duration 20s", stderr)
+	fs := newFlags("bench", "bench server --addr 127.0.0.1:7443 --fingerprint 3f9a…c2 --server-pid 4242 --idle 20000 --hold 30s --senders 32 --duration 20s", stderr)
 	c := &benchConfig{}
 	fs.StringVar(&c.addr, "addr", "", "server address, in 127.0.0.0/8 (required)")
 	fs.StringVar(&c.fingerprint, "fingerprint", "", "the server certificate's SHA-256 fingerprint (required)")

@@ -37,7 +37,7 @@ type demo struct {
 }
 
 func cmdDemo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", "rvload demo --addr 127.0.0.1:7443 --fingerprint 3f9a…c2 --metrics 127.0.0.1:9090", stderr)
+	fs := newFlags("demo", "bench demo --addr 127.0.0.1:7443 --fingerprint 3f9a…c2 --metrics 127.0.0.1:9090", stderr)
 	addr := fs.String("addr", "", "server address, in 127.0.0.0/8 (required)")
 	fp := fs.String("fingerprint", "", "the server certificate's SHA-256 fingerprint (required)")
 	metrics := fs.String("metrics", "", "the server's --metrics address, in 127.0.0.0/8, to show its health and metrics")

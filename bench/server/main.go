@@ -1,10 +1,10 @@
-// Command rvload is the load generator of the rendezvous server benchmark
+// Package server is the load generator of the rendezvous server benchmark
 // and the client half of the quick-start demo. It runs as its own process,
 // apart from the server it measures, and talks only to addresses in
 // 127.0.0.0/8.
 //
-//	rvload bench --addr 127.0.0.1:7443 --fingerprint FP --server-pid PID
-//	rvload demo  --addr 127.0.0.1:7443 --fingerprint FP [--metrics 127.0.0.1:9090]
+//	bench server --addr 127.0.0.1:7443 --fingerprint FP --server-pid PID
+//	bench demo  --addr 127.0.0.1:7443 --fingerprint FP [--metrics 127.0.0.1:9090]
 //
 // bench holds thousands of idle sessions, measures relay throughput and
 // request latency while they are held, samples the server's memory and
@@ -23,15 +23,15 @@ import (
 	"strings"
 )
 
-const usage = `rvload is the load generator of the rendezvous benchmark and the demo client.
+const usage = `bench server loads a rendezvous server; bench demo is the demo client.
 
 Usage:
-  rvload bench --addr ADDR --fingerprint FP [--server-pid PID] [--idle N] [--hold D]
+  bench server --addr ADDR --fingerprint FP [--server-pid PID] [--idle N] [--hold D]
                [--senders N] [--duration D] ...
-  rvload demo  --addr ADDR --fingerprint FP [--metrics HOST:PORT]
+  bench demo  --addr ADDR --fingerprint FP [--metrics HOST:PORT]
 
-Every address must be in 127.0.0.0/8: rvload never talks to another machine.
-Run "rvload COMMAND --help" for a command's flags and an example.
+Every address must be in 127.0.0.0/8: it never talks to another machine.
+Run "bench server --help" or "bench demo --help" for a command's flags and an example.
 `
 
 // errUsage marks errors caused by a bad command line (exit code 2).
@@ -53,17 +53,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "rvload: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "bench: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "rvload: %v\n", err)
+		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "rvload: %v\n", err)
+		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
 }
@@ -73,7 +73,7 @@ func newFlags(name, example string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage of rvload %s:\n", name)
+		fmt.Fprintf(stderr, "Usage of bench %s:\n", name)
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nExample:\n  %s\n", example)
 	}

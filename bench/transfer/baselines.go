@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,7 +112,7 @@ func (c rawCopy) runner(b *benchmark) runner {
 // program's output.
 func copyResult(output, role string) (*rawcopy.Result, error) {
 	sc := bufio.NewScanner(strings.NewReader(output))
-	sc.Buffer(make([]byte, 64*kib), 1*mib)
+	sc.Buffer(make([]byte, 64*stats.KiB), 1*stats.MiB)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if !strings.HasPrefix(line, "{") {
@@ -144,7 +145,7 @@ func describeCopy(r *rawcopy.Result) string {
 	}
 	size := func(key string) string {
 		if v, ok := r.Details[key].(float64); ok {
-			return formatSize(int64(v))
+			return stats.Size(int64(v))
 		}
 		return "?"
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"github.com/lanchat/lanchat/internal/testbed"
 	"io"
 	"os"
@@ -189,9 +190,9 @@ func (b *benchmark) runRounds(ctx context.Context, rows []*row) error {
 			}
 			r.results = append(r.results, res)
 			if res.files > 1 {
-				b.say("  %d files in %.2fs: %s files/s", res.files, res.elapsed.Seconds(), formatNumber(res.filesRate()))
+				b.say("  %d files in %.2fs: %s files/s", res.files, res.elapsed.Seconds(), stats.Number(res.filesRate()))
 			} else {
-				b.say("  %s in %.2fs: %s MB/s", formatSize(res.bytes), res.elapsed.Seconds(), formatNumber(megabytes(res.rate())))
+				b.say("  %s in %.2fs: %s MB/s", stats.Size(res.bytes), res.elapsed.Seconds(), stats.Number(megabytes(res.rate())))
 			}
 		}
 	}
@@ -311,16 +312,16 @@ func (b *benchmark) prepare(ctx context.Context) error {
 		}
 		size, ok := fitSize(want, b.free, smallTotal)
 		if !ok {
-			return fmt.Errorf("not enough free space in %s for even a %s file (df says %s available)", dir, formatSize(minBigSize), formatSize(b.free))
+			return fmt.Errorf("not enough free space in %s for even a %s file (df says %s available)", dir, stats.Size(minBigSize), stats.Size(b.free))
 		}
 		if size != want {
 			b.note("**scaled down**: the big file is %s instead of %s, because df shows only %s available in %s, and the source, one received copy, the small files and %s of margin must fit",
-				formatSize(size), formatSize(want), formatSize(b.free), dir, formatSize(diskMargin))
-			b.say("scaled the big file down to %s: only %s free", formatSize(size), formatSize(b.free))
+				stats.Size(size), stats.Size(want), stats.Size(b.free), dir, stats.Size(diskMargin))
+			b.say("scaled the big file down to %s: only %s free", stats.Size(size), stats.Size(b.free))
 		}
 		b.size = size
 		b.src = filepath.Join(dir, "big.bin")
-		b.say("writing %s of random data to %s (and syncing it)", formatSize(size), b.src)
+		b.say("writing %s of random data to %s (and syncing it)", stats.Size(size), b.src)
 		t0 := time.Now()
 		if b.srcHash, err = writeRandomFile(b.src, size); err != nil {
 			return err
@@ -329,7 +330,7 @@ func (b *benchmark) prepare(ctx context.Context) error {
 	}
 	if smallTotal > 0 {
 		b.small = filepath.Join(dir, "small")
-		b.say("writing %d files of %s to %s", b.cfg.files, formatSize(b.cfg.fileSize), b.small)
+		b.say("writing %d files of %s to %s", b.cfg.files, stats.Size(b.cfg.fileSize), b.small)
 		if err := writeSmallFiles(b.small, b.cfg.files, b.cfg.fileSize); err != nil {
 			return fmt.Errorf("small files: %w", err)
 		}

@@ -1,4 +1,4 @@
-// Command xferload is the file transfer benchmark of make bench. It
+// Package transfer is the file transfer benchmark of make bench. It
 // measures lanchat's transfers between two real daemons (started from
 // the binaries in --bin with a rendezvous server of their own, the users
 // registered and made friends through the daemons' local API, every
@@ -38,6 +38,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"io"
 	"os"
 	"os/signal"
@@ -89,10 +90,10 @@ func (c *config) measures(name string) bool {
 }
 
 const (
-	example = "xferload --bin bin --out bench/results/transfer-latest.md --size 4G --runs 3"
+	example = "bench transfer --bin bin --out bench/results/transfer-latest.md --size 4G --runs 3"
 	// exampleOnly measures the loopback and link sections again, into a
 	// report of their own.
-	exampleOnly = "xferload --bin bin --only loopback,link --out /tmp/transfer-again.md"
+	exampleOnly = "bench transfer --bin bin --only loopback,link --out /tmp/transfer-again.md"
 )
 
 // errUsage marks errors caused by a bad command line (exit code 2).
@@ -110,10 +111,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "xferload: %v\n", err)
+		fmt.Fprintf(stderr, "bench transfer: %v\n", err)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "xferload: %v\n", err)
+		fmt.Fprintf(stderr, "bench transfer: %v\n", err)
 		return 1
 	}
 }
@@ -125,7 +126,7 @@ func (f sizeFlag) String() string {
 	if f.n == nil || *f.n == 0 {
 		return "0"
 	}
-	return formatSize(*f.n)
+	return stats.Size(*f.n)
 }
 
 func (f sizeFlag) Set(s string) error {
@@ -133,7 +134,7 @@ func (f sizeFlag) Set(s string) error {
 		*f.n = 0
 		return nil
 	}
-	n, err := parseSize(s)
+	n, err := stats.ParseSize(s)
 	if err != nil {
 		return err
 	}
@@ -143,14 +144,14 @@ func (f sizeFlag) Set(s string) error {
 
 // parseConfig reads and checks the flags.
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
-	fs := flag.NewFlagSet("xferload", flag.ContinueOnError)
+	fs := flag.NewFlagSet("bench transfer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage of xferload (the file transfer benchmark; bench/run.sh runs it):\n")
+		fmt.Fprintf(stderr, "Usage of bench transfer (the file transfer benchmark; bench/run.sh runs it):\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nExamples:\n  %s\n  %s\n", example, exampleOnly)
 	}
-	c := &config{size: 4 * gib, fileSize: 4 * kib}
+	c := &config{size: 4 * stats.GiB, fileSize: 4 * stats.KiB}
 	fs.StringVar(&c.bin, "bin", "bin", "`DIR` holding lanchat, rendezvous, quiccopy and tlscopy (and croc, if not on PATH)")
 	fs.StringVar(&c.out, "out", "", "also write the report to `FILE` (e.g. bench/results/transfer-latest.md)")
 	fs.StringVar(&c.dir, "dir", "", "make the workspace in `DIR` (default: the system's temporary directory); the file system measured")
@@ -203,8 +204,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	case c.files < 0 || c.files > 100000:
 		return nil, fmt.Errorf("%w: --files must be 0 to 100000 (lanchat's limit on entries)", errUsage)
 	case c.size < minBigSize:
-		return nil, fmt.Errorf("%w: --size must be at least %s", errUsage, formatSize(minBigSize))
-	case c.fileSize < 1 || c.fileSize > 64*mib:
+		return nil, fmt.Errorf("%w: --size must be at least %s", errUsage, stats.Size(minBigSize))
+	case c.fileSize < 1 || c.fileSize > 64*stats.MiB:
 		return nil, fmt.Errorf("%w: --file-size must be 1 byte to 64 MiB", errUsage)
 	case c.iperfTime < 1 || c.iperfTime > 60 || c.linkIperfTime < 1 || c.linkIperfTime > 120:
 		return nil, fmt.Errorf("%w: --iperf-time must be 1 to 60 seconds, --link-iperf-time 1 to 120", errUsage)

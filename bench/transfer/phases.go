@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"github.com/lanchat/lanchat/internal/testbed"
 	"net"
 	"os"
@@ -41,7 +42,7 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	big := &section{title: fmt.Sprintf("One file of %s on loopback (127.0.0.1)", formatSize(b.size)), kind: bigFile}
+	big := &section{title: fmt.Sprintf("One file of %s on loopback (127.0.0.1)", stats.Size(b.size)), kind: bigFile}
 	b.sections = append(b.sections, big)
 
 	// lanchat first, so that a failure to set it up shows at once. Each
@@ -111,7 +112,7 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 // filesSection measures the folder of small files on 127.0.0.1 with
 // lanchat, run after run.
 func (b *benchmark) filesSection(ctx context.Context) error {
-	small := &section{title: fmt.Sprintf("A folder of %d files of %s on loopback", b.cfg.files, formatSize(b.cfg.fileSize)), kind: smallFiles}
+	small := &section{title: fmt.Sprintf("A folder of %d files of %s on loopback", b.cfg.files, stats.Size(b.cfg.fileSize)), kind: smallFiles}
 	b.sections = append(b.sections, small)
 	lan := small.add(&row{name: rowLanchat, path: fmt.Sprintf("daemon → daemon, folder of %d files → folder", b.cfg.files), lanchat: true})
 	c, err := b.setUpLanchat(ctx, loopback, "lanchat-files", nil, []*row{lan})
@@ -129,7 +130,7 @@ func (b *benchmark) filesSection(ctx context.Context) error {
 // joined by a veth pair shaped to the configured rate: iperf3, lanchat
 // and the raw quic-go copy, run after run.
 func (b *benchmark) linkSection(ctx context.Context) error {
-	sec := &section{title: fmt.Sprintf("One file of %s over an emulated %s link (two network namespaces)", formatSize(b.linkLen), b.cfg.link), kind: shapedLink}
+	sec := &section{title: fmt.Sprintf("One file of %s over an emulated %s link (two network namespaces)", stats.Size(b.linkLen), b.cfg.link), kind: shapedLink}
 	b.sections = append(b.sections, sec)
 	ip := sec.add(&row{name: rowIperf, path: "memory → memory, TCP, no encryption"})
 	lan := sec.add(&row{name: rowLanchat, path: pathLanchat, lanchat: true})
@@ -255,7 +256,7 @@ func (b *benchmark) stopCluster(c *cluster) {
 // shows that transfers work before any is timed.
 func (b *benchmark) warmUp(ctx context.Context, c *cluster) error {
 	src := filepath.Join(c.dir, "warm-up.bin")
-	hash, err := writeRandomFile(src, 1*mib)
+	hash, err := writeRandomFile(src, 1*stats.MiB)
 	if err != nil {
 		return err
 	}
@@ -268,7 +269,7 @@ func (b *benchmark) warmUp(ctx context.Context, c *cluster) error {
 	if err != nil {
 		return fmt.Errorf("warm-up transfer of 1 MiB: %w", err)
 	}
-	if err := checkCopy(got, 1*mib, hash); err != nil {
+	if err := checkCopy(got, 1*stats.MiB, hash); err != nil {
 		return fmt.Errorf("warm-up transfer of 1 MiB: %w", err)
 	}
 	return os.Remove(got)
@@ -346,7 +347,7 @@ func (b *benchmark) daemonRate(ctx context.Context, c *cluster, total int64) str
 		out = "**after send-file exited 0**, " + out
 	}
 	if t.Rate > 0 {
-		out += fmt.Sprintf(", rate %s MB/s", formatNumber(megabytes(t.Rate)))
+		out += fmt.Sprintf(", rate %s MB/s", stats.Number(megabytes(t.Rate)))
 	}
 	return out
 }

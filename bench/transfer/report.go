@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"github.com/lanchat/lanchat/internal/testbed"
 	"math"
 	"os"
@@ -19,7 +20,7 @@ const (
 	targetVsCroc   = 4.0  // lanchat ÷ croc on loopback
 	targetVsIperf  = 0.95 // lanchat ÷ iperf3 on the emulated link
 	targetFilesPS  = 2000 // small files per second
-	targetRSSBytes = 64 * mib
+	targetRSSBytes = 64 * stats.MiB
 )
 
 // stripingGain is how much faster than one connection lanchat's default
@@ -44,10 +45,10 @@ func (b *benchmark) report() string {
 	}
 	fmt.Fprintf(&w, "- Go: %s (xferload; bench/run.sh builds every binary with the same toolchain)\n", runtime.Version())
 	if b.dir != "" {
-		fmt.Fprintf(&w, "- workspace: %s, %s available at the start (`df -Pk`: %s)\n", b.dir, formatSize(b.free), lastLine(b.dfLine))
+		fmt.Fprintf(&w, "- workspace: %s, %s available at the start (`df -Pk`: %s)\n", b.dir, stats.Size(b.free), lastLine(b.dfLine))
 	}
 	if b.size > 0 {
-		fmt.Fprintf(&w, "- big file: %s of random bytes in the workspace, written and synced before the first run; it stays in the page cache, so senders read it from memory, and every receiver that writes a file writes it to the same file system and syncs it before its run counts as done\n", formatSize(b.size))
+		fmt.Fprintf(&w, "- big file: %s of random bytes in the workspace, written and synced before the first run; it stays in the page cache, so senders read it from memory, and every receiver that writes a file writes it to the same file system and syncs it before its run counts as done\n", stats.Size(b.size))
 	}
 	fmt.Fprintf(&w, "- every figure is the median of %s unless the row says otherwise; MB/s is 10⁶ bytes per second of file data (goodput), wall clock from the sending command's start to its end\n", plural(b.cfg.runs, "run"))
 	w.WriteString("\nCommands:\n\n")
@@ -145,19 +146,19 @@ func (b *benchmark) table(s *section) string {
 		}
 		vs := "—"
 		if !r.lanchat {
-			vs = formatRatio(ratio(lanRate, median(rates)))
+			vs = formatRatio(stats.Ratio(lanRate, stats.Median(rates)))
 		}
 		cpuS, cpuR, rssS, rssR := r.usage()
 		switch s.kind {
 		case smallFiles:
 			fr := r.filesRates()
-			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, formatNumber(median(fr)),
-				formatNumber(megabytes(median(rates))), spread(fr), runs, cpuS, cpuR, rssS, rssR)
+			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, stats.Number(stats.Median(fr)),
+				stats.Number(megabytes(stats.Median(rates))), stats.Spread(fr), runs, cpuS, cpuR, rssS, rssR)
 		case shapedLink:
-			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, formatNumber(megabytes(median(rates))),
-				formatNumber(megabits(median(rates))), spreadMB(rates), runs, vs, cpuS, cpuR, rssS, rssR)
+			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, stats.Number(megabytes(stats.Median(rates))),
+				stats.Number(megabits(stats.Median(rates))), spreadMB(rates), runs, vs, cpuS, cpuR, rssS, rssR)
 		default:
-			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, formatNumber(megabytes(median(rates))),
+			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, stats.Number(megabytes(stats.Median(rates))),
 				spreadMB(rates), runs, vs, cpuS, cpuR, rssS, rssR)
 		}
 	}
@@ -183,7 +184,7 @@ func (r *row) filesRates() []float64 {
 }
 
 // medianRate is the row's median goodput, NaN if it has no runs.
-func (r *row) medianRate() float64 { return median(r.rates()) }
+func (r *row) medianRate() float64 { return stats.Median(r.rates()) }
 
 // usage formats the median CPU seconds of each end and the largest peak
 // resident set size of each end over the runs.
@@ -202,9 +203,9 @@ func (r *row) usage() (cpuS, cpuR, rssS, rssR string) {
 		if p < 0 {
 			return "—"
 		}
-		return formatNumber(float64(p) / mib)
+		return stats.Number(float64(p) / stats.MiB)
 	}
-	return formatNumber(median(cpu[0])), formatNumber(median(cpu[1])), f(peak[0]), f(peak[1])
+	return stats.Number(stats.Median(cpu[0])), stats.Number(stats.Median(cpu[1])), f(peak[0]), f(peak[1])
 }
 
 // peakRSS is the largest peak resident set size of either end over the
@@ -223,7 +224,7 @@ func spreadMB(rates []float64) string {
 	for i, r := range rates {
 		x[i] = megabytes(r)
 	}
-	return spread(x)
+	return stats.Spread(x)
 }
 
 // formatRatio prints a ratio as "0.93×", "—" when unknown.
@@ -231,7 +232,7 @@ func formatRatio(x float64) string {
 	if math.IsNaN(x) {
 		return "—"
 	}
-	return formatNumber(x) + "×"
+	return stats.Number(x) + "×"
 }
 
 // cell makes text safe and short enough for a table cell.
@@ -267,14 +268,14 @@ func (b *benchmark) targets() []target {
 
 	t := target{what: fmt.Sprintf("lanchat ≥ %d small files per second", targetFilesPS), measured: "—", verdict: "not measured"}
 	if r := b.findRow(smallFiles, rowLanchat, ""); r != nil && len(r.results) > 0 {
-		x := median(r.filesRates())
-		t.measured, t.verdict = formatNumber(x)+" files/s", verdict(x >= targetFilesPS)
+		x := stats.Median(r.filesRates())
+		t.measured, t.verdict = stats.Number(x)+" files/s", verdict(x >= targetFilesPS)
 	} else {
 		t.verdict += whyNot(r, r)
 	}
 	out = append(out, t)
 
-	t = target{what: fmt.Sprintf("each daemon's peak RSS under %d MiB", targetRSSBytes/mib), measured: "—", verdict: "not measured"}
+	t = target{what: fmt.Sprintf("each daemon's peak RSS under %d MiB", targetRSSBytes/stats.MiB), measured: "—", verdict: "not measured"}
 	peak := int64(-1)
 	var lanRows []*row
 	for _, s := range b.sections {
@@ -284,7 +285,7 @@ func (b *benchmark) targets() []target {
 		}
 	}
 	if peak >= 0 {
-		t.measured, t.verdict = formatNumber(float64(peak)/mib)+" MiB", verdict(peak < targetRSSBytes)
+		t.measured, t.verdict = stats.Number(float64(peak)/stats.MiB)+" MiB", verdict(peak < targetRSSBytes)
 	} else if len(lanRows) > 0 {
 		t.verdict += whyNot(lanRows[0], lanRows[0])
 	}
@@ -334,7 +335,7 @@ func (b *benchmark) compare(kind sectionKind, name, other, otherPath string) (fl
 	if r == nil || base == nil {
 		return math.NaN(), whyNot(r, base)
 	}
-	x := ratio(r.medianRate(), base.medianRate())
+	x := stats.Ratio(r.medianRate(), base.medianRate())
 	if math.IsNaN(x) {
 		return x, whyNot(r, base)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"github.com/lanchat/lanchat/internal/testbed"
 	"io"
 	mrand "math/rand/v2"
@@ -21,10 +22,10 @@ import (
 // all there: lanchat's receiver keeps 64 MiB free and refuses offers
 // that would break into it, logs and databases need some, and a disk
 // filled to the brim is not the one being measured.
-const diskMargin = 2 * gib
+const diskMargin = 2 * stats.GiB
 
 // minBigSize is the smallest big file worth measuring.
-const minBigSize = 64 * mib
+const minBigSize = 64 * stats.MiB
 
 // freeSpace runs df on dir and returns the bytes available there to an
 // unprivileged user, with df's own line for the report.
@@ -54,7 +55,7 @@ func parseDF(out string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("df: available %q: %w", f[len(f)-3], err)
 	}
-	return kb * kib, nil
+	return kb * stats.KiB, nil
 }
 
 // fitSize returns the big file's size given what is free: the wanted
@@ -66,7 +67,7 @@ func fitSize(want, free, small int64) (size int64, ok bool) {
 	if room >= 2*want {
 		return want, true
 	}
-	size = room / 2 / (64 * mib) * (64 * mib)
+	size = room / 2 / (64 * stats.MiB) * (64 * stats.MiB)
 	return size, size >= minBigSize
 }
 
@@ -84,7 +85,7 @@ func writeRandomFile(path string, size int64) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	const block = 4 * mib
+	const block = 4 * stats.MiB
 	full, free := make(chan []byte, 3), make(chan []byte, 4)
 	for range cap(free) {
 		free <- make([]byte, block)
@@ -184,7 +185,7 @@ func fileSHA256(path string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.CopyBuffer(h, f, make([]byte, 4*mib)); err != nil {
+	if _, err := io.CopyBuffer(h, f, make([]byte, 4*stats.MiB)); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -216,7 +217,7 @@ func checkCopy(path string, size int64, wantHash string) error {
 // spotBlocks and spotSize say how much of a copy spotCheck compares.
 const (
 	spotBlocks = 64
-	spotSize   = 64 * kib
+	spotSize   = 64 * stats.KiB
 )
 
 // spotCheck checks that dst has size bytes and matches src in its first

@@ -3,8 +3,8 @@ package transfer
 import (
 	"context"
 	"errors"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,61 +12,15 @@ import (
 	"time"
 )
 
-func TestParseSize(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int64
-	}{
-		{"4096", 4096},
-		{"4K", 4 * kib},
-		{"4KiB", 4 * kib},
-		{"512M", 512 * mib},
-		{"512MB", 512 * mib},
-		{"4G", 4 * gib},
-		{"4GiB", 4 * gib},
-		{"1.5G", 3 * gib / 2},
-		{" 2g ", 2 * gib},
-		{"1T", 1 << 40},
-	} {
-		got, err := parseSize(tc.in)
-		if err != nil || got != tc.want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
-		}
-	}
-	for _, bad := range []string{"", "G", "-1G", "0", "four", "1X", "1e300"} {
-		if n, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) = %d, want an error", bad, n)
-		}
-	}
-}
-
-func TestFormatSize(t *testing.T) {
-	for _, tc := range []struct {
-		in   int64
-		want string
-	}{
-		{4 * gib, "4 GiB"},
-		{3 * gib / 2, "1.5 GiB"},
-		{4 * kib, "4 KiB"},
-		{712, "712 B"},
-		{64 * mib, "64 MiB"},
-		{gib + 1, "1 GiB"},
-	} {
-		if got := formatSize(tc.in); got != tc.want {
-			t.Errorf("formatSize(%d) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestParseDF(t *testing.T) {
 	out := "Filesystem     1024-blocks     Used Available Capacity Mounted on\n/dev/vda         264212084 14857132  80644132      16% /\n"
 	got, err := parseDF(out)
-	if err != nil || got != 80644132*kib {
+	if err != nil || got != 80644132*stats.KiB {
 		t.Errorf("parseDF = %d, %v", got, err)
 	}
 	// A file system name with a space, counted from the right.
 	out = "Filesystem 1024-blocks Used Available Capacity Mounted on\nmy share 100 40 60 40% /mnt/x\n"
-	if got, err := parseDF(out); err != nil || got != 60*kib {
+	if got, err := parseDF(out); err != nil || got != 60*stats.KiB {
 		t.Errorf("parseDF(name with a space) = %d, %v", got, err)
 	}
 	for _, bad := range []string{"", "Filesystem 1024-blocks Used Available Capacity Mounted on", "head\n/dev/x 1 2 many 3% /"} {
@@ -77,54 +31,27 @@ func TestParseDF(t *testing.T) {
 }
 
 func TestFitSize(t *testing.T) {
-	small := int64(40 * mib)
+	small := int64(40 * stats.MiB)
 	for _, tc := range []struct {
 		name       string
 		want, free int64
 		wantSize   int64
 		wantOK     bool
 	}{
-		{"room", 4 * gib, 80 * gib, 4 * gib, true},
-		{"just room", 4 * gib, 8*gib + diskMargin + 2*small, 4 * gib, true},
-		{"scaled", 4 * gib, 6*gib + diskMargin + 2*small, 3 * gib, true},
-		{"scaled to 64 MiB steps", 4 * gib, 1*gib + 100*mib + diskMargin + 2*small, 512 * mib, true},
-		{"no room", 4 * gib, diskMargin, 0, false},
-		{"too little", 4 * gib, diskMargin + 2*small + 100*mib, 0, false},
+		{"room", 4 * stats.GiB, 80 * stats.GiB, 4 * stats.GiB, true},
+		{"just room", 4 * stats.GiB, 8*stats.GiB + diskMargin + 2*small, 4 * stats.GiB, true},
+		{"scaled", 4 * stats.GiB, 6*stats.GiB + diskMargin + 2*small, 3 * stats.GiB, true},
+		{"scaled to 64 MiB steps", 4 * stats.GiB, 1*stats.GiB + 100*stats.MiB + diskMargin + 2*small, 512 * stats.MiB, true},
+		{"no room", 4 * stats.GiB, diskMargin, 0, false},
+		{"too little", 4 * stats.GiB, diskMargin + 2*small + 100*stats.MiB, 0, false},
 	} {
 		size, ok := fitSize(tc.want, tc.free, small)
 		if ok != tc.wantOK || (ok && size != tc.wantSize) {
-			t.Errorf("%s: fitSize = %d (%s), %v; want %d, %v", tc.name, size, formatSize(size), ok, tc.wantSize, tc.wantOK)
+			t.Errorf("%s: fitSize = %d (%s), %v; want %d, %v", tc.name, size, stats.Size(size), ok, tc.wantSize, tc.wantOK)
 		}
 		if ok && 2*size+diskMargin+2*small > tc.free {
 			t.Errorf("%s: %d does not fit in %d", tc.name, size, tc.free)
 		}
-	}
-}
-
-func TestStats(t *testing.T) {
-	if got := median([]float64{3, 1, 2}); got != 2 {
-		t.Errorf("median odd = %v", got)
-	}
-	if got := median([]float64{4, 1, 2, 3}); got != 2.5 {
-		t.Errorf("median even = %v", got)
-	}
-	if !math.IsNaN(median(nil)) {
-		t.Error("median of nothing is not NaN")
-	}
-	if got := spread([]float64{120, 100, 110}); got != "100–120" {
-		t.Errorf("spread = %q", got)
-	}
-	if got := spread([]float64{1.001, 1.002}); got != "1.00" {
-		t.Errorf("spread of equal-looking values = %q", got)
-	}
-	if !math.IsNaN(ratio(1, 0)) || !math.IsNaN(ratio(math.NaN(), 1)) || ratio(3, 2) != 1.5 {
-		t.Error("ratio")
-	}
-	if got := formatRatio(0.934); got != "0.934×" {
-		t.Errorf("formatRatio = %q", got)
-	}
-	if megabits(125e6) != 1000 || megabytes(2e6) != 2 {
-		t.Error("unit conversions")
 	}
 }
 
@@ -183,28 +110,28 @@ func TestCopyResult(t *testing.T) {
 func TestFiles(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "a.bin")
-	hash, err := writeRandomFile(src, 3*mib+5)
+	hash, err := writeRandomFile(src, 3*stats.MiB+5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkCopy(src, 3*mib+5, hash); err != nil {
+	if err := checkCopy(src, 3*stats.MiB+5, hash); err != nil {
 		t.Error(err)
 	}
-	if err := checkCopy(src, 3*mib+5, strings.Repeat("0", 64)); err == nil {
+	if err := checkCopy(src, 3*stats.MiB+5, strings.Repeat("0", 64)); err == nil {
 		t.Error("wrong hash: no error")
 	}
-	if err := checkCopy(src, 3*mib, ""); err == nil {
+	if err := checkCopy(src, 3*stats.MiB, ""); err == nil {
 		t.Error("wrong size: no error")
 	}
 	if _, err := writeRandomFile(src, 10); err == nil {
 		t.Error("writeRandomFile overwrote a file")
 	}
 	small := filepath.Join(dir, "small")
-	if err := writeSmallFiles(small, 25, 4*kib); err != nil {
+	if err := writeSmallFiles(small, 25, 4*stats.KiB); err != nil {
 		t.Fatal(err)
 	}
 	n, bytes, err := countFiles(small)
-	if err != nil || n != 25 || bytes != 25*4*kib {
+	if err != nil || n != 25 || bytes != 25*4*stats.KiB {
 		t.Errorf("countFiles = %d, %d, %v", n, bytes, err)
 	}
 }
@@ -244,24 +171,24 @@ func testBenchmark() *benchmark {
 		return out
 	}
 	big := &section{title: "big", kind: bigFile, rows: []*row{
-		{name: rowLanchat, path: "daemon → daemon", lanchat: true, results: runs(30*mib, 180, 200, 190)},
-		{name: rowLanchat1, path: "daemon → daemon", results: runs(80*mib, 150, 160, 155)},
-		{name: rowQUIC, path: pathFileToFile, results: runs(20*mib, 200, 210, 205)},
-		{name: rowQUIC2, path: pathFileToFile, results: runs(20*mib, 230, 250, 240)},
-		{name: rowQUIC, path: pathDirect, results: runs(20*mib, 150, 160, 155)},
-		{name: rowQUIC, path: pathDiscard, results: runs(20*mib, 250)},
+		{name: rowLanchat, path: "daemon → daemon", lanchat: true, results: runs(30*stats.MiB, 180, 200, 190)},
+		{name: rowLanchat1, path: "daemon → daemon", results: runs(80*stats.MiB, 150, 160, 155)},
+		{name: rowQUIC, path: pathFileToFile, results: runs(20*stats.MiB, 200, 210, 205)},
+		{name: rowQUIC2, path: pathFileToFile, results: runs(20*stats.MiB, 230, 250, 240)},
+		{name: rowQUIC, path: pathDirect, results: runs(20*stats.MiB, 150, 160, 155)},
+		{name: rowQUIC, path: pathDiscard, results: runs(20*stats.MiB, 250)},
 		{name: rowCroc, path: pathFileToFile, notRun: "no croc | here\nsecond line"},
 		{name: rowTLS, path: pathFileToFile, failures: []string{"run 1: boom"}},
 	}}
 	small := &section{title: "small", kind: smallFiles, rows: []*row{
 		{name: rowLanchat, path: "folder", lanchat: true, results: []result{
-			{bytes: 40960000, files: 10000, elapsed: 4 * time.Second, cpu: [2]time.Duration{time.Second, 2 * time.Second}, rss: [2]int64{70 * mib, 30 * mib}}}},
+			{bytes: 40960000, files: 10000, elapsed: 4 * time.Second, cpu: [2]time.Duration{time.Second, 2 * time.Second}, rss: [2]int64{70 * stats.MiB, 30 * stats.MiB}}}},
 	}}
 	link := &section{title: "link", kind: shapedLink, rows: []*row{
 		{name: rowIperf, path: "memory", results: runs(-1, 117)},
-		{name: rowLanchat, path: "daemon", lanchat: true, results: runs(30*mib, 112, 113, 111)},
-		{name: rowLanchat1, path: "daemon", results: runs(30*mib, 110)},
-		{name: rowQUIC, path: pathFileToFile, results: runs(20*mib, 115)},
+		{name: rowLanchat, path: "daemon", lanchat: true, results: runs(30*stats.MiB, 112, 113, 111)},
+		{name: rowLanchat1, path: "daemon", results: runs(30*stats.MiB, 110)},
+		{name: rowQUIC, path: pathFileToFile, results: runs(20*stats.MiB, 115)},
 		{name: rowQUIC2, path: pathFileToFile, failures: []string{"run 1: no --conns"}},
 	}}
 	return &benchmark{cfg: &config{runs: 3, link: "1gbit"}, sections: []*section{big, small, link}, start: time.Now()}
@@ -424,11 +351,11 @@ func TestCell(t *testing.T) {
 
 func TestParseConfig(t *testing.T) {
 	c, err := parseConfig([]string{"--size", "1G", "--runs", "5", "--link", "off", "--link-size", "256M"}, io.Discard)
-	if err != nil || c.size != gib || c.runs != 5 || c.link != "" || c.linkSize != 256*mib || c.files != 10000 {
+	if err != nil || c.size != stats.GiB || c.runs != 5 || c.link != "" || c.linkSize != 256*stats.MiB || c.files != 10000 {
 		t.Errorf("parseConfig = %+v, %v", c, err)
 	}
 	c, err = parseConfig(nil, io.Discard)
-	if err != nil || c.size != 4*gib || c.runs != 3 || c.link != "1gbit" || c.fileSize != 4*kib {
+	if err != nil || c.size != 4*stats.GiB || c.runs != 3 || c.link != "1gbit" || c.fileSize != 4*stats.KiB {
 		t.Errorf("defaults = %+v, %v", c, err)
 	}
 	if c.only != nil || !c.measures(sectionLoopback) || !c.measures(sectionFiles) || !c.measures(sectionLink) {
@@ -455,7 +382,7 @@ func TestParseConfig(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	if got := timeout(4 * gib); got < 4*time.Minute || got > 5*time.Minute {
+	if got := timeout(4 * stats.GiB); got < 4*time.Minute || got > 5*time.Minute {
 		t.Errorf("timeout(4 GiB) = %v", got)
 	}
 	if got := timeout(0); got != time.Minute {
@@ -465,7 +392,7 @@ func TestTimeout(t *testing.T) {
 
 func TestRandomFileHash(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "r.bin")
-	hash, err := writeRandomFile(p, 9*mib+3)
+	hash, err := writeRandomFile(p, 9*stats.MiB+3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +405,7 @@ func TestRandomFileHash(t *testing.T) {
 func TestSpotCheck(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "a"), filepath.Join(dir, "b")
-	if _, err := writeRandomFile(src, 5*mib+17); err != nil {
+	if _, err := writeRandomFile(src, 5*stats.MiB+17); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(src)
@@ -501,14 +428,14 @@ func TestSpotCheck(t *testing.T) {
 	if err := spotCheck(src, dst, int64(len(data))+1); err == nil {
 		t.Error("wrong size passed")
 	}
-	for _, size := range []int64{1, spotSize, 4 * gib} {
+	for _, size := range []int64{1, spotSize, 4 * stats.GiB} {
 		offs := spotOffsets(size, spotBlocks, spotSize)
 		for _, o := range offs {
 			if o < 0 || o >= size {
 				t.Errorf("size %d: offset %d out of range", size, o)
 			}
 		}
-		if size == 4*gib && len(offs) != spotBlocks+2 {
+		if size == 4*stats.GiB && len(offs) != spotBlocks+2 {
 			t.Errorf("4 GiB: %d offsets", len(offs))
 		}
 	}
@@ -558,5 +485,14 @@ func TestDaemonTakes(t *testing.T) {
 		if err := daemonTakes(ctx, bin, bad); err == nil || !strings.Contains(err.Error(), "has no "+bad[0]) {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+func TestUnits(t *testing.T) {
+	if got := formatRatio(0.934); got != "0.934×" {
+		t.Errorf("formatRatio = %q", got)
+	}
+	if megabits(125e6) != 1000 || megabytes(2e6) != 2 {
+		t.Error("unit conversions")
 	}
 }
