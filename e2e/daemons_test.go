@@ -8,19 +8,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/testbed"
 	"github.com/lanchat/lanchat/peer/api"
 )
 
 // This file drives real "lanchat daemon" processes through the real
 // lanchat CLI, each user with a data directory of their own.
 
-var reDaemonUp = regexp.MustCompile(`local API on (\S+)`)
+var reDaemonUp = testbed.ReDaemonUp
 
 // user is one person with a data directory and, while it runs, a daemon.
 type user struct {

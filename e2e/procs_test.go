@@ -1,22 +1,23 @@
 // Package e2e runs lanchat's real binaries as separate processes on
-// loopback and checks what a user or operator would see.
+// loopback and checks what a user or operator would see. The processes,
+// the server and the LAN of network namespaces come from the test bed
+// (internal/testbed); this file and lan_test.go give them the helper
+// names the tests use.
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // binDir holds the binaries built once for all tests.
@@ -32,10 +33,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/...")
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build binaries:", err)
+	if _, err := testbed.Build(context.Background(), dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -49,11 +48,8 @@ func bin(name string) string { return filepath.Join(binDir, name) }
 
 // proc is a running child process whose output is collected.
 type proc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  strings.Builder
-	done chan struct{}
-	err  error
+	*testbed.Process
+	cmd *exec.Cmd
 }
 
 // start runs a binary with args, stopping it (by PID) when the test ends.
@@ -67,85 +63,43 @@ func start(t *testing.T, name string, args ...string) *proc {
 func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
 	t.Helper()
 	name := filepath.Base(cmd.Path)
-	args := cmd.Args[1:]
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	pr, pw := io.Pipe()
-	p.cmd.Stdout, p.cmd.Stderr = pw, pw
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
+	p, err := testbed.StartCmd(name, filepath.Join(t.TempDir(), name+".log"), cmd)
+	if err != nil {
+		t.Fatal(err)
 	}
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.out.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
-		}
-	}()
-	go func() {
-		p.err = p.cmd.Wait()
-		pw.Close()
-		<-scanned // all output is in p.out before done
-		close(p.done)
-	}()
 	t.Cleanup(func() {
-		p.signal(syscall.SIGKILL)
-		<-p.done
+		p.Kill()
 		if t.Failed() {
-			t.Logf("output of %s %s:\n%s", name, strings.Join(args, " "), p.output())
+			t.Logf("output of %s:\n%s", p.Command(), p.Output())
 		}
 	})
-	return p
+	return &proc{Process: p, cmd: cmd}
 }
 
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
+func (p *proc) output() string { return p.Output() }
 
-func (p *proc) signal(sig syscall.Signal) {
-	select {
-	case <-p.done:
-	default:
-		p.cmd.Process.Signal(sig)
-	}
-}
+func (p *proc) signal(sig syscall.Signal) { p.Signal(sig) }
 
 // waitOutput waits until the output matches re and returns the first
 // submatch (or the whole match).
 func (p *proc) waitOutput(t *testing.T, re *regexp.Regexp, timeout time.Duration) string {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(p.output()); m != nil {
-			return m[len(m)-1]
-		}
-		select {
-		case <-p.done:
-			if m := re.FindStringSubmatch(p.output()); m != nil {
-				return m[len(m)-1]
-			}
-			t.Fatalf("process exited (%v) before printing %s; output:\n%s", p.err, re, p.output())
-		case <-time.After(20 * time.Millisecond):
-		}
+	got, err := p.WaitLine(context.Background(), re, timeout)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no %s within %v; output:\n%s", re, timeout, p.output())
-	return ""
+	return got
 }
 
 // wait waits for the process to exit and returns its exit code.
 func (p *proc) wait(t *testing.T, timeout time.Duration) int {
 	t.Helper()
 	select {
-	case <-p.done:
+	case <-p.Done():
 	case <-time.After(timeout):
 		t.Fatalf("process still running after %v", timeout)
 	}
-	return p.cmd.ProcessState.ExitCode()
+	return p.ExitCode()
 }
 
 // freeAddr returns a loopback address with a port that was free just now.
@@ -160,8 +114,8 @@ func freeAddr(t *testing.T) string {
 }
 
 var (
-	reListening   = regexp.MustCompile(`rendezvous listening on (\S+)`)
-	reFingerprint = regexp.MustCompile(`certificate fingerprint \(sha256\): ([0-9a-f]{64})`)
+	reListening   = testbed.ReListening
+	reFingerprint = testbed.ReFingerprint
 )
 
 // rendezvous is a running server process.

@@ -129,7 +129,11 @@ func (p *Process) WaitLine(ctx context.Context, re *regexp.Regexp, timeout time.
 	defer t.Stop()
 	for {
 		exited := p.Exited() // before reading: what it printed is then all there
-		if m := re.FindStringSubmatch(p.Output()); m != nil {
+		out := p.Output()
+		if !exited {
+			out = out[:strings.LastIndexByte(out, '\n')+1] // whole lines only
+		}
+		if m := re.FindStringSubmatch(out); m != nil {
 			return m[len(m)-1], nil
 		}
 		if exited {
