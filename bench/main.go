@@ -3,15 +3,13 @@
 //	bench server    --addr ADDR --fingerprint FP --server-pid PID ...
 //	bench messaging --bin bin --out bench/results/messaging-latest.md
 //	bench transfer  --bin bin --out bench/results/transfer-latest.md
-//	bench demo      --addr ADDR --fingerprint FP
 //
 // server loads a running rendezvous server with idle sessions and relayed
 // messages; messaging measures message latency and throughput between
 // real lanchat daemons; transfer measures file transfers between two
-// daemons against baselines, on loopback and over an emulated link;
-// demo is the client half of the quick-start demo. Each prints a
-// Markdown report and talks only to loopback and to network namespaces
-// it makes. "bench COMMAND --help" shows a command's flags.
+// daemons against baselines, on loopback and over an emulated link.
+// Each prints a Markdown report and talks only to loopback and to
+// network namespaces it makes. "bench COMMAND --help" shows a command's flags.
 package main
 
 import (
@@ -30,7 +28,6 @@ Usage:
   bench server    --addr ADDR --fingerprint FP [--server-pid PID] ...   the rendezvous server
   bench messaging --bin DIR [--out FILE] ...                            messaging between daemons
   bench transfer  --bin DIR [--out FILE] ...                            file transfer
-  bench demo      --addr ADDR --fingerprint FP                          the demo client
 
 Run "bench COMMAND --help" for a command's flags and an example.
 `
@@ -46,9 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "server":
-		return server.Main(append([]string{"bench"}, args[1:]...), stdout, stderr)
-	case "demo":
-		return server.Main(args, stdout, stderr)
+		return server.Main(args[1:], stdout, stderr)
 	case "messaging":
 		return messaging.Main(args[1:], stdout, stderr)
 	case "transfer":

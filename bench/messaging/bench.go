@@ -1,13 +1,13 @@
 package messaging
 
 import (
+	"github.com/lanchat/lanchat/bench/internal/cli"
+
 	"context"
 	"errors"
 	"fmt"
 	"github.com/lanchat/lanchat/bench/internal/stats"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -83,11 +83,8 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	report := r.report()
 	fmt.Fprint(stdout, report)
 	if cfg.out != "" {
-		if err := os.MkdirAll(filepath.Dir(cfg.out), 0o755); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
-		if err := os.WriteFile(cfg.out, []byte(report), 0o644); err != nil {
-			return fmt.Errorf("write report: %w", err)
+		if err := cli.WriteReport(cfg.out, report); err != nil {
+			return err
 		}
 		c.say("written to %s", cfg.out)
 	}

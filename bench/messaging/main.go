@@ -18,14 +18,10 @@
 package messaging
 
 import (
-	"context"
-	"errors"
-	"flag"
+	"github.com/lanchat/lanchat/bench/internal/cli"
+
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 )
 
@@ -48,38 +44,22 @@ type config struct {
 
 const example = "bench messaging --bin bin --out bench/results/messaging-latest.md --rounds 3 --n 500"
 
-// errUsage marks errors caused by a bad command line (exit code 2).
-var errUsage = errors.New("usage")
+var errUsage = cli.ErrUsage
 
 // Main runs the command line args and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseConfig(args, stderr)
 	if err == nil {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := cli.Context()
 		defer stop()
 		err = bench(ctx, cfg, args, stdout, stderr)
 	}
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "bench messaging: %v\n", err)
-		return 2
-	default:
-		fmt.Fprintf(stderr, "bench messaging: %v\n", err)
-		return 1
-	}
+	return cli.Exit("bench messaging", err, stderr)
 }
 
 // parseConfig reads and checks the flags.
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
-	fs := flag.NewFlagSet("bench messaging", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage of bench messaging (the messaging benchmark; bench/run.sh runs it):\n")
-		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nExample:\n  %s\n", example)
-	}
+	fs := cli.Flags("bench messaging", "the messaging benchmark; bench/run.sh runs it", stderr, example)
 	c := &config{}
 	fs.StringVar(&c.bin, "bin", "bin", "`DIR` holding the lanchat and rendezvous binaries")
 	fs.StringVar(&c.out, "out", "", "also write the report to `FILE` (e.g. bench/results/messaging-latest.md)")
@@ -94,14 +74,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.Float64Var(&c.requestRate, "request-rate", 1000, "the server's --request-rate: `N` requests per second per connection (0 keeps its default, 200, which the relayed rows then run into)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "the daemons' --log-level (debug shows every dial; with --keep for a post-mortem)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (data and logs) for a post-mortem")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() != 0 {
-		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if err := cli.Parse(fs, args); err != nil {
+		return nil, err
 	}
 	switch {
 	case c.rounds < 1, c.n < 1, c.warmup < 0, c.tputCount < 1, c.concurrency < 1:

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/lanchat/lanchat/bench/internal/cli"
+
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +47,7 @@ type benchConfig struct {
 const fdReserve = 64
 
 func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
-	fs := newFlags("bench", "bench server --addr 127.0.0.1:7443 --fingerprint 3f9a…c2 --server-pid 4242 --idle 20000 --hold 30s --senders 32 --duration 20s", stderr)
+	fs := cli.Flags("bench server", "the rendezvous server benchmark; bench/run.sh runs it", stderr, "bench server --addr 127.0.0.1:7443 --fingerprint 3f9a…c2 --server-pid 4242 --idle 20000 --hold 30s --senders 32 --duration 20s")
 	c := &benchConfig{}
 	fs.StringVar(&c.addr, "addr", "", "server address, in 127.0.0.0/8 (required)")
 	fs.StringVar(&c.fingerprint, "fingerprint", "", "the server certificate's SHA-256 fingerprint (required)")
@@ -63,7 +65,7 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs.Float64Var(&c.probeRate, "probe-rate", 50, "probe rounds per second (one friends.list and one ping each) during the relay phase")
 	fs.DurationVar(&c.setupTimeout, "setup-timeout", 3*time.Minute, "give up opening idle sessions after this long")
 	fs.DurationVar(&c.heartbeat, "heartbeat", 0, "idle session heartbeat interval (0: what the server asks for in hello)")
-	if err := parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if err := checkLoopback("addr", c.addr); err != nil {

@@ -123,38 +123,13 @@ func startServer(t *testing.T) (addr, fp string) {
 	return ln.Addr().String(), rendezvous.Fingerprint(cert)
 }
 
-func TestDemo(t *testing.T) {
-	addr, fp := startServer(t)
-	var out, errs bytes.Buffer
-	if code := Main([]string{"demo", "--addr", addr, "--fingerprint", fp}, &out, &errs); code != 0 {
-		t.Fatalf("demo exited %d: %s\n%s", code, errs.String(), out.String())
-	}
-	for _, want := range []string{
-		"alice sends bob a friend request: pending",
-		"relay.send → queued",
-		"[relayed] alice: " + demoText,
-		"relay.ack",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out.String())
-		}
-	}
-
-	// A second run finds alice taken and says so.
-	out.Reset()
-	errs.Reset()
-	if code := Main([]string{"demo", "--addr", addr, "--fingerprint", fp}, &out, &errs); code != 1 || !strings.Contains(errs.String(), "fresh server") {
-		t.Errorf("second demo: exit %d, stderr %q", code, errs.String())
-	}
-}
-
 func TestBenchSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens a few hundred connections")
 	}
 	addr, fp := startServer(t)
 	var out, errs bytes.Buffer
-	args := []string{"bench", "--addr", addr, "--fingerprint", fp, "--server-pid", strconv.Itoa(os.Getpid()),
+	args := []string{"--addr", addr, "--fingerprint", fp, "--server-pid", strconv.Itoa(os.Getpid()),
 		"--idle", "40", "--hold", "200ms", "--senders", "2", "--duration", "500ms", "--pool", "50",
 		"--probe-rate", "20", "--dial-concurrency", "8", "--heartbeat", "50ms"}
 	if code := Main(args, &out, &errs); code != 0 {

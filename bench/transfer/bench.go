@@ -1,6 +1,8 @@
 package transfer
 
 import (
+	"github.com/lanchat/lanchat/bench/internal/cli"
+
 	"context"
 	"errors"
 	"fmt"
@@ -229,11 +231,8 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 		// An interrupted run keeps the last complete report in place.
 		b.say("interrupted: %s left as it was", cfg.out)
 	} else if cfg.out != "" {
-		if err := os.MkdirAll(filepath.Dir(cfg.out), 0o755); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
-		if err := os.WriteFile(cfg.out, []byte(report), 0o644); err != nil {
-			return fmt.Errorf("write report: %w", err)
+		if err := cli.WriteReport(cfg.out, report); err != nil {
+			return err
 		}
 		b.say("written to %s", cfg.out)
 	}

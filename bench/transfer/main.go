@@ -34,17 +34,13 @@
 package transfer
 
 import (
-	"context"
-	"errors"
-	"flag"
+	"github.com/lanchat/lanchat/bench/internal/cli"
+
 	"fmt"
 	"github.com/lanchat/lanchat/bench/internal/stats"
 	"io"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -96,27 +92,17 @@ const (
 	exampleOnly = "bench transfer --bin bin --only loopback,link --out /tmp/transfer-again.md"
 )
 
-// errUsage marks errors caused by a bad command line (exit code 2).
-var errUsage = errors.New("usage")
+var errUsage = cli.ErrUsage
 
 // Main runs the command line args and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseConfig(args, stderr)
 	if err == nil {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		ctx, stop := cli.Context()
 		defer stop()
 		err = bench(ctx, cfg, args, stdout, stderr)
 	}
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "bench transfer: %v\n", err)
-		return 2
-	default:
-		fmt.Fprintf(stderr, "bench transfer: %v\n", err)
-		return 1
-	}
+	return cli.Exit("bench transfer", err, stderr)
 }
 
 // sizeFlag is a flag holding a byte count such as 4G.
@@ -144,13 +130,7 @@ func (f sizeFlag) Set(s string) error {
 
 // parseConfig reads and checks the flags.
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
-	fs := flag.NewFlagSet("bench transfer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage of bench transfer (the file transfer benchmark; bench/run.sh runs it):\n")
-		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nExamples:\n  %s\n  %s\n", example, exampleOnly)
-	}
+	fs := cli.Flags("bench transfer", "the file transfer benchmark; bench/run.sh runs it", stderr, example, exampleOnly)
 	c := &config{size: 4 * stats.GiB, fileSize: 4 * stats.KiB}
 	fs.StringVar(&c.bin, "bin", "bin", "`DIR` holding lanchat, rendezvous, quiccopy and tlscopy (and croc, if not on PATH)")
 	fs.StringVar(&c.out, "out", "", "also write the report to `FILE` (e.g. bench/results/transfer-latest.md)")
@@ -170,14 +150,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.keep, "keep", false, "keep the workspace (files, data directories, logs) for a post-mortem")
 	only := fs.String("only", "", "run only these `SECTIONS`, comma-separated, to measure one part again: "+
 		"loopback (the big file on 127.0.0.1), files (the folder of small files), link (the big file over the emulated link); default: all")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() != 0 {
-		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if err := cli.Parse(fs, args); err != nil {
+		return nil, err
 	}
 	if c.link == "off" {
 		c.link = ""

@@ -1,0 +1,82 @@
+// Package cli is what the bench command's subcommands share on the
+// command line: flag sets that print an example on --help, usage errors
+// (exit code 2), the exit code of a run, the context a run is cancelled
+// by, and writing the report to --out.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+)
+
+// ErrUsage marks errors caused by a bad command line (exit code 2).
+var ErrUsage = errors.New("usage")
+
+// Flags makes a flag set for the subcommand name ("bench messaging")
+// that prints what it does, its flags and examples on --help.
+func Flags(name, what string, stderr io.Writer, examples ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage of %s (%s):\n", name, what)
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nExamples:\n")
+		for _, e := range examples {
+			fmt.Fprintf(stderr, "  %s\n", e)
+		}
+	}
+	return fs
+}
+
+// Parse parses flags, wrapping failures as usage errors, and refuses
+// positional arguments.
+func Parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+// Context is cancelled by SIGINT, SIGTERM or SIGHUP.
+func Context() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+}
+
+// Exit prints err, if any, and returns the exit code: 0 for none or
+// --help, 2 for a usage error, 1 for anything else.
+func Exit(name string, err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, ErrUsage):
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+}
+
+// WriteReport writes report to the file path, making its directory.
+func WriteReport(path, report string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
