@@ -96,13 +96,7 @@ var errUsage = cli.ErrUsage
 
 // Main runs the command line args and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	cfg, err := parseConfig(args, stderr)
-	if err == nil {
-		ctx, stop := cli.Context()
-		defer stop()
-		err = bench(ctx, cfg, args, stdout, stderr)
-	}
-	return cli.Exit("bench transfer", err, stderr)
+	return cli.Main("bench transfer", args, stdout, stderr, parseConfig, bench)
 }
 
 // sizeFlag is a flag holding a byte count such as 4G.

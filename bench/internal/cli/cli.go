@@ -80,3 +80,18 @@ func WriteReport(path, report string) error {
 	}
 	return nil
 }
+
+// Main is a subcommand's whole run: parse the flags into a
+// configuration, run the benchmark under Context, and return the exit
+// code as Exit does.
+func Main[C any](name string, args []string, stdout, stderr io.Writer,
+	parse func(args []string, stderr io.Writer) (C, error),
+	run func(ctx context.Context, cfg C, args []string, stdout, stderr io.Writer) error) int {
+	cfg, err := parse(args, stderr)
+	if err == nil {
+		ctx, stop := Context()
+		defer stop()
+		err = run(ctx, cfg, args, stdout, stderr)
+	}
+	return Exit(name, err, stderr)
+}
