@@ -200,6 +200,7 @@ type Cluster struct {
 // daemon for each name with daemonArgs (after --server and its
 // fingerprint), registered; with befriend, every pair are friends and
 // online. owner stops every process, daemons first, when it cleans up.
+// On an error it returns what it started too, for Stop.
 func StartCluster(ctx context.Context, owner Owner, binDir, dir string, names []string, befriend bool, serverArgs, daemonArgs []string) (*Cluster, error) {
 	c := &Cluster{Bin: binDir, Dir: dir}
 	owner.Cleanup(func() {
@@ -209,22 +210,22 @@ func StartCluster(ctx context.Context, owner Owner, binDir, dir string, names []
 	})
 	var err error
 	if c.Server, err = StartServer(ctx, binDir, "127.0.0.1:0", filepath.Join(dir, "server"), serverArgs...); err != nil {
-		return nil, err
+		return c, err
 	}
 	if ap, err := netip.ParseAddrPort(c.Server.Addr); err != nil || !ap.Addr().IsLoopback() {
-		return nil, fmt.Errorf("the server listens on %q, not on loopback", c.Server.Addr)
+		return c, fmt.Errorf("the server listens on %q, not on loopback", c.Server.Addr)
 	}
 	owner.Logf("server pid %d on %s, fingerprint %s", c.Server.PID(), c.Server.Addr, c.Server.Fingerprint)
 	for _, name := range names {
 		if _, err := c.AddDaemon(ctx, name, daemonArgs...); err != nil {
-			return nil, err
+			return c, err
 		}
 	}
 	if befriend {
 		for i, a := range c.Daemons {
 			for _, b := range c.Daemons[i+1:] {
 				if err := Befriend(ctx, a, b); err != nil {
-					return nil, err
+					return c, err
 				}
 			}
 		}
