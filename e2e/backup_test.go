@@ -37,8 +37,8 @@ func (u *user) lcEnv(t *testing.T, env []string, args ...string) (string, string
 // made while her daemon runs, restored into a new data directory, where
 // she logs in with her password. bob sees no key change, her history is
 // there, and a message bob relayed while she moved, sealed to her old
-// machine's prekey, opens on the new one. Bad files and a running daemon
-// are refused without changing anything.
+// machine's prekey, opens on the new one. A wrong passphrase and a
+// running daemon are refused without changing anything.
 func TestBackupRestoreKeepsTrust(t *testing.T) {
 	srv := startServer(t)
 	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
@@ -81,38 +81,15 @@ func TestBackupRestoreKeepsTrust(t *testing.T) {
 		}
 	}
 
-	// A wrong passphrase, a cut file and a changed byte: clear errors,
-	// and the new directory gets no identity.
-	good, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cut := filepath.Join(t.TempDir(), "cut")
-	changed := filepath.Join(t.TempDir(), "changed")
-	if err := os.WriteFile(cut, good[:len(good)-100], 0o600); err != nil {
-		t.Fatal(err)
-	}
-	flipped := bytes.Clone(good)
-	flipped[len(flipped)/2] ^= 0x20
-	if err := os.WriteFile(changed, flipped, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// A wrong passphrase: a clear error, and the new directory gets no
+	// identity. (A cut or changed file: peer/backup's tests.)
 	writePass("not the passphrase at all")
-	for _, tc := range []struct{ file, want string }{
-		{file, "wrong passphrase"},
-		{cut, "damaged, cut short"},
-		{changed, "damaged, cut short"},
-	} {
-		if tc.file != file {
-			writePass(backupPassphrase)
-		}
-		errs := laptop.fails(t, "backup", "restore", tc.file, "--passphrase-file", passFile)
-		if !strings.Contains(errs, tc.want) || !strings.Contains(errs, "nothing was changed") {
-			t.Fatalf("restore of %s: %q; want %q", filepath.Base(tc.file), errs, tc.want)
-		}
-		if _, err := os.Stat(filepath.Join(laptop.home, "identity.key")); err == nil {
-			t.Fatalf("a failed restore left an identity key")
-		}
+	errs := laptop.fails(t, "backup", "restore", file, "--passphrase-file", passFile)
+	if !strings.Contains(errs, "wrong passphrase") || !strings.Contains(errs, "nothing was changed") {
+		t.Fatalf("restore with a wrong passphrase: %q", errs)
+	}
+	if _, err := os.Stat(filepath.Join(laptop.home, "identity.key")); err == nil {
+		t.Fatalf("a failed restore left an identity key")
 	}
 
 	writePass(backupPassphrase)
