@@ -43,6 +43,7 @@ type env struct {
 	stderr io.Writer
 	client *api.Client
 	now    func() time.Time
+	getenv func(string) string
 }
 
 // command is one subcommand.
@@ -106,6 +107,9 @@ func init() {
 
 		{name: "peers", summary: "list the lanchat peers seen on the LAN: contacts by name, others as a count", example: "lanchat peers", run: cmdPeers},
 		{name: "doctor", summary: "check the server, the UDP port, multicast and the direct path to each online contact, with a fix for each failure", example: "lanchat doctor", run: cmdDoctor},
+
+		{name: "backup create", args: "FILE [--passphrase-file F]", summary: "write your identity key, history and settings into FILE, encrypted with a passphrase (the daemon may run)", example: "lanchat backup create /media/usb/alice.lanchat-backup", run: cmdBackupCreate},
+		{name: "backup restore", args: "FILE [--passphrase-file F]", summary: "restore a backup into this machine's data directory, empty and with its daemon stopped; then log in", example: "lanchat backup restore /media/usb/alice.lanchat-backup", run: cmdBackupRestore},
 
 		{name: "help", args: "[COMMAND]", summary: "show help for lanchat or a command", example: "lanchat help send", run: cmdHelp},
 	}

@@ -75,7 +75,7 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	e := &env{
 		ctx: ctx, home: home, json: *asJSON,
 		stdin: stdin, stdout: stdout, stderr: stderr,
-		client: client, now: timeNow,
+		client: client, now: timeNow, getenv: getenv,
 	}
 	return report(ctx, stderr, home, cmd.run(e, cmd, rest))
 }

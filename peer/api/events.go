@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 )
 
 // heartbeat is how often an event stream gets a comment line, so both
@@ -89,9 +90,10 @@ func formatEvent(ev Event) ([]byte, error) {
 }
 
 // validEventName reports whether name can follow "event: " without
-// breaking the stream's framing.
+// breaking the stream's framing, and reads back as the same string (the
+// stream is UTF-8, and the name is repeated as JSON in the data).
 func validEventName(name string) bool {
-	if name == "" {
+	if name == "" || !utf8.ValidString(name) {
 		return false
 	}
 	for i := 0; i < len(name); i++ {

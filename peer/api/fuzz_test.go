@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzEventStream feeds arbitrary bytes to the client's event-stream
@@ -22,6 +23,9 @@ func FuzzEventStream(f *testing.F) {
 			ev, err := rd.nextEvent()
 			if err != nil {
 				return
+			}
+			if !utf8.ValidString(ev.Type) {
+				t.Fatalf("event type %q is not UTF-8", ev.Type)
 			}
 			chunk, err := formatEvent(ev)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits on what the client accepts from an event stream. A message text
@@ -72,7 +73,10 @@ func (s *EventStream) Close() error { return s.body.Close() }
 // sseReader parses a server-sent-events stream: lines ending in "\n" (or
 // "\r\n"), fields "event" and "data", comments starting with ":", an event
 // dispatched at each blank line. Other fields ("id", "retry") are
-// ignored.
+// ignored. As the SSE spec says, the stream is UTF-8: a byte that is not
+// part of valid UTF-8 in the event name reads as U+FFFD, as encoding/json
+// reads one in the data, so every event it yields can be written again
+// and read back unchanged.
 type sseReader struct {
 	r    *bufio.Reader
 	line []byte
@@ -123,7 +127,7 @@ func (p *sseReader) next() (name string, data []byte, err error) {
 		value, _ = bytes.CutPrefix(value, []byte(" "))
 		switch string(field) {
 		case "event":
-			name = string(value)
+			name = validUTF8(value)
 		case "data":
 			if hasData {
 				data = append(data, '\n')
@@ -159,4 +163,13 @@ func (p *sseReader) readLine() ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// validUTF8 returns b as a string, each byte that is not part of valid
+// UTF-8 replaced by U+FFFD (what encoding/json does in strings).
+func validUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return string([]rune(string(b)))
 }

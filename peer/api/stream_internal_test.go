@@ -124,9 +124,35 @@ func TestSSEReader(t *testing.T) {
 }
 
 func TestFormatEventRefusesBadNames(t *testing.T) {
-	for _, name := range []string{"", "a\nb", "a\rb"} {
+	for _, name := range []string{"", "a\nb", "a\rb", "a\x00b", "\xeb", "ok\xff"} {
 		if _, err := formatEvent(Event{Type: name}); err == nil {
 			t.Errorf("event type %q accepted", name)
+		}
+	}
+}
+
+// TestSSEReaderInvalidUTF8 checks that an event name that is not UTF-8
+// reads as U+FFFD, like a string in the data, and survives a round trip.
+func TestSSEReaderInvalidUTF8(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"event:\xeb\ndata:{}\n\n", "\ufffd"},
+		{"event: a\xff\xfeb\ndata: {}\n\n", "a\ufffd\ufffdb"},
+		{"event: x\ndata: {\"type\":\"t\xeb\"}\n\n", "t\ufffd"},
+		{"event: caf\xc3\xa9\ndata: {}\n\n", "caf\u00e9"},
+	} {
+		ev, err := newSSEReader(strings.NewReader(tc.in)).nextEvent()
+		if err != nil || ev.Type != tc.want {
+			t.Errorf("%q: type %q, %v; want %q", tc.in, ev.Type, err, tc.want)
+			continue
+		}
+		chunk, err := formatEvent(ev)
+		if err != nil {
+			t.Errorf("%q: format: %v", tc.in, err)
+			continue
+		}
+		again, err := newSSEReader(strings.NewReader(string(chunk))).nextEvent()
+		if err != nil || again.Type != ev.Type {
+			t.Errorf("%q: reread %q, %v", tc.in, again.Type, err)
 		}
 	}
 }

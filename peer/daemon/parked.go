@@ -56,6 +56,14 @@ type relayBatch struct {
 func (d *Daemon) receiveRelayed(ctx context.Context, evs []wire.RelayEvent) {
 	me := d.self()
 	if me == "" {
+		// The server pushes what waits right after its login reply, which
+		// the link may hand over before Login has recorded the session.
+		// The session is this directory's account's, the only one it
+		// serves; returning would leave the envelopes unacknowledged in
+		// the server's window until the next session.
+		me, _ = d.home.Account()
+	}
+	if me == "" {
 		return
 	}
 	b := d.takeRelayedBatch(ctx, me, evs)

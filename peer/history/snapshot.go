@@ -1,0 +1,102 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// Snapshot writes a consistent copy of the history database at path into
+// the new file dst (mode 0600), for a backup. It is safe while a daemon
+// has the database open: VACUUM INTO runs in one read transaction, so the
+// copy is the database as of one commit, and WAL lets the daemon go on
+// writing meanwhile. The copy holds no free pages, so nothing deleted
+// (secure_delete's concern: old prekey secrets) travels with it. A
+// database that does not exist is an error, never created.
+func Snapshot(ctx context.Context, path, dst string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("snapshot history: %w", err)
+	}
+	if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("snapshot history: %s already exists", dst)
+	}
+	base, err := fileURI(path)
+	if err != nil {
+		return fmt.Errorf("snapshot history: %w", err)
+	}
+	// mode=rw: never create the database. No write happens on this
+	// connection; read-only mode is avoided because it cannot recover
+	// the WAL of a database no daemon has open.
+	db, err := sql.Open("sqlite", base+"?"+strings.Join([]string{
+		"mode=rw",
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
+	}, "&"))
+	if err != nil {
+		return fmt.Errorf("snapshot history: %w", err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+
+	// Make the file first, so it never exists with a looser mode.
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("snapshot history: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(dst)
+		return fmt.Errorf("snapshot history: %w", err)
+	}
+	// VACUUM INTO refuses a file that holds anything; an empty one is
+	// fine. Its argument is an expression, so dst goes in as a parameter.
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
+		os.Remove(dst)
+		return fmt.Errorf("snapshot history: %w", err)
+	}
+	return nil
+}
+
+// Verify checks that the file at path is a sound history database: it
+// opens it as the daemon would (which brings its schema up to this
+// program's version, and refuses a newer one) and runs SQLite's integrity
+// check. It is for a file about to become a user's history (a restored
+// backup); path must not be in use.
+func Verify(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("verify history: %w", err)
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("verify history: %w", err)
+	}
+	var problems []string
+	rows, err := s.r.QueryContext(ctx, "PRAGMA integrity_check")
+	if err == nil {
+		for rows.Next() {
+			var line string
+			if err = rows.Scan(&line); err != nil {
+				break
+			}
+			if line != "ok" && len(problems) < 5 {
+				problems = append(problems, line)
+			}
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+		rows.Close()
+	}
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("verify history: %w", err)
+	case len(problems) > 0:
+		return fmt.Errorf("verify history: database is damaged: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
