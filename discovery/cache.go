@@ -53,7 +53,7 @@ func (c *cache) add(p packet, now time.Time) {
 	// Hosts named by an SRV of ours, in this packet or already known.
 	hosts := map[string]bool{}
 	for _, rr := range rrs {
-		if srv, ok := rr.(*dns.SRV); ok && c.ours(srv) {
+		if srv, ok := rr.(*dns.SRV); ok && srv.Hdr.Class&^cacheFlush == dns.ClassINET && c.ours(srv) {
 			hosts[strings.ToLower(srv.Target)] = true
 		}
 	}
@@ -65,6 +65,9 @@ func (c *cache) add(p packet, now time.Time) {
 	var keep []dns.RR
 	for _, rr := range rrs {
 		h := rr.Header()
+		if h.Class&^cacheFlush != dns.ClassINET {
+			continue // mDNS speaks of class IN only
+		}
 		switch h.Rrtype {
 		case dns.TypeA, dns.TypeAAAA:
 			if hosts[strings.ToLower(h.Name)] {
@@ -215,9 +218,11 @@ func (c *cache) instances() []found {
 // query returns the questions to ask on l at now and the answers we know
 // there with more than half of their life left (known-answer
 // suppression, RFC 6762 section 7.1): the PTRs of our type, and the
-// SRV, TXT and addresses still missing for an instance.
+// SRV, TXT and addresses still missing for an instance. The message
+// fits in maxPacket bytes.
 func (c *cache) query(l link, now time.Time, maxQuestions int) *dns.Msg {
 	m := new(dns.Msg)
+	m.Compress = true
 	m.Question = []dns.Question{{Name: c.typ, Qtype: dns.TypePTR, Qclass: dns.ClassINET}}
 	have := func(name string, t uint16) bool {
 		for k := range c.records {
@@ -264,6 +269,12 @@ func (c *cache) query(l link, now time.Time, maxQuestions int) *dns.Msg {
 				}
 			}
 		}
+	}
+	// A message stays within the mDNS limit (section 17): the known
+	// answers that do not fit are left out, which costs at most an
+	// answer we knew already.
+	for m.Len() > maxPacket && len(m.Answer) > 0 {
+		m.Answer = m.Answer[:len(m.Answer)-1]
 	}
 	return m
 }

@@ -216,21 +216,30 @@ func (e *endpoint) deliver(b []byte, from net.Addr, index int, multicast bool) {
 	if !ok {
 		return
 	}
-	src := ua.AddrPort()
-	if !l.onLink(src.Addr()) {
-		return
+	if p, ok := decode(b, ua.AddrPort(), l, multicast); ok {
+		e.handle(p)
+	}
+}
+
+// decode parses b, heard from src on l, into a packet. It refuses a
+// source off l's networks (RFC 6762 section 11), anything that is not a
+// well-formed standard query or response, and a message with more than
+// maxRecordsPerPacket questions and records.
+func decode(b []byte, src netip.AddrPort, l link, multicast bool) (packet, bool) {
+	if len(b) > maxPacket || !l.onLink(src.Addr()) {
+		return packet{}, false
 	}
 	m := new(dns.Msg)
 	if err := m.Unpack(b); err != nil || m.Opcode != dns.OpcodeQuery || m.Rcode != dns.RcodeSuccess {
-		return
+		return packet{}, false
 	}
 	if len(m.Question)+len(m.Answer)+len(m.Ns)+len(m.Extra) > maxRecordsPerPacket {
-		return
+		return packet{}, false
 	}
 	if a := src.Addr(); a.Is6() && a.IsLinkLocalUnicast() {
 		src = netip.AddrPortFrom(a.WithZone(l.ifi.Name), src.Port())
 	}
-	e.handle(packet{msg: m, src: src, multicast: multicast, link: l})
+	return packet{msg: m, src: src, multicast: multicast, link: l}, true
 }
 
 // multicast sends m to the group on l, over each family l has.
