@@ -201,17 +201,19 @@ func (l *Link) Unconfirmed() (addr, fingerprint string) {
 }
 
 // Confirm pins the certificate of the server found on the LAN, which the
-// user confirmed having seen fingerprint; it fails if that is not the
-// one the link connected to.
+// user confirmed having seen fingerprint. It fails, wrapping
+// ErrNotConfirmed, unless fingerprint is the one the link proved (and
+// pins now) or has pinned: a confirmation is never of "whatever server
+// the link has now".
 func (l *Link) Confirm(fingerprint string) error {
 	l.mu.Lock()
 	unsaved, fp := l.unsaved, l.fingerprint
 	l.mu.Unlock()
-	if !unsaved {
-		return nil
+	if fp == "" || fingerprint != fp {
+		return fmt.Errorf("%w: confirmed sha256 %s, the server presents %q", ErrNotConfirmed, fingerprint, fp)
 	}
-	if fingerprint != fp {
-		return fmt.Errorf("%w: confirmed sha256 %s, the server presents %s", ErrNotConfirmed, fingerprint, fp)
+	if !unsaved {
+		return nil // pinned already
 	}
 	// Pin may read the link (Addr): call it without the lock.
 	if l.cfg.Pin != nil {
@@ -352,28 +354,34 @@ func (l *Link) connect(ctx context.Context) (*client.Client, error) {
 	if l.cfg.Resolve == nil {
 		return nil, errors.New("no server address")
 	}
+	var given string
+	if l.cfg.Fingerprint != "" {
+		fp, err := client.NormalizeFingerprint(l.cfg.Fingerprint)
+		if err != nil {
+			return nil, fmt.Errorf("find the server: %w", err)
+		}
+		given = fp
+	}
 	cands, err := l.cfg.Resolve(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("find the server: %w", err)
 	}
 	var errs []error
 	for _, cand := range cands {
-		// One server that never answers must not use up the others' time.
-		cctx, cancel := context.WithTimeout(ctx, candidateTimeout)
-		c, err := l.dialOne(cctx, cand.Addr, cand.Fingerprint)
-		cancel()
+		c, err := l.dialCandidate(ctx, cand, given)
 		if err != nil {
 			l.log.Info("skipping a server found on the LAN", "server", cand.Addr, "err", err)
 			errs = append(errs, fmt.Errorf("%s: %w", cand.Addr, err))
 			continue
 		}
+		fp := c.Fingerprint() // what the handshake proved
 		l.mu.Lock()
-		l.addr, l.fingerprint = cand.Addr, cand.Fingerprint
+		l.addr, l.fingerprint = cand.Addr, fp
 		// Fingerprint given by the user: the server is confirmed.
-		l.unsaved = l.cfg.Fingerprint == ""
+		l.unsaved = given == ""
 		l.mu.Unlock()
-		if !l.unsavedNow() && l.cfg.Pin != nil {
-			if err := l.cfg.Pin(cand.Fingerprint); err != nil {
+		if given != "" && l.cfg.Pin != nil {
+			if err := l.cfg.Pin(fp); err != nil {
 				c.Close()
 				return nil, fmt.Errorf("pin server certificate: %w", err)
 			}
@@ -387,10 +395,22 @@ func (l *Link) connect(ctx context.Context) (*client.Client, error) {
 	return nil, fmt.Errorf("find the server: no server found on the LAN answered: %w", errors.Join(errs...))
 }
 
-func (l *Link) unsavedNow() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.unsaved
+// dialCandidate dials a server found on the LAN. Only its TLS handshake
+// proving the fingerprint it announces will do (never trust on first
+// use: that would leave nothing for the user to confirm), and with a
+// fingerprint given only that one.
+func (l *Link) dialCandidate(ctx context.Context, cand Candidate, given string) (*client.Client, error) {
+	fp, err := client.NormalizeFingerprint(cand.Fingerprint)
+	if err != nil {
+		return nil, fmt.Errorf("announced certificate: %w", err)
+	}
+	if given != "" && fp != given {
+		return nil, fmt.Errorf("it announces certificate sha256 %s, not the one given", fp)
+	}
+	// One server that never answers must not use up the others' time.
+	ctx, cancel := context.WithTimeout(ctx, candidateTimeout)
+	defer cancel()
+	return l.dialOne(ctx, cand.Addr, fp)
 }
 
 func (l *Link) dialOne(ctx context.Context, addr, fingerprint string) (*client.Client, error) {
