@@ -956,8 +956,10 @@ func TestEventsOrder(t *testing.T) {
 	for range 3 {
 		p.l.Reconnect()
 	}
-	// Let it settle up, then check the whole sequence.
-	want := link.EventDown
+	// Check the whole sequence until the link is up and stays so for a
+	// while. A quiet spell while it is down is a dial in progress (slow
+	// on a loaded machine), not the end: only the deadline fails.
+	last := link.EventUp
 	deadline := time.After(eventTimeout)
 	for {
 		select {
@@ -965,21 +967,17 @@ func TestEventsOrder(t *testing.T) {
 			if ev.Kind == link.EventServer {
 				continue
 			}
-			if ev.Kind != want {
-				t.Fatalf("got %s, want %s", kindName(ev.Kind), kindName(want))
+			if ev.Kind == last {
+				t.Fatalf("%s after %s", kindName(ev.Kind), kindName(last))
 			}
-			if want == link.EventUp {
-				want = link.EventDown
-			} else {
-				want = link.EventUp
-			}
+			last = ev.Kind
 		case <-time.After(quiet):
-			if want != link.EventDown || !p.l.Connected() {
-				t.Fatalf("link settled down; Connected() = %v", p.l.Connected())
+			if last == link.EventUp && p.l.Connected() {
+				return
 			}
-			return
 		case <-deadline:
-			t.Fatal("the link never settled")
+			t.Fatalf("the link did not come back up within %v; last event %s, Connected() = %v",
+				eventTimeout, kindName(last), p.l.Connected())
 		}
 	}
 }
