@@ -17,6 +17,8 @@ func fromServer(err error) error {
 	switch {
 	case errors.As(err, &werr):
 		return fromWire(werr)
+	case errors.Is(err, link.ErrNotConfirmed):
+		return api.Errorf(api.CodeConflict, "%v", err)
 	case errors.Is(err, link.ErrOffline):
 		return api.Errorf(api.CodeUnavailable, "the server is unreachable; try again when it is back")
 	case errors.Is(err, context.DeadlineExceeded):

@@ -526,6 +526,11 @@ func (l *Link) Call(ctx context.Context, op string, req, resp any) error {
 	l.mu.Lock()
 	c := l.c
 	l.mu.Unlock()
+	return l.callOn(ctx, c, op, req, resp)
+}
+
+// callOn runs one request on connection c, nil when there is none.
+func (l *Link) callOn(ctx context.Context, c *client.Client, op string, req, resp any) error {
 	if c == nil {
 		return fmt.Errorf("%s: %w", op, ErrOffline)
 	}
@@ -545,10 +550,20 @@ func (l *Link) Call(ctx context.Context, op string, req, resp any) error {
 	}
 }
 
-// Authenticate runs register or login and marks the link logged in.
+// Authenticate runs register or login and marks the link logged in. It
+// fails, wrapping ErrNotConfirmed, while the server is one found on the
+// LAN that the user has not confirmed (Confirm): no password goes to it.
 func (l *Link) Authenticate(ctx context.Context, op string, req any) (wire.Session, error) {
+	// The connection is taken with the check, so that a switch to
+	// another server found meanwhile cannot slip in between.
+	l.mu.Lock()
+	c, unsaved, addr, fp := l.c, l.unsaved, l.addr, l.fingerprint
+	l.mu.Unlock()
+	if c != nil && unsaved {
+		return wire.Session{}, fmt.Errorf("%s: %w: server %s, certificate sha256 %s", op, ErrNotConfirmed, addr, fp)
+	}
 	var sess wire.Session
-	if err := l.Call(ctx, op, req, &sess); err != nil {
+	if err := l.callOn(ctx, c, op, req, &sess); err != nil {
 		return wire.Session{}, err
 	}
 	l.mu.Lock()

@@ -131,6 +131,14 @@ func TestResolveConfirm(t *testing.T) {
 		t.Fatalf("after a reconnection: Pin called with %q, server %s", got, l.Addr())
 	}
 
+	// No password goes to a server nobody confirmed.
+	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
+	defer cancel()
+	_, err := l.Authenticate(ctx, wire.OpLogin, wire.LoginRequest{Username: "ann", Password: passwordOf("ann")})
+	if !errors.Is(err, link.ErrNotConfirmed) {
+		t.Fatalf("login before Confirm: %v, want ErrNotConfirmed", err)
+	}
+
 	other := otherFingerprint(t)
 	if err := l.Confirm(other); !errors.Is(err, link.ErrNotConfirmed) {
 		t.Fatalf("Confirm(another fingerprint) = %v, want ErrNotConfirmed", err)
@@ -161,7 +169,7 @@ func TestResolveConfirm(t *testing.T) {
 	if got := p.pinned(); len(got) != 1 {
 		t.Fatalf("Pin called %d times, want once", len(got))
 	}
-	p.call(t, wire.OpPing, nil, nil)
+	p.register(t, "ann")
 }
 
 // TestResolveNoneAnswers checks that when no server found on the LAN
