@@ -22,14 +22,31 @@ type cache struct {
 	maxAge  time.Duration // a record not heard again for this long is gone, whatever its TTL
 	max     int           // records kept at most
 	records map[cacheKey]*cached
-	refused int // records turned away because the cache was full
+	// sets indexes records by record set, so that every lookup costs
+	// the size of a set, not of the cache: a full cache must not make
+	// each packet and each tick quadratic. put and drop keep it.
+	sets    map[setKey]map[cacheKey]*cached
+	targets map[hostKey]int // how many SRVs name each host
+	refused int             // records turned away because the cache was full
 }
 
-type cacheKey struct {
+// hostKey names a host (lower case) an SRV heard on an interface names.
+type hostKey struct {
+	iface int
+	host  string
+}
+
+// setKey names a record set: the records of one name and type heard on
+// one interface.
+type setKey struct {
 	iface  int
 	name   string // lower case
 	rrtype uint16
-	data   string
+}
+
+type cacheKey struct {
+	setKey
+	data string
 }
 
 type cached struct {
@@ -40,7 +57,49 @@ type cached struct {
 }
 
 func newCache(service string, maxAge time.Duration, max int) *cache {
-	return &cache{typ: strings.ToLower(service + "." + domain), maxAge: maxAge, max: max, records: make(map[cacheKey]*cached)}
+	return &cache{typ: strings.ToLower(service + "." + domain), maxAge: maxAge, max: max,
+		records: make(map[cacheKey]*cached), sets: make(map[setKey]map[cacheKey]*cached), targets: make(map[hostKey]int)}
+}
+
+// put adds r, a new record, under k. (A record kept under the same key
+// later has the same data, hence the same SRV target.)
+func (c *cache) put(k cacheKey, r *cached) {
+	c.records[k] = r
+	set := c.sets[k.setKey]
+	if set == nil {
+		set = make(map[cacheKey]*cached)
+		c.sets[k.setKey] = set
+	}
+	set[k] = r
+	if srv, ok := r.rr.(*dns.SRV); ok {
+		c.targets[hostKey{k.iface, strings.ToLower(srv.Target)}]++
+	}
+}
+
+func (c *cache) drop(k cacheKey) {
+	r := c.records[k]
+	if r == nil {
+		return
+	}
+	delete(c.records, k)
+	if set := c.sets[k.setKey]; set != nil {
+		delete(set, k)
+		if len(set) == 0 {
+			delete(c.sets, k.setKey)
+		}
+	}
+	if srv, ok := r.rr.(*dns.SRV); ok {
+		hk := hostKey{k.iface, strings.ToLower(srv.Target)}
+		if c.targets[hk]--; c.targets[hk] <= 0 {
+			delete(c.targets, hk)
+		}
+	}
+}
+
+// set returns the records of name (lower case) and type t heard on
+// interface iface.
+func (c *cache) set(iface int, name string, t uint16) map[cacheKey]*cached {
+	return c.sets[setKey{iface, name, t}]
 }
 
 // add takes the records of response p heard at now.
@@ -57,11 +116,6 @@ func (c *cache) add(p packet, now time.Time) {
 			hosts[strings.ToLower(srv.Target)] = true
 		}
 	}
-	for _, r := range c.records {
-		if srv, ok := r.rr.(*dns.SRV); ok && r.link.ifi.Index == p.link.ifi.Index {
-			hosts[strings.ToLower(srv.Target)] = true
-		}
-	}
 	var keep []dns.RR
 	for _, rr := range rrs {
 		h := rr.Header()
@@ -70,7 +124,7 @@ func (c *cache) add(p packet, now time.Time) {
 		}
 		switch h.Rrtype {
 		case dns.TypeA, dns.TypeAAAA:
-			if hosts[strings.ToLower(h.Name)] {
+			if name := strings.ToLower(h.Name); hosts[name] || c.targeted(p.link.ifi.Index, name) {
 				keep = append(keep, rr)
 			}
 		case dns.TypePTR, dns.TypeSRV, dns.TypeTXT:
@@ -90,9 +144,8 @@ func (c *cache) add(p packet, now time.Time) {
 		if h.Class&cacheFlush == 0 {
 			continue
 		}
-		for k, r := range c.records {
-			if k.iface == p.link.ifi.Index && k.rrtype == h.Rrtype && k.name == strings.ToLower(h.Name) &&
-				!fresh[k] && now.Sub(r.heard) > goodbyeDelay && r.expires.After(now.Add(goodbyeDelay)) {
+		for k, r := range c.set(p.link.ifi.Index, strings.ToLower(h.Name), h.Rrtype) {
+			if !fresh[k] && now.Sub(r.heard) > goodbyeDelay && r.expires.After(now.Add(goodbyeDelay)) {
 				r.expires = now.Add(goodbyeDelay)
 			}
 		}
@@ -112,8 +165,8 @@ func (c *cache) add(p packet, now time.Time) {
 				c.refused++
 				continue
 			}
-			r = &cached{}
-			c.records[k] = r
+			r = &cached{rr: rr}
+			c.put(k, r)
 		}
 		r.rr, r.link, r.heard, r.expires = rr, p.link, now, now.Add(min(ttl, c.maxAge))
 	}
@@ -129,16 +182,22 @@ func (c *cache) ours(rr dns.RR) bool {
 	return strings.HasSuffix(name, "."+c.typ)
 }
 
+// targeted reports whether an SRV of ours heard on interface iface
+// names host (lower case).
+func (c *cache) targeted(iface int, host string) bool {
+	return c.targets[hostKey{iface, host}] > 0
+}
+
 func (c *cache) key(l link, rr dns.RR) cacheKey {
 	h := rr.Header()
-	return cacheKey{iface: l.ifi.Index, name: strings.ToLower(h.Name), rrtype: h.Rrtype, data: rdataKey(rr)}
+	return cacheKey{setKey: setKey{iface: l.ifi.Index, name: strings.ToLower(h.Name), rrtype: h.Rrtype}, data: rdataKey(rr)}
 }
 
 // expire forgets the records whose time is up.
 func (c *cache) expire(now time.Time) {
 	for k, r := range c.records {
 		if !now.Before(r.expires) {
-			delete(c.records, k)
+			c.drop(k)
 		}
 	}
 }
@@ -158,16 +217,7 @@ func (c *cache) instances() []found {
 		iface int
 		name  string
 	}
-	latest := func(iface int, name string, t uint16) []*cached {
-		var out []*cached
-		for k, r := range c.records {
-			if k.iface == iface && k.name == name && k.rrtype == t {
-				out = append(out, r)
-			}
-		}
-		return out
-	}
-	newest := func(rs []*cached) *cached {
+	newest := func(rs map[cacheKey]*cached) *cached {
 		var best *cached
 		for _, r := range rs {
 			if best == nil || r.heard.After(best.heard) {
@@ -189,7 +239,7 @@ func (c *cache) instances() []found {
 			continue
 		}
 		seen[ln] = true
-		srv, txt := newest(latest(k.iface, name, dns.TypeSRV)), newest(latest(k.iface, name, dns.TypeTXT))
+		srv, txt := newest(c.set(k.iface, name, dns.TypeSRV)), newest(c.set(k.iface, name, dns.TypeTXT))
 		if srv == nil || txt == nil {
 			continue
 		}
@@ -197,7 +247,7 @@ func (c *cache) instances() []found {
 		e := entry{Name: ptr.Ptr, Port: int(s.Port), TXT: txt.rr.(*dns.TXT).Txt}
 		host := strings.ToLower(s.Target)
 		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			for _, a := range latest(k.iface, host, t) {
+			for _, a := range c.set(k.iface, host, t) {
 				var ip []byte
 				switch x := a.rr.(type) {
 				case *dns.A:
@@ -224,14 +274,7 @@ func (c *cache) query(l link, now time.Time, maxQuestions int) *dns.Msg {
 	m := new(dns.Msg)
 	m.Compress = true
 	m.Question = []dns.Question{{Name: c.typ, Qtype: dns.TypePTR, Qclass: dns.ClassINET}}
-	have := func(name string, t uint16) bool {
-		for k := range c.records {
-			if k.iface == l.ifi.Index && k.name == name && k.rrtype == t {
-				return true
-			}
-		}
-		return false
-	}
+	have := func(name string, t uint16) bool { return len(c.set(l.ifi.Index, name, t)) > 0 }
 	ask := func(name string, t uint16) {
 		if len(m.Question) < maxQuestions && !have(name, t) {
 			m.Question = append(m.Question, dns.Question{Name: name, Qtype: t, Qclass: dns.ClassINET})
@@ -249,14 +292,12 @@ func (c *cache) query(l link, now time.Time, maxQuestions int) *dns.Msg {
 			ask(strings.ToLower(rr.Ptr), dns.TypeSRV)
 			ask(strings.ToLower(rr.Ptr), dns.TypeTXT)
 			life := r.expires.Sub(r.heard)
-			if left := r.expires.Sub(now); left > life/2 {
+			if left := r.expires.Sub(now); left > life/2 && len(m.Answer) < maxRecordsPerPacket/2 {
 				known := dns.Copy(rr)
 				elapsed := uint32(now.Sub(r.heard) / time.Second)
 				known.Header().Ttl = rr.Hdr.Ttl - min(elapsed, rr.Hdr.Ttl)
 				known.Header().Class &^= cacheFlush
-				if len(m.Answer) < maxRecordsPerPacket/2 {
-					m.Answer = append(m.Answer, known)
-				}
+				m.Answer = append(m.Answer, known)
 			}
 		case *dns.SRV:
 			target := strings.ToLower(rr.Target)

@@ -90,7 +90,9 @@ func checkCachePacket(t *testing.T, service string, b []byte) {
 		if grown := len(c.records) - before; grown > len(m.Answer)+len(m.Extra) {
 			t.Fatalf("one packet of %d records added %d", len(m.Answer)+len(m.Extra), grown)
 		}
+		checkIndex(t, c)
 		c.expire(now.Add(d))
+		checkIndex(t, c)
 		checkInstances(t, service, c.instances(), named)
 		q := c.query(fuzzLink, now.Add(d), maxQuestions)
 		if len(q.Question) > maxQuestions || len(q.Answer) > maxRecordsPerPacket/2 {
@@ -147,6 +149,40 @@ func checkInstances(t *testing.T, service string, fs []found, named map[string]b
 			if ip := a.Addr(); !ip.IsLinkLocalUnicast() && !fuzzLink.onLink(ip) {
 				t.Fatalf("off-link address %v", a)
 			}
+		}
+	}
+}
+
+// checkIndex checks that the cache's indexes say what its records say.
+func checkIndex(t *testing.T, c *cache) {
+	t.Helper()
+	n := 0
+	for sk, set := range c.sets {
+		if len(set) == 0 {
+			t.Fatalf("empty set %+v kept", sk)
+		}
+		for k, r := range set {
+			if k.setKey != sk || c.records[k] != r {
+				t.Fatalf("set %+v holds %+v, not in the cache", sk, k)
+			}
+			n++
+		}
+	}
+	if n != len(c.records) {
+		t.Fatalf("sets hold %d records, the cache %d", n, len(c.records))
+	}
+	targets := map[hostKey]int{}
+	for k, r := range c.records {
+		if srv, ok := r.rr.(*dns.SRV); ok {
+			targets[hostKey{k.iface, strings.ToLower(srv.Target)}]++
+		}
+	}
+	if len(targets) != len(c.targets) {
+		t.Fatalf("targets %v, want %v", c.targets, targets)
+	}
+	for hk, n := range targets {
+		if c.targets[hk] != n {
+			t.Fatalf("targets %v, want %v", c.targets, targets)
 		}
 	}
 }
