@@ -243,14 +243,24 @@ func runProbe(t *testing.T, emit func(string, any)) {
 	q.SetQuestion(ptrName, dns.TypePTR)
 	q.Id = 0
 	b, _ := q.Pack()
-	if _, err := p5353.WriteTo(b, &ipv4.ControlMessage{IfIndex: ifi.Index}, group); err != nil {
-		t.Fatal(err)
-	}
 	var answer *packet
-	for _, p := range collect(1500 * time.Millisecond) {
-		if has(p.m.Answer, instance, dns.TypePTR) {
-			answer = &p
-			break
+	// A responder multicasts a record at most once a second (section
+	// 6): a query just after the record went out (an announcement, an
+	// answer to the browser next to it) is answered by none, so ask a
+	// few times.
+	for try := 0; try < 3 && answer == nil; try++ {
+		if _, err := p5353.WriteTo(b, &ipv4.ControlMessage{IfIndex: ifi.Index}, group); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range collect(1500 * time.Millisecond) {
+			// An announcement (at start, a second later, after a
+			// rescan) carries every record as an answer; the answer
+			// to this query the PTR only, the rest as additional
+			// records.
+			if has(p.m.Answer, instance, dns.TypePTR) && !has(p.m.Answer, instance, dns.TypeSRV) {
+				answer = &p
+				break
+			}
 		}
 	}
 	if answer == nil {
