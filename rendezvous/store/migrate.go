@@ -1,17 +1,13 @@
 package store
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-)
+import "github.com/lanchat/lanchat/internal/sqlitedb"
 
 // migrations are the schema steps, applied in order. The database's
 // PRAGMA user_version is the number of steps applied. Never edit a step
 // that has shipped; append a new one.
-var migrations = [][]string{
+var migrations = []sqlitedb.Migration{
 	// 1: initial schema.
-	{
+	{SQL: []string{
 		`CREATE TABLE users (
 			name           TEXT PRIMARY KEY,
 			display_name   TEXT NOT NULL DEFAULT '',
@@ -109,16 +105,16 @@ var migrations = [][]string{
 			WHERE recipient = OLD.recipient;
 			DELETE FROM relay_totals WHERE recipient = OLD.recipient AND count <= 0;
 		END`,
-	},
+	}},
 	// 2: an identity key belongs to one account.
-	{
+	{SQL: []string{
 		`CREATE UNIQUE INDEX users_identity_key ON users (identity_key)`,
-	},
+	}},
 
 	// 3: a relayed message is identified by (recipient, sender, id); what
 	// one sender has waiting for one recipient is counted; the relay keeps
 	// notices of what it dropped for good until their senders take them.
-	{
+	{SQL: []string{
 		`CREATE TABLE relay_sender_totals (
 			recipient TEXT NOT NULL,
 			sender    TEXT NOT NULL,
@@ -170,53 +166,8 @@ var migrations = [][]string{
 		) STRICT`,
 		`CREATE INDEX relay_dropped_sender ON relay_dropped (sender, seq)`,
 		`CREATE INDEX relay_dropped_at ON relay_dropped (at)`,
-	},
+	}},
 }
 
 // schemaVersion is the version this code writes.
 var schemaVersion = len(migrations)
-
-// migrate applies the steps the database lacks, each in its own
-// transaction together with the new user_version, so a crash leaves the
-// database at a step boundary. Each transaction re-reads the version under
-// the write lock, so two processes opening the file at once do not apply a
-// step twice.
-func migrate(ctx context.Context, w *sql.DB) error {
-	for {
-		done := false
-		err := func() error {
-			tx, err := w.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			var v int
-			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-				return err
-			}
-			if v > schemaVersion {
-				return fmt.Errorf("database schema version %d is newer than this program's (%d)", v, schemaVersion)
-			}
-			if v == schemaVersion {
-				done = true
-				return nil
-			}
-			for i, stmt := range migrations[v] {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("step %d statement %d: %w", v+1, i+1, err)
-				}
-			}
-			// PRAGMA takes no parameters; v+1 is our own integer.
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-				return err
-			}
-			return tx.Commit()
-		}()
-		if err != nil {
-			return fmt.Errorf("migrate schema: %w", err)
-		}
-		if done {
-			return nil
-		}
-	}
-}

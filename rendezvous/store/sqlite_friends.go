@@ -42,7 +42,7 @@ func (s *SQLite) DeleteFriendRequest(ctx context.Context, from, to string) error
 
 // FriendRequests lists requests to and from user, oldest first.
 func (s *SQLite) FriendRequests(ctx context.Context, user string) (incoming, outgoing []FriendRequest, err error) {
-	err = s.readTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Read(ctx, func(tx *sql.Tx) error {
 		var err error
 		incoming, err = queryFriendRequests(ctx, tx, `SELECT from_user, to_user, at FROM friend_requests
 			WHERE to_user = ? ORDER BY at, from_user`, user)
@@ -92,7 +92,7 @@ func pair(a, b string) (string, string) {
 // to→from) and records the friendship, in one transaction; ErrNotFound if
 // there is no request from→to.
 func (s *SQLite) AcceptFriendRequest(ctx context.Context, from, to string, at time.Time) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		if err := execOne(ctx, tx, `DELETE FROM friend_requests WHERE from_user = ? AND to_user = ?`, from, to); err != nil {
 			return err
 		}

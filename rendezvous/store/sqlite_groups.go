@@ -28,7 +28,7 @@ func scanGroup(sc interface{ Scan(...any) error }, extra ...any) (Group, error) 
 // group's creation), in one transaction; ErrExists if the name or id is
 // taken. g.Members is ignored.
 func (s *SQLite) CreateGroup(ctx context.Context, g Group) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := execN(ctx, tx, `INSERT INTO chat_groups (id, name, owner, created) VALUES (?, ?, ?, ?)`,
 			g.ID, g.Name, g.Owner, nsOf(g.Created)); err != nil {
 			return err
@@ -84,7 +84,7 @@ func (s *SQLite) SetGroupOwner(ctx context.Context, id, owner string) error {
 // DeleteGroup removes a group with its members and invites, in one
 // transaction; ErrNotFound if there is no such group.
 func (s *SQLite) DeleteGroup(ctx context.Context, id string) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		// The foreign keys cascade too; deleting explicitly keeps this
 		// correct even on a connection where they were off.
 		if _, err := execN(ctx, tx, `DELETE FROM group_invites WHERE group_id = ?`, id); err != nil {
@@ -154,7 +154,7 @@ func (s *SQLite) Invites(ctx context.Context, user string) ([]Invite, error) {
 // transaction; ErrNotFound if not invited. Joining a group one already
 // belongs to keeps the original join time.
 func (s *SQLite) JoinGroup(ctx context.Context, groupID, user string, at time.Time) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		if err := execOne(ctx, tx, `DELETE FROM group_invites WHERE group_id = ? AND user = ?`, groupID, user); err != nil {
 			return err
 		}

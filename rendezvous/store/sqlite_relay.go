@@ -21,7 +21,7 @@ const ackChunk = 200
 // limit. Quota checks and insert are one transaction.
 func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error) {
 	inserted := false
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var dup bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM relay
 			WHERE recipient = ? AND sender = ? AND msg_id = ?)`, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
@@ -103,7 +103,7 @@ func (s *SQLite) AckRelay(ctx context.Context, recipient string, acks, refused [
 		return 0, nil
 	}
 	total := 0
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		total = 0
 		for _, r := range refused {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO relay_dropped (sender, recipient, msg_id, reason, at)
@@ -156,7 +156,7 @@ func (s *SQLite) ExpireRelay(ctx context.Context, before, now time.Time) (int, [
 		n       int
 		senders []string
 	)
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		senders = nil
 		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT sender FROM relay
 			WHERE created < ? OR created IS NULL ORDER BY sender`, before.UnixNano())
@@ -230,7 +230,7 @@ func (s *SQLite) AckRelayDrops(ctx context.Context, sender string, refs []DropRe
 		return 0, nil
 	}
 	total := 0
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		total = 0
 		for _, r := range refs {
 			n, err := execN(ctx, tx, `DELETE FROM relay_dropped WHERE sender = ? AND recipient = ? AND msg_id = ?`,

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/sqlitedb"
 )
 
 // checkSenderTotals compares the per-sender running totals with the table.
@@ -95,21 +97,14 @@ func TestAckRelayRefused(t *testing.T) {
 func TestMigrateRelayToSenderScoped(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v1.db")
-	uri, err := fileURI(path)
+	db, err := sqlitedb.Open(ctx, path, sqlitedb.Options{Migrations: migrations[:1]})
 	mustNil(t, err)
-	db, err := sql.Open("sqlite", uri)
-	mustNil(t, err)
-	for _, stmt := range migrations[0] {
-		_, err := db.ExecContext(ctx, stmt)
-		mustNil(t, err)
-	}
 	for _, stmt := range []string{
-		`PRAGMA user_version = 1`,
 		`INSERT INTO relay (recipient, msg_id, sender, envelope, size, created) VALUES ('bob', 'm1', 'alice', x'0102', 2, 1)`,
 		`INSERT INTO relay (recipient, msg_id, sender, envelope, size, created) VALUES ('bob', 'm2', 'alice', x'010203', 3, 2)`,
 		`INSERT INTO relay (recipient, msg_id, sender, envelope, size, created) VALUES ('bob', 'm3', 'carol', x'01', 1, 3)`,
 	} {
-		_, err := db.ExecContext(ctx, stmt)
+		_, err := db.Writer().ExecContext(ctx, stmt)
 		mustNil(t, err)
 	}
 	mustNil(t, db.Close())

@@ -222,7 +222,7 @@ func (s *SQLite) SetPrekey(ctx context.Context, name string, prekey keys.SignedP
 // DisabledSince) and deletes the user's sessions in the same transaction.
 // ErrNotFound if there is no such user.
 func (s *SQLite) SetDisabled(ctx context.Context, name string, disabled bool, at time.Time) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var since any // NULL when enabled
 		if disabled {
 			since = nsOf(at)
