@@ -161,7 +161,7 @@ func (c *Checkpoints) Begin(ctx context.Context, id string, cp *transfer.Checkpo
 	if c.isClosed() {
 		return fmt.Errorf("begin progress of %s: %w", id, errClosed)
 	}
-	err = c.s.writeTx(ctx, func(tx *sql.Tx) error {
+	err = c.s.db.Write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE transfer = ?`, id); err != nil {
 			return err
 		}
@@ -327,7 +327,7 @@ func (c *Checkpoints) runLocked(k *checkpoint, fn func(k *checkpoint) error) err
 // read reads the checkpoint of id from disk; nil if there is none.
 func (c *Checkpoints) read(ctx context.Context, id string) (*transfer.Checkpoint, error) {
 	var cp *transfer.Checkpoint
-	err := c.s.readTx(ctx, func(tx *sql.Tx) error {
+	err := c.s.db.Read(ctx, func(tx *sql.Tx) error {
 		cp = nil
 		var peer, dir string
 		err := tx.QueryRowContext(ctx, `SELECT peer, dir FROM checkpoints WHERE transfer = ?`, id).Scan(&peer, &dir)
@@ -447,7 +447,7 @@ func (c *Checkpoints) flushLocked(ctx context.Context) error {
 	slices.SortFunc(batch, func(a, b change) int {
 		return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.entry, b.entry))
 	})
-	err := c.s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := c.s.db.Write(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE checkpoint_entries SET path = ?, verified = ?, done = ?
 			WHERE transfer = ? AND entry = ?`)
 		if err != nil {

@@ -114,7 +114,7 @@ func (s *Store) PinKey(ctx context.Context, user string, key []byte) (PinResult,
 	}
 	now := time.Now().UnixNano()
 	var res PinResult
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var pinned, pending []byte
 		err := tx.QueryRowContext(ctx, `SELECT identity_key, pending_key FROM contacts WHERE username = ?`,
 			user).Scan(&pinned, &pending)
@@ -156,7 +156,7 @@ func (s *Store) PinKey(ctx context.Context, user string, key []byte) (PinResult,
 // refused (ErrKeyShared): a key belongs to one account. ErrNotFound if
 // user is not a contact.
 func (s *Store) Trust(ctx context.Context, user string, key []byte) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var pending []byte
 		err := tx.QueryRowContext(ctx, `SELECT pending_key FROM contacts WHERE username = ?`, user).Scan(&pending)
 		if err != nil {
@@ -189,7 +189,7 @@ func (s *Store) Trust(ctx context.Context, user string, key []byte) error {
 // marked verified (ErrHeld): the user must first decide about the pending
 // key. ErrNotFound if user is not a contact.
 func (s *Store) MarkVerified(ctx context.Context, user string, key []byte) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var (
 			pinned []byte
 			held   bool
@@ -253,7 +253,7 @@ func (s *Store) RememberAddr(ctx context.Context, user, addr string) error {
 	if addr == "" || !utf8.ValidString(addr) {
 		return fmt.Errorf("remember address of %s: %w", user, invalid("bad address"))
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var ok bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE username = ?)`,
 			user).Scan(&ok); err != nil {
@@ -302,7 +302,7 @@ func (s *Store) Contacts(ctx context.Context) ([]Contact, error) {
 // from one snapshot.
 func (s *Store) contacts(ctx context.Context, user string) ([]Contact, error) {
 	var out []Contact
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Read(ctx, func(tx *sql.Tx) error {
 		out = nil
 		rows, err := tx.QueryContext(ctx, `SELECT username, display_name, identity_key, pinned_at, verified,
 			pending_key, key_changed_at FROM contacts WHERE ?1 = '' OR username = ?1 ORDER BY username`, user)

@@ -15,11 +15,11 @@
 // is held (the outbox stops sending to them) until the user trusts the new
 // key.
 //
-// The file is opened like the rendezvous server's: modernc.org/sqlite (no
-// cgo), WAL, one writer connection plus a read-only pool, synchronous=FULL
-// so a write is durable when its method returns (Checkpoints' Save and
-// Finish excepted: see there), foreign keys on, and the schema migrated in
-// code by PRAGMA user_version. The file is mode 0600 and written with
+// The file is opened by internal/sqlitedb, like the rendezvous server's:
+// WAL, one writer connection plus a read-only pool, synchronous=FULL so a
+// write is durable when its method returns (Checkpoints' Save and Finish
+// excepted: see there), foreign keys on, and the schema migrated by PRAGMA
+// user_version. The file is mode 0600 and written with
 // secure_delete, because it holds prekey secrets that must really be gone
 // once deleted.
 package history
@@ -29,14 +29,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/sqlitedb"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -73,14 +69,11 @@ var (
 	ErrKeyShared = errors.New("identity key pinned for another contact too")
 )
 
-// busyTimeout is how long a connection waits for another process's lock
-// before giving up.
-const busyTimeout = 10 * time.Second
-
 // Store is the peer's history database. Every method is safe for
 // concurrent use. A write method returns only after its transaction is
 // durably committed.
 type Store struct {
+	db  *sqlitedb.DB
 	w   *sql.DB // the one writer connection
 	r   *sql.DB // read-only pool
 	cps *Checkpoints
@@ -93,68 +86,14 @@ type Store struct {
 // does not exist, tightening its mode to 0600 if it does, and brings its
 // schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("open history: empty path")
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	db, err := sqlitedb.Open(ctx, path, sqlitedb.Options{
+		Migrations:   migrations,
+		SecureDelete: true,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open history: %w", err)
 	}
-	// An existing file may have been made with a looser mode; the WAL and
-	// shared-memory files copy the database file's mode, so fix it first.
-	err = f.Chmod(0o600)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	base, err := fileURI(path)
-	if err != nil {
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	ms := busyTimeout.Milliseconds()
-	w, err := sql.Open("sqlite", base+"?"+strings.Join([]string{
-		fmt.Sprintf("_pragma=busy_timeout(%d)", ms),
-		"_pragma=journal_mode(WAL)",
-		"_pragma=synchronous(FULL)",
-		"_pragma=foreign_keys(1)",
-		"_pragma=secure_delete(1)",
-		"_txlock=immediate",
-	}, "&"))
-	if err != nil {
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
-	if err := checkWAL(ctx, w); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	if err := migrate(ctx, w); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	r, err := sql.Open("sqlite", base+"?"+strings.Join([]string{
-		fmt.Sprintf("_pragma=busy_timeout(%d)", ms),
-		"_pragma=foreign_keys(1)",
-		"_pragma=query_only(1)",
-	}, "&"))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	n := max(4, runtime.GOMAXPROCS(0))
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	if err := r.PingContext(ctx); err != nil {
-		r.Close()
-		w.Close()
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	s := &Store{w: w, r: r}
+	s := &Store{db: db, w: db.Writer(), r: db.Reader()}
 	s.cps = newCheckpoints(s)
 	return s, nil
 }
@@ -164,71 +103,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.closeErr = errors.Join(s.cps.close(), s.r.Close(), s.w.Close())
+		s.closeErr = errors.Join(s.cps.close(), s.db.Close())
 	})
 	return s.closeErr
-}
-
-// fileURI turns a file path into an SQLite URI (without query), escaping
-// the characters that URIs give a meaning to.
-func fileURI(path string) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	p := filepath.ToSlash(abs)
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // Windows: file:///C:/...
-	}
-	return "file://" + (&url.URL{Path: p}).EscapedPath(), nil
-}
-
-// checkWAL makes sure the writer's pragmas took: WAL lets readers run
-// beside the writer, FULL makes every commit durable.
-func checkWAL(ctx context.Context, w *sql.DB) error {
-	var mode string
-	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return err
-	}
-	if !strings.EqualFold(mode, "wal") {
-		return fmt.Errorf("journal mode is %q, want wal", mode)
-	}
-	var sync int
-	if err := w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
-		return err
-	}
-	if sync != 2 {
-		return fmt.Errorf("synchronous is %d, want 2 (FULL)", sync)
-	}
-	return nil
-}
-
-// writeTx runs fn in one transaction on the writer connection. The writer
-// begins transactions IMMEDIATE, so fn holds the write lock from its first
-// statement, also against other processes.
-func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-// readTx runs fn in one read transaction, so it sees one snapshot.
-func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.r.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // execer is what *sql.DB and *sql.Tx have in common for writes.

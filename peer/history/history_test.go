@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/sqlitedb"
 )
 
 // t0 is a fixed base time with sub-millisecond precision, to show times
@@ -94,7 +96,7 @@ func TestOpenPragmas(t *testing.T) {
 		{"w", "synchronous", 2},
 		{"w", "foreign_keys", 1},
 		{"w", "secure_delete", 1},
-		{"w", "busy_timeout", int(busyTimeout.Milliseconds())},
+		{"w", "busy_timeout", int(sqlitedb.BusyTimeout.Milliseconds())},
 		{"w", "query_only", 0},
 		{"r", "query_only", 1},
 		{"r", "foreign_keys", 1},
@@ -156,8 +158,8 @@ func TestOpenErrors(t *testing.T) {
 	_, err = s.w.Exec(fmt.Sprintf("PRAGMA user_version = %d", schemaVersion+1))
 	mustNil(t, err)
 	mustNil(t, s.Close())
-	if _, err := Open(ctx, path); err == nil {
-		t.Error("Open of a newer schema succeeded")
+	if _, err := Open(ctx, path); !errors.Is(err, sqlitedb.ErrNewer) {
+		t.Errorf("Open of a newer schema: %v, want ErrNewer", err)
 	}
 }
 

@@ -2,10 +2,11 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/sqlitedb"
 )
 
 // TestMessageIdentityIsSenderAndID: a group member who reuses another
@@ -40,18 +41,9 @@ func TestMessageIdentityIsSenderAndID(t *testing.T) {
 func TestMigrateToSenderScopedIDs(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v2.db")
-	uri, err := fileURI(path)
+	db, err := sqlitedb.Open(ctx, path, sqlitedb.Options{Migrations: migrations[:2]})
 	mustNil(t, err)
-	db, err := sql.Open("sqlite", uri)
-	mustNil(t, err)
-	for _, step := range migrations[:2] {
-		for _, stmt := range step {
-			_, err := db.ExecContext(ctx, stmt)
-			mustNil(t, err)
-		}
-	}
 	for _, stmt := range []string{
-		`PRAGMA user_version = 2`,
 		`INSERT INTO conversations (id) VALUES ('u:alice')`,
 		`INSERT INTO messages (seq, id, conversation, sender, kind, body, sent, received, outgoing, state)
 			VALUES (1, '` + id(1) + `', 'u:alice', 'alice', 'text', 'lunch at noon', 1, 1, 0, 'received')`,
@@ -59,7 +51,7 @@ func TestMigrateToSenderScopedIDs(t *testing.T) {
 			VALUES (2, '` + id(2) + `', 'u:alice', 'self', 'text', 'see you there', 2, 2, 1, 'queued')`,
 		`INSERT INTO deliveries (message, recipient, state) VALUES (2, 'alice', 'queued')`,
 	} {
-		_, err := db.ExecContext(ctx, stmt)
+		_, err := db.Writer().ExecContext(ctx, stmt)
 		mustNil(t, err)
 	}
 	mustNil(t, db.Close())

@@ -209,7 +209,7 @@ func (s *Store) AddIncoming(ctx context.Context, m Message) (inserted bool, err 
 	if kind, _, _ := parseConversation(m.Conversation); kind == 'u' && m.Conversation != Direct(m.From) {
 		return false, fmt.Errorf("add message %s: %w", m.ID, invalid("direct message from %s in %s", m.From, m.Conversation))
 	}
-	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		dup, err := duplicate(ctx, tx, m)
 		if err != nil || dup {
 			return err
@@ -286,7 +286,7 @@ func (s *Store) History(ctx context.Context, conv string, limit int, before stri
 		return nil, nil
 	}
 	var out []Message
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Read(ctx, func(tx *sql.Tx) error {
 		out = nil
 		// maxInt64 as the cursor seq puts every message before it.
 		var seq int64 = 1<<63 - 1

@@ -1,10 +1,6 @@
 package history
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-)
+import "github.com/lanchat/lanchat/internal/sqlitedb"
 
 // migrations are the schema steps, applied in order. The database's
 // PRAGMA user_version is the number of steps applied. Never edit a step
@@ -12,9 +8,9 @@ import (
 //
 // Times are Unix nanoseconds (NULL for "never"). Usernames are in their
 // canonical lower-case form.
-var migrations = [][]string{
+var migrations = []sqlitedb.Migration{
 	// 1: initial schema.
-	{
+	{SQL: []string{
 		// A contact is pinned on first sight: identity_key is never NULL.
 		// A later, different key waits in pending_key until trusted.
 		`CREATE TABLE contacts (
@@ -103,10 +99,10 @@ var migrations = [][]string{
 			expires INTEGER NOT NULL
 		) STRICT`,
 		`CREATE INDEX prekeys_expires ON prekeys (expires)`,
-	},
+	}},
 
 	// 2: file transfers and the receiver's resume state.
-	{
+	{SQL: []string{
 		// The daemon's list of transfers both ways. The offered paths
 		// live in transfer_paths, so that the progress update every
 		// second rewrites one small row. Ties in created keep the order
@@ -162,10 +158,10 @@ var migrations = [][]string{
 			done     INTEGER NOT NULL,
 			PRIMARY KEY (transfer, entry)
 		) STRICT, WITHOUT ROWID`,
-	},
+	}},
 
 	// 3: the roster kept between runs, and contacts found by key.
-	{
+	{SQL: []string{
 		// The friends, groups and members the server last gave (see
 		// roster.go); one row in roster once a sync was saved.
 		`CREATE TABLE roster (
@@ -189,14 +185,14 @@ var migrations = [][]string{
 		) STRICT, WITHOUT ROWID`,
 		// A key pinned for two contacts holds both (Contact.SameKey).
 		`CREATE INDEX contacts_identity_key ON contacts (identity_key)`,
-	},
+	}},
 
 	// 4: a sender's cancel notice owed to the receiver of a transfer it
 	// cancelled (Transfer.NoticeOwed).
-	{
+	{SQL: []string{
 		`ALTER TABLE transfers ADD COLUMN notice_owed INTEGER NOT NULL DEFAULT 0`,
 		`CREATE INDEX transfers_notices ON transfers (created) WHERE notice_owed = 1`,
-	},
+	}},
 
 	// 5: a message is identified by (sender, id), so nobody can pre-empt
 	// another sender's id; conversations are ordered by arrival; a copy
@@ -205,7 +201,7 @@ var migrations = [][]string{
 	// on yet wait in parked. messages and deliveries are rebuilt (SQLite
 	// cannot drop a constraint): deliveries first, so that dropping the
 	// old messages table cascades into nothing.
-	{
+	{SQL: []string{
 		`CREATE TABLE messages_new (
 			seq          INTEGER PRIMARY KEY,
 			id           TEXT NOT NULL,
@@ -273,53 +269,8 @@ var migrations = [][]string{
 			UNIQUE (sender, id)
 		) STRICT`,
 		`CREATE INDEX parked_sender ON parked (sender, seq)`,
-	},
+	}},
 }
 
 // schemaVersion is the version this code writes.
 var schemaVersion = len(migrations)
-
-// migrate applies the steps the database lacks, each in its own
-// transaction together with the new user_version, so a crash leaves the
-// database at a step boundary. Each transaction re-reads the version under
-// the write lock, so two processes opening the file at once do not apply a
-// step twice.
-func migrate(ctx context.Context, w *sql.DB) error {
-	for {
-		done := false
-		err := func() error {
-			tx, err := w.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			var v int
-			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-				return err
-			}
-			if v > schemaVersion {
-				return fmt.Errorf("database schema version %d is newer than this program's (%d)", v, schemaVersion)
-			}
-			if v == schemaVersion {
-				done = true
-				return nil
-			}
-			for i, stmt := range migrations[v] {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("step %d statement %d: %w", v+1, i+1, err)
-				}
-			}
-			// PRAGMA takes no parameters; v+1 is our own integer.
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-				return err
-			}
-			return tx.Commit()
-		}()
-		if err != nil {
-			return fmt.Errorf("migrate schema: %w", err)
-		}
-		if done {
-			return nil
-		}
-	}
-}

@@ -51,7 +51,7 @@ func (s *Store) AddOutgoing(ctx context.Context, m Message, to []string) (insert
 	if err != nil {
 		return false, fmt.Errorf("add outgoing %s: %w", m.ID, err)
 	}
-	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		dup, err := duplicate(ctx, tx, m)
 		if err != nil || dup {
 			return err
@@ -115,7 +115,7 @@ func (s *Store) Pending(ctx context.Context, to string, limit int) ([]OutboxItem
 		return nil, nil
 	}
 	var out []OutboxItem
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Read(ctx, func(tx *sql.Tx) error {
 		out = nil
 		var held bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts c
@@ -228,7 +228,7 @@ func (s *Store) Failed(ctx context.Context, id, to, why string) error {
 // non-empty via is recorded on the copy and on the message; why is the
 // reason of a failed copy.
 func (s *Store) advance(ctx context.Context, id, to string, target State, via Via, why string) error {
-	return s.writeTx(ctx, func(tx *sql.Tx) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		var (
 			seq int64
 			cur State

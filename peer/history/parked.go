@@ -78,7 +78,7 @@ func (s *Store) Park(ctx context.Context, ps []Parked, lim ParkLimits) ([]Parked
 		}
 	}
 	var dropped []Parked
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		dropped = nil
 		senders := map[string]bool{}
 		for _, p := range ps {

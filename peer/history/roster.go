@@ -42,7 +42,7 @@ func (s *Store) SaveRoster(ctx context.Context, r Roster) error {
 	if err := checkRoster(r); err != nil {
 		return fmt.Errorf("save roster: %w", err)
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{`DELETE FROM roster_members`, `DELETE FROM roster_groups`, `DELETE FROM roster_friends`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
@@ -81,7 +81,7 @@ func (s *Store) SaveRoster(ctx context.Context, r Roster) error {
 // hand) are left out, so they admit nobody.
 func (s *Store) LoadRoster(ctx context.Context) (Roster, error) {
 	var r Roster
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Read(ctx, func(tx *sql.Tx) error {
 		r = Roster{}
 		var synced int64
 		if err := tx.QueryRowContext(ctx, `SELECT synced FROM roster WHERE id = 1`).Scan(&synced); err != nil {

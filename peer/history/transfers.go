@@ -206,7 +206,7 @@ func (s *Store) AddTransfer(ctx context.Context, t Transfer) error {
 	if err := t.check(); err != nil {
 		return fmt.Errorf("add transfer %s: %w", t.ID, err)
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var taken bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM transfers WHERE id = ?)`,
 			t.ID).Scan(&taken); err != nil {
@@ -244,7 +244,7 @@ func insertPaths(ctx context.Context, tx *sql.Tx, id string, paths []string) err
 // Transfer returns one transfer; ErrNotFound if id is not recorded.
 func (s *Store) Transfer(ctx context.Context, id string) (Transfer, error) {
 	var t Transfer
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Read(ctx, func(tx *sql.Tx) error {
 		var err error
 		t, err = readTransfer(ctx, tx, id)
 		return err
@@ -317,7 +317,7 @@ func (s *Store) PendingOffers(ctx context.Context) ([]Transfer, error) {
 // recorded every second.
 func (s *Store) UpdateTransfer(ctx context.Context, id string, fn func(*Transfer) error) (Transfer, error) {
 	var out Transfer
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		old, err := readTransfer(ctx, tx, id)
 		if err != nil {
 			return err
@@ -412,7 +412,7 @@ func readTransfer(ctx context.Context, tx *sql.Tx, id string) (Transfer, error) 
 // record's paths, all from one snapshot.
 func (s *Store) listTransfers(ctx context.Context, query string, args ...any) ([]Transfer, error) {
 	var out []Transfer
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Read(ctx, func(tx *sql.Tx) error {
 		out = nil
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {

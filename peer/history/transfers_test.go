@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/sqlitedb"
 )
 
 // abs makes an absolute path on this system from slash-separated parts.
@@ -410,19 +411,11 @@ func TestTransfersOrder(t *testing.T) {
 func TestMigrateToTransfers(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v1.db")
-	uri, err := fileURI(path)
+	db, err := sqlitedb.Open(ctx, path, sqlitedb.Options{Migrations: migrations[:1]})
 	mustNil(t, err)
-	db, err := sql.Open("sqlite", uri)
+	_, err = db.Writer().ExecContext(ctx, `INSERT INTO conversations (id) VALUES ('u:alice')`)
 	mustNil(t, err)
-	for _, stmt := range migrations[0] {
-		_, err := db.ExecContext(ctx, stmt)
-		mustNil(t, err)
-	}
-	_, err = db.ExecContext(ctx, `PRAGMA user_version = 1`)
-	mustNil(t, err)
-	_, err = db.ExecContext(ctx, `INSERT INTO conversations (id) VALUES ('u:alice')`)
-	mustNil(t, err)
-	_, err = db.ExecContext(ctx, `INSERT INTO messages (id, conversation, sender, kind, body, sent, received, outgoing, state)
+	_, err = db.Writer().ExecContext(ctx, `INSERT INTO messages (id, conversation, sender, kind, body, sent, received, outgoing, state)
 		VALUES (?, 'u:alice', 'alice', 'text', 'hi', 1, 1, 0, 'received')`, id(1))
 	mustNil(t, err)
 	mustNil(t, db.Close())
