@@ -134,14 +134,34 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-func TestFileURIEscapes(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "a ?#%&b")
+// A path with the characters URIs give a meaning to opens the file it
+// names, and nothing beside it.
+func TestOpenOddPath(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "a dir?with#odd%chars&x")
 	mustNil(t, os.Mkdir(dir, 0o700))
-	path := filepath.Join(dir, "x.db")
-	db, err := Open(context.Background(), path, Options{Migrations: schema})
+	path := filepath.Join(dir, "db?x=1#y")
+	db, err := Open(ctx, path, Options{Migrations: schema})
 	mustNil(t, err)
 	mustNil(t, db.Close())
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("database not at its path: %v", err)
+	fi, err := os.Stat(path)
+	mustNil(t, err)
+	if fi.Size() == 0 {
+		t.Error("database file is empty")
+	}
+	ents, err := os.ReadDir(dir)
+	mustNil(t, err)
+	for _, e := range ents {
+		if e.Name() != filepath.Base(path) {
+			t.Errorf("stray file %q", e.Name())
+		}
+	}
+	db, err = Open(ctx, path, Options{Migrations: schema})
+	mustNil(t, err)
+	defer db.Close()
+	var body string
+	mustNil(t, db.Reader().QueryRow(`SELECT body FROM notes`).Scan(&body))
+	if body != "seeded" {
+		t.Errorf("reopened: body = %q", body)
 	}
 }

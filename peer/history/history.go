@@ -30,11 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/lanchat/lanchat/internal/sqlitedb"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Sentinel errors callers branch on. Errors from Store methods wrap them
@@ -108,56 +105,30 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// execer is what *sql.DB and *sql.Tx have in common for writes.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // execN runs a statement and returns how many rows it changed.
-func execN(ctx context.Context, db execer, query string, args ...any) (int, error) {
-	res, err := db.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, err
-	}
-	return int(n), nil
+func execN(ctx context.Context, db sqlitedb.Execer, query string, args ...any) (int, error) {
+	n, err := sqlitedb.ExecN(ctx, db, query, args...)
+	return n, mapErr(err)
 }
 
 // mapErr turns sql.ErrNoRows into ErrNotFound and unique-key violations
 // into ErrExists.
 func mapErr(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return ErrNotFound
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return ErrExists
-		}
+	case sqlitedb.IsUnique(err):
+		return ErrExists
 	}
 	return err
 }
 
-// nsOf is how times are stored: Unix nanoseconds, with the zero time as
-// NULL.
-func nsOf(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
-}
-
-// timeOf reverses nsOf, in UTC.
-func timeOf(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64).UTC()
-}
+// Times are stored the sqlitedb way: Unix nanoseconds, with the zero time
+// as NULL.
+var (
+	nsOf   = sqlitedb.Nanos
+	timeOf = sqlitedb.Time
+)
 
 // invalid makes an ErrInvalid with a reason.
 func invalid(format string, args ...any) error {

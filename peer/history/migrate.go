@@ -2,9 +2,9 @@ package history
 
 import "github.com/lanchat/lanchat/internal/sqlitedb"
 
-// migrations are the schema steps, applied in order. The database's
-// PRAGMA user_version is the number of steps applied. Never edit a step
-// that has shipped; append a new one.
+// migrations are the schema steps, applied in order by sqlitedb.Open;
+// PRAGMA user_version counts the steps applied. Never edit a step that
+// has shipped; append a new one.
 //
 // Times are Unix nanoseconds (NULL for "never"). Usernames are in their
 // canonical lower-case form.

@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/lanchat/lanchat/internal/sqlitedb"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // SQLite is the default Store: one SQLite file (see internal/sqlitedb) in
@@ -27,7 +24,8 @@ type SQLite struct {
 var _ Store = (*SQLite)(nil)
 
 // Open opens the database at path, creating it (mode 0600) if it does not
-// exist, and brings its schema up to date.
+// exist, tightening its mode to 0600 if it does, and brings its schema up
+// to date.
 func Open(ctx context.Context, path string) (*SQLite, error) {
 	db, err := sqlitedb.Open(ctx, path, sqlitedb.Options{Migrations: migrations})
 	if err != nil {
@@ -41,14 +39,9 @@ func (s *SQLite) Close() error {
 	return s.db.Close()
 }
 
-// execer is what *sql.DB and *sql.Tx have in common for writes.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // execOne runs a statement that must change at least one row, and returns
 // ErrNotFound if it changed none.
-func execOne(ctx context.Context, db execer, query string, args ...any) error {
+func execOne(ctx context.Context, db sqlitedb.Execer, query string, args ...any) error {
 	n, err := execN(ctx, db, query, args...)
 	if err != nil {
 		return err
@@ -60,16 +53,9 @@ func execOne(ctx context.Context, db execer, query string, args ...any) error {
 }
 
 // execN runs a statement and returns how many rows it changed.
-func execN(ctx context.Context, db execer, query string, args ...any) (int, error) {
-	res, err := db.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, err
-	}
-	return int(n), nil
+func execN(ctx context.Context, db sqlitedb.Execer, query string, args ...any) (int, error) {
+	n, err := sqlitedb.ExecN(ctx, db, query, args...)
+	return n, mapErr(err)
 }
 
 // mapErr turns constraint violations into the sentinel errors: unique and
@@ -77,37 +63,21 @@ func execN(ctx context.Context, db execer, query string, args ...any) (int, erro
 // reference to a group that does not exist) into ErrNotFound, and
 // sql.ErrNoRows into ErrNotFound.
 func mapErr(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows), sqlitedb.IsForeignKey(err):
 		return ErrNotFound
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return ErrExists
-		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return ErrNotFound
-		}
+	case sqlitedb.IsUnique(err):
+		return ErrExists
 	}
 	return err
 }
 
-// nsOf is how times are stored: Unix nanoseconds, with the zero time as
-// NULL.
-func nsOf(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixNano()
-}
-
-// timeOf reverses nsOf, in UTC.
-func timeOf(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64).UTC()
-}
+// Times are stored the sqlitedb way: Unix nanoseconds, with the zero time
+// as NULL.
+var (
+	nsOf   = sqlitedb.Nanos
+	timeOf = sqlitedb.Time
+)
 
 // boolInt stores a bool as 0 or 1.
 func boolInt(b bool) int64 {

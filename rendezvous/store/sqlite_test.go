@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -72,96 +71,20 @@ func addUsers(t *testing.T, s *SQLite, names ...string) {
 	}
 }
 
-func TestOpenPragmas(t *testing.T) {
-	s, path := openTest(t)
+// The SQLite setup itself is tested in internal/sqlitedb; here, that the
+// store brings a new file to its schema and refuses a newer one.
+func TestOpenSchema(t *testing.T) {
 	ctx := context.Background()
-	var mode string
-	mustNil(t, s.r.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
-	if mode != "wal" {
-		t.Errorf("journal_mode = %q", mode)
+	s, path := openTest(t)
+	var v int
+	mustNil(t, s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v))
+	if v != schemaVersion {
+		t.Errorf("user_version = %d, want %d", v, schemaVersion)
 	}
-	for _, c := range []struct {
-		db   string
-		name string
-		want int
-	}{
-		{"w", "synchronous", 2},
-		{"w", "foreign_keys", 1},
-		{"w", "busy_timeout", int(sqlitedb.BusyTimeout.Milliseconds())},
-		{"w", "query_only", 0},
-		{"r", "query_only", 1},
-		{"r", "foreign_keys", 1},
-		{"r", "busy_timeout", int(sqlitedb.BusyTimeout.Milliseconds())},
-		{"w", "user_version", schemaVersion},
-	} {
-		db := s.w
-		if c.db == "r" {
-			db = s.r
-		}
-		var got int
-		mustNil(t, db.QueryRowContext(ctx, "PRAGMA "+c.name).Scan(&got))
-		if got != c.want {
-			t.Errorf("%s: PRAGMA %s = %d, want %d", c.db, c.name, got, c.want)
-		}
-	}
-	if _, err := s.r.ExecContext(ctx, "DELETE FROM users"); err == nil {
-		t.Error("reader pool accepted a write")
-	}
-	// The WAL and shared-memory files take the database file's mode.
-	addUsers(t, s, "alice")
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		fi, err := os.Stat(p)
-		mustNil(t, err)
-		if perm := fi.Mode().Perm(); perm != 0o600 {
-			t.Errorf("%s: mode = %v, want 0600", filepath.Base(p), perm)
-		}
-	}
-}
-
-func TestOpenOddPath(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "a dir?with#odd%chars")
-	mustNil(t, os.Mkdir(dir, 0o700))
-	path := filepath.Join(dir, "db?x=1#y")
-	s, err := Open(context.Background(), path)
-	mustNil(t, err)
-	addUsers(t, s, "alice")
-	mustNil(t, s.Close())
-	// SQLite wrote the file we named, and nothing else beside it.
-	fi, err := os.Stat(path)
-	mustNil(t, err)
-	if fi.Size() == 0 {
-		t.Error("database file is empty")
-	}
-	ents, err := os.ReadDir(dir)
-	mustNil(t, err)
-	for _, e := range ents {
-		if e.Name() != filepath.Base(path) {
-			t.Errorf("stray file %q", e.Name())
-		}
-	}
-	s, err = Open(context.Background(), path)
-	mustNil(t, err)
-	defer s.Close()
-	if _, err := s.User(context.Background(), "alice"); err != nil {
-		t.Error(err)
-	}
-}
-
-func TestOpenErrors(t *testing.T) {
-	if _, err := Open(context.Background(), ""); err == nil {
-		t.Error("Open(\"\") succeeded")
-	}
-	if _, err := Open(context.Background(), filepath.Join(t.TempDir(), "missing", "x.db")); err == nil {
-		t.Error("Open in a missing directory succeeded")
-	}
-	// A database from a newer program is refused.
-	path := filepath.Join(t.TempDir(), "new.db")
-	s, err := Open(context.Background(), path)
-	mustNil(t, err)
-	_, err = s.w.Exec(fmt.Sprintf("PRAGMA user_version = %d", schemaVersion+1))
+	_, err := s.w.Exec(fmt.Sprintf("PRAGMA user_version = %d", schemaVersion+1))
 	mustNil(t, err)
 	mustNil(t, s.Close())
-	if _, err := Open(context.Background(), path); !errors.Is(err, sqlitedb.ErrNewer) {
+	if _, err := Open(ctx, path); !errors.Is(err, sqlitedb.ErrNewer) {
 		t.Errorf("Open of a newer schema: %v, want ErrNewer", err)
 	}
 }
