@@ -22,7 +22,7 @@ func (db *DB) Read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // run is Write and Read: begin on db, fn, commit, or roll back on an
 // error or a panic.
-func run(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) (err error) {
+func run(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
