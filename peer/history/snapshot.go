@@ -2,12 +2,11 @@ package history
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/lanchat/lanchat/internal/sqlitedb"
 )
 
 // Snapshot writes a consistent copy of the history database at path into
@@ -18,42 +17,7 @@ import (
 // (secure_delete's concern: old prekey secrets) travels with it. A
 // database that does not exist is an error, never created.
 func Snapshot(ctx context.Context, path, dst string) error {
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("snapshot history: %w", err)
-	}
-	if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("snapshot history: %s already exists", dst)
-	}
-	base, err := fileURI(path)
-	if err != nil {
-		return fmt.Errorf("snapshot history: %w", err)
-	}
-	// mode=rw: never create the database. No write happens on this
-	// connection; read-only mode is avoided because it cannot recover
-	// the WAL of a database no daemon has open.
-	db, err := sql.Open("sqlite", base+"?"+strings.Join([]string{
-		"mode=rw",
-		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
-	}, "&"))
-	if err != nil {
-		return fmt.Errorf("snapshot history: %w", err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-
-	// Make the file first, so it never exists with a looser mode.
-	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("snapshot history: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(dst)
-		return fmt.Errorf("snapshot history: %w", err)
-	}
-	// VACUUM INTO refuses a file that holds anything; an empty one is
-	// fine. Its argument is an expression, so dst goes in as a parameter.
-	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
-		os.Remove(dst)
+	if err := sqlitedb.Snapshot(ctx, path, dst); err != nil {
 		return fmt.Errorf("snapshot history: %w", err)
 	}
 	return nil
