@@ -1,0 +1,141 @@
+// The message history of one conversation: messages and file transfers in
+// time order, with day separators and consecutive messages of one sender
+// grouped. Items are kept in pages of PAGE; the browser skips laying out
+// and painting pages far from the viewport (content-visibility in
+// app.css), so a long history stays cheap to scroll.
+
+import { h, replace, linkify, clock, fullTime, dayKey, dayLabel } from "./dom.js";
+import { transferCard } from "./xfer.js";
+import { state, held } from "./store.js";
+
+const PAGE = 50;
+const GROUP_GAP = 5 * 60 * 1000;
+
+const stateWords = {
+  queued: ["🕓", "Queued: waits to leave this machine"],
+  sent: ["✓", "Sent"],
+  delivered: ["✓✓", "Delivered"],
+  failed: ["!", "Failed"],
+};
+
+export class Timeline {
+  constructor(log, target) {
+    this.log = log;          // the scrolling element
+    this.target = target;
+    this.items = [];         // {kind: "msg"|"xfer", at: Date, v}
+    this.byId = new Map();   // message or transfer id → element
+    this.last = null;        // the last item drawn, for grouping
+  }
+
+  // set replaces everything with msgs and transfers.
+  set(msgs, transfers) {
+    this.items = [];
+    for (const m of msgs) this.items.push({ kind: "msg", at: new Date(m.sent), v: m });
+    for (const t of transfers) this.items.push({ kind: "xfer", at: new Date(t.created), v: t });
+    this.items.sort((a, b) => a.at - b.at);
+    this.draw();
+  }
+
+  draw() {
+    this.byId.clear();
+    this.last = null;
+    const pages = [];
+    let page = null;
+    for (let i = 0; i < this.items.length; i++) {
+      if (i % PAGE === 0) {
+        page = h("div.chunk");
+        pages.push(page);
+      }
+      this.place(page, this.items[i]);
+    }
+    replace(this.log, pages);
+  }
+
+  // add appends a new item at the end (messages arrive in order; a late
+  // one goes at the end too, as conversations are ordered by arrival).
+  add(kind, v) {
+    if (this.byId.has(v.id)) return false;
+    const it = { kind, at: new Date(kind === "msg" ? v.sent : v.created), v };
+    this.items.push(it);
+    let page = this.log.lastElementChild;
+    if (!page || page.childElementCount >= PAGE * 1.5) {
+      page = h("div.chunk");
+      this.log.appendChild(page);
+    }
+    this.place(page, it);
+    return true;
+  }
+
+  place(page, it) {
+    const prev = this.last;
+    if (!prev || dayKey(prev.at) !== dayKey(it.at)) {
+      page.appendChild(h("div.day", { role: "separator", "aria-label": dayLabel(it.at) }, h("span", dayLabel(it.at))));
+    }
+    const cont = prev && prev.kind === "msg" && it.kind === "msg" && prev.v.from === it.v.from &&
+      dayKey(prev.at) === dayKey(it.at) && it.at - prev.at < GROUP_GAP;
+    const el = it.kind === "msg" ? this.message(it.v, cont) : transferCard(it.v);
+    this.byId.set(it.v.id, el);
+    page.appendChild(el);
+    this.last = it;
+  }
+
+  message(m, cont) {
+    const at = new Date(m.sent);
+    const el = h("div.msg", { class: (m.outgoing ? "out" : "in") + (cont ? " cont" : ""), dataset: { id: m.id } },
+      h("div.meta", { class: cont ? "sr-only" : "" },
+        h("span.from", m.outgoing ? "You" : m.from), " ",
+        h("time", { datetime: m.sent, title: fullTime(at) }, clock(at))),
+      h("div.text", linkify(m.text)),
+      cont ? h("time.hover", { datetime: m.sent, title: fullTime(at), "aria-hidden": "true" }, clock(at)) : null);
+    if (m.outgoing) el.appendChild(this.stateMark(m));
+    return el;
+  }
+
+  stateMark(m) {
+    const isHeld = m.state === "queued" && !this.target.startsWith("#") && held(this.target);
+    if (isHeld) {
+      return h("span.state.held", { title: "Held: their identity key changed" },
+        `Held: waits until you compare safety numbers with ${this.target}`);
+    }
+    const [mark, words] = stateWords[m.state] || ["", m.state];
+    const via = m.via && m.via !== "queued" ? ` (${m.via})` : "";
+    return h("span.state", { class: m.state, title: words + via },
+      h("span", { "aria-hidden": "true" }, mark), h("span.sr-only", words));
+  }
+
+  // update redraws a message's delivery state in place.
+  updateMessage(m) {
+    const el = this.byId.get(m.id);
+    if (!el || !m.outgoing) return;
+    const it = this.items.find((x) => x.v.id === m.id);
+    if (it) it.v = { ...it.v, state: m.state, via: m.via };
+    const old = el.querySelector(".state");
+    const mark = this.stateMark(it ? it.v : m);
+    if (old) old.replaceWith(mark); else el.appendChild(mark);
+  }
+
+  // redrawHeld refreshes every outgoing mark (after a trust).
+  redrawStates() {
+    for (const it of this.items) if (it.kind === "msg" && it.v.outgoing) this.updateMessage(it.v);
+  }
+
+  updateTransfer(t) {
+    const el = this.byId.get(t.id);
+    if (el) { el.update(t); return true; }
+    return false;
+  }
+
+  messages() { return this.items.filter((i) => i.kind === "msg").map((i) => i.v); }
+
+  // flash scrolls to a message and highlights it briefly.
+  flash(id) {
+    const el = this.byId.get(id);
+    if (!el) return false;
+    el.scrollIntoView({ block: "center" });
+    el.classList.add("flash");
+    setTimeout(() => el.classList.remove("flash"), 2000);
+    return true;
+  }
+}
+
+export { state };
