@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
 )
@@ -106,7 +107,7 @@ func New(ln net.Listener, cfg Config) (*Server, error) {
 	}
 	return &Server{
 		uploads:  up,
-		ln:       ln,
+		ln:       &ownerListener{Listener: ln, uid: os.Getuid(), check: socketOwnerCheck, log: cfg.Logger},
 		addr:     addr,
 		guard:    newGuard(addr),
 		sessions: newSessions(cfg.Now),
