@@ -31,6 +31,10 @@ export async function call(method, path, body) {
   if (res.status === 204) return null;
   let data = null;
   try { data = await res.json(); } catch { /* not JSON */ }
+  if (res.status === 403 && !data) {
+    // The app server refuses a page without its session cookie.
+    throw new ApiError(403, "no_session", "Not signed in: open the app with the command lanchat ui");
+  }
   if (!res.ok) {
     const e = (data && data.error) || {};
     throw new ApiError(res.status, e.code || "http_" + res.status,
@@ -46,33 +50,48 @@ export const patch = (p, b) => call("PATCH", p, b);
 // seg escapes one path segment: "#team" becomes "%23team".
 export const seg = (s) => encodeURIComponent(s);
 
-// upload sends files (each {file, path}) to target through the app
-// server's upload endpoint, reporting progress(sent, total). It resolves
-// to the send-file result.
-export function upload(target, items, progress) {
+// upload hands files (each {file, path}: path relative to what was
+// picked or dropped, "photos/a.jpg" inside a folder) to the app server,
+// which stores each in the daemon's data directory (POST /upload, outside
+// the API's prefix), then offers them to target with POST /v1/transfers.
+// progress(sent, total) follows the bytes; it resolves to the send-file
+// result.
+export async function upload(target, items, progress) {
+  const total = items.reduce((n, it) => n + it.file.size, 0);
+  let sent = 0;
+  let batch = "";
+  const roots = [];
+  for (const it of items) {
+    let url = "/upload?name=" + encodeURIComponent(it.path);
+    if (batch) url += "&batch=" + encodeURIComponent(batch);
+    const r = await sendBytes(url, it.file, (n) => progress && progress(sent + n, total));
+    sent += it.file.size;
+    batch = r.batch;
+    const top = it.path.includes("/") ? r.root : r.path;
+    if (!roots.includes(top)) roots.push(top);
+  }
+  return post("/v1/transfers", { target, paths: roots });
+}
+
+function sendBytes(url, file, progress) {
   return new Promise((resolve, reject) => {
-    const fd = new FormData();
-    for (const it of items) {
-      fd.append("path", it.path);
-      fd.append("file", it.file, it.file.name);
-    }
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", `${BASE}/v1/upload?target=${encodeURIComponent(target)}`);
+    xhr.open("POST", url);
     xhr.responseType = "json";
-    xhr.upload.onprogress = (e) => progress && progress(e.loaded, e.total);
+    xhr.upload.onprogress = (e) => progress(e.loaded);
     xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) return resolve(xhr.response);
+      if (xhr.status >= 200 && xhr.status < 300 && xhr.response) return resolve(xhr.response);
       const e = (xhr.response && xhr.response.error) || {};
-      reject(new ApiError(xhr.status, e.code || "http_" + xhr.status, e.message || `Upload failed (HTTP ${xhr.status}).`));
+      reject(new ApiError(xhr.status, e.code || "http_" + xhr.status, e.message || `${file.name} could not be handed to lanchat (HTTP ${xhr.status}).`));
     };
-    xhr.onerror = () => reject(new ApiError(0, "unreachable", "The upload did not reach the daemon."));
-    xhr.send(fd);
+    xhr.onerror = () => reject(new ApiError(0, "unreachable", `${file.name} did not reach the lanchat daemon.`));
+    xhr.send(file);
   });
 }
 
 // events opens the event stream; onEvent gets each decoded event, onState
-// true when the stream is open and false when it broke (EventSource
-// reconnects by itself).
+// true when the stream is open and false when it broke: EventSource
+// reconnects by itself unless closed is set (the app server refused it).
 export function events(onEvent, onState) {
   const es = new EventSource(BASE + "/v1/events", { withCredentials: true });
   const types = ["message", "message.state", "presence", "friend.request", "friend.accepted",
@@ -85,6 +104,6 @@ export function events(onEvent, onState) {
     });
   }
   es.onopen = () => onState(true);
-  es.onerror = () => onState(false);
+  es.onerror = () => onState(false, es.readyState === EventSource.CLOSED);
   return es;
 }

@@ -42,7 +42,8 @@ export function mountConversation(root, panel, target) {
   // History.
   const log = h("div.log", { role: "log", "aria-live": "polite", "aria-relevant": "additions" });
   const older = h("p.older", { "aria-live": "polite" });
-  const scroller = h("div.scroller", { tabindex: "0" }, older, log);
+  const uploads = h("div.uploads");
+  const scroller = h("div.scroller", { tabindex: "0" }, older, log, uploads);
   const region = h("section.history", { "aria-label": "Messages" }, scroller);
   const newBtn = h("button.newmsgs", { type: "button", hidden: true, onclick: () => scrollBottom() }, "New messages ↓");
   const tl = new Timeline(log, target);
@@ -252,11 +253,11 @@ export function mountConversation(root, panel, target) {
     const top = new Set(items.map((it) => it.path.split("/")[0]));
     const name = top.size === 1 ? [...top][0] : `${items[0].path.split("/")[0]} and ${top.size - 1} more`;
     const card = uploadCard(name, total);
-    log.appendChild(card);
+    uploads.appendChild(card);
     scrollBottom();
     try {
       await upload(target, items, (s, t) => card.progress(s, t));
-      card.remove();
+      card.remove(); // the daemon's transfer card has taken its place
     } catch (e) {
       card.fail(e.message);
     }

@@ -38,7 +38,7 @@ export function mountDiagnostics(root) {
       const p = await get("/v1/peers");
       const disc = { on: "LAN discovery is on.", off: "LAN discovery is off (--no-mdns, or nobody has signed in on this machine yet).", blocked: "LAN discovery is blocked: multicast does not work on this network." }[p.discovery] || p.discovery;
       replace(peers, h("p", disc),
-        p.contacts.length ? h("ul.rows", { "aria-label": "Contacts heard on the LAN" }, p.contacts.map((c) => h("li",
+        p.contacts.length ? h("ul.rows", { "aria-label": "Contacts heard on the LAN" }, p.contacts.map((c) => h("li", { "aria-label": `Contact ${c.user} heard at ${c.addrs.join(", ")}` },
           h("span.rname", c.user), h("span.hint", c.addrs.join(", ")), h("span", c.connected ? "connected" : "not connected"))))
           : h("p.hint", "No contact's daemon heard on this network right now."),
         h("p.hint", `${p.others} other lanchat daemon${p.others === 1 ? "" : "s"} heard (not your contacts).`));

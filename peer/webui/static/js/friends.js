@@ -47,7 +47,7 @@ export function mountFriends(root) {
     const me = state.me ? state.me.username : "";
     const out = new Set(state.requests.outgoing.map((r) => r.user));
     const inc = new Set(state.requests.incoming.map((r) => r.user));
-    replace(found, users.map((u) => h("li", { "aria-label": u.username + (u.display_name ? ", " + u.display_name : "") },
+    replace(found, users.map((u) => h("li", { "aria-label": "User " + u.username + (u.display_name ? ", " + u.display_name : "") },
       h("span.rname", u.username, u.display_name ? h("small", " " + u.display_name) : null),
       u.username === me ? h("span.hint", "you")
         : state.friends.has(u.username) ? h("a.button.small", { href: "#/c/" + encodeURIComponent(u.username) }, "Message")
@@ -61,7 +61,7 @@ export function mountFriends(root) {
     const inc = state.requests.incoming.filter((r) => !later.has(r.user));
     replace(incoming, state.requests.incoming.length ? h("section", { "aria-label": "Requests to you" },
       h("h2", "Requests to you"),
-      inc.length ? h("ul.rows", inc.map((r) => h("li", { "aria-label": `${r.user} asked ${ago(new Date(r.at))}` },
+      inc.length ? h("ul.rows", inc.map((r) => h("li", { "aria-label": `Request from ${r.user}, ${ago(new Date(r.at))}` },
         h("span.rname", r.user, r.display_name ? h("small", " " + r.display_name) : null, h("small.hint", " asked " + ago(new Date(r.at)))),
         h("span.btns",
           h("button.small.primary", { type: "button", "aria-label": `Accept ${r.user}`, onclick: () => act(r.user, "accept") }, "Accept"),
@@ -71,13 +71,13 @@ export function mountFriends(root) {
         h("button.link", { type: "button", onclick: () => { later.clear(); draw(); } }, "Show them")) : null) : null);
     replace(outgoing, state.requests.outgoing.length ? h("section", { "aria-label": "Your requests" },
       h("h2", "Your requests"),
-      h("ul.rows", state.requests.outgoing.map((r) => h("li", { "aria-label": `${r.user}, waiting` },
+      h("ul.rows", state.requests.outgoing.map((r) => h("li", { "aria-label": `Your request to ${r.user}, waiting` },
         h("span.rname", r.user, h("small.hint", " sent " + ago(new Date(r.at)))),
         h("button.small", { type: "button", "aria-label": `Withdraw request to ${r.user}`, onclick: () => act(r.user, "reject") }, "Withdraw"))))) : null);
     const fs = [...state.friends.values()];
     replace(friends, h("section", { "aria-label": "Your friends" },
       h("h2", `Your friends (${fs.length})`),
-      fs.length ? h("ul.rows", fs.map((f) => h("li", { "aria-label": `${f.username}, ${f.held ? "identity key changed" : presenceText(f.presence)}` },
+      fs.length ? h("ul.rows", fs.map((f) => h("li", { "aria-label": `Friend ${f.username}, ${f.held ? "identity key changed" : presenceText(f.presence)}` },
         presenceDot(f.presence),
         h("a.rname", { href: "#/c/" + encodeURIComponent(f.username) }, f.username, f.display_name ? h("small", " " + f.display_name) : null),
         h("span.hint", f.held ? "identity key changed" : presenceText(f.presence) + (f.verified ? " · verified" : "")),

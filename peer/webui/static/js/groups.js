@@ -40,13 +40,13 @@ export function mountGroups(root) {
   function draw() {
     const inv = state.groups.invites;
     replace(invites, inv.length ? h("section", { "aria-label": "Invitations" }, h("h2", "Invitations"),
-      h("ul.rows", inv.map((i) => h("li", { "aria-label": `#${i.group.name}, invited by ${i.by}` },
+      h("ul.rows", inv.map((i) => h("li", { "aria-label": `Invitation to #${i.group.name} from ${i.by}` },
         h("span.rname", "#" + i.group.name, h("small.hint", ` ${i.group.members} member${i.group.members === 1 ? "" : "s"}, invited by ${i.by}`)),
         h("span.btns",
           h("button.small.primary", { type: "button", "aria-label": `Join #${i.group.name}`, onclick: () => answer(i.group.name, "join") }, "Join")))))) : null);
     const gs = state.groups.groups;
     replace(list, h("section", { "aria-label": "Your groups" }, h("h2", `Your groups (${gs.length})`),
-      gs.length ? h("ul.rows", gs.map((g) => h("li",
+      gs.length ? h("ul.rows", gs.map((g) => h("li", { "aria-label": `Group #${g.name}, ${g.members} member${g.members === 1 ? "" : "s"}, owner ${g.owner}` },
         h("a.rname", { href: "#/c/" + encodeURIComponent("#" + g.name) }, "#" + g.name),
         h("span.hint", `${g.members} member${g.members === 1 ? "" : "s"} · owner ${g.owner}`))))
         : h("p.hint", "You are in no group yet: create one above, or ask someone to invite you.")));

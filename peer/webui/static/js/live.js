@@ -8,6 +8,7 @@ import {
 export function handleEvent(ev) {
   switch (ev.type) {
     case "message":
+      state.lastFrom.set(ev.message.conversation, ev.message.from);
       emit("message", ev.message);
       refreshRecent();
       break;

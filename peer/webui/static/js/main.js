@@ -24,12 +24,15 @@ async function boot() {
   openStream();
   await loadStatus();
   if (!state.status) {
+    const e = state.statusError;
+    const noSession = e && e.code === "no_session";
     replace(app, h("div.boot", { role: "alert" },
       h("h1", "lanchat"),
-      h("p", "The lanchat daemon is not answering. Start it (lanchat daemon) and reload this page.")));
+      h("p", noSession ? "This page is not signed in to your lanchat daemon. Run lanchat ui to open it with a fresh sign-in link."
+        : "The lanchat daemon is not answering. Start it (lanchat daemon); this page retries by itself.")));
     app.classList.remove("booting");
     app.removeAttribute("aria-busy");
-    setTimeout(boot, 3000);
+    if (!noSession) setTimeout(boot, 3000);
     return;
   }
   app.classList.remove("booting");
@@ -41,8 +44,18 @@ async function boot() {
 function openStream() {
   if (stream) return;
   let wasOpen = false;
-  stream = events(handleEvent, (open) => {
+  stream = events(handleEvent, (open, closed) => {
     state.online = open;
+    if (closed) {
+      // Refused outright (a restarted daemon forgets the session): look
+      // again in a moment, and say so if this page is signed out.
+      stream.close();
+      stream = null;
+      setTimeout(async () => {
+        await loadStatus();
+        if (state.statusError && state.statusError.code === "no_session") { shell = null; boot(); } else openStream();
+      }, 3000);
+    }
     emit("online");
     // The stream has no replay: after a break, read everything again.
     if (open && wasOpen && state.status && state.status.logged_in) loadAll();

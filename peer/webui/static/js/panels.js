@@ -35,7 +35,7 @@ export async function openVerify(panel, user) {
   const err = h("p.form-error", { role: "alert" });
   const keyArg = v.fingerprint ? { fingerprint: v.fingerprint } : undefined;
   const groups = v.safety_number.split(" ");
-  const number = h("div.safety", { role: "img", "aria-label": "Safety number " + v.safety_number },
+  const number = h("div.safety", { role: "group", "aria-label": "Safety number " + v.safety_number },
     groups.map((g) => h("span", { "aria-hidden": "true" }, g)));
   const parts = [];
   if (v.key_changed) {
@@ -88,7 +88,7 @@ export async function openMembers(panel, name) {
     (rank[a.presence.status] ?? 3) - (rank[b.presence.status] ?? 3) || a.username.localeCompare(b.username));
   const err = h("p.form-error", { role: "alert" });
   const list = h("ul.members", { "aria-label": "Members" }, members.map((m) => h("li", {
-    "aria-label": `${m.username}${m.owner ? ", owner" : ""}, ${m.username === me ? "you" : presenceText(m.presence)}`,
+    "aria-label": `Member ${m.username}${m.owner ? ", owner" : ""}, ${m.username === me ? "you" : presenceText(m.presence)}`,
   },
   presenceDot(m.presence),
   h("span.mname", m.display_name ? `${m.display_name} (${m.username})` : m.username, m.owner ? h("small", " owner") : null),
@@ -184,7 +184,7 @@ export function openSearch(panel, target, tl) {
     note.textContent = found.length ? `${found.length} message${found.length === 1 ? "" : "s"} found` : "No message matches.";
     replace(results, found.reverse().map((m) => {
       const at = new Date(m.sent);
-      return h("li", h("button.result", { type: "button", onclick: () => {
+      return h("li", { "aria-label": `Found: ${m.outgoing ? "You" : m.from}, ${dayLabel(at)} ${clock(at)}` }, h("button.result", { type: "button", onclick: () => {
         if (!tl.flash(m.id)) note.textContent = "That message is older than the ones loaded: scroll up to load it.";
       } },
       h("span.rmeta", `${m.outgoing ? "You" : m.from} · ${dayLabel(at)} ${clock(at)}`), h("span.rtext", m.text)));

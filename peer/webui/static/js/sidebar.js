@@ -56,10 +56,20 @@ export function mountSidebar(root) {
     const q = filter.value.trim().toLowerCase();
     const all = conversations();
     const items = all.filter((c) => !q || c.target.toLowerCase().includes(q) || (c.name || "").toLowerCase().includes(q));
+    // Keep the element of a conversation whose line did not change, so
+    // that a click or the focus is not lost to a redraw.
+    const old = new Map([...list.children].map((li) => [li.dataset.key, li]));
+    const nodes = items.map((c) => {
+      const li = item(c);
+      const prev = old.get(li.dataset.key);
+      return prev && prev.dataset.sig === li.dataset.sig ? prev : li;
+    });
     const focused = document.activeElement && document.activeElement.closest(".convs") ? document.activeElement.dataset.target : null;
-    replace(list, items.map(item));
-    if (focused) {
-      const el = list.querySelector(`[data-target="${CSS.escape(focused)}"]`);
+    if (nodes.length !== list.children.length || nodes.some((n, i) => list.children[i] !== n)) {
+      list.replaceChildren(...nodes);
+    }
+    if (focused && !list.contains(document.activeElement)) {
+      const el = list.querySelector(`a[data-target="${CSS.escape(focused)}"]`);
       if (el) el.focus();
     }
     empty.textContent = all.length === 0 ? "No conversations yet: add a friend or create a group."
@@ -77,11 +87,13 @@ export function mountSidebar(root) {
     if (c.unread) label.push(`${c.unread} unread`);
     if (isHeld) label.push("identity key changed");
     else if (p) label.push(presenceText(p));
+    if (!group && !isHeld && state.friends.get(c.target)?.verified) label.push("verified");
     const prev = preview(c);
     if (prev) label.push(prev);
     const when = !isZero(c.last_activity) && c.last_activity ? shortTime(new Date(c.last_activity)) : "";
     const current = state.current === c.target;
-    return h("li", { "aria-label": label.join(", "), class: current ? "current" : "" },
+    const sig = [label.join(", "), when, current, p ? p.status : "", group ? "" : c.name].join("|");
+    return h("li", { "aria-label": label.join(", "), class: current ? "current" : "", dataset: { key: c.target, sig } },
       h("a.conv", { href: "#/c/" + encodeURIComponent(c.target), "aria-current": current ? "page" : null, dataset: { target: c.target },
         "aria-label": label.join(", ") },
         h("span.avatar", { class: group ? "group" : "", "aria-hidden": "true" }, group ? "#" : initial(c.target), group ? null : presenceDot(p)),

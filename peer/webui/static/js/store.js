@@ -7,6 +7,7 @@ import { debounce, isZero } from "./dom.js";
 
 export const state = {
   status: null,          // GET /v1/status
+  statusError: null,     // why the last status call failed
   me: null,              // the logged-in user
   friends: new Map(),    // username → friend
   recent: [],            // GET /v1/recent
@@ -16,6 +17,7 @@ export const state = {
   keyChanged: new Set(), // users whose key changed (key.changed events)
   online: true,          // the event stream is open
   current: "",           // the open conversation's target
+  lastFrom: new Map(),   // conversation → sender of its latest message seen live
 };
 
 const subs = new Map();
@@ -38,11 +40,17 @@ async function quiet(fn) {
   try { await fn(); } catch (e) { if (e.code === "not_logged_in") emit("signedout"); }
 }
 
-export const loadStatus = () => quiet(async () => {
-  state.status = await get("/v1/status");
+export const loadStatus = async () => {
+  try {
+    state.status = await get("/v1/status");
+    state.statusError = null;
+  } catch (e) {
+    state.statusError = e;
+    return;
+  }
   if (state.status.me) state.me = { ...state.me, ...state.status.me };
   emit("status");
-});
+};
 
 export const loadFriends = () => quiet(async () => {
   const fs = await get("/v1/friends");
@@ -97,7 +105,7 @@ export async function markRead(target) {
 // peers of pending file offers into one list, the most recent first.
 export function conversations() {
   const seen = new Map();
-  for (const c of state.recent) seen.set(c.target, { ...c });
+  for (const c of state.recent) seen.set(c.target, { ...c, from: c.preview_from || state.lastFrom.get(c.target) || "" });
   for (const f of state.friends.values()) {
     if (!seen.has(f.username)) seen.set(f.username, { target: f.username, name: f.display_name || f.username, last_activity: "", unread: 0, preview: "" });
   }

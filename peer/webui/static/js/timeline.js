@@ -48,13 +48,16 @@ export class Timeline {
       }
       this.place(page, this.items[i]);
     }
-    replace(this.log, pages);
+    replace(this.log, pages.length ? pages : h("p.empty-conv", this.target.startsWith("#")
+      ? `No messages in ${this.target} yet: say hello, or drop a file here to share it.`
+      : `No messages with ${this.target} yet: say hello, or drop a file here to send it.`));
   }
 
   // add appends a new item at the end (messages arrive in order; a late
   // one goes at the end too, as conversations are ordered by arrival).
   add(kind, v) {
     if (this.byId.has(v.id)) return false;
+    if (this.items.length === 0) replace(this.log);
     const it = { kind, at: new Date(kind === "msg" ? v.sent : v.created), v };
     this.items.push(it);
     let page = this.log.lastElementChild;
