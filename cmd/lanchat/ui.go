@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os/exec"
 	"runtime"
+	"slices"
 	"syscall"
 
 	"github.com/lanchat/lanchat/peer/api"
@@ -17,13 +18,19 @@ import (
 )
 
 func init() {
-	commands = append(commands, &command{
+	ui := &command{
 		name:    "ui",
 		args:    "[--print]",
 		summary: "open the web app in the default browser, signed in (--print: only print the one-time sign-in URL)",
 		example: "lanchat ui --print",
 		run:     cmdUI,
-	})
+	}
+	// Help lists it before "help", which stays last.
+	i := len(commands)
+	if i > 0 && commands[i-1].name == "help" {
+		i--
+	}
+	commands = slices.Insert(commands, i, ui)
 }
 
 // cmdUI asks the daemon for a one-time sign-in URL and opens it, or
