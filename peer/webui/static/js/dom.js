@@ -1,12 +1,15 @@
 // Small DOM helpers. Text from other users is only ever set with
 // textContent (through h's string children): never as HTML.
 
-// h makes an element: h("button.primary", {type: "button", onclick: f}, "Send").
+// h makes an element: h("button.primary", {type: "button", onclick: f}, "Send");
+// "h1#title" gives it an id.
 // Attributes starting with "on" become listeners; "class", "text" and
 // "dataset" are handled specially; null, false and undefined are skipped.
 export function h(tag, attrs, ...children) {
-  const [name, ...classes] = tag.split(".");
+  const [head, ...classes] = tag.split(".");
+  const [name, id] = head.split("#");
   const el = document.createElement(name || "div");
+  if (id) el.id = id;
   if (classes.length) el.className = classes.join(" ");
   if (attrs && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
     children.unshift(attrs);

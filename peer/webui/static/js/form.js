@@ -51,8 +51,11 @@ export function showError(fields, formErr, err) {
     }
   }
   if (f) {
-    const label = f.row.querySelector("label").textContent;
-    const msg = err.message.toLowerCase().startsWith(label.toLowerCase()) ? err.message : `${label}: ${err.message}`;
+    const label = f.row.querySelector("label").textContent.replace(/ \(optional\)$/, "");
+    // "is not an e-mail address" reads as "Email is not an e-mail address".
+    const m = err.message;
+    const msg = m.toLowerCase().startsWith(label.toLowerCase()) ? m
+      : /^(is|must|has|should|may|cannot|can't|needs)\b/.test(m) ? `${label} ${m}` : `${label}: ${m}`;
     f.setError(msg);
     f.input.focus();
     return f;
