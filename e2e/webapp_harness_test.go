@@ -29,7 +29,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -40,13 +39,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/lanchat/lanchat/internal/axquery"
 )
 
 // webWait is how long a query waits for its element by default.
@@ -259,45 +258,10 @@ func (l locator) contains(sub string) locator {
 
 func (l locator) String() string { return fmt.Sprintf("%s %s %q", l.role, l.how, l.name) }
 
-// query is the chromedp query option that finds l's elements: it asks
-// Chromium's accessibility tree for nodes of l's role, keeps those that
-// are not ignored and whose name matches, and returns their DOM nodes.
+// query is the chromedp query option that finds l's elements, through
+// Chromium's accessibility tree (internal/axquery).
 func (l locator) query() chromedp.QueryOption {
-	return chromedp.ByFunc(func(ctx context.Context, tg *chromedp.Target, root *chromedp.Node) ([]cdp.NodeID, error) {
-		res, err := cdp.Call(ctx, tg, accessibility.QueryAXTree, accessibility.QueryAXTreeParams{NodeID: root.NodeID, Role: l.role})
-		if err != nil {
-			return nil, err
-		}
-		var backend []cdp.BackendNodeID
-		for _, n := range res.Nodes {
-			if n.Ignored || n.BackendDOMNodeID == 0 {
-				continue
-			}
-			if l.match(axName(n), l.name) {
-				backend = append(backend, n.BackendDOMNodeID)
-			}
-		}
-		if len(backend) == 0 {
-			return nil, nil
-		}
-		pushed, err := cdp.Call(ctx, tg, dom.PushNodesByBackendIDsToFrontend, dom.PushNodesByBackendIDsToFrontendParams{BackendNodeIDs: backend})
-		if err != nil {
-			return nil, err
-		}
-		return pushed.NodeIDs, nil
-	})
-}
-
-// axName returns the accessible name of an accessibility node.
-func axName(n *accessibility.Node) string {
-	if n.Name == nil || len(n.Name.Value) == 0 {
-		return ""
-	}
-	var s string
-	if err := json.Unmarshal(n.Name.Value, &s); err != nil {
-		return ""
-	}
-	return s
+	return axquery.ByRole(l.role, func(name string) bool { return l.match(name, l.name) })
 }
 
 // run runs steps with a deadline, failing the test with what was being
@@ -369,23 +333,7 @@ func (a *app) names(t *testing.T, role string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(a.ctx, webWait)
 	defer cancel()
-	names, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) ([]string, error) {
-		doc, err := cdp.Call(ctx, tg, dom.GetDocument, dom.GetDocumentParams{})
-		if err != nil {
-			return nil, err
-		}
-		res, err := cdp.Call(ctx, tg, accessibility.QueryAXTree, accessibility.QueryAXTreeParams{NodeID: doc.Root.NodeID, Role: role})
-		if err != nil {
-			return nil, err
-		}
-		var out []string
-		for _, n := range res.Nodes {
-			if !n.Ignored {
-				out = append(out, axName(n))
-			}
-		}
-		return out, nil
-	})
+	names, err := chromedp.Run(ctx, axquery.Names(role))
 	if err != nil {
 		t.Fatalf("%s's app: names of %ss: %v", a.name, role, err)
 	}
