@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/lanchat/lanchat/peer/api"
 )
 
@@ -77,6 +78,47 @@ func TestWebapp(t *testing.T) {
 		waitText(t, aliceApp, byRole("region", "Messages"), "hi alice", webWait)
 		if ms := withText(bob.history(t, "alice"), "hi alice"); len(ms) != 1 {
 			t.Fatalf("Enter in bob's compose box stored %d messages, want 1", len(ms))
+		}
+	})
+
+	t.Run("ScrollUpLoadsOlder", func(t *testing.T) {
+		defer shots(t)
+		// More than the app reads when a conversation opens: the oldest
+		// show only after scrolling up, page by page.
+		c := api.NewClient(filepath.Join(alice.home, "daemon.sock"))
+		defer c.Close()
+		ctx := t.Context()
+		const n = 130 // the app reads 100 when it opens a conversation
+		for i := range n {
+			if _, err := c.Send(ctx, api.SendRequest{Target: "bob", Text: fmt.Sprintf("backlog %03d", i)}); err != nil {
+				t.Fatalf("send backlog %d: %v", i, err)
+			}
+		}
+		waitText(t, bobApp, byRole("region", "Messages"), fmt.Sprintf("backlog %03d", n-1), 20*time.Second)
+		if got := bobApp.text(t, byRole("region", "Messages")); strings.Contains(got, "backlog 000") {
+			t.Fatalf("the whole backlog is shown before scrolling: the app should read the newest page only")
+		}
+		eventually(t, 20*time.Second, func() (bool, string) {
+			if _, err := chromedp.Run(bobApp.ctx, chromedp.Evaluate[bool](`(document.querySelector("[aria-label=Messages] [tabindex]").scrollTop = 0, true)`)); err != nil {
+				return false, err.Error()
+			}
+			got := bobApp.text(t, byRole("region", "Messages"))
+			return strings.Contains(got, "backlog 000"), "bob's conversation after scrolling up does not reach backlog 000"
+		})
+		// The ones in between are there too, once each. (The text of the
+		// whole history: the browser does not lay out what is far from
+		// the viewport, so innerText would leave it out.)
+		got, err := chromedp.Run(bobApp.ctx, chromedp.Evaluate[string](`document.querySelector("[aria-label=Messages]").textContent`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{0, 1, n - 101, n - 100, n - 1} {
+			if c := strings.Count(got, fmt.Sprintf("backlog %03d", i)); c != 1 {
+				t.Errorf("backlog %03d shows %d times, want once", i, c)
+			}
+		}
+		if _, err := chromedp.Run(bobApp.ctx, chromedp.Evaluate[bool](`(s => (s.scrollTop = s.scrollHeight, true))(document.querySelector("[aria-label=Messages] [tabindex]"))`)); err != nil {
+			t.Fatal(err)
 		}
 	})
 

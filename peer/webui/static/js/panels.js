@@ -46,6 +46,9 @@ export async function openVerify(panel, user) {
   }
   parts.push(number);
   if (v.fingerprint) parts.push(h("p.hint", "Key fingerprint ", h("code", v.fingerprint)));
+  if (v.same_key && v.same_key.length) {
+    parts.push(h("p.form-error", `This key is also pinned for ${v.same_key.join(", ")}. A key belongs to one account: nothing goes to or comes from any of them until that is resolved.`));
+  }
   if (v.verified) parts.push(h("p.ok", icon("check"), ` You verified ${user}.`));
   const btns = h("div.actions");
   if (v.key_changed) {
@@ -61,6 +64,8 @@ export async function openVerify(panel, user) {
       await busy(body, fn);
     } catch (e) {
       err.textContent = e.message;
+      // The key changed again since it was shown: show the new number.
+      if (e.code === "key_changed") setTimeout(() => openVerify(panel, user), 2500);
       return;
     }
     state.keyChanged.delete(user);
