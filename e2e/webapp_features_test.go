@@ -88,7 +88,7 @@ func TestWebapp(t *testing.T) {
 		c := api.NewClient(filepath.Join(alice.home, "daemon.sock"))
 		defer c.Close()
 		ctx := t.Context()
-		const n = 130 // the app reads 100 when it opens a conversation
+		const n = 130 // the app reads 60 when it opens a conversation, then pages of 100
 		for i := range n {
 			if _, err := c.Send(ctx, api.SendRequest{Target: "bob", Text: fmt.Sprintf("backlog %03d", i)}); err != nil {
 				t.Fatalf("send backlog %d: %v", i, err)
@@ -112,7 +112,7 @@ func TestWebapp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, i := range []int{0, 1, n - 101, n - 100, n - 1} {
+		for _, i := range []int{0, 1, n - 61, n - 60, n - 1} {
 			if c := strings.Count(got, fmt.Sprintf("backlog %03d", i)); c != 1 {
 				t.Errorf("backlog %03d shows %d times, want once", i, c)
 			}

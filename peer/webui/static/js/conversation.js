@@ -11,14 +11,13 @@ import { emojiPicker } from "./emoji.js";
 import { presenceText, presenceDot, initial } from "./sidebar.js";
 import { openVerify, openMembers, openSearch } from "./panels.js";
 
-const FIRST = 100;    // messages read when a conversation opens
-const MORE = 200;     // more read each time the top is reached
-const MAX = 1000;     // the most the API gives in one call
+const FIRST = 60;     // messages read when a conversation opens: a few screens
+const MORE = 100;     // more read each time the top is reached
 
 export function mountConversation(root, panel, target) {
   const group = isGroup(target);
   const offs = [];
-  let limit = FIRST;
+  const limit = FIRST;
   let all = false;        // every older message is loaded
   let loadingOlder = false;
   let atBottom = true;
@@ -119,13 +118,13 @@ export function mountConversation(root, panel, target) {
       return;
     }
     all = msgs.length < limit;
-    tl.set(msgs, transfersHere());
+    tl.set(msgs, transfersHere(), all);
     scrollBottom();
     loadRecent(); // reading marked it read
   }
 
-  // loadOlder reads further back when the reader reaches the top, keeping
-  // the view where it was.
+  // loadOlder reads the page before the oldest message shown when the
+  // reader reaches the top, keeping the view where it was.
   async function loadOlder() {
     if (all || loadingOlder) return;
     const have = tl.messages();
@@ -133,21 +132,10 @@ export function mountConversation(root, panel, target) {
     loadingOlder = true;
     older.textContent = "Loading older messages…";
     try {
-      let got = await get(`/v1/conversations/${seg(target)}/messages?limit=${MORE}&before=${have[0].id}`);
-      const honoured = got.length === 0 || got[got.length - 1].id !== have[have.length - 1].id;
-      if (!honoured) {
-        // An API without paging: read a longer tail instead.
-        if (limit >= MAX) { all = true; older.textContent = `Showing the latest ${MAX} messages.`; return; }
-        limit = Math.min(MAX, have.length + MORE);
-        got = await get(`/v1/conversations/${seg(target)}/messages?limit=${limit}`);
-        if (got.length < limit) all = true;
-      } else if (got.length < MORE) {
-        all = true;
-      }
-      const ids = new Set(have.map((m) => m.id));
-      const merged = got.filter((m) => !ids.has(m.id)).concat(have);
+      const got = await get(`/v1/conversations/${seg(target)}/messages?limit=${MORE}&before=${have[0].id}`);
+      all = got.length < MORE;
       const fromBottom = scroller.scrollHeight - scroller.scrollTop;
-      tl.set(merged, transfersHere());
+      if (tl.prepend(got, all) === 0) all = true;
       scroller.scrollTop = scroller.scrollHeight - fromBottom;
       older.textContent = all ? "This is the beginning of the conversation." : "";
     } catch (e) {

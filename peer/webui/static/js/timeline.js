@@ -27,11 +27,18 @@ export class Timeline {
     this.last = null;        // the last item drawn, for grouping
   }
 
-  // set replaces everything with msgs and transfers.
-  set(msgs, transfers) {
+  // set replaces everything with msgs (the newest page) and the
+  // conversation's transfers: those older than the page wait for the
+  // page they belong to, unless complete says there is no older one.
+  set(msgs, transfers, complete) {
+    this.transfers = transfers;
+    this.oldest = msgs.length && !complete ? new Date(msgs[0].sent) : null;
     this.items = [];
     for (const m of msgs) this.items.push({ kind: "msg", at: new Date(m.sent), v: m });
-    for (const t of transfers) this.items.push({ kind: "xfer", at: new Date(t.created), v: t });
+    for (const t of transfers) {
+      const at = new Date(t.created);
+      if (!this.oldest || at >= this.oldest) this.items.push({ kind: "xfer", at, v: t });
+    }
     this.items.sort((a, b) => a.at - b.at);
     this.draw();
   }
@@ -51,6 +58,40 @@ export class Timeline {
     replace(this.log, pages.length ? pages : h("p.empty-conv", this.target.startsWith("#")
       ? `No messages in ${this.target} yet: say hello, or drop a file here to share it.`
       : `No messages with ${this.target} yet: say hello, or drop a file here to send it.`));
+  }
+
+  // prepend puts an older page (msgs, oldest first) above what is shown,
+  // without redrawing it. It returns how many messages were new.
+  prepend(msgs, complete) {
+    const upTo = this.oldest;
+    this.oldest = msgs.length && !complete ? new Date(msgs[0].sent) : null;
+    const older = msgs.filter((m) => !this.byId.has(m.id)).map((m) => ({ kind: "msg", at: new Date(m.sent), v: m }));
+    for (const t of this.transfers || []) {
+      const at = new Date(t.created);
+      if (upTo && at < upTo && (!this.oldest || at >= this.oldest) && !this.byId.has(t.id)) older.push({ kind: "xfer", at, v: t });
+    }
+    const fresh = older.length;
+    if (!older.length) return 0;
+    older.sort((a, b) => a.at - b.at);
+    const keepLast = this.last;
+    this.last = null;
+    const pages = [];
+    let page = null;
+    older.forEach((it, i) => {
+      if (i % PAGE === 0) { page = h("div.chunk"); pages.push(page); }
+      this.place(page, it);
+    });
+    // The old first item began with a day separator: drop it if the day
+    // goes on from the page above.
+    const first = this.log.firstElementChild && this.log.firstElementChild.firstElementChild;
+    if (first && first.classList.contains("day") && this.items.length && dayKey(this.items[0].at) === dayKey(older[older.length - 1].at)) {
+      first.remove();
+    }
+    if (this.items.length === 0) replace(this.log);
+    this.log.prepend(...pages);
+    this.items = older.concat(this.items);
+    this.last = keepLast || this.last;
+    return fresh;
   }
 
   // add appends a new item at the end (messages arrive in order; a late
