@@ -21,7 +21,8 @@ export function mountDiagnostics(root) {
       const d = await get("/v1/doctor");
       replace(checks, h("ul.checks", { "aria-label": "Checks" }, d.checks.map((c) => {
         const word = !c.ok ? "failed" : c.warn ? "warning" : "ok";
-        return h("li", { class: word, "aria-label": `${c.name}: ${word}` },
+        const cls = !c.ok ? "failed" : c.warn ? "warning" : "pass";
+        return h("li", { class: cls, "aria-label": `${c.name}: ${word}` },
           h("span.mark", { "aria-hidden": "true" }, !c.ok ? "✗" : c.warn ? "!" : "✓"),
           h("div", h("strong", c.name), h("span.sr-only", ` ${word}.`), h("p", c.detail),
             c.fix ? h("p.fix", h("strong", "Fix: "), c.fix) : null));
