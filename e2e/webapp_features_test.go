@@ -193,6 +193,23 @@ func TestWebapp(t *testing.T) {
 		}
 	})
 
+	t.Run("FriendRequestFromTheApp", func(t *testing.T) {
+		defer shots(t)
+		carolApp.click(t, byRole("link", "Friends").prefix())
+		carolApp.press(t, byRole("searchbox", "Find people"), "ali")
+		carolApp.click(t, byRole("button", "Add alice"))
+		aliceApp.waitFor(t, byRole("link", "Friends, 1 request"), 10*time.Second)
+		aliceApp.click(t, byRole("link", "Friends, 1 request"))
+		aliceApp.click(t, byRole("button", "Accept carol"))
+		aliceApp.waitFor(t, byRole("listitem", "Friend carol").prefix(), 10*time.Second)
+		carolApp.waitFor(t, byRole("listitem", "Friend alice").prefix(), 10*time.Second)
+		var fs []api.Friend
+		carol.mustJSON(t, &fs, "friends")
+		if !hasFriend(fs, "alice") {
+			t.Fatalf("carol's friends after alice accepted in the app: %+v", fs)
+		}
+	})
+
 	t.Run("KeyChangeBannerVerifyTrust", func(t *testing.T) {
 		defer shots(t)
 		// Bob logs in from a new machine: a new identity key.
@@ -216,8 +233,13 @@ func TestWebapp(t *testing.T) {
 		aliceApp.waitFor(t, byRole("listitem", "bob").prefix().contains("verified"), 10*time.Second)
 		var fs []api.Friend
 		alice.mustJSON(t, &fs, "friends")
-		if len(fs) != 1 || fs[0].Held || !fs[0].Verified {
-			t.Fatalf("after trust and verify in the app, alice's friends: %+v", fs)
+		for _, f := range fs {
+			if f.Username == "bob" && (f.Held || !f.Verified) {
+				t.Fatalf("after trust and verify in the app, alice's friends: %+v", fs)
+			}
+		}
+		if !hasFriend(fs, "bob") {
+			t.Fatalf("bob is no longer alice's friend: %+v", fs)
 		}
 	})
 }
