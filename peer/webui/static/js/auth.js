@@ -23,11 +23,16 @@ export function mountAuth(root, done) {
       h("p", "Server ", h("strong", s.server), s.server_connected ? " (connected)" : " (not connected yet)"),
       s.fingerprint
         ? h("div",
-          h("p", "Its certificate fingerprint (SHA-256) is:"),
+          h("p", s.server_unconfirmed ? "This server was found on the LAN. Its certificate fingerprint (SHA-256) is:" : "Its certificate fingerprint (SHA-256) is:"),
           h("p.fingerprint", { "aria-label": "Server certificate fingerprint " + s.fingerprint }, groupHex(s.fingerprint)),
-          h("p.hint", "Compare it with the one your administrator gave you (rendezvous fingerprint prints it). If they differ, do not sign in."))
+          h("p.hint", "Compare it with the one your administrator gave you (rendezvous fingerprint prints it). If they differ, do not sign in."),
+          s.server_unconfirmed ? h("div.confirm", confirm, h("label", { for: confirm.id }, "It is the same as my administrator's")) : null)
         : h("p.hint", "Its certificate fingerprint is shown here once the daemon has reached it."));
   }
+
+  // A server found on the LAN is pinned only with the user's word that
+  // its fingerprint is the expected one (server_fingerprint, docs/api.md).
+  const confirm = h("input", { type: "checkbox", id: "confirm-server" });
 
   function draw() {
     const reg = mode === "register";
@@ -56,6 +61,15 @@ export function mountAuth(root, done) {
           showError(fields, formErr, { code: "invalid", field: f.name, message: `${f.row.querySelector("label").textContent} is required.` });
           return;
         }
+      }
+      const st = state.status || {};
+      if (st.server_unconfirmed) {
+        if (!confirm.checked) {
+          formErr.textContent = "Compare the server's fingerprint above and tick the box if it is the same as your administrator's.";
+          confirm.focus();
+          return;
+        }
+        body.server_fingerprint = st.fingerprint;
       }
       try {
         await busy(form, () => post(reg ? "/v1/register" : "/v1/login", body));

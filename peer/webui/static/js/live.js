@@ -38,7 +38,9 @@ export function handleEvent(ev) {
       emit("group", ev.group);
       break;
     case "key.changed":
-      state.keyChanged.add(ev.key_change.user);
+      // restored: the pinned key is back, and nothing is held any more.
+      if (ev.key_change.restored) state.keyChanged.delete(ev.key_change.user);
+      else state.keyChanged.add(ev.key_change.user);
       refreshFriends();
       emit("keychange", ev.key_change);
       break;
