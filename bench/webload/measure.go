@@ -214,7 +214,8 @@ func openTimes(ctx context.Context, b *browser, peerName, last string, opens int
 		}
 		seen, err := waitSeen(ctx, b, 30*time.Second)
 		if err != nil {
-			return nil, err
+			shown, _ := eval[string](b, `(document.querySelector('section[aria-label="Messages"]') || {textContent: "(no Messages region)"}).textContent.slice(-300)`)
+			return nil, fmt.Errorf("%w; the end of what it shows: %q", err, shown)
 		}
 		clicked, err := eval[float64](b, "window.__wl.clickAt")
 		if err != nil || clicked == 0 {
