@@ -41,6 +41,14 @@ func TestWebapp(t *testing.T) {
 			if f := a.appFailures(t); len(f) != 0 {
 				t.Errorf("%s's page: %s", a.name, strings.Join(f, "; "))
 			}
+			// Every control a screen reader reaches has a name.
+			for _, role := range []string{"button", "link", "textbox", "searchbox", "listitem", "checkbox"} {
+				for i, n := range a.names(t, role) {
+					if strings.TrimSpace(n) == "" {
+						t.Errorf("%s's page: %s number %d has no accessible name", a.name, role, i+1)
+					}
+				}
+			}
 		}
 	}()
 
