@@ -231,12 +231,17 @@ func TestWebapp(t *testing.T) {
 		aliceApp.click(t, byRole("listitem", "bob").prefix())
 		aliceApp.waitFor(t, byRole("button", "Compare safety numbers"), 20*time.Second)
 		aliceApp.waitFor(t, byRole("listitem", "bob").prefix().contains("identity key changed"), webWait)
+		// What alice writes now waits, and says so in words.
+		aliceApp.press(t, byRole("textbox", "Message"), "sent while held\r")
+		waitText(t, aliceApp, byRole("region", "Messages"), "Held: waits until you compare safety numbers with bob", webWait)
 		var v api.Verification
 		newBob.mustJSON(t, &v, "verify", "alice")
 		aliceApp.click(t, byRole("button", "Compare safety numbers"))
 		aliceApp.waitFor(t, byRole("group", "Safety number "+v.SafetyNumber), webWait)
 		aliceApp.click(t, byRole("button", "Trust the new key"))
 		aliceApp.waitGone(t, byRole("button", "Compare safety numbers"), 10*time.Second)
+		// Trusted: the held message leaves and reaches bob's new machine.
+		newBob.waitMessage(t, "alice", "sent while held", 20*time.Second)
 		aliceApp.click(t, byRole("button", "Mark as verified"))
 		aliceApp.waitFor(t, byRole("listitem", "bob").prefix().contains("verified"), 10*time.Second)
 		var fs []api.Friend
