@@ -77,6 +77,15 @@ func startCluster(ctx context.Context, cfg config) (*cluster, error) {
 			return nil, err
 		}
 		p.api = api.NewClient(socket)
+		// The daemon prints its socket as it starts serving it: wait
+		// until it answers.
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if _, err := p.api.Status(ctx); err == nil {
+				break
+			} else if time.Now().After(deadline) || !errors.Is(err, api.ErrNoDaemon) {
+				return nil, fmt.Errorf("%s's daemon: %w", name, err)
+			}
+		}
 		if _, err := p.api.Register(ctx, api.RegisterRequest{Username: name, Password: "webload-password-" + name}); err != nil {
 			return nil, fmt.Errorf("register %s: %w", name, err)
 		}
