@@ -24,7 +24,7 @@
 # bench/results/transfer-latest.md. Run bin/bench transfer --help for running it
 # alone.
 #
-# Then the web app benchmark (bin/webload): a server, two daemons and a
+# Then the web app benchmark (bin/bench webapp): a server, two daemons and a
 # headless Chromium for each user (installed with apt-get when missing):
 # the time from Send pressed in alice's app to the message shown in bob's
 # app, beside the same path through the API alone, over WEB_N messages;
@@ -95,7 +95,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say "building bin/rendezvous, bin/lanchat, bin/bench and the baselines (quiccopy, tlscopy)"
-go build -o "$BIN/" ./cmd/... ./bench ./bench/webload ./bench/quiccopy ./bench/tlscopy
+go build -o "$BIN/" ./cmd/... ./bench ./bench/quiccopy ./bench/tlscopy
 
 # Each side holds one descriptor per connection. Raise the limit as far as
 # this shell may; Go raises its own soft limit to the hard one anyway.
@@ -218,7 +218,7 @@ else
 	fi
 	say "running the web app benchmark (progress below; the table follows)"
 	web_status=0
-	"$BIN/webload" --bin "$BIN" --out "$WEB_OUT" --n "$WEB_N" --history "$WEB_HISTORY" --opens "$WEB_OPENS" || web_status=$?
+	"$BIN/bench" webapp --bin "$BIN" --out "$WEB_OUT" --n "$WEB_N" --history "$WEB_HISTORY" --opens "$WEB_OPENS" || web_status=$?
 	[ "$status" -ne 0 ] || status=$web_status
 fi
 

@@ -1,24 +1,25 @@
-// Command webload measures the lanchat web app in a real browser: the time
-// from pressing Send in alice's app to the message shown in bob's app
-// (p50 and p99), beside the same message path through the local API alone
-// in the same run; the time to open a 10,000-message conversation; and
-// the page's JavaScript heap after scrolling through it.
+// Package webapp is the web app benchmark of make bench ("bench webapp"):
+// the time from pressing Send in alice's app to the message shown in bob's
+// app (p50 and p99), beside the same message path through the local API
+// alone in the same run; the time to open a 10,000-message conversation;
+// and the page's JavaScript heap after scrolling through it.
 //
-// It starts a rendezvous server and two lanchat daemons on loopback in a
-// temporary directory, and a headless Chromium for each user. Nothing
-// leaves 127.0.0.0/8. make bench runs it (bench/run.sh).
+// It starts a rendezvous server and two lanchat daemons from the binaries
+// in --bin, on loopback in a temporary directory, and a headless Chromium
+// for each user. Nothing leaves 127.0.0.0/8; it stops only the processes
+// it started, by their ids.
 //
-//	webload [--bin DIR] [--chromium PATH] [--n 200] [--history 10000] [--out FILE]
-package main
+//	bench webapp --bin bin --out bench/results/webapp-latest.md
+package webapp
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/cli"
 )
 
 // config is what a run does.
@@ -32,9 +33,21 @@ type config struct {
 	keep     bool
 }
 
-func main() {
+const example = "bench webapp --bin bin --out bench/results/webapp-latest.md --n 200 --history 10000"
+
+// progress receives the progress lines (the command's stderr).
+var progress io.Writer = os.Stderr
+
+// Main runs the command line args and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	progress = stderr
+	return cli.Main("bench webapp", args, stdout, stderr, parseConfig, bench)
+}
+
+// parseConfig reads and checks the flags.
+func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var cfg config
-	fs := flag.NewFlagSet("webload", flag.ExitOnError)
+	fs := cli.Flags("bench webapp", "the web app benchmark; bench/run.sh runs it", stderr, example)
 	fs.StringVar(&cfg.bin, "bin", "bin", "`DIR` holding the rendezvous and lanchat binaries")
 	fs.StringVar(&cfg.chromium, "chromium", "", "the browser to drive (default: chromium, chromium-browser or google-chrome on PATH)")
 	fs.IntVar(&cfg.n, "n", 200, "messages timed through the app and through the API")
@@ -42,27 +55,28 @@ func main() {
 	fs.IntVar(&cfg.opens, "opens", 5, "timed opens of the long conversation")
 	fs.StringVar(&cfg.out, "out", "", "also write the report to `FILE`")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory")
-	fs.Parse(os.Args[1:])
-	if cfg.n < 1 || cfg.history < 1 || cfg.opens < 1 {
-		fmt.Fprintln(os.Stderr, "webload: --n, --history and --opens must be positive")
-		os.Exit(2)
+	if err := cli.Parse(fs, args); err != nil {
+		return cfg, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
-	defer cancel()
-	if err := run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "webload:", err)
-		os.Exit(1)
+	if cfg.n < 1 || cfg.opens < 1 || cfg.history < 2*cfg.n+2 {
+		return cfg, fmt.Errorf("%w: --n and --opens must be positive, --history at least 2n+2", cli.ErrUsage)
 	}
+	return cfg, nil
 }
 
 // say prints a progress line.
 func say(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "== "+format+"\n", args...)
+	fmt.Fprintf(progress, "== "+format+"\n", args...)
 }
 
-func run(ctx context.Context, cfg config) error {
+// bench runs the benchmark with a time limit.
+func bench(ctx context.Context, cfg config, _ []string, stdout, _ io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	return run(ctx, cfg, stdout)
+}
+
+func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	exe, err := findChromium(cfg.chromium)
 	if err != nil {
 		return err
@@ -113,9 +127,9 @@ func run(ctx context.Context, cfg config) error {
 		return fmt.Errorf("heap after scrolling: %w", err)
 	}
 	out := r.markdown()
-	fmt.Print(out)
+	fmt.Fprint(stdout, out)
 	if cfg.out != "" {
-		if err := os.WriteFile(cfg.out, []byte(out), 0o644); err != nil {
+		if err := cli.WriteReport(cfg.out, out); err != nil {
 			return err
 		}
 		say("written to %s", cfg.out)
