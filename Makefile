@@ -14,7 +14,7 @@ build:
 ## test: everything CI runs: lint, unit tests with -race (fuzz seed corpora
 ## included), end-to-end tests with real processes
 test: lint
-	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 ## unit: unit tests only (no e2e)
 unit:

@@ -3,11 +3,13 @@
 //	bench server    --addr ADDR --fingerprint FP --server-pid PID ...
 //	bench messaging --bin bin --out bench/results/messaging-latest.md
 //	bench transfer  --bin bin --out bench/results/transfer-latest.md
+//	bench webapp    --bin bin --out bench/results/webapp-latest.md
 //
 // server loads a running rendezvous server with idle sessions and relayed
 // messages; messaging measures message latency and throughput between
 // real lanchat daemons; transfer measures file transfers between two
-// daemons against baselines, on loopback and over an emulated link.
+// daemons against baselines, on loopback and over an emulated link;
+// webapp times the web app in headless Chromium against the API alone.
 // Each prints a Markdown report and talks only to loopback and to
 // network namespaces it makes. "bench COMMAND --help" shows a command's flags.
 package main
@@ -20,6 +22,7 @@ import (
 	"github.com/lanchat/lanchat/bench/messaging"
 	"github.com/lanchat/lanchat/bench/server"
 	"github.com/lanchat/lanchat/bench/transfer"
+	"github.com/lanchat/lanchat/bench/webapp"
 )
 
 const usage = `bench runs lanchat's benchmarks.
@@ -28,6 +31,7 @@ Usage:
   bench server    --addr ADDR --fingerprint FP [--server-pid PID] ...   the rendezvous server
   bench messaging --bin DIR [--out FILE] ...                            messaging between daemons
   bench transfer  --bin DIR [--out FILE] ...                            file transfer
+  bench webapp    --bin DIR [--out FILE] ...                            the web app in Chromium
 
 Run "bench COMMAND --help" for a command's flags and an example.
 `
@@ -48,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return messaging.Main(args[1:], stdout, stderr)
 	case "transfer":
 		return transfer.Main(args[1:], stdout, stderr)
+	case "webapp":
+		return webapp.Main(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -24,6 +24,14 @@
 # bench/results/transfer-latest.md. Run bin/bench transfer --help for running it
 # alone.
 #
+# Then the web app benchmark (bin/bench webapp): a server, two daemons and a
+# headless Chromium for each user (installed with apt-get when missing):
+# the time from Send pressed in alice's app to the message shown in bob's
+# app, beside the same path through the API alone, over WEB_N messages;
+# the time to open a WEB_HISTORY-message conversation; the page's
+# JavaScript heap after scrolling through it. It writes
+# bench/results/webapp-latest.md. BENCH_WEB=0 skips it.
+#
 # Environment overrides: IDLE (idle sessions, default 20000), HOLD (how
 # long they are held, default 30s), SENDERS (relay sender/recipient pairs,
 # default 32), DURATION (timed relay phase, default 20s), BIN (default bin);
@@ -44,6 +52,10 @@ DURATION=${DURATION:-20s}
 MSG_ROUNDS=${MSG_ROUNDS:-3}
 MSG_N=${MSG_N:-500}
 MSG_SENDERS=${MSG_SENDERS:-4}
+BENCH_WEB=${BENCH_WEB:-1}
+WEB_N=${WEB_N:-200}
+WEB_HISTORY=${WEB_HISTORY:-10000}
+WEB_OPENS=${WEB_OPENS:-5}
 BENCH_XFER=${BENCH_XFER:-1}
 BENCH_XFER_SIZE=${BENCH_XFER_SIZE:-4G}
 BENCH_XFER_RUNS=${BENCH_XFER_RUNS:-3}
@@ -54,6 +66,7 @@ RESULTS=bench/results
 OUT=$RESULTS/rendezvous-latest.md
 MSG_OUT=$RESULTS/messaging-latest.md
 XFER_OUT=$RESULTS/transfer-latest.md
+WEB_OUT=$RESULTS/webapp-latest.md
 
 say() { printf '== %s\n' "$*" >&2; }
 
@@ -191,6 +204,23 @@ say "running the messaging benchmark (progress below; the table follows)"
 msg_status=0
 "$BIN/bench" messaging --bin "$BIN" --out "$MSG_OUT" --rounds "$MSG_ROUNDS" --n "$MSG_N" --concurrency "$MSG_SENDERS" || msg_status=$?
 [ "$status" -ne 0 ] || status=$msg_status
+
+if [ "$BENCH_WEB" = 0 ]; then
+	say "BENCH_WEB=0: skipping the web app benchmark"
+else
+	echo
+	if ! command -v chromium >/dev/null; then
+		if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+			say "installing chromium (apt-get)"
+			{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } >"$DATA/apt-chromium.log" 2>&1 ||
+				say "could not install chromium: $(tail -n 3 "$DATA/apt-chromium.log")"
+		fi
+	fi
+	say "running the web app benchmark (progress below; the table follows)"
+	web_status=0
+	"$BIN/bench" webapp --bin "$BIN" --out "$WEB_OUT" --n "$WEB_N" --history "$WEB_HISTORY" --opens "$WEB_OPENS" || web_status=$?
+	[ "$status" -ne 0 ] || status=$web_status
+fi
 
 if [ "$BENCH_XFER" = 0 ]; then
 	say "BENCH_XFER=0: skipping the file transfer benchmark"

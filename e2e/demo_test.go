@@ -35,6 +35,8 @@ func TestDemo(t *testing.T) {
 		"appears nowhere in the server's data directory",
 		"done: quarterly-report.pdf to bob",
 		"bob's copy is identical to alice's",
+		"alice: http://127.0.0.1:",
+		"bob: http://127.0.0.1:",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("demo output lacks %q", want)

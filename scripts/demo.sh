@@ -3,8 +3,8 @@
 # bob) on this machine, in a throw-away directory. They register, become
 # friends, chat directly over QUIC, and then alice writes to bob while his
 # daemon is stopped: the message is sealed, relayed by the server, and
-# waiting for bob when he comes back. Last, alice sends bob a file,
-# directly.
+# waiting for bob when he comes back. Then alice sends bob a file,
+# directly. Last, it prints the addresses of alice's and bob's web apps.
 # Set DEMO_KEEP=1 to leave everything running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -124,6 +124,16 @@ if grep -rqa "3pm" "$DIR/server"; then
 	exit 1
 fi
 echo "the text of the relayed message appears nowhere in the server's data directory"
+
+step "the web app: each daemon serves it on a loopback port (lanchat ui opens it)"
+for who in alice bob; do
+	printf '%s: %s\n' "$who" "$("$BIN/lanchat" --home "$DIR/$who" ui --print)"
+done
+if [ "${DEMO_KEEP:-}" = 1 ]; then
+	echo "(each address signs in once; for a new one: $BIN/lanchat --home $DIR/alice ui)"
+else
+	echo "(these stop with the demo: run DEMO_KEEP=1 make demo to keep them)"
+fi
 
 if [ "${DEMO_KEEP:-}" = 1 ]; then
 	step "running; try: $BIN/lanchat --home $DIR/alice chat bob   (Ctrl-C here to stop)"

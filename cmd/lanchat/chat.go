@@ -30,7 +30,7 @@ func cmdChat(e *env, c *command, args []string) error {
 		return err
 	}
 	defer st.Close()
-	backlog, err := e.client.History(ctx, target, chatBacklog, "")
+	backlog, err := e.client.History(ctx, target, chatBacklog, "", "")
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lanchat/lanchat/peer/daemon"
 	"github.com/lanchat/lanchat/peer/home"
+	"github.com/lanchat/lanchat/peer/webui"
 )
 
 // version is the daemon's version, reported by lanchat status.
@@ -26,7 +27,8 @@ const daemonUsage = `Usage: lanchat [--home DIR] daemon [--server HOST:PORT] [fl
 Run the peer daemon for the data directory DIR: it keeps the link to the
 rendezvous server, takes direct QUIC connections from contacts, delivers the
 outbox and serves the local API on DIR/daemon.sock that every other lanchat
-command uses. One daemon runs per data directory.
+command uses, and the web app on a loopback port (lanchat ui opens it). One
+daemon runs per data directory.
 
 Flags:
 `
@@ -53,6 +55,8 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	mdnsInterval := fs.Duration("mdns-interval", 0, "look for peers on the LAN about every `D` (default 5-10s); a peer that stops answering is gone after three of them")
 	prekeyLifetime := fs.Duration("prekey-lifetime", daemon.DefaultPrekeyLifetime, "publish a new relay prekey after two thirds of this `D`")
 	relayRetention := fs.Duration("relay-retention", daemon.DefaultRelayRetention, "keep old prekey secrets this `D` after they expire: set it to the server's --relay-retention")
+	uiAddr := fs.String("ui", webui.DefaultAddr, "serve the web app on the loopback `ADDR` (port 0: the port of the last run if free, else any; open it with lanchat ui)")
+	noUI := fs.Bool("no-ui", false, "do not serve the web app")
 	logLevel := fs.String("log-level", "info", "`LEVEL`: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -107,6 +111,8 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 		MDNSInterval:   *mdnsInterval,
 		PrekeyLifetime: *prekeyLifetime,
 		RelayRetention: *relayRetention,
+		UI:             *uiAddr,
+		NoUI:           *noUI,
 		Version:        version,
 		Out:            stdout,
 		Logger:         logger,

@@ -95,7 +95,7 @@ func cmdHistory(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := e.client.History(e.ctx, pos[0], *limit, *search)
+	msgs, err := e.client.History(e.ctx, pos[0], *limit, *search, "")
 	if err != nil {
 		return err
 	}

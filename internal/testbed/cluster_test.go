@@ -32,7 +32,7 @@ func TestCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = poll(ctx, 50*time.Millisecond, func() (bool, error) {
-		ms, err := bob.API.History(ctx, "alice", 10, "")
+		ms, err := bob.API.History(ctx, "alice", 10, "", "")
 		return slices.ContainsFunc(ms, func(m api.Message) bool { return m.Text == "hello from the bed" }), err
 	})
 	if err != nil {

@@ -127,13 +127,14 @@ func (c *Client) Send(ctx context.Context, req SendRequest) (SendResult, error) 
 	return call[SendResult](ctx, c, http.MethodPost, "/v1/messages", req)
 }
 
-// History returns a conversation's last messages, oldest first.
-func (c *Client) History(ctx context.Context, target string, limit int, search string) ([]Message, error) {
+// History returns a conversation's last messages, oldest first; with
+// before (a message id), the ones just older than that message.
+func (c *Client) History(ctx context.Context, target string, limit int, search, before string) ([]Message, error) {
 	p, err := path("/v1/conversations/{}/messages", target)
 	if err != nil {
 		return nil, err
 	}
-	return call[[]Message](ctx, c, http.MethodGet, p+queryString("limit", limitString(limit), "search", search), nil)
+	return call[[]Message](ctx, c, http.MethodGet, p+queryString("limit", limitString(limit), "search", search, "before", before), nil)
 }
 
 // Search searches every conversation, newest first.

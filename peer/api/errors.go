@@ -12,6 +12,10 @@ import (
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Field names the request field an invalid error is about
+	// ("username", "password", "display_name", "email", "phone"), when
+	// the server said which.
+	Field string `json:"field,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Message }

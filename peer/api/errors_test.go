@@ -148,7 +148,7 @@ func TestBadRequests(t *testing.T) {
 		FriendFunc: func(context.Context, string, string) (api.FriendResult, error) {
 			return api.FriendResult{}, nil
 		},
-		HistoryFunc: func(context.Context, string, int, string) ([]api.Message, error) { return nil, nil },
+		HistoryFunc: func(context.Context, string, int, string, string) ([]api.Message, error) { return nil, nil },
 	}
 	d := startDaemon(t, svc)
 
@@ -198,7 +198,7 @@ func TestClientRefusesEmptyNames(t *testing.T) {
 	ctx := testContext(t)
 	_, err := d.client.Friend(ctx, api.FriendAdd, "")
 	apiError(t, err, api.CodeInvalid)
-	_, err = d.client.History(ctx, "", 0, "")
+	_, err = d.client.History(ctx, "", 0, "", "")
 	apiError(t, err, api.CodeInvalid)
 	_, err = d.client.Group(ctx, api.GroupRequest{Name: "team"})
 	apiError(t, err, api.CodeInvalid)

@@ -161,7 +161,8 @@ func (h *handler) routes() {
 		if err != nil {
 			return nil, err
 		}
-		return orEmpty(h.svc.History(r.Context(), r.PathValue("target"), limit, r.URL.Query().Get("search")))
+		q := r.URL.Query()
+		return orEmpty(h.svc.History(r.Context(), r.PathValue("target"), limit, q.Get("search"), q.Get("before")))
 	})
 	h.handle("GET /v1/search", func(r *http.Request) (any, error) {
 		limit, err := limitParam(r)

@@ -169,11 +169,13 @@ func TestRoundTrip(t *testing.T) {
 		{
 			name: "History",
 			setup: func(s *apitest.Service) {
-				s.HistoryFunc = func(_ context.Context, target string, limit int, search string) ([]api.Message, error) {
-					return msgs, check([]any{target, limit, search}, []any{"#team", 20, "a b?c#d"})
+				s.HistoryFunc = func(_ context.Context, target string, limit int, search, before string) ([]api.Message, error) {
+					return msgs, check([]any{target, limit, search, before}, []any{"#team", 20, "a b?c#d", "9f8e"})
 				}
 			},
-			call: func(ctx context.Context, c *api.Client) (any, error) { return c.History(ctx, "#team", 20, "a b?c#d") },
+			call: func(ctx context.Context, c *api.Client) (any, error) {
+				return c.History(ctx, "#team", 20, "a b?c#d", "9f8e")
+			},
 			want: msgs,
 		},
 		{

@@ -35,8 +35,10 @@ type Service interface {
 	// Send writes a text message to Target ("user" or "#group").
 	Send(ctx context.Context, req SendRequest) (SendResult, error)
 	// History returns the last messages of a conversation, oldest first,
-	// and marks it read. Search, when set, filters by full-text search.
-	History(ctx context.Context, target string, limit int, search string) ([]Message, error)
+	// and marks it read. Search, when set, filters by full-text search;
+	// before, when set, is a message id: the messages just older than it
+	// (the first id of one page is the cursor for the next).
+	History(ctx context.Context, target string, limit int, search, before string) ([]Message, error)
 	// Search searches every conversation, newest first.
 	Search(ctx context.Context, text string, limit int) ([]Message, error)
 	// Recent lists conversations by last activity, newest first.
@@ -260,6 +262,8 @@ type Conversation struct {
 	LastActivity time.Time `json:"last_activity"`
 	Unread       int       `json:"unread"`
 	Preview      string    `json:"preview"`
+	// PreviewFrom is who wrote the message Preview starts.
+	PreviewFrom string `json:"preview_from,omitempty"`
 }
 
 type Group struct {

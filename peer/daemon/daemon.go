@@ -24,6 +24,7 @@ import (
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/home"
 	"github.com/lanchat/lanchat/peer/link"
+	"github.com/lanchat/lanchat/peer/webui"
 	"github.com/lanchat/lanchat/transfer"
 )
 
@@ -71,6 +72,10 @@ type Config struct {
 	MDNSIface    string
 	MDNSInterval time.Duration
 	Version      string
+	// UI is the web app's loopback address (webui.DefaultAddr if empty);
+	// NoUI turns the app off.
+	UI   string
+	NoUI bool
 
 	PrekeyLifetime time.Duration
 	RelayRetention time.Duration
@@ -86,6 +91,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
+	}
+	if c.UI == "" {
+		c.UI = webui.DefaultAddr
 	}
 	if c.PrekeyLifetime == 0 {
 		c.PrekeyLifetime = DefaultPrekeyLifetime
@@ -220,6 +228,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	d.ctx = ctx
 
+	// The app listens before the socket answers, so lanchat ui works as
+	// soon as any command does.
+	socket, err := d.startUI(ctx, api.NewHandler(d, d.log.With("part", "api")))
+	if err != nil {
+		d.receiver.Close()
+		return err
+	}
 	if err := d.loadIdentity(); err != nil {
 		return err
 	}
@@ -256,8 +271,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.spawn(func() { d.transferLoop(ctx) })
 	d.spawn(func() { d.progressLoop(ctx) })
 	d.spawn(func() {
-		h := api.NewHandler(d, d.log.With("part", "api"))
-		if err := api.Serve(ctx, d.home.SocketPath(), h); err != nil && ctx.Err() == nil {
+		if err := api.Serve(ctx, d.home.SocketPath(), socket); err != nil && ctx.Err() == nil {
 			errc <- fmt.Errorf("local API: %w", err)
 		}
 	})

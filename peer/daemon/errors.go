@@ -51,5 +51,5 @@ func fromWire(werr *wire.Error) error {
 	case wire.CodeShuttingDown, wire.CodeTimeout, wire.CodeTooManyConnections:
 		code = api.CodeUnavailable
 	}
-	return &api.Error{Code: code, Message: werr.Message}
+	return &api.Error{Code: code, Message: werr.Message, Field: werr.Field}
 }

@@ -199,7 +199,7 @@ func (d *Daemon) conversation(ctx context.Context, target string) (string, error
 }
 
 // History returns a conversation's latest messages and marks it read.
-func (d *Daemon) History(ctx context.Context, target string, limit int, search string) ([]api.Message, error) {
+func (d *Daemon) History(ctx context.Context, target string, limit int, search, before string) ([]api.Message, error) {
 	if _, err := d.requireLogin(); err != nil {
 		return nil, err
 	}
@@ -219,10 +219,13 @@ func (d *Daemon) History(ctx context.Context, target string, limit int, search s
 			msgs[i], msgs[j] = msgs[j], msgs[i]
 		}
 	} else {
-		msgs, err = d.db.History(ctx, conv, limit, "")
+		msgs, err = d.db.History(ctx, conv, limit, before)
 	}
 	if errors.Is(err, history.ErrInvalid) {
 		return nil, api.Errorf(api.CodeInvalid, "%v", err)
+	}
+	if errors.Is(err, history.ErrNotFound) && before != "" {
+		return nil, api.Errorf(api.CodeNotFound, "no message %s in the conversation with %s", before, target)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
@@ -265,6 +268,7 @@ func (d *Daemon) Recent(ctx context.Context) ([]api.Conversation, error) {
 		out = append(out, api.Conversation{
 			Target: d.target(s.Conversation, s.Name), Name: s.Name,
 			LastActivity: s.LastActivity, Unread: s.Unread, Preview: s.Preview,
+			PreviewFrom: s.PreviewFrom,
 		})
 	}
 	return out, nil

@@ -57,6 +57,8 @@ type ConversationSummary struct {
 	// white space and control characters collapse to one space, and it is
 	// cut to at most PreviewLen characters, ending in "…" if cut.
 	Preview string
+	// PreviewFrom is the sender of that latest message.
+	PreviewFrom string
 }
 
 // SetConversationName names a conversation (a group's, usually), creating
@@ -84,6 +86,8 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]ConversationSummary, e
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT c.id, c.name, coalesce(ct.display_name, ''), c.last_activity, c.unread,
 			coalesce((SELECT substr(m.body, 1, ?) FROM messages m WHERE m.conversation = c.id
+				ORDER BY m.seq DESC LIMIT 1), ''),
+			coalesce((SELECT m.sender FROM messages m WHERE m.conversation = c.id
 				ORDER BY m.seq DESC LIMIT 1), '')
 		FROM conversations c
 		LEFT JOIN contacts ct ON c.id GLOB 'u:*' AND ct.username = substr(c.id, 3)
@@ -100,7 +104,7 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]ConversationSummary, e
 			last        int64
 			previewText string
 		)
-		if err := rows.Scan(&c.Conversation, &c.Name, &display, &last, &c.Unread, &previewText); err != nil {
+		if err := rows.Scan(&c.Conversation, &c.Name, &display, &last, &c.Unread, &previewText, &c.PreviewFrom); err != nil {
 			return nil, fmt.Errorf("recent conversations: %w", err)
 		}
 		if last != 0 {

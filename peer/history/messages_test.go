@@ -205,9 +205,9 @@ func TestRecentAndMarkRead(t *testing.T) {
 	r, err := s.Recent(ctx, 10)
 	mustNil(t, err)
 	want := []ConversationSummary{
-		{Conversation: Direct("alice"), Name: "Alice A.", LastActivity: at(6 * time.Minute), Unread: 3, Preview: "old news"},
-		{Conversation: Direct("bob"), Name: "bob", LastActivity: at(5 * time.Minute), Unread: 1, Preview: "hey bob"},
-		{Conversation: Group(gid), Name: "team", LastActivity: at(4 * time.Minute), Unread: 1, Preview: "team news"},
+		{Conversation: Direct("alice"), Name: "Alice A.", LastActivity: at(6 * time.Minute), Unread: 3, Preview: "old news", PreviewFrom: "alice"},
+		{Conversation: Direct("bob"), Name: "bob", LastActivity: at(5 * time.Minute), Unread: 1, Preview: "hey bob", PreviewFrom: "self"},
+		{Conversation: Group(gid), Name: "team", LastActivity: at(4 * time.Minute), Unread: 1, Preview: "team news", PreviewFrom: "carol"},
 	}
 	checkRecent(t, r, want)
 	r, err = s.Recent(ctx, 2)
@@ -224,7 +224,7 @@ func TestRecentAndMarkRead(t *testing.T) {
 	// New mail counts again; an outgoing message does not.
 	addIn(t, s, in(7, "alice", "ping", 7*time.Minute))
 	addOut(t, s, out(8, Direct("alice"), "pong", 8*time.Minute), "alice")
-	want[0].Unread, want[0].LastActivity, want[0].Preview = 1, at(8*time.Minute), "pong"
+	want[0].Unread, want[0].LastActivity, want[0].Preview, want[0].PreviewFrom = 1, at(8*time.Minute), "pong", "self"
 	r, err = s.Recent(ctx, 10)
 	mustNil(t, err)
 	checkRecent(t, r, want)

@@ -27,7 +27,7 @@ type Service struct {
 	FriendRequestsFunc func(ctx context.Context) (api.FriendRequests, error)
 	FriendFunc         func(ctx context.Context, action, user string) (api.FriendResult, error)
 	SendFunc           func(ctx context.Context, req api.SendRequest) (api.SendResult, error)
-	HistoryFunc        func(ctx context.Context, target string, limit int, search string) ([]api.Message, error)
+	HistoryFunc        func(ctx context.Context, target string, limit int, search, before string) ([]api.Message, error)
 	SearchFunc         func(ctx context.Context, text string, limit int) ([]api.Message, error)
 	RecentFunc         func(ctx context.Context) ([]api.Conversation, error)
 	GroupsFunc         func(ctx context.Context) (api.Groups, error)
@@ -185,11 +185,11 @@ func (s *Service) Send(ctx context.Context, req api.SendRequest) (api.SendResult
 }
 
 // History calls HistoryFunc.
-func (s *Service) History(ctx context.Context, target string, limit int, search string) ([]api.Message, error) {
+func (s *Service) History(ctx context.Context, target string, limit int, search, before string) ([]api.Message, error) {
 	if s.HistoryFunc == nil {
 		return nil, unset("History")
 	}
-	return s.HistoryFunc(ctx, target, limit, search)
+	return s.HistoryFunc(ctx, target, limit, search, before)
 }
 
 // Search calls SearchFunc.

@@ -1,0 +1,315 @@
+// One conversation: a header with the name, presence and actions; the
+// banner for a changed key; the history; the compose box with emoji and
+// files. Files dropped anywhere on the conversation or pasted are sent.
+
+import { h, replace, icon } from "./dom.js";
+import { get, post, seg, upload } from "./api.js";
+import { state, on, emit, isGroup, presenceOf, held, markRead, loadRecent } from "./store.js";
+import { Timeline } from "./timeline.js";
+import { uploadCard } from "./xfer.js";
+import { emojiPicker } from "./emoji.js";
+import { presenceText, presenceDot, initial } from "./sidebar.js";
+import { openVerify, openMembers, openSearch } from "./panels.js";
+
+const FIRST = 60;     // messages read when a conversation opens: a few screens
+const MORE = 100;     // more read each time the top is reached
+
+export function mountConversation(root, panel, target) {
+  const group = isGroup(target);
+  const offs = [];
+  const limit = FIRST;
+  let all = false;        // every older message is loaded
+  let loadingOlder = false;
+  let atBottom = true;
+  let unseen = 0;
+
+  // Header.
+  const title = h("h1.conv-title", target);
+  const sub = h("p.conv-sub");
+  const avatar = h("span.avatar", { class: group ? "group" : "", "aria-hidden": "true" }, group ? "#" : initial(target));
+  const actions = h("div.conv-actions",
+    h("button.iconbtn", { type: "button", "aria-label": "Search in this conversation", title: "Search (in this conversation)", onclick: () => openSearch(panel, target, tl) }, icon("search")),
+    group
+      ? h("button.iconbtn", { type: "button", "aria-label": "Members and group settings", title: "Members", onclick: () => openMembers(panel, target.slice(1)) }, icon("people"))
+      : h("button.iconbtn", { type: "button", "aria-label": "Safety number", title: "Safety number", onclick: () => openVerify(panel, target) }, icon("shield")));
+  const header = h("header.conv-head",
+    h("a.iconbtn.back", { href: "#/", "aria-label": "Back to conversations" }, icon("back")),
+    avatar, h("div.conv-names", title, sub), actions);
+
+  const banner = h("div.keybanner", { role: "alert", hidden: true });
+
+  // History.
+  const log = h("div.log", { role: "log", "aria-live": "polite", "aria-relevant": "additions" });
+  const older = h("p.older", { "aria-live": "polite" });
+  const uploads = h("div.uploads");
+  const scroller = h("div.scroller", { tabindex: "0" }, older, log, uploads);
+  const region = h("section.history", { "aria-label": "Messages" }, scroller);
+  const newBtn = h("button.newmsgs", { type: "button", hidden: true, onclick: () => scrollBottom() }, "New messages ↓");
+  const tl = new Timeline(log, target);
+
+  // Compose.
+  const text = h("textarea.compose", { rows: "1", "aria-label": "Message", placeholder: `Message ${target}`, "aria-keyshortcuts": "Enter" });
+  const sendBtn = h("button.iconbtn.send", { type: "button", "aria-label": "Send", title: "Send (Enter)" }, icon("send"));
+  const fileInput = h("input.sr-only", { type: "file", multiple: true, "aria-label": "Send file", tabindex: "-1" });
+  const dirInput = h("input.sr-only", { type: "file", webkitdirectory: true, "aria-label": "Send folder", tabindex: "-1" });
+  const attachBtn = h("button.iconbtn", { type: "button", "aria-label": "Attach files", title: "Attach files", onclick: () => fileInput.click() }, icon("attach"));
+  const folderBtn = h("button.iconbtn", { type: "button", "aria-label": "Attach a folder", title: "Attach a folder", onclick: () => dirInput.click() }, icon("folder"));
+  const emojiBtn = h("button.iconbtn", { type: "button", "aria-label": "Emoji", "aria-haspopup": "dialog", "aria-expanded": "false", title: "Emoji" }, icon("emoji"));
+  const composeErr = h("p.compose-error", { role: "alert" });
+  const pickerSlot = h("div.picker-slot");
+  const compose = h("form.composer", { "aria-label": "Write a message" },
+    pickerSlot, composeErr,
+    h("div.compose-row", attachBtn, folderBtn, text, emojiBtn, sendBtn),
+    fileInput, dirInput);
+  const drop = h("div.dropzone", { hidden: true, "aria-hidden": "true" }, h("p", `Drop files or folders to send them to ${target}`));
+  const pane = h("div.conversation", header, banner, region, newBtn, compose, drop);
+  replace(root, pane);
+
+  function drawHeader() {
+    if (group) {
+      const g = state.groups.groups.find((x) => "#" + x.name === target);
+      sub.textContent = g ? `${g.members} member${g.members === 1 ? "" : "s"} · owner ${g.owner}` : "group";
+      return;
+    }
+    const f = state.friends.get(target);
+    const p = presenceOf(target);
+    replace(sub, p ? presenceDot(p) : null, f ? presenceText(p) + (f.direct ? " · direct connection" : "") + (f.verified ? " · verified" : "") : "not a friend");
+    if (f && f.display_name) title.textContent = `${f.display_name} (${target})`;
+  }
+
+  function drawBanner() {
+    if (group || !held(target)) { banner.hidden = true; return; }
+    replace(banner,
+      h("p", h("strong", `${target}'s identity key changed.`),
+        ` Messages to and from ${target} are held until you compare safety numbers and trust the new key.`),
+      h("button.danger", { type: "button", onclick: () => openVerify(panel, target) }, "Compare safety numbers"));
+    banner.hidden = false;
+  }
+
+  function nearBottom() { return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80; }
+
+  function scrollBottom() {
+    scroller.scrollTop = scroller.scrollHeight;
+    atBottom = true;
+    seen();
+  }
+
+  // seen marks the conversation read once its newest messages are in view
+  // while the tab is visible.
+  function seen() {
+    newBtn.hidden = true;
+    if (unseen > 0 && document.visibilityState === "visible") {
+      unseen = 0;
+      markRead(target);
+    }
+  }
+
+  function transfersHere() {
+    return [...state.transfers.values()].filter((t) => (t.group || t.peer) === target);
+  }
+
+  async function load() {
+    older.textContent = "";
+    let msgs;
+    try {
+      msgs = await get(`/v1/conversations/${seg(target)}/messages?limit=${limit}`);
+    } catch (e) {
+      older.textContent = e.message;
+      return;
+    }
+    all = msgs.length < limit;
+    tl.set(msgs, transfersHere(), all);
+    scrollBottom();
+    loadRecent(); // reading marked it read
+  }
+
+  // loadOlder reads the page before the oldest message shown when the
+  // reader reaches the top, keeping the view where it was.
+  async function loadOlder() {
+    if (all || loadingOlder) return;
+    const have = tl.messages();
+    if (have.length === 0) return;
+    loadingOlder = true;
+    older.textContent = "Loading older messages…";
+    try {
+      const got = await get(`/v1/conversations/${seg(target)}/messages?limit=${MORE}&before=${have[0].id}`);
+      all = got.length < MORE;
+      const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+      if (tl.prepend(got, all) === 0) all = true;
+      scroller.scrollTop = scroller.scrollHeight - fromBottom;
+      older.textContent = all ? "This is the beginning of the conversation." : "";
+    } catch (e) {
+      older.textContent = e.message;
+    } finally {
+      loadingOlder = false;
+    }
+  }
+
+  scroller.addEventListener("scroll", () => {
+    atBottom = nearBottom();
+    if (atBottom) seen();
+    if (scroller.scrollTop < 400) loadOlder();
+  }, { passive: true });
+
+  // Live updates.
+  offs.push(on("message", (m) => {
+    if (m.conversation !== target) return;
+    const stick = nearBottom();
+    if (!tl.add("msg", m)) return;
+    if (m.outgoing || stick) {
+      scrollBottom();
+    } else {
+      newBtn.hidden = false;
+    }
+    if (!m.outgoing) {
+      unseen++;
+      if (stick && document.visibilityState === "visible") seen();
+    }
+  }));
+  offs.push(on("message.state", (m) => { if (m.conversation === target) tl.updateMessage(m); }));
+  offs.push(on("transfer", (t) => {
+    if ((t.group || t.peer) !== target) return;
+    if (!tl.updateTransfer(t)) {
+      const stick = nearBottom();
+      tl.add("xfer", t);
+      if (stick) scrollBottom();
+    }
+  }));
+  const redraw = () => { drawHeader(); drawBanner(); tl.redrawStates(); };
+  offs.push(on("friends", redraw), on("presence", drawHeader), on("groups", drawHeader), on("keychange", redraw));
+  offs.push(on("reloaded", load));
+  const onVis = () => { if (document.visibilityState === "visible" && atBottom) seen(); };
+  document.addEventListener("visibilitychange", onVis);
+  offs.push(() => document.removeEventListener("visibilitychange", onVis));
+
+  // Compose: Enter sends, Shift+Enter breaks the line.
+  function grow() {
+    text.style.height = "auto";
+    text.style.height = Math.min(text.scrollHeight, 160) + "px";
+  }
+  text.addEventListener("input", grow);
+  text.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  });
+  sendBtn.addEventListener("click", send);
+  compose.addEventListener("submit", (e) => { e.preventDefault(); send(); });
+
+  async function send() {
+    const body = text.value;
+    if (!body.trim()) { text.focus(); return; }
+    composeErr.textContent = "";
+    text.value = "";
+    grow();
+    text.focus();
+    try {
+      await post("/v1/messages", { target, text: body });
+    } catch (e) {
+      if (!text.value) { text.value = body; grow(); }
+      composeErr.textContent = e.message;
+    }
+  }
+
+  // Emoji.
+  function closePicker() {
+    replace(pickerSlot);
+    emojiBtn.setAttribute("aria-expanded", "false");
+  }
+  emojiBtn.addEventListener("click", () => {
+    if (pickerSlot.firstChild) { closePicker(); emojiBtn.focus(); return; }
+    const dlg = emojiPicker((ch) => {
+      const s = text.selectionStart ?? text.value.length;
+      const end = text.selectionEnd ?? s;
+      text.value = text.value.slice(0, s) + ch + text.value.slice(end);
+      text.selectionStart = text.selectionEnd = s + ch.length;
+      closePicker();
+      text.focus();
+      grow();
+    }, () => { closePicker(); emojiBtn.focus(); });
+    replace(pickerSlot, dlg);
+    emojiBtn.setAttribute("aria-expanded", "true");
+    dlg.querySelector("button").focus();
+  });
+
+  // Files: pick, drop or paste.
+  async function sendFiles(items) {
+    if (!items.length) return;
+    composeErr.textContent = "";
+    const total = items.reduce((n, it) => n + it.file.size, 0);
+    const top = new Set(items.map((it) => it.path.split("/")[0]));
+    const name = top.size === 1 ? [...top][0] : `${items[0].path.split("/")[0]} and ${top.size - 1} more`;
+    const card = uploadCard(name, total);
+    uploads.appendChild(card);
+    scrollBottom();
+    try {
+      await upload(target, items, (s, t) => card.progress(s, t));
+      card.remove(); // the daemon's transfer card has taken its place
+    } catch (e) {
+      card.fail(e.message);
+    }
+  }
+  fileInput.addEventListener("change", () => {
+    sendFiles([...fileInput.files].map((f) => ({ file: f, path: f.name })));
+    fileInput.value = "";
+  });
+  dirInput.addEventListener("change", () => {
+    sendFiles([...dirInput.files].map((f) => ({ file: f, path: f.webkitRelativePath || f.name })));
+    dirInput.value = "";
+  });
+  text.addEventListener("paste", (e) => {
+    const files = [...(e.clipboardData?.files || [])];
+    if (files.length) {
+      e.preventDefault();
+      sendFiles(files.map((f) => ({ file: f, path: f.name })));
+    }
+  });
+  let dragDepth = 0;
+  pane.addEventListener("dragenter", (e) => {
+    if (![...e.dataTransfer.types].includes("Files")) return;
+    dragDepth++;
+    drop.hidden = false;
+  });
+  pane.addEventListener("dragleave", () => { if (--dragDepth <= 0) { dragDepth = 0; drop.hidden = true; } });
+  pane.addEventListener("dragover", (e) => { if ([...e.dataTransfer.types].includes("Files")) e.preventDefault(); });
+  pane.addEventListener("drop", async (e) => {
+    e.preventDefault();
+    dragDepth = 0;
+    drop.hidden = true;
+    const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+    if (entries.length) sendFiles(await walkEntries(entries));
+    else sendFiles([...e.dataTransfer.files].map((f) => ({ file: f, path: f.name })));
+  });
+
+  offs.push(on("closepanel", () => { panel.hidden = true; replace(panel); }));
+
+  drawHeader();
+  drawBanner();
+  load();
+  text.focus();
+  return () => offs.forEach((f) => f());
+}
+
+// walkEntries lists the files under dropped entries with their paths
+// relative to the drop, folders included.
+async function walkEntries(entries) {
+  const out = [];
+  async function walk(entry, prefix) {
+    if (entry.isFile) {
+      const file = await new Promise((res, rej) => entry.file(res, rej));
+      out.push({ file, path: prefix + entry.name });
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+        if (!batch.length) break;
+        for (const e of batch) await walk(e, prefix + entry.name + "/");
+      }
+    }
+  }
+  for (const e of entries) await walk(e, "");
+  return out;
+}
+
+export { post, emit };
