@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -91,7 +90,7 @@ func lockInChild(t *testing.T, dir string) (release, kill func()) {
 	kill = func() {
 		if !done {
 			done = true
-			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Process.Kill()
 			wait()
 		}
 	}
