@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -88,18 +87,6 @@ type probeCheck struct {
 	Name   string
 	OK     bool
 	Detail string
-}
-
-// reuseAddr lets the probe share port 5353 with the announcer's host.
-func reuseAddr(network, address string, c syscall.RawConn) error {
-	var serr error
-	err := c.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
-	})
-	if err != nil {
-		return err
-	}
-	return serr
 }
 
 // runProbe is the "probe" helper role of TestRFC6762.
