@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -168,37 +167,6 @@ func TestNoDaemon(t *testing.T) {
 	code = runEnv(t.Context(), []string{"--home", home, "friends"}, strings.NewReader(""), &out, &errb, noEnv)
 	if code != 1 || errb.String() != want {
 		t.Errorf("stale socket: exit %d, stderr %q", code, errb.String())
-	}
-}
-
-func TestDataHome(t *testing.T) {
-	tests := []struct {
-		name string
-		flag string
-		env  map[string]string
-		want string
-	}{
-		{"flag wins", "/a/b", map[string]string{"LANCHAT_HOME": "/c", "XDG_DATA_HOME": "/x", "HOME": "/home/u"}, "/a/b"},
-		{"LANCHAT_HOME", "", map[string]string{"LANCHAT_HOME": "/c", "XDG_DATA_HOME": "/x", "HOME": "/home/u"}, "/c"},
-		{"XDG_DATA_HOME", "", map[string]string{"XDG_DATA_HOME": "/x", "HOME": "/home/u"}, "/x/lanchat"},
-		{"relative XDG ignored", "", map[string]string{"XDG_DATA_HOME": "x", "HOME": "/home/u"}, "/home/u/.local/share/lanchat"},
-		{"HOME", "", map[string]string{"HOME": "/home/u"}, "/home/u/.local/share/lanchat"},
-		{"cleaned", "/a/../b/", nil, "/b"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := dataHome(tt.flag, func(k string) string { return tt.env[k] })
-			if err != nil || got != tt.want {
-				t.Errorf("dataHome = %q, %v; want %q", got, err, tt.want)
-			}
-		})
-	}
-	wd, _ := os.Getwd()
-	if got, _ := dataHome("rel", noEnv); got != filepath.Join(wd, "rel") {
-		t.Errorf("relative --home gave %q, want it made absolute", got)
-	}
-	if got := socketPath("/h"); got != "/h/daemon.sock" {
-		t.Errorf("socketPath = %q", got)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"syscall"
 )
 
 // Reply size limits on the client side.
@@ -44,7 +43,7 @@ func NewClient(socketPath string) *Client {
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			conn, err := d.DialContext(ctx, "unix", socketPath)
-			if err != nil && (errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)) {
+			if err != nil && noListener(err) {
 				return nil, fmt.Errorf("%w on %s", ErrNoDaemon, socketPath)
 			}
 			return conn, err

@@ -8,17 +8,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
 // ErrDaemonRunning is returned by Serve when another daemon already answers
 // on the socket.
 var ErrDaemonRunning = errors.New("a daemon is already running")
-
-// MaxSocketPath is the longest Unix socket path the kernel accepts (the
-// size of sun_path less its terminating NUL, on Linux).
-const MaxSocketPath = 107
 
 // Server timeouts. There is no write timeout: a Send may wait for the
 // network, and an event stream sets its own deadline per write.
@@ -101,7 +96,7 @@ func listen(path string) (net.Listener, error) {
 	}
 	ln.SetUnlinkOnClose(false)
 	defer os.Remove(tmp)
-	if err := os.Chmod(tmp, 0o600); err != nil {
+	if err := restrictSocket(tmp); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("set mode of %s: %w", tmp, err)
 	}
@@ -149,7 +144,7 @@ func removeStale(path string) error {
 		conn.Close()
 		return fmt.Errorf("%w on %s", ErrDaemonRunning, path)
 	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
+	if !refused(err) {
 		return fmt.Errorf("probe %s: %w", path, err)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {

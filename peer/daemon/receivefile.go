@@ -92,9 +92,9 @@ func (d *Daemon) downloads() string {
 	if d.cfg.Downloads != "" {
 		return d.cfg.Downloads
 	}
-	if h, err := os.UserHomeDir(); err == nil {
-		if fi, err := os.Stat(filepath.Join(h, "Downloads")); err == nil && fi.IsDir() {
-			return filepath.Join(h, "Downloads")
+	if dir := userDownloads(); dir != "" {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return dir
 		}
 	}
 	return filepath.Join(d.home.Dir(), "downloads")

@@ -60,10 +60,8 @@ func Open(dir string) (*Home, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("data directory %s is not a directory", abs)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(abs, 0o700); err != nil {
-			return nil, fmt.Errorf("make data directory private: %w", err)
-		}
+	if err := makePrivate(abs, fi); err != nil {
+		return nil, fmt.Errorf("make data directory private: %w", err)
 	}
 	return &Home{dir: abs}, nil
 }
