@@ -111,6 +111,7 @@ func init() {
 		{name: "backup create", args: "FILE [--passphrase-file F]", summary: "write your identity key, history and settings into FILE, encrypted with a passphrase (the daemon may run)", example: "lanchat backup create /media/usb/alice.lanchat-backup", run: cmdBackupCreate},
 		{name: "backup restore", args: "FILE [--passphrase-file F]", summary: "restore a backup into this machine's data directory, empty and with its daemon stopped; then log in", example: "lanchat backup restore /media/usb/alice.lanchat-backup", run: cmdBackupRestore},
 
+		{name: "version", summary: "print the version and commit this binary was built from", example: "lanchat version", run: cmdVersion},
 		{name: "help", args: "[COMMAND]", summary: "show help for lanchat or a command", example: "lanchat help send", run: cmdHelp},
 	}
 }

@@ -4,6 +4,7 @@
 //	rendezvous serve --listen :7443 --data DIR
 //	rendezvous fingerprint --data DIR
 //	rendezvous users list|disable|enable --data DIR [USER]
+//	rendezvous version
 package main
 
 import (
@@ -12,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/lanchat/lanchat/internal/buildinfo"
 )
 
 const usage = `rendezvous runs the lanchat rendezvous server.
@@ -22,6 +25,7 @@ Usage:
   rendezvous users list --data DIR
   rendezvous users disable --data DIR USER
   rendezvous users enable --data DIR USER
+  rendezvous version
 
 Run "rendezvous COMMAND --help" for a command's flags and an example.
 `
@@ -46,6 +50,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdFingerprint(args[1:], stdout, stderr)
 	case "users":
 		err = cmdUsers(args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "rendezvous", buildinfo.Read())
+		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
