@@ -106,7 +106,7 @@ func (d *Daemon) checkUDP() []api.Check {
 		port.Detail = fmt.Sprintf("listening on udp %s: only this machine can reach it", addr)
 		port.Fix = fmt.Sprintf("start the daemon with --listen 0.0.0.0:%d so colleagues can connect", addr.Port)
 	} else {
-		port.Fix = fmt.Sprintf("if contacts cannot connect, allow incoming UDP port %d in this machine's firewall", addr.Port)
+		port.Fix = firewallFix(addr.Port)
 	}
 	bufs := api.Check{Name: "udp buffers"}
 	rcv, snd, err := t.SocketBuffers()
