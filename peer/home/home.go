@@ -142,12 +142,3 @@ func (h *Home) write(name string, data []byte, publish func(tmp, path string) er
 	}
 	return syncDir(h.dir)
 }
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
