@@ -50,7 +50,7 @@ demo: build
 ## cross: build every binary and vet every package (tests included) for
 ## each release target; bench/ holds Linux measuring tools and is left out
 TARGETS    := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
-CROSS_PKGS  = $$($(GO) list ./... | grep -v /bench/)
+CROSS_PKGS  = $$($(GO) list ./... | grep -v /lanchat/bench)
 cross:
 	@set -e; for t in $(TARGETS); do \
 	  os=$${t%/*}; arch=$${t#*/}; echo "== $$os/$$arch"; \
