@@ -17,12 +17,12 @@ var version, commit string
 
 // Info is what a binary knows of its own build.
 type Info struct {
-	Version  string // module version: a tag, a pseudo-version or "(devel)"
-	Commit   string // vcs.revision, "" when built outside a checkout
-	Time     string // vcs.time, the commit's time (RFC 3339)
-	Modified bool   // the checkout had uncommitted changes
-	Go       string
-	Target   string // GOOS/GOARCH
+	Version  string `json:"version"`            // module version: a tag, a pseudo-version or "(devel)"
+	Commit   string `json:"commit,omitempty"`   // vcs.revision, "" when built outside a checkout
+	Time     string `json:"time,omitempty"`     // vcs.time, the commit's time (RFC 3339)
+	Modified bool   `json:"modified,omitempty"` // the checkout had uncommitted changes
+	Go       string `json:"go"`
+	Target   string `json:"target"` // GOOS/GOARCH
 }
 
 // Read returns the running binary's build information.
