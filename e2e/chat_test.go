@@ -141,7 +141,8 @@ func TestTerminalChat(t *testing.T) {
 	tt.waitText("Commands (never sent as text)")
 	tt.keys("/bogus")
 	tt.key("Enter")
-	tt.waitText("unknown command /bogus")
+	s = tt.waitText("unknown command /bogus")
+	t.Logf("the chat at 100x30:\n%s", s)
 	tt.key("C-u") // the bad line stays for fixing; clear it
 	tt.keys("//slash")
 	tt.key("Enter")

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -39,7 +41,8 @@ type model struct {
 	view        viewport.Model
 	status      string // the last note or error of the status line
 	statusIsErr bool
-	fatal       error // ends the program with this error
+	fatal       error  // ends the program with this error
+	client      string // this chat's name in focus calls
 }
 
 // item is one entry of the conversation pane.
@@ -74,8 +77,13 @@ type (
 		text   string
 		warn   bool
 	}
-	errMsg struct{ err error }
+	errMsg    struct{ err error }
+	focusTick struct{}
 )
+
+// focusEvery is how often the chat renews its focus (under
+// notify.FocusTTL).
+const focusEvery = 30 * time.Second
 
 func newModel(ctx context.Context, d daemon, st events, target string, noColor bool) *model {
 	in := textarea.New()
@@ -99,13 +107,14 @@ func newModel(ctx context.Context, d daemon, st events, target string, noColor b
 		keyChanged: map[string]bool{},
 		transfers:  map[string]api.Transfer{},
 		open:       target,
+		client:     fmt.Sprintf("chat-%d", os.Getpid()),
 		input:      in,
 		view:       viewport.New(),
 	}
 }
 
 func (m *model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.nextEvent(), m.loadStatus(), m.loadFriends(), m.loadRequests(), m.loadRecent(), m.loadTransfers()}
+	cmds := []tea.Cmd{m.nextEvent(), m.focus(), tea.Tick(focusEvery, func(time.Time) tea.Msg { return focusTick{} }), m.loadStatus(), m.loadFriends(), m.loadRequests(), m.loadRecent(), m.loadTransfers()}
 	if m.open != "" {
 		cmds = append(cmds, m.loadHistory(m.open))
 	}
@@ -152,7 +161,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if m.open == "" {
 			m.openFirst()
-			return m, m.loadHistory(m.open)
+			if m.open != "" {
+				return m, tea.Batch(m.loadHistory(m.open), m.focus())
+			}
 		}
 	case requestsMsg:
 		for _, r := range msg.r.Incoming {
@@ -164,7 +175,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.open == "" {
 			m.openFirst()
 			if m.open != "" {
-				return m, m.loadHistory(m.open)
+				return m, tea.Batch(m.loadHistory(m.open), m.focus())
 			}
 		}
 	case transfersMsg:
@@ -181,6 +192,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.sent(msg)
 	case noteMsg:
 		m.note(msg.target, msg.text, msg.warn)
+	case focusTick:
+		return m, tea.Batch(m.focus(), tea.Tick(focusEvery, func(time.Time) tea.Msg { return focusTick{} }))
 	case errMsg:
 		m.setStatus(errText(msg.err), true)
 	}
@@ -259,13 +272,26 @@ func (m *model) openConv(target string) tea.Cmd {
 	}
 	m.open, m.items, m.loaded = target, nil, false
 	m.refresh()
-	return m.loadHistory(target)
+	return tea.Batch(m.loadHistory(target), m.focus())
 }
 
 // openFirst opens the most recent conversation, or the first friend.
 func (m *model) openFirst() {
 	if names := m.convNames(); len(names) > 0 {
 		m.open = names[0]
+	}
+}
+
+// focus tells the daemon which conversation the chat shows, so that it
+// does not notify of it.
+func (m *model) focus() tea.Cmd {
+	if m.open == "" {
+		return nil
+	}
+	ctx, d, req := m.ctx, m.d, api.FocusRequest{Client: m.client, Conversation: m.open, Open: true}
+	return func() tea.Msg {
+		d.Focus(ctx, req) // best effort: at worst a notification too many
+		return nil
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -32,6 +33,7 @@ type daemon interface {
 	Verify(ctx context.Context, user string) (api.Verification, error)
 	Confirm(ctx context.Context, user string, req api.KeyRequest) (api.Verification, error)
 	Trust(ctx context.Context, user string, req api.KeyRequest) (api.Contact, error)
+	Focus(ctx context.Context, req api.FocusRequest) error
 }
 
 // events is the daemon's event stream (*api.EventStream has it).
@@ -74,6 +76,12 @@ func Run(ctx context.Context, c *api.Client, target string, opt Options) error {
 		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	final, err := tea.NewProgram(m, popts...).Run()
+	if m.open != "" {
+		// Notifications for the conversation shown resume now.
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		c.Focus(fctx, api.FocusRequest{Client: m.client, Conversation: m.open})
+		fcancel()
+	}
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal chat: %w", err)
 	}
