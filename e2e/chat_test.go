@@ -97,6 +97,9 @@ func TestTerminalChat(t *testing.T) {
 		u.register(t)
 	}
 	befriendUsers(t, alice, bob)
+	if out := alice.must(t, "profile", "show"); !strings.Contains(out, "alice") || !strings.Contains(out, "key fingerprint") {
+		t.Fatalf("profile show printed:\n%s", out)
+	}
 	bob.must(t, "send", "alice", "before the chat")
 
 	tt := startTmux(t, 100, 30, bin("lanchat")+" --home "+alice.home+" chat bob")
