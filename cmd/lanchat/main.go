@@ -63,6 +63,13 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitFailure
 	}
 
+	switch args[0] {
+	case "completion":
+		return report(ctx, stderr, home, runCompletion(args[1:], stdout))
+	case "__complete":
+		runComplete(ctx, home, args[1:], stdout)
+		return exitOK
+	}
 	if args[0] == "daemon" {
 		return report(ctx, stderr, home, runDaemon(ctx, home, args[1:], stdout, stderr))
 	}
