@@ -105,6 +105,11 @@ func report(ctx context.Context, stderr io.Writer, home string, err error) int {
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		return exitInterrupted
 	case errors.As(err, &apiErr):
+		if apiErr.Field != "" {
+			// Name the field: `email: "x@" is not an e-mail address`.
+			fmt.Fprintf(stderr, "lanchat: %s: %s\n", apiErr.Field, apiErr.Message)
+			return exitFailure
+		}
 		fmt.Fprintf(stderr, "lanchat: %s\n", apiErr.Message)
 		return exitFailure
 	default:
