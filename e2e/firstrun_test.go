@@ -28,3 +28,19 @@ func TestFirstRunMessages(t *testing.T) {
 	}
 	dan.register(t) // and a good one goes through
 }
+
+// A wrong --server-fingerprint is a mismatch, not an unreachable server.
+func TestWrongServerFingerprint(t *testing.T) {
+	srv := startServer(t)
+	eve := newUser(t, srv, "eve")
+	eve.fp = strings.Repeat("ab", 32)
+	eve.start(t)
+	_, errs, code := eve.lc(t, "a-good-long-password\n", "register", "eve", "--password-stdin")
+	if code == 0 || !strings.Contains(errs, "does not match") || !strings.Contains(errs, srv.fp) || !strings.Contains(errs, eve.fp) || strings.Contains(errs, "unreachable") {
+		t.Fatalf("register with a wrong fingerprint: exit %d, stderr %q; want a mismatch naming both fingerprints", code, errs)
+	}
+	out := eve.daemon.output()
+	if !strings.Contains(out, "does not match") || strings.Contains(out, "start the daemon with --server-fingerprint") {
+		t.Fatalf("the daemon's log advises the flag just used:\n%s", out)
+	}
+}

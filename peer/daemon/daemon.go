@@ -260,6 +260,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Addr:             d.cfg.Server,
 		Resolve:          d.findServer,
 		Fingerprint:      pin,
+		FingerprintGiven: d.cfg.Fingerprint != "",
 		Pin:              d.pinServer,
 		Session:          d.sessionToken,
 		OnSessionInvalid: d.sessionInvalid,
