@@ -250,6 +250,7 @@ func TestRegisterValidation(t *testing.T) {
 		{"username non-ASCII", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.Username = "zoë" }, "username"},
 		{"username empty", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.Username = "" }, "username"},
 		{"password too short", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.Password = "short12" }, "password"},
+		{"password common", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.Password = "iloveyou" }, "password"},
 		{"password 7 characters in 14 bytes", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) { r.Password = "ééééééé" }, "password"},
 		{"password equals username", func(r *wire.RegisterRequest, _ ed25519.PrivateKey) {
 			r.Username, r.Password = "Carolina", "cAROLINA"
@@ -326,7 +327,7 @@ func TestRegisterValidation(t *testing.T) {
 
 	// The limits themselves are allowed.
 	req, _ := registerRequest(t, ts, strings.Repeat("b", 32))
-	req.Password = "12345678"
+	req.Password = "kq3!vz9w" // 8 characters, not a common password
 	req.DisplayName = strings.Repeat("é", 64)
 	req.Email = "x@y.example"
 	req.Phone = "1234567"

@@ -261,3 +261,21 @@ func cmdStatus(e *env, c *command, args []string) error {
 	t.flush()
 	return nil
 }
+
+func cmdProfileShow(e *env, c *command, args []string) error {
+	if _, err := e.parse(c, e.flags(c), args, 0, 0); err != nil {
+		return err
+	}
+	st, err := e.client.Status(e.ctx)
+	if err != nil {
+		return err
+	}
+	if !st.LoggedIn || st.Me == nil {
+		return errors.New("not logged in: run lanchat register USER or lanchat login USER")
+	}
+	if e.json {
+		return printJSON(e.stdout, st.Me)
+	}
+	printMe(e, *st.Me)
+	return nil
+}

@@ -6,21 +6,40 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
+	"golang.org/x/term"
+
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/tui"
 )
 
 // chatBacklog is how many messages chat shows before going live.
 const chatBacklog = 20
 
 func cmdChat(e *env, c *command, args []string) error {
-	pos, err := e.parse(c, e.flags(c), args, 1, 1)
+	pos, err := e.parse(c, e.flags(c), args, 0, 1)
 	if err != nil {
 		return err
 	}
-	target := pos[0]
+	target := ""
+	if len(pos) == 1 {
+		target = pos[0]
+	}
+	if isTerminal(e.stdout) && isTerminalReader(e.stdin) {
+		return tui.Run(e.ctx, e.client, target, tui.Options{NoColor: os.Getenv("NO_COLOR") != ""})
+	}
+	if target == "" {
+		return usageError(c, "without a terminal, chat needs a TARGET")
+	}
+	return chatLines(e, target)
+}
+
+// chatLines is chat without a terminal, for scripts: it prints the last
+// messages and each one arriving, and sends each line read.
+func chatLines(e *env, target string) error {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 
@@ -127,4 +146,10 @@ func (l *lockedWriter) printf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.w, format, args...)
+}
+
+// isTerminalReader reports whether r is a terminal.
+func isTerminalReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

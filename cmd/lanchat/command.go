@@ -68,6 +68,7 @@ func init() {
 		{name: "login", args: "USER [--password-stdin] [--yes]", summary: "log in to an existing account", example: "lanchat login alice", run: cmdLogin},
 		{name: "logout", summary: "end the session on this machine", example: "lanchat logout", run: cmdLogout},
 		{name: "passwd", args: "[--password-stdin]", summary: "change the password (with --password-stdin: old and new on two lines)", example: "printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | lanchat passwd --password-stdin", run: cmdPasswd},
+		{name: "profile show", summary: "show your own profile", example: "lanchat profile show", run: cmdProfileShow},
 		{name: "profile set", args: "[--display-name N] [--email E] [--phone P]", summary: "change profile fields (an empty value clears one)", example: "lanchat profile set --display-name 'Alice L.' --phone ''", run: cmdProfileSet},
 		{name: "status", summary: "show the daemon, the login, the server link and direct peers", example: "lanchat status", run: cmdStatus},
 
@@ -80,7 +81,7 @@ func init() {
 		{name: "friend requests", summary: "list pending friend requests both ways", example: "lanchat friend requests", run: cmdFriendRequests},
 
 		{name: "send", args: "TARGET TEXT... | TARGET -", summary: "send a message to a user or a #group (- reads the text from stdin, up to 64 KiB); flags go before TARGET", example: "lanchat send '#team' lunch at noon?", noInterspersed: true, run: cmdSend},
-		{name: "chat", args: "TARGET", summary: "chat in a conversation: shows the last messages, then sends each line you type (/quit or EOF ends)", example: "lanchat chat bob", run: cmdChat},
+		{name: "chat", args: "[TARGET]", summary: "the full-screen terminal chat (without a terminal: shows the last messages, then sends each line read until /quit or EOF)", example: "lanchat chat bob", run: cmdChat},
 		{name: "history", args: "TARGET [--limit N] [--search TEXT]", summary: "show a conversation's messages, oldest first", example: "lanchat history '#team' --limit 50", run: cmdHistory},
 		{name: "search", args: "TEXT... [--limit N]", summary: "search every conversation, newest first", example: "lanchat search budget report", run: cmdSearch},
 		{name: "recent", summary: "list conversations by last activity", example: "lanchat recent", run: cmdRecent},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lanchat/lanchat/peer/daemon"
 	"github.com/lanchat/lanchat/peer/home"
+	"github.com/lanchat/lanchat/peer/notify"
 	"github.com/lanchat/lanchat/peer/webui"
 )
 
@@ -51,6 +52,7 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	askFiles := fs.Bool("ask-files", false, "ask before taking any file (lanchat accept ID); by default friends' files are taken into the downloads folder")
 	transferConns := fs.Int("transfer-conns", daemon.DefaultTransferConns, fmt.Sprintf("send a file transfer of 16 MiB or more over up to `N` QUIC connections to the contact, so that it can use N cores on each side (1 to %d; 1: the contact's connection only)", daemon.MaxTransferConns))
 	noMDNS := fs.Bool("no-mdns", false, "do not announce or browse on the LAN")
+	noNotify := fs.Bool("no-notify", false, "show no desktop notifications")
 	mdnsIface := fs.String("mdns-iface", "", "announce and browse only on the network interface `NAME` (default: every interface that can multicast)")
 	mdnsInterval := fs.Duration("mdns-interval", 0, "look for peers on the LAN about every `D` (default 5-10s); a peer that stops answering is gone after three of them")
 	prekeyLifetime := fs.Duration("prekey-lifetime", daemon.DefaultPrekeyLifetime, "publish a new relay prekey after two thirds of this `D`")
@@ -98,6 +100,16 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	if err != nil {
 		return err
 	}
+	var desktop notify.Desktop
+	if !*noNotify {
+		// Without a session bus there are simply no notifications.
+		if bus, err := notify.Connect(); err != nil {
+			logger.Debug("no desktop notifications", "err", err)
+		} else {
+			defer bus.Close()
+			desktop = bus
+		}
+	}
 	d, err := daemon.New(daemon.Config{
 		Home:           h,
 		Server:         *server,
@@ -114,6 +126,7 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 		UI:             *uiAddr,
 		NoUI:           *noUI,
 		Version:        version,
+		Desktop:        desktop,
 		Out:            stdout,
 		Logger:         logger,
 	})

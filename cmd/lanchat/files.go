@@ -185,21 +185,17 @@ func cmdTransfers(e *env, c *command, args []string) error {
 		fmt.Fprintln(e.stdout, "no transfers yet; send one with: lanchat send-file USER PATH")
 		return nil
 	}
-	t := newTable(e.stdout, "ID", "DIR", "PEER", "STATE", "PROGRESS", "RATE", "NAME")
+	t := newTable(e.stdout, "ID", "DIR", "PEER", "STATE", "PROGRESS", "RATE", "NAME", "ERROR")
 	for _, tr := range ts {
 		dir := "to"
 		if tr.Direction == api.DirectionReceive {
 			dir = "from"
 		}
-		rate := "-"
-		if tr.Rate > 0 {
-			rate = bytesText(int64(tr.Rate)) + "/s"
-		}
-		state := tr.State
+		errText := "-"
 		if tr.Error != "" && tr.State != api.TransferDone {
-			state += ": " + truncate(clean(tr.Error), 60)
+			errText = truncate(clean(tr.Error), 60)
 		}
-		t.row(tr.ID[:12], dir, tr.Peer, state, fmt.Sprintf("%s of %s", bytesText(tr.Done), bytesText(tr.Total)), rate, clean(tr.Name))
+		t.row(tr.ID[:12], dir, tr.Peer, tr.State, fmt.Sprintf("%s of %s", bytesText(tr.Done), bytesText(tr.Total)), rateText(tr), clean(tr.Name), errText)
 	}
 	t.flush()
 	if hasOffers(ts) {
@@ -355,4 +351,18 @@ func bytesText(n int64) string {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// rateText is the current rate of a moving transfer, or the average of a
+// finished one ("avg", from its offer to its end, waiting included).
+func rateText(t api.Transfer) string {
+	switch {
+	case t.Rate > 0:
+		return bytesText(int64(t.Rate)) + "/s"
+	case t.State == api.TransferDone && t.Total > 0:
+		if d := t.Updated.Sub(t.Created).Seconds(); d > 0 {
+			return bytesText(int64(float64(t.Total)/d)) + "/s avg"
+		}
+	}
+	return "-"
 }

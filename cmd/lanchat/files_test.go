@@ -78,3 +78,17 @@ func TestTransferIDPrefix(t *testing.T) {
 		t.Fatalf("unknown prefix accepted")
 	}
 }
+
+func TestRateText(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	done := api.Transfer{State: api.TransferDone, Total: 10_000_000, Created: start, Updated: start.Add(2 * time.Second)}
+	if got := rateText(done); got != "5.0 MB/s avg" {
+		t.Errorf("rate of a finished transfer: %q, want 5.0 MB/s avg", got)
+	}
+	if got := rateText(api.Transfer{State: api.TransferActive, Rate: 2048}); got != "2.0 kB/s" {
+		t.Errorf("rate of an active transfer: %q", got)
+	}
+	if got := rateText(api.Transfer{State: api.TransferFailed}); got != "-" {
+		t.Errorf("rate of a failed transfer: %q", got)
+	}
+}

@@ -19,6 +19,7 @@ Commands:
 `)
 	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "  daemon\trun the peer daemon that every other command talks to\n")
+	fmt.Fprintf(tw, "  completion bash|zsh|fish\tprint a shell completion script (commands, flags, contact and group names)\n")
 	for _, c := range commands {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 	}

@@ -63,6 +63,13 @@ func runEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return exitFailure
 	}
 
+	switch args[0] {
+	case "completion":
+		return report(ctx, stderr, home, runCompletion(args[1:], stdout))
+	case "__complete":
+		runComplete(ctx, home, args[1:], stdout)
+		return exitOK
+	}
 	if args[0] == "daemon" {
 		return report(ctx, stderr, home, runDaemon(ctx, home, args[1:], stdout, stderr))
 	}
@@ -98,6 +105,11 @@ func report(ctx context.Context, stderr io.Writer, home string, err error) int {
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		return exitInterrupted
 	case errors.As(err, &apiErr):
+		if apiErr.Field != "" {
+			// Name the field: `email: "x@" is not an e-mail address`.
+			fmt.Fprintf(stderr, "lanchat: %s: %s\n", apiErr.Field, apiErr.Message)
+			return exitFailure
+		}
 		fmt.Fprintf(stderr, "lanchat: %s\n", apiErr.Message)
 		return exitFailure
 	default:

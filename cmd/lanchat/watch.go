@@ -29,6 +29,9 @@ func cmdWatch(e *env, c *command, args []string) error {
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
+	// lastPresence keeps each contact's last status shown, so that a
+	// repeat of it is not printed again.
+	lastPresence := map[string]string{}
 	for {
 		ev, err := st.Next()
 		switch {
@@ -45,21 +48,47 @@ func cmdWatch(e *env, c *command, args []string) error {
 			}
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%s  %s\n", ev.At.Local().Format(time.TimeOnly), describeEvent(ev, e.now()))
+		if p := ev.Presence; ev.Type == api.EventPresence && p != nil {
+			if lastPresence[p.User] == p.Presence.Status {
+				continue
+			}
+			lastPresence[p.User] = p.Presence.Status
+		}
+		line := describeEvent(ev, e.now())
+		if line == "" {
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s  %s\n", ev.At.Local().Format(time.TimeOnly), line)
 	}
 }
 
 // describeEvent renders an event as one readable line (longer for a
-// multi-line message).
+// multi-line message), or "" for one not worth a line (a message merely
+// sent; --json shows every event).
 func describeEvent(ev api.Event, now time.Time) string {
 	switch ev.Type {
 	case api.EventMessage:
 		if m := ev.Message; m != nil {
-			return fmt.Sprintf("message in %s from %s: %s", oneLine(m.Conversation), oneLine(m.From), indentLines(m.Text, 4))
+			from, to := oneLine(m.From), "you"
+			switch {
+			case m.Outgoing:
+				from, to = "you", oneLine(m.Conversation)
+			case strings.HasPrefix(m.Conversation, "#"):
+				to = oneLine(m.Conversation)
+			}
+			head := from + " → " + to + ": "
+			return head + indentLines(m.Text, len([]rune(head))+10)
 		}
 	case api.EventMessageState:
 		if m := ev.Message; m != nil {
-			return fmt.Sprintf("message %s to %s is %s", m.ID, oneLine(m.Conversation), oneLine(m.State))
+			if m.State != "delivered" {
+				return ""
+			}
+			s := fmt.Sprintf("%s received your message", oneLine(m.Conversation))
+			if t := oneLine(m.Text); t != "" {
+				s += fmt.Sprintf(" %q", truncate(t, 40))
+			}
+			return s
 		}
 	case api.EventPresence:
 		if p := ev.Presence; p != nil {

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	_ "embed"
 	"encoding/hex"
 	"net/mail"
 	"net/netip"
@@ -59,7 +60,7 @@ func CheckPassword(field, password, username string) *Error {
 		return Invalid(field, "must be valid UTF-8")
 	}
 	if utf8.RuneCountInString(password) < MinPassword {
-		return Invalid(field, "must be at least %d characters", MinPassword)
+		return Invalid(field, "must be at least %d characters (NIST SP 800-63B); a few unrelated words make a good one", MinPassword)
 	}
 	if len(password) > MaxPassword {
 		return Invalid(field, "must be at most %d bytes", MaxPassword)
@@ -67,8 +68,25 @@ func CheckPassword(field, password, username string) *Error {
 	if strings.EqualFold(password, username) {
 		return Invalid(field, "must not equal the username")
 	}
+	if commonPasswords[strings.ToLower(password)] {
+		return Invalid(field, "is one of the most common passwords, the first ones an attacker tries (NIST SP 800-63B); choose another")
+	}
 	return nil
 }
+
+//go:embed common-passwords.txt
+var commonPasswordList string
+
+// commonPasswords holds the list's passwords, lower case.
+var commonPasswords = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, l := range strings.Split(commonPasswordList, "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			m[l] = true
+		}
+	}
+	return m
+}()
 
 // CheckDisplayName allows up to 64 characters: any text, emoji with
 // joiners included, but no control characters, line breaks or bidi
@@ -98,12 +116,12 @@ func CheckEmail(field, s string) *Error {
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {
-		return Invalid(field, "is not an e-mail address")
+		return Invalid(field, "%q is not an e-mail address", truncate(s, 64))
 	}
 	// Require a domain name with a dot; refuse domain literals (a@[10.0.0.1]).
 	at := strings.LastIndexByte(s, '@')
 	if at < 1 || !strings.Contains(s[at+1:], ".") || strings.HasPrefix(s[at+1:], "[") {
-		return Invalid(field, "is not an e-mail address")
+		return Invalid(field, "%q is not an e-mail address", truncate(s, 64))
 	}
 	return nil
 }
@@ -126,7 +144,7 @@ func CheckPhone(field, s string) *Error {
 		case r == '+' && i == 0:
 		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
 		default:
-			return Invalid(field, "is not a phone number")
+			return Invalid(field, "%q is not a phone number", truncate(s, 32))
 		}
 	}
 	if digits < 7 || digits > 15 {

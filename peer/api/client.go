@@ -86,6 +86,11 @@ func (c *Client) Logout(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/v1/logout", nil, nil)
 }
 
+// Focus tells the daemon which conversation this client shows.
+func (c *Client) Focus(ctx context.Context, req FocusRequest) error {
+	return c.do(ctx, http.MethodPost, "/v1/focus", req, nil)
+}
+
 // Passwd changes the password.
 func (c *Client) Passwd(ctx context.Context, req PasswdRequest) error {
 	return c.do(ctx, http.MethodPost, "/v1/passwd", req, nil)

@@ -109,6 +109,16 @@ func (h *handler) routes() {
 	h.handle("POST /v1/logout", func(r *http.Request) (any, error) {
 		return nil, h.svc.Logout(r.Context())
 	})
+	h.handle("POST /v1/focus", func(r *http.Request) (any, error) {
+		req, err := decode[FocusRequest](r)
+		if err != nil {
+			return nil, err
+		}
+		if len(req.Client) > 64 || len(req.Conversation) > 256 {
+			return nil, &Error{Code: CodeInvalid, Message: "focus: client or conversation too long"}
+		}
+		return nil, h.svc.Focus(r.Context(), req)
+	})
 	h.handle("POST /v1/passwd", func(r *http.Request) (any, error) {
 		req, err := decode[PasswdRequest](r)
 		if err != nil {

@@ -75,6 +75,10 @@ type Service interface {
 	// Peers lists the lanchat daemons seen on the LAN.
 	Peers(ctx context.Context) (LANPeers, error)
 
+	// Focus records which conversation a client shows now, so that the
+	// daemon's desktop notifications stay quiet for it.
+	Focus(ctx context.Context, req FocusRequest) error
+
 	// Subscribe returns a stream of events until ctx ends or the daemon
 	// stops (then the channel is closed). A subscriber too slow to keep up
 	// is dropped (its channel closed) rather than slowing the daemon.
@@ -334,6 +338,16 @@ type Contact struct {
 	Username string `json:"username"`
 	Verified bool   `json:"verified"`
 	Held     bool   `json:"held"`
+}
+
+// FocusRequest says that Client (a name the client picks, the same on
+// every call) shows Conversation now (Open) or stopped showing it. An open
+// focus lasts a minute: a client renews it while the conversation stays
+// on screen.
+type FocusRequest struct {
+	Client       string `json:"client"`
+	Conversation string `json:"conversation"`
+	Open         bool   `json:"open"`
 }
 
 // Event is one item of the event stream. Type says which field is set.

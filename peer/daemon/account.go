@@ -194,6 +194,9 @@ func (d *Daemon) canAuthenticate(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, connectWait)
 	defer cancel()
 	if !d.link.WaitConnected(wctx) {
+		if err := d.link.LastError(); errors.Is(err, client.ErrFingerprintMismatch) {
+			return fromServer(err)
+		}
 		return api.Errorf(api.CodeUnavailable, "the server %s is unreachable; try again when it is back (lanchat doctor says why)", orUnknown(d.link.Addr()))
 	}
 	return nil

@@ -24,6 +24,7 @@ import (
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/home"
 	"github.com/lanchat/lanchat/peer/link"
+	"github.com/lanchat/lanchat/peer/notify"
 	"github.com/lanchat/lanchat/peer/webui"
 	"github.com/lanchat/lanchat/transfer"
 )
@@ -76,6 +77,9 @@ type Config struct {
 	// NoUI turns the app off.
 	UI   string
 	NoUI bool
+	// Desktop, if set, shows notifications of what arrives while no
+	// client shows its conversation (see peer/notify).
+	Desktop notify.Desktop
 
 	PrekeyLifetime time.Duration
 	RelayRetention time.Duration
@@ -137,6 +141,8 @@ type Daemon struct {
 	parkMu        sync.Mutex
 	reexamineKick chan struct{}
 	keys          keyCache
+	// notifier is nil without cfg.Desktop.
+	notifier *notify.Notifier
 
 	receiver     *transfer.Receiver
 	outgoing     sending
@@ -198,6 +204,9 @@ func New(cfg Config) (*Daemon, error) {
 		synced:       make(chan struct{}),
 	}
 	d.peers = newPeerSet(d)
+	if cfg.Desktop != nil {
+		d.notifier = notify.New(d, cfg.Desktop, nil, cfg.Logger.With("part", "notify"))
+	}
 	return d, nil
 }
 
@@ -251,6 +260,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Addr:             d.cfg.Server,
 		Resolve:          d.findServer,
 		Fingerprint:      pin,
+		FingerprintGiven: d.cfg.Fingerprint != "",
 		Pin:              d.pinServer,
 		Session:          d.sessionToken,
 		OnSessionInvalid: d.sessionInvalid,
@@ -270,6 +280,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.spawn(func() { d.prekeyLoop(ctx) })
 	d.spawn(func() { d.transferLoop(ctx) })
 	d.spawn(func() { d.progressLoop(ctx) })
+	if d.notifier != nil {
+		d.spawn(func() { d.notifier.Run(ctx) })
+	}
 	d.spawn(func() {
 		if err := api.Serve(ctx, d.home.SocketPath(), socket); err != nil && ctx.Err() == nil {
 			errc <- fmt.Errorf("local API: %w", err)

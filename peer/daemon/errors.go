@@ -3,10 +3,12 @@ package daemon
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/link"
+	"github.com/lanchat/lanchat/rendezvous/client"
 )
 
 // fromServer turns an error from a server call into one the local API
@@ -19,6 +21,12 @@ func fromServer(err error) error {
 		return fromWire(werr)
 	case errors.Is(err, link.ErrNotConfirmed):
 		return api.Errorf(api.CodeConflict, "%v", err)
+	case errors.Is(err, client.ErrFingerprintMismatch):
+		var detail string
+		if _, after, ok := strings.Cut(err.Error(), client.ErrFingerprintMismatch.Error()+": "); ok {
+			detail = " (" + after + ")"
+		}
+		return api.Errorf(api.CodeUnavailable, "the server's certificate does not match the fingerprint%s: check it with the server's admin (rendezvous fingerprint --data DIR)", detail)
 	case errors.Is(err, link.ErrOffline):
 		return api.Errorf(api.CodeUnavailable, "the server is unreachable; try again when it is back")
 	case errors.Is(err, context.DeadlineExceeded):

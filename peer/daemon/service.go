@@ -388,6 +388,14 @@ func (d *Daemon) GroupMembers(ctx context.Context, name string) (api.GroupMember
 	return out, nil
 }
 
+// Focus records the conversation a client shows (for notifications).
+func (d *Daemon) Focus(ctx context.Context, req api.FocusRequest) error {
+	if d.notifier != nil {
+		d.notifier.Focus(req.Client, req.Conversation, req.Open)
+	}
+	return nil
+}
+
 // Subscribe streams events to a local client.
 func (d *Daemon) Subscribe(ctx context.Context) <-chan api.Event {
 	return d.events.subscribe(ctx)

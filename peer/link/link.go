@@ -68,6 +68,10 @@ type Config struct {
 	// Fingerprint pins the server's certificate; empty means trust on
 	// first use, after which Pin is called with what was seen.
 	Fingerprint string
+	// FingerprintGiven says Fingerprint came from the user just now
+	// (--server-fingerprint), not from an earlier pin: the advice on a
+	// mismatch differs.
+	FingerprintGiven bool
 	// Resolve, when Addr is empty, finds servers (on the LAN) and the
 	// fingerprints they announce; it is called before each dial until one
 	// succeeds. The link tries every candidate in turn and takes the
@@ -289,8 +293,11 @@ func (l *Link) Run(ctx context.Context) error {
 
 func (l *Link) logDialError(err error) {
 	if errors.Is(err, client.ErrFingerprintMismatch) {
-		l.log.Error("the server's certificate does not match the pinned one: refusing to connect; "+
-			"if the server's certificate was replaced on purpose, start the daemon with --server-fingerprint",
+		advice := "if the server's certificate was replaced on purpose, start the daemon with --server-fingerprint and its new fingerprint"
+		if l.cfg.FingerprintGiven {
+			advice = "the fingerprint given does not match the server's: ask the server's admin for it (rendezvous fingerprint --data DIR)"
+		}
+		l.log.Error("the server's certificate does not match the pinned one: refusing to connect; "+advice,
 			"server", l.Addr(), "err", err)
 		return
 	}
@@ -532,6 +539,10 @@ func (l *Link) Call(ctx context.Context, op string, req, resp any) error {
 // callOn runs one request on connection c, nil when there is none.
 func (l *Link) callOn(ctx context.Context, c *client.Client, op string, req, resp any) error {
 	if c == nil {
+		if last := l.LastError(); errors.Is(last, client.ErrFingerprintMismatch) {
+			// Not away: refused, and the caller should say why.
+			return fmt.Errorf("%s: %w: %w", op, ErrOffline, last)
+		}
 		return fmt.Errorf("%s: %w", op, ErrOffline)
 	}
 	err := c.Call(ctx, op, req, resp)

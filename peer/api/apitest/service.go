@@ -20,6 +20,7 @@ type Service struct {
 	RegisterFunc       func(ctx context.Context, req api.RegisterRequest) (api.Me, error)
 	LoginFunc          func(ctx context.Context, req api.LoginRequest) (api.Me, error)
 	LogoutFunc         func(ctx context.Context) error
+	FocusFunc          func(ctx context.Context, req api.FocusRequest) error
 	PasswdFunc         func(ctx context.Context, req api.PasswdRequest) error
 	SetProfileFunc     func(ctx context.Context, req api.ProfileRequest) (api.Me, error)
 	SearchUsersFunc    func(ctx context.Context, query string, limit int) ([]api.User, error)
@@ -118,6 +119,14 @@ func (s *Service) Login(ctx context.Context, req api.LoginRequest) (api.Me, erro
 		return api.Me{}, unset("Login")
 	}
 	return s.LoginFunc(ctx, req)
+}
+
+// Focus calls FocusFunc.
+func (s *Service) Focus(ctx context.Context, req api.FocusRequest) error {
+	if s.FocusFunc == nil {
+		return unset("Focus")
+	}
+	return s.FocusFunc(ctx, req)
 }
 
 // Logout calls LogoutFunc.
