@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -89,9 +88,8 @@ func killedAt(t *testing.T, p *pair, o *Offer, dst string, prog Progress, want [
 }
 
 // resume sends o again to a fresh receiver (as after a restart) and
-// returns what both sides report, and whether the receiver refused an
-// offer first (as one of version 1 refuses one of version 2).
-func resume(t *testing.T, p *pair, o *Offer, dst string, prog Progress, opts SendOptions, mod func(*ReceiverConfig)) (*SendResult, *Result, bool) {
+// returns what both sides report.
+func resume(t *testing.T, p *pair, o *Offer, dst string, prog Progress, opts SendOptions, mod func(*ReceiverConfig)) (*SendResult, *Result) {
 	t.Helper()
 	r := newReceiver(t, dst, prog, mod)
 	out := serveConn(t, r, p.ba)
@@ -100,14 +98,10 @@ func resume(t *testing.T, p *pair, o *Offer, dst string, prog Progress, opts Sen
 		t.Fatalf("resumed Send: %v", err)
 	}
 	got := waitOutcome(t, out)
-	refused := got.err != nil && errors.Is(got.err, ErrInvalidOffer)
-	if refused {
-		got = waitOutcome(t, out)
-	}
 	if got.err != nil {
 		t.Fatalf("resumed receive: %v", got.err)
 	}
-	return res, got.res, refused
+	return res, got.res
 }
 
 // onePartial returns the one partial file under dir.
@@ -179,7 +173,7 @@ func TestResumeAfterKill(t *testing.T) {
 			// The kill also left half a chunk written after the others.
 			alterFile(t, onePartial(t, dst), held, want[held:held+ChunkSize/2])
 
-			res, got, _ := resume(t, p, o, dst, prog, SendOptions{}, nil)
+			res, got := resume(t, p, o, dst, prog, SendOptions{}, nil)
 			checkResumed(t, res, got, size, held)
 			mustEqual(t, "film.mkv", readFile(t, filepath.Join(dst, "film.mkv")), want)
 			if cp, _ := prog.Load(context.Background(), o.ID); cp != nil {
@@ -203,7 +197,7 @@ func TestResumeAfterKillDamagedChunk(t *testing.T) {
 	// Damage the second chunk past the checkpoint; the third is intact.
 	alterFile(t, onePartial(t, dst), after+ChunkSize+12345, []byte{want[after+ChunkSize+12345] ^ 0x80})
 
-	res, got, _ := resume(t, p, o, dst, prog, SendOptions{}, nil)
+	res, got := resume(t, p, o, dst, prog, SendOptions{}, nil)
 	checkResumed(t, res, got, size, after+ChunkSize)
 	mustEqual(t, "a.bin", readFile(t, filepath.Join(dst, "a.bin")), want)
 }
@@ -243,7 +237,7 @@ func TestResumeShortPartialFile(t *testing.T) {
 			killedAt(t, p, o, dst, prog, want, after, after)
 			tc.cut(t, onePartial(t, dst))
 
-			res, got, _ := resume(t, p, o, dst, prog, SendOptions{}, nil)
+			res, got := resume(t, p, o, dst, prog, SendOptions{}, nil)
 			checkResumed(t, res, got, size, tc.resume)
 			mustEqual(t, "a.bin", readFile(t, filepath.Join(dst, "a.bin")), want)
 		})
@@ -275,34 +269,4 @@ func TestResumeHeldBound(t *testing.T) {
 		t.Errorf("resume %+v, want %d resumed", res, maxHeldChunks*cs)
 	}
 	mustEqual(t, "a.bin", readFile(t, filepath.Join(dst, "a.bin")), want)
-}
-
-// A peer of protocol version 1, on either side, resumes as version 1
-// did: from the checkpoint, sending the held chunks again.
-func TestResumeWithVersion1Peer(t *testing.T) {
-	const size = 4<<20 + 100
-	const after = ChunkSize
-	for _, tc := range []struct {
-		name             string
-		sender, receiver int
-	}{
-		{"old receiver", 2, 1},
-		{"old sender", 1, 2},
-		{"both old", 1, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := newPair(t)
-			src, dst := t.TempDir(), t.TempDir()
-			want := randomFile(t, filepath.Join(src, "a.bin"), size)
-			prog := NewMemProgress()
-			o, _ := NewOffer(filepath.Join(src, "a.bin"))
-			killedAt(t, p, o, dst, prog, want, after, after+2*ChunkSize)
-			res, got, refused := resume(t, p, o, dst, prog, SendOptions{version: tc.sender}, func(c *ReceiverConfig) { c.version = tc.receiver })
-			if want := tc.sender > tc.receiver; refused != want {
-				t.Errorf("first offer refused: %v, want %v", refused, want)
-			}
-			checkResumed(t, res, got, size, after)
-			mustEqual(t, "a.bin", readFile(t, filepath.Join(dst, "a.bin")), want)
-		})
-	}
 }

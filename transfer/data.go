@@ -45,8 +45,7 @@ func putBuffer(chunkSize int, b *[]byte) {
 // sendEntry sends entry i from offset off to its end on the data
 // stream w, as one segment, and returns the file's whole-file hash. Each
 // chunk is read, hashed and written in turn, so the first byte leaves
-// at once; the whole-file hash of version 2 is made of the chunk hashes,
-// so it costs no pass of its own.
+// at once; the whole-file hash is made of the chunk hashes, so it costs no pass of its own.
 func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64, held [][hashSize]byte, stream int) ([hashSize]byte, error) {
 	f, whole, off, err := s.begin(i, off, held, buf)
 	if err != nil {
@@ -55,10 +54,7 @@ func (s *sender) sendEntry(w io.Writer, buf []byte, i int, off int64, held [][ha
 	defer f.Close()
 	size := s.offer.Entries[i].Size
 	if off < size {
-		seg := segmentBody{Entry: i, Offset: off, End: size}
-		if s.version >= 3 {
-			seg.From = off
-		}
+		seg := segmentBody{Entry: i, Offset: off, End: size, From: off}
 		if err := writeEvent(w, opSegment, seg); err != nil {
 			return [hashSize]byte{}, err
 		}
@@ -85,7 +81,7 @@ func (s *sender) begin(i int, off int64, held [][hashSize]byte, buf []byte) (*os
 		return nil, nil, 0, fmt.Errorf("entry %d: %w", i, err)
 	}
 	cs := int64(s.offer.ChunkSize)
-	whole := newWholeHash(s.version, e.Size)
+	whole := newWholeHash(e.Size)
 	if off > 0 {
 		if err := whole.read(f, 0, off, cs, buf); err != nil {
 			f.Close()
@@ -118,7 +114,7 @@ func (s *sender) sendChunk(w io.Writer, buf []byte, f *os.File, i int, pos, n in
 	sum = sha256.Sum256(chunk)
 	*(*[hashSize]byte)(rec[n:]) = sum
 	if whole != nil {
-		whole.add(chunk, sum[:])
+		whole.add(sum[:])
 	}
 	if s.opts.chunkHook != nil {
 		s.opts.chunkHook(i, pos, chunk)

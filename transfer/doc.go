@@ -15,8 +15,8 @@
 //
 // Every chunk (ChunkSize bytes) travels with its SHA-256 and is written
 // only once it matches; a file moves from its hidden partial file to its
-// final name only once it is synced and its whole-file hash (in version
-// 2 a hash over its chunk hashes, see filehash.go) matches too, and
+// final name only once it is synced and its whole-file hash (a hash
+// over its chunk hashes, see filehash.go) matches too, and
 // never over an existing file. Received names go through Sanitize and every write
 // stays inside the destination (os.Root), refusing symbolic links.
 // Memory stays flat: one chunk buffer per data stream, and for a striped
@@ -24,10 +24,11 @@
 // written with direct I/O where the system allows (directio.go), past
 // the page cache.
 //
-// A big file is striped (version 3): cut into pieces that every data
+// A big file is striped: cut into pieces that every data
 // stream takes in turn, the streams spread over the connection given to
 // Send and SendOptions.Conns, so that one file can use several cores
 // (stripe.go for the sender, lanes.go for the receiver).
 //
-// The wire protocol is described in docs/protocol.md, "File transfer".
+// The wire protocol, in its one version (Version, checked at the offer),
+// is described in docs/protocol.md, "File transfer".
 package transfer

@@ -51,7 +51,11 @@ var (
 	// too many offers or entries in the last hour. It is not final: the
 	// same offer may be made again later.
 	ErrLimit = errors.New("over the receiver's limit for this peer")
-	// ErrRemote means the peer aborted for a reason this version does
+	// ErrVersion means the peers speak different versions of the
+	// transfer protocol: the offer was refused before anything else of
+	// it was read. It is final until one side is updated.
+	ErrVersion = errors.New("transfer protocol versions differ")
+	// ErrRemote means the peer aborted for a reason this package does
 	// not know, or a failure of its own (code "internal").
 	ErrRemote = errors.New("peer aborted the transfer")
 )
@@ -75,6 +79,7 @@ var abortCodes = []struct {
 	{"protocol", ErrProtocol},
 	{"unknown_transfer", ErrUnknownTransfer},
 	{"limit", ErrLimit},
+	{"version", ErrVersion},
 	{"internal", ErrRemote},
 }
 
@@ -91,6 +96,9 @@ func codeOf(err error) string {
 // detailOf returns msg without the leading text of err's sentinel,
 // which the abort's code already says: the peer puts it back.
 func detailOf(err error, msg string) string {
+	if ve, ok := errors.AsType[*versionError](err); ok {
+		return ve.toPeer()
+	}
 	for _, c := range abortCodes {
 		if errors.Is(err, c.err) {
 			return strings.TrimPrefix(msg, c.err.Error()+": ")
@@ -115,6 +123,22 @@ func errorOf(code, message string) error {
 		}
 	}
 	return &peerError{fmt.Errorf("%w: code %s: %s", ErrRemote, strconv.Quote(code), strconv.Quote(message))}
+}
+
+// versionError is an offer, or an answer, in a protocol version other
+// than Version.
+type versionError struct{ peer int }
+
+func (e *versionError) Error() string {
+	return fmt.Sprintf("%v: peer speaks transfer protocol %d, this daemon speaks %d: update lanchat", ErrVersion, e.peer, Version)
+}
+
+func (e *versionError) Unwrap() error { return ErrVersion }
+
+// toPeer says the same from the peer's side, for an abort: the peer
+// puts the sentinel's text back.
+func (e *versionError) toPeer() string {
+	return fmt.Sprintf("this daemon speaks transfer protocol %d, yours %d: update lanchat", Version, e.peer)
 }
 
 // peerError is an abort the peer sent: the transfer has stopped on its

@@ -1,9 +1,8 @@
 package transfer
 
-// The whole-file hash each transfer.file frame carries. In version 1 it
-// is the SHA-256 of the content, a second pass over every byte on both
-// sides. From version 2 on it is a hash list: the SHA-256 of a prefix,
-// the size and the chunk hashes in order, which both sides have already
+// The whole-file hash each transfer.file frame carries: a hash list,
+// the SHA-256 of a prefix, the size and the chunk hashes in order, which
+// both sides have already
 // computed (the sender to send them, the receiver to verify them), so it
 // costs no pass of its own. It is as strong: a different file with the
 // same list hash needs a SHA-256 collision, either of the list or of a
@@ -17,36 +16,27 @@ import (
 	"io"
 )
 
-// fileHashPrefix separates the version 2 whole-file hash from every
-// other use of SHA-256 over the same bytes.
+// fileHashPrefix separates the whole-file hash from every other use of SHA-256 over the same bytes.
 const fileHashPrefix = "lanchat transfer file hash v2\x00"
 
 // wholeHash computes a file's whole-file hash, chunk by chunk, in order.
 type wholeHash struct {
-	h    hash.Hash
-	list bool // version 2: over the chunk hashes, not the content
+	h hash.Hash
 }
 
-// newWholeHash starts the whole-file hash of a file of size bytes in
-// protocol version v.
-func newWholeHash(v int, size int64) *wholeHash {
-	w := &wholeHash{h: sha256.New(), list: v >= 2}
-	if w.list {
-		var b [len(fileHashPrefix) + 8]byte
-		copy(b[:], fileHashPrefix)
-		binary.BigEndian.PutUint64(b[len(fileHashPrefix):], uint64(size))
-		w.h.Write(b[:])
-	}
+// newWholeHash starts the whole-file hash of a file of size bytes.
+func newWholeHash(size int64) *wholeHash {
+	w := &wholeHash{h: sha256.New()}
+	var b [len(fileHashPrefix) + 8]byte
+	copy(b[:], fileHashPrefix)
+	binary.BigEndian.PutUint64(b[len(fileHashPrefix):], uint64(size))
+	w.h.Write(b[:])
 	return w
 }
 
-// add takes the file's next chunk and its SHA-256.
-func (w *wholeHash) add(chunk, sum []byte) {
-	if w.list {
-		w.h.Write(sum)
-	} else {
-		w.h.Write(chunk)
-	}
+// add takes the SHA-256 of the file's next chunk.
+func (w *wholeHash) add(sum []byte) {
+	w.h.Write(sum)
 }
 
 // sum returns the whole-file hash of the chunks added.
@@ -67,21 +57,17 @@ func (w *wholeHash) read(f io.ReaderAt, off, end, chunkSize int64, buf []byte) e
 			}
 			return fmt.Errorf("read at %d: %w", pos, err)
 		}
-		if w.list {
-			s := sha256.Sum256(chunk)
-			w.h.Write(s[:])
-		} else {
-			w.h.Write(chunk)
-		}
+		s := sha256.Sum256(chunk)
+		w.h.Write(s[:])
 		pos += int64(len(chunk))
 	}
 	return nil
 }
 
-// fileSum returns the whole-file hash, in version v, of the size bytes
-// of f cut in chunks of chunkSize.
-func fileSum(f io.ReaderAt, size int64, v, chunkSize int, buf []byte) ([hashSize]byte, error) {
-	w := newWholeHash(v, size)
+// fileSum returns the whole-file hash of the size bytes of f cut in
+// chunks of chunkSize.
+func fileSum(f io.ReaderAt, size int64, chunkSize int, buf []byte) ([hashSize]byte, error) {
+	w := newWholeHash(size)
 	if err := w.read(f, 0, size, int64(chunkSize), buf); err != nil {
 		return [hashSize]byte{}, err
 	}

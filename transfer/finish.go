@@ -38,7 +38,7 @@ func (t *session) finish(i int) error {
 	if err == nil {
 		// Only an earlier attempt can have put this file in place: a new
 		// plan picked free names.
-		if t.resuming && sameFile(t.root, st.Path, st.Size, es.sum, t.version, t.offer.ChunkSize) {
+		if t.resuming && sameFile(t.root, st.Path, st.Size, es.sum, t.offer.ChunkSize) {
 			// This very file is already in place: an earlier attempt put
 			// it there, and its Finish was lost in a crash. Keep that one
 			// rather than add a numbered copy.
@@ -90,7 +90,7 @@ const (
 // durable before it takes its final name, so after a crash a final name
 // holds a whole verified file or is not there. No verified length is
 // saved for a complete file: its Finish follows, and if the attempt ends
-// before that, the next one finds the written chunks held (version 2) or
+// before that, the next one finds the written chunks held or
 // sends the file's end again.
 func (t *session) sealLater(f *os.File, i int, size int64) {
 	grouped := t.group != nil && size < groupLimit
@@ -284,9 +284,8 @@ func (t *session) result() *Result {
 }
 
 // sameFile reports whether name, inside root, is a regular file of size
-// bytes whose whole-file hash, in protocol version v with chunks of
-// chunkSize, is sum.
-func sameFile(root *os.Root, name string, size int64, sum [hashSize]byte, v, chunkSize int) bool {
+// bytes whose whole-file hash, with chunks of chunkSize, is sum.
+func sameFile(root *os.Root, name string, size int64, sum [hashSize]byte, chunkSize int) bool {
 	fi, err := root.Lstat(filepath.FromSlash(name))
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
 		return false
@@ -298,6 +297,6 @@ func sameFile(root *os.Root, name string, size int64, sum [hashSize]byte, v, chu
 	defer f.Close()
 	buf := getBuffer(chunkSize)
 	defer putBuffer(chunkSize, buf)
-	got, err := fileSum(f, size, v, chunkSize, *buf)
+	got, err := fileSum(f, size, chunkSize, *buf)
 	return err == nil && got == sum
 }

@@ -30,28 +30,23 @@ func FuzzSanitize(f *testing.F) {
 
 // FuzzOffer decodes arbitrary bytes as a transfer.offer body. Decoding
 // must never panic and fail only with ErrInvalidOffer; an offer it
-// accepts is within the limits, has clean paths, names a version, and
-// decodes the same once encoded again. A receiver of version 1 accepts
-// only what one of version 2 accepts as version 1. Seeds are in
+// accepts is in Version, within the limits, has clean paths, and
+// decodes the same once encoded again. Seeds are in
 // testdata/fuzz/FuzzOffer.
 func FuzzOffer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
-		o1, _, err1 := decodeOffer(body, 1)
-		o, v, err := decodeOffer(body, Version)
-		if err1 == nil && (err != nil || v != 1 || len(o.Entries) != len(o1.Entries)) {
-			t.Fatalf("version 1 accepts %+v; version 2 gives %+v, version %d, %v", o1, o, v, err)
-		}
-		if err1 != nil && !errors.Is(err1, ErrInvalidOffer) {
-			t.Fatalf("version 1: error %v is not ErrInvalidOffer", err1)
-		}
+		o, err := DecodeOffer(body)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidOffer) {
-				t.Fatalf("error %v is not ErrInvalidOffer", err)
+			if !errors.Is(err, ErrInvalidOffer) && !errors.Is(err, ErrVersion) {
+				t.Fatalf("error %v is neither ErrInvalidOffer nor ErrVersion", err)
 			}
 			return
 		}
-		if v < 1 {
-			t.Fatalf("accepted offer of version %d", v)
+		var head struct {
+			Version int `json:"version"`
+		}
+		if err := json.Unmarshal(body, &head); err != nil || head.Version != Version {
+			t.Fatalf("accepted offer in version %d (%v)", head.Version, err)
 		}
 		if !validID(o.ID) || !validChunkSize(o.ChunkSize) || len(o.Entries) == 0 || len(o.Entries) > MaxEntries {
 			t.Fatalf("accepted offer out of bounds: id %q, chunk %d, %d entries", o.ID, o.ChunkSize, len(o.Entries))
@@ -67,20 +62,16 @@ func FuzzOffer(f *testing.F) {
 		if total > MaxTotalSize || total < 0 {
 			t.Fatalf("accepted %d bytes", total)
 		}
-		ob := offerBody{Offer: o}
-		if v >= 2 {
-			ob.Version = v
-		}
-		b, err := json.Marshal(ob)
+		b, err := json.Marshal(offerBody{Offer: o, Version: Version})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o2, v2, err := decodeOffer(b, Version)
+		o2, err := DecodeOffer(b)
 		if err != nil {
 			t.Fatalf("re-decode: %v", err)
 		}
-		if o2.ID != o.ID || o2.ChunkSize != o.ChunkSize || len(o2.Entries) != len(o.Entries) || v2 != v {
-			t.Fatalf("re-decoded %+v version %d, want %+v version %d", o2, v2, o, v)
+		if o2.ID != o.ID || o2.ChunkSize != o.ChunkSize || len(o2.Entries) != len(o.Entries) {
+			t.Fatalf("re-decoded %+v, want %+v", o2, o)
 		}
 		for i := range o.Entries {
 			if o2.Entries[i] != o.Entries[i] {
@@ -91,10 +82,11 @@ func FuzzOffer(f *testing.F) {
 }
 
 // FuzzAnswer decodes arbitrary bytes as a transfer.answer body to an
-// offer, in either version, as Send does. It must never panic and fail
-// only with ErrProtocol; a plan it accepts resumes every file on a chunk
-// boundary short of its last chunk, with held chunks only in version 2
-// and within the bounds. Seeds are in testdata/fuzz/FuzzAnswer.
+// offer, as Send does. It must never panic and fail only with
+// ErrProtocol, or ErrVersion for an answer in another version; a plan
+// it accepts resumes every file on a chunk boundary short of its last
+// chunk, with held chunks within the bounds. Seeds are in
+// testdata/fuzz/FuzzAnswer.
 func FuzzAnswer(f *testing.F) {
 	const cs = MinChunkSize
 	entries := []Entry{
@@ -105,37 +97,35 @@ func FuzzAnswer(f *testing.F) {
 		{Path: "one", Size: cs},
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for v := 1; v <= Version; v++ {
-			var ans answerBody
-			err := decodeEvent(&wire.Frame{Kind: wire.KindEvent, Op: opAnswer, Body: body}, opAnswer, &ans)
-			var p *resumePlan
-			if err == nil {
-				p, err = planResume(&ans, entries, cs, v)
+		var ans answerBody
+		err := decodeEvent(&wire.Frame{Kind: wire.KindEvent, Op: opAnswer, Body: body}, opAnswer, &ans)
+		var p *resumePlan
+		if err == nil {
+			p, err = planResume(&ans, entries, cs)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrProtocol) && !(errors.Is(err, ErrVersion) && ans.Version != Version) {
+				t.Fatalf("error %v is not ErrProtocol", err)
 			}
-			if err != nil {
-				if !errors.Is(err, ErrProtocol) {
-					t.Fatalf("version %d: error %v is not ErrProtocol", v, err)
-				}
-				continue
+			return
+		}
+		total := 0
+		for i, e := range entries {
+			off, held := p.offsets[i], p.heldOf(i)
+			total += len(held)
+			if off < 0 || off%cs != 0 || (off > 0 || len(held) > 0) && (e.Dir || off+int64(len(held))*cs > lastChunkStart(e.Size, cs)) {
+				t.Fatalf("entry %d of %d bytes resumes at %d with %d held", i, e.Size, off, len(held))
 			}
-			total := 0
-			for i, e := range entries {
-				off, held := p.offsets[i], p.heldOf(i)
-				total += len(held)
-				if off < 0 || off%cs != 0 || (off > 0 || len(held) > 0) && (e.Dir || off+int64(len(held))*cs > lastChunkStart(e.Size, cs)) {
-					t.Fatalf("version %d: entry %d of %d bytes resumes at %d with %d held", v, i, e.Size, off, len(held))
-				}
-				if len(held) > maxHeldChunks || (v < 2 && len(held) > 0) {
-					t.Fatalf("version %d: entry %d has %d held chunks", v, i, len(held))
-				}
+			if len(held) > maxHeldChunks {
+				t.Fatalf("entry %d has %d held chunks", i, len(held))
 			}
-			if total > maxHeldTotal {
-				t.Fatalf("version %d: %d held chunks in all", v, total)
-			}
-			for _, i := range p.todo {
-				if entries[i].Dir || slices.Contains(ans.Done, i) {
-					t.Fatalf("version %d: entry %d to send", v, i)
-				}
+		}
+		if total > maxHeldTotal {
+			t.Fatalf("%d held chunks in all", total)
+		}
+		for _, i := range p.todo {
+			if entries[i].Dir || slices.Contains(ans.Done, i) {
+				t.Fatalf("entry %d to send", i)
 			}
 		}
 	})

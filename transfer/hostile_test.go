@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,7 +102,8 @@ func TestInvalidOffer(t *testing.T) {
 		`{"id":"` + id + `","chunk_size":1048576,"entries":[{"path":"a","size":4398046511104,"mode":0,"mtime":0},{"path":"b","size":1,"mode":0,"mtime":0}]}`,
 		`{"id":"` + id + `","chunk_size":1048576,"entries":[{"path":"a","size":1}],"extra":true}`,
 	} {
-		code := rawOffer(t, p.ab, json.RawMessage(body))
+		body = fmt.Sprintf(`{"version":%d,`, Version) + body[1:]
+		code, _ := rawOffer(t, p.ab, json.RawMessage(body))
 		if code != "invalid" {
 			t.Errorf("offer %s: answered %q, want invalid", body, code)
 		}
@@ -116,8 +118,8 @@ func TestInvalidOffer(t *testing.T) {
 }
 
 // rawOffer sends an offer body on a new control stream and returns the
-// code of the abort it gets back ("" for an answer).
-func rawOffer(t *testing.T, c *direct.Conn, body any) string {
+// code and message of the abort it gets back ("" for an answer).
+func rawOffer(t *testing.T, c *direct.Conn, body any) (code, msg string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -135,13 +137,13 @@ func rawOffer(t *testing.T, c *direct.Conn, body any) string {
 		t.Fatalf("read reply: %v", err)
 	}
 	if f.Kind != wire.KindEvent || f.Op != opAbort {
-		return ""
+		return "", ""
 	}
 	var a abortBody
 	if err := wire.DecodeBody(f.Body, &a); err != nil {
 		t.Fatal(err)
 	}
-	return a.Code
+	return a.Code, a.Message
 }
 
 // A symbolic link planted where a received folder goes, between two
@@ -232,7 +234,7 @@ func TestHostileHeldClaim(t *testing.T) {
 	}
 	defer ctl.Close()
 	ctl.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := writeEvent(ctl, opOffer, offerBody{Offer: o, Version: 2}); err != nil {
+	if err := writeEvent(ctl, opOffer, offerBody{Offer: o, Version: Version}); err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(ctl)
@@ -254,7 +256,7 @@ func TestHostileHeldClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeEvent(ds, opData, dataBody{ID: o.ID})
-	writeEvent(ds, opSegment, segmentBody{Entry: 0, Offset: held, End: size})
+	writeEvent(ds, opSegment, segmentBody{Entry: 0, Offset: held, End: size, From: held})
 	for pos := held; pos < size; pos += ChunkSize {
 		chunk := want[pos:min(pos+ChunkSize, size)]
 		sum := sha256.Sum256(chunk)
@@ -262,7 +264,7 @@ func TestHostileHeldClaim(t *testing.T) {
 		ds.Write(sum[:])
 	}
 	ds.Close()
-	whole := testSum(t, want, 2, ChunkSize)
+	whole := testSum(t, want, ChunkSize)
 	writeEvent(ctl, opFile, fileBody{Entry: 0, SHA256: hex.EncodeToString(whole[:])})
 	writeEvent(ctl, opDone, nil)
 

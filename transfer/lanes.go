@@ -3,8 +3,8 @@ package transfer
 // The receiver's side of an entry's segments: admitting them, opening
 // the partial file once for all of them, ordering their verified chunks
 // into the prefix the checkpoint records, and keeping what an attempt
-// leaves unfinished. Version 3 senders stripe a big file: its segments
-// arrive at once on several data streams, in any order.
+// leaves unfinished. A sender may stripe a big file: its segments arrive
+// at once on several data streams, in any order.
 
 import (
 	"context"
@@ -24,10 +24,9 @@ const aheadWindow = 64
 // startSegment checks a segment header against the entry's state and
 // registers it. Segments of an entry start on chunk boundaries at or
 // after this attempt's start (from), inside the file, and overlap
-// neither one being received nor a chunk verified; before version 3
-// each must start where the verified data ends. The first segment of the
-// attempt fixes from, which may lie past the verified prefix by chunks
-// the partial file held (version 2), which the sender thereby confirms;
+// neither one being received nor a chunk verified. The first segment of
+// the attempt fixes from, which may lie past the verified prefix by
+// chunks the partial file held, which the sender thereby confirms;
 // first reports it.
 func (t *session) startSegment(seg segmentBody) (first bool, err error) {
 	t.mu.Lock()
@@ -43,9 +42,6 @@ func (t *session) startSegment(seg segmentBody) (first bool, err error) {
 			ErrProtocol, seg.Offset, seg.End, seg.From, i, es.pos, st.Size, why)
 	}
 	from := seg.From
-	if t.version < 3 {
-		from = seg.Offset
-	}
 	switch {
 	case st.Dir || es.finished || es.dataDone || es.sealed:
 		return false, bad("unexpected")
@@ -57,8 +53,6 @@ func (t *session) startSegment(seg segmentBody) (first bool, err error) {
 		return false, bad("another start for the same attempt")
 	case seg.Offset < from || seg.Offset < es.pos:
 		return false, bad("before the data it resumes")
-	case t.version < 3 && (es.started || seg.Offset != from):
-		return false, bad("out of order")
 	}
 	for _, a := range es.active {
 		if seg.Offset < a[1] && a[0] < seg.End {
@@ -129,7 +123,7 @@ func (t *session) openFirst(i int, buf []byte) (*os.File, error) {
 	if es.hash == nil {
 		// On a resume, the whole-file hash is over what the partial
 		// file holds, read back: never over what a checkpoint claims.
-		es.hash = newWholeHash(t.version, st.Size)
+		es.hash = newWholeHash(st.Size)
 		if err := es.hash.read(f, 0, es.from, int64(t.offer.ChunkSize), buf); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("read back partial %s: %w", st.Path, err)
@@ -172,11 +166,11 @@ func (t *session) verified(i int, off int64, chunk []byte, sum [hashSize]byte) i
 		es.ahead[off] = aheadChunk{sum: sum, n: n}
 		return -1
 	}
-	es.hash.add(chunk, sum[:])
+	es.hash.add(sum[:])
 	es.pos += n
 	for a, ok := es.ahead[es.pos]; ok; a, ok = es.ahead[es.pos] {
 		delete(es.ahead, es.pos)
-		es.hash.add(nil, a.sum[:]) // only version 3 stripes: a hash list
+		es.hash.add(a.sum[:])
 		es.pos += a.n
 	}
 	t.moved.Broadcast()

@@ -36,8 +36,8 @@ const (
 // hashSize is the length of the SHA-256 that follows each chunk.
 const hashSize = 32
 
-// offerBody is the transfer.offer frame: the offer and, from version 2
-// on, the newest protocol version the sender speaks (absent: 1).
+// offerBody is the transfer.offer frame: the offer and the protocol
+// version the sender speaks, which the receiver checks first.
 type offerBody struct {
 	*Offer
 	Version int `json:"version,omitempty"`
@@ -45,16 +45,15 @@ type offerBody struct {
 
 // answerBody accepts an offer. Entries listed in Done are already
 // complete at the receiver; entries in Resume start at Offset; all
-// others start at 0. Version, from version 2 on, is the version the
-// receiver answers in: the lower of the sender's and its own.
+// others start at 0. Version is the receiver's, the offer's.
 type answerBody struct {
 	Version int           `json:"version,omitempty"`
 	Resume  []resumePoint `json:"resume,omitempty"`
 	Done    []int         `json:"done,omitempty"`
 }
 
-// resumePoint is where one partly received entry resumes. Held (version
-// 2) has the SHA-256, in hex, of each whole chunk the receiver's
+// resumePoint is where one partly received entry resumes. Held has the
+// SHA-256, in hex, of each whole chunk the receiver's
 // partial file holds past Offset, unverified; the sender confirms the
 // leading ones that match its file by starting the entry's segment
 // after them.
@@ -70,7 +69,7 @@ type dataBody struct {
 }
 
 // segmentBody announces the bytes [Offset, End) of entry Entry; the
-// chunks follow it on the data stream. From (version 3) is where this
+// chunks follow it on the data stream. From is where this
 // attempt's data of the entry starts, the same in each of its segments:
 // the receiver's verified prefix plus the held chunks the sender kept.
 type segmentBody struct {
@@ -110,6 +109,9 @@ func writeEvent(w io.Writer, op string, body any) error {
 // writeAbort tells the peer why the transfer stops.
 func writeAbort(w io.Writer, err error) error {
 	msg := err.Error()
+	if ve, ok := errors.AsType[*versionError](err); ok {
+		msg = ve.toPeer()
+	}
 	if len(msg) > maxAbortMessage {
 		msg = msg[:maxAbortMessage]
 	}

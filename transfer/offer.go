@@ -183,33 +183,28 @@ func (o *Offer) push(local string, e Entry) {
 }
 
 // DecodeOffer decodes and checks the body of a transfer.offer frame, as
-// received from a peer. Entry paths come back cleaned by Sanitize. It
-// fails with an error wrapping ErrInvalidOffer.
+// received from a peer. Entry paths come back cleaned by Sanitize. An
+// offer in another protocol version than Version fails with an error
+// wrapping ErrVersion, before the rest of it is read (its format may
+// differ); any other bad offer with one wrapping ErrInvalidOffer.
 func DecodeOffer(body []byte) (*Offer, error) {
-	o, _, err := decodeOffer(body, Version)
-	return o, err
-}
-
-// decodeOffer is DecodeOffer for a receiver speaking protocol versions
-// up to newest; it also returns the newest version the sender speaks.
-// Version 1 knows no version field.
-func decodeOffer(body []byte, newest int) (*Offer, int, error) {
+	var head struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
+	}
+	if head.Version != Version {
+		return nil, &versionError{peer: head.Version}
+	}
 	var o Offer
-	b := offerBody{Offer: &o}
-	var v any = &b
-	if newest < 2 {
-		v = &o
-	}
-	if err := wire.DecodeBody(json.RawMessage(body), v); err != nil {
-		return nil, 0, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
-	}
-	if b.Version < 0 {
-		return nil, 0, fmt.Errorf("%w: version %d", ErrInvalidOffer, b.Version)
+	if err := wire.DecodeBody(json.RawMessage(body), &offerBody{Offer: &o}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
 	}
 	if err := o.check(); err != nil {
-		return nil, 0, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidOffer, err)
 	}
-	return &o, max(b.Version, 1), nil
+	return &o, nil
 }
 
 // check validates a received offer and sanitises its paths in place.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -57,7 +58,7 @@ func TestNewOffer(t *testing.T) {
 func TestDecodeOffer(t *testing.T) {
 	id := NewID()
 	good := func(entries string) string {
-		return `{"id":"` + id + `","chunk_size":1048576,"entries":[` + entries + `]}`
+		return `{"version":` + strconv.Itoa(Version) + `,"id":"` + id + `","chunk_size":1048576,"entries":[` + entries + `]}`
 	}
 	o, err := DecodeOffer([]byte(good(`{"path":"../a/./b","size":5,"mode":4095,"mtime":7},{"path":"d","size":0,"mode":493,"mtime":0,"dir":true}`)))
 	if err != nil {
@@ -67,7 +68,7 @@ func TestDecodeOffer(t *testing.T) {
 		t.Errorf("decoded %+v", o)
 	}
 	// Encoding and decoding again gives the same offer.
-	b, _ := json.Marshal(o)
+	b, _ := json.Marshal(offerBody{Offer: o, Version: Version})
 	o2, err := DecodeOffer(b)
 	if err != nil || o2.Entries[0] != o.Entries[0] || o2.ID != o.ID {
 		t.Errorf("round trip: %+v, %v", o2, err)

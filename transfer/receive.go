@@ -21,9 +21,8 @@ const (
 	// written and records its verified length. A broken stream loses
 	// nothing verified. A crash leaves the partial file longer than
 	// recorded; the chunks there that the sender finds in its own file
-	// are kept (protocol version 2), so about this much is sent again
-	// only if the crash lost written data too (a power loss), or with a
-	// peer of version 1.
+	// are kept, so about this much is sent again only if the crash lost
+	// written data too (a power loss).
 	DefaultSaveInterval = time.Second
 	// DefaultReserve is the free space a receiver leaves on the disk.
 	DefaultReserve = 64 << 20
@@ -99,9 +98,6 @@ type ReceiverConfig struct {
 	// writeHook, in tests, runs before each chunk is written; an error
 	// it returns stands for the write's.
 	writeHook func(entry int, offset int64, n int) error
-	// version, in tests, is the newest protocol version spoken
-	// (default Version).
-	version int
 }
 
 // Result describes a completed transfer on the receiving side.
@@ -158,9 +154,6 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.version <= 0 || cfg.version > Version {
-		cfg.version = Version
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Receiver{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, sessions: map[string]*session{},
@@ -254,13 +247,13 @@ func (r *Receiver) enter() bool {
 
 // receive runs one transfer from its offer to its end.
 func (r *Receiver) receive(ctx context.Context, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, f *wire.Frame) (*Result, error) {
-	offer, v, err := decodeOffer(f.Body, r.cfg.version)
+	offer, err := DecodeOffer(f.Body)
 	rd.Release()
 	if err != nil {
 		refuse(s, err, err.Error())
 		return nil, fmt.Errorf("offer from %s: %w", c.User(), err)
 	}
-	t := newSession(ctx, r, c, s, br, rd, offer, min(v, r.cfg.version))
+	t := newSession(ctx, r, c, s, br, rd, offer)
 	if err := r.claim(t); err != nil {
 		refuse(s, err, err.Error())
 		return nil, fmt.Errorf("receive %s from %s: %w", offer.ID, c.User(), err)

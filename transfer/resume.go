@@ -2,7 +2,7 @@ package transfer
 
 // Resuming: where each entry starts again, on both sides. The receiver's
 // checkpoint lags its partial file by up to a SaveInterval of data after
-// a crash; from protocol version 2 on, the receiver's answer carries the
+// a crash; the receiver's answer carries the
 // hashes of the whole chunks its partial file holds past the checkpoint,
 // and the sender keeps those that match its own file by starting the
 // entry's segment after them. docs/protocol.md, "Resuming", has the rules.
@@ -16,9 +16,10 @@ import (
 	"os"
 )
 
-// Version is the newest version of the transfer protocol (docs/protocol.md, "File transfer")
-// this package speaks. It speaks every earlier version too, with peers
-// that know no newer one.
+// Version is the version of the transfer protocol (docs/protocol.md,
+// "File transfer") this package speaks, the only one: every offer
+// carries it, and a receiver refuses an offer in any other with
+// ErrVersion.
 const Version = 4
 
 // Bounds on the held chunks an answer reports: they cost the receiver a
@@ -60,11 +61,12 @@ type resumePlan struct {
 	files   int                // files done
 }
 
-// planResume checks the receiver's answer to an offer of entries, made
-// at protocol version v, and returns where each entry starts.
-func planResume(ans *answerBody, entries []Entry, chunkSize int, v int) (*resumePlan, error) {
-	if ans.Version > v || (ans.Version != 0 && ans.Version < 2) {
-		return nil, fmt.Errorf("%w: answer in version %d to an offer in version %d", ErrProtocol, ans.Version, v)
+// planResume checks the receiver's answer to an offer of entries and
+// returns where each entry starts. An answer in another protocol
+// version than Version fails with an error wrapping ErrVersion.
+func planResume(ans *answerBody, entries []Entry, chunkSize int) (*resumePlan, error) {
+	if ans.Version != Version {
+		return nil, &versionError{peer: ans.Version}
 	}
 	p := &resumePlan{offsets: make([]int64, len(entries))}
 	done := make([]bool, len(entries))
@@ -85,7 +87,7 @@ func planResume(ans *answerBody, entries []Entry, chunkSize int, v int) (*resume
 		bad := r.Entry < 0 || r.Entry >= len(entries) || done[r.Entry] || seen[r.Entry] ||
 			r.Offset < 0 || r.Offset >= entries[r.Entry].Size || r.Offset%cs != 0 ||
 			(r.Offset == 0 && len(r.Held) == 0) ||
-			(len(r.Held) > 0 && (ans.Version < 2 || len(r.Held) > maxHeldChunks || len(r.Held) > maxHeldTotal-total ||
+			(len(r.Held) > 0 && (len(r.Held) > maxHeldChunks || len(r.Held) > maxHeldTotal-total ||
 				r.Offset+int64(len(r.Held))*cs > lastChunkStart(entries[r.Entry].Size, cs)))
 		if bad {
 			return nil, fmt.Errorf("%w: answer: bad resume point for entry %d at %d with %d held chunks", ErrProtocol, r.Entry, r.Offset, len(r.Held))
@@ -141,7 +143,7 @@ func matchHeld(f *os.File, whole *wholeHash, off, chunkSize int64, held [][hashS
 		if sha256.Sum256(chunk) != h {
 			break
 		}
-		whole.add(chunk, h[:])
+		whole.add(h[:])
 		pos += chunkSize
 	}
 	return pos - off, nil

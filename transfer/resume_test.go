@@ -267,9 +267,9 @@ func TestNoSpace(t *testing.T) {
 	}
 }
 
-// planResume takes only answers within the rules of the offer's
-// version: resume points on chunk boundaries before the last chunk,
-// held chunks only in version 2, bounded, with well-formed hashes.
+// planResume takes only answers in Version within the rules: resume
+// points on chunk boundaries before the last chunk, held chunks
+// bounded, with well-formed hashes.
 func TestPlanResume(t *testing.T) {
 	const cs = MinChunkSize
 	entries := []Entry{
@@ -282,43 +282,40 @@ func TestPlanResume(t *testing.T) {
 	held := func(n int) []string { return slices.Repeat([]string{h}, n) }
 	for _, tc := range []struct {
 		name    string
-		v       int
 		ans     answerBody
-		ok      bool
+		want    error
 		resumed int64
 	}{
-		{"nothing", 2, answerBody{Version: 2}, true, 0},
-		{"version 1", 1, answerBody{Resume: []resumePoint{{Entry: 1, Offset: cs}}, Done: []int{3}}, true, cs + 2000*cs},
-		{"held", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(9)}}}, true, cs},
-		{"held from 0", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Held: held(1)}}}, true, 0},
-		{"held at the bounds", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 3, Offset: 5 * cs, Held: held(maxHeldChunks)}}}, true, 5 * cs},
-		{"offset 0 without held", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1}}}, false, 0},
-		{"held in version 1", 1, answerBody{Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(1)}}}, false, 0},
-		{"held without version", 2, answerBody{Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(1)}}}, false, 0},
-		{"version 2 to version 1", 1, answerBody{Version: 2}, false, 0},
-		{"version 1 said", 2, answerBody{Version: 1}, false, 0},
-		{"future version", 2, answerBody{Version: 3}, false, 0},
-		{"held into the last chunk", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(10)}}}, false, 0},
-		{"too many held", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 3, Held: held(maxHeldChunks + 1)}}}, false, 0},
-		{"short hash", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: []string{h[2:]}}}}, false, 0},
-		{"long hash", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: []string{h + "ab"}}}}, false, 0},
-		{"not hex", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: []string{"zz" + h[2:]}}}}, false, 0},
-		{"unaligned", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs + 1}}}, false, 0},
-		{"at the end", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: 11 * cs}}}, false, 0},
-		{"negative", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: -cs, Held: held(1)}}}, false, 0},
-		{"folder", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 0, Held: held(1)}}}, false, 0},
-		{"empty file", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 2, Held: held(1)}}}, false, 0},
-		{"twice", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs}, {Entry: 1, Offset: 2 * cs}}}, false, 0},
-		{"done and resumed", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 1, Offset: cs}}, Done: []int{1}}, false, 0},
-		{"no such entry", 2, answerBody{Version: 2, Resume: []resumePoint{{Entry: 4, Offset: cs}}}, false, 0},
+		{"nothing", answerBody{Version: Version}, nil, 0},
+		{"done and resumed", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: cs}}, Done: []int{3}}, nil, cs + 2000*cs},
+		{"held", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(9)}}}, nil, cs},
+		{"held from 0", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Held: held(1)}}}, nil, 0},
+		{"held at the bounds", answerBody{Version: Version, Resume: []resumePoint{{Entry: 3, Offset: 5 * cs, Held: held(maxHeldChunks)}}}, nil, 5 * cs},
+		{"offset 0 without held", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1}}}, ErrProtocol, 0},
+		{"no version", answerBody{Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(1)}}}, ErrVersion, 0},
+		{"older version", answerBody{Version: Version - 1}, ErrVersion, 0},
+		{"newer version", answerBody{Version: Version + 1}, ErrVersion, 0},
+		{"held into the last chunk", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: held(10)}}}, ErrProtocol, 0},
+		{"too many held", answerBody{Version: Version, Resume: []resumePoint{{Entry: 3, Held: held(maxHeldChunks + 1)}}}, ErrProtocol, 0},
+		{"short hash", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: []string{h[2:]}}}}, ErrProtocol, 0},
+		{"long hash", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: []string{h + "ab"}}}}, ErrProtocol, 0},
+		{"not hex", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: cs, Held: []string{"zz" + h[2:]}}}}, ErrProtocol, 0},
+		{"unaligned", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: cs + 1}}}, ErrProtocol, 0},
+		{"at the end", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: 11 * cs}}}, ErrProtocol, 0},
+		{"negative", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: -cs, Held: held(1)}}}, ErrProtocol, 0},
+		{"folder", answerBody{Version: Version, Resume: []resumePoint{{Entry: 0, Held: held(1)}}}, ErrProtocol, 0},
+		{"empty file", answerBody{Version: Version, Resume: []resumePoint{{Entry: 2, Held: held(1)}}}, ErrProtocol, 0},
+		{"twice", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: cs}, {Entry: 1, Offset: 2 * cs}}}, ErrProtocol, 0},
+		{"done and resumed the same", answerBody{Version: Version, Resume: []resumePoint{{Entry: 1, Offset: cs}}, Done: []int{1}}, ErrProtocol, 0},
+		{"no such entry", answerBody{Version: Version, Resume: []resumePoint{{Entry: 4, Offset: cs}}}, ErrProtocol, 0},
 	} {
-		p, err := planResume(&tc.ans, entries, cs, tc.v)
+		p, err := planResume(&tc.ans, entries, cs)
 		switch {
-		case !tc.ok && !errors.Is(err, ErrProtocol):
-			t.Errorf("%s: %+v, %v; want ErrProtocol", tc.name, p, err)
-		case tc.ok && err != nil:
+		case tc.want != nil && !errors.Is(err, tc.want):
+			t.Errorf("%s: %+v, %v; want %v", tc.name, p, err, tc.want)
+		case tc.want == nil && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
-		case tc.ok && p.resumed != tc.resumed:
+		case tc.want == nil && p.resumed != tc.resumed:
 			t.Errorf("%s: resumed %d, want %d", tc.name, p.resumed, tc.resumed)
 		}
 	}
@@ -348,7 +345,7 @@ func TestStartSegmentHeld(t *testing.T) {
 			resumed: 2 * cs,
 			meter:   startMeter(nil, 0, Status{}, 2*cs, 0),
 		}
-		first, err := s.startSegment(segmentBody{Entry: 0, Offset: tc.offset, End: 10 * cs})
+		first, err := s.startSegment(segmentBody{Entry: 0, Offset: tc.offset, End: 10 * cs, From: tc.offset})
 		switch {
 		case !tc.ok:
 			if !errors.Is(err, ErrProtocol) {

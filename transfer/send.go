@@ -26,8 +26,7 @@ const abortTimeout = time.Second
 type SendOptions struct {
 	// Streams is how many data streams carry the files (1 to MaxStreams;
 	// 0 means one per connection). Small files go whole to one stream;
-	// big ones, to a receiver speaking protocol version 3, are cut into
-	// pieces that every stream takes in turn (striping).
+	// big ones are cut into pieces that every stream takes in turn (striping).
 	Streams int
 	// Conns are more connections to the same peer (the same identity
 	// key) as c, for data streams only: stream k opens on connection k
@@ -45,9 +44,6 @@ type SendOptions struct {
 	// chunkHook, in tests, sees (and may alter) each chunk after it was
 	// hashed and before it is sent.
 	chunkHook func(entry int, offset int64, chunk []byte)
-	// version, in tests, is the newest protocol version offered
-	// (default Version).
-	version int
 }
 
 // SendResult says what one Send moved, or had moved when it failed.
@@ -57,13 +53,12 @@ type SendResult struct {
 	Bytes  int64
 	Chunks int64
 	// Resumed counts the bytes the receiver already had: files done,
-	// the verified prefixes of the others and, from protocol version 2
-	// on, the chunks its partial files held past those prefixes that
+	// the verified prefixes of the others and the chunks its partial files held past those prefixes that
 	// matched the sender's file.
 	Resumed int64
 	Elapsed time.Duration
 	// Striped counts the files sent in pieces over several data streams
-	// (version 3), and StreamBytes the file data each data stream
+	// and StreamBytes the file data each data stream
 	// carried: stream k on connection k modulo 1+len(SendOptions.Conns).
 	Striped     int
 	StreamBytes []int64
@@ -72,7 +67,7 @@ type SendResult struct {
 // Send offers o to the peer on c and, once accepted, sends the files,
 // resuming where the receiver's verified data ends. It returns when the
 // receiver has verified and placed every file, or on failure: an error
-// wrapping ErrRejected, ErrCancelled, ErrNoSpace, ErrDiskFull, ... when
+// wrapping ErrRejected, ErrCancelled, ErrNoSpace, ErrVersion, ... when
 // the receiver aborted, or the stream error when the connection broke.
 // The *SendResult is never nil: on failure it counts what was sent
 // before.
@@ -89,9 +84,6 @@ func Send(ctx context.Context, c *direct.Conn, o *Offer, opts SendOptions) (*Sen
 		opts.Streams = 1 + len(opts.Conns)
 	}
 	opts.Streams = min(opts.Streams, MaxStreams)
-	if opts.version <= 0 || opts.version > Version {
-		opts.version = Version
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -134,7 +126,6 @@ type sender struct {
 	opts  SendOptions
 	log   *slog.Logger
 
-	version  int // of the protocol, agreed with the receiver
 	ctl      *direct.Stream
 	ctlMu    sync.Mutex // serialises frames written on ctl
 	stopWake func() bool
@@ -153,16 +144,7 @@ func (s *sender) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	v := s.opts.version
-	rd, ans, err := s.propose(ctx, v)
-	if err != nil && v > 1 && isPeerError(err) && errors.Is(err, ErrInvalidOffer) {
-		// A receiver of version 1 refuses the version field as unknown:
-		// offer again in its version.
-		s.log.Debug("offer refused, offering again in version 1", "version", v, "err", err)
-		s.closeCtl()
-		v = 1
-		rd, ans, err = s.propose(ctx, v)
-	}
+	rd, ans, err := s.propose(ctx)
 	if s.ctl == nil {
 		return err
 	}
@@ -170,13 +152,12 @@ func (s *sender) run(ctx context.Context) error {
 	if err != nil {
 		return s.abort(ctx, err)
 	}
-	plan, err := planResume(ans, s.offer.Entries, s.offer.ChunkSize, v)
+	plan, err := planResume(ans, s.offer.Entries, s.offer.ChunkSize)
 	if err != nil {
 		return s.abort(ctx, err)
 	}
-	s.version = max(ans.Version, 1)
 	s.resumed.Store(plan.resumed)
-	s.log.Debug("offer accepted", "version", max(ans.Version, 1), "resumed", plan.resumed, "files", len(plan.todo))
+	s.log.Debug("offer accepted", "resumed", plan.resumed, "files", len(plan.todo))
 
 	s.meter = startMeter(s.opts.OnProgress, s.opts.ProgressInterval, Status{
 		ID: s.offer.ID, Peer: s.conn.User(), Sending: true, Total: s.offer.Total(), FilesTotal: s.offer.Files(),
@@ -226,10 +207,9 @@ func (s *sender) run(ctx context.Context) error {
 	return err
 }
 
-// propose opens a control stream, offers in protocol version v and
-// reads the answer. s.ctl is left nil if the stream could not be
+// propose opens a control stream, offers and reads the answer. s.ctl is left nil if the stream could not be
 // opened; otherwise the caller closes it with closeCtl.
-func (s *sender) propose(ctx context.Context, v int) (*wire.Reader, *answerBody, error) {
+func (s *sender) propose(ctx context.Context) (*wire.Reader, *answerBody, error) {
 	ctl, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
 	if err != nil {
 		return nil, nil, err
@@ -243,11 +223,7 @@ func (s *sender) propose(ctx context.Context, v int) (*wire.Reader, *answerBody,
 		close(woken)
 	})
 
-	body := offerBody{Offer: s.offer}
-	if v >= 2 {
-		body.Version = v
-	}
-	if err := s.writeCtl(opOffer, body); err != nil {
+	if err := s.writeCtl(opOffer, offerBody{Offer: s.offer, Version: Version}); err != nil {
 		return nil, nil, err
 	}
 	rd := wire.NewReader(ctl, maxControlFrame)

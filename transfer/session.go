@@ -27,17 +27,16 @@ const saveTimeout = 5 * time.Second
 // session is one attempt at receiving a transfer: it owns the control
 // stream and the data streams attached to it.
 type session struct {
-	r       *Receiver
-	id      string
-	key     string // peer + "/" + id
-	peer    string // sender's key in hex
-	conn    *direct.Conn
-	ctl     *direct.Stream
-	br      *bufio.Reader
-	rd      *wire.Reader // the control stream's frames, read through br
-	offer   *Offer
-	version int // of the protocol, agreed with the sender
-	log     *slog.Logger
+	r     *Receiver
+	id    string
+	key   string // peer + "/" + id
+	peer  string // sender's key in hex
+	conn  *direct.Conn
+	ctl   *direct.Stream
+	br    *bufio.Reader
+	rd    *wire.Reader // the control stream's frames, read through br
+	offer *Offer
+	log   *slog.Logger
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -73,7 +72,7 @@ type session struct {
 
 // entryState is the receiver's working state of one entry, guarded by
 // session.mu unless said otherwise. In this attempt its data may come in
-// several segments at once (version 3 stripes a big file over several
+// several segments at once (a striped big file comes over several
 // data streams): they share the open partial file, and each verified
 // chunk either extends the verified prefix pos or waits in ahead until
 // the chunks before it are verified too.
@@ -109,11 +108,11 @@ type aheadChunk struct {
 	n   int64
 }
 
-func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, o *Offer, version int) *session {
+func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, o *Offer) *session {
 	ctx, cancel := context.WithCancelCause(ctx)
 	peer := peerID(c)
 	t := &session{
-		r: r, id: o.ID, key: peer + "/" + o.ID, peer: peer, conn: c, ctl: s, br: br, rd: rd, offer: o, version: version,
+		r: r, id: o.ID, key: peer + "/" + o.ID, peer: peer, conn: c, ctl: s, br: br, rd: rd, offer: o,
 		log: r.log.With("transfer", o.ID, "peer", c.User()),
 		ctx: ctx, cancel: cancel, gone: make(chan struct{}), allDone: make(chan struct{}),
 		sealing: make(chan struct{}, maxSealing), grouping: make(chan struct{}, maxGrouped),
@@ -209,7 +208,7 @@ func (t *session) receive() (*Result, error) {
 	if err := writeEvent(t.ctl, opAnswer, ans); err != nil {
 		return nil, t.end(err)
 	}
-	t.log.Info("accepted offer", "dir", t.dir, "entries", len(t.offer.Entries), "resume", cp != nil, "version", t.version)
+	t.log.Info("accepted offer", "dir", t.dir, "entries", len(t.offer.Entries), "resume", cp != nil)
 	if err := t.end(t.run()); err != nil {
 		return nil, err
 	}
@@ -289,7 +288,7 @@ func (t *session) prepare(cp *Checkpoint, dir string) error {
 			done += st.Verified
 			t.remaining++
 			if st.Size == 0 {
-				es.dataDone, es.sum = true, newWholeHash(t.version, 0).sum()
+				es.dataDone, es.sum = true, newWholeHash(0).sum()
 			}
 		}
 	}
@@ -343,20 +342,16 @@ func sameShape(cp *Checkpoint, o *Offer) bool {
 // a chunk, and short of the end so that the last chunk and the whole
 // hash are always checked in the same attempt.
 //
-// In protocol version 2 it also hashes the whole chunks a partial file
+// It also hashes the whole chunks a partial file
 // holds past that offset (a crash between two saves leaves them), up to
 // the per-entry and per-answer bounds, into t.held for the answer; each
 // partial file is cut after the chunks hashed.
 func (t *session) reconcile(cp *Checkpoint) error {
 	cs := int64(t.offer.ChunkSize)
-	budget := 0
-	var buf *[]byte
-	if t.version >= 2 {
-		budget = maxHeldTotal
-		t.held = make([][][hashSize]byte, len(cp.Entries))
-		buf = getBuffer(t.offer.ChunkSize)
-		defer putBuffer(t.offer.ChunkSize, buf)
-	}
+	budget := maxHeldTotal
+	t.held = make([][][hashSize]byte, len(cp.Entries))
+	buf := getBuffer(t.offer.ChunkSize)
+	defer putBuffer(t.offer.ChunkSize, buf)
 	for i := range cp.Entries {
 		st, e := &cp.Entries[i], t.offer.Entries[i]
 		if st.Dir {
@@ -447,13 +442,10 @@ func makeDirs(root *os.Root, deepestFirst []string) error {
 	return nil
 }
 
-// answer lists where the sender resumes, and in version 2 the hashes
-// of the chunks held past each resume point.
+// answer lists where the sender resumes, and the hashes of the chunks
+// held past each resume point.
 func (t *session) answer() answerBody {
-	var ans answerBody
-	if t.version >= 2 {
-		ans.Version = t.version
-	}
+	ans := answerBody{Version: Version}
 	for i, st := range t.cp.Entries {
 		var held [][hashSize]byte
 		if t.held != nil {

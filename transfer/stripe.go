@@ -1,6 +1,6 @@
 package transfer
 
-// Striping, the sender's side: in version 3 a big file is cut into
+// Striping, the sender's side: a big file is cut into
 // pieces of pieceChunks chunks that every data stream takes in turn, so
 // that one file uses several streams and, on several connections,
 // several cores. Each piece is a segment of its own; its chunk hashes
@@ -48,7 +48,7 @@ type stripedFile struct {
 // stripes reports whether entry i, from offset off, is sent in pieces.
 func (s *sender) stripes(i int, off int64) bool {
 	cs := int64(s.offer.ChunkSize)
-	return s.version >= 3 && s.opts.Streams > 1 && s.offer.Entries[i].Size-off >= stripeMinChunks*cs
+	return s.opts.Streams > 1 && s.offer.Entries[i].Size-off >= stripeMinChunks*cs
 }
 
 // openStriped opens entry i for striping from off: the prefix the
@@ -80,7 +80,7 @@ func (p *stripedFile) add(off, chunkSize int64, sum [hashSize]byte) (bool, [hash
 	p.pending[off] = sum
 	for h, ok := p.pending[p.next]; ok; h, ok = p.pending[p.next] {
 		delete(p.pending, p.next)
-		p.whole.add(nil, h[:]) // version 3: a hash list
+		p.whole.add(h[:])
 		p.next += min(chunkSize, p.size-p.next)
 	}
 	if p.next < p.size {

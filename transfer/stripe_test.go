@@ -48,36 +48,24 @@ func TestStripedOverTwoConnections(t *testing.T) {
 	}
 }
 
-// A file smaller than a stripe goes whole; a receiver of version 2 gets
-// whole files whatever their size.
+// A file smaller than a stripe goes whole.
 func TestNotStriped(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		size    int
-		version int
-	}{
-		{"small file", stripeMinChunks*ChunkSize - 1, 0},
-		{"version 2 receiver", 12 << 20, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := newPair(t)
-			src, dst := t.TempDir(), t.TempDir()
-			want := randomFile(t, filepath.Join(src, "f"), tc.size)
-			r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) { c.version = tc.version })
-			out := serveConn(t, r, p.ba)
-			o, _ := NewOffer(filepath.Join(src, "f"))
-			res, err := Send(context.Background(), p.ab, o, SendOptions{Streams: 2})
-			if err != nil {
-				t.Fatalf("Send: %v", err)
-			}
-			if got := waitOutcome(t, out); got.err != nil {
-				t.Fatalf("receive: %v", got.err)
-			}
-			mustEqual(t, "f", readFile(t, filepath.Join(dst, "f")), want)
-			if res.Striped != 0 || res.StreamBytes[0] != int64(len(want)) {
-				t.Errorf("send result %+v: want the file whole on one stream", res)
-			}
-		})
+	p := newPair(t)
+	src, dst := t.TempDir(), t.TempDir()
+	want := randomFile(t, filepath.Join(src, "f"), stripeMinChunks*ChunkSize-1)
+	r := newReceiver(t, dst, NewMemProgress(), nil)
+	out := serveConn(t, r, p.ba)
+	o, _ := NewOffer(filepath.Join(src, "f"))
+	res, err := Send(context.Background(), p.ab, o, SendOptions{Streams: 2})
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if got := waitOutcome(t, out); got.err != nil {
+		t.Fatalf("receive: %v", got.err)
+	}
+	mustEqual(t, "f", readFile(t, filepath.Join(dst, "f")), want)
+	if res.Striped != 0 || res.StreamBytes[0] != int64(len(want)) {
+		t.Errorf("send result %+v: want the file whole on one stream", res)
 	}
 }
 
@@ -166,7 +154,7 @@ func TestStripedResume(t *testing.T) {
 	}
 	mu.Unlock()
 
-	res, got, _ := resume(t, p, o, dst, prog, SendOptions{Streams: 2}, nil)
+	res, got := resume(t, p, o, dst, prog, SendOptions{Streams: 2}, nil)
 	mustEqual(t, "f", readFile(t, filepath.Join(dst, "f")), want)
 	if res.Striped != 1 {
 		t.Errorf("resumed send %+v: not striped", res)
@@ -186,7 +174,6 @@ func TestStartSegmentStriped(t *testing.T) {
 	const cs = MinChunkSize
 	newSess := func() *session {
 		s := &session{
-			version: 3,
 			offer:   &Offer{ChunkSize: cs},
 			cp:      &Checkpoint{Entries: []EntryState{{Path: "a", Size: 100 * cs}}},
 			entries: []entryState{{pos: 2 * cs, held: 3 * cs}},

@@ -291,7 +291,8 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 		d.transferEnd(rec.ID, history.TransferRejected, rec.Peer+" declined: "+errText(err))
 	case errors.Is(err, transfer.ErrNoSpace), errors.Is(err, transfer.ErrDiskFull):
 		d.transferEnd(rec.ID, history.TransferFailed, rec.Peer+"'s disk is full: "+errText(err)+"; what was verified is kept, send again to resume")
-	case errors.Is(err, transfer.ErrSource), errors.Is(err, transfer.ErrInvalidOffer), errors.Is(err, transfer.ErrUnsafePath), errors.Is(err, transfer.ErrProtocol):
+	case errors.Is(err, transfer.ErrSource), errors.Is(err, transfer.ErrInvalidOffer), errors.Is(err, transfer.ErrUnsafePath), errors.Is(err, transfer.ErrProtocol),
+		errors.Is(err, transfer.ErrVersion):
 		d.transferEnd(rec.ID, history.TransferFailed, errText(err))
 	case d.ctx.Err() != nil:
 		// The daemon is stopping: the transfer resumes at the next start.
