@@ -12,17 +12,16 @@ import (
 
 // killedProgress stands for a receiver killed (SIGKILL) between two
 // saves: it records no verified length past after, while the chunks
-// keep being written to the partial file.
+// keep being written to the partial file. A save past after records
+// after, as the last save before the kill, so that the checkpoint does
+// not depend on which verified lengths the receiver happened to save.
 type killedProgress struct {
 	Progress
 	after int64
 }
 
 func (p killedProgress) Save(ctx context.Context, id string, entry int, verified int64) error {
-	if verified > p.after {
-		return nil
-	}
-	return p.Progress.Save(ctx, id, entry, verified)
+	return p.Progress.Save(ctx, id, entry, min(verified, p.after))
 }
 
 // crash makes a first attempt at sending o that ends as if the receiver
