@@ -11,19 +11,20 @@ import (
 	"time"
 )
 
-// killedProgress stands for a receiver killed (SIGKILL) between two
-// saves: it records no verified length past after, while the chunks
-// keep being written to the partial file.
+// killedProgress stands for a receiver killed (SIGKILL) just after it
+// saved after verified bytes: it records no verified length past after,
+// while the chunks keep being written to the partial file. A save of
+// more records after: the receiver had verified at least that much, and
+// the kill lost the rest. (Saves are asynchronous and skipped while one
+// is in flight, so which lengths a receiver saves depends on how fast
+// its disk syncs; that the checkpoint ends at after does not.)
 type killedProgress struct {
 	Progress
 	after int64
 }
 
 func (p killedProgress) Save(ctx context.Context, id string, entry int, verified int64) error {
-	if verified > p.after {
-		return nil
-	}
-	return p.Progress.Save(ctx, id, entry, verified)
+	return p.Progress.Save(ctx, id, entry, min(verified, p.after))
 }
 
 // crash makes a first attempt at sending o that ends as if the receiver
