@@ -145,6 +145,9 @@ func (t *session) waitWindow(ctx context.Context, i int, off int64) error {
 		if t.ctx.Err() != nil || ctx.Err() != nil {
 			return t.streamError(ctx, context.Cause(ctx))
 		}
+		if hook := t.r.cfg.windowHook; hook != nil {
+			hook(i, off)
+		}
 		t.moved.Wait()
 	}
 	return nil

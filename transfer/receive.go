@@ -98,6 +98,9 @@ type ReceiverConfig struct {
 	// writeHook, in tests, runs before each chunk is written; an error
 	// it returns stands for the write's.
 	writeHook func(entry int, offset int64, n int) error
+	// windowHook, in tests, runs (holding the session's lock) when the
+	// chunk at offset must wait for the verified prefix to move up.
+	windowHook func(entry int, offset int64)
 }
 
 // Result describes a completed transfer on the receiving side.

@@ -77,18 +77,31 @@ func TestStripeWindow(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	const cs = MinChunkSize
 	want := randomFile(t, filepath.Join(src, "f"), 3*aheadWindow*cs+5)
+	// Chunk 0 is stuck until it is written: it waits until the other
+	// stream waits at the window's edge (or a minute, against a hang).
 	var stuck atomic.Bool
+	stuck.Store(true)
 	var furthest atomic.Int64
+	atEdge := make(chan struct{})
+	var edgeOnce sync.Once
 	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
 		c.writeHook = func(_ int, off int64, _ int) error {
 			if off == 0 {
-				stuck.Store(true)
-				time.Sleep(500 * time.Millisecond)
+				select {
+				case <-atEdge:
+				case <-time.After(time.Minute):
+					t.Error("the other stream never waited for the window while chunk 0 was stuck")
+				}
 				stuck.Store(false)
 			} else if stuck.Load() {
 				furthest.Store(max(furthest.Load(), off))
 			}
 			return nil
+		}
+		c.windowHook = func(_ int, off int64) {
+			if stuck.Load() {
+				edgeOnce.Do(func() { close(atEdge) })
+			}
 		}
 	})
 	out := serveConn(t, r, p.ba)

@@ -50,23 +50,19 @@ func newHarness(t *testing.T) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	socket := socketPath(h.home)
-	go func() { done <- api.Serve(ctx, socket, api.NewHandler(h.svc, nil)) }()
+	// Listen returns once the socket answers: no wait for it to appear.
+	ln, err := api.Listen(socket)
+	if err != nil {
+		cancel()
+		t.Fatalf("the fake daemon did not start: %v", err)
+	}
+	go func() { done <- api.ServeListener(ctx, ln, api.NewHandler(h.svc, nil)) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := os.Stat(socket); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the fake daemon did not start")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 	return h
 }
 

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/webui"
@@ -22,16 +20,14 @@ func uiDaemon(t *testing.T, srv *webui.Server) string {
 	mux.Handle("POST "+webui.SignInRoute, webui.SignInHandler(srv))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- api.Serve(ctx, socketPath(home), mux) }()
-	t.Cleanup(func() { cancel(); <-done })
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-		if _, err := os.Stat(socketPath(home)); err == nil {
-			return home
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the fake daemon did not start")
-		}
+	ln, err := api.Listen(socketPath(home))
+	if err != nil {
+		cancel()
+		t.Fatalf("the fake daemon did not start: %v", err)
 	}
+	go func() { done <- api.ServeListener(ctx, ln, mux) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return home
 }
 
 func newUIServer(t *testing.T) *webui.Server {

@@ -34,10 +34,22 @@ const (
 // The socket's directory should be private to the user (mode 0700): it
 // keeps others away in the instant before the socket's mode is set.
 func Serve(ctx context.Context, socketPath string, h http.Handler) error {
-	ln, err := listen(socketPath)
+	ln, err := Listen(socketPath)
 	if err != nil {
 		return err
 	}
+	return ServeListener(ctx, ln, h)
+}
+
+// Listen makes the daemon's socket at socketPath, as Serve does, and
+// returns it listening: a client may connect as soon as Listen returns.
+// Serve on it with ServeListener, which closes it.
+func Listen(socketPath string) (net.Listener, error) {
+	return listen(socketPath)
+}
+
+// ServeListener serves h on ln, a listener from Listen, as Serve does.
+func ServeListener(ctx context.Context, ln net.Listener, h http.Handler) error {
 	return serve(ctx, ln, newServer(ctx, h))
 }
 

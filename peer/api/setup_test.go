@@ -62,7 +62,13 @@ func startDaemon(t *testing.T, svc *apitest.Service) *daemon {
 	logger := slog.New(slog.NewTextHandler(d.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- api.Serve(ctx, d.socket, api.NewHandler(svc, logger)) }()
+	// Listen returns once the socket answers: no wait for it to appear.
+	ln, err := api.Listen(d.socket)
+	if err != nil {
+		cancel()
+		t.Fatalf("listen: %v", err)
+	}
+	go func() { done <- api.ServeListener(ctx, ln, api.NewHandler(svc, logger)) }()
 	var once sync.Once
 	d.stop = func() {
 		once.Do(func() {
@@ -78,23 +84,9 @@ func startDaemon(t *testing.T, svc *apitest.Service) *daemon {
 		})
 	}
 	t.Cleanup(d.stop)
-	waitSocket(t, d.socket)
 	d.client = api.NewClient(d.socket)
 	t.Cleanup(d.client.Close)
 	return d
-}
-
-// waitSocket waits until something listens at path.
-func waitSocket(t *testing.T, path string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Type() == os.ModeSocket {
-			return
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	t.Fatalf("no socket at %s", path)
 }
 
 // apiError asserts err is an *api.Error with the code.

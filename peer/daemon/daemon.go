@@ -269,6 +269,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Logger:           d.log.With("part", "link"),
 	})
 
+	// The socket listens before the daemon says it is up, so a client
+	// started on that line finds it answering.
+	ln, err := api.Listen(d.home.SocketPath())
+	if err != nil {
+		d.stop(cancel)
+		return fmt.Errorf("local API: %w", err)
+	}
 	errc := make(chan error, 1)
 	d.spawn(func() {
 		if err := d.link.Run(ctx); err != nil && ctx.Err() == nil {
@@ -284,7 +291,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.spawn(func() { d.notifier.Run(ctx) })
 	}
 	d.spawn(func() {
-		if err := api.Serve(ctx, d.home.SocketPath(), socket); err != nil && ctx.Err() == nil {
+		if err := api.ServeListener(ctx, ln, socket); err != nil && ctx.Err() == nil {
 			errc <- fmt.Errorf("local API: %w", err)
 		}
 	})
@@ -295,6 +302,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		err = nil
 	case err = <-errc:
 	}
+	d.stop(cancel)
+	return err
+}
+
+// stop ends what Run started: cancel ends Run's context.
+func (d *Daemon) stop(cancel context.CancelFunc) {
 	cancel()
 	d.receiver.Close()
 	d.lan.close()
@@ -306,7 +319,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		t.Close()
 	}
 	d.wg.Wait()
-	return err
 }
 
 // spawn runs f on a goroutine that Run waits for.
