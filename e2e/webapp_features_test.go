@@ -20,7 +20,9 @@ import (
 
 func TestWebapp(t *testing.T) {
 	chromiumPath(t) // skip before starting anything
-	srv := startServer(t)
+	// A short relay retention lets FailedMessageSaysWhy see a message the
+	// relay drops; messages to daemons that are up are delivered at once.
+	srv := startRendezvous(t, freeAddr(t), t.TempDir(), "--relay-retention", "6s")
 	users := map[string]*user{}
 	downloads := map[string]string{}
 	for _, name := range []string{"alice", "bob", "carol"} {
@@ -216,6 +218,23 @@ func TestWebapp(t *testing.T) {
 		if !hasFriend(fs, "alice") {
 			t.Fatalf("carol's friends after alice accepted in the app: %+v", fs)
 		}
+	})
+
+	t.Run("FailedMessageSaysWhy", func(t *testing.T) {
+		defer shots(t)
+		dave := newUser(t, srv, "dave")
+		dave.start(t)
+		t.Cleanup(func() { dave.stop(t) })
+		dave.register(t)
+		befriendUsers(t, alice, dave)
+		dave.stop(t)
+		// Dave is away past the relay's retention: alice's message ends
+		// failed, and her app says why under it.
+		aliceApp.waitFor(t, byRole("listitem", "dave").prefix(), 10*time.Second)
+		aliceApp.click(t, byRole("listitem", "dave").prefix())
+		aliceApp.press(t, byRole("textbox", "Message"), "are you there dave\r")
+		waitText(t, aliceApp, byRole("region", "Messages"), "are you there dave", webWait)
+		waitText(t, aliceApp, byRole("region", "Messages"), "Not delivered: dave: the server kept it", 40*time.Second)
 	})
 
 	t.Run("KeyChangeBannerVerifyTrust", func(t *testing.T) {
