@@ -301,6 +301,33 @@ func TestWebapp(t *testing.T) {
 		}
 	})
 
+	t.Run("KeyboardPanelsAndFocus", func(t *testing.T) {
+		defer shots(t)
+		aliceApp.click(t, byRole("listitem", "bob").prefix())
+		// Everything that takes a click is reachable with Tab.
+		unreachable, err := chromedp.Run(aliceApp.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("body *")]
+			.filter((e) => e.checkVisibility() && getComputedStyle(e).cursor === "pointer" && e.tabIndex < 0 && !e.closest("a[href], button, input, select, textarea, summary, label, [tabindex]"))
+			.map((e) => e.tagName + "." + e.className + ": " + e.textContent.slice(0, 40))`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(unreachable) != 0 {
+			t.Errorf("clickable but not reachable with Tab: %q", unreachable)
+		}
+		// Esc closes a panel and gives the focus back to the button that
+		// opened it, with its focus ring showing.
+		aliceApp.click(t, byRole("button", "Safety number"))
+		aliceApp.press(t, byRole("button", "Close panel"), kb.Escape)
+		aliceApp.waitGone(t, byRole("button", "Close panel"), webWait)
+		focus, err := chromedp.Run(aliceApp.ctx, chromedp.Evaluate[[]string](`[document.activeElement.getAttribute("aria-label") || "", getComputedStyle(document.activeElement).outlineStyle]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(focus) != 2 || focus[0] != "Safety number" || focus[1] == "none" {
+			t.Errorf("after Esc closed the panel, the focus (label, outline style) is %q; want the Safety number button with a visible outline", focus)
+		}
+	})
+
 	t.Run("FailedMessageSaysWhy", func(t *testing.T) {
 		defer shots(t)
 		dave := newUser(t, srv, "dave")
