@@ -15,12 +15,15 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/lanchat/lanchat/peer/api"
 )
 
 func TestWebapp(t *testing.T) {
 	chromiumPath(t) // skip before starting anything
-	srv := startServer(t)
+	// A short relay retention lets FailedMessageSaysWhy see a message the
+	// relay drops; messages to daemons that are up are delivered at once.
+	srv := startRendezvous(t, freeAddr(t), t.TempDir(), "--relay-retention", "6s")
 	users := map[string]*user{}
 	downloads := map[string]string{}
 	for _, name := range []string{"alice", "bob", "carol"} {
@@ -216,6 +219,130 @@ func TestWebapp(t *testing.T) {
 		if !hasFriend(fs, "alice") {
 			t.Fatalf("carol's friends after alice accepted in the app: %+v", fs)
 		}
+	})
+
+	t.Run("GroupRenameKickDelete", func(t *testing.T) {
+		defer shots(t)
+		// Alice owns #team, carol is a member (GroupCreateInviteJoin).
+		aliceApp.click(t, byRole("listitem", "#team").prefix())
+		aliceApp.click(t, byRole("button", "Members and group settings"))
+		aliceApp.waitFor(t, byRole("textbox", "New name"), webWait)
+		aliceApp.press(t, byRole("textbox", "New name"), kb.End+strings.Repeat(kb.Backspace, len("team"))+"crew")
+		aliceApp.click(t, byRole("button", "Rename"))
+		aliceApp.waitFor(t, byRole("listitem", "#crew").prefix(), webWait)
+		carolApp.waitFor(t, byRole("listitem", "#crew").prefix(), 15*time.Second)
+		carolApp.waitGone(t, byRole("listitem", "#team").prefix(), webWait)
+
+		// Carol's groups page lists #crew until alice removes her. (The
+		// conversation stays in her list: its history is hers.)
+		carolApp.click(t, byRole("link", "Groups").prefix())
+		carolApp.waitFor(t, byRole("listitem", "Group #crew").prefix(), webWait)
+		aliceApp.click(t, byRole("button", "Members and group settings"))
+		aliceApp.click(t, byRole("button", "Remove carol from #crew"))
+		aliceApp.waitGone(t, byRole("listitem", "Member carol").prefix(), webWait)
+		carolApp.waitGone(t, byRole("listitem", "Group #crew").prefix(), 15*time.Second)
+
+		// Delete asks once more in the button's words before it acts.
+		aliceApp.click(t, byRole("button", "Delete group"))
+		aliceApp.click(t, byRole("button", "Delete #crew for everyone?").prefix())
+		aliceApp.waitFor(t, byRole("region", "Your groups"), webWait)
+		aliceApp.waitGone(t, byRole("listitem", "Group #crew").prefix(), webWait)
+		var gs api.Groups
+		alice.mustJSON(t, &gs, "groups")
+		for _, g := range gs.Groups {
+			if g.Name == "crew" || g.Name == "team" {
+				t.Fatalf("after delete in the app, alice's groups: %+v", gs.Groups)
+			}
+		}
+	})
+
+	t.Run("ProfileNameSeenByFriend", func(t *testing.T) {
+		defer shots(t)
+		aliceApp.click(t, byRole("link", "Profile and account").prefix())
+		aliceApp.fill(t, byRole("textbox", "Display name"), "Alice Liddell")
+		aliceApp.click(t, byRole("button", "Save profile"))
+		waitText(t, aliceApp, byRole("form", "Profile"), "Saved.", webWait)
+		bobApp.click(t, byRole("link", "Friends").prefix())
+		waitText(t, bobApp, byRole("region", "Your friends"), "Alice Liddell", 15*time.Second)
+		bobApp.click(t, byRole("listitem", "alice").prefix())
+		bobApp.waitFor(t, byRole("heading", "Alice Liddell (alice)"), webWait)
+	})
+
+	t.Run("FileDroppedAndPasted", func(t *testing.T) {
+		defer shots(t)
+		// The app sends what is dropped on the conversation or pasted into
+		// the compose box through /upload, as it does a picked file.
+		aliceApp.click(t, byRole("listitem", "bob").prefix())
+		aliceApp.waitFor(t, byRole("textbox", "Message"), webWait)
+		for _, c := range []struct{ name, js string }{
+			{"dropped.txt", `(() => {
+				const dt = new DataTransfer();
+				dt.items.add(new File(["dropped on the conversation\n"], "dropped.txt", { type: "text/plain" }));
+				document.querySelector(".conversation").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+				return true;
+			})()`},
+			{"pasted.txt", `(() => {
+				const dt = new DataTransfer();
+				dt.items.add(new File(["pasted into the compose box\n"], "pasted.txt", { type: "text/plain" }));
+				document.querySelector("[aria-label=Message]").dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+				return true;
+			})()`},
+		} {
+			if _, err := chromedp.Run(aliceApp.ctx, chromedp.Evaluate[bool](c.js)); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			aliceApp.waitFor(t, byRole("group", "File sent to bob: "+c.name).prefix().contains("done"), 30*time.Second)
+		}
+		for name, want := range map[string]string{"dropped.txt": "dropped on the conversation\n", "pasted.txt": "pasted into the compose box\n"} {
+			eventually(t, 15*time.Second, func() (bool, string) {
+				got, err := os.ReadFile(filepath.Join(downloads["bob"], name))
+				return err == nil && string(got) == want, fmt.Sprintf("bob's %s: %q, %v", name, got, err)
+			})
+		}
+	})
+
+	t.Run("KeyboardPanelsAndFocus", func(t *testing.T) {
+		defer shots(t)
+		aliceApp.click(t, byRole("listitem", "bob").prefix())
+		// Everything that takes a click is reachable with Tab.
+		unreachable, err := chromedp.Run(aliceApp.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("body *")]
+			.filter((e) => e.checkVisibility() && getComputedStyle(e).cursor === "pointer" && e.tabIndex < 0 && !e.closest("a[href], button, input, select, textarea, summary, label, [tabindex]"))
+			.map((e) => e.tagName + "." + e.className + ": " + e.textContent.slice(0, 40))`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(unreachable) != 0 {
+			t.Errorf("clickable but not reachable with Tab: %q", unreachable)
+		}
+		// Esc closes a panel and gives the focus back to the button that
+		// opened it, with its focus ring showing.
+		aliceApp.click(t, byRole("button", "Safety number"))
+		aliceApp.press(t, byRole("button", "Close panel"), kb.Escape)
+		aliceApp.waitGone(t, byRole("button", "Close panel"), webWait)
+		focus, err := chromedp.Run(aliceApp.ctx, chromedp.Evaluate[[]string](`[document.activeElement.getAttribute("aria-label") || "", getComputedStyle(document.activeElement).outlineStyle]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(focus) != 2 || focus[0] != "Safety number" || focus[1] == "none" {
+			t.Errorf("after Esc closed the panel, the focus (label, outline style) is %q; want the Safety number button with a visible outline", focus)
+		}
+	})
+
+	t.Run("FailedMessageSaysWhy", func(t *testing.T) {
+		defer shots(t)
+		dave := newUser(t, srv, "dave")
+		dave.start(t)
+		t.Cleanup(func() { dave.stop(t) })
+		dave.register(t)
+		befriendUsers(t, alice, dave)
+		dave.stop(t)
+		// Dave is away past the relay's retention: alice's message ends
+		// failed, and her app says why under it.
+		aliceApp.waitFor(t, byRole("listitem", "dave").prefix(), 10*time.Second)
+		aliceApp.click(t, byRole("listitem", "dave").prefix())
+		aliceApp.press(t, byRole("textbox", "Message"), "are you there dave\r")
+		waitText(t, aliceApp, byRole("region", "Messages"), "are you there dave", webWait)
+		waitText(t, aliceApp, byRole("region", "Messages"), "Not delivered: dave: the server kept it", 40*time.Second)
 	})
 
 	t.Run("KeyChangeBannerVerifyTrust", func(t *testing.T) {

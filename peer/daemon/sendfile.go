@@ -152,25 +152,26 @@ func (d *Daemon) SendFile(ctx context.Context, req api.SendFileRequest) (api.Sen
 	return res, nil
 }
 
-// offerName summarises an offer in one line.
+// offerName summarises an offer in one line: the name the user picked
+// ("q3.pdf", or "photos/" for a lone folder), or the first of them and a
+// count ("photos and 2 more"), where a slash would stand before a word.
 func offerName(o *transfer.Offer) string {
 	var tops []string
-	seen := map[string]bool{}
+	folder := map[string]bool{}
 	for _, e := range o.Entries {
 		top, rest, _ := strings.Cut(e.Path, "/")
-		if seen[top] {
-			continue
+		if _, seen := folder[top]; !seen {
+			tops = append(tops, top)
 		}
-		seen[top] = true
-		if rest != "" || e.Dir {
-			top += "/"
-		}
-		tops = append(tops, top)
+		folder[top] = folder[top] || rest != "" || e.Dir
 	}
 	switch len(tops) {
 	case 0:
 		return ""
 	case 1:
+		if folder[tops[0]] {
+			return tops[0] + "/"
+		}
 		return tops[0]
 	default:
 		return fmt.Sprintf("%s and %d more", tops[0], len(tops)-1)

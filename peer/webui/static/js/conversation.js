@@ -9,7 +9,7 @@ import { Timeline } from "./timeline.js";
 import { uploadCard } from "./xfer.js";
 import { emojiPicker } from "./emoji.js";
 import { presenceText, presenceDot, initial } from "./sidebar.js";
-import { openVerify, openMembers, openSearch } from "./panels.js";
+import { openVerify, openMembers, openSearch, closePanel } from "./panels.js";
 
 const FIRST = 60;     // messages read when a conversation opens: a few screens
 const MORE = 100;     // more read each time the top is reached
@@ -282,7 +282,7 @@ export function mountConversation(root, panel, target) {
     else sendFiles([...e.dataTransfer.files].map((f) => ({ file: f, path: f.name })));
   });
 
-  offs.push(on("closepanel", () => { panel.hidden = true; replace(panel); }));
+  offs.push(on("closepanel", () => closePanel(panel, text)));
 
   drawHeader();
   drawBanner();

@@ -97,7 +97,9 @@ export function mountFriends(root) {
   }
 
   const offs = [on("requests", draw), on("friends", draw), on("presence", draw)];
+  // Fresh from the server: a friend's new display name shows here.
   loadRequests();
+  loadFriends();
   draw();
   q.focus();
   return () => offs.forEach((f) => f());

@@ -9,15 +9,32 @@ import { field, showError, busy } from "./form.js";
 import { presenceText, presenceDot } from "./sidebar.js";
 
 // open fills the panel with a titled dialog-like region and focuses it.
+const openers = new WeakMap(); // panel → the element focused before it opened
+
 function open(panel, title, ...body) {
+  if (!panel.contains(document.activeElement)) openers.set(panel, document.activeElement);
   const close = h("button.iconbtn", { type: "button", "aria-label": "Close panel", title: "Close (Esc)" }, icon("close"));
-  close.addEventListener("click", () => { panel.hidden = true; replace(panel); });
+  close.addEventListener("click", () => closePanel(panel));
   const heading = h("h2", { tabindex: "-1" }, title);
   replace(panel, h("div.panel-head", heading, close), h("div.panel-body", body));
   panel.setAttribute("aria-label", title);
   panel.hidden = false;
   heading.focus();
   return panel.querySelector(".panel-body");
+}
+
+// closePanel hides panel and gives the focus back to what opened it (or
+// to fallback when that is gone), so the keyboard is never left on the
+// page's body.
+export function closePanel(panel, fallback) {
+  const had = panel.contains(document.activeElement);
+  panel.hidden = true;
+  replace(panel);
+  if (!had) return;
+  const back = openers.get(panel);
+  openers.delete(panel);
+  if (back && back.isConnected && back !== document.body) back.focus();
+  else if (fallback) fallback.focus();
 }
 
 // openVerify shows the safety number shared with user. Trust and verify

@@ -15,7 +15,6 @@ const stateWords = {
   queued: ["🕓", "Queued: waits to leave this machine"],
   sent: ["✓", "Sent"],
   delivered: ["✓✓", "Delivered"],
-  failed: ["!", "Failed"],
 };
 
 export class Timeline {
@@ -141,6 +140,12 @@ export class Timeline {
       return h("span.state.held", { title: "Held: their identity key changed" },
         `Held: waits until you compare safety numbers with ${this.target}`);
     }
+    if (m.state === "failed") {
+      // The reason in words, under the message (docs/api.md: error).
+      return h("span.state.failed", { title: "Failed" },
+        h("span", { "aria-hidden": "true" }, "! "),
+        `Not delivered: ${m.error || "the server dropped it undelivered"}`);
+    }
     const [mark, words] = stateWords[m.state] || ["", m.state];
     const via = m.via && m.via !== "queued" ? ` (${m.via})` : "";
     return h("span.state", { class: m.state, title: words + via },
@@ -152,7 +157,7 @@ export class Timeline {
     const el = this.byId.get(m.id);
     if (!el || !m.outgoing) return;
     const it = this.items.find((x) => x.v.id === m.id);
-    if (it) it.v = { ...it.v, state: m.state, via: m.via };
+    if (it) it.v = { ...it.v, state: m.state, via: m.via, error: m.error };
     const old = el.querySelector(".state");
     const mark = this.stateMark(it ? it.v : m);
     if (old) old.replaceWith(mark); else el.appendChild(mark);
