@@ -334,10 +334,16 @@ func TestLANAvahi(t *testing.T) {
 		return ps.Others == 4, fmt.Sprintf("alice counts %d others, want 4 (bob and three published): %+v", ps.Others, ps)
 	})
 
+	// bob hears the same four (alice and the three published), so that
+	// what changes next is alice leaving, not a late announcement.
+	var before api.LANPeers
+	eventually(t, 20*time.Second, func() (bool, string) {
+		bob.mustJSON(t, &before, "peers")
+		return before.Others == 4, fmt.Sprintf("bob counts %d others, want 4 (alice and three published): %+v", before.Others, before)
+	})
+
 	// alice stops: within 2 s she is gone from avahi-browse and from
 	// bob's lanchat peers.
-	var before api.LANPeers
-	bob.mustJSON(t, &before, "peers")
 	alice.stop(t)
 	time.Sleep(2 * time.Second)
 	for _, e := range avB.browse(t, "_lanchat._udp") {
