@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/miekg/dns"
 	"golang.org/x/net/ipv4"
@@ -172,38 +173,46 @@ func (e *endpoint) close() {
 }
 
 func (e *endpoint) read4() {
-	buf := make([]byte, maxPacket)
-	for {
-		n, cm, src, err := e.c4.ReadFrom(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
+	e.readLoop(func(b []byte) (int, net.Addr, int, bool, error) {
+		n, cm, src, err := e.c4.ReadFrom(b)
+		if err != nil || cm == nil {
+			return 0, nil, 0, false, err
 		}
-		if cm == nil {
-			continue
-		}
-		e.deliver(buf[:n], src, cm.IfIndex, cm.Dst.IsMulticast())
-	}
+		return n, src, cm.IfIndex, cm.Dst.IsMulticast(), nil
+	})
 }
 
 func (e *endpoint) read6() {
+	e.readLoop(func(b []byte) (int, net.Addr, int, bool, error) {
+		n, cm, src, err := e.c6.ReadFrom(b)
+		if err != nil || cm == nil {
+			return 0, nil, 0, false, err
+		}
+		return n, src, cm.IfIndex, cm.Dst.IsMulticast(), nil
+	})
+}
+
+// readLoop delivers what read returns until its socket is closed. A
+// packet without its control message (src nil) is skipped; another read
+// error waits a moment before the next read, so a socket in a lasting
+// error state does not spin.
+func (e *endpoint) readLoop(read func([]byte) (n int, src net.Addr, ifIndex int, multicast bool, err error)) {
 	buf := make([]byte, maxPacket)
 	for {
-		n, cm, src, err := e.c6.ReadFrom(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
+		n, src, index, multicast, err := read(buf)
+		switch {
+		case errors.Is(err, net.ErrClosed):
+			return
+		case err != nil:
+			time.Sleep(readErrorPause)
+		case src != nil:
+			e.deliver(buf[:n], src, index, multicast)
 		}
-		if cm == nil {
-			continue
-		}
-		e.deliver(buf[:n], src, cm.IfIndex, cm.Dst.IsMulticast())
 	}
 }
+
+// readErrorPause is how long a read loop waits after a read error.
+const readErrorPause = 10 * time.Millisecond
 
 // deliver drops what did not come from an on-link source of one of our
 // links (RFC 6762 section 11) or does not parse, and hands the rest on.
