@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -55,13 +54,9 @@ const webWait = 10 * time.Second
 // first of the usual names found. It skips the test when there is none.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("LANCHAT_CHROMIUM"); p != "" {
+	p, err := axquery.FindChromium(os.Getenv("LANCHAT_CHROMIUM"))
+	if err == nil {
 		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
 	}
 	t.Skip("no Chromium found (install it with: apt-get install -y chromium, or set LANCHAT_CHROMIUM): browser tests skipped")
 	return ""
@@ -115,22 +110,7 @@ func openApp(t *testing.T, u *user) *app {
 	a := &app{name: u.name, origin: base.Scheme + "://" + base.Host}
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-crash-reporter", true),
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "chromium-"+u.name)),
-		chromedp.WindowSize(1280, 800),
-	)
+		axquery.Options(exe, filepath.Join(t.TempDir(), "chromium-"+u.name), 1280, 800)...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	a.ctx = ctx
 	t.Cleanup(func() {

@@ -2,11 +2,9 @@ package webapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -19,15 +17,11 @@ import (
 
 // findChromium returns the browser to drive.
 func findChromium(given string) (string, error) {
-	if given != "" {
-		return given, nil
+	p, err := axquery.FindChromium(given)
+	if err != nil {
+		return "", fmt.Errorf("%w, or pass --chromium", err)
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("no Chromium found: install it (apt-get install -y chromium) or pass --chromium")
+	return p, nil
 }
 
 // browser is one user's headless Chromium, signed in to their app.
@@ -53,26 +47,7 @@ func openBrowser(ctx context.Context, exe, dir string, p *peer) (*browser, error
 	if err := os.MkdirAll(profile, 0o700); err != nil {
 		return nil, err
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-crash-reporter", true),
-		// Both tabs run at full speed although neither is in front.
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, axquery.Options(exe, profile, 1280, 900)...)
 	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
 	b := &browser{name: p.name, origin: u.Scheme + "://" + u.Host, ctx: tabCtx, cancel: func() { cancelTab(); cancelAlloc() }}
 	// The first run starts the browser and ties it to the context it is
