@@ -34,14 +34,14 @@ const (
 	maxDataConns = 4
 )
 
-// peerSet holds the open direct connections, at most one per contact,
+// peerSet holds the open direct connections, usually one per contact,
 // and the data connections that carry transfer data beside them.
 type peerSet struct {
 	d *Daemon
 
 	mu      sync.Mutex
-	conns   map[string]peerConn
-	failed  map[string]time.Time // last failed dial per user
+	conns   map[string][]peerConn // newest last
+	failed  map[string]time.Time  // last failed dial per user
 	dialing map[string]chan struct{}
 	dataIn  map[string]map[*direct.Conn]bool // data connections contacts opened to us
 	dataOut map[string]int                   // data connections we opened or are dialling, per contact
@@ -56,7 +56,7 @@ type peerConn struct {
 func newPeerSet(d *Daemon) *peerSet {
 	return &peerSet{
 		d:       d,
-		conns:   make(map[string]peerConn),
+		conns:   make(map[string][]peerConn),
 		failed:  make(map[string]time.Time),
 		dialing: make(map[string]chan struct{}),
 		dataIn:  make(map[string]map[*direct.Conn]bool),
@@ -100,19 +100,35 @@ func (d *Daemon) authorize(key ed25519.PublicKey) (string, bool) {
 	return c.Username, ok
 }
 
-// get returns the open connection to user, or nil.
+// get returns the connection to use for user, or nil: one dialled by
+// the side whose name sorts first if there is one (both sides prefer
+// it), else the newest.
 func (p *peerSet) get(user string) *direct.Conn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pc, ok := p.conns[user]
-	if !ok {
+	live := p.live(user)
+	if len(live) == 0 {
 		return nil
 	}
-	if pc.c.Context().Err() != nil {
+	preferred := min(p.d.self(), user)
+	for _, pc := range slices.Backward(live) {
+		if pc.dialer == preferred {
+			return pc.c
+		}
+	}
+	return live[len(live)-1].c
+}
+
+// live returns user's open connections, forgetting closed ones. The
+// caller holds p.mu.
+func (p *peerSet) live(user string) []peerConn {
+	open := slices.DeleteFunc(p.conns[user], func(pc peerConn) bool { return pc.c.Context().Err() != nil })
+	if len(open) == 0 {
 		delete(p.conns, user)
 		return nil
 	}
-	return pc.c
+	p.conns[user] = open
+	return open
 }
 
 // list names the contacts with an open connection.
@@ -120,8 +136,8 @@ func (p *peerSet) list() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []string
-	for u, pc := range p.conns {
-		if pc.c.Context().Err() == nil {
+	for u := range p.conns {
+		if len(p.live(u)) > 0 {
 			out = append(out, u)
 		}
 	}
@@ -130,10 +146,14 @@ func (p *peerSet) list() []string {
 }
 
 // add registers a new connection and serves its streams until it closes.
-// When both sides dialled at once there are two connections; both sides
-// keep the one dialled by the user whose name sorts first, so they agree,
-// and close the other (a message in flight on it is retried from the
-// outbox, and ids make the retry harmless).
+//
+// A contact may have more than one: a dialler that tries several
+// addresses at once can get two through and keeps only the first, which
+// the accepting side cannot tell; the dialler closes the other itself.
+// When both sides dialled at once, both keep the connections dialled by
+// the user whose name sorts first, so they agree, and close the others
+// (a message in flight on one is retried from the outbox, and ids make
+// the retry harmless).
 func (p *peerSet) add(c *direct.Conn, dialed bool) {
 	user := c.User()
 	me := p.d.self()
@@ -141,18 +161,31 @@ func (p *peerSet) add(c *direct.Conn, dialed bool) {
 	if dialed {
 		dialer = me
 	}
+	preferred := min(me, user)
 	p.mu.Lock()
-	old, ok := p.conns[user]
-	if ok && old.c.Context().Err() == nil && old.dialer != dialer && old.dialer == min(me, user) {
+	live := p.live(user)
+	if dialer != preferred && slices.ContainsFunc(live, func(pc peerConn) bool { return pc.dialer == preferred }) {
 		p.mu.Unlock()
 		c.CloseWithError(0, "duplicate connection")
 		return
 	}
-	p.conns[user] = peerConn{c: c, dialer: dialer}
+	var replaced []peerConn
+	if dialer == preferred {
+		kept := live[:0:0]
+		for _, pc := range live {
+			if pc.dialer == preferred {
+				kept = append(kept, pc)
+			} else {
+				replaced = append(replaced, pc)
+			}
+		}
+		live = kept
+	}
+	p.conns[user] = append(live, peerConn{c: c, dialer: dialer})
 	delete(p.failed, user)
 	p.mu.Unlock()
-	if ok {
-		old.c.CloseWithError(0, "replaced by a newer connection")
+	for _, pc := range replaced {
+		pc.c.CloseWithError(0, "replaced by a newer connection")
 	}
 	addr := c.RemoteAddr().String()
 	p.d.notify(api.Event{Type: api.EventPeer, Connection: &api.Connection{Peer: user, Up: true, Addr: addr}})
@@ -165,16 +198,15 @@ func (p *peerSet) add(c *direct.Conn, dialed bool) {
 	p.d.spawn(func() { p.serve(c) })
 }
 
-// serve accepts the streams of one connection until it closes.
+// serve accepts the streams of one connection until it closes; when it
+// was the contact's last, the contact is reported down.
 func (p *peerSet) serve(c *direct.Conn) {
 	defer func() {
 		p.mu.Lock()
-		current := p.conns[c.User()].c == c
-		if current {
-			delete(p.conns, c.User())
-		}
+		p.conns[c.User()] = slices.DeleteFunc(p.conns[c.User()], func(pc peerConn) bool { return pc.c == c })
+		down := len(p.live(c.User())) == 0
 		p.mu.Unlock()
-		if current {
+		if down {
 			p.d.notify(api.Event{Type: api.EventPeer, Connection: &api.Connection{Peer: c.User(), Up: false}})
 		}
 	}()
@@ -305,9 +337,8 @@ func (p *peerSet) takeData(user string) []*direct.Conn {
 // drop closes c if it is still user's connection.
 func (p *peerSet) drop(user string, c *direct.Conn) {
 	p.mu.Lock()
-	if pc, ok := p.conns[user]; ok && pc.c == c {
-		delete(p.conns, user)
-	}
+	p.conns[user] = slices.DeleteFunc(p.conns[user], func(pc peerConn) bool { return pc.c == c })
+	p.live(user)
 	p.mu.Unlock()
 	c.CloseWithError(0, "not answering")
 }
@@ -324,10 +355,10 @@ func (p *peerSet) forgetFailure(user string) {
 // on the closed connection.
 func (p *peerSet) close(user string) {
 	p.mu.Lock()
-	pc, ok := p.conns[user]
+	conns := p.conns[user]
 	delete(p.conns, user)
 	p.mu.Unlock()
-	if ok {
+	for _, pc := range conns {
 		pc.c.CloseWithError(0, "closed")
 	}
 	for _, c := range p.takeData(user) {
@@ -340,10 +371,12 @@ func (p *peerSet) close(user string) {
 func (p *peerSet) closeAll() {
 	p.mu.Lock()
 	conns := p.conns
-	p.conns = make(map[string]peerConn)
+	p.conns = make(map[string][]peerConn)
 	p.mu.Unlock()
-	for _, pc := range conns {
-		pc.c.CloseWithError(0, "closed")
+	for _, list := range conns {
+		for _, pc := range list {
+			pc.c.CloseWithError(0, "closed")
+		}
 	}
 	for _, c := range p.takeData("") {
 		c.CloseWithError(0, "closed")

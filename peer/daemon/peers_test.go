@@ -210,3 +210,67 @@ func TestNewTransferConns(t *testing.T) {
 		}
 	}
 }
+
+// A dialler that tries several addresses at once may get two connections
+// through and keep either; the one it keeps must survive on our side.
+func TestParallelDialKeepsTheDiallersChoice(t *testing.T) {
+	pt := newPeerTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	first, err := pt.alice.Dial(ctx, pt.bob.LocalAddr().String(), "bob", pt.bobKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUp := func() {
+		t.Helper()
+		for {
+			select {
+			case ev := <-pt.events:
+				if ev.Connection != nil && ev.Connection.Up {
+					return
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatal("no up event for alice's connection")
+			}
+		}
+	}
+	waitUp()
+	second, err := pt.alice.Dial(ctx, pt.bob.LocalAddr().String(), "bob", pt.bobKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUp()
+	// Alice keeps the first, as her dial does with the one that won.
+	second.CloseWithError(0, "duplicate")
+	time.Sleep(200 * time.Millisecond)
+	if closed(first) {
+		t.Fatalf("the connection alice kept was closed: %v", context.Cause(first.Context()))
+	}
+	if got := pt.d.peers.get("alice"); got == nil {
+		t.Fatal("no connection to alice left")
+	}
+	// Closing one of two raised no "down" event; closing the last does.
+	for {
+		select {
+		case ev := <-pt.events:
+			if ev.Connection != nil && !ev.Connection.Up {
+				t.Fatalf("alice reported down while a connection was open: %+v", ev)
+			}
+			continue
+		default:
+		}
+		break
+	}
+	first.Close()
+	deadline := time.After(3 * time.Second)
+	for {
+		select {
+		case ev := <-pt.events:
+			if ev.Connection != nil && !ev.Connection.Up {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no down event after alice's last connection closed")
+		}
+	}
+}
