@@ -40,7 +40,7 @@ func rssBytes(t *testing.T, pid int) uint64 {
 }
 
 // TestHostileContactMemory plays a contact that opens every stream it
-// may on its connection and on every data connection it may open, each
+// may on its connection and on four more connections beside it, each
 // declaring the largest frame there is (and, on the control streams, the
 // start of an offer). Bob's daemon grows by less than 32 MiB resident and
 // goes on serving alice. (What a contact that sends all it declares may
@@ -88,9 +88,9 @@ func TestHostileContactMemory(t *testing.T) {
 	}
 	conns := []*direct.Conn{contact}
 	for range 4 {
-		c, err := tr.DialData(ctx, addr, "bob", ed25519.PublicKey(kr.IdentityKey))
+		c, err := tr.Dial(ctx, addr, "bob", ed25519.PublicKey(kr.IdentityKey))
 		if err != nil {
-			t.Fatalf("data connection to bob's daemon: %v", err)
+			t.Fatalf("another connection to bob's daemon: %v", err)
 		}
 		conns = append(conns, c)
 	}

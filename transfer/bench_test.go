@@ -15,35 +15,30 @@ import (
 const benchSize = 256 << 20
 
 // BenchmarkSend moves one 256 MiB file with Send over loopback QUIC,
-// from a file to a file, hashing and verifying every chunk, on one
-// connection; BenchmarkSendStriped stripes it over two. Compare with
+// from a file to a file, hashing and verifying every chunk, on one data
+// stream; BenchmarkSendStriped stripes it over the default streams (or
+// $BENCH_STREAMS) of the same connection. Compare with
 // BenchmarkRawStream:
 //
 //	go test -run '^$' -bench . -benchtime 3x ./transfer/
 func BenchmarkSend(b *testing.B) { benchSend(b, 1) }
 
-func BenchmarkSendStriped(b *testing.B) { benchSend(b, 2) }
+func BenchmarkSendStriped(b *testing.B) { benchSend(b, benchStreams()) }
 
-func benchSend(b *testing.B, conns int) {
+func benchSend(b *testing.B, streams int) {
 	p := newPair(b)
 	src := b.TempDir()
 	randomFile(b, filepath.Join(src, "big.bin"), benchSize)
 	dst := b.TempDir()
 	r := newReceiver(b, dst, NewMemProgress(), nil)
 	out := serveConn(b, r, p.ba)
-	var extra []*direct.Conn
-	for range conns - 1 {
-		ab, ba := dial(b, p.alice, p.bob)
-		serveConn(b, r, ba)
-		extra = append(extra, ab)
-	}
 	b.SetBytes(benchSize)
 	for b.Loop() {
 		o, err := NewOffer(filepath.Join(src, "big.bin"))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Send(context.Background(), p.ab, o, SendOptions{Streams: benchStreams(), Conns: extra}); err != nil {
+		if _, err := Send(context.Background(), p.ab, o, SendOptions{Streams: streams}); err != nil {
 			b.Fatal(err)
 		}
 		if got := waitOutcome(b, out); got.err != nil {

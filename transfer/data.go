@@ -175,9 +175,8 @@ func (t *session) streamError(ctx context.Context, err error) error {
 	case t.ctx.Err() != nil:
 		return t.stopReason()
 	case ctx.Err() != nil:
-		// The connection ended: a data connection the sender closed
-		// as it stopped, its reason still on the way on the control
-		// stream of another connection.
+		// The stream's connection ended (the caller's ctx is its
+		// context).
 		return &brokenStream{fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))}
 	}
 	return &brokenStream{fmt.Errorf("%w: data stream: %w", ErrInterrupted, err)}

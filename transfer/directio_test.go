@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/lanchat/lanchat/internal/directio"
-	"github.com/lanchat/lanchat/peer/direct"
 )
 
 // directSupported reports whether dir's file system takes direct I/O, as
@@ -38,21 +37,19 @@ func directSupported(t *testing.T, dir string) bool {
 	return err == nil
 }
 
-// sendOne sends the file at path to a fresh receiver into dst, over two
-// connections, with mod applied to the receiver's configuration, and
-// returns the receiver's result.
+// sendOne sends the file at path to a fresh receiver into dst, over the
+// default data streams, with mod applied to the receiver's
+// configuration, and returns the receiver's result.
 func sendOne(t *testing.T, path, dst string, mod func(*ReceiverConfig)) *Result {
 	t.Helper()
 	p := newPair(t)
-	ab2, ba2 := dial(t, p.alice, p.bob)
 	r := newReceiver(t, dst, NewMemProgress(), mod)
 	out := serveConn(t, r, p.ba)
-	serveConn(t, r, ba2)
 	o, err := NewOffer(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Send(context.Background(), p.ab, o, SendOptions{Conns: []*direct.Conn{ab2}}); err != nil {
+	if _, err := Send(context.Background(), p.ab, o, SendOptions{}); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	got := waitOutcome(t, out)

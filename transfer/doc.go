@@ -24,10 +24,10 @@
 // written with direct I/O where the system allows (directio.go), past
 // the page cache.
 //
-// A big file is striped: cut into pieces that every data
-// stream takes in turn, the streams spread over the connection given to
-// Send and SendOptions.Conns, so that one file can use several cores
-// (stripe.go for the sender, lanes.go for the receiver).
+// A big file is striped: cut into pieces that every data stream of the
+// connection given to Send takes in turn, so that one file is read,
+// hashed and written on several cores (stripe.go for the sender,
+// lanes.go for the receiver).
 //
 // The wire protocol, in its one version (Version, checked at the offer),
 // is described in docs/protocol.md, "File transfer".

@@ -167,9 +167,8 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 // on c opened, and closes it. For a control stream (one starting with an
 // offer) it runs the whole transfer and returns its Result once every
 // file is verified and in place; for a data stream it returns nil, nil
-// when the stream ends. A data connection (c.IsData) carries data
-// streams only: an offer there is refused. What the stream's frames and
-// buffers hold is taken from c.Budget. The daemon calls Serve in a goroutine of its own
+// when the stream ends. What the stream's frames and buffers hold is
+// taken from c.Budget. The daemon calls Serve in a goroutine of its own
 // for each such stream. Cancelling ctx interrupts the stream, keeping
 // what was verified.
 func (r *Receiver) Serve(ctx context.Context, c *direct.Conn, s *direct.Stream) (*Result, error) {
@@ -185,13 +184,10 @@ func (r *Receiver) Serve(ctx context.Context, c *direct.Conn, s *direct.Stream) 
 
 	s.SetReadDeadline(time.Now().Add(firstFrameTimeout))
 	br := bufio.NewReaderSize(s, streamBufferSize)
-	// Only an offer may be large, and only on a contact's connection.
-	rd := frameReader(br, maxDataHeader, c.Budget())
+	// Only an offer may be large.
+	rd := frameReader(br, maxControlFrame, c.Budget())
 	defer rd.Release()
-	if !c.IsData() {
-		rd.SetMax(maxControlFrame)
-		rd.SetLarge(maxDataHeader, opOffer)
-	}
+	rd.SetLarge(maxDataHeader, opOffer)
 	f, err := readFrame(rd)
 	if err != nil {
 		abortStream(s)
@@ -201,12 +197,12 @@ func (r *Receiver) Serve(ctx context.Context, c *direct.Conn, s *direct.Stream) 
 	rd.SetMax(maxDataHeader)
 	rd.SetLarge(0, "")
 	switch {
-	case f.Kind == wire.KindEvent && f.Op == opOffer && !c.IsData():
+	case f.Kind == wire.KindEvent && f.Op == opOffer:
 		defer s.Close()
 		return r.receive(ctx, c, s, br, rd, f)
 	case f.Kind == wire.KindEvent && f.Op == opData:
 		return nil, r.serveData(ctx, c, s, br, rd, f)
-	case f.Kind == wire.KindEvent && f.Op == opCancel && !c.IsData():
+	case f.Kind == wire.KindEvent && f.Op == opCancel:
 		defer s.Close()
 		return nil, r.serveCancel(ctx, c, s, f)
 	default:
@@ -307,10 +303,8 @@ func (r *Receiver) release(t *session) {
 	close(t.gone)
 }
 
-// serveData attaches a data stream to the running transfer it names.
-// It may come on any connection of the sender's (the session is found
-// by the key the connection proved): a striped file's streams use
-// several.
+// serveData attaches a data stream to the running transfer it names,
+// found by the key the stream's connection proved and the transfer id.
 func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, f *wire.Frame) error {
 	var b dataBody
 	if err := decodeEvent(f, opData, &b); err != nil {

@@ -14,26 +14,26 @@ import (
 	"github.com/lanchat/lanchat/peer/direct"
 )
 
-// MaxStreams bounds the data streams of one Send.
-const MaxStreams = 8
+// MaxStreams bounds the data streams of one Send, and DefaultStreams is
+// how many it opens unless told: enough for a big file to be hashed,
+// read and written on more than one core at each end.
+const (
+	MaxStreams     = 8
+	DefaultStreams = 2
+)
 
 // abortTimeout bounds writing a last abort frame once a transfer has
 // failed or its context has ended.
 const abortTimeout = time.Second
 
-// SendOptions tunes Send. The zero value sends on one data stream and
-// reports no progress.
+// SendOptions tunes Send. The zero value sends on DefaultStreams data
+// streams and reports no progress.
 type SendOptions struct {
 	// Streams is how many data streams carry the files (1 to MaxStreams;
-	// 0 means one per connection). Small files go whole to one stream;
-	// big ones are cut into pieces that every stream takes in turn (striping).
+	// 0 means DefaultStreams), all on the connection given to Send. Small
+	// files go whole to one stream; big ones are cut into pieces that
+	// every stream takes in turn (striping).
 	Streams int
-	// Conns are more connections to the same peer (the same identity
-	// key) as c, for data streams only: stream k opens on connection k
-	// modulo 1+len(Conns), c being connection 0. QUIC runs each
-	// connection in a goroutine of its own, so a second one lets a big
-	// file use a second core. Send does not close them.
-	Conns []*direct.Conn
 	// OnProgress, if set, is called every ProgressInterval and once at
 	// the end, from a goroutine of Send's. It must not block.
 	OnProgress       func(Status)
@@ -58,8 +58,7 @@ type SendResult struct {
 	Resumed int64
 	Elapsed time.Duration
 	// Striped counts the files sent in pieces over several data streams
-	// and StreamBytes the file data each data stream
-	// carried: stream k on connection k modulo 1+len(SendOptions.Conns).
+	// and StreamBytes the file data each data stream carried.
 	Striped     int
 	StreamBytes []int64
 }
@@ -81,7 +80,7 @@ func Send(ctx context.Context, c *direct.Conn, o *Offer, opts SendOptions) (*Sen
 		return &SendResult{}, fmt.Errorf("send %s: %w", o.ID, err)
 	}
 	if opts.Streams <= 0 {
-		opts.Streams = 1 + len(opts.Conns)
+		opts.Streams = DefaultStreams
 	}
 	opts.Streams = min(opts.Streams, MaxStreams)
 	if opts.Logger == nil {
@@ -319,7 +318,7 @@ feeding:
 // worker sends work from queue on data stream k of its own, and each
 // whole file's hash on the control stream after its data.
 func (s *sender) worker(ctx context.Context, k int, queue <-chan work) error {
-	ds, err := s.openData(ctx, k)
+	ds, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
 	if err != nil {
 		return err
 	}
@@ -349,21 +348,6 @@ func (s *sender) worker(ctx context.Context, k int, queue <-chan work) error {
 		}
 	}
 	return ds.Close()
-}
-
-// openData opens data stream k on its connection: k modulo the number
-// of connections, c first. A stream an extra connection cannot give
-// opens on c instead.
-func (s *sender) openData(ctx context.Context, k int) (*direct.Stream, error) {
-	if n := k % (1 + len(s.opts.Conns)); n > 0 {
-		c := s.opts.Conns[n-1]
-		ds, err := c.OpenStream(ctx, direct.StreamTransfer)
-		if err == nil {
-			return ds, nil
-		}
-		s.log.Debug("data connection failed, using the first", "stream", k, "err", err)
-	}
-	return s.conn.OpenStream(ctx, direct.StreamTransfer)
 }
 
 // fileDone sends entry i's whole-file hash, all its data being sent.

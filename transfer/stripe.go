@@ -1,10 +1,10 @@
 package transfer
 
-// Striping, the sender's side: a big file is cut into
-// pieces of pieceChunks chunks that every data stream takes in turn, so
-// that one file uses several streams and, on several connections,
-// several cores. Each piece is a segment of its own; its chunk hashes
-// join the whole-file hash in file order, whichever stream sent them.
+// Striping, the sender's side: a big file is cut into pieces of
+// pieceChunks chunks that every data stream takes in turn, so that one
+// file is read, hashed and written on several cores at each end. Each
+// piece is a segment of its own; its chunk hashes join the whole-file
+// hash in file order, whichever stream sent them.
 
 import (
 	"io"

@@ -195,9 +195,8 @@ func TestUsageErrors(t *testing.T) {
 		{"passwd"},
 		{"--nope", "status"},
 		{"help", "frobnicate"},
-		{"daemon", "--transfer-conns", "0"},
-		{"daemon", "--transfer-conns", "5"},
-		{"daemon", "--transfer-conns", "two"},
+		{"daemon", "--mdns-interval", "-1s"},
+		{"daemon", "--mdns-interval", "two"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -231,11 +230,5 @@ func TestHelp(t *testing.T) {
 	}
 	contains(t, h.run("", "help", "group").ok(t), "group create NAME", "group kick NAME USER")
 	contains(t, h.run("", "history", "--help").ok(t), "--limit", "--search")
-	contains(t, h.run("", "daemon", "--help").ok(t), "--transfer-conns N")
-}
-
-func TestDaemonTransferConnsRange(t *testing.T) {
-	h := &harness{t: t, svc: &apitest.Service{}, home: shortHome(t)}
-	r := h.run("", "daemon", "--transfer-conns", "9")
-	contains(t, r.stderr, "--transfer-conns 9: want 1 to 4")
+	contains(t, h.run("", "daemon", "--help").ok(t), "--ask-files")
 }

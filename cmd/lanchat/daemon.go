@@ -50,7 +50,6 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	listen := fs.String("listen", daemon.DefaultListen, "UDP `ADDR` for direct QUIC connections")
 	downloads := fs.String("downloads", "", "`DIR` for files from friends (default ~/Downloads if it exists, else DATA/downloads)")
 	askFiles := fs.Bool("ask-files", false, "ask before taking any file (lanchat accept ID); by default friends' files are taken into the downloads folder")
-	transferConns := fs.Int("transfer-conns", daemon.DefaultTransferConns, fmt.Sprintf("send a file transfer of 16 MiB or more over up to `N` QUIC connections to the contact, so that it can use N cores on each side (1 to %d; 1: the contact's connection only)", daemon.MaxTransferConns))
 	noMDNS := fs.Bool("no-mdns", false, "do not announce or browse on the LAN")
 	noNotify := fs.Bool("no-notify", false, "show no desktop notifications")
 	mdnsIface := fs.String("mdns-iface", "", "announce and browse only on the network interface `NAME` (default: every interface that can multicast)")
@@ -75,9 +74,6 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	}
 	if *mdnsInterval < 0 {
 		return usagef("daemon: --mdns-interval %v: want a positive duration", *mdnsInterval)
-	}
-	if *transferConns < 1 || *transferConns > daemon.MaxTransferConns {
-		return usagef("daemon: --transfer-conns %d: want 1 to %d", *transferConns, daemon.MaxTransferConns)
 	}
 	if *relayRetention <= 0 {
 		return usagef("daemon: --relay-retention %v: want a positive duration", *relayRetention)
@@ -117,7 +113,6 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 		Listen:         *listen,
 		Downloads:      *downloads,
 		AskFiles:       *askFiles,
-		TransferConns:  *transferConns,
 		NoMDNS:         *noMDNS,
 		MDNSIface:      *mdnsIface,
 		MDNSInterval:   *mdnsInterval,

@@ -24,6 +24,10 @@ import (
 // by, whatever they declare.
 const contactHeap = 32 << 20
 
+// extraConns is how many connections beside its first a contact opens
+// in TestContactDeclaringLargeFrames.
+const extraConns = 4
+
 // heapInUse returns the heap in use after a collection.
 func heapInUse() uint64 {
 	runtime.GC()
@@ -135,9 +139,10 @@ func grownBy(before uint64) uint64 {
 }
 
 // A contact that opens every stream it may, on its connection and on
-// every data connection it may open, each declaring the largest frame
-// there is, grows the daemon's heap by less than 32 MiB, and the daemon
-// goes on serving another contact.
+// more connections beside it (its budget is per key, not per
+// connection), each declaring the largest frame there is, grows the
+// daemon's heap by less than 32 MiB, and the daemon goes on serving
+// another contact.
 func TestContactDeclaringLargeFrames(t *testing.T) {
 	bt := newBoundsTest(t, 0)
 	before := heapInUse()
@@ -150,8 +155,8 @@ func TestContactDeclaringLargeFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	conns := []*direct.Conn{contact}
-	for range maxDataConns {
-		c, err := bt.alice.DialData(ctx, addr, "bob", bt.bobKey)
+	for range extraConns {
+		c, err := bt.alice.Dial(ctx, addr, "bob", bt.bobKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +178,7 @@ func TestContactDeclaringLargeFrames(t *testing.T) {
 	for _, c := range conns[1:] {
 		openStreams(t, c, direct.StreamTransfer, 2*half, header(16<<20))
 	}
-	check("its data connections")
+	check("its other connections")
 
 	// Another contact is served: its offer is answered.
 	cc, err := bt.carol.Dial(ctx, addr, "bob", bt.bobKey)

@@ -39,10 +39,6 @@ const (
 	// DefaultFlushInterval matches the shortest retry back-off, so a
 	// copy is tried again about when its retry time comes.
 	DefaultFlushInterval = 5 * time.Second
-	// DefaultTransferConns lets a big transfer use a second connection,
-	// and so a second core, on each side; MaxTransferConns bounds it.
-	DefaultTransferConns = 2
-	MaxTransferConns     = 4
 )
 
 // Config says how a daemon runs.
@@ -60,11 +56,6 @@ type Config struct {
 	// AskFiles makes every file offer wait for lanchat accept; by
 	// default friends' files go straight into Downloads.
 	AskFiles bool
-	// TransferConns is how many connections one outgoing transfer may
-	// use: the contact's connection and up to TransferConns-1 data
-	// connections dialled for it (1 to MaxTransferConns; 0 means
-	// DefaultTransferConns; 1 sends on the contact's connection only).
-	TransferConns int
 	// NoMDNS turns LAN discovery off: contacts are then reached at the
 	// addresses the server reports or that worked before.
 	NoMDNS bool
@@ -107,9 +98,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = DefaultFlushInterval
-	}
-	if c.TransferConns == 0 {
-		c.TransferConns = DefaultTransferConns
 	}
 	if c.Out == nil {
 		c.Out = io.Discard
@@ -177,9 +165,6 @@ func New(cfg Config) (*Daemon, error) {
 	cfg.setDefaults()
 	if cfg.Home == nil {
 		return nil, errors.New("daemon: no home directory")
-	}
-	if cfg.TransferConns < 1 || cfg.TransferConns > MaxTransferConns {
-		return nil, fmt.Errorf("daemon: %d connections per transfer: want 1 to %d", cfg.TransferConns, MaxTransferConns)
 	}
 	if cfg.Server != "" {
 		if _, _, err := net.SplitHostPort(cfg.Server); err != nil {

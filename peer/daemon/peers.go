@@ -28,14 +28,9 @@ const (
 	// maxLANAddrs how many of them come from mDNS.
 	maxDialAddrs = 8
 	maxLANAddrs  = 4
-	// maxDataConns bounds the data connections (direct.Conn.IsData) a
-	// contact may have open to us at once, and those we open to one
-	// contact for our transfers; extras are closed, or not dialled.
-	maxDataConns = 4
 )
 
-// peerSet holds the open direct connections, usually one per contact,
-// and the data connections that carry transfer data beside them.
+// peerSet holds the open direct connections, usually one per contact.
 type peerSet struct {
 	d *Daemon
 
@@ -43,8 +38,6 @@ type peerSet struct {
 	conns   map[string][]peerConn // newest last
 	failed  map[string]time.Time  // last failed dial per user
 	dialing map[string]chan struct{}
-	dataIn  map[string]map[*direct.Conn]bool // data connections contacts opened to us
-	dataOut map[string]int                   // data connections we opened or are dialling, per contact
 }
 
 // peerConn is an open connection and who dialled it.
@@ -59,8 +52,6 @@ func newPeerSet(d *Daemon) *peerSet {
 		conns:   make(map[string][]peerConn),
 		failed:  make(map[string]time.Time),
 		dialing: make(map[string]chan struct{}),
-		dataIn:  make(map[string]map[*direct.Conn]bool),
-		dataOut: make(map[string]int),
 	}
 }
 
@@ -227,111 +218,9 @@ func (p *peerSet) acceptLoop(ctx context.Context, t *direct.Transport) {
 		if err != nil {
 			return
 		}
-		if c.IsData() {
-			p.addData(c)
-			continue
-		}
 		p.d.log.Info("direct connection accepted", "user", c.User(), "addr", c.RemoteAddr())
 		p.add(c, false)
 	}
-}
-
-// addData takes a data connection a contact opened to us, for the data
-// streams of its transfers. It is not the contact's connection: it
-// replaces none and raises no peer event. Past maxDataConns from one
-// contact it is closed.
-func (p *peerSet) addData(c *direct.Conn) {
-	user := c.User()
-	p.mu.Lock()
-	open := p.dataIn[user]
-	if len(open) >= maxDataConns {
-		p.mu.Unlock()
-		p.d.log.Debug("refused a data connection: too many", "user", user, "addr", c.RemoteAddr(), "open", maxDataConns)
-		c.CloseWithError(direct.CodeNoError, "too many data connections")
-		return
-	}
-	if open == nil {
-		open = make(map[*direct.Conn]bool)
-		p.dataIn[user] = open
-	}
-	open[c] = true
-	p.mu.Unlock()
-	p.d.log.Debug("data connection accepted", "user", user, "addr", c.RemoteAddr())
-	p.d.spawn(func() {
-		defer p.removeData(c)
-		p.serveData(c, true)
-	})
-}
-
-// removeData forgets a data connection a contact opened.
-func (p *peerSet) removeData(c *direct.Conn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	open := p.dataIn[c.User()]
-	delete(open, c)
-	if len(open) == 0 {
-		delete(p.dataIn, c.User())
-	}
-}
-
-// serveData serves the streams the peer opens on a data connection until
-// it closes. On one the peer opened (accepted) transfer streams go to the
-// receiver; every other stream is refused, as is every stream on one we
-// opened: those carry only our own transfer's data.
-func (p *peerSet) serveData(c *direct.Conn, accepted bool) {
-	ctx := c.Context()
-	for {
-		kind, s, err := c.AcceptStream(ctx)
-		if err != nil {
-			return
-		}
-		if accepted && kind == direct.StreamTransfer {
-			p.d.spawn(func() { p.d.serveTransfer(c, s) })
-			continue
-		}
-		p.d.log.Debug("refused a stream on a data connection", "user", c.User(), "kind", kind)
-		s.CancelRead(direct.StreamCodeUnknownKind)
-		s.CancelWrite(direct.StreamCodeUnknownKind)
-	}
-}
-
-// reserveData books up to n more data connections to user, within
-// maxDataConns, and returns how many it booked; releaseData gives them
-// back. Keeping to the bound here means the peer, which applies the same
-// bound, never closes one of ours.
-func (p *peerSet) reserveData(user string, n int) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n = max(min(n, maxDataConns-p.dataOut[user]), 0)
-	p.dataOut[user] += n
-	return n
-}
-
-func (p *peerSet) releaseData(user string, n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.dataOut[user] -= n
-	if p.dataOut[user] <= 0 {
-		delete(p.dataOut, user)
-	}
-}
-
-// takeData removes and returns the data connections user opened to us,
-// or every contact's for user "".
-func (p *peerSet) takeData(user string) []*direct.Conn {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []*direct.Conn
-	for u, open := range p.dataIn {
-		if user != "" && u != user {
-			continue
-		}
-		for c := range open {
-			out = append(out, c)
-		}
-		delete(p.dataIn, u)
-	}
-	return out
 }
 
 // drop closes c if it is still user's connection.
@@ -350,9 +239,7 @@ func (p *peerSet) forgetFailure(user string) {
 	p.mu.Unlock()
 }
 
-// close closes the connection to user, if any, and the data connections
-// user opened to us. Those we opened for a transfer close when it fails
-// on the closed connection.
+// close closes the connection to user, if any.
 func (p *peerSet) close(user string) {
 	p.mu.Lock()
 	conns := p.conns[user]
@@ -361,13 +248,9 @@ func (p *peerSet) close(user string) {
 	for _, pc := range conns {
 		pc.c.CloseWithError(0, "closed")
 	}
-	for _, c := range p.takeData(user) {
-		c.CloseWithError(0, "closed")
-	}
 }
 
-// closeAll closes every direct connection, and every data connection
-// contacts opened to us.
+// closeAll closes every direct connection.
 func (p *peerSet) closeAll() {
 	p.mu.Lock()
 	conns := p.conns
@@ -377,9 +260,6 @@ func (p *peerSet) closeAll() {
 		for _, pc := range list {
 			pc.c.CloseWithError(0, "closed")
 		}
-	}
-	for _, c := range p.takeData("") {
-		c.CloseWithError(0, "closed")
 	}
 }
 

@@ -74,9 +74,8 @@ func (d *Daemon) newReceiver() (*transfer.Receiver, error) {
 	})
 }
 
-// serveTransfer hands a transfer stream a contact opened to the receiver,
-// on the contact's connection or on a data connection (the data streams
-// of a transfer whose control stream is on the contact's connection).
+// serveTransfer hands a transfer stream a contact opened to the receiver:
+// a transfer's control stream or one of its data streams.
 func (d *Daemon) serveTransfer(c *direct.Conn, s *direct.Stream) {
 	res, err := d.receiver.Serve(c.Context(), c, s)
 	if res != nil {

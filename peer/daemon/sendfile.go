@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/peer/api"
-	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/transfer"
 )
@@ -29,13 +28,6 @@ const (
 	transferTick = 5 * time.Second
 	// maxSkippedShown bounds the skipped paths a reply lists.
 	maxSkippedShown = 100
-	// dataDialTimeout bounds dialling a transfer's data connections; a
-	// transfer that gets none in time goes on with what it has.
-	dataDialTimeout = 2 * time.Second
-	// minStripedBytes is the smallest transfer worth data connections: a
-	// smaller one is over in a fraction of a second on a LAN, where one
-	// core keeps up and the dial would be a noticeable part of the time.
-	minStripedBytes = 16 << 20
 )
 
 // sending tracks the outgoing transfers running now, and the cancel
@@ -261,14 +253,9 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	}
 	d.transferEvent(rec, 0)
 	d.log.Info("sending files", "id", rec.ID, "to", rec.Peer, "files", offer.Files(), "bytes", offer.Total())
-	var data []*direct.Conn
-	if offer.Total() >= minStripedBytes {
-		data = d.dialData(ctx, c, d.cfg.TransferConns-1)
-	}
 	res, err := transfer.Send(ctx, c, offer, transfer.SendOptions{
-		Conns: data, OnProgress: d.progressSink, Logger: d.log.With("part", "transfer"),
+		OnProgress: d.progressSink, Logger: d.log.With("part", "transfer"),
 	})
-	d.closeData(c.User(), data)
 	var sent, chunks, resumed int64
 	var striped int
 	var streams []int64
@@ -276,7 +263,7 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 		sent, chunks, resumed, striped, streams = res.Bytes, res.Chunks, res.Resumed, res.Striped, res.StreamBytes
 	}
 	d.log.Info("transfer attempt ended", "id", rec.ID, "to", rec.Peer, "bytes", sent, "chunks", chunks, "resumed", resumed,
-		"conns", 1+len(data), "striped", striped, "stream_bytes", streams, "err", err)
+		"striped", striped, "stream_bytes", streams, "err", err)
 	switch {
 	case err == nil:
 		d.transferEnd(rec.ID, history.TransferDone, "")
@@ -306,60 +293,6 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	default:
 		d.transferRetry(rec, err)
 	}
-}
-
-// dialData opens up to n data connections to the peer of c, at the
-// address c reaches and pinned to the key c proved (the contact's pinned
-// key), for one transfer's data streams: QUIC runs each connection on a
-// goroutine of its own, so a big transfer can use more than one core on
-// each side. Dialling is bounded by dataDialTimeout and never fails the
-// transfer: it goes on with the connections that opened, if need be with
-// c alone (a peer of an older version refuses them in the handshake).
-// closeData closes them.
-func (d *Daemon) dialData(ctx context.Context, c *direct.Conn, n int) []*direct.Conn {
-	t := d.currentTransport()
-	if n <= 0 || t == nil {
-		return nil
-	}
-	user := c.User()
-	if got := d.peers.reserveData(user, n); got < n {
-		d.log.Debug("fewer data connections: others are open", "user", user, "want", n, "got", got)
-		n = got
-	}
-	if n == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, dataDialTimeout)
-	defer cancel()
-	addr, key := c.RemoteAddr().String(), c.PeerKey()
-	results := make(chan *direct.Conn, n)
-	for range n {
-		go func() {
-			dc, err := t.DialData(ctx, addr, user, key)
-			if err != nil {
-				d.log.Debug("no data connection; the transfer goes on without it", "user", user, "err", err)
-			}
-			results <- dc
-		}()
-	}
-	var out []*direct.Conn
-	for range n {
-		if dc := <-results; dc != nil {
-			out = append(out, dc)
-			d.spawn(func() { d.peers.serveData(dc, false) })
-		}
-	}
-	d.peers.releaseData(user, n-len(out))
-	return out
-}
-
-// closeData closes the data connections dialData opened for a transfer
-// to user that has ended.
-func (d *Daemon) closeData(user string, conns []*direct.Conn) {
-	for _, dc := range conns {
-		dc.CloseWithError(direct.CodeNoError, "transfer over")
-	}
-	d.peers.releaseData(user, len(conns))
 }
 
 func errText(err error) string {

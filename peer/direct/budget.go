@@ -17,8 +17,8 @@ var ErrBudget = errors.New("peer over its memory budget")
 
 // Budget bounds the bytes one peer can make this daemon hold for it at
 // once, beyond what QUIC's flow-control windows buffer: its frames as
-// they arrive, on every stream of every connection it has (a contact's
-// connection and its data connections alike), and the buffers its
+// they arrive, on every stream of every connection it has (two dials
+// crossing can leave it more than one for a while), and the buffers its
 // transfers' data streams read chunks into.
 //
 // The Transport owns one Budget per peer key, made with the first

@@ -20,7 +20,6 @@ type Conn struct {
 	qc          *quic.Conn
 	user        string
 	key         ed25519.PublicKey
-	data        bool    // negotiated alpnData
 	budget      *Budget // the peer's, shared by its connections (set by track)
 	kindTimeout time.Duration
 	exchange    time.Duration // default bound for Exchange
@@ -28,31 +27,19 @@ type Conn struct {
 }
 
 func newConn(qc *quic.Conn, user string, key ed25519.PublicKey, opts Options) *Conn {
-	data := qc.ConnectionState().TLS.NegotiatedProtocol == alpnData
-	log := opts.Logger.With("user", user, "addr", qc.RemoteAddr().String())
-	if data {
-		log = log.With("data", true)
-	}
 	return &Conn{
 		qc:          qc,
 		user:        user,
 		key:         key,
-		data:        data,
 		kindTimeout: opts.StreamKindTimeout,
 		exchange:    opts.ExchangeTimeout,
-		log:         log,
+		log:         opts.Logger.With("user", user, "addr", qc.RemoteAddr().String()),
 	}
 }
 
 // User returns the contact the peer belongs to: the user given to Dial,
 // or the name the Authorizer returned for an accepted connection.
 func (c *Conn) User() string { return c.user }
-
-// IsData reports whether this is a data connection (ALPN
-// "lanchat-data/1", see Transport.DialData): an extra connection that
-// carries only the data streams of file transfers. Both ends agree, as
-// the handshake negotiated it.
-func (c *Conn) IsData() bool { return c.data }
 
 // Budget returns the memory budget of the peer, shared by every
 // connection that proved its key: readers of the peer's streams take

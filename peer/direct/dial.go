@@ -20,36 +20,17 @@ import (
 // an error wrapping ErrUnauthorized means it does not count us as a
 // friend.
 func (t *Transport) Dial(ctx context.Context, addr string, user string, want ed25519.PublicKey) (*Conn, error) {
-	return t.dial(ctx, addr, user, want, alpn)
-}
-
-// DialData is Dial for a data connection (ALPN "lanchat-data/1"): an
-// extra connection to a contact that already has one, carrying only the
-// data streams of file transfers, so that one transfer can spread over
-// several connections and the cores that run them. It is authenticated
-// exactly as Dial's; both ends see it as one by IsData. A peer that does
-// not speak the data protocol fails the handshake.
-func (t *Transport) DialData(ctx context.Context, addr string, user string, want ed25519.PublicKey) (*Conn, error) {
-	return t.dial(ctx, addr, user, want, alpnData)
-}
-
-// dial connects offering the one application protocol proto.
-func (t *Transport) dial(ctx context.Context, addr string, user string, want ed25519.PublicKey, proto string) (*Conn, error) {
-	target := user
-	if proto == alpnData {
-		target = "data connection to " + user
-	}
 	if len(want) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("dial %s at %s: expected key must be %d bytes", target, addr, ed25519.PublicKeySize)
+		return nil, fmt.Errorf("dial %s at %s: expected key must be %d bytes", user, addr, ed25519.PublicKeySize)
 	}
 	if t.ctx.Err() != nil {
-		return nil, fmt.Errorf("dial %s at %s: %w", target, addr, net.ErrClosed)
+		return nil, fmt.Errorf("dial %s at %s: %w", user, addr, net.ErrClosed)
 	}
 	ua, err := t.resolve(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s at %s: %w", target, addr, err)
+		return nil, fmt.Errorf("dial %s at %s: %w", user, addr, err)
 	}
-	p := &pin{want: append(ed25519.PublicKey(nil), want...), proto: proto}
+	p := &pin{want: append(ed25519.PublicKey(nil), want...)}
 	qc, err := t.qt.Dial(ctx, ua, clientTLS(t.certs, p), t.dialConf)
 	if err != nil {
 		if perr := p.failure(); perr != nil {
@@ -57,25 +38,25 @@ func (t *Transport) dial(ctx context.Context, addr string, user string, want ed2
 		} else {
 			err = connError(err)
 		}
-		return nil, fmt.Errorf("dial %s at %s: %w", target, addr, err)
+		return nil, fmt.Errorf("dial %s at %s: %w", user, addr, err)
 	}
 	// VerifyConnection has pinned the key; this only guards against a
 	// configuration that somehow skipped it.
-	key, err := peerKey(qc.ConnectionState().TLS, []string{proto})
+	key, err := peerKey(qc.ConnectionState().TLS)
 	if err == nil && !key.Equal(want) {
 		err = fmt.Errorf("%w: want %s, got %s", ErrWrongKey, Fingerprint(want), Fingerprint(key))
 	}
 	if err != nil {
 		qc.CloseWithError(quic.ApplicationErrorCode(CodeProtocol), "wrong key")
-		return nil, fmt.Errorf("dial %s at %s: %w", target, addr, err)
+		return nil, fmt.Errorf("dial %s at %s: %w", user, addr, err)
 	}
 	if err := awaitWelcome(ctx, qc, t.opts.HandshakeIdleTimeout); err != nil {
 		qc.CloseWithError(quic.ApplicationErrorCode(CodeNoError), "no welcome")
-		return nil, fmt.Errorf("dial %s at %s: %w", target, addr, err)
+		return nil, fmt.Errorf("dial %s at %s: %w", user, addr, err)
 	}
 	c := newConn(qc, user, key, t.opts)
 	if err := t.track(c); err != nil {
-		return nil, fmt.Errorf("dial %s at %s: %w", target, addr, err)
+		return nil, fmt.Errorf("dial %s at %s: %w", user, addr, err)
 	}
 	c.log.Debug("dialled direct connection", "gso", qc.ConnectionState().GSO)
 	return c, nil

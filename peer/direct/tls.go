@@ -5,24 +5,12 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 )
 
-// The application protocols (ALPN) a connection may negotiate; they say
-// what it is for. A peer speaking anything else is refused by crypto/tls.
-// The dialling side offers exactly one, the listening side both.
-const (
-	// alpn is a contact's connection: every stream kind, one per contact.
-	alpn = "lanchat/1"
-	// alpnData is a data connection: an extra connection to a contact that
-	// carries only the data streams of file transfers (see DialData).
-	alpnData = "lanchat-data/1"
-)
-
-// serverProtos are the protocols the listening side accepts, in its order
-// of preference.
-var serverProtos = []string{alpn, alpnData}
+// alpn is the application protocol both sides must offer in the TLS
+// handshake. A peer speaking anything else is refused by crypto/tls.
+const alpn = "lanchat/1"
 
 // Authorizer maps the identity key of a peer that connects to us to the
 // contact it belongs to. It returns ok=false for unknown keys and for
@@ -33,17 +21,15 @@ var serverProtos = []string{alpn, alpnData}
 type Authorizer func(key ed25519.PublicKey) (user string, ok bool)
 
 // peerKey checks the parts of a finished handshake that do not depend on
-// who we expected, and returns the peer's identity key. The negotiated
-// protocol must be one of protos (what this side offered). QUIC mandates
-// TLS 1.3 and crypto/tls enforces our ALPN; checking both again costs
-// nothing and keeps this package correct if a configuration is ever
-// edited.
-func peerKey(cs tls.ConnectionState, protos []string) (ed25519.PublicKey, error) {
+// who we expected, and returns the peer's identity key. QUIC mandates TLS
+// 1.3 and crypto/tls enforces our ALPN; checking both again costs nothing
+// and keeps this package correct if a configuration is ever edited.
+func peerKey(cs tls.ConnectionState) (ed25519.PublicKey, error) {
 	if cs.Version != tls.VersionTLS13 {
 		return nil, fmt.Errorf("%w: TLS version %#x, want 1.3", ErrBadCertificate, cs.Version)
 	}
-	if !slices.Contains(protos, cs.NegotiatedProtocol) {
-		return nil, fmt.Errorf("%w: application protocol %q, want one of %q", ErrBadCertificate, cs.NegotiatedProtocol, protos)
+	if cs.NegotiatedProtocol != alpn {
+		return nil, fmt.Errorf("%w: application protocol %q, want %q", ErrBadCertificate, cs.NegotiatedProtocol, alpn)
 	}
 	return leafKey(cs.PeerCertificates)
 }
@@ -57,7 +43,7 @@ func peerKey(cs tls.ConnectionState, protos []string) (ed25519.PublicKey, error)
 func serverTLS(certs *certSource, authorize Authorizer, log *slog.Logger) *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS13,
-		NextProtos: serverProtos,
+		NextProtos: []string{alpn},
 		ClientAuth: tls.RequireAnyClientCert,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return certs.get()
@@ -66,7 +52,7 @@ func serverTLS(certs *certSource, authorize Authorizer, log *slog.Logger) *tls.C
 		// certificate is checked every time.
 		SessionTicketsDisabled: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			key, err := peerKey(cs, serverProtos)
+			key, err := peerKey(cs)
 			if err != nil {
 				log.Info("refused incoming connection", "err", err)
 				return err
@@ -83,17 +69,16 @@ func serverTLS(certs *certSource, authorize Authorizer, log *slog.Logger) *tls.C
 // pin records why a dial's key check failed, for Dial to report: the
 // error quic-go returns for a failed handshake is a TLS alert code.
 type pin struct {
-	want  ed25519.PublicKey
-	proto string // the one application protocol offered
+	want ed25519.PublicKey
 
 	mu  sync.Mutex
 	err error
 }
 
 // verify is the dialling side's VerifyConnection: the peer must prove
-// exactly the key we expect, on the protocol we asked for.
+// exactly the key we expect.
 func (p *pin) verify(cs tls.ConnectionState) error {
-	key, err := peerKey(cs, []string{p.proto})
+	key, err := peerKey(cs)
 	if err == nil && !key.Equal(p.want) {
 		err = fmt.Errorf("%w: want %s, got %s", ErrWrongKey, Fingerprint(p.want), Fingerprint(key))
 	}
@@ -112,14 +97,14 @@ func (p *pin) failure() error {
 }
 
 // clientTLS is the TLS configuration for dialling a peer expected to hold
-// p.want, offering the one protocol p.proto. InsecureSkipVerify turns off only the CA chain and host name
+// p.want. InsecureSkipVerify turns off only the CA chain and host name
 // checks, which mean nothing here: peers have no CA and no names. The key
 // pinning in VerifyConnection replaces them and crypto/tls always calls it,
 // so no connection is accepted without the key check.
 func clientTLS(certs *certSource, p *pin) *tls.Config {
 	return &tls.Config{
 		MinVersion:         tls.VersionTLS13,
-		NextProtos:         []string{p.proto},
+		NextProtos:         []string{alpn},
 		InsecureSkipVerify: true,
 		VerifyConnection:   p.verify,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {

@@ -9,11 +9,6 @@
 // reach (Dial); the listening side accepts only keys its Authorizer maps
 // to a friend. Streams start with a one-byte StreamKind; Exchange sends a
 // request frame and reads the reply on a stream of its own.
-//
-// A data connection (ALPN "lanchat-data/1", DialData) is authenticated
-// the same way; it is an extra connection to a contact for the data
-// streams of file transfers only. Accept returns both purposes; IsData
-// tells them apart.
 package direct
 
 import (
@@ -134,8 +129,7 @@ func (t *Transport) LocalAddr() *net.UDPAddr {
 	return t.udp.LocalAddr().(*net.UDPAddr)
 }
 
-// Accept returns the next incoming connection, authorized and admitted:
-// a contact's connection or a data connection (see Conn.IsData).
+// Accept returns the next incoming connection, authorized and admitted.
 // After Close it returns an error wrapping net.ErrClosed.
 func (t *Transport) Accept(ctx context.Context) (*Conn, error) {
 	select {
@@ -178,7 +172,7 @@ func (t *Transport) acceptLoop() {
 // the peer. The Authorizer is asked again, both to learn the user and in
 // case the contact changed since the handshake.
 func (t *Transport) admit(qc *quic.Conn) (*Conn, error) {
-	key, err := peerKey(qc.ConnectionState().TLS, serverProtos)
+	key, err := peerKey(qc.ConnectionState().TLS)
 	if err != nil {
 		qc.CloseWithError(quic.ApplicationErrorCode(CodeProtocol), "bad certificate")
 		return nil, err
