@@ -90,6 +90,24 @@ func FuzzExifOrientation(f *testing.F) {
 	})
 }
 
+// FuzzReadVoice feeds arbitrary bytes to ReadVoice: it must not panic,
+// must refuse only with the package's errors, and what it accepts must
+// keep to its bounds.
+func FuzzReadVoice(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := ReadVoice(b)
+		if err != nil {
+			if !refused(err) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if v.Duration <= 0 || v.Duration > MaxVoiceDuration || len(v.Waveform) > WaveformLen {
+			t.Fatalf("accepted %s of %v with %d levels", v.Format, v.Duration, len(v.Waveform))
+		}
+	})
+}
+
 // TestWriteSeeds writes the seed corpora with -update-seeds.
 func TestWriteSeeds(t *testing.T) {
 	if !*updateSeeds {
@@ -109,6 +127,16 @@ func TestWriteSeeds(t *testing.T) {
 	}
 	writeSeeds(t, "FuzzPrepare", pictures)
 	writeSeeds(t, "FuzzStrip", pictures)
+	short := recording()[740:760]
+	writeSeeds(t, "FuzzReadVoice", map[string][]byte{
+		"ogg":      oggOpus(short, 312),
+		"webm":     webmOpus(short, false),
+		"webm-dur": webmOpus(short, true),
+		"m4a":      m4a(),
+		"text":     []byte("not a recording"),
+		"ogg-cut":  oggOpus(short, 312)[:60],
+		"webm-cut": webmOpus(short, false)[:90],
+	})
 	seg := exifSegment(8)
 	writeSeeds(t, "FuzzExifOrientation", map[string][]byte{
 		"little-endian": seg[10:],
