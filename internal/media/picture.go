@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"time"
 
 	"golang.org/x/image/draw"
 )
@@ -30,6 +31,25 @@ var qualities = []int{85, 75, 65, 55, 45, 35}
 
 // minSide is the smallest side fitting a budget may shrink a picture to.
 const minSide = 16
+
+// ThumbLimits bound decoding a received thumbnail, which must be a JPEG
+// within the thumbnail's bounds.
+var ThumbLimits = Limits{Bytes: MaxThumb, Pixels: ThumbSide * ThumbSide, Side: ThumbSide, Memory: 4 * ThumbSide * ThumbSide, Time: 2 * time.Second}
+
+// CheckThumb checks that a received thumbnail is a JPEG of at most
+// ThumbSide pixels a side and MaxThumb bytes that decodes, and returns
+// its size. The receiver of an image message calls it before showing
+// the thumbnail.
+func CheckThumb(ctx context.Context, data []byte) (w, h int, err error) {
+	if Sniff(data) != JPEG {
+		return 0, 0, fmt.Errorf("thumbnail: %w: not a JPEG", ErrUnsupported)
+	}
+	img, _, err := Decode(ctx, data, ThumbLimits)
+	if err != nil {
+		return 0, 0, fmt.Errorf("thumbnail: %w", err)
+	}
+	return img.Bounds().Dx(), img.Bounds().Dy(), nil
+}
 
 // Picture is a picture ready to be sent.
 type Picture struct {

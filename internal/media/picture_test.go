@@ -319,6 +319,34 @@ func refuseBomb(t *testing.T, bomb []byte, side int) {
 	}
 }
 
+func TestCheckThumb(t *testing.T) {
+	p, err := Prepare(context.Background(), encodeJPEG(t, halves(800, 600)), Options{})
+	mustNil(t, err)
+	w, h, err := CheckThumb(context.Background(), p.Thumb)
+	if err != nil || w != p.ThumbWidth || h != p.ThumbHeight {
+		t.Fatalf("own thumbnail: %d×%d, %v", w, h, err)
+	}
+	for name, tc := range map[string]struct {
+		data []byte
+		want error
+	}{
+		"png":       {encodePNG(t, halves(10, 10)), ErrUnsupported},
+		"too big":   {encodeJPEG(t, halves(321, 10)), ErrTooLarge},
+		"truncated": {p.Thumb[:len(p.Thumb)/2], ErrCorrupt},
+	} {
+		if _, _, err := CheckThumb(context.Background(), tc.data); !errors.Is(err, tc.want) {
+			t.Errorf("%s: got %v, want %v", name, err, tc.want)
+		}
+	}
+}
+
+func mustNil(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestDecodeStopsAtDeadline(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

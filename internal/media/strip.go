@@ -227,8 +227,9 @@ func stripGIF(data []byte) ([]byte, error) {
 	return nil, bad("no trailer")
 }
 
-// dropWebP lists the RIFF chunks that go.
-var dropWebP = map[string]bool{"EXIF": true, "XMP ": true}
+// keepWebP lists the RIFF chunks that stay: the picture, its alpha, its
+// animation and its colour profile. EXIF, XMP and unknown chunks go.
+var keepWebP = map[string]bool{"VP8X": true, "VP8 ": true, "VP8L": true, "ALPH": true, "ANIM": true, "ANMF": true, "ICCP": true}
 
 func stripWebP(data []byte) ([]byte, error) {
 	bad := func(why string) error { return fmt.Errorf("strip webp: %w: %s", ErrCorrupt, why) }
@@ -249,7 +250,7 @@ func stripWebP(data []byte) ([]byte, error) {
 		if end > int64(len(body)) {
 			return nil, bad(fmt.Sprintf("chunk %q past the end", fourcc))
 		}
-		if !dropWebP[fourcc] {
+		if keepWebP[fourcc] {
 			start := len(out)
 			out = append(out, body[p:end]...)
 			if fourcc == "VP8X" && n >= 1 {
