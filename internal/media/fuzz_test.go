@@ -38,14 +38,14 @@ func FuzzPrepare(f *testing.F) {
 			}
 			return
 		}
-		if len(p.Thumb) > MaxThumb || p.ThumbWidth > ThumbSide || p.ThumbHeight > ThumbSide {
+		if len(p.Thumb) >= MaxThumb || p.ThumbWidth > ThumbSide || p.ThumbHeight > ThumbSide {
 			t.Fatalf("thumbnail %d×%d, %d bytes", p.ThumbWidth, p.ThumbHeight, len(p.Thumb))
 		}
 		if Sniff(p.Thumb) != JPEG {
 			t.Fatal("thumbnail is not a JPEG")
 		}
 		a, err := Avatar(context.Background(), b, fuzzLimits)
-		if err != nil || len(a) > MaxAvatar {
+		if err != nil || len(a) >= MaxAvatar {
 			t.Fatalf("avatar of a picture Prepare took: %v, %d bytes", err, len(a))
 		}
 	})

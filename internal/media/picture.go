@@ -16,12 +16,12 @@ import (
 const (
 	// ThumbSide is the longest side of a thumbnail, in pixels.
 	ThumbSide = 320
-	// MaxThumb is the largest thumbnail, in bytes.
+	// MaxThumb bounds a thumbnail: it is under MaxThumb bytes.
 	MaxThumb = 48 << 10
 	// AvatarSide is the side of an avatar, in pixels (smaller if the
 	// picture is).
 	AvatarSide = 256
-	// MaxAvatar is the largest avatar, in bytes.
+	// MaxAvatar bounds an avatar: it is under MaxAvatar bytes.
 	MaxAvatar = 64 << 10
 )
 
@@ -55,7 +55,7 @@ func CheckThumb(ctx context.Context, data []byte) (w, h int, err error) {
 type Picture struct {
 	Info Info
 	// Thumb is a JPEG of at most ThumbSide pixels on its long side and
-	// at most MaxThumb bytes, upright, without metadata.
+	// under MaxThumb bytes, upright, without metadata.
 	Thumb       []byte
 	ThumbWidth  int
 	ThumbHeight int
@@ -98,7 +98,7 @@ func Prepare(ctx context.Context, data []byte, opt Options) (Picture, error) {
 }
 
 // Avatar makes an avatar of a picture: its centre square, upright, at most
-// AvatarSide pixels, a JPEG of at most MaxAvatar bytes without metadata.
+// AvatarSide pixels, a JPEG under MaxAvatar bytes without metadata.
 func Avatar(ctx context.Context, data []byte, lim Limits) ([]byte, error) {
 	if lim == (Limits{}) {
 		lim = DefaultLimits
@@ -143,7 +143,7 @@ func fit(w, h, side int) (int, int) {
 }
 
 // encodeUnder scales img to w×h (stored orientation), turns it upright,
-// and encodes it as a JPEG of at most budget bytes, lowering the quality
+// and encodes it as a JPEG of less than budget bytes, lowering the quality
 // and then the size until it fits. It returns the JPEG and its upright
 // size.
 func encodeUnder(img image.Image, orientation, w, h, budget int) ([]byte, int, int, error) {
@@ -160,7 +160,7 @@ func encodeUnder(img image.Image, orientation, w, h, budget int) ([]byte, int, i
 			if err := jpeg.Encode(&buf, up, &jpeg.Options{Quality: q}); err != nil {
 				return nil, 0, 0, fmt.Errorf("encode jpeg: %w", err)
 			}
-			if buf.Len() <= budget {
+			if buf.Len() < budget {
 				b := up.Bounds()
 				return bytes.Clone(buf.Bytes()), b.Dx(), b.Dy(), nil
 			}

@@ -120,7 +120,7 @@ func TestPrepareJPEGStripsMetadataAndKeepsOrientation(t *testing.T) {
 	}
 	// Upright, the 1000×600 picture is 600×1000: the thumbnail 192×320,
 	// red on top (the stored left half) and blue below.
-	if p.ThumbWidth != 192 || p.ThumbHeight != 320 || len(p.Thumb) > MaxThumb {
+	if p.ThumbWidth != 192 || p.ThumbHeight != 320 || len(p.Thumb) >= MaxThumb {
 		t.Fatalf("thumbnail %d×%d, %d bytes", p.ThumbWidth, p.ThumbHeight, len(p.Thumb))
 	}
 	th, err := jpeg.Decode(bytes.NewReader(p.Thumb))
@@ -158,7 +158,7 @@ func TestThumbnailFitsBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Thumb) > MaxThumb || max(p.ThumbWidth, p.ThumbHeight) > ThumbSide {
+	if len(p.Thumb) >= MaxThumb || max(p.ThumbWidth, p.ThumbHeight) > ThumbSide {
 		t.Fatalf("thumbnail %d×%d, %d bytes", p.ThumbWidth, p.ThumbHeight, len(p.Thumb))
 	}
 	var first bytes.Buffer
@@ -366,7 +366,7 @@ func TestAvatar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() != b.Dy() || b.Dx() > AvatarSide || len(a) > MaxAvatar {
+	if b := img.Bounds(); b.Dx() != b.Dy() || b.Dx() > AvatarSide || len(a) >= MaxAvatar {
 		t.Fatalf("avatar %v, %d bytes", b, len(a))
 	}
 	if bytes.Contains(a, []byte(secret)) {
