@@ -68,6 +68,24 @@ func TestEditKeepsEveryVersion(t *testing.T) {
 	}
 }
 
+// TestEditOwnMessage edits and recalls a message this user sent, as the
+// sender's daemon records its own edits.
+func TestEditOwnMessage(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	_, err := s.AddOutgoing(ctx, out(1, grp, "typo", 0), []string{"alice"})
+	mustNil(t, err)
+	ok, err := s.AddEdit(ctx, Edit{Conversation: grp, From: "self", ID: id(2), Target: id(1), Body: "fixed", Sent: at(time.Minute)})
+	mustNil(t, err)
+	m, _ := s.Message(ctx, "self", id(1))
+	if !ok || m.Body != "fixed" || !m.Outgoing || m.Edited.IsZero() {
+		t.Fatalf("own edit: %v %+v", ok, m)
+	}
+	// Alice's edit naming the same id touches nothing of ours.
+	_, err = s.AddEdit(ctx, Edit{Conversation: grp, From: "alice", ID: id(3), Target: id(1), Body: "mine now", Sent: at(time.Minute)})
+	wantErr(t, err, ErrNotFound)
+}
+
 func TestEditAndRecallOnlyBySenderInTime(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := context.Background()
