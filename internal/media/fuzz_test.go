@@ -133,6 +133,7 @@ func TestWriteSeeds(t *testing.T) {
 		"webm":     webmOpus(short, false),
 		"webm-dur": webmOpus(short, true),
 		"m4a":      m4a(),
+		"m4a-frag": fragmentedM4A(12),
 		"text":     []byte("not a recording"),
 		"ogg-cut":  oggOpus(short, 312)[:60],
 		"webm-cut": webmOpus(short, false)[:90],

@@ -7,11 +7,15 @@ import (
 )
 
 // mp4Containers lists the boxes whose children readMP4 reads.
-var mp4Containers = map[string]bool{"moov": true, "trak": true, "mdia": true, "minf": true, "stbl": true}
+var mp4Containers = map[string]bool{"moov": true, "trak": true, "mdia": true, "minf": true, "stbl": true,
+	"mvex": true, "moof": true, "traf": true}
 
 // readMP4 reads an MP4 (m4a) recording: its duration from the movie
 // header (mvhd), and the sizes and durations of the samples of its first
-// sound track (stsz, stts) for the waveform.
+// sound track (stsz, stts) for the waveform. A fragmented file (what a
+// browser's recorder writes: an empty sample table, a movie header of
+// duration 0, then fragments) gives both from its fragments' track runs
+// (trun, with the defaults of tfhd and trex) instead.
 func readMP4(data []byte) (time.Duration, []packet, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
@@ -24,6 +28,8 @@ func readMP4(data []byte) (time.Duration, []packet, error) {
 		timescale uint32
 		sizes     []uint32
 		deltas    []packet // per stts run: count in size, delta in at
+		trackID   uint32   // the sound track's, for its fragments
+		frag      = fragments{limit: len(data)}
 	)
 	var walk func(b []byte, depth int) error
 	walk = func(b []byte, depth int) error {
@@ -62,6 +68,20 @@ func readMP4(data []byte) (time.Duration, []packet, error) {
 				if typ == "trak" && sound {
 					done = true
 				}
+			case typ == "trex":
+				if err := frag.trex(body); err != nil {
+					return err
+				}
+			case typ == "tfhd":
+				if err := frag.tfhd(body); err != nil {
+					return err
+				}
+			case typ == "trun":
+				if frag.track == trackID && trackID != 0 {
+					if err := frag.trun(body); err != nil {
+						return err
+					}
+				}
 			case typ == "mvhd":
 				if len(body) < 4 {
 					return bad("movie header")
@@ -91,6 +111,12 @@ func readMP4(data []byte) (time.Duration, []packet, error) {
 				}
 				duration = time.Duration(secs)*time.Second + time.Duration(d%uint64(scale))*time.Second/time.Duration(scale)
 				haveMvhd = true
+			case typ == "tkhd" && !done:
+				if len(body) >= 16 && body[0] == 1 && len(body) >= 24 {
+					trackID = binary.BigEndian.Uint32(body[20:])
+				} else if len(body) >= 16 {
+					trackID = binary.BigEndian.Uint32(body[12:])
+				}
 			case done:
 			case typ == "hdlr":
 				if len(body) >= 12 && string(body[8:12]) == "soun" {
@@ -141,7 +167,123 @@ func readMP4(data []byte) (time.Duration, []packet, error) {
 	if !haveMvhd {
 		return 0, nil, bad("no movie header")
 	}
+	if len(sizes) == 0 && len(frag.sizes) > 0 {
+		// Fragmented: the runs are the samples.
+		sizes, deltas = frag.sizes, frag.runs
+		if duration == 0 && timescale != 0 {
+			var total uint64
+			for _, r := range frag.runs {
+				total += uint64(r.at)
+			}
+			secs := total / uint64(timescale)
+			if secs > uint64(24*time.Hour/time.Second) {
+				return 0, nil, fmt.Errorf("%w: %d seconds long", ErrTooLarge, secs)
+			}
+			duration = time.Duration(secs)*time.Second + time.Duration(total%uint64(timescale))*time.Second/time.Duration(timescale)
+		}
+	}
 	return duration, mp4Packets(sizes, deltas, timescale), nil
+}
+
+// fragments gathers the samples of one track from a fragmented MP4's
+// track runs: sizes, and durations as runs of one sample each (count in
+// size, duration in at, as stts runs).
+type fragments struct {
+	// Defaults from trex (for the file) and tfhd (for the fragment).
+	trexTrack, trexDuration, trexSize uint32
+	track, duration, size             uint32
+	sizes                             []uint32
+	runs                              []packet
+	// limit is the file's size: every sample has at least a byte in it.
+	limit int
+}
+
+func (f *fragments) trex(b []byte) error {
+	if len(b) < 24 {
+		return fmt.Errorf("%w: track extends box", ErrCorrupt)
+	}
+	f.trexTrack = binary.BigEndian.Uint32(b[4:])
+	f.trexDuration = binary.BigEndian.Uint32(b[12:])
+	f.trexSize = binary.BigEndian.Uint32(b[16:])
+	return nil
+}
+
+func (f *fragments) tfhd(b []byte) error {
+	if len(b) < 8 {
+		return fmt.Errorf("%w: track fragment header", ErrCorrupt)
+	}
+	flags := binary.BigEndian.Uint32(b) & 0xffffff
+	f.track = binary.BigEndian.Uint32(b[4:])
+	f.duration, f.size = 0, 0
+	if f.track == f.trexTrack {
+		f.duration, f.size = f.trexDuration, f.trexSize
+	}
+	p := 8
+	for _, field := range []struct {
+		flag uint32
+		n    int
+		dst  *uint32
+	}{{0x01, 8, nil}, {0x02, 4, nil}, {0x08, 4, &f.duration}, {0x10, 4, &f.size}} {
+		if flags&field.flag == 0 {
+			continue
+		}
+		if len(b) < p+field.n {
+			return fmt.Errorf("%w: track fragment header", ErrCorrupt)
+		}
+		if field.dst != nil {
+			*field.dst = binary.BigEndian.Uint32(b[p:])
+		}
+		p += field.n
+	}
+	return nil
+}
+
+func (f *fragments) trun(b []byte) error {
+	bad := fmt.Errorf("%w: track run", ErrCorrupt)
+	if len(b) < 8 {
+		return bad
+	}
+	flags := binary.BigEndian.Uint32(b) & 0xffffff
+	n := binary.BigEndian.Uint32(b[4:])
+	p := 8
+	if flags&0x01 != 0 {
+		p += 4
+	}
+	if flags&0x04 != 0 {
+		p += 4
+	}
+	per := 0
+	for _, bit := range []uint32{0x100, 0x200, 0x400, 0x800} {
+		if flags&bit != 0 {
+			per += 4
+		}
+	}
+	if len(b) < p || uint64(len(b)-p) < uint64(n)*uint64(per) || uint64(len(f.sizes))+uint64(n) > maxPackets {
+		return bad
+	}
+	if uint64(len(f.sizes))+uint64(n) > uint64(f.limit) {
+		return bad // more samples than the file has bytes for them
+	}
+	for range n {
+		d, s := f.duration, f.size
+		if flags&0x100 != 0 {
+			d = binary.BigEndian.Uint32(b[p:])
+			p += 4
+		}
+		if flags&0x200 != 0 {
+			s = binary.BigEndian.Uint32(b[p:])
+			p += 4
+		}
+		if flags&0x400 != 0 {
+			p += 4
+		}
+		if flags&0x800 != 0 {
+			p += 4
+		}
+		f.sizes = append(f.sizes, s)
+		f.runs = append(f.runs, packet{size: 1, at: time.Duration(d)})
+	}
+	return nil
 }
 
 // mp4Packets lays the samples of a track out in time from its

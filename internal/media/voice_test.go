@@ -172,6 +172,50 @@ func m4a() []byte {
 	)
 }
 
+// fragmentedM4A makes a fragmented MP4 of n samples (1407 make 30 s) as a browser's recorder
+// writes it: an empty sample table, a movie header of duration 0, and
+// fragments whose track runs give each sample's size (durations from the
+// track's defaults).
+func fragmentedM4A(n int) []byte {
+	mvhd := make([]byte, 100)
+	binary.BigEndian.PutUint32(mvhd[12:], 1000)
+	tkhd := make([]byte, 84)
+	binary.BigEndian.PutUint32(tkhd[12:], 1)
+	mdhd := make([]byte, 24)
+	binary.BigEndian.PutUint32(mdhd[12:], 48000)
+	hdlr := append(make([]byte, 8), "soun"...)
+	hdlr = append(hdlr, make([]byte, 13)...)
+	trex := make([]byte, 24)
+	binary.BigEndian.PutUint32(trex[4:], 1)
+	binary.BigEndian.PutUint32(trex[12:], 1024)
+	out := cat(
+		box("ftyp", []byte("iso5\x00\x00\x02\x00iso6mp41")),
+		box("moov",
+			box("mvhd", mvhd),
+			box("trak", box("tkhd", tkhd), box("mdia", box("mdhd", mdhd), box("hdlr", hdlr),
+				box("minf", box("stbl", box("stsz", make([]byte, 12)), box("stts", make([]byte, 8)))))),
+			box("mvex", box("trex", trex))),
+	)
+	for start := 0; start < n; start += 500 {
+		count := min(500, n-start)
+		trun := binary.BigEndian.AppendUint32(nil, 0x200)
+		trun = binary.BigEndian.AppendUint32(trun, uint32(count))
+		total := 0
+		for i := start; i < start+count; i++ {
+			size := 400
+			if i >= n/2 {
+				size = 10
+			}
+			trun = binary.BigEndian.AppendUint32(trun, uint32(size))
+			total += size
+		}
+		tfhd := binary.BigEndian.AppendUint32(nil, 0)
+		tfhd = binary.BigEndian.AppendUint32(tfhd, 1)
+		out = cat(out, box("moof", box("traf", box("tfhd", tfhd), box("trun", trun))), box("mdat", make([]byte, total)))
+	}
+	return out
+}
+
 // loudThenQuiet checks a waveform of a recording loud for its first half
 // and quiet for its second.
 func loudThenQuiet(t *testing.T, w []uint8) {
@@ -199,6 +243,7 @@ func TestReadVoice(t *testing.T) {
 		"webm":          {webmOpus(recording(), false), WebM, 30 * time.Second},
 		"webm duration": {webmOpus(recording(), true), WebM, 30 * time.Second},
 		"m4a":           {m4a(), MP4, 30 * time.Second},
+		"m4a fragments": {fragmentedM4A(1407), MP4, 30*time.Second + 16*time.Millisecond},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v, err := ReadVoice(tc.data)
