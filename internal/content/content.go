@@ -116,6 +116,9 @@ func Decode(kind string, body []byte) (Item, error) {
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownKind, clip(kind))
 	}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("%s: %w: the body is not a JSON object", kind, ErrMalformed)
+	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := d.Decode(it); err != nil {

@@ -65,6 +65,8 @@ func TestDecodeIsStrict(t *testing.T) {
 		"trailing data":    {KindRecall, `{"to":"` + idA + `"}{}`, ErrMalformed},
 		"not json":         {KindEdit, `to=` + idA, ErrMalformed},
 		"wrong type":       {KindTyping, `{"active":"yes"}`, ErrMalformed},
+		"null":             {KindTyping, `null`, ErrMalformed},
+		"array":            {KindRead, `[]`, ErrMalformed},
 		"empty text":       {KindText, " \n\t", ErrInvalid},
 		"text not utf8":    {KindText, "\xff\xfe", ErrInvalid},
 		"text too long":    {KindText, strings.Repeat("a", MaxText+1), ErrInvalid},
