@@ -34,6 +34,10 @@ type Info struct {
 	Orientation int
 }
 
+// MediaType returns the picture's media type, as an image message names
+// it: image/jpeg, image/png, image/gif or image/webp.
+func (in Info) MediaType() string { return "image/" + in.Format }
+
 // Upright returns the width and height once turned upright.
 func (in Info) Upright() (w, h int) {
 	if in.Orientation >= 5 {

@@ -105,6 +105,9 @@ func TestPrepareJPEGStripsMetadataAndKeepsOrientation(t *testing.T) {
 	if p.Info.Format != JPEG || p.Info.Width != 1000 || p.Info.Height != 600 || p.Info.Orientation != 6 {
 		t.Fatalf("info %+v", p.Info)
 	}
+	if w, h := p.Info.Upright(); w != 600 || h != 1000 || p.Info.MediaType() != "image/jpeg" {
+		t.Fatalf("upright %d×%d, type %s", w, h, p.Info.MediaType())
+	}
 	if bytes.Contains(p.Full, []byte(secret)) {
 		t.Fatal("the full picture still holds the metadata")
 	}
