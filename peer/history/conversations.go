@@ -59,6 +59,8 @@ type ConversationSummary struct {
 	Preview string
 	// PreviewFrom is the sender of that latest message.
 	PreviewFrom string
+	// Muted is true for a muted conversation (SetMuted).
+	Muted bool
 }
 
 // SetConversationName names a conversation (a group's, usually), creating
@@ -84,7 +86,7 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]ConversationSummary, e
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT c.id, c.name, coalesce(ct.display_name, ''), c.last_activity, c.unread,
+	rows, err := s.r.QueryContext(ctx, `SELECT c.id, c.name, coalesce(ct.display_name, ''), c.last_activity, c.unread, c.muted,
 			coalesce((SELECT substr(m.body, 1, ?) FROM messages m WHERE m.conversation = c.id
 				ORDER BY m.seq DESC LIMIT 1), ''),
 			coalesce((SELECT m.sender FROM messages m WHERE m.conversation = c.id
@@ -104,7 +106,7 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]ConversationSummary, e
 			last        int64
 			previewText string
 		)
-		if err := rows.Scan(&c.Conversation, &c.Name, &display, &last, &c.Unread, &previewText, &c.PreviewFrom); err != nil {
+		if err := rows.Scan(&c.Conversation, &c.Name, &display, &last, &c.Unread, &c.Muted, &previewText, &c.PreviewFrom); err != nil {
 			return nil, fmt.Errorf("recent conversations: %w", err)
 		}
 		if last != 0 {

@@ -105,7 +105,20 @@ type Message struct {
 	// Error says why an outgoing message is failed; filled in by the
 	// store.
 	Error string
+	// Meta is the JSON body of a kind other than text (see
+	// internal/content), at most MaxMeta bytes; Body is then the text it
+	// shows and search finds (a caption, a file name, a reply's text).
+	Meta string
+	// Edited is the send time of the edit that made the current Body;
+	// zero if never edited (see AddEdit). Filled in by the store.
+	Edited time.Time
+	// Recalled is when its sender recalled it; zero if not. Body keeps
+	// the text: see Shown. Filled in by the store.
+	Recalled time.Time
 }
+
+// MaxMeta bounds Message.Meta, as a message body is bounded on the wire.
+const MaxMeta = 256 << 10
 
 // Bounds of a claimed send time around a message's arrival (ClampSent).
 const (
@@ -129,7 +142,8 @@ func ClampSent(claimed, arrival time.Time) (sent, orig time.Time) {
 }
 
 // msgCols are the columns scanMessage reads, in order.
-const msgCols = `m.id, m.conversation, m.sender, m.kind, m.body, m.sent, m.claimed, m.received, m.outgoing, m.state, m.via, m.error`
+const msgCols = `m.id, m.conversation, m.sender, m.kind, m.body, m.sent, m.claimed, m.received, m.outgoing, m.state, m.via, m.error,
+	m.meta, m.edited, m.recalled`
 
 // rowScanner is what *sql.Row and *sql.Rows have in common.
 type rowScanner interface {
@@ -142,14 +156,18 @@ func scanMessage(r rowScanner, extra ...any) (Message, error) {
 		m              Message
 		sent, received int64
 		claimed        sql.NullInt64
+		edited         sql.NullInt64
+		recalled       sql.NullInt64
 	)
 	dest := append([]any{&m.ID, &m.Conversation, &m.From, &m.Kind, &m.Body, &sent, &claimed, &received,
-		&m.Outgoing, &m.State, &m.Via, &m.Error}, extra...)
+		&m.Outgoing, &m.State, &m.Via, &m.Error, &m.Meta, &edited, &recalled}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Message{}, err
 	}
 	m.Sent = time.Unix(0, sent).UTC()
 	m.Claimed = timeOf(claimed)
+	m.Edited = timeOf(edited)
+	m.Recalled = timeOf(recalled)
 	m.Received = time.Unix(0, received).UTC()
 	return m, nil
 }
@@ -178,6 +196,9 @@ func (m *Message) check() error {
 	}
 	if !utf8.ValidString(m.Body) {
 		return invalid("body must be UTF-8")
+	}
+	if len(m.Meta) > MaxMeta || !utf8.ValidString(m.Meta) {
+		return invalid("meta must be UTF-8 of at most %d bytes", MaxMeta)
 	}
 	if m.Sent.IsZero() {
 		return invalid("sent time missing")
@@ -255,10 +276,10 @@ func duplicate(ctx context.Context, tx *sql.Tx, m Message) (bool, error) {
 // insertMessage adds m's row and returns its seq.
 func insertMessage(ctx context.Context, tx *sql.Tx, m Message) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO messages
-		(id, conversation, sender, kind, body, sent, claimed, received, outgoing, state, via)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, conversation, sender, kind, body, sent, claimed, received, outgoing, state, via, meta)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.Conversation, m.From, m.Kind, m.Body, m.Sent.UnixNano(), nsOf(m.Claimed), m.Received.UnixNano(),
-		m.Outgoing, string(m.State), string(m.Via))
+		m.Outgoing, string(m.State), string(m.Via), m.Meta)
 	if err != nil {
 		return 0, mapErr(err)
 	}

@@ -270,6 +270,58 @@ var migrations = []sqlitedb.Migration{
 		) STRICT`,
 		`CREATE INDEX parked_sender ON parked (sender, seq)`,
 	}},
+
+	// 6: rich conversations. messages.body stays the text a message
+	// shows and search finds (the latest version of an edited one);
+	// meta is the JSON body of a kind other than text (internal/content).
+	// An edited message keeps every version in message_versions, a
+	// recalled one keeps its text (anti-recall: the reader decides what
+	// it shows). seen is when this user saw an incoming message, which
+	// owes its sender a read receipt; messages already stored count as
+	// seen. reads are the read receipts of outgoing messages, one per
+	// reader; reactions keep, per reactor and emoji, the latest
+	// reaction (active or taken back); mentions are the incoming messages
+	// that mention this user.
+	{SQL: []string{
+		`ALTER TABLE messages ADD COLUMN meta TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE messages ADD COLUMN edited INTEGER`,
+		`ALTER TABLE messages ADD COLUMN recalled INTEGER`,
+		`ALTER TABLE messages ADD COLUMN seen INTEGER`,
+		`UPDATE messages SET seen = received WHERE outgoing = 0`,
+		`CREATE INDEX messages_unseen ON messages (conversation, seq) WHERE outgoing = 0 AND seen IS NULL`,
+		// edit is the edit's own message id, '' for the original text.
+		`CREATE TABLE message_versions (
+			message  INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+			edit     TEXT NOT NULL,
+			body     TEXT NOT NULL,
+			sent     INTEGER NOT NULL,
+			received INTEGER NOT NULL,
+			PRIMARY KEY (message, edit)
+		) STRICT`,
+		`CREATE TABLE reactions (
+			message INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+			reactor TEXT NOT NULL,
+			emoji   TEXT NOT NULL,
+			active  INTEGER NOT NULL,
+			sent    INTEGER NOT NULL,
+			id      TEXT NOT NULL,
+			PRIMARY KEY (message, reactor, emoji)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE reads (
+			message INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+			reader  TEXT NOT NULL,
+			at      INTEGER NOT NULL,
+			PRIMARY KEY (message, reader)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE mentions (
+			message INTEGER PRIMARY KEY REFERENCES messages (seq) ON DELETE CASCADE
+		) STRICT`,
+		`ALTER TABLE conversations ADD COLUMN muted INTEGER NOT NULL DEFAULT 0`,
+		`CREATE TABLE settings (
+			name  TEXT PRIMARY KEY,
+			value TEXT NOT NULL
+		) STRICT`,
+	}},
 }
 
 // schemaVersion is the version this code writes.

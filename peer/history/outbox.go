@@ -229,36 +229,41 @@ func (s *Store) Failed(ctx context.Context, id, to, why string) error {
 // reason of a failed copy.
 func (s *Store) advance(ctx context.Context, id, to string, target State, via Via, why string) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		var (
-			seq int64
-			cur State
-		)
-		err := tx.QueryRowContext(ctx, `SELECT d.message, d.state FROM deliveries d JOIN messages m ON m.seq = d.message
-			WHERE m.id = ? AND m.outgoing = 1 AND d.recipient = ?`, id, to).Scan(&seq, &cur)
-		if err != nil {
-			return mapErr(err)
-		}
-		if cur.rank() >= target.rank() {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?1,
-			via = CASE WHEN ?2 = '' THEN via ELSE ?2 END, next_attempt = NULL,
-			error = CASE WHEN ?1 = 'failed' THEN ?5 ELSE '' END
-			WHERE message = ?3 AND recipient = ?4`, string(target), string(via), seq, to, why); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE messages SET
-			state = CASE
-				WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'queued') THEN 'queued'
-				WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'failed') THEN 'failed'
-				WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'sent') THEN 'sent'
-				ELSE 'delivered' END,
-			error = coalesce((SELECT group_concat(recipient || ': ' || error, '; ') FROM deliveries
-				WHERE message = ?1 AND state = 'failed'), ''),
-			via = CASE WHEN ?2 = '' THEN via ELSE ?2 END
-			WHERE seq = ?1`, seq, string(via))
-		return err
+		return advanceTx(ctx, tx, id, to, target, via, why)
 	})
+}
+
+// advanceTx is advance in the caller's transaction.
+func advanceTx(ctx context.Context, tx *sql.Tx, id, to string, target State, via Via, why string) error {
+	var (
+		seq int64
+		cur State
+	)
+	err := tx.QueryRowContext(ctx, `SELECT d.message, d.state FROM deliveries d JOIN messages m ON m.seq = d.message
+		WHERE m.id = ? AND m.outgoing = 1 AND d.recipient = ?`, id, to).Scan(&seq, &cur)
+	if err != nil {
+		return mapErr(err)
+	}
+	if cur.rank() >= target.rank() {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?1,
+		via = CASE WHEN ?2 = '' THEN via ELSE ?2 END, next_attempt = NULL,
+		error = CASE WHEN ?1 = 'failed' THEN ?5 ELSE '' END
+		WHERE message = ?3 AND recipient = ?4`, string(target), string(via), seq, to, why); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE messages SET
+		state = CASE
+			WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'queued') THEN 'queued'
+			WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'failed') THEN 'failed'
+			WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'sent') THEN 'sent'
+			ELSE 'delivered' END,
+		error = coalesce((SELECT group_concat(recipient || ': ' || error, '; ') FROM deliveries
+			WHERE message = ?1 AND state = 'failed'), ''),
+		via = CASE WHEN ?2 = '' THEN via ELSE ?2 END
+		WHERE seq = ?1`, seq, string(via))
+	return err
 }
 
 // Attempted records a failed try to send message id to recipient to: it
