@@ -79,7 +79,7 @@ func TestHostileNames(t *testing.T) {
 	for i := range offer.Entries {
 		offer.Entries[i].Path = hostile[i] // what a hostile sender puts on the wire
 	}
-	if _, err := transfer.Send(ctx, conn, offer, transfer.SendOptions{}); err != nil {
+	if _, err := transfer.Send(ctx, transferConn{conn}, offer, transfer.SendOptions{}); err != nil {
 		t.Fatalf("send the crafted offer: %v", err)
 	}
 
@@ -116,3 +116,23 @@ func TestHostileNames(t *testing.T) {
 	}
 	t.Logf("cleaned names: %q", names)
 }
+
+// transferConn is a direct connection as package transfer takes it, as
+// the daemon adapts its own.
+type transferConn struct{ *direct.Conn }
+
+func (c transferConn) OpenStream(ctx context.Context) (transfer.Stream, error) {
+	s, err := c.Conn.OpenStream(ctx, direct.StreamTransfer)
+	if err != nil {
+		return nil, err
+	}
+	return transferStream{s}, nil
+}
+
+func (c transferConn) Budget() wire.Budget { return c.Conn.Budget() }
+
+// transferStream is a direct stream as package transfer takes it.
+type transferStream struct{ *direct.Stream }
+
+func (s transferStream) CancelRead()  { s.Stream.CancelRead(direct.StreamCodeCancelled) }
+func (s transferStream) CancelWrite() { s.Stream.CancelWrite(direct.StreamCodeCancelled) }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lanchat/lanchat/peer/direct"
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // benchSize is what each benchmark iteration moves.
@@ -30,7 +31,7 @@ func benchSend(b *testing.B, streams int) {
 	src := b.TempDir()
 	randomFile(b, filepath.Join(src, "big.bin"), benchSize)
 	dst := b.TempDir()
-	r := newReceiver(b, dst, NewMemProgress(), nil)
+	r := newReceiver(b, dst, transfertest.NewMemProgress(), nil)
 	out := serveConn(b, r, p.ba)
 	b.SetBytes(benchSize)
 	for b.Loop() {
@@ -69,7 +70,7 @@ func BenchmarkRawStream(b *testing.B) {
 			s.Close()
 			done <- err
 		}()
-		s, err := p.ab.OpenStream(context.Background(), direct.StreamTransfer)
+		s, err := p.ab.Conn.OpenStream(context.Background(), direct.StreamTransfer)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -115,7 +116,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 		}
 	}
 	dst := b.TempDir()
-	r := newReceiver(b, dst, NewMemProgress(), nil)
+	r := newReceiver(b, dst, transfertest.NewMemProgress(), nil)
 	out := serveConn(b, r, p.ba)
 	b.SetBytes(smallFiles * smallSize)
 	for b.Loop() {

@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/quic-go/quic-go"
+
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // reset reports whether the peer reset s instead of answering: reading
 // it gives neither a frame nor a clean end.
-func reset(t *testing.T, s *direct.Stream) bool {
+func reset(t *testing.T, s Stream) bool {
 	t.Helper()
 	s.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, err := io.ReadAll(s)
@@ -28,11 +29,11 @@ func reset(t *testing.T, s *direct.Stream) bool {
 // once its first 4 KiB have come, without waiting for the rest.
 func TestLargeFirstFrameMustBeOffer(t *testing.T) {
 	p := newPair(t)
-	r := newReceiver(t, t.TempDir(), NewMemProgress(), nil)
+	r := newReceiver(t, t.TempDir(), transfertest.NewMemProgress(), nil)
 	serveConn(t, r, p.ba)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := p.ab.OpenStream(ctx, direct.StreamTransfer)
+	s, err := p.ab.OpenStream(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

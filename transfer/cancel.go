@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/peer/direct"
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 // opCancel opens a stream that carries only a sender's cancel notice;
@@ -35,13 +35,13 @@ const cancelTimeout = 10 * time.Second
 // checkpoint. It returns nil once the peer has acknowledged (whether or
 // not it knew the transfer). Any other error means the notice may not
 // have arrived: try again at the next connection.
-func SendCancel(ctx context.Context, c *direct.Conn, id string) error {
-	if !validID(id) {
+func SendCancel(ctx context.Context, c Conn, id string) error {
+	if !checkpoint.ValidID(id) {
 		return fmt.Errorf("send cancel notice: %w: bad transfer id", ErrInvalidOffer)
 	}
 	ctx, cancel := context.WithTimeout(ctx, cancelTimeout)
 	defer cancel()
-	s, err := c.OpenStream(ctx, direct.StreamTransfer)
+	s, err := c.OpenStream(ctx)
 	if err != nil {
 		return fmt.Errorf("send cancel notice of %s to %s: %w", id, c.User(), err)
 	}
@@ -65,7 +65,7 @@ func SendCancel(ctx context.Context, c *direct.Conn, id string) error {
 // acknowledges it. Only the transfer's own sender can cancel it: an id
 // of another peer's is left alone, and acknowledged all the same, as an
 // unknown one is.
-func (r *Receiver) serveCancel(ctx context.Context, c *direct.Conn, s *direct.Stream, f *wire.Frame) error {
+func (r *Receiver) serveCancel(ctx context.Context, c Conn, s Stream, f *wire.Frame) error {
 	id, err := decodeCancel(f)
 	if err != nil {
 		refuse(s, err, err.Error())
@@ -95,7 +95,7 @@ func decodeCancel(f *wire.Frame) (string, error) {
 		}
 		return "", err
 	}
-	if !validID(b.ID) {
+	if !checkpoint.ValidID(b.ID) {
 		return "", fmt.Errorf("%w: cancel notice: bad transfer id", ErrProtocol)
 	}
 	return b.ID, nil

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // checkClean checks that dir holds nothing and prog forgot transfer id.
@@ -29,7 +31,7 @@ func TestReject(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	randomFile(t, filepath.Join(src, "a.bin"), 1<<20)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	var got *Request
 	r := newReceiver(t, dst, prog, func(c *ReceiverConfig) {
 		c.Decide = func(_ context.Context, req *Request) Decision {
@@ -57,7 +59,7 @@ func TestRejectResume(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	randomFile(t, filepath.Join(src, "dir", "a.bin"), 4<<20)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	var mu sync.Mutex
 	accept := true
 	r := newReceiver(t, dst, prog, func(c *ReceiverConfig) {
@@ -98,7 +100,7 @@ func TestCancelByReceiver(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	randomFile(t, filepath.Join(src, "a.bin"), 8<<20)
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	var once sync.Once
 	var r *Receiver
 	r = newReceiver(t, dst, prog, func(c *ReceiverConfig) {
@@ -127,7 +129,7 @@ func TestCancelBySender(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	small := randomFile(t, filepath.Join(src, "dir", "a-small"), 100)
 	randomFile(t, filepath.Join(src, "dir", "b-big"), 8<<20)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	r := newReceiver(t, dst, prog, nil)
 	out := serveConn(t, r, p.ba)
 	o, _ := NewOffer(filepath.Join(src, "dir"))
@@ -158,7 +160,7 @@ func TestSenderGivesUpWhileDeciding(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	randomFile(t, filepath.Join(src, "a.bin"), 10)
 	decided := make(chan error, 1)
-	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), func(c *ReceiverConfig) {
 		c.Decide = func(ctx context.Context, _ *Request) Decision {
 			select {
 			case <-ctx.Done():

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // killedProgress stands for a receiver killed (SIGKILL) between two
@@ -157,7 +159,7 @@ func TestResumeAfterKill(t *testing.T) {
 			p := newPair(t)
 			src, dst := t.TempDir(), t.TempDir()
 			want := randomFile(t, filepath.Join(src, "film.mkv"), size)
-			prog, err := NewFileProgress(t.TempDir())
+			prog, err := transfertest.NewFileProgress(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +192,7 @@ func TestResumeAfterKillDamagedChunk(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	want := randomFile(t, filepath.Join(src, "a.bin"), size)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
 	killedAt(t, p, o, dst, prog, want, after, after+3*ChunkSize)
 	// Damage the second chunk past the checkpoint; the third is intact.
@@ -231,7 +233,7 @@ func TestResumeShortPartialFile(t *testing.T) {
 			p := newPair(t)
 			src, dst := t.TempDir(), t.TempDir()
 			want := randomFile(t, filepath.Join(src, "a.bin"), size)
-			prog := NewMemProgress()
+			prog := transfertest.NewMemProgress()
 			o, _ := NewOffer(filepath.Join(src, "a.bin"))
 			killedAt(t, p, o, dst, prog, want, after, after)
 			tc.cut(t, onePartial(t, dst))
@@ -251,7 +253,7 @@ func TestResumeHeldBound(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	want := randomFile(t, filepath.Join(src, "a.bin"), size)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
 	o.ChunkSize = cs
 	killedAt(t, p, o, dst, prog, want, 0, (maxHeldChunks+10)*cs)

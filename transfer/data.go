@@ -16,7 +16,6 @@ import (
 
 	"github.com/lanchat/lanchat/internal/directio"
 	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/peer/direct"
 )
 
 // chunkPool recycles the buffers of the default chunk size: one chunk
@@ -131,12 +130,12 @@ func (s *sender) sendChunk(w io.Writer, buf []byte, f *os.File, i int, pos, n in
 
 // serveData receives the segments of one data stream until the sender
 // ends it.
-func (t *session) serveData(ctx context.Context, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, budget *direct.Budget) error {
+func (t *session) serveData(ctx context.Context, s Stream, br *bufio.Reader, rd *wire.Reader, budget wire.Budget) error {
 	// Either context ending wakes the reads below.
-	stopT := context.AfterFunc(t.ctx, func() { s.CancelRead(direct.StreamCodeCancelled) })
+	stopT := context.AfterFunc(t.ctx, s.CancelRead)
 	defer stopT()
 	stopC := context.AfterFunc(ctx, func() {
-		s.CancelRead(direct.StreamCodeCancelled)
+		s.CancelRead()
 		t.wake() // a segment may wait for another's chunks
 	})
 	defer stopC()

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lanchat/lanchat/internal/directio"
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // directSupported reports whether dir's file system takes direct I/O, as
@@ -43,7 +44,7 @@ func directSupported(t *testing.T, dir string) bool {
 func sendOne(t *testing.T, path, dst string, mod func(*ReceiverConfig)) *Result {
 	t.Helper()
 	p := newPair(t)
-	r := newReceiver(t, dst, NewMemProgress(), mod)
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), mod)
 	out := serveConn(t, r, p.ba)
 	o, err := NewOffer(path)
 	if err != nil {

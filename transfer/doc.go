@@ -1,12 +1,13 @@
 // Package transfer moves files and folders between two peers over the
-// QUIC streams of a direct.Conn: the sender offers, the receiver accepts
-// into a folder and says where to resume, and the data flows in hashed
-// chunks on streams of its own.
+// streams of one connection (a Conn: in the daemon, a QUIC connection of
+// peer/direct): the sender offers, the receiver accepts into a folder
+// and says where to resume, and the data flows in hashed chunks on
+// streams of its own.
 //
 // The sender builds an Offer from local paths with NewOffer and calls
-// Send. The receiver's daemon hands every stream of kind
-// direct.StreamTransfer to a Receiver's Serve; the Receiver asks its
-// Decide function about each offer and keeps its state in a Progress
+// Send. The receiver's daemon hands every transfer stream it accepts to
+// a Receiver's Serve; the Receiver asks its Decide function about each
+// offer and keeps its state in a Progress
 // (the daemon's database), so a transfer broken by a lost connection or
 // a restart resumes from its last verified chunk when the sender sends
 // the same offer id again. After a crash, the chunks a partial file holds

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // testSum is the whole-file hash of data.
@@ -84,7 +86,7 @@ func TestResumeAlteredPrefix(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	want := randomFile(t, filepath.Join(src, "a.bin"), 6<<20+3)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	r := newReceiver(t, dst, prog, nil)
 	out := serveConn(t, r, p.ba)
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))

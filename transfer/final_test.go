@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // A sender that cancels while the receiver is still deciding tells the
@@ -18,7 +20,7 @@ func TestCancelWhileDeciding(t *testing.T) {
 	randomFile(t, filepath.Join(src, "a.bin"), 10)
 	deciding := make(chan struct{})
 	decided := make(chan error, 1)
-	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), func(c *ReceiverConfig) {
 		c.Decide = func(ctx context.Context, _ *Request) Decision {
 			close(deciding)
 			select {
@@ -83,7 +85,7 @@ func interruptedTransfer(t *testing.T, p *pair, r *Receiver, out <-chan outcome,
 func TestCancelWaitingTransfer(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	r := newReceiver(t, dst, prog, nil)
 	out := serveConn(t, r, p.ba)
 	o := interruptedTransfer(t, p, r, out, src, dst)
@@ -98,7 +100,7 @@ func TestReceivedFileMode(t *testing.T) {
 	old := umaskSet(0o027)
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
-	r := newReceiver(t, dst, NewMemProgress(), nil)
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), nil)
 	umaskSet(old)
 	out := serveConn(t, r, p.ba)
 	cases := []struct {
@@ -147,7 +149,7 @@ func TestReceivedFileMode(t *testing.T) {
 func TestCancelNotice(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	told := make(chan string, 4)
 	r := newReceiver(t, dst, prog, func(c *ReceiverConfig) {
 		c.Cancelled = func(_ context.Context, peer, id string) { told <- peer + " " + id }
@@ -189,7 +191,7 @@ func TestCancelNoticeWhileRunning(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	randomFile(t, filepath.Join(src, "a.bin"), 8<<20)
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	noticed := make(chan error, 1)
 	var r *Receiver
 	var once sync.Once

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 // finish compares a complete file's hash and moves it into place.
@@ -237,7 +239,7 @@ func (t *session) setDirTimes() {
 // discard removes what an abandoned transfer left: partial files, then
 // the folders it made if they are empty, then its checkpoint. Files
 // already in place stay.
-func (t *session) discard(cp *Checkpoint) {
+func (t *session) discard(cp *checkpoint.Transfer) {
 	for i, st := range cp.Entries {
 		if !st.Dir && !st.Done {
 			err := t.root.Remove(filepath.FromSlash(partialName(st.Path, t.id, i)))
@@ -255,7 +257,7 @@ func (t *session) discard(cp *Checkpoint) {
 }
 
 // discardAt is discard for a checkpoint whose destination is not open.
-func (t *session) discardAt(cp *Checkpoint) {
+func (t *session) discardAt(cp *checkpoint.Transfer) {
 	root, err := os.OpenRoot(cp.Dir)
 	if err != nil {
 		t.log.Warn("cannot open destination to clean up", "err", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 // FuzzSanitize: any input either fails with ErrBadName or gives a clean
@@ -48,7 +49,7 @@ func FuzzOffer(f *testing.F) {
 		if err := json.Unmarshal(body, &head); err != nil || head.Version != Version {
 			t.Fatalf("accepted offer in version %d (%v)", head.Version, err)
 		}
-		if !validID(o.ID) || !validChunkSize(o.ChunkSize) || len(o.Entries) == 0 || len(o.Entries) > MaxEntries {
+		if !checkpoint.ValidID(o.ID) || !validChunkSize(o.ChunkSize) || len(o.Entries) == 0 || len(o.Entries) > MaxEntries {
 			t.Fatalf("accepted offer out of bounds: id %q, chunk %d, %d entries", o.ID, o.ChunkSize, len(o.Entries))
 		}
 		var total int64
@@ -143,7 +144,7 @@ func FuzzCancelNotice(f *testing.F) {
 			}
 			return
 		}
-		if !validID(id) {
+		if !checkpoint.ValidID(id) {
 			t.Fatalf("accepted id %q", id)
 		}
 		var b cancelBody

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/direct"
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // testPeer is one test daemon: an identity and a direct.Transport on
@@ -64,8 +66,35 @@ func befriend(a, b *testPeer) {
 	b.mu.Unlock()
 }
 
+// testConn is a direct connection as package transfer takes it, adapted
+// the way peer/daemon adapts its connections; the embedded *direct.Conn
+// gives the tests the rest of it.
+type testConn struct{ *direct.Conn }
+
+func (c testConn) OpenStream(ctx context.Context) (Stream, error) {
+	s, err := c.Conn.OpenStream(ctx, direct.StreamTransfer)
+	if err != nil {
+		return nil, err
+	}
+	return testStream{s}, nil
+}
+
+func (c testConn) Budget() wire.Budget { return c.Conn.Budget() }
+
+// testStream is a direct stream as package transfer takes it.
+type testStream struct{ *direct.Stream }
+
+func (s testStream) CancelRead()  { s.Stream.CancelRead(direct.StreamCodeCancelled) }
+func (s testStream) CancelWrite() { s.Stream.CancelWrite(direct.StreamCodeCancelled) }
+
+// The stores of package transfertest are Progress stores.
+var (
+	_ Progress = (*transfertest.MemProgress)(nil)
+	_ Progress = (*transfertest.FileProgress)(nil)
+)
+
 // dial has from connect to to, returning both ends.
-func dial(t testing.TB, from, to *testPeer) (dialled, accepted *direct.Conn) {
+func dial(t testing.TB, from, to *testPeer) (dialled, accepted testConn) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -79,17 +108,18 @@ func dial(t testing.TB, from, to *testPeer) (dialled, accepted *direct.Conn) {
 		}
 		acc <- c
 	}()
-	dialled, err := from.tr.Dial(ctx, to.tr.LocalAddr().String(), to.name, to.pub())
+	d, err := from.tr.Dial(ctx, to.tr.LocalAddr().String(), to.name, to.pub())
 	if err != nil {
 		t.Fatalf("%s dials %s: %v", from.name, to.name, err)
 	}
+	var a *direct.Conn
 	select {
-	case accepted = <-acc:
+	case a = <-acc:
 	case err := <-errc:
 		t.Fatalf("%s accepts: %v", to.name, err)
 	}
-	t.Cleanup(func() { dialled.Close(); accepted.Close() })
-	return dialled, accepted
+	t.Cleanup(func() { d.Close(); a.Close() })
+	return testConn{d}, testConn{a}
 }
 
 // outcome is what one control-stream Serve returned.
@@ -102,7 +132,7 @@ type outcome struct {
 // to r.Serve in a goroutine of its own, with c's context, as the daemon
 // does; the outcomes of control streams arrive on the returned channel.
 // The loop ends when c closes.
-func serveConn(t testing.TB, r *Receiver, c *direct.Conn) <-chan outcome {
+func serveConn(t testing.TB, r *Receiver, c testConn) <-chan outcome {
 	t.Helper()
 	out := make(chan outcome, 16)
 	ctx, cancel := context.WithCancel(c.Context())
@@ -119,7 +149,7 @@ func serveConn(t testing.TB, r *Receiver, c *direct.Conn) <-chan outcome {
 				continue
 			}
 			wg.Go(func() {
-				res, err := r.Serve(ctx, c, s)
+				res, err := r.Serve(ctx, c, testStream{s})
 				if res != nil || (err != nil && !isDataStreamError(err)) {
 					out <- outcome{res, err}
 				}
@@ -164,7 +194,7 @@ func testLogger(t testing.TB) *slog.Logger {
 // pair is a sender and a receiver connected over real QUIC.
 type pair struct {
 	alice, bob *testPeer
-	ab, ba     *direct.Conn
+	ab, ba     testConn
 }
 
 func newPair(t testing.TB) *pair {

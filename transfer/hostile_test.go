@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/peer/direct"
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // A peer sending hostile names through the real protocol gets them
@@ -57,7 +57,7 @@ func TestHostileOfferNames(t *testing.T) {
 		o.push(local, Entry{Path: name, Size: int64(len(b)), Mode: 0o4777})
 	}
 
-	r := newReceiver(t, dst, NewMemProgress(), nil)
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), nil)
 	out := serveConn(t, r, p.ba)
 	if _, err := Send(context.Background(), p.ab, o, SendOptions{}); err != nil {
 		t.Fatalf("Send: %v", err)
@@ -88,7 +88,7 @@ func TestInvalidOffer(t *testing.T) {
 	p := newPair(t)
 	dst := t.TempDir()
 	asked := false
-	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), func(c *ReceiverConfig) {
 		c.Decide = func(context.Context, *Request) Decision { asked = true; return Decision{Accept: true, Dir: dst} }
 	})
 	out := serveConn(t, r, p.ba)
@@ -119,11 +119,11 @@ func TestInvalidOffer(t *testing.T) {
 
 // rawOffer sends an offer body on a new control stream and returns the
 // code and message of the abort it gets back ("" for an answer).
-func rawOffer(t *testing.T, c *direct.Conn, body any) (code, msg string) {
+func rawOffer(t *testing.T, c testConn, body any) (code, msg string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s, err := c.OpenStream(ctx, direct.StreamTransfer)
+	s, err := c.OpenStream(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestPlantedSymlink(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	randomFile(t, filepath.Join(src, "tree", "sub", "big"), 4<<20)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	r := newReceiver(t, dst, prog, nil)
 	out := serveConn(t, r, p.ba)
 	o, _ := NewOffer(filepath.Join(src, "tree"))
@@ -189,11 +189,11 @@ func TestPlantedSymlink(t *testing.T) {
 func TestDataStreamOfAnotherConnection(t *testing.T) {
 	p := newPair(t)
 	dst := t.TempDir()
-	r := newReceiver(t, dst, NewMemProgress(), nil)
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), nil)
 	serveConn(t, r, p.ba)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s, err := p.ab.OpenStream(ctx, direct.StreamTransfer)
+	s, err := p.ab.OpenStream(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestHostileHeldClaim(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	want := randomFile(t, filepath.Join(src, "a.bin"), size)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
 	killedAt(t, p, o, dst, prog, want, 0, held)
 	alterFile(t, onePartial(t, dst), ChunkSize+7, []byte{want[ChunkSize+7] ^ 1})
@@ -228,7 +228,7 @@ func TestHostileHeldClaim(t *testing.T) {
 	out := serveConn(t, r, p.ba)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ctl, err := p.ab.OpenStream(ctx, direct.StreamTransfer)
+	ctl, err := p.ab.OpenStream(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestHostileHeldClaim(t *testing.T) {
 	}
 
 	// Claim them all, and send the rest as it should be.
-	ds, err := p.ab.OpenStream(ctx, direct.StreamTransfer)
+	ds, err := p.ab.OpenStream(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // emptyOffer is an offer of n entries, every one the empty file at local.
@@ -46,7 +48,7 @@ func TestOffersInFlightCapped(t *testing.T) {
 	os.WriteFile(empty, nil, 0o644)
 	var asked atomic.Int64
 	release := make(chan struct{})
-	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), func(c *ReceiverConfig) {
 		c.Decide = func(ctx context.Context, _ *Request) Decision {
 			asked.Add(1)
 			select {
@@ -90,7 +92,7 @@ func TestOffersPerHourCapped(t *testing.T) {
 	empty := filepath.Join(src, "e")
 	os.WriteFile(empty, nil, 0o644)
 	var asked atomic.Int64
-	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), func(c *ReceiverConfig) {
 		c.Decide = func(context.Context, *Request) Decision {
 			asked.Add(1)
 			return Decision{Reason: "no"}
@@ -140,7 +142,7 @@ func TestEntriesPerHourCapped(t *testing.T) {
 	empty := filepath.Join(src, "e")
 	os.WriteFile(empty, nil, 0o644)
 	var asked atomic.Int64
-	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), func(c *ReceiverConfig) {
 		c.Decide = func(context.Context, *Request) Decision {
 			asked.Add(1)
 			return Decision{Reason: "no"}
@@ -183,7 +185,7 @@ func TestSpaceReservedAcrossTransfers(t *testing.T) {
 	}
 	writing := make(chan struct{}, 1)
 	release := make(chan struct{})
-	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), func(c *ReceiverConfig) {
 		// What is left to use: 1 GiB, room for one file, not two.
 		c.Reserve = free - 1<<30
 		c.writeHook = func(int, int64, int) error {

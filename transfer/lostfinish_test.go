@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // lostFinish stands for a receiver killed right after it put entry 0 in
@@ -33,7 +35,7 @@ func TestLostFinishNoDuplicate(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	a := randomFile(t, filepath.Join(src, "a.bin"), 2<<20+5)
 	b := randomFile(t, filepath.Join(src, "b.bin"), 6<<20)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	o, err := NewOffer(filepath.Join(src, "a.bin"), filepath.Join(src, "b.bin"))
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"io"
 
 	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/peer/direct"
 )
 
 // Frame ops of the transfer protocol. Every control message, and the
@@ -123,7 +122,7 @@ func writeAbort(w io.Writer, err error) error {
 // holds at least 4 KiB, the wire.Reader reads through br itself, exactly
 // the frames' bytes and nothing past them. Each frame grows as its bytes
 // arrive, up to max, taken from the peer's budget b.
-func frameReader(br *bufio.Reader, max int, b *direct.Budget) *wire.Reader {
+func frameReader(br *bufio.Reader, max int, b wire.Budget) *wire.Reader {
 	rd := wire.NewReader(br, max)
 	rd.SetBudget(b)
 	return rd

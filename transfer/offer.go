@@ -12,12 +12,13 @@ import (
 	"path/filepath"
 
 	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 // Limits on what one offer may ask of a receiver.
 const (
 	// MaxEntries bounds the files and folders of one offer.
-	MaxEntries = 100_000
+	MaxEntries = checkpoint.MaxEntries
 	// MaxTotalSize bounds the bytes of one offer (4 TiB).
 	MaxTotalSize int64 = 1 << 42
 	// ChunkSize is the chunk size senders use: each chunk of a file is
@@ -209,7 +210,7 @@ func DecodeOffer(body []byte) (*Offer, error) {
 
 // check validates a received offer and sanitises its paths in place.
 func (o *Offer) check() error {
-	if !validID(o.ID) {
+	if !checkpoint.ValidID(o.ID) {
 		return errors.New("id must be 32 lower-case hex digits")
 	}
 	if !validChunkSize(o.ChunkSize) {
@@ -236,20 +237,6 @@ func (o *Offer) check() error {
 		e.Mode &= 0o777
 	}
 	return nil
-}
-
-// validID reports whether id is 32 lower-case hex digits.
-func validID(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func validChunkSize(n int) bool {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 func TestNewOffer(t *testing.T) {
@@ -22,7 +24,7 @@ func TestNewOffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !validID(o.ID) || o.ChunkSize != ChunkSize {
+	if !checkpoint.ValidID(o.ID) || o.ChunkSize != ChunkSize {
 		t.Errorf("id %q, chunk size %d", o.ID, o.ChunkSize)
 	}
 	var got []string

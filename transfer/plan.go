@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 // maxRenames bounds the search for a free name ("report (1).pdf", ...).
@@ -232,7 +234,7 @@ func rootError(err error) error {
 
 // plannedDirs returns the folders a checkpoint's entries live in, the
 // deepest first.
-func plannedDirs(cp *Checkpoint) []string {
+func plannedDirs(cp *checkpoint.Transfer) []string {
 	set := map[string]bool{}
 	for _, e := range cp.Entries {
 		d := e.Path

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/peer/direct"
 )
 
 // Receiver defaults.
@@ -40,7 +39,7 @@ const streamBufferSize = 4 << 10
 
 // Request is an offer awaiting the receiver's decision.
 type Request struct {
-	// Peer is the contact offering, as direct.Conn.User names it, and
+	// Peer is the contact offering, as Conn.User names it, and
 	// PeerKey the identity key it proved.
 	Peer    string
 	PeerKey ed25519.PublicKey
@@ -77,7 +76,7 @@ type ReceiverConfig struct {
 	// Cancelled, if set, is told that a peer cancelled transfer id for
 	// good with a cancel notice (docs/protocol.md, "transfer.cancel"),
 	// before the Receiver stops the attempt running, if any, and removes
-	// what the transfer left. peer is the contact as direct.Conn.User
+	// what the transfer left. peer is the contact as Conn.User
 	// names it. A sender that cancels while Decide waits ends Decide's
 	// context with a cause wrapping ErrCancelled instead.
 	Cancelled func(ctx context.Context, peer, id string)
@@ -121,9 +120,8 @@ type Result struct {
 }
 
 // Receiver receives the transfers peers send. The daemon hands it every
-// stream of kind direct.StreamTransfer with Serve; offers then go to
-// Decide, and data streams to the transfer they belong to. Close it to
-// interrupt every transfer.
+// transfer stream with Serve; offers then go to Decide, and data streams
+// to the transfer they belong to. Close it to interrupt every transfer.
 type Receiver struct {
 	cfg ReceiverConfig
 	log *slog.Logger
@@ -163,15 +161,15 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 		umask: processUmask()}, nil
 }
 
-// Serve handles one stream of kind direct.StreamTransfer that the peer
-// on c opened, and closes it. For a control stream (one starting with an
-// offer) it runs the whole transfer and returns its Result once every
-// file is verified and in place; for a data stream it returns nil, nil
-// when the stream ends. What the stream's frames and buffers hold is
+// Serve handles one transfer stream that the peer on c opened, and
+// closes it. For a control stream (one starting with an offer) it runs
+// the whole transfer and returns its Result once every file is verified
+// and in place; for a data stream it returns nil, nil when the stream
+// ends. What the stream's frames and buffers hold is
 // taken from c.Budget. The daemon calls Serve in a goroutine of its own
 // for each such stream. Cancelling ctx interrupts the stream, keeping
 // what was verified.
-func (r *Receiver) Serve(ctx context.Context, c *direct.Conn, s *direct.Stream) (*Result, error) {
+func (r *Receiver) Serve(ctx context.Context, c Conn, s Stream) (*Result, error) {
 	if !r.enter() {
 		abortStream(s)
 		return nil, fmt.Errorf("serve transfer stream: %w", net.ErrClosed)
@@ -245,7 +243,7 @@ func (r *Receiver) enter() bool {
 }
 
 // receive runs one transfer from its offer to its end.
-func (r *Receiver) receive(ctx context.Context, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, f *wire.Frame) (*Result, error) {
+func (r *Receiver) receive(ctx context.Context, c Conn, s Stream, br *bufio.Reader, rd *wire.Reader, f *wire.Frame) (*Result, error) {
 	offer, err := DecodeOffer(f.Body)
 	rd.Release()
 	if err != nil {
@@ -305,7 +303,7 @@ func (r *Receiver) release(t *session) {
 
 // serveData attaches a data stream to the running transfer it names,
 // found by the key the stream's connection proved and the transfer id.
-func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, f *wire.Frame) error {
+func (r *Receiver) serveData(ctx context.Context, c Conn, s Stream, br *bufio.Reader, rd *wire.Reader, f *wire.Frame) error {
 	var b dataBody
 	if err := decodeEvent(f, opData, &b); err != nil {
 		abortStream(s)
@@ -338,7 +336,7 @@ func (r *Receiver) serveData(ctx context.Context, c *direct.Conn, s *direct.Stre
 }
 
 // refuse answers an offer with an abort instead of an answer.
-func refuse(s *direct.Stream, err error, msg string) {
+func refuse(s Stream, err error, msg string) {
 	s.SetWriteDeadline(time.Now().Add(abortTimeout))
 	msg = detailOf(err, msg)
 	if len(msg) > maxAbortMessage {
@@ -348,7 +346,7 @@ func refuse(s *direct.Stream, err error, msg string) {
 }
 
 // abortStream resets both directions of a stream we give up on.
-func abortStream(s *direct.Stream) {
-	s.CancelRead(direct.StreamCodeCancelled)
-	s.CancelWrite(direct.StreamCodeCancelled)
+func abortStream(s Stream) {
+	s.CancelRead()
+	s.CancelWrite()
 }

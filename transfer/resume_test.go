@@ -12,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/checkpoint"
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // A connection that breaks half way through a file leaves the verified
@@ -22,7 +25,7 @@ func TestResumeAfterBrokenConnection(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	const size = 8<<20 + 100
 	want := randomFile(t, filepath.Join(src, "film.mkv"), size)
-	prog, err := NewFileProgress(t.TempDir())
+	prog, err := transfertest.NewFileProgress(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +94,7 @@ func TestResumeAfterInterruptedSend(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	const size = 6 << 20
 	want := randomFile(t, filepath.Join(src, "a.bin"), size)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	r := newReceiver(t, dst, prog, nil)
 	out := serveConn(t, r, p.ba)
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
@@ -130,7 +133,7 @@ func TestCorruptChunk(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	const size = 6<<20 + 5
 	want := randomFile(t, filepath.Join(src, "a.bin"), size)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	r := newReceiver(t, dst, prog, nil)
 	out := serveConn(t, r, p.ba)
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
@@ -178,7 +181,7 @@ func TestWholeFileMismatch(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	name := filepath.Join(src, "a.bin")
 	want := randomFile(t, name, 4<<20)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	r := newReceiver(t, dst, prog, nil)
 	out := serveConn(t, r, p.ba)
 	o, _ := NewOffer(name)
@@ -219,7 +222,7 @@ func TestDiskFull(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	want := randomFile(t, filepath.Join(src, "a.bin"), 6<<20)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	r := newReceiver(t, dst, prog, func(c *ReceiverConfig) {
 		c.writeHook = func(_ int, off int64, _ int) error {
 			if off == 4*ChunkSize {
@@ -252,7 +255,7 @@ func TestNoSpace(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	randomFile(t, filepath.Join(src, "a.bin"), 1000)
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	r := newReceiver(t, dst, prog, func(c *ReceiverConfig) { c.Reserve = 1 << 62 })
 	out := serveConn(t, r, p.ba)
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
@@ -340,7 +343,7 @@ func TestStartSegmentHeld(t *testing.T) {
 	} {
 		s := &session{
 			offer:   &Offer{ChunkSize: cs},
-			cp:      &Checkpoint{Entries: []EntryState{{Path: "a", Size: 10 * cs}}},
+			cp:      &checkpoint.Transfer{Entries: []checkpoint.Entry{{Path: "a", Size: 10 * cs}}},
 			entries: []entryState{{pos: 2 * cs, held: 3 * cs}},
 			resumed: 2 * cs,
 			meter:   startMeter(nil, 0, Status{}, 2*cs, 0),

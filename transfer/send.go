@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/peer/direct"
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 // MaxStreams bounds the data streams of one Send, and DefaultStreams is
@@ -75,7 +75,7 @@ type SendResult struct {
 // files), cancel ctx with ErrCancelled as the cause; any other end of
 // ctx interrupts it, and a later Send of an offer with the same ID
 // resumes.
-func Send(ctx context.Context, c *direct.Conn, o *Offer, opts SendOptions) (*SendResult, error) {
+func Send(ctx context.Context, c Conn, o *Offer, opts SendOptions) (*SendResult, error) {
 	if err := o.checkLocal(); err != nil {
 		return &SendResult{}, fmt.Errorf("send %s: %w", o.ID, err)
 	}
@@ -106,7 +106,7 @@ func Send(ctx context.Context, c *direct.Conn, o *Offer, opts SendOptions) (*Sen
 // checkLocal checks an offer about to be sent.
 func (o *Offer) checkLocal() error {
 	switch {
-	case !validID(o.ID):
+	case !checkpoint.ValidID(o.ID):
 		return errors.New("offer id must be 32 lower-case hex digits")
 	case !validChunkSize(o.ChunkSize):
 		return fmt.Errorf("bad chunk size %d", o.ChunkSize)
@@ -120,12 +120,12 @@ func (o *Offer) checkLocal() error {
 
 // sender is one Send in progress.
 type sender struct {
-	conn  *direct.Conn
+	conn  Conn
 	offer *Offer
 	opts  SendOptions
 	log   *slog.Logger
 
-	ctl      *direct.Stream
+	ctl      Stream
 	ctlMu    sync.Mutex // serialises frames written on ctl
 	stopWake func() bool
 	wakeDone chan struct{} // closed once ctx's end has woken ctl
@@ -209,7 +209,7 @@ func (s *sender) run(ctx context.Context) error {
 // propose opens a control stream, offers and reads the answer. s.ctl is left nil if the stream could not be
 // opened; otherwise the caller closes it with closeCtl.
 func (s *sender) propose(ctx context.Context) (*wire.Reader, *answerBody, error) {
-	ctl, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
+	ctl, err := s.conn.OpenStream(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -318,13 +318,13 @@ feeding:
 // worker sends work from queue on data stream k of its own, and each
 // whole file's hash on the control stream after its data.
 func (s *sender) worker(ctx context.Context, k int, queue <-chan work) error {
-	ds, err := s.conn.OpenStream(ctx, direct.StreamTransfer)
+	ds, err := s.conn.OpenStream(ctx)
 	if err != nil {
 		return err
 	}
 	stop := context.AfterFunc(ctx, func() {
-		ds.CancelWrite(direct.StreamCodeCancelled)
-		ds.CancelRead(direct.StreamCodeCancelled)
+		ds.CancelWrite()
+		ds.CancelRead()
 	})
 	defer stop()
 	if err := writeEvent(ds, opData, dataBody{ID: s.offer.ID}); err != nil {

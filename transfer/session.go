@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/peer/direct"
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 // saveTimeout bounds a progress write made after the transfer's context
@@ -31,8 +31,8 @@ type session struct {
 	id    string
 	key   string // peer + "/" + id
 	peer  string // sender's key in hex
-	conn  *direct.Conn
-	ctl   *direct.Stream
+	conn  Conn
+	ctl   Stream
 	br    *bufio.Reader
 	rd    *wire.Reader // the control stream's frames, read through br
 	offer *Offer
@@ -55,10 +55,10 @@ type session struct {
 	group    *groupSyncer  // nil where files are synced one by one
 
 	mu        sync.Mutex
-	moved     *sync.Cond   // on mu: an entry's verified prefix grew, it opened, or the attempt ended
-	cp        *Checkpoint  // paths updated by finish
-	entries   []entryState // see entryState for who owns what
-	remaining int          // files not finished
+	moved     *sync.Cond           // on mu: an entry's verified prefix grew, it opened, or the attempt ended
+	cp        *checkpoint.Transfer // paths updated by finish
+	entries   []entryState         // see entryState for who owns what
+	remaining int                  // files not finished
 	allDone   chan struct{}
 	ready     bool // data streams may attach
 	closed    bool // no more may
@@ -108,7 +108,7 @@ type aheadChunk struct {
 	n   int64
 }
 
-func newSession(ctx context.Context, r *Receiver, c *direct.Conn, s *direct.Stream, br *bufio.Reader, rd *wire.Reader, o *Offer) *session {
+func newSession(ctx context.Context, r *Receiver, c Conn, s Stream, br *bufio.Reader, rd *wire.Reader, o *Offer) *session {
 	ctx, cancel := context.WithCancelCause(ctx)
 	peer := peerID(c)
 	t := &session{
@@ -130,7 +130,7 @@ func (t *session) wake() {
 }
 
 // peerID names a peer by its whole identity key, in hex.
-func peerID(c *direct.Conn) string { return hex.EncodeToString(c.PeerKey()) }
+func peerID(c Conn) string { return hex.EncodeToString(c.PeerKey()) }
 
 // receive decides on the offer, answers it, runs the transfer and cleans
 // up after it.
@@ -217,7 +217,7 @@ func (t *session) receive() (*Result, error) {
 
 // prepare opens the destination, plans or reconciles the entries, checks
 // free space, records the checkpoint and makes the folders.
-func (t *session) prepare(cp *Checkpoint, dir string) error {
+func (t *session) prepare(cp *checkpoint.Transfer, dir string) error {
 	if cp != nil {
 		dir = cp.Dir
 	}
@@ -303,9 +303,9 @@ func (t *session) prepare(cp *Checkpoint, dir string) error {
 }
 
 // plan picks a free place for every entry of a new transfer.
-func (t *session) plan() (*Checkpoint, error) {
+func (t *session) plan() (*checkpoint.Transfer, error) {
 	p := newPlanner(t.root)
-	cp := &Checkpoint{Peer: t.peer, Dir: t.dir, Entries: make([]EntryState, len(t.offer.Entries))}
+	cp := &checkpoint.Transfer{Peer: t.peer, Dir: t.dir, Entries: make([]checkpoint.Entry, len(t.offer.Entries))}
 	for i, e := range t.offer.Entries {
 		var planned string
 		var err error
@@ -317,14 +317,14 @@ func (t *session) plan() (*Checkpoint, error) {
 		if err != nil {
 			return nil, fmt.Errorf("plan %s: %w", e.Path, err)
 		}
-		cp.Entries[i] = EntryState{Offered: e.Path, Path: planned, Size: e.Size, ModTime: e.ModTime, Dir: e.Dir}
+		cp.Entries[i] = checkpoint.Entry{Offered: e.Path, Path: planned, Size: e.Size, ModTime: e.ModTime, Dir: e.Dir}
 	}
 	return cp, nil
 }
 
 // sameShape reports whether a resumed offer has the entries of the
 // checkpoint, file contents aside.
-func sameShape(cp *Checkpoint, o *Offer) bool {
+func sameShape(cp *checkpoint.Transfer, o *Offer) bool {
 	if len(cp.Entries) != len(o.Entries) {
 		return false
 	}
@@ -346,7 +346,7 @@ func sameShape(cp *Checkpoint, o *Offer) bool {
 // holds past that offset (a crash between two saves leaves them), up to
 // the per-entry and per-answer bounds, into t.held for the answer; each
 // partial file is cut after the chunks hashed.
-func (t *session) reconcile(cp *Checkpoint) error {
+func (t *session) reconcile(cp *checkpoint.Transfer) error {
 	cs := int64(t.offer.ChunkSize)
 	budget := maxHeldTotal
 	t.held = make([][][hashSize]byte, len(cp.Entries))
@@ -408,7 +408,7 @@ func (t *session) reconcile(cp *Checkpoint) error {
 // checkSpace refuses a transfer the destination's disk cannot hold
 // beside what the transfers running still owe, and reserves what it
 // needs until it ends.
-func (t *session) checkSpace(cp *Checkpoint) error {
+func (t *session) checkSpace(cp *checkpoint.Transfer) error {
 	var need int64
 	for _, st := range cp.Entries {
 		if !st.Dir && !st.Done {

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/checkpoint"
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // A big file is cut into pieces that the default data streams all
@@ -16,7 +19,7 @@ func TestStriped(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	want := randomFile(t, filepath.Join(src, "big.bin"), 24<<20+777)
-	r := newReceiver(t, dst, NewMemProgress(), nil)
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), nil)
 	out := serveConn(t, r, p.ba)
 	o, err := NewOffer(filepath.Join(src, "big.bin"))
 	if err != nil {
@@ -48,7 +51,7 @@ func TestNotStriped(t *testing.T) {
 	p := newPair(t)
 	src, dst := t.TempDir(), t.TempDir()
 	want := randomFile(t, filepath.Join(src, "f"), stripeMinChunks*ChunkSize-1)
-	r := newReceiver(t, dst, NewMemProgress(), nil)
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), nil)
 	out := serveConn(t, r, p.ba)
 	o, _ := NewOffer(filepath.Join(src, "f"))
 	res, err := Send(context.Background(), p.ab, o, SendOptions{Streams: 2})
@@ -79,7 +82,7 @@ func TestStripeWindow(t *testing.T) {
 	var furthest atomic.Int64
 	atEdge := make(chan struct{})
 	var edgeOnce sync.Once
-	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), func(c *ReceiverConfig) {
 		c.writeHook = func(_ int, off int64, _ int) error {
 			if off == 0 {
 				select {
@@ -129,7 +132,7 @@ func TestStripedResume(t *testing.T) {
 	want := randomFile(t, filepath.Join(src, "f"), chunks*cs-99)
 	o, _ := NewOffer(filepath.Join(src, "f"))
 	o.ChunkSize = cs
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 
 	var mu sync.Mutex
 	written := map[int64]bool{}
@@ -183,7 +186,7 @@ func TestStartSegmentStriped(t *testing.T) {
 	newSess := func() *session {
 		s := &session{
 			offer:   &Offer{ChunkSize: cs},
-			cp:      &Checkpoint{Entries: []EntryState{{Path: "a", Size: 100 * cs}}},
+			cp:      &checkpoint.Transfer{Entries: []checkpoint.Entry{{Path: "a", Size: 100 * cs}}},
 			entries: []entryState{{pos: 2 * cs, held: 3 * cs}},
 			resumed: 2 * cs,
 			meter:   startMeter(nil, 0, Status{}, 2*cs, 0),

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 func TestSendFile(t *testing.T) {
@@ -17,7 +19,7 @@ func TestSendFile(t *testing.T) {
 
 	var mu sync.Mutex
 	var statuses []Status
-	r := newReceiver(t, dst, NewMemProgress(), func(c *ReceiverConfig) {
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), func(c *ReceiverConfig) {
 		c.ProgressInterval = 10 * time.Millisecond
 		c.OnProgress = func(s Status) { mu.Lock(); statuses = append(statuses, s); mu.Unlock() }
 	})
@@ -91,7 +93,7 @@ func TestSendFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := newReceiver(t, dst, NewMemProgress(), nil)
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), nil)
 	out := serveConn(t, r, p.ba)
 	o, err := NewOffer(tree)
 	if err != nil {
@@ -130,7 +132,7 @@ func TestNoOverwrite(t *testing.T) {
 	randomFile(t, filepath.Join(dst, "report (1).pdf"), 10)
 	oldPhoto := randomFile(t, filepath.Join(dst, "photos", "a.jpg"), 10)
 
-	r := newReceiver(t, dst, NewMemProgress(), nil)
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), nil)
 	out := serveConn(t, r, p.ba)
 	o, err := NewOffer(filepath.Join(src, "report.pdf"), filepath.Join(src, "photos"))
 	if err != nil {
@@ -159,7 +161,7 @@ func TestConcurrentTransfers(t *testing.T) {
 	src1, src2, dst := t.TempDir(), t.TempDir(), t.TempDir()
 	a := randomFile(t, filepath.Join(src1, "same.bin"), 3<<20+1)
 	b := randomFile(t, filepath.Join(src2, "same.bin"), 2<<20+2)
-	r := newReceiver(t, dst, NewMemProgress(), nil)
+	r := newReceiver(t, dst, transfertest.NewMemProgress(), nil)
 	out := serveConn(t, r, p.ba)
 
 	var wg sync.WaitGroup

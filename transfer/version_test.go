@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // An offer in any other protocol version than Version, or in none, is
@@ -23,7 +24,7 @@ func TestOfferOtherVersion(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	randomFile(t, filepath.Join(src, "a.bin"), 1000)
 	o, _ := NewOffer(filepath.Join(src, "a.bin"))
-	prog := NewMemProgress()
+	prog := transfertest.NewMemProgress()
 	out := serveConn(t, newReceiver(t, dst, prog, nil), p.ba)
 	for _, tc := range []struct {
 		name    string

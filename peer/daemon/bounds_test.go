@@ -18,6 +18,7 @@ import (
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/transfer"
+	"github.com/lanchat/lanchat/transfer/transfertest"
 )
 
 // contactHeap is what one contact's streams may grow the daemon's heap
@@ -55,7 +56,7 @@ func newBoundsTest(t *testing.T, budget int) *boundsTest {
 		Decide: func(context.Context, *transfer.Request) transfer.Decision {
 			return transfer.Decision{Reason: "not now"}
 		},
-		Progress: transfer.NewMemProgress(),
+		Progress: transfertest.NewMemProgress(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +194,7 @@ func TestContactDeclaringLargeFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := transfer.Send(ctx, cc, o, transfer.SendOptions{}); !errors.Is(err, transfer.ErrRejected) {
+	if _, err := transfer.Send(ctx, transferConn{cc}, o, transfer.SendOptions{}); !errors.Is(err, transfer.ErrRejected) {
 		t.Errorf("carol's offer beside alice's streams: %v, want rejected", err)
 	}
 }

@@ -50,7 +50,7 @@ func (d *Daemon) runNotice(ctx context.Context, rec history.Transfer) {
 	if c := d.peers.connect(ctx, rec.Peer, false); c == nil {
 		err = errors.New("no direct path to " + rec.Peer + " now")
 	} else {
-		err = transfer.SendCancel(ctx, c, rec.ID)
+		err = transfer.SendCancel(ctx, transferConn{c}, rec.ID)
 	}
 	if err != nil && d.ctx.Err() != nil {
 		return // stopping: the notice goes after the next start

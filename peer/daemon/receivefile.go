@@ -77,7 +77,7 @@ func (d *Daemon) newReceiver() (*transfer.Receiver, error) {
 // serveTransfer hands a transfer stream a contact opened to the receiver:
 // a transfer's control stream or one of its data streams.
 func (d *Daemon) serveTransfer(c *direct.Conn, s *direct.Stream) {
-	res, err := d.receiver.Serve(c.Context(), c, s)
+	res, err := d.receiver.Serve(c.Context(), transferConn{c}, transferStream{s})
 	if res != nil {
 		d.log.Info("files received", "id", res.ID, "from", res.Peer, "dir", res.Dir, "files", len(res.Paths), "bytes", res.Bytes, "resumed", res.Resumed, "direct", res.Direct)
 		d.receivedEnd(res.ID, nil)

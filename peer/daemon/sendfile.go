@@ -253,7 +253,7 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	}
 	d.transferEvent(rec, 0)
 	d.log.Info("sending files", "id", rec.ID, "to", rec.Peer, "files", offer.Files(), "bytes", offer.Total())
-	res, err := transfer.Send(ctx, c, offer, transfer.SendOptions{
+	res, err := transfer.Send(ctx, transferConn{c}, offer, transfer.SendOptions{
 		OnProgress: d.progressSink, Logger: d.log.With("part", "transfer"),
 	})
 	var sent, chunks, resumed int64

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/transfer"
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 // How Checkpoints batches its writes.
@@ -29,8 +29,6 @@ const (
 
 // errClosed is returned by Checkpoints methods once the Store is closed.
 var errClosed = errors.New("history store closed")
-
-var _ transfer.Progress = (*Checkpoints)(nil)
 
 // Checkpoints is the receiver's resume state, a transfer.Progress kept in
 // the history database: one row per transfer (the sender's key, the
@@ -65,7 +63,7 @@ type Checkpoints struct {
 	flushMu sync.Mutex
 
 	mu    sync.Mutex // guards the fields below and every checkpoint's
-	cps   map[string]*checkpoint
+	cps   map[string]*cached
 	dirty int // changed entries across cps
 	// gen grows whenever a checkpoint leaves or replaces one in memory,
 	// so that a read from disk that raced it is done again.
@@ -81,9 +79,9 @@ type Checkpoints struct {
 	exited chan struct{}
 }
 
-// checkpoint is one transfer's checkpoint in memory.
-type checkpoint struct {
-	cp      transfer.Checkpoint
+// cached is one transfer's checkpoint in memory.
+type cached struct {
+	cp      checkpoint.Transfer
 	dirty   map[int]struct{} // entries changed since they were written
 	touched time.Time
 }
@@ -93,7 +91,7 @@ type checkpoint struct {
 func newCheckpoints(s *Store) *Checkpoints {
 	c := &Checkpoints{
 		s:      s,
-		cps:    make(map[string]*checkpoint),
+		cps:    make(map[string]*cached),
 		wake:   make(chan struct{}, 1),
 		full:   make(chan struct{}, 1),
 		quit:   make(chan struct{}),
@@ -107,13 +105,6 @@ func newCheckpoints(s *Store) *Checkpoints {
 // daemon's transfer.Progress. There is one per Store.
 func (s *Store) Checkpoints() *Checkpoints { return s.cps }
 
-// cloneCheckpoint returns a deep copy of cp.
-func cloneCheckpoint(cp *transfer.Checkpoint) *transfer.Checkpoint {
-	c := *cp
-	c.Entries = slices.Clone(cp.Entries)
-	return &c
-}
-
 // checkTransferID accepts the id of an offer.
 func checkTransferID(id string) error {
 	if werr := wire.CheckMessageID("id", id); werr != nil {
@@ -125,11 +116,11 @@ func checkTransferID(id string) error {
 // Load implements transfer.Progress: it returns a copy of the latest
 // state of transfer id, from memory if it is there, else from disk; nil
 // and no error if there is none.
-func (c *Checkpoints) Load(ctx context.Context, id string) (*transfer.Checkpoint, error) {
-	var cp *transfer.Checkpoint
-	err := c.with(ctx, id, func(k *checkpoint) error {
+func (c *Checkpoints) Load(ctx context.Context, id string) (*checkpoint.Transfer, error) {
+	var cp *checkpoint.Transfer
+	err := c.with(ctx, id, func(k *cached) error {
 		if k != nil {
-			cp = cloneCheckpoint(&k.cp)
+			cp = k.cp.Clone()
 		}
 		return nil
 	})
@@ -142,19 +133,19 @@ func (c *Checkpoints) Load(ctx context.Context, id string) (*transfer.Checkpoint
 // Begin implements transfer.Progress: it stores a copy of cp as the
 // checkpoint of transfer id, replacing any earlier one, all entries in
 // one transaction, before it returns.
-func (c *Checkpoints) Begin(ctx context.Context, id string, cp *transfer.Checkpoint) error {
+func (c *Checkpoints) Begin(ctx context.Context, id string, cp *checkpoint.Transfer) error {
 	err := checkTransferID(id)
 	switch {
 	case err != nil:
 	case cp == nil:
 		err = invalid("no checkpoint")
-	case len(cp.Entries) > transfer.MaxEntries:
-		err = invalid("%d entries; the most is %d", len(cp.Entries), transfer.MaxEntries)
+	case len(cp.Entries) > checkpoint.MaxEntries:
+		err = invalid("%d entries; the most is %d", len(cp.Entries), checkpoint.MaxEntries)
 	}
 	if err != nil {
 		return fmt.Errorf("begin progress of %s: %w", id, err)
 	}
-	k := &checkpoint{cp: *cloneCheckpoint(cp)}
+	k := &cached{cp: *cp.Clone()}
 
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
@@ -200,21 +191,21 @@ func (c *Checkpoints) Begin(ctx context.Context, id string, cp *transfer.Checkpo
 // an earlier background write failed; the change itself is then still
 // kept, and written by the next flush.
 func (c *Checkpoints) Save(ctx context.Context, id string, entry int, verified int64) error {
-	return c.update(ctx, "save", id, entry, func(e *transfer.EntryState) { e.Verified = verified })
+	return c.update(ctx, "save", id, entry, func(e *checkpoint.Entry) { e.Verified = verified })
 }
 
 // Finish implements transfer.Progress: it records that entry is complete
 // at path (relative to the checkpoint's Dir). It is kept like Save's.
 func (c *Checkpoints) Finish(ctx context.Context, id string, entry int, path string) error {
-	return c.update(ctx, "finish", id, entry, func(e *transfer.EntryState) {
+	return c.update(ctx, "finish", id, entry, func(e *checkpoint.Entry) {
 		e.Path, e.Verified, e.Done = path, e.Size, true
 	})
 }
 
 // update applies f to an entry in memory and marks it for the flusher.
-func (c *Checkpoints) update(ctx context.Context, op, id string, entry int, f func(*transfer.EntryState)) error {
+func (c *Checkpoints) update(ctx context.Context, op, id string, entry int, f func(*checkpoint.Entry)) error {
 	var earlier error
-	err := c.with(ctx, id, func(k *checkpoint) error {
+	err := c.with(ctx, id, func(k *cached) error {
 		if k == nil {
 			return fmt.Errorf("no checkpoint: %w", ErrNotFound)
 		}
@@ -272,7 +263,7 @@ func (c *Checkpoints) Flush(ctx context.Context) error {
 // reading it from disk if it is not there; k is nil if there is none.
 // fn runs in the same critical section that found the checkpoint, so
 // nothing can take it out of memory in between.
-func (c *Checkpoints) with(ctx context.Context, id string, fn func(k *checkpoint) error) error {
+func (c *Checkpoints) with(ctx context.Context, id string, fn func(k *cached) error) error {
 	if err := checkTransferID(id); err != nil {
 		return err
 	}
@@ -309,14 +300,14 @@ func (c *Checkpoints) with(ctx context.Context, id string, fn func(k *checkpoint
 		case cp == nil:
 			return c.runLocked(nil, fn)
 		}
-		k := &checkpoint{cp: *cp}
+		k := &cached{cp: *cp}
 		c.cps[id] = k
 		return c.runLocked(k, fn)
 	}
 }
 
 // runLocked runs fn on k, called with c.mu held, and releases it.
-func (c *Checkpoints) runLocked(k *checkpoint, fn func(k *checkpoint) error) error {
+func (c *Checkpoints) runLocked(k *cached, fn func(k *cached) error) error {
 	defer c.mu.Unlock()
 	if k != nil {
 		k.touched = time.Now()
@@ -325,8 +316,8 @@ func (c *Checkpoints) runLocked(k *checkpoint, fn func(k *checkpoint) error) err
 }
 
 // read reads the checkpoint of id from disk; nil if there is none.
-func (c *Checkpoints) read(ctx context.Context, id string) (*transfer.Checkpoint, error) {
-	var cp *transfer.Checkpoint
+func (c *Checkpoints) read(ctx context.Context, id string) (*checkpoint.Transfer, error) {
+	var cp *checkpoint.Transfer
 	err := c.s.db.Read(ctx, func(tx *sql.Tx) error {
 		cp = nil
 		var peer, dir string
@@ -343,11 +334,11 @@ func (c *Checkpoints) read(ctx context.Context, id string) (*transfer.Checkpoint
 			return err
 		}
 		defer rows.Close()
-		var entries []transfer.EntryState
+		var entries []checkpoint.Entry
 		for rows.Next() {
 			var (
 				i int
-				e transfer.EntryState
+				e checkpoint.Entry
 			)
 			if err := rows.Scan(&i, &e.Offered, &e.Path, &e.Size, &e.ModTime, &e.Dir, &e.Verified, &e.Done); err != nil {
 				return err
@@ -360,7 +351,7 @@ func (c *Checkpoints) read(ctx context.Context, id string) (*transfer.Checkpoint
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		cp = &transfer.Checkpoint{Peer: peer, Dir: dir, Entries: entries}
+		cp = &checkpoint.Transfer{Peer: peer, Dir: dir, Entries: entries}
 		return nil
 	})
 	if err != nil {
@@ -370,7 +361,7 @@ func (c *Checkpoints) read(ctx context.Context, id string) (*transfer.Checkpoint
 }
 
 // markLocked marks entry of k changed and tells the flusher.
-func (c *Checkpoints) markLocked(k *checkpoint, entry int) {
+func (c *Checkpoints) markLocked(k *cached, entry int) {
 	if _, ok := k.dirty[entry]; ok {
 		return
 	}
@@ -413,7 +404,7 @@ func signal(ch chan struct{}) {
 
 // change is one changed entry on its way to disk.
 type change struct {
-	k        *checkpoint
+	k        *cached
 	id       string
 	entry    int
 	path     string

@@ -9,16 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanchat/lanchat/transfer"
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
 // testCheckpoint makes a checkpoint of a folder and n-1 files in it.
-func testCheckpoint(n int) *transfer.Checkpoint {
-	cp := &transfer.Checkpoint{Peer: "00ff" + fmt.Sprintf("%060x", n), Dir: abs("home", "me", "Downloads")}
-	cp.Entries = append(cp.Entries, transfer.EntryState{Offered: "photos", Path: "photos", Dir: true})
+func testCheckpoint(n int) *checkpoint.Transfer {
+	cp := &checkpoint.Transfer{Peer: "00ff" + fmt.Sprintf("%060x", n), Dir: abs("home", "me", "Downloads")}
+	cp.Entries = append(cp.Entries, checkpoint.Entry{Offered: "photos", Path: "photos", Dir: true})
 	for i := 1; i < n; i++ {
 		name := fmt.Sprintf("photos/img%05d.jpg", i)
-		cp.Entries = append(cp.Entries, transfer.EntryState{Offered: name, Path: name, Size: int64(1000 + i), ModTime: int64(i) << 30})
+		cp.Entries = append(cp.Entries, checkpoint.Entry{Offered: name, Path: name, Size: int64(1000 + i), ModTime: int64(i) << 30})
 	}
 	return cp
 }
@@ -43,14 +43,14 @@ func second(t *testing.T, path string) *Store {
 	return s
 }
 
-func load(t *testing.T, c *Checkpoints, tid string) *transfer.Checkpoint {
+func load(t *testing.T, c *Checkpoints, tid string) *checkpoint.Transfer {
 	t.Helper()
 	cp, err := c.Load(context.Background(), tid)
 	mustNil(t, err)
 	return cp
 }
 
-// The behaviour transfer.MemProgress and FileProgress share.
+// The behaviour the stores of transfer/transfertest share.
 func TestCheckpointsProgress(t *testing.T) {
 	s, _ := openTest(t)
 	p := s.Checkpoints()
@@ -59,7 +59,7 @@ func TestCheckpointsProgress(t *testing.T) {
 	if cp, err := p.Load(ctx, tid); cp != nil || err != nil {
 		t.Fatalf("Load of nothing: %v, %v", cp, err)
 	}
-	cp := &transfer.Checkpoint{Peer: "ab", Dir: "/d", Entries: []transfer.EntryState{
+	cp := &checkpoint.Transfer{Peer: "ab", Dir: "/d", Entries: []checkpoint.Entry{
 		{Offered: "x", Path: "x", Dir: true},
 		{Offered: "x/a", Path: "x/a", Size: 10, ModTime: 5},
 	}}
@@ -77,7 +77,7 @@ func TestCheckpointsProgress(t *testing.T) {
 	}
 	mustNil(t, p.Finish(ctx, tid, 1, "x/a (1)"))
 	got = load(t, p, tid)
-	want := transfer.EntryState{Offered: "x/a", Path: "x/a (1)", Size: 10, ModTime: 5, Verified: 10, Done: true}
+	want := checkpoint.Entry{Offered: "x/a", Path: "x/a (1)", Size: 10, ModTime: 5, Verified: 10, Done: true}
 	if !reflect.DeepEqual(got.Entries[1], want) || got.Peer != "ab" || got.Dir != "/d" {
 		t.Fatalf("after Finish: %+v", got)
 	}
@@ -322,7 +322,7 @@ func TestCheckpointsConcurrent(t *testing.T) {
 			}
 			for e := 1; e < entries; e++ {
 				got := cp.Entries[e]
-				want := transfer.EntryState{Offered: got.Offered, Path: got.Offered, Size: int64(1000 + e),
+				want := checkpoint.Entry{Offered: got.Offered, Path: got.Offered, Size: int64(1000 + e),
 					ModTime: int64(e) << 30, Verified: final(e)}
 				if e%2 == 0 {
 					want.Path, want.Verified, want.Done = fmt.Sprintf("done/%d", e), want.Size, true

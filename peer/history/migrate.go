@@ -137,7 +137,7 @@ var migrations = []sqlitedb.Migration{
 			PRIMARY KEY (transfer, seq)
 		) STRICT`,
 
-		// transfer.Checkpoint: one row per transfer and one per entry, so
+		// checkpoint.Transfer: one row per transfer and one per entry, so
 		// that a flush of progress rewrites only the entries that moved.
 		// Not tied to transfers: the transfer package keeps it on its own
 		// terms, and a record outlives its checkpoint.

@@ -1,4 +1,4 @@
-package transfer
+package transfertest
 
 import (
 	"context"
@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
-// FileProgress is a Progress that keeps each transfer's checkpoint in a
+// FileProgress is a transfer.Progress that keeps each transfer's checkpoint in a
 // JSON file of its own in a directory, rewritten atomically on every
 // change. It suits tests and small tools; it rewrites the whole
 // checkpoint on each Save, so the daemon uses its database instead.
@@ -29,20 +31,20 @@ func NewFileProgress(dir string) (*FileProgress, error) {
 }
 
 func (p *FileProgress) file(id string) (string, error) {
-	if !validID(id) {
+	if !checkpoint.ValidID(id) {
 		return "", fmt.Errorf("progress: bad transfer id %q", id)
 	}
 	return filepath.Join(p.dir, id+".json"), nil
 }
 
-// Load implements Progress.
-func (p *FileProgress) Load(_ context.Context, id string) (*Checkpoint, error) {
+// Load implements transfer.Progress.
+func (p *FileProgress) Load(_ context.Context, id string) (*checkpoint.Transfer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.read(id)
 }
 
-func (p *FileProgress) read(id string) (*Checkpoint, error) {
+func (p *FileProgress) read(id string) (*checkpoint.Transfer, error) {
 	name, err := p.file(id)
 	if err != nil {
 		return nil, err
@@ -54,14 +56,14 @@ func (p *FileProgress) read(id string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load progress of %s: %w", id, err)
 	}
-	var cp Checkpoint
+	var cp checkpoint.Transfer
 	if err := json.Unmarshal(b, &cp); err != nil {
 		return nil, fmt.Errorf("load progress of %s: %w", id, err)
 	}
 	return &cp, nil
 }
 
-func (p *FileProgress) write(id string, cp *Checkpoint) error {
+func (p *FileProgress) write(id string, cp *checkpoint.Transfer) error {
 	name, err := p.file(id)
 	if err != nil {
 		return err
@@ -91,24 +93,24 @@ func (p *FileProgress) write(id string, cp *Checkpoint) error {
 	return nil
 }
 
-// Begin implements Progress.
-func (p *FileProgress) Begin(_ context.Context, id string, cp *Checkpoint) error {
+// Begin implements transfer.Progress.
+func (p *FileProgress) Begin(_ context.Context, id string, cp *checkpoint.Transfer) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.write(id, cp)
 }
 
-// Save implements Progress.
+// Save implements transfer.Progress.
 func (p *FileProgress) Save(_ context.Context, id string, entry int, verified int64) error {
-	return p.update(id, entry, func(e *EntryState) { e.Verified = verified })
+	return p.update(id, entry, func(e *checkpoint.Entry) { e.Verified = verified })
 }
 
-// Finish implements Progress.
+// Finish implements transfer.Progress.
 func (p *FileProgress) Finish(_ context.Context, id string, entry int, path string) error {
-	return p.update(id, entry, func(e *EntryState) { e.Path, e.Verified, e.Done = path, e.Size, true })
+	return p.update(id, entry, finish(path))
 }
 
-func (p *FileProgress) update(id string, entry int, f func(*EntryState)) error {
+func (p *FileProgress) update(id string, entry int, f func(*checkpoint.Entry)) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cp, err := p.read(id)
@@ -122,7 +124,7 @@ func (p *FileProgress) update(id string, entry int, f func(*EntryState)) error {
 	return p.write(id, cp)
 }
 
-// Forget implements Progress.
+// Forget implements transfer.Progress.
 func (p *FileProgress) Forget(_ context.Context, id string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -1,25 +1,37 @@
-package transfer
+package transfertest
 
 import (
 	"context"
 	"reflect"
 	"testing"
+
+	"github.com/lanchat/lanchat/transfer/checkpoint"
 )
 
-// Both Progress implementations behave alike.
+// store is the transfer.Progress both stores implement (package
+// transfer checks that they do).
+type store interface {
+	Load(ctx context.Context, id string) (*checkpoint.Transfer, error)
+	Begin(ctx context.Context, id string, cp *checkpoint.Transfer) error
+	Save(ctx context.Context, id string, entry int, verified int64) error
+	Finish(ctx context.Context, id string, entry int, path string) error
+	Forget(ctx context.Context, id string) error
+}
+
+// Both stores behave alike.
 func TestProgress(t *testing.T) {
 	fp, err := NewFileProgress(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, p := range map[string]Progress{"mem": NewMemProgress(), "file": fp} {
+	for name, p := range map[string]store{"mem": NewMemProgress(), "file": fp} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			id := NewID()
+			id := "0123456789abcdef0123456789abcdef"
 			if cp, err := p.Load(ctx, id); cp != nil || err != nil {
 				t.Fatalf("Load of nothing: %v, %v", cp, err)
 			}
-			cp := &Checkpoint{Peer: "ab", Dir: "/d", Entries: []EntryState{
+			cp := &checkpoint.Transfer{Peer: "ab", Dir: "/d", Entries: []checkpoint.Entry{
 				{Offered: "x", Path: "x", Dir: true},
 				{Offered: "x/a", Path: "x/a", Size: 10, ModTime: 5},
 			}}
@@ -38,7 +50,7 @@ func TestProgress(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _ = p.Load(ctx, id)
-			want := EntryState{Offered: "x/a", Path: "x/a (1)", Size: 10, ModTime: 5, Verified: 10, Done: true}
+			want := checkpoint.Entry{Offered: "x/a", Path: "x/a (1)", Size: 10, ModTime: 5, Verified: 10, Done: true}
 			if !reflect.DeepEqual(got.Entries[1], want) || got.Peer != "ab" || got.Dir != "/d" {
 				t.Fatalf("after Finish: %+v", got)
 			}
