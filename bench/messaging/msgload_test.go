@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/testbed"
-
 	"github.com/lanchat/lanchat/bench/internal/stats"
 	"github.com/lanchat/lanchat/peer/api"
 )
@@ -76,20 +74,12 @@ lanchat_rendezvous_requests_total{code="ok"} 7
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	got := testbed.ShellQuote([]string{"bin/lanchat", "--listen", "[::1]:0", "it's", ""})
-	want := `bin/lanchat --listen '[::1]:0' 'it'\''s' ''`
-	if got != want {
-		t.Errorf("shellQuote = %s, want %s", got, want)
-	}
-}
-
 func TestParseConfig(t *testing.T) {
 	c, err := parseConfig(nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.rounds != 3 || c.n != 500 || c.concurrency != 4 || c.bin != "bin" {
+	if c.rounds != 3 || c.n != 500 || c.concurrency != 4 || c.Bin != "bin" {
 		t.Errorf("defaults: %+v", c)
 	}
 	for _, args := range [][]string{

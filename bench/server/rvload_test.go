@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"io"
 	"log/slog"
 	"net"
@@ -53,14 +52,6 @@ func TestMessageText(t *testing.T) {
 		if got := messageText("relay-s-001", 12, size); len(got) != size {
 			t.Errorf("messageText(size %d) has %d bytes", size, len(got))
 		}
-	}
-}
-
-func TestShellQuote(t *testing.T) {
-	got := testbed.ShellQuote([]string{"bin/rvload", "--addr", "127.0.0.1:1", "it's", "a b", ""})
-	want := `bin/rvload --addr 127.0.0.1:1 'it'\''s' 'a b' ''`
-	if got != want {
-		t.Errorf("shellQuote = %s, want %s", got, want)
 	}
 }
 

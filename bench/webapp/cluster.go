@@ -32,9 +32,9 @@ func startCluster(ctx context.Context, cfg config) (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{dir: dir, keep: cfg.keep, owner: testbed.Stack{W: progress}}
+	c := &cluster{dir: dir, keep: cfg.Keep, owner: testbed.Stack{W: progress}}
 	say("starting a rendezvous server and daemons for alice and bob in %s", dir)
-	bed, err := testbed.StartCluster(ctx, &c.owner, cfg.bin, dir, nil, false, []string{"--argon2-memory", "256", "--argon2-time", "1"}, nil)
+	bed, err := testbed.StartCluster(ctx, &c.owner, cfg.Bin, dir, nil, false, []string{"--argon2-memory", "256", "--argon2-time", "1"}, nil)
 	for _, name := range []string{"alice", "bob"} {
 		if err != nil {
 			break
