@@ -76,12 +76,7 @@ func directAs(t *testing.T, p *peer, u *user) (*direct.Transport, string, ed2551
 // port 7443 of h's address, with a data directory of its own.
 func startHostServer(t *testing.T, h *host, extra ...string) *rendezvous {
 	t.Helper()
-	data := t.TempDir()
-	args := append([]string{"serve", "--listen", h.ip + ":7443", "--data", data}, extra...)
-	sp := h.start(t, "rendezvous", args...)
-	fp := sp.waitOutput(t, reFingerprint, 20*time.Second)
-	sp.waitOutput(t, reListening, 20*time.Second)
-	return &rendezvous{proc: sp, addr: h.ip + ":7443", fp: fp, data: data}
+	return startRendezvousIn(t, h.ns, h.ip+":7443", t.TempDir(), extra...)
 }
 
 // startPeers starts a server on loopback and registers crafted clients
