@@ -46,10 +46,8 @@ func TestHostileContactMemory(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc")
 	}
-	srv := startServer(t)
-	bob := newUser(t, srv, "bob")
-	bob.start(t)
-	bob.register(t)
+	srv, us := startUsers(t, "bob")
+	bob := us[0]
 	alice := newUser(t, srv, "alice")
 	alice.start(t)
 	alice.register(t)

@@ -160,10 +160,8 @@ func TestRelayDroppedMessageFails(t *testing.T) {
 // a contact now) rather than show it or leave it on the server, and takes
 // it once they are friends again and the roster is synced.
 func TestRelayParkedUntilContact(t *testing.T) {
-	srv := startServer(t)
-	bob := newUser(t, srv, "bob")
-	bob.start(t)
-	bob.register(t)
+	srv, us := startUsers(t, "bob")
+	bob := us[0]
 	mallory := newPeer(t, "mallory")
 	mallory.register(t, srv)
 	acceptPeer(t, bob, mallory)

@@ -13,10 +13,8 @@ import (
 // TestSecondLoginSignsOut logs bob in on a second machine: the first
 // daemon is signed out, and does not sign the second one out in turn.
 func TestSecondLoginSignsOut(t *testing.T) {
-	srv := startServer(t)
-	bob := newUser(t, srv, "bob")
-	bob.start(t)
-	bob.register(t)
+	srv, us := startUsers(t, "bob")
+	bob := us[0]
 
 	laptop := newUser(t, srv, "bob")
 	laptop.start(t)
