@@ -70,6 +70,18 @@ WEB_OUT=$RESULTS/webapp-latest.md
 
 say() { printf '== %s\n' "$*" >&2; }
 
+# apt_install PACKAGE installs a missing Debian package when this shell
+# may (root, apt-get); it says so either way and never fails the run.
+apt_install() {
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		say "installing $1 (apt-get)"
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "$1"; } >"$DATA/apt-$1.log" 2>&1 ||
+			say "could not install $1: $(tail -n 3 "$DATA/apt-$1.log")"
+	else
+		say "no $1 and no way to install it here (apt-get as root); what needs it will say so"
+	fi
+}
+
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/lanchat-bench.XXXXXX")
 SERVER_PID=
 
@@ -209,13 +221,7 @@ if [ "$BENCH_WEB" = 0 ]; then
 	say "BENCH_WEB=0: skipping the web app benchmark"
 else
 	echo
-	if ! command -v chromium >/dev/null; then
-		if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-			say "installing chromium (apt-get)"
-			{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } >"$DATA/apt-chromium.log" 2>&1 ||
-				say "could not install chromium: $(tail -n 3 "$DATA/apt-chromium.log")"
-		fi
-	fi
+	command -v chromium >/dev/null || apt_install chromium
 	say "running the web app benchmark (progress below; the table follows)"
 	web_status=0
 	"$BIN/bench" webapp --bin "$BIN" --out "$WEB_OUT" --n "$WEB_N" --history "$WEB_HISTORY" --opens "$WEB_OPENS" || web_status=$?
@@ -229,15 +235,7 @@ fi
 echo
 # The baselines the transfer benchmark compares with. What cannot be installed here is
 # left out, and its row says so.
-if ! command -v iperf3 >/dev/null; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		say "installing iperf3 (apt-get)"
-		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y iperf3; } >"$DATA/apt.log" 2>&1 ||
-			say "could not install iperf3 (see its row); the end of apt-get's output: $(tail -n 3 "$DATA/apt.log")"
-	else
-		say "no iperf3 and no way to install it here (apt-get as root): its rows will say so"
-	fi
-fi
+command -v iperf3 >/dev/null || apt_install iperf3
 if ! command -v croc >/dev/null && [ ! -x "$BIN/croc" ]; then
 	say "installing croc $CROC_VERSION into $BIN (go install)"
 	GOBIN=$(cd "$BIN" && pwd) go install "github.com/schollz/croc/v10@$CROC_VERSION" >"$DATA/croc-install.log" 2>&1 ||

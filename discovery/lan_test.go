@@ -3,13 +3,13 @@ package discovery
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // The real-network test runs announcers and browsers in network
@@ -29,81 +31,63 @@ import (
 
 const helperEnv = "LANCHAT_DISCOVERY_HELPER"
 
-// lab creates network namespaces and removes them when the test ends.
+// lab is the test bed's network namespaces (internal/testbed): named
+// after this process, so that a killed run's are removed by the next, and
+// removed when the test ends.
 type lab struct {
-	t  *testing.T
-	ip string
+	t *testing.T
+	n *testbed.Netns
 }
+
+// labPrefix starts the name of every namespace these tests make.
+const labPrefix = "lcdisc"
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the real-network test needs Linux network namespaces")
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("the real-network test needs root to create network namespaces (ip netns add)")
+	if err := testbed.NetnsUsable(); err != nil {
+		t.Skipf("the real-network test: %v", err)
 	}
-	ip, err := exec.LookPath("ip")
-	if err != nil {
-		t.Skip("the real-network test needs the ip command (iproute2)")
-	}
-	return &lab{t: t, ip: ip}
-}
-
-func (l *lab) run(args ...string) error {
-	out, err := exec.Command(l.ip, args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
-	}
-	return nil
+	testbed.RemoveStale(t.Context(), labPrefix)
+	l := &lab{t: t, n: testbed.NewNetns(labPrefix)}
+	t.Cleanup(func() {
+		if err := l.n.Close(); err != nil {
+			t.Errorf("remove namespaces: %v", err)
+		}
+	})
+	return l
 }
 
 func (l *lab) must(args ...string) {
 	l.t.Helper()
-	if err := l.run(args...); err != nil {
+	if _, err := testbed.Run(context.Background(), "ip", args...); err != nil {
 		l.t.Fatal(err)
 	}
 }
 
-// netns creates a namespace, deleted at cleanup even if the test fails.
-// Cleanups run last-in first-out, so the helpers started in it later are
-// stopped before it goes.
-func (l *lab) netns(name string) {
+// netns creates a namespace and returns its name. It is deleted at
+// cleanup even if the test fails; cleanups run last-in first-out, so the
+// helpers started in it later are stopped before it goes.
+func (l *lab) netns(suffix string) string {
 	l.t.Helper()
-	if err := l.run("netns", "add", name); err != nil {
+	ns, err := l.n.Add(context.Background(), suffix)
+	if err != nil {
 		l.t.Skipf("cannot create a network namespace here: %v", err)
 	}
-	l.t.Cleanup(func() {
-		if err := l.run("netns", "del", name); err != nil {
-			l.t.Errorf("remove namespace: %v", err)
-		}
-	})
+	return ns
 }
 
 // end is one end of a veth pair.
-type end struct {
-	ns, dev string
-	v4, ll  string // prefixes; ll is a fixed link-local address, or none
-}
+type end = testbed.End
 
 // veth joins two ends, each with its addresses and a multicast route,
 // and no IPv6 duplicate-address wait.
 func (l *lab) veth(x, y end) {
 	l.t.Helper()
-	l.must("-n", x.ns, "link", "add", x.dev, "type", "veth", "peer", "name", y.dev, "netns", y.ns)
-	for _, e := range []end{x, y} {
-		l.must("-n", e.ns, "link", "set", "lo", "up")
-		l.must("-n", e.ns, "link", "set", e.dev, "addrgenmode", "none")
-		if e.v4 != "" {
-			l.must("-n", e.ns, "addr", "add", e.v4, "dev", e.dev)
-		}
-		if e.ll != "" {
-			l.must("-n", e.ns, "addr", "add", e.ll, "dev", e.dev, "nodad")
-		}
-		l.must("-n", e.ns, "link", "set", e.dev, "up")
-		if e.v4 != "" && e.ll != "" {
-			l.must("-n", e.ns, "route", "add", "224.0.0.0/4", "dev", e.dev)
-		}
+	if err := testbed.Veth(context.Background(), x, y); err != nil {
+		l.t.Fatal(err)
 	}
 }
 
@@ -131,7 +115,7 @@ func (h *helper) Write(p []byte) (int, error) {
 func (l *lab) start(ns, role string, env ...string) *helper {
 	l.t.Helper()
 	h := &helper{t: l.t, name: role + "@" + ns, lines: make(chan [2]string, 256), done: make(chan struct{})}
-	h.cmd = exec.Command(l.ip, "netns", "exec", ns, os.Args[0], "-test.run=^TestHelperProcess$", "-test.timeout=60s")
+	h.cmd = testbed.Command(ns, os.Args[0], "-test.run=^TestHelperProcess$", "-test.timeout=60s")
 	h.cmd.Env = append(append(os.Environ(), helperEnv+"="+role), env...)
 	h.cmd.Stderr = h
 	var err error
@@ -230,15 +214,11 @@ func keyFromSeed(b byte) (ed25519.PublicKey, string) {
 
 func TestLAN(t *testing.T) {
 	l := newLab(t)
-	tag := fmt.Sprintf("lcdisc-%d-%04x", os.Getpid(), rand.N(0x10000))
-	nsA, nsB, nsC := tag+"-a", tag+"-b", tag+"-c"
-	for _, ns := range []string{nsA, nsB, nsC} {
-		l.netns(ns)
-	}
-	l.veth(end{nsA, "lca", "10.251.77.1/24", "fe80::a/64"}, end{nsB, "lcb", "10.251.77.2/24", "fe80::b/64"})
+	nsA, nsB, nsC := l.netns("a"), l.netns("b"), l.netns("c")
+	l.veth(end{NS: nsA, Dev: "lca", V4: "10.251.77.1/24", LL: "fe80::a/64"}, end{NS: nsB, Dev: "lcb", V4: "10.251.77.2/24", LL: "fe80::b/64"})
 	// C has a link with an IPv4 address but multicast off: there is no
 	// link to announce or browse on.
-	l.veth(end{nsC, "lcc", "10.251.78.1/24", ""}, end{nsC, "lcd", "", ""})
+	l.veth(end{NS: nsC, Dev: "lcc", V4: "10.251.78.1/24"}, end{NS: nsC, Dev: "lcd"})
 	l.must("-n", nsC, "link", "set", "lcc", "multicast", "off")
 
 	pubA, seedA := keyFromSeed(0xa)

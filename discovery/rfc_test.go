@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"slices"
@@ -22,11 +21,8 @@ import (
 // another, and publishes three instances in one packet to a Browser there.
 func TestRFC6762(t *testing.T) {
 	l := newLab(t)
-	tag := fmt.Sprintf("lcrfc-%d-%04x", os.Getpid(), rand.N(0x10000))
-	nsA, nsB := tag+"-a", tag+"-b"
-	l.netns(nsA)
-	l.netns(nsB)
-	l.veth(end{nsA, "lca", "10.251.79.1/24", "fe80::a/64"}, end{nsB, "lcb", "10.251.79.2/24", "fe80::b/64"})
+	nsA, nsB := l.netns("a"), l.netns("b")
+	l.veth(end{NS: nsA, Dev: "lca", V4: "10.251.79.1/24", LL: "fe80::a/64"}, end{NS: nsB, Dev: "lcb", V4: "10.251.79.2/24", LL: "fe80::b/64"})
 	// An address off the link's network on the probe's side, with a route
 	// back to it from the announcer's side: only the responder's own rule
 	// (RFC 6762 section 11) can keep it from answering.

@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,17 +17,7 @@ const backupPassphrase = "seven words make a decent backup passphrase"
 // variables and returns stdout, stderr and the exit code.
 func (u *user) lcEnv(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin("lanchat"), append([]string{"--home", u.home}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("%s: lanchat %s: %v", u.name, strings.Join(args, " "), err)
-	}
-	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+	return u.lcWith(t, env, "", args...)
 }
 
 // TestBackupRestoreKeepsTrust moves alice to a new machine with a backup:
@@ -40,13 +27,7 @@ func (u *user) lcEnv(t *testing.T, env []string, args ...string) (string, string
 // machine's prekey, opens on the new one. A wrong passphrase and a
 // running daemon are refused without changing anything.
 func TestBackupRestoreKeepsTrust(t *testing.T) {
-	srv := startServer(t)
-	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
-	alice.start(t)
-	bob.start(t)
-	alice.register(t)
-	bob.register(t)
-	befriendUsers(t, alice, bob)
+	srv, alice, bob := startFriends(t)
 	alice.must(t, "send", "bob", "before the move")
 	bob.waitMessage(t, "alice", "before the move", 10*time.Second)
 	bob.must(t, "send", "alice", "a reply before the move")

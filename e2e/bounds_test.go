@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -12,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/direct"
 )
 
@@ -49,46 +46,29 @@ func TestHostileContactMemory(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc")
 	}
-	srv := startServer(t)
-	bob := newUser(t, srv, "bob")
-	bob.start(t)
-	bob.register(t)
+	srv, us := startUsers(t, "bob")
+	bob := us[0]
 	alice := newUser(t, srv, "alice")
 	alice.start(t)
 	alice.register(t)
 	befriendUsers(t, alice, bob)
 	mallory := newPeer(t, "mallory")
 	mallory.register(t, srv)
-	mallory.call(t, wire.OpFriendRequest, wire.UserRequest{Username: "bob"}, nil)
-	bob.must(t, "friend", "accept", "mallory")
-	eventually(t, 10*time.Second, func() (bool, string) {
-		var fs []api.Friend
-		bob.mustJSON(t, &fs, "friends")
-		return hasFriend(fs, "mallory"), "bob's daemon does not list mallory yet"
-	})
+	acceptPeer(t, bob, mallory)
 
-	var kr wire.KeysResponse
-	mallory.call(t, wire.OpKeysGet, wire.UserRequest{Username: "bob"}, &kr)
-	var st api.Status
-	bob.mustJSON(t, &st, "status")
-	addr := "127.0.0.1" + st.Listen[strings.LastIndex(st.Listen, ":"):]
-	tr, err := direct.Listen("127.0.0.1:0", mallory.identity, func(ed25519.PublicKey) (string, bool) { return "", false }, direct.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr, addr, bobKey := directAs(t, mallory, bob)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
 	pid := bob.daemon.cmd.Process.Pid
 	before := rssBytes(t, pid)
-	contact, err := tr.Dial(ctx, addr, "bob", ed25519.PublicKey(kr.IdentityKey))
+	contact, err := tr.Dial(ctx, addr, "bob", bobKey)
 	if err != nil {
 		t.Fatalf("dial bob's daemon: %v", err)
 	}
 	conns := []*direct.Conn{contact}
 	for range 4 {
-		c, err := tr.Dial(ctx, addr, "bob", ed25519.PublicKey(kr.IdentityKey))
+		c, err := tr.Dial(ctx, addr, "bob", bobKey)
 		if err != nil {
 			t.Fatalf("another connection to bob's daemon: %v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -97,9 +98,16 @@ func (u *user) stop(t *testing.T) {
 // stderr and the exit code.
 func (u *user) lc(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
+	return u.lcWith(t, nil, stdin, args...)
+}
+
+// lcWith is lc with extra environment variables.
+func (u *user) lcWith(t *testing.T, env []string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin("lanchat"), append([]string{"--home", u.home}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -13,12 +13,8 @@ import (
 // each message exactly once, including a member whose daemon was stopped
 // when it was sent.
 func TestGroupOfThree(t *testing.T) {
-	srv := startServer(t)
-	alice, bob, carol := newUser(t, srv, "alice"), newUser(t, srv, "bob"), newUser(t, srv, "carol")
-	for _, u := range []*user{alice, bob, carol} {
-		u.start(t)
-		u.register(t)
-	}
+	srv, us := startUsers(t, "alice", "bob", "carol")
+	alice, bob, carol := us[0], us[1], us[2]
 	// Group members need not be friends to talk.
 	alice.must(t, "group", "create", "team")
 	alice.must(t, "group", "invite", "team", "bob")

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/ed25519"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/wire"
-	"github.com/lanchat/lanchat/peer/api"
-	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/transfer"
 )
 
@@ -29,27 +25,12 @@ func TestHostileNames(t *testing.T) {
 	bob.register(t)
 	mallory := newPeer(t, "mallory")
 	mallory.register(t, srv)
-	mallory.call(t, wire.OpFriendRequest, wire.UserRequest{Username: "bob"}, nil)
-	bob.must(t, "friend", "accept", "mallory")
-	eventually(t, 10*time.Second, func() (bool, string) {
-		var fs []api.Friend
-		bob.mustJSON(t, &fs, "friends")
-		return hasFriend(fs, "mallory"), "bob's daemon does not list mallory yet"
-	})
+	acceptPeer(t, bob, mallory)
 
-	var kr wire.KeysResponse
-	mallory.call(t, wire.OpKeysGet, wire.UserRequest{Username: "bob"}, &kr)
-	var st api.Status
-	bob.mustJSON(t, &st, "status")
-	addr := "127.0.0.1" + st.Listen[strings.LastIndex(st.Listen, ":"):]
-	tr, err := direct.Listen("127.0.0.1:0", mallory.identity, func(ed25519.PublicKey) (string, bool) { return "", false }, direct.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr, addr, bobKey := directAs(t, mallory, bob)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := tr.Dial(ctx, addr, "bob", ed25519.PublicKey(kr.IdentityKey))
+	conn, err := tr.Dial(ctx, addr, "bob", bobKey)
 	if err != nil {
 		t.Fatalf("dial bob's daemon: %v", err)
 	}

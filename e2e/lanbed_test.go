@@ -25,11 +25,7 @@ func TestLAN(t *testing.T) {
 	l := newLAN(t)
 	hs, ha, hb, hc, hm := l.addHost("server"), l.addHost("alice"), l.addHost("bob"), l.addHost("carol"), l.addHost("mallory")
 
-	data := t.TempDir()
-	sp := hs.start(t, "rendezvous", "serve", "--listen", hs.ip+":7443", "--data", data, "--announce")
-	fp := sp.waitOutput(t, reFingerprint, 20*time.Second)
-	sp.waitOutput(t, reListening, 20*time.Second)
-	srv := &rendezvous{proc: sp, addr: hs.ip + ":7443", fp: fp, data: data}
+	srv := startHostServer(t, hs, "--announce")
 
 	lanUser := func(name string, h *host) *user {
 		u := newUser(t, srv, name)
@@ -47,11 +43,11 @@ func TestLAN(t *testing.T) {
 	// With no terminal, the server found on the LAN is pinned only with
 	// --yes; without it register refuses, saying so.
 	out, errs, code := alice.lc(t, alice.password+"\n", "register", "alice", "--password-stdin")
-	if code == 0 || !strings.Contains(errs, "--yes") || !strings.Contains(errs, fp) {
+	if code == 0 || !strings.Contains(errs, "--yes") || !strings.Contains(errs, srv.fp) {
 		t.Fatalf("register without a terminal or --yes: exit %d\n%s%s", code, out, errs)
 	}
 	out, errs, code = alice.lc(t, alice.password+"\n", "register", "alice", "--password-stdin", "--yes")
-	if code != 0 || !strings.Contains(out, "server "+srv.addr) || !strings.Contains(out, fp) {
+	if code != 0 || !strings.Contains(out, "server "+srv.addr) || !strings.Contains(out, srv.fp) {
 		t.Fatalf("register with a server found on the LAN: exit %d\n%s%s", code, out, errs)
 	}
 	alice.daemon.waitOutput(t, regexp.MustCompile(`found a rendezvous server on the LAN at `+regexp.QuoteMeta(srv.addr)), time.Second)
@@ -227,11 +223,7 @@ func lanPeerAddrs(ps api.LANPeers, user string) []string {
 func TestLANRemembered(t *testing.T) {
 	l := newLAN(t)
 	hs, ha, hb := l.addHost("server"), l.addHost("alice"), l.addHost("bob")
-	data := t.TempDir()
-	sp := hs.start(t, "rendezvous", "serve", "--listen", hs.ip+":7443", "--data", data)
-	fp := sp.waitOutput(t, reFingerprint, 20*time.Second)
-	sp.waitOutput(t, reListening, 20*time.Second)
-	srv := &rendezvous{proc: sp, addr: hs.ip + ":7443", fp: fp, data: data}
+	srv := startHostServer(t, hs)
 	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
 	for _, u := range []*user{alice, bob} {
 		u.extra = []string{"--no-mdns"}
@@ -275,11 +267,7 @@ func TestLANAvahi(t *testing.T) {
 	fakeFP := strings.Repeat("0f", 32)
 	avB.publish(t, "aaaa-fake", "_lanchat-server._tcp", 7999, "v=1", "fp="+fakeFP)
 
-	data := t.TempDir()
-	sp := hs.start(t, "rendezvous", "serve", "--listen", hs.ip+":7443", "--data", data, "--announce")
-	fp := sp.waitOutput(t, reFingerprint, 20*time.Second)
-	sp.waitOutput(t, reListening, 20*time.Second)
-	srv := &rendezvous{proc: sp, addr: hs.ip + ":7443", fp: fp, data: data}
+	srv := startHostServer(t, hs, "--announce")
 
 	lanUser := func(name string, h *host) *user {
 		u := newUser(t, srv, name)
@@ -295,8 +283,8 @@ func TestLANAvahi(t *testing.T) {
 	registerOnLAN(t, bob)
 	var st api.Status
 	alice.mustJSON(t, &st, "status")
-	if st.Server != srv.addr || st.Fingerprint != fp {
-		t.Fatalf("alice pinned %s %s, want the real server %s %s", st.Server, st.Fingerprint, srv.addr, fp)
+	if st.Server != srv.addr || st.Fingerprint != srv.fp {
+		t.Fatalf("alice pinned %s %s, want the real server %s %s", st.Server, st.Fingerprint, srv.addr, srv.fp)
 	}
 
 	// Avahi resolves alice's daemon from her own host and from bob's, and
@@ -315,7 +303,7 @@ func TestLANAvahi(t *testing.T) {
 		eventually(t, 20*time.Second, func() (bool, string) {
 			es := av.browse(t, "_lanchat-server._tcp")
 			for _, e := range es {
-				if len(e) >= 10 && e[7] == hs.ip && e[8] == "7443" && strings.Contains(e[9], `"fp=`+fp+`"`) {
+				if len(e) >= 10 && e[7] == hs.ip && e[8] == "7443" && strings.Contains(e[9], `"fp=`+srv.fp+`"`) {
 					return true, ""
 				}
 			}

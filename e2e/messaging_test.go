@@ -12,13 +12,7 @@ import (
 // then with bob's daemon stopped (relayed), and checks bob finds the
 // relayed message exactly once, unread, when he comes back.
 func TestDirectThenRelayed(t *testing.T) {
-	srv := startServer(t)
-	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
-	alice.start(t)
-	bob.start(t)
-	alice.register(t)
-	bob.register(t)
-	befriendUsers(t, alice, bob)
+	_, alice, bob := startFriends(t)
 
 	text := "hello bob 👋\nsecond line"
 	out, _, code := alice.lc(t, text, "send", "bob", "-")

@@ -24,13 +24,7 @@ const junkPerRound = 500
 // (parking it, never showing it) and receive alice's message; and again
 // after both daemons restart, with a second round of junk in front.
 func TestRelayJunkDoesNotStall(t *testing.T) {
-	srv := startServer(t)
-	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
-	alice.start(t)
-	bob.start(t)
-	alice.register(t)
-	bob.register(t)
-	befriendUsers(t, alice, bob)
+	srv, alice, bob := startFriends(t)
 
 	mallory := newPeer(t, "mallory")
 	mallory.register(t, srv)
@@ -166,19 +160,11 @@ func TestRelayDroppedMessageFails(t *testing.T) {
 // a contact now) rather than show it or leave it on the server, and takes
 // it once they are friends again and the roster is synced.
 func TestRelayParkedUntilContact(t *testing.T) {
-	srv := startServer(t)
-	bob := newUser(t, srv, "bob")
-	bob.start(t)
-	bob.register(t)
+	srv, us := startUsers(t, "bob")
+	bob := us[0]
 	mallory := newPeer(t, "mallory")
 	mallory.register(t, srv)
-	mallory.call(t, wire.OpFriendRequest, wire.UserRequest{Username: "bob"}, nil)
-	bob.must(t, "friend", "accept", "mallory")
-	eventually(t, 10*time.Second, func() (bool, string) {
-		var fs []api.Friend
-		bob.mustJSON(t, &fs, "friends")
-		return hasFriend(fs, "mallory"), "bob has not pinned mallory yet"
-	})
+	acceptPeer(t, bob, mallory)
 	bob.stop(t)
 
 	var kr wire.KeysResponse

@@ -67,13 +67,19 @@ func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return own(t, p)
+}
+
+// own kills p (by PID) when the test ends and shows its output if the
+// test failed.
+func own(t *testing.T, p *testbed.Process) *proc {
 	t.Cleanup(func() {
 		p.Kill()
 		if t.Failed() {
 			t.Logf("output of %s:\n%s", p.Command(), p.Output())
 		}
 	})
-	return &proc{Process: p, cmd: cmd}
+	return &proc{Process: p, cmd: p.Cmd()}
 }
 
 func (p *proc) output() string { return p.Output() }
@@ -129,11 +135,18 @@ type rendezvous struct {
 // startRendezvous starts the server on addr with data directory data.
 func startRendezvous(t *testing.T, addr, data string, extra ...string) *rendezvous {
 	t.Helper()
-	args := append([]string{"serve", "--listen", addr, "--data", data}, extra...)
-	p := start(t, "rendezvous", args...)
-	fp := p.waitOutput(t, reFingerprint, 20*time.Second)
-	got := p.waitOutput(t, reListening, 20*time.Second)
-	return &rendezvous{proc: p, addr: got, fp: fp, data: data}
+	return startRendezvousIn(t, "", addr, data, extra...)
+}
+
+// startRendezvousIn starts the server through the test bed in network
+// namespace ns ("" for this one), on addr with data directory data.
+func startRendezvousIn(t *testing.T, ns, addr, data string, extra ...string) *rendezvous {
+	t.Helper()
+	s, err := testbed.StartServerCmd(context.Background(), ns, binDir, addr, data, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rendezvous{proc: own(t, s.Process), addr: s.Addr, fp: s.Fingerprint, data: data}
 }
 
 // run runs a binary to completion and returns its output and exit code.

@@ -18,12 +18,8 @@ import (
 // with SIGKILL right after an acknowledgement, restarts it, and checks that
 // every acknowledged message reaches the recipient exactly once.
 func TestRelaySurvivesKill(t *testing.T) {
-	addr, data := freeAddr(t), t.TempDir()
-	srv := startRendezvous(t, addr, data)
-	alice, bob := newPeer(t, "alice"), newPeer(t, "bob")
-	alice.register(t, srv)
-	bob.register(t, srv)
-	befriend(t, alice, bob)
+	srv, alice, bob := startPeers(t)
+	addr, data := srv.addr, srv.data
 	bob.call(t, wire.OpLogout, wire.Empty{}, nil)
 	bob.c.Close()
 
@@ -105,12 +101,8 @@ func TestRelaySurvivesKill(t *testing.T) {
 // TestRelayStoresNoPlaintext relays a message with a unique plaintext and
 // searches every file in the server's data directory for it.
 func TestRelayStoresNoPlaintext(t *testing.T) {
-	addr, data := freeAddr(t), t.TempDir()
-	srv := startRendezvous(t, addr, data)
-	alice, bob := newPeer(t, "alice"), newPeer(t, "bob")
-	alice.register(t, srv)
-	bob.register(t, srv)
-	befriend(t, alice, bob)
+	srv, alice, bob := startPeers(t)
+	addr, data := srv.addr, srv.data
 	bob.call(t, wire.OpLogout, wire.Empty{}, nil)
 
 	secret := fmt.Sprintf("the launch code is %d-%d", time.Now().UnixNano(), os.Getpid())

@@ -13,12 +13,8 @@ import (
 // keep chatting directly; a message for carol, who is offline, waits in
 // alice's outbox and reaches her once the server is back.
 func TestServerDown(t *testing.T) {
-	srv := startServer(t)
-	alice, bob, carol := newUser(t, srv, "alice"), newUser(t, srv, "bob"), newUser(t, srv, "carol")
-	for _, u := range []*user{alice, bob, carol} {
-		u.start(t)
-		u.register(t)
-	}
+	srv, us := startUsers(t, "alice", "bob", "carol")
+	alice, bob, carol := us[0], us[1], us[2]
 	befriendUsers(t, alice, bob)
 	befriendUsers(t, alice, carol)
 	alice.must(t, "send", "bob", "before the outage")

@@ -13,10 +13,8 @@ import (
 // TestSecondLoginSignsOut logs bob in on a second machine: the first
 // daemon is signed out, and does not sign the second one out in turn.
 func TestSecondLoginSignsOut(t *testing.T) {
-	srv := startServer(t)
-	bob := newUser(t, srv, "bob")
-	bob.start(t)
-	bob.register(t)
+	srv, us := startUsers(t, "bob")
+	bob := us[0]
 
 	laptop := newUser(t, srv, "bob")
 	laptop.start(t)
@@ -45,13 +43,7 @@ func TestSecondLoginSignsOut(t *testing.T) {
 // a new machine without his old key): alice sees a key-change event, her
 // messages to him and his to her are held until she trusts the new key.
 func TestKeyChangeHoldsMessages(t *testing.T) {
-	srv := startServer(t)
-	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
-	alice.start(t)
-	bob.start(t)
-	alice.register(t)
-	bob.register(t)
-	befriendUsers(t, alice, bob)
+	srv, alice, bob := startFriends(t)
 	alice.must(t, "send", "bob", "to the old key")
 	bob.waitMessage(t, "alice", "to the old key", 10*time.Second)
 	var v api.Verification

@@ -61,13 +61,7 @@ func (u *user) friend(t *testing.T, name string) api.Friend {
 // compared is refused, and the trust of the latest key, after comparing
 // it, leaves nothing held.
 func TestTrustRefusesSecondKeyChange(t *testing.T) {
-	srv := startServer(t)
-	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
-	alice.start(t)
-	bob.start(t)
-	alice.register(t)
-	bob.register(t)
-	befriendUsers(t, alice, bob)
+	srv, alice, bob := startFriends(t)
 	watch := start(t, "lanchat", "--home", alice.home, "--json", "watch")
 	time.Sleep(500 * time.Millisecond) // let the stream open
 
@@ -137,13 +131,7 @@ func TestTrustRefusesSecondKeyChange(t *testing.T) {
 // back on his first machine (the key alice pinned): nothing stays held,
 // and messages flow both ways.
 func TestKeyChangedBackNothingHeld(t *testing.T) {
-	srv := startServer(t)
-	alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
-	alice.start(t)
-	bob.start(t)
-	alice.register(t)
-	bob.register(t)
-	befriendUsers(t, alice, bob)
+	srv, alice, bob := startFriends(t)
 	var first api.Verification
 	alice.mustJSON(t, &first, "verify", "bob")
 	watch := start(t, "lanchat", "--home", alice.home, "--json", "watch")

@@ -1,15 +1,14 @@
 package messaging
 
 import (
-	"github.com/lanchat/lanchat/bench/internal/cli"
-
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/stats"
 
 	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/testbed"
@@ -80,13 +79,8 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 		r.note("the run stopped early: %v", runErr)
 	}
 	r.checkPaths()
-	report := r.report()
-	fmt.Fprint(stdout, report)
-	if cfg.out != "" {
-		if err := cli.WriteReport(cfg.out, report); err != nil {
-			return err
-		}
-		c.say("written to %s", cfg.out)
+	if err := cfg.Publish(stdout, stderr, r.report()); err != nil {
+		return err
 	}
 	return errors.Join(runErr, stopErr)
 }

@@ -41,7 +41,7 @@ func newCluster(cfg *config, stderr io.Writer) (*cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
-	return &cluster{bin: cfg.bin, requestRate: cfg.requestRate, logLevel: cfg.logLevel, dir: dir, keep: cfg.keep, stderr: stderr}, nil
+	return &cluster{bin: cfg.Bin, requestRate: cfg.requestRate, logLevel: cfg.logLevel, dir: dir, keep: cfg.Keep, stderr: stderr}, nil
 }
 
 // say prints a progress line.

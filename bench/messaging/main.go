@@ -27,8 +27,7 @@ import (
 
 // config is the command line.
 type config struct {
-	bin         string
-	out         string
+	cli.Common
 	rounds      int
 	n           int
 	warmup      int
@@ -37,7 +36,6 @@ type config struct {
 	concurrency int
 	size        int
 	maxRun      time.Duration
-	keep        bool
 	requestRate float64
 	logLevel    string
 }
@@ -55,8 +53,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs := cli.Flags("bench messaging", "the messaging benchmark; bench/run.sh runs it", stderr, example)
 	c := &config{}
-	fs.StringVar(&c.bin, "bin", "bin", "`DIR` holding the lanchat and rendezvous binaries")
-	fs.StringVar(&c.out, "out", "", "also write the report to `FILE` (e.g. bench/results/messaging-latest.md)")
+	c.AddFlags(fs, "the lanchat and rendezvous binaries", "the temporary directory (data and logs)")
 	fs.IntVar(&c.rounds, "rounds", 3, "times each measurement is repeated; the table shows medians")
 	fs.IntVar(&c.n, "n", 500, "messages timed per latency round")
 	fs.IntVar(&c.warmup, "warmup", 20, "untimed messages before each latency round")
@@ -67,7 +64,6 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.maxRun, "max-run", 5*time.Minute, "give up after this long, whatever happens")
 	fs.Float64Var(&c.requestRate, "request-rate", 1000, "the server's --request-rate: `N` requests per second per connection (0 keeps its default, 200, which the relayed rows then run into)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "the daemons' --log-level (debug shows every dial; with --keep for a post-mortem)")
-	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (data and logs) for a post-mortem")
 	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
 	}

@@ -3,12 +3,12 @@ package messaging
 import (
 	"context"
 	"errors"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"github.com/lanchat/lanchat/peer/api"
 )
 
@@ -53,13 +53,14 @@ lanchat_rendezvous_requests_total_other{code="ok",op="x"} 99
 lanchat_rendezvous_relay_queued_total 4
 lanchat_rendezvous_requests_total{code="ok"} 7
 `
-	got, err := parseRequests(strings.NewReader(text))
+	series, err := stats.ParseMetrics(strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := requestsByOp(series)
 	want := map[string]float64{"relay.send": 15, "keys.get": 15}
 	if len(got) != len(want) || got["relay.send"] != 15 || got["keys.get"] != 15 {
-		t.Errorf("parseRequests = %v, want %v", got, want)
+		t.Errorf("requestsByOp = %v, want %v", got, want)
 	}
 	per := perMessage(map[string]float64{"relay.send": 5, "ping": 2}, map[string]float64{"relay.send": 15, "ping": 2, "keys.get": 10}, 5)
 	if len(per) != 2 || per["relay.send"] != 2 || per["keys.get"] != 2 {
@@ -73,20 +74,12 @@ lanchat_rendezvous_requests_total{code="ok"} 7
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	got := testbed.ShellQuote([]string{"bin/lanchat", "--listen", "[::1]:0", "it's", ""})
-	want := `bin/lanchat --listen '[::1]:0' 'it'\''s' ''`
-	if got != want {
-		t.Errorf("shellQuote = %s, want %s", got, want)
-	}
-}
-
 func TestParseConfig(t *testing.T) {
 	c, err := parseConfig(nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.rounds != 3 || c.n != 500 || c.concurrency != 4 || c.bin != "bin" {
+	if c.rounds != 3 || c.n != 500 || c.concurrency != 4 || c.Bin != "bin" {
 		t.Errorf("defaults: %+v", c)
 	}
 	for _, args := range [][]string{

@@ -2,45 +2,25 @@ package messaging
 
 import (
 	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
-	"github.com/lanchat/lanchat/bench/internal/sysinfo"
+	"github.com/lanchat/lanchat/bench/internal/cli"
+	"github.com/lanchat/lanchat/bench/internal/stats"
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // report renders the run as Markdown: what ran where, the table, the
 // notes.
 func (r *benchmark) report() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "## messaging benchmark\n\n")
-	fmt.Fprintf(&b, "- date: %s (run took %v)\n", r.start.UTC().Format(time.RFC3339), r.elapsed.Round(time.Second))
-	fmt.Fprintf(&b, "- machine: %s\n", sysinfo.Machine())
-	if r.loadavg != "" {
-		fmt.Fprintf(&b, "- load average at the start: %s (anything but 0 means other work shared the CPUs)\n", r.loadavg)
-	}
-	fmt.Fprintf(&b, "- Go: %s (msgload; bench/run.sh builds the binaries with the same toolchain)\n", runtime.Version())
-	fmt.Fprintf(&b, "- server, daemons and msgload share this machine's CPUs; all traffic is on 127.0.0.1\n")
-	b.WriteString("\nCommands:\n\n")
-	for _, line := range r.commands() {
-		fmt.Fprintf(&b, "- %s\n", line)
-	}
-	b.WriteString("\n")
-	b.WriteString(r.table())
-	b.WriteString("\nHow to read it:\n\n")
-	for _, line := range r.legend() {
-		fmt.Fprintf(&b, "- %s\n", line)
-	}
-	if len(r.notes) > 0 {
-		b.WriteString("\nNotes:\n\n")
-		for _, n := range r.notes {
-			fmt.Fprintf(&b, "- %s\n", n)
-		}
-	}
-	return b.String()
+	rep := cli.NewReport("messaging benchmark", r.start, r.elapsed, r.loadavg, "msgload; bench/run.sh builds the binaries with the same toolchain")
+	rep.Fact("server, daemons and msgload share this machine's CPUs; all traffic is on 127.0.0.1")
+	rep.List("Commands:", r.commands())
+	rep.WriteString("\n" + r.table())
+	rep.List("How to read it:", r.legend())
+	rep.List("Notes:", r.notes)
+	return rep.String()
 }
 
 // commands lists what produced the table, as it could be typed again.

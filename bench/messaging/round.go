@@ -3,9 +3,10 @@ package messaging
 import (
 	"errors"
 	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
 	"strings"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/stats"
 
 	"github.com/lanchat/lanchat/peer/api"
 )

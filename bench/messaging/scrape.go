@@ -1,18 +1,13 @@
 package messaging
 
 import (
-	"bufio"
 	"cmp"
 	"context"
-	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
-	"io"
 	"maps"
-	"net/http"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/stats"
 )
 
 // requestsMetric is the server's counter of requests by operation and
@@ -22,52 +17,27 @@ const requestsMetric = "lanchat_rendezvous_requests_total"
 // scrapeRequests reads the server's request counters from its /metrics,
 // summed over result codes, by operation.
 func scrapeRequests(ctx context.Context, addr string) (map[string]float64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	m, err := stats.Scrape(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("scrape metrics: %w", err)
+		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("scrape metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("scrape metrics: %s", resp.Status)
-	}
-	return parseRequests(io.LimitReader(resp.Body, 16<<20))
+	return requestsByOp(m), nil
 }
 
-// parseRequests picks the request counters out of the Prometheus text
-// format, summing the result codes of each operation.
-func parseRequests(r io.Reader) (map[string]float64, error) {
+// requestsByOp picks the request counters out of scraped series, summing
+// the result codes of each operation.
+func requestsByOp(series map[string]float64) map[string]float64 {
 	out := make(map[string]float64)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		labels, ok := strings.CutPrefix(sc.Text(), requestsMetric+"{")
+	for s, v := range series {
+		labels, ok := strings.CutPrefix(s, requestsMetric+"{")
 		if !ok {
 			continue
 		}
-		labels, value, ok := strings.Cut(labels, "} ")
-		if !ok {
-			continue
+		if op := label(strings.TrimSuffix(labels, "}"), "op"); op != "" {
+			out[op] += v
 		}
-		op, fields := label(labels, "op"), strings.Fields(value)
-		if op == "" || len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			continue
-		}
-		out[op] += v
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read metrics: %w", err)
-	}
-	return out, nil
+	return out
 }
 
 // label returns the value of label name in a Prometheus label list such

@@ -5,33 +5,12 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/lanchat/lanchat/peer/direct"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while a goroutine writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestCopyOverLoopback(t *testing.T) {
 	for _, conns := range []string{"1", "2"} {
@@ -46,38 +25,21 @@ func testCopy(t *testing.T, conns string) {
 	rand.Read(data)
 	os.WriteFile(src, data, 0o644)
 
-	var serverOut syncBuffer
-	served := make(chan int, 1)
-	go func() {
-		served <- run([]string{"serve", "--listen", "127.0.0.1:0", "--out", dst, "--timeout", "30s", "--conns", conns}, &serverOut, &serverOut)
-	}()
-	re := regexp.MustCompile(`quiccopy listening on (\S+)`)
-	var addr string
-	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := re.FindStringSubmatch(serverOut.String()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("no listening line: %s", serverOut.String())
-	}
-	var out, errOut bytes.Buffer
-	if code := run([]string{"send", "--to", addr, "--timeout", "30s", "--conns", conns, src}, &out, &errOut); code != 0 {
-		t.Fatalf("send exited %d: %s", code, errOut.String())
-	}
-	if code := <-served; code != 0 {
-		t.Fatalf("serve exited %d: %s", code, serverOut.String())
+	serverOut, out, err := command.Loopback([]string{"--listen", "127.0.0.1:0", "--out", dst, "--timeout", "30s", "--conns", conns},
+		[]string{"--timeout", "30s", "--conns", conns}, src)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
 		t.Errorf("copy differs: %d bytes", len(got))
 	}
 	for _, want := range []string{`"role":"send"`, `"bytes":3145735`, `"max_stream_window":` + strconv.Itoa(direct.DefaultMaxStreamReceiveWindow), `"conns":` + conns} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("send's result lacks %s: %s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("send's result lacks %s: %s", want, out)
 		}
 	}
-	if !strings.Contains(serverOut.String(), `"sink":"file+fsync"`) {
-		t.Errorf("serve's result: %s", serverOut.String())
+	if !strings.Contains(serverOut, `"sink":"file+fsync"`) {
+		t.Errorf("serve's result: %s", serverOut)
 	}
 }
 

@@ -2,21 +2,22 @@ package server
 
 import (
 	"github.com/lanchat/lanchat/bench/internal/cli"
+	"github.com/lanchat/lanchat/bench/internal/stats"
 
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"io"
 	"maps"
 	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/testbed"
 
 	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/wire"
@@ -120,7 +121,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.Context()
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, cfg.maxRun())
 	defer cancel()
@@ -303,7 +304,7 @@ func (b *bench) scrape(ctx context.Context) map[string]float64 {
 	if b.cfg.metrics == "" {
 		return nil
 	}
-	m, err := scrape(ctx, b.cfg.metrics)
+	m, err := stats.Scrape(ctx, b.cfg.metrics)
 	if err != nil {
 		if !b.scraped {
 			b.note("server metrics not read: %v", err)
@@ -368,7 +369,7 @@ func (b *bench) idlePhase(ctx context.Context, interval time.Duration) (*idlePoo
 	} else if errors.Is(setupErr, context.DeadlineExceeded) && ctx.Err() == nil {
 		b.note("idle set-up stopped at --setup-timeout %v", cfg.setupTimeout)
 	}
-	if n := pool.failures.total(); n > 0 {
+	if n := pool.failures.Total(); n > 0 {
 		b.note("idle set-up failures: %s", pool.failures.String())
 		pool.firstErr.Range(func(k, v any) bool {
 			b.note("first %q: %s", k, v)
@@ -468,7 +469,7 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 	b.tab.add("relayed messages delivered to recipients per second", float64(inWindow)/secs, "msg/s")
 	b.tab.add("relay.send acknowledged in all", queued, "messages")
 	b.tab.add("delivered after a drain of up to "+drainTimeout.String(), rr.total.Load(), "messages")
-	b.tab.add("relay.send errors", rr.sendErrs.total(), "requests")
+	b.tab.add("relay.send errors", rr.sendErrs.Total(), "requests")
 	if haveServer {
 		b.tab.add("server CPU during the relay phase", testbed.CPUPercent(rs, re), "% of one core")
 		b.tab.addBytes("server RSS peak during the relay phase", max(b.server.PeakRSS(rs.At, re.At), rs.RSS, re.RSS))
@@ -477,12 +478,12 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 	if m := b.scrape(ctx); m != nil {
 		b.tab.add("server goroutines at the end of the relay phase", int64(m["go_goroutines"]), "goroutines")
 	}
-	b.tab.addLatency("relay.send latency", rr.sendLat.summarize(), true)
-	b.tab.addLatency("delivery latency (relay.send → relay event)", rr.deliverLat.summarize(), false)
+	b.tab.addLatency("relay.send latency", &rr.sendLat, true)
+	b.tab.addLatency("delivery latency (relay.send → relay event)", &rr.deliverLat, false)
 	if p := rr.probe; p != nil {
 		label := fmt.Sprintf("probe friends.list latency (%d friends, %g/s)", p.friends, p.rate)
-		b.tab.addLatency(label, p.listLat.summarize(), false)
-		b.tab.addLatency(fmt.Sprintf("probe ping latency (%g/s)", p.rate), p.pingLat.summarize(), false)
+		b.tab.addLatency(label, &p.listLat, false)
+		b.tab.addLatency(fmt.Sprintf("probe ping latency (%g/s)", p.rate), &p.pingLat, false)
 		if planned := int(p.rate * secs); p.ticks < planned*9/10 {
 			b.note("the probe made %d rounds of the %d planned: the server held it up", p.ticks, planned)
 		}

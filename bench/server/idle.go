@@ -235,7 +235,7 @@ func (p *idlePool) fill(ctx context.Context, n, concurrency int, progress func(t
 					}
 					tried.Add(1)
 					kind := failureKind(err)
-					p.failures.add(kind)
+					p.failures.Add(kind)
 					p.firstErr.LoadOrStore(kind, err.Error())
 					if p.consecutive.Add(1) >= maxConsecutiveFailures {
 						p.gaveUp.Store(true)
@@ -263,7 +263,7 @@ func (p *idlePool) fill(ctx context.Context, n, concurrency int, progress func(t
 		case <-done:
 			return
 		case <-t.C:
-			progress(int(tried.Load()), p.held(), p.failures.total())
+			progress(int(tried.Load()), p.held(), p.failures.Total())
 		}
 	}
 }
@@ -386,7 +386,7 @@ func (p *idlePool) read(s *idleSession, r *wire.Reader) {
 	s.closed.Store(true)
 	s.tc.Close()
 	if !p.stopping.Load() {
-		p.endings.add(reason)
+		p.endings.Add(reason)
 	}
 }
 

@@ -77,9 +77,9 @@ func (p *prober) call(ctx context.Context, op string, resp any, lat *latencies) 
 	err := p.c.Call(cctx, op, wire.Empty{}, resp)
 	if err != nil {
 		if ctx.Err() == nil {
-			p.errs.add(fmt.Sprintf("%s %s", op, errorCode(err)))
+			p.errs.Add(fmt.Sprintf("%s %s", op, errorCode(err)))
 		}
 		return
 	}
-	lat.add(time.Since(start))
+	lat.Add(time.Since(start))
 }

@@ -182,7 +182,7 @@ func (r *relayRun) receive(p *pair, rc *client.Client) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), relayCallTimeout)
 		if err := rc.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{Acks: ids}, nil); err != nil {
-			r.ackErrs.add(errorCode(err))
+			r.ackErrs.Add(errorCode(err))
 		}
 		cancel()
 	}
@@ -197,7 +197,7 @@ func (r *relayRun) take(p *pair, f *wire.Frame, ids []wire.RelayRef) []wire.Rela
 	now := time.Now()
 	var ev wire.RelayEvent
 	if err := json.Unmarshal(f.Body, &ev); err != nil {
-		r.ackErrs.add("bad relay event")
+		r.ackErrs.Add("bad relay event")
 		return ids
 	}
 	p.mu.Lock()
@@ -209,7 +209,7 @@ func (r *relayRun) take(p *pair, f *wire.Frame, ids []wire.RelayRef) []wire.Rela
 		if r.window.Load() {
 			r.delivered.Add(1)
 		}
-		r.deliverLat.add(now.Sub(sent))
+		r.deliverLat.Add(now.Sub(sent))
 	}
 	return append(ids, wire.RelayRef{From: ev.From, ID: ev.ID})
 }
@@ -325,15 +325,15 @@ func (r *relayRun) send(ctx context.Context, p *pair) {
 		switch {
 		case err == nil && resp.Status == "queued":
 			r.queued.Add(1)
-			r.sendLat.add(lat)
+			r.sendLat.Add(lat)
 		case err == nil:
 			r.duplicates.Add(1)
-			r.sendLat.add(lat)
+			r.sendLat.Add(lat)
 		default:
 			p.mu.Lock()
 			delete(p.sentAt, e.id)
 			p.mu.Unlock()
-			r.sendErrs.add(errorCode(err))
+			r.sendErrs.Add(errorCode(err))
 			var werr *wire.Error
 			if errors.As(err, &werr) && werr.Code == wire.CodeRateLimited {
 				sleepCtx(ctx, time.Duration(werr.RetryAfterMS)*time.Millisecond)

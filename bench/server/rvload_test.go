@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"io"
 	"log/slog"
 	"net"
@@ -48,39 +47,11 @@ func TestCheckLoopback(t *testing.T) {
 	}
 }
 
-func TestSummarize(t *testing.T) {
-	var l latencies
-	if s := l.summarize(); s.n != 0 {
-		t.Fatalf("empty: %+v", s)
-	}
-	for i := 100; i >= 1; i-- { // out of order on purpose
-		l.add(time.Duration(i) * time.Millisecond)
-	}
-	s := l.summarize()
-	want := summary{n: 100, p50: 50 * time.Millisecond, p99: 99 * time.Millisecond, max: 100 * time.Millisecond}
-	if s != want {
-		t.Errorf("summarize = %+v, want %+v", s, want)
-	}
-	var one latencies
-	one.add(7 * time.Millisecond)
-	if s := one.summarize(); s.p50 != 7*time.Millisecond || s.p99 != 7*time.Millisecond || s.max != 7*time.Millisecond {
-		t.Errorf("one sample: %+v", s)
-	}
-}
-
 func TestMessageText(t *testing.T) {
 	for _, size := range []int{1, 10, 45, 200, 5000} {
 		if got := messageText("relay-s-001", 12, size); len(got) != size {
 			t.Errorf("messageText(size %d) has %d bytes", size, len(got))
 		}
-	}
-}
-
-func TestShellQuote(t *testing.T) {
-	got := testbed.ShellQuote([]string{"bin/rvload", "--addr", "127.0.0.1:1", "it's", "a b", ""})
-	want := `bin/rvload --addr 127.0.0.1:1 'it'\''s' 'a b' ''`
-	if got != want {
-		t.Errorf("shellQuote = %s, want %s", got, want)
 	}
 }
 

@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/stats"
 
 	"github.com/lanchat/lanchat/bench/internal/rawcopy"
 )
@@ -50,7 +51,7 @@ func (c rawCopy) runner(b *benchmark) runner {
 	reListen := regexp.MustCompile(`(?m)^` + c.tool + ` listening on (\S+)`)
 	return func(ctx context.Context, round int) (result, []string, error) {
 		res := result{cpu: [2]time.Duration{-1, -1}, rss: [2]int64{-1, -1}}
-		bin := filepath.Join(b.cfg.bin, c.tool)
+		bin := filepath.Join(b.cfg.Bin, c.tool)
 		limit := timeout(c.size)
 		serveArgs := append([]string{"serve", "--listen", c.recvListen, "--timeout", limit.Round(time.Second).String()}, c.connsArgs()...)
 		out := ""

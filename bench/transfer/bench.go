@@ -1,19 +1,18 @@
 package transfer
 
 import (
-	"github.com/lanchat/lanchat/bench/internal/cli"
-
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/stats"
+	"github.com/lanchat/lanchat/internal/testbed"
 
 	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 )
@@ -225,16 +224,12 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 		}
 		b.note("the run stopped early: %v", runErr)
 	}
-	report := b.report()
-	fmt.Fprint(stdout, report)
-	if cfg.out != "" && errors.Is(runErr, context.Canceled) {
+	if errors.Is(runErr, context.Canceled) && cfg.Out != "" {
 		// An interrupted run keeps the last complete report in place.
-		b.say("interrupted: %s left as it was", cfg.out)
-	} else if cfg.out != "" {
-		if err := cli.WriteReport(cfg.out, report); err != nil {
-			return err
-		}
-		b.say("written to %s", cfg.out)
+		fmt.Fprint(stdout, b.report())
+		b.say("interrupted: %s left as it was", cfg.Out)
+	} else if err := cfg.Publish(stdout, stderr, b.report()); err != nil {
+		return err
 	}
 	return runErr
 }
@@ -248,7 +243,7 @@ func (b *benchmark) cleanup() error {
 	}
 	errs = append(errs, b.ns.Close())
 	if b.dir != "" {
-		if b.cfg.keep {
+		if b.cfg.Keep {
 			b.say("kept %s", b.dir)
 		} else if err := os.RemoveAll(b.dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", b.dir, err))
@@ -265,7 +260,7 @@ func (b *benchmark) measure(ctx context.Context) error {
 	if err := b.prepare(ctx); err != nil {
 		return err
 	}
-	b.lanchatErr = lanchatReady(ctx, b.cfg.bin)
+	b.lanchatErr = lanchatReady(ctx, b.cfg.Bin)
 	if b.lanchatErr != nil {
 		b.say("lanchat rows will not run: %v", b.lanchatErr)
 	}

@@ -5,11 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"os"
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // crocPorts are the croc relay's ports (its defaults) inside croc's own

@@ -37,17 +37,17 @@ import (
 	"github.com/lanchat/lanchat/bench/internal/cli"
 
 	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
 	"io"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/stats"
 )
 
 // config is the command line.
 type config struct {
-	bin           string
-	out           string
+	cli.Common
 	dir           string
 	size          int64
 	runs          int
@@ -60,7 +60,6 @@ type config struct {
 	iperf3        string
 	croc          string
 	maxRun        time.Duration
-	keep          bool
 	build         string          // what the lanchat binaries were built from, for the report
 	only          map[string]bool // the sections to run (--only); nil for all
 }
@@ -126,8 +125,7 @@ func (f sizeFlag) Set(s string) error {
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs := cli.Flags("bench transfer", "the file transfer benchmark; bench/run.sh runs it", stderr, example, exampleOnly)
 	c := &config{size: 4 * stats.GiB, fileSize: 4 * stats.KiB}
-	fs.StringVar(&c.bin, "bin", "bin", "`DIR` holding lanchat, rendezvous, quiccopy and tlscopy (and croc, if not on PATH)")
-	fs.StringVar(&c.out, "out", "", "also write the report to `FILE` (e.g. bench/results/transfer-latest.md)")
+	c.AddFlags(fs, "lanchat, rendezvous, quiccopy and tlscopy (and croc, if not on PATH)", "the workspace (files, data directories, logs)")
 	fs.StringVar(&c.dir, "dir", "", "make the workspace in `DIR` (default: the system's temporary directory); the file system measured")
 	fs.Var(sizeFlag{&c.size}, "size", "`SIZE` of the big file (4G, 512M, ...); scaled down if the disk has no room")
 	fs.IntVar(&c.runs, "runs", 3, "runs of each measurement; the tables show medians")
@@ -141,7 +139,6 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.croc, "croc", "", "croc `BINARY` (default: DIR/croc, croc on PATH, or $GOPATH/bin/croc)")
 	fs.DurationVar(&c.maxRun, "max-run", 35*time.Minute, "give up after this long, whatever happens, and report what was measured")
 	fs.StringVar(&c.build, "build", "", "say in the report what the binaries in --bin were built from (default: `git describe --always --dirty` of the current directory, as make bench builds them)")
-	fs.BoolVar(&c.keep, "keep", false, "keep the workspace (files, data directories, logs) for a post-mortem")
 	only := fs.String("only", "", "run only these `SECTIONS`, comma-separated, to measure one part again: "+
 		"loopback (the big file on 127.0.0.1), files (the folder of small files), link (the big file over the emulated link); default: all")
 	if err := cli.Parse(fs, args); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"maps"
 	"os"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // neighbourEvery is how often the neighbours are looked at.

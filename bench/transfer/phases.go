@@ -3,14 +3,15 @@ package transfer
 import (
 	"context"
 	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/stats"
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // Row names, as the tables show them.
@@ -208,7 +209,7 @@ func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, 
 		return nil, nil
 	}
 	if len(daemonArgs) > 0 {
-		if err := daemonTakes(ctx, b.cfg.bin, daemonArgs); err != nil {
+		if err := daemonTakes(ctx, b.cfg.Bin, daemonArgs); err != nil {
 			if ctx.Err() != nil {
 				return nil, context.Cause(ctx)
 			}
@@ -217,7 +218,7 @@ func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, 
 			return nil, nil
 		}
 	}
-	c, err := startCluster(ctx, b.ps, b.cfg.bin, filepath.Join(b.dir, dir), at, daemonArgs, b.say)
+	c, err := startCluster(ctx, b.ps, b.cfg.Bin, filepath.Join(b.dir, dir), at, daemonArgs, b.say)
 	if err == nil {
 		err = b.warmUp(ctx, c)
 	}
@@ -381,7 +382,7 @@ func (b *benchmark) crocBinary() (string, error) {
 	if b.cfg.croc != "" {
 		return exec.LookPath(b.cfg.croc)
 	}
-	candidates := []string{filepath.Join(b.cfg.bin, "croc"), "croc"}
+	candidates := []string{filepath.Join(b.cfg.Bin, "croc"), "croc"}
 	if gp := os.Getenv("GOPATH"); gp != "" {
 		candidates = append(candidates, filepath.Join(gp, "bin", "croc"))
 	}

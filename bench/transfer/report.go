@@ -2,16 +2,14 @@ package transfer
 
 import (
 	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"math"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
-	"time"
 
-	"github.com/lanchat/lanchat/bench/internal/sysinfo"
+	"github.com/lanchat/lanchat/bench/internal/cli"
+	"github.com/lanchat/lanchat/bench/internal/stats"
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // Targets printed beside the figures (not asserted).
@@ -30,38 +28,35 @@ const stripingGain = 1.05
 
 // report renders the run as Markdown.
 func (b *benchmark) report() string {
-	var w strings.Builder
-	fmt.Fprintf(&w, "## file transfer benchmark\n\n")
-	fmt.Fprintf(&w, "- date: %s (run took %v)\n", b.start.UTC().Format(time.RFC3339), b.elapsed.Round(time.Second))
-	fmt.Fprintf(&w, "- machine: %s\n", sysinfo.Machine())
+	w := cli.NewReport("file transfer benchmark", b.start, b.elapsed, "", "xferload; bench/run.sh builds every binary with the same toolchain")
 	if b.loadavg != "" {
-		fmt.Fprintf(&w, "- load average at the start: %s, at the end: %s (1, 5 and 15 minutes; xferload's own processes count in the end figure, but anything above 0 at the start means other work shared the CPUs)\n", b.loadavg, b.loadEnd)
+		w.Fact("load average at the start: %s, at the end: %s (1, 5 and 15 minutes; xferload's own processes count in the end figure, but anything above 0 at the start means other work shared the CPUs)", b.loadavg, b.loadEnd)
 	}
 	if b.others != "" {
-		fmt.Fprintf(&w, "- other processes (not xferload's, not kernel threads) used %s while it ran\n", b.others)
+		w.Fact("other processes (not xferload's, not kernel threads) used %s while it ran", b.others)
 	}
 	if build := b.buildNote(); build != "" {
-		fmt.Fprintf(&w, "- lanchat and rendezvous: %s\n", build)
+		w.Fact("lanchat and rendezvous: %s", build)
 	}
-	fmt.Fprintf(&w, "- Go: %s (xferload; bench/run.sh builds every binary with the same toolchain)\n", runtime.Version())
 	if b.dir != "" {
-		fmt.Fprintf(&w, "- workspace: %s, %s available at the start (`df -Pk`: %s)\n", b.dir, stats.Size(b.free), lastLine(b.dfLine))
+		w.Fact("workspace: %s, %s available at the start (`df -Pk`: %s)", b.dir, stats.Size(b.free), lastLine(b.dfLine))
 	}
 	if b.size > 0 {
-		fmt.Fprintf(&w, "- big file: %s of random bytes in the workspace, written and synced before the first run; it stays in the page cache, so senders read it from memory, and every receiver that writes a file writes it to the same file system and syncs it before its run counts as done\n", stats.Size(b.size))
+		w.Fact("big file: %s of random bytes in the workspace, written and synced before the first run; it stays in the page cache, so senders read it from memory, and every receiver that writes a file writes it to the same file system and syncs it before its run counts as done", stats.Size(b.size))
 	}
-	fmt.Fprintf(&w, "- every figure is the median of %s unless the row says otherwise; MB/s is 10⁶ bytes per second of file data (goodput), wall clock from the sending command's start to its end\n", plural(b.cfg.runs, "run"))
-	w.WriteString("\nCommands:\n\n")
-	w.WriteString("- `make bench` (its last part: `bench/run.sh` runs `bench transfer` after the server and messaging benchmarks)\n")
-	fmt.Fprintf(&w, "- `%s`\n", testbed.ShellQuote(append([]string{os.Args[0], "transfer"}, b.args...)))
+	w.Fact("every figure is the median of %s unless the row says otherwise; MB/s is 10⁶ bytes per second of file data (goodput), wall clock from the sending command's start to its end", plural(b.cfg.runs, "run"))
+	w.List("Commands:", []string{
+		"`make bench` (its last part: `bench/run.sh` runs `bench transfer` after the server and messaging benchmarks)",
+		fmt.Sprintf("`%s`", testbed.ShellQuote(append([]string{os.Args[0], "transfer"}, b.args...))),
+	})
 
 	for i, s := range b.sections {
-		fmt.Fprintf(&w, "\n### §%d %s\n\n", i+1, s.title)
+		fmt.Fprintf(w, "\n### §%d %s\n\n", i+1, s.title)
 		for _, line := range s.intro {
-			fmt.Fprintf(&w, "%s\n\n", line)
+			fmt.Fprintf(w, "%s\n\n", line)
 		}
 		if s.kind == shapedLink && b.linkDesc != "" {
-			fmt.Fprintf(&w, "Link: %s. The server and alice's daemon run in the first namespace, bob's in the second (`ip netns exec`); each baseline's sender and receiver likewise.\n\n", b.linkDesc)
+			fmt.Fprintf(w, "Link: %s. The server and alice's daemon run in the first namespace, bob's in the second (`ip netns exec`); each baseline's sender and receiver likewise.\n\n", b.linkDesc)
 		}
 		w.WriteString(b.table(s))
 	}
@@ -69,12 +64,12 @@ func (b *benchmark) report() string {
 	w.WriteString("\n### Targets (printed, not asserted)\n\n")
 	w.WriteString("| target | measured | verdict |\n|---|---:|---|\n")
 	for _, t := range b.targets() {
-		fmt.Fprintf(&w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
+		fmt.Fprintf(w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
 	}
 	for _, t := range b.informative() {
-		fmt.Fprintf(&w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
+		fmt.Fprintf(w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
 	}
-	fmt.Fprintf(&w, "\nThe last lines are informative, not targets: whether striping a transfer over two QUIC connections (the daemon's default) pays on this machine. A striping line says adopt when two connections make lanchat more than %g× as fast as one, no gain otherwise.\n", stripingGain)
+	fmt.Fprintf(w, "\nThe last lines are informative, not targets: whether striping a transfer over two QUIC connections (the daemon's default) pays on this machine. A striping line says adopt when two connections make lanchat more than %g× as fast as one, no gain otherwise.\n", stripingGain)
 
 	w.WriteString("\n### Commands per row\n\n")
 	for i, s := range b.sections {
@@ -82,26 +77,15 @@ func (b *benchmark) report() string {
 			if len(r.commands) == 0 {
 				continue
 			}
-			fmt.Fprintf(&w, "- §%d %s, %s:\n", i+1, r.name, r.path)
+			fmt.Fprintf(w, "- §%d %s, %s:\n", i+1, r.name, r.path)
 			for _, c := range r.commands {
-				fmt.Fprintf(&w, "  - %s\n", c)
+				fmt.Fprintf(w, "  - %s\n", c)
 			}
 		}
 	}
 
-	w.WriteString("\n### How to read it\n\n")
-	for _, line := range b.legend() {
-		fmt.Fprintf(&w, "- %s\n", line)
-	}
-	notes := b.runNotes()
-	notes = append(notes, b.writeCost()...)
-	notes = append(notes, b.notes...)
-	if len(notes) > 0 {
-		w.WriteString("\n### Notes\n\n")
-		for _, n := range notes {
-			fmt.Fprintf(&w, "- %s\n", n)
-		}
-	}
+	w.List("### How to read it", b.legend())
+	w.List("### Notes", append(append(b.runNotes(), b.writeCost()...), b.notes...))
 	return w.String()
 }
 

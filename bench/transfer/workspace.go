@@ -8,14 +8,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/lanchat/lanchat/bench/internal/stats"
-	"github.com/lanchat/lanchat/internal/testbed"
 	"io"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/lanchat/lanchat/bench/internal/stats"
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // diskMargin is the free space left over when the benchmark's files are

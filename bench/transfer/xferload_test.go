@@ -3,13 +3,14 @@ package transfer
 import (
 	"context"
 	"errors"
-	"github.com/lanchat/lanchat/bench/internal/stats"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/stats"
 )
 
 func TestParseDF(t *testing.T) {

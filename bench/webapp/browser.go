@@ -35,30 +35,30 @@ type browser struct {
 // openBrowser starts a Chromium with a fresh profile and signs p in
 // through a one-time URL from the daemon, as lanchat ui does.
 func openBrowser(ctx context.Context, exe, dir string, p *peer) (*browser, error) {
-	si, err := webui.FetchSignIn(ctx, p.api.SocketPath())
+	si, err := webui.FetchSignIn(ctx, p.API.SocketPath())
 	if err != nil {
-		return nil, fmt.Errorf("%s: sign-in URL: %w", p.name, err)
+		return nil, fmt.Errorf("%s: sign-in URL: %w", p.Name, err)
 	}
 	u, err := url.Parse(si.URL)
 	if err != nil {
 		return nil, err
 	}
-	profile := filepath.Join(dir, "chromium-"+p.name)
+	profile := filepath.Join(dir, "chromium-"+p.Name)
 	if err := os.MkdirAll(profile, 0o700); err != nil {
 		return nil, err
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, axquery.Options(exe, profile, 1280, 900)...)
 	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
-	b := &browser{name: p.name, origin: u.Scheme + "://" + u.Host, ctx: tabCtx, cancel: func() { cancelTab(); cancelAlloc() }}
+	b := &browser{name: p.Name, origin: u.Scheme + "://" + u.Host, ctx: tabCtx, cancel: func() { cancelTab(); cancelAlloc() }}
 	// The first run starts the browser and ties it to the context it is
 	// given: that must be the tab's own, not one with a deadline.
 	if err := chromedp.Do(tabCtx); err != nil {
 		b.close()
-		return nil, fmt.Errorf("%s: start %s: %w", p.name, exe, err)
+		return nil, fmt.Errorf("%s: start %s: %w", p.Name, exe, err)
 	}
 	if err := b.do(30*time.Second, chromedp.Navigate(si.SignInURL)); err != nil {
 		b.close()
-		return nil, fmt.Errorf("%s: open the app: %w", p.name, err)
+		return nil, fmt.Errorf("%s: open the app: %w", p.Name, err)
 	}
 	if err := b.waitRole("list", exactly("Conversations"), 30*time.Second); err != nil {
 		b.close()

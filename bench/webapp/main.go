@@ -24,13 +24,11 @@ import (
 
 // config is what a run does.
 type config struct {
-	bin      string
+	cli.Common
 	chromium string
 	n        int // messages timed per path
 	history  int // messages in the long conversation
 	opens    int // timed opens of the long conversation
-	out      string
-	keep     bool
 }
 
 const example = "bench webapp --bin bin --out bench/results/webapp-latest.md --n 200 --history 10000"
@@ -48,13 +46,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var cfg config
 	fs := cli.Flags("bench webapp", "the web app benchmark; bench/run.sh runs it", stderr, example)
-	fs.StringVar(&cfg.bin, "bin", "bin", "`DIR` holding the rendezvous and lanchat binaries")
+	cfg.AddFlags(fs, "the rendezvous and lanchat binaries", "the temporary directory")
 	fs.StringVar(&cfg.chromium, "chromium", "", "the browser to drive (default: chromium, chromium-browser or google-chrome on PATH)")
 	fs.IntVar(&cfg.n, "n", 200, "messages timed through the app and through the API")
 	fs.IntVar(&cfg.history, "history", 10000, "messages in the long conversation that is opened")
 	fs.IntVar(&cfg.opens, "opens", 5, "timed opens of the long conversation")
-	fs.StringVar(&cfg.out, "out", "", "also write the report to `FILE`")
-	fs.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory")
 	if err := cli.Parse(fs, args); err != nil {
 		return cfg, err
 	}
@@ -126,13 +122,5 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	if r.heap, err = scrollHeap(ctx, bobApp); err != nil {
 		return fmt.Errorf("heap after scrolling: %w", err)
 	}
-	out := r.markdown()
-	fmt.Fprint(stdout, out)
-	if cfg.out != "" {
-		if err := cli.WriteReport(cfg.out, out); err != nil {
-			return err
-		}
-		say("written to %s", cfg.out)
-	}
-	return nil
+	return cfg.Publish(stdout, progress, r.markdown())
 }

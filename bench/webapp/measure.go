@@ -123,7 +123,7 @@ func appLatency(ctx context.Context, from, to *browser, toName, fromName string,
 func apiLatency(ctx context.Context, alice, bob *peer, n int) ([]time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	ev, err := bob.api.Events(ctx)
+	ev, err := bob.API.Events(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func apiLatency(ctx context.Context, alice, bob *peer, n int) ([]time.Duration, 
 	for i := range n {
 		text := fmt.Sprintf("webload api %d %d", run, i)
 		start := time.Now()
-		if _, err := alice.api.Send(ctx, api.SendRequest{Target: bob.name, Text: text}); err != nil {
+		if _, err := alice.API.Send(ctx, api.SendRequest{Target: bob.Name, Text: text}); err != nil {
 			return nil, err
 		}
 		if err := waitText(ev, text); err != nil {
@@ -153,7 +153,7 @@ func fill(ctx context.Context, a *peer, target string, count int) error {
 	for range workers {
 		go func() {
 			for i := range next {
-				if _, err := a.api.Send(ctx, api.SendRequest{Target: target, Text: fmt.Sprintf("webload fill %d: the quick brown fox jumps over the lazy dog", i)}); err != nil {
+				if _, err := a.API.Send(ctx, api.SendRequest{Target: target, Text: fmt.Sprintf("webload fill %d: the quick brown fox jumps over the lazy dog", i)}); err != nil {
 					errc <- err
 					return
 				}

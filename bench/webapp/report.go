@@ -2,12 +2,11 @@ package webapp
 
 import (
 	"fmt"
-	"math"
 	"os/exec"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/stats"
 	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 )
 
@@ -17,17 +16,6 @@ type report struct {
 	app, api   []time.Duration
 	open       []time.Duration
 	heap       heapResult
-}
-
-// percentile returns the q-quantile of d by nearest rank.
-func percentile(d []time.Duration, q float64) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	i := int(math.Ceil(q*float64(len(s)))) - 1
-	return s[min(max(i, 0), len(s)-1)]
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
@@ -41,7 +29,7 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "%s, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), sysinfo.Machine())
 	fmt.Fprintf(&b, "| what | count | p50 | p99 | max |\n|---|---|---|---|---|\n")
 	row := func(what string, d []time.Duration) {
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", what, len(d), ms(percentile(d, 0.5)), ms(percentile(d, 0.99)), ms(percentile(d, 1)))
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", what, len(d), ms(stats.Percentile(d, 0.5)), ms(stats.Percentile(d, 0.99)), ms(stats.Percentile(d, 1)))
 	}
 	row("message: Send pressed in alice's app → shown in bob's app", r.app)
 	row("message: alice's POST /v1/messages → bob's event stream (API alone)", r.api)

@@ -6,27 +6,6 @@ import (
 	"time"
 )
 
-func TestPercentile(t *testing.T) {
-	var d []time.Duration
-	for i := 1; i <= 200; i++ {
-		d = append(d, time.Duration(201-i)*time.Millisecond)
-	}
-	for _, tt := range []struct {
-		q    float64
-		want time.Duration
-	}{{0.5, 100 * time.Millisecond}, {0.99, 198 * time.Millisecond}, {1, 200 * time.Millisecond}} {
-		if got := percentile(d, tt.q); got != tt.want {
-			t.Errorf("percentile(%v) = %v; want %v", tt.q, got, tt.want)
-		}
-	}
-	if d[0] != 200*time.Millisecond {
-		t.Errorf("percentile sorted its argument")
-	}
-	if percentile(nil, 0.5) != 0 {
-		t.Errorf("percentile of nothing is not 0")
-	}
-}
-
 func TestReport(t *testing.T) {
 	r := report{
 		n: 2, history: 10000,

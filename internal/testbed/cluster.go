@@ -42,6 +42,19 @@ func Build(ctx context.Context, dir string) (string, error) {
 	return dir, nil
 }
 
+// freshLog is the path of a log beside dir that no earlier process of
+// this bed wrote: dir.log, or dir.2.log, dir.3.log, ... after a restart,
+// so that a stopped process's output stays readable.
+func freshLog(dir string) string {
+	p := dir + ".log"
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+			return p
+		}
+		p = fmt.Sprintf("%s.%d.log", dir, i)
+	}
+}
+
 // Server is a running rendezvous server.
 type Server struct {
 	*Process
@@ -52,7 +65,7 @@ type Server struct {
 }
 
 // StartServer runs "rendezvous serve --listen listen --data data extra..."
-// from binDir, its log beside data, and waits until it listens. With
+// from binDir, its log beside data (see freshLog), and waits until it listens. With
 // "--metrics" among extra it also waits for the metrics listener.
 func StartServer(ctx context.Context, binDir, listen, data string, extra ...string) (*Server, error) {
 	return StartServerCmd(ctx, "", binDir, listen, data, extra...)
@@ -65,7 +78,7 @@ func StartServerCmd(ctx context.Context, ns, binDir, listen, data string, extra 
 		return nil, fmt.Errorf("start rendezvous: %w", err)
 	}
 	args := append([]string{"serve", "--listen", listen, "--data", data}, extra...)
-	p, err := StartCmd("rendezvous", data+".log", Command(ns, filepath.Join(binDir, "rendezvous"), args...))
+	p, err := StartCmd("rendezvous", freshLog(data), Command(ns, filepath.Join(binDir, "rendezvous"), args...))
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +114,7 @@ func StartDaemon(ctx context.Context, ns, binDir, name, home string, args ...str
 		return nil, fmt.Errorf("start %s's daemon: %w", name, err)
 	}
 	argv := append([]string{"--home", home, "daemon"}, args...)
-	p, err := StartCmd(name, home+".log", Command(ns, filepath.Join(binDir, "lanchat"), argv...))
+	p, err := StartCmd(name, freshLog(home), Command(ns, filepath.Join(binDir, "lanchat"), argv...))
 	if err != nil {
 		return nil, err
 	}

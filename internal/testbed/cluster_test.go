@@ -2,6 +2,8 @@ package testbed
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -43,5 +45,18 @@ func TestCluster(t *testing.T) {
 	}
 	if !alice.Exited() || !bob.Exited() || !c.Server.Exited() {
 		t.Error("a process still runs after Stop")
+	}
+}
+
+func TestFreshLog(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "server")
+	for _, want := range []string{dir + ".log", dir + ".2.log", dir + ".3.log"} {
+		got := freshLog(dir)
+		if got != want {
+			t.Fatalf("freshLog = %s, want %s", got, want)
+		}
+		if err := os.WriteFile(got, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

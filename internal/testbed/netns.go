@@ -149,19 +149,43 @@ func (n *Netns) Link(ctx context.Context, subnet string, shape []string) (*Link,
 		return nil, err
 	}
 	l := &Link{A: a, B: b, VA: "veth-a", VB: "veth-b", AddrA: subnet + ".1", AddrB: subnet + ".2", Shape: shape}
-	steps := [][]string{
-		{"ip", "-n", a, "link", "add", l.VA, "type", "veth", "peer", "name", l.VB, "netns", b},
-		{"ip", "-n", a, "addr", "add", l.AddrA + "/24", "dev", l.VA},
-		{"ip", "-n", b, "addr", "add", l.AddrB + "/24", "dev", l.VB},
-		{"ip", "-n", a, "link", "set", l.VA, "up"},
-		{"ip", "-n", b, "link", "set", l.VB, "up"},
+	if err := Veth(ctx, End{NS: a, Dev: l.VA, V4: l.AddrA + "/24"}, End{NS: b, Dev: l.VB, V4: l.AddrB + "/24"}); err != nil || shape == nil {
+		return l, err
 	}
-	if shape != nil {
-		steps = append(steps,
-			append([]string{"tc", "-n", a, "qdisc", "add", "dev", l.VA}, shape...),
-			append([]string{"tc", "-n", b, "qdisc", "add", "dev", l.VB}, shape...))
+	return l, runAll(ctx, [][]string{
+		append([]string{"tc", "-n", a, "qdisc", "add", "dev", l.VA}, shape...),
+		append([]string{"tc", "-n", b, "qdisc", "add", "dev", l.VB}, shape...),
+	})
+}
+
+// End is one end of a veth pair: its namespace and device, an IPv4
+// prefix ("" for none) and a fixed IPv6 link-local prefix ("" for none:
+// the end then has no IPv6 address at all).
+type End struct {
+	NS, Dev string
+	V4, LL  string
+}
+
+// Veth joins x and y by a veth pair (they may be in one namespace) and
+// brings both ends up with their addresses, without the IPv6
+// duplicate-address wait; an end with both an IPv4 and a link-local
+// address also gets the route multicast leaves by.
+func Veth(ctx context.Context, x, y End) error {
+	steps := [][]string{{"ip", "-n", x.NS, "link", "add", x.Dev, "type", "veth", "peer", "name", y.Dev, "netns", y.NS}}
+	for _, e := range []End{x, y} {
+		steps = append(steps, []string{"ip", "-n", e.NS, "link", "set", e.Dev, "addrgenmode", "none"})
+		if e.V4 != "" {
+			steps = append(steps, []string{"ip", "-n", e.NS, "addr", "add", e.V4, "dev", e.Dev})
+		}
+		if e.LL != "" {
+			steps = append(steps, []string{"ip", "-n", e.NS, "addr", "add", e.LL, "dev", e.Dev, "nodad"})
+		}
+		steps = append(steps, []string{"ip", "-n", e.NS, "link", "set", e.Dev, "up"})
+		if e.V4 != "" && e.LL != "" {
+			steps = append(steps, []string{"ip", "-n", e.NS, "route", "add", "224.0.0.0/4", "dev", e.Dev})
+		}
 	}
-	return l, runAll(ctx, steps)
+	return runAll(ctx, steps)
 }
 
 // Describe says how the link was made, for a report.

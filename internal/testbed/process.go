@@ -66,6 +66,9 @@ func StartCmd(name, logPath string, cmd *exec.Cmd) (*Process, error) {
 // PID is the process id.
 func (p *Process) PID() int { return p.cmd.Process.Pid }
 
+// Cmd is the command the process was started from.
+func (p *Process) Cmd() *exec.Cmd { return p.cmd }
+
 // Done is closed once the process has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 

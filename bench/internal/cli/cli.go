@@ -95,3 +95,34 @@ func Main[C any](name string, args []string, stdout, stderr io.Writer,
 	}
 	return Exit(name, err, stderr)
 }
+
+// Common are the flags of the subcommands that start processes of their
+// own: where the binaries are, where the report goes, and whether the
+// temporary directory is kept.
+type Common struct {
+	Bin  string // --bin
+	Out  string // --out
+	Keep bool   // --keep
+}
+
+// AddFlags adds --bin, --out and --keep to fs; binHelp says which
+// binaries --bin holds, keepHelp what --keep keeps.
+func (c *Common) AddFlags(fs *flag.FlagSet, binHelp, keepHelp string) {
+	fs.StringVar(&c.Bin, "bin", "bin", "`DIR` holding "+binHelp)
+	fs.StringVar(&c.Out, "out", "", "also write the report to `FILE` (e.g. bench/results/NAME-latest.md)")
+	fs.BoolVar(&c.Keep, "keep", false, "keep "+keepHelp+" for a post-mortem")
+}
+
+// Publish prints report to stdout and, with --out, writes it there too
+// and says so on progress.
+func (c *Common) Publish(stdout, progress io.Writer, report string) error {
+	fmt.Fprint(stdout, report)
+	if c.Out == "" {
+		return nil
+	}
+	if err := WriteReport(c.Out, report); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "== written to %s\n", c.Out)
+	return nil
+}

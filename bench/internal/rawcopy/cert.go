@@ -37,36 +37,38 @@ func certificate() (tls.Certificate, error) {
 // peers). Keys are not pinned: a baseline needs the cost of the
 // handshake, not its checks.
 func ServerTLS(alpn string) (*tls.Config, error) {
-	cert, err := certificate()
+	c, err := baseTLS(alpn)
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS13,
-		NextProtos:   []string{alpn},
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAnyClientCert,
-	}, nil
+	c.ClientAuth = tls.RequireAnyClientCert
+	return c, nil
 }
 
 // ClientTLS is the matching client configuration.
 func ClientTLS(alpn string) (*tls.Config, error) {
+	c, err := baseTLS(alpn)
+	if err != nil {
+		return nil, err
+	}
+	c.InsecureSkipVerify = true // throw-away keys on both ends; see ServerTLS
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		if cs.Version != tls.VersionTLS13 || len(cs.PeerCertificates) == 0 {
+			return errors.New("want TLS 1.3 with a certificate")
+		}
+		return nil
+	}
+	return c, nil
+}
+
+// baseTLS is what both ends' configurations share: TLS 1.3, the
+// protocol alpn and a fresh certificate.
+func baseTLS(alpn string) (*tls.Config, error) {
 	cert, err := certificate()
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{
-		MinVersion:         tls.VersionTLS13,
-		NextProtos:         []string{alpn},
-		Certificates:       []tls.Certificate{cert},
-		InsecureSkipVerify: true, // throw-away keys on both ends; see ServerTLS
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if cs.Version != tls.VersionTLS13 || len(cs.PeerCertificates) == 0 {
-				return errors.New("want TLS 1.3 with a certificate")
-			}
-			return nil
-		},
-	}, nil
+	return &tls.Config{MinVersion: tls.VersionTLS13, NextProtos: []string{alpn}, Certificates: []tls.Certificate{cert}}, nil
 }
 
 // CipherSuite names the suite a connection negotiated.

@@ -6,10 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/cli"
 )
 
 // Command is one baseline copy program: its name, the network it listens
@@ -71,7 +70,7 @@ func (c Command) Run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.Listen, o.Out, o.To, o.Direct = *listen, *out, *to, *direct
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.Context()
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
