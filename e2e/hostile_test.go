@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/transfer"
 )
 
