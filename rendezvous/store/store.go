@@ -72,7 +72,7 @@ type Group struct {
 	Name    string // unique, lower-case
 	Owner   string
 	Created time.Time
-	Members int // filled by Group, GroupByID and Groups
+	Members int  // filled by Group, GroupByID and Groups
 	Room    bool // the group is a room (see Room); filled likewise
 }
 
