@@ -69,11 +69,9 @@ func (d *Daemon) Room(ctx context.Context, req api.RoomRequest) (api.Group, erro
 		d.log.Warn("sync after room change", "err", err)
 	}
 	if g.ID == "" {
-		d.mu.Lock()
-		if rg, ok := d.roster.groups[strings.ToLower(name)]; ok {
+		if rg, ok := d.rosterGroup(name); ok {
 			g = rg
 		}
-		d.mu.Unlock()
 	}
 	if g.Name == "" {
 		g.Name, g.Room = strings.ToLower(name), true
@@ -98,6 +96,14 @@ func (d *Daemon) Online(ctx context.Context, room string, all bool) (api.OnlineL
 	return out, nil
 }
 
+// rosterGroup returns the group or room named name from the roster.
+func (d *Daemon) rosterGroup(name string) (wire.Group, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g, ok := d.roster.groups[strings.ToLower(name)]
+	return g, ok
+}
+
 // roomPostTimeout bounds the wait for the server's count of a room
 // message; past it the message goes uncounted.
 const roomPostTimeout = 5 * time.Second
@@ -110,9 +116,7 @@ func (d *Daemon) chargeRoom(ctx context.Context, target, id string) error {
 	if !ok {
 		return nil
 	}
-	d.mu.Lock()
-	g, known := d.roster.groups[strings.ToLower(name)]
-	d.mu.Unlock()
+	g, known := d.rosterGroup(name)
 	if !known || !g.Room || d.link == nil {
 		return nil
 	}
