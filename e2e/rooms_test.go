@@ -139,3 +139,38 @@ func TestLobbyRoomsAndOnline(t *testing.T) {
 		return got == "bob:online carol:online dave:online", "alice sees online: " + got
 	})
 }
+
+// TestRoomLimitsEndToEnd: the server's room limits reach the user as
+// clear errors through the daemon and the CLI, and a refused message is
+// not kept.
+func TestRoomLimitsEndToEnd(t *testing.T) {
+	srv := startRendezvous(t, freeAddr(t), t.TempDir(), "--lobby", "", "--room-rate", "2", "--room-members", "2")
+	alice, bob, carol := newUser(t, srv, "alice"), newUser(t, srv, "bob"), newUser(t, srv, "carol")
+	for _, u := range []*user{alice, bob, carol} {
+		u.start(t)
+		t.Cleanup(func() { u.stop(t) })
+		u.register(t)
+	}
+	if r, ok := roomsOf(t, alice)["lobby"]; ok {
+		t.Fatalf("a lobby with --lobby '': %+v", r)
+	}
+	alice.must(t, "room", "create", "tiny")
+	bob.must(t, "room", "join", "tiny")
+	if errs := carol.fails(t, "room", "join", "tiny"); !strings.Contains(errs, "2 members") {
+		t.Fatalf("joining a full room: %q", errs)
+	}
+	eventually(t, 10*time.Second, func() (bool, string) {
+		var gm api.GroupMembers
+		alice.mustJSON(t, &gm, "room", "members", "tiny")
+		return len(gm.Members) == 2, fmt.Sprintf("alice's #tiny members %+v", gm.Members)
+	})
+	alice.must(t, "send", "#tiny", "one")
+	alice.must(t, "send", "#tiny", "two")
+	if errs := alice.fails(t, "send", "#tiny", "three"); !strings.Contains(errs, "2 messages a minute") {
+		t.Fatalf("a third message within the minute: %q", errs)
+	}
+	bob.waitMessage(t, "#tiny", "two", 20*time.Second)
+	if got := withText(alice.history(t, "#tiny"), "three"); len(got) != 0 {
+		t.Fatalf("the refused message is in alice's history: %+v", got)
+	}
+}
