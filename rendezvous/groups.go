@@ -350,7 +350,7 @@ func opGroupMembers(ctx context.Context, c *conn, req *wire.GroupRequest) (any, 
 	if werr != nil {
 		return nil, werr
 	}
-	members, err := s.store.Members(ctx, g.ID)
+	members, err := s.store.MemberUsers(ctx, g.ID)
 	if err != nil {
 		return nil, c.internal("list members", err)
 	}
@@ -366,11 +366,7 @@ func opGroupMembers(ctx context.Context, c *conn, req *wire.GroupRequest) (any, 
 			return nil, c.internal("list members", err)
 		}
 	}
-	for _, m := range members {
-		u, err := s.store.User(ctx, m.User)
-		if err != nil {
-			return nil, c.internal("list members", err)
-		}
+	for _, u := range members {
 		resp.Members = append(resp.Members, wire.Member{
 			Username:    u.Name,
 			DisplayName: u.DisplayName,

@@ -36,9 +36,13 @@ func opUsersOnline(ctx context.Context, c *conn, req *wire.UsersOnlineRequest) (
 			return nil, c.internal("online: contacts", err)
 		}
 	}
-	friends, err := s.store.Friends(ctx, me)
+	friendList, err := s.store.Friends(ctx, me)
 	if err != nil {
 		return nil, c.internal("online: friends", err)
+	}
+	friends := make(map[string]bool, len(friendList))
+	for _, f := range friendList {
+		friends[f] = true
 	}
 	// Online first: a live connection is cheap to look up, the store
 	// record only for those listed.
@@ -53,21 +57,24 @@ func opUsersOnline(ctx context.Context, c *conn, req *wire.UsersOnlineRequest) (
 	slices.Sort(online)
 	slices.Sort(offline)
 	resp := wire.UsersOnlineResponse{Users: []wire.OnlineUser{}}
-	for _, u := range slices.Concat(online, offline) {
-		if len(resp.Users) == wire.MaxOnlineLimit {
-			resp.Truncated = true
-			break
-		}
-		rec, err := s.store.User(ctx, u)
-		if err != nil || rec.Disabled {
+	listed := slices.Concat(online, offline)
+	if len(listed) > wire.MaxOnlineLimit {
+		listed, resp.Truncated = listed[:wire.MaxOnlineLimit], true
+	}
+	recs, err := s.store.UsersNamed(ctx, listed)
+	if err != nil {
+		return nil, c.internal("online: accounts", err)
+	}
+	for _, rec := range recs {
+		if rec.Disabled {
 			continue
 		}
 		p := s.presenceOf(rec)
 		if !req.All && p.Status == wire.StatusOffline {
 			continue // went away since
 		}
-		resp.Users = append(resp.Users, wire.OnlineUser{Username: u, DisplayName: rec.DisplayName,
-			Friend: slices.Contains(friends, u), Presence: p})
+		resp.Users = append(resp.Users, wire.OnlineUser{Username: rec.Name, DisplayName: rec.DisplayName,
+			Friend: friends[rec.Name], Presence: p})
 	}
 	sortMembers(resp.Users, func(u wire.OnlineUser) (string, string) { return u.Username, u.Presence.Status })
 	return resp, nil

@@ -65,4 +65,11 @@ type RoomStore interface {
 	IsBanned(ctx context.Context, id, user string) (bool, error)
 	// DeleteRoom removes a room with its members, admins and bans.
 	DeleteRoom(ctx context.Context, id string) error
+
+	// MemberUsers returns the accounts of a group's or room's members,
+	// by name, in one query: big rooms make one lookup per member slow.
+	MemberUsers(ctx context.Context, groupID string) ([]User, error)
+	// UsersNamed returns the accounts of the names given that exist, by
+	// name.
+	UsersNamed(ctx context.Context, names []string) ([]User, error)
 }

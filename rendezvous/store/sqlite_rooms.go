@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -292,4 +293,31 @@ func (s *SQLite) DeleteRoom(ctx context.Context, id string) error {
 		return fmt.Errorf("delete room %s: %w", id, err)
 	}
 	return nil
+}
+
+// MemberUsers returns the accounts of a group's members, by name.
+func (s *SQLite) MemberUsers(ctx context.Context, groupID string) ([]User, error) {
+	us, err := s.queryUsers(ctx, `SELECT `+userCols+` FROM users
+		WHERE name IN (SELECT user FROM group_members WHERE group_id = ?) ORDER BY name`, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("member accounts of group %s: %w", groupID, err)
+	}
+	return us, nil
+}
+
+// UsersNamed returns the accounts of the names that exist, by name.
+func (s *SQLite) UsersNamed(ctx context.Context, names []string) ([]User, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(names)
+	if err != nil {
+		return nil, fmt.Errorf("accounts named: %w", err)
+	}
+	us, err := s.queryUsers(ctx, `SELECT `+userCols+` FROM users
+		WHERE name IN (SELECT value FROM json_each(?)) ORDER BY name`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("accounts named: %w", err)
+	}
+	return us, nil
 }

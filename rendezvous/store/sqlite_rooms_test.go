@@ -95,6 +95,17 @@ func TestRoomJoinRules(t *testing.T) {
 	if len(dir) != 2 || dir[0].Name != "coffee" || dir[1].Name != "milk" {
 		t.Fatalf("directory limit 2: %+v", dir)
 	}
+	// Members' accounts in one query; accounts by name.
+	us, err := s.MemberUsers(ctx, r.ID)
+	mustNil(t, err)
+	if len(us) != 3 || us[0].Name != "alice" || us[1].Name != "bob" || us[2].Name != "carol" {
+		t.Fatalf("member accounts: %+v", us)
+	}
+	us, err = s.UsersNamed(ctx, []string{"dave", "nobody", "bob", `x"],"y`})
+	mustNil(t, err)
+	if len(us) != 2 || us[0].Name != "bob" || us[1].Name != "dave" {
+		t.Fatalf("accounts named: %+v", us)
+	}
 	mustNil(t, s.DeleteRoom(ctx, r.ID))
 	_, err = s.Room(ctx, "coffee")
 	wantRoomErr(t, "deleted room", err, ErrNotFound)
