@@ -271,6 +271,10 @@ func TestLobbyAtStart(t *testing.T) {
 	if _, err := New(cfg, ts.store); err == nil {
 		t.Fatal("a group's name was taken for the lobby")
 	}
+	cfg.Lobby = "no spaces"
+	if _, err := New(cfg, ts.store); err == nil || !strings.Contains(err.Error(), "lobby") {
+		t.Fatalf("a bad lobby name: %v", err)
+	}
 	cfg.Lobby = ""
 	srv, err = New(cfg, ts.store)
 	if err != nil {
