@@ -66,7 +66,7 @@ type Config struct {
 	// none. The server creates it at start if no group has the name.
 	Lobby string
 	// Rooms bounds rooms: members per room, rooms per user and messages
-	// per minute per member (defaults in rooms.go).
+	// per minute per member (defaults in roomlimits.go).
 	Rooms RoomLimits
 	// Metrics, when set, receives the server's counters.
 	Metrics *Metrics
