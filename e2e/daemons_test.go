@@ -262,8 +262,10 @@ func eventually(t *testing.T, timeout time.Duration, cond func() (bool, string))
 	}
 }
 
-// startServer starts a rendezvous server on a free loopback port.
+// startServer starts a rendezvous server on a free loopback port, without
+// a lobby: its users share nothing until they befriend or group.
+// startLobbyServer (rooms_test.go) starts one with the default lobby.
 func startServer(t *testing.T) *rendezvous {
 	t.Helper()
-	return startRendezvous(t, freeAddr(t), t.TempDir())
+	return startRendezvous(t, freeAddr(t), t.TempDir(), "--lobby", "")
 }

@@ -123,6 +123,7 @@ func opRegister(ctx context.Context, c *conn, req *wire.RegisterRequest) (any, *
 	} else if err != nil {
 		return nil, c.internal("register: create user", err)
 	}
+	s.joinLobby(ctx, name)
 	sess, hashTok, err := s.startSession(ctx, u)
 	if err != nil {
 		return nil, c.internal("register", err)

@@ -62,6 +62,12 @@ type Config struct {
 	// HashConcurrency bounds concurrent password hashes (default: number
 	// of CPUs).
 	HashConcurrency int
+	// Lobby names the room every user is in from registration; "" for
+	// none. The server creates it at start if no group has the name.
+	Lobby string
+	// Rooms bounds rooms: members per room, rooms per user and messages
+	// per minute per member (defaults in roomlimits.go).
+	Rooms RoomLimits
 	// Metrics, when set, receives the server's counters.
 	Metrics *Metrics
 	// Logger receives the server's logs (default slog.Default()).
@@ -103,6 +109,9 @@ func (c *Config) setDefaults() error {
 	setDefault(&c.MaxEnvelope, envelope.MaxEnvelope)
 	if c.MaxEnvelope > c.MaxFrame/2 {
 		c.MaxEnvelope = c.MaxFrame / 2
+	}
+	if err := c.Rooms.setDefaults(); err != nil {
+		return err
 	}
 	if c.Password == (password.Params{}) {
 		c.Password = password.Default

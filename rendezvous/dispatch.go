@@ -66,6 +66,21 @@ func init() {
 		wire.OpRelayAck:        authed(handle(opRelayAck)),
 		wire.OpRelayDroppedAck: authed(handle(opRelayDroppedAck)),
 	}
+	for op, fn := range map[string]handlerFunc{
+		wire.OpRoomCreate:  handle(opRoomCreate),
+		wire.OpRoomsList:   handle(opRoomsList),
+		wire.OpRoomJoin:    handle(opRoomJoin),
+		wire.OpRoomLeave:   handle(opRoomLeave),
+		wire.OpRoomTopic:   handle(opRoomTopic),
+		wire.OpRoomAdmin:   handle(opRoomAdmin),
+		wire.OpRoomKick:    handle(opRoomKick),
+		wire.OpRoomBan:     handle(opRoomBan),
+		wire.OpRoomUnban:   handle(opRoomUnban),
+		wire.OpRoomPost:    handle(opRoomPost),
+		wire.OpUsersOnline: handle(opUsersOnline),
+	} {
+		routes[op] = authed(fn)
+	}
 }
 
 // dispatch runs one request frame and queues its response.

@@ -89,6 +89,13 @@ func fuzzRegisterFrames(f *testing.F, ts *testServer) []byte {
 		}},
 		{wire.OpRelayDroppedAck, wire.RelayDroppedAckRequest{Drops: []wire.RelayDropRef{{To: "seed.user", ID: "00000000000000000000000000000001"}}}},
 		{wire.OpPrekeyRotate, wire.PrekeyRotateRequest{Prekey: pk}},
+		{wire.OpRoomCreate, wire.RoomCreateRequest{Room: "seed.room", Topic: "a topic"}},
+		{wire.OpRoomsList, wire.RoomsListRequest{Query: "seed", Limit: 10}},
+		{wire.OpRoomTopic, wire.RoomTopicRequest{Room: "seed.room", Topic: "another"}},
+		{wire.OpRoomBan, wire.RoomUserRequest{Room: "seed.room", Username: "seed.user"}},
+		{wire.OpRoomPost, wire.RoomPostRequest{Room: "seed.room", ID: "00000000000000000000000000000003"}},
+		{wire.OpUsersOnline, wire.UsersOnlineRequest{Room: "seed.room", All: true}},
+		{wire.OpRoomLeave, wire.RoomRequest{Room: "seed.room"}},
 		{wire.OpFriendsList, nil},
 	} {
 		fr, err := wire.NewRequest(uint64(i+1), r.op, r.body)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"slices"
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/rendezvous/store"
@@ -17,7 +18,7 @@ const (
 )
 
 func groupOf(g store.Group) wire.Group {
-	return wire.Group{ID: g.ID, Name: g.Name, Owner: g.Owner, Members: g.Members, Created: g.Created}
+	return wire.Group{ID: g.ID, Name: g.Name, Owner: g.Owner, Members: g.Members, Created: g.Created, Room: g.Room}
 }
 
 // findGroup resolves a group name from a request.
@@ -31,6 +32,14 @@ func (c *conn) findGroup(ctx context.Context, name string) (store.Group, *wire.E
 		return store.Group{}, c.notFound("find group", err, "no group %q", n)
 	}
 	return g, nil
+}
+
+// notRoom refuses a group operation on a room: rooms have their own.
+func notRoom(g store.Group) *wire.Error {
+	if g.Room {
+		return wire.Errorf(wire.CodeConflict, "#%s is a room, not a group: use the room operations", g.Name)
+	}
+	return nil
 }
 
 // memberGroup resolves a group the caller belongs to. Non-members get
@@ -53,6 +62,9 @@ func (c *conn) memberGroup(ctx context.Context, name string) (store.Group, *wire
 // ownedGroup resolves a group the caller owns.
 func (c *conn) ownedGroup(ctx context.Context, name string) (store.Group, *wire.Error) {
 	g, werr := c.memberGroup(ctx, name)
+	if werr == nil {
+		werr = notRoom(g)
+	}
 	if werr != nil {
 		return g, werr
 	}
@@ -121,6 +133,9 @@ func opGroupInvite(ctx context.Context, c *conn, req *wire.GroupUserRequest) (an
 	s := c.srv
 	me := c.authedUser()
 	g, werr := c.memberGroup(ctx, req.Group)
+	if werr == nil {
+		werr = notRoom(g)
+	}
 	if werr != nil {
 		return nil, werr
 	}
@@ -151,6 +166,9 @@ func opGroupJoin(ctx context.Context, c *conn, req *wire.GroupRequest) (any, *wi
 	s := c.srv
 	me := c.authedUser()
 	g, werr := c.findGroup(ctx, req.Group)
+	if werr == nil {
+		werr = notRoom(g)
+	}
 	if werr != nil {
 		return nil, werr
 	}
@@ -215,6 +233,13 @@ func opGroupLeave(ctx context.Context, c *conn, req *wire.GroupRequest) (any, *w
 	g, werr := c.memberGroup(ctx, req.Group)
 	if werr != nil {
 		return nil, werr
+	}
+	if g.Room {
+		r, err := s.store.Room(ctx, g.Name)
+		if err != nil {
+			return nil, c.notFound("leave room", err, "no room #%s", g.Name)
+		}
+		return c.leaveRoom(ctx, r)
 	}
 	if err := s.store.RemoveMember(ctx, g.ID, me); err != nil {
 		return nil, c.notFound("leave group", err, "you are not a member of %q", g.Name)
@@ -325,23 +350,32 @@ func opGroupMembers(ctx context.Context, c *conn, req *wire.GroupRequest) (any, 
 	if werr != nil {
 		return nil, werr
 	}
-	members, err := s.store.Members(ctx, g.ID)
+	members, err := s.store.MemberUsers(ctx, g.ID)
 	if err != nil {
 		return nil, c.internal("list members", err)
 	}
 	resp := wire.GroupMembersResponse{Group: groupOf(g), Members: make([]wire.Member, 0, len(members))}
-	for _, m := range members {
-		u, err := s.store.User(ctx, m.User)
+	var admins []string
+	if g.Room {
+		r, err := s.store.Room(ctx, g.Name)
 		if err != nil {
 			return nil, c.internal("list members", err)
 		}
+		resp.Group = roomOf(r)
+		if admins, err = s.store.RoomAdmins(ctx, g.ID); err != nil {
+			return nil, c.internal("list members", err)
+		}
+	}
+	for _, u := range members {
 		resp.Members = append(resp.Members, wire.Member{
 			Username:    u.Name,
 			DisplayName: u.DisplayName,
 			Owner:       u.Name == g.Owner,
+			Admin:       slices.Contains(admins, u.Name),
 			Presence:    s.presenceOf(u),
 		})
 	}
+	sortMembers(resp.Members, func(m wire.Member) (string, string) { return m.Username, m.Presence.Status })
 	return resp, nil
 }
 
@@ -362,6 +396,13 @@ func opGroupsList(ctx context.Context, c *conn, _ *wire.Empty) (any, *wire.Error
 	}
 	for _, inv := range invites {
 		resp.Invites = append(resp.Invites, wire.GroupInvite{Group: groupOf(inv.Group), By: inv.By, At: inv.At})
+	}
+	rooms, err := s.store.Rooms(ctx, me)
+	if err != nil {
+		return nil, c.internal("list rooms", err)
+	}
+	for _, r := range rooms {
+		resp.Rooms = append(resp.Rooms, roomOf(r))
 	}
 	return resp, nil
 }

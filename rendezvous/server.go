@@ -41,6 +41,8 @@ type Server struct {
 	// presenceLocks serialise working out and pushing one user's
 	// presence, so contacts never see an older status after a newer one.
 	presenceLocks keylock.Set
+	// rooms holds the lobby and the per-member message budgets.
+	rooms roomState
 
 	ctx    context.Context // cancelled by Shutdown; parent of request contexts
 	cancel context.CancelFunc
@@ -77,6 +79,10 @@ func New(cfg Config, st store.Store) (*Server, error) {
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 		perAddr:   make(map[netip.Prefix]int),
+	}
+	if err := s.setupLobby(); err != nil {
+		cancel()
+		return nil, err
 	}
 	return s, nil
 }

@@ -106,8 +106,11 @@ func cmdGroupMembers(e *env, c *command, args []string) error {
 	t := newTable(e.stdout, "USER", "NAME", "ROLE", "STATUS")
 	for _, m := range gm.Members {
 		role := "member"
-		if m.Owner {
+		switch {
+		case m.Owner:
 			role = "owner"
+		case m.Admin:
+			role = "admin"
 		}
 		t.row(m.Username, m.DisplayName, role, presence(m.Presence, now))
 	}

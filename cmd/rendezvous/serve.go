@@ -46,6 +46,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	argonMem := fs.Uint("argon2-memory", uint(password.Default.Memory), "argon2id memory cost in KiB")
 	argonTime := fs.Uint("argon2-time", uint(password.Default.Time), "argon2id passes")
 	hashers := fs.Int("hash-concurrency", 0, "most password hashes at once (0: number of CPUs)")
+	lobby := fs.String("lobby", "lobby", "the room every user is in from registration ('' for none)")
+	roomMembers := fs.Int("room-members", 1000, "most members one room may have (the lobby too)")
+	roomsPerUser := fs.Int("rooms-per-user", 100, "most rooms one user may be in")
+	roomRate := fs.Int("room-rate", 60, "most messages one member may send to one room per minute")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	announce := fs.Bool("announce", false, "announce the server on the LAN (mDNS, _lanchat-server._tcp, with the certificate fingerprint) so new users find it")
 	announceIface := fs.String("announce-iface", "", "announce only on this network interface")
@@ -97,6 +101,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		Password:        password.Params{Memory: uint32(*argonMem), Time: uint32(*argonTime), Threads: 1},
 		HashConcurrency: *hashers,
 		Metrics:         m,
+		Lobby:           *lobby,
+		Rooms:           rendezvous.RoomLimits{Members: *roomMembers, PerUser: *roomsPerUser, Rate: *roomRate},
 		Logger:          log,
 	}, st)
 	if err != nil {

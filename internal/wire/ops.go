@@ -260,6 +260,9 @@ type Group struct {
 	Owner   string    `json:"owner"`
 	Members int       `json:"members"`
 	Created time.Time `json:"created"`
+	// Room is set for a room (see rooms.go): anyone may find and join it.
+	Room  bool   `json:"room,omitempty"`
+	Topic string `json:"topic,omitempty"`
 }
 
 // GroupInvite is a pending invitation.
@@ -273,6 +276,8 @@ type GroupInvite struct {
 type GroupsListResponse struct {
 	Groups  []Group       `json:"groups"`
 	Invites []GroupInvite `json:"invites"`
+	// Rooms are the rooms I am in, by name.
+	Rooms []Group `json:"rooms,omitempty"`
 }
 
 // Member is one group member with presence.
@@ -280,6 +285,7 @@ type Member struct {
 	Username    string   `json:"username"`
 	DisplayName string   `json:"display_name,omitempty"`
 	Owner       bool     `json:"owner,omitempty"`
+	Admin       bool     `json:"admin,omitempty"` // a room admin
 	Presence    Presence `json:"presence"`
 }
 

@@ -74,8 +74,9 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add([]byte(`{"target":"#team","text":"hi"}`))
 	f.Add([]byte(`{"target":"bob","text":"x","extra":1}`))
 	f.Add([]byte(`{"display_name":null,"email":""}`))
+	f.Add([]byte(`{"name":"#coffee","topic":"beans","user":"bob"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, v := range []any{&SendRequest{}, &ProfileRequest{}, &GroupRequest{}, &KeyRequest{}} {
+		for _, v := range []any{&SendRequest{}, &ProfileRequest{}, &GroupRequest{}, &KeyRequest{}, &RoomRequest{}} {
 			req, _ := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 			var err error
 			switch v := v.(type) {
@@ -87,6 +88,8 @@ func FuzzDecodeRequest(f *testing.F) {
 				*v, err = decode[GroupRequest](req)
 			case *KeyRequest:
 				*v, err = decodeKeyRequest(req)
+			case *RoomRequest:
+				*v, err = decode[RoomRequest](req)
 			}
 			if err != nil {
 				var e *Error

@@ -213,6 +213,8 @@ func (h *handler) routes() {
 		return gm, err
 	})
 
+	h.roomRoutes()
+
 	h.handle("GET /v1/verify/{user}", func(r *http.Request) (any, error) {
 		return h.svc.Verify(r.Context(), r.PathValue("user"))
 	})

@@ -264,6 +264,42 @@ func TestRoundTrip(t *testing.T) {
 			},
 			want: api.Contact{Username: "bob"},
 		},
+		{
+			name: "Rooms",
+			setup: func(s *apitest.Service) {
+				s.RoomsFunc = func(_ context.Context, query string) (api.Rooms, error) {
+					return api.Rooms{Rooms: []api.Room{{Name: "coffee", Topic: "beans & brews", Owner: "alice", Members: 4, Online: 2, Joined: true, Created: t0},
+						{Name: "lobby", Members: 9, Lobby: true, Banned: true}}, Truncated: true}, check(query, "co ffee&x")
+				}
+			},
+			call: func(ctx context.Context, c *api.Client) (any, error) { return c.Rooms(ctx, "co ffee&x") },
+			want: api.Rooms{Rooms: []api.Room{{Name: "coffee", Topic: "beans & brews", Owner: "alice", Members: 4, Online: 2, Joined: true, Created: t0},
+				{Name: "lobby", Members: 9, Lobby: true, Banned: true}}, Truncated: true},
+		},
+		{
+			name: "Room",
+			setup: func(s *apitest.Service) {
+				s.RoomFunc = func(_ context.Context, req api.RoomRequest) (api.Group, error) {
+					return api.Group{Name: "coffee", Room: true, Topic: "t"}, check(req, api.RoomRequest{Action: api.RoomBan, Name: "#coffee", User: "mallory"})
+				}
+			},
+			call: func(ctx context.Context, c *api.Client) (any, error) {
+				return c.Room(ctx, api.RoomRequest{Action: api.RoomBan, Name: "#coffee", User: "mallory"})
+			},
+			want: api.Group{Name: "coffee", Room: true, Topic: "t"},
+		},
+		{
+			name: "Online",
+			setup: func(s *apitest.Service) {
+				s.OnlineFunc = func(_ context.Context, room string, all bool) (api.OnlineList, error) {
+					return api.OnlineList{Users: []api.OnlineUser{{Username: "bob", Friend: true, Presence: api.Presence{Status: api.Online}},
+						{Username: "carol", Presence: api.Presence{Status: api.Offline, LastSeen: t0}}}}, check([]any{room, all}, []any{"coffee", true})
+				}
+			},
+			call: func(ctx context.Context, c *api.Client) (any, error) { return c.Online(ctx, "coffee", true) },
+			want: api.OnlineList{Users: []api.OnlineUser{{Username: "bob", Friend: true, Presence: api.Presence{Status: api.Online}},
+				{Username: "carol", Presence: api.Presence{Status: api.Offline, LastSeen: t0}}}},
+		},
 	}
 
 	svc := &apitest.Service{}

@@ -50,6 +50,8 @@ type Service interface {
 	// is the invitee or the member kicked; NewName is for rename.
 	Group(ctx context.Context, req GroupRequest) (Group, error)
 	GroupMembers(ctx context.Context, name string) (GroupMembers, error)
+	// RoomService: rooms and who is online (rooms.go).
+	RoomService
 
 	// Verify returns the safety number shared with user and the
 	// fingerprint of the key it is for.
@@ -276,6 +278,9 @@ type Group struct {
 	Owner   string    `json:"owner"`
 	Members int       `json:"members"`
 	Created time.Time `json:"created,omitzero"`
+	// Room is set for a room; Topic is its topic.
+	Room  bool   `json:"room,omitempty"`
+	Topic string `json:"topic,omitempty"`
 }
 
 type GroupInvite struct {
@@ -300,6 +305,7 @@ type Member struct {
 	Username    string   `json:"username"`
 	DisplayName string   `json:"display_name,omitempty"`
 	Owner       bool     `json:"owner,omitempty"`
+	Admin       bool     `json:"admin,omitempty"` // a room admin
 	Presence    Presence `json:"presence"`
 }
 

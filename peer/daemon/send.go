@@ -59,6 +59,9 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 	if err != nil {
 		return api.SendResult{}, err
 	}
+	if err := d.chargeRoom(ctx, req.Target, id); err != nil {
+		return api.SendResult{}, err
+	}
 	m := history.Message{ID: id, Conversation: conv, From: me, Kind: history.KindText, Body: req.Text, Sent: time.Now()}
 	if _, err := d.db.AddOutgoing(ctx, m, to); err != nil {
 		return api.SendResult{}, fmt.Errorf("store message: %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
@@ -178,9 +179,11 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	if err := d.link.Call(ctx, wire.OpGroupsList, nil, &gl); err != nil {
 		return err
 	}
-	members := make(map[string][]string, len(gl.Groups))
+	// Rooms are groups anyone may join: the roster holds them alike.
+	groups := slices.Concat(gl.Groups, gl.Rooms)
+	members := make(map[string][]string, len(groups))
 	presence := make(map[string]wire.Presence)
-	for _, g := range gl.Groups {
+	for _, g := range groups {
 		var gm wire.GroupMembersResponse
 		if err := d.link.Call(ctx, wire.OpGroupMembers, wire.GroupRequest{Group: g.Name}, &gm); err != nil {
 			return err
@@ -197,7 +200,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 		r.friends[f.Username] = f
 		presence[f.Username] = f.Presence
 	}
-	for _, g := range gl.Groups {
+	for _, g := range groups {
 		r.groups[g.Name] = g
 	}
 	r.members = members
@@ -217,7 +220,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 		d.log.Warn("keep the roster on disk", "err", err)
 	}
 
-	for _, g := range gl.Groups {
+	for _, g := range groups {
 		if err := d.db.SetConversationName(ctx, history.Group(g.ID), "#"+g.Name); err != nil {
 			d.log.Warn("name group conversation", "group", g.Name, "err", err)
 		}
@@ -385,5 +388,5 @@ func presenceOf(p wire.Presence) api.Presence {
 }
 
 func groupOf(g wire.Group) api.Group {
-	return api.Group{ID: g.ID, Name: g.Name, Owner: g.Owner, Members: g.Members, Created: g.Created}
+	return api.Group{ID: g.ID, Name: g.Name, Owner: g.Owner, Members: g.Members, Created: g.Created, Room: g.Room, Topic: g.Topic}
 }

@@ -383,7 +383,7 @@ func (d *Daemon) GroupMembers(ctx context.Context, name string) (api.GroupMember
 	}
 	out := api.GroupMembers{Group: groupOf(gm.Group), Members: make([]api.Member, 0, len(gm.Members))}
 	for _, m := range gm.Members {
-		out.Members = append(out.Members, api.Member{Username: m.Username, DisplayName: m.DisplayName, Owner: m.Owner, Presence: presenceOf(m.Presence)})
+		out.Members = append(out.Members, api.Member{Username: m.Username, DisplayName: m.DisplayName, Owner: m.Owner, Admin: m.Admin, Presence: presenceOf(m.Presence)})
 	}
 	return out, nil
 }

@@ -167,6 +167,29 @@ var migrations = []sqlitedb.Migration{
 		`CREATE INDEX relay_dropped_sender ON relay_dropped (sender, seq)`,
 		`CREATE INDEX relay_dropped_at ON relay_dropped (at)`,
 	}},
+
+	// 4: rooms — groups anyone may find and join — with their topic,
+	// admins and bans; at most one room is the lobby.
+	{SQL: []string{
+		`CREATE TABLE rooms (
+			group_id TEXT PRIMARY KEY REFERENCES chat_groups (id) ON DELETE CASCADE,
+			topic    TEXT NOT NULL DEFAULT '',
+			lobby    INTEGER NOT NULL DEFAULT 0
+		) STRICT, WITHOUT ROWID`,
+		`CREATE UNIQUE INDEX rooms_lobby ON rooms (lobby) WHERE lobby = 1`,
+		`CREATE TABLE room_admins (
+			group_id TEXT NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+			user     TEXT NOT NULL,
+			PRIMARY KEY (group_id, user)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE room_bans (
+			group_id TEXT NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+			user     TEXT NOT NULL,
+			by_user  TEXT NOT NULL,
+			at       INTEGER,
+			PRIMARY KEY (group_id, user)
+		) STRICT, WITHOUT ROWID`,
+	}},
 }
 
 // schemaVersion is the version this code writes.

@@ -9,7 +9,8 @@ import (
 
 // groupCols selects a Group from chat_groups g, with its member count.
 const groupCols = `g.id, g.name, g.owner, g.created,
-	(SELECT COUNT(*) FROM group_members c WHERE c.group_id = g.id)`
+	(SELECT COUNT(*) FROM group_members c WHERE c.group_id = g.id),
+	EXISTS (SELECT 1 FROM rooms r WHERE r.group_id = g.id)`
 
 // scanGroup reads groupCols plus any extra destinations.
 func scanGroup(sc interface{ Scan(...any) error }, extra ...any) (Group, error) {
@@ -17,7 +18,7 @@ func scanGroup(sc interface{ Scan(...any) error }, extra ...any) (Group, error) 
 		g       Group
 		created sql.NullInt64
 	)
-	if err := sc.Scan(append([]any{&g.ID, &g.Name, &g.Owner, &created, &g.Members}, extra...)...); err != nil {
+	if err := sc.Scan(append([]any{&g.ID, &g.Name, &g.Owner, &created, &g.Members, &g.Room}, extra...)...); err != nil {
 		return Group{}, err
 	}
 	g.Created = timeOf(created)
@@ -215,11 +216,13 @@ func (s *SQLite) IsMember(ctx context.Context, groupID, user string) (bool, erro
 	return ok, nil
 }
 
-// Groups lists the groups user belongs to, by name.
+// Groups lists the groups user belongs to, by name; rooms are not
+// listed (Rooms lists them).
 func (s *SQLite) Groups(ctx context.Context, user string) ([]Group, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+groupCols+`
 		FROM group_members m JOIN chat_groups g ON g.id = m.group_id
-		WHERE m.user = ? ORDER BY g.name`, user)
+		WHERE m.user = ? AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.group_id = g.id)
+		ORDER BY g.name`, user)
 	if err != nil {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}

@@ -24,6 +24,10 @@ var (
 	// ErrSenderQuota: the sender has as much waiting for the recipient
 	// as one sender may.
 	ErrSenderQuota = errors.New("sender quota exceeded")
+	// ErrBanned: the user is banned from the room.
+	ErrBanned = errors.New("banned from the room")
+	// ErrTooManyRooms: the user is in as many rooms as one may be.
+	ErrTooManyRooms = errors.New("in too many rooms")
 )
 
 // User is an account.
@@ -68,7 +72,8 @@ type Group struct {
 	Name    string // unique, lower-case
 	Owner   string
 	Created time.Time
-	Members int // filled by Group, GroupByID and Groups
+	Members int  // filled by Group, GroupByID and Groups
+	Room    bool // the group is a room (see Room); filled likewise
 }
 
 // Member is one member of a group.
@@ -256,4 +261,8 @@ type Store interface {
 
 	// Close releases the store.
 	Close() error
+
+	// Rooms (rooms.go): a room is a group with a topic that anyone may
+	// find and join; it has admins and bans, and one may be the lobby.
+	RoomStore
 }

@@ -42,6 +42,7 @@ type Service struct {
 	TransfersFunc      func(ctx context.Context) ([]api.Transfer, error)
 	TransferActionFunc func(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error)
 	PeersFunc          func(ctx context.Context) (api.LANPeers, error)
+	RoomFuncs          // rooms.go
 
 	mu   sync.Mutex
 	subs map[chan api.Event]struct{}
