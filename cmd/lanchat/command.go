@@ -112,6 +112,10 @@ func init() {
 		{name: "backup create", args: "FILE [--passphrase-file F]", summary: "write your identity key, history and settings into FILE, encrypted with a passphrase (the daemon may run)", example: "lanchat backup create /media/usb/alice.lanchat-backup", run: cmdBackupCreate},
 		{name: "backup restore", args: "FILE [--passphrase-file F]", summary: "restore a backup into this machine's data directory, empty and with its daemon stopped; then log in", example: "lanchat backup restore /media/usb/alice.lanchat-backup", run: cmdBackupRestore},
 
+		{name: "service install", args: "[--systemd|--autostart] [--] [DAEMON FLAGS...]", summary: "start the daemon for this data directory with your session, with the daemon flags given: a systemd user unit (else an XDG autostart entry) on Linux, a launchd agent on macOS, the Run key on Windows", example: "lanchat service install --server 10.0.0.5:7443 --server-fingerprint 3f9a...c2", noInterspersed: true, run: cmdServiceInstall},
+		{name: "service uninstall", summary: "stop starting the daemon with your session, and remove what service install wrote", example: "lanchat service uninstall", run: cmdServiceUninstall},
+		{name: "service status", summary: "show whether the daemon starts with your session, and whether it runs", example: "lanchat service status", run: cmdServiceStatus},
+
 		{name: "version", summary: "print the version and commit this binary was built from", example: "lanchat version", run: cmdVersion},
 		{name: "help", args: "[COMMAND]", summary: "show help for lanchat or a command", example: "lanchat help send", run: cmdHelp},
 	}

@@ -43,6 +43,17 @@ Example:
 // runDaemon runs "lanchat daemon": the peer daemon for the data directory
 // homeDir, serving the local API on its daemon.sock, until ctx ends.
 func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stderr io.Writer) error {
+	return daemonMain(ctx, homeDir, args, stdout, stderr, false)
+}
+
+// checkDaemonArgs checks daemon flags without running a daemon (for
+// lanchat service install).
+func checkDaemonArgs(args []string) error {
+	return daemonMain(context.Background(), "", args, io.Discard, io.Discard, true)
+}
+
+// daemonMain parses the daemon's flags and, unless checkOnly, runs it.
+func daemonMain(ctx context.Context, homeDir string, args []string, stdout, stderr io.Writer, checkOnly bool) error {
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	server := fs.String("server", "", "rendezvous server `HOST:PORT` (default: the one used before, else one announced on the LAN)")
@@ -81,6 +92,9 @@ func runDaemon(ctx context.Context, homeDir string, args []string, stdout, stder
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usagef("daemon: --log-level %q: want debug, info, warn or error", *logLevel)
+	}
+	if checkOnly {
+		return nil
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	limitMemory(os.Getenv)
