@@ -4,6 +4,7 @@
 //	rendezvous serve --listen :7443 --data DIR
 //	rendezvous fingerprint --data DIR
 //	rendezvous users list|disable|enable --data DIR [USER]
+//	rendezvous service install|uninstall|status (Windows)
 //	rendezvous version
 package main
 
@@ -25,6 +26,7 @@ Usage:
   rendezvous users list --data DIR
   rendezvous users disable --data DIR USER
   rendezvous users enable --data DIR USER
+  rendezvous service install|uninstall|status [serve flags]   (Windows)
   rendezvous version
 
 Run "rendezvous COMMAND --help" for a command's flags and an example.
@@ -34,6 +36,9 @@ Run "rendezvous COMMAND --help" for a command's flags and an example.
 var errUsage = errors.New("usage")
 
 func main() {
+	if code, ok := runAsService(os.Args[1:]); ok {
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -50,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdFingerprint(args[1:], stdout, stderr)
 	case "users":
 		err = cmdUsers(args[1:], stdout, stderr)
+	case "service":
+		err = cmdService(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "rendezvous", buildinfo.Read())
 		return 0

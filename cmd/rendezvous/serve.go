@@ -26,6 +26,12 @@ import (
 const dbFile = "rendezvous.db"
 
 func cmdServe(args []string, stdout, stderr io.Writer) error {
+	return serve(context.Background(), args, stdout, stderr)
+}
+
+// serve runs the server until parent ends or a signal comes (parent ends
+// when the Windows service manager stops the service).
+func serve(parent context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "rendezvous serve --listen 127.0.0.1:7443 --data /var/lib/lanchat", stderr)
 	listen := fs.String("listen", ":7443", "TCP address to listen on")
 	data := fs.String("data", "", "data directory (database, certificate); created if missing")
@@ -76,7 +82,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	st, err := store.Open(ctx, filepath.Join(*data, dbFile))
