@@ -112,8 +112,9 @@ func daemonMain(ctx context.Context, homeDir string, args []string, stdout, stde
 	}
 	var desktop notify.Desktop
 	if !*noNotify {
-		// Without a session bus there are simply no notifications.
-		if bus, err := notify.Connect(); err != nil {
+		// Without the system's notification service (a session bus
+		// on Linux) there are simply no notifications.
+		if bus, err := notify.Open(); err != nil {
 			logger.Debug("no desktop notifications", "err", err)
 		} else {
 			defer bus.Close()

@@ -1,8 +1,9 @@
 // Package notify shows desktop notifications for what arrives while no
 // client shows its conversation: messages, friend requests and file
 // offers. It reads the daemon's events through Source and tells the
-// desktop through Desktop (freedesktop notifications over D-Bus on
-// Linux, see dbus.go).
+// desktop through Desktop: freedesktop notifications over D-Bus on Linux
+// (dbus.go), osascript on macOS and toasts through PowerShell on Windows
+// (command.go); Open picks the system's.
 package notify
 
 import (
@@ -24,6 +25,13 @@ type Source interface {
 // Desktop shows one notification.
 type Desktop interface {
 	Notify(ctx context.Context, summary, body string) error
+}
+
+// System is the desktop's own notification service (Open): D-Bus on
+// Linux, osascript on macOS, toasts on Windows.
+type System interface {
+	Desktop
+	Close() error
 }
 
 // FocusTTL is how long a client's "I show this conversation" lasts
