@@ -32,6 +32,7 @@ func (d *Daemon) Doctor(ctx context.Context) (api.Diagnosis, error) {
 	checks = append(checks, d.checkLogin())
 	checks = append(checks, d.checkUDP()...)
 	checks = append(checks, d.checkDiscovery(ctx)...)
+	checks = append(checks, d.checkResponder()...)
 	checks = append(checks, d.checkContacts(ctx)...)
 	return api.Diagnosis{Checks: checks}, nil
 }
