@@ -43,9 +43,11 @@ fuzz:
 bench: build
 	./bench/run.sh
 
-## demo: start a server (and peers, once they exist) on this machine
-demo: build
-	./scripts/demo.sh
+## demo: build, then run a server and two peers on this machine, on free
+## loopback ports (DEMO_ADDR, DEMO_METRICS: HOST:PORT to choose them;
+## DEMO_KEEP=1 keeps them running)
+demo:
+	@DEMO_BUILD=1 BIN=$(BIN) GO=$(GO) ./scripts/demo.sh
 
 ## cross: build every binary and vet every package (tests included) for
 ## each release target; bench/ holds Linux measuring tools and is left out

@@ -5,14 +5,27 @@
 # daemon is stopped: the message is sealed, relayed by the server, and
 # waiting for bob when he comes back. Then alice sends bob a file,
 # directly. Last, it prints the addresses of alice's and bob's web apps.
-# Set DEMO_KEEP=1 to leave everything running until Ctrl-C.
-set -euo pipefail
+#
+# The server and its metrics listen on free loopback ports unless
+# DEMO_ADDR and DEMO_METRICS name others (HOST:PORT). DEMO_KEEP=1 leaves
+# everything running until Ctrl-C. DEMO_BUILD=1 (make demo) builds the
+# binaries first. The demo stops at the first step that fails, saying
+# which and why. Colours only on a terminal, and never with NO_COLOR set.
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
-ADDR=${DEMO_ADDR:-127.0.0.1:7443}
-METRICS=${DEMO_METRICS:-127.0.0.1:9090}
+GO=${GO:-go}
+ADDR=${DEMO_ADDR:-127.0.0.1:0}
+METRICS=${DEMO_METRICS:-127.0.0.1:0}
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/lanchat-demo.XXXXXX")
 PIDS=()
+STEP="starting"
+
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	BOLD=$'\033[1m' DIM=$'\033[2m' RED=$'\033[31m' RESET=$'\033[0m'
+else
+	BOLD='' DIM='' RED='' RESET=''
+fi
 
 cleanup() {
 	for pid in "${PIDS[@]}"; do
@@ -23,34 +36,66 @@ cleanup() {
 	done
 	rm -rf "$DIR"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# fail REASON: stop the demo, naming the step that failed and why.
+fail() {
+	trap - ERR
+	printf '\n%sdemo stopped at "%s": %s%s\n' "$RED" "$STEP" "$*" "$RESET" >&2
+	exit 1
+}
+trap 'fail "a command failed (exit status $?, scripts/demo.sh line $LINENO)"' ERR
+
+step() {
+	STEP=$*
+	printf '\n%s== %s%s\n' "$BOLD" "$*" "$RESET"
+}
 # as USER CMD...: run a lanchat command as USER, echoing it as typed.
 as() {
 	local who=$1
 	shift
-	printf '\033[2m%s$ lanchat %s\033[0m\n' "$who" "$*"
+	printf '%s%s$ lanchat %s%s\n' "$DIM" "$who" "$*" "$RESET"
 	"$BIN/lanchat" --home "$DIR/$who" "$@"
 }
 # wait_for FILE PATTERN PID: wait until a process's log shows PATTERN.
 wait_for() {
 	for _ in $(seq 1 200); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || { cat "$1"; exit 1; }
+		if ! kill -0 "$3" 2>/dev/null; then
+			cat "$1" >&2
+			fail "the process exited; its log is above"
+		fi
 		sleep 0.05
 	done
-	echo "timed out waiting for '$2' in $1" >&2
-	cat "$1"
-	exit 1
+	cat "$1" >&2
+	fail "timed out waiting for '$2' in $1"
 }
 
-step "starting the rendezvous server on $ADDR"
+if [ "${DEMO_BUILD:-}" = 1 ]; then
+	if [ -x "$BIN/lanchat" ] && [ -x "$BIN/rendezvous" ]; then
+		step "building $BIN/lanchat and $BIN/rendezvous"
+		"$GO" build -o "$BIN/" ./cmd/...
+	else
+		step "first build of $BIN/lanchat and $BIN/rendezvous"
+		echo "Go downloads the modules and compiles every package once: a minute or more"
+		echo "on a slow machine (later builds take seconds). Each package as it compiles:"
+		"$GO" build -v -o "$BIN/" ./cmd/... 2>&1 | sed -u 's/^/  /'
+	fi
+fi
+
+step "starting the rendezvous server on $ADDR (metrics on $METRICS)"
 "$BIN/rendezvous" serve --listen "$ADDR" --data "$DIR/server" --metrics "$METRICS" >"$DIR/server.log" 2>&1 &
 SERVER_PID=$!
 PIDS+=("$SERVER_PID")
-wait_for "$DIR/server.log" 'listening on' "$SERVER_PID"
+wait_for "$DIR/server.log" 'rendezvous listening on' "$SERVER_PID"
+wait_for "$DIR/server.log" 'metrics listening' "$SERVER_PID"
 cat "$DIR/server.log"
+# Port 0 means a free port: take the ones the server chose.
+ADDR=$(sed -n 's/^rendezvous listening on //p' "$DIR/server.log" | head -1)
+METRICS=$(sed -n 's/.*msg="metrics listening" addr=\([^ ]*\).*/\1/p' "$DIR/server.log" | head -1)
+[ -n "$ADDR" ] && [ -n "$METRICS" ] || fail "cannot read the server's addresses from its log"
+echo "the server listens on $ADDR, its metrics on http://$METRICS/metrics"
 FP=$("$BIN/rendezvous" fingerprint --data "$DIR/server")
 
 # start_daemon USER: run USER's daemon, pinned to the server's certificate.
@@ -112,16 +157,14 @@ ls -l "$DIR/bob-downloads"
 if cmp -s "$DIR/quarterly-report.pdf" "$DIR/bob-downloads/quarterly-report.pdf"; then
 	echo "bob's copy is identical to alice's"
 else
-	echo "bob's copy differs from alice's" >&2
-	exit 1
+	fail "bob's copy differs from alice's"
 fi
 
 step "what the server saw: ciphertext only, and these metrics"
 curl -fsS "http://$METRICS/healthz" 2>/dev/null && echo || true
 curl -fsS "http://$METRICS/metrics" 2>/dev/null | grep -E '^lanchat_rendezvous_(relay_(queued|delivered)|logins_ok|sessions_online)' | head -10 || true
 if grep -rqa "3pm" "$DIR/server"; then
-	echo "the plaintext was found in the server's data: this must never happen" >&2
-	exit 1
+	fail "the plaintext was found in the server's data: this must never happen"
 fi
 echo "the text of the relayed message appears nowhere in the server's data directory"
 
