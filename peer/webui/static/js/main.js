@@ -14,6 +14,7 @@ import { mountGroups } from "./groups.js";
 import { mountProfile } from "./profile.js";
 import { mountDiagnostics } from "./diagnostics.js";
 import { startNotifications } from "./notify.js";
+import { startFocus } from "./focus.js";
 
 const app = document.getElementById("app");
 let stream = null;
@@ -91,6 +92,7 @@ function showShell() {
     }),
   ];
   startNotifications();
+  startFocus();
   unmount = () => { offs.forEach((f) => f && f()); if (shell.view) shell.view(); };
   loadAll().then(route);
   updateBanner();
