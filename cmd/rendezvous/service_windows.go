@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/windows"
@@ -74,23 +73,6 @@ func (s *service) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<
 			}
 		}
 	}
-}
-
-// dataFlag finds --data's value in serve flags.
-func dataFlag(args []string) string {
-	for i, a := range args {
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if name != "data" || !strings.HasPrefix(a, "-") {
-			continue
-		}
-		if hasValue {
-			return value
-		}
-		if i+1 < len(args) {
-			return args[i+1]
-		}
-	}
-	return ""
 }
 
 // cmdService runs "rendezvous service install|uninstall|status".
