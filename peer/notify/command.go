@@ -57,7 +57,9 @@ func Osascript(path string) *Command {
 			for _, l := range osascriptLines {
 				a = append(a, "-e", l)
 			}
-			return append(a, "--", oneLine(summary), oneLine(body))
+			// The title never starts with "-", so that osascript's
+			// option parsing ends before it, with or without "--".
+			return append(a, strings.TrimLeft(oneLine(summary), "-"), oneLine(body))
 		},
 	}
 }

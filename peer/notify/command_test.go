@@ -49,7 +49,7 @@ func TestOsascriptGetsTextAsArguments(t *testing.T) {
 	for _, l := range osascriptLines {
 		want = append(want, "-e", l)
 	}
-	want = append(want, "--", hostileSummary, oneLine(hostileBody))
+	want = append(want, hostileSummary, oneLine(hostileBody))
 	if got := readNUL(t, argsFile); !slices.Equal(got, want) {
 		t.Errorf("osascript ran with\n%q\nwant\n%q", got, want)
 	}
@@ -79,6 +79,17 @@ func TestToastGetsTextFromEnvironment(t *testing.T) {
 		if !strings.Contains(toastScript, escaped) {
 			t.Errorf("the toast script does not escape: lacks %s", escaped)
 		}
+	}
+}
+
+func TestOsascriptTitleIsNoOption(t *testing.T) {
+	path, argsFile, _ := recorder(t)
+	if err := Osascript(path).Notify(context.Background(), "-e do shell script", "-x"); err != nil {
+		t.Fatal(err)
+	}
+	got := readNUL(t, argsFile)
+	if n := len(got); got[n-2] != "e do shell script" || got[n-1] != "-x" {
+		t.Errorf("osascript ran with %q", got)
 	}
 }
 
