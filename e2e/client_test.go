@@ -150,18 +150,39 @@ func (p *peer) collectRelay(t *testing.T, quiet time.Duration, ack bool) []wire.
 			if f.Op != wire.EvRelay {
 				continue
 			}
-			var ev wire.RelayEvent
-			if err := json.Unmarshal(f.Body, &ev); err != nil {
+			var batch wire.RelayBatchEvent
+			if err := json.Unmarshal(f.Body, &batch); err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, ev)
+			got = append(got, batch.Envelopes...)
 			if ack {
-				p.call(t, wire.OpRelayAck, wire.RelayAckRequest{Acks: []wire.RelayRef{{From: ev.From, ID: ev.ID}}}, nil)
+				var req wire.RelayAckRequest
+				for _, ev := range batch.Envelopes {
+					req.Acks = append(req.Acks, wire.RelayRef{From: ev.From, ID: ev.ID})
+				}
+				p.call(t, wire.OpRelayAck, req, nil)
 			}
 		case <-time.After(quiet):
 			return got
 		}
 	}
+}
+
+// relayOne is a relay.send request of one envelope.
+func relayOne(to, id string, env []byte) wire.RelaySendRequest {
+	return wire.RelaySendRequest{Envelopes: []wire.RelayEnvelope{{To: to, ID: id, Envelope: env}}}
+}
+
+// relayStatus is the status of a one-envelope relay.send's envelope, or
+// its error's code.
+func relayStatus(resp wire.RelaySendResponse) string {
+	switch {
+	case len(resp.Results) != 1:
+		return fmt.Sprintf("%d results", len(resp.Results))
+	case resp.Results[0].Error != nil:
+		return resp.Results[0].Error.Code
+	}
+	return resp.Results[0].Status
 }
 
 func isCode(err error, code string) bool {

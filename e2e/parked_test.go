@@ -47,9 +47,9 @@ func TestRelayJunkDoesNotStall(t *testing.T) {
 				t.Fatal(err)
 			}
 			var resp wire.RelaySendResponse
-			mallory.call(t, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: id, Envelope: env}, &resp)
-			if resp.Status != "queued" {
-				t.Fatalf("junk %d: relay status %q", i, resp.Status)
+			mallory.call(t, wire.OpRelaySend, relayOne("bob", id, env), &resp)
+			if relayStatus(resp) != "queued" {
+				t.Fatalf("junk %d: relay status %q", i, relayStatus(resp))
 			}
 		}
 		var future, past time.Time
@@ -71,7 +71,7 @@ func TestRelayJunkDoesNotStall(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				mallory.call(t, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: id, Envelope: env}, nil)
+				mallory.call(t, wire.OpRelaySend, relayOne("bob", id, env), nil)
 			}
 		}
 		if round == 2 {
@@ -178,7 +178,7 @@ func TestRelayParkedUntilContact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mallory.call(t, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: id, Envelope: env}, nil)
+	mallory.call(t, wire.OpRelaySend, relayOne("bob", id, env), nil)
 	mallory.call(t, wire.OpFriendRemove, wire.UserRequest{Username: "bob"}, nil)
 
 	bob.start(t)

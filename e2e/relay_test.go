@@ -38,8 +38,8 @@ func TestRelaySurvivesKill(t *testing.T) {
 				return
 			}
 			var resp wire.RelaySendResponse
-			if err := alice.try(wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: id, Envelope: env}, &resp); err != nil {
-				return // the server died mid-request: not acknowledged
+			if err := alice.try(wire.OpRelaySend, relayOne("bob", id, env), &resp); err != nil || relayStatus(resp) != "queued" {
+				return // the server died mid-request, or refused it: not acknowledged
 			}
 			mu.Lock()
 			acked[id] = text
@@ -108,9 +108,9 @@ func TestRelayStoresNoPlaintext(t *testing.T) {
 	secret := fmt.Sprintf("the launch code is %d-%d", time.Now().UnixNano(), os.Getpid())
 	id, env := alice.seal(t, bob, secret)
 	var resp wire.RelaySendResponse
-	alice.call(t, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: id, Envelope: env}, &resp)
-	if resp.Status != "queued" {
-		t.Fatalf("relay status %q", resp.Status)
+	alice.call(t, wire.OpRelaySend, relayOne("bob", id, env), &resp)
+	if relayStatus(resp) != "queued" {
+		t.Fatalf("relay status %q", relayStatus(resp))
 	}
 	// Stop the server cleanly so the WAL is checkpointed into the main
 	// file too; both are searched either way.

@@ -191,7 +191,7 @@ func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.E
 		return nil, wire.Errorf(wire.CodeAccountDisabled, "this account is disabled; ask the operator")
 	}
 	s.rehash(ctx, name, u.PasswordHash, req.Password)
-	keyChanged := false
+	keyChanged, prekeyChanged := false, false
 	if req.IdentityKey != nil && !bytes.Equal(req.IdentityKey, u.IdentityKey) {
 		if werr := c.checkKeyFree(ctx, name, req.IdentityKey); werr != nil {
 			return nil, werr
@@ -211,6 +211,8 @@ func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.E
 		if err := s.store.SetPrekey(ctx, name, *req.Prekey); err != nil {
 			return nil, c.internal("login: set prekey", err)
 		}
+		u.Prekey = *req.Prekey
+		prekeyChanged = true
 	}
 	// The newest login wins: older sessions are revoked so an older daemon
 	// cannot resume and take the account back.
@@ -224,10 +226,11 @@ func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.E
 	s.cfg.Metrics.LoginOK()
 	c.log.Info("logged in", "user", name, "new_identity", keyChanged)
 	c.becomeUser(ctx, name, hashTok)
-	if keyChanged {
+	if keyChanged || prekeyChanged {
+		// Senders keep a contact's keys until told they changed.
 		after := c.afterReply
 		c.afterReply = func() {
-			s.broadcastKeyChange(name, u.IdentityKey)
+			s.broadcastKeyChange(name, u.IdentityKey, u.Prekey)
 			after()
 		}
 	}
@@ -386,6 +389,7 @@ func opPrekeyRotate(ctx context.Context, c *conn, req *wire.PrekeyRotateRequest)
 	if err := s.store.SetPrekey(ctx, user, req.Prekey); err != nil {
 		return nil, c.internal("prekey: store", err)
 	}
+	c.afterReply = func() { s.broadcastKeyChange(user, u.IdentityKey, req.Prekey) }
 	return wire.Empty{}, nil
 }
 

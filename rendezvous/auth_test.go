@@ -522,8 +522,9 @@ func TestLoginReplacesKeys(t *testing.T) {
 }
 
 // TestLoginSameIdentityNewPrekey logs in with the account's own identity
-// key and a new prekey: the prekey is replaced and nobody is told of a
-// key change.
+// key and a new prekey: the prekey is replaced, and contacts are told of
+// the new prekey (so that they may keep keys until told) with the same
+// identity key.
 func TestLoginSameIdentityNewPrekey(t *testing.T) {
 	ts := startServer(t, nil)
 	alice := ts.register(t, "alice")
@@ -543,7 +544,10 @@ func TestLoginSameIdentityNewPrekey(t *testing.T) {
 	if k := keysOf(t, bob.c, "alice"); !samePrekey(k.Prekey, pk) {
 		t.Fatal("keys.get does not show the new prekey")
 	}
-	noEvent(t, bob.c, wire.EvKeyChanged, 300*time.Millisecond)
+	ev := waitEvent[wire.KeyChangedEvent](t, bob.c, wire.EvKeyChanged)
+	if ev.Username != "alice" || !bytes.Equal(ev.IdentityKey, alice.identity.Public().(ed25519.PublicKey)) || ev.Prekey == nil || !samePrekey(*ev.Prekey, pk) {
+		t.Fatalf("key.changed %+v, want alice's same identity key and the new prekey", ev)
+	}
 }
 
 // TestLoginPrekeyAlone: "A prekey alone replaces the prekey"
@@ -914,6 +918,11 @@ func TestPrekeyRotate(t *testing.T) {
 	k := keysOf(t, bob.c, "alice")
 	if !samePrekey(k.Prekey, pk) || !bytes.Equal(k.IdentityKey, alice.identity.Public().(ed25519.PublicKey)) {
 		t.Fatal("keys.get does not show the rotated prekey with the same identity key")
+	}
+	// Contacts are told, so that they may keep a contact's keys until then.
+	ev := waitEvent[wire.KeyChangedEvent](t, bob.c, wire.EvKeyChanged)
+	if ev.Username != "alice" || ev.Prekey == nil || !samePrekey(*ev.Prekey, pk) {
+		t.Fatalf("key.changed %+v, want alice's rotated prekey", ev)
 	}
 
 	otherPriv, _ := newIdentity(t, "alice")

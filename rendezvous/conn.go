@@ -23,16 +23,11 @@ const preLoginFrame = wire.MinMaxFrame
 // included.
 const requestTimeout = 30 * time.Second
 
-// outFrame is one encoded frame on a connection's send queue; last asks
-// the writer to close the connection after writing it.
-type outFrame struct {
-	buf  []byte
-	last bool
-}
-
-// conn is one client connection. Its read loop runs requests one at a
-// time; everything it sends goes through a bounded queue drained by its
-// writer goroutine, so a slow client never blocks anyone else.
+// conn is one client connection. One goroutine runs it: its read loop
+// runs requests one at a time. What it sends is queued (bounded, so a slow
+// client never blocks anyone else) and written by a goroutine that runs
+// only while the queue holds something: an idle connection costs one
+// goroutine and no buffers but the TLS connection's own.
 type conn struct {
 	srv  *Server
 	nc   net.Conn
@@ -40,10 +35,8 @@ type conn struct {
 	addr netip.AddrPort
 	log  *slog.Logger
 
-	sendq      chan outFrame
-	closed     chan struct{} // closed when the connection is finished
-	closeOnce  sync.Once
-	writerDone chan struct{}  // closed when writeLoop returns
+	writerDone chan struct{}  // closed when the final frame is written (or failed)
+	writers    sync.WaitGroup // the writer goroutine, while it runs
 	wg         sync.WaitGroup // relay delivery goroutines
 
 	mu        sync.Mutex
@@ -54,12 +47,22 @@ type conn struct {
 	ending    bool // no more frames may be queued
 	final     bool // a final frame is queued for the writer
 	relay     relayState
+	out       []*[]byte // encoded frames waiting for the writer
+	writing   bool      // the writer goroutine runs
 
 	afterReply func() // set by a handler; run by dispatch after the reply is queued
 
 	tokens   float64 // request rate limiter
 	tokensAt time.Time
 }
+
+// frameBufs holds encoded frames' buffers between uses, so that idle
+// connections hold none and busy ones reuse them.
+var frameBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooledFrame is the largest buffer put back in frameBufs: a rare big
+// frame's buffer goes to the garbage collector instead of staying pooled.
+const maxPooledFrame = 64 << 10
 
 func newConn(s *Server, nc net.Conn, addr netip.AddrPort) *conn {
 	return &conn{
@@ -68,8 +71,6 @@ func newConn(s *Server, nc net.Conn, addr netip.AddrPort) *conn {
 		tls:        tls.Server(nc, s.cfg.TLS),
 		addr:       addr,
 		log:        s.log.With("remote", addr.String()),
-		sendq:      make(chan outFrame, s.cfg.SendQueue),
-		closed:     make(chan struct{}),
 		writerDone: make(chan struct{}),
 		tokens:     float64(s.cfg.RequestBurst),
 	}
@@ -87,12 +88,12 @@ func (c *conn) serve() {
 	cancel()
 	if err != nil {
 		c.log.Debug("tls handshake failed", "err", err)
-		close(c.writerDone)
 		return
 	}
-	go c.writeLoop()
 
-	r := wire.NewReader(c.tls, preLoginFrame)
+	// The TLS connection buffers a decrypted record; 64 bytes more are
+	// enough to read frame headers without a call each.
+	r := wire.NewReaderSize(c.tls, preLoginFrame, 64)
 	if !c.hello(r) {
 		return
 	}
@@ -190,27 +191,85 @@ func (c *conn) allow() bool {
 	return true
 }
 
-// writeLoop drains the send queue. It owns writes to the socket.
+// writeLoop writes what is queued until the queue is empty, then ends;
+// enqueue starts it again when a frame arrives. It owns writes to the
+// socket while it runs, and there is at most one.
 func (c *conn) writeLoop() {
-	defer close(c.writerDone)
+	defer c.writers.Done()
 	for {
-		select {
-		case f := <-c.sendq:
-			if len(f.buf) > 0 {
-				c.tls.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-				if _, err := c.tls.Write(f.buf); err != nil {
-					c.log.Debug("write failed", "err", err)
-					c.nc.Close()
-					return
-				}
-			}
-			if f.last {
-				c.closeWrite()
-				return
-			}
-		case <-c.closed:
+		c.mu.Lock()
+		batch := c.out
+		c.out = nil
+		if len(batch) == 0 {
+			c.writing = false
+			c.mu.Unlock()
 			return
 		}
+		c.mu.Unlock()
+		for i, b := range batch {
+			if b == nil {
+				// The final marker: close after what came before.
+				c.closeWrite()
+				c.dropBufs(batch[i+1:])
+				c.closeWriterDone()
+				return
+			}
+			c.tls.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+			_, err := c.tls.Write(*b)
+			putFrameBuf(b)
+			if err != nil {
+				c.log.Debug("write failed", "err", err)
+				c.nc.Close()
+				c.dropBufs(batch[i+1:])
+				c.mu.Lock()
+				c.ending = true
+				c.dropBufs(c.out)
+				c.out = nil
+				c.mu.Unlock()
+				c.closeWriterDone()
+				return
+			}
+		}
+	}
+}
+
+// dropBufs returns unwritten frames' buffers to the pool.
+func (c *conn) dropBufs(bufs []*[]byte) {
+	for _, b := range bufs {
+		if b != nil {
+			putFrameBuf(b)
+		}
+	}
+}
+
+func putFrameBuf(b *[]byte) {
+	if cap(*b) <= maxPooledFrame {
+		*b = (*b)[:0]
+		frameBufs.Put(b)
+	}
+}
+
+// closeWriterDone marks the writer finished for good (the final frame
+// written, or a write failed).
+func (c *conn) closeWriterDone() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.writerDone:
+	default:
+		close(c.writerDone)
+	}
+}
+
+// queueLocked adds b (nil: the final marker) to the queue and starts the
+// writer if it is not running. The caller holds c.mu and has checked
+// c.ending.
+func (c *conn) queueLocked(b *[]byte) {
+	c.out = append(c.out, b)
+	if !c.writing {
+		c.writing = true
+		c.writers.Add(1)
+		go c.writeLoop()
 	}
 }
 
@@ -225,25 +284,30 @@ func (c *conn) closeWrite() {
 // enqueue puts an encoded frame on the send queue. A full queue means the
 // client is not reading: it is dropped rather than slowing the sender.
 func (c *conn) enqueue(f *wire.Frame, last bool) bool {
-	buf, err := wire.AppendFrame(nil, f)
+	b := frameBufs.Get().(*[]byte)
+	buf, err := wire.AppendFrame((*b)[:0], f)
 	if err != nil {
+		putFrameBuf(b)
 		c.log.Error("encode frame", "op", f.Op, "err", err)
 		return false
 	}
+	*b = buf
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ending {
+		putFrameBuf(b)
 		return false
 	}
-	select {
-	case c.sendq <- outFrame{buf: buf, last: last}:
+	if len(c.out) < c.srv.cfg.SendQueue {
+		c.queueLocked(b)
 		if last {
+			c.queueLocked(nil)
 			c.ending = true
 			c.final = true
 		}
 		return true
-	default:
 	}
+	putFrameBuf(b)
 	c.ending = true
 	c.log.Info("dropping slow client", "user", c.user)
 	c.srv.cfg.Metrics.ConnRejected("slow_reader")
@@ -292,14 +356,9 @@ func (c *conn) end() {
 	c.ending = true
 	// Requests are handled in the read loop, so every reply is queued by
 	// now: a final marker lets the writer flush them before it closes.
-	select {
-	case c.sendq <- outFrame{last: true}:
-		c.final = true
-		c.mu.Unlock()
-	default:
-		c.mu.Unlock()
-		c.nc.Close()
-	}
+	c.queueLocked(nil)
+	c.final = true
+	c.mu.Unlock()
 }
 
 func (c *conn) isEnding() bool {
@@ -346,9 +405,12 @@ func (c *conn) finish() {
 		case <-time.After(c.srv.cfg.WriteTimeout + time.Second):
 		}
 	}
-	c.closeOnce.Do(func() { close(c.closed) })
 	c.nc.Close()
-	<-c.writerDone
+	c.writers.Wait()
+	c.mu.Lock()
+	c.dropBufs(c.out)
+	c.out = nil
+	c.mu.Unlock()
 	c.detach()
 	c.wg.Wait()
 }

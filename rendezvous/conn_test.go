@@ -710,7 +710,7 @@ func TestSlowReaderRelayRedelivered(t *testing.T) {
 	var ids []string
 	for i := 0; i < 64 && ts.srv.hub.conn("bob") != nil; i++ {
 		id := fmt.Sprintf("%032x", i+1)
-		r := call[wire.RelaySendResponse](t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: id, Envelope: env})
+		r := relayOne(t, alice, wire.RelayEnvelope{To: "bob", ID: id, Envelope: env})
 		if r.Status != "queued" {
 			t.Fatalf("relay.send %s: %s", id, r.Status)
 		}
@@ -732,8 +732,9 @@ func TestSlowReaderRelayRedelivered(t *testing.T) {
 	}
 	defer c.Close()
 	call[wire.Session](t, c, wire.OpLogin, wire.LoginRequest{Username: "bob", Password: bob.password})
-	for _, id := range ids {
-		ev := waitEvent[wire.RelayEvent](t, c, wire.EvRelay)
+	evs := relayEventsVia(t, c, len(ids))
+	for i, id := range ids {
+		ev := evs[i]
 		if ev.ID != id || len(ev.Envelope) != len(env) {
 			t.Fatalf("relay event %s (%d bytes), want %s", ev.ID, len(ev.Envelope), id)
 		}
@@ -897,9 +898,9 @@ func TestShutdownDeadline(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	call[wire.RelaySendResponse](t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: fmt.Sprintf("%032x", 1), Envelope: make([]byte, 200<<10)})
+	relayOne(t, alice, wire.RelayEnvelope{To: "bob", ID: fmt.Sprintf("%032x", 1), Envelope: make([]byte, 200<<10)})
 	waitInflight(1)
-	call[wire.RelaySendResponse](t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: fmt.Sprintf("%032x", 2), Envelope: []byte("x")})
+	relayOne(t, alice, wire.RelayEnvelope{To: "bob", ID: fmt.Sprintf("%032x", 2), Envelope: []byte("x")})
 	waitInflight(2)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

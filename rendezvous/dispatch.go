@@ -62,7 +62,7 @@ func init() {
 		wire.OpGroupDelete:     authed(handle(opGroupDelete)),
 		wire.OpGroupMembers:    authed(handle(opGroupMembers)),
 		wire.OpGroupsList:      authed(handle(opGroupsList)),
-		wire.OpRelaySend:       authed(handle(opRelaySend)),
+		wire.OpRelaySend:       authed(opRelaySend),
 		wire.OpRelayAck:        authed(handle(opRelayAck)),
 		wire.OpRelayDroppedAck: authed(handle(opRelayDroppedAck)),
 	}

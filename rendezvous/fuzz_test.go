@@ -82,7 +82,7 @@ func fuzzRegisterFrames(f *testing.F, ts *testServer) []byte {
 	}{
 		{wire.OpRegister, wire.RegisterRequest{Username: "fresh.seed", Password: "fresh-seed-password", IdentityKey: pub, Prekey: pk, KeyProof: proof}},
 		{wire.OpFriendRequest, wire.UserRequest{Username: "seed.user"}},
-		{wire.OpRelaySend, wire.RelaySendRequest{To: "seed.user", ID: "00000000000000000000000000000001", Envelope: []byte("x")}},
+		{wire.OpRelaySend, wire.RelaySendRequest{Envelopes: []wire.RelayEnvelope{{To: "seed.user", ID: "00000000000000000000000000000001", Envelope: []byte("x")}}}},
 		{wire.OpRelayAck, wire.RelayAckRequest{
 			Acks:    []wire.RelayRef{{From: "seed.user", ID: "00000000000000000000000000000001"}},
 			Refused: []wire.RelayRef{{From: "seed.user", ID: "00000000000000000000000000000002"}},

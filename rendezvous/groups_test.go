@@ -309,7 +309,7 @@ func TestGroupKick(t *testing.T) {
 	// carol has lost access, and with it her relation to bob.
 	callErr(t, carol.c, wire.OpGroupMembers, wire.GroupRequest{Group: "team"}, wire.CodeNotFound)
 	callErr(t, carol.c, wire.OpGroupInvite, wire.GroupUserRequest{Group: "team", Username: "erin"}, wire.CodeNotFound)
-	callErr(t, carol.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(1), Envelope: []byte("x")}, wire.CodeNotFriends)
+	relayErr(t, carol, wire.RelayEnvelope{To: "bob", ID: relayID(1), Envelope: []byte("x")}, wire.CodeNotFriends)
 	if g, _ := groupNames(t, carol); g != "" {
 		t.Errorf("carol's groups after the kick: %q", g)
 	}

@@ -117,6 +117,7 @@ type testUser struct {
 	identity ed25519.PrivateKey
 	c        *client.Client
 	session  wire.Session
+	relayed  []wire.RelayEvent // envelopes of a relay event not yet taken by nextRelay
 }
 
 // newIdentity makes an identity key and a prekey signed for name as a peer

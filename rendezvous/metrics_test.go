@@ -318,11 +318,12 @@ func TestMetricsFromServer(t *testing.T) {
 	call[wire.Session](t, a2, wire.OpResume, wire.ResumeRequest{Token: sess.Token})
 
 	for _, id := range []string{"00000000000000000000000000000001", "00000000000000000000000000000002", "00000000000000000000000000000001"} {
-		call[wire.RelaySendResponse](t, a2, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: id, Envelope: []byte("sealed")})
+		relayVia(t, a2, wire.RelayEnvelope{To: "bob", ID: id, Envelope: []byte("sealed")})
 	}
-	callErr(t, a2, wire.OpRelaySend, wire.RelaySendRequest{To: "nobody", ID: "00000000000000000000000000000003", Envelope: []byte("sealed")}, wire.CodeNotFound)
-	for range 2 {
-		ev := waitEvent[wire.RelayEvent](t, b, wire.EvRelay)
+	if r := relayVia(t, a2, wire.RelayEnvelope{To: "nobody", ID: "00000000000000000000000000000003", Envelope: []byte("sealed")}); r.Error == nil || r.Error.Code != wire.CodeNotFound {
+		t.Fatalf("relay to nobody: %+v", r)
+	}
+	for _, ev := range relayEventsVia(t, b, 2) {
 		call[wire.Empty](t, b, wire.OpRelayAck, wire.RelayAckRequest{Acks: []wire.RelayRef{{From: ev.From, ID: ev.ID}}})
 	}
 
@@ -341,8 +342,7 @@ func TestMetricsFromServer(t *testing.T) {
 		`lanchat_request_duration_seconds_count{op="relay.send"} 4`,
 		`lanchat_request_duration_seconds_count{op="login"} 5`,
 		`lanchat_request_duration_seconds_count{op="resume"} 2`,
-		`lanchat_rendezvous_requests_total{code="ok",op="relay.send"} 3`,
-		`lanchat_rendezvous_requests_total{code="not_found",op="relay.send"} 1`,
+		`lanchat_rendezvous_requests_total{code="ok",op="relay.send"} 4`,
 		`lanchat_rendezvous_requests_total{code="bad_credentials",op="login"} 3`,
 	} {
 		if !hasLine(body, line) {

@@ -3,6 +3,7 @@ package rendezvous
 import (
 	"context"
 	"errors"
+	"github.com/lanchat/lanchat/internal/keys"
 	"net/netip"
 	"time"
 
@@ -104,8 +105,9 @@ func (s *Server) broadcastPresence(ctx context.Context, user string, p wire.Pres
 	}
 }
 
-// broadcastKeyChange tells contacts that user has a new identity key.
-func (s *Server) broadcastKeyChange(user string, key []byte) {
+// broadcastKeyChange tells contacts that user has new keys: a new
+// identity key, or the same one with a new prekey.
+func (s *Server) broadcastKeyChange(user string, key []byte, prekey keys.SignedPrekey) {
 	ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
 	defer cancel()
 	contacts, err := s.store.Contacts(ctx, user)
@@ -114,7 +116,7 @@ func (s *Server) broadcastKeyChange(user string, key []byte) {
 		return
 	}
 	for _, other := range contacts {
-		s.hub.push(other, wire.EvKeyChanged, wire.KeyChangedEvent{Username: user, IdentityKey: key})
+		s.hub.push(other, wire.EvKeyChanged, wire.KeyChangedEvent{Username: user, IdentityKey: key, Prekey: &prekey})
 	}
 }
 

@@ -2,6 +2,7 @@ package rendezvous
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/lanchat/lanchat/internal/wire"
@@ -32,47 +33,111 @@ type relayState struct {
 // relayKey is a relayed message's identity for its recipient.
 type relayKey struct{ sender, id string }
 
-func opRelaySend(ctx context.Context, c *conn, req *wire.RelaySendRequest) (any, *wire.Error) {
+// opRelaySend stores a batch of envelopes. The batch's shape (count,
+// total bytes, decoding) is checked first: a malformed batch is answered
+// with an error and closes the connection. Then each envelope is checked
+// on its own (id, size, recipient, relation), and those that pass are
+// stored together; the reply, one result per envelope, goes only after
+// the store committed them durably.
+func opRelaySend(ctx context.Context, c *conn, body json.RawMessage) (any, *wire.Error) {
 	s := c.srv
+	req, err := wire.DecodeRelaySend(body, s.cfg.MaxFrame/2)
+	if err != nil {
+		werr := wire.Errorf(wire.CodeMalformed, "%v", err)
+		c.afterReply = func() { c.fail(werr) }
+		return nil, werr
+	}
 	me := c.authedUser()
-	if werr := wire.CheckMessageID("id", req.ID); werr != nil {
-		return nil, werr
+	results := make([]wire.RelaySendResult, len(req.Envelopes))
+	msgs := make([]store.RelayMessage, 0, len(req.Envelopes))
+	at := make([]int, 0, len(req.Envelopes)) // msgs[j] is envelope at[j]
+	checked := map[string]relayTarget{}
+	now := s.utcNow()
+	for i, e := range req.Envelopes {
+		if werr := wire.CheckMessageID("id", e.ID); werr != nil {
+			results[i].Error = werr
+			continue
+		}
+		if len(e.Envelope) == 0 || len(e.Envelope) > s.cfg.MaxEnvelope {
+			results[i].Error = wire.Invalid("envelope", "must be 1 to %d bytes", s.cfg.MaxEnvelope)
+			continue
+		}
+		t, ok := checked[e.To]
+		if !ok {
+			t = c.relayTarget(ctx, me, e.To)
+			checked[e.To] = t
+		}
+		if t.err != nil {
+			results[i].Error = t.err
+			continue
+		}
+		msgs = append(msgs, store.RelayMessage{Recipient: t.name, ID: e.ID, Sender: me, Envelope: e.Envelope, Created: now})
+		at = append(at, i)
 	}
-	if len(req.Envelope) == 0 || len(req.Envelope) > s.cfg.MaxEnvelope {
-		return nil, wire.Invalid("envelope", "must be 1 to %d bytes", s.cfg.MaxEnvelope)
+	if len(msgs) == 0 {
+		return wire.RelaySendResponse{Results: results}, nil
 	}
-	to, werr := c.lookupUser(ctx, "to", req.To)
-	if werr != nil {
-		return nil, werr
-	}
-	if to.Name == me {
-		return nil, wire.Invalid("to", "you cannot relay to yourself")
-	}
-	if ok, err := s.related(ctx, me, to.Name); err != nil {
-		return nil, c.internal("relay: check relation", err)
-	} else if !ok {
-		return nil, wire.Errorf(wire.CodeNotFriends, "%s is neither your friend nor in a group with you", to.Name)
-	}
-	m := store.RelayMessage{Recipient: to.Name, ID: req.ID, Sender: me, Envelope: req.Envelope, Created: s.utcNow()}
-	inserted, err := s.store.PutRelay(ctx, m, s.cfg.RelayQuota)
-	if errors.Is(err, store.ErrQuota) {
-		return nil, wire.Errorf(wire.CodeQuotaExceeded, "%s has too many messages waiting; try again when they have been online", to.Name)
-	} else if errors.Is(err, store.ErrSenderQuota) {
-		return nil, wire.Errorf(wire.CodeQuotaExceeded, "you have as many messages waiting for %s as one sender may (%d, %d bytes); try again when they have been online",
-			to.Name, s.cfg.RelayQuota.SenderCount, s.cfg.RelayQuota.SenderBytes)
-	} else if err != nil {
+	puts, err := s.store.PutRelays(ctx, msgs, s.cfg.RelayQuota)
+	if err != nil {
 		return nil, c.internal("relay: store", err)
 	}
 	// The store committed durably before we answer: an acknowledged
 	// envelope survives a crash.
-	if !inserted {
-		return wire.RelaySendResponse{Status: "duplicate"}, nil
+	kick := map[string]bool{}
+	for j, p := range puts {
+		r := &results[at[j]]
+		to := msgs[j].Recipient
+		switch {
+		case errors.Is(p.Err, store.ErrQuota):
+			r.Error = wire.Errorf(wire.CodeQuotaExceeded, "%s has too many messages waiting; try again when they have been online", to)
+		case errors.Is(p.Err, store.ErrSenderQuota):
+			r.Error = wire.Errorf(wire.CodeQuotaExceeded, "you have as many messages waiting for %s as one sender may (%d, %d bytes); try again when they have been online",
+				to, s.cfg.RelayQuota.SenderCount, s.cfg.RelayQuota.SenderBytes)
+		case p.Err != nil:
+			r.Error = c.internal("relay: store", p.Err)
+		case p.Inserted:
+			r.Status = "queued"
+			s.cfg.Metrics.RelayQueued()
+			kick[to] = true
+		default:
+			r.Status = "duplicate"
+		}
 	}
-	s.cfg.Metrics.RelayQueued()
-	if rc := s.hub.conn(to.Name); rc != nil {
-		c.afterReply = rc.kickRelay
+	if len(kick) > 0 {
+		c.afterReply = func() {
+			for to := range kick {
+				if rc := s.hub.conn(to); rc != nil {
+					rc.kickRelay()
+				}
+			}
+		}
 	}
-	return wire.RelaySendResponse{Status: "queued"}, nil
+	return wire.RelaySendResponse{Results: results}, nil
+}
+
+// relayTarget is a recipient of a relay.send batch, checked once per
+// batch: its normalized name, or why nothing may be relayed to it.
+type relayTarget struct {
+	name string
+	err  *wire.Error
+}
+
+// relayTarget checks that me may relay to the user named to: an enabled
+// account, not me, a friend or a fellow group member.
+func (c *conn) relayTarget(ctx context.Context, me, to string) relayTarget {
+	u, werr := c.lookupUser(ctx, "to", to)
+	if werr != nil {
+		return relayTarget{err: werr}
+	}
+	if u.Name == me {
+		return relayTarget{err: wire.Invalid("to", "you cannot relay to yourself")}
+	}
+	if ok, err := c.srv.related(ctx, me, u.Name); err != nil {
+		return relayTarget{err: c.internal("relay: check relation", err)}
+	} else if !ok {
+		return relayTarget{err: wire.Errorf(wire.CodeNotFriends, "%s is neither your friend nor in a group with you", u.Name)}
+	}
+	return relayTarget{name: u.Name}
 }
 
 func opRelayAck(ctx context.Context, c *conn, req *wire.RelayAckRequest) (any, *wire.Error) {
@@ -247,8 +312,28 @@ func (c *conn) deliverRelay() {
 			c.relay.cursor = m.Seq
 		}
 		c.mu.Unlock()
-		for _, m := range msgs {
-			c.push(wire.EvRelay, wire.RelayEvent{ID: m.ID, From: m.Sender, Envelope: m.Envelope, At: m.Created})
+		c.pushRelay(msgs)
+	}
+}
+
+// pushRelay pushes msgs in as few relay events as fit the frame limit:
+// an event carries envelopes of at most half the frame limit together
+// (base64 makes them a third larger), and always at least one (no
+// envelope is over half the limit).
+func (c *conn) pushRelay(msgs []store.RelayMessage) {
+	budget := c.srv.cfg.MaxFrame / 2
+	for len(msgs) > 0 {
+		ev := wire.RelayBatchEvent{Envelopes: make([]wire.RelayEvent, 0, len(msgs))}
+		size := 0
+		for len(msgs) > 0 && len(ev.Envelopes) < wire.MaxRelayBatch {
+			m := msgs[0]
+			if len(ev.Envelopes) > 0 && size+len(m.Envelope) > budget {
+				break
+			}
+			size += len(m.Envelope)
+			ev.Envelopes = append(ev.Envelopes, wire.RelayEvent{ID: m.ID, From: m.Sender, Envelope: m.Envelope, At: m.Created})
+			msgs = msgs[1:]
 		}
+		c.push(wire.EvRelay, ev)
 	}
 }

@@ -57,7 +57,7 @@ func TestRelaySenderQuota(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		relaySend(t, mallory, "bob", i, "queued")
 	}
-	werr := callErr(t, mallory.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(4), Envelope: envelopeOf(4)}, wire.CodeQuotaExceeded)
+	werr := relayErr(t, mallory, wire.RelayEnvelope{To: "bob", ID: relayID(4), Envelope: envelopeOf(4)}, wire.CodeQuotaExceeded)
 	t.Logf("mallory is told: %s", werr.Message)
 	relaySend(t, mallory, "bob", 3, "duplicate")
 	// Others are not held back by mallory's share, and mallory may still
@@ -79,9 +79,9 @@ func TestRelaySenderQuota(t *testing.T) {
 		bob := ts.register(t, "bob")
 		makeFriends(t, alice, bob)
 		goOffline(t, bob, alice)
-		call[wire.RelaySendResponse](t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(1), Envelope: make([]byte, 60)})
-		callErr(t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(2), Envelope: make([]byte, 41)}, wire.CodeQuotaExceeded)
-		call[wire.RelaySendResponse](t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(3), Envelope: make([]byte, 40)})
+		relayOne(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(1), Envelope: make([]byte, 60)})
+		relayErr(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(2), Envelope: make([]byte, 41)}, wire.CodeQuotaExceeded)
+		relayOne(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(3), Envelope: make([]byte, 40)})
 	})
 }
 

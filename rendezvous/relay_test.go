@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/rendezvous/client"
 	"github.com/lanchat/lanchat/rendezvous/store"
 )
 
@@ -26,10 +27,64 @@ func envelopeOf(i int) []byte { return []byte(fmt.Sprintf("sealed message %d", i
 // relaySend relays message i from u to to and checks the reply status.
 func relaySend(t *testing.T, u *testUser, to string, i int, status string) {
 	t.Helper()
-	r := call[wire.RelaySendResponse](t, u.c, wire.OpRelaySend, wire.RelaySendRequest{To: to, ID: relayID(i), Envelope: envelopeOf(i)})
-	if r.Status != status {
-		t.Fatalf("relay.send %d to %s: status %q, want %q", i, to, r.Status, status)
+	r := relayOne(t, u, wire.RelayEnvelope{To: to, ID: relayID(i), Envelope: envelopeOf(i)})
+	if r.Error != nil || r.Status != status {
+		t.Fatalf("relay.send %d to %s: status %q (error %v), want %q", i, to, r.Status, r.Error, status)
 	}
+}
+
+// relayOne sends a batch of one envelope and returns its result.
+func relayOne(t *testing.T, u *testUser, e wire.RelayEnvelope) wire.RelaySendResult {
+	t.Helper()
+	return relayVia(t, u.c, e)
+}
+
+// relayVia sends a batch of one envelope on c and returns its result.
+func relayVia(t *testing.T, c *client.Client, e wire.RelayEnvelope) wire.RelaySendResult {
+	t.Helper()
+	r := call[wire.RelaySendResponse](t, c, wire.OpRelaySend, wire.RelaySendRequest{Envelopes: []wire.RelayEnvelope{e}})
+	if len(r.Results) != 1 {
+		t.Fatalf("relay.send of one envelope: %d results", len(r.Results))
+	}
+	return r.Results[0]
+}
+
+// relayErr sends a batch of one envelope that must be refused with code,
+// and returns the envelope's error.
+func relayErr(t *testing.T, u *testUser, e wire.RelayEnvelope, code string) *wire.Error {
+	t.Helper()
+	r := relayOne(t, u, e)
+	if r.Error == nil || r.Error.Code != code || r.Status != "" {
+		t.Fatalf("relay.send to %s: result %+v (error %v), want error %s", e.To, r, r.Error, code)
+	}
+	return r.Error
+}
+
+// relayEventsVia reads relay events on c until they carried n envelopes.
+func relayEventsVia(t *testing.T, c *client.Client, n int) []wire.RelayEvent {
+	t.Helper()
+	var out []wire.RelayEvent
+	for len(out) < n {
+		ev := waitEvent[wire.RelayBatchEvent](t, c, wire.EvRelay)
+		out = append(out, ev.Envelopes...)
+	}
+	return out
+}
+
+// nextRelay returns the next envelope pushed to u, reading the next relay
+// event when those of the last one are used up.
+func nextRelay(t *testing.T, u *testUser) wire.RelayEvent {
+	t.Helper()
+	if len(u.relayed) == 0 {
+		ev := waitEvent[wire.RelayBatchEvent](t, u.c, wire.EvRelay)
+		if len(ev.Envelopes) == 0 || len(ev.Envelopes) > wire.MaxRelayBatch {
+			t.Fatalf("%s: relay event with %d envelopes", u.name, len(ev.Envelopes))
+		}
+		u.relayed = ev.Envelopes
+	}
+	ev := u.relayed[0]
+	u.relayed = u.relayed[1:]
+	return ev
 }
 
 // relayReceive reads the next relay events of u and checks they carry
@@ -38,7 +93,7 @@ func relayReceive(t *testing.T, u *testUser, from string, want ...int) []wire.Re
 	t.Helper()
 	evs := make([]wire.RelayEvent, 0, len(want))
 	for _, i := range want {
-		ev := waitEvent[wire.RelayEvent](t, u.c, wire.EvRelay)
+		ev := nextRelay(t, u)
 		if ev.ID != relayID(i) || ev.From != from || !bytes.Equal(ev.Envelope, envelopeOf(i)) || ev.At.IsZero() {
 			t.Fatalf("%s: relay event {id %s from %s envelope %q at %v}, want message %d from %s",
 				u.name, ev.ID, ev.From, ev.Envelope, ev.At, i, from)
@@ -170,7 +225,7 @@ func TestRelayDuplicate(t *testing.T) {
 	relaySend(t, alice, "bob", 1, "queued")
 	relaySend(t, alice, "bob", 1, "duplicate")
 	// Same id, other content: still a duplicate, and the first is kept.
-	r := call[wire.RelaySendResponse](t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(1), Envelope: []byte("other")})
+	r := relayOne(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(1), Envelope: []byte("other")})
 	if r.Status != "duplicate" {
 		t.Fatalf("resend with other content: %q, want duplicate", r.Status)
 	}
@@ -200,27 +255,27 @@ func TestRelayPermissionsAndValidation(t *testing.T) {
 
 	tests := []struct {
 		name  string
-		req   wire.RelaySendRequest
+		req   wire.RelayEnvelope
 		code  string
 		field string
 	}{
-		{"stranger", wire.RelaySendRequest{To: "carol", ID: relayID(1), Envelope: []byte("x")}, wire.CodeNotFriends, ""},
-		{"self", wire.RelaySendRequest{To: "alice", ID: relayID(1), Envelope: []byte("x")}, wire.CodeInvalid, "to"},
-		{"self other case", wire.RelaySendRequest{To: "Alice", ID: relayID(1), Envelope: []byte("x")}, wire.CodeInvalid, "to"},
-		{"unknown recipient", wire.RelaySendRequest{To: "nobody", ID: relayID(1), Envelope: []byte("x")}, wire.CodeNotFound, "to"},
-		{"disabled recipient", wire.RelaySendRequest{To: "erin", ID: relayID(1), Envelope: []byte("x")}, wire.CodeNotFound, "to"},
-		{"bad recipient", wire.RelaySendRequest{To: "a b", ID: relayID(1), Envelope: []byte("x")}, wire.CodeInvalid, "to"},
-		{"upper-case id", wire.RelaySendRequest{To: "bob", ID: strings.Repeat("AB", 16), Envelope: []byte("x")}, wire.CodeInvalid, "id"},
-		{"short id", wire.RelaySendRequest{To: "bob", ID: relayID(1)[1:], Envelope: []byte("x")}, wire.CodeInvalid, "id"},
-		{"long id", wire.RelaySendRequest{To: "bob", ID: relayID(1) + "0", Envelope: []byte("x")}, wire.CodeInvalid, "id"},
-		{"non-hex id", wire.RelaySendRequest{To: "bob", ID: strings.Repeat("g", 32), Envelope: []byte("x")}, wire.CodeInvalid, "id"},
-		{"no id", wire.RelaySendRequest{To: "bob", Envelope: []byte("x")}, wire.CodeInvalid, "id"},
-		{"empty envelope", wire.RelaySendRequest{To: "bob", ID: relayID(1)}, wire.CodeInvalid, "envelope"},
-		{"oversize envelope", wire.RelaySendRequest{To: "bob", ID: relayID(1), Envelope: make([]byte, maxEnvelope+1)}, wire.CodeInvalid, "envelope"},
+		{"stranger", wire.RelayEnvelope{To: "carol", ID: relayID(1), Envelope: []byte("x")}, wire.CodeNotFriends, ""},
+		{"self", wire.RelayEnvelope{To: "alice", ID: relayID(1), Envelope: []byte("x")}, wire.CodeInvalid, "to"},
+		{"self other case", wire.RelayEnvelope{To: "Alice", ID: relayID(1), Envelope: []byte("x")}, wire.CodeInvalid, "to"},
+		{"unknown recipient", wire.RelayEnvelope{To: "nobody", ID: relayID(1), Envelope: []byte("x")}, wire.CodeNotFound, "to"},
+		{"disabled recipient", wire.RelayEnvelope{To: "erin", ID: relayID(1), Envelope: []byte("x")}, wire.CodeNotFound, "to"},
+		{"bad recipient", wire.RelayEnvelope{To: "a b", ID: relayID(1), Envelope: []byte("x")}, wire.CodeInvalid, "to"},
+		{"upper-case id", wire.RelayEnvelope{To: "bob", ID: strings.Repeat("AB", 16), Envelope: []byte("x")}, wire.CodeInvalid, "id"},
+		{"short id", wire.RelayEnvelope{To: "bob", ID: relayID(1)[1:], Envelope: []byte("x")}, wire.CodeInvalid, "id"},
+		{"long id", wire.RelayEnvelope{To: "bob", ID: relayID(1) + "0", Envelope: []byte("x")}, wire.CodeInvalid, "id"},
+		{"non-hex id", wire.RelayEnvelope{To: "bob", ID: strings.Repeat("g", 32), Envelope: []byte("x")}, wire.CodeInvalid, "id"},
+		{"no id", wire.RelayEnvelope{To: "bob", Envelope: []byte("x")}, wire.CodeInvalid, "id"},
+		{"empty envelope", wire.RelayEnvelope{To: "bob", ID: relayID(1)}, wire.CodeInvalid, "envelope"},
+		{"oversize envelope", wire.RelayEnvelope{To: "bob", ID: relayID(1), Envelope: make([]byte, maxEnvelope+1)}, wire.CodeInvalid, "envelope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			werr := callErr(t, alice.c, wire.OpRelaySend, tc.req, tc.code)
+			werr := relayErr(t, alice, tc.req, tc.code)
 			if tc.field != "" && werr.Field != tc.field {
 				t.Errorf("field %q, want %q", werr.Field, tc.field)
 			}
@@ -236,8 +291,8 @@ func TestRelayPermissionsAndValidation(t *testing.T) {
 	// The largest envelope goes through, and so does a message to a
 	// co-member who is not a friend.
 	big := bytes.Repeat([]byte{0xa5}, maxEnvelope)
-	call[wire.RelaySendResponse](t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(2), Envelope: big})
-	if ev := waitEvent[wire.RelayEvent](t, bob.c, wire.EvRelay); !bytes.Equal(ev.Envelope, big) {
+	relayOne(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(2), Envelope: big})
+	if ev := nextRelay(t, bob); !bytes.Equal(ev.Envelope, big) {
 		t.Errorf("largest envelope arrived as %d bytes", len(ev.Envelope))
 	}
 	relaySend(t, alice, "dave", 3, "queued")
@@ -262,8 +317,8 @@ func TestRelayQuota(t *testing.T) {
 			relaySend(t, alice, "bob", i, "queued")
 		}
 		// The quota is the recipient's, whoever sends.
-		callErr(t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(4), Envelope: envelopeOf(4)}, wire.CodeQuotaExceeded)
-		callErr(t, carol.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(5), Envelope: envelopeOf(5)}, wire.CodeQuotaExceeded)
+		relayErr(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(4), Envelope: envelopeOf(4)}, wire.CodeQuotaExceeded)
+		relayErr(t, carol, wire.RelayEnvelope{To: "bob", ID: relayID(5), Envelope: envelopeOf(5)}, wire.CodeQuotaExceeded)
 		relaySend(t, alice, "bob", 3, "duplicate") // a resend is not refused
 		if got := storedRelay(t, ts, "bob"); fmt.Sprint(got) != fmt.Sprint(relayIDs(1, 2, 3)) {
 			t.Errorf("stored: %v", got)
@@ -272,11 +327,11 @@ func TestRelayQuota(t *testing.T) {
 		bob2 := ts.login(t, bob)
 		relayReceive(t, bob2, "alice", 1, 2, 3)
 		// Delivered is not enough: the messages count until acknowledged.
-		callErr(t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(4), Envelope: envelopeOf(4)}, wire.CodeQuotaExceeded)
+		relayErr(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(4), Envelope: envelopeOf(4)}, wire.CodeQuotaExceeded)
 		relayAck(t, bob2, "alice", 1, 2)
 		relaySend(t, alice, "bob", 4, "queued")
 		relaySend(t, carol, "bob", 5, "queued")
-		callErr(t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(6), Envelope: envelopeOf(6)}, wire.CodeQuotaExceeded)
+		relayErr(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(6), Envelope: envelopeOf(6)}, wire.CodeQuotaExceeded)
 		relayReceive(t, bob2, "alice", 4)
 		relayReceive(t, bob2, "carol", 5)
 	})
@@ -290,10 +345,10 @@ func TestRelayQuota(t *testing.T) {
 
 		sendSized := func(i, size int) error {
 			t.Helper()
-			var r wire.RelaySendResponse
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			return alice.c.Call(ctx, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(i), Envelope: make([]byte, size)}, &r)
+			if r := relayOne(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(i), Envelope: make([]byte, size)}); r.Error != nil {
+				return r.Error
+			}
+			return nil
 		}
 		steps := []struct {
 			id, size int
@@ -311,7 +366,7 @@ func TestRelayQuota(t *testing.T) {
 			}
 		}
 		bob2 := ts.login(t, bob)
-		waitEvent[wire.RelayEvent](t, bob2.c, wire.EvRelay)
+		nextRelay(t, bob2)
 		relayAck(t, bob2, "alice", 1)
 		if err := sendSized(2, 41); err != nil {
 			t.Fatalf("after ack freed 60 bytes: %v", err)
@@ -475,7 +530,7 @@ func TestRelayExpiry(t *testing.T) {
 	relaySend(t, alice, "bob", 1, "queued")
 	clock.advance(40 * time.Minute)
 	relaySend(t, alice, "bob", 2, "queued")
-	callErr(t, alice.c, wire.OpRelaySend, wire.RelaySendRequest{To: "bob", ID: relayID(3), Envelope: envelopeOf(3)}, wire.CodeQuotaExceeded)
+	relayErr(t, alice, wire.RelayEnvelope{To: "bob", ID: relayID(3), Envelope: envelopeOf(3)}, wire.CodeQuotaExceeded)
 
 	// Within the retention nothing goes.
 	ctx := context.Background()

@@ -38,6 +38,7 @@ type benchConfig struct {
 	pool              int
 	bodySize          int
 	ackBatch          int
+	sendBatch         int
 	probeRate         float64
 	setupTimeout      time.Duration
 	heartbeat         time.Duration
@@ -62,7 +63,8 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs.IntVar(&c.sources, "sources", 8, "spread idle sessions over this many source addresses from 127.0.0.2 (0: let the kernel choose)")
 	fs.IntVar(&c.pool, "pool", 1200, "envelopes pre-sealed per sender; a sender that uses them all stops early")
 	fs.IntVar(&c.bodySize, "body", 200, "message body size in bytes")
-	fs.IntVar(&c.ackBatch, "ack-batch", 1, "most envelopes a recipient acknowledges in one relay.ack (1: each on its own, as it arrives)")
+	fs.IntVar(&c.ackBatch, "ack-batch", 1, "most envelopes a recipient gathers into one relay.ack beyond one relay event's (1: each event's on their own, as they arrive)")
+	fs.IntVar(&c.sendBatch, "send-batch", 1, "envelopes per relay.send request (1: each on its own)")
 	fs.Float64Var(&c.probeRate, "probe-rate", 50, "probe rounds per second (one friends.list and one ping each) during the relay phase")
 	fs.DurationVar(&c.setupTimeout, "setup-timeout", 3*time.Minute, "give up opening idle sessions after this long")
 	fs.DurationVar(&c.heartbeat, "heartbeat", 0, "idle session heartbeat interval (0: what the server asks for in hello)")
@@ -87,6 +89,8 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 		return nil, fmt.Errorf("%w: --senders must be at most 999", errUsage)
 	case c.dialConcurrency < 1, c.pool < 1, c.bodySize < 1, c.probeRate < 0:
 		return nil, fmt.Errorf("%w: --dial-concurrency, --pool and --body must be positive, --probe-rate not negative", errUsage)
+	case c.sendBatch < 1, c.sendBatch > wire.MaxRelayBatch:
+		return nil, fmt.Errorf("%w: --send-batch must be 1 to %d", errUsage, wire.MaxRelayBatch)
 	case c.ackBatch < 1, c.ackBatch > wire.MaxAckIDs:
 		return nil, fmt.Errorf("%w: --ack-batch must be 1 to %d", errUsage, wire.MaxAckIDs)
 	case c.hold < 0, c.duration <= 0, c.setupTimeout <= 0, c.heartbeat < 0:
@@ -435,7 +439,7 @@ func (b *bench) idlePhase(ctx context.Context, interval time.Duration) (*idlePoo
 // idle sessions are held (phases b and c).
 func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 	cfg := b.cfg
-	rr := newRelayRun(cfg.addr, opts, cfg.ackBatch)
+	rr := newRelayRun(cfg.addr, opts, cfg.ackBatch, cfg.sendBatch)
 	defer rr.close()
 
 	b.logf("relay: setting up %d sender/recipient pairs and the probe", cfg.senders)
@@ -464,7 +468,8 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 
 	secs := elapsed.Seconds()
 	b.tab.add("relay pairs (sender → recipient, friends)", cfg.senders, "pairs")
-	b.tab.add("ids per relay.ack (at most)", cfg.ackBatch, "ids")
+	b.tab.add("ids per relay.ack (at most, beyond one relay event's)", cfg.ackBatch, "ids")
+	b.tab.add("envelopes per relay.send", cfg.sendBatch, "envelopes")
 	b.tab.add("relay.send acknowledged (committed) per second", float64(queued)/secs, "msg/s")
 	b.tab.add("relayed messages delivered to recipients per second", float64(inWindow)/secs, "msg/s")
 	b.tab.add("relay.send acknowledged in all", queued, "messages")

@@ -45,9 +45,10 @@ type pair struct {
 // relayRun is the relay phase: the pairs, the probe, and what they
 // measured.
 type relayRun struct {
-	addr     string
-	opts     client.Options
-	ackBatch int // most ids in one relay.ack
+	addr      string
+	opts      client.Options
+	ackBatch  int // most ids in one relay.ack
+	sendBatch int // envelopes per relay.send
 
 	pairs []*pair
 	probe *prober
@@ -69,8 +70,8 @@ type relayRun struct {
 }
 
 // newRelayRun prepares the relay phase.
-func newRelayRun(addr string, opts client.Options, ackBatch int) *relayRun {
-	return &relayRun{addr: addr, opts: opts, ackBatch: min(max(ackBatch, 1), wire.MaxAckIDs)}
+func newRelayRun(addr string, opts client.Options, ackBatch, sendBatch int) *relayRun {
+	return &relayRun{addr: addr, opts: opts, ackBatch: min(max(ackBatch, 1), wire.MaxAckIDs), sendBatch: min(max(sendBatch, 1), wire.MaxRelayBatch)}
 }
 
 // dial opens a client connection and starts the goroutine that consumes
@@ -195,23 +196,26 @@ func (r *relayRun) take(p *pair, f *wire.Frame, ids []wire.RelayRef) []wire.Rela
 		return ids
 	}
 	now := time.Now()
-	var ev wire.RelayEvent
-	if err := json.Unmarshal(f.Body, &ev); err != nil {
+	var batch wire.RelayBatchEvent
+	if err := json.Unmarshal(f.Body, &batch); err != nil {
 		r.ackErrs.Add("bad relay event")
 		return ids
 	}
-	p.mu.Lock()
-	sent, ours := p.sentAt[ev.ID]
-	delete(p.sentAt, ev.ID)
-	p.mu.Unlock()
-	if ours {
-		r.total.Add(1)
-		if r.window.Load() {
-			r.delivered.Add(1)
+	for _, ev := range batch.Envelopes {
+		p.mu.Lock()
+		sent, ours := p.sentAt[ev.ID]
+		delete(p.sentAt, ev.ID)
+		p.mu.Unlock()
+		if ours {
+			r.total.Add(1)
+			if r.window.Load() {
+				r.delivered.Add(1)
+			}
+			r.deliverLat.Add(now.Sub(sent))
 		}
-		r.deliverLat.Add(now.Sub(sent))
+		ids = append(ids, wire.RelayRef{From: ev.From, ID: ev.ID})
 	}
-	return append(ids, wire.RelayRef{From: ev.From, ID: ev.ID})
+	return ids
 }
 
 // seal pre-seals perSender envelopes for every pair, on all CPUs, so that
@@ -306,32 +310,36 @@ func (r *relayRun) drain(ctx context.Context) {
 	}
 }
 
-// send relays p's pool to its recipient back to back until ctx ends or
-// the pool is used up.
+// send relays p's pool to its recipient back to back, sendBatch envelopes
+// per relay.send, until ctx ends or the pool is used up.
 func (r *relayRun) send(ctx context.Context, p *pair) {
-	for _, e := range p.pool {
+	for pool := p.pool; len(pool) > 0; {
 		if ctx.Err() != nil {
 			return
 		}
+		batch := pool[:min(len(pool), r.sendBatch)]
+		pool = pool[len(batch):]
+		req := wire.RelaySendRequest{Envelopes: make([]wire.RelayEnvelope, len(batch))}
 		start := time.Now()
 		p.mu.Lock()
-		p.sentAt[e.id] = start
+		for i, e := range batch {
+			p.sentAt[e.id] = start
+			req.Envelopes[i] = wire.RelayEnvelope{To: p.recipient.name, ID: e.id, Envelope: e.env}
+		}
 		p.mu.Unlock()
 		cctx, cancel := context.WithTimeout(context.Background(), relayCallTimeout)
 		var resp wire.RelaySendResponse
-		err := p.sc.Call(cctx, wire.OpRelaySend, wire.RelaySendRequest{To: p.recipient.name, ID: e.id, Envelope: e.env}, &resp)
+		err := p.sc.Call(cctx, wire.OpRelaySend, req, &resp)
 		cancel()
 		lat := time.Since(start)
-		switch {
-		case err == nil && resp.Status == "queued":
-			r.queued.Add(1)
-			r.sendLat.Add(lat)
-		case err == nil:
-			r.duplicates.Add(1)
-			r.sendLat.Add(lat)
-		default:
+		if err == nil && len(resp.Results) != len(batch) {
+			err = fmt.Errorf("%d results for %d envelopes", len(resp.Results), len(batch))
+		}
+		if err != nil {
 			p.mu.Lock()
-			delete(p.sentAt, e.id)
+			for _, e := range batch {
+				delete(p.sentAt, e.id)
+			}
 			p.mu.Unlock()
 			r.sendErrs.Add(errorCode(err))
 			var werr *wire.Error
@@ -339,6 +347,21 @@ func (r *relayRun) send(ctx context.Context, p *pair) {
 				sleepCtx(ctx, time.Duration(werr.RetryAfterMS)*time.Millisecond)
 			} else if p.sc.Err() != nil {
 				return // the connection is gone
+			}
+			continue
+		}
+		r.sendLat.Add(lat)
+		for i, res := range resp.Results {
+			switch {
+			case res.Error != nil:
+				p.mu.Lock()
+				delete(p.sentAt, batch[i].id)
+				p.mu.Unlock()
+				r.sendErrs.Add(res.Error.Code)
+			case res.Status == "queued":
+				r.queued.Add(1)
+			default:
+				r.duplicates.Add(1)
 			}
 		}
 	}

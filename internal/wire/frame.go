@@ -103,6 +103,16 @@ func NewReader(r io.Reader, max int) *Reader {
 	return &Reader{r: bufio.NewReaderSize(r, 4096), max: max}
 }
 
+// NewReaderSize is NewReader with a read buffer of size bytes (at least
+// 16). A stream that buffers itself (a TLS connection holds a decrypted
+// record) needs little more: a small buffer keeps idle connections small.
+func NewReaderSize(r io.Reader, max, size int) *Reader {
+	if max <= 0 {
+		max = DefaultMaxFrame
+	}
+	return &Reader{r: bufio.NewReaderSize(r, size), max: max}
+}
+
 // SetMax changes the frame limit for the frames read from now on.
 func (r *Reader) SetMax(max int) {
 	if max <= 0 {

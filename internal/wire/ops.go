@@ -295,17 +295,34 @@ type GroupMembersResponse struct {
 	Members []Member `json:"members"`
 }
 
-// RelaySendRequest stores a sealed envelope for an offline recipient.
+// RelaySendRequest stores sealed envelopes, for one recipient or many (a
+// group's fan-out is one request): 1 to MaxRelayBatch of them, their bytes
+// together at most the server's frame limit. A request outside those
+// bounds is malformed and closes the connection; each envelope is then
+// checked on its own, and its result says what became of it.
 type RelaySendRequest struct {
+	Envelopes []RelayEnvelope `json:"envelopes"`
+}
+
+// RelayEnvelope is one sealed envelope of a relay.send batch.
+type RelayEnvelope struct {
 	To       string `json:"to"`
 	ID       string `json:"id"` // 128-bit message id, 32 lower-case hex digits
 	Envelope []byte `json:"envelope"`
 }
 
-// RelaySendResponse says whether the envelope was newly stored or was
-// already there (a resend).
+// RelaySendResponse answers a relay.send batch once every stored envelope
+// is committed: one result per envelope, in the request's order.
 type RelaySendResponse struct {
-	Status string `json:"status"` // "queued" or "duplicate"
+	Results []RelaySendResult `json:"results"`
+}
+
+// RelaySendResult is what became of one envelope: Status "queued" (newly
+// stored) or "duplicate" (already there: a resend), or Error when it was
+// refused (not_friends, quota_exceeded, invalid, not_found…).
+type RelaySendResult struct {
+	Status string `json:"status,omitempty"`
+	Error  *Error `json:"error,omitempty"`
 }
 
 // RelayRef names one relayed message: a message's identity is its sender
@@ -364,18 +381,27 @@ type FriendEvent struct {
 	At          time.Time `json:"at"`
 }
 
-// KeyChangedEvent tells contacts that a user's identity key changed.
+// KeyChangedEvent tells contacts that a user's published keys changed: a
+// new identity key, or a new prekey (at every login and prekey.rotate), so
+// that a sender may keep a contact's keys until this event says otherwise.
 type KeyChangedEvent struct {
-	Username    string `json:"username"`
-	IdentityKey []byte `json:"identity_key"`
+	Username    string        `json:"username"`
+	IdentityKey []byte        `json:"identity_key"`
+	Prekey      *keys.SignedPrekey `json:"prekey,omitempty"`
 }
 
-// RelayEvent delivers one stored envelope.
+// RelayEvent is one stored envelope of a relay event.
 type RelayEvent struct {
 	ID       string    `json:"id"`
 	From     string    `json:"from"`
 	Envelope []byte    `json:"envelope"`
 	At       time.Time `json:"at"`
+}
+
+// RelayBatchEvent is the body of a relay event: 1 to MaxRelayBatch stored
+// envelopes, oldest first, answered together by one relay.ack.
+type RelayBatchEvent struct {
+	Envelopes []RelayEvent `json:"envelopes"`
 }
 
 // GroupEvent tells members about a change to a group.

@@ -297,8 +297,7 @@ func (d *Daemon) relay(ctx context.Context, to string, m envelope.Message) error
 	if err != nil {
 		return fmt.Errorf("seal: %w", err)
 	}
-	var resp wire.RelaySendResponse
-	if err := d.link.Call(ctx, wire.OpRelaySend, wire.RelaySendRequest{To: to, ID: m.ID, Envelope: sealed}, &resp); err != nil {
+	if err := d.link.Relay(ctx, wire.RelayEnvelope{To: to, ID: m.ID, Envelope: sealed}); err != nil {
 		var werr *wire.Error
 		if errors.As(err, &werr) && werr.Code == wire.CodeQuotaExceeded {
 			// The recipient's relay quota, or this sender's share of it,

@@ -42,12 +42,11 @@ func (d *Daemon) serverLoop(ctx context.Context) {
 				ev = e
 			}
 		}
-		rev, ok := d.relayEvent(ev)
+		batch, ok := d.relayEvent(ev)
 		if !ok {
 			d.handleLink(ctx, ev)
 			continue
 		}
-		batch := []wire.RelayEvent{rev}
 	gather:
 		for len(batch) < relayGather {
 			select {
@@ -55,8 +54,8 @@ func (d *Daemon) serverLoop(ctx context.Context) {
 				if !ok {
 					break gather
 				}
-				if rev, ok := d.relayEvent(e); ok {
-					batch = append(batch, rev)
+				if revs, ok := d.relayEvent(e); ok {
+					batch = append(batch, revs...)
 				} else {
 					next = &e
 					break gather
@@ -69,13 +68,16 @@ func (d *Daemon) serverLoop(ctx context.Context) {
 	}
 }
 
-// relayEvent decodes ev if it is a relayed envelope.
-func (d *Daemon) relayEvent(ev link.Event) (wire.RelayEvent, bool) {
-	var rev wire.RelayEvent
+// relayEvent decodes ev if it is a relay event (a batch of envelopes).
+func (d *Daemon) relayEvent(ev link.Event) ([]wire.RelayEvent, bool) {
+	var rev wire.RelayBatchEvent
 	if ev.Kind != link.EventServer || ev.Frame == nil || ev.Frame.Op != wire.EvRelay {
-		return rev, false
+		return nil, false
 	}
-	return rev, decodeEvent(d, ev.Frame, &rev)
+	if !decodeEvent(d, ev.Frame, &rev) {
+		return nil, false
+	}
+	return rev.Envelopes, true
 }
 
 func (d *Daemon) handleLink(ctx context.Context, ev link.Event) {
@@ -283,9 +285,9 @@ func (d *Daemon) pinKey(ctx context.Context, user string, key []byte) history.Pi
 func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
 	switch f.Op {
 	case wire.EvRelay:
-		var ev wire.RelayEvent
+		var ev wire.RelayBatchEvent
 		if decodeEvent(d, f, &ev) {
-			d.receiveRelayed(ctx, []wire.RelayEvent{ev})
+			d.receiveRelayed(ctx, ev.Envelopes)
 		}
 	case wire.EvRelayDropped:
 		var ev wire.RelayDroppedEvent

@@ -124,6 +124,8 @@ type Link struct {
 	addr    string
 	unsaved bool
 	lastErr error // why the last dial failed; nil after a success
+
+	relay relayQueue // relay.send batching (Relay)
 }
 
 // New makes a link; Run connects it.

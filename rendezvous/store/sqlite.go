@@ -19,6 +19,9 @@ type SQLite struct {
 	db *sqlitedb.DB
 	w  *sql.DB // the one writer connection
 	r  *sql.DB // read-only pool
+
+	// group commits relay writes of concurrent requests together.
+	group *groupCommit[*sql.Tx]
 }
 
 var _ Store = (*SQLite)(nil)
@@ -31,8 +34,15 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	return &SQLite{db: db, w: db.Writer(), r: db.Reader()}, nil
+	s := &SQLite{db: db, w: db.Writer(), r: db.Reader()}
+	s.group = &groupCommit[*sql.Tx]{begin: db.Write, isolate: savepoint}
+	return s, nil
 }
+
+// RelayCommits returns how many transactions the relay's group commit
+// made, and how many writes (relay batches, acknowledgements) they
+// carried: each transaction is one fsync.
+func (s *SQLite) RelayCommits() (commits, writes uint64) { return s.group.stats() }
 
 // Close closes both connection pools.
 func (s *SQLite) Close() error {

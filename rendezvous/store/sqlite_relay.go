@@ -20,48 +20,97 @@ const ackChunk = 200
 // above q.SenderCount or q.SenderBytes; a limit of zero or less is no
 // limit. Quota checks and insert are one transaction.
 func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error) {
-	inserted := false
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		var dup bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM relay
-			WHERE recipient = ? AND sender = ? AND msg_id = ?)`, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
-			return err
-		}
-		if dup {
-			return nil
-		}
-		size := int64(len(m.Envelope))
-		over := func(query string, maxCount int, maxBytes int64, args ...any) (bool, error) {
-			var count, bytes int64
-			err := tx.QueryRowContext(ctx, query, args...).Scan(&count, &bytes)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return false, err
+	puts, err := s.PutRelays(ctx, []RelayMessage{m}, q)
+	if err != nil {
+		return false, err
+	}
+	if puts[0].Err != nil {
+		return false, fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, puts[0].Err)
+	}
+	return puts[0].Inserted, nil
+}
+
+// PutRelays stores a batch of envelopes, each as PutRelay would, in the
+// order given (so an envelope's quota check counts those before it), and
+// returns one RelayPut for each. The batch commits with those of
+// concurrent callers, in one transaction and one fsync.
+func (s *SQLite) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error) {
+	out := make([]RelayPut, len(ms))
+	err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for i, m := range ms {
+			inserted, err := putRelayTx(ctx, tx, m, q)
+			if errors.Is(err, ErrQuota) || errors.Is(err, ErrSenderQuota) {
+				out[i] = RelayPut{Err: err}
+				continue
 			}
-			return maxCount > 0 && count+1 > int64(maxCount) || maxBytes > 0 && bytes+size > maxBytes, nil
+			if err != nil {
+				return fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, err)
+			}
+			out[i] = RelayPut{Inserted: inserted}
 		}
-		if full, err := over(`SELECT count, bytes FROM relay_totals WHERE recipient = ?`,
-			q.MaxCount, q.MaxBytes, m.Recipient); err != nil {
-			return err
-		} else if full {
-			return ErrQuota
-		}
-		if full, err := over(`SELECT count, bytes FROM relay_sender_totals WHERE recipient = ? AND sender = ?`,
-			q.SenderCount, q.SenderBytes, m.Recipient, m.Sender); err != nil {
-			return err
-		} else if full {
-			return ErrSenderQuota
-		}
-		if _, err := execN(ctx, tx, `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created)
-			VALUES (?, ?, ?, ?, ?, ?)`, m.Recipient, m.ID, m.Sender, m.Envelope, size, nsOf(m.Created)); err != nil {
-			return err
-		}
-		inserted = true
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, err)
+		return nil, fmt.Errorf("put relay batch: %w", err)
 	}
-	return inserted, nil
+	return out, nil
+}
+
+// putRelayTx is one envelope of PutRelays.
+func putRelayTx(ctx context.Context, tx *sql.Tx, m RelayMessage, q Quota) (bool, error) {
+	var dup bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM relay
+		WHERE recipient = ? AND sender = ? AND msg_id = ?)`, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
+		return false, err
+	}
+	if dup {
+		return false, nil
+	}
+	size := int64(len(m.Envelope))
+	over := func(query string, maxCount int, maxBytes int64, args ...any) (bool, error) {
+		var count, bytes int64
+		err := tx.QueryRowContext(ctx, query, args...).Scan(&count, &bytes)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		return maxCount > 0 && count+1 > int64(maxCount) || maxBytes > 0 && bytes+size > maxBytes, nil
+	}
+	if full, err := over(`SELECT count, bytes FROM relay_totals WHERE recipient = ?`,
+		q.MaxCount, q.MaxBytes, m.Recipient); err != nil {
+		return false, err
+	} else if full {
+		return false, ErrQuota
+	}
+	if full, err := over(`SELECT count, bytes FROM relay_sender_totals WHERE recipient = ? AND sender = ?`,
+		q.SenderCount, q.SenderBytes, m.Recipient, m.Sender); err != nil {
+		return false, err
+	} else if full {
+		return false, ErrSenderQuota
+	}
+	if _, err := execN(ctx, tx, `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created)
+		VALUES (?, ?, ?, ?, ?, ?)`, m.Recipient, m.ID, m.Sender, m.Envelope, size, nsOf(m.Created)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// savepoint runs fn inside a savepoint of tx: if fn fails, what it did is
+// rolled back and the rest of tx goes on.
+func savepoint(ctx context.Context, tx *sql.Tx, fn func(tx *sql.Tx) error) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
+			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
+		}
+		if _, rerr := tx.ExecContext(ctx, `RELEASE w`); rerr != nil {
+			return errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
+		}
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `RELEASE w`)
+	return err
 }
 
 // PendingRelay returns the recipient's envelopes with Seq > after, oldest
@@ -103,7 +152,7 @@ func (s *SQLite) AckRelay(ctx context.Context, recipient string, acks, refused [
 		return 0, nil
 	}
 	total := 0
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+	err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		total = 0
 		for _, r := range refused {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO relay_dropped (sender, recipient, msg_id, reason, at)

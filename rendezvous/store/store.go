@@ -100,6 +100,13 @@ type RelayMessage struct {
 	Created   time.Time
 }
 
+// RelayPut is what became of one envelope of PutRelays: Inserted, or
+// refused with Err (ErrQuota, ErrSenderQuota), or neither: a duplicate.
+type RelayPut struct {
+	Inserted bool
+	Err      error
+}
+
 // Quota bounds what one recipient may have waiting in the relay, in all
 // (MaxCount, MaxBytes) and from any one sender (SenderCount, SenderBytes).
 type Quota struct {
@@ -239,6 +246,13 @@ type Store interface {
 	// exceed what one sender may have waiting for them. Quota check and
 	// insert are one transaction.
 	PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error)
+	// PutRelays stores a batch of envelopes, each as PutRelay would, in
+	// order (an envelope's quota check counts those before it), and
+	// returns what became of each; an error means none was stored. It
+	// returns once the batch is durably committed; a store may commit
+	// concurrent batches (and AckRelay calls) in one transaction, each in
+	// a savepoint of its own, as the SQLite store does (groupCommit).
+	PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error)
 	// PendingRelay returns the recipient's envelopes with Seq > after,
 	// oldest first, at most limit.
 	PendingRelay(ctx context.Context, recipient string, after int64, limit int) ([]RelayMessage, error)
