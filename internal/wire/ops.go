@@ -385,8 +385,8 @@ type FriendEvent struct {
 // new identity key, or a new prekey (at every login and prekey.rotate), so
 // that a sender may keep a contact's keys until this event says otherwise.
 type KeyChangedEvent struct {
-	Username    string        `json:"username"`
-	IdentityKey []byte        `json:"identity_key"`
+	Username    string             `json:"username"`
+	IdentityKey []byte             `json:"identity_key"`
 	Prekey      *keys.SignedPrekey `json:"prekey,omitempty"`
 }
 
