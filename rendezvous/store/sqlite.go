@@ -22,6 +22,9 @@ type SQLite struct {
 
 	// group commits relay writes of concurrent requests together.
 	group *groupCommit[*sql.Tx]
+	// ws and rs keep the hot paths' statements prepared, on the writer
+	// and on the read pool.
+	ws, rs *stmtCache
 }
 
 var _ Store = (*SQLite)(nil)
@@ -36,6 +39,14 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	}
 	s := &SQLite{db: db, w: db.Writer(), r: db.Reader()}
 	s.group = &groupCommit[*sql.Tx]{begin: db.Write, isolate: savepoint}
+	if s.ws, err = newStmtCache(ctx, s.w, true, writerStmts...); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store: prepare: %w", err)
+	}
+	if s.rs, err = newStmtCache(ctx, s.r, false); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store: prepare: %w", err)
+	}
 	return s, nil
 }
 
@@ -46,7 +57,7 @@ func (s *SQLite) RelayCommits() (commits, writes uint64) { return s.group.stats(
 
 // Close closes both connection pools.
 func (s *SQLite) Close() error {
-	return s.db.Close()
+	return errors.Join(s.ws.close(), s.rs.close(), s.db.Close())
 }
 
 // execOne runs a statement that must change at least one row, and returns

@@ -136,7 +136,7 @@ func (s *SQLite) Friends(ctx context.Context, user string) ([]string, error) {
 func (s *SQLite) AreFriends(ctx context.Context, a, b string) (bool, error) {
 	x, y := pair(a, b)
 	var ok bool
-	err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM friendships WHERE a = ? AND b = ?)`,
+	err := s.rs.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM friendships WHERE a = ? AND b = ?)`,
 		x, y).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("are %s and %s friends: %w", a, b, err)

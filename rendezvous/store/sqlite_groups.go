@@ -244,7 +244,7 @@ func (s *SQLite) Groups(ctx context.Context, user string) ([]Group, error) {
 // ShareGroup reports whether a and b are members of a common group.
 func (s *SQLite) ShareGroup(ctx context.Context, a, b string) (bool, error) {
 	var ok bool
-	err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1
+	err := s.rs.queryRow(ctx, `SELECT EXISTS (SELECT 1
 		FROM group_members x JOIN group_members y ON y.group_id = x.group_id
 		WHERE x.user = ? AND y.user = ?)`, a, b).Scan(&ok)
 	if err != nil {

@@ -8,6 +8,19 @@ import (
 	"time"
 )
 
+// The relay's hot statements, prepared on the writer when the store opens
+// (stmtCache).
+const (
+	qRelayExists       = `SELECT EXISTS (SELECT 1 FROM relay WHERE recipient = ? AND sender = ? AND msg_id = ?)`
+	qRelayTotals       = `SELECT count, bytes FROM relay_totals WHERE recipient = ?`
+	qRelaySenderTotals = `SELECT count, bytes FROM relay_sender_totals WHERE recipient = ? AND sender = ?`
+	qRelayInsert       = `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created) VALUES (?, ?, ?, ?, ?, ?)`
+	qRelayAckOne       = `DELETE FROM relay WHERE recipient = ? AND (sender, msg_id) IN (VALUES (?, ?))`
+)
+
+// writerStmts are the statements the writer keeps prepared.
+var writerStmts = []string{qRelayExists, qRelayTotals, qRelaySenderTotals, qRelayInsert, qRelayAckOne}
+
 // ackChunk bounds how many messages one statement names, well under
 // SQLite's limit on host parameters.
 const ackChunk = 200
@@ -38,7 +51,7 @@ func (s *SQLite) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]R
 	out := make([]RelayPut, len(ms))
 	err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for i, m := range ms {
-			inserted, err := putRelayTx(ctx, tx, m, q)
+			inserted, err := s.putRelayTx(ctx, tx, m, q)
 			if errors.Is(err, ErrQuota) || errors.Is(err, ErrSenderQuota) {
 				out[i] = RelayPut{Err: err}
 				continue
@@ -57,10 +70,9 @@ func (s *SQLite) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]R
 }
 
 // putRelayTx is one envelope of PutRelays.
-func putRelayTx(ctx context.Context, tx *sql.Tx, m RelayMessage, q Quota) (bool, error) {
+func (s *SQLite) putRelayTx(ctx context.Context, tx *sql.Tx, m RelayMessage, q Quota) (bool, error) {
 	var dup bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM relay
-		WHERE recipient = ? AND sender = ? AND msg_id = ?)`, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
+	if err := s.ws.txQueryRow(ctx, tx, qRelayExists, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
 		return false, err
 	}
 	if dup {
@@ -69,26 +81,25 @@ func putRelayTx(ctx context.Context, tx *sql.Tx, m RelayMessage, q Quota) (bool,
 	size := int64(len(m.Envelope))
 	over := func(query string, maxCount int, maxBytes int64, args ...any) (bool, error) {
 		var count, bytes int64
-		err := tx.QueryRowContext(ctx, query, args...).Scan(&count, &bytes)
+		err := s.ws.txQueryRow(ctx, tx, query, args...).Scan(&count, &bytes)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return false, err
 		}
 		return maxCount > 0 && count+1 > int64(maxCount) || maxBytes > 0 && bytes+size > maxBytes, nil
 	}
-	if full, err := over(`SELECT count, bytes FROM relay_totals WHERE recipient = ?`,
+	if full, err := over(qRelayTotals,
 		q.MaxCount, q.MaxBytes, m.Recipient); err != nil {
 		return false, err
 	} else if full {
 		return false, ErrQuota
 	}
-	if full, err := over(`SELECT count, bytes FROM relay_sender_totals WHERE recipient = ? AND sender = ?`,
+	if full, err := over(qRelaySenderTotals,
 		q.SenderCount, q.SenderBytes, m.Recipient, m.Sender); err != nil {
 		return false, err
 	} else if full {
 		return false, ErrSenderQuota
 	}
-	if _, err := execN(ctx, tx, `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created)
-		VALUES (?, ?, ?, ?, ?, ?)`, m.Recipient, m.ID, m.Sender, m.Envelope, size, nsOf(m.Created)); err != nil {
+	if _, err := s.ws.txExecN(ctx, tx, qRelayInsert, m.Recipient, m.ID, m.Sender, m.Envelope, size, nsOf(m.Created)); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -119,7 +130,7 @@ func (s *SQLite) PendingRelay(ctx context.Context, recipient string, after int64
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, recipient, msg_id, sender, envelope, created FROM relay
+	rows, err := s.rs.query(ctx, `SELECT seq, recipient, msg_id, sender, envelope, created FROM relay
 		WHERE recipient = ? AND seq > ? ORDER BY seq LIMIT ?`, recipient, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
@@ -178,7 +189,7 @@ func (s *SQLite) AckRelay(ctx context.Context, recipient string, acks, refused [
 				}
 				pairs = append(pairs, "(?, ?)"...)
 			}
-			n, err := execN(ctx, tx, `DELETE FROM relay WHERE recipient = ? AND (sender, msg_id) IN (VALUES `+string(pairs)+`)`, args...)
+			n, err := s.ws.txExecN(ctx, tx, `DELETE FROM relay WHERE recipient = ? AND (sender, msg_id) IN (VALUES `+string(pairs)+`)`, args...)
 			if err != nil {
 				return err
 			}

@@ -90,7 +90,7 @@ func mapKeyErr(err error) error {
 
 // User returns an account; ErrNotFound if there is none.
 func (s *SQLite) User(ctx context.Context, name string) (User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
+	u, err := scanUser(s.rs.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
 	if err != nil {
 		return User{}, fmt.Errorf("user %s: %w", name, mapErr(err))
 	}
