@@ -69,6 +69,21 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// WatchRelayCommits exports what the store's relay group commit did:
+// commits() returns the transactions committed (one fsync each) and the
+// relay writes (relay.send batches, relay.ack calls) they carried.
+func (m *Metrics) WatchRelayCommits(commits func() (txs, writes uint64)) {
+	if m == nil {
+		return
+	}
+	const ns = "lanchat_rendezvous"
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "relay_commits_total", Help: "Relay transactions committed (one fsync each)."},
+			func() float64 { n, _ := commits(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: "relay_commit_writes_total", Help: "Relay writes (relay.send batches, relay.ack calls) those transactions carried."},
+			func() float64 { _, n := commits(); return float64(n) }))
+}
+
 // ConnOpened counts an accepted connection.
 func (m *Metrics) ConnOpened() {
 	if m != nil {

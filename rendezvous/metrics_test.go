@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -376,5 +377,33 @@ func TestMetricsCountRegistrations(t *testing.T) {
 	base := serveMetrics(t, m, nil)
 	if _, body := httpGet(t, base+"/metrics"); !hasLine(body, "lanchat_rendezvous_logins_ok_total 2") {
 		t.Error("two registrations did not count as two successful logins")
+	}
+}
+
+// TestMetricsRelayCommits: the store's relay commits show, from a real
+// store after a relay.send and its acknowledgement.
+func TestMetricsRelayCommits(t *testing.T) {
+	ts := startServer(t, nil)
+	alice := ts.register(t, "alice")
+	bob := ts.register(t, "bob")
+	makeFriends(t, alice, bob)
+	relaySend(t, alice, "bob", 1, "queued")
+	relayReceive(t, bob, "alice", 1)
+	relayAck(t, bob, "alice", 1)
+
+	m := NewMetrics()
+	m.WatchRelayCommits(ts.store.RelayCommits)
+	commits, writes := ts.store.RelayCommits()
+	if commits < 1 || writes < 2 {
+		t.Fatalf("%d commits carrying %d writes, want at least 1 and 2", commits, writes)
+	}
+	_, body := httpGet(t, serveMetrics(t, m, nil)+"/metrics")
+	for _, want := range []string{
+		fmt.Sprintf("lanchat_rendezvous_relay_commits_total %d", commits),
+		fmt.Sprintf("lanchat_rendezvous_relay_commit_writes_total %d", writes),
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }

@@ -458,11 +458,13 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 	b.logf("relay: %d senders back to back for %v; probe at %g/s", cfg.senders, cfg.duration, cfg.probeRate)
 	rs, haveServer := b.serverSample()
 	ms, _ := b.selfSample()
+	mBefore := b.scrape(ctx)
 	elapsed := rr.run(ctx, cfg.duration)
 	re, _ := b.serverSample()
 	me, _ := b.selfSample()
 	inWindow := rr.delivered.Load()
 	rr.drain(ctx)
+	mAfter := b.scrape(ctx)
 	queued := rr.queued.Load()
 	b.logf("relay: %d acknowledged, %d delivered in %v; %d delivered after the drain", queued, inWindow, elapsed.Round(time.Millisecond), rr.total.Load())
 
@@ -475,6 +477,14 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 	b.tab.add("relay.send acknowledged in all", queued, "messages")
 	b.tab.add("delivered after a drain of up to "+drainTimeout.String(), rr.total.Load(), "messages")
 	b.tab.add("relay.send errors", rr.sendErrs.Total(), "requests")
+	if n := float64(rr.total.Load()); mBefore != nil && mAfter != nil && n > 0 {
+		grew := func(series string) float64 { return mAfter[series] - mBefore[series] }
+		b.tab.add("server relay.send requests per relayed message", grew(`lanchat_rendezvous_requests_total{code="ok",op="relay.send"}`)/n, "requests")
+		b.tab.add("server relay.ack requests per relayed message", grew(`lanchat_rendezvous_requests_total{code="ok",op="relay.ack"}`)/n, "requests")
+		if _, ok := mAfter["lanchat_rendezvous_relay_commits_total"]; ok {
+			b.tab.add("server relay commits (fsyncs) per relayed message, sends and acks", grew("lanchat_rendezvous_relay_commits_total")/n, "commits")
+		}
+	}
 	if haveServer {
 		b.tab.add("server CPU during the relay phase", testbed.CPUPercent(rs, re), "% of one core")
 		b.tab.addBytes("server RSS peak during the relay phase", max(b.server.PeakRSS(rs.At, re.At), rs.RSS, re.RSS))

@@ -92,6 +92,9 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 	defer st.Close()
 
 	m := rendezvous.NewMetrics()
+	if rc, ok := any(st).(interface{ RelayCommits() (uint64, uint64) }); ok {
+		m.WatchRelayCommits(rc.RelayCommits)
+	}
 	srv, err := rendezvous.New(rendezvous.Config{
 		TLS:             rendezvous.TLSConfig(cert),
 		MaxFrame:        *maxFrame,
