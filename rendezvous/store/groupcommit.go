@@ -65,19 +65,16 @@ func (g *groupCommit[Tx]) write(ctx context.Context, fn func(ctx context.Context
 	}
 	g.mu.Unlock()
 	for {
-		if w.lead {
-			g.lead()
-		}
 		g.mu.Lock()
-		if w.done {
-			g.mu.Unlock()
-			return w.err
+		done, lead := w.done, w.lead
+		g.mu.Unlock()
+		if done {
+			return w.err // set before done, never after
 		}
-		if w.lead {
-			g.mu.Unlock()
+		if lead {
+			g.lead()
 			continue
 		}
-		g.mu.Unlock()
 		select {
 		case <-w.wake:
 		case <-ctx.Done():
