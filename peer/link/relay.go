@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
 )
@@ -11,6 +12,10 @@ import (
 // relayItemOverhead is what one envelope adds to a relay.send frame
 // besides its base64 bytes: field names, its recipient and id, quotes.
 const relayItemOverhead = 128
+
+// relayCallTimeout bounds one relay.send request, which runs whatever
+// its leader's context says (others wait for it too).
+const relayCallTimeout = 30 * time.Second
 
 // relayFrameSlack is kept free in a relay.send frame for the frame's own
 // fields.
@@ -130,10 +135,12 @@ func (l *Link) sendRelayBatch(ctx context.Context) {
 	for i, rc := range batch {
 		req.Envelopes[i] = rc.env
 	}
-	// The request runs under the leader's context: it must not end with
-	// the leader giving up, while others wait for it.
+	// The request does not run under the leader's context: it must not
+	// end with the leader giving up while others wait for it.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relayCallTimeout)
 	var resp wire.RelaySendResponse
-	err := l.callOn(context.WithoutCancel(ctx), c, wire.OpRelaySend, req, &resp)
+	err := l.callOn(cctx, c, wire.OpRelaySend, req, &resp)
+	cancel()
 	if err == nil && len(resp.Results) != len(batch) {
 		err = fmt.Errorf("%s: the server answered %d envelopes with %d results", wire.OpRelaySend, len(batch), len(resp.Results))
 	}
