@@ -59,10 +59,8 @@ type runner func(ctx context.Context, round int) (result, []string, error)
 type row struct {
 	name string // the tool, as the table shows it
 	path string // where the data comes from and goes
-	// lanchat marks the section's lanchat row with the daemon's
-	// defaults: the one "lanchat ÷ this" divides by and the targets
-	// read. lanchat's other rows (one connection) leave it false, so
-	// their ratio shows what the defaults gain over them.
+	// lanchat marks the section's lanchat row: the one "lanchat ÷ this"
+	// divides by and the targets read.
 	lanchat bool
 	maxRuns int // 0: the configured number of runs
 	run     runner

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -33,29 +32,6 @@ func lanchatReady(ctx context.Context, bin string) error {
 		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 		if err != nil || strings.Contains(string(out), "not available") {
 			return fmt.Errorf("`lanchat help %s` says %q (%v)", c, first, err)
-		}
-	}
-	return nil
-}
-
-// daemonTakes checks that this lanchat's daemon has every flag in args
-// (the words starting with "-"), as `lanchat daemon --help` lists them,
-// so that a row needing a newer daemon says so rather than how the
-// daemon failed.
-func daemonTakes(ctx context.Context, bin string, args []string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, filepath.Join(bin, "lanchat"), "daemon", "--help").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("`lanchat daemon --help`: %v", err)
-	}
-	for _, a := range args {
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name == "" {
-			continue
-		}
-		if !regexp.MustCompile(`(?m)^\s*--?` + regexp.QuoteMeta(name) + `(\s|$)`).Match(out) {
-			return fmt.Errorf("this lanchat's daemon has no --%s flag (`lanchat daemon --help` does not list it)", name)
 		}
 	}
 	return nil
@@ -106,10 +82,9 @@ type daemon struct {
 	proc      *proc
 }
 
-// startCluster starts the server and both daemons under dir, the
-// daemons given daemonArgs besides the usual flags, registers alice and
-// bob and makes them friends.
-func startCluster(ctx context.Context, ps *procs, bin, dir string, at placement, daemonArgs []string, say func(string, ...any)) (*cluster, error) {
+// startCluster starts the server and both daemons under dir, registers
+// alice and bob and makes them friends.
+func startCluster(ctx context.Context, ps *procs, bin, dir string, at placement, say func(string, ...any)) (*cluster, error) {
 	c := &cluster{bin: bin, ps: ps, dir: dir}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return c, err
@@ -132,9 +107,8 @@ func startCluster(ctx context.Context, ps *procs, bin, dir string, at placement,
 		if err := os.MkdirAll(downloads, 0o755); err != nil {
 			return c, err
 		}
-		args := append([]string{"--server", srv.Addr, "--server-fingerprint", srv.Fingerprint,
-			"--listen", u.listen, "--no-mdns", "--downloads", downloads}, daemonArgs...)
-		d, err := testbed.StartDaemon(ctx, u.ns, bin, u.name, filepath.Join(dir, u.name), args...)
+		d, err := testbed.StartDaemon(ctx, u.ns, bin, u.name, filepath.Join(dir, u.name), "--server", srv.Addr,
+			"--server-fingerprint", srv.Fingerprint, "--listen", u.listen, "--no-mdns", "--downloads", downloads)
 		if err != nil {
 			return c, err
 		}

@@ -5,19 +5,17 @@
 // transfer a `lanchat send-file`), and the same data moved by baselines:
 //
 //   - loopback: one big file of random data (default 4 GiB, scaled down
-//     when the disk has no room for it and a copy) on 127.0.0.1: lanchat
-//     with the daemon's default number of connections per transfer and
-//     with one (--transfer-conns 1), a raw quic-go copy with
-//     peer/direct's settings (bench/quiccopy) on one connection and
-//     striped over two, TLS 1.3 over TCP (bench/tlscopy), each to a
+//     when the disk has no room for it and a copy) on 127.0.0.1: lanchat,
+//     a raw quic-go copy with peer/direct's settings (bench/quiccopy) on
+//     one connection and striped over two, TLS 1.3 over TCP
+//     (bench/tlscopy), each to a
 //     synced file and to nowhere, iperf3, croc --no-compress through its
 //     own relay, and cp;
 //   - files: a folder of small files (default 10,000 of 4 KiB) with
 //     lanchat;
 //   - link: the big file between two network namespaces joined by a veth
 //     pair shaped with tc to an emulated link (default 1gbit): iperf3,
-//     lanchat with the default and with one connection, and the raw
-//     quic-go copy on one connection and on two.
+//     lanchat, and the raw quic-go copy on one connection and on two.
 //
 // --only runs some of these sections, to measure one part again.
 //

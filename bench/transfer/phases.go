@@ -16,10 +16,8 @@ import (
 
 // Row names, as the tables show them.
 const (
-	// rowLanchat leaves the daemons' --transfer-conns at its default, 2:
-	// the row every "lanchat ÷ this" divides by.
-	rowLanchat     = "lanchat (2 connections, default)"
-	rowLanchat1    = "lanchat, 1 connection"
+	// rowLanchat is the row every "lanchat ÷ this" divides by.
+	rowLanchat     = "lanchat"
 	rowQUIC        = "raw quic-go copy (bench/quiccopy)"
 	rowQUIC2       = "raw quic-go copy (bench/quiccopy), 2 connections"
 	rowTLS         = "TLS 1.3 over TCP copy (bench/tlscopy)"
@@ -32,10 +30,6 @@ const (
 	pathLanchat    = "daemon → daemon, " + pathFileToFile + " (chunk hashes, direct I/O, rename)"
 )
 
-// oneConn is what the daemons of the 1-connection rows are started with
-// besides the usual flags: each transfer on a single QUIC connection.
-var oneConn = []string{"--transfer-conns", "1"}
-
 // loopbackSection measures the big file on 127.0.0.1: lanchat, then
 // each baseline, run after run.
 func (b *benchmark) loopbackSection(ctx context.Context) error {
@@ -46,23 +40,15 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 	big := &section{title: fmt.Sprintf("One file of %s on loopback (127.0.0.1)", stats.Size(b.size)), kind: bigFile}
 	b.sections = append(b.sections, big)
 
-	// lanchat first, so that a failure to set it up shows at once. Each
-	// lanchat row has daemons of its own, started with its flags.
+	// lanchat first, so that a failure to set it up shows at once.
 	lan := big.add(&row{name: rowLanchat, path: pathLanchat, lanchat: true})
-	lan1 := big.add(&row{name: rowLanchat1, path: pathLanchat})
-	for _, l := range []struct {
-		r    *row
-		dir  string
-		args []string
-	}{{lan, "lanchat-loopback", nil}, {lan1, "lanchat-loopback-1conn", oneConn}} {
-		c, err := b.setUpLanchat(ctx, loopback, l.dir, l.args, []*row{l.r})
-		if err != nil {
-			return err
-		}
-		defer b.stopCluster(c)
-		if c != nil {
-			l.r.run = b.lanchatFile(c, b.src, b.size, b.srcHash)
-		}
+	c, err := b.setUpLanchat(ctx, loopback, "lanchat-loopback", lan)
+	if err != nil {
+		return err
+	}
+	defer b.stopCluster(c)
+	if c != nil {
+		lan.run = b.lanchatFile(c, b.src, b.size, b.srcHash)
 	}
 
 	quic := rawCopy{tool: "quiccopy", src: b.src, size: b.size, outDir: out, recvListen: "127.0.0.1:0"}
@@ -98,7 +84,7 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 	}
 	big.add(&row{name: rowLocal, path: pathFileToFile, maxRuns: 1, run: b.localCopy(out)})
 
-	err := b.runRounds(ctx, big.rows)
+	err = b.runRounds(ctx, big.rows)
 	if cc != nil {
 		if serr := cc.stop(); serr != nil {
 			b.note("stopping croc's relay: %v", serr)
@@ -116,7 +102,7 @@ func (b *benchmark) filesSection(ctx context.Context) error {
 	small := &section{title: fmt.Sprintf("A folder of %d files of %s on loopback", b.cfg.files, stats.Size(b.cfg.fileSize)), kind: smallFiles}
 	b.sections = append(b.sections, small)
 	lan := small.add(&row{name: rowLanchat, path: fmt.Sprintf("daemon → daemon, folder of %d files → folder", b.cfg.files), lanchat: true})
-	c, err := b.setUpLanchat(ctx, loopback, "lanchat-files", nil, []*row{lan})
+	c, err := b.setUpLanchat(ctx, loopback, "lanchat-files", lan)
 	if err != nil {
 		return err
 	}
@@ -135,7 +121,6 @@ func (b *benchmark) linkSection(ctx context.Context) error {
 	b.sections = append(b.sections, sec)
 	ip := sec.add(&row{name: rowIperf, path: "memory → memory, TCP, no encryption"})
 	lan := sec.add(&row{name: rowLanchat, path: pathLanchat, lanchat: true})
-	lan1 := sec.add(&row{name: rowLanchat1, path: pathLanchat})
 	// The raw copies tell lanchat's own cost apart from QUIC's on the
 	// link; one run of each is enough for that.
 	quic := sec.add(&row{name: rowQUIC, path: pathFileToFile, maxRuns: 1})
@@ -173,52 +158,28 @@ func (b *benchmark) linkSection(ctx context.Context) error {
 	quic.run = raw.runner(b)
 	raw.conns = 2
 	quic2.run = raw.runner(b)
-	for _, lr := range []struct {
-		r    *row
-		dir  string
-		args []string
-	}{{lan, "lanchat-link", nil}, {lan1, "lanchat-link-1conn", oneConn}} {
-		c, err := b.setUpLanchat(ctx, onLink(l), lr.dir, lr.args, []*row{lr.r})
-		if err != nil {
-			return err
-		}
-		// Deferred after the namespaces' removal, so it runs before it.
-		defer b.stopCluster(c)
-		if c != nil {
-			lr.r.run = b.lanchatFile(c, b.linkSrc, b.linkLen, b.linkHash)
-		}
+	c, err := b.setUpLanchat(ctx, onLink(l), "lanchat-link", lan)
+	if err != nil {
+		return err
+	}
+	// Deferred after the namespaces' removal, so it runs before it.
+	defer b.stopCluster(c)
+	if c != nil {
+		lan.run = b.lanchatFile(c, b.linkSrc, b.linkLen, b.linkHash)
 	}
 	return b.runRounds(ctx, sec.rows)
 }
 
-// setUpLanchat starts a cluster placed as at, its daemons given
-// daemonArgs besides the usual flags, and checks it with a small
+// setUpLanchat starts a cluster placed as at and checks it with a small
 // transfer. If lanchat cannot be measured, it returns a nil cluster and
-// the rows say why instead. Only a cancelled ctx is an error. The
-// caller stops the cluster (stopCluster).
-func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, daemonArgs []string, rows []*row) (*cluster, error) {
-	notRun := func(reason string) {
-		for _, r := range rows {
-			if r != nil {
-				r.notRun = reason
-			}
-		}
-	}
+// the row says why instead. Only a cancelled ctx is an error. The caller
+// stops the cluster (stopCluster).
+func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, r *row) (*cluster, error) {
 	if b.lanchatErr != nil {
-		notRun(b.lanchatErr.Error())
+		r.notRun = b.lanchatErr.Error()
 		return nil, nil
 	}
-	if len(daemonArgs) > 0 {
-		if err := daemonTakes(ctx, b.cfg.Bin, daemonArgs); err != nil {
-			if ctx.Err() != nil {
-				return nil, context.Cause(ctx)
-			}
-			b.say("lanchat with %s cannot be measured: %v", strings.Join(daemonArgs, " "), err)
-			notRun(err.Error())
-			return nil, nil
-		}
-	}
-	c, err := startCluster(ctx, b.ps, b.cfg.Bin, filepath.Join(b.dir, dir), at, daemonArgs, b.say)
+	c, err := startCluster(ctx, b.ps, b.cfg.Bin, filepath.Join(b.dir, dir), at, b.say)
 	if err == nil {
 		err = b.warmUp(ctx, c)
 	}
@@ -228,7 +189,7 @@ func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, 
 			return nil, context.Cause(ctx)
 		}
 		b.say("lanchat could not be set up: %v", err)
-		notRun(fmt.Sprintf("setting up: %v", err))
+		r.notRun = fmt.Sprintf("setting up: %v", err)
 		return nil, nil
 	}
 	return c, nil

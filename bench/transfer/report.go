@@ -21,11 +21,6 @@ const (
 	targetRSSBytes = 64 * stats.MiB
 )
 
-// stripingGain is how much faster than one connection lanchat's default
-// of two must be for striping to be worth adopting: more than the runs'
-// usual spread.
-const stripingGain = 1.05
-
 // report renders the run as Markdown.
 func (b *benchmark) report() string {
 	w := cli.NewReport("file transfer benchmark", b.start, b.elapsed, "", "xferload; bench/run.sh builds every binary with the same toolchain")
@@ -69,7 +64,7 @@ func (b *benchmark) report() string {
 	for _, t := range b.informative() {
 		fmt.Fprintf(w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
 	}
-	fmt.Fprintf(w, "\nThe last lines are informative, not targets: whether striping a transfer over two QUIC connections (the daemon's default) pays on this machine. A striping line says adopt when two connections make lanchat more than %g× as fast as one, no gain otherwise.\n", stripingGain)
+	w.WriteString("\nThe last line is informative, not a target.\n")
 
 	w.WriteString("\n### Commands per row\n\n")
 	for i, s := range b.sections {
@@ -277,38 +272,17 @@ func (b *benchmark) targets() []target {
 	return out
 }
 
-// informative returns the lines printed under the targets that are
-// not targets: what striping over two connections gains lanchat, and
-// how lanchat compares with a raw copy striped the same way.
+// informative returns the lines printed under the targets that are not
+// targets: what lanchat's protocol, hashing and records cost over a raw
+// copy with the same disk path.
 func (b *benchmark) informative() []target {
-	var out []target
-	striping := func(where string, kind sectionKind) {
-		t := target{what: "striping: lanchat with 2 connections ÷ lanchat with 1 connection (" + where + ")", measured: "—", verdict: "not measured"}
-		if x, why := b.compare(kind, rowLanchat, rowLanchat1, ""); math.IsNaN(x) {
-			t.verdict += why
-		} else {
-			t.measured, t.verdict = formatRatio(x), "no gain"
-			if x > stripingGain {
-				t.verdict = "adopt"
-			}
-		}
-		out = append(out, t)
+	t := target{what: "lanchat ÷ raw quic-go copy with direct I/O (loopback, the same disk path: what lanchat's protocol, hashing and records cost)", measured: "—", verdict: "not measured"}
+	if x, why := b.compare(bigFile, rowLanchat, rowQUIC, pathDirect); math.IsNaN(x) {
+		t.verdict += why
+	} else {
+		t.measured, t.verdict = formatRatio(x), "no target"
 	}
-	striping("loopback", bigFile)
-	striping(fmt.Sprintf("emulated %s link", b.cfg.link), shapedLink)
-
-	ratio := func(what, name, other, otherPath string) {
-		t := target{what: what, measured: "—", verdict: "not measured"}
-		if x, why := b.compare(bigFile, name, other, otherPath); math.IsNaN(x) {
-			t.verdict += why
-		} else {
-			t.measured, t.verdict = formatRatio(x), "no target"
-		}
-		out = append(out, t)
-	}
-	ratio("lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync)", rowLanchat, rowQUIC2, pathFileToFile)
-	ratio("lanchat, 1 connection ÷ raw quic-go copy with direct I/O (loopback: one connection and the same disk path each, so this is what lanchat's protocol, hashing and records cost)", rowLanchat1, rowQUIC, pathDirect)
-	return out
+	return []target{t}
 }
 
 // compare divides the median goodput of the row named name by that of
@@ -369,12 +343,10 @@ func (b *benchmark) legend() []string {
 	return []string{
 		"goodput: file bytes divided by the wall time of one run, from the start of the sending command to the moment the data is all on the receiving side (in place and synced, for rows that write a file); the median over the runs, with the lowest and highest beside it",
 		"runs: how many runs the median is of. The discard rows, the local copy and the raw quic-go copies on the link run once: they only show where a ceiling is or what QUIC alone costs, and once keeps the whole benchmark within about twenty minutes; `+N failed` counts runs that failed (no row runs again after a failure; the notes say why). `bench transfer --only loopback`, `--only files` or `--only link` (or a comma-separated list) measures some sections again",
-		"lanchat ÷ this: the median goodput of “" + rowLanchat + "” in the same table divided by this row's; above 1 means lanchat was faster. On the “" + rowLanchat1 + "” row it is what striping over two connections gains lanchat",
+		"lanchat ÷ this: the median goodput of “" + rowLanchat + "” in the same table divided by this row's; above 1 means lanchat was faster",
 		"CPU s: user plus system CPU seconds of the sending and the receiving process over one run, median over runs. For lanchat they are the two daemons' (from /proc/PID/stat before and after the run; the `lanchat send-file` client itself is not counted); for the baselines the processes' own (wait4 rusage), handshakes and start-up included",
 		fmt.Sprintf("peak RSS: the largest resident set size of each end over the runs. For lanchat the daemons' VmHWM from /proc/PID/status (reset through /proc/PID/clear_refs before each run where the kernel allows, so it covers that run) and VmRSS sampled every %v, whichever is larger; for the baselines each process's VmHWM, read every %v until it exits (wait4's maxrss would count xferload's own memory, which a child shares until it execs)", testbed.SampleEvery, testbed.SampleEvery),
-		"lanchat: `lanchat send-file bob FILE` on alice's side; bob's daemon accepts from contacts automatically into its --downloads folder, checks every 1 MiB chunk's SHA-256 and the whole file's, writes the whole chunks of a file of 16 MiB or more with direct I/O (O_DIRECT: no copy into the page cache, where the file system allows it; the baselines write through the page cache), syncs the partial file and records its progress about every second, and renames it into place; send-file exits 0 once bob has the whole verified file. A 1 MiB warm-up transfer opens the direct QUIC connection between the daemons before any run is timed. " +
-			"`lanchat daemon --transfer-conns N` sets how many QUIC connections between the two daemons a transfer uses: “" + rowLanchat + "” leaves it at the daemon's default, 2; “" +
-			rowLanchat1 + "” has a server and two daemons of its own, both daemons started with `--transfer-conns 1`, measured in the same rounds as the default row (the commands per row show each one's flags)",
+		"lanchat: `lanchat send-file bob FILE` on alice's side; bob's daemon accepts from contacts automatically into its --downloads folder, checks every 1 MiB chunk's SHA-256 and the whole file's, writes the whole chunks of a file of 16 MiB or more with direct I/O (O_DIRECT: no copy into the page cache, where the file system allows it; the baselines write through the page cache), syncs the partial file and records its progress about every second, and renames it into place; send-file exits 0 once bob has the whole verified file. A transfer is striped over streams of the one QUIC connection between the two daemons, which a 1 MiB warm-up transfer opens before any run is timed",
 		"raw quic-go copy (bench/quiccopy): one QUIC stream, TLS 1.3 with throw-away Ed25519 certificates on both ends, the quic-go version of go.mod and peer/direct's defaults (flow-control windows 2 MiB initial / 16 MiB max per stream, 3 / 24 MiB per connection; quic-go enlarging the UDP socket buffers itself, GSO where the kernel has it), 1 MiB reads and writes; no hashing, no progress records. file → file + fsync writes a new file and syncs it at the end; file → discard drops the data (the network ceiling); the direct I/O row runs the receiver with `--direct`, which writes whole, aligned 1 MiB blocks past the page cache (O_DIRECT) and the rest through it, as lanchat's receiver writes a big file. " +
 			"The 2-connection rows run both ends with `--conns 2`: the file is cut into two contiguous halves on 1 MiB boundaries, each sent on a stream of its own QUIC connection, both connections from one UDP socket per side, and the receiver writes each half at its offset of the one file",
 		"TLS 1.3 over TCP copy (bench/tlscopy): the same I/O as the quic-go copy over crypto/tls on one TCP connection",

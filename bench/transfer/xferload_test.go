@@ -1,7 +1,6 @@
 package transfer
 
 import (
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -173,7 +172,6 @@ func testBenchmark() *benchmark {
 	}
 	big := &section{title: "big", kind: bigFile, rows: []*row{
 		{name: rowLanchat, path: "daemon → daemon", lanchat: true, results: runs(30*stats.MiB, 180, 200, 190)},
-		{name: rowLanchat1, path: "daemon → daemon", results: runs(80*stats.MiB, 150, 160, 155)},
 		{name: rowQUIC, path: pathFileToFile, results: runs(20*stats.MiB, 200, 210, 205)},
 		{name: rowQUIC2, path: pathFileToFile, results: runs(20*stats.MiB, 230, 250, 240)},
 		{name: rowQUIC, path: pathDirect, results: runs(20*stats.MiB, 150, 160, 155)},
@@ -188,7 +186,6 @@ func testBenchmark() *benchmark {
 	link := &section{title: "link", kind: shapedLink, rows: []*row{
 		{name: rowIperf, path: "memory", results: runs(-1, 117)},
 		{name: rowLanchat, path: "daemon", lanchat: true, results: runs(30*stats.MiB, 112, 113, 111)},
-		{name: rowLanchat1, path: "daemon", results: runs(30*stats.MiB, 110)},
 		{name: rowQUIC, path: pathFileToFile, results: runs(20*stats.MiB, 115)},
 		{name: rowQUIC2, path: pathFileToFile, failures: []string{"run 1: no --conns"}},
 	}}
@@ -199,10 +196,7 @@ func TestTable(t *testing.T) {
 	b := testBenchmark()
 	got := b.table(b.sections[0])
 	for _, want := range []string{
-		"| lanchat (2 connections, default) | daemon → daemon | 190 | 180–200 | 3 | — | 2.00 | — | 30.0 | — |",
-		// The 1-connection row is divided by the default one: what
-		// striping gains.
-		"| lanchat, 1 connection | daemon → daemon | 155 | 150–160 | 3 | 1.23× | 2.00 | — | 80.0 | — |",
+		"| lanchat | daemon → daemon | 190 | 180–200 | 3 | — | 2.00 | — | 30.0 | — |",
 		"| raw quic-go copy (bench/quiccopy) | file → file + fsync | 205 | 200–210 | 3 | 0.927× |",
 		"| raw quic-go copy (bench/quiccopy), 2 connections | file → file + fsync | 240 | 230–250 | 3 | 0.792× |",
 		"| raw quic-go copy (bench/quiccopy) | file → discard | 250 | 250 | 1 | 0.760× |",
@@ -219,14 +213,13 @@ func TestTable(t *testing.T) {
 		}
 	}
 	got = b.table(b.sections[1])
-	if !strings.Contains(got, "| lanchat (2 connections, default) | folder | 2500 | 10.2 | 2500 | 1 | 1.00 | 2.00 | 70.0 | 30.0 |") {
+	if !strings.Contains(got, "| lanchat | folder | 2500 | 10.2 | 2500 | 1 | 1.00 | 2.00 | 70.0 | 30.0 |") {
 		t.Errorf("small-files table:\n%s", got)
 	}
 	got = b.table(b.sections[2])
 	for _, want := range []string{
 		"| iperf3 | memory | 117 | 936 | 117 | 1 | 0.957× |",
-		"| lanchat (2 connections, default) | daemon | 112 | 896 | 111–113 | 3 | — |",
-		"| lanchat, 1 connection | daemon | 110 | 880 | 110 | 1 | 1.02× |",
+		"| lanchat | daemon | 112 | 896 | 111–113 | 3 | — |",
 		"| raw quic-go copy (bench/quiccopy) | file → file + fsync | 115 | 920 | 115 | 1 | 0.974× |",
 		"| raw quic-go copy (bench/quiccopy), 2 connections | file → file + fsync | failed: run 1: no --conns |",
 	} {
@@ -266,52 +259,29 @@ func TestTargets(t *testing.T) {
 
 	report := b.report()
 	for _, want := range []string{"### §1 big", "### Targets", "| lanchat ≥ 0.9× the raw quic-go copy", "run 1: boom",
-		"| striping: lanchat with 2 connections ÷ lanchat with 1 connection (loopback) | 1.23× | adopt |",
-		"| striping: lanchat with 2 connections ÷ lanchat with 1 connection (emulated 1gbit link) | 1.02× | no gain |",
-		"| lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync) | 0.792× | no target |",
-		"informative, not targets",
-		"--transfer-conns 1", "--conns 2"} {
+		"| lanchat ÷ raw quic-go copy with direct I/O (loopback, the same disk path: what lanchat's protocol, hashing and records cost) | 1.23× | no target |",
+		"informative, not a target", "--conns 2"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, gone := range []string{"transfer-conns", "striping:", "lanchat, 1 connection", "2 connections, default"} {
+		if strings.Contains(report, gone) {
+			t.Errorf("report still has %q", gone)
 		}
 	}
 }
 
 func TestInformative(t *testing.T) {
-	// Without the link section, and with a 1-connection row on loopback
-	// that could not run.
+	// Without the direct-I/O copy, the line says why.
 	b := testBenchmark()
-	b.sections = b.sections[:2]
-	b.sections[0].find(rowLanchat1).results = nil
-	b.sections[0].find(rowLanchat1).notRun = "setting up: no --transfer-conns"
+	direct := b.findRow(bigFile, rowQUIC, pathDirect)
+	direct.results, direct.notRun = nil, "no --direct"
 	got := b.informative()
-	if len(got) != 4 {
-		t.Fatalf("%d informative lines: %v", len(got), got)
+	if len(got) != 1 || got[0].measured != "—" || got[0].verdict != "not measured (raw quic-go copy (bench/quiccopy): no --direct)" {
+		t.Errorf("informative = %+v", got)
 	}
-	for i, want := range []target{
-		{"striping: lanchat with 2 connections ÷ lanchat with 1 connection (loopback)", "—", "not measured (lanchat, 1 connection: setting up: no --transfer-conns)"},
-		{"striping: lanchat with 2 connections ÷ lanchat with 1 connection (emulated 1gbit link)", "—", "not measured (section not run)"},
-		{"lanchat (2 connections) ÷ raw quic-go copy with 2 connections (loopback, both file → file + fsync)", "0.792×", "no target"},
-		{"lanchat, 1 connection ÷ raw quic-go copy with direct I/O (loopback: one connection and the same disk path each, so this is what lanchat's protocol, hashing and records cost)", "—", "not measured (lanchat, 1 connection: setting up: no --transfer-conns)"},
-	} {
-		if got[i] != want {
-			t.Errorf("line %d = %+v, want %+v", i, got[i], want)
-		}
-	}
-	// A gain of 5 % or less is no reason to stripe.
-	b = testBenchmark()
-	lan1 := b.sections[0].find(rowLanchat1)
-	lan1.results = nil
-	for range 3 {
-		lan1.results = append(lan1.results, result{bytes: 1e9, files: 1, elapsed: time.Second * 1000 / 181})
-	}
-	if got := b.informative()[0]; got.measured != "1.05×" || got.verdict != "no gain" {
-		t.Errorf("striping by 190/181: %+v", got)
-	}
-	if got := b.informative()[3]; got.measured != "1.17×" || got.verdict != "no target" {
-		t.Errorf("lanchat, 1 connection ÷ the direct-I/O copy, 181/155: %+v", got)
-	}
-	// The targets are the issue's alone, whatever striping measured.
+	// The targets are the issue's alone.
 	if n := len(b.targets()); n != 5 {
 		t.Errorf("%d targets", n)
 	}
@@ -465,27 +435,6 @@ func TestOtherCPU(t *testing.T) {
 	s, ok := parseSnap([]byte("4242 (my (odd) name) R 17 4242 4242 0 -1 4194304 1 0 0 0 150 50 0 0 20 0 1 0 1 1 1\n"))
 	if !ok || s.comm != "my (odd) name" || s.ppid != 17 || s.cpu != 2*time.Second {
 		t.Errorf("parseSnap = %+v, %v", s, ok)
-	}
-}
-
-func TestDaemonTakes(t *testing.T) {
-	// A lanchat whose daemon lists two flags, as `lanchat daemon --help`
-	// does.
-	bin := t.TempDir()
-	script := "#!/bin/sh\nprintf 'Flags:\\n  --no-mdns\\n        do not announce\\n  --server-fingerprint FP\\n        pin\\n  --transfer-conns N\\n        connections\\n'\n"
-	if err := os.WriteFile(filepath.Join(bin, "lanchat"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	for _, ok := range [][]string{{"--transfer-conns", "1"}, {"--transfer-conns=1", "--no-mdns"}, nil} {
-		if err := daemonTakes(ctx, bin, ok); err != nil {
-			t.Errorf("%q: %v", ok, err)
-		}
-	}
-	for _, bad := range [][]string{{"--transfer", "1"}, {"--server", "x"}, {"--conns", "2"}} {
-		if err := daemonTakes(ctx, bin, bad); err == nil || !strings.Contains(err.Error(), "has no "+bad[0]) {
-			t.Errorf("%q: %v", bad, err)
-		}
 	}
 }
 
