@@ -15,8 +15,8 @@
 #
 # Last the file transfer benchmark (bin/bench transfer): a big file (4 GiB,
 # scaled down if the disk has no room) and a folder of small files sent
-# between two lanchat daemons, against baselines (bin/quiccopy, a raw
-# quic-go copy with lanchat's settings; bin/tlscopy, TLS over TCP; iperf3;
+# between two lanchat daemons, against baselines (bin/rawcopy, a raw
+# quic-go copy with lanchat's settings or TLS over TCP; iperf3;
 # croc; cp), on loopback and over a 1 Gbit/s link emulated between two
 # network namespaces it makes (root only; they are removed however it
 # ends). It installs iperf3 (apt-get) and croc (go install) when they are
@@ -106,8 +106,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "building bin/rendezvous, bin/lanchat, bin/bench and the baselines (quiccopy, tlscopy)"
-go build -o "$BIN/" ./cmd/... ./bench ./bench/quiccopy ./bench/tlscopy
+say "building bin/rendezvous, bin/lanchat, bin/bench and the baseline copy (rawcopy)"
+go build -o "$BIN/" ./cmd/... ./bench ./bench/rawcopy
 
 # Each side holds one descriptor per connection. Raise the limit as far as
 # this shell may; Go raises its own soft limit to the hard one anyway.

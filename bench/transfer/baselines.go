@@ -18,9 +18,9 @@ import (
 	"github.com/lanchat/lanchat/bench/internal/rawcopy"
 )
 
-// rawCopy describes a run of bench/quiccopy or bench/tlscopy.
+// rawCopy describes a run of bench/rawcopy.
 type rawCopy struct {
-	tool       string // "quiccopy" or "tlscopy"
+	proto      string // "quic" or "tls"
 	src        string
 	size       int64
 	toDisk     bool
@@ -28,12 +28,11 @@ type rawCopy struct {
 	sendNS     string // network namespaces of the two ends ("" for this one)
 	recvNS     string
 	recvListen string // the server's listening address
-	// conns is how many connections quiccopy stripes the file over; 0
-	// or 1 for one, when --conns is not passed (so that a quiccopy
-	// without the flag still runs).
+	// conns is how many connections a quic copy stripes the file over;
+	// 0 or 1 for one, when --conns is not passed.
 	conns int
 	// direct has the receiver write the file with direct I/O
-	// (quiccopy serve --direct), as lanchat writes a big file.
+	// (rawcopy serve --direct), as lanchat writes a big file.
 	direct bool
 }
 
@@ -48,22 +47,23 @@ func (c rawCopy) connsArgs() []string {
 // runner measures one copy per call: a fresh server and client each
 // time, so that each run's CPU time and peak memory are its own.
 func (c rawCopy) runner(b *benchmark) runner {
-	reListen := regexp.MustCompile(`(?m)^` + c.tool + ` listening on (\S+)`)
+	reListen := regexp.MustCompile(`(?m)^rawcopy listening on (\S+)`)
+	tool := c.proto + " copy"
 	return func(ctx context.Context, round int) (result, []string, error) {
 		res := result{cpu: [2]time.Duration{-1, -1}, rss: [2]int64{-1, -1}}
-		bin := filepath.Join(b.cfg.Bin, c.tool)
+		bin := filepath.Join(b.cfg.Bin, "rawcopy")
 		limit := timeout(c.size)
-		serveArgs := append([]string{"serve", "--listen", c.recvListen, "--timeout", limit.Round(time.Second).String()}, c.connsArgs()...)
+		serveArgs := append([]string{"serve", "--proto", c.proto, "--listen", c.recvListen, "--timeout", limit.Round(time.Second).String()}, c.connsArgs()...)
 		out := ""
 		if c.toDisk {
-			out = filepath.Join(c.outDir, fmt.Sprintf("%s-copy.bin", c.tool))
+			out = filepath.Join(c.outDir, fmt.Sprintf("%s-copy.bin", c.proto))
 			os.Remove(out)
 			serveArgs = append(serveArgs, "--out", out)
 			if c.direct {
 				serveArgs = append(serveArgs, "--direct")
 			}
 		}
-		srv, err := b.ps.start(c.tool+"-serve", c.recvNS, nil, bin, serveArgs...)
+		srv, err := b.ps.start("rawcopy-"+c.proto+"-serve", c.recvNS, nil, bin, serveArgs...)
 		if err != nil {
 			return res, nil, err
 		}
@@ -73,8 +73,8 @@ func (c rawCopy) runner(b *benchmark) runner {
 			return res, nil, err
 		}
 		start := time.Now()
-		sendArgs := append([]string{"send", "--to", addr, "--timeout", limit.Round(time.Second).String()}, c.connsArgs()...)
-		cli, err := b.ps.start(c.tool+"-send", c.sendNS, nil, bin, append(sendArgs, c.src)...)
+		sendArgs := append([]string{"send", "--proto", c.proto, "--to", addr, "--timeout", limit.Round(time.Second).String()}, c.connsArgs()...)
+		cli, err := b.ps.start("rawcopy-"+c.proto+"-send", c.sendNS, nil, bin, append(sendArgs, c.src)...)
 		if err != nil {
 			return res, nil, err
 		}
@@ -94,10 +94,10 @@ func (c rawCopy) runner(b *benchmark) runner {
 			return res, cmds, err
 		}
 		if rcv.Bytes != c.size {
-			return res, cmds, fmt.Errorf("%s received %d bytes, not %d", c.tool, rcv.Bytes, c.size)
+			return res, cmds, fmt.Errorf("%s received %d bytes, not %d", tool, rcv.Bytes, c.size)
 		}
 		if got := connsOf(rcv); got != max(c.conns, 1) {
-			return res, cmds, fmt.Errorf("%s received over %d connections, not %d", c.tool, got, max(c.conns, 1))
+			return res, cmds, fmt.Errorf("%s received over %d connections, not %d", tool, got, max(c.conns, 1))
 		}
 		res.bytes, res.files = c.size, 1
 		res.info = describeCopy(rcv)

@@ -6,9 +6,9 @@
 //
 //   - loopback: one big file of random data (default 4 GiB, scaled down
 //     when the disk has no room for it and a copy) on 127.0.0.1: lanchat,
-//     a raw quic-go copy with peer/direct's settings (bench/quiccopy) on
+//     a raw quic-go copy with peer/direct's settings (bench/rawcopy) on
 //     one connection and striped over two, TLS 1.3 over TCP
-//     (bench/tlscopy), each to a
+//     (bench/rawcopy --proto tls), each to a
 //     synced file and to nowhere, iperf3, croc --no-compress through its
 //     own relay, and cp;
 //   - files: a folder of small files (default 10,000 of 4 KiB) with
@@ -123,7 +123,7 @@ func (f sizeFlag) Set(s string) error {
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs := cli.Flags("bench transfer", "the file transfer benchmark; bench/run.sh runs it", stderr, example, exampleOnly)
 	c := &config{size: 4 * stats.GiB, fileSize: 4 * stats.KiB}
-	c.AddFlags(fs, "lanchat, rendezvous, quiccopy and tlscopy (and croc, if not on PATH)", "the workspace (files, data directories, logs)")
+	c.AddFlags(fs, "lanchat, rendezvous, rawcopy (and croc, if not on PATH)", "the workspace (files, data directories, logs)")
 	fs.StringVar(&c.dir, "dir", "", "make the workspace in `DIR` (default: the system's temporary directory); the file system measured")
 	fs.Var(sizeFlag{&c.size}, "size", "`SIZE` of the big file (4G, 512M, ...); scaled down if the disk has no room")
 	fs.IntVar(&c.runs, "runs", 3, "runs of each measurement; the tables show medians")

@@ -18,9 +18,9 @@ import (
 const (
 	// rowLanchat is the row every "lanchat ÷ this" divides by.
 	rowLanchat     = "lanchat"
-	rowQUIC        = "raw quic-go copy (bench/quiccopy)"
-	rowQUIC2       = "raw quic-go copy (bench/quiccopy), 2 connections"
-	rowTLS         = "TLS 1.3 over TCP copy (bench/tlscopy)"
+	rowQUIC        = "raw quic-go copy (bench/rawcopy)"
+	rowQUIC2       = "raw quic-go copy (bench/rawcopy), 2 connections"
+	rowTLS         = "TLS 1.3 over TCP copy (bench/rawcopy --proto tls)"
 	rowIperf       = "iperf3"
 	rowCroc        = "croc --no-compress, via croc relay"
 	rowLocal       = "local copy, no network (cp, then sync)"
@@ -51,8 +51,8 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 		lan.run = b.lanchatFile(c, b.src, b.size, b.srcHash)
 	}
 
-	quic := rawCopy{tool: "quiccopy", src: b.src, size: b.size, outDir: out, recvListen: "127.0.0.1:0"}
-	tls := rawCopy{tool: "tlscopy", src: b.src, size: b.size, outDir: out, recvListen: "127.0.0.1:0"}
+	quic := rawCopy{proto: "quic", src: b.src, size: b.size, outDir: out, recvListen: "127.0.0.1:0"}
+	tls := rawCopy{proto: "tls", src: b.src, size: b.size, outDir: out, recvListen: "127.0.0.1:0"}
 	diskQUIC, diskTLS := quic, tls
 	diskQUIC.toDisk, diskTLS.toDisk = true, true
 	diskQUIC2 := diskQUIC
@@ -153,7 +153,7 @@ func (b *benchmark) linkSection(ctx context.Context) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	raw := rawCopy{tool: "quiccopy", src: b.linkSrc, size: b.linkLen, toDisk: true, outDir: out,
+	raw := rawCopy{proto: "quic", src: b.linkSrc, size: b.linkLen, toDisk: true, outDir: out,
 		sendNS: l.A, recvNS: l.B, recvListen: l.AddrB + ":0"}
 	quic.run = raw.runner(b)
 	raw.conns = 2

@@ -93,7 +93,7 @@ func TestParseTransfers(t *testing.T) {
 }
 
 func TestCopyResult(t *testing.T) {
-	out := "quiccopy listening on 127.0.0.1:4000\nsome log line\n" +
+	out := "rawcopy listening on 127.0.0.1:4000\nsome log line\n" +
 		`{"role":"receive","bytes":42,"seconds":0.5,"sink":"discard","cipher":"TLS_AES_128_GCM_SHA256","details":{"socket_rcvbuf":8388608,"socket_sndbuf":8388608,"gso":true}}` + "\n"
 	r, err := copyResult(out, "receive")
 	if err != nil || r.Bytes != 42 || r.Sink != "discard" {
@@ -197,9 +197,9 @@ func TestTable(t *testing.T) {
 	got := b.table(b.sections[0])
 	for _, want := range []string{
 		"| lanchat | daemon → daemon | 190 | 180–200 | 3 | — | 2.00 | — | 30.0 | — |",
-		"| raw quic-go copy (bench/quiccopy) | file → file + fsync | 205 | 200–210 | 3 | 0.927× |",
-		"| raw quic-go copy (bench/quiccopy), 2 connections | file → file + fsync | 240 | 230–250 | 3 | 0.792× |",
-		"| raw quic-go copy (bench/quiccopy) | file → discard | 250 | 250 | 1 | 0.760× |",
+		"| raw quic-go copy (bench/rawcopy) | file → file + fsync | 205 | 200–210 | 3 | 0.927× |",
+		"| raw quic-go copy (bench/rawcopy), 2 connections | file → file + fsync | 240 | 230–250 | 3 | 0.792× |",
+		"| raw quic-go copy (bench/rawcopy) | file → discard | 250 | 250 | 1 | 0.760× |",
 		`| not run: no croc \| here second line |`,
 		"| failed: run 1: boom |",
 	} {
@@ -220,8 +220,8 @@ func TestTable(t *testing.T) {
 	for _, want := range []string{
 		"| iperf3 | memory | 117 | 936 | 117 | 1 | 0.957× |",
 		"| lanchat | daemon | 112 | 896 | 111–113 | 3 | — |",
-		"| raw quic-go copy (bench/quiccopy) | file → file + fsync | 115 | 920 | 115 | 1 | 0.974× |",
-		"| raw quic-go copy (bench/quiccopy), 2 connections | file → file + fsync | failed: run 1: no --conns |",
+		"| raw quic-go copy (bench/rawcopy) | file → file + fsync | 115 | 920 | 115 | 1 | 0.974× |",
+		"| raw quic-go copy (bench/rawcopy), 2 connections | file → file + fsync | failed: run 1: no --conns |",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("link table lacks %q:\n%s", want, got)
@@ -278,7 +278,7 @@ func TestInformative(t *testing.T) {
 	direct := b.findRow(bigFile, rowQUIC, pathDirect)
 	direct.results, direct.notRun = nil, "no --direct"
 	got := b.informative()
-	if len(got) != 1 || got[0].measured != "—" || got[0].verdict != "not measured (raw quic-go copy (bench/quiccopy): no --direct)" {
+	if len(got) != 1 || got[0].measured != "—" || got[0].verdict != "not measured (raw quic-go copy (bench/rawcopy): no --direct)" {
 		t.Errorf("informative = %+v", got)
 	}
 	// The targets are the issue's alone.

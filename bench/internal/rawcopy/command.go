@@ -6,18 +6,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/lanchat/lanchat/bench/internal/cli"
 )
 
-// Command is one baseline copy program: its name, the network it listens
-// on (for help), whether it can stripe a file over several connections,
-// and its two halves.
+// Command is the baseline copy program: its name and its protocols
+// (--proto), the first of Order the default.
 type Command struct {
-	Name    string // "quiccopy"
-	Network string // "UDP" or "TCP"
-	Stripes bool   // offers --conns
+	Name   string // "rawcopy"
+	Order  []string
+	Protos map[string]Proto
+}
+
+// Proto is one protocol of the copy program: whether it can stripe a
+// file over several connections, and its two halves.
+type Proto struct {
+	Stripes bool // takes --conns above 1
 	Serve   func(ctx context.Context, o Options, stdout io.Writer) error
 	Send    func(ctx context.Context, o Options, stdout io.Writer) error
 }
@@ -38,31 +44,31 @@ const maxConns = 16
 // Run parses "serve|send [flags]" and runs that half until it ends or
 // --timeout passes; it returns the exit code.
 func (c Command) Run(args []string, stdout, stderr io.Writer) int {
-	conns := ""
-	if c.Stripes {
-		conns = " [--conns N]"
-	}
-	usage := fmt.Sprintf("Usage:\n  %[1]s serve --listen HOST:PORT [--out FILE] [--timeout D]%[2]s\n  %[1]s send --to HOST:PORT [--timeout D]%[2]s FILE\n", c.Name, conns)
+	usage := fmt.Sprintf("Usage:\n  %[1]s serve [--proto P] --listen HOST:PORT [--out FILE] [--timeout D] [--conns N]\n  %[1]s send [--proto P] --to HOST:PORT [--timeout D] [--conns N] FILE\n(--proto: %[2]s; --conns above 1: quic only)\n", c.Name, strings.Join(c.Order, ", "))
 	if len(args) == 0 || (args[0] != "serve" && args[0] != "send") {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	fs := flag.NewFlagSet(c.Name+" "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:0", c.Network+" `ADDR` to listen on (serve)")
+	proto := fs.String("proto", c.Order[0], "the protocol: "+strings.Join(c.Order, " or "))
+	listen := fs.String("listen", "127.0.0.1:0", "`ADDR` to listen on (serve; UDP for quic, TCP for tls)")
 	out := fs.String("out", "", "write the data to `FILE`, which must not exist, and sync it (serve; default: discard)")
 	to := fs.String("to", "", "the server's `HOST:PORT` (send)")
 	direct := fs.Bool("direct", false, "write --out with direct I/O (O_DIRECT, past the page cache), as lanchat writes a big file (serve)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after `D`")
 	o := Options{Conns: 1}
-	if c.Stripes {
-		fs.IntVar(&o.Conns, "conns", 1, "stripe the file over `N` connections, one stream each (both ends must agree)")
-	}
+	fs.IntVar(&o.Conns, "conns", 1, "stripe the file over `N` connections, one stream each (both ends must agree; quic)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	if o.Conns < 1 || o.Conns > maxConns {
-		fmt.Fprintf(stderr, "%s: --conns must be 1 to %d\n", c.Name, maxConns)
+	p, ok := c.Protos[*proto]
+	switch {
+	case !ok:
+		fmt.Fprintf(stderr, "%s: --proto must be one of %s\n", c.Name, strings.Join(c.Order, ", "))
+		return 2
+	case o.Conns < 1 || o.Conns > maxConns || (o.Conns > 1 && !p.Stripes):
+		fmt.Fprintf(stderr, "%s: --conns must be 1 to %d (1 for --proto %s)\n", c.Name, maxConns, *proto)
 		return 2
 	}
 	if *direct && *out == "" {
@@ -77,10 +83,10 @@ func (c Command) Run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch {
 	case args[0] == "serve" && fs.NArg() == 0:
-		err = c.Serve(ctx, o, stdout)
+		err = p.Serve(ctx, o, stdout)
 	case args[0] == "send" && fs.NArg() == 1 && *to != "":
 		o.Path = fs.Arg(0)
-		err = c.Send(ctx, o, stdout)
+		err = p.Send(ctx, o, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return 2

@@ -40,10 +40,10 @@ func details(udp *net.UDPConn, conf *quic.Config, c *quic.Conn, conns int) map[s
 	return d
 }
 
-// serve takes one copy, over o.Conns connections of one stream each,
+// serveQUIC takes one copy, over o.Conns connections of one stream each,
 // and writes it to o.Out ("" discards it).
-func serve(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
-	tlsConf, err := rawcopy.ServerTLS(alpn)
+func serveQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
+	tlsConf, err := rawcopy.ServerTLS(alpnQUIC)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func serve(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "quiccopy listening on %s\n", udp.LocalAddr())
+	fmt.Fprintf(stdout, "rawcopy listening on %s\n", udp.LocalAddr())
 	var start time.Time
 	conns := make([]*quic.Conn, o.Conns)
 	streams := make([]*quic.Stream, o.Conns)
@@ -129,11 +129,11 @@ func serve(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	return r.Print(stdout, elapsed)
 }
 
-// send copies the file at o.Path to the server at o.To, part k of
+// sendQUIC copies the file at o.Path to the server at o.To, part k of
 // o.Conns on connection k, all from one socket (as lanchat's daemon
 // would).
-func send(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
-	tlsConf, err := rawcopy.ClientTLS(alpn)
+func sendQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
+	tlsConf, err := rawcopy.ClientTLS(alpnQUIC)
 	if err != nil {
 		return err
 	}

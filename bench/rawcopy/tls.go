@@ -1,16 +1,3 @@
-// Command tlscopy is the TLS-over-TCP baseline of the transfer
-// benchmark: one file over one TLS 1.3 connection (crypto/tls, mutual
-// certificates, as lanchat's peers use over QUIC), with the same I/O as
-// bench/quiccopy: read in 1 MiB pieces, written to a file that is synced
-// at the end, or discarded (no --out).
-//
-//	tlscopy serve --listen 127.0.0.1:0 [--out FILE]
-//	tlscopy send --to HOST:PORT FILE
-//
-// serve prints "tlscopy listening on HOST:PORT", takes one copy, prints a
-// JSON result line and exits; send prints its own once the receiver has
-// acknowledged every byte (after its sync). Both end after --timeout
-// whatever happens. bench/xferload runs it.
 package main
 
 import (
@@ -19,30 +6,19 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"time"
 
 	"github.com/lanchat/lanchat/bench/internal/rawcopy"
 )
-
-const alpn = "tlscopy"
-
-var command = rawcopy.Command{Name: "tlscopy", Network: "TCP", Serve: serve, Send: send}
-
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-func run(args []string, stdout, stderr io.Writer) int { return command.Run(args, stdout, stderr) }
 
 // closeOnDone closes c when ctx ends, waking any blocked read or write.
 func closeOnDone(ctx context.Context, c net.Conn) func() bool {
 	return context.AfterFunc(ctx, func() { c.Close() })
 }
 
-// serve takes one copy and writes it to out ("" discards it).
-func serve(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
-	conf, err := rawcopy.ServerTLS(alpn)
+// serveTLS takes one copy and writes it to out ("" discards it).
+func serveTLS(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
+	conf, err := rawcopy.ServerTLS(alpnTLS)
 	if err != nil {
 		return err
 	}
@@ -58,7 +34,7 @@ func serve(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	defer ln.Close()
 	stopLn := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stopLn()
-	fmt.Fprintf(stdout, "tlscopy listening on %s\n", ln.Addr())
+	fmt.Fprintf(stdout, "rawcopy listening on %s\n", ln.Addr())
 	raw, err := ln.Accept()
 	if err != nil {
 		sink.Close()
@@ -87,9 +63,9 @@ func serve(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	return r.Print(stdout, elapsed)
 }
 
-// send copies the file at path to the server at to.
-func send(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
-	conf, err := rawcopy.ClientTLS(alpn)
+// sendTLS copies the file at path to the server at to.
+func sendTLS(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
+	conf, err := rawcopy.ClientTLS(alpnTLS)
 	if err != nil {
 		return err
 	}

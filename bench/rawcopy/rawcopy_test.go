@@ -18,6 +18,34 @@ func TestCopyOverLoopback(t *testing.T) {
 	}
 }
 
+func TestTLSCopyOverLoopback(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	data := make([]byte, 3<<20+7)
+	rand.Read(data)
+	os.WriteFile(src, data, 0o644)
+	for _, dst := range []string{filepath.Join(dir, "dst"), ""} {
+		args := []string{"--proto", "tls", "--listen", "127.0.0.1:0", "--timeout", "30s"}
+		if dst != "" {
+			args = append(args, "--out", dst)
+		}
+		serverOut, out, err := command.Loopback(args, []string{"--proto", "tls", "--timeout", "30s"}, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, `"bytes":3145735`) || !strings.Contains(out, `"cipher":"TLS_`) {
+			t.Errorf("send's result: %s", out)
+		}
+		if dst != "" {
+			if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+				t.Errorf("copy differs: %d bytes", len(got))
+			}
+		} else if !strings.Contains(serverOut, `"sink":"discard"`) {
+			t.Errorf("serve's result: %s", serverOut)
+		}
+	}
+}
+
 func testCopy(t *testing.T, conns string) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
@@ -56,7 +84,8 @@ func TestConfigMatchesDirect(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	var out bytes.Buffer
-	for _, args := range [][]string{nil, {"bogus"}, {"send", "file"}, {"serve", "extra"}, {"serve", "--conns", "0"}, {"serve", "--conns", "17"}} {
+	for _, args := range [][]string{nil, {"bogus"}, {"send", "file"}, {"serve", "extra"}, {"serve", "--conns", "0"}, {"serve", "--conns", "17"},
+		{"serve", "--proto", "udp"}, {"serve", "--proto", "tls", "--conns", "2"}} {
 		if code := run(args, &out, &out); code != 2 {
 			t.Errorf("run(%q) = %d, want 2", args, code)
 		}

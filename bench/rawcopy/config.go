@@ -5,8 +5,11 @@ import (
 	"github.com/quic-go/quic-go"
 )
 
-// alpn keeps these connections apart from lanchat's.
-const alpn = "quiccopy"
+// The ALPN names keep these connections apart from lanchat's.
+const (
+	alpnQUIC = "rawcopy-quic"
+	alpnTLS  = "rawcopy-tls"
+)
 
 // quicConfig is peer/direct's configuration with its defaults (see
 // direct.Options and its quicConfig): the same timeouts and flow-control
