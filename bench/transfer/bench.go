@@ -94,16 +94,6 @@ func (s *section) add(r *row) *row {
 	return r
 }
 
-// find returns the section's row with the given name, or nil.
-func (s *section) find(name string) *row {
-	for _, r := range s.rows {
-		if r.name == name {
-			return r
-		}
-	}
-	return nil
-}
-
 // lanchatRow returns the section's lanchat row, or nil.
 func (s *section) lanchatRow() *row {
 	for _, r := range s.rows {
