@@ -86,23 +86,28 @@ func (b *benchmark) report() string {
 
 // table renders one section.
 func (b *benchmark) table(s *section) string {
-	var w strings.Builder
-	lan := s.lanchatRow()
 	lanRate := math.NaN()
-	if lan != nil {
+	if lan := s.lanchatRow(); lan != nil {
 		lanRate = lan.medianRate()
 	}
+	head := []string{"tool", "data path", "goodput MB/s", "spread of MB/s", "runs", "lanchat ÷ this"}
 	switch s.kind {
 	case smallFiles:
-		w.WriteString("| tool | data path | files/s | MB/s | spread of files/s | runs | CPU s, sender | CPU s, receiver | peak RSS MiB, sender | peak RSS MiB, receiver |\n")
-		w.WriteString("|---|---|---:|---:|---|---:|---:|---:|---:|---:|\n")
+		head = []string{"tool", "data path", "files/s", "MB/s", "spread of files/s", "runs"}
 	case shapedLink:
-		w.WriteString("| tool | data path | goodput MB/s | Mbit/s | spread of MB/s | runs | lanchat ÷ this | CPU s, sender | CPU s, receiver | peak RSS MiB, sender | peak RSS MiB, receiver |\n")
-		w.WriteString("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|\n")
-	default:
-		w.WriteString("| tool | data path | goodput MB/s | spread of MB/s | runs | lanchat ÷ this | CPU s, sender | CPU s, receiver | peak RSS MiB, sender | peak RSS MiB, receiver |\n")
-		w.WriteString("|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+		head = []string{"tool", "data path", "goodput MB/s", "Mbit/s", "spread of MB/s", "runs", "lanchat ÷ this"}
 	}
+	head = append(head, "CPU s, sender", "CPU s, receiver", "peak RSS MiB, sender", "peak RSS MiB, receiver")
+	var w strings.Builder
+	w.WriteString("| " + strings.Join(head, " | ") + " |\n|")
+	for i, h := range head {
+		if i < 2 || strings.HasPrefix(h, "spread") {
+			w.WriteString("---|")
+		} else {
+			w.WriteString("---:|")
+		}
+	}
+	w.WriteString("\n")
 	for _, r := range s.rows {
 		if len(r.results) == 0 {
 			why := "not run: " + r.notRun
@@ -111,11 +116,7 @@ func (b *benchmark) table(s *section) string {
 			} else if r.notRun == "" {
 				why = "not run: the benchmark stopped before it"
 			}
-			cols := 8
-			if s.kind == shapedLink || s.kind == smallFiles {
-				cols = 9
-			}
-			fmt.Fprintf(&w, "| %s | %s | %s |%s\n", r.name, r.path, cell(why), strings.Repeat(" — |", cols-1))
+			fmt.Fprintf(&w, "| %s | %s | %s |%s\n", r.name, r.path, cell(why), strings.Repeat(" — |", len(head)-3))
 			continue
 		}
 		rates := r.rates()
@@ -127,19 +128,18 @@ func (b *benchmark) table(s *section) string {
 		if !r.lanchat {
 			vs = formatRatio(stats.Ratio(lanRate, stats.Median(rates)))
 		}
-		cpuS, cpuR, rssS, rssR := r.usage()
+		mb := stats.Number(megabytes(stats.Median(rates)))
+		cells := []string{r.name, r.path, mb, spreadMB(rates), runs, vs}
 		switch s.kind {
 		case smallFiles:
 			fr := r.filesRates()
-			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, stats.Number(stats.Median(fr)),
-				stats.Number(megabytes(stats.Median(rates))), stats.Spread(fr), runs, cpuS, cpuR, rssS, rssR)
+			cells = []string{r.name, r.path, stats.Number(stats.Median(fr)), mb, stats.Spread(fr), runs}
 		case shapedLink:
-			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, stats.Number(megabytes(stats.Median(rates))),
-				stats.Number(megabits(stats.Median(rates))), spreadMB(rates), runs, vs, cpuS, cpuR, rssS, rssR)
-		default:
-			fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.name, r.path, stats.Number(megabytes(stats.Median(rates))),
-				spreadMB(rates), runs, vs, cpuS, cpuR, rssS, rssR)
+			cells = []string{r.name, r.path, mb, stats.Number(megabits(stats.Median(rates))), spreadMB(rates), runs, vs}
 		}
+		cpuS, cpuR, rssS, rssR := r.usage()
+		cells = append(cells, cpuS, cpuR, rssS, rssR)
+		w.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 	return w.String()
 }
