@@ -133,7 +133,6 @@ func TestServiceInstallChecksDaemonFlags(t *testing.T) {
 	data := shortHome(t)
 	for _, args := range [][]string{
 		{"--sever", "10.0.0.5:7443"},
-		{"--transfer-conns", "99"},
 		{"stray"},
 		{"--systemd", "--autostart"},
 		{"--downloads", "a\nExecStartPre=/bin/sh"},
