@@ -38,6 +38,8 @@ const (
 	OpRelayAck      = "relay.ack"
 	// OpRelayDroppedAck acknowledges relay.dropped notices.
 	OpRelayDroppedAck = "relay.dropped.ack"
+	// OpAvatarGet fetches a related user's avatar.
+	OpAvatarGet = "avatar.get"
 )
 
 // Event names (server-pushed).
@@ -53,6 +55,9 @@ const (
 	EvGroup          = "group"
 	// EvRelayDropped tells a sender the relay dropped envelopes for good.
 	EvRelayDropped = "relay.dropped"
+	// EvProfile tells contacts that a user's display name or avatar
+	// changed.
+	EvProfile = "profile"
 )
 
 // Reasons carried by a RelayDrop.
@@ -143,6 +148,7 @@ type Profile struct {
 	DisplayName string `json:"display_name,omitempty"`
 	Email       string `json:"email,omitempty"`
 	Phone       string `json:"phone,omitempty"`
+	Avatar      string `json:"avatar,omitempty"` // AvatarID of the avatar, "" if none
 }
 
 // PasswdRequest changes the password; other sessions are revoked.
@@ -157,6 +163,10 @@ type ProfileUpdateRequest struct {
 	DisplayName *string `json:"display_name,omitempty"`
 	Email       *string `json:"email,omitempty"`
 	Phone       *string `json:"phone,omitempty"`
+	// Avatar, when present, replaces the avatar: a square JPEG of at
+	// most 256 pixels a side, under 64 KiB (media.CheckAvatar); empty
+	// removes it.
+	Avatar *[]byte `json:"avatar,omitempty"`
 }
 
 // PrekeyRotateRequest publishes a new signed prekey.
@@ -212,6 +222,7 @@ type Presence struct {
 type Friend struct {
 	Username    string   `json:"username"`
 	DisplayName string   `json:"display_name,omitempty"`
+	Avatar      string   `json:"avatar,omitempty"` // AvatarID, "" if none
 	Presence    Presence `json:"presence"`
 }
 
@@ -284,6 +295,7 @@ type GroupsListResponse struct {
 type Member struct {
 	Username    string   `json:"username"`
 	DisplayName string   `json:"display_name,omitempty"`
+	Avatar      string   `json:"avatar,omitempty"` // AvatarID, "" if none
 	Owner       bool     `json:"owner,omitempty"`
 	Admin       bool     `json:"admin,omitempty"` // a room admin
 	Presence    Presence `json:"presence"`
@@ -416,4 +428,19 @@ type GroupEvent struct {
 // ShutdownEvent announces that the server is stopping.
 type ShutdownEvent struct {
 	Message string `json:"message"`
+}
+
+// AvatarResponse is a user's avatar (avatar.get): a square JPEG, and its
+// AvatarID. A user without an avatar is answered with not_found.
+type AvatarResponse struct {
+	Username string `json:"username"`
+	ID       string `json:"id"`
+	Avatar   []byte `json:"avatar"`
+}
+
+// ProfileEvent tells a contact that a user's profile changed.
+type ProfileEvent struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name,omitempty"`
+	Avatar      string `json:"avatar,omitempty"` // AvatarID, "" if none
 }

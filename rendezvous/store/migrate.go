@@ -190,6 +190,12 @@ var migrations = []sqlitedb.Migration{
 			PRIMARY KEY (group_id, user)
 		) STRICT, WITHOUT ROWID`,
 	}},
+	// 5: avatars, kept with the profile; avatar_id is wire.AvatarID of
+	// avatar, "" when there is none.
+	{SQL: []string{
+		`ALTER TABLE users ADD COLUMN avatar BLOB CHECK (avatar IS NULL OR length(avatar) < 65536)`,
+		`ALTER TABLE users ADD COLUMN avatar_id TEXT NOT NULL DEFAULT ''`,
+	}},
 }
 
 // schemaVersion is the version this code writes.

@@ -12,13 +12,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/lanchat/lanchat/internal/keys"
+	"github.com/lanchat/lanchat/internal/wire"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
 const userCols = `name, display_name, email, phone, password_hash, identity_key,
 	prekey_public, prekey_created, prekey_expires, prekey_sig,
-	disabled, created, last_seen`
+	disabled, created, last_seen, avatar_id`
 
 // scanUser reads one row of userCols.
 func scanUser(sc interface{ Scan(...any) error }) (User, error) {
@@ -29,7 +30,7 @@ func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 	)
 	err := sc.Scan(&u.Name, &u.DisplayName, &u.Email, &u.Phone, &u.PasswordHash, &u.IdentityKey,
 		&u.Prekey.Public, &u.Prekey.Created, &u.Prekey.Expires, &u.Prekey.Signature,
-		&disabled, &created, &lastSeen)
+		&disabled, &created, &lastSeen, &u.AvatarID)
 	if err != nil {
 		return User{}, err
 	}
@@ -60,10 +61,10 @@ func (s *SQLite) queryUsers(ctx context.Context, query string, args ...any) ([]U
 // CreateUser adds an account; ErrExists if the name is taken.
 func (s *SQLite) CreateUser(ctx context.Context, u User) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userCols+`, display_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.Name, u.DisplayName, u.Email, u.Phone, u.PasswordHash, u.IdentityKey,
 		u.Prekey.Public, u.Prekey.Created, u.Prekey.Expires, u.Prekey.Signature,
-		boolInt(u.Disabled), nsOf(u.Created), nsOf(u.LastSeen), strings.ToLower(u.DisplayName))
+		boolInt(u.Disabled), nsOf(u.Created), nsOf(u.LastSeen), "", strings.ToLower(u.DisplayName))
 	if err != nil {
 		err = mapKeyErr(err)
 		if errors.Is(err, ErrKeyInUse) {
@@ -182,8 +183,16 @@ func (s *SQLite) SetPassword(ctx context.Context, name, hash string) error {
 // SetProfile replaces the profile fields; ErrNotFound if there is no such
 // user.
 func (s *SQLite) SetProfile(ctx context.Context, name string, p Profile) error {
-	err := execOne(ctx, s.w, `UPDATE users SET display_name = ?, display_key = ?, email = ?, phone = ?
-		WHERE name = ?`, p.DisplayName, strings.ToLower(p.DisplayName), p.Email, p.Phone, name)
+	if len(p.Avatar) >= MaxAvatar {
+		return fmt.Errorf("set profile of %s: avatar of %d bytes: %w", name, len(p.Avatar), ErrQuota)
+	}
+	var avatar []byte // NULL when there is none
+	if len(p.Avatar) > 0 {
+		avatar = p.Avatar
+	}
+	err := execOne(ctx, s.w, `UPDATE users SET display_name = ?, display_key = ?, email = ?, phone = ?,
+		avatar = ?, avatar_id = ? WHERE name = ?`, p.DisplayName, strings.ToLower(p.DisplayName), p.Email, p.Phone,
+		avatar, wire.AvatarID(avatar), name)
 	if err != nil {
 		return fmt.Errorf("set profile of %s: %w", name, err)
 	}
@@ -333,4 +342,18 @@ func (s *SQLite) DeleteExpiredSessions(ctx context.Context, now time.Time) (int,
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
 	return n, nil
+}
+
+// Avatar returns a user's avatar; ErrNotFound if there is no such user or
+// the user has none.
+func (s *SQLite) Avatar(ctx context.Context, name string) ([]byte, error) {
+	var avatar []byte
+	err := s.r.QueryRowContext(ctx, `SELECT avatar FROM users WHERE name = ?`, name).Scan(&avatar)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && len(avatar) == 0 {
+		return nil, fmt.Errorf("avatar of %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("avatar of %s: %w", name, err)
+	}
+	return avatar, nil
 }

@@ -42,6 +42,7 @@ type User struct {
 	Disabled     bool
 	Created      time.Time
 	LastSeen     time.Time // zero if never seen
+	AvatarID     string    // wire.AvatarID of the avatar, "" if none
 }
 
 // Profile is the user-editable part of a User.
@@ -49,7 +50,13 @@ type Profile struct {
 	DisplayName string
 	Email       string
 	Phone       string
+	// Avatar is a JPEG of under MaxAvatar bytes, nil if none. The
+	// server checks that it decodes before it stores it.
+	Avatar []byte
 }
+
+// MaxAvatar bounds a stored avatar: it is under MaxAvatar bytes.
+const MaxAvatar = 64 << 10
 
 // Session is a login session. Only the SHA-256 of the token is stored.
 type Session struct {
@@ -279,4 +286,8 @@ type Store interface {
 	// Rooms (rooms.go): a room is a group with a topic that anyone may
 	// find and join; it has admins and bans, and one may be the lobby.
 	RoomStore
+
+	// Avatar returns a user's avatar; ErrNotFound if there is no such
+	// user or the user has none.
+	Avatar(ctx context.Context, name string) ([]byte, error)
 }
