@@ -369,10 +369,22 @@ func opProfileUpdate(ctx context.Context, c *conn, req *wire.ProfileUpdateReques
 		}
 		p.Phone = *req.Phone
 	}
+	if req.Avatar != nil {
+		if werr := checkAvatar(ctx, *req.Avatar); werr != nil {
+			return nil, werr
+		}
+		p.Avatar = *req.Avatar
+	} else if p.Avatar, err = s.currentAvatar(ctx, u); err != nil {
+		return nil, c.internal("profile: look up avatar", err)
+	}
 	if err := s.store.SetProfile(ctx, user, p); err != nil {
 		return nil, c.internal("profile: store", err)
 	}
-	u.DisplayName, u.Email, u.Phone = p.DisplayName, p.Email, p.Phone
+	changed := u.DisplayName != p.DisplayName || u.AvatarID != wire.AvatarID(p.Avatar)
+	u.DisplayName, u.Email, u.Phone, u.AvatarID = p.DisplayName, p.Email, p.Phone, wire.AvatarID(p.Avatar)
+	if changed {
+		s.broadcastProfile(ctx, u)
+	}
 	return profileOf(u), nil
 }
 

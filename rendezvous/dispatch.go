@@ -65,6 +65,7 @@ func init() {
 		wire.OpRelaySend:       authed(opRelaySend),
 		wire.OpRelayAck:        authed(handle(opRelayAck)),
 		wire.OpRelayDroppedAck: authed(handle(opRelayDroppedAck)),
+		wire.OpAvatarGet:       authed(handle(opAvatarGet)),
 	}
 	for op, fn := range map[string]handlerFunc{
 		wire.OpRoomCreate:  handle(opRoomCreate),

@@ -171,7 +171,7 @@ func opFriendsList(ctx context.Context, c *conn, _ *wire.Empty) (any, *wire.Erro
 		if err != nil {
 			return nil, c.internal("list friends", err)
 		}
-		resp.Friends = append(resp.Friends, wire.Friend{Username: u.Name, DisplayName: u.DisplayName, Presence: s.presenceOf(u)})
+		resp.Friends = append(resp.Friends, wire.Friend{Username: u.Name, DisplayName: u.DisplayName, Avatar: u.AvatarID, Presence: s.presenceOf(u)})
 	}
 	incoming, outgoing, err := s.store.FriendRequests(ctx, me)
 	if err != nil {

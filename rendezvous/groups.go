@@ -370,6 +370,7 @@ func opGroupMembers(ctx context.Context, c *conn, req *wire.GroupRequest) (any, 
 		resp.Members = append(resp.Members, wire.Member{
 			Username:    u.Name,
 			DisplayName: u.DisplayName,
+			Avatar:      u.AvatarID,
 			Owner:       u.Name == g.Owner,
 			Admin:       slices.Contains(admins, u.Name),
 			Presence:    s.presenceOf(u),

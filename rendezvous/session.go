@@ -37,7 +37,7 @@ func (s *Server) startSession(ctx context.Context, u store.User) (wire.Session, 
 }
 
 func profileOf(u store.User) wire.Profile {
-	return wire.Profile{Username: u.Name, DisplayName: u.DisplayName, Email: u.Email, Phone: u.Phone}
+	return wire.Profile{Username: u.Name, DisplayName: u.DisplayName, Email: u.Email, Phone: u.Phone, Avatar: u.AvatarID}
 }
 
 // becomeUser binds the connection to user after a successful register,
