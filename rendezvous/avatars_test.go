@@ -32,8 +32,10 @@ func testPicture(t *testing.T, w, h int, enc func(*bytes.Buffer, image.Image) er
 	return b.Bytes()
 }
 
-func jpegOf(b *bytes.Buffer, img image.Image) error { return jpeg.Encode(b, img, &jpeg.Options{Quality: 80}) }
-func pngOf(b *bytes.Buffer, img image.Image) error  { return png.Encode(b, img) }
+func jpegOf(b *bytes.Buffer, img image.Image) error {
+	return jpeg.Encode(b, img, &jpeg.Options{Quality: 80})
+}
+func pngOf(b *bytes.Buffer, img image.Image) error { return png.Encode(b, img) }
 
 // testAvatar is an avatar as the CLI makes it.
 func testAvatar(t *testing.T) []byte {
