@@ -322,6 +322,14 @@ var migrations = []sqlitedb.Migration{
 			value TEXT NOT NULL
 		) STRICT`,
 	}},
+	// Avatars of the user and of contacts, as the server last gave them.
+	{SQL: []string{
+		`CREATE TABLE avatars (
+			username TEXT PRIMARY KEY,
+			id       TEXT NOT NULL,
+			data     BLOB NOT NULL CHECK (length(data) < 65536)
+		) STRICT`,
+	}},
 }
 
 // schemaVersion is the version this code writes.
