@@ -85,6 +85,10 @@ type Service interface {
 	// stops (then the channel is closed). A subscriber too slow to keep up
 	// is dropped (its channel closed) rather than slowing the daemon.
 	Subscribe(ctx context.Context) <-chan Event
+
+	// Avatar returns the avatar kept for user (this user's own, or a
+	// contact's); an *Error with CodeNotFound if there is none.
+	Avatar(ctx context.Context, user string) (Avatar, error)
 }
 
 // Friend actions.
@@ -152,6 +156,9 @@ type Me struct {
 	DisplayName string `json:"display_name,omitempty"`
 	Email       string `json:"email,omitempty"`
 	Phone       string `json:"phone,omitempty"`
+	// Avatar is the id of this user's avatar, "" if none; the picture
+	// is at GET /v1/avatars/{username}.
+	Avatar string `json:"avatar,omitempty"`
 	// Fingerprint is a short form of this user's identity key.
 	Fingerprint string `json:"fingerprint"`
 }
@@ -184,6 +191,10 @@ type ProfileRequest struct {
 	DisplayName *string `json:"display_name,omitempty"`
 	Email       *string `json:"email,omitempty"`
 	Phone       *string `json:"phone,omitempty"`
+	// Avatar, when present, replaces the avatar with a square JPEG of
+	// at most 256 pixels, under 64 KiB (the CLI makes one of any
+	// picture); empty removes it.
+	Avatar *[]byte `json:"avatar,omitempty"`
 }
 
 type User struct {
@@ -197,9 +208,11 @@ type Presence struct {
 }
 
 type Friend struct {
-	Username    string   `json:"username"`
-	DisplayName string   `json:"display_name,omitempty"`
-	Presence    Presence `json:"presence"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name,omitempty"`
+	// Avatar is the id of the avatar the daemon keeps, "" if none.
+	Avatar   string   `json:"avatar,omitempty"`
+	Presence Presence `json:"presence"`
 	// Direct is true when a direct QUIC connection to the friend is open.
 	Direct   bool `json:"direct"`
 	Verified bool `json:"verified"`
@@ -304,6 +317,7 @@ type GroupRequest struct {
 type Member struct {
 	Username    string   `json:"username"`
 	DisplayName string   `json:"display_name,omitempty"`
+	Avatar      string   `json:"avatar,omitempty"` // as in Friend
 	Owner       bool     `json:"owner,omitempty"`
 	Admin       bool     `json:"admin,omitempty"` // a room admin
 	Presence    Presence `json:"presence"`
@@ -389,6 +403,9 @@ const (
 	// EventKeyShared: one key is pinned for more than one contact, so
 	// none of them is admitted.
 	EventKeyShared = "key.shared"
+	// EventProfile: a contact's display name or avatar changed (Friend
+	// names them).
+	EventProfile = "profile"
 )
 
 type PeerStatus struct {
@@ -432,3 +449,10 @@ type Connection struct {
 // ErrNoDaemon is returned by the client when no daemon listens on the
 // socket.
 var ErrNoDaemon = errors.New("no daemon running")
+
+// Avatar is a user's avatar: a square JPEG and its id (which changes with
+// the picture).
+type Avatar struct {
+	ID   string
+	Data []byte
+}

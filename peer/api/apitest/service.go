@@ -43,6 +43,7 @@ type Service struct {
 	TransferActionFunc func(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error)
 	PeersFunc          func(ctx context.Context) (api.LANPeers, error)
 	RoomFuncs          // rooms.go
+	AvatarFunc         func(ctx context.Context, user string) (api.Avatar, error)
 
 	mu   sync.Mutex
 	subs map[chan api.Event]struct{}
@@ -56,6 +57,14 @@ const subscriberBuffer = 256
 
 func unset(method string) error {
 	return api.Errorf(api.CodeInternal, "apitest: %s is not set", method)
+}
+
+// Avatar calls AvatarFunc.
+func (s *Service) Avatar(ctx context.Context, user string) (api.Avatar, error) {
+	if s.AvatarFunc == nil {
+		return api.Avatar{}, unset("Avatar")
+	}
+	return s.AvatarFunc(ctx, user)
 }
 
 // SendFile calls SendFileFunc.
