@@ -263,7 +263,7 @@ func (d *Daemon) meOf(p wire.Profile) api.Me {
 	d.mu.Lock()
 	key := d.identity
 	d.mu.Unlock()
-	me := api.Me{Username: p.Username, DisplayName: p.DisplayName, Email: p.Email, Phone: p.Phone}
+	me := api.Me{Username: p.Username, DisplayName: p.DisplayName, Email: p.Email, Phone: p.Phone, Avatar: p.Avatar}
 	if key != nil {
 		me.Fingerprint = direct.Fingerprint(key.Public().(ed25519.PublicKey))
 	}
@@ -303,11 +303,12 @@ func (d *Daemon) SetProfile(ctx context.Context, req api.ProfileRequest) (api.Me
 	}
 	var p wire.Profile
 	err := d.link.Call(ctx, wire.OpProfileUpdate, wire.ProfileUpdateRequest{
-		DisplayName: req.DisplayName, Email: req.Email, Phone: req.Phone,
+		DisplayName: req.DisplayName, Email: req.Email, Phone: req.Phone, Avatar: req.Avatar,
 	}, &p)
 	if err != nil {
 		return api.Me{}, fromServer(err)
 	}
+	d.keepOwnAvatar(ctx, p.Username, req.Avatar)
 	d.mu.Lock()
 	d.me = p
 	d.mu.Unlock()

@@ -185,6 +185,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	groups := slices.Concat(gl.Groups, gl.Rooms)
 	members := make(map[string][]string, len(groups))
 	presence := make(map[string]wire.Presence)
+	avatars := make(map[string]string) // user → avatar id, for refreshAvatars
 	for _, g := range groups {
 		var gm wire.GroupMembersResponse
 		if err := d.link.Call(ctx, wire.OpGroupMembers, wire.GroupRequest{Group: g.Name}, &gm); err != nil {
@@ -193,6 +194,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 		for _, m := range gm.Members {
 			members[g.Name] = append(members[g.Name], m.Username)
 			presence[m.Username] = m.Presence
+			avatars[m.Username] = m.Avatar
 		}
 	}
 	d.mu.Lock()
@@ -201,6 +203,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	for _, f := range fl.Friends {
 		r.friends[f.Username] = f
 		presence[f.Username] = f.Presence
+		avatars[f.Username] = f.Avatar
 	}
 	for _, g := range groups {
 		r.groups[g.Name] = g
@@ -212,6 +215,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	d.roster = r
 	contacts := r.contacts()
 	me := d.me.Username
+	avatars[me] = d.me.Avatar
 	stored := r.stored(time.Now())
 	d.mu.Unlock()
 	d.syncedOnce.Do(func() { close(d.synced) })
@@ -236,6 +240,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 		}
 	}
 	d.reexamineParked(ctx)
+	d.refreshAvatars(ctx, avatars)
 	return nil
 }
 
@@ -314,6 +319,11 @@ func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
 			return
 		}
 		d.friendEvent(ctx, f.Op, fe)
+	case wire.EvProfile:
+		var pe wire.ProfileEvent
+		if decodeEvent(d, f, &pe) {
+			d.profileEvent(ctx, pe)
+		}
 	case wire.EvGroup:
 		var ge wire.GroupEvent
 		if !decodeEvent(d, f, &ge) {

@@ -99,8 +99,9 @@ func (d *Daemon) Friends(ctx context.Context) ([]api.Friend, error) {
 	}
 	d.mu.Unlock()
 	out := make([]api.Friend, 0, len(friends))
+	avatars := d.keptAvatarIDs(ctx)
 	for _, f := range friends {
-		af := api.Friend{Username: f.Username, DisplayName: f.DisplayName, Presence: presenceOf(f.Presence), Direct: d.peers.get(f.Username) != nil}
+		af := api.Friend{Username: f.Username, DisplayName: f.DisplayName, Avatar: avatars[f.Username], Presence: presenceOf(f.Presence), Direct: d.peers.get(f.Username) != nil}
 		if c, err := d.db.Contact(ctx, f.Username); err == nil {
 			af.Verified, af.Held, af.SameKey = c.Verified, c.Held(), c.SameKey
 		}
@@ -382,8 +383,9 @@ func (d *Daemon) GroupMembers(ctx context.Context, name string) (api.GroupMember
 		return api.GroupMembers{}, fromServer(err)
 	}
 	out := api.GroupMembers{Group: groupOf(gm.Group), Members: make([]api.Member, 0, len(gm.Members))}
+	avatars := d.keptAvatarIDs(ctx)
 	for _, m := range gm.Members {
-		out.Members = append(out.Members, api.Member{Username: m.Username, DisplayName: m.DisplayName, Owner: m.Owner, Admin: m.Admin, Presence: presenceOf(m.Presence)})
+		out.Members = append(out.Members, api.Member{Username: m.Username, DisplayName: m.DisplayName, Avatar: avatars[m.Username], Owner: m.Owner, Admin: m.Admin, Presence: presenceOf(m.Presence)})
 	}
 	return out, nil
 }

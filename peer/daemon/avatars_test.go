@@ -1,0 +1,66 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/history"
+)
+
+// TestAvatarsKeptAndForgotten covers what the daemon decides without the
+// server: its own avatar is kept as set, served through the Service, and
+// avatars of users no longer related, or who removed theirs, are
+// forgotten; a profile event about a stranger is ignored.
+func TestAvatarsKeptAndForgotten(t *testing.T) {
+	d := newStoreDaemon(t)
+	ctx := context.Background()
+	if _, err := d.Avatar(ctx, "bob"); !isCode(err, api.CodeNotFound) {
+		t.Fatalf("avatar before one is set: %v", err)
+	}
+	jpg := []byte("\xff\xd8\xff own")
+	d.keepOwnAvatar(ctx, "bob", &jpg)
+	a, err := d.Avatar(ctx, "BOB")
+	if err != nil || !bytes.Equal(a.Data, jpg) || a.ID != wire.AvatarID(jpg) {
+		t.Fatalf("own avatar %+v, %v", a, err)
+	}
+
+	for _, u := range []string{"alice", "carol", "mallory"} {
+		if err := d.db.SetAvatar(ctx, u, history.Avatar{ID: "id-" + u, Data: []byte(u)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// alice unchanged, carol removed hers, mallory is no longer related.
+	d.refreshAvatars(ctx, map[string]string{"bob": wire.AvatarID(jpg), "alice": "id-alice", "carol": ""})
+	ids := d.keptAvatarIDs(ctx)
+	if len(ids) != 2 || ids["alice"] != "id-alice" || ids["bob"] != wire.AvatarID(jpg) {
+		t.Fatalf("kept after refresh: %v", ids)
+	}
+
+	d.profileEvent(ctx, wire.ProfileEvent{Username: "alice", Avatar: ""})
+	if ids := d.keptAvatarIDs(ctx); ids["alice"] != "id-alice" {
+		t.Fatal("a profile event about a user not related changed what is kept")
+	}
+	d.roster.known = true
+	d.roster.friends["alice"] = wire.Friend{Username: "alice", Avatar: "id-alice"}
+	d.profileEvent(ctx, wire.ProfileEvent{Username: "alice", DisplayName: "Alice", Avatar: ""})
+	if _, ok := d.keptAvatarIDs(ctx)["alice"]; ok {
+		t.Fatal("a friend's removed avatar is still kept")
+	}
+	if f := d.roster.friends["alice"]; f.DisplayName != "Alice" || f.Avatar != "" {
+		t.Fatalf("roster after profile event: %+v", f)
+	}
+
+	none := []byte{}
+	d.keepOwnAvatar(ctx, "bob", &none)
+	if _, err := d.Avatar(ctx, "bob"); !isCode(err, api.CodeNotFound) {
+		t.Fatalf("own avatar after removal: %v", err)
+	}
+}
+
+func isCode(err error, code string) bool {
+	e, ok := err.(*api.Error)
+	return ok && e.Code == code
+}
