@@ -174,11 +174,16 @@ func cmdProfileSet(e *env, c *command, args []string) error {
 	fs.String("display-name", "", "name shown to others")
 	fs.String("email", "", "e-mail address")
 	fs.String("phone", "", "phone number")
+	fs.String("avatar", "", "picture `FILE` (JPEG, PNG, GIF or WebP) to show as your avatar, cropped square; '' removes it")
+	fs.Bool("no-avatar", false, "remove your avatar")
 	if _, err := e.parse(c, fs, args, 0, 0); err != nil {
 		return err
 	}
 	// Only the flags given change; an empty value clears the field.
-	var req api.ProfileRequest
+	var (
+		req        api.ProfileRequest
+		avatarFile string
+	)
 	fs.Visit(func(f *flag.Flag) {
 		v := f.Value.String()
 		switch f.Name {
@@ -188,10 +193,30 @@ func cmdProfileSet(e *env, c *command, args []string) error {
 			req.Email = &v
 		case "phone":
 			req.Phone = &v
+		case "avatar", "no-avatar":
+			if f.Name == "no-avatar" && v != "true" {
+				return
+			}
+			if req.Avatar == nil {
+				req.Avatar = &[]byte{}
+			}
+			if f.Name == "avatar" && v != "" {
+				avatarFile = v
+			}
 		}
 	})
-	if req.DisplayName == nil && req.Email == nil && req.Phone == nil {
-		return usageError(c, "profile set needs at least one of --display-name, --email, --phone")
+	if avatarFile != "" {
+		if fs.Lookup("no-avatar").Value.String() == "true" {
+			return usageError(c, "--avatar FILE and --no-avatar do not go together")
+		}
+		av, err := makeAvatar(e.ctx, avatarFile)
+		if err != nil {
+			return err
+		}
+		req.Avatar = &av
+	}
+	if req.DisplayName == nil && req.Email == nil && req.Phone == nil && req.Avatar == nil {
+		return usageError(c, "profile set needs at least one of --display-name, --email, --phone, --avatar, --no-avatar")
 	}
 	me, err := e.client.SetProfile(e.ctx, req)
 	if err != nil {
@@ -211,6 +236,11 @@ func printMe(e *env, me api.Me) {
 	t.row("  display name", orDash(me.DisplayName))
 	t.row("  email", orDash(me.Email))
 	t.row("  phone", orDash(me.Phone))
+	avatar := "none (lanchat profile set --avatar FILE sets one)"
+	if me.Avatar != "" {
+		avatar = "set"
+	}
+	t.row("  avatar", avatar)
 	t.row("  key fingerprint", orDash(me.Fingerprint))
 	t.flush()
 }

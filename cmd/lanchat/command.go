@@ -69,7 +69,7 @@ func init() {
 		{name: "logout", summary: "end the session on this machine", example: "lanchat logout", run: cmdLogout},
 		{name: "passwd", args: "[--password-stdin]", summary: "change the password (with --password-stdin: old and new on two lines)", example: "printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | lanchat passwd --password-stdin", run: cmdPasswd},
 		{name: "profile show", summary: "show your own profile", example: "lanchat profile show", run: cmdProfileShow},
-		{name: "profile set", args: "[--display-name N] [--email E] [--phone P]", summary: "change profile fields (an empty value clears one)", example: "lanchat profile set --display-name 'Alice L.' --phone ''", run: cmdProfileSet},
+		{name: "profile set", args: "[--display-name N] [--email E] [--phone P] [--avatar FILE | --no-avatar]", summary: "change profile fields (an empty value clears one)", example: "lanchat profile set --display-name 'Alice L.' --avatar ~/photo.jpg", run: cmdProfileSet},
 		{name: "status", summary: "show the daemon, the login, the server link and direct peers", example: "lanchat status", run: cmdStatus},
 
 		{name: "users search", args: "QUERY [--limit N]", summary: "search the server's user directory", example: "lanchat users search bob", run: cmdUsersSearch},
