@@ -8,8 +8,9 @@ import { state, on, emit, isGroup, presenceOf, held, markRead, loadRecent } from
 import { Timeline } from "./timeline.js";
 import { uploadCard } from "./xfer.js";
 import { emojiPicker } from "./emoji.js";
-import { presenceText, presenceDot, initial } from "./sidebar.js";
+import { presenceText, presenceDot } from "./sidebar.js";
 import { openVerify, openMembers, openSearch, closePanel } from "./panels.js";
+import { avatar as avatarOf } from "./avatars.js";
 
 const FIRST = 60;     // messages read when a conversation opens: a few screens
 const MORE = 100;     // more read each time the top is reached
@@ -26,7 +27,8 @@ export function mountConversation(root, panel, target) {
   // Header.
   const title = h("h1.conv-title", target);
   const sub = h("p.conv-sub");
-  const avatar = h("span.avatar", { class: group ? "group" : "", "aria-hidden": "true" }, group ? "#" : initial(target));
+  let avatar = group ? h("span.avatar.group", { "aria-hidden": "true" }, "#") : avatarOf(target, "", { labelled: true });
+  let avatarID = "";
   const actions = h("div.conv-actions",
     h("button.iconbtn", { type: "button", "aria-label": "Search in this conversation", title: "Search (in this conversation)", onclick: () => openSearch(panel, target, tl) }, icon("search")),
     group
@@ -73,6 +75,12 @@ export function mountConversation(root, panel, target) {
     }
     const f = state.friends.get(target);
     const p = presenceOf(target);
+    if ((f?.avatar || "") !== avatarID || !avatar.isConnected) {
+      avatarID = f?.avatar || "";
+      const next = avatarOf(target, avatarID, { name: f?.display_name, labelled: true });
+      if (avatar.isConnected) avatar.replaceWith(next);
+      avatar = next;
+    }
     replace(sub, p ? presenceDot(p) : null, f ? presenceText(p) + (f.direct ? " · direct connection" : "") + (f.verified ? " · verified" : "") : "not a friend");
     if (f && f.display_name) title.textContent = `${f.display_name} (${target})`;
   }

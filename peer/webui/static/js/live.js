@@ -27,6 +27,7 @@ export function handleEvent(ev) {
       refreshRequests();
       emit("notify", { kind: "friend", title: "Friend request", body: `${ev.friend.display_name || ev.friend.user} wants to be your friend`, target: "/friends" });
       break;
+    case "profile":
     case "friend.accepted":
     case "friend.removed":
       refreshFriends();

@@ -7,6 +7,7 @@ import { get, post, seg } from "./api.js";
 import { state, emit, loadFriends, loadGroups, loadRecent, presenceOf } from "./store.js";
 import { field, showError, busy } from "./form.js";
 import { presenceText, presenceDot } from "./sidebar.js";
+import { avatar } from "./avatars.js";
 
 // open fills the panel with a titled dialog-like region and focuses it.
 const openers = new WeakMap(); // panel → the element focused before it opened
@@ -112,7 +113,7 @@ export async function openMembers(panel, name) {
   const list = h("ul.members", { "aria-label": "Members" }, members.map((m) => h("li", {
     "aria-label": `Member ${m.username}${m.owner ? ", owner" : ""}, ${m.username === me ? "you" : presenceText(m.presence)}`,
   },
-  presenceDot(m.presence),
+  avatar(m.username, m.avatar, { name: m.display_name, labelled: true, extra: presenceDot(m.presence) }),
   h("span.mname", m.display_name ? `${m.display_name} (${m.username})` : m.username, m.owner ? h("small", " owner") : null),
   h("span.mstate", m.username === me ? "you" : presenceText(m.presence)),
   owner && m.username !== me

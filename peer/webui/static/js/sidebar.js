@@ -4,6 +4,7 @@
 
 import { h, replace, icon, shortTime, ago, isZero, size } from "./dom.js";
 import { state, on, conversations, isGroup, presenceOf, held, unreadTotal } from "./store.js";
+import { avatar } from "./avatars.js";
 
 // presenceText says a contact's presence in words.
 export function presenceText(p) {
@@ -36,7 +37,7 @@ export function mountSidebar(root) {
 
   function drawMe() {
     const me = state.me || {};
-    replace(meBtn, h("span.avatar", { "aria-hidden": "true" }, initial(me.username || "?")),
+    replace(meBtn, avatar(me.username || "?", me.avatar, { name: me.display_name }),
       h("span.who", h("strong", me.display_name || me.username || ""), h("small", me.display_name ? me.username : "Profile and account")));
     meBtn.setAttribute("aria-label", `Profile and account: ${me.username || ""}`);
   }
@@ -92,11 +93,13 @@ export function mountSidebar(root) {
     if (prev) label.push(prev);
     const when = !isZero(c.last_activity) && c.last_activity ? shortTime(new Date(c.last_activity)) : "";
     const current = state.current === c.target;
-    const sig = [label.join(", "), when, current, p ? p.status : "", group ? "" : c.name].join("|");
+    const av = group ? "" : state.friends.get(c.target)?.avatar || "";
+    const sig = [label.join(", "), when, current, p ? p.status : "", group ? "" : c.name, av].join("|");
     return h("li", { "aria-label": label.join(", "), class: current ? "current" : "", dataset: { key: c.target, sig } },
       h("a.conv", { href: "#/c/" + encodeURIComponent(c.target), "aria-current": current ? "page" : null, dataset: { target: c.target },
         "aria-label": label.join(", ") },
-        h("span.avatar", { class: group ? "group" : "", "aria-hidden": "true" }, group ? "#" : initial(c.target), group ? null : presenceDot(p)),
+        group ? h("span.avatar.group", { "aria-hidden": "true" }, "#")
+          : avatar(c.target, av, { name: c.name, extra: presenceDot(p) }),
         h("span.body",
           h("span.line1", h("span.name", group ? c.target : (c.name || c.target)), h("span.time", when)),
           h("span.line2", h("span.preview", { class: isHeld ? "warn" : "" }, isHeld ? "Identity key changed" : prev),
