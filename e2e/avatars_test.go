@@ -54,10 +54,11 @@ func notFound(err error) bool {
 
 // TestAvatarReachesFriend: alice sets an avatar with the CLI; bob's
 // daemon, a friend's, serves the same bytes through its API, also after a
-// restart with the server down; carol, a stranger, never gets it; when
-// alice removes it, bob's daemon forgets it.
+// restart with the server down; carol, met only in the lobby, gets it
+// when asked for; when alice removes it, bob's daemon forgets it. (That a
+// stranger never gets it is rendezvous's TestAvatarServedToContactsOnly.)
 func TestAvatarReachesFriend(t *testing.T) {
-	srv := startServer(t)
+	srv := startRendezvous(t, freeAddr(t), t.TempDir(), "--lobby", "lobby")
 	alice, bob, carol := newUser(t, srv, "alice"), newUser(t, srv, "bob"), newUser(t, srv, "carol")
 	for _, u := range []*user{alice, bob, carol} {
 		u.start(t)
@@ -96,8 +97,17 @@ func TestAvatarReachesFriend(t *testing.T) {
 	if len(fs) != 1 || fs[0].Avatar != wire.AvatarID(want) {
 		t.Errorf("bob's friends %+v, want alice with avatar %s", fs, wire.AvatarID(want))
 	}
-	if _, err := avatarOf(t, carol, "alice"); !notFound(err) {
-		t.Errorf("a stranger's daemon has alice's avatar: %v", err)
+	// carol meets alice only in the lobby: her daemon did not fetch the
+	// avatar with the roster, but gets it when a client asks.
+	var gm api.GroupMembers
+	carol.mustJSON(t, &gm, "group", "members", "lobby")
+	for _, m := range gm.Members {
+		if m.Username == "alice" && m.Avatar != wire.AvatarID(want) {
+			t.Errorf("lobby member %+v, want avatar %s", m, wire.AvatarID(want))
+		}
+	}
+	if got, err := avatarOf(t, carol, "alice"); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("carol's daemon, asked for alice's avatar: %d bytes, %v", len(got), err)
 	}
 
 	// Kept in bob's history: served after a restart with the server down.
@@ -108,7 +118,7 @@ func TestAvatarReachesFriend(t *testing.T) {
 	if got, err := avatarOf(t, bob, "alice"); err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("bob's copy after a restart without the server: %d bytes, %v", len(got), err)
 	}
-	srv2 := startRendezvous(t, srv.addr, srv.data)
+	srv2 := startRendezvous(t, srv.addr, srv.data, "--lobby", "lobby")
 	defer srv2.signal(syscall.SIGTERM)
 
 	eventually(t, 20*time.Second, func() (bool, string) {

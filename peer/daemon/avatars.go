@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lanchat/lanchat/internal/media"
@@ -25,6 +26,9 @@ func (d *Daemon) Avatar(ctx context.Context, user string) (api.Avatar, error) {
 	}
 	user = strings.ToLower(user)
 	a, err := d.db.Avatar(ctx, user)
+	if errors.Is(err, history.ErrNotFound) && d.fetchOnDemand(ctx, user) {
+		a, err = d.db.Avatar(ctx, user)
+	}
 	if errors.Is(err, history.ErrNotFound) {
 		return api.Avatar{}, api.Errorf(api.CodeNotFound, "no avatar for %s", user)
 	}
@@ -32,6 +36,22 @@ func (d *Daemon) Avatar(ctx context.Context, user string) (api.Avatar, error) {
 		return api.Avatar{}, err
 	}
 	return api.Avatar{ID: a.ID, Data: a.Data}, nil
+}
+
+// fetchOnDemand fetches the avatar of someone met in a room, kept only
+// once a client asks for it; it reports whether it fetched one.
+func (d *Daemon) fetchOnDemand(ctx context.Context, user string) bool {
+	d.mu.Lock()
+	related := d.roster.related(user)
+	d.mu.Unlock()
+	if !related || d.link == nil || !d.link.HasSession() {
+		return false
+	}
+	if err := d.fetchAvatar(ctx, user); err != nil {
+		d.log.Debug("fetch avatar on demand", "user", user, "err", err)
+		return false
+	}
+	return true
 }
 
 // keptAvatarIDs returns the ids of the avatars kept, by user; an empty
@@ -63,30 +83,47 @@ func (d *Daemon) keepOwnAvatar(ctx context.Context, me string, avatar *[]byte) {
 }
 
 // refreshAvatars makes the avatars kept match want (user → avatar id, ""
-// for none), which names the user and every contact: it fetches those
-// whose id changed and forgets those removed and those of users no longer
-// related.
-func (d *Daemon) refreshAvatars(ctx context.Context, want map[string]string) {
+// for none), which names the user and every contact. The avatars of the
+// user, friends and co-members of groups (eager) are fetched when their
+// id changed. Those of people met only in rooms (the lobby holds everyone)
+// are fetched when a client asks for one (Avatar), so a daemon does not
+// fetch a whole server's pictures; a kept one that changed is forgotten.
+// Avatars removed, and those of users no longer related, are forgotten.
+func (d *Daemon) refreshAvatars(ctx context.Context, want map[string]string, eager map[string]bool) {
 	kept, err := d.db.AvatarIDs(ctx)
 	if err != nil {
 		d.log.Warn("read avatar ids", "err", err)
 		return
 	}
-	for user := range kept {
-		if w, ok := want[user]; !ok || w == "" {
+	for user, id := range kept {
+		if w, ok := want[user]; !ok || w == "" || w != id && !eager[user] {
 			if err := d.db.DeleteAvatar(ctx, user); err != nil {
 				d.log.Warn("forget avatar", "user", user, "err", err)
 			}
 		}
 	}
 	for user, id := range want {
-		if id == "" || kept[user] == id {
+		if id == "" || kept[user] == id || !eager[user] {
 			continue
 		}
 		if err := d.fetchAvatar(ctx, user); err != nil {
 			d.log.Warn("fetch avatar", "user", user, "err", err)
 		}
 	}
+}
+
+// closeContact reports whether user's avatar is fetched at once: the user
+// is a friend or shares a group that is not a room.
+func (r *roster) closeContact(user string) bool {
+	if _, ok := r.friends[user]; ok {
+		return true
+	}
+	for name, ms := range r.members {
+		if !r.groups[name].Room && slices.Contains(ms, user) {
+			return true
+		}
+	}
+	return false
 }
 
 // fetchAvatar asks the server for user's avatar, checks it as the server
@@ -120,8 +157,10 @@ func (d *Daemon) profileEvent(ctx context.Context, pe wire.ProfileEvent) {
 		f.DisplayName, f.Avatar = pe.DisplayName, pe.Avatar
 		d.roster.friends[pe.Username] = f
 	}
+	eager := d.roster.closeContact(pe.Username)
 	d.mu.Unlock()
-	if pe.Avatar == "" {
+	if pe.Avatar == "" || !eager {
+		// Someone met only in a room: fetched again when asked for.
 		if err := d.db.DeleteAvatar(ctx, pe.Username); err != nil {
 			d.log.Warn("forget avatar", "user", pe.Username, "err", err)
 		}

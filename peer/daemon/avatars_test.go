@@ -27,15 +27,21 @@ func TestAvatarsKeptAndForgotten(t *testing.T) {
 		t.Fatalf("own avatar %+v, %v", a, err)
 	}
 
-	for _, u := range []string{"alice", "carol", "mallory"} {
+	for _, u := range []string{"alice", "carol", "mallory", "dave", "erin"} {
 		if err := d.db.SetAvatar(ctx, u, history.Avatar{ID: "id-" + u, Data: []byte(u)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// alice unchanged, carol removed hers, mallory is no longer related.
-	d.refreshAvatars(ctx, map[string]string{"bob": wire.AvatarID(jpg), "alice": "id-alice", "carol": ""})
+	// alice unchanged, carol removed hers, mallory is no longer related;
+	// dave and erin are met in a room only: erin's unchanged copy stays,
+	// dave's changed one is forgotten (fetched again when asked for), and
+	// frank's is not fetched (this daemon has no server link: a fetch
+	// would fail the test).
+	d.refreshAvatars(ctx,
+		map[string]string{"bob": wire.AvatarID(jpg), "alice": "id-alice", "carol": "", "dave": "id-dave2", "erin": "id-erin", "frank": "id-frank"},
+		map[string]bool{"bob": true, "alice": true, "carol": true})
 	ids := d.keptAvatarIDs(ctx)
-	if len(ids) != 2 || ids["alice"] != "id-alice" || ids["bob"] != wire.AvatarID(jpg) {
+	if len(ids) != 3 || ids["alice"] != "id-alice" || ids["bob"] != wire.AvatarID(jpg) || ids["erin"] != "id-erin" {
 		t.Fatalf("kept after refresh: %v", ids)
 	}
 

@@ -186,6 +186,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	members := make(map[string][]string, len(groups))
 	presence := make(map[string]wire.Presence)
 	avatars := make(map[string]string) // user → avatar id, for refreshAvatars
+	eager := make(map[string]bool)     // whose avatars are fetched at once
 	for _, g := range groups {
 		var gm wire.GroupMembersResponse
 		if err := d.link.Call(ctx, wire.OpGroupMembers, wire.GroupRequest{Group: g.Name}, &gm); err != nil {
@@ -195,6 +196,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 			members[g.Name] = append(members[g.Name], m.Username)
 			presence[m.Username] = m.Presence
 			avatars[m.Username] = m.Avatar
+			eager[m.Username] = eager[m.Username] || !g.Room
 		}
 	}
 	d.mu.Lock()
@@ -204,6 +206,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 		r.friends[f.Username] = f
 		presence[f.Username] = f.Presence
 		avatars[f.Username] = f.Avatar
+		eager[f.Username] = true
 	}
 	for _, g := range groups {
 		r.groups[g.Name] = g
@@ -215,7 +218,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	d.roster = r
 	contacts := r.contacts()
 	me := d.me.Username
-	avatars[me] = d.me.Avatar
+	avatars[me], eager[me] = d.me.Avatar, true
 	stored := r.stored(time.Now())
 	d.mu.Unlock()
 	d.syncedOnce.Do(func() { close(d.synced) })
@@ -240,7 +243,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 		}
 	}
 	d.reexamineParked(ctx)
-	d.refreshAvatars(ctx, avatars)
+	d.refreshAvatars(ctx, avatars, eager)
 	return nil
 }
 

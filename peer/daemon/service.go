@@ -383,9 +383,8 @@ func (d *Daemon) GroupMembers(ctx context.Context, name string) (api.GroupMember
 		return api.GroupMembers{}, fromServer(err)
 	}
 	out := api.GroupMembers{Group: groupOf(gm.Group), Members: make([]api.Member, 0, len(gm.Members))}
-	avatars := d.keptAvatarIDs(ctx)
 	for _, m := range gm.Members {
-		out.Members = append(out.Members, api.Member{Username: m.Username, DisplayName: m.DisplayName, Avatar: avatars[m.Username], Owner: m.Owner, Admin: m.Admin, Presence: presenceOf(m.Presence)})
+		out.Members = append(out.Members, api.Member{Username: m.Username, DisplayName: m.DisplayName, Avatar: m.Avatar, Owner: m.Owner, Admin: m.Admin, Presence: presenceOf(m.Presence)})
 	}
 	return out, nil
 }
