@@ -183,6 +183,7 @@ func cmdProfileSet(e *env, c *command, args []string) error {
 	var (
 		req        api.ProfileRequest
 		avatarFile string
+		noAvatar   bool
 	)
 	fs.Visit(func(f *flag.Flag) {
 		v := f.Value.String()
@@ -193,22 +194,18 @@ func cmdProfileSet(e *env, c *command, args []string) error {
 			req.Email = &v
 		case "phone":
 			req.Phone = &v
-		case "avatar", "no-avatar":
-			if f.Name == "no-avatar" && v != "true" {
-				return
-			}
-			if req.Avatar == nil {
-				req.Avatar = &[]byte{}
-			}
-			if f.Name == "avatar" && v != "" {
-				avatarFile = v
-			}
+		case "avatar":
+			avatarFile, noAvatar = v, noAvatar || v == ""
+		case "no-avatar":
+			noAvatar = noAvatar || v == "true"
 		}
 	})
-	if avatarFile != "" {
-		if fs.Lookup("no-avatar").Value.String() == "true" {
-			return usageError(c, "--avatar FILE and --no-avatar do not go together")
-		}
+	switch {
+	case avatarFile != "" && noAvatar:
+		return usageError(c, "--avatar FILE and --no-avatar do not go together")
+	case noAvatar:
+		req.Avatar = &[]byte{}
+	case avatarFile != "":
 		av, err := makeAvatar(e.ctx, avatarFile)
 		if err != nil {
 			return err
