@@ -35,6 +35,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("serve", "rendezvous serve --listen 127.0.0.1:7443 --data /var/lib/lanchat", stderr)
 	listen := fs.String("listen", ":7443", "TCP address to listen on")
 	data := fs.String("data", "", "data directory (database, certificate); created if missing")
+	storeFlag := fs.String("store", "", storeFlagHelp)
 	certFile := fs.String("tls-cert", "", "PEM certificate to use instead of the self-signed one")
 	keyFile := fs.String("tls-key", "", "PEM private key for --tls-cert")
 	metrics := fs.String("metrics", "", "address for Prometheus /metrics and /healthz (e.g. 127.0.0.1:9090)")
@@ -85,9 +86,13 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, filepath.Join(*data, dbFile))
+	where, err := storeLocation(*storeFlag, *data, true)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
+	}
+	st, err := store.OpenAny(ctx, where)
+	if err != nil {
+		return err
 	}
 	defer st.Close()
 

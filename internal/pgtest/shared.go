@@ -31,8 +31,8 @@ func Main(m *testing.M) int {
 }
 
 // Shared returns the test binary's cluster, starting it the first time.
-// It skips the test when the PostgreSQL binaries are not installed and
-// fails it if the cluster will not start.
+// It skips the test when the PostgreSQL binaries are not installed (fails
+// it in CI, where CI=true) and fails it if the cluster will not start.
 func Shared(t testing.TB) *Cluster {
 	t.Helper()
 	shared.once.Do(func() {
@@ -41,6 +41,9 @@ func Shared(t testing.TB) *Cluster {
 		shared.c, shared.err = Start(ctx)
 	})
 	if errors.Is(shared.err, ErrNoPostgres) {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(shared.err, "(.ci/run installs it; in CI these tests must run)")
+		}
 		t.Skip(shared.err)
 	}
 	if shared.err != nil {
