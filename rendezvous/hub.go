@@ -9,6 +9,9 @@ import (
 type hub struct {
 	mu     sync.Mutex
 	online map[string]*conn
+	// forward, if set, takes pushes for users not connected here (to the
+	// node they are connected to).
+	forward func(user, op string, body any)
 }
 
 func newHub() *hub {
@@ -58,5 +61,7 @@ func (h *hub) count() int {
 func (h *hub) push(user, op string, body any) {
 	if c := h.conn(user); c != nil {
 		c.push(op, body)
+	} else if h.forward != nil {
+		h.forward(user, op, body)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/lanchat/lanchat/internal/password"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/rendezvous"
+	"github.com/lanchat/lanchat/rendezvous/pgbus"
 	"github.com/lanchat/lanchat/rendezvous/store"
 )
 
@@ -96,11 +97,19 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 
+	// Nodes on one PostgreSQL database serve as one: events cross
+	// between them with NOTIFY.
+	var bus rendezvous.Bus
+	if pg, ok := st.(*store.Postgres); ok {
+		bus = pgbus.New(pg, log.With("part", "cluster"))
+	}
+
 	m := rendezvous.NewMetrics()
 	if rc, ok := any(st).(interface{ RelayCommits() (uint64, uint64) }); ok {
 		m.WatchRelayCommits(rc.RelayCommits)
 	}
 	srv, err := rendezvous.New(rendezvous.Config{
+		Bus:             bus,
 		TLS:             rendezvous.TLSConfig(cert),
 		MaxFrame:        *maxFrame,
 		MaxConns:        *maxConns,

@@ -178,3 +178,14 @@ func pgStrings(rows pgx.Rows, err error) ([]string, error) {
 	}
 	return names, nil
 }
+
+// LiveApplications lists the application names starting with prefix of
+// the sessions connected to this database now.
+func (s *Postgres) LiveApplications(ctx context.Context, prefix string) ([]string, error) {
+	names, err := pgStrings(s.pool.Query(ctx, `SELECT DISTINCT application_name FROM pg_stat_activity
+		WHERE datname = current_database() AND starts_with(application_name, $1)`, prefix))
+	if err != nil {
+		return nil, fmt.Errorf("list live nodes: %w", err)
+	}
+	return names, nil
+}
