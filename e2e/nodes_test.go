@@ -1,0 +1,133 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/pgtest"
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/api"
+)
+
+// startNodes starts two rendezvous nodes on one new PostgreSQL database,
+// both with the first one's certificate.
+func startNodes(t *testing.T) (a, b *rendezvous) {
+	t.Helper()
+	db := pgtest.NewDatabase(t)
+	dataA, dataB := t.TempDir(), t.TempDir()
+	a = startRendezvous(t, freeAddr(t), dataA, "--store", db)
+	b = startRendezvous(t, freeAddr(t), dataB, "--store", db,
+		"--tls-cert", filepath.Join(dataA, "server.crt"), "--tls-key", filepath.Join(dataA, "server.key"))
+	if a.fp != b.fp {
+		t.Fatalf("nodes have certificates %s and %s", a.fp, b.fp)
+	}
+	return a, b
+}
+
+// presenceOf returns what u's daemon says of friend's presence.
+func presenceOf(t *testing.T, u *user, friend string) string {
+	t.Helper()
+	var fs []api.Friend
+	u.mustJSON(t, &fs, "friends")
+	for _, f := range fs {
+		if f.Username == friend {
+			return f.Presence.Status
+		}
+	}
+	return "not a friend"
+}
+
+// TestClusterTwoNodes: users on different nodes of one database become
+// friends, see each other's presence, chat (relayed while one is away),
+// and a login on one node signs out the session on the other.
+func TestClusterTwoNodes(t *testing.T) {
+	nodeA, nodeB := startNodes(t)
+	alice, bob := newUser(t, nodeA, "alice"), newUser(t, nodeB, "bob")
+	alice.start(t)
+	bob.start(t)
+	alice.register(t)
+	bob.register(t)
+	befriendUsers(t, alice, bob)
+	for _, p := range [][2]*user{{alice, bob}, {bob, alice}} {
+		eventually(t, 10*time.Second, func() (bool, string) {
+			st := presenceOf(t, p[0], p[1].name)
+			return st == wire.StatusOnline, fmt.Sprintf("%s sees %s %s", p[0].name, p[1].name, st)
+		})
+	}
+
+	alice.must(t, "send", "bob", "hello across nodes")
+	bob.waitMessage(t, "alice", "hello across nodes", 20*time.Second)
+
+	// bob goes away: alice sees it, her message waits in the relay (stored
+	// through node A) and reaches bob through node B when he is back.
+	bob.stop(t)
+	eventually(t, 10*time.Second, func() (bool, string) {
+		st := presenceOf(t, alice, "bob")
+		return st == wire.StatusOffline, "alice sees bob " + st
+	})
+	out := alice.must(t, "send", "bob", "relayed across nodes")
+	if !regexp.MustCompile(`relayed`).MatchString(out) {
+		t.Fatalf("send to offline bob: %q; want relayed", out)
+	}
+	bob.start(t)
+	m := bob.waitMessage(t, "alice", "relayed across nodes", 20*time.Second)
+	if m.Via != "relay" {
+		t.Errorf("message came via %q, want relay", m.Via)
+	}
+
+	// One session per account across nodes: carol logs in on B; her
+	// session on A is signed out.
+	carolA := newPeer(t, "carol")
+	carolA.register(t, nodeA)
+	carolB := &peer{name: carolA.name, password: carolA.password, identity: carolA.identity,
+		prekey: carolA.prekey, secret: carolA.secret}
+	carolB.login(t, nodeB)
+	f := waitEventOp(t, carolA, wire.EvSignedOut, 10*time.Second)
+	var ev wire.SignedOutEvent
+	if err := json.Unmarshal(f.Body, &ev); err != nil || ev.Reason != wire.SignedOutElsewhere {
+		t.Fatalf("signed_out on node A: %+v, %v", ev, err)
+	}
+}
+
+// TestClusterNodeKilled kills one node with SIGKILL while its user's
+// daemon sends messages for the relay: the daemon is back on the other
+// node within 10 s, and every message reaches the recipient exactly once.
+func TestClusterNodeKilled(t *testing.T) {
+	nodeA, nodeB := startNodes(t)
+	alice, bob := newUser(t, nodeA, "alice"), newUser(t, nodeB, "bob")
+	alice.server = nodeA.addr + "," + nodeB.addr
+	alice.start(t)
+	bob.start(t)
+	alice.register(t)
+	bob.register(t)
+	befriendUsers(t, alice, bob)
+	bob.stop(t) // everything alice sends now goes through the relay
+
+	const total, killAt = 30, 10
+	var texts []string
+	for i := range total {
+		if i == killAt {
+			nodeA.signal(syscall.SIGKILL)
+			nodeA.wait(t, 10*time.Second)
+			killed := time.Now()
+			reB := regexp.MustCompile(`connected to the server.*` + regexp.QuoteMeta(nodeB.addr))
+			alice.daemon.waitOutput(t, reB, 10*time.Second)
+			t.Logf("alice's daemon was back on node B %v after the kill", time.Since(killed).Round(time.Millisecond))
+		}
+		text := fmt.Sprintf("message %d under load", i)
+		texts = append(texts, text)
+		alice.must(t, "send", "bob", text)
+	}
+	bob.start(t)
+	for _, text := range texts {
+		bob.waitMessage(t, "alice", text, 30*time.Second)
+	}
+	if n := len(bob.history(t, "alice")); n != total {
+		t.Errorf("bob's history with alice has %d messages, want %d", n, total)
+	}
+}
