@@ -91,9 +91,9 @@ func (b *Bus) Listen(ctx context.Context, node string, handle func(rendezvous.Cl
 		ReconnectDelay: time.Second,
 	}
 	l.Handle(Channel, pgxlisten.HandlerFunc(func(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
-		var ev rendezvous.ClusterEvent
-		if err := json.Unmarshal([]byte(n.Payload), &ev); err != nil {
-			return fmt.Errorf("malformed event: %w", err)
+		ev, err := decode(n.Payload)
+		if err != nil {
+			return err
 		}
 		handle(ev)
 		return nil
@@ -103,6 +103,24 @@ func (b *Bus) Listen(ctx context.Context, node string, handle func(rendezvous.Cl
 		return nil
 	}
 	return err
+}
+
+// decode reads one notification's payload: an event as Publish sends
+// it. Any role that may connect to the database can NOTIFY, so the
+// payload is checked like any input: bounded, well-formed, with a node,
+// a kind and a user.
+func decode(payload string) (rendezvous.ClusterEvent, error) {
+	var ev rendezvous.ClusterEvent
+	if len(payload) > maxPayload {
+		return ev, fmt.Errorf("malformed event: %d bytes", len(payload))
+	}
+	if err := json.Unmarshal([]byte(payload), &ev); err != nil {
+		return rendezvous.ClusterEvent{}, fmt.Errorf("malformed event: %w", err)
+	}
+	if ev.Node == "" || ev.Kind == "" || ev.User == "" {
+		return rendezvous.ClusterEvent{}, errors.New("malformed event: no node, kind or user")
+	}
+	return ev, nil
 }
 
 // LiveNodes lists the nodes whose listening connection is open now.
