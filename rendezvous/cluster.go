@@ -66,7 +66,15 @@ type cluster struct {
 
 	mu     sync.Mutex
 	remote map[string]remoteUser
+	// missed counts the liveness checks in a row that did not find a
+	// node of remote; at deadAfter it is taken for dead.
+	missed map[string]int
 }
+
+// deadAfter is how many liveness checks in a row must miss a node before
+// its users are taken offline: one miss may be its listening connection
+// being re-established.
+const deadAfter = 2
 
 func newCluster(bus Bus) *cluster {
 	if bus == nil {
@@ -74,7 +82,8 @@ func newCluster(bus Bus) *cluster {
 	}
 	var b [8]byte
 	rand.Read(b[:])
-	return &cluster{bus: bus, node: hex.EncodeToString(b[:]), remote: make(map[string]remoteUser)}
+	return &cluster{bus: bus, node: hex.EncodeToString(b[:]),
+		remote: make(map[string]remoteUser), missed: make(map[string]int)}
 }
 
 // remotePresence returns the presence of a user connected to another node.
@@ -239,8 +248,22 @@ func (s *Server) forgetDeadNodes(ctx context.Context) {
 	}
 	var gone []string
 	cl.mu.Lock()
-	for u, r := range cl.remote {
+	missing := map[string]bool{}
+	for _, r := range cl.remote {
 		if !alive[r.node] {
+			missing[r.node] = true
+		}
+	}
+	for n := range cl.missed {
+		if !missing[n] {
+			delete(cl.missed, n)
+		}
+	}
+	for n := range missing {
+		cl.missed[n]++
+	}
+	for u, r := range cl.remote {
+		if cl.missed[r.node] >= deadAfter {
 			delete(cl.remote, u)
 			gone = append(gone, u)
 		}
