@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,9 +18,9 @@ import (
 
 // startNodes starts two rendezvous nodes on one new PostgreSQL database,
 // both with the first one's certificate.
-func startNodes(t *testing.T) (a, b *rendezvous) {
+func startNodes(t *testing.T) (a, b *rendezvous, db string) {
 	t.Helper()
-	db := pgtest.NewDatabase(t)
+	db = pgtest.NewDatabase(t)
 	dataA, dataB := t.TempDir(), t.TempDir()
 	a = startRendezvous(t, freeAddr(t), dataA, "--store", db)
 	b = startRendezvous(t, freeAddr(t), dataB, "--store", db,
@@ -27,7 +28,7 @@ func startNodes(t *testing.T) (a, b *rendezvous) {
 	if a.fp != b.fp {
 		t.Fatalf("nodes have certificates %s and %s", a.fp, b.fp)
 	}
-	return a, b
+	return a, b, db
 }
 
 // presenceOf returns what u's daemon says of friend's presence.
@@ -43,16 +44,31 @@ func presenceOf(t *testing.T, u *user, friend string) string {
 	return "not a friend"
 }
 
+// The operator commands take --store: migrate runs the migrations alone,
+// users lists the accounts in the shared database.
+func checkStoreCommands(t *testing.T, db string) {
+	t.Helper()
+	out, code := run(t, "rendezvous", "migrate", "--store", db)
+	if code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("rendezvous migrate: exit %d\n%s", code, out)
+	}
+	out, code = run(t, "rendezvous", "users", "list", "--store", db)
+	if code != 0 || !strings.Contains(out, "alice") || !strings.Contains(out, "bob") {
+		t.Fatalf("rendezvous users list: exit %d\n%s", code, out)
+	}
+}
+
 // TestClusterTwoNodes: users on different nodes of one database become
 // friends, see each other's presence, chat (relayed while one is away),
 // and a login on one node signs out the session on the other.
 func TestClusterTwoNodes(t *testing.T) {
-	nodeA, nodeB := startNodes(t)
+	nodeA, nodeB, db := startNodes(t)
 	alice, bob := newUser(t, nodeA, "alice"), newUser(t, nodeB, "bob")
 	alice.start(t)
 	bob.start(t)
 	alice.register(t)
 	bob.register(t)
+	checkStoreCommands(t, db)
 	befriendUsers(t, alice, bob)
 	for _, p := range [][2]*user{{alice, bob}, {bob, alice}} {
 		eventually(t, 10*time.Second, func() (bool, string) {
@@ -131,7 +147,7 @@ func TestClusterTwoNodes(t *testing.T) {
 // the daemon is back on the other node within 10 s, and every message
 // whose send succeeded reaches the recipient exactly once.
 func TestClusterNodeKilled(t *testing.T) {
-	nodeA, nodeB := startNodes(t)
+	nodeA, nodeB, _ := startNodes(t)
 	alice, bob := newUser(t, nodeA, "alice"), newUser(t, nodeB, "bob")
 	alice.server = nodeA.addr + "," + nodeB.addr
 	alice.start(t)
