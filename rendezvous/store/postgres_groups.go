@@ -15,7 +15,7 @@ func scanPgGroup(sc interface{ Scan(...any) error }, extra ...any) (Group, error
 		created *int64
 		members int64
 	)
-	if err := sc.Scan(append([]any{&g.ID, &g.Name, &g.Owner, &created, &members}, extra...)...); err != nil {
+	if err := sc.Scan(append([]any{&g.ID, &g.Name, &g.Owner, &created, &members, &g.Room}, extra...)...); err != nil {
 		return Group{}, err
 	}
 	g.Created = pgTime(created)
@@ -203,11 +203,13 @@ func (s *Postgres) IsMember(ctx context.Context, groupID, user string) (bool, er
 	return ok, nil
 }
 
-// Groups lists the groups user belongs to, by name.
+// Groups lists the groups user belongs to, by name; rooms are not
+// listed (Rooms lists them).
 func (s *Postgres) Groups(ctx context.Context, user string) ([]Group, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+groupCols+`
 		FROM group_members m JOIN chat_groups g ON g.id = m.group_id
-		WHERE m.user_name = $1 ORDER BY g.name`, user)
+		WHERE m.user_name = $1 AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.group_id = g.id)
+		ORDER BY g.name`, user)
 	if err != nil {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}

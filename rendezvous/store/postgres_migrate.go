@@ -151,6 +151,29 @@ var pgMigrations = [][]string{
 		`CREATE INDEX relay_dropped_sender ON relay_dropped (sender, seq)`,
 		`CREATE INDEX relay_dropped_at ON relay_dropped (at)`,
 	},
+
+	// 2: rooms (SQLite's step 4) — groups anyone may find and join —
+	// with their topic, admins and bans; at most one room is the lobby.
+	{
+		`CREATE TABLE rooms (
+			group_id TEXT COLLATE "C" PRIMARY KEY REFERENCES chat_groups (id) ON DELETE CASCADE,
+			topic    TEXT NOT NULL DEFAULT '',
+			lobby    BOOLEAN NOT NULL DEFAULT false
+		)`,
+		`CREATE UNIQUE INDEX rooms_lobby ON rooms (lobby) WHERE lobby`,
+		`CREATE TABLE room_admins (
+			group_id  TEXT COLLATE "C" NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+			user_name TEXT COLLATE "C" NOT NULL,
+			PRIMARY KEY (group_id, user_name)
+		)`,
+		`CREATE TABLE room_bans (
+			group_id  TEXT COLLATE "C" NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+			user_name TEXT COLLATE "C" NOT NULL,
+			by_user   TEXT COLLATE "C" NOT NULL,
+			at        BIGINT,
+			PRIMARY KEY (group_id, user_name)
+		)`,
+	},
 }
 
 // pgSchemaVersion is the version this code writes.
