@@ -150,8 +150,11 @@ func TestClusterNodeKilled(t *testing.T) {
 	nodeA, nodeB, _ := startNodes(t)
 	alice, bob := newUser(t, nodeA, "alice"), newUser(t, nodeB, "bob")
 	alice.server = nodeA.addr + "," + nodeB.addr
+	// bob trusts on first use, given both nodes: the pin keeps both.
+	bob.server, bob.fp = nodeA.addr+","+nodeB.addr, ""
 	alice.start(t)
 	bob.start(t)
+	bob.daemon.waitOutput(t, regexp.MustCompile(`pinned the certificate of server `+regexp.QuoteMeta(bob.server)), 20*time.Second)
 	alice.register(t)
 	bob.register(t)
 	befriendUsers(t, alice, bob)
@@ -195,6 +198,9 @@ func TestClusterNodeKilled(t *testing.T) {
 	}
 	t.Logf("%d of %d sends succeeded", len(acked), total)
 
+	// bob comes back without --server: the nodes he pinned, of which
+	// only B is left.
+	bob.server = ""
 	bob.start(t)
 	for _, text := range acked {
 		bob.waitMessage(t, "alice", text, 30*time.Second)
