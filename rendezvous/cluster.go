@@ -133,9 +133,12 @@ func (s *Server) publish(kind, user, op string, body any) {
 }
 
 // forwardPush sends a push for a user who is not connected here to the
-// node they are connected to, if any.
-func (s *Server) forwardPush(user, op string, body any) {
-	if _, ok := s.cluster.remotePresence(user); ok {
+// node they are connected to: a targeted push always (the node that has
+// them pushes it), one of a fan-out only if this node knows them to be
+// connected elsewhere, so that a change seen by thousands of offline
+// users does not cost thousands of notifications.
+func (s *Server) forwardPush(user, op string, body any, targeted bool) {
+	if _, ok := s.cluster.remotePresence(user); ok || targeted {
 		s.publish(EvPush, user, op, body)
 	}
 }

@@ -143,7 +143,7 @@ func (s *Server) pushPresenceOf(ctx context.Context, to, about string) {
 	if err != nil {
 		return
 	}
-	s.hub.push(to, wire.EvPresence, s.presenceOf(u))
+	s.hub.pushTo(to, wire.EvPresence, s.presenceOf(u))
 }
 
 // pushPending pushes what waited for the user while offline: friend
