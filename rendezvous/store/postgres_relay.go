@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,57 +14,93 @@ import (
 // the relay ("relayexp" in ASCII).
 const expireLock = 0x72656c6179657870
 
-// PutRelay stores an envelope, with SQLite's PutRelay's answers. Each
-// recipient's puts take turns on an advisory lock held until commit, so a
-// recipient's sequence numbers become visible in increasing order: a
-// reader that has seen seq n never later finds a new message below n.
+// PutRelay stores an envelope, with SQLite's PutRelay's answers.
 func (s *Postgres) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error) {
-	inserted := false
+	puts, err := s.PutRelays(ctx, []RelayMessage{m}, q)
+	if err != nil {
+		return false, err
+	}
+	if puts[0].Err != nil {
+		return false, fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, puts[0].Err)
+	}
+	return puts[0].Inserted, nil
+}
+
+// PutRelays stores a batch of envelopes in one transaction, each as
+// PutRelay would, in order. Each recipient's puts take turns on an
+// advisory lock held until commit (taken in name order, so batches never
+// wait on each other in a circle), so a recipient's sequence numbers
+// become visible in increasing order: a reader that has seen seq n never
+// later finds a new message below n.
+func (s *Postgres) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error) {
+	out := make([]RelayPut, len(ms))
+	recipients := make([]string, 0, len(ms))
+	for _, m := range ms {
+		recipients = append(recipients, m.Recipient)
+	}
+	slices.Sort(recipients)
+	recipients = slices.Compact(recipients)
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		inserted = false
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, m.Recipient); err != nil {
-			return err
-		}
-		var dup bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM relay
-			WHERE recipient = $1 AND sender = $2 AND msg_id = $3)`, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
-			return err
-		}
-		if dup {
-			return nil
-		}
-		size := int64(len(m.Envelope))
-		over := func(query string, maxCount int, maxBytes int64, args ...any) (bool, error) {
-			var count, bytes int64
-			err := tx.QueryRow(ctx, query, args...).Scan(&count, &bytes)
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				return false, err
+		for _, r := range recipients {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, r); err != nil {
+				return err
 			}
-			return maxCount > 0 && count+1 > int64(maxCount) || maxBytes > 0 && bytes+size > maxBytes, nil
 		}
-		if full, err := over(`SELECT count, bytes FROM relay_totals WHERE recipient = $1`,
-			q.MaxCount, q.MaxBytes, m.Recipient); err != nil {
-			return err
-		} else if full {
-			return ErrQuota
+		for i, m := range ms {
+			inserted, err := putPgRelayTx(ctx, tx, m, q)
+			if errors.Is(err, ErrQuota) || errors.Is(err, ErrSenderQuota) {
+				out[i] = RelayPut{Err: err}
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, err)
+			}
+			out[i] = RelayPut{Inserted: inserted}
 		}
-		if full, err := over(`SELECT count, bytes FROM relay_sender_totals WHERE recipient = $1 AND sender = $2`,
-			q.SenderCount, q.SenderBytes, m.Recipient, m.Sender); err != nil {
-			return err
-		} else if full {
-			return ErrSenderQuota
-		}
-		if _, err := pgExecN(ctx, tx, `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created)
-			VALUES ($1, $2, $3, $4, $5, $6)`, m.Recipient, m.ID, m.Sender, m.Envelope, size, pgNanos(m.Created)); err != nil {
-			return err
-		}
-		inserted = true
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, err)
+		return nil, fmt.Errorf("put relay batch: %w", err)
 	}
-	return inserted, nil
+	return out, nil
+}
+
+// putPgRelayTx is one envelope of PutRelays, its recipient locked.
+func putPgRelayTx(ctx context.Context, tx pgx.Tx, m RelayMessage, q Quota) (bool, error) {
+	var dup bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM relay
+		WHERE recipient = $1 AND sender = $2 AND msg_id = $3)`, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
+		return false, err
+	}
+	if dup {
+		return false, nil
+	}
+	size := int64(len(m.Envelope))
+	over := func(query string, maxCount int, maxBytes int64, args ...any) (bool, error) {
+		var count, bytes int64
+		err := tx.QueryRow(ctx, query, args...).Scan(&count, &bytes)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return false, err
+		}
+		return maxCount > 0 && count+1 > int64(maxCount) || maxBytes > 0 && bytes+size > maxBytes, nil
+	}
+	if full, err := over(`SELECT count, bytes FROM relay_totals WHERE recipient = $1`,
+		q.MaxCount, q.MaxBytes, m.Recipient); err != nil {
+		return false, err
+	} else if full {
+		return false, ErrQuota
+	}
+	if full, err := over(`SELECT count, bytes FROM relay_sender_totals WHERE recipient = $1 AND sender = $2`,
+		q.SenderCount, q.SenderBytes, m.Recipient, m.Sender); err != nil {
+		return false, err
+	} else if full {
+		return false, ErrSenderQuota
+	}
+	if _, err := pgExecN(ctx, tx, `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created)
+		VALUES ($1, $2, $3, $4, $5, $6)`, m.Recipient, m.ID, m.Sender, m.Envelope, size, pgNanos(m.Created)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // PendingRelay returns the recipient's envelopes with Seq > after, oldest
