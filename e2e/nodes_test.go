@@ -114,7 +114,7 @@ func TestClusterTwoNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		carol.call(t, wire.OpRelaySend, wire.RelaySendRequest{To: "dave", ID: id, Envelope: env}, nil)
+		carol.call(t, wire.OpRelaySend, relayOne("dave", id, env), nil)
 		sent[id] = text
 	}
 	got := dave.collectRelay(t, 2*time.Second, true)
