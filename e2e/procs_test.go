@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/pgtest"
 	"github.com/lanchat/lanchat/internal/testbed"
 )
 
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Main(m) // m.Run, then stop the PostgreSQL cluster if a test started one
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

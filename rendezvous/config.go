@@ -19,6 +19,9 @@ type Config struct {
 	// leaf is the one whose fingerprint clients pin and name in key
 	// proofs. The server requires TLS 1.3 whatever MinVersion says.
 	TLS *tls.Config
+	// Bus joins this server to the other nodes on the same database, so
+	// that they serve as one (nil: a single server).
+	Bus Bus
 	// MaxFrame is the largest frame accepted, in bytes (default 1 MiB).
 	MaxFrame int
 	// MaxConns bounds all connections (default 50,000).

@@ -58,7 +58,7 @@ func opFriendRequest(ctx context.Context, c *conn, req *wire.UserRequest) (any, 
 	if u, err := s.store.User(ctx, me); err == nil {
 		display = u.DisplayName
 	}
-	s.hub.push(other.Name, wire.EvFriendRequest, wire.FriendEvent{Username: me, DisplayName: display, At: now})
+	s.hub.pushTo(other.Name, wire.EvFriendRequest, wire.FriendEvent{Username: me, DisplayName: display, At: now})
 	return wire.FriendRequestResponse{Status: "pending"}, nil
 }
 
@@ -118,7 +118,7 @@ func (c *conn) acceptFriend(ctx context.Context, from string) *wire.Error {
 	if u, err := s.store.User(ctx, me); err == nil {
 		display = u.DisplayName
 	}
-	s.hub.push(from, wire.EvFriendAccepted, wire.FriendEvent{Username: me, DisplayName: display, At: now})
+	s.hub.pushTo(from, wire.EvFriendAccepted, wire.FriendEvent{Username: me, DisplayName: display, At: now})
 	c.afterReply = func() { s.introduce(s.ctx, me, from) }
 	return nil
 }
@@ -150,7 +150,7 @@ func opFriendRemove(ctx context.Context, c *conn, req *wire.UserRequest) (any, *
 	if err := s.store.DeleteFriendship(ctx, me, name); err != nil {
 		return nil, c.notFound("remove friend", err, "%s is not your friend", name)
 	}
-	s.hub.push(name, wire.EvFriendRemoved, wire.FriendEvent{Username: me, At: s.utcNow()})
+	s.hub.pushTo(name, wire.EvFriendRemoved, wire.FriendEvent{Username: me, At: s.utcNow()})
 	return wire.Empty{}, nil
 }
 

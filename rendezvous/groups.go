@@ -158,7 +158,7 @@ func opGroupInvite(ctx context.Context, c *conn, req *wire.GroupUserRequest) (an
 	} else if err != nil {
 		return nil, c.internal("invite", err)
 	}
-	s.hub.push(u.Name, wire.EvGroup, wire.GroupEvent{Change: wire.GroupInvited, Group: groupOf(g), Username: u.Name, By: me})
+	s.hub.pushTo(u.Name, wire.EvGroup, wire.GroupEvent{Change: wire.GroupInvited, Group: groupOf(g), Username: u.Name, By: me})
 	return wire.Empty{}, nil
 }
 

@@ -9,6 +9,10 @@ import (
 type hub struct {
 	mu     sync.Mutex
 	online map[string]*conn
+	// forward, if set, takes pushes for users not connected here (to the
+	// node they are connected to); targeted marks a push for one user
+	// (see pushTo), not one of many.
+	forward func(user, op string, body any, targeted bool)
 }
 
 func newHub() *hub {
@@ -58,5 +62,20 @@ func (h *hub) count() int {
 func (h *hub) push(user, op string, body any) {
 	if c := h.conn(user); c != nil {
 		c.push(op, body)
+	} else if h.forward != nil {
+		h.forward(user, op, body, false)
+	}
+}
+
+// pushTo sends an event meant for this one user (a friend request, an
+// invitation): with several nodes it goes out even when this node has not
+// heard yet that the user signed in elsewhere a moment ago. push, used
+// for the many recipients of one change, forwards only to users known to
+// be connected elsewhere.
+func (h *hub) pushTo(user, op string, body any) {
+	if c := h.conn(user); c != nil {
+		c.push(op, body)
+	} else if h.forward != nil {
+		h.forward(user, op, body, true)
 	}
 }

@@ -48,7 +48,7 @@ func opUsersOnline(ctx context.Context, c *conn, req *wire.UsersOnlineRequest) (
 	// record only for those listed.
 	var online, offline []string
 	for _, u := range candidates {
-		if s.hub.conn(u) != nil {
+		if s.onlineAnywhere(u) {
 			online = append(online, u)
 		} else if req.All {
 			offline = append(offline, u)

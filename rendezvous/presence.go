@@ -65,6 +65,9 @@ func (s *Server) presenceOf(u store.User) wire.Presence {
 			return p
 		}
 	}
+	if p, ok := s.cluster.remotePresence(u.Name); ok {
+		return p
+	}
 	return wire.Presence{Username: u.Name, Status: wire.StatusOffline, LastSeen: u.LastSeen}
 }
 
@@ -95,6 +98,7 @@ func (c *conn) publishPresence() {
 
 // broadcastPresence pushes p to every online contact of user.
 func (s *Server) broadcastPresence(ctx context.Context, user string, p wire.Presence) {
+	s.publish(EvPresence, user, "", p)
 	contacts, err := s.store.Contacts(ctx, user)
 	if err != nil {
 		s.log.Warn("list contacts for presence", "user", user, "err", err)
@@ -125,7 +129,7 @@ func (s *Server) broadcastKeyChange(user string, key []byte, prekey keys.SignedP
 func (s *Server) introduce(ctx context.Context, a, b string) {
 	for _, pair := range [][2]string{{a, b}, {b, a}} {
 		to, about := pair[0], pair[1]
-		if s.hub.conn(to) == nil {
+		if !s.onlineAnywhere(to) {
 			continue
 		}
 		s.pushPresenceOf(ctx, to, about)
@@ -139,7 +143,7 @@ func (s *Server) pushPresenceOf(ctx context.Context, to, about string) {
 	if err != nil {
 		return
 	}
-	s.hub.push(to, wire.EvPresence, s.presenceOf(u))
+	s.hub.pushTo(to, wire.EvPresence, s.presenceOf(u))
 }
 
 // pushPending pushes what waited for the user while offline: friend

@@ -106,9 +106,8 @@ func opRelaySend(ctx context.Context, c *conn, body json.RawMessage) (any, *wire
 	if len(kick) > 0 {
 		c.afterReply = func() {
 			for to := range kick {
-				if rc := s.hub.conn(to); rc != nil {
-					rc.kickRelay()
-				}
+				// Here or on another node.
+				s.kickRelayOf(to)
 			}
 		}
 	}
@@ -173,9 +172,7 @@ func opRelayAck(ctx context.Context, c *conn, req *wire.RelayAckRequest) (any, *
 		c.afterReply = func() {
 			c.kickRelay()
 			for u := range senders {
-				if sc := s.hub.conn(u); sc != nil {
-					sc.pushDrops()
-				}
+				s.pushDropsOf(u)
 			}
 		}
 	}

@@ -173,7 +173,7 @@ func opRoomsList(ctx context.Context, c *conn, req *wire.RoomsListRequest) (any,
 			if m.User == me {
 				l.Joined = true
 			}
-			if s.hub.conn(m.User) != nil {
+			if s.onlineAnywhere(m.User) {
 				l.Online++
 			}
 		}
@@ -215,7 +215,7 @@ func (s *Server) announceMember(roomID, user string) {
 		return
 	}
 	for _, m := range members {
-		if m.User != user && s.hub.conn(m.User) != nil {
+		if m.User != user && s.onlineAnywhere(m.User) {
 			s.pushPresenceOf(ctx, m.User, user)
 		}
 	}

@@ -32,7 +32,9 @@ type Server struct {
 	log    *slog.Logger
 	hasher *password.Hasher
 	hub    *hub
-	guard  *loginGuard
+	// cluster is the view of the other nodes; nil for a single server.
+	cluster *cluster
+	guard   *loginGuard
 	// registers limits register per source address.
 	registers *registerLimit
 	// id names this server in the key proofs of register and login: the
@@ -71,6 +73,7 @@ func New(cfg Config, st store.Store) (*Server, error) {
 		log:       cfg.Logger,
 		hasher:    password.NewHasher(cfg.Password, cfg.HashConcurrency),
 		hub:       newHub(),
+		cluster:   newCluster(cfg.Bus),
 		guard:     newLoginGuard(cfg.Now),
 		registers: newRegisterLimit(cfg.RegisterRate, cfg.Now),
 		id:        sha256.Sum256(cfg.TLS.Certificates[0].Certificate[0]),
@@ -83,6 +86,9 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	if err := s.setupLobby(); err != nil {
 		cancel()
 		return nil, err
+	}
+	if s.cluster != nil {
+		s.hub.forward = s.forwardPush
 	}
 	return s, nil
 }

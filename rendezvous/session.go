@@ -57,6 +57,9 @@ func (c *conn) becomeUser(ctx context.Context, user string, tokenHash []byte) {
 	if old := s.hub.attach(user, c); old != nil {
 		old.signOut(wire.SignedOutElsewhere)
 	}
+	// A connection of the account on another node signs out too.
+	s.cluster.forget(user)
+	s.publish(EvAttach, user, "", nil)
 	s.cfg.Metrics.SessionsOnline(s.hub.count())
 	if err := s.store.SetLastSeen(ctx, user, s.cfg.Now().UTC()); err != nil {
 		c.log.Warn("record last seen", "user", user, "err", err)

@@ -18,6 +18,9 @@ const (
 // back-off pruning, and closing sessions of accounts the operator disabled
 // (the admin command writes the store directly, so the server polls).
 func (s *Server) startSweepers() {
+	if s.cluster != nil {
+		s.runCluster()
+	}
 	s.sweepWG.Add(2)
 	go func() {
 		defer s.sweepWG.Done()
@@ -63,9 +66,7 @@ func (s *Server) expire(ctx context.Context) {
 		s.cfg.Metrics.RelayExpired(n)
 		s.log.Info("expired relayed messages; their senders are told", "count", n, "senders", len(senders))
 		for _, u := range senders {
-			if c := s.hub.conn(u); c != nil {
-				c.pushDrops()
-			}
+			s.pushDropsOf(u)
 		}
 	}
 	if _, err := s.store.DeleteExpiredSessions(ctx, now); err != nil {

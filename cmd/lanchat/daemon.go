@@ -56,7 +56,7 @@ func checkDaemonArgs(args []string) error {
 func daemonMain(ctx context.Context, homeDir string, args []string, stdout, stderr io.Writer, checkOnly bool) error {
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	server := fs.String("server", "", "rendezvous server `HOST:PORT` (default: the one used before, else one announced on the LAN)")
+	server := fs.String("server", "", "rendezvous server `HOST:PORT`, or several nodes of one service: a:7443,b:7443 (default: the one used before, else one announced on the LAN)")
 	fingerprint := fs.String("server-fingerprint", "", "pin the server certificate's SHA-256 `FP` (default: the pinned one, else trust on first use)")
 	listen := fs.String("listen", daemon.DefaultListen, "UDP `ADDR` for direct QUIC connections")
 	downloads := fs.String("downloads", "", "`DIR` for files from friends (default ~/Downloads if it exists, else DATA/downloads)")

@@ -1,7 +1,8 @@
 // Command rendezvous runs the lanchat rendezvous server and its operator
 // tools.
 //
-//	rendezvous serve --listen :7443 --data DIR
+//	rendezvous serve --listen :7443 --data DIR [--store postgres://…]
+//	rendezvous migrate --store postgres://…
 //	rendezvous fingerprint --data DIR
 //	rendezvous users list|disable|enable --data DIR [USER]
 //	rendezvous service install|uninstall|status (Windows)
@@ -21,11 +22,12 @@ import (
 const usage = `rendezvous runs the lanchat rendezvous server.
 
 Usage:
-  rendezvous serve --data DIR [--listen ADDR] [--tls-cert F --tls-key F] [--metrics ADDR]
+  rendezvous serve --data DIR [--store URL|FILE] [--listen ADDR] [--tls-cert F --tls-key F] [--metrics ADDR]
+  rendezvous migrate --store URL|FILE
   rendezvous fingerprint --data DIR
-  rendezvous users list --data DIR
-  rendezvous users disable --data DIR USER
-  rendezvous users enable --data DIR USER
+  rendezvous users list --data DIR|--store URL
+  rendezvous users disable --data DIR|--store URL USER
+  rendezvous users enable --data DIR|--store URL USER
   rendezvous service install|uninstall|status [serve flags]   (Windows)
   rendezvous version
 
@@ -51,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		err = cmdServe(args[1:], stdout, stderr)
+	case "migrate":
+		err = cmdMigrate(args[1:], stdout, stderr)
 	case "fingerprint":
 		err = cmdFingerprint(args[1:], stdout, stderr)
 	case "users":

@@ -19,6 +19,7 @@ import (
 	"github.com/lanchat/lanchat/internal/password"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/rendezvous"
+	"github.com/lanchat/lanchat/rendezvous/pgbus"
 	"github.com/lanchat/lanchat/rendezvous/store"
 )
 
@@ -35,6 +36,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("serve", "rendezvous serve --listen 127.0.0.1:7443 --data /var/lib/lanchat", stderr)
 	listen := fs.String("listen", ":7443", "TCP address to listen on")
 	data := fs.String("data", "", "data directory (database, certificate); created if missing")
+	storeFlag := fs.String("store", "", storeFlagHelp)
 	certFile := fs.String("tls-cert", "", "PEM certificate to use instead of the self-signed one")
 	keyFile := fs.String("tls-key", "", "PEM private key for --tls-cert")
 	metrics := fs.String("metrics", "", "address for Prometheus /metrics and /healthz (e.g. 127.0.0.1:9090)")
@@ -85,17 +87,29 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, filepath.Join(*data, dbFile))
+	where, err := storeLocation(*storeFlag, *data, true)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
+	}
+	st, err := store.OpenAny(ctx, where)
+	if err != nil {
+		return err
 	}
 	defer st.Close()
+
+	// Nodes on one PostgreSQL database serve as one: events cross
+	// between them with NOTIFY.
+	var bus rendezvous.Bus
+	if pg, ok := st.(*store.Postgres); ok {
+		bus = pgbus.New(pg, log.With("part", "cluster"))
+	}
 
 	m := rendezvous.NewMetrics()
 	if rc, ok := any(st).(interface{ RelayCommits() (uint64, uint64) }); ok {
 		m.WatchRelayCommits(rc.RelayCommits)
 	}
 	srv, err := rendezvous.New(rendezvous.Config{
+		Bus:             bus,
 		TLS:             rendezvous.TLSConfig(cert),
 		MaxFrame:        *maxFrame,
 		MaxConns:        *maxConns,

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -22,22 +20,20 @@ func cmdUsers(args []string, stdout, stderr io.Writer) error {
 	sub := args[0]
 	fs := newFlags("users "+sub, "rendezvous users disable --data /var/lib/lanchat mallory", stderr)
 	data := fs.String("data", "", "data directory")
+	storeFlag := fs.String("store", "", storeFlagHelp)
 	asJSON := fs.Bool("json", false, "machine-readable output (list)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if *data == "" {
-		return fmt.Errorf("%w: --data is required", errUsage)
-	}
-	path := filepath.Join(*data, dbFile)
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no server database in %s: %w", *data, err)
+	where, err := storeLocation(*storeFlag, *data, false)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := store.Open(ctx, path)
+	st, err := store.OpenAny(ctx, where)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	defer st.Close()
 

@@ -56,7 +56,12 @@ func (d *Daemon) serverPin() (string, error) {
 // fingerprint: it keeps the certificate's fingerprint for every later
 // connection and tells the user what it pinned.
 func (d *Daemon) pinServer(fp string) error {
-	addr := d.link.Addr()
+	// The address as given (all the nodes of a service), else the one
+	// found on the LAN.
+	addr := d.cfg.Server
+	if addr == "" {
+		addr = d.link.Addr()
+	}
 	if err := d.home.SaveServer(home.ServerPin{Addr: addr, Fingerprint: fp}); err != nil {
 		return fmt.Errorf("save server pin: %w", err)
 	}

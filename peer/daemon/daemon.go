@@ -45,7 +45,9 @@ const (
 type Config struct {
 	// Home is the user's data directory, already opened.
 	Home *home.Home
-	// Server is the rendezvous server's host:port. Fingerprint pins its
+	// Server is the rendezvous server's host:port, or several nodes of
+	// one service, comma-separated, all with one certificate (tried in
+	// turn, the last that worked first). Fingerprint pins its
 	// certificate; empty means the one pinned in Home, else trust on
 	// first use (the pin is saved and printed to Out).
 	Server      string
@@ -167,8 +169,14 @@ func New(cfg Config) (*Daemon, error) {
 		return nil, errors.New("daemon: no home directory")
 	}
 	if cfg.Server != "" {
-		if _, _, err := net.SplitHostPort(cfg.Server); err != nil {
-			return nil, fmt.Errorf("daemon: server address %q: %w", cfg.Server, err)
+		addrs := link.SplitAddrs(cfg.Server)
+		if len(addrs) == 0 {
+			return nil, fmt.Errorf("daemon: server address %q: no HOST:PORT in it", cfg.Server)
+		}
+		for _, a := range addrs {
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				return nil, fmt.Errorf("daemon: server address %q: %w", a, err)
+			}
 		}
 	} else if cfg.NoMDNS {
 		if p, err := cfg.Home.Server(); err != nil || p.Addr == "" {

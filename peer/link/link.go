@@ -124,6 +124,9 @@ type Link struct {
 	addr    string
 	unsaved bool
 	lastErr error // why the last dial failed; nil after a success
+	// at is the address of the last successful dial, one of addr's when
+	// it lists several nodes of one service (see SplitAddrs).
+	at string
 
 	relay relayQueue // relay.send batching (Relay)
 }
@@ -187,10 +190,17 @@ func (l *Link) Fingerprint() string {
 	return l.fingerprint
 }
 
-// Addr returns the server's address, or "" while Resolve has found none.
+// Addr returns the server's address, or "" while Resolve has found none;
+// of several, the one last connected to (the first before any).
 func (l *Link) Addr() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.at != "" {
+		return l.at
+	}
+	if addrs := SplitAddrs(l.addr); len(addrs) > 0 {
+		return addrs[0]
+	}
 	return l.addr
 }
 
@@ -351,7 +361,7 @@ func (l *Link) connect(ctx context.Context) (*client.Client, error) {
 	addr, pinned, unsaved := l.addr, l.fingerprint, l.unsaved
 	l.mu.Unlock()
 	if addr != "" {
-		c, err := l.dialOne(ctx, addr, pinned)
+		c, err := l.dialNodes(ctx, SplitAddrs(addr), pinned)
 		if err != nil && unsaved {
 			// What the LAN offered no longer works: look again next time.
 			l.mu.Lock()

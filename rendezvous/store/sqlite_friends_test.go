@@ -14,8 +14,9 @@ func reqPairs(rs []FriendRequest) [][2]string {
 	return out
 }
 
-func TestFriendRequests(t *testing.T) {
-	s, _ := openTest(t)
+func TestFriendRequests(t *testing.T) { eachStore(t, testFriendRequests) }
+
+func testFriendRequests(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob", "carol", "dave")
 
@@ -56,8 +57,9 @@ func TestFriendRequests(t *testing.T) {
 	wantErr(t, err, ErrNotFound)
 }
 
-func TestAcceptFriendRequest(t *testing.T) {
-	s, _ := openTest(t)
+func TestAcceptFriendRequest(t *testing.T) { eachStore(t, testAcceptFriendRequest) }
+
+func testAcceptFriendRequest(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob", "carol")
 
@@ -112,8 +114,9 @@ func TestAcceptFriendRequest(t *testing.T) {
 	}
 }
 
-func TestDeleteFriendship(t *testing.T) {
-	s, _ := openTest(t)
+func TestDeleteFriendship(t *testing.T) { eachStore(t, testDeleteFriendship) }
+
+func testDeleteFriendship(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob")
 	wantErr(t, s.DeleteFriendship(ctx, "alice", "bob"), ErrNotFound)

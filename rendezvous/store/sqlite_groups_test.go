@@ -10,19 +10,19 @@ import (
 
 func groupID(n int) string { return fmt.Sprintf("%032x", n) }
 
-func mkGroup(t *testing.T, s *SQLite, n int, name, owner string) Group {
+func mkGroup(t *testing.T, s suiteStore, n int, name, owner string) Group {
 	t.Helper()
 	g := Group{ID: groupID(n), Name: name, Owner: owner, Created: at(time.Duration(n) * time.Second)}
 	mustNil(t, s.CreateGroup(context.Background(), g))
 	return g
 }
 
-func invite(t *testing.T, s *SQLite, g Group, user, by string, when time.Time) {
+func invite(t *testing.T, s suiteStore, g Group, user, by string, when time.Time) {
 	t.Helper()
 	mustNil(t, s.CreateInvite(context.Background(), Invite{Group: g, User: user, By: by, At: when}))
 }
 
-func join(t *testing.T, s *SQLite, g Group, user string, when time.Time) {
+func join(t *testing.T, s suiteStore, g Group, user string, when time.Time) {
 	t.Helper()
 	invite(t, s, g, user, g.Owner, when)
 	mustNil(t, s.JoinGroup(context.Background(), g.ID, user, when))
@@ -36,8 +36,9 @@ func memberNames(ms []Member) []string {
 	return out
 }
 
-func TestCreateGroup(t *testing.T) {
-	s, _ := openTest(t)
+func TestCreateGroup(t *testing.T) { eachStore(t, testCreateGroup) }
+
+func testCreateGroup(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	g := mkGroup(t, s, 1, "team", "alice")
 
@@ -75,8 +76,9 @@ func TestCreateGroup(t *testing.T) {
 	wantErr(t, err, ErrNotFound)
 }
 
-func TestRenameAndOwner(t *testing.T) {
-	s, _ := openTest(t)
+func TestRenameAndOwner(t *testing.T) { eachStore(t, testRenameAndOwner) }
+
+func testRenameAndOwner(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	g := mkGroup(t, s, 1, "team", "alice")
 	mkGroup(t, s, 2, "other", "bob")
@@ -104,8 +106,9 @@ func TestRenameAndOwner(t *testing.T) {
 	wantErr(t, s.SetGroupOwner(ctx, groupID(99), "carol"), ErrNotFound)
 }
 
-func TestInvitesAndJoin(t *testing.T) {
-	s, _ := openTest(t)
+func TestInvitesAndJoin(t *testing.T) { eachStore(t, testInvitesAndJoin) }
+
+func testInvitesAndJoin(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	g1 := mkGroup(t, s, 1, "zeta", "alice")
 	g2 := mkGroup(t, s, 2, "alpha", "bob")
@@ -171,8 +174,9 @@ func TestInvitesAndJoin(t *testing.T) {
 	}
 }
 
-func TestMembersAndGroups(t *testing.T) {
-	s, _ := openTest(t)
+func TestMembersAndGroups(t *testing.T) { eachStore(t, testMembersAndGroups) }
+
+func testMembersAndGroups(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	g1 := mkGroup(t, s, 1, "zeta", "alice")
 	g2 := mkGroup(t, s, 2, "alpha", "bob")
@@ -212,8 +216,9 @@ func TestMembersAndGroups(t *testing.T) {
 	_ = g2
 }
 
-func TestShareGroup(t *testing.T) {
-	s, _ := openTest(t)
+func TestShareGroup(t *testing.T) { eachStore(t, testShareGroup) }
+
+func testShareGroup(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	g1 := mkGroup(t, s, 1, "one", "alice")
 	mkGroup(t, s, 2, "two", "carol")
@@ -235,8 +240,9 @@ func TestShareGroup(t *testing.T) {
 	}
 }
 
-func TestDeleteGroupCascades(t *testing.T) {
-	s, _ := openTest(t)
+func TestDeleteGroupCascades(t *testing.T) { eachStore(t, testDeleteGroupCascades) }
+
+func testDeleteGroupCascades(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	g := mkGroup(t, s, 1, "team", "alice")
 	other := mkGroup(t, s, 2, "other", "alice")
@@ -250,7 +256,7 @@ func TestDeleteGroupCascades(t *testing.T) {
 	wantErr(t, err, ErrNotFound)
 	for _, tbl := range []string{"group_members", "group_invites"} {
 		var n int
-		mustNil(t, s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+tbl+" WHERE group_id = ?", g.ID).Scan(&n))
+		mustNil(t, s.rawRow(ctx, "SELECT COUNT(*) FROM "+tbl+" WHERE group_id = ?", g.ID).Scan(&n))
 		if n != 0 {
 			t.Errorf("%s still has %d rows", tbl, n)
 		}
@@ -267,7 +273,7 @@ func TestDeleteGroupCascades(t *testing.T) {
 	mkGroup(t, s, 3, "team", "bob")
 
 	// The foreign keys cascade on their own too.
-	_, err = s.w.ExecContext(ctx, "DELETE FROM chat_groups WHERE id = ?", other.ID)
+	err = s.rawExec(ctx, "DELETE FROM chat_groups WHERE id = ?", other.ID)
 	mustNil(t, err)
 	invs, err = s.Invites(ctx, "carol")
 	mustNil(t, err)
@@ -278,8 +284,9 @@ func TestDeleteGroupCascades(t *testing.T) {
 	}
 }
 
-func TestContacts(t *testing.T) {
-	s, _ := openTest(t)
+func TestContacts(t *testing.T) { eachStore(t, testContacts) }
+
+func testContacts(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob", "carol", "dave", "erin", "frank")
 	befriend := func(a, b string) {

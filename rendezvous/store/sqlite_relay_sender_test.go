@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,12 +10,12 @@ import (
 )
 
 // checkSenderTotals compares the per-sender running totals with the table.
-func checkSenderTotals(t *testing.T, s *SQLite, recipient, sender string, wantCount int, wantBytes int64) {
+func checkSenderTotals(t *testing.T, s suiteStore, recipient, sender string, wantCount int, wantBytes int64) {
 	t.Helper()
 	var count, bytes int64
-	err := s.r.QueryRowContext(context.Background(), `SELECT count, bytes FROM relay_sender_totals
+	err := s.rawRow(context.Background(), `SELECT count, bytes FROM relay_sender_totals
 		WHERE recipient = ? AND sender = ?`, recipient, sender).Scan(&count, &bytes)
-	if err != nil && err != sql.ErrNoRows {
+	if err != nil && !errorsIsNotFound(err) {
 		t.Fatal(err)
 	}
 	if count != int64(wantCount) || bytes != wantBytes {
@@ -24,8 +23,9 @@ func checkSenderTotals(t *testing.T, s *SQLite, recipient, sender string, wantCo
 	}
 }
 
-func TestRelaySenderQuota(t *testing.T) {
-	s, _ := openTest(t)
+func TestRelaySenderQuota(t *testing.T) { eachStore(t, testRelaySenderQuota) }
+
+func testRelaySenderQuota(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	q := Quota{MaxCount: 100, MaxBytes: 1000, SenderCount: 2, SenderBytes: 25}
 	from := func(sender, id string, n int) RelayMessage {
@@ -58,8 +58,9 @@ func TestRelaySenderQuota(t *testing.T) {
 	checkTotals(t, s, "bob", 0, 0)
 }
 
-func TestAckRelayRefused(t *testing.T) {
-	s, _ := openTest(t)
+func TestAckRelayRefused(t *testing.T) { eachStore(t, testAckRelayRefused) }
+
+func testAckRelayRefused(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	put(t, s, relayMsg("bob", "m1", 5, at(0)), Quota{})
 	put(t, s, relayMsg("bob", "m2", 5, at(0)), Quota{})

@@ -22,7 +22,7 @@ func fromAlice(ids ...string) []RelayRef {
 	return out
 }
 
-func put(t *testing.T, s *SQLite, m RelayMessage, q Quota) {
+func put(t *testing.T, s suiteStore, m RelayMessage, q Quota) {
 	t.Helper()
 	ok, err := s.PutRelay(context.Background(), m, q)
 	mustNil(t, err)
@@ -41,16 +41,16 @@ func relayIDs(ms []RelayMessage) []string {
 
 // checkTotals checks the trigger-kept totals against the relay table and
 // against want.
-func checkTotals(t *testing.T, s *SQLite, recipient string, wantCount int, wantBytes int64) {
+func checkTotals(t *testing.T, s suiteStore, recipient string, wantCount int, wantBytes int64) {
 	t.Helper()
 	ctx := context.Background()
 	var count, bytes int64
-	err := s.r.QueryRowContext(ctx, `SELECT count, bytes FROM relay_totals WHERE recipient = ?`, recipient).Scan(&count, &bytes)
-	if err != nil && !errorsIsNotFound(mapErr(err)) {
+	err := s.rawRow(ctx, `SELECT count, bytes FROM relay_totals WHERE recipient = ?`, recipient).Scan(&count, &bytes)
+	if err != nil && !errorsIsNotFound(err) {
 		t.Fatal(err)
 	}
 	var realCount, realBytes int64
-	mustNil(t, s.r.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(length(envelope)), 0) FROM relay
+	mustNil(t, s.rawRow(ctx, `SELECT COUNT(*), COALESCE(SUM(length(envelope)), 0) FROM relay
 		WHERE recipient = ?`, recipient).Scan(&realCount, &realBytes))
 	if count != realCount || bytes != realBytes {
 		t.Errorf("totals for %s = %d/%d, table has %d/%d", recipient, count, bytes, realCount, realBytes)
@@ -60,8 +60,9 @@ func checkTotals(t *testing.T, s *SQLite, recipient string, wantCount int, wantB
 	}
 }
 
-func TestPutRelayAndPending(t *testing.T) {
-	s, _ := openTest(t)
+func TestPutRelayAndPending(t *testing.T) { eachStore(t, testPutRelayAndPending) }
+
+func testPutRelayAndPending(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	m := RelayMessage{Recipient: "bob", ID: "m1", Sender: "alice", Envelope: []byte{0, 1, 2, 255}, Created: at(0)}
 	put(t, s, m, Quota{MaxCount: 10, MaxBytes: 100})
@@ -115,8 +116,9 @@ func TestPutRelayAndPending(t *testing.T) {
 	}
 }
 
-func TestPendingRelayCursor(t *testing.T) {
-	s, _ := openTest(t)
+func TestPendingRelayCursor(t *testing.T) { eachStore(t, testPendingRelayCursor) }
+
+func testPendingRelayCursor(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	// Interleave two recipients, with creation times out of order: order is
 	// arrival (seq), not Created.
@@ -194,57 +196,59 @@ func TestRelayQuota(t *testing.T) {
 		{name: "no limits", q: Quota{}, sizes: []int{1000, 1000, 1000}, next: 1000, nextOK: true},
 		{name: "count unlimited", q: Quota{MaxBytes: 5}, sizes: []int{1, 1, 1, 1, 1}, next: 1, ackThen: true},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			s, _ := openTest(t)
-			ctx := context.Background()
-			var total int64
-			for i, n := range c.sizes {
-				put(t, s, relayMsg("bob", fmt.Sprintf("m%d", i), n, at(0)), c.q)
-				total += int64(n)
-			}
-			// Another recipient's messages do not count.
-			put(t, s, relayMsg("carol", "x", 5, at(0)), Quota{})
+		eachStore(t, func(t *testing.T, s suiteStore) {
+			t.Run(c.name, func(t *testing.T) {
+				ctx := context.Background()
+				var total int64
+				for i, n := range c.sizes {
+					put(t, s, relayMsg("bob", fmt.Sprintf("m%d", i), n, at(0)), c.q)
+					total += int64(n)
+				}
+				// Another recipient's messages do not count.
+				put(t, s, relayMsg("carol", "x", 5, at(0)), Quota{})
 
-			ok, err := s.PutRelay(ctx, relayMsg("bob", "next", c.next, at(0)), c.q)
-			if c.nextOK {
+				ok, err := s.PutRelay(ctx, relayMsg("bob", "next", c.next, at(0)), c.q)
+				if c.nextOK {
+					mustNil(t, err)
+					if !ok {
+						t.Error("not inserted")
+					}
+					return
+				}
+				wantErr(t, err, ErrQuota)
+				if ok {
+					t.Error("ErrQuota with inserted = true")
+				}
+				// Nothing was stored.
+				all, err := s.PendingRelay(ctx, "bob", 0, 100)
 				mustNil(t, err)
-				if !ok {
-					t.Error("not inserted")
+				if len(all) != len(c.sizes) {
+					t.Errorf("stored %d, want %d", len(all), len(c.sizes))
 				}
-				return
-			}
-			wantErr(t, err, ErrQuota)
-			if ok {
-				t.Error("ErrQuota with inserted = true")
-			}
-			// Nothing was stored.
-			all, err := s.PendingRelay(ctx, "bob", 0, 100)
-			mustNil(t, err)
-			if len(all) != len(c.sizes) {
-				t.Errorf("stored %d, want %d", len(all), len(c.sizes))
-			}
-			checkTotals(t, s, "bob", len(c.sizes), total)
-			// A duplicate of a stored message is still false, nil at quota.
-			if len(c.sizes) > 0 {
-				ok, err := s.PutRelay(ctx, relayMsg("bob", "m0", c.sizes[0], at(0)), c.q)
-				if err != nil || ok {
-					t.Errorf("duplicate at quota = %v, %v", ok, err)
+				checkTotals(t, s, "bob", len(c.sizes), total)
+				// A duplicate of a stored message is still false, nil at quota.
+				if len(c.sizes) > 0 {
+					ok, err := s.PutRelay(ctx, relayMsg("bob", "m0", c.sizes[0], at(0)), c.q)
+					if err != nil || ok {
+						t.Errorf("duplicate at quota = %v, %v", ok, err)
+					}
 				}
-			}
-			if c.ackThen {
-				n, err := s.AckRelay(ctx, "bob", fromAlice("m0"), nil, at(0))
-				mustNil(t, err)
-				if n != 1 {
-					t.Fatalf("acked %d", n)
+				if c.ackThen {
+					n, err := s.AckRelay(ctx, "bob", fromAlice("m0"), nil, at(0))
+					mustNil(t, err)
+					if n != 1 {
+						t.Fatalf("acked %d", n)
+					}
+					put(t, s, relayMsg("bob", "next", c.next, at(0)), c.q)
 				}
-				put(t, s, relayMsg("bob", "next", c.next, at(0)), c.q)
-			}
+			})
 		})
 	}
 }
 
-func TestAckRelay(t *testing.T) {
-	s, _ := openTest(t)
+func TestAckRelay(t *testing.T) { eachStore(t, testAckRelay) }
+
+func testAckRelay(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	for i := range 5 {
 		put(t, s, relayMsg("bob", fmt.Sprintf("m%d", i), 10, at(0)), Quota{})
@@ -295,8 +299,9 @@ func TestAckRelay(t *testing.T) {
 	checkTotals(t, s, "dave", 0, 0)
 }
 
-func TestExpireRelay(t *testing.T) {
-	s, _ := openTest(t)
+func TestExpireRelay(t *testing.T) { eachStore(t, testExpireRelay) }
+
+func testExpireRelay(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	put(t, s, relayMsg("bob", "old", 3, at(-2*time.Hour)), Quota{})
 	put(t, s, relayMsg("carol", "old", 3, at(-time.Hour)), Quota{})

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func mkRoom(t *testing.T, s *SQLite, n int, name, owner, topic string) Group {
+func mkRoom(t *testing.T, s suiteStore, n int, name, owner, topic string) Group {
 	t.Helper()
 	g := Group{ID: groupID(n), Name: name, Owner: owner, Created: at(time.Duration(n) * time.Second)}
 	mustNil(t, s.CreateRoom(context.Background(), g, topic, 10))
@@ -22,8 +22,9 @@ func wantRoomErr(t *testing.T, what string, err, want error) {
 	}
 }
 
-func TestRoomJoinRules(t *testing.T) {
-	s, _ := openTest(t)
+func TestRoomJoinRules(t *testing.T) { eachStore(t, testRoomJoinRules) }
+
+func testRoomJoinRules(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob", "carol", "dave")
 	r := mkRoom(t, s, 1, "coffee", "alice", "beans")
@@ -111,8 +112,9 @@ func TestRoomJoinRules(t *testing.T) {
 	wantRoomErr(t, "deleted room", err, ErrNotFound)
 }
 
-func TestEnsureLobby(t *testing.T) {
-	s, _ := openTest(t)
+func TestEnsureLobby(t *testing.T) { eachStore(t, testEnsureLobby) }
+
+func testEnsureLobby(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob")
 	mkGroup(t, s, 1, "team", "alice")

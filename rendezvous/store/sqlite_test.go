@@ -64,7 +64,7 @@ func testUser(name string) User {
 	}
 }
 
-func addUsers(t *testing.T, s *SQLite, names ...string) {
+func addUsers(t *testing.T, s suiteStore, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		mustNil(t, s.CreateUser(context.Background(), testUser(n)))
@@ -89,10 +89,12 @@ func TestOpenSchema(t *testing.T) {
 	}
 }
 
-func TestReopenKeepsData(t *testing.T) {
+func TestReopenKeepsData(t *testing.T) { eachBackend(t, testReopenKeepsData) }
+
+func testReopenKeepsData(t *testing.T, b backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "rendezvous.db")
-	s, err := Open(ctx, path)
+	path := b.location(t)
+	s, err := b.open(ctx, path)
 	mustNil(t, err)
 	addUsers(t, s, "alice", "bob", "carol")
 	mustNil(t, s.SetLastSeen(ctx, "alice", at(time.Hour)))
@@ -110,7 +112,7 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 	mustNil(t, s.Close())
 
-	s, err = Open(ctx, path)
+	s, err = b.open(ctx, path)
 	mustNil(t, err)
 	defer s.Close()
 	u, err := s.User(ctx, "alice")
@@ -157,8 +159,9 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
-func TestConcurrentWriters(t *testing.T) {
-	s, _ := openTest(t)
+func TestConcurrentWriters(t *testing.T) { eachStore(t, testConcurrentWriters) }
+
+func testConcurrentWriters(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob")
 	const (
@@ -207,19 +210,21 @@ func TestConcurrentWriters(t *testing.T) {
 }
 
 // TestConcurrentStores has two stores (as the server and the admin command
-// would) write the same file at once.
-func TestConcurrentStores(t *testing.T) {
+// would, or two nodes) write the same database at once.
+func TestConcurrentStores(t *testing.T) { eachBackend(t, testConcurrentStores) }
+
+func testConcurrentStores(t *testing.T, be backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "rendezvous.db")
-	a, err := Open(ctx, path)
+	path := be.location(t)
+	a, err := be.open(ctx, path)
 	mustNil(t, err)
 	defer a.Close()
-	b, err := Open(ctx, path)
+	b, err := be.open(ctx, path)
 	mustNil(t, err)
 	defer b.Close()
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
-	for i, s := range []*SQLite{a, b, a, b} {
+	for i, s := range []suiteStore{a, b, a, b} {
 		wg.Go(func() {
 			for j := range 20 {
 				m := RelayMessage{Recipient: "bob", ID: fmt.Sprintf("%d-%d", i, j), Sender: "alice", Created: at(0)}
@@ -260,8 +265,9 @@ func TestPrefixEnd(t *testing.T) {
 	}
 }
 
-func TestContextCanceled(t *testing.T) {
-	s, _ := openTest(t)
+func TestContextCanceled(t *testing.T) { eachStore(t, testContextCanceled) }
+
+func testContextCanceled(t *testing.T, s suiteStore) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := s.CreateUser(ctx, testUser("alice")); err == nil {

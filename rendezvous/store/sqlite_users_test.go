@@ -39,8 +39,9 @@ func userNames(us []User) []string {
 	return out
 }
 
-func TestCreateAndGetUser(t *testing.T) {
-	s, _ := openTest(t)
+func TestCreateAndGetUser(t *testing.T) { eachStore(t, testCreateAndGetUser) }
+
+func testCreateAndGetUser(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	u := testUser("alice")
 	mustNil(t, s.CreateUser(ctx, u))
@@ -69,8 +70,9 @@ func TestCreateAndGetUser(t *testing.T) {
 	}
 }
 
-func TestUsers(t *testing.T) {
-	s, _ := openTest(t)
+func TestUsers(t *testing.T) { eachStore(t, testUsers) }
+
+func testUsers(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	us, err := s.Users(ctx)
 	mustNil(t, err)
@@ -89,8 +91,9 @@ func TestUsers(t *testing.T) {
 	}
 }
 
-func TestUserUpdates(t *testing.T) {
-	s, _ := openTest(t)
+func TestUserUpdates(t *testing.T) { eachStore(t, testUserUpdates) }
+
+func testUserUpdates(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice")
 	want := testUser("alice")
@@ -133,8 +136,9 @@ func TestUserUpdates(t *testing.T) {
 	}
 }
 
-func TestSetDisabled(t *testing.T) {
-	s, _ := openTest(t)
+func TestSetDisabled(t *testing.T) { eachStore(t, testSetDisabled) }
+
+func testSetDisabled(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob", "carol")
 	for i, u := range []string{"alice", "alice", "bob"} {
@@ -194,8 +198,9 @@ func TestSetDisabled(t *testing.T) {
 	}
 }
 
-func TestSearchUsers(t *testing.T) {
-	s, _ := openTest(t)
+func TestSearchUsers(t *testing.T) { eachStore(t, testSearchUsers) }
+
+func testSearchUsers(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	for _, u := range []User{
 		{Name: "alice", DisplayName: "Alice Liddell"},
@@ -258,8 +263,9 @@ func TestSearchUsers(t *testing.T) {
 	}
 }
 
-func TestSessions(t *testing.T) {
-	s, _ := openTest(t)
+func TestSessions(t *testing.T) { eachStore(t, testSessions) }
+
+func testSessions(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob")
 	sess := Session{TokenHash: []byte{0xde, 0xad}, User: "alice", Created: at(0), Expires: at(time.Hour)}
@@ -281,8 +287,9 @@ func TestSessions(t *testing.T) {
 	mustNil(t, s.DeleteSession(ctx, sess.TokenHash)) // already gone: no error
 }
 
-func TestDeleteSessions(t *testing.T) {
-	s, _ := openTest(t)
+func TestDeleteSessions(t *testing.T) { eachStore(t, testDeleteSessions) }
+
+func testDeleteSessions(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	mk := func() {
 		for _, tok := range []string{"a1", "a2", "a3"} {
@@ -315,8 +322,9 @@ func TestDeleteSessions(t *testing.T) {
 	}
 }
 
-func TestDeleteExpiredSessions(t *testing.T) {
-	s, _ := openTest(t)
+func TestDeleteExpiredSessions(t *testing.T) { eachStore(t, testDeleteExpiredSessions) }
+
+func testDeleteExpiredSessions(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	for i, exp := range []time.Duration{-time.Hour, -time.Second, 0, time.Second, time.Hour} {
 		mustNil(t, s.CreateSession(ctx, Session{TokenHash: []byte{byte(i)}, User: "alice", Expires: at(exp)}))
@@ -341,8 +349,9 @@ func TestDeleteExpiredSessions(t *testing.T) {
 
 // TestIdentityKeyUnique: an identity key belongs to one account, whether
 // it comes with a new account or replaces an account's key.
-func TestIdentityKeyUnique(t *testing.T) {
-	s, _ := openTest(t)
+func TestIdentityKeyUnique(t *testing.T) { eachStore(t, testIdentityKeyUnique) }
+
+func testIdentityKeyUnique(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice", "bob")
 

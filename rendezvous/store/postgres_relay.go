@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// expireLock is the advisory lock key that lets one node at a time expire
+// the relay ("relayexp" in ASCII).
+const expireLock = 0x72656c6179657870
+
+// PutRelay stores an envelope, with SQLite's PutRelay's answers.
+func (s *Postgres) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error) {
+	puts, err := s.PutRelays(ctx, []RelayMessage{m}, q)
+	if err != nil {
+		return false, err
+	}
+	if puts[0].Err != nil {
+		return false, fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, puts[0].Err)
+	}
+	return puts[0].Inserted, nil
+}
+
+// PutRelays stores a batch of envelopes in one transaction, each as
+// PutRelay would, in order. Each recipient's puts take turns on an
+// advisory lock held until commit (taken in name order, so batches never
+// wait on each other in a circle), so a recipient's sequence numbers
+// become visible in increasing order: a reader that has seen seq n never
+// later finds a new message below n.
+func (s *Postgres) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error) {
+	out := make([]RelayPut, len(ms))
+	recipients := make([]string, 0, len(ms))
+	for _, m := range ms {
+		recipients = append(recipients, m.Recipient)
+	}
+	slices.Sort(recipients)
+	recipients = slices.Compact(recipients)
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		for _, r := range recipients {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, r); err != nil {
+				return err
+			}
+		}
+		for i, m := range ms {
+			inserted, err := putPgRelayTx(ctx, tx, m, q)
+			if errors.Is(err, ErrQuota) || errors.Is(err, ErrSenderQuota) {
+				out[i] = RelayPut{Err: err}
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, err)
+			}
+			out[i] = RelayPut{Inserted: inserted}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("put relay batch: %w", err)
+	}
+	return out, nil
+}
+
+// putPgRelayTx is one envelope of PutRelays, its recipient locked.
+func putPgRelayTx(ctx context.Context, tx pgx.Tx, m RelayMessage, q Quota) (bool, error) {
+	var dup bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM relay
+		WHERE recipient = $1 AND sender = $2 AND msg_id = $3)`, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
+		return false, err
+	}
+	if dup {
+		return false, nil
+	}
+	size := int64(len(m.Envelope))
+	over := func(query string, maxCount int, maxBytes int64, args ...any) (bool, error) {
+		var count, bytes int64
+		err := tx.QueryRow(ctx, query, args...).Scan(&count, &bytes)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return false, err
+		}
+		return maxCount > 0 && count+1 > int64(maxCount) || maxBytes > 0 && bytes+size > maxBytes, nil
+	}
+	if full, err := over(`SELECT count, bytes FROM relay_totals WHERE recipient = $1`,
+		q.MaxCount, q.MaxBytes, m.Recipient); err != nil {
+		return false, err
+	} else if full {
+		return false, ErrQuota
+	}
+	if full, err := over(`SELECT count, bytes FROM relay_sender_totals WHERE recipient = $1 AND sender = $2`,
+		q.SenderCount, q.SenderBytes, m.Recipient, m.Sender); err != nil {
+		return false, err
+	} else if full {
+		return false, ErrSenderQuota
+	}
+	if _, err := pgExecN(ctx, tx, `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created)
+		VALUES ($1, $2, $3, $4, $5, $6)`, m.Recipient, m.ID, m.Sender, m.Envelope, size, pgNanos(m.Created)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// PendingRelay returns the recipient's envelopes with Seq > after, oldest
+// first, at most limit (none if limit is zero or less).
+func (s *Postgres) PendingRelay(ctx context.Context, recipient string, after int64, limit int) ([]RelayMessage, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT seq, recipient, msg_id, sender, envelope, created FROM relay
+		WHERE recipient = $1 AND seq > $2 ORDER BY seq LIMIT $3`, recipient, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
+	}
+	defer rows.Close()
+	var out []RelayMessage
+	for rows.Next() {
+		var (
+			m       RelayMessage
+			created *int64
+		)
+		if err := rows.Scan(&m.Seq, &m.Recipient, &m.ID, &m.Sender, &m.Envelope, &created); err != nil {
+			return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
+		}
+		m.Created = pgTime(created)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
+	}
+	return out, nil
+}
+
+// refColumns splits refs into a column of senders and one of ids, for
+// unnest.
+func refColumns(refs []RelayRef) (senders, ids []string) {
+	senders = make([]string, len(refs))
+	ids = make([]string, len(refs))
+	for i, r := range refs {
+		senders[i], ids[i] = r.Sender, r.ID
+	}
+	return senders, ids
+}
+
+// AckRelay deletes the recipient's envelopes named in acks and refused,
+// and records a drop notice (reason "refused", at) for each envelope of
+// refused it deleted, in one transaction. It returns how many envelopes
+// it deleted. Unknown messages are ignored.
+func (s *Postgres) AckRelay(ctx context.Context, recipient string, acks, refused []RelayRef, at time.Time) (int, error) {
+	if len(acks)+len(refused) == 0 {
+		return 0, nil
+	}
+	total := 0
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		if len(refused) > 0 {
+			senders, ids := refColumns(refused)
+			if _, err := tx.Exec(ctx, `INSERT INTO relay_dropped (sender, recipient, msg_id, reason, at)
+				SELECT r.sender, r.recipient, r.msg_id, 'refused', $1 FROM relay r
+				JOIN unnest($3::text[], $4::text[]) AS x (sender, msg_id)
+					ON r.sender = x.sender AND r.msg_id = x.msg_id
+				WHERE r.recipient = $2 ORDER BY r.seq
+				ON CONFLICT (sender, recipient, msg_id) DO NOTHING`, pgNanos(at), recipient, senders, ids); err != nil {
+				return err
+			}
+		}
+		senders, ids := refColumns(append(append([]RelayRef(nil), acks...), refused...))
+		n, err := pgExecN(ctx, tx, `DELETE FROM relay r USING unnest($2::text[], $3::text[]) AS x (sender, msg_id)
+			WHERE r.recipient = $1 AND r.sender = x.sender AND r.msg_id = x.msg_id`, recipient, senders, ids)
+		total = n
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("ack relay for %s: %w", recipient, err)
+	}
+	return total, nil
+}
+
+// ExpireRelay deletes envelopes created before t (an envelope with a zero
+// Created counts as created before any t), records a drop notice for each
+// (reason "expired", at now), and deletes notices from before t, all in one
+// transaction, one node at a time. It returns how many envelopes it
+// deleted and, by name, the senders with new notices.
+func (s *Postgres) ExpireRelay(ctx context.Context, before, now time.Time) (int, []string, error) {
+	if before.IsZero() {
+		return 0, nil, nil
+	}
+	var (
+		n       int
+		senders []string
+	)
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(expireLock)); err != nil {
+			return err
+		}
+		var err error
+		senders, err = pgStrings(tx.Query(ctx, `SELECT DISTINCT sender FROM relay
+			WHERE created < $1 OR created IS NULL ORDER BY sender`, before.UnixNano()))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM relay_dropped WHERE at < $1`, before.UnixNano()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO relay_dropped (sender, recipient, msg_id, reason, at)
+			SELECT sender, recipient, msg_id, 'expired', $1 FROM relay WHERE created < $2 OR created IS NULL
+			ORDER BY seq
+			ON CONFLICT (sender, recipient, msg_id) DO NOTHING`, now.UnixNano(), before.UnixNano()); err != nil {
+			return err
+		}
+		n, err = pgExecN(ctx, tx, `DELETE FROM relay WHERE created < $1 OR created IS NULL`, before.UnixNano())
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("expire relay: %w", err)
+	}
+	return n, senders, nil
+}
+
+// RelayDrops returns sender's drop notices, oldest first, at most limit
+// (none if limit is zero or less).
+func (s *Postgres) RelayDrops(ctx context.Context, sender string, limit int) ([]RelayDrop, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT sender, recipient, msg_id, reason, at FROM relay_dropped
+		WHERE sender = $1 ORDER BY seq LIMIT $2`, sender, limit)
+	if err != nil {
+		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
+	}
+	defer rows.Close()
+	var out []RelayDrop
+	for rows.Next() {
+		var (
+			d  RelayDrop
+			at *int64
+		)
+		if err := rows.Scan(&d.Sender, &d.Recipient, &d.ID, &d.Reason, &at); err != nil {
+			return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
+		}
+		d.At = pgTime(at)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
+	}
+	return out, nil
+}
+
+// AckRelayDrops deletes sender's drop notices named in refs and returns
+// how many it deleted. Unknown ones are ignored.
+func (s *Postgres) AckRelayDrops(ctx context.Context, sender string, refs []DropRef) (int, error) {
+	if len(refs) == 0 {
+		return 0, nil
+	}
+	recipients := make([]string, len(refs))
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		recipients[i], ids[i] = r.Recipient, r.ID
+	}
+	n, err := pgExecN(ctx, s.pool, `DELETE FROM relay_dropped d USING unnest($2::text[], $3::text[]) AS x (recipient, msg_id)
+		WHERE d.sender = $1 AND d.recipient = x.recipient AND d.msg_id = x.msg_id`, sender, recipients, ids)
+	if err != nil {
+		return 0, fmt.Errorf("ack relay drops for %s: %w", sender, err)
+	}
+	return n, nil
+}
