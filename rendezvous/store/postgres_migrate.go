@@ -174,6 +174,12 @@ var pgMigrations = [][]string{
 			PRIMARY KEY (group_id, user_name)
 		)`,
 	},
+	// 3: avatars, kept with the profile (SQLite's step 5); avatar_id is
+	// wire.AvatarID of avatar, '' when there is none.
+	{
+		`ALTER TABLE users ADD COLUMN avatar BYTEA CHECK (avatar IS NULL OR length(avatar) < 65536)`,
+		`ALTER TABLE users ADD COLUMN avatar_id TEXT NOT NULL DEFAULT ''`,
+	},
 }
 
 // pgSchemaVersion is the version this code writes.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/lanchat/lanchat/internal/keys"
+	"github.com/lanchat/lanchat/internal/wire"
 )
 
 // scanPgUser reads one row of userCols.
@@ -21,7 +22,7 @@ func scanPgUser(sc interface{ Scan(...any) error }) (User, error) {
 	)
 	err := sc.Scan(&u.Name, &u.DisplayName, &u.Email, &u.Phone, &u.PasswordHash, &u.IdentityKey,
 		&u.Prekey.Public, &u.Prekey.Created, &u.Prekey.Expires, &u.Prekey.Signature,
-		&u.Disabled, &created, &lastSeen)
+		&u.Disabled, &created, &lastSeen, &u.AvatarID)
 	if err != nil {
 		return User{}, err
 	}
@@ -52,10 +53,10 @@ func (s *Postgres) queryUsers(ctx context.Context, query string, args ...any) ([
 // if another account holds the identity key.
 func (s *Postgres) CreateUser(ctx context.Context, u User) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userCols+`, display_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		u.Name, u.DisplayName, u.Email, u.Phone, u.PasswordHash, u.IdentityKey,
 		u.Prekey.Public, u.Prekey.Created, u.Prekey.Expires, u.Prekey.Signature,
-		u.Disabled, pgNanos(u.Created), pgNanos(u.LastSeen), strings.ToLower(u.DisplayName))
+		u.Disabled, pgNanos(u.Created), pgNanos(u.LastSeen), "", strings.ToLower(u.DisplayName))
 	if err != nil {
 		err = mapPgErr(err)
 		if errors.Is(err, ErrKeyInUse) {
@@ -141,8 +142,16 @@ func (s *Postgres) SetPassword(ctx context.Context, name, hash string) error {
 // SetProfile replaces the profile fields; ErrNotFound if there is no such
 // user.
 func (s *Postgres) SetProfile(ctx context.Context, name string, p Profile) error {
-	err := pgExecOne(ctx, s.pool, `UPDATE users SET display_name = $1, display_key = $2, email = $3, phone = $4
-		WHERE name = $5`, p.DisplayName, strings.ToLower(p.DisplayName), p.Email, p.Phone, name)
+	if len(p.Avatar) >= MaxAvatar {
+		return fmt.Errorf("set profile of %s: avatar of %d bytes: %w", name, len(p.Avatar), ErrQuota)
+	}
+	var avatar []byte // NULL when there is none
+	if len(p.Avatar) > 0 {
+		avatar = p.Avatar
+	}
+	err := pgExecOne(ctx, s.pool, `UPDATE users SET display_name = $1, display_key = $2, email = $3, phone = $4,
+		avatar = $5, avatar_id = $6 WHERE name = $7`, p.DisplayName, strings.ToLower(p.DisplayName), p.Email, p.Phone,
+		avatar, wire.AvatarID(avatar), name)
 	if err != nil {
 		return fmt.Errorf("set profile of %s: %w", name, err)
 	}
@@ -282,4 +291,18 @@ func (s *Postgres) DeleteExpiredSessions(ctx context.Context, now time.Time) (in
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
 	return n, nil
+}
+
+// Avatar returns a user's avatar; ErrNotFound if there is no such user or
+// the user has none.
+func (s *Postgres) Avatar(ctx context.Context, name string) ([]byte, error) {
+	var avatar []byte
+	err := s.pool.QueryRow(ctx, `SELECT avatar FROM users WHERE name = $1`, name).Scan(&avatar)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && len(avatar) == 0 {
+		return nil, fmt.Errorf("avatar of %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("avatar of %s: %w", name, err)
+	}
+	return avatar, nil
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/lanchat/lanchat/internal/wire"
 )
 
-func TestAvatar(t *testing.T) {
-	s, _ := openTest(t)
+func TestAvatar(t *testing.T) { eachStore(t, testAvatar) }
+
+func testAvatar(t *testing.T, s suiteStore) {
 	ctx := context.Background()
 	addUsers(t, s, "alice")
 	if _, err := s.Avatar(ctx, "alice"); !errors.Is(err, ErrNotFound) {
