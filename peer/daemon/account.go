@@ -14,7 +14,6 @@ import (
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/home"
 	"github.com/lanchat/lanchat/peer/link"
-	"github.com/lanchat/lanchat/rendezvous/client"
 )
 
 // serverPin returns the fingerprint to pin: the one given on the command
@@ -33,7 +32,7 @@ func (d *Daemon) serverPin() (string, error) {
 		}
 	}
 	if d.cfg.Fingerprint != "" {
-		fp, err := client.NormalizeFingerprint(d.cfg.Fingerprint)
+		fp, err := link.NormalizeFingerprint(d.cfg.Fingerprint)
 		if err != nil {
 			return "", fmt.Errorf("--server-fingerprint: %w", err)
 		}
@@ -194,7 +193,7 @@ func (d *Daemon) canAuthenticate(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, connectWait)
 	defer cancel()
 	if !d.link.WaitConnected(wctx) {
-		if err := d.link.LastError(); errors.Is(err, client.ErrFingerprintMismatch) {
+		if err := d.link.LastError(); errors.Is(err, link.ErrFingerprintMismatch) {
 			return fromServer(err)
 		}
 		return api.Errorf(api.CodeUnavailable, "the server %s is unreachable; try again when it is back (lanchat doctor says why)", orUnknown(d.link.Addr()))

@@ -14,7 +14,7 @@ import (
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/direct"
-	"github.com/lanchat/lanchat/rendezvous/client"
+	"github.com/lanchat/lanchat/peer/link"
 )
 
 // doctorTimeout bounds the whole diagnosis.
@@ -51,7 +51,7 @@ func (d *Daemon) checkServer() api.Check {
 		c.Detail = "no server address: none was given (--server) and none was found on the LAN"
 		c.Fix = "start the daemon with --server HOST:PORT, or ask the operator to run rendezvous serve --announce"
 		return c
-	case errors.Is(err, client.ErrFingerprintMismatch):
+	case errors.Is(err, link.ErrFingerprintMismatch):
 		c.Detail = fmt.Sprintf("%s presented a certificate other than the pinned one (%s): the daemon refuses to talk to it", d.link.Addr(), fp)
 		c.Fix = "ask the server's operator for the output of `rendezvous fingerprint`; if the certificate was replaced on purpose, restart the daemon with --server-fingerprint FP. If not, someone may be intercepting the connection."
 	case err != nil:

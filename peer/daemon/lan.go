@@ -16,7 +16,6 @@ import (
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/link"
-	"github.com/lanchat/lanchat/rendezvous/client"
 )
 
 // lan is the daemon's presence on the LAN: the mDNS announcement of its
@@ -302,7 +301,7 @@ func (d *Daemon) findServer(ctx context.Context) ([]link.Candidate, error) {
 	}
 	var want string
 	if d.cfg.Fingerprint != "" {
-		if want, err = client.NormalizeFingerprint(d.cfg.Fingerprint); err != nil {
+		if want, err = link.NormalizeFingerprint(d.cfg.Fingerprint); err != nil {
 			return nil, fmt.Errorf("--server-fingerprint: %w", err)
 		}
 	}
