@@ -13,6 +13,7 @@ import (
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/outbox"
 	"github.com/lanchat/lanchat/peer/history"
 )
 
@@ -27,7 +28,7 @@ func newStoreDaemon(t *testing.T) *Daemon {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, db: db,
+	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, outbox: outbox.New(outbox.Config{}), db: db,
 		me: wire.Profile{Username: "bob"}, roster: newRoster()}
 	d.peers = newPeerSet(d)
 	return d

@@ -14,12 +14,11 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/keylock"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/outbox"
 	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/home"
@@ -117,12 +116,7 @@ type Daemon struct {
 	events *broker
 	peers  *peerSet
 	lan    lan
-	// kick asks the outbox flusher for a round now; pathOpened makes that
-	// round ignore the copies' retry back-off, since a path just opened.
-	kick       chan struct{}
-	pathOpened atomic.Bool
-	// sendLocks keep one recipient's outbox copies going out in order.
-	sendLocks keylock.Set
+	outbox *outbox.Outbox
 	// parkMu serialises taking relayed envelopes and re-examining the
 	// parked ones (parked.go). reexamineKick asks the server loop for a
 	// re-examination, from paths that may run under parkMu.
@@ -180,7 +174,6 @@ func New(cfg Config) (*Daemon, error) {
 		log:           cfg.Logger,
 		home:          cfg.Home,
 		events:        newBroker(),
-		kick:          make(chan struct{}, 1),
 		reexamineKick: make(chan struct{}, 1),
 
 		transferKick: make(chan struct{}, 1),
@@ -210,6 +203,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	defer db.Close()
 	d.db = db
+	d.outbox = outbox.New(outbox.Config{
+		Store:    db,
+		Direct:   directPath{d},
+		Relay:    relayPath{d},
+		Sent:     d.messageState,
+		Interval: d.cfg.FlushInterval,
+		Logger:   d.log.With("part", "outbox"),
+	})
 	if err := d.loadRoster(ctx); err != nil {
 		return fmt.Errorf("roster kept from the last sync: %w", err)
 	}
@@ -268,7 +269,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	})
 	d.spawn(func() { d.serverLoop(ctx) })
-	d.spawn(func() { d.flushLoop(ctx) })
+	d.spawn(func() { d.outbox.Run(ctx) })
 	d.spawn(func() { d.prekeyLoop(ctx) })
 	d.spawn(func() { d.transferLoop(ctx) })
 	d.spawn(func() { d.progressLoop(ctx) })
@@ -422,19 +423,10 @@ func (d *Daemon) requireLogin() (string, error) {
 // notify publishes an event to local clients.
 func (d *Daemon) notify(ev api.Event) { d.events.publish(ev) }
 
-// pathOpened asks for an outbox round that retries every copy at once:
-// a contact came online, a direct connection opened, or the server link
-// came back.
+// kickPathOpened asks the outbox and the transfer scheduler to try
+// everything at once: a contact came online, a direct connection opened,
+// or the server link came back.
 func (d *Daemon) kickPathOpened() {
-	d.pathOpened.Store(true)
-	d.kickFlush()
+	d.outbox.PathOpened()
 	d.kickTransfers()
-}
-
-// kickFlush asks the outbox flusher for a round soon.
-func (d *Daemon) kickFlush() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
 }

@@ -370,7 +370,7 @@ func (d *Daemon) friendEvent(ctx context.Context, op string, fe wire.FriendEvent
 			d.peers.close(fe.Username)
 		}
 	}
-	d.kickFlush()
+	d.outbox.Kick()
 }
 
 func (d *Daemon) groupEvent(ctx context.Context, ge wire.GroupEvent) {
@@ -380,7 +380,7 @@ func (d *Daemon) groupEvent(ctx context.Context, ge wire.GroupEvent) {
 	if err := d.syncRoster(ctx); err != nil {
 		d.log.Warn("sync after group change", "err", err)
 	}
-	d.kickFlush()
+	d.outbox.Kick()
 }
 
 func presenceOf(p wire.Presence) api.Presence {

@@ -19,7 +19,6 @@ const (
 	maxRecent      = 200
 	maxSearch      = 200
 	maxUserSearch  = 50
-	maxOutboxCount = 10000
 )
 
 var _ api.Service = (*Daemon)(nil)
@@ -50,15 +49,7 @@ func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
 		m := d.meOf(me)
 		st.Me = &m
 	}
-	users, err := d.db.PendingRecipients(ctx)
-	if err == nil {
-		for _, u := range users {
-			items, err := d.db.Pending(ctx, u, maxOutboxCount)
-			if err == nil {
-				st.Outbox += len(items)
-			}
-		}
-	}
+	st.Outbox = d.outbox.Count(ctx)
 	return st, nil
 }
 
@@ -166,7 +157,7 @@ func (d *Daemon) Friend(ctx context.Context, action, user string) (api.FriendRes
 			d.peers.close(strings.ToLower(user))
 		}
 	}
-	d.kickFlush()
+	d.outbox.Kick()
 	return res, nil
 }
 

@@ -107,7 +107,7 @@ func (d *Daemon) Trust(ctx context.Context, user string, req api.KeyRequest) (ap
 // or changed back): their outbox copies and the relayed messages left
 // for them may go.
 func (d *Daemon) released(user string) {
-	d.kickFlush()
+	d.outbox.Kick()
 	d.kickReexamine() // relayed messages from them wait parked
 }
 
