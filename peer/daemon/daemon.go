@@ -304,6 +304,7 @@ func (d *Daemon) stop(cancel context.CancelFunc) {
 	if t != nil {
 		t.Close()
 	}
+	d.peers.contacts.Wait()
 	d.wg.Wait()
 }
 
