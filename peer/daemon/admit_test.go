@@ -14,6 +14,7 @@ import (
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/daemon/outbox"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/history"
 )
 
@@ -29,7 +30,7 @@ func newStoreDaemon(t *testing.T) *Daemon {
 	}
 	t.Cleanup(func() { db.Close() })
 	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, outbox: outbox.New(outbox.Config{}), db: db,
-		me: wire.Profile{Username: "bob"}, roster: newRoster()}
+		me: wire.Profile{Username: "bob"}, roster: roster.New()}
 	d.peers = newPeerSet(d)
 	return d
 }
@@ -49,9 +50,7 @@ func newKey(t *testing.T) ed25519.PublicKey {
 func TestAuthorizeRefusesSharedKey(t *testing.T) {
 	d := newStoreDaemon(t)
 	ctx := context.Background()
-	d.roster.known = true
-	d.roster.friends["alice"] = wire.Friend{Username: "alice"}
-	d.roster.friends["aaron"] = wire.Friend{Username: "aaron"}
+	d.roster.Load(history.Roster{Friends: []history.RosterFriend{{Username: "alice"}, {Username: "aaron"}}})
 	key := newKey(t)
 	for _, u := range []string{"alice", "aaron"} {
 		if _, err := d.db.PinKey(ctx, u, key); err != nil {
@@ -82,7 +81,7 @@ func TestAuthorizeRefusesSharedKey(t *testing.T) {
 	}
 	// A contact with a key of its own is still admitted.
 	carolKey := newKey(t)
-	d.roster.friends["carol"] = wire.Friend{Username: "carol"}
+	d.roster.Load(history.Roster{Friends: []history.RosterFriend{{Username: "alice"}, {Username: "aaron"}, {Username: "carol"}}})
 	if _, err := d.db.PinKey(ctx, "carol", carolKey); err != nil {
 		t.Fatal(err)
 	}
@@ -149,10 +148,22 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 		t.Errorf("a friend's message: %v", werr)
 	}
 	// Once this run has synced, friends' files go straight in again.
-	d.mu.Lock()
-	d.roster.synced = true
-	d.mu.Unlock()
+	if _, err := d.roster.Sync(ctx, serverSays{friends: []string{"alice"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	if !d.autoAccept(ctx, "alice") || d.autoAccept(ctx, "erin") {
 		t.Error("after the sync, alice's files should be taken and erin's (no friend) not")
 	}
+}
+
+// serverSays answers a roster sync with the friends it lists.
+type serverSays struct{ friends []string }
+
+func (s serverSays) Call(_ context.Context, op string, _, resp any) error {
+	if fl, ok := resp.(*wire.FriendsListResponse); ok && op == wire.OpFriendsList {
+		for _, f := range s.friends {
+			fl.Friends = append(fl.Friends, wire.Friend{Username: f})
+		}
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/daemon/outbox"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/home"
@@ -116,6 +117,7 @@ type Daemon struct {
 	events *broker
 	peers  *peerSet
 	lan    lan
+	roster *roster.Roster
 	outbox *outbox.Outbox
 	// parkMu serialises taking relayed envelopes and re-examining the
 	// parked ones (parked.go). reexamineKick asks the server loop for a
@@ -133,11 +135,6 @@ type Daemon struct {
 	transferKick chan struct{}
 	progress     chan transfer.Status
 
-	// rosterSync makes roster syncs run one at a time (syncRoster).
-	rosterSync sync.Mutex
-	// synced is closed by the first roster sync of this run.
-	synced     chan struct{}
-	syncedOnce sync.Once
 
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context
@@ -148,7 +145,6 @@ type Daemon struct {
 	transport *direct.Transport  // nil until there is an identity
 	me        wire.Profile       // zero while not logged in
 	signedOut string             // why the server ended the session, if it did
-	roster    roster
 	// sharedWarned holds when each set of contacts (names joined by
 	// commas) was last warned of as sharing one key (warnSharedKey).
 	sharedWarned map[string]time.Time
@@ -178,8 +174,7 @@ func New(cfg Config) (*Daemon, error) {
 
 		transferKick: make(chan struct{}, 1),
 		progress:     make(chan transfer.Status, 256),
-		roster:       newRoster(),
-		synced:       make(chan struct{}),
+		roster:       roster.New(),
 	}
 	d.peers = newPeerSet(d)
 	if cfg.Desktop != nil {

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/peer/link"
@@ -130,15 +129,7 @@ func (d *Daemon) checkUDP() []api.Check {
 // once, and says by which address it worked.
 func (d *Daemon) checkContacts(ctx context.Context) []api.Check {
 	me := d.self()
-	d.mu.Lock()
-	var online []string
-	for u, p := range d.roster.presence {
-		if u != me && p.Status != wire.StatusOffline && d.roster.related(u) {
-			online = append(online, u)
-		}
-	}
-	d.mu.Unlock()
-	slices.Sort(online)
+	online := slices.DeleteFunc(d.roster.Online(), func(u string) bool { return u == me })
 	checks := make([]api.Check, len(online))
 	var wg sync.WaitGroup
 	for i, u := range online {

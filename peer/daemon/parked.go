@@ -326,13 +326,9 @@ func (d *Daemon) mayHavePassed(ctx context.Context, p history.Parked) bool {
 		held, err := d.db.Held(ctx, p.Sender)
 		return err == nil && !held
 	case history.ParkGroup:
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.memberLocked(p.Group, p.Sender)
+		return d.roster.Member(p.Group, p.Sender)
 	case history.ParkContact:
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.roster.related(p.Sender)
+		return d.roster.Related(p.Sender)
 	}
 	return true
 }

@@ -112,10 +112,7 @@ func (d *Daemon) authorize(key ed25519.PublicKey) (string, bool) {
 	case c.Held():
 		return "", false // the user has to decide first
 	}
-	d.mu.Lock()
-	ok := d.roster.related(c.Username)
-	d.mu.Unlock()
-	return c.Username, ok
+	return c.Username, d.roster.Related(c.Username)
 }
 
 // get returns the connection to use for user, or nil.
@@ -187,9 +184,7 @@ func (d *Daemon) candidates(user string, c history.Contact) []string {
 		}
 		add(a)
 	}
-	d.mu.Lock()
-	pr, ok := d.roster.presence[user]
-	d.mu.Unlock()
+	pr, ok := d.roster.Presence(user)
 	if ok && pr.Status == wire.StatusOffline && d.link.HasSession() && len(out) == 0 {
 		// The server is up and says their daemon is not: the relay is
 		// the path, and dialling old addresses would only delay it.

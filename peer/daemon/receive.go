@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -58,10 +57,7 @@ func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
 	case history.ParkGroup:
 		return wire.Errorf(wire.CodeForbidden, "not a member of that group")
 	case history.ParkContact:
-		d.mu.Lock()
-		synced := d.roster.synced
-		d.mu.Unlock()
-		if !synced {
+		if !d.roster.HasSynced() {
 			return wire.Errorf(wire.CodeForbidden, "the recipient has not reached the server yet; try again later")
 		}
 		return wire.Errorf(wire.CodeNotFriends, "you are not a contact of the recipient")
@@ -101,30 +97,17 @@ func (d *Daemon) admit(ctx context.Context, m *incoming) (string, history.ParkRe
 		if werr := wire.CheckMessageID("group", m.Group); werr != nil {
 			return "", "", werr
 		}
-		d.mu.Lock()
-		member := d.memberLocked(m.Group, m.From)
-		d.mu.Unlock()
-		if !member {
+		if !d.roster.Member(m.Group, m.From) {
 			return "", history.ParkGroup, nil
 		}
 		return history.Group(m.Group), "", nil
 	}
-	d.mu.Lock()
-	ok := d.roster.related(m.From)
-	d.mu.Unlock()
-	if !ok {
+	if !d.roster.Related(m.From) {
 		// Not a contact now, or maybe one since the roster kept on disk:
 		// decided after the sync.
 		return "", history.ParkContact, nil
 	}
 	return history.Direct(m.From), "", nil
-}
-
-// memberLocked reports whether the roster has user in the group with id
-// gid. d.mu must be held.
-func (d *Daemon) memberLocked(gid, user string) bool {
-	g, known := d.roster.groupByID(gid)
-	return known && slices.Contains(d.roster.members[g.Name], user)
 }
 
 // store commits an admitted message to history, with its claimed send
@@ -137,10 +120,7 @@ func (d *Daemon) store(ctx context.Context, m incoming, conv string) *wire.Error
 	}
 	sent, claimed := history.ClampSent(m.Sent, arrived)
 	if m.Group != "" {
-		d.mu.Lock()
-		g, known := d.roster.groupByID(m.Group)
-		d.mu.Unlock()
-		if known {
+		if g, known := d.roster.GroupByID(m.Group); known {
 			if err := d.db.SetConversationName(ctx, conv, "#"+g.Name); err != nil {
 				d.log.Warn("name group conversation", "err", err)
 			}

@@ -215,10 +215,7 @@ func (d *Daemon) autoAccept(ctx context.Context, user string) bool {
 		return false
 	}
 	d.waitSynced(ctx)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, friend := d.roster.friends[user]
-	return friend && d.roster.synced
+	return d.roster.TrustedFriend(user)
 }
 
 // setReceiving records an accepted transfer as moving into dir, and

@@ -98,9 +98,7 @@ func (d *Daemon) Online(ctx context.Context, room string, all bool) (api.OnlineL
 
 // rosterGroup returns the group or room named name from the roster.
 func (d *Daemon) rosterGroup(name string) (wire.Group, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	g, ok := d.roster.groups[strings.ToLower(name)]
+	g, _, ok := d.roster.Group(name)
 	return g, ok
 }
 

@@ -78,10 +78,7 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 // at once, and nothing is queued.
 func (d *Daemon) recipients(ctx context.Context, me, target string) (string, []string, error) {
 	if name, ok := strings.CutPrefix(target, "#"); ok {
-		d.mu.Lock()
-		g, known := d.roster.groups[strings.ToLower(name)]
-		members := append([]string(nil), d.roster.members[g.Name]...)
-		d.mu.Unlock()
+		g, members, known := d.roster.Group(name)
 		if !known {
 			return "", nil, api.Errorf(api.CodeNotFound, "you are not a member of a group #%s", name)
 		}
@@ -103,9 +100,7 @@ func (d *Daemon) recipients(ctx context.Context, me, target string) (string, []s
 	if user == me {
 		return "", nil, api.Errorf(api.CodeInvalid, "you cannot send a message to yourself")
 	}
-	d.mu.Lock()
-	known, related := d.roster.known, d.roster.related(user)
-	d.mu.Unlock()
+	known, related := d.roster.Known(), d.roster.Related(user)
 	if known && !related {
 		return "", nil, api.Errorf(api.CodeForbidden, "%s is not your friend and shares no group with you; send a request first: lanchat friend add %s", user, user)
 	}

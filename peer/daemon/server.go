@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
@@ -169,50 +168,13 @@ func endpoints(addr *net.UDPAddr) []string {
 // the next start, and pins the keys of everyone we may talk to. Syncs run
 // one at a time, so an older answer never replaces a newer one.
 func (d *Daemon) syncRoster(ctx context.Context) error {
-	d.rosterSync.Lock()
-	defer d.rosterSync.Unlock()
-	var fl wire.FriendsListResponse
-	if err := d.link.Call(ctx, wire.OpFriendsList, nil, &fl); err != nil {
+	synced, err := d.roster.Sync(ctx, d.link, time.Now())
+	if err != nil {
 		return err
 	}
-	var gl wire.GroupsListResponse
-	if err := d.link.Call(ctx, wire.OpGroupsList, nil, &gl); err != nil {
-		return err
-	}
-	// Rooms are groups anyone may join: the roster holds them alike.
-	groups := slices.Concat(gl.Groups, gl.Rooms)
-	members := make(map[string][]string, len(groups))
-	presence := make(map[string]wire.Presence)
-	for _, g := range groups {
-		var gm wire.GroupMembersResponse
-		if err := d.link.Call(ctx, wire.OpGroupMembers, wire.GroupRequest{Group: g.Name}, &gm); err != nil {
-			return err
-		}
-		for _, m := range gm.Members {
-			members[g.Name] = append(members[g.Name], m.Username)
-			presence[m.Username] = m.Presence
-		}
-	}
-	d.mu.Lock()
-	r := newRoster()
-	r.known, r.synced = true, true
-	for _, f := range fl.Friends {
-		r.friends[f.Username] = f
-		presence[f.Username] = f.Presence
-	}
-	for _, g := range groups {
-		r.groups[g.Name] = g
-	}
-	r.members = members
-	r.presence = presence
-	r.invites = gl.Invites
-	r.incoming, r.outgoing = fl.Incoming, fl.Outgoing
-	d.roster = r
-	contacts := r.contacts()
-	me := d.me.Username
-	stored := r.stored(time.Now())
-	d.mu.Unlock()
-	d.syncedOnce.Do(func() { close(d.synced) })
+	stored := synced.Stored
+	contacts := d.roster.Contacts()
+	me := d.self()
 
 	if err := d.db.SaveRoster(ctx, stored); err != nil {
 		// The roster in memory is right; the next start applies an
@@ -220,7 +182,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 		d.log.Warn("keep the roster on disk", "err", err)
 	}
 
-	for _, g := range groups {
+	for _, g := range synced.Groups {
 		if err := d.db.SetConversationName(ctx, history.Group(g.ID), "#"+g.Name); err != nil {
 			d.log.Warn("name group conversation", "group", g.Name, "err", err)
 		}
@@ -297,9 +259,7 @@ func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
 		if !decodeEvent(d, f, &p) {
 			return
 		}
-		d.mu.Lock()
-		d.roster.setPresence(p)
-		d.mu.Unlock()
+		d.roster.SetPresence(p)
 		d.notify(api.Event{Type: api.EventPresence, Presence: &api.PeerStatus{User: p.Username, Presence: presenceOf(p)}})
 		if p.Status != wire.StatusOffline {
 			// Something new is known of them: dial again at once.
@@ -363,10 +323,7 @@ func (d *Daemon) friendEvent(ctx context.Context, op string, fe wire.FriendEvent
 		d.log.Warn("sync after friend change", "err", err)
 	}
 	if op == wire.EvFriendRemoved {
-		d.mu.Lock()
-		related := d.roster.related(fe.Username)
-		d.mu.Unlock()
-		if !related {
+		if !d.roster.Related(fe.Username) {
 			d.peers.close(fe.Username)
 		}
 	}

@@ -83,12 +83,7 @@ func (d *Daemon) Friends(ctx context.Context) ([]api.Friend, error) {
 			d.log.Debug("refresh friends", "err", err)
 		}
 	}
-	d.mu.Lock()
-	friends := make([]wire.Friend, 0, len(d.roster.friends))
-	for _, f := range d.roster.friends {
-		friends = append(friends, f)
-	}
-	d.mu.Unlock()
+	friends := d.roster.Friends()
 	out := make([]api.Friend, 0, len(friends))
 	for _, f := range friends {
 		af := api.Friend{Username: f.Username, DisplayName: f.DisplayName, Presence: presenceOf(f.Presence), Direct: d.peers.get(f.Username) != nil}
@@ -150,10 +145,7 @@ func (d *Daemon) Friend(ctx context.Context, action, user string) (api.FriendRes
 		d.log.Warn("sync after friend change", "err", err)
 	}
 	if action == api.FriendRemove {
-		d.mu.Lock()
-		related := d.roster.related(strings.ToLower(user))
-		d.mu.Unlock()
-		if !related {
+		if !d.roster.Related(strings.ToLower(user)) {
 			d.peers.close(strings.ToLower(user))
 		}
 	}
@@ -164,10 +156,7 @@ func (d *Daemon) Friend(ctx context.Context, action, user string) (api.FriendRes
 // conversation maps a target ("user" or "#group") to its conversation id.
 func (d *Daemon) conversation(ctx context.Context, target string) (string, error) {
 	if name, ok := strings.CutPrefix(target, "#"); ok {
-		d.mu.Lock()
-		g, known := d.roster.groups[strings.ToLower(name)]
-		d.mu.Unlock()
-		if known {
+		if g, _, known := d.roster.Group(name); known {
 			return history.Group(g.ID), nil
 		}
 		// Not in the roster (server away, or we left): look for a
@@ -271,10 +260,7 @@ func (d *Daemon) target(conv, name string) string {
 		return user
 	}
 	id := strings.TrimPrefix(conv, "g:")
-	d.mu.Lock()
-	g, ok := d.roster.groupByID(id)
-	d.mu.Unlock()
-	if ok {
+	if g, ok := d.roster.GroupByID(id); ok {
 		return "#" + g.Name
 	}
 	if strings.HasPrefix(name, "#") {
@@ -351,11 +337,9 @@ func (d *Daemon) Group(ctx context.Context, req api.GroupRequest) (api.Group, er
 		d.log.Warn("sync after group change", "err", err)
 	}
 	if g.ID == "" {
-		d.mu.Lock()
-		if rg, ok := d.roster.groups[strings.ToLower(name)]; ok {
+		if rg, _, ok := d.roster.Group(name); ok {
 			g = rg
 		}
-		d.mu.Unlock()
 	}
 	if g.Name == "" {
 		g.Name = strings.ToLower(name)

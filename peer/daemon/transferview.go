@@ -53,11 +53,9 @@ func (d *Daemon) apiTransfer(rec history.Transfer, rate float64) api.Transfer {
 		t.Direction = api.DirectionSend
 	}
 	if rec.Group != "" {
-		d.mu.Lock()
-		if g, ok := d.roster.groupByID(rec.Group); ok {
+		if g, ok := d.roster.GroupByID(rec.Group); ok {
 			t.Group = "#" + g.Name
 		}
-		d.mu.Unlock()
 	}
 	return t
 }
