@@ -135,7 +135,6 @@ type Daemon struct {
 	transferKick chan struct{}
 	progress     chan transfer.Status
 
-
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context
 	wg  sync.WaitGroup

@@ -38,4 +38,3 @@ func (d *Daemon) waitSynced(ctx context.Context) {
 	}
 	d.roster.WaitSynced(ctx, d.link.HasSession, syncWait)
 }
-
