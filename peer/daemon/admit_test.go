@@ -30,7 +30,7 @@ func newStoreDaemon(t *testing.T) *Daemon {
 	}
 	t.Cleanup(func() { db.Close() })
 	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, outbox: outbox.New(outbox.Config{}), db: db,
-		me: wire.Profile{Username: "bob"}, roster: roster.New()}
+		session: &session{me: wire.Profile{Username: "bob"}}, roster: roster.New()}
 	d.peers = newPeerSet(d)
 	return d
 }

@@ -51,7 +51,7 @@ type boundsTest struct {
 func newBoundsTest(t *testing.T, budget int) *boundsTest {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, outbox: outbox.New(outbox.Config{}), me: wire.Profile{Username: "bob"}}
+	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, outbox: outbox.New(outbox.Config{}), session: &session{me: wire.Profile{Username: "bob"}}}
 	d.peers = newPeerSet(d)
 	r, err := transfer.NewReceiver(transfer.ReceiverConfig{
 		Decide: func(context.Context, *transfer.Request) transfer.Decision {

@@ -107,13 +107,22 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// serverLink is what the daemon needs of its link to the server (a
+// *link.Link); components declare the narrower parts they use.
+type serverLink interface {
+	sessionLink
+	Run(ctx context.Context) error
+	Events() <-chan link.Event
+	Connected() bool
+}
+
 // Daemon is one user's running peer.
 type Daemon struct {
 	cfg    Config
 	log    *slog.Logger
 	home   *home.Home
 	db     *history.Store
-	link   *link.Link
+	link   serverLink
 	events *broker
 	peers  *peerSet
 	lan    lan
@@ -139,11 +148,10 @@ type Daemon struct {
 	ctx context.Context
 	wg  sync.WaitGroup
 
+	session *session
+
 	mu        sync.Mutex
-	identity  ed25519.PrivateKey // nil until register or login makes one
-	transport *direct.Transport  // nil until there is an identity
-	me        wire.Profile       // zero while not logged in
-	signedOut string             // why the server ended the session, if it did
+	transport *direct.Transport // nil until there is an identity
 	// sharedWarned holds when each set of contacts (names joined by
 	// commas) was last warned of as sharing one key (warnSharedKey).
 	sharedWarned map[string]time.Time
@@ -175,6 +183,16 @@ func New(cfg Config) (*Daemon, error) {
 		progress:     make(chan transfer.Status, 256),
 		roster:       roster.New(),
 	}
+	d.session = &session{
+		home:           cfg.Home,
+		log:            cfg.Logger,
+		prekeyLifetime: cfg.PrekeyLifetime,
+		relayRetention: cfg.RelayRetention,
+		startIdentity:  d.useIdentity,
+		hasListener:    func() bool { return d.currentTransport() != nil },
+		online:         func() { d.spawn(func() { d.online(d.ctx) }) },
+		ended:          func() { d.peers.closeAll() },
+	}
 	d.peers = newPeerSet(d)
 	if cfg.Desktop != nil {
 		d.notifier = notify.New(d, cfg.Desktop, nil, cfg.Logger.With("part", "notify"))
@@ -197,6 +215,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	defer db.Close()
 	d.db = db
+	d.session.db = db
 	d.outbox = outbox.New(outbox.Config{
 		Store:    db,
 		Direct:   directPath{d},
@@ -229,8 +248,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	// A stored session lets the daemon work for its user before the
 	// server confirms it, or while the server is away.
-	if user, tok, err := d.home.Token(); err == nil && user != "" && tok != "" && d.identity != nil {
-		d.me = wire.Profile{Username: user}
+	if user, tok, err := d.home.Token(); err == nil && user != "" && tok != "" && d.session.key() != nil {
+		d.session.resumed(wire.Profile{Username: user})
 	}
 	pin, err := d.serverPin()
 	if err != nil {
@@ -242,12 +261,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Fingerprint:      pin,
 		FingerprintGiven: d.cfg.Fingerprint != "",
 		Pin:              d.pinServer,
-		Session:          d.sessionToken,
-		OnSessionInvalid: d.sessionInvalid,
+		Session:          d.session.sessionToken,
+		OnSessionInvalid: d.session.sessionInvalid,
 		ClientName:       "lanchat-daemon/" + d.cfg.Version,
 		EventBuffer:      4096,
 		Logger:           d.log.With("part", "link"),
 	})
+	d.session.link = d.link
 
 	// The socket listens before the daemon says it is up, so a client
 	// started on that line finds it answering.
@@ -264,7 +284,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	})
 	d.spawn(func() { d.serverLoop(ctx) })
 	d.spawn(func() { d.outbox.Run(ctx) })
-	d.spawn(func() { d.prekeyLoop(ctx) })
+	d.spawn(func() { d.session.prekeyLoop(ctx) })
 	d.spawn(func() { d.transferLoop(ctx) })
 	d.spawn(func() { d.progressLoop(ctx) })
 	if d.notifier != nil {
@@ -327,9 +347,9 @@ func (d *Daemon) loadIdentity() error {
 // useIdentity makes key the daemon's identity and (re)starts the direct
 // listener, whose certificate carries it.
 func (d *Daemon) useIdentity(key ed25519.PrivateKey) error {
+	d.session.setIdentity(key)
 	d.mu.Lock()
 	old := d.transport
-	d.identity = key
 	d.transport = nil
 	d.mu.Unlock()
 	if old != nil {
@@ -392,27 +412,6 @@ func (d *Daemon) currentTransport() *direct.Transport {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.transport
-}
-
-// self returns the logged-in username, or "".
-func (d *Daemon) self() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.me.Username
-}
-
-// requireLogin returns the logged-in username or an error saying why there
-// is none.
-func (d *Daemon) requireLogin() (string, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.me.Username != "" {
-		return d.me.Username, nil
-	}
-	if d.signedOut != "" {
-		return "", api.Errorf(api.CodeNotLoggedIn, "signed out (%s); log in again with: lanchat login USER", d.signedOut)
-	}
-	return "", api.Errorf(api.CodeNotLoggedIn, "not logged in; run: lanchat register USER, or lanchat login USER")
 }
 
 // notify publishes an event to local clients.

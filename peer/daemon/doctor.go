@@ -65,7 +65,7 @@ func (d *Daemon) checkServer() api.Check {
 
 func (d *Daemon) checkLogin() api.Check {
 	c := api.Check{Name: "login"}
-	me := d.self()
+	me := d.session.self()
 	switch {
 	case me != "" && d.link.HasSession():
 		c.OK, c.Detail = true, "logged in as "+me
@@ -75,18 +75,12 @@ func (d *Daemon) checkLogin() api.Check {
 	default:
 		c.Detail = "not logged in"
 		c.Fix = "lanchat register USER, or lanchat login USER"
-		if d.signedOutReason() != "" {
-			c.Detail = "signed out by the server (" + d.signedOutReason() + ")"
+		if d.session.signedOutReason() != "" {
+			c.Detail = "signed out by the server (" + d.session.signedOutReason() + ")"
 			c.Fix = "lanchat login USER"
 		}
 	}
 	return c
-}
-
-func (d *Daemon) signedOutReason() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.signedOut
 }
 
 // checkUDP reports the direct listener's port, where it can be reached
@@ -128,7 +122,7 @@ func (d *Daemon) checkUDP() []api.Check {
 // checkContacts tries a direct connection to every online contact, at
 // once, and says by which address it worked.
 func (d *Daemon) checkContacts(ctx context.Context) []api.Check {
-	me := d.self()
+	me := d.session.self()
 	online := slices.DeleteFunc(d.roster.Online(), func(u string) bool { return u == me })
 	checks := make([]api.Check, len(online))
 	var wg sync.WaitGroup

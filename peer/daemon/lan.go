@@ -336,24 +336,3 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
-
-// confirmServer pins the certificate of a server found on the LAN once
-// the user confirmed the fingerprint they were shown (register, login);
-// with no confirmation it refuses, saying how to give one.
-func (d *Daemon) confirmServer(confirmed string) error {
-	addr, fp := d.link.Unconfirmed()
-	if fp == "" {
-		return nil
-	}
-	if confirmed == "" {
-		return api.Errorf(api.CodeInvalid, "the server at %s was found on the LAN with certificate sha256 %s: confirm it "+
-			"(lanchat register and login ask on a terminal; --yes confirms without asking)", addr, fp)
-	}
-	if err := d.link.Confirm(confirmed); err != nil {
-		if errors.Is(err, link.ErrNotConfirmed) {
-			return api.Errorf(api.CodeConflict, "%v", err)
-		}
-		return api.Errorf(api.CodeInternal, "%v", err)
-	}
-	return nil
-}

@@ -54,7 +54,7 @@ type relayBatch struct {
 // and answers for all of them with one acknowledgement, sent only after
 // everything it names is committed here.
 func (d *Daemon) receiveRelayed(ctx context.Context, evs []wire.RelayEvent) {
-	me := d.self()
+	me := d.session.self()
 	if me == "" {
 		// The server pushes what waits right after its login reply, which
 		// the link may hand over before Login has recorded the session.
@@ -239,7 +239,7 @@ func (d *Daemon) logParked(parked, dropped []history.Parked) {
 // and drops those older than the relay's retention. The roster sync and
 // the trust path call it.
 func (d *Daemon) reexamineParked(ctx context.Context) {
-	me := d.self()
+	me := d.session.self()
 	if me == "" {
 		return
 	}

@@ -32,7 +32,7 @@ type peerSet struct {
 func newPeerSet(d *Daemon) *peerSet {
 	p := &peerSet{log: d.log}
 	p.contacts = peers.New(peers.Config[*direct.Conn]{
-		Self: d.self,
+		Self: d.session.self,
 		Dialer: func() (peers.Dialer[*direct.Conn], bool) {
 			t := d.currentTransport()
 			return t, t != nil

@@ -27,7 +27,7 @@ type peerTest struct {
 func newPeerTest(t *testing.T) *peerTest {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, outbox: outbox.New(outbox.Config{}), me: wire.Profile{Username: "bob"}}
+	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, outbox: outbox.New(outbox.Config{}), session: &session{me: wire.Profile{Username: "bob"}}}
 	d.peers = newPeerSet(d)
 	// Cleanups run last first: the transports close, then the daemon's
 	// goroutines must all end.

@@ -168,7 +168,7 @@ func (d *Daemon) receipt(ctx context.Context, from string, ids []string) *wire.E
 
 // messageState tells local clients where an outgoing message stands now.
 func (d *Daemon) messageState(ctx context.Context, id string) {
-	m, err := d.db.Message(ctx, d.self(), id)
+	m, err := d.db.Message(ctx, d.session.self(), id)
 	if err != nil {
 		return
 	}

@@ -318,7 +318,7 @@ func (d *Daemon) onProgress(ctx context.Context, st transfer.Status) {
 
 // Transfers lists transfers both ways, newest first.
 func (d *Daemon) Transfers(ctx context.Context) ([]api.Transfer, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return nil, err
 	}
 	recs, err := d.db.Transfers(ctx, maxTransfersListed)
@@ -334,7 +334,7 @@ func (d *Daemon) Transfers(ctx context.Context) ([]api.Transfer, error) {
 
 // TransferAction accepts, rejects or cancels a transfer.
 func (d *Daemon) TransferAction(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.Transfer{}, err
 	}
 	rec, err := d.db.Transfer(ctx, id)

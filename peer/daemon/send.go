@@ -29,7 +29,7 @@ var errNoPath = outbox.ErrNoPath
 // Send writes a text message to a user or a #group, stores it with one
 // outbox copy per recipient, and tries to deliver it at once.
 func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult, error) {
-	me, err := d.requireLogin()
+	me, err := d.session.requireLogin()
 	if err != nil {
 		return api.SendResult{}, err
 	}
@@ -153,10 +153,8 @@ func groupOfConversation(conv string) string {
 // identity key, and stores it on the server; it returns once the server
 // has committed it.
 func (d *Daemon) relay(ctx context.Context, to string, m envelope.Message) error {
-	me := d.self()
-	d.mu.Lock()
-	key := d.identity
-	d.mu.Unlock()
+	me := d.session.self()
+	key := d.session.key()
 	if me == "" || key == nil || !d.link.HasSession() {
 		return errNoPath
 	}

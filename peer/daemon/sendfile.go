@@ -91,7 +91,7 @@ func (s *sending) cancel(id string, cause error) bool {
 // #group. Each recipient gets a transfer of its own; it starts at once
 // when a direct path exists, and by itself when one opens.
 func (d *Daemon) SendFile(ctx context.Context, req api.SendFileRequest) (api.SendFileResult, error) {
-	me, err := d.requireLogin()
+	me, err := d.session.requireLogin()
 	if err != nil {
 		return api.SendFileResult{}, err
 	}
@@ -196,7 +196,7 @@ func (d *Daemon) transferLoop(ctx context.Context) {
 }
 
 func (d *Daemon) startTransfers(ctx context.Context) {
-	if d.self() == "" {
+	if d.session.self() == "" {
 		return
 	}
 	recs, err := d.db.ResumableTransfers(ctx)

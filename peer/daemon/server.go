@@ -82,10 +82,7 @@ func (d *Daemon) handleLink(ctx context.Context, ev link.Event) {
 	case link.EventUp:
 		d.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: true, Addr: d.link.Addr()}})
 		if ev.Session != nil {
-			d.mu.Lock()
-			d.me = ev.Session.Profile
-			d.signedOut = ""
-			d.mu.Unlock()
+			d.session.resumed(ev.Session.Profile)
 			d.online(ctx)
 		}
 	case link.EventDown:
@@ -109,7 +106,7 @@ func (d *Daemon) online(ctx context.Context) {
 	if err := d.syncRoster(ctx); err != nil {
 		d.log.Warn("sync friends and groups", "err", err)
 	}
-	d.rotatePrekey(ctx)
+	d.session.rotatePrekey(ctx)
 	d.kickPathOpened()
 }
 
@@ -174,7 +171,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 	}
 	stored := synced.Stored
 	contacts := d.roster.Contacts()
-	me := d.self()
+	me := d.session.self()
 
 	if err := d.db.SaveRoster(ctx, stored); err != nil {
 		// The roster in memory is right; the next start applies an
@@ -290,11 +287,7 @@ func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
 	case wire.EvSignedOut:
 		var so wire.SignedOutEvent
 		decodeEvent(d, f, &so)
-		d.mu.Lock()
-		d.signedOut = so.Reason
-		d.mu.Unlock()
-		d.sessionInvalid()
-		d.peers.closeAll()
+		d.session.signOut(so.Reason)
 		d.notify(api.Event{Type: api.EventSignedOut, Text: so.Reason})
 	case wire.EvShutdown:
 		d.log.Info("server is shutting down; will reconnect")

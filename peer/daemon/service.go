@@ -23,6 +23,29 @@ const (
 
 var _ api.Service = (*Daemon)(nil)
 
+// Register creates the account on the server and logs in.
+func (d *Daemon) Register(ctx context.Context, req api.RegisterRequest) (api.Me, error) {
+	return d.session.Register(ctx, req)
+}
+
+// Login logs in with a password.
+func (d *Daemon) Login(ctx context.Context, req api.LoginRequest) (api.Me, error) {
+	return d.session.Login(ctx, req)
+}
+
+// Logout ends the session; history and keys stay.
+func (d *Daemon) Logout(ctx context.Context) error { return d.session.Logout(ctx) }
+
+// Passwd changes the password.
+func (d *Daemon) Passwd(ctx context.Context, req api.PasswdRequest) error {
+	return d.session.Passwd(ctx, req)
+}
+
+// SetProfile changes display name, email or phone.
+func (d *Daemon) SetProfile(ctx context.Context, req api.ProfileRequest) (api.Me, error) {
+	return d.session.SetProfile(ctx, req)
+}
+
 // Status describes the daemon.
 func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
 	st := api.Status{
@@ -41,12 +64,10 @@ func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
 	if t := d.currentTransport(); t != nil {
 		st.Listen = t.LocalAddr().String()
 	}
-	d.mu.Lock()
-	me := d.me
-	d.mu.Unlock()
+	me := d.session.profile()
 	if me.Username != "" {
 		st.LoggedIn = true
-		m := d.meOf(me)
+		m := d.session.meOf(me)
 		st.Me = &m
 	}
 	st.Outbox = d.outbox.Count(ctx)
@@ -55,7 +76,7 @@ func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
 
 // SearchUsers searches the server's directory.
 func (d *Daemon) SearchUsers(ctx context.Context, query string, limit int) ([]api.User, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > maxUserSearch {
@@ -75,7 +96,7 @@ func (d *Daemon) SearchUsers(ctx context.Context, query string, limit int) ([]ap
 // Friends lists friends from the server, or from the last sync while the
 // server is away.
 func (d *Daemon) Friends(ctx context.Context) ([]api.Friend, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return nil, err
 	}
 	if d.link.HasSession() {
@@ -98,7 +119,7 @@ func (d *Daemon) Friends(ctx context.Context) ([]api.Friend, error) {
 
 // FriendRequests lists pending requests both ways.
 func (d *Daemon) FriendRequests(ctx context.Context) (api.FriendRequests, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.FriendRequests{}, err
 	}
 	var fl wire.FriendsListResponse
@@ -117,7 +138,7 @@ func (d *Daemon) FriendRequests(ctx context.Context) (api.FriendRequests, error)
 
 // Friend sends a friend request, accepts, rejects or removes.
 func (d *Daemon) Friend(ctx context.Context, action, user string) (api.FriendResult, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.FriendResult{}, err
 	}
 	req := wire.UserRequest{Username: user}
@@ -180,7 +201,7 @@ func (d *Daemon) conversation(ctx context.Context, target string) (string, error
 
 // History returns a conversation's latest messages and marks it read.
 func (d *Daemon) History(ctx context.Context, target string, limit int, search, before string) ([]api.Message, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return nil, err
 	}
 	conv, err := d.conversation(ctx, target)
@@ -218,7 +239,7 @@ func (d *Daemon) History(ctx context.Context, target string, limit int, search, 
 
 // Search searches all conversations.
 func (d *Daemon) Search(ctx context.Context, text string, limit int) ([]api.Message, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > maxSearch {
@@ -236,7 +257,7 @@ func (d *Daemon) Search(ctx context.Context, text string, limit int) ([]api.Mess
 
 // Recent lists conversations by last activity.
 func (d *Daemon) Recent(ctx context.Context) ([]api.Conversation, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return nil, err
 	}
 	sums, err := d.db.Recent(ctx, maxRecent)
@@ -287,7 +308,7 @@ func (d *Daemon) apiMessage(m history.Message) *api.Message {
 
 // Groups lists my groups and invitations.
 func (d *Daemon) Groups(ctx context.Context) (api.Groups, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.Groups{}, err
 	}
 	var gl wire.GroupsListResponse
@@ -306,7 +327,7 @@ func (d *Daemon) Groups(ctx context.Context) (api.Groups, error) {
 
 // Group runs a group action on the server.
 func (d *Daemon) Group(ctx context.Context, req api.GroupRequest) (api.Group, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.Group{}, err
 	}
 	name := strings.TrimPrefix(req.Name, "#")
@@ -349,7 +370,7 @@ func (d *Daemon) Group(ctx context.Context, req api.GroupRequest) (api.Group, er
 
 // GroupMembers lists a group's members with presence.
 func (d *Daemon) GroupMembers(ctx context.Context, name string) (api.GroupMembers, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.GroupMembers{}, err
 	}
 	var gm wire.GroupMembersResponse

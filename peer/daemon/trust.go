@@ -18,7 +18,7 @@ import (
 // has to compare now (the pending one after a change), and that key's
 // fingerprint, which Confirm and Trust take back.
 func (d *Daemon) Verify(ctx context.Context, user string) (api.Verification, error) {
-	me, mine, err := d.myKey()
+	me, mine, err := d.session.myKey()
 	if err != nil {
 		return api.Verification{}, err
 	}
@@ -32,7 +32,7 @@ func (d *Daemon) Verify(ctx context.Context, user string) (api.Verification, err
 // Confirm marks user verified, provided the fingerprint the user was shown
 // is still that of the pinned key.
 func (d *Daemon) Confirm(ctx context.Context, user string, req api.KeyRequest) (api.Verification, error) {
-	me, mine, err := d.myKey()
+	me, mine, err := d.session.myKey()
 	if err != nil {
 		return api.Verification{}, err
 	}
@@ -67,7 +67,7 @@ func (d *Daemon) Confirm(ctx context.Context, user string, req api.KeyRequest) (
 // user was shown is still that of the pending key: a key that changed
 // again since the user compared numbers is never accepted by mistake.
 func (d *Daemon) Trust(ctx context.Context, user string, req api.KeyRequest) (api.Contact, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.Contact{}, err
 	}
 	fp, err := requestFingerprint(req)
@@ -109,21 +109,6 @@ func (d *Daemon) Trust(ctx context.Context, user string, req api.KeyRequest) (ap
 func (d *Daemon) released(user string) {
 	d.outbox.Kick()
 	d.kickReexamine() // relayed messages from them wait parked
-}
-
-// myKey returns the logged-in username and its identity key.
-func (d *Daemon) myKey() (string, ed25519.PublicKey, error) {
-	me, err := d.requireLogin()
-	if err != nil {
-		return "", nil, err
-	}
-	d.mu.Lock()
-	key := d.identity
-	d.mu.Unlock()
-	if key == nil {
-		return "", nil, api.Errorf(api.CodeNotLoggedIn, "no identity key yet")
-	}
-	return me, key.Public().(ed25519.PublicKey), nil
 }
 
 // verification is what verify shows of contact c: the number and

@@ -18,7 +18,7 @@ func TestTrustActsOnComparedKey(t *testing.T) {
 	d := newStoreDaemon(t)
 	ctx := context.Background()
 	_, mine, _ := ed25519.GenerateKey(rand.Reader)
-	d.identity = mine
+	d.session.identity = mine
 	d.link = link.New(link.Config{Addr: "127.0.0.1:1"}) // never run: no server
 	k1, k2, k3 := newKey(t), newKey(t), newKey(t)
 	for _, k := range []ed25519.PublicKey{k1, k2} {
