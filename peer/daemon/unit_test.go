@@ -1,0 +1,85 @@
+package daemon
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/keys"
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/daemon/outbox"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
+	"github.com/lanchat/lanchat/peer/history"
+	"github.com/lanchat/lanchat/peer/home"
+)
+
+// unitDaemon is a daemon wired as Run wires it, with a real history store
+// and home, but a fake server link and no direct listener: bob, logged
+// in, whose friend is carol.
+type unitDaemon struct {
+	*Daemon
+	fake   *fakeLink
+	carol  ed25519.PrivateKey
+	cancel context.CancelFunc
+}
+
+func newUnitDaemon(t *testing.T) *unitDaemon {
+	t.Helper()
+	h, err := home.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Config{Home: h, Server: "127.0.0.1:1", NoMDNS: true, NoUI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() {
+		cancel()
+		d.wg.Wait()
+	})
+	d.ctx = ctx
+	db, err := history.Open(ctx, filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	d.db = db
+	fake := newFakeLink()
+	fake.setSession(true)
+	d.link = fake
+	d.session.link, d.session.db = fake, db
+	d.outbox = outbox.New(outbox.Config{Store: db, Direct: directPath{d}, Relay: relayPath{d}, Sent: d.messageState, Logger: slog.New(slog.DiscardHandler)})
+	_, me, _ := ed25519.GenerateKey(rand.Reader)
+	d.session.setIdentity(me)
+	d.session.resumed(wire.Profile{Username: "bob"})
+	d.roster = roster.New()
+	d.roster.Load(history.Roster{Friends: []history.RosterFriend{{Username: "carol"}}})
+	_, carol, _ := ed25519.GenerateKey(rand.Reader)
+	return &unitDaemon{Daemon: d, fake: fake, carol: carol, cancel: cancel}
+}
+
+// serveKeys makes the fake server answer the directory with carol's keys
+// and take relayed envelopes into got.
+func (u *unitDaemon) serveKeys(t *testing.T, got chan<- wire.RelaySendRequest) {
+	t.Helper()
+	spk, _, err := keys.NewPrekey(u.carol, "carol", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.fake.mu.Lock()
+	u.fake.handle = func(op string, req, resp any) error {
+		switch op {
+		case wire.OpKeysGet:
+			*resp.(*wire.KeysResponse) = wire.KeysResponse{Username: "carol", IdentityKey: u.carol.Public().(ed25519.PublicKey), Prekey: spk}
+		case wire.OpRelaySend:
+			got <- req.(wire.RelaySendRequest)
+		}
+		return nil
+	}
+	u.fake.mu.Unlock()
+}
