@@ -5,16 +5,12 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
-	"github.com/lanchat/lanchat/peer/daemon/outbox"
-	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/history"
 )
 
@@ -22,17 +18,9 @@ import (
 // the decisions about who is admitted.
 func newStoreDaemon(t *testing.T) *Daemon {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	db, err := history.Open(ctx, filepath.Join(t.TempDir(), "history.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, outbox: outbox.New(outbox.Config{}), db: db,
-		session: &session{me: wire.Profile{Username: "bob"}}, roster: roster.New()}
-	d.peers = newPeerSet(d)
-	return d
+	u := newUnitDaemon(t)
+	u.fake.setSession(false) // the server is away
+	return u.Daemon
 }
 
 func newKey(t *testing.T) ed25519.PublicKey {
@@ -72,7 +60,7 @@ func TestAuthorizeRefusesSharedKey(t *testing.T) {
 	}
 	// Neither can be reached or heard through the relay either.
 	for _, u := range []string{"alice", "aaron"} {
-		if _, err := d.senderKey(ctx, u); !errors.Is(err, history.ErrHeld) {
+		if _, err := d.keyring.senderKey(ctx, u); !errors.Is(err, history.ErrHeld) {
 			t.Errorf("senderKey(%s) = %v, want ErrHeld", u, err)
 		}
 		if held, err := d.db.Held(ctx, u); err != nil || !held {

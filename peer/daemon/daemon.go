@@ -133,7 +133,7 @@ type Daemon struct {
 	// re-examination, from paths that may run under parkMu.
 	parkMu        sync.Mutex
 	reexamineKick chan struct{}
-	keys          keyCache
+	keyring       *keyring
 	// notifier is nil without cfg.Desktop.
 	notifier *notify.Notifier
 
@@ -152,9 +152,6 @@ type Daemon struct {
 
 	mu        sync.Mutex
 	transport *direct.Transport // nil until there is an identity
-	// sharedWarned holds when each set of contacts (names joined by
-	// commas) was last warned of as sharing one key (warnSharedKey).
-	sharedWarned map[string]time.Time
 }
 
 // New prepares a daemon; Run starts it.
@@ -193,6 +190,13 @@ func New(cfg Config) (*Daemon, error) {
 		online:         func() { d.spawn(func() { d.online(d.ctx) }) },
 		ended:          func() { d.peers.closeAll() },
 	}
+	d.keyring = &keyring{
+		log:          cfg.Logger,
+		session:      d.session,
+		notify:       d.notify,
+		closeContact: func(user string) { d.peers.close(user) },
+		released:     d.released,
+	}
 	d.peers = newPeerSet(d)
 	if cfg.Desktop != nil {
 		d.notifier = notify.New(d, cfg.Desktop, nil, cfg.Logger.With("part", "notify"))
@@ -216,6 +220,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer db.Close()
 	d.db = db
 	d.session.db = db
+	d.keyring.db = db
 	d.outbox = outbox.New(outbox.Config{
 		Store:    db,
 		Direct:   directPath{d},
@@ -227,7 +232,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.loadRoster(ctx); err != nil {
 		return fmt.Errorf("roster kept from the last sync: %w", err)
 	}
-	d.checkSharedKeys(ctx)
+	d.keyring.checkSharedKeys(ctx)
 	if d.receiver, err = d.newReceiver(); err != nil {
 		return fmt.Errorf("file receiver: %w", err)
 	}
@@ -268,6 +273,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Logger:           d.log.With("part", "link"),
 	})
 	d.session.link = d.link
+	d.keyring.link = d.link
 
 	// The socket listens before the daemon says it is up, so a client
 	// started on that line finds it answering.
@@ -423,4 +429,12 @@ func (d *Daemon) notify(ev api.Event) { d.events.publish(ev) }
 func (d *Daemon) kickPathOpened() {
 	d.outbox.PathOpened()
 	d.kickTransfers()
+}
+
+// released runs when user is no longer held for a key change (trusted,
+// or changed back): their outbox copies and the relayed messages left
+// for them may go.
+func (d *Daemon) released(user string) {
+	d.outbox.Kick()
+	d.kickReexamine() // relayed messages from them wait parked
 }

@@ -107,7 +107,7 @@ func (d *Daemon) authorize(key ed25519.PublicKey) (string, bool) {
 	case len(owners) == 0:
 		return "", false
 	case len(owners) > 1 || len(c.SameKey) > 0:
-		d.warnSharedKey(append(owners, c.SameKey...), key)
+		d.keyring.warnSharedKey(append(owners, c.SameKey...), key)
 		return "", false
 	case c.Held():
 		return "", false // the user has to decide first

@@ -196,31 +196,8 @@ func (d *Daemon) openEnvelope(ctx context.Context, me string, b []byte) (envelop
 		return envelope.Message{}, fmt.Errorf("prekey %s: %w", h.PrekeyID, err)
 	}
 	return envelope.Open(b, me, secret, h.PrekeyID, func(user string) (ed25519.PublicKey, error) {
-		return d.senderKey(ctx, user)
+		return d.keyring.senderKey(ctx, user)
 	})
-}
-
-// senderKey returns the pinned identity key of user, fetching and pinning
-// it from the server's directory at first sight. A held contact gives
-// history.ErrHeld.
-func (d *Daemon) senderKey(ctx context.Context, user string) (ed25519.PublicKey, error) {
-	c, err := d.db.Contact(ctx, user)
-	if errors.Is(err, history.ErrNotFound) {
-		if _, err := d.fetchKey(ctx, user); err != nil {
-			// Even not_found may pass: the directory answers only for
-			// users related to us, which a relayed sender was when the
-			// server took the envelope, and may be again.
-			return nil, fmt.Errorf("key of %s: %w: %v", user, errTransient, err)
-		}
-		c, err = d.db.Contact(ctx, user)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("key of %s: %w: %v", user, errTransient, err)
-	}
-	if c.Held() {
-		return nil, history.ErrHeld
-	}
-	return ed25519.PublicKey(c.IdentityKey), nil
 }
 
 // sendReceipts tells the senders of relayed messages that they are in our

@@ -158,11 +158,11 @@ func (d *Daemon) relay(ctx context.Context, to string, m envelope.Message) error
 	if me == "" || key == nil || !d.link.HasSession() {
 		return errNoPath
 	}
-	kr, err := d.relayKeys(ctx, to)
+	kr, err := d.keyring.relayKeys(ctx, to)
 	if err != nil {
 		return fmt.Errorf("%w: keys of %s: %v", errNoPath, to, err)
 	}
-	pinned, err := d.senderKey(ctx, to)
+	pinned, err := d.keyring.senderKey(ctx, to)
 	if err != nil {
 		return fmt.Errorf("key of %s: %w", to, err)
 	}

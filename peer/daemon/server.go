@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"net"
 	"net/netip"
 	"time"
@@ -188,54 +187,12 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 		if u == me {
 			continue
 		}
-		if _, err := d.fetchKey(ctx, u); err != nil {
+		if _, err := d.keyring.fetchKey(ctx, u); err != nil {
 			d.log.Warn("fetch key", "user", u, "err", err)
 		}
 	}
 	d.reexamineParked(ctx)
 	return nil
-}
-
-// fetchKey asks the server's directory for user's keys, pins the identity
-// key (raising the alarm if it changed) and returns what the server said.
-func (d *Daemon) fetchKey(ctx context.Context, user string) (wire.KeysResponse, error) {
-	var kr wire.KeysResponse
-	if err := d.link.Call(ctx, wire.OpKeysGet, wire.UserRequest{Username: user}, &kr); err != nil {
-		return kr, err
-	}
-	if len(kr.IdentityKey) != ed25519.PublicKeySize {
-		return kr, errors.New("server sent a malformed identity key")
-	}
-	d.pinKey(ctx, user, kr.IdentityKey)
-	return kr, nil
-}
-
-// pinKey shows the history store a key user was seen with and tells the
-// user when it differs from the pinned one.
-func (d *Daemon) pinKey(ctx context.Context, user string, key []byte) history.PinResult {
-	res, err := d.db.PinKey(ctx, user, key)
-	if err != nil {
-		d.log.Warn("pin key", "user", user, "err", err)
-		return 0
-	}
-	if res != history.PinSame {
-		d.keys.drop(user)
-	}
-	switch res {
-	case history.PinChanged:
-		d.log.Warn("identity key changed; messages held until trusted", "user", user)
-		d.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: keyFingerprint(key)}})
-		d.peers.close(user)
-	case history.PinRestored:
-		// Logged in elsewhere, then back: the key is the trusted one
-		// again, and what waited for it may go.
-		d.log.Info("identity key changed back to the pinned one; nothing held for it any more", "user", user)
-		d.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: keyFingerprint(key), Restored: true}})
-		d.released(user)
-	case history.PinNew:
-		d.checkSameKey(ctx, user)
-	}
-	return res
 }
 
 // handleServerEvent acts on one event the server pushed.
@@ -280,9 +237,9 @@ func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
 		if !decodeEvent(d, f, &kc) {
 			return
 		}
-		d.keys.drop(kc.Username) // a new login publishes a new prekey too
+		d.keyring.dropCached(kc.Username) // a new login publishes a new prekey too
 		if len(kc.IdentityKey) == ed25519.PublicKeySize {
-			d.pinKey(ctx, kc.Username, kc.IdentityKey)
+			d.keyring.pinKey(ctx, kc.Username, kc.IdentityKey)
 		}
 	case wire.EvSignedOut:
 		var so wire.SignedOutEvent

@@ -46,6 +46,21 @@ func (d *Daemon) SetProfile(ctx context.Context, req api.ProfileRequest) (api.Me
 	return d.session.SetProfile(ctx, req)
 }
 
+// Verify returns the safety number shared with user.
+func (d *Daemon) Verify(ctx context.Context, user string) (api.Verification, error) {
+	return d.keyring.Verify(ctx, user)
+}
+
+// Confirm marks user verified.
+func (d *Daemon) Confirm(ctx context.Context, user string, req api.KeyRequest) (api.Verification, error) {
+	return d.keyring.Confirm(ctx, user, req)
+}
+
+// Trust accepts user's changed identity key.
+func (d *Daemon) Trust(ctx context.Context, user string, req api.KeyRequest) (api.Contact, error) {
+	return d.keyring.Trust(ctx, user, req)
+}
+
 // Status describes the daemon.
 func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
 	st := api.Status{

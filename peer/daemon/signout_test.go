@@ -16,6 +16,7 @@ import (
 // is back.
 func TestSignOutDuringSend(t *testing.T) {
 	u := newUnitDaemon(t)
+	u.roster.Load(history.Roster{Friends: []history.RosterFriend{{Username: "carol"}}})
 	ctx := context.Background()
 	u.fake.handle = func(op string, req, resp any) error {
 		if op == wire.OpKeysGet {

@@ -12,14 +12,13 @@ import (
 	"github.com/lanchat/lanchat/internal/keys"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/daemon/outbox"
-	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/home"
 )
 
 // unitDaemon is a daemon wired as Run wires it, with a real history store
 // and home, but a fake server link and no direct listener: bob, logged
-// in, whose friend is carol.
+// in, with no roster yet.
 type unitDaemon struct {
 	*Daemon
 	fake   *fakeLink
@@ -57,8 +56,8 @@ func newUnitDaemon(t *testing.T) *unitDaemon {
 	_, me, _ := ed25519.GenerateKey(rand.Reader)
 	d.session.setIdentity(me)
 	d.session.resumed(wire.Profile{Username: "bob"})
-	d.roster = roster.New()
-	d.roster.Load(history.Roster{Friends: []history.RosterFriend{{Username: "carol"}}})
+	d.session.hasListener = func() bool { return true }
+	d.keyring.db, d.keyring.link = db, fake
 	_, carol, _ := ed25519.GenerateKey(rand.Reader)
 	return &unitDaemon{Daemon: d, fake: fake, carol: carol, cancel: cancel}
 }
