@@ -124,15 +124,15 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 		t.Error("a friend's files auto-accepted on the roster kept on disk, before this run synced")
 	}
 	in := incoming{ID: "ffeeddccbbaa99887766554433221100", From: "dave", Group: gid, Sent: time.Now(), Body: "still here?", Via: history.ViaRelay}
-	if werr := d.receive(ctx, in); werr == nil || werr.Code != wire.CodeForbidden {
+	if werr := d.messages.receive(ctx, in); werr == nil || werr.Code != wire.CodeForbidden {
 		t.Errorf("a kicked member's group message: %v, want forbidden", werr)
 	}
 	in.Group, in.From = "", "carol"
-	if werr := d.receive(ctx, in); werr == nil {
+	if werr := d.messages.receive(ctx, in); werr == nil {
 		t.Error("an ex-friend's message was taken")
 	}
 	in.From, in.Body = "alice", "hi"
-	if werr := d.receive(ctx, in); werr != nil {
+	if werr := d.messages.receive(ctx, in); werr != nil {
 		t.Errorf("a friend's message: %v", werr)
 	}
 	// Once this run has synced, friends' files go straight in again.

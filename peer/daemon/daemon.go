@@ -118,22 +118,18 @@ type serverLink interface {
 
 // Daemon is one user's running peer.
 type Daemon struct {
-	cfg    Config
-	log    *slog.Logger
-	home   *home.Home
-	db     *history.Store
-	link   serverLink
-	events *broker
-	peers  *peerSet
-	lan    lan
-	roster *roster.Roster
-	outbox *outbox.Outbox
-	// parkMu serialises taking relayed envelopes and re-examining the
-	// parked ones (parked.go). reexamineKick asks the server loop for a
-	// re-examination, from paths that may run under parkMu.
-	parkMu        sync.Mutex
-	reexamineKick chan struct{}
-	keyring       *keyring
+	cfg      Config
+	log      *slog.Logger
+	home     *home.Home
+	db       *history.Store
+	link     serverLink
+	events   *broker
+	peers    *peerSet
+	lan      lan
+	roster   *roster.Roster
+	outbox   *outbox.Outbox
+	messages *messages
+	keyring  *keyring
 	// notifier is nil without cfg.Desktop.
 	notifier *notify.Notifier
 
@@ -170,11 +166,10 @@ func New(cfg Config) (*Daemon, error) {
 		}
 	}
 	d := &Daemon{
-		cfg:           cfg,
-		log:           cfg.Logger,
-		home:          cfg.Home,
-		events:        newBroker(),
-		reexamineKick: make(chan struct{}, 1),
+		cfg:    cfg,
+		log:    cfg.Logger,
+		home:   cfg.Home,
+		events: newBroker(),
 
 		transferKick: make(chan struct{}, 1),
 		progress:     make(chan transfer.Status, 256),
@@ -198,6 +193,17 @@ func New(cfg Config) (*Daemon, error) {
 		released:     d.released,
 	}
 	d.peers = newPeerSet(d)
+	d.messages = &messages{
+		home:           cfg.Home,
+		log:            cfg.Logger,
+		session:        d.session,
+		roster:         d.roster,
+		keyring:        d.keyring,
+		peers:          d.peers,
+		notify:         d.notify,
+		relayRetention: cfg.RelayRetention,
+		reexamineKick:  make(chan struct{}, 1),
+	}
 	if cfg.Desktop != nil {
 		d.notifier = notify.New(d, cfg.Desktop, nil, cfg.Logger.With("part", "notify"))
 	}
@@ -221,14 +227,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.db = db
 	d.session.db = db
 	d.keyring.db = db
+	d.messages.db = db
 	d.outbox = outbox.New(outbox.Config{
 		Store:    db,
-		Direct:   directPath{d},
-		Relay:    relayPath{d},
-		Sent:     d.messageState,
+		Direct:   directPath{d.messages},
+		Relay:    relayPath{d.messages},
+		Sent:     d.messages.messageState,
 		Interval: d.cfg.FlushInterval,
 		Logger:   d.log.With("part", "outbox"),
 	})
+	d.messages.outbox = d.outbox
 	if err := d.loadRoster(ctx); err != nil {
 		return fmt.Errorf("roster kept from the last sync: %w", err)
 	}
@@ -274,6 +282,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	})
 	d.session.link = d.link
 	d.keyring.link = d.link
+	d.messages.link = d.link
 
 	// The socket listens before the daemon says it is up, so a client
 	// started on that line finds it answering.
@@ -436,5 +445,5 @@ func (d *Daemon) kickPathOpened() {
 // for them may go.
 func (d *Daemon) released(user string) {
 	d.outbox.Kick()
-	d.kickReexamine() // relayed messages from them wait parked
+	d.messages.kickReexamine() // relayed messages from them wait parked
 }

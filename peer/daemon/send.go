@@ -28,8 +28,8 @@ var errNoPath = outbox.ErrNoPath
 
 // Send writes a text message to a user or a #group, stores it with one
 // outbox copy per recipient, and tries to deliver it at once.
-func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult, error) {
-	me, err := d.session.requireLogin()
+func (ms *messages) Send(ctx context.Context, req api.SendRequest) (api.SendResult, error) {
+	me, err := ms.session.requireLogin()
 	if err != nil {
 		return api.SendResult{}, err
 	}
@@ -42,7 +42,7 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 	if len(req.Text) > MaxText {
 		return api.SendResult{}, api.Errorf(api.CodeInvalid, "the text is %d bytes; the most is %d", len(req.Text), MaxText)
 	}
-	conv, to, err := d.recipients(ctx, me, req.Target)
+	conv, to, err := ms.recipients(ctx, me, req.Target)
 	if err != nil {
 		return api.SendResult{}, err
 	}
@@ -54,18 +54,18 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 		return api.SendResult{}, err
 	}
 	m := history.Message{ID: id, Conversation: conv, From: me, Kind: history.KindText, Body: req.Text, Sent: time.Now()}
-	if _, err := d.db.AddOutgoing(ctx, m, to); err != nil {
+	if _, err := ms.db.AddOutgoing(ctx, m, to); err != nil {
 		return api.SendResult{}, fmt.Errorf("store message: %w", err)
 	}
-	stored, err := d.db.Message(ctx, me, id)
+	stored, err := ms.db.Message(ctx, me, id)
 	if err == nil {
-		d.notify(api.Event{Type: api.EventMessage, Message: d.apiMessage(stored)})
+		ms.notify(api.Event{Type: api.EventMessage, Message: ms.apiMessage(stored)})
 	}
 
 	// Try each recipient now, in order behind what already waits for them.
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
-	res := api.SendResult{ID: id, Copies: d.outbox.Submit(sctx, me, id, to)}
+	res := api.SendResult{ID: id, Copies: ms.outbox.Submit(sctx, me, id, to)}
 	res.Via = outbox.Summary(res.Copies)
 	if len(to) == 1 && !strings.HasPrefix(req.Target, "#") {
 		res.Copies = nil
@@ -76,9 +76,9 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 // recipients resolves a target to its conversation and the users who get a
 // copy. Sending to someone who is neither a friend nor a co-member fails
 // at once, and nothing is queued.
-func (d *Daemon) recipients(ctx context.Context, me, target string) (string, []string, error) {
+func (ms *messages) recipients(ctx context.Context, me, target string) (string, []string, error) {
 	if name, ok := strings.CutPrefix(target, "#"); ok {
-		g, members, known := d.roster.Group(name)
+		g, members, known := ms.roster.Group(name)
 		if !known {
 			return "", nil, api.Errorf(api.CodeNotFound, "you are not a member of a group #%s", name)
 		}
@@ -100,14 +100,14 @@ func (d *Daemon) recipients(ctx context.Context, me, target string) (string, []s
 	if user == me {
 		return "", nil, api.Errorf(api.CodeInvalid, "you cannot send a message to yourself")
 	}
-	known, related := d.roster.Known(), d.roster.Related(user)
+	known, related := ms.roster.Known(), ms.roster.Related(user)
 	if known && !related {
 		return "", nil, api.Errorf(api.CodeForbidden, "%s is not your friend and shares no group with you; send a request first: lanchat friend add %s", user, user)
 	}
 	if !known {
 		// The server has not told us who our contacts are (it is away
 		// since the daemon started): only pinned contacts qualify.
-		if _, err := d.db.Contact(ctx, user); err != nil {
+		if _, err := ms.db.Contact(ctx, user); err != nil {
 			return "", nil, api.Errorf(api.CodeUnavailable, "%s is not a known contact and the server is unreachable", user)
 		}
 	}
@@ -115,29 +115,28 @@ func (d *Daemon) recipients(ctx context.Context, me, target string) (string, []s
 }
 
 // directPath delivers outbox copies over contacts' direct connections.
-type directPath struct{ d *Daemon }
+type directPath struct{ ms *messages }
 
 func (p directPath) Deliver(ctx context.Context, to string, m history.Message) error {
-	d := p.d
-	c := d.peers.connect(ctx, to, false)
+	c := p.ms.peers.connect(ctx, to, false)
 	if c == nil {
 		return errors.New("no direct connection")
 	}
-	err := d.exchange(ctx, c, opMessage, DirectMessage{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: m.Body})
+	err := p.ms.exchange(ctx, c, opMessage, DirectMessage{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: m.Body})
 	var werr *wire.Error
 	if err != nil && !errors.As(err, &werr) {
 		// Not a refusal but a broken path: drop the connection so the
 		// next try dials afresh instead of waiting on it again.
-		d.peers.drop(to, c)
+		p.ms.peers.drop(to, c)
 	}
 	return err
 }
 
 // relayPath delivers outbox copies sealed through the server's relay.
-type relayPath struct{ d *Daemon }
+type relayPath struct{ ms *messages }
 
 func (p relayPath) Deliver(ctx context.Context, to string, m history.Message) error {
-	return p.d.relay(ctx, to, envelope.Message{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: []byte(m.Body)})
+	return p.ms.relay(ctx, to, envelope.Message{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: []byte(m.Body)})
 }
 
 // groupOfConversation is the group id of a group conversation, else "".
@@ -152,17 +151,17 @@ func groupOfConversation(conv string) string {
 // relay seals m to user's current prekey, checked against user's pinned
 // identity key, and stores it on the server; it returns once the server
 // has committed it.
-func (d *Daemon) relay(ctx context.Context, to string, m envelope.Message) error {
-	me := d.session.self()
-	key := d.session.key()
-	if me == "" || key == nil || !d.link.HasSession() {
+func (ms *messages) relay(ctx context.Context, to string, m envelope.Message) error {
+	me := ms.session.self()
+	key := ms.session.key()
+	if me == "" || key == nil || !ms.link.HasSession() {
 		return errNoPath
 	}
-	kr, err := d.keyring.relayKeys(ctx, to)
+	kr, err := ms.keyring.relayKeys(ctx, to)
 	if err != nil {
 		return fmt.Errorf("%w: keys of %s: %v", errNoPath, to, err)
 	}
-	pinned, err := d.keyring.senderKey(ctx, to)
+	pinned, err := ms.keyring.senderKey(ctx, to)
 	if err != nil {
 		return fmt.Errorf("key of %s: %w", to, err)
 	}
@@ -181,12 +180,12 @@ func (d *Daemon) relay(ctx context.Context, to string, m envelope.Message) error
 		return fmt.Errorf("seal: %w", err)
 	}
 	var resp wire.RelaySendResponse
-	if err := d.link.Call(ctx, wire.OpRelaySend, wire.RelaySendRequest{To: to, ID: m.ID, Envelope: sealed}, &resp); err != nil {
+	if err := ms.link.Call(ctx, wire.OpRelaySend, wire.RelaySendRequest{To: to, ID: m.ID, Envelope: sealed}, &resp); err != nil {
 		var werr *wire.Error
 		if errors.As(err, &werr) && werr.Code == wire.CodeQuotaExceeded {
 			// The recipient's relay quota, or this sender's share of it,
 			// is full: the copy waits and is tried again.
-			d.log.Warn("the server's relay takes no more for now", "to", to, "why", werr.Message)
+			ms.log.Warn("the server's relay takes no more for now", "to", to, "why", werr.Message)
 		}
 		return fmt.Errorf("%w: relay: %v", errNoPath, err)
 	}

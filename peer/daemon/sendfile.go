@@ -106,7 +106,7 @@ func (d *Daemon) SendFile(ctx context.Context, req api.SendFileRequest) (api.Sen
 			return api.SendFileResult{}, api.Errorf(api.CodeInvalid, "%q is not an absolute path", p)
 		}
 	}
-	conv, to, err := d.recipients(ctx, me, req.Target)
+	conv, to, err := d.messages.recipients(ctx, me, req.Target)
 	if err != nil {
 		return api.SendFileResult{}, err
 	}

@@ -30,8 +30,8 @@ func (d *Daemon) serverLoop(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-d.reexamineKick:
-				d.reexamineParked(ctx)
+			case <-d.messages.reexamineKick:
+				d.messages.reexamineParked(ctx)
 				continue
 			case e, ok := <-d.link.Events():
 				if !ok {
@@ -63,7 +63,7 @@ func (d *Daemon) serverLoop(ctx context.Context) {
 				break gather
 			}
 		}
-		d.receiveRelayed(ctx, batch)
+		d.messages.receiveRelayed(ctx, batch)
 	}
 }
 
@@ -191,7 +191,7 @@ func (d *Daemon) syncRoster(ctx context.Context) error {
 			d.log.Warn("fetch key", "user", u, "err", err)
 		}
 	}
-	d.reexamineParked(ctx)
+	d.messages.reexamineParked(ctx)
 	return nil
 }
 
@@ -201,12 +201,12 @@ func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
 	case wire.EvRelay:
 		var ev wire.RelayEvent
 		if decodeEvent(d, f, &ev) {
-			d.receiveRelayed(ctx, []wire.RelayEvent{ev})
+			d.messages.receiveRelayed(ctx, []wire.RelayEvent{ev})
 		}
 	case wire.EvRelayDropped:
 		var ev wire.RelayDroppedEvent
 		if decodeEvent(d, f, &ev) {
-			d.relayDropped(ctx, ev)
+			d.messages.relayDropped(ctx, ev)
 		}
 	case wire.EvPresence:
 		var p wire.Presence

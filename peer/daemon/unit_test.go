@@ -52,12 +52,13 @@ func newUnitDaemon(t *testing.T) *unitDaemon {
 	fake.setSession(true)
 	d.link = fake
 	d.session.link, d.session.db = fake, db
-	d.outbox = outbox.New(outbox.Config{Store: db, Direct: directPath{d}, Relay: relayPath{d}, Sent: d.messageState, Logger: slog.New(slog.DiscardHandler)})
+	d.outbox = outbox.New(outbox.Config{Store: db, Direct: directPath{d.messages}, Relay: relayPath{d.messages}, Sent: d.messages.messageState, Logger: slog.New(slog.DiscardHandler)})
 	_, me, _ := ed25519.GenerateKey(rand.Reader)
 	d.session.setIdentity(me)
 	d.session.resumed(wire.Profile{Username: "bob"})
 	d.session.hasListener = func() bool { return true }
 	d.keyring.db, d.keyring.link = db, fake
+	d.messages.db, d.messages.link, d.messages.outbox = db, fake, d.outbox
 	_, carol, _ := ed25519.GenerateKey(rand.Reader)
 	return &unitDaemon{Daemon: d, fake: fake, carol: carol, cancel: cancel}
 }
