@@ -129,6 +129,7 @@ type Daemon struct {
 	roster   *roster.Roster
 	outbox   *outbox.Outbox
 	messages *messages
+	feed     *serverFeed
 	keyring  *keyring
 	// notifier is nil without cfg.Desktop.
 	notifier *notify.Notifier
@@ -182,7 +183,7 @@ func New(cfg Config) (*Daemon, error) {
 		relayRetention: cfg.RelayRetention,
 		startIdentity:  d.useIdentity,
 		hasListener:    func() bool { return d.currentTransport() != nil },
-		online:         func() { d.spawn(func() { d.online(d.ctx) }) },
+		online:         func() { d.spawn(func() { d.feed.online(d.ctx) }) },
 		ended:          func() { d.peers.closeAll() },
 	}
 	d.keyring = &keyring{
@@ -203,6 +204,17 @@ func New(cfg Config) (*Daemon, error) {
 		notify:         d.notify,
 		relayRetention: cfg.RelayRetention,
 		reexamineKick:  make(chan struct{}, 1),
+	}
+	d.feed = &serverFeed{
+		log:            cfg.Logger,
+		session:        d.session,
+		roster:         d.roster,
+		keyring:        d.keyring,
+		messages:       d.messages,
+		peers:          d.peers,
+		notify:         d.notify,
+		transport:      d.currentTransport,
+		kickPathOpened: d.kickPathOpened,
 	}
 	if cfg.Desktop != nil {
 		d.notifier = notify.New(d, cfg.Desktop, nil, cfg.Logger.With("part", "notify"))
@@ -228,6 +240,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.session.db = db
 	d.keyring.db = db
 	d.messages.db = db
+	d.feed.db = db
 	d.outbox = outbox.New(outbox.Config{
 		Store:    db,
 		Direct:   directPath{d.messages},
@@ -237,6 +250,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Logger:   d.log.With("part", "outbox"),
 	})
 	d.messages.outbox = d.outbox
+	d.feed.outbox = d.outbox
 	if err := d.loadRoster(ctx); err != nil {
 		return fmt.Errorf("roster kept from the last sync: %w", err)
 	}
@@ -283,6 +297,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.session.link = d.link
 	d.keyring.link = d.link
 	d.messages.link = d.link
+	d.feed.link = d.link
 
 	// The socket listens before the daemon says it is up, so a client
 	// started on that line finds it answering.
@@ -297,7 +312,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.log.Error("server link stopped", "err", err)
 		}
 	})
-	d.spawn(func() { d.serverLoop(ctx) })
+	d.spawn(func() { d.feed.serverLoop(ctx) })
 	d.spawn(func() { d.outbox.Run(ctx) })
 	d.spawn(func() { d.session.prekeyLoop(ctx) })
 	d.spawn(func() { d.transferLoop(ctx) })

@@ -132,7 +132,7 @@ func (d *Daemon) Friends(ctx context.Context) ([]api.Friend, error) {
 		return nil, err
 	}
 	if d.link.HasSession() {
-		if err := d.syncRoster(ctx); err != nil {
+		if err := d.feed.syncRoster(ctx); err != nil {
 			d.log.Debug("refresh friends", "err", err)
 		}
 	}
@@ -194,7 +194,7 @@ func (d *Daemon) Friend(ctx context.Context, action, user string) (api.FriendRes
 	if err != nil {
 		return api.FriendResult{}, fromServer(err)
 	}
-	if err := d.syncRoster(ctx); err != nil {
+	if err := d.feed.syncRoster(ctx); err != nil {
 		d.log.Warn("sync after friend change", "err", err)
 	}
 	if action == api.FriendRemove {
@@ -254,7 +254,7 @@ func (d *Daemon) Group(ctx context.Context, req api.GroupRequest) (api.Group, er
 	if err != nil {
 		return api.Group{}, fromServer(err)
 	}
-	if err := d.syncRoster(ctx); err != nil {
+	if err := d.feed.syncRoster(ctx); err != nil {
 		d.log.Warn("sync after group change", "err", err)
 	}
 	if g.ID == "" {

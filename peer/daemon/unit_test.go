@@ -59,6 +59,7 @@ func newUnitDaemon(t *testing.T) *unitDaemon {
 	d.session.hasListener = func() bool { return true }
 	d.keyring.db, d.keyring.link = db, fake
 	d.messages.db, d.messages.link, d.messages.outbox = db, fake, d.outbox
+	d.feed.db, d.feed.link, d.feed.outbox = db, fake, d.outbox
 	_, carol, _ := ed25519.GenerateKey(rand.Reader)
 	return &unitDaemon{Daemon: d, fake: fake, carol: carol, cancel: cancel}
 }
