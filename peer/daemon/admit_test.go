@@ -99,7 +99,7 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 			t.Errorf("%s admitted with no roster at all", u)
 		}
 	}
-	if d.autoAccept(ctx, "alice") {
+	if d.transfers.autoAccept(ctx, "alice") {
 		t.Error("files auto-accepted with no roster at all")
 	}
 	// The last sync: alice is a friend, erin is in #team; carol was
@@ -120,7 +120,7 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 			t.Errorf("authorize(%s) = %q, %v; want %v", u, user, ok, want)
 		}
 	}
-	if d.autoAccept(ctx, "alice") {
+	if d.transfers.autoAccept(ctx, "alice") {
 		t.Error("a friend's files auto-accepted on the roster kept on disk, before this run synced")
 	}
 	in := incoming{ID: "ffeeddccbbaa99887766554433221100", From: "dave", Group: gid, Sent: time.Now(), Body: "still here?", Via: history.ViaRelay}
@@ -139,7 +139,7 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 	if _, err := d.roster.Sync(ctx, serverSays{friends: []string{"alice"}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if !d.autoAccept(ctx, "alice") || d.autoAccept(ctx, "erin") {
+	if !d.transfers.autoAccept(ctx, "alice") || d.transfers.autoAccept(ctx, "erin") {
 		t.Error("after the sync, alice's files should be taken and erin's (no friend) not")
 	}
 }

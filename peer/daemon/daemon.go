@@ -134,12 +134,7 @@ type Daemon struct {
 	// notifier is nil without cfg.Desktop.
 	notifier *notify.Notifier
 
-	receiver     *transfer.Receiver
-	outgoing     sending
-	decisions    decisions
-	rates        rates
-	transferKick chan struct{}
-	progress     chan transfer.Status
+	transfers *transfers
 
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context
@@ -172,9 +167,7 @@ func New(cfg Config) (*Daemon, error) {
 		home:   cfg.Home,
 		events: newBroker(),
 
-		transferKick: make(chan struct{}, 1),
-		progress:     make(chan transfer.Status, 256),
-		roster:       roster.New(),
+		roster: roster.New(),
 	}
 	d.session = &session{
 		home:           cfg.Home,
@@ -204,6 +197,21 @@ func New(cfg Config) (*Daemon, error) {
 		notify:         d.notify,
 		relayRetention: cfg.RelayRetention,
 		reexamineKick:  make(chan struct{}, 1),
+	}
+	d.transfers = &transfers{
+		home:         cfg.Home,
+		log:          cfg.Logger,
+		session:      d.session,
+		roster:       d.roster,
+		messages:     d.messages,
+		peers:        d.peers,
+		notify:       d.notify,
+		spawn:        d.spawn,
+		waitSynced:   d.waitSynced,
+		downloadsDir: cfg.Downloads,
+		askFiles:     cfg.AskFiles,
+		transferKick: make(chan struct{}, 1),
+		progress:     make(chan transfer.Status, 256),
 	}
 	d.feed = &serverFeed{
 		log:            cfg.Logger,
@@ -255,19 +263,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("roster kept from the last sync: %w", err)
 	}
 	d.keyring.checkSharedKeys(ctx)
-	if d.receiver, err = d.newReceiver(); err != nil {
+	d.transfers.db = db
+	if d.transfers.receiver, err = d.transfers.newReceiver(); err != nil {
 		return fmt.Errorf("file receiver: %w", err)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.ctx = ctx
+	d.transfers.ctx = ctx
 
 	// The app listens before the socket answers, so lanchat ui works as
 	// soon as any command does.
 	socket, err := d.startUI(ctx, api.NewHandler(d, d.log.With("part", "api")))
 	if err != nil {
-		d.receiver.Close()
+		d.transfers.receiver.Close()
 		return err
 	}
 	if err := d.loadIdentity(); err != nil {
@@ -315,8 +325,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.spawn(func() { d.feed.serverLoop(ctx) })
 	d.spawn(func() { d.outbox.Run(ctx) })
 	d.spawn(func() { d.session.prekeyLoop(ctx) })
-	d.spawn(func() { d.transferLoop(ctx) })
-	d.spawn(func() { d.progressLoop(ctx) })
+	d.spawn(func() { d.transfers.transferLoop(ctx) })
+	d.spawn(func() { d.transfers.progressLoop(ctx) })
 	if d.notifier != nil {
 		d.spawn(func() { d.notifier.Run(ctx) })
 	}
@@ -339,7 +349,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // stop ends what Run started: cancel ends Run's context.
 func (d *Daemon) stop(cancel context.CancelFunc) {
 	cancel()
-	d.receiver.Close()
+	d.transfers.receiver.Close()
 	d.lan.close()
 	d.events.close()
 	d.mu.Lock()
@@ -452,7 +462,7 @@ func (d *Daemon) notify(ev api.Event) { d.events.publish(ev) }
 // or the server link came back.
 func (d *Daemon) kickPathOpened() {
 	d.outbox.PathOpened()
-	d.kickTransfers()
+	d.transfers.kickTransfers()
 }
 
 // released runs when user is no longer held for a key change (trusted,

@@ -48,7 +48,7 @@ type Receipt struct {
 // handleStream serves one stream a peer opened.
 func (d *Daemon) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.Stream) {
 	if kind == direct.StreamTransfer {
-		d.serveTransfer(c, s) // the receiver closes the stream
+		d.transfers.serveTransfer(c, s) // the receiver closes the stream
 		return
 	}
 	defer s.Close()

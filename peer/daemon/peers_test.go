@@ -4,13 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
-	"github.com/lanchat/lanchat/peer/daemon/outbox"
 	"github.com/lanchat/lanchat/peer/direct"
 )
 
@@ -27,8 +24,7 @@ type peerTest struct {
 func newPeerTest(t *testing.T) *peerTest {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, outbox: outbox.New(outbox.Config{}), session: &session{me: wire.Profile{Username: "bob"}}}
-	d.peers = newPeerSet(d)
+	d := newBareDaemon(t, ctx)
 	// Cleanups run last first: the transports close, then the daemon's
 	// goroutines must all end.
 	t.Cleanup(func() {

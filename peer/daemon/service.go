@@ -78,6 +78,21 @@ func (d *Daemon) Recent(ctx context.Context) ([]api.Conversation, error) {
 	return d.messages.Recent(ctx)
 }
 
+// SendFile offers files and folders to a user or a #group.
+func (d *Daemon) SendFile(ctx context.Context, req api.SendFileRequest) (api.SendFileResult, error) {
+	return d.transfers.SendFile(ctx, req)
+}
+
+// Transfers lists transfers both ways, newest first.
+func (d *Daemon) Transfers(ctx context.Context) ([]api.Transfer, error) {
+	return d.transfers.Transfers(ctx)
+}
+
+// TransferAction accepts, rejects or cancels a transfer.
+func (d *Daemon) TransferAction(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error) {
+	return d.transfers.TransferAction(ctx, id, action, req)
+}
+
 // Status describes the daemon.
 func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
 	st := api.Status{

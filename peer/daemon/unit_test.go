@@ -60,6 +60,7 @@ func newUnitDaemon(t *testing.T) *unitDaemon {
 	d.keyring.db, d.keyring.link = db, fake
 	d.messages.db, d.messages.link, d.messages.outbox = db, fake, d.outbox
 	d.feed.db, d.feed.link, d.feed.outbox = db, fake, d.outbox
+	d.transfers.db, d.transfers.ctx = db, ctx
 	_, carol, _ := ed25519.GenerateKey(rand.Reader)
 	return &unitDaemon{Daemon: d, fake: fake, carol: carol, cancel: cancel}
 }
@@ -83,4 +84,22 @@ func (u *unitDaemon) serveKeys(t *testing.T, got chan<- wire.RelaySendRequest) {
 		return nil
 	}
 	u.fake.mu.Unlock()
+}
+
+// newBareDaemon is a daemon made by New, with no store and no server
+// link, logged in as bob: enough for its direct peers.
+func newBareDaemon(t *testing.T, ctx context.Context) *Daemon {
+	t.Helper()
+	h, err := home.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Config{Home: h, Server: "127.0.0.1:1", NoMDNS: true, NoUI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.ctx, d.transfers.ctx = ctx, ctx
+	d.outbox = outbox.New(outbox.Config{})
+	d.session.resumed(wire.Profile{Username: "bob"})
+	return d
 }
