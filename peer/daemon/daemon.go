@@ -125,7 +125,7 @@ type Daemon struct {
 	link     serverLink
 	events   *broker
 	peers    *peerSet
-	lan      lan
+	lan      *lan
 	roster   *roster.Roster
 	outbox   *outbox.Outbox
 	messages *messages
@@ -213,6 +213,17 @@ func New(cfg Config) (*Daemon, error) {
 		transferKick: make(chan struct{}, 1),
 		progress:     make(chan transfer.Status, 256),
 	}
+	d.lan = &lan{
+		log:            cfg.Logger,
+		off:            cfg.NoMDNS,
+		iface:          cfg.MDNSIface,
+		interval:       cfg.MDNSInterval,
+		peers:          d.peers,
+		notify:         d.notify,
+		spawn:          d.spawn,
+		kickPathOpened: d.kickPathOpened,
+	}
+	d.peers.lan = d.lan
 	d.feed = &serverFeed{
 		log:            cfg.Logger,
 		session:        d.session,
@@ -264,6 +275,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.keyring.checkSharedKeys(ctx)
 	d.transfers.db = db
+	d.lan.db = db
 	if d.transfers.receiver, err = d.transfers.newReceiver(); err != nil {
 		return fmt.Errorf("file receiver: %w", err)
 	}
@@ -272,6 +284,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	d.ctx = ctx
 	d.transfers.ctx = ctx
+	d.lan.ctx = ctx
 
 	// The app listens before the socket answers, so lanchat ui works as
 	// soon as any command does.
@@ -308,6 +321,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.keyring.link = d.link
 	d.messages.link = d.link
 	d.feed.link = d.link
+	d.peers.link = d.link
 
 	// The socket listens before the daemon says it is up, so a client
 	// started on that line finds it answering.
@@ -408,7 +422,7 @@ func (d *Daemon) useIdentity(key ed25519.PrivateKey) error {
 	d.mu.Unlock()
 	fmt.Fprintf(d.cfg.Out, "direct connections (QUIC) on udp %s\n", t.LocalAddr())
 	d.spawn(func() { d.peers.acceptLoop(d.ctx, t) })
-	if err := d.startLAN(key, t.LocalAddr().Port); err != nil {
+	if err := d.lan.start(key, t.LocalAddr().Port); err != nil {
 		return err
 	}
 	return nil

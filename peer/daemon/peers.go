@@ -10,6 +10,7 @@ import (
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/daemon/peers"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/peer/history"
 )
@@ -27,10 +28,15 @@ const (
 type peerSet struct {
 	contacts *peers.Set[*direct.Conn]
 	log      *slog.Logger
+	// What candidates needs: where mDNS heard a contact, presence, and
+	// whether the server is up.
+	lan    *lan
+	roster *roster.Roster
+	link   interface{ HasSession() bool } // set once the link exists
 }
 
 func newPeerSet(d *Daemon) *peerSet {
-	p := &peerSet{log: d.log}
+	p := &peerSet{log: d.log, roster: d.roster}
 	p.contacts = peers.New(peers.Config[*direct.Conn]{
 		Self: d.session.self,
 		Dialer: func() (peers.Dialer[*direct.Conn], bool) {
@@ -38,7 +44,7 @@ func newPeerSet(d *Daemon) *peerSet {
 			return t, t != nil
 		},
 		Contacts:   contactStore{d},
-		Candidates: d.candidates,
+		Candidates: p.candidates,
 		Serve:      d.serveConn,
 		Up:         d.peerUp,
 		Down: func(user string) {
@@ -163,7 +169,7 @@ func (p *peerSet) connect(ctx context.Context, user string, force bool) *direct.
 // out of multicast's reach, is found again without the server), then the
 // endpoints their daemon reported to the server, and the same ports at
 // the address the server saw them connect from.
-func (d *Daemon) candidates(user string, c history.Contact) []string {
+func (p *peerSet) candidates(user string, c history.Contact) []string {
 	seen := make(map[string]bool)
 	var out []string
 	add := func(a string) {
@@ -178,14 +184,14 @@ func (d *Daemon) candidates(user string, c history.Contact) []string {
 	// Where mDNS heard them just now comes first, but only a few: a
 	// forger announcing many addresses under their id must not crowd out
 	// the addresses below.
-	for i, a := range d.lanAddrs(c) {
+	for i, a := range p.lan.addrs(c) {
 		if i == maxLANAddrs {
 			break
 		}
 		add(a)
 	}
-	pr, ok := d.roster.Presence(user)
-	if ok && pr.Status == wire.StatusOffline && d.link.HasSession() && len(out) == 0 {
+	pr, ok := p.roster.Presence(user)
+	if ok && pr.Status == wire.StatusOffline && p.link.HasSession() && len(out) == 0 {
 		// The server is up and says their daemon is not: the relay is
 		// the path, and dialling old addresses would only delay it.
 		return nil
