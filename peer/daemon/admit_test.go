@@ -46,7 +46,7 @@ func TestAuthorizeRefusesSharedKey(t *testing.T) {
 		}
 	}
 	events := d.events.subscribe(d.ctx)
-	if user, ok := d.authorize(key); ok {
+	if user, ok := d.keyring.authorize(key); ok {
 		t.Fatalf("a key pinned for alice and aaron was admitted as %s", user)
 	}
 	select {
@@ -73,7 +73,7 @@ func TestAuthorizeRefusesSharedKey(t *testing.T) {
 	if _, err := d.db.PinKey(ctx, "carol", carolKey); err != nil {
 		t.Fatal(err)
 	}
-	if user, ok := d.authorize(carolKey); !ok || user != "carol" {
+	if user, ok := d.keyring.authorize(carolKey); !ok || user != "carol" {
 		t.Fatalf("carol: authorize = %q, %v", user, ok)
 	}
 }
@@ -95,7 +95,7 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 	const gid = "00112233445566778899aabbccddeeff"
 	// Before any roster: nobody.
 	for u, k := range keys {
-		if _, ok := d.authorize(k); ok {
+		if _, ok := d.keyring.authorize(k); ok {
 			t.Errorf("%s admitted with no roster at all", u)
 		}
 	}
@@ -112,11 +112,11 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.loadRoster(ctx); err != nil {
+	if err := d.feed.loadRoster(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for u, want := range map[string]bool{"alice": true, "erin": true, "carol": false, "dave": false} {
-		if user, ok := d.authorize(keys[u]); ok != want || (ok && user != u) {
+		if user, ok := d.keyring.authorize(keys[u]); ok != want || (ok && user != u) {
 			t.Errorf("authorize(%s) = %q, %v; want %v", u, user, ok, want)
 		}
 	}

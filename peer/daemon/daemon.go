@@ -184,7 +184,11 @@ func New(cfg Config) (*Daemon, error) {
 		session:      d.session,
 		notify:       d.notify,
 		closeContact: func(user string) { d.peers.close(user) },
-		released:     d.released,
+		released: func(string) {
+			d.outbox.Kick()
+			d.messages.kickReexamine() // relayed messages from them wait parked
+		},
+		roster: d.roster,
 	}
 	d.peers = newPeerSet(d)
 	d.messages = &messages{
@@ -207,7 +211,7 @@ func New(cfg Config) (*Daemon, error) {
 		peers:        d.peers,
 		notify:       d.notify,
 		spawn:        d.spawn,
-		waitSynced:   d.waitSynced,
+		waitSynced:   func(ctx context.Context) { d.feed.waitSynced(ctx) },
 		downloadsDir: cfg.Downloads,
 		askFiles:     cfg.AskFiles,
 		transferKick: make(chan struct{}, 1),
@@ -270,12 +274,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	})
 	d.messages.outbox = d.outbox
 	d.feed.outbox = d.outbox
-	if err := d.loadRoster(ctx); err != nil {
+	if err := d.feed.loadRoster(ctx); err != nil {
 		return fmt.Errorf("roster kept from the last sync: %w", err)
 	}
 	d.keyring.checkSharedKeys(ctx)
 	d.transfers.db = db
 	d.lan.db = db
+	d.peers.db = db
 	if d.transfers.receiver, err = d.transfers.newReceiver(); err != nil {
 		return fmt.Errorf("file receiver: %w", err)
 	}
@@ -285,6 +290,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.ctx = ctx
 	d.transfers.ctx = ctx
 	d.lan.ctx = ctx
+	d.keyring.ctx = ctx
+	d.peers.ctx = ctx
 
 	// The app listens before the socket answers, so lanchat ui works as
 	// soon as any command does.
@@ -301,16 +308,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if user, tok, err := d.home.Token(); err == nil && user != "" && tok != "" && d.session.key() != nil {
 		d.session.resumed(wire.Profile{Username: user})
 	}
-	pin, err := d.serverPin()
+	servers := &serverFinder{cfg: &d.cfg, home: d.home, log: d.log, addr: func() string { return d.link.Addr() }}
+	pin, err := servers.serverPin()
 	if err != nil {
 		return err
 	}
 	d.link = link.New(link.Config{
 		Addr:             d.cfg.Server,
-		Resolve:          d.findServer,
+		Resolve:          servers.findServer,
 		Fingerprint:      pin,
 		FingerprintGiven: d.cfg.Fingerprint != "",
-		Pin:              d.pinServer,
+		Pin:              servers.pinServer,
 		Session:          d.session.sessionToken,
 		OnSessionInvalid: d.session.sessionInvalid,
 		ClientName:       "lanchat-daemon/" + d.cfg.Version,
@@ -437,13 +445,13 @@ func (d *Daemon) listenDirect(listen string, key ed25519.PrivateKey) (*direct.Tr
 		return nil, fmt.Errorf("--listen %q: %w", listen, err)
 	}
 	if last := d.home.ListenPort(); port == "0" && last != 0 {
-		t, err := direct.Listen(net.JoinHostPort(host, strconv.Itoa(last)), key, d.authorize, d.directOptions())
+		t, err := direct.Listen(net.JoinHostPort(host, strconv.Itoa(last)), key, d.keyring.authorize, d.directOptions())
 		if err == nil {
 			return t, nil
 		}
 		d.log.Info("the last direct port is taken; using another", "port", last, "err", err)
 	}
-	t, err := direct.Listen(listen, key, d.authorize, d.directOptions())
+	t, err := direct.Listen(listen, key, d.keyring.authorize, d.directOptions())
 	if err != nil {
 		return nil, fmt.Errorf("listen for direct connections on %s: %w", listen, err)
 	}
@@ -477,12 +485,4 @@ func (d *Daemon) notify(ev api.Event) { d.events.publish(ev) }
 func (d *Daemon) kickPathOpened() {
 	d.outbox.PathOpened()
 	d.transfers.kickTransfers()
-}
-
-// released runs when user is no longer held for a key change (trusted,
-// or changed back): their outbox copies and the relayed messages left
-// for them may go.
-func (d *Daemon) released(user string) {
-	d.outbox.Kick()
-	d.messages.kickReexamine() // relayed messages from them wait parked
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/history"
 )
 
@@ -38,6 +39,9 @@ type keyring struct {
 	// what waited for them (outbox copies, parked envelopes) may go.
 	released func(user string)
 	cache    keyCache
+	roster   *roster.Roster
+	// ctx is the daemon's run.
+	ctx context.Context
 
 	mu sync.Mutex
 	// sharedWarned holds when each set of contacts (names joined by

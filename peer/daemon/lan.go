@@ -298,13 +298,13 @@ const findServerTimeout = 3 * time.Second
 // plain address needs no zone). With --server-fingerprint only that
 // server will do. The link pins a fingerprint only once a TLS connection
 // proved it and the user confirmed it (register, login).
-func (d *Daemon) findServer(ctx context.Context) ([]link.Candidate, error) {
-	if d.cfg.NoMDNS {
+func (sf *serverFinder) findServer(ctx context.Context) ([]link.Candidate, error) {
+	if sf.cfg.NoMDNS {
 		return nil, errors.New("no --server given and LAN discovery is off")
 	}
 	ctx, cancel := context.WithTimeout(ctx, findServerTimeout)
 	defer cancel()
-	servers, err := discovery.FindServer(ctx, discovery.FindOptions{Iface: d.cfg.MDNSIface, Logger: d.log.With("part", "mdns")})
+	servers, err := discovery.FindServer(ctx, discovery.FindOptions{Iface: sf.cfg.MDNSIface, Logger: sf.log.With("part", "mdns")})
 	if err != nil {
 		return nil, err
 	}
@@ -312,8 +312,8 @@ func (d *Daemon) findServer(ctx context.Context) ([]link.Candidate, error) {
 		return nil, errors.New("no rendezvous server announces itself on the LAN")
 	}
 	var want string
-	if d.cfg.Fingerprint != "" {
-		if want, err = link.NormalizeFingerprint(d.cfg.Fingerprint); err != nil {
+	if sf.cfg.Fingerprint != "" {
+		if want, err = link.NormalizeFingerprint(sf.cfg.Fingerprint); err != nil {
 			return nil, fmt.Errorf("--server-fingerprint: %w", err)
 		}
 	}
@@ -334,10 +334,10 @@ func (d *Daemon) findServer(ctx context.Context) ([]link.Candidate, error) {
 		return nil, fmt.Errorf("%d rendezvous servers on the LAN, none with the certificate given by --server-fingerprint", len(servers))
 	}
 	if len(servers) > 1 {
-		d.log.Warn("several rendezvous servers on the LAN; trying each in turn", "count", len(servers))
+		sf.log.Warn("several rendezvous servers on the LAN; trying each in turn", "count", len(servers))
 	}
 	for _, c := range cands {
-		fmt.Fprintf(d.cfg.Out, "found a rendezvous server on the LAN at %s; it announces certificate sha256 %s\n", c.Addr, c.Fingerprint)
+		fmt.Fprintf(sf.cfg.Out, "found a rendezvous server on the LAN at %s; it announces certificate sha256 %s\n", c.Addr, c.Fingerprint)
 	}
 	return cands, nil
 }

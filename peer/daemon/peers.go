@@ -33,58 +33,67 @@ type peerSet struct {
 	lan    *lan
 	roster *roster.Roster
 	link   interface{ HasSession() bool } // set once the link exists
+
+	db     *history.Store  // set once history is open
+	ctx    context.Context // the daemon's run
+	notify func(api.Event)
+	spawn  func(func())
+	// kickPathOpened asks everything waiting for a path to try now;
+	// handleStream serves one stream a contact opened.
+	kickPathOpened func()
+	handleStream   func(*direct.Conn, direct.StreamKind, *direct.Stream)
 }
 
 func newPeerSet(d *Daemon) *peerSet {
-	p := &peerSet{log: d.log, roster: d.roster}
+	p := &peerSet{
+		log: d.log, roster: d.roster, notify: d.notify, spawn: d.spawn,
+		kickPathOpened: d.kickPathOpened, handleStream: d.handleStream,
+	}
 	p.contacts = peers.New(peers.Config[*direct.Conn]{
 		Self: d.session.self,
 		Dialer: func() (peers.Dialer[*direct.Conn], bool) {
 			t := d.currentTransport()
 			return t, t != nil
 		},
-		Contacts:   contactStore{d},
+		Contacts:   p,
 		Candidates: p.candidates,
-		Serve:      d.serveConn,
-		Up:         d.peerUp,
+		Serve:      p.serveConn,
+		Up:         p.peerUp,
 		Down: func(user string) {
-			d.notify(api.Event{Type: api.EventPeer, Connection: &api.Connection{Peer: user, Up: false}})
+			p.notify(api.Event{Type: api.EventPeer, Connection: &api.Connection{Peer: user, Up: false}})
 		},
 		Logger: d.log,
 	})
 	return p
 }
 
-// contactStore reads pinned contacts from the daemon's history, once it
-// is open.
-type contactStore struct{ d *Daemon }
-
-func (s contactStore) Contact(ctx context.Context, user string) (history.Contact, error) {
-	return s.d.db.Contact(ctx, user)
+// Contact reads a pinned contact, for the dialler.
+func (p *peerSet) Contact(ctx context.Context, user string) (history.Contact, error) {
+	return p.db.Contact(ctx, user)
 }
 
 // peerUp records a contact's new connection: local clients are told, the
 // address that worked is remembered, and what waited for a path goes.
-func (d *Daemon) peerUp(user, addr string, dialed bool) {
-	d.notify(api.Event{Type: api.EventPeer, Connection: &api.Connection{Peer: user, Up: true, Addr: addr}})
+func (p *peerSet) peerUp(user, addr string, dialed bool) {
+	p.notify(api.Event{Type: api.EventPeer, Connection: &api.Connection{Peer: user, Up: true, Addr: addr}})
 	if dialed {
-		if err := d.db.RememberAddr(d.ctx, user, addr); err != nil {
-			d.log.Debug("remember address", "user", user, "err", err)
+		if err := p.db.RememberAddr(p.ctx, user, addr); err != nil {
+			p.log.Debug("remember address", "user", user, "err", err)
 		}
 	}
-	d.kickPathOpened()
+	p.kickPathOpened()
 }
 
 // serveConn accepts the streams of a contact's connection until it
 // closes.
-func (d *Daemon) serveConn(c *direct.Conn) {
+func (p *peerSet) serveConn(c *direct.Conn) {
 	ctx := c.Context()
 	for {
 		kind, s, err := c.AcceptStream(ctx)
 		if err != nil {
 			return
 		}
-		d.spawn(func() { d.handleStream(c, kind, s) })
+		p.spawn(func() { p.handleStream(c, kind, s) })
 	}
 }
 
@@ -93,12 +102,12 @@ func (d *Daemon) serveConn(c *direct.Conn) {
 // friend or group co-member, by the last sync or, until this run syncs,
 // by the roster kept on disk. With no roster at all nobody is admitted.
 // A key pinned for several contacts admits none of them.
-func (d *Daemon) authorize(key ed25519.PublicKey) (string, bool) {
-	ctx, cancel := context.WithTimeout(d.ctx, 5*time.Second)
+func (k *keyring) authorize(key ed25519.PublicKey) (string, bool) {
+	ctx, cancel := context.WithTimeout(k.ctx, 5*time.Second)
 	defer cancel()
-	contacts, err := d.db.Contacts(ctx)
+	contacts, err := k.db.Contacts(ctx)
 	if err != nil {
-		d.log.Warn("list contacts", "err", err)
+		k.log.Warn("list contacts", "err", err)
 		return "", false
 	}
 	var owners []string
@@ -113,12 +122,12 @@ func (d *Daemon) authorize(key ed25519.PublicKey) (string, bool) {
 	case len(owners) == 0:
 		return "", false
 	case len(owners) > 1 || len(c.SameKey) > 0:
-		d.keyring.warnSharedKey(append(owners, c.SameKey...), key)
+		k.warnSharedKey(append(owners, c.SameKey...), key)
 		return "", false
 	case c.Held():
 		return "", false // the user has to decide first
 	}
-	return c.Username, d.roster.Related(c.Username)
+	return c.Username, k.roster.Related(c.Username)
 }
 
 // get returns the connection to use for user, or nil.

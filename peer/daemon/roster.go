@@ -10,17 +10,17 @@ import (
 
 // loadRoster applies the roster kept on disk, if any, until the first
 // sync of this run.
-func (d *Daemon) loadRoster(ctx context.Context) error {
-	h, err := d.db.LoadRoster(ctx)
+func (sv *serverFeed) loadRoster(ctx context.Context) error {
+	h, err := sv.db.LoadRoster(ctx)
 	if errors.Is(err, history.ErrNotFound) {
-		d.log.Info("no roster kept from an earlier run: nobody is admitted until the server is reached")
+		sv.log.Info("no roster kept from an earlier run: nobody is admitted until the server is reached")
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	d.roster.Load(h)
-	d.log.Info("applying the roster kept from the last sync until the server is reached", "synced", h.Synced,
+	sv.roster.Load(h)
+	sv.log.Info("applying the roster kept from the last sync until the server is reached", "synced", h.Synced,
 		"friends", len(h.Friends), "groups", len(h.Groups))
 	return nil
 }
@@ -32,9 +32,9 @@ const syncWait = 10 * time.Second
 // waitSynced waits, while the server session is up, until this run has
 // synced the roster, at most syncWait. With the server away it returns
 // at once: the roster kept on disk is what there is.
-func (d *Daemon) waitSynced(ctx context.Context) {
-	if d.link == nil {
+func (sv *serverFeed) waitSynced(ctx context.Context) {
+	if sv.link == nil {
 		return
 	}
-	d.roster.WaitSynced(ctx, d.link.HasSession, syncWait)
+	sv.roster.WaitSynced(ctx, sv.link.HasSession, syncWait)
 }

@@ -22,6 +22,7 @@ type feedLink interface {
 	Events() <-chan link.Event
 	Call(ctx context.Context, op string, req, resp any) error
 	Addr() string
+	HasSession() bool
 }
 
 // serverFeed acts on what the server link reports, in order: the session

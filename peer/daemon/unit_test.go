@@ -62,6 +62,7 @@ func newUnitDaemon(t *testing.T) *unitDaemon {
 	d.feed.db, d.feed.link, d.feed.outbox = db, fake, d.outbox
 	d.transfers.db, d.transfers.ctx = db, ctx
 	d.peers.link, d.lan.db, d.lan.ctx = fake, db, ctx
+	d.peers.db, d.peers.ctx, d.keyring.ctx = db, ctx, ctx
 	_, carol, _ := ed25519.GenerateKey(rand.Reader)
 	return &unitDaemon{Daemon: d, fake: fake, carol: carol, cancel: cancel}
 }
@@ -99,7 +100,7 @@ func newBareDaemon(t *testing.T, ctx context.Context) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.ctx, d.transfers.ctx, d.lan.ctx = ctx, ctx, ctx
+	d.ctx, d.transfers.ctx, d.lan.ctx, d.peers.ctx, d.keyring.ctx = ctx, ctx, ctx, ctx, ctx
 	d.outbox = outbox.New(outbox.Config{})
 	d.session.resumed(wire.Profile{Username: "bob"})
 	return d
