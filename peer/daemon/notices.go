@@ -55,7 +55,7 @@ func (tr *transfers) runNotice(ctx context.Context, rec history.Transfer) {
 	if err != nil && tr.ctx.Err() != nil {
 		return // stopping: the notice goes after the next start
 	}
-	wait := min(transferRetryMin<<min(rec.Attempts, 8), transferRetryMax)
+	wait := transferBackoff(rec.Attempts)
 	_, uerr := tr.db.UpdateTransfer(context.WithoutCancel(tr.ctx), rec.ID, func(t *history.Transfer) error {
 		if err == nil {
 			t.NoticeOwed, t.NextAttempt = false, time.Time{}

@@ -305,7 +305,7 @@ func errText(err error) string {
 
 // transferRetry records a broken attempt; the transfer resumes by itself.
 func (tr *transfers) transferRetry(rec history.Transfer, why error) {
-	wait := min(transferRetryMin<<min(rec.Attempts, 8), transferRetryMax)
+	wait := transferBackoff(rec.Attempts)
 	rec, err := tr.db.UpdateTransfer(tr.ctx, rec.ID, func(t *history.Transfer) error {
 		if t.State.Final() {
 			return nil
@@ -348,4 +348,10 @@ func (tr *transfers) transferEnd(id string, state history.TransferState, why str
 	}
 	tr.log.Info("transfer ended", "id", id, "peer", rec.Peer, "state", string(state))
 	tr.transferEvent(rec, 0)
+}
+
+// transferBackoff is how long a transfer (or a cancel notice) that failed
+// attempts times waits before the next try.
+func transferBackoff(attempts int) time.Duration {
+	return min(transferRetryMin<<min(attempts, 8), transferRetryMax)
 }
