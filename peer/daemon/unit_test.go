@@ -28,19 +28,21 @@ type unitDaemon struct {
 
 func newUnitDaemon(t *testing.T) *unitDaemon {
 	t.Helper()
+	return newUnitDaemonAs(t, "bob")
+}
+
+// newUnitDaemonAs is newUnitDaemon for user.
+func newUnitDaemonAs(t *testing.T, user string) *unitDaemon {
+	t.Helper()
 	h, err := home.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(Config{Home: h, Server: "127.0.0.1:1", NoMDNS: true, NoUI: true})
+	d, err := New(Config{Home: h, Server: "127.0.0.1:1", NoMDNS: true, NoUI: true, Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() {
-		cancel()
-		d.wg.Wait()
-	})
 	d.ctx = ctx
 	db, err := history.Open(ctx, filepath.Join(t.TempDir(), "history.db"))
 	if err != nil {
@@ -55,12 +57,16 @@ func newUnitDaemon(t *testing.T) *unitDaemon {
 	d.outbox = outbox.New(outbox.Config{Store: db, Direct: directPath{d.messages}, Relay: relayPath{d.messages}, Sent: d.messages.messageState, Logger: slog.New(slog.DiscardHandler)})
 	_, me, _ := ed25519.GenerateKey(rand.Reader)
 	d.session.setIdentity(me)
-	d.session.resumed(wire.Profile{Username: "bob"})
+	d.session.resumed(wire.Profile{Username: user})
 	d.session.hasListener = func() bool { return true }
 	d.keyring.db, d.keyring.link = db, fake
 	d.messages.db, d.messages.link, d.messages.outbox = db, fake, d.outbox
 	d.feed.db, d.feed.link, d.feed.outbox = db, fake, d.outbox
 	d.transfers.db, d.transfers.ctx = db, ctx
+	if d.transfers.receiver, err = d.transfers.newReceiver(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.stop(cancel) })
 	d.peers.link, d.lan.db, d.lan.ctx = fake, db, ctx
 	d.peers.db, d.peers.ctx, d.keyring.ctx = db, ctx, ctx
 	_, carol, _ := ed25519.GenerateKey(rand.Reader)
