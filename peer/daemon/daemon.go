@@ -118,32 +118,35 @@ type serverLink interface {
 
 // Daemon is one user's running peer.
 type Daemon struct {
-	cfg      Config
-	log      *slog.Logger
-	home     *home.Home
-	db       *history.Store
-	link     serverLink
-	events   *broker
-	peers    *peerSet
-	lan      *lan
-	roster   *roster.Roster
-	outbox   *outbox.Outbox
-	messages *messages
-	feed     *serverFeed
-	keyring  *keyring
+	cfg    Config
+	log    *slog.Logger
+	home   *home.Home
+	db     *history.Store // open while Run runs
+	link   serverLink     // made by Run
+	events *broker
+
+	// The components; each owns its state (see docs/architecture.md,
+	// "The daemon's components").
+	session   *session
+	keyring   *keyring
+	roster    *roster.Roster
+	peers     *peerSet
+	outbox    *outbox.Outbox // made by Run, on the history store
+	messages  *messages
+	transfers *transfers
+	feed      *serverFeed
+	lan       *lan
 	// notifier is nil without cfg.Desktop.
 	notifier *notify.Notifier
-
-	transfers *transfers
 
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context
 	wg  sync.WaitGroup
 
-	session *session
-
+	// mu guards transport, the direct listener: nil until there is an
+	// identity, replaced when it changes.
 	mu        sync.Mutex
-	transport *direct.Transport // nil until there is an identity
+	transport *direct.Transport
 }
 
 // New prepares a daemon; Run starts it.
