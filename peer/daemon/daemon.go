@@ -172,6 +172,13 @@ func New(cfg Config) (*Daemon, error) {
 
 		roster: roster.New(),
 	}
+	// kick asks the outbox and the transfer scheduler to try everything
+	// at once: a contact came online, a direct connection opened, or the
+	// server link came back. The outbox exists once Run opened history.
+	kick := func() {
+		d.outbox.PathOpened()
+		d.transfers.kickTransfers()
+	}
 	d.session = &session{
 		home:           cfg.Home,
 		log:            cfg.Logger,
@@ -185,7 +192,7 @@ func New(cfg Config) (*Daemon, error) {
 	d.keyring = &keyring{
 		log:          cfg.Logger,
 		session:      d.session,
-		notify:       d.notify,
+		notify:       d.events.publish,
 		closeContact: func(user string) { d.peers.close(user) },
 		released: func(string) {
 			d.outbox.Kick()
@@ -193,7 +200,7 @@ func New(cfg Config) (*Daemon, error) {
 		},
 		roster: d.roster,
 	}
-	d.peers = newPeerSet(d)
+	d.peers = newPeerSet(d, kick)
 	d.messages = &messages{
 		home:           cfg.Home,
 		log:            cfg.Logger,
@@ -201,7 +208,7 @@ func New(cfg Config) (*Daemon, error) {
 		roster:         d.roster,
 		keyring:        d.keyring,
 		peers:          d.peers,
-		notify:         d.notify,
+		notify:         d.events.publish,
 		relayRetention: cfg.RelayRetention,
 		reexamineKick:  make(chan struct{}, 1),
 	}
@@ -212,7 +219,7 @@ func New(cfg Config) (*Daemon, error) {
 		roster:       d.roster,
 		messages:     d.messages,
 		peers:        d.peers,
-		notify:       d.notify,
+		notify:       d.events.publish,
 		spawn:        d.spawn,
 		waitSynced:   func(ctx context.Context) { d.feed.waitSynced(ctx) },
 		downloadsDir: cfg.Downloads,
@@ -226,11 +233,12 @@ func New(cfg Config) (*Daemon, error) {
 		iface:          cfg.MDNSIface,
 		interval:       cfg.MDNSInterval,
 		peers:          d.peers,
-		notify:         d.notify,
+		notify:         d.events.publish,
 		spawn:          d.spawn,
-		kickPathOpened: d.kickPathOpened,
+		kickPathOpened: kick,
 	}
 	d.peers.lan = d.lan
+	d.peers.messages, d.peers.transfers = d.messages, d.transfers
 	d.feed = &serverFeed{
 		log:            cfg.Logger,
 		session:        d.session,
@@ -238,9 +246,9 @@ func New(cfg Config) (*Daemon, error) {
 		keyring:        d.keyring,
 		messages:       d.messages,
 		peers:          d.peers,
-		notify:         d.notify,
+		notify:         d.events.publish,
 		transport:      d.currentTransport,
-		kickPathOpened: d.kickPathOpened,
+		kickPathOpened: kick,
 	}
 	if cfg.Desktop != nil {
 		d.notifier = notify.New(d, cfg.Desktop, nil, cfg.Logger.With("part", "notify"))
@@ -447,14 +455,18 @@ func (d *Daemon) listenDirect(listen string, key ed25519.PrivateKey) (*direct.Tr
 	if err != nil {
 		return nil, fmt.Errorf("--listen %q: %w", listen, err)
 	}
+	opts := d.cfg.Direct
+	if opts.Logger == nil {
+		opts.Logger = d.log.With("part", "direct")
+	}
 	if last := d.home.ListenPort(); port == "0" && last != 0 {
-		t, err := direct.Listen(net.JoinHostPort(host, strconv.Itoa(last)), key, d.keyring.authorize, d.directOptions())
+		t, err := direct.Listen(net.JoinHostPort(host, strconv.Itoa(last)), key, d.keyring.authorize, opts)
 		if err == nil {
 			return t, nil
 		}
 		d.log.Info("the last direct port is taken; using another", "port", last, "err", err)
 	}
-	t, err := direct.Listen(listen, key, d.keyring.authorize, d.directOptions())
+	t, err := direct.Listen(listen, key, d.keyring.authorize, opts)
 	if err != nil {
 		return nil, fmt.Errorf("listen for direct connections on %s: %w", listen, err)
 	}
@@ -464,28 +476,9 @@ func (d *Daemon) listenDirect(listen string, key ed25519.PrivateKey) (*direct.Tr
 	return t, nil
 }
 
-func (d *Daemon) directOptions() direct.Options {
-	o := d.cfg.Direct
-	if o.Logger == nil {
-		o.Logger = d.log.With("part", "direct")
-	}
-	return o
-}
-
 // currentTransport returns the direct listener, or nil.
 func (d *Daemon) currentTransport() *direct.Transport {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.transport
-}
-
-// notify publishes an event to local clients.
-func (d *Daemon) notify(ev api.Event) { d.events.publish(ev) }
-
-// kickPathOpened asks the outbox and the transfer scheduler to try
-// everything at once: a contact came online, a direct connection opened,
-// or the server link came back.
-func (d *Daemon) kickPathOpened() {
-	d.outbox.PathOpened()
-	d.transfers.kickTransfers()
 }

@@ -46,9 +46,9 @@ type Receipt struct {
 }
 
 // handleStream serves one stream a peer opened.
-func (d *Daemon) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.Stream) {
+func (p *peerSet) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.Stream) {
 	if kind == direct.StreamTransfer {
-		d.transfers.serveTransfer(c, s) // the receiver closes the stream
+		p.transfers.serveTransfer(c, s) // the receiver closes the stream
 		return
 	}
 	defer s.Close()
@@ -65,13 +65,13 @@ func (d *Daemon) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.
 	f, err := rd.ReadFrame()
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
-			d.log.Debug("bad direct frame", "user", c.User(), "err", err)
+			p.log.Debug("bad direct frame", "user", c.User(), "err", err)
 		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Context(), exchangeTimeout)
 	defer cancel()
-	werr := d.messages.handleDirect(ctx, c.User(), f)
+	werr := p.messages.handleDirect(ctx, c.User(), f)
 	var reply *wire.Frame
 	if werr != nil {
 		reply = &wire.Frame{Kind: wire.KindResponse, ID: f.ID, Error: werr}
@@ -79,7 +79,7 @@ func (d *Daemon) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.
 		reply, _ = wire.NewResponse(f.ID, wire.Empty{})
 	}
 	if err := wire.WriteFrame(s, reply); err != nil {
-		d.log.Debug("write direct reply", "user", c.User(), "err", err)
+		p.log.Debug("write direct reply", "user", c.User(), "err", err)
 	}
 }
 

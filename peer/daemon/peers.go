@@ -38,16 +38,18 @@ type peerSet struct {
 	ctx    context.Context // the daemon's run
 	notify func(api.Event)
 	spawn  func(func())
-	// kickPathOpened asks everything waiting for a path to try now;
-	// handleStream serves one stream a contact opened.
+	// kickPathOpened asks everything waiting for a path to try now.
 	kickPathOpened func()
-	handleStream   func(*direct.Conn, direct.StreamKind, *direct.Stream)
+	// The streams contacts open go to messages and transfers
+	// (handleStream); both are set once they exist.
+	messages  *messages
+	transfers *transfers
 }
 
-func newPeerSet(d *Daemon) *peerSet {
+func newPeerSet(d *Daemon, kick func()) *peerSet {
 	p := &peerSet{
-		log: d.log, roster: d.roster, notify: d.notify, spawn: d.spawn,
-		kickPathOpened: d.kickPathOpened, handleStream: d.handleStream,
+		log: d.log, roster: d.roster, notify: d.events.publish, spawn: d.spawn,
+		kickPathOpened: kick,
 	}
 	p.contacts = peers.New(peers.Config[*direct.Conn]{
 		Self: d.session.self,

@@ -50,7 +50,7 @@ func (ms *messages) Send(ctx context.Context, req api.SendRequest) (api.SendResu
 	if err != nil {
 		return api.SendResult{}, err
 	}
-	if err := d.chargeRoom(ctx, req.Target, id); err != nil {
+	if err := ms.chargeRoom(ctx, req.Target, id); err != nil {
 		return api.SendResult{}, err
 	}
 	m := history.Message{ID: id, Conversation: conv, From: me, Kind: history.KindText, Body: req.Text, Sent: time.Now()}
