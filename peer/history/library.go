@@ -98,15 +98,16 @@ func (s *Store) RemoveShare(ctx context.Context, group, id string) error {
 
 // SetHolder records what user said last about serving an item, at the
 // send time of its message: an older statement than the one recorded
-// changes nothing. An unknown or withdrawn item is ErrNotFound.
+// changes nothing. It may come before the item's share (from another
+// sender, by another path); a withdrawn item is ErrNotFound.
 func (s *Store) SetHolder(ctx context.Context, group, id, user string, serving bool, at time.Time) error {
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM library WHERE grp = ? AND id = ? AND removed IS NULL`,
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM library WHERE grp = ? AND id = ? AND removed IS NOT NULL`,
 			group, id).Scan(&n); err != nil {
 			return err
 		}
-		if n == 0 {
+		if n > 0 {
 			return ErrNotFound
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO library_holders (grp, id, holder, serving, at) VALUES (?, ?, ?, ?, ?)
