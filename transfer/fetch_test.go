@@ -44,8 +44,15 @@ func newPullFixture(t *testing.T, size int, names ...string) (*pullFixture, []*h
 		t.Fatal(err)
 	}
 	fx := &pullFixture{sum: sum, size: int64(size), data: data}
+	// The first holder's sources after its first (the hash list) wait
+	// until the second holder has opened one: both then send blocks,
+	// however the goroutines are scheduled.
+	second := make(chan struct{})
+	var secondOnce sync.Once
+	opened := 0
+	var mu sync.Mutex
 	var hs []*holder
-	for _, name := range names {
+	for i, name := range names {
 		p := newTestPeer(t, name)
 		befriend(p, carol)
 		h := &holder{peer: p, path: filepath.Join(t.TempDir(), "copy.bin")}
@@ -56,6 +63,19 @@ func newPullFixture(t *testing.T, size int, names ...string) (*pullFixture, []*h
 			cfg.Pull = func(_ context.Context, req *PullRequest) (PullSource, error) {
 				if req.SHA256 != sum || req.Peer != "carol" {
 					return nil, ErrRejected
+				}
+				mu.Lock()
+				opened++
+				wait := i == 0 && opened > 1 && len(names) > 1
+				mu.Unlock()
+				if i == 1 {
+					secondOnce.Do(func() { close(second) })
+				}
+				if wait {
+					select {
+					case <-second:
+					case <-time.After(10 * time.Second):
+					}
 				}
 				return os.Open(h.path)
 			}
