@@ -98,6 +98,12 @@ func TestSharedLibrary(t *testing.T) {
 		t.Fatalf("bob's download came from %v, want all from alice", got.From)
 	}
 	mustSame(t, got.Path, data)
+	// The listing is not in the timeline.
+	for _, u := range []*user{alice, bob} {
+		if ms := u.history(t, "#team"); len(ms) != 0 {
+			t.Fatalf("%s's #team timeline: %+v", u.name, ms)
+		}
+	}
 
 	// bob now holds a copy, and says so.
 	carol.waitShare(t, id, func(s api.Share) (bool, string) {
