@@ -177,6 +177,17 @@ func TestSharedFileChanged(t *testing.T) {
 	bob.waitShare(t, id2, func(s api.Share) (bool, string) {
 		return s.Holders == 0 && !s.Available, fmt.Sprintf("after alice's copy changed: %+v", s)
 	})
+
+	// Only the sharer (or the owner, or a room's admin) withdraws.
+	if errs := bob.fails(t, "share", "rm", "#team", id2); !strings.Contains(errs, "may withdraw") {
+		t.Fatalf("bob withdrawing alice's file: %q", errs)
+	}
+	alice.must(t, "share", "rm", "#team", id2[:8])
+	eventually(t, 20*time.Second, func() (bool, string) {
+		var l api.ShareList
+		bob.mustJSON(t, &l, "share", "ls", "#team")
+		return !slices.ContainsFunc(l.Shares, func(s api.Share) bool { return s.ID == id2 }), fmt.Sprintf("bob's library: %+v", l.Shares)
+	})
 }
 
 // mustSame checks the file at p holds want.

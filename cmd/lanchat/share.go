@@ -14,7 +14,7 @@ var shareCommands = []*command{
 	{name: "share add", args: "#GROUP PATH...", summary: "share files and folders in a group's or room's library (served from where they are, never copied)", example: "lanchat share add '#team' report.pdf photos/", run: cmdShareAdd},
 	{name: "share ls", args: "#GROUP", summary: "list a library: name, size, who shared it and when, how many hold a copy, whether it is available now", example: "lanchat share ls '#team'", run: cmdShareLs},
 	{name: "share get", args: "#GROUP ID [--to DIR]", summary: "download a library file from the members holding it, checked against its hash", example: "lanchat share get '#team' 3fa1 --to ~/inbox", run: cmdShareGet},
-	{name: "share rm", args: "#GROUP ID", summary: "withdraw a file from a library (its sharer or the group's owner)", example: "lanchat share rm '#team' 3fa1", run: cmdShareRm},
+	{name: "share rm", args: "#GROUP ID", summary: "withdraw a file from a library (its sharer, the group's owner, or a room's admin)", example: "lanchat share rm '#team' 3fa1", run: cmdShareRm},
 	{name: "share keep", args: "on|off", summary: "keep the library files you fetched available to the other members (default on)", example: "lanchat share keep off", run: cmdShareKeep},
 }
 

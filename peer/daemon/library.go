@@ -278,13 +278,42 @@ func (d *Daemon) ShareRemove(ctx context.Context, target, id string) error {
 	if err != nil {
 		return err
 	}
-	if it.Sharer != me && g.Owner != me {
-		return api.Errorf(api.CodeForbidden, "only %s, who shared it, or the owner of #%s may withdraw it", it.Sharer, g.Name)
+	if it.Sharer != me && !d.libraryModerator(ctx, g, me) {
+		return api.Errorf(api.CodeForbidden, "only %s, who shared it, or an owner or admin of #%s may withdraw it", it.Sharer, g.Name)
 	}
 	if err := d.libraryPost(ctx, g, to, content.Unshare{ID: id}); err != nil {
 		return err
 	}
 	return d.db.RemoveShare(ctx, g.ID, id)
+}
+
+// moderatorTimeout bounds asking the server who a room's admins are.
+const moderatorTimeout = 5 * time.Second
+
+// libraryModerator reports whether user may withdraw anyone's item from
+// g's library: its owner, or for a room an admin the owner named, as
+// the server's member list says (the server keeps room roles). With the
+// server away, only the owner may.
+func (d *Daemon) libraryModerator(ctx context.Context, g wire.Group, user string) bool {
+	if user == g.Owner {
+		return true
+	}
+	if !g.Room || d.link == nil {
+		return false
+	}
+	cctx, cancel := context.WithTimeout(ctx, moderatorTimeout)
+	defer cancel()
+	var gm wire.GroupMembersResponse
+	if err := d.link.Call(cctx, wire.OpGroupMembers, wire.GroupRequest{Group: g.Name}, &gm); err != nil {
+		d.log.Info("library: room admins unknown", "room", g.Name, "err", err)
+		return false
+	}
+	for _, m := range gm.Members {
+		if m.Username == user {
+			return m.Owner || m.Admin
+		}
+	}
+	return false
 }
 
 // ShareKeep sets whether fetched files stay available to others.
@@ -323,8 +352,8 @@ func (d *Daemon) receiveLibrary(ctx context.Context, m incoming) *wire.Error {
 			d.mu.Lock()
 			g, _ := d.roster.groupByID(m.Group)
 			d.mu.Unlock()
-			if m.From != item.Sharer && m.From != g.Owner {
-				d.log.Info("library: withdrawal by neither sharer nor owner ignored", "from", m.From, "id", v.ID)
+			if m.From != item.Sharer && !d.libraryModerator(ctx, g, m.From) {
+				d.log.Info("library: withdrawal by neither sharer nor owner or admin ignored", "from", m.From, "id", v.ID)
 				return nil
 			}
 			err = d.db.RemoveShare(ctx, m.Group, v.ID)
