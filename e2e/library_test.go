@@ -109,6 +109,15 @@ func TestSharedLibrary(t *testing.T) {
 	carol.waitShare(t, id, func(s api.Share) (bool, string) {
 		return s.Holders == 2, fmt.Sprintf("holders %d, want 2", s.Holders)
 	})
+	// share keep off takes bob's copy out of the holders; on puts it back.
+	bob.must(t, "share", "keep", "off")
+	carol.waitShare(t, id, func(s api.Share) (bool, string) {
+		return s.Holders == 1, fmt.Sprintf("holders %d after keep off, want 1", s.Holders)
+	})
+	bob.must(t, "share", "keep", "on")
+	carol.waitShare(t, id, func(s api.Share) (bool, string) {
+		return s.Holders == 2, fmt.Sprintf("holders %d after keep on, want 2", s.Holders)
+	})
 	alice.stop(t)
 	carolDir := t.TempDir()
 	carol.mustJSON(t, &got, "share", "get", "#team", id, "--to", carolDir)

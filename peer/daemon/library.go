@@ -316,12 +316,47 @@ func (d *Daemon) libraryModerator(ctx context.Context, g wire.Group, user string
 	return false
 }
 
-// ShareKeep sets whether fetched files stay available to others.
+// ShareKeep sets whether fetched files stay available to others, and
+// tells the groups of the files fetched so far whether this user serves
+// them now (a file changed since it was fetched is no longer served).
 func (d *Daemon) ShareKeep(ctx context.Context, req api.ShareKeepRequest) error {
-	if _, err := d.requireLogin(); err != nil {
+	me, err := d.requireLogin()
+	if err != nil {
 		return err
 	}
-	return d.db.SetSetting(ctx, history.SettingShareKeep, fmt.Sprint(req.On))
+	if err := d.db.SetSetting(ctx, history.SettingShareKeep, fmt.Sprint(req.On)); err != nil {
+		return err
+	}
+	copies, err := d.db.FetchedCopies(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range copies {
+		d.mu.Lock()
+		g, known := d.roster.groupByID(c.Group)
+		d.mu.Unlock()
+		if !known {
+			continue
+		}
+		on := req.On
+		if on {
+			if info, err := os.Stat(c.Path); err != nil || info.Size() != c.Size || !info.ModTime().Equal(c.ModTime) {
+				d.dropLocal(c)
+				continue
+			}
+		}
+		if err := d.db.SetHolder(ctx, c.Group, c.ID, me, on, time.Now()); err != nil && !errors.Is(err, history.ErrNotFound) {
+			return err
+		}
+		_, to, err := d.libraryGroup("#" + g.Name)
+		if err == nil {
+			err = d.libraryPost(ctx, g, to, content.Holder{ID: c.ID, On: on})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // receiveLibrary applies a library message of an admitted member of

@@ -251,3 +251,24 @@ func (s *Store) HasLocal(ctx context.Context, group, id string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// FetchedCopies returns the copies this user fetched and recorded, in
+// every group.
+func (s *Store) FetchedCopies(ctx context.Context) ([]LocalCopy, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT grp, id, path, size, mtime, sha256 FROM library_local WHERE fetched = 1`)
+	if err != nil {
+		return nil, fmt.Errorf("fetched copies: %w", err)
+	}
+	defer rows.Close()
+	var out []LocalCopy
+	for rows.Next() {
+		c := LocalCopy{Fetched: true}
+		var mtime int64
+		if err := rows.Scan(&c.Group, &c.ID, &c.Path, &c.Size, &mtime, &c.SHA256); err != nil {
+			return nil, fmt.Errorf("fetched copies: %w", err)
+		}
+		c.ModTime = time.Unix(0, mtime)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

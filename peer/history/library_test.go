@@ -47,6 +47,18 @@ func TestLibrary(t *testing.T) {
 	if cs, err := s.LocalCopies(ctx, "ab", false); err != nil || len(cs) != 1 || cs[0].Path != "/x/a.txt" {
 		t.Fatalf("local copies %+v %v", cs, err)
 	}
+	if cs, err := s.FetchedCopies(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("fetched copies of an original: %+v %v", cs, err)
+	}
+	if err := s.SetLocal(ctx, LocalCopy{Group: g, ID: id, Path: "/y/a.txt", Size: 3, ModTime: now, SHA256: "ab", Fetched: true}); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := s.LocalCopies(ctx, "ab", false); err != nil || len(cs) != 0 {
+		t.Fatalf("originals only, with a fetched copy: %+v %v", cs, err)
+	}
+	if cs, err := s.FetchedCopies(ctx); err != nil || len(cs) != 1 || cs[0].Path != "/y/a.txt" {
+		t.Fatalf("fetched copies %+v %v", cs, err)
+	}
 	if err := s.RemoveShare(ctx, g, id); err != nil {
 		t.Fatal(err)
 	}
