@@ -68,6 +68,9 @@ func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
 	case history.ParkRetry:
 		return wire.Errorf(wire.CodeInternal, "internal error")
 	}
+	if isLibraryKind(m.Kind) {
+		return d.receiveLibrary(ctx, m) // library.go
+	}
 	return d.store(ctx, m, conv)
 }
 
@@ -86,7 +89,7 @@ func (d *Daemon) admit(ctx context.Context, m *incoming) (string, history.ParkRe
 	if m.Sent.IsZero() {
 		return "", "", wire.Invalid("sent", "the message has no time")
 	}
-	if m.Kind != history.KindText {
+	if m.Kind != history.KindText && !isLibraryKind(m.Kind) {
 		return "", "", wire.Invalid("kind", "unknown message kind %q", m.Kind)
 	}
 	if len(m.Body) > MaxText || !utf8.ValidString(m.Body) {

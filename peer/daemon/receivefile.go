@@ -68,6 +68,7 @@ func (d *Daemon) newReceiver() (*transfer.Receiver, error) {
 	return transfer.NewReceiver(transfer.ReceiverConfig{
 		Decide:     d.decide,
 		Cancelled:  d.peerCancelled,
+		Pull:       d.servePull, // library.go
 		Progress:   d.db.Checkpoints(),
 		OnProgress: d.progressSink,
 		Logger:     d.log.With("part", "transfer"),

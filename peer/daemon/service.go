@@ -296,6 +296,9 @@ func (d *Daemon) target(conv, name string) string {
 func (d *Daemon) apiMessages(msgs []history.Message) []api.Message {
 	out := make([]api.Message, 0, len(msgs))
 	for _, m := range msgs {
+		if isLibraryKind(m.Kind) {
+			continue // the library's (library.go), not the timeline's
+		}
 		out = append(out, *d.apiMessage(m))
 	}
 	return out
