@@ -73,3 +73,12 @@ func fileSum(f io.ReaderAt, size int64, chunkSize int, buf []byte) ([hashSize]by
 	}
 	return w.sum(), nil
 }
+
+// FileHash returns the whole-file hash of the size bytes of f, in chunks
+// of ChunkSize: what a transfer checks a file against, and what a
+// library listing names a shared file by.
+func FileHash(f io.ReaderAt, size int64) ([hashSize]byte, error) {
+	bufp := getBuffer(ChunkSize)
+	defer putBuffer(ChunkSize, bufp)
+	return fileSum(f, size, ChunkSize, *bufp)
+}

@@ -80,6 +80,12 @@ type ReceiverConfig struct {
 	// names it. A sender that cancels while Decide waits ends Decide's
 	// context with a cause wrapping ErrCancelled instead.
 	Cancelled func(ctx context.Context, peer, id string)
+	// Pull, if set, answers a peer's pull of a file (pull.go): it
+	// returns the file to serve, or an error that refuses the pull
+	// (wrap ErrRejected for a file this side does not serve to that
+	// peer, ErrSource for one that changed). Without it every pull is
+	// refused.
+	Pull func(ctx context.Context, req *PullRequest) (PullSource, error)
 	// OnProgress, if set, is called every ProgressInterval and once at
 	// the end of each attempt, from a goroutine of the Receiver's. It must
 	// not block.
@@ -130,8 +136,9 @@ type Receiver struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup // Serve calls
 
-	umask  int      // the process's, read once: received files' modes
-	offers offerLog // each peer's new offers in the last hour
+	pulls  chan struct{} // a slot per pull stream served
+	umask  int           // the process's, read once: received files' modes
+	offers offerLog      // each peer's new offers in the last hour
 
 	// spaceMu serialises reserve: a free-space check and the bytes it
 	// reserves are one step.
@@ -158,7 +165,7 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Receiver{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, sessions: map[string]*session{},
-		umask: processUmask()}, nil
+		pulls: make(chan struct{}, MaxPulls), umask: processUmask()}, nil
 }
 
 // Serve handles one transfer stream that the peer on c opened, and
@@ -200,6 +207,8 @@ func (r *Receiver) Serve(ctx context.Context, c Conn, s Stream) (*Result, error)
 		return r.receive(ctx, c, s, br, rd, f)
 	case f.Kind == wire.KindEvent && f.Op == opData:
 		return nil, r.serveData(ctx, c, s, br, rd, f)
+	case f.Kind == wire.KindEvent && f.Op == opPull:
+		return nil, r.servePull(ctx, c, s, f)
 	case f.Kind == wire.KindEvent && f.Op == opCancel:
 		defer s.Close()
 		return nil, r.serveCancel(ctx, c, s, f)

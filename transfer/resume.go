@@ -20,7 +20,7 @@ import (
 // "File transfer") this package speaks, the only one: every offer
 // carries it, and a receiver refuses an offer in any other with
 // ErrVersion.
-const Version = 4
+const Version = 5
 
 // Bounds on the held chunks an answer reports: they cost the receiver a
 // read of its partial files before it answers, and the sender a read of

@@ -5,6 +5,7 @@ import (
 
 	"github.com/lanchat/lanchat/internal/envelope"
 	"github.com/lanchat/lanchat/internal/media"
+	"github.com/lanchat/lanchat/transfer"
 )
 
 // TestBoundsAgree checks the bounds this package repeats (to stay a
@@ -19,6 +20,8 @@ func TestBoundsAgree(t *testing.T) {
 		"MaxVoiceSize":     {MaxVoiceSize, media.MaxVoiceBytes},
 		"MaxVoiceDuration": {MaxVoiceDuration, media.MaxVoiceDuration.Milliseconds()},
 		"WaveformLen":      {WaveformLen, media.WaveformLen},
+		"ShareChunkSize":   {ShareChunkSize, transfer.ChunkSize},
+		"MaxFileSize":      {MaxFileSize, transfer.MaxTotalSize},
 	} {
 		if c[0] != c[1] {
 			t.Errorf("%s is %d here, %d at its source", name, c[0], c[1])

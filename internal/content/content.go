@@ -45,6 +45,7 @@ const (
 	KindRecall   = "recall"   // Recall
 	KindRead     = "read"     // Read
 	KindTyping   = "typing"   // Typing
+	// KindShare, KindUnshare and KindHolder are in library.go.
 )
 
 // Bounds every body keeps.
@@ -113,6 +114,12 @@ func Decode(kind string, body []byte) (Item, error) {
 		it = new(Read)
 	case KindTyping:
 		it = new(Typing)
+	case KindShare:
+		it = new(Share)
+	case KindUnshare:
+		it = new(Unshare)
+	case KindHolder:
+		it = new(Holder)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownKind, clip(kind))
 	}
@@ -149,6 +156,12 @@ func Decode(kind string, body []byte) (Item, error) {
 	case *Read:
 		return *v, nil
 	case *Typing:
+		return *v, nil
+	case *Share:
+		return *v, nil
+	case *Unshare:
+		return *v, nil
+	case *Holder:
 		return *v, nil
 	}
 	return it, nil

@@ -31,6 +31,9 @@ func samples() map[string]Item {
 		"read":      Read{IDs: []string{idA, idB}},
 		"typing":    Typing{Active: true},
 		"reaction2": Reaction{To: Ref{From: "alice", ID: idA}, Emoji: "🏳️‍🌈"},
+		"share":     Share{ID: idA, Path: "plans/2027/budget.ods", Size: 1 << 20, SHA256: hash, Folder: true},
+		"unshare":   Unshare{ID: idA},
+		"holder":    Holder{ID: idB, On: true},
 	}
 }
 

@@ -52,6 +52,8 @@ type Service interface {
 	GroupMembers(ctx context.Context, name string) (GroupMembers, error)
 	// RoomService: rooms and who is online (rooms.go).
 	RoomService
+	// LibraryService: shared file libraries (library.go).
+	LibraryService
 
 	// Verify returns the safety number shared with user and the
 	// fingerprint of the key it is for.

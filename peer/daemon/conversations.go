@@ -130,6 +130,9 @@ func (ms *messages) target(conv, name string) string {
 func (ms *messages) apiMessages(msgs []history.Message) []api.Message {
 	out := make([]api.Message, 0, len(msgs))
 	for _, m := range msgs {
+		if isLibraryKind(m.Kind) {
+			continue // the library's (library.go), not the timeline's
+		}
 		out = append(out, *ms.apiMessage(m))
 	}
 	return out

@@ -138,8 +138,10 @@ type Daemon struct {
 	messages  *messages
 	avatars   *avatars
 	transfers *transfers
-	feed      *serverFeed
-	lan       *lan
+	// *library serves the API's LibraryService (library.go).
+	*library
+	feed *serverFeed
+	lan  *lan
 	// notifier is nil without cfg.Desktop.
 	notifier *notify.Notifier
 
@@ -244,6 +246,15 @@ func New(cfg Config) (*Daemon, error) {
 		transferKick: make(chan struct{}, 1),
 		progress:     make(chan transfer.Status, 256),
 	}
+	d.library = &library{
+		log:       cfg.Logger,
+		session:   d.session,
+		roster:    d.roster,
+		peers:     d.peers,
+		kick:      func() { d.outbox.Kick() },
+		downloads: d.transfers.downloads,
+	}
+	d.messages.library, d.transfers.library = d.library, d.library
 	d.lan = &lan{
 		log:            cfg.Logger,
 		off:            cfg.NoMDNS,
@@ -294,6 +305,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.messages.db = db
 	d.feed.db = db
 	d.avatars.db = db
+	d.library.db = db
 	d.outbox = outbox.New(outbox.Config{
 		Store:    db,
 		Direct:   directPath{d.messages},
@@ -319,6 +331,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	d.ctx = ctx
 	d.transfers.ctx = ctx
+	d.library.ctx = ctx
 	d.lan.ctx = ctx
 	d.keyring.ctx = ctx
 	d.peers.ctx = ctx
@@ -360,6 +373,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.messages.link = d.link
 	d.feed.link = d.link
 	d.avatars.link = d.link
+	d.library.link = d.link
 	d.peers.link = d.link
 
 	// The socket listens before the daemon says it is up, so a client

@@ -37,6 +37,8 @@ type messages struct {
 	peers   *peerSet
 	outbox  *outbox.Outbox // set once history is open
 	notify  func(api.Event)
+	// library takes the share, unshare and holder messages.
+	library *library
 
 	relayRetention time.Duration
 

@@ -64,6 +64,9 @@ func (ms *messages) receive(ctx context.Context, m incoming) *wire.Error {
 	case history.ParkRetry:
 		return wire.Errorf(wire.CodeInternal, "internal error")
 	}
+	if isLibraryKind(m.Kind) {
+		return ms.library.receiveLibrary(ctx, m) // library.go
+	}
 	return ms.store(ctx, m, conv)
 }
 
@@ -82,7 +85,7 @@ func (ms *messages) admit(ctx context.Context, m *incoming) (string, history.Par
 	if m.Sent.IsZero() {
 		return "", "", wire.Invalid("sent", "the message has no time")
 	}
-	if m.Kind != history.KindText {
+	if m.Kind != history.KindText && !isLibraryKind(m.Kind) {
 		return "", "", wire.Invalid("kind", "unknown message kind %q", m.Kind)
 	}
 	if len(m.Body) > MaxText || !utf8.ValidString(m.Body) {

@@ -68,6 +68,7 @@ func (tr *transfers) newReceiver() (*transfer.Receiver, error) {
 	return transfer.NewReceiver(transfer.ReceiverConfig{
 		Decide:     tr.decide,
 		Cancelled:  tr.peerCancelled,
+		Pull:       tr.library.servePull, // library.go
 		Progress:   tr.db.Checkpoints(),
 		OnProgress: tr.progressSink,
 		Logger:     tr.log.With("part", "transfer"),

@@ -24,6 +24,8 @@ type transfers struct {
 	messages *messages
 	peers    *peerSet
 	notify   func(api.Event)
+	// library serves members' pulls of shared files.
+	library *library
 	// spawn runs a function on a goroutine the daemon waits for.
 	spawn func(func())
 	// waitSynced waits a little for the first roster sync of the run.

@@ -63,6 +63,7 @@ func newUnitDaemonAs(t *testing.T, user string) *unitDaemon {
 	d.messages.db, d.messages.link, d.messages.outbox = db, fake, d.outbox
 	d.feed.db, d.feed.link, d.feed.outbox = db, fake, d.outbox
 	d.avatars.db, d.avatars.link = db, fake
+	d.library.db, d.library.link, d.library.ctx = db, fake, ctx
 	d.transfers.db, d.transfers.ctx = db, ctx
 	if d.transfers.receiver, err = d.transfers.newReceiver(); err != nil {
 		t.Fatal(err)

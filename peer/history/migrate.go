@@ -330,6 +330,50 @@ var migrations = []sqlitedb.Migration{
 			data     BLOB NOT NULL CHECK (length(data) < 65536)
 		) STRICT`,
 	}},
+
+	// 8: shared file libraries (docs/protocol.md, "Library listings").
+	// library is each group's listing as this member knows it, an item
+	// named by (group, id); a withdrawn item keeps its row (removed set)
+	// so that a late copy of its share does not bring it back.
+	// library_holders are the members that said they serve an item,
+	// with the send time of what they said last; bad marks a holder
+	// whose copy failed this member's hash check. library_local is the
+	// copy this user serves: the sharer's original where it is (never
+	// copied), or a fetched copy, with the size and time it had when
+	// verified.
+	{SQL: []string{
+		`CREATE TABLE library (
+			grp     TEXT NOT NULL,
+			id      TEXT NOT NULL,
+			sharer  TEXT NOT NULL,
+			path    TEXT NOT NULL,
+			size    INTEGER NOT NULL,
+			sha256  TEXT NOT NULL,
+			shared  INTEGER NOT NULL,
+			removed INTEGER,
+			PRIMARY KEY (grp, id)
+		) STRICT`,
+		`CREATE TABLE library_holders (
+			grp     TEXT NOT NULL,
+			id      TEXT NOT NULL,
+			holder  TEXT NOT NULL,
+			serving INTEGER NOT NULL,
+			at      INTEGER NOT NULL,
+			bad     INTEGER NOT NULL DEFAULT 0,
+			PRIMARY KEY (grp, id, holder)
+		) STRICT, WITHOUT ROWID`,
+		`CREATE TABLE library_local (
+			grp     TEXT NOT NULL,
+			id      TEXT NOT NULL,
+			path    TEXT NOT NULL,
+			size    INTEGER NOT NULL,
+			mtime   INTEGER NOT NULL,
+			fetched INTEGER NOT NULL,
+			sha256  TEXT NOT NULL,
+			PRIMARY KEY (grp, id)
+		) STRICT`,
+		`CREATE INDEX library_local_sum ON library_local (sha256)`,
+	}},
 }
 
 // schemaVersion is the version this code writes.

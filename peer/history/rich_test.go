@@ -331,13 +331,14 @@ func TestMentionsMuteAndSettings(t *testing.T) {
 
 	st, err := s.Settings(ctx)
 	mustNil(t, err)
-	if st != (Settings{HideRecalled: false, SendReadReceipts: true}) {
+	if st != (Settings{HideRecalled: false, SendReadReceipts: true, ShareKeep: true}) {
 		t.Fatalf("defaults %+v", st)
 	}
 	mustNil(t, s.SetSetting(ctx, SettingHideRecalled, "true"))
 	mustNil(t, s.SetSetting(ctx, SettingSendReadReceipts, "false"))
+	mustNil(t, s.SetSetting(ctx, SettingShareKeep, "false"))
 	st, _ = s.Settings(ctx)
-	if st != (Settings{HideRecalled: true, SendReadReceipts: false}) {
+	if st != (Settings{HideRecalled: true, SendReadReceipts: false, ShareKeep: false}) {
 		t.Fatalf("settings %+v", st)
 	}
 	wantErr(t, s.SetSetting(ctx, "colour", "blue"), ErrInvalid)

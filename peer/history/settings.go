@@ -16,18 +16,24 @@ const (
 	// SettingSendReadReceipts sends read receipts ("true", the default);
 	// a user who turns them off sees none of others' either.
 	SettingSendReadReceipts = "send-read-receipts"
+	// SettingShareKeep keeps the library files this user fetched
+	// available to the group's other members ("true", the default):
+	// `lanchat share keep on|off`.
+	SettingShareKeep = "share-keep"
 )
 
 // settingDefaults are the settings and their defaults.
 var settingDefaults = map[string]bool{
 	SettingHideRecalled:     false,
 	SettingSendReadReceipts: true,
+	SettingShareKeep:        true,
 }
 
 // Settings are the user's settings.
 type Settings struct {
 	HideRecalled     bool
 	SendReadReceipts bool
+	ShareKeep        bool
 }
 
 // Settings returns the user's settings, with the defaults for those
@@ -57,14 +63,15 @@ func (s *Store) Settings(ctx context.Context) (Settings, error) {
 	if err := rows.Err(); err != nil {
 		return Settings{}, fmt.Errorf("settings: %w", err)
 	}
-	return Settings{HideRecalled: vals[SettingHideRecalled], SendReadReceipts: vals[SettingSendReadReceipts]}, nil
+	return Settings{HideRecalled: vals[SettingHideRecalled], SendReadReceipts: vals[SettingSendReadReceipts],
+		ShareKeep: vals[SettingShareKeep]}, nil
 }
 
 // SetSetting sets one setting by name to "true" or "false"; ErrInvalid
 // for an unknown name or another value.
 func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 	if _, known := settingDefaults[name]; !known {
-		return fmt.Errorf("set %q: %w", name, invalid("no setting %q; the settings are %s and %s", name, SettingHideRecalled, SettingSendReadReceipts))
+		return fmt.Errorf("set %q: %w", name, invalid("no setting %q; the settings are %s, %s and %s", name, SettingHideRecalled, SettingSendReadReceipts, SettingShareKeep))
 	}
 	b, err := strconv.ParseBool(value)
 	if err != nil || (value != "true" && value != "false") {

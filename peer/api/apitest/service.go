@@ -44,6 +44,7 @@ type Service struct {
 	PeersFunc          func(ctx context.Context) (api.LANPeers, error)
 	RoomFuncs          // rooms.go
 	AvatarFunc         func(ctx context.Context, user string) (api.Avatar, error)
+	LibraryFuncs       // library.go
 
 	mu   sync.Mutex
 	subs map[chan api.Event]struct{}
