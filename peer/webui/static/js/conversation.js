@@ -11,6 +11,7 @@ import { emojiPicker } from "./emoji.js";
 import { presenceText, presenceDot } from "./sidebar.js";
 import { openVerify, openMembers, openSearch, closePanel } from "./panels.js";
 import { avatar as avatarOf } from "./avatars.js";
+import { mountFiles } from "./files.js";
 
 const FIRST = 60;     // messages read when a conversation opens: a few screens
 const MORE = 100;     // more read each time the top is reached
@@ -66,6 +67,7 @@ export function mountConversation(root, panel, target) {
   const drop = h("div.dropzone", { hidden: true, "aria-hidden": "true" }, h("p", `Drop files or folders to send them to ${target}`));
   const pane = h("div.conversation", header, banner, region, newBtn, compose, drop);
   replace(root, pane);
+  if (group) offs.push(mountFiles(pane, banner, target));
 
   function drawHeader() {
     if (group) {
