@@ -155,7 +155,12 @@ export function mountFiles(pane, after, target) {
     draw(l.shares || []);
   }
 
+  let drawn = "";
   function draw(shares) {
+    // A refresh that changes nothing leaves the rows (and the focus) alone.
+    const sig = JSON.stringify([shares, [...busy], [...results], admins && [...admins]]);
+    if (sig === drawn) return;
+    drawn = sig;
     status.textContent = shares.length ? `${shares.length} shared file${shares.length === 1 ? "" : "s"}` : `No shared files yet: drop one here to share it with ${target}.`;
     replace(list, shares.map(row));
   }
