@@ -2,7 +2,7 @@
 // "Event stream"). Unknown types are ignored.
 
 import {
-  state, emit, loadStatus, refreshRecent, refreshFriends, refreshGroups, refreshRequests,
+  state, emit, loadStatus, refreshRecent, refreshFriends, refreshGroups, refreshRequests, refreshRooms,
 } from "./store.js";
 
 export function handleEvent(ev) {
@@ -34,6 +34,7 @@ export function handleEvent(ev) {
       refreshRequests();
       break;
     case "group":
+      if (ev.group.group && ev.group.group.room) refreshRooms();
       refreshGroups();
       refreshRecent();
       emit("group", ev.group);
