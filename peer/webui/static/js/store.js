@@ -130,6 +130,11 @@ export function conversations() {
     const target = t.group || t.peer;
     if (!seen.has(target)) seen.set(target, { target, name: target, last_activity: t.updated, unread: 0, preview: "" });
   }
+  // A room the user left (or never joined) with nothing in it is noise.
+  for (const r of state.rooms) {
+    const c = seen.get("#" + r.name);
+    if (!r.joined && c && isZero(c.last_activity)) seen.delete("#" + r.name);
+  }
   const list = [...seen.values()];
   // A transfer is activity too: it moves the conversation up.
   for (const t of state.transfers.values()) {
