@@ -2,7 +2,7 @@
 // "Event stream"). Unknown types are ignored.
 
 import {
-  state, emit, loadStatus, refreshRecent, refreshFriends, refreshGroups, refreshRequests, refreshRooms,
+  state, emit, loadStatus, refreshRecent, refreshFriends, refreshGroups, refreshRequests, refreshRooms, refreshRoomCounts,
 } from "./store.js";
 
 export function handleEvent(ev) {
@@ -21,6 +21,7 @@ export function handleEvent(ev) {
       if (f) f.presence = p.presence;
       emit("presence", p);
       emit("conversations");
+      if (state.rooms.some((r) => r.joined)) refreshRoomCounts();
       break;
     }
     case "friend.request":

@@ -95,6 +95,14 @@ export const refreshFriends = debounce(loadFriends, 150);
 export const refreshGroups = debounce(loadGroups, 150);
 export const refreshRequests = debounce(loadRequests, 150);
 export const refreshRooms = debounce(loadRooms, 150);
+// refreshRoomCounts re-reads the directory for its online counts after
+// presence changes: once 2 s after the first change, however busy the
+// rooms are, so at most once every 2 s.
+let countsTimer = null;
+export function refreshRoomCounts() {
+  if (countsTimer) return;
+  countsTimer = setTimeout(() => { countsTimer = null; loadRooms(); }, 2000);
+}
 
 // loadAll re-reads everything, after sign-in and whenever the event stream
 // (re)opens: the stream does not replay what was missed.
