@@ -9,6 +9,7 @@ import { h, replace } from "./dom.js";
 import { get } from "./api.js";
 import { state, on } from "./store.js";
 import { presenceText, presenceDot } from "./sidebar.js";
+import { avatar } from "./avatars.js";
 
 const EVERY = 30000; // ms between reads while nothing else prompts one
 
@@ -68,7 +69,7 @@ export function mountOnline(root) {
       const you = u.username === me;
       const words = you ? "you" : presenceText(u.presence);
       return h("li", { "aria-label": `${u.username}${u.display_name ? ` (${u.display_name})` : ""}${u.friend ? ", friend" : ""}, ${words}` },
-        presenceDot(u.presence),
+        avatar(u.username, u.avatar, { name: u.display_name, labelled: true, extra: presenceDot(u.presence) }),
         h("span.mname", u.display_name ? `${u.display_name} (${u.username})` : u.username, u.friend ? h("small", " friend") : null),
         h("span.mstate", words),
         u.friend && !you ? h("a.button.small", { href: "#/c/" + encodeURIComponent(u.username), "aria-label": `Message ${u.username}` }, "Message") : null);

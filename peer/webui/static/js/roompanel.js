@@ -8,6 +8,7 @@ import { state, byPresence, loadRooms, loadRecent } from "./store.js";
 import { field, showError, busy } from "./form.js";
 import { presenceText, presenceDot } from "./sidebar.js";
 import { openPanel } from "./panels.js";
+import { avatar } from "./avatars.js";
 
 export async function openRoomMembers(panel, name) {
   const body = openPanel(panel, `#${name}`, h("p", "Reading the members…"));
@@ -34,7 +35,7 @@ export async function openRoomMembers(panel, name) {
     // who are neither the owner nor an admin.
     const manage = !you && !m.owner && (owner || (admin && !m.admin));
     return h("li", { "aria-label": `Member ${m.username}${role ? ", " + role : ""}, ${you ? "you" : presenceText(m.presence)}` },
-      presenceDot(m.presence),
+      avatar(m.username, m.avatar, { name: m.display_name, labelled: true, extra: presenceDot(m.presence) }),
       h("span.mname", m.display_name ? `${m.display_name} (${m.username})` : m.username, role ? h("small", " " + role) : null),
       h("span.mstate", you ? "you" : presenceText(m.presence)),
       owner && !you ? (m.admin ? btn(`Remove ${m.username} as admin of #${name}`, "Unadmin", "unadmin", m.username)
