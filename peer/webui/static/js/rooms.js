@@ -48,22 +48,28 @@ export function mountRooms(root) {
   function draw() {
     if (!rooms) { replace(list, h("li.skeleton", "Reading the directory…")); return; }
     const joined = new Set(state.rooms.filter((x) => x.joined).map((x) => x.name));
-    replace(list, rooms.map((r) => {
+    // Keep the element of a room whose line did not change, so that a
+    // click or the focus is not lost to a refresh.
+    const old = new Map([...list.children].map((li) => [li.dataset.sig, li]));
+    const nodes = rooms.map((r) => {
       const isIn = r.joined || joined.has(r.name);
       const label = [`#${r.name}`, plural(r.members, "member"), `${r.online} online`];
       if (r.lobby) label.push("everyone's room");
       if (r.topic) label.push(`topic: ${r.topic}`);
       if (isIn) label.push("joined");
       if (r.banned) label.push("you are banned");
+      const sig = label.join(", ");
+      if (old.has(sig)) return old.get(sig);
       const href = "#/c/" + encodeURIComponent("#" + r.name);
-      return h("li", { "aria-label": label.join(", ") },
+      return h("li", { "aria-label": sig, dataset: { sig } },
         h("span.rname", isIn ? h("a", { href }, "#" + r.name) : "#" + r.name,
           h("small.hint", ` ${plural(r.members, "member")} · ${r.online} online${r.lobby ? " · everyone's room" : ""}`),
           r.topic ? h("span.rtopic", r.topic) : null),
         h("span.btns", isIn
           ? h("a.button.small", { href, "aria-label": `Open #${r.name}` }, "Open")
           : h("button.small.primary", { type: "button", "aria-label": `Join #${r.name}`, onclick: (e) => join(r.name, e.currentTarget) }, "Join")));
-    }));
+    });
+    if (nodes.length !== list.children.length || nodes.some((n, i) => list.children[i] !== n)) list.replaceChildren(...nodes);
   }
 
   async function join(room, btn) {
