@@ -230,7 +230,7 @@ func (s *Store) AddIncoming(ctx context.Context, m Message) (inserted bool, err 
 	if kind, _, _ := parseConversation(m.Conversation); kind == 'u' && m.Conversation != Direct(m.From) {
 		return false, fmt.Errorf("add message %s: %w", m.ID, invalid("direct message from %s in %s", m.From, m.Conversation))
 	}
-	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		dup, err := duplicate(ctx, tx, m)
 		if err != nil || dup {
 			return err

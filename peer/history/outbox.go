@@ -51,7 +51,7 @@ func (s *Store) AddOutgoing(ctx context.Context, m Message, to []string) (insert
 	if err != nil {
 		return false, fmt.Errorf("add outgoing %s: %w", m.ID, err)
 	}
-	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		dup, err := duplicate(ctx, tx, m)
 		if err != nil || dup {
 			return err
@@ -185,7 +185,9 @@ func (s *Store) PendingRecipients(ctx context.Context) ([]string, error) {
 // it is the server acknowledging its commit, so the copy is sent (and
 // Delivered may follow on a receipt). States only move forward: Done on a
 // copy already as far or further changes nothing and is not an error.
-// ErrNotFound if there is no such copy.
+// ErrNotFound if there is no such copy. Done is committed when it returns
+// but durable only with the next durable write (or checkpoint): a power
+// loss may undo it, and the copy is then sent again.
 func (s *Store) Done(ctx context.Context, id, to string, via Via) error {
 	target := StateSent
 	switch via {
@@ -195,7 +197,13 @@ func (s *Store) Done(ctx context.Context, id, to string, via Via) error {
 	default:
 		return fmt.Errorf("done %s to %s: %w", id, to, invalid("via %q", via))
 	}
-	if err := s.advance(ctx, id, to, target, via, ""); err != nil {
+	// Bookkeeping: lost with the machine, the copy is back in the outbox
+	// and sent again, and the recipient stores it once (message ids are
+	// unique), so Done waits for no fsync of its own.
+	err := s.bookkeep(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return advanceTx(ctx, tx, id, to, target, via, "")
+	})
+	if err != nil {
 		return fmt.Errorf("done %s to %s: %w", id, to, err)
 	}
 	return nil
@@ -228,7 +236,7 @@ func (s *Store) Failed(ctx context.Context, id, to, why string) error {
 // non-empty via is recorded on the copy and on the message; why is the
 // reason of a failed copy.
 func (s *Store) advance(ctx context.Context, id, to string, target State, via Via, why string) error {
-	return s.db.Write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return advanceTx(ctx, tx, id, to, target, via, why)
 	})
 }
@@ -268,14 +276,18 @@ func advanceTx(ctx context.Context, tx *sql.Tx, id, to string, target State, via
 
 // Attempted records a failed try to send message id to recipient to: it
 // counts the attempt and keeps next, when the daemon means to try again
-// (its back-off). ErrNotFound if the copy is not in the outbox.
+// (its back-off). ErrNotFound if the copy is not in the outbox. Like Done
+// it waits for no fsync of its own.
 func (s *Store) Attempted(ctx context.Context, id, to string, next time.Time) error {
-	n, err := execN(ctx, s.w, `UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?
-		WHERE message = (SELECT seq FROM messages WHERE id = ? AND outgoing = 1) AND recipient = ? AND state = 'queued'`,
-		nsOf(next), id, to)
-	if err == nil && n == 0 {
-		err = ErrNotFound
-	}
+	err := s.bookkeep(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		n, err := execN(ctx, tx, `UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?
+			WHERE message = (SELECT seq FROM messages WHERE id = ? AND outgoing = 1) AND recipient = ? AND state = 'queued'`,
+			nsOf(next), id, to)
+		if err == nil && n == 0 {
+			err = ErrNotFound
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("attempted %s to %s: %w", id, to, err)
 	}
