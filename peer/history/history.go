@@ -81,6 +81,7 @@ type Store struct {
 	// group shares one transaction and one fsync between the concurrent
 	// writes on a message's path (see write).
 	group *sqlitedb.Group[*sql.Tx]
+	stmts prepared // the message path's statements, on the writer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -97,7 +98,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open history: %w", err)
 	}
-	s := &Store{db: db, w: db.Writer(), r: db.Reader(), group: sqlitedb.NewGroup(db)}
+	stmts, err := prepare(ctx, db.Writer(), pathStmts...)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open history: prepare: %w", err)
+	}
+	s := &Store{db: db, w: db.Writer(), r: db.Reader(), group: sqlitedb.NewGroup(db), stmts: stmts}
 	s.cps = newCheckpoints(s)
 	return s, nil
 }
@@ -107,7 +113,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.closeErr = errors.Join(s.cps.close(), s.db.Close())
+		s.closeErr = errors.Join(s.cps.close(), s.stmts.close(), s.db.Close())
 	})
 	return s.closeErr
 }
