@@ -49,7 +49,7 @@ func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, e
 // concurrent callers, in one transaction and one fsync.
 func (s *SQLite) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error) {
 	out := make([]RelayPut, len(ms))
-	err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.group.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for i, m := range ms {
 			inserted, err := s.putRelayTx(ctx, tx, m, q)
 			if errors.Is(err, ErrQuota) || errors.Is(err, ErrSenderQuota) {
@@ -105,25 +105,6 @@ func (s *SQLite) putRelayTx(ctx context.Context, tx *sql.Tx, m RelayMessage, q Q
 	return true, nil
 }
 
-// savepoint runs fn inside a savepoint of tx: if fn fails, what it did is
-// rolled back and the rest of tx goes on.
-func savepoint(ctx context.Context, tx *sql.Tx, fn func(tx *sql.Tx) error) error {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
-			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
-		}
-		if _, rerr := tx.ExecContext(ctx, `RELEASE w`); rerr != nil {
-			return errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
-		}
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `RELEASE w`)
-	return err
-}
-
 // PendingRelay returns the recipient's envelopes with Seq > after, oldest
 // first, at most limit (none if limit is zero or less).
 func (s *SQLite) PendingRelay(ctx context.Context, recipient string, after int64, limit int) ([]RelayMessage, error) {
@@ -163,7 +144,7 @@ func (s *SQLite) AckRelay(ctx context.Context, recipient string, acks, refused [
 		return 0, nil
 	}
 	total := 0
-	err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.group.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		total = 0
 		for _, r := range refused {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO relay_dropped (sender, recipient, msg_id, reason, at)
