@@ -9,7 +9,7 @@ import (
 )
 
 // scanPgGroup reads groupCols plus any extra destinations.
-func scanPgGroup(sc interface{ Scan(...any) error }, extra ...any) (Group, error) {
+func scanPgGroup(sc scanner, extra ...any) (Group, error) {
 	var (
 		g       Group
 		created *int64
@@ -214,15 +214,8 @@ func (s *Postgres) Groups(ctx context.Context, user string) ([]Group, error) {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}
 	defer rows.Close()
-	var out []Group
-	for rows.Next() {
-		g, err := scanPgGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("groups of %s: %w", user, err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, func(sc scanner) (Group, error) { return scanPgGroup(sc) })
+	if err != nil {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}
 	return out, nil

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func scanPgRoom(sc interface{ Scan(...any) error }) (Room, error) {
+func scanPgRoom(sc scanner) (Room, error) {
 	var r Room
 	g, err := scanPgGroup(sc, &r.Topic, &r.Lobby)
 	if err != nil {
@@ -25,15 +25,8 @@ func (s *Postgres) queryRooms(ctx context.Context, what, query string, args ...a
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []Room
-	for rows.Next() {
-		r, err := scanPgRoom(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanPgRoom)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil

@@ -13,7 +13,7 @@ const groupCols = `g.id, g.name, g.owner, g.created,
 	EXISTS (SELECT 1 FROM rooms r WHERE r.group_id = g.id)`
 
 // scanGroup reads groupCols plus any extra destinations.
-func scanGroup(sc interface{ Scan(...any) error }, extra ...any) (Group, error) {
+func scanGroup(sc scanner, extra ...any) (Group, error) {
 	var (
 		g       Group
 		created sql.NullInt64
@@ -227,15 +227,8 @@ func (s *SQLite) Groups(ctx context.Context, user string) ([]Group, error) {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}
 	defer rows.Close()
-	var out []Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("groups of %s: %w", user, err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, func(sc scanner) (Group, error) { return scanGroup(sc) })
+	if err != nil {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}
 	return out, nil

@@ -12,7 +12,7 @@ import (
 // roomCols selects a Room from chat_groups g joined with rooms r.
 const roomCols = groupCols + `, r.topic, r.lobby`
 
-func scanRoom(sc interface{ Scan(...any) error }) (Room, error) {
+func scanRoom(sc scanner) (Room, error) {
 	var r Room
 	g, err := scanGroup(sc, &r.Topic, &r.Lobby)
 	if err != nil {
@@ -28,15 +28,8 @@ func (s *SQLite) queryRooms(ctx context.Context, what, query string, args ...any
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []Room
-	for rows.Next() {
-		r, err := scanRoom(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRoom)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
