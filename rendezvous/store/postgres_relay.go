@@ -115,19 +115,8 @@ func (s *Postgres) PendingRelay(ctx context.Context, recipient string, after int
 		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
 	}
 	defer rows.Close()
-	var out []RelayMessage
-	for rows.Next() {
-		var (
-			m       RelayMessage
-			created *int64
-		)
-		if err := rows.Scan(&m.Seq, &m.Recipient, &m.ID, &m.Sender, &m.Envelope, &created); err != nil {
-			return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
-		}
-		m.Created = pgTime(created)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRelayMessage)
+	if err != nil {
 		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
 	}
 	return out, nil
@@ -230,19 +219,8 @@ func (s *Postgres) RelayDrops(ctx context.Context, sender string, limit int) ([]
 		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
 	}
 	defer rows.Close()
-	var out []RelayDrop
-	for rows.Next() {
-		var (
-			d  RelayDrop
-			at *int64
-		)
-		if err := rows.Scan(&d.Sender, &d.Recipient, &d.ID, &d.Reason, &at); err != nil {
-			return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
-		}
-		d.At = pgTime(at)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRelayDrop)
+	if err != nil {
 		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
 	}
 	return out, nil

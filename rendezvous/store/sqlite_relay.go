@@ -117,19 +117,8 @@ func (s *SQLite) PendingRelay(ctx context.Context, recipient string, after int64
 		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
 	}
 	defer rows.Close()
-	var out []RelayMessage
-	for rows.Next() {
-		var (
-			m       RelayMessage
-			created sql.NullInt64
-		)
-		if err := rows.Scan(&m.Seq, &m.Recipient, &m.ID, &m.Sender, &m.Envelope, &created); err != nil {
-			return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
-		}
-		m.Created = timeOf(created)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRelayMessage)
+	if err != nil {
 		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
 	}
 	return out, nil
@@ -246,19 +235,8 @@ func (s *SQLite) RelayDrops(ctx context.Context, sender string, limit int) ([]Re
 		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
 	}
 	defer rows.Close()
-	var out []RelayDrop
-	for rows.Next() {
-		var (
-			d  RelayDrop
-			at sql.NullInt64
-		)
-		if err := rows.Scan(&d.Sender, &d.Recipient, &d.ID, &d.Reason, &at); err != nil {
-			return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
-		}
-		d.At = timeOf(at)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRelayDrop)
+	if err != nil {
 		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
 	}
 	return out, nil

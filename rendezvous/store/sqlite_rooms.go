@@ -12,16 +12,6 @@ import (
 // roomCols selects a Room from chat_groups g joined with rooms r.
 const roomCols = groupCols + `, r.topic, r.lobby`
 
-func scanRoom(sc scanner) (Room, error) {
-	var r Room
-	g, err := scanGroup(sc, &r.Topic, &r.Lobby)
-	if err != nil {
-		return Room{}, err
-	}
-	r.Group = g
-	return r, nil
-}
-
 func (s *SQLite) queryRooms(ctx context.Context, what, query string, args ...any) ([]Room, error) {
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
