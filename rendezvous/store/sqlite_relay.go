@@ -33,14 +33,7 @@ const ackChunk = 200
 // above q.SenderCount or q.SenderBytes; a limit of zero or less is no
 // limit. Quota checks and insert are one transaction.
 func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error) {
-	puts, err := s.PutRelays(ctx, []RelayMessage{m}, q)
-	if err != nil {
-		return false, err
-	}
-	if puts[0].Err != nil {
-		return false, fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, puts[0].Err)
-	}
-	return puts[0].Inserted, nil
+	return putRelayOne(ctx, s.PutRelays, m, q)
 }
 
 // PutRelays stores a batch of envelopes, each as PutRelay would, in the
@@ -50,18 +43,9 @@ func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, e
 func (s *SQLite) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error) {
 	out := make([]RelayPut, len(ms))
 	err := s.group.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		for i, m := range ms {
-			inserted, err := s.putRelayTx(ctx, tx, m, q)
-			if errors.Is(err, ErrQuota) || errors.Is(err, ErrSenderQuota) {
-				out[i] = RelayPut{Err: err}
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, err)
-			}
-			out[i] = RelayPut{Inserted: inserted}
-		}
-		return nil
+		return putRelayBatch(ms, out, func(m RelayMessage) (bool, error) {
+			return s.putRelayTx(ctx, tx, m, q)
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("put relay batch: %w", err)
