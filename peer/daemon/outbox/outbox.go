@@ -14,10 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/keylock"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/history"
 )
@@ -77,7 +77,10 @@ type Outbox struct {
 	// just opened.
 	force atomic.Bool
 	// locks keep one recipient's copies going out in order.
-	locks keylock.Set
+	locks userLocks
+	// submitMu keeps to one the submits that hold many recipients'
+	// locks at once (submitMany).
+	submitMu sync.Mutex
 }
 
 // New makes an outbox; Run moves it.
@@ -145,10 +148,14 @@ func (o *Outbox) FlushAll(ctx context.Context) {
 	}
 }
 
-// Submit tries the copies of the stored message id now, one recipient
-// after another, each behind what already waits for them, and returns
+// Submit tries the copies of the stored message id now, each behind what
+// already waits for its recipient (a group's relayed copies together in
+// few requests when the relay takes batches: submitMany), and returns
 // how each went (recipient → api.Via…). me is the message's sender.
 func (o *Outbox) Submit(ctx context.Context, me, id string, to []string) map[string]string {
+	if bp, ok := o.cfg.Relay.(BatchPath); ok && len(to) > 1 {
+		return o.submitMany(ctx, bp, me, id, to)
+	}
 	out := make(map[string]string, len(to))
 	for _, u := range to {
 		if held, err := o.cfg.Store.Held(ctx, u); err == nil && held {
@@ -159,10 +166,7 @@ func (o *Outbox) Submit(ctx context.Context, me, id string, to []string) map[str
 		if via == "" {
 			// Not pending any more: a concurrent flush (another Submit
 			// to u, or the loop) took it out first.
-			via = api.ViaQueued
-			if m, err := o.cfg.Store.Message(ctx, me, id); err == nil && m.State != history.StateQueued && m.Via != "" {
-				via = string(m.Via)
-			}
+			via = o.settled(ctx, me, id)
 		}
 		out[u] = via
 	}
