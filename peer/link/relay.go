@@ -50,15 +50,45 @@ type relayCall struct {
 // *wire.Error, or the request's error (wrapping ErrOffline when the link
 // is down).
 func (l *Link) Relay(ctx context.Context, env wire.RelayEnvelope) error {
+	return l.wait(ctx, l.enqueue([]wire.RelayEnvelope{env})[0])
+}
+
+// RelayMany stores envs on the server's relay as Relay does each, but
+// queues them all at once, so they leave in as few relay.send requests
+// as the batch and frame limits allow (a group message's copies: one
+// request up to wire.MaxRelayBatch envelopes). It returns one result per
+// envelope, in order, once every one is settled.
+func (l *Link) RelayMany(ctx context.Context, envs []wire.RelayEnvelope) []error {
+	calls := l.enqueue(envs)
+	errs := make([]error, len(calls))
+	for i, rc := range calls {
+		errs[i] = l.wait(ctx, rc)
+	}
+	return errs
+}
+
+// enqueue queues envs in order; the first takes the lead when no request
+// is in flight.
+func (l *Link) enqueue(envs []wire.RelayEnvelope) []*relayCall {
 	q := &l.relay
-	rc := &relayCall{env: env, wake: make(chan struct{}, 1)}
+	calls := make([]*relayCall, len(envs))
 	q.mu.Lock()
-	q.queue = append(q.queue, rc)
-	if !q.sending {
+	for i, env := range envs {
+		calls[i] = &relayCall{env: env, wake: make(chan struct{}, 1)}
+		q.queue = append(q.queue, calls[i])
+	}
+	if !q.sending && len(calls) > 0 {
 		q.sending = true
-		rc.lead = true
+		calls[0].lead = true
 	}
 	q.mu.Unlock()
+	return calls
+}
+
+// wait sends requests while rc leads and returns rc's result once its
+// request is answered.
+func (l *Link) wait(ctx context.Context, rc *relayCall) error {
+	q := &l.relay
 	for {
 		q.mu.Lock()
 		done, lead := rc.done, rc.lead

@@ -64,3 +64,50 @@ func TestRelayBatchesConcurrentSends(t *testing.T) {
 		t.Fatalf("%d relay.send requests for %d envelopes, want fewer", after-before, n)
 	}
 }
+
+// TestRelayManySendsABatchInFewRequests: envelopes handed over together
+// leave in requests of up to wire.MaxRelayBatch, each with its own
+// outcome.
+func TestRelayManySendsABatchInFewRequests(t *testing.T) {
+	s := startServer(t, "")
+	alice, bob := start(t, s), start(t, s)
+	alice.expect(t, link.EventUp)
+	bob.expect(t, link.EventUp)
+	alice.register(t, "alice")
+	bob.register(t, "bob")
+	alice.call(t, wire.OpFriendRequest, wire.UserRequest{Username: "bob"}, nil)
+	bob.call(t, wire.OpFriendAccept, wire.UserRequest{Username: "alice"}, nil)
+	_, before := s.st.RelayCommits()
+
+	const n = wire.MaxRelayBatch + 44
+	envs := make([]wire.RelayEnvelope, n)
+	for i := range envs {
+		envs[i] = wire.RelayEnvelope{To: "bob", ID: fmt.Sprintf("%032x", i+1), Envelope: []byte("sealed")}
+	}
+	envs[7].To = "nobody"
+	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
+	defer cancel()
+	errs := alice.l.RelayMany(ctx, envs)
+	if len(errs) != n {
+		t.Fatalf("%d results for %d envelopes", len(errs), n)
+	}
+	for i, err := range errs {
+		var werr *wire.Error
+		switch {
+		case i == 7 && (!errors.As(err, &werr) || werr.Code != wire.CodeNotFound):
+			t.Fatalf("envelope to nobody: %v, want not_found", err)
+		case i != 7 && err != nil:
+			t.Fatalf("envelope %d: %v", i, err)
+		}
+	}
+	msgs, err := s.st.PendingRelay(context.Background(), "bob", 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != n-1 {
+		t.Fatalf("%d envelopes stored for bob, want %d", len(msgs), n-1)
+	}
+	if _, after := s.st.RelayCommits(); after-before != 2 {
+		t.Fatalf("%d relay.send requests for %d envelopes, want 2", after-before, n)
+	}
+}
