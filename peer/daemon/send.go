@@ -152,21 +152,31 @@ func groupOfConversation(conv string) string {
 // identity key, and stores it on the server; it returns once the server
 // has committed it.
 func (ms *messages) relay(ctx context.Context, to string, m envelope.Message) error {
+	env, err := ms.seal(ctx, to, m)
+	if err != nil {
+		return err
+	}
+	return ms.relayErr(to, ms.link.Relay(ctx, env))
+}
+
+// seal seals m to user's current prekey, checked against user's pinned
+// identity key, as a relay envelope.
+func (ms *messages) seal(ctx context.Context, to string, m envelope.Message) (wire.RelayEnvelope, error) {
 	me := ms.session.self()
 	key := ms.session.key()
 	if me == "" || key == nil || !ms.link.HasSession() {
-		return errNoPath
+		return wire.RelayEnvelope{}, errNoPath
 	}
 	kr, err := ms.keyring.relayKeys(ctx, to)
 	if err != nil {
-		return fmt.Errorf("%w: keys of %s: %v", errNoPath, to, err)
+		return wire.RelayEnvelope{}, fmt.Errorf("%w: keys of %s: %v", errNoPath, to, err)
 	}
 	pinned, err := ms.keyring.senderKey(ctx, to)
 	if err != nil {
-		return fmt.Errorf("key of %s: %w", to, err)
+		return wire.RelayEnvelope{}, fmt.Errorf("key of %s: %w", to, err)
 	}
 	if err := kr.Prekey.Verify(pinned, to, time.Now()); err != nil {
-		return fmt.Errorf("prekey of %s: %w", to, err)
+		return wire.RelayEnvelope{}, fmt.Errorf("prekey of %s: %w", to, err)
 	}
 	m.From, m.To = me, to
 	if m.Sent.IsZero() {
@@ -177,18 +187,24 @@ func (ms *messages) relay(ctx context.Context, to string, m envelope.Message) er
 	}
 	sealed, err := envelope.Seal(m, key, kr.Prekey)
 	if err != nil {
-		return fmt.Errorf("seal: %w", err)
+		return wire.RelayEnvelope{}, fmt.Errorf("seal: %w", err)
 	}
-	if err := ms.link.Relay(ctx, wire.RelayEnvelope{To: to, ID: m.ID, Envelope: sealed}); err != nil {
-		var werr *wire.Error
-		if errors.As(err, &werr) && werr.Code == wire.CodeQuotaExceeded {
-			// The recipient's relay quota, or this sender's share of it,
-			// is full: the copy waits and is tried again.
-			ms.log.Warn("the server's relay takes no more for now", "to", to, "why", werr.Message)
-		}
-		return fmt.Errorf("%w: relay: %v", errNoPath, err)
+	return wire.RelayEnvelope{To: to, ID: m.ID, Envelope: sealed}, nil
+}
+
+// relayErr is the outcome of storing one envelope for to: nil, or
+// errNoPath wrapping why it did not go.
+func (ms *messages) relayErr(to string, err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	var werr *wire.Error
+	if errors.As(err, &werr) && werr.Code == wire.CodeQuotaExceeded {
+		// The recipient's relay quota, or this sender's share of it,
+		// is full: the copy waits and is tried again.
+		ms.log.Warn("the server's relay takes no more for now", "to", to, "why", werr.Message)
+	}
+	return fmt.Errorf("%w: relay: %v", errNoPath, err)
 }
 
 // newMessageID makes a random 128-bit message id.
