@@ -81,7 +81,7 @@ func (o *Outbox) submitMany(ctx context.Context, bp BatchPath, me, id string, to
 				return
 			}
 			if err := o.cfg.Direct.Deliver(ctx, u, it.Message); err == nil {
-				set(u, o.done(ctx, it, history.ViaDirect, nil))
+				set(u, o.settle(ctx, it, history.ViaDirect, nil))
 				unlock()
 				return
 			}
@@ -91,6 +91,16 @@ func (o *Outbox) submitMany(ctx context.Context, bp BatchPath, me, id string, to
 		}()
 	}
 	wg.Wait()
+	// Local clients hear of the message's state once, when its copies
+	// are settled, not once per copy: with a big group that is the cost.
+	defer func() {
+		for _, via := range out {
+			if via == api.ViaDirect || via == api.ViaRelay {
+				o.cfg.Sent(ctx, id)
+				return
+			}
+		}
+	}()
 
 	for len(relay) > 0 {
 		n := min(len(relay), wire.MaxRelayBatch)
@@ -108,7 +118,7 @@ func (o *Outbox) submitMany(ctx context.Context, bp BatchPath, me, id string, to
 			} else {
 				err = ErrNoPath
 			}
-			out[h.it.To] = o.done(ctx, h.it, history.ViaRelay, err)
+			out[h.it.To] = o.settle(ctx, h.it, history.ViaRelay, err)
 			h.unlock()
 		}
 	}
@@ -138,9 +148,9 @@ func (o *Outbox) before(ctx context.Context, u, id string) (it history.OutboxIte
 	return it, "", false
 }
 
-// done settles one copy that went by via (err nil) or did not: marks it
-// sent and tells of it, or records the try for a later one.
-func (o *Outbox) done(ctx context.Context, it history.OutboxItem, via history.Via, err error) string {
+// settle settles one copy that went by via (err nil) or did not: marks
+// it sent, or records the try for a later one.
+func (o *Outbox) settle(ctx context.Context, it history.OutboxItem, via history.Via, err error) string {
 	if err == nil {
 		err = o.cfg.Store.Done(ctx, it.Message.ID, it.To, via)
 	}
@@ -148,7 +158,6 @@ func (o *Outbox) done(ctx context.Context, it history.OutboxItem, via history.Vi
 		o.retryLater(ctx, it, err)
 		return api.ViaQueued
 	}
-	o.cfg.Sent(ctx, it.Message.ID)
 	return string(via)
 }
 

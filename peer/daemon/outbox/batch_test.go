@@ -95,6 +95,13 @@ func TestSubmitHandsAGroupsRelayedCopiesOverInFewRequests(t *testing.T) {
 	if n := r.ob.Count(ctx); n != 1 {
 		t.Fatalf("outbox holds %d copies, want only m007's", n)
 	}
+	told := map[string]int{}
+	for len(r.sent) > 0 {
+		told[<-r.sent]++
+	}
+	if told[early] != 1 || told[id] != 1 {
+		t.Fatalf("local clients told %v, want each message once", told)
+	}
 }
 
 func TestSubmitSendsAGroupCopyDirectlyWhenItCan(t *testing.T) {
