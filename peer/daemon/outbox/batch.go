@@ -62,7 +62,7 @@ func (o *Outbox) submitMany(ctx context.Context, bp BatchPath, me, id string, to
 		}
 		seen[u] = true
 		if h, err := o.cfg.Store.Held(ctx, u); err == nil && h {
-			out[u] = api.ViaHeld
+			set(u, api.ViaHeld)
 			continue
 		}
 		wg.Add(1)
