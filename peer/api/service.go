@@ -54,6 +54,8 @@ type Service interface {
 	RoomService
 	// LibraryService: shared file libraries (library.go).
 	LibraryService
+	// RichService: reactions, edits, recall and settings (rich.go).
+	RichService
 
 	// Verify returns the safety number shared with user and the
 	// fingerprint of the key it is for.
@@ -249,6 +251,9 @@ const MaxText = 64 << 10
 type SendRequest struct {
 	Target string `json:"target"`
 	Text   string `json:"text"`
+	// ReplyTo, when set, is the id of the message of the conversation
+	// this one answers.
+	ReplyTo string `json:"reply_to,omitempty"`
 }
 
 type SendResult struct {
@@ -275,6 +280,17 @@ type Message struct {
 	Via   string `json:"via,omitempty"`
 	// Error says why a failed message failed.
 	Error string `json:"error,omitempty"`
+	// Kind is text or reply (docs/protocol.md, "Message kinds").
+	Kind string `json:"kind,omitempty"`
+	// Reply is the message a reply answers.
+	Reply *Quote `json:"reply,omitempty"`
+	// Edited is when the text shown was edited; zero if never.
+	Edited time.Time `json:"edited,omitzero"`
+	// Recalled is when the sender recalled it; Text is then "" if the
+	// user hides recalled messages, else the text kept (anti-recall).
+	Recalled time.Time `json:"recalled,omitzero"`
+	// Reactions on the message, in the order first given.
+	Reactions []Reaction `json:"reactions,omitempty"`
 }
 
 type Conversation struct {
@@ -389,8 +405,11 @@ type Event struct {
 
 // Event types.
 const (
-	EventMessage        = "message"       // a message arrived (or was sent from another client of this daemon)
-	EventMessageState   = "message.state" // an outgoing message moved to sent or delivered
+	EventMessage      = "message"       // a message arrived (or was sent from another client of this daemon)
+	EventMessageState = "message.state" // an outgoing message moved to sent or delivered
+	// EventMessageChanged: a message shows differently now: edited,
+	// recalled, reacted to.
+	EventMessageChanged = "message.changed"
 	EventPresence       = "presence"
 	EventFriendRequest  = "friend.request"
 	EventFriendAccepted = "friend.accepted"

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lanchat/lanchat/internal/content"
 	"github.com/lanchat/lanchat/internal/envelope"
 	"github.com/lanchat/lanchat/internal/keys"
 	"github.com/lanchat/lanchat/internal/wire"
@@ -71,6 +72,9 @@ func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
 	if isLibraryKind(m.Kind) {
 		return d.receiveLibrary(ctx, m) // library.go
 	}
+	if isRichKind(m.Kind) {
+		return d.receiveRich(ctx, m, conv) // rich.go
+	}
 	return d.store(ctx, m, conv)
 }
 
@@ -89,11 +93,11 @@ func (d *Daemon) admit(ctx context.Context, m *incoming) (string, history.ParkRe
 	if m.Sent.IsZero() {
 		return "", "", wire.Invalid("sent", "the message has no time")
 	}
-	if m.Kind != history.KindText && !isLibraryKind(m.Kind) {
+	if m.Kind != history.KindText && !isLibraryKind(m.Kind) && !isRichKind(m.Kind) {
 		return "", "", wire.Invalid("kind", "unknown message kind %q", m.Kind)
 	}
-	if len(m.Body) > MaxText || !utf8.ValidString(m.Body) {
-		return "", "", wire.Invalid("body", "text must be valid UTF-8 of at most %d bytes", MaxText)
+	if max := maxBody(m.Kind); len(m.Body) > max || !utf8.ValidString(m.Body) {
+		return "", "", wire.Invalid("body", "must be valid UTF-8 of at most %d bytes", max)
 	}
 	if held, err := d.db.Held(ctx, m.From); err != nil {
 		return "", history.ParkRetry, nil
@@ -133,6 +137,21 @@ func (d *Daemon) memberLocked(gid, user string) bool {
 // store commits an admitted message to history, with its claimed send
 // time clamped around its arrival.
 func (d *Daemon) store(ctx context.Context, m incoming, conv string) *wire.Error {
+	return d.storeMeta(ctx, m, conv, "")
+}
+
+// maxBody is the largest body of a message kind: a text's, or a JSON
+// body's (content.MaxBody).
+func maxBody(kind string) int {
+	if kind == history.KindText {
+		return MaxText
+	}
+	return content.MaxBody
+}
+
+// storeMeta is store with the JSON body of a kind other than text kept
+// beside the text it shows (history.Message.Meta).
+func (d *Daemon) storeMeta(ctx context.Context, m incoming, conv, meta string) *wire.Error {
 	now := time.Now()
 	arrived := m.Arrived
 	if arrived.IsZero() || arrived.After(now) {
@@ -151,7 +170,7 @@ func (d *Daemon) store(ctx context.Context, m incoming, conv string) *wire.Error
 	}
 	msg := history.Message{
 		ID: m.ID, Conversation: conv, From: m.From, Kind: m.Kind, Body: m.Body,
-		Sent: sent, Claimed: claimed, Received: now, Via: m.Via,
+		Sent: sent, Claimed: claimed, Received: now, Via: m.Via, Meta: meta,
 	}
 	inserted, err := d.db.AddIncoming(ctx, msg)
 	if errors.Is(err, history.ErrConflict) {
@@ -163,7 +182,9 @@ func (d *Daemon) store(ctx context.Context, m incoming, conv string) *wire.Error
 	}
 	if inserted {
 		msg.State = history.StateReceived
-		d.notify(api.Event{Type: api.EventMessage, Message: d.apiMessage(msg)})
+		if out := d.richMessages(ctx, []history.Message{msg}); len(out) == 1 {
+			d.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
+		}
 	}
 	return nil
 }

@@ -63,12 +63,17 @@ func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult,
 		return api.SendResult{}, err
 	}
 	m := history.Message{ID: id, Conversation: conv, From: me, Kind: history.KindText, Body: req.Text, Sent: time.Now()}
+	if req.ReplyTo != "" {
+		if m.Kind, m.Meta, err = d.replyTo(ctx, me, conv, req.ReplyTo, req.Text); err != nil {
+			return api.SendResult{}, err
+		}
+	}
 	if _, err := d.db.AddOutgoing(ctx, m, to); err != nil {
 		return api.SendResult{}, fmt.Errorf("store message: %w", err)
 	}
 	stored, err := d.db.Message(ctx, me, id)
-	if err == nil {
-		d.notify(api.Event{Type: api.EventMessage, Message: d.apiMessage(stored)})
+	if out := d.richMessages(ctx, []history.Message{stored}); err == nil && len(out) == 1 {
+		d.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
 	}
 
 	// Try each recipient now, in order behind what already waits for them.
@@ -239,7 +244,7 @@ func (d *Daemon) deliver(ctx context.Context, it history.OutboxItem) (history.Vi
 		group = id
 	}
 	if c := d.peers.connect(ctx, it.To, false); c != nil {
-		err := d.exchange(ctx, c, opMessage, DirectMessage{ID: m.ID, Group: group, Sent: m.Sent, Kind: m.Kind, Body: m.Body})
+		err := d.exchange(ctx, c, opMessage, DirectMessage{ID: m.ID, Group: group, Sent: m.Sent, Kind: m.Kind, Body: wireBody(m)})
 		if err == nil {
 			if err := d.db.Done(ctx, m.ID, it.To, history.ViaDirect); err != nil {
 				return "", fmt.Errorf("mark sent: %w", err)
@@ -254,7 +259,7 @@ func (d *Daemon) deliver(ctx context.Context, it history.OutboxItem) (history.Vi
 		}
 		d.log.Debug("direct send failed; trying the relay", "to", it.To, "err", err)
 	}
-	err := d.relay(ctx, it.To, envelope.Message{ID: m.ID, Group: group, Sent: m.Sent, Kind: m.Kind, Body: []byte(m.Body)})
+	err := d.relay(ctx, it.To, envelope.Message{ID: m.ID, Group: group, Sent: m.Sent, Kind: m.Kind, Body: []byte(wireBody(m))})
 	if err != nil {
 		return "", err
 	}
@@ -262,6 +267,15 @@ func (d *Daemon) deliver(ctx context.Context, it history.OutboxItem) (history.Vi
 		return "", fmt.Errorf("mark sent: %w", err)
 	}
 	return history.ViaRelay, nil
+}
+
+// wireBody is what a message carries on the wire: the JSON body of a
+// kind kept beside its text (a reply), else the body itself.
+func wireBody(m history.Message) string {
+	if m.Meta != "" {
+		return m.Meta
+	}
+	return m.Body
 }
 
 // relay seals m to user's current prekey, checked against user's pinned

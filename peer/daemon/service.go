@@ -234,7 +234,7 @@ func (d *Daemon) History(ctx context.Context, target string, limit int, search, 
 	if err := d.db.MarkRead(ctx, conv); err != nil {
 		d.log.Warn("mark read", "err", err)
 	}
-	return d.apiMessages(msgs), nil
+	return d.richMessages(ctx, msgs), nil
 }
 
 // Search searches all conversations.
@@ -252,7 +252,7 @@ func (d *Daemon) Search(ctx context.Context, text string, limit int) ([]api.Mess
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	return d.apiMessages(msgs), nil
+	return d.richMessages(ctx, msgs), nil
 }
 
 // Recent lists conversations by last activity.
@@ -291,17 +291,6 @@ func (d *Daemon) target(conv, name string) string {
 		return name
 	}
 	return "#" + id
-}
-
-func (d *Daemon) apiMessages(msgs []history.Message) []api.Message {
-	out := make([]api.Message, 0, len(msgs))
-	for _, m := range msgs {
-		if isLibraryKind(m.Kind) {
-			continue // the library's (library.go), not the timeline's
-		}
-		out = append(out, *d.apiMessage(m))
-	}
-	return out
 }
 
 func (d *Daemon) apiMessage(m history.Message) *api.Message {

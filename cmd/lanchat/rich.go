@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lanchat/lanchat/peer/api"
+)
+
+// richCommands act on sent messages, placed after watch.
+var richCommands = []*command{
+	{name: "react", args: "ID EMOJI", summary: "add your reaction to a message, or take it back if you gave it (ids: lanchat history --ids)", example: "lanchat react 3fa19c0e5b7d4e21a0c6f8d2b9e47a10 👍", run: cmdReact},
+	{name: "edit", args: "ID TEXT...", summary: "replace the text of one of your messages (within 24 h); the receivers keep every version", example: "lanchat edit 3fa19c0e5b7d4e21a0c6f8d2b9e47a10 lunch at one?", noInterspersed: true, run: cmdEdit},
+	{name: "recall", args: "ID", summary: "recall one of your messages (within 24 h); receivers see it marked recalled, and keep its text unless they hide recalled messages", example: "lanchat recall 3fa19c0e5b7d4e21a0c6f8d2b9e47a10", run: cmdRecall},
+	{name: "settings", summary: "show your settings", example: "lanchat settings", run: cmdSettings},
+	{name: "settings set", args: "NAME true|false", summary: "change a setting: hide-recalled (default false), send-read-receipts (default true), share-keep (default true)", example: "lanchat settings set hide-recalled true", run: cmdSettingsSet},
+}
+
+func init() {
+	at := slices.IndexFunc(commands, func(c *command) bool { return c.name == "watch" })
+	commands = slices.Insert(commands, at+1, richCommands...)
+}
+
+func cmdReact(e *env, c *command, args []string) error {
+	pos, err := e.parse(c, e.flags(c), args, 2, 2)
+	if err != nil {
+		return err
+	}
+	m, err := e.client.React(e.ctx, pos[0], api.ReactRequest{Emoji: pos[1]})
+	if err != nil {
+		return err
+	}
+	return e.reply(m, "%s", messageLine(m, e.now(), false))
+}
+
+func cmdEdit(e *env, c *command, args []string) error {
+	pos, err := e.parse(c, e.flags(c), args, 2, -1)
+	if err != nil {
+		return err
+	}
+	text := strings.Join(pos[1:], " ")
+	if strings.TrimSpace(text) == "" {
+		return usageError(c, "the text is empty")
+	}
+	m, err := e.client.Edit(e.ctx, pos[0], api.EditRequest{Text: text})
+	if err != nil {
+		return err
+	}
+	return e.reply(m, "%s", messageLine(m, e.now(), false))
+}
+
+func cmdRecall(e *env, c *command, args []string) error {
+	pos, err := e.parse(c, e.flags(c), args, 1, 1)
+	if err != nil {
+		return err
+	}
+	m, err := e.client.Recall(e.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return e.reply(m, "recalled %s; receivers see it marked recalled", m.ID)
+}
+
+func cmdSettings(e *env, c *command, args []string) error {
+	if _, err := e.parse(c, e.flags(c), args, 0, 0); err != nil {
+		return err
+	}
+	s, err := e.client.Settings(e.ctx)
+	if err != nil {
+		return err
+	}
+	return printSettings(e, s)
+}
+
+func cmdSettingsSet(e *env, c *command, args []string) error {
+	pos, err := e.parse(c, e.flags(c), args, 2, 2)
+	if err != nil {
+		return err
+	}
+	s, err := e.client.SetSetting(e.ctx, pos[0], pos[1])
+	if err != nil {
+		return err
+	}
+	return printSettings(e, s)
+}
+
+func printSettings(e *env, s api.Settings) error {
+	if e.json {
+		return printJSON(e.stdout, s)
+	}
+	fmt.Fprintf(e.stdout, "hide-recalled       %t\nsend-read-receipts  %t\nshare-keep          %t\n",
+		s.HideRecalled, s.SendReadReceipts, s.ShareKeep)
+	return nil
+}
+
+// richNotes renders what was done to a message after it was sent: a
+// reply's quote goes before it, the marks and reactions after it.
+func richNotes(m api.Message) (before, after string) {
+	if q := m.Reply; q != nil {
+		ex := q.Excerpt
+		if utf8.RuneCountInString(ex) > 60 {
+			ex = string([]rune(ex)[:59]) + "…"
+		}
+		before = "↪ " + oneLine(q.From) + ": " + oneLine(ex) + " | "
+	}
+	var marks []string
+	if !m.Edited.IsZero() {
+		marks = append(marks, "(edited)")
+	}
+	if !m.Recalled.IsZero() {
+		if m.Text == "" {
+			marks = append(marks, "[recalled by the sender; hidden]")
+		} else {
+			marks = append(marks, "[recalled by the sender]")
+		}
+	}
+	for _, r := range m.Reactions {
+		marks = append(marks, fmt.Sprintf("%s %d", oneLine(r.Emoji), r.Count))
+	}
+	if len(marks) > 0 {
+		after = "  " + strings.Join(marks, "  ")
+	}
+	return before, after
+}
+
+// idPrefix puts a message's id before its line (history --ids).
+func idPrefix(m api.Message) string { return m.ID + " " }

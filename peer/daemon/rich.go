@@ -1,0 +1,325 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/content"
+	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/rich"
+	"github.com/lanchat/lanchat/peer/history"
+)
+
+// Replies, reactions, edits and recall (package rich does the checks).
+// The daemon's part: the receive hook, the local API and the display.
+
+// isRichKind reports whether an incoming kind is one rich handles.
+func isRichKind(k string) bool { return rich.IsTimeline(k) || rich.IsAction(k) }
+
+// receiveRich takes an admitted reply, reaction, edit or recall. A
+// malformed or forbidden one is dropped with a log line and acknowledged,
+// so it never blocks the conversation or the relay.
+func (d *Daemon) receiveRich(ctx context.Context, m incoming, conv string) *wire.Error {
+	if rich.IsTimeline(m.Kind) {
+		in := rich.Incoming{ID: m.ID, From: m.From, Conversation: conv, Kind: m.Kind, Body: m.Body}
+		text, meta, err := rich.Reply(ctx, d.db, in)
+		if errors.Is(err, rich.ErrRefused) {
+			d.log.Info("incoming reply dropped", "from", m.From, "id", m.ID, "err", err)
+			return nil
+		}
+		if err != nil {
+			d.log.Error("check incoming reply", "err", err)
+			return wire.Errorf(wire.CodeInternal, "internal error")
+		}
+		m.Body = text
+		return d.storeMeta(ctx, m, conv, meta)
+	}
+	arrived := m.Arrived
+	if now := time.Now(); arrived.IsZero() || arrived.After(now) {
+		arrived = now
+	}
+	sent, _ := history.ClampSent(m.Sent, arrived)
+	in := rich.Incoming{ID: m.ID, From: m.From, Conversation: conv, Kind: m.Kind, Body: m.Body, Sent: sent}
+	t, changed, err := rich.Apply(ctx, d.db, in)
+	if errors.Is(err, rich.ErrRefused) {
+		d.log.Info("incoming "+m.Kind+" dropped", "from", m.From, "id", m.ID, "err", err)
+		return nil
+	}
+	if err != nil {
+		d.log.Error("apply incoming "+m.Kind, "err", err)
+		return wire.Errorf(wire.CodeInternal, "internal error")
+	}
+	if changed {
+		d.messageChanged(ctx, t.From, t.ID)
+	}
+	return nil
+}
+
+// messageChanged tells local clients that a message shows differently
+// now (edited, recalled, reacted to).
+func (d *Daemon) messageChanged(ctx context.Context, from, id string) {
+	m, err := d.db.Message(ctx, from, id)
+	if err != nil {
+		return
+	}
+	out := d.richMessages(ctx, []history.Message{m})
+	if len(out) == 1 {
+		d.notify(api.Event{Type: api.EventMessageChanged, Message: &out[0]})
+	}
+}
+
+// richMessages makes the API view of messages with what rich adds: the
+// quote of a reply, edits, recall (the text hidden if the user hides
+// recalled messages), reactions. Messages that only act on others are
+// left out.
+func (d *Daemon) richMessages(ctx context.Context, msgs []history.Message) []api.Message {
+	set, err := d.db.Settings(ctx)
+	if err != nil {
+		d.log.Warn("read settings", "err", err)
+	}
+	out := make([]api.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if isLibraryKind(m.Kind) || rich.IsAction(m.Kind) {
+			continue // not the timeline's
+		}
+		am := *d.apiMessage(m)
+		if m.Kind != "" && m.Kind != history.KindText {
+			am.Kind = m.Kind
+		}
+		if q, ok := rich.ParseQuote(m.Meta); ok {
+			am.Reply = &api.Quote{From: q.From, ID: q.ID, Kind: q.Kind, Excerpt: q.Excerpt}
+		}
+		am.Edited, am.Recalled = m.Edited, m.Recalled
+		am.Text = m.Shown(set.HideRecalled)
+		if rs, err := d.db.Reactions(ctx, m.From, m.ID); err == nil {
+			for _, r := range rs {
+				am.Reactions = append(am.Reactions, api.Reaction{Emoji: r.Emoji, Count: len(r.Users), Users: r.Users})
+			}
+		}
+		out = append(out, am)
+	}
+	return out
+}
+
+// findMessage finds the message a user names by id; when several senders
+// used the id, the one in the user's own name wins, else it is ambiguous.
+func (d *Daemon) findMessage(ctx context.Context, me, id string) (history.Message, error) {
+	if werr := wire.CheckMessageID("id", id); werr != nil {
+		return history.Message{}, api.Errorf(api.CodeInvalid, "%q is not a message id (32 hex digits, as `lanchat history --ids` shows)", id)
+	}
+	ms, err := d.db.MessagesByID(ctx, strings.ToLower(id))
+	if err != nil {
+		return history.Message{}, fmt.Errorf("find message: %w", err)
+	}
+	var found []history.Message
+	for _, m := range ms {
+		if isLibraryKind(m.Kind) || rich.IsAction(m.Kind) {
+			continue
+		}
+		if m.From == me {
+			return m, nil
+		}
+		found = append(found, m)
+	}
+	switch len(found) {
+	case 0:
+		return history.Message{}, api.Errorf(api.CodeNotFound, "no message %s in your history", id)
+	case 1:
+		return found[0], nil
+	}
+	return history.Message{}, api.Errorf(api.CodeConflict, "more than one sender used the id %s", id)
+}
+
+// replyTo resolves the message a reply answers: it must be in conv.
+func (d *Daemon) replyTo(ctx context.Context, me, conv, id, text string) (kind, meta string, err error) {
+	q, err := d.findMessage(ctx, me, id)
+	if err != nil {
+		return "", "", err
+	}
+	if q.Conversation != conv {
+		return "", "", api.Errorf(api.CodeInvalid, "message %s is in another conversation", id)
+	}
+	kind, meta, err = rich.Encode(content.Reply{Text: text, Quote: rich.QuoteOf(q)})
+	if err != nil {
+		return "", "", api.Errorf(api.CodeInvalid, "%v", err)
+	}
+	return kind, meta, nil
+}
+
+// postAction sends a reaction, edit or recall to everyone else in the
+// message's conversation, through the outbox; the copy kept here stays
+// out of the timeline. It returns the action's message id and send time.
+func (d *Daemon) postAction(ctx context.Context, me string, target history.Message, it content.Item) (string, time.Time, error) {
+	kind, body, err := rich.Encode(it)
+	if err != nil {
+		return "", time.Time{}, api.Errorf(api.CodeInvalid, "%v", err)
+	}
+	_, to, err := d.recipients(ctx, me, d.target(target.Conversation, ""))
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	id, err := newMessageID()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	m := history.Message{ID: id, Conversation: target.Conversation, From: me, Kind: kind, Body: body, Sent: time.Now()}
+	if _, err := d.db.AddOutgoing(ctx, m, to); err != nil {
+		return "", time.Time{}, fmt.Errorf("store %s: %w", kind, err)
+	}
+	d.kickFlush()
+	return id, m.Sent, nil
+}
+
+// shown returns the API view of sender's message id as it shows now.
+func (d *Daemon) shown(ctx context.Context, from, id string) (api.Message, error) {
+	m, err := d.db.Message(ctx, from, id)
+	if err != nil {
+		return api.Message{}, fmt.Errorf("read message: %w", err)
+	}
+	d.messageChanged(ctx, from, id)
+	out := d.richMessages(ctx, []history.Message{m})
+	if len(out) != 1 {
+		return api.Message{}, api.Errorf(api.CodeNotFound, "no message %s", id)
+	}
+	return out[0], nil
+}
+
+// React adds or takes back the user's reaction to a message.
+func (d *Daemon) React(ctx context.Context, id string, req api.ReactRequest) (api.Message, error) {
+	me, err := d.requireLogin()
+	if err != nil {
+		return api.Message{}, err
+	}
+	if !content.ValidEmoji(req.Emoji) {
+		return api.Message{}, api.Errorf(api.CodeInvalid, "a reaction is one emoji, such as 👍")
+	}
+	m, err := d.findMessage(ctx, me, id)
+	if err != nil {
+		return api.Message{}, err
+	}
+	on := true
+	if req.On != nil {
+		on = *req.On
+	} else if rs, err := d.db.Reactions(ctx, m.From, m.ID); err == nil {
+		for _, r := range rs {
+			if r.Emoji == req.Emoji && slices.Contains(r.Users, me) {
+				on = false
+			}
+		}
+	}
+	r := content.Reaction{To: content.Ref{From: m.From, ID: m.ID}, Emoji: req.Emoji, On: on}
+	rid, sent, err := d.postAction(ctx, me, m, r)
+	if err != nil {
+		return api.Message{}, err
+	}
+	if _, err := d.db.React(ctx, history.Reaction{Conversation: m.Conversation, Reactor: me, ID: rid,
+		TargetFrom: m.From, Target: m.ID, Emoji: req.Emoji, On: on, Sent: sent}); err != nil {
+		return api.Message{}, richError(err)
+	}
+	return d.shown(ctx, m.From, m.ID)
+}
+
+// Edit replaces the text of the user's own message.
+func (d *Daemon) Edit(ctx context.Context, id string, req api.EditRequest) (api.Message, error) {
+	me, err := d.requireLogin()
+	if err != nil {
+		return api.Message{}, err
+	}
+	if strings.TrimSpace(req.Text) == "" {
+		return api.Message{}, api.Errorf(api.CodeInvalid, "the text is empty")
+	}
+	m, err := d.findMessage(ctx, me, id)
+	if err != nil {
+		return api.Message{}, err
+	}
+	now := time.Now()
+	if err := rich.Own(me, m, now); err != nil {
+		return api.Message{}, richError(err)
+	}
+	eid, err := newMessageID()
+	if err != nil {
+		return api.Message{}, err
+	}
+	if _, err := d.db.AddEdit(ctx, history.Edit{Conversation: m.Conversation, From: me, ID: eid, Target: m.ID,
+		Body: req.Text, Sent: now}); err != nil {
+		return api.Message{}, richError(err)
+	}
+	if _, _, err := d.postAction(ctx, me, m, content.Edit{To: m.ID, Text: req.Text}); err != nil {
+		return api.Message{}, err
+	}
+	return d.shown(ctx, me, m.ID)
+}
+
+// Recall recalls the user's own message.
+func (d *Daemon) Recall(ctx context.Context, id string) (api.Message, error) {
+	me, err := d.requireLogin()
+	if err != nil {
+		return api.Message{}, err
+	}
+	m, err := d.findMessage(ctx, me, id)
+	if err != nil {
+		return api.Message{}, err
+	}
+	now := time.Now()
+	if err := rich.Own(me, m, now); err != nil {
+		return api.Message{}, richError(err)
+	}
+	if _, err := d.db.Recall(ctx, m.Conversation, me, m.ID, now); err != nil {
+		return api.Message{}, richError(err)
+	}
+	if _, _, err := d.postAction(ctx, me, m, content.Recall{To: m.ID}); err != nil {
+		return api.Message{}, err
+	}
+	return d.shown(ctx, me, m.ID)
+}
+
+// Settings returns the user's settings.
+func (d *Daemon) Settings(ctx context.Context) (api.Settings, error) {
+	if _, err := d.requireLogin(); err != nil {
+		return api.Settings{}, err
+	}
+	s, err := d.db.Settings(ctx)
+	if err != nil {
+		return api.Settings{}, fmt.Errorf("read settings: %w", err)
+	}
+	return api.Settings{HideRecalled: s.HideRecalled, SendReadReceipts: s.SendReadReceipts, ShareKeep: s.ShareKeep}, nil
+}
+
+// SetSetting sets one of the user's settings to true or false.
+func (d *Daemon) SetSetting(ctx context.Context, name string, req api.SettingRequest) (api.Settings, error) {
+	if _, err := d.requireLogin(); err != nil {
+		return api.Settings{}, err
+	}
+	switch name {
+	case history.SettingHideRecalled, history.SettingSendReadReceipts, history.SettingShareKeep:
+	default:
+		return api.Settings{}, api.Errorf(api.CodeInvalid, "unknown setting %q (hide-recalled, send-read-receipts or share-keep)", name)
+	}
+	v, err := strconv.ParseBool(req.Value)
+	if err != nil {
+		return api.Settings{}, api.Errorf(api.CodeInvalid, "%s is true or false, not %q", name, req.Value)
+	}
+	if err := d.db.SetSetting(ctx, name, strconv.FormatBool(v)); err != nil {
+		return api.Settings{}, fmt.Errorf("set %s: %w", name, err)
+	}
+	return d.Settings(ctx)
+}
+
+// richError turns a refusal into an API error.
+func richError(err error) error {
+	switch {
+	case errors.Is(err, rich.ErrNotSender):
+		return api.Errorf(api.CodeForbidden, "only its sender may edit or recall a message")
+	case errors.Is(err, rich.ErrRefused), errors.Is(err, history.ErrInvalid), errors.Is(err, history.ErrTooLate):
+		return api.Errorf(api.CodeInvalid, "%v", err)
+	case errors.Is(err, history.ErrNotFound):
+		return api.Errorf(api.CodeNotFound, "%v", err)
+	}
+	return err
+}
