@@ -186,7 +186,11 @@ func (d *Daemon) openRelayed(ctx context.Context, me string, p history.Parked) r
 	if reason != "" {
 		return relayOutcome{result: relayPark, reason: reason, group: m.Group}
 	}
-	werr = d.store(ctx, in, conv)
+	if isRichKind(in.Kind) {
+		werr = d.receiveRich(ctx, in, conv) // rich.go
+	} else {
+		werr = d.store(ctx, in, conv)
+	}
 	switch {
 	case werr == nil:
 		return relayOutcome{result: relayStored, receipt: true}
