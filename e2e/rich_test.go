@@ -225,3 +225,31 @@ func TestRichForgedRecallDropped(t *testing.T) {
 		t.Fatalf("a reply quoting another conversation was kept: %+v", ms)
 	}
 }
+
+// TestRichReadReceipts: bob reading the conversation turns alice's
+// message from delivered to read; with send-read-receipts off bob's
+// reading tells alice nothing (his later message, which leaves after any
+// receipt would, arrives with hers still delivered).
+func TestRichReadReceipts(t *testing.T) {
+	_, alice, bob := startFriends(t)
+	alice.must(t, "send", "bob", "are you there?")
+	alice.waitState(t, "bob", "are you there?", "delivered", 10*time.Second)
+	bob.waitMessage(t, "alice", "are you there?", 10*time.Second) // reads the history
+	eventually(t, 15*time.Second, func() (bool, string) {
+		ms := withText(alice.history(t, "bob"), "are you there?")
+		return len(ms) == 1 && len(ms[0].ReadBy) == 1 && ms[0].ReadBy[0] == "bob" && ms[0].Recipients == 1,
+			fmt.Sprintf("alice's message: %+v, want read by bob", ms)
+	})
+	if out := alice.must(t, "history", "bob"); !strings.Contains(out, "are you there?  (read)") {
+		t.Fatalf("alice's history: %q", out)
+	}
+
+	bob.must(t, "settings", "set", "send-read-receipts", "false")
+	alice.must(t, "send", "bob", "still there?")
+	bob.waitMessage(t, "alice", "still there?", 10*time.Second)
+	bob.must(t, "send", "alice", "yes")
+	alice.waitMessage(t, "bob", "yes", 15*time.Second)
+	if ms := withText(alice.history(t, "bob"), "still there?"); len(ms) != 1 || len(ms[0].ReadBy) != 0 || ms[0].State != "delivered" {
+		t.Fatalf("with read receipts off alice sees %+v", ms)
+	}
+}

@@ -212,6 +212,10 @@ func stateNote(m api.Message) string {
 		return "(failed: " + m.Error + ")"
 	case m.State == "":
 		return ""
+	case m.Recipients > 1 && len(m.ReadBy) > 0 && len(m.ReadBy) < m.Recipients:
+		return fmt.Sprintf("(read by %d of %d)", len(m.ReadBy), m.Recipients)
+	case len(m.ReadBy) > 0:
+		return "(read)"
 	default:
 		return "(" + m.State + ")"
 	}

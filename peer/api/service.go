@@ -291,6 +291,11 @@ type Message struct {
 	Recalled time.Time `json:"recalled,omitzero"`
 	// Reactions on the message, in the order first given.
 	Reactions []Reaction `json:"reactions,omitempty"`
+	// ReadBy are the recipients of an outgoing message who read it, of
+	// Recipients in all ("read by 3 of 5"); none when the user turned
+	// read receipts off. State still says how the copies travelled.
+	ReadBy     []string `json:"read_by,omitempty"`
+	Recipients int      `json:"recipients,omitempty"`
 }
 
 type Conversation struct {

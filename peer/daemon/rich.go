@@ -46,6 +46,26 @@ func (d *Daemon) receiveRich(ctx context.Context, m incoming, conv string) *wire
 	}
 	sent, _ := history.ClampSent(m.Sent, arrived)
 	in := rich.Incoming{ID: m.ID, From: m.From, Conversation: conv, Kind: m.Kind, Body: m.Body, Sent: sent}
+	if m.Kind == content.KindRead {
+		ids, err := rich.Read(ctx, d.db, in)
+		if errors.Is(err, rich.ErrRefused) {
+			d.log.Info("incoming read receipt dropped", "from", m.From, "id", m.ID, "err", err)
+			return nil
+		}
+		if err != nil {
+			d.log.Error("apply read receipt", "err", err)
+			return wire.Errorf(wire.CodeInternal, "internal error")
+		}
+		me := d.self()
+		for _, id := range ids {
+			if msg, err := d.db.Message(ctx, me, id); err == nil {
+				if out := d.richMessages(ctx, []history.Message{msg}); len(out) == 1 {
+					d.notify(api.Event{Type: api.EventMessageState, Message: &out[0]})
+				}
+			}
+		}
+		return nil
+	}
 	t, changed, err := rich.Apply(ctx, d.db, in)
 	if errors.Is(err, rich.ErrRefused) {
 		d.log.Info("incoming "+m.Kind+" dropped", "from", m.From, "id", m.ID, "err", err)
@@ -97,6 +117,9 @@ func (d *Daemon) richMessages(ctx context.Context, msgs []history.Message) []api
 		}
 		am.Edited, am.Recalled = m.Edited, m.Recalled
 		am.Text = m.Shown(set.HideRecalled)
+		if m.Outgoing && set.SendReadReceipts {
+			d.readState(ctx, &am)
+		}
 		if rs, err := d.db.Reactions(ctx, m.From, m.ID); err == nil {
 			for _, r := range rs {
 				am.Reactions = append(am.Reactions, api.Reaction{Emoji: r.Emoji, Count: len(r.Users), Users: r.Users})
@@ -105,6 +128,54 @@ func (d *Daemon) richMessages(ctx context.Context, msgs []history.Message) []api
 		out = append(out, am)
 	}
 	return out
+}
+
+// readState adds who read an outgoing message. State keeps saying how
+// the copies travelled; clients show "read" once every recipient read.
+func (d *Daemon) readState(ctx context.Context, am *api.Message) {
+	readers, of, err := d.db.ReadBy(ctx, am.ID)
+	if err != nil || len(readers) == 0 {
+		return
+	}
+	am.ReadBy, am.Recipients = readers, of
+}
+
+// markSeen marks what the user now sees of conv as read and, unless the
+// user turned read receipts off, tells each sender which of their
+// messages were read, through the outbox.
+func (d *Daemon) markSeen(ctx context.Context, conv string) {
+	seen, err := d.db.MarkSeen(ctx, conv, time.Now())
+	if err != nil {
+		d.log.Warn("mark read", "err", err)
+		return
+	}
+	if len(seen) == 0 {
+		return
+	}
+	if set, err := d.db.Settings(ctx); err != nil || !set.SendReadReceipts {
+		return
+	}
+	me := d.self()
+	for sender, ids := range seen {
+		for len(ids) > 0 {
+			n := min(len(ids), content.MaxReadIDs)
+			kind, body, err := rich.Encode(content.Read{IDs: ids[:n]})
+			ids = ids[n:]
+			if err != nil {
+				continue
+			}
+			id, err := newMessageID()
+			if err != nil {
+				return
+			}
+			m := history.Message{ID: id, Conversation: conv, From: me, Kind: kind, Body: body, Sent: time.Now()}
+			if _, err := d.db.AddOutgoing(ctx, m, []string{sender}); err != nil {
+				d.log.Warn("store read receipt", "err", err)
+				return
+			}
+		}
+	}
+	d.kickFlush()
 }
 
 // findMessage finds the message a user names by id; when several senders

@@ -231,9 +231,7 @@ func (d *Daemon) History(ctx context.Context, target string, limit int, search, 
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
-	if err := d.db.MarkRead(ctx, conv); err != nil {
-		d.log.Warn("mark read", "err", err)
-	}
+	d.markSeen(ctx, conv) // rich.go
 	return d.richMessages(ctx, msgs), nil
 }
 

@@ -23,6 +23,7 @@ type Store interface {
 	AddEdit(ctx context.Context, e history.Edit) (bool, error)
 	Recall(ctx context.Context, conv, sender, id string, sent time.Time) (bool, error)
 	React(ctx context.Context, r history.Reaction) (bool, error)
+	MarkReadBy(ctx context.Context, conv, reader string, ids []string, at time.Time) (int, error)
 }
 
 // ErrRefused wraps every reason an incoming item is dropped for good: it
@@ -41,7 +42,28 @@ func IsTimeline(kind string) bool { return kind == content.KindReply }
 
 // IsAction reports whether kind acts on another message.
 func IsAction(kind string) bool {
-	return kind == content.KindReaction || kind == content.KindEdit || kind == content.KindRecall
+	return kind == content.KindReaction || kind == content.KindEdit || kind == content.KindRecall || kind == content.KindRead
+}
+
+// Read records an incoming read receipt: in.From read those of this
+// user's messages of the conversation it names that in.From was sent.
+// It returns the ids named (the store ignores the others).
+func Read(ctx context.Context, s Store, in Incoming) ([]string, error) {
+	it, err := content.Decode(in.Kind, []byte(in.Body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
+	}
+	r, ok := it.(content.Read)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not a read receipt", ErrRefused, in.Kind)
+	}
+	if _, err := s.MarkReadBy(ctx, in.Conversation, in.From, r.IDs, in.Sent); err != nil {
+		if errors.Is(err, history.ErrInvalid) {
+			return nil, fmt.Errorf("%w: %v", ErrRefused, err)
+		}
+		return nil, err
+	}
+	return r.IDs, nil
 }
 
 // Incoming is an authenticated incoming message: From is its signed
