@@ -253,3 +253,39 @@ func TestRichReadReceipts(t *testing.T) {
 		t.Fatalf("with read receipts off alice sees %+v", ms)
 	}
 }
+
+// TestRichMuteMentions: bob mutes alice (recent says so, unmute undoes
+// it); a message that says @bob is listed by lanchat mentions, others not.
+func TestRichMuteMentions(t *testing.T) {
+	_, alice, bob := startFriends(t)
+	alice.must(t, "send", "bob", "plain hello")
+	bob.waitMessage(t, "alice", "plain hello", 10*time.Second)
+	muted := func() bool {
+		var cs []api.Conversation
+		bob.mustJSON(t, &cs, "recent")
+		for _, c := range cs {
+			if c.Target == "alice" {
+				return c.Muted
+			}
+		}
+		t.Fatalf("bob has no conversation with alice: %+v", cs)
+		return false
+	}
+	if out := bob.must(t, "mute", "alice"); !strings.Contains(out, "muted alice") || !muted() {
+		t.Fatalf("mute: %q, muted %v", out, muted())
+	}
+	alice.must(t, "send", "bob", "hey @bob, look")
+	bob.waitMessage(t, "alice", "hey @bob, look", 10*time.Second)
+	var ms []api.Message
+	bob.mustJSON(t, &ms, "mentions")
+	if len(ms) != 1 || ms[0].Text != "hey @bob, look" || !ms[0].Mentioned {
+		t.Fatalf("bob's mentions: %+v", ms)
+	}
+	if out := bob.must(t, "mentions"); !strings.Contains(out, "(alice) alice: hey @bob, look") {
+		t.Fatalf("lanchat mentions: %q", out)
+	}
+	bob.must(t, "unmute", "alice")
+	if muted() {
+		t.Fatal("still muted after unmute")
+	}
+}

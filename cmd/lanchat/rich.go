@@ -14,6 +14,9 @@ var richCommands = []*command{
 	{name: "react", args: "ID EMOJI", summary: "add your reaction to a message, or take it back if you gave it (ids: lanchat history --ids)", example: "lanchat react 3fa19c0e5b7d4e21a0c6f8d2b9e47a10 👍", run: cmdReact},
 	{name: "edit", args: "ID TEXT...", summary: "replace the text of one of your messages (within 24 h); the receivers keep every version", example: "lanchat edit 3fa19c0e5b7d4e21a0c6f8d2b9e47a10 lunch at one?", noInterspersed: true, run: cmdEdit},
 	{name: "recall", args: "ID", summary: "recall one of your messages (within 24 h); receivers see it marked recalled, and keep its text unless they hide recalled messages", example: "lanchat recall 3fa19c0e5b7d4e21a0c6f8d2b9e47a10", run: cmdRecall},
+	{name: "mute", args: "TARGET", summary: "no desktop notifications for a conversation, but for messages that mention you; unread still counts", example: "lanchat mute '#random'", run: cmdMute},
+	{name: "unmute", args: "TARGET", summary: "notify of a muted conversation again", example: "lanchat unmute '#random'", run: cmdMute},
+	{name: "mentions", args: "[--limit N]", summary: "list the messages that mention you (@yourname), oldest first", example: "lanchat mentions", run: cmdMentions},
 	{name: "settings", summary: "show your settings", example: "lanchat settings", run: cmdSettings},
 	{name: "settings set", args: "NAME true|false", summary: "change a setting: hide-recalled (default false), send-read-receipts (default true), share-keep (default true)", example: "lanchat settings set hide-recalled true", run: cmdSettingsSet},
 }
@@ -61,6 +64,46 @@ func cmdRecall(e *env, c *command, args []string) error {
 		return err
 	}
 	return e.reply(m, "recalled %s; receivers see it marked recalled", m.ID)
+}
+
+func cmdMute(e *env, c *command, args []string) error {
+	pos, err := e.parse(c, e.flags(c), args, 1, 1)
+	if err != nil {
+		return err
+	}
+	muted := c.name == "mute"
+	if err := e.client.Mute(e.ctx, pos[0], muted); err != nil {
+		return err
+	}
+	res := map[string]any{"target": pos[0], "muted": muted}
+	if muted {
+		return e.reply(res, "muted %s: no notifications but for mentions", pos[0])
+	}
+	return e.reply(res, "unmuted %s", pos[0])
+}
+
+func cmdMentions(e *env, c *command, args []string) error {
+	fs := e.flags(c)
+	limit := fs.Int("limit", 0, "most messages to show (0: the daemon's default)")
+	if _, err := e.parse(c, fs, args, 0, 0); err != nil {
+		return err
+	}
+	msgs, err := e.client.Mentions(e.ctx, *limit)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return printJSON(e.stdout, msgs)
+	}
+	if len(msgs) == 0 {
+		fmt.Fprintln(e.stdout, "no messages mention you")
+		return nil
+	}
+	now := e.now()
+	for _, m := range msgs {
+		fmt.Fprintln(e.stdout, messageLine(m, now, true))
+	}
+	return nil
 }
 
 func cmdSettings(e *env, c *command, args []string) error {

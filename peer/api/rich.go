@@ -19,6 +19,11 @@ type RichService interface {
 	// Settings returns the user's settings; SetSetting sets one.
 	Settings(ctx context.Context) (Settings, error)
 	SetSetting(ctx context.Context, name string, req SettingRequest) (Settings, error)
+	// Mute mutes or unmutes the conversation with target: no desktop
+	// notifications but for mentions; unread still counts.
+	Mute(ctx context.Context, target string, muted bool) error
+	// Mentions lists the messages that mention the user, oldest first.
+	Mentions(ctx context.Context, limit int) ([]Message, error)
 }
 
 // ReactRequest is the body of POST /v1/messages/{id}/react.
@@ -81,6 +86,19 @@ func (h *handler) richRoutes() {
 	h.handle("POST /v1/messages/{id}/recall", func(r *http.Request) (any, error) {
 		return h.svc.Recall(r.Context(), r.PathValue("id"))
 	})
+	h.handle("POST /v1/conversations/{target}/mute", func(r *http.Request) (any, error) {
+		return nil, h.svc.Mute(r.Context(), r.PathValue("target"), true)
+	})
+	h.handle("POST /v1/conversations/{target}/unmute", func(r *http.Request) (any, error) {
+		return nil, h.svc.Mute(r.Context(), r.PathValue("target"), false)
+	})
+	h.handle("GET /v1/mentions", func(r *http.Request) (any, error) {
+		limit, err := limitParam(r)
+		if err != nil {
+			return nil, err
+		}
+		return orEmpty(h.svc.Mentions(r.Context(), limit))
+	})
 	h.handle("GET /v1/settings", func(r *http.Request) (any, error) {
 		return h.svc.Settings(r.Context())
 	})
@@ -118,6 +136,24 @@ func (c *Client) Recall(ctx context.Context, id string) (Message, error) {
 		return Message{}, err
 	}
 	return call[Message](ctx, c, http.MethodPost, p, nil)
+}
+
+// Mute mutes (or unmutes) the conversation with target.
+func (c *Client) Mute(ctx context.Context, target string, muted bool) error {
+	action := "unmute"
+	if muted {
+		action = "mute"
+	}
+	p, err := path("/v1/conversations/{}/{}", target, action)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, p, nil, nil)
+}
+
+// Mentions lists the messages that mention the user.
+func (c *Client) Mentions(ctx context.Context, limit int) ([]Message, error) {
+	return call[[]Message](ctx, c, http.MethodGet, "/v1/mentions"+queryString("limit", limitString(limit)), nil)
 }
 
 // Settings returns the user's settings.

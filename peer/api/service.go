@@ -296,6 +296,8 @@ type Message struct {
 	// read receipts off. State still says how the copies travelled.
 	ReadBy     []string `json:"read_by,omitempty"`
 	Recipients int      `json:"recipients,omitempty"`
+	// Mentioned: the message mentions this user (@name).
+	Mentioned bool `json:"mentioned,omitempty"`
 }
 
 type Conversation struct {
@@ -306,6 +308,8 @@ type Conversation struct {
 	Preview      string    `json:"preview"`
 	// PreviewFrom is who wrote the message Preview starts.
 	PreviewFrom string `json:"preview_from,omitempty"`
+	// Muted: no desktop notifications but for mentions.
+	Muted bool `json:"muted,omitempty"`
 }
 
 type Group struct {

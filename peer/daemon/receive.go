@@ -182,7 +182,9 @@ func (d *Daemon) storeMeta(ctx context.Context, m incoming, conv, meta string) *
 	}
 	if inserted {
 		msg.State = history.StateReceived
+		mentioned := d.markMention(ctx, msg) // rich.go
 		if out := d.richMessages(ctx, []history.Message{msg}); len(out) == 1 {
+			out[0].Mentioned = mentioned
 			d.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
 		}
 	}

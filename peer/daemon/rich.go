@@ -394,3 +394,74 @@ func richError(err error) error {
 	}
 	return err
 }
+
+// Mute mutes or unmutes the conversation with target.
+func (d *Daemon) Mute(ctx context.Context, target string, muted bool) error {
+	if _, err := d.requireLogin(); err != nil {
+		return err
+	}
+	conv, err := d.conversation(ctx, target)
+	if err != nil {
+		return err
+	}
+	if err := d.db.SetMuted(ctx, conv, muted); err != nil {
+		return fmt.Errorf("mute %s: %w", target, err)
+	}
+	return nil
+}
+
+// mutedTarget tells the notifier whether the conversation with target
+// (as messages name it: "bob", "#team") is muted.
+func (d *Daemon) mutedTarget(target string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	conv, err := d.conversation(ctx, target)
+	if err != nil {
+		return false
+	}
+	muted, err := d.db.Muted(ctx, conv)
+	return err == nil && muted
+}
+
+// maxMentions bounds one listing of mentions.
+const maxMentions = 200
+
+// Mentions lists the messages that mention the user, oldest first.
+func (d *Daemon) Mentions(ctx context.Context, limit int) ([]api.Message, error) {
+	if _, err := d.requireLogin(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > maxMentions {
+		limit = maxMentions
+	}
+	msgs, err := d.db.Mentions(ctx, limit, "")
+	if err != nil {
+		return nil, fmt.Errorf("mentions: %w", err)
+	}
+	out := d.richMessages(ctx, msgs)
+	for i := range out {
+		out[i].Mentioned = true
+	}
+	return out, nil
+}
+
+// markMention records that an incoming message's text mentions this
+// user, and reports whether it does.
+func (d *Daemon) markMention(ctx context.Context, m history.Message) bool {
+	me := d.self()
+	members := []string{me}
+	if gid, ok := strings.CutPrefix(m.Conversation, "g:"); ok {
+		d.mu.Lock()
+		if g, known := d.roster.groupByID(gid); known {
+			members = append([]string(nil), d.roster.members[g.Name]...)
+		}
+		d.mu.Unlock()
+	}
+	if !slices.Contains(content.Mentions(m.Body, members), me) {
+		return false
+	}
+	if err := d.db.MarkMentioned(ctx, m.From, m.ID); err != nil {
+		d.log.Warn("mark mention", "err", err)
+	}
+	return true
+}

@@ -267,7 +267,7 @@ func (d *Daemon) Recent(ctx context.Context) ([]api.Conversation, error) {
 		out = append(out, api.Conversation{
 			Target: d.target(s.Conversation, s.Name), Name: s.Name,
 			LastActivity: s.LastActivity, Unread: s.Unread, Preview: s.Preview,
-			PreviewFrom: s.PreviewFrom,
+			PreviewFrom: s.PreviewFrom, Muted: s.Muted,
 		})
 	}
 	return out, nil

@@ -13,6 +13,24 @@ type RichFuncs struct {
 	RecallFunc     func(ctx context.Context, id string) (api.Message, error)
 	SettingsFunc   func(ctx context.Context) (api.Settings, error)
 	SetSettingFunc func(ctx context.Context, name string, req api.SettingRequest) (api.Settings, error)
+	MuteFunc       func(ctx context.Context, target string, muted bool) error
+	MentionsFunc   func(ctx context.Context, limit int) ([]api.Message, error)
+}
+
+// Mute calls MuteFunc.
+func (s *Service) Mute(ctx context.Context, target string, muted bool) error {
+	if s.MuteFunc == nil {
+		return unset("Mute")
+	}
+	return s.MuteFunc(ctx, target, muted)
+}
+
+// Mentions calls MentionsFunc.
+func (s *Service) Mentions(ctx context.Context, limit int) ([]api.Message, error) {
+	if s.MentionsFunc == nil {
+		return nil, unset("Mentions")
+	}
+	return s.MentionsFunc(ctx, limit)
 }
 
 // React calls ReactFunc.
