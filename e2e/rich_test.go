@@ -1,9 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -287,5 +293,55 @@ func TestRichMuteMentions(t *testing.T) {
 	bob.must(t, "unmute", "alice")
 	if muted() {
 		t.Fatal("still muted after unmute")
+	}
+}
+
+// TestRichImageInline: a small picture goes with its thumbnail; bob's
+// history shows [image photo.jpg …] and lanchat open writes the same
+// bytes alice's daemon sent; what is not a picture is refused.
+func TestRichImageInline(t *testing.T) {
+	_, alice, bob := startFriends(t)
+	img := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	for y := 0; y < 300; y++ {
+		for x := 0; x < 400; x++ {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(x + y), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "photo.jpg")
+	if err := os.WriteFile(photo, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notes := filepath.Join(dir, "notes.jpg")
+	os.WriteFile(notes, []byte("not a picture at all"), 0o600)
+	if e := alice.fails(t, "send-image", "bob", notes); !strings.Contains(e, "not a picture") {
+		t.Fatalf("a text file as a picture: %q", e)
+	}
+
+	out := alice.must(t, "send-image", "bob", photo)
+	id := strings.Fields(out)[len(strings.Fields(out))-1]
+	m := bob.waitShown(t, "alice", id, "an image with a thumbnail", func(m api.Message) bool {
+		return m.Kind == "image" && m.Media != nil && len(m.Media.Thumb) > 0
+	})
+	if m.Media.Width != 400 || m.Media.Height != 300 || m.Media.Name != "photo.jpg" || m.Media.Type != "image/jpeg" {
+		t.Fatalf("bob's image: %+v", m.Media)
+	}
+	if l := bob.historyLine(t, "alice", id); !strings.Contains(l, "[image photo.jpg ") {
+		t.Fatalf("bob's history: %q", l)
+	}
+	path := strings.TrimSpace(bob.must(t, "open", id))
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || int64(len(got)) != m.Media.Size {
+		t.Fatalf("opened %d bytes, the message says %d", len(got), m.Media.Size)
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(got)); err != nil {
+		t.Fatalf("the opened picture does not decode: %v", err)
 	}
 }

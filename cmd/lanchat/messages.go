@@ -165,7 +165,7 @@ func messageLine(m api.Message, now time.Time, withConversation bool) string {
 	head += oneLine(m.From) + ": "
 	before, after := richNotes(m) // rich.go
 	head += before
-	line := head + indentLines(m.Text, utf8.RuneCountInString(head)) + after
+	line := head + indentLines(shownText(m), utf8.RuneCountInString(head)) + after
 	if m.Outgoing {
 		line += "  " + stateNote(m)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -17,6 +18,9 @@ var richCommands = []*command{
 	{name: "mute", args: "TARGET", summary: "no desktop notifications for a conversation, but for messages that mention you; unread still counts", example: "lanchat mute '#random'", run: cmdMute},
 	{name: "unmute", args: "TARGET", summary: "notify of a muted conversation again", example: "lanchat unmute '#random'", run: cmdMute},
 	{name: "mentions", args: "[--limit N]", summary: "list the messages that mention you (@yourname), oldest first", example: "lanchat mentions", run: cmdMentions},
+	{name: "send-image", args: "TARGET FILE... [--keep-metadata] [--caption TEXT]", summary: "send pictures (JPEG, PNG, GIF, WebP; their location and camera data removed unless --keep-metadata), each with a thumbnail; at most 128 KiB each once prepared, for now", example: "lanchat send-image bob photo.jpg", run: cmdSendImage},
+	{name: "send-voice", args: "TARGET FILE", summary: "send a voice recording (.ogg, .webm or .m4a) with its duration and waveform; at most 128 KiB, for now", example: "lanchat send-voice bob memo.ogg", run: cmdSendVoice},
+	{name: "open", args: "ID", summary: "write the picture or recording of a message to your downloads folder and print where", example: "lanchat open 3fa19c0e5b7d4e21a0c6f8d2b9e47a10", run: cmdOpen},
 	{name: "settings", summary: "show your settings", example: "lanchat settings", run: cmdSettings},
 	{name: "settings set", args: "NAME true|false", summary: "change a setting: hide-recalled (default false), send-read-receipts (default true), share-keep (default true)", example: "lanchat settings set hide-recalled true", run: cmdSettingsSet},
 }
@@ -104,6 +108,83 @@ func cmdMentions(e *env, c *command, args []string) error {
 		fmt.Fprintln(e.stdout, messageLine(m, now, true))
 	}
 	return nil
+}
+
+func cmdSendImage(e *env, c *command, args []string) error {
+	fs := e.flags(c)
+	keep := fs.Bool("keep-metadata", false, "send the pictures with their EXIF and other metadata")
+	caption := fs.String("caption", "", "text shown with the picture")
+	pos, err := e.parse(c, fs, args, 2, -1)
+	if err != nil {
+		return err
+	}
+	var results []api.SendResult
+	for _, p := range pos[1:] {
+		res, err := e.client.SendMedia(e.ctx, api.SendMediaRequest{Target: pos[0], Path: absPath(p), Kind: "image", KeepMetadata: *keep, Caption: *caption})
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		if !e.json {
+			fmt.Fprintf(e.stdout, "sent %s to %s as %s\n", clean(p), pos[0], res.ID)
+		}
+	}
+	if e.json {
+		return printJSON(e.stdout, results)
+	}
+	return nil
+}
+
+func cmdSendVoice(e *env, c *command, args []string) error {
+	pos, err := e.parse(c, e.flags(c), args, 2, 2)
+	if err != nil {
+		return err
+	}
+	res, err := e.client.SendMedia(e.ctx, api.SendMediaRequest{Target: pos[0], Path: absPath(pos[1]), Kind: "voice"})
+	if err != nil {
+		return err
+	}
+	return e.reply(res, "sent %s to %s as %s", clean(pos[1]), pos[0], res.ID)
+}
+
+func cmdOpen(e *env, c *command, args []string) error {
+	pos, err := e.parse(c, e.flags(c), args, 1, 1)
+	if err != nil {
+		return err
+	}
+	res, err := e.client.OpenMedia(e.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return e.reply(res, "%s", res.Path)
+}
+
+// absPath makes a path the daemon can read whatever its directory.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// shownText is a message's text, with the tag of its picture or
+// recording first: [image photo.jpg 1.2 MB], [voice memo.ogg 0:30].
+func shownText(m api.Message) string {
+	md := m.Media
+	if md == nil {
+		return m.Text
+	}
+	var tag string
+	if m.Kind == "voice" {
+		s := md.DurationMS / 1000
+		tag = fmt.Sprintf("[voice %s %d:%02d]", oneLine(md.Name), s/60, s%60)
+	} else {
+		tag = fmt.Sprintf("[image %s %s]", oneLine(md.Name), bytesText(md.Size))
+	}
+	if m.Text == "" || m.Text == md.Name {
+		return tag
+	}
+	return tag + " " + m.Text
 }
 
 func cmdSettings(e *env, c *command, args []string) error {

@@ -24,6 +24,10 @@ type RichService interface {
 	Mute(ctx context.Context, target string, muted bool) error
 	// Mentions lists the messages that mention the user, oldest first.
 	Mentions(ctx context.Context, limit int) ([]Message, error)
+	// SendMedia sends a picture or voice recording (media.go);
+	// OpenMedia writes one received to the downloads folder.
+	SendMedia(ctx context.Context, req SendMediaRequest) (SendResult, error)
+	OpenMedia(ctx context.Context, id string) (OpenResult, error)
 }
 
 // ReactRequest is the body of POST /v1/messages/{id}/react.
@@ -69,6 +73,7 @@ type Reaction struct {
 }
 
 func (h *handler) richRoutes() {
+	h.mediaRoutes()
 	h.handle("POST /v1/messages/{id}/react", func(r *http.Request) (any, error) {
 		req, err := decode[ReactRequest](r)
 		if err != nil {

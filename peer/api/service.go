@@ -296,6 +296,8 @@ type Message struct {
 	// read receipts off. State still says how the copies travelled.
 	ReadBy     []string `json:"read_by,omitempty"`
 	Recipients int      `json:"recipients,omitempty"`
+	// Media is the picture or recording of an image or voice message.
+	Media *Media `json:"media,omitempty"`
 	// Mentioned: the message mentions this user (@name).
 	Mentioned bool `json:"mentioned,omitempty"`
 }

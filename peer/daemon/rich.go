@@ -28,9 +28,15 @@ func isRichKind(k string) bool { return rich.IsTimeline(k) || rich.IsAction(k) }
 func (d *Daemon) receiveRich(ctx context.Context, m incoming, conv string) *wire.Error {
 	if rich.IsTimeline(m.Kind) {
 		in := rich.Incoming{ID: m.ID, From: m.From, Conversation: conv, Kind: m.Kind, Body: m.Body}
-		text, meta, err := rich.Reply(ctx, d.db, in)
+		var text, meta string
+		var err error
+		if m.Kind == content.KindReply {
+			text, meta, err = rich.Reply(ctx, d.db, in)
+		} else {
+			text, meta, err = rich.Media(ctx, in)
+		}
 		if errors.Is(err, rich.ErrRefused) {
-			d.log.Info("incoming reply dropped", "from", m.From, "id", m.ID, "err", err)
+			d.log.Info("incoming "+m.Kind+" dropped", "from", m.From, "id", m.ID, "err", err)
 			return nil
 		}
 		if err != nil {
@@ -114,6 +120,9 @@ func (d *Daemon) richMessages(ctx context.Context, msgs []history.Message) []api
 		}
 		if q, ok := rich.ParseQuote(m.Meta); ok {
 			am.Reply = &api.Quote{From: q.From, ID: q.ID, Kind: q.Kind, Excerpt: q.Excerpt}
+		}
+		if s, ok := rich.ParseMedia(m.Kind, m.Meta); ok {
+			am.Media = apiMedia(s)
 		}
 		am.Edited, am.Recalled = m.Edited, m.Recalled
 		am.Text = m.Shown(set.HideRecalled)

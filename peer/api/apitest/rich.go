@@ -15,6 +15,24 @@ type RichFuncs struct {
 	SetSettingFunc func(ctx context.Context, name string, req api.SettingRequest) (api.Settings, error)
 	MuteFunc       func(ctx context.Context, target string, muted bool) error
 	MentionsFunc   func(ctx context.Context, limit int) ([]api.Message, error)
+	SendMediaFunc  func(ctx context.Context, req api.SendMediaRequest) (api.SendResult, error)
+	OpenMediaFunc  func(ctx context.Context, id string) (api.OpenResult, error)
+}
+
+// SendMedia calls SendMediaFunc.
+func (s *Service) SendMedia(ctx context.Context, req api.SendMediaRequest) (api.SendResult, error) {
+	if s.SendMediaFunc == nil {
+		return api.SendResult{}, unset("SendMedia")
+	}
+	return s.SendMediaFunc(ctx, req)
+}
+
+// OpenMedia calls OpenMediaFunc.
+func (s *Service) OpenMedia(ctx context.Context, id string) (api.OpenResult, error) {
+	if s.OpenMediaFunc == nil {
+		return api.OpenResult{}, unset("OpenMedia")
+	}
+	return s.OpenMediaFunc(ctx, id)
 }
 
 // Mute calls MuteFunc.

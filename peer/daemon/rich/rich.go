@@ -38,7 +38,9 @@ var ErrNotSender = fmt.Errorf("%w: only its sender may edit or recall a message"
 // IsTimeline reports whether kind is stored as a message of its own in
 // the timeline (a reply); IsAction whether it acts on another message
 // (reaction, edit, recall) and is not shown itself.
-func IsTimeline(kind string) bool { return kind == content.KindReply }
+func IsTimeline(kind string) bool {
+	return kind == content.KindReply || kind == content.KindImage || kind == content.KindVoice
+}
 
 // IsAction reports whether kind acts on another message.
 func IsAction(kind string) bool {
