@@ -66,7 +66,7 @@ func (d *Daemon) receiveRich(ctx context.Context, m incoming, conv string) *wire
 		for _, id := range ids {
 			if msg, err := d.db.Message(ctx, me, id); err == nil {
 				if out := d.richMessages(ctx, []history.Message{msg}); len(out) == 1 {
-					d.notify(api.Event{Type: api.EventMessageState, Message: &out[0]})
+					d.notify(api.Event{Type: api.EventMessageChanged, Message: &out[0]})
 				}
 			}
 		}
