@@ -73,10 +73,13 @@ func directAs(t *testing.T, p *peer, u *user) (*direct.Transport, string, ed2551
 }
 
 // startHostServer starts a server on host h of the LAN test bed, on
-// port 7443 of h's address, with a data directory of its own.
+// port 7443 of h's address, with a data directory of its own and, like
+// startServer, without a lobby: its users are strangers to each other
+// until they befriend or group, so each counts the other's daemon among
+// the others in lanchat peers, not among its contacts.
 func startHostServer(t *testing.T, h *host, extra ...string) *rendezvous {
 	t.Helper()
-	return startRendezvousIn(t, h.ns, h.ip+":7443", t.TempDir(), extra...)
+	return startRendezvousIn(t, h.ns, h.ip+":7443", t.TempDir(), append([]string{"--lobby", ""}, extra...)...)
 }
 
 // startPeers starts a server on loopback and registers crafted clients

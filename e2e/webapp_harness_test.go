@@ -250,9 +250,23 @@ func (a *app) run(t *testing.T, what string, timeout time.Duration, steps ...chr
 	t.Helper()
 	ctx, cancel := context.WithTimeout(a.ctx, timeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s's app: %s: %v", a.name, what, err)
+	for {
+		err := chromedp.Do(ctx, steps...)
+		if err == nil {
+			return
+		}
+		if !staleNode(err) || ctx.Err() != nil {
+			t.Fatalf("%s's app: %s: %v", a.name, what, err)
+		}
 	}
+}
+
+// staleNode reports whether err says a node id the query held went stale
+// (the page re-rendered, or the document was read again, between finding
+// the node and acting on it): the step did nothing and may be retried.
+func staleNode(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "No node with given id") || strings.Contains(msg, "Could not find node with given id")
 }
 
 // waitFor waits until an element l finds is visible.
@@ -299,11 +313,15 @@ func (a *app) text(t *testing.T, l locator) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(a.ctx, webWait)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text("", l.query(), chromedp.NodeVisible))
-	if err != nil {
-		t.Fatalf("%s's app: text of %s: %v", a.name, l, err)
+	for {
+		s, err := chromedp.Run(ctx, chromedp.Text("", l.query(), chromedp.NodeVisible))
+		if err == nil {
+			return s
+		}
+		if !staleNode(err) || ctx.Err() != nil {
+			t.Fatalf("%s's app: text of %s: %v", a.name, l, err)
+		}
 	}
-	return s
 }
 
 // names returns the accessible names of the elements of a role, in

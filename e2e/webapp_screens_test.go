@@ -45,6 +45,12 @@ func TestWebappScreens(t *testing.T) {
 		alice.must(t, "group", "invite", "team", u.name)
 		u.must(t, "group", "join", "team")
 	}
+	alice.must(t, "room", "create", "coffee", "--topic", "beans, brews and the broken grinder")
+	carol.must(t, "room", "create", "printers", "--topic", "queue jams, toner, drivers")
+	bob.must(t, "room", "create", "release-3.2")
+	for _, u := range []*user{bob, carol} {
+		u.must(t, "room", "join", "coffee")
+	}
 	say := func(u *user, to, text string) {
 		u.must(t, "send", to, text)
 		time.Sleep(50 * time.Millisecond)
@@ -118,6 +124,10 @@ func TestWebappScreens(t *testing.T) {
 	daveApp.waitFor(t, byRole("textbox", "Password"), webWait)
 	time.Sleep(time.Second) // the server's answer
 	shot(daveApp, "webapp-sign-in.png")
+
+	aliceApp.click(t, byRole("link", "Room directory"))
+	aliceApp.waitFor(t, byRole("listitem", "#printers").prefix(), webWait)
+	shot(aliceApp, "webapp-rooms.png")
 
 	aliceApp.click(t, byRole("link", "Diagnostics"))
 	aliceApp.waitFor(t, byRole("list", "Checks"), 20*time.Second)

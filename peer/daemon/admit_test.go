@@ -5,8 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -20,17 +18,9 @@ import (
 // the decisions about who is admitted.
 func newStoreDaemon(t *testing.T) *Daemon {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	db, err := history.Open(ctx, filepath.Join(t.TempDir(), "history.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, db: db,
-		me: wire.Profile{Username: "bob"}, roster: newRoster()}
-	d.peers = newPeerSet(d)
-	return d
+	u := newUnitDaemon(t)
+	u.fake.setSession(false) // the server is away
+	return u.Daemon
 }
 
 func newKey(t *testing.T) ed25519.PublicKey {
@@ -48,9 +38,7 @@ func newKey(t *testing.T) ed25519.PublicKey {
 func TestAuthorizeRefusesSharedKey(t *testing.T) {
 	d := newStoreDaemon(t)
 	ctx := context.Background()
-	d.roster.known = true
-	d.roster.friends["alice"] = wire.Friend{Username: "alice"}
-	d.roster.friends["aaron"] = wire.Friend{Username: "aaron"}
+	d.roster.Load(history.Roster{Friends: []history.RosterFriend{{Username: "alice"}, {Username: "aaron"}}})
 	key := newKey(t)
 	for _, u := range []string{"alice", "aaron"} {
 		if _, err := d.db.PinKey(ctx, u, key); err != nil {
@@ -58,7 +46,7 @@ func TestAuthorizeRefusesSharedKey(t *testing.T) {
 		}
 	}
 	events := d.events.subscribe(d.ctx)
-	if user, ok := d.authorize(key); ok {
+	if user, ok := d.keyring.authorize(key); ok {
 		t.Fatalf("a key pinned for alice and aaron was admitted as %s", user)
 	}
 	select {
@@ -72,7 +60,7 @@ func TestAuthorizeRefusesSharedKey(t *testing.T) {
 	}
 	// Neither can be reached or heard through the relay either.
 	for _, u := range []string{"alice", "aaron"} {
-		if _, err := d.senderKey(ctx, u); !errors.Is(err, history.ErrHeld) {
+		if _, err := d.keyring.senderKey(ctx, u); !errors.Is(err, history.ErrHeld) {
 			t.Errorf("senderKey(%s) = %v, want ErrHeld", u, err)
 		}
 		if held, err := d.db.Held(ctx, u); err != nil || !held {
@@ -81,11 +69,11 @@ func TestAuthorizeRefusesSharedKey(t *testing.T) {
 	}
 	// A contact with a key of its own is still admitted.
 	carolKey := newKey(t)
-	d.roster.friends["carol"] = wire.Friend{Username: "carol"}
+	d.roster.Load(history.Roster{Friends: []history.RosterFriend{{Username: "alice"}, {Username: "aaron"}, {Username: "carol"}}})
 	if _, err := d.db.PinKey(ctx, "carol", carolKey); err != nil {
 		t.Fatal(err)
 	}
-	if user, ok := d.authorize(carolKey); !ok || user != "carol" {
+	if user, ok := d.keyring.authorize(carolKey); !ok || user != "carol" {
 		t.Fatalf("carol: authorize = %q, %v", user, ok)
 	}
 }
@@ -107,11 +95,11 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 	const gid = "00112233445566778899aabbccddeeff"
 	// Before any roster: nobody.
 	for u, k := range keys {
-		if _, ok := d.authorize(k); ok {
+		if _, ok := d.keyring.authorize(k); ok {
 			t.Errorf("%s admitted with no roster at all", u)
 		}
 	}
-	if d.autoAccept(ctx, "alice") {
+	if d.transfers.autoAccept(ctx, "alice") {
 		t.Error("files auto-accepted with no roster at all")
 	}
 	// The last sync: alice is a friend, erin is in #team; carol was
@@ -124,34 +112,46 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.loadRoster(ctx); err != nil {
+	if err := d.feed.loadRoster(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for u, want := range map[string]bool{"alice": true, "erin": true, "carol": false, "dave": false} {
-		if user, ok := d.authorize(keys[u]); ok != want || (ok && user != u) {
+		if user, ok := d.keyring.authorize(keys[u]); ok != want || (ok && user != u) {
 			t.Errorf("authorize(%s) = %q, %v; want %v", u, user, ok, want)
 		}
 	}
-	if d.autoAccept(ctx, "alice") {
+	if d.transfers.autoAccept(ctx, "alice") {
 		t.Error("a friend's files auto-accepted on the roster kept on disk, before this run synced")
 	}
 	in := incoming{ID: "ffeeddccbbaa99887766554433221100", From: "dave", Group: gid, Sent: time.Now(), Body: "still here?", Via: history.ViaRelay}
-	if werr := d.receive(ctx, in); werr == nil || werr.Code != wire.CodeForbidden {
+	if werr := d.messages.receive(ctx, in); werr == nil || werr.Code != wire.CodeForbidden {
 		t.Errorf("a kicked member's group message: %v, want forbidden", werr)
 	}
 	in.Group, in.From = "", "carol"
-	if werr := d.receive(ctx, in); werr == nil {
+	if werr := d.messages.receive(ctx, in); werr == nil {
 		t.Error("an ex-friend's message was taken")
 	}
 	in.From, in.Body = "alice", "hi"
-	if werr := d.receive(ctx, in); werr != nil {
+	if werr := d.messages.receive(ctx, in); werr != nil {
 		t.Errorf("a friend's message: %v", werr)
 	}
 	// Once this run has synced, friends' files go straight in again.
-	d.mu.Lock()
-	d.roster.synced = true
-	d.mu.Unlock()
-	if !d.autoAccept(ctx, "alice") || d.autoAccept(ctx, "erin") {
+	if _, err := d.roster.Sync(ctx, serverSays{friends: []string{"alice"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !d.transfers.autoAccept(ctx, "alice") || d.transfers.autoAccept(ctx, "erin") {
 		t.Error("after the sync, alice's files should be taken and erin's (no friend) not")
 	}
+}
+
+// serverSays answers a roster sync with the friends it lists.
+type serverSays struct{ friends []string }
+
+func (s serverSays) Call(_ context.Context, op string, _, resp any) error {
+	if fl, ok := resp.(*wire.FriendsListResponse); ok && op == wire.OpFriendsList {
+		for _, f := range s.friends {
+			fl.Friends = append(fl.Friends, wire.Friend{Username: f})
+		}
+	}
+	return nil
 }

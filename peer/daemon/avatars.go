@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"log/slog"
 	"strings"
 
 	"github.com/lanchat/lanchat/internal/media"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/history"
 )
 
@@ -19,15 +20,39 @@ import (
 // of every contact, fetching one (avatar.get) when its id changes, and
 // serves them to local clients.
 
+// avatarLink is what avatars needs of the server link.
+type avatarLink interface {
+	Call(ctx context.Context, op string, req, resp any) error
+	HasSession() bool
+}
+
+// avatarStore is where avatars are kept (a *history.Store).
+type avatarStore interface {
+	Avatar(ctx context.Context, user string) (history.Avatar, error)
+	AvatarIDs(ctx context.Context) (map[string]string, error)
+	SetAvatar(ctx context.Context, user string, a history.Avatar) error
+	DeleteAvatar(ctx context.Context, user string) error
+}
+
+// avatars keeps the avatars of the user and of the contacts.
+type avatars struct {
+	log     *slog.Logger
+	session *session
+	roster  *roster.Roster
+	db      avatarStore // set once history is open
+	link    avatarLink  // set once the link exists
+	notify  func(api.Event)
+}
+
 // Avatar returns the avatar kept for user.
-func (d *Daemon) Avatar(ctx context.Context, user string) (api.Avatar, error) {
-	if _, err := d.requireLogin(); err != nil {
+func (av *avatars) Avatar(ctx context.Context, user string) (api.Avatar, error) {
+	if _, err := av.session.requireLogin(); err != nil {
 		return api.Avatar{}, err
 	}
 	user = strings.ToLower(user)
-	a, err := d.db.Avatar(ctx, user)
-	if errors.Is(err, history.ErrNotFound) && d.fetchOnDemand(ctx, user) {
-		a, err = d.db.Avatar(ctx, user)
+	a, err := av.db.Avatar(ctx, user)
+	if errors.Is(err, history.ErrNotFound) && av.fetchOnDemand(ctx, user) {
+		a, err = av.db.Avatar(ctx, user)
 	}
 	if errors.Is(err, history.ErrNotFound) {
 		return api.Avatar{}, api.Errorf(api.CodeNotFound, "no avatar for %s", user)
@@ -40,15 +65,12 @@ func (d *Daemon) Avatar(ctx context.Context, user string) (api.Avatar, error) {
 
 // fetchOnDemand fetches the avatar of someone met in a room, kept only
 // once a client asks for it; it reports whether it fetched one.
-func (d *Daemon) fetchOnDemand(ctx context.Context, user string) bool {
-	d.mu.Lock()
-	related := d.roster.related(user)
-	d.mu.Unlock()
-	if !related || d.link == nil || !d.link.HasSession() {
+func (av *avatars) fetchOnDemand(ctx context.Context, user string) bool {
+	if !av.roster.Related(user) || av.link == nil || !av.link.HasSession() {
 		return false
 	}
-	if err := d.fetchAvatar(ctx, user); err != nil {
-		d.log.Debug("fetch avatar on demand", "user", user, "err", err)
+	if err := av.fetchAvatar(ctx, user); err != nil {
+		av.log.Debug("fetch avatar on demand", "user", user, "err", err)
 		return false
 	}
 	return true
@@ -56,10 +78,10 @@ func (d *Daemon) fetchOnDemand(ctx context.Context, user string) bool {
 
 // keptAvatarIDs returns the ids of the avatars kept, by user; an empty
 // map if they cannot be read (the lists then show initials).
-func (d *Daemon) keptAvatarIDs(ctx context.Context) map[string]string {
-	ids, err := d.db.AvatarIDs(ctx)
+func (av *avatars) keptAvatarIDs(ctx context.Context) map[string]string {
+	ids, err := av.db.AvatarIDs(ctx)
 	if err != nil {
-		d.log.Warn("read avatar ids", "err", err)
+		av.log.Warn("read avatar ids", "err", err)
 		return map[string]string{}
 	}
 	return ids
@@ -67,18 +89,18 @@ func (d *Daemon) keptAvatarIDs(ctx context.Context) map[string]string {
 
 // keepOwnAvatar keeps the avatar this user just set (or forgets it),
 // without asking the server for what it was just sent.
-func (d *Daemon) keepOwnAvatar(ctx context.Context, me string, avatar *[]byte) {
+func (av *avatars) keepOwnAvatar(ctx context.Context, me string, avatar *[]byte) {
 	if avatar == nil {
 		return
 	}
 	var err error
 	if len(*avatar) == 0 {
-		err = d.db.DeleteAvatar(ctx, me)
+		err = av.db.DeleteAvatar(ctx, me)
 	} else {
-		err = d.db.SetAvatar(ctx, me, history.Avatar{ID: wire.AvatarID(*avatar), Data: *avatar})
+		err = av.db.SetAvatar(ctx, me, history.Avatar{ID: wire.AvatarID(*avatar), Data: *avatar})
 	}
 	if err != nil {
-		d.log.Warn("keep own avatar", "err", err)
+		av.log.Warn("keep own avatar", "err", err)
 	}
 }
 
@@ -89,16 +111,16 @@ func (d *Daemon) keepOwnAvatar(ctx context.Context, me string, avatar *[]byte) {
 // are fetched when a client asks for one (Avatar), so a daemon does not
 // fetch a whole server's pictures; a kept one that changed is forgotten.
 // Avatars removed, and those of users no longer related, are forgotten.
-func (d *Daemon) refreshAvatars(ctx context.Context, want map[string]string, eager map[string]bool) {
-	kept, err := d.db.AvatarIDs(ctx)
+func (av *avatars) refreshAvatars(ctx context.Context, want map[string]string, eager map[string]bool) {
+	kept, err := av.db.AvatarIDs(ctx)
 	if err != nil {
-		d.log.Warn("read avatar ids", "err", err)
+		av.log.Warn("read avatar ids", "err", err)
 		return
 	}
 	for user, id := range kept {
 		if w, ok := want[user]; !ok || w == "" || w != id && !eager[user] {
-			if err := d.db.DeleteAvatar(ctx, user); err != nil {
-				d.log.Warn("forget avatar", "user", user, "err", err)
+			if err := av.db.DeleteAvatar(ctx, user); err != nil {
+				av.log.Warn("forget avatar", "user", user, "err", err)
 			}
 		}
 	}
@@ -106,34 +128,20 @@ func (d *Daemon) refreshAvatars(ctx context.Context, want map[string]string, eag
 		if id == "" || kept[user] == id || !eager[user] {
 			continue
 		}
-		if err := d.fetchAvatar(ctx, user); err != nil {
-			d.log.Warn("fetch avatar", "user", user, "err", err)
+		if err := av.fetchAvatar(ctx, user); err != nil {
+			av.log.Warn("fetch avatar", "user", user, "err", err)
 		}
 	}
-}
-
-// closeContact reports whether user's avatar is fetched at once: the user
-// is a friend or shares a group that is not a room.
-func (r *roster) closeContact(user string) bool {
-	if _, ok := r.friends[user]; ok {
-		return true
-	}
-	for name, ms := range r.members {
-		if !r.groups[name].Room && slices.Contains(ms, user) {
-			return true
-		}
-	}
-	return false
 }
 
 // fetchAvatar asks the server for user's avatar, checks it as the server
 // did and keeps it.
-func (d *Daemon) fetchAvatar(ctx context.Context, user string) error {
+func (av *avatars) fetchAvatar(ctx context.Context, user string) error {
 	var ar wire.AvatarResponse
-	if err := d.link.Call(ctx, wire.OpAvatarGet, wire.UserRequest{Username: user}, &ar); err != nil {
+	if err := av.link.Call(ctx, wire.OpAvatarGet, wire.UserRequest{Username: user}, &ar); err != nil {
 		var werr *wire.Error
 		if errors.As(err, &werr) && werr.Code == wire.CodeNotFound {
-			return d.db.DeleteAvatar(ctx, user)
+			return av.db.DeleteAvatar(ctx, user)
 		}
 		return err
 	}
@@ -143,29 +151,22 @@ func (d *Daemon) fetchAvatar(ctx context.Context, user string) error {
 	if _, err := media.CheckAvatar(ctx, ar.Avatar); err != nil {
 		return err
 	}
-	return d.db.SetAvatar(ctx, user, history.Avatar{ID: wire.AvatarID(ar.Avatar), Data: ar.Avatar})
+	return av.db.SetAvatar(ctx, user, history.Avatar{ID: wire.AvatarID(ar.Avatar), Data: ar.Avatar})
 }
 
 // profileEvent takes a contact's new display name and avatar.
-func (d *Daemon) profileEvent(ctx context.Context, pe wire.ProfileEvent) {
-	d.mu.Lock()
-	if !d.roster.related(pe.Username) {
-		d.mu.Unlock()
+func (av *avatars) profileEvent(ctx context.Context, pe wire.ProfileEvent) {
+	related, eager := av.roster.SetProfile(pe.Username, pe.DisplayName, pe.Avatar)
+	if !related {
 		return
 	}
-	if f, ok := d.roster.friends[pe.Username]; ok {
-		f.DisplayName, f.Avatar = pe.DisplayName, pe.Avatar
-		d.roster.friends[pe.Username] = f
-	}
-	eager := d.roster.closeContact(pe.Username)
-	d.mu.Unlock()
 	if pe.Avatar == "" || !eager {
 		// Someone met only in a room: fetched again when asked for.
-		if err := d.db.DeleteAvatar(ctx, pe.Username); err != nil {
-			d.log.Warn("forget avatar", "user", pe.Username, "err", err)
+		if err := av.db.DeleteAvatar(ctx, pe.Username); err != nil {
+			av.log.Warn("forget avatar", "user", pe.Username, "err", err)
 		}
-	} else if err := d.fetchAvatar(ctx, pe.Username); err != nil {
-		d.log.Warn("fetch avatar", "user", pe.Username, "err", err)
+	} else if err := av.fetchAvatar(ctx, pe.Username); err != nil {
+		av.log.Warn("fetch avatar", "user", pe.Username, "err", err)
 	}
-	d.notify(api.Event{Type: api.EventProfile, Friend: &api.FriendNote{User: pe.Username, DisplayName: pe.DisplayName}})
+	av.notify(api.Event{Type: api.EventProfile, Friend: &api.FriendNote{User: pe.Username, DisplayName: pe.DisplayName}})
 }

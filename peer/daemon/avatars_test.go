@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/lanchat/lanchat/internal/wire"
@@ -15,13 +16,15 @@ import (
 // avatars of users no longer related, or who removed theirs, are
 // forgotten; a profile event about a stranger is ignored.
 func TestAvatarsKeptAndForgotten(t *testing.T) {
-	d := newStoreDaemon(t)
+	u := newUnitDaemon(t)
+	u.fake.setSession(false) // the server is away
+	d := u.Daemon
 	ctx := context.Background()
 	if _, err := d.Avatar(ctx, "bob"); !isCode(err, api.CodeNotFound) {
 		t.Fatalf("avatar before one is set: %v", err)
 	}
 	jpg := []byte("\xff\xd8\xff own")
-	d.keepOwnAvatar(ctx, "bob", &jpg)
+	d.avatars.keepOwnAvatar(ctx, "bob", &jpg)
 	a, err := d.Avatar(ctx, "BOB")
 	if err != nil || !bytes.Equal(a.Data, jpg) || a.ID != wire.AvatarID(jpg) {
 		t.Fatalf("own avatar %+v, %v", a, err)
@@ -35,32 +38,33 @@ func TestAvatarsKeptAndForgotten(t *testing.T) {
 	// alice unchanged, carol removed hers, mallory is no longer related;
 	// dave and erin are met in a room only: erin's unchanged copy stays,
 	// dave's changed one is forgotten (fetched again when asked for), and
-	// frank's is not fetched (this daemon has no server link: a fetch
-	// would fail the test).
-	d.refreshAvatars(ctx,
+	// frank's is not fetched.
+	d.avatars.refreshAvatars(ctx,
 		map[string]string{"bob": wire.AvatarID(jpg), "alice": "id-alice", "carol": "", "dave": "id-dave2", "erin": "id-erin", "frank": "id-frank"},
 		map[string]bool{"bob": true, "alice": true, "carol": true})
-	ids := d.keptAvatarIDs(ctx)
+	ids := d.avatars.keptAvatarIDs(ctx)
 	if len(ids) != 3 || ids["alice"] != "id-alice" || ids["bob"] != wire.AvatarID(jpg) || ids["erin"] != "id-erin" {
 		t.Fatalf("kept after refresh: %v", ids)
 	}
+	if calls := u.fake.called(); slices.Contains(calls, wire.OpAvatarGet) {
+		t.Fatalf("avatars of people met only in rooms were fetched: %v", calls)
+	}
 
-	d.profileEvent(ctx, wire.ProfileEvent{Username: "alice", Avatar: ""})
-	if ids := d.keptAvatarIDs(ctx); ids["alice"] != "id-alice" {
+	d.avatars.profileEvent(ctx, wire.ProfileEvent{Username: "alice", Avatar: ""})
+	if ids := d.avatars.keptAvatarIDs(ctx); ids["alice"] != "id-alice" {
 		t.Fatal("a profile event about a user not related changed what is kept")
 	}
-	d.roster.known = true
-	d.roster.friends["alice"] = wire.Friend{Username: "alice", Avatar: "id-alice"}
-	d.profileEvent(ctx, wire.ProfileEvent{Username: "alice", DisplayName: "Alice", Avatar: ""})
-	if _, ok := d.keptAvatarIDs(ctx)["alice"]; ok {
+	d.roster.Load(history.Roster{Friends: []history.RosterFriend{{Username: "alice"}}})
+	d.avatars.profileEvent(ctx, wire.ProfileEvent{Username: "alice", DisplayName: "Alice", Avatar: ""})
+	if _, ok := d.avatars.keptAvatarIDs(ctx)["alice"]; ok {
 		t.Fatal("a friend's removed avatar is still kept")
 	}
-	if f := d.roster.friends["alice"]; f.DisplayName != "Alice" || f.Avatar != "" {
-		t.Fatalf("roster after profile event: %+v", f)
+	if fs := d.roster.Friends(); len(fs) != 1 || fs[0].DisplayName != "Alice" || fs[0].Avatar != "" {
+		t.Fatalf("roster after profile event: %+v", fs)
 	}
 
 	none := []byte{}
-	d.keepOwnAvatar(ctx, "bob", &none)
+	d.avatars.keepOwnAvatar(ctx, "bob", &none)
 	if _, err := d.Avatar(ctx, "bob"); !isCode(err, api.CodeNotFound) {
 		t.Fatalf("own avatar after removal: %v", err)
 	}

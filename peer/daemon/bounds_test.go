@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/transfer"
 	"github.com/lanchat/lanchat/transfer/transfertest"
@@ -50,8 +48,7 @@ type boundsTest struct {
 func newBoundsTest(t *testing.T, budget int) *boundsTest {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, me: wire.Profile{Username: "bob"}}
-	d.peers = newPeerSet(d)
+	d := newBareDaemon(t, ctx)
 	r, err := transfer.NewReceiver(transfer.ReceiverConfig{
 		Decide: func(context.Context, *transfer.Request) transfer.Decision {
 			return transfer.Decision{Reason: "not now"}
@@ -61,7 +58,7 @@ func newBoundsTest(t *testing.T, budget int) *boundsTest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.receiver = r
+	d.transfers.receiver = r
 	t.Cleanup(func() {
 		cancel()
 		r.Close()

@@ -6,20 +6,18 @@ package daemon
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/keylock"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/outbox"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/home"
@@ -109,57 +107,50 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// serverLink is what the daemon needs of its link to the server (a
+// *link.Link); components declare the narrower parts they use.
+type serverLink interface {
+	sessionLink
+	Run(ctx context.Context) error
+	Events() <-chan link.Event
+	Connected() bool
+	Relay(ctx context.Context, env wire.RelayEnvelope) error
+}
+
 // Daemon is one user's running peer.
 type Daemon struct {
 	cfg    Config
 	log    *slog.Logger
 	home   *home.Home
-	db     *history.Store
-	link   *link.Link
+	db     *history.Store // open while Run runs
+	link   serverLink     // made by Run
 	events *broker
-	peers  *peerSet
-	lan    lan
-	// kick asks the outbox flusher for a round now; pathOpened makes that
-	// round ignore the copies' retry back-off, since a path just opened.
-	kick       chan struct{}
-	pathOpened atomic.Bool
-	// sendLocks keep one recipient's outbox copies going out in order.
-	sendLocks keylock.Set
-	// parkMu serialises taking relayed envelopes and re-examining the
-	// parked ones (parked.go). reexamineKick asks the server loop for a
-	// re-examination, from paths that may run under parkMu.
-	parkMu        sync.Mutex
-	reexamineKick chan struct{}
-	keys          keyCache
+
+	// The components; each owns its state (see docs/architecture.md,
+	// "The daemon's components").
+	session   *session
+	keyring   *keyring
+	roster    *roster.Roster
+	peers     *peerSet
+	outbox    *outbox.Outbox // made by Run, on the history store
+	messages  *messages
+	avatars   *avatars
+	transfers *transfers
+	// *library serves the API's LibraryService (library.go).
+	*library
+	feed *serverFeed
+	lan  *lan
 	// notifier is nil without cfg.Desktop.
 	notifier *notify.Notifier
-
-	receiver     *transfer.Receiver
-	outgoing     sending
-	decisions    decisions
-	rates        rates
-	transferKick chan struct{}
-	progress     chan transfer.Status
-
-	// rosterSync makes roster syncs run one at a time (syncRoster).
-	rosterSync sync.Mutex
-	// synced is closed by the first roster sync of this run.
-	synced     chan struct{}
-	syncedOnce sync.Once
 
 	// ctx is Run's context: goroutines the daemon starts end with it.
 	ctx context.Context
 	wg  sync.WaitGroup
 
+	// mu guards transport, the direct listener: nil until there is an
+	// identity, replaced when it changes.
 	mu        sync.Mutex
-	identity  ed25519.PrivateKey // nil until register or login makes one
-	transport *direct.Transport  // nil until there is an identity
-	me        wire.Profile       // zero while not logged in
-	signedOut string             // why the server ended the session, if it did
-	roster    roster
-	// sharedWarned holds when each set of contacts (names joined by
-	// commas) was last warned of as sharing one key (warnSharedKey).
-	sharedWarned map[string]time.Time
+	transport *direct.Transport
 }
 
 // New prepares a daemon; Run starts it.
@@ -184,19 +175,108 @@ func New(cfg Config) (*Daemon, error) {
 		}
 	}
 	d := &Daemon{
-		cfg:           cfg,
-		log:           cfg.Logger,
-		home:          cfg.Home,
-		events:        newBroker(),
-		kick:          make(chan struct{}, 1),
-		reexamineKick: make(chan struct{}, 1),
+		cfg:    cfg,
+		log:    cfg.Logger,
+		home:   cfg.Home,
+		events: newBroker(),
 
+		roster: roster.New(),
+	}
+	// kick asks the outbox and the transfer scheduler to try everything
+	// at once: a contact came online, a direct connection opened, or the
+	// server link came back. The outbox exists once Run opened history.
+	kick := func() {
+		d.outbox.PathOpened()
+		d.transfers.kickTransfers()
+	}
+	d.session = &session{
+		home:           cfg.Home,
+		log:            cfg.Logger,
+		prekeyLifetime: cfg.PrekeyLifetime,
+		relayRetention: cfg.RelayRetention,
+		startIdentity:  d.useIdentity,
+		hasListener:    func() bool { return d.currentTransport() != nil },
+		online:         func() { d.spawn(func() { d.feed.online(d.ctx) }) },
+		ended:          func() { d.peers.closeAll() },
+	}
+	d.keyring = &keyring{
+		log:          cfg.Logger,
+		session:      d.session,
+		notify:       d.events.publish,
+		closeContact: func(user string) { d.peers.close(user) },
+		released: func(string) {
+			d.outbox.Kick()
+			d.messages.kickReexamine() // relayed messages from them wait parked
+		},
+		roster: d.roster,
+	}
+	d.avatars = &avatars{
+		log:     cfg.Logger,
+		session: d.session,
+		roster:  d.roster,
+		notify:  d.events.publish,
+	}
+	d.session.keepAvatar = d.avatars.keepOwnAvatar
+	d.peers = newPeerSet(d, kick)
+	d.messages = &messages{
+		home:           cfg.Home,
+		log:            cfg.Logger,
+		session:        d.session,
+		roster:         d.roster,
+		keyring:        d.keyring,
+		peers:          d.peers,
+		notify:         d.events.publish,
+		relayRetention: cfg.RelayRetention,
+		reexamineKick:  make(chan struct{}, 1),
+	}
+	d.transfers = &transfers{
+		home:         cfg.Home,
+		log:          cfg.Logger,
+		session:      d.session,
+		roster:       d.roster,
+		messages:     d.messages,
+		peers:        d.peers,
+		notify:       d.events.publish,
+		spawn:        d.spawn,
+		waitSynced:   func(ctx context.Context) { d.feed.waitSynced(ctx) },
+		downloadsDir: cfg.Downloads,
+		askFiles:     cfg.AskFiles,
 		transferKick: make(chan struct{}, 1),
 		progress:     make(chan transfer.Status, 256),
-		roster:       newRoster(),
-		synced:       make(chan struct{}),
 	}
-	d.peers = newPeerSet(d)
+	d.library = &library{
+		log:       cfg.Logger,
+		session:   d.session,
+		roster:    d.roster,
+		peers:     d.peers,
+		kick:      func() { d.outbox.Kick() },
+		downloads: d.transfers.downloads,
+	}
+	d.messages.library, d.transfers.library = d.library, d.library
+	d.lan = &lan{
+		log:            cfg.Logger,
+		off:            cfg.NoMDNS,
+		iface:          cfg.MDNSIface,
+		interval:       cfg.MDNSInterval,
+		peers:          d.peers,
+		notify:         d.events.publish,
+		spawn:          d.spawn,
+		kickPathOpened: kick,
+	}
+	d.peers.lan = d.lan
+	d.peers.messages, d.peers.transfers = d.messages, d.transfers
+	d.feed = &serverFeed{
+		log:            cfg.Logger,
+		session:        d.session,
+		roster:         d.roster,
+		keyring:        d.keyring,
+		messages:       d.messages,
+		avatars:        d.avatars,
+		peers:          d.peers,
+		notify:         d.events.publish,
+		transport:      d.currentTransport,
+		kickPathOpened: kick,
+	}
 	if cfg.Desktop != nil {
 		d.notifier = notify.New(d, cfg.Desktop, d.mutedTarget, cfg.Logger.With("part", "notify")) // rich.go
 	}
@@ -218,23 +298,47 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	defer db.Close()
 	d.db = db
-	if err := d.loadRoster(ctx); err != nil {
+	d.session.db = db
+	d.keyring.db = db
+	d.messages.db = db
+	d.feed.db = db
+	d.avatars.db = db
+	d.library.db = db
+	d.outbox = outbox.New(outbox.Config{
+		Store:    db,
+		Direct:   directPath{d.messages},
+		Relay:    relayPath{d.messages},
+		Sent:     d.messages.messageState,
+		Interval: d.cfg.FlushInterval,
+		Logger:   d.log.With("part", "outbox"),
+	})
+	d.messages.outbox = d.outbox
+	d.feed.outbox = d.outbox
+	if err := d.feed.loadRoster(ctx); err != nil {
 		return fmt.Errorf("roster kept from the last sync: %w", err)
 	}
-	d.checkSharedKeys(ctx)
-	if d.receiver, err = d.newReceiver(); err != nil {
+	d.keyring.checkSharedKeys(ctx)
+	d.transfers.db = db
+	d.lan.db = db
+	d.peers.db = db
+	if d.transfers.receiver, err = d.transfers.newReceiver(); err != nil {
 		return fmt.Errorf("file receiver: %w", err)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d.ctx = ctx
+	d.transfers.ctx = ctx
+	d.library.ctx = ctx
+	d.lan.ctx = ctx
+	d.keyring.ctx = ctx
+	d.peers.ctx = ctx
 
 	// The app listens before the socket answers, so lanchat ui works as
 	// soon as any command does.
 	socket, err := d.startUI(ctx, api.NewHandler(d, d.log.With("part", "api")))
 	if err != nil {
-		d.receiver.Close()
+		d.transfers.receiver.Close()
 		return err
 	}
 	if err := d.loadIdentity(); err != nil {
@@ -242,25 +346,33 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	// A stored session lets the daemon work for its user before the
 	// server confirms it, or while the server is away.
-	if user, tok, err := d.home.Token(); err == nil && user != "" && tok != "" && d.identity != nil {
-		d.me = wire.Profile{Username: user}
+	if user, tok, err := d.home.Token(); err == nil && user != "" && tok != "" && d.session.key() != nil {
+		d.session.resumed(wire.Profile{Username: user})
 	}
-	pin, err := d.serverPin()
+	servers := &serverFinder{cfg: &d.cfg, home: d.home, log: d.log, addr: func() string { return d.link.Addr() }}
+	pin, err := servers.serverPin()
 	if err != nil {
 		return err
 	}
 	d.link = link.New(link.Config{
 		Addr:             d.cfg.Server,
-		Resolve:          d.findServer,
+		Resolve:          servers.findServer,
 		Fingerprint:      pin,
 		FingerprintGiven: d.cfg.Fingerprint != "",
-		Pin:              d.pinServer,
-		Session:          d.sessionToken,
-		OnSessionInvalid: d.sessionInvalid,
+		Pin:              servers.pinServer,
+		Session:          d.session.sessionToken,
+		OnSessionInvalid: d.session.sessionInvalid,
 		ClientName:       "lanchat-daemon/" + d.cfg.Version,
 		EventBuffer:      4096,
 		Logger:           d.log.With("part", "link"),
 	})
+	d.session.link = d.link
+	d.keyring.link = d.link
+	d.messages.link = d.link
+	d.feed.link = d.link
+	d.avatars.link = d.link
+	d.library.link = d.link
+	d.peers.link = d.link
 
 	// The socket listens before the daemon says it is up, so a client
 	// started on that line finds it answering.
@@ -275,11 +387,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.log.Error("server link stopped", "err", err)
 		}
 	})
-	d.spawn(func() { d.serverLoop(ctx) })
-	d.spawn(func() { d.flushLoop(ctx) })
-	d.spawn(func() { d.prekeyLoop(ctx) })
-	d.spawn(func() { d.transferLoop(ctx) })
-	d.spawn(func() { d.progressLoop(ctx) })
+	d.spawn(func() { d.feed.serverLoop(ctx) })
+	d.spawn(func() { d.outbox.Run(ctx) })
+	d.spawn(func() { d.session.prekeyLoop(ctx) })
+	d.spawn(func() { d.transfers.transferLoop(ctx) })
+	d.spawn(func() { d.transfers.progressLoop(ctx) })
 	if d.notifier != nil {
 		d.spawn(func() { d.notifier.Run(ctx) })
 	}
@@ -302,7 +414,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // stop ends what Run started: cancel ends Run's context.
 func (d *Daemon) stop(cancel context.CancelFunc) {
 	cancel()
-	d.receiver.Close()
+	d.transfers.receiver.Close()
 	d.lan.close()
 	d.events.close()
 	d.mu.Lock()
@@ -311,6 +423,7 @@ func (d *Daemon) stop(cancel context.CancelFunc) {
 	if t != nil {
 		t.Close()
 	}
+	d.peers.contacts.Wait()
 	d.wg.Wait()
 }
 
@@ -321,128 +434,4 @@ func (d *Daemon) spawn(f func()) {
 		defer d.wg.Done()
 		f()
 	}()
-}
-
-// loadIdentity reads the identity key, if the home has one, and starts the
-// direct listener with it.
-func (d *Daemon) loadIdentity() error {
-	key, err := d.home.Identity()
-	if errors.Is(err, home.ErrNoIdentity) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("identity key: %w", err)
-	}
-	return d.useIdentity(key)
-}
-
-// useIdentity makes key the daemon's identity and (re)starts the direct
-// listener, whose certificate carries it.
-func (d *Daemon) useIdentity(key ed25519.PrivateKey) error {
-	d.mu.Lock()
-	old := d.transport
-	d.identity = key
-	d.transport = nil
-	d.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
-	listen := d.cfg.Listen
-	if old != nil {
-		listen = old.LocalAddr().String() // keep the port peers know
-	}
-	t, err := d.listenDirect(listen, key)
-	if err != nil {
-		return err
-	}
-	d.mu.Lock()
-	d.transport = t
-	d.mu.Unlock()
-	fmt.Fprintf(d.cfg.Out, "direct connections (QUIC) on udp %s\n", t.LocalAddr())
-	d.spawn(func() { d.peers.acceptLoop(d.ctx, t) })
-	if err := d.startLAN(key, t.LocalAddr().Port); err != nil {
-		return err
-	}
-	return nil
-}
-
-// listenDirect opens the direct listener on listen. With port 0 it first
-// tries the port of the last run, so contacts that remember our address
-// find us again; if that port is taken, any port does.
-func (d *Daemon) listenDirect(listen string, key ed25519.PrivateKey) (*direct.Transport, error) {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return nil, fmt.Errorf("--listen %q: %w", listen, err)
-	}
-	if last := d.home.ListenPort(); port == "0" && last != 0 {
-		t, err := direct.Listen(net.JoinHostPort(host, strconv.Itoa(last)), key, d.authorize, d.directOptions())
-		if err == nil {
-			return t, nil
-		}
-		d.log.Info("the last direct port is taken; using another", "port", last, "err", err)
-	}
-	t, err := direct.Listen(listen, key, d.authorize, d.directOptions())
-	if err != nil {
-		return nil, fmt.Errorf("listen for direct connections on %s: %w", listen, err)
-	}
-	if err := d.home.SaveListenPort(t.LocalAddr().Port); err != nil {
-		d.log.Warn("remember the direct port", "err", err)
-	}
-	return t, nil
-}
-
-func (d *Daemon) directOptions() direct.Options {
-	o := d.cfg.Direct
-	if o.Logger == nil {
-		o.Logger = d.log.With("part", "direct")
-	}
-	return o
-}
-
-// currentTransport returns the direct listener, or nil.
-func (d *Daemon) currentTransport() *direct.Transport {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.transport
-}
-
-// self returns the logged-in username, or "".
-func (d *Daemon) self() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.me.Username
-}
-
-// requireLogin returns the logged-in username or an error saying why there
-// is none.
-func (d *Daemon) requireLogin() (string, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.me.Username != "" {
-		return d.me.Username, nil
-	}
-	if d.signedOut != "" {
-		return "", api.Errorf(api.CodeNotLoggedIn, "signed out (%s); log in again with: lanchat login USER", d.signedOut)
-	}
-	return "", api.Errorf(api.CodeNotLoggedIn, "not logged in; run: lanchat register USER, or lanchat login USER")
-}
-
-// notify publishes an event to local clients.
-func (d *Daemon) notify(ev api.Event) { d.events.publish(ev) }
-
-// pathOpened asks for an outbox round that retries every copy at once:
-// a contact came online, a direct connection opened, or the server link
-// came back.
-func (d *Daemon) kickPathOpened() {
-	d.pathOpened.Store(true)
-	d.kickFlush()
-	d.kickTransfers()
-}
-
-// kickFlush asks the outbox flusher for a round soon.
-func (d *Daemon) kickFlush() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
 }

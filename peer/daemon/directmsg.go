@@ -46,9 +46,9 @@ type Receipt struct {
 }
 
 // handleStream serves one stream a peer opened.
-func (d *Daemon) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.Stream) {
+func (p *peerSet) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.Stream) {
 	if kind == direct.StreamTransfer {
-		d.serveTransfer(c, s) // the receiver closes the stream
+		p.transfers.serveTransfer(c, s) // the receiver closes the stream
 		return
 	}
 	defer s.Close()
@@ -65,13 +65,13 @@ func (d *Daemon) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.
 	f, err := rd.ReadFrame()
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
-			d.log.Debug("bad direct frame", "user", c.User(), "err", err)
+			p.log.Debug("bad direct frame", "user", c.User(), "err", err)
 		}
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Context(), exchangeTimeout)
 	defer cancel()
-	werr := d.handleDirect(ctx, c.User(), f)
+	werr := p.messages.handleDirect(ctx, c.User(), f)
 	var reply *wire.Frame
 	if werr != nil {
 		reply = &wire.Frame{Kind: wire.KindResponse, ID: f.ID, Error: werr}
@@ -79,12 +79,12 @@ func (d *Daemon) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct.
 		reply, _ = wire.NewResponse(f.ID, wire.Empty{})
 	}
 	if err := wire.WriteFrame(s, reply); err != nil {
-		d.log.Debug("write direct reply", "user", c.User(), "err", err)
+		p.log.Debug("write direct reply", "user", c.User(), "err", err)
 	}
 }
 
 // handleDirect acts on one request from a peer.
-func (d *Daemon) handleDirect(ctx context.Context, from string, f *wire.Frame) *wire.Error {
+func (ms *messages) handleDirect(ctx context.Context, from string, f *wire.Frame) *wire.Error {
 	if f.Kind != wire.KindRequest {
 		return wire.Errorf(wire.CodeMalformed, "expected a request")
 	}
@@ -94,7 +94,7 @@ func (d *Daemon) handleDirect(ctx context.Context, from string, f *wire.Frame) *
 		if err := wire.DecodeBody(f.Body, &m); err != nil {
 			return wire.Errorf(wire.CodeMalformed, "%v", err)
 		}
-		return d.receive(ctx, incoming{
+		return ms.receive(ctx, incoming{
 			ID: m.ID, From: from, Group: m.Group, Sent: m.Sent, Kind: m.Kind, Body: m.Body, Via: history.ViaDirect,
 		})
 	case opReceipt:
@@ -102,14 +102,14 @@ func (d *Daemon) handleDirect(ctx context.Context, from string, f *wire.Frame) *
 		if err := wire.DecodeBody(f.Body, &r); err != nil {
 			return wire.Errorf(wire.CodeMalformed, "%v", err)
 		}
-		return d.receipt(ctx, from, r.IDs)
+		return ms.receipt(ctx, from, r.IDs)
 	default:
 		return wire.Errorf(wire.CodeUnknownOp, "unknown operation %q", f.Op)
 	}
 }
 
 // exchange sends one request to a peer and waits for its answer.
-func (d *Daemon) exchange(ctx context.Context, c *direct.Conn, op string, body any) error {
+func (ms *messages) exchange(ctx context.Context, c *direct.Conn, op string, body any) error {
 	f, err := wire.NewRequest(1, op, body)
 	if err != nil {
 		return err

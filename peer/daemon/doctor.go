@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
@@ -11,10 +12,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/direct"
-	"github.com/lanchat/lanchat/rendezvous/client"
+	"github.com/lanchat/lanchat/peer/history"
+	"github.com/lanchat/lanchat/peer/link"
 )
 
 // doctorTimeout bounds the whole diagnosis.
@@ -25,51 +27,81 @@ const doctorTimeout = 15 * time.Second
 // port and its buffers, multicast, and the direct path to each online
 // contact.
 func (d *Daemon) Doctor(ctx context.Context) (api.Diagnosis, error) {
+	dr := &doctor{
+		link: d.link, db: d.db, log: d.log, session: d.session, roster: d.roster,
+		peers: d.peers, lan: d.lan, transport: d.currentTransport(), noMDNS: d.cfg.NoMDNS,
+	}
+	return dr.diagnose(ctx), nil
+}
+
+// doctorLink is what the doctor needs of the server link.
+type doctorLink interface {
+	Addr() string
+	Connected() bool
+	Fingerprint() string
+	HasSession() bool
+	LastError() error
+}
+
+// doctor runs one diagnosis, on what the daemon has now.
+type doctor struct {
+	link      doctorLink
+	db        *history.Store
+	log       *slog.Logger
+	session   *session
+	roster    *roster.Roster
+	peers     *peerSet
+	lan       *lan
+	transport *direct.Transport // nil without an identity
+	noMDNS    bool
+}
+
+func (dr *doctor) diagnose(ctx context.Context) api.Diagnosis {
 	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 	defer cancel()
 	var checks []api.Check
-	checks = append(checks, d.checkServer())
-	checks = append(checks, d.checkLogin())
-	checks = append(checks, d.checkUDP()...)
-	checks = append(checks, d.checkDiscovery(ctx)...)
-	checks = append(checks, d.checkResponder()...)
-	checks = append(checks, d.checkContacts(ctx)...)
-	return api.Diagnosis{Checks: checks}, nil
+	checks = append(checks, dr.checkServer())
+	checks = append(checks, dr.checkLogin())
+	checks = append(checks, dr.checkUDP()...)
+	checks = append(checks, dr.checkDiscovery(ctx)...)
+	checks = append(checks, dr.checkResponder()...)
+	checks = append(checks, dr.checkContacts(ctx)...)
+	return api.Diagnosis{Checks: checks}
 }
 
-func (d *Daemon) checkServer() api.Check {
+func (dr *doctor) checkServer() api.Check {
 	c := api.Check{Name: "server"}
-	fp := d.link.Fingerprint()
-	if d.link.Connected() {
+	fp := dr.link.Fingerprint()
+	if dr.link.Connected() {
 		c.OK = true
-		c.Detail = fmt.Sprintf("connected to %s over TLS 1.3; its certificate matches the pinned fingerprint %s", d.link.Addr(), fp)
+		c.Detail = fmt.Sprintf("connected to %s over TLS 1.3; its certificate matches the pinned fingerprint %s", dr.link.Addr(), fp)
 		return c
 	}
-	err := d.link.LastError()
-	host, port, _ := net.SplitHostPort(d.link.Addr())
+	err := dr.link.LastError()
+	host, port, _ := net.SplitHostPort(dr.link.Addr())
 	switch {
-	case d.link.Addr() == "":
+	case dr.link.Addr() == "":
 		c.Detail = "no server address: none was given (--server) and none was found on the LAN"
 		c.Fix = "start the daemon with --server HOST:PORT, or ask the operator to run rendezvous serve --announce"
 		return c
-	case errors.Is(err, client.ErrFingerprintMismatch):
-		c.Detail = fmt.Sprintf("%s presented a certificate other than the pinned one (%s): the daemon refuses to talk to it", d.link.Addr(), fp)
+	case errors.Is(err, link.ErrFingerprintMismatch):
+		c.Detail = fmt.Sprintf("%s presented a certificate other than the pinned one (%s): the daemon refuses to talk to it", dr.link.Addr(), fp)
 		c.Fix = "ask the server's operator for the output of `rendezvous fingerprint`; if the certificate was replaced on purpose, restart the daemon with --server-fingerprint FP. If not, someone may be intercepting the connection."
 	case err != nil:
-		c.Detail = fmt.Sprintf("cannot reach %s: %v", d.link.Addr(), err)
+		c.Detail = fmt.Sprintf("cannot reach %s: %v", dr.link.Addr(), err)
 		c.Fix = fmt.Sprintf("check that the server runs (rendezvous serve) and that %s answers on TCP port %s; a firewall on the way may block it. Chat with contacts on this LAN keeps working meanwhile.", host, port)
 	default:
-		c.Detail = fmt.Sprintf("connecting to %s…", d.link.Addr())
+		c.Detail = fmt.Sprintf("connecting to %s…", dr.link.Addr())
 		c.Fix = "wait a few seconds and run lanchat doctor again"
 	}
 	return c
 }
 
-func (d *Daemon) checkLogin() api.Check {
+func (dr *doctor) checkLogin() api.Check {
 	c := api.Check{Name: "login"}
-	me := d.self()
+	me := dr.session.self()
 	switch {
-	case me != "" && d.link.HasSession():
+	case me != "" && dr.link.HasSession():
 		c.OK, c.Detail = true, "logged in as "+me
 	case me != "":
 		c.OK, c.Warn = true, true
@@ -77,24 +109,18 @@ func (d *Daemon) checkLogin() api.Check {
 	default:
 		c.Detail = "not logged in"
 		c.Fix = "lanchat register USER, or lanchat login USER"
-		if d.signedOutReason() != "" {
-			c.Detail = "signed out by the server (" + d.signedOutReason() + ")"
+		if dr.session.signedOutReason() != "" {
+			c.Detail = "signed out by the server (" + dr.session.signedOutReason() + ")"
 			c.Fix = "lanchat login USER"
 		}
 	}
 	return c
 }
 
-func (d *Daemon) signedOutReason() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.signedOut
-}
-
 // checkUDP reports the direct listener's port, where it can be reached
 // and its socket buffers.
-func (d *Daemon) checkUDP() []api.Check {
-	t := d.currentTransport()
+func (dr *doctor) checkUDP() []api.Check {
+	t := dr.transport
 	if t == nil {
 		return []api.Check{{Name: "udp port", Detail: "no direct listener yet: it starts with the identity key", Fix: "lanchat register USER, or lanchat login USER"}}
 	}
@@ -129,29 +155,21 @@ func (d *Daemon) checkUDP() []api.Check {
 
 // checkContacts tries a direct connection to every online contact, at
 // once, and says by which address it worked.
-func (d *Daemon) checkContacts(ctx context.Context) []api.Check {
-	me := d.self()
-	d.mu.Lock()
-	var online []string
-	for u, p := range d.roster.presence {
-		if u != me && p.Status != wire.StatusOffline && d.roster.related(u) {
-			online = append(online, u)
-		}
-	}
-	d.mu.Unlock()
-	slices.Sort(online)
+func (dr *doctor) checkContacts(ctx context.Context) []api.Check {
+	me := dr.session.self()
+	online := slices.DeleteFunc(dr.roster.Online(), func(u string) bool { return u == me })
 	checks := make([]api.Check, len(online))
 	var wg sync.WaitGroup
 	for i, u := range online {
-		wg.Go(func() { checks[i] = d.checkContact(ctx, u) })
+		wg.Go(func() { checks[i] = dr.checkContact(ctx, u) })
 	}
 	wg.Wait()
 	return checks
 }
 
-func (d *Daemon) checkContact(ctx context.Context, user string) api.Check {
+func (dr *doctor) checkContact(ctx context.Context, user string) api.Check {
 	c := api.Check{Name: "direct " + user}
-	contact, err := d.db.Contact(ctx, user)
+	contact, err := dr.db.Contact(ctx, user)
 	if err != nil {
 		c.Detail = "no pinned key for " + user + " yet"
 		c.Fix = "wait for the server to sync, then run lanchat doctor again"
@@ -167,8 +185,8 @@ func (d *Daemon) checkContact(ctx context.Context, user string) api.Check {
 		c.Fix = "a key belongs to one account: ask your server's admin which of them is an impostor"
 		return c
 	}
-	addrs := d.candidates(user, contact)
-	if conn := d.peers.connect(ctx, user, true); conn != nil {
+	addrs := dr.peers.candidates(user, contact)
+	if conn := dr.peers.connect(ctx, user, true); conn != nil {
 		c.OK = true
 		c.Detail = fmt.Sprintf("direct QUIC connection to %s at %s", user, conn.RemoteAddr())
 		return c

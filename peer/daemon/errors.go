@@ -8,7 +8,6 @@ import (
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/link"
-	"github.com/lanchat/lanchat/rendezvous/client"
 )
 
 // fromServer turns an error from a server call into one the local API
@@ -21,9 +20,9 @@ func fromServer(err error) error {
 		return fromWire(werr)
 	case errors.Is(err, link.ErrNotConfirmed):
 		return api.Errorf(api.CodeConflict, "%v", err)
-	case errors.Is(err, client.ErrFingerprintMismatch):
+	case errors.Is(err, link.ErrFingerprintMismatch):
 		var detail string
-		if _, after, ok := strings.Cut(err.Error(), client.ErrFingerprintMismatch.Error()+": "); ok {
+		if _, after, ok := strings.Cut(err.Error(), link.ErrFingerprintMismatch.Error()+": "); ok {
 			detail = " (" + after + ")"
 		}
 		return api.Errorf(api.CodeUnavailable, "the server's certificate does not match the fingerprint%s: check it with the server's admin (rendezvous fingerprint --data DIR)", detail)

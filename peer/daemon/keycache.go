@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -53,19 +52,4 @@ func (c *keyCache) drop(user string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, user)
-}
-
-// relayKeys returns user's keys for sealing: from the cache, else from
-// the directory (which also pins the identity key).
-func (d *Daemon) relayKeys(ctx context.Context, user string) (wire.KeysResponse, error) {
-	now := time.Now()
-	if kr, ok := d.keys.get(user, now); ok {
-		return kr, nil
-	}
-	kr, err := d.fetchKey(ctx, user)
-	if err != nil {
-		return kr, err
-	}
-	d.keys.put(user, kr, now)
-	return kr, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/link"
-	"github.com/lanchat/lanchat/rendezvous/client"
 )
 
 // lan is the daemon's presence on the LAN: the mDNS announcement of its
@@ -25,7 +25,18 @@ import (
 // pinned key, so a forged announcement can waste a dial, never
 // impersonate.
 type lan struct {
-	d *Daemon
+	db       *history.Store // set once history is open
+	log      *slog.Logger
+	off      bool // Config.NoMDNS
+	iface    string
+	interval time.Duration
+	peers    *peerSet
+	notify   func(api.Event)
+	spawn    func(func())
+	// kickPathOpened asks everything waiting for a path to try now.
+	kickPathOpened func()
+	// ctx is the daemon's run: discovery ends with it.
+	ctx context.Context
 
 	mu        sync.Mutex
 	announcer *discovery.Announcer
@@ -34,36 +45,36 @@ type lan struct {
 	done      chan struct{}
 }
 
-// startLAN (re)starts announcing port under the identity key and
+// start (re)starts announcing port under the identity key and
 // browsing, unless discovery is off.
-func (d *Daemon) startLAN(key ed25519.PrivateKey, port int) error {
-	if d.cfg.NoMDNS {
+func (l *lan) start(key ed25519.PrivateKey, port int) error {
+	if l.off {
 		return nil
 	}
-	d.lan.close()
-	log := d.log.With("part", "mdns")
+	l.close()
+	log := l.log.With("part", "mdns")
 	ann, err := discovery.NewAnnouncer(discovery.AnnouncerConfig{
-		Identity: key.Public().(ed25519.PublicKey), Port: port, Iface: d.cfg.MDNSIface, Logger: log,
+		Identity: key.Public().(ed25519.PublicKey), Port: port, Iface: l.iface, Logger: log,
 	})
 	if err != nil {
 		return fmt.Errorf("announce on the LAN: %w", err)
 	}
 	b, err := discovery.NewBrowser(discovery.BrowserConfig{
-		Identity: key.Public().(ed25519.PublicKey), Iface: d.cfg.MDNSIface, Logger: log,
-		Interval: d.cfg.MDNSInterval, Jitter: d.cfg.MDNSInterval,
+		Identity: key.Public().(ed25519.PublicKey), Iface: l.iface, Logger: log,
+		Interval: l.interval, Jitter: l.interval,
 	})
 	if err != nil {
 		ann.Close()
 		return fmt.Errorf("browse the LAN: %w", err)
 	}
-	ctx, cancel := context.WithCancel(d.ctx)
+	ctx, cancel := context.WithCancel(l.ctx)
 	done := make(chan struct{})
-	d.lan.mu.Lock()
-	d.lan.announcer, d.lan.browser, d.lan.stop, d.lan.done = ann, b, cancel, done
-	d.lan.mu.Unlock()
-	d.spawn(func() {
+	l.mu.Lock()
+	l.announcer, l.browser, l.stop, l.done = ann, b, cancel, done
+	l.mu.Unlock()
+	l.spawn(func() {
 		defer close(done)
-		d.lanLoop(ctx, b)
+		l.loop(ctx, b)
 	})
 	return nil
 }
@@ -92,7 +103,7 @@ func (l *lan) current() (*discovery.Browser, *discovery.Announcer) {
 
 // lanLoop reads the browser's events (it pauses while they go unread) and
 // dials contacts as soon as they appear.
-func (d *Daemon) lanLoop(ctx context.Context, b *discovery.Browser) {
+func (l *lan) loop(ctx context.Context, b *discovery.Browser) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -101,27 +112,27 @@ func (d *Daemon) lanLoop(ctx context.Context, b *discovery.Browser) {
 			if !ok {
 				return
 			}
-			d.lanEvent(ctx, ev)
+			l.event(ctx, ev)
 		}
 	}
 }
 
-func (d *Daemon) lanEvent(ctx context.Context, ev discovery.Event) {
-	user := d.contactByInstance(ctx, ev.Peer.Instance)
+func (l *lan) event(ctx context.Context, ev discovery.Event) {
+	user := l.contactByInstance(ctx, ev.Peer.Instance)
 	if user == "" {
 		return // a stranger: they stay a count in lanchat peers
 	}
 	addrs := addrStrings(ev.Peer)
-	d.log.Debug("LAN peer", "event", ev.Kind.String(), "user", user, "addrs", addrs)
+	l.log.Debug("LAN peer", "event", ev.Kind.String(), "user", user, "addrs", addrs)
 	up := ev.Kind != discovery.Gone
-	d.notify(api.Event{Type: api.EventLAN, Connection: &api.Connection{Peer: user, Up: up, Addr: strings.Join(addrs, " ")}})
+	l.notify(api.Event{Type: api.EventLAN, Connection: &api.Connection{Peer: user, Up: up, Addr: strings.Join(addrs, " ")}})
 	if !up {
 		return
 	}
-	d.peers.forgetFailure(user)
-	d.spawn(func() {
-		if c := d.peers.connect(ctx, user, true); c != nil {
-			d.kickPathOpened()
+	l.peers.forgetFailure(user)
+	l.spawn(func() {
+		if c := l.peers.connect(ctx, user, true); c != nil {
+			l.kickPathOpened()
 		}
 	})
 }
@@ -130,10 +141,10 @@ func (d *Daemon) lanEvent(ctx context.Context, ev discovery.Event) {
 // instance, or "". A held contact (its key changed, or pinned for
 // another contact too) is matched by no key: nothing goes to or from
 // them until that is resolved.
-func (d *Daemon) contactByInstance(ctx context.Context, instance string) string {
-	contacts, err := d.db.Contacts(ctx)
+func (l *lan) contactByInstance(ctx context.Context, instance string) string {
+	contacts, err := l.db.Contacts(ctx)
 	if err != nil {
-		d.log.Warn("list contacts", "err", err)
+		l.log.Warn("list contacts", "err", err)
 		return ""
 	}
 	for _, c := range contacts {
@@ -145,8 +156,8 @@ func (d *Daemon) contactByInstance(ctx context.Context, instance string) string 
 }
 
 // lanAddrs returns where the browser last heard contact c's daemon.
-func (d *Daemon) lanAddrs(c history.Contact) []string {
-	b, _ := d.lan.current()
+func (l *lan) addrs(c history.Contact) []string {
+	b, _ := l.current()
 	if b == nil || c.Held() {
 		return nil
 	}
@@ -212,13 +223,13 @@ const selfProbeTimeout = 4 * time.Second
 
 // checkDiscovery reports whether LAN discovery works: on each interface
 // the daemon announces on, a short browse must hear its own announcement.
-func (d *Daemon) checkDiscovery(ctx context.Context) []api.Check {
-	if d.cfg.NoMDNS {
+func (dr *doctor) checkDiscovery(ctx context.Context) []api.Check {
+	if dr.noMDNS {
 		return []api.Check{{Name: "multicast", OK: true, Warn: true,
 			Detail: "LAN discovery is off (--no-mdns): contacts are found through the server or at addresses that worked before",
 			Fix:    "start the daemon without --no-mdns to find contacts on the LAN when the server is away"}}
 	}
-	b, ann := d.lan.current()
+	b, ann := dr.lan.current()
 	if b == nil {
 		return []api.Check{{Name: "multicast", Detail: "LAN discovery has not started: it starts with the identity key",
 			Fix: "lanchat register USER, or lanchat login USER"}}
@@ -236,7 +247,7 @@ func (d *Daemon) checkDiscovery(ctx context.Context) []api.Check {
 	checks := make([]api.Check, len(ifaces))
 	var wg sync.WaitGroup
 	for i, iface := range ifaces {
-		wg.Go(func() { checks[i] = d.probeSelf(ctx, iface, ann.Instance()) })
+		wg.Go(func() { checks[i] = dr.probeSelf(ctx, iface, ann.Instance()) })
 	}
 	wg.Wait()
 	return checks
@@ -244,9 +255,9 @@ func (d *Daemon) checkDiscovery(ctx context.Context) []api.Check {
 
 // probeSelf browses iface briefly and reports whether our own
 // announcement came back.
-func (d *Daemon) probeSelf(ctx context.Context, iface, self string) api.Check {
+func (dr *doctor) probeSelf(ctx context.Context, iface, self string) api.Check {
 	c := api.Check{Name: "multicast " + iface}
-	pb, err := discovery.NewBrowser(discovery.BrowserConfig{Iface: iface, Logger: d.log.With("part", "mdns-probe"),
+	pb, err := discovery.NewBrowser(discovery.BrowserConfig{Iface: iface, Logger: dr.log.With("part", "mdns-probe"),
 		Interval: time.Second, Jitter: -1})
 	if err != nil {
 		c.Detail = "cannot browse: " + err.Error()
@@ -287,13 +298,13 @@ const findServerTimeout = 3 * time.Second
 // plain address needs no zone). With --server-fingerprint only that
 // server will do. The link pins a fingerprint only once a TLS connection
 // proved it and the user confirmed it (register, login).
-func (d *Daemon) findServer(ctx context.Context) ([]link.Candidate, error) {
-	if d.cfg.NoMDNS {
+func (sf *serverFinder) findServer(ctx context.Context) ([]link.Candidate, error) {
+	if sf.cfg.NoMDNS {
 		return nil, errors.New("no --server given and LAN discovery is off")
 	}
 	ctx, cancel := context.WithTimeout(ctx, findServerTimeout)
 	defer cancel()
-	servers, err := discovery.FindServer(ctx, discovery.FindOptions{Iface: d.cfg.MDNSIface, Logger: d.log.With("part", "mdns")})
+	servers, err := discovery.FindServer(ctx, discovery.FindOptions{Iface: sf.cfg.MDNSIface, Logger: sf.log.With("part", "mdns")})
 	if err != nil {
 		return nil, err
 	}
@@ -301,8 +312,8 @@ func (d *Daemon) findServer(ctx context.Context) ([]link.Candidate, error) {
 		return nil, errors.New("no rendezvous server announces itself on the LAN")
 	}
 	var want string
-	if d.cfg.Fingerprint != "" {
-		if want, err = client.NormalizeFingerprint(d.cfg.Fingerprint); err != nil {
+	if sf.cfg.Fingerprint != "" {
+		if want, err = link.NormalizeFingerprint(sf.cfg.Fingerprint); err != nil {
 			return nil, fmt.Errorf("--server-fingerprint: %w", err)
 		}
 	}
@@ -323,10 +334,10 @@ func (d *Daemon) findServer(ctx context.Context) ([]link.Candidate, error) {
 		return nil, fmt.Errorf("%d rendezvous servers on the LAN, none with the certificate given by --server-fingerprint", len(servers))
 	}
 	if len(servers) > 1 {
-		d.log.Warn("several rendezvous servers on the LAN; trying each in turn", "count", len(servers))
+		sf.log.Warn("several rendezvous servers on the LAN; trying each in turn", "count", len(servers))
 	}
 	for _, c := range cands {
-		fmt.Fprintf(d.cfg.Out, "found a rendezvous server on the LAN at %s; it announces certificate sha256 %s\n", c.Addr, c.Fingerprint)
+		fmt.Fprintf(sf.cfg.Out, "found a rendezvous server on the LAN at %s; it announces certificate sha256 %s\n", c.Addr, c.Fingerprint)
 	}
 	return cands, nil
 }
@@ -336,25 +347,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// confirmServer pins the certificate of a server found on the LAN once
-// the user confirmed the fingerprint they were shown (register, login);
-// with no confirmation it refuses, saying how to give one.
-func (d *Daemon) confirmServer(confirmed string) error {
-	addr, fp := d.link.Unconfirmed()
-	if fp == "" {
-		return nil
-	}
-	if confirmed == "" {
-		return api.Errorf(api.CodeInvalid, "the server at %s was found on the LAN with certificate sha256 %s: confirm it "+
-			"(lanchat register and login ask on a terminal; --yes confirms without asking)", addr, fp)
-	}
-	if err := d.link.Confirm(confirmed); err != nil {
-		if errors.Is(err, link.ErrNotConfirmed) {
-			return api.Errorf(api.CodeConflict, "%v", err)
-		}
-		return api.Errorf(api.CodeInternal, "%v", err)
-	}
-	return nil
 }

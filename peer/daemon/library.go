@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -21,9 +22,26 @@ import (
 	"github.com/lanchat/lanchat/internal/content"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/transfer"
 )
+
+// library serves the shared file libraries of the user's groups and
+// rooms; its methods are the API's LibraryService.
+type library struct {
+	log     *slog.Logger
+	session *session
+	roster  *roster.Roster
+	peers   *peerSet
+	db      *history.Store  // set once history is open
+	link    keyLink         // set once the link exists
+	ctx     context.Context // Run's: work that outlives a request ends with it
+	// kick asks the outbox to try what was just queued; downloads is
+	// where fetched files go by default.
+	kick      func()
+	downloads func() string
+}
 
 // isLibraryKind reports whether a message kind is one of a library's.
 func isLibraryKind(k string) bool {
@@ -33,20 +51,18 @@ func isLibraryKind(k string) bool {
 // libraryGroup resolves a library's target: "#name" names a group or a
 // room the user is in. It is the one place a target becomes a library;
 // it returns the group and the other members.
-func (d *Daemon) libraryGroup(target string) (wire.Group, []string, error) {
+func (lb *library) libraryGroup(target string) (wire.Group, []string, error) {
 	name, ok := strings.CutPrefix(target, "#")
 	if !ok || name == "" {
 		return wire.Group{}, nil, api.Errorf(api.CodeInvalid, "a library belongs to a group or room: give #name, not %q", target)
 	}
-	me := d.self()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	g, known := d.roster.groups[strings.ToLower(name)]
+	me := lb.session.self()
+	g, members, known := lb.roster.Group(name)
 	if !known {
 		return wire.Group{}, nil, api.Errorf(api.CodeNotFound, "you are not a member of a group or room #%s", name)
 	}
 	var others []string
-	for _, u := range d.roster.members[g.Name] {
+	for _, u := range members {
 		if u != me {
 			others = append(others, u)
 		}
@@ -56,7 +72,7 @@ func (d *Daemon) libraryGroup(target string) (wire.Group, []string, error) {
 
 // libraryPost sends a library message to the group's other members
 // through the outbox, as a group message of its kind.
-func (d *Daemon) libraryPost(ctx context.Context, g wire.Group, to []string, it content.Item) error {
+func (lb *library) libraryPost(ctx context.Context, g wire.Group, to []string, it content.Item) error {
 	kind, body, err := content.Encode(it)
 	if err != nil {
 		return api.Errorf(api.CodeInvalid, "%v", err)
@@ -68,22 +84,22 @@ func (d *Daemon) libraryPost(ctx context.Context, g wire.Group, to []string, it 
 	if err != nil {
 		return err
 	}
-	m := history.Message{ID: id, Conversation: history.Group(g.ID), From: d.self(), Kind: kind, Body: string(body), Sent: time.Now()}
-	if _, err := d.db.AddOutgoing(ctx, m, to); err != nil {
+	m := history.Message{ID: id, Conversation: history.Group(g.ID), From: lb.session.self(), Kind: kind, Body: string(body), Sent: time.Now()}
+	if _, err := lb.db.AddOutgoing(ctx, m, to); err != nil {
 		return fmt.Errorf("store %s message: %w", kind, err)
 	}
-	d.kickFlush()
+	lb.kick()
 	return nil
 }
 
 // ShareAdd hashes the files given (and those of folders) where they
 // are, lists them in the library and tells the members.
-func (d *Daemon) ShareAdd(ctx context.Context, req api.ShareAddRequest) (api.ShareList, error) {
-	me, err := d.requireLogin()
+func (lb *library) ShareAdd(ctx context.Context, req api.ShareAddRequest) (api.ShareList, error) {
+	me, err := lb.session.requireLogin()
 	if err != nil {
 		return api.ShareList{}, err
 	}
-	g, to, err := d.libraryGroup(req.Target)
+	g, to, err := lb.libraryGroup(req.Target)
 	if err != nil {
 		return api.ShareList{}, err
 	}
@@ -107,18 +123,18 @@ func (d *Daemon) ShareAdd(ctx context.Context, req api.ShareAddRequest) (api.Sha
 		}
 		now := time.Now()
 		item := history.LibraryItem{Group: g.ID, ID: id, Sharer: me, Path: it.Path, Size: it.Size, SHA256: it.SHA256, Shared: now}
-		if _, err := d.db.AddShare(ctx, item); err != nil {
+		if _, err := lb.db.AddShare(ctx, item); err != nil {
 			return out, err
 		}
-		if err := d.db.SetLocal(ctx, history.LocalCopy{Group: g.ID, ID: id, Path: sf.abs, Size: info.Size(),
+		if err := lb.db.SetLocal(ctx, history.LocalCopy{Group: g.ID, ID: id, Path: sf.abs, Size: info.Size(),
 			ModTime: info.ModTime(), SHA256: it.SHA256}); err != nil {
 			return out, err
 		}
-		if err := d.libraryPost(ctx, g, to, it); err != nil {
+		if err := lb.libraryPost(ctx, g, to, it); err != nil {
 			return out, err
 		}
 		item.Holders = []history.Holder{{User: me}}
-		out.Shares = append(out.Shares, d.apiShare(item, true))
+		out.Shares = append(out.Shares, lb.apiShare(item, true))
 	}
 	return out, nil
 }
@@ -210,39 +226,39 @@ func sameFile(a, b fs.FileInfo) bool {
 }
 
 // Shares lists a library.
-func (d *Daemon) Shares(ctx context.Context, target string) (api.ShareList, error) {
-	if _, err := d.requireLogin(); err != nil {
+func (lb *library) Shares(ctx context.Context, target string) (api.ShareList, error) {
+	if _, err := lb.session.requireLogin(); err != nil {
 		return api.ShareList{}, err
 	}
-	g, _, err := d.libraryGroup(target)
+	g, _, err := lb.libraryGroup(target)
 	if err != nil {
 		return api.ShareList{}, err
 	}
-	items, err := d.db.Library(ctx, g.ID)
+	items, err := lb.db.Library(ctx, g.ID)
 	if err != nil {
 		return api.ShareList{}, err
 	}
 	out := api.ShareList{Target: "#" + g.Name}
 	for _, it := range items {
-		held, err := d.db.HasLocal(ctx, g.ID, it.ID)
+		held, err := lb.db.HasLocal(ctx, g.ID, it.ID)
 		if err != nil {
 			return out, err
 		}
-		out.Shares = append(out.Shares, d.apiShare(it, held))
+		out.Shares = append(out.Shares, lb.apiShare(it, held))
 	}
 	return out, nil
 }
 
 // apiShare describes an item, with its holders online now.
-func (d *Daemon) apiShare(it history.LibraryItem, held bool) api.Share {
+func (lb *library) apiShare(it history.LibraryItem, held bool) api.Share {
 	s := api.Share{ID: it.ID, Path: it.Path, Size: it.Size, SHA256: it.SHA256, Sharer: it.Sharer, Shared: it.Shared,
 		Holders: len(it.Holders), Held: held}
-	me := d.self()
+	me := lb.session.self()
 	for _, h := range it.Holders {
 		switch {
 		case h.Bad:
 			s.Refused = append(s.Refused, h.User)
-		case h.User != me && d.holderOnline(h.User):
+		case h.User != me && lb.holderOnline(h.User):
 			s.Online++
 		}
 	}
@@ -251,40 +267,38 @@ func (d *Daemon) apiShare(it history.LibraryItem, held bool) api.Share {
 }
 
 // holderOnline reports whether user is connected, or online by the server.
-func (d *Daemon) holderOnline(user string) bool {
-	if d.peers.get(user) != nil {
+func (lb *library) holderOnline(user string) bool {
+	if lb.peers.get(user) != nil {
 		return true
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	pr, ok := d.roster.presence[user]
+	pr, ok := lb.roster.Presence(user)
 	return ok && pr.Status != wire.StatusOffline
 }
 
 // ShareRemove withdraws an item: its sharer, or the group's owner.
-func (d *Daemon) ShareRemove(ctx context.Context, target, id string) error {
-	me, err := d.requireLogin()
+func (lb *library) ShareRemove(ctx context.Context, target, id string) error {
+	me, err := lb.session.requireLogin()
 	if err != nil {
 		return err
 	}
-	g, to, err := d.libraryGroup(target)
+	g, to, err := lb.libraryGroup(target)
 	if err != nil {
 		return err
 	}
-	it, err := d.db.LibraryItem(ctx, g.ID, id)
+	it, err := lb.db.LibraryItem(ctx, g.ID, id)
 	if errors.Is(err, history.ErrNotFound) {
 		return api.Errorf(api.CodeNotFound, "no file %s in the library of #%s", id, g.Name)
 	}
 	if err != nil {
 		return err
 	}
-	if it.Sharer != me && !d.libraryModerator(ctx, g, me) {
+	if it.Sharer != me && !lb.libraryModerator(ctx, g, me) {
 		return api.Errorf(api.CodeForbidden, "only %s, who shared it, or an owner or admin of #%s may withdraw it", it.Sharer, g.Name)
 	}
-	if err := d.libraryPost(ctx, g, to, content.Unshare{ID: id}); err != nil {
+	if err := lb.libraryPost(ctx, g, to, content.Unshare{ID: id}); err != nil {
 		return err
 	}
-	return d.db.RemoveShare(ctx, g.ID, id)
+	return lb.db.RemoveShare(ctx, g.ID, id)
 }
 
 // moderatorTimeout bounds asking the server who a room's admins are.
@@ -294,18 +308,18 @@ const moderatorTimeout = 5 * time.Second
 // g's library: its owner, or for a room an admin the owner named, as
 // the server's member list says (the server keeps room roles). With the
 // server away, only the owner may.
-func (d *Daemon) libraryModerator(ctx context.Context, g wire.Group, user string) bool {
+func (lb *library) libraryModerator(ctx context.Context, g wire.Group, user string) bool {
 	if user == g.Owner {
 		return true
 	}
-	if !g.Room || d.link == nil {
+	if !g.Room || lb.link == nil {
 		return false
 	}
 	cctx, cancel := context.WithTimeout(ctx, moderatorTimeout)
 	defer cancel()
 	var gm wire.GroupMembersResponse
-	if err := d.link.Call(cctx, wire.OpGroupMembers, wire.GroupRequest{Group: g.Name}, &gm); err != nil {
-		d.log.Info("library: room admins unknown", "room", g.Name, "err", err)
+	if err := lb.link.Call(cctx, wire.OpGroupMembers, wire.GroupRequest{Group: g.Name}, &gm); err != nil {
+		lb.log.Info("library: room admins unknown", "room", g.Name, "err", err)
 		return false
 	}
 	for _, m := range gm.Members {
@@ -319,38 +333,36 @@ func (d *Daemon) libraryModerator(ctx context.Context, g wire.Group, user string
 // ShareKeep sets whether fetched files stay available to others, and
 // tells the groups of the files fetched so far whether this user serves
 // them now (a file changed since it was fetched is no longer served).
-func (d *Daemon) ShareKeep(ctx context.Context, req api.ShareKeepRequest) error {
-	me, err := d.requireLogin()
+func (lb *library) ShareKeep(ctx context.Context, req api.ShareKeepRequest) error {
+	me, err := lb.session.requireLogin()
 	if err != nil {
 		return err
 	}
-	if err := d.db.SetSetting(ctx, history.SettingShareKeep, fmt.Sprint(req.On)); err != nil {
+	if err := lb.db.SetSetting(ctx, history.SettingShareKeep, fmt.Sprint(req.On)); err != nil {
 		return err
 	}
-	copies, err := d.db.FetchedCopies(ctx)
+	copies, err := lb.db.FetchedCopies(ctx)
 	if err != nil {
 		return err
 	}
 	for _, c := range copies {
-		d.mu.Lock()
-		g, known := d.roster.groupByID(c.Group)
-		d.mu.Unlock()
+		g, known := lb.roster.GroupByID(c.Group)
 		if !known {
 			continue
 		}
 		on := req.On
 		if on {
 			if info, err := os.Stat(c.Path); err != nil || info.Size() != c.Size || !info.ModTime().Equal(c.ModTime) {
-				d.dropLocal(c)
+				lb.dropLocal(c)
 				continue
 			}
 		}
-		if err := d.db.SetHolder(ctx, c.Group, c.ID, me, on, time.Now()); err != nil && !errors.Is(err, history.ErrNotFound) {
+		if err := lb.db.SetHolder(ctx, c.Group, c.ID, me, on, time.Now()); err != nil && !errors.Is(err, history.ErrNotFound) {
 			return err
 		}
-		_, to, err := d.libraryGroup("#" + g.Name)
+		_, to, err := lb.libraryGroup("#" + g.Name)
 		if err == nil {
-			err = d.libraryPost(ctx, g, to, content.Holder{ID: c.ID, On: on})
+			err = lb.libraryPost(ctx, g, to, content.Holder{ID: c.ID, On: on})
 		}
 		if err != nil {
 			return err
@@ -361,7 +373,7 @@ func (d *Daemon) ShareKeep(ctx context.Context, req api.ShareKeepRequest) error 
 
 // receiveLibrary applies a library message of an admitted member of
 // m.Group: it returns nil once its effect is committed, or a refusal.
-func (d *Daemon) receiveLibrary(ctx context.Context, m incoming) *wire.Error {
+func (lb *library) receiveLibrary(ctx context.Context, m incoming) *wire.Error {
 	if m.Group == "" {
 		return wire.Invalid("kind", "a %s message belongs to a group", m.Kind)
 	}
@@ -372,35 +384,33 @@ func (d *Daemon) receiveLibrary(ctx context.Context, m incoming) *wire.Error {
 	switch v := it.(type) {
 	case content.Share:
 		sent, _ := history.ClampSent(m.Sent, time.Now())
-		_, err = d.db.AddShare(ctx, history.LibraryItem{Group: m.Group, ID: v.ID, Sharer: m.From,
+		_, err = lb.db.AddShare(ctx, history.LibraryItem{Group: m.Group, ID: v.ID, Sharer: m.From,
 			Path: v.Path, Size: v.Size, SHA256: v.SHA256, Shared: sent})
 		if errors.Is(err, history.ErrConflict) {
 			return wire.Errorf(wire.CodeConflict, "library id already used")
 		}
 	case content.Unshare:
 		var item history.LibraryItem
-		item, err = d.db.LibraryItem(ctx, m.Group, v.ID)
+		item, err = lb.db.LibraryItem(ctx, m.Group, v.ID)
 		if errors.Is(err, history.ErrNotFound) {
 			return nil
 		}
 		if err == nil {
-			d.mu.Lock()
-			g, _ := d.roster.groupByID(m.Group)
-			d.mu.Unlock()
-			if m.From != item.Sharer && !d.libraryModerator(ctx, g, m.From) {
-				d.log.Info("library: withdrawal by neither sharer nor owner or admin ignored", "from", m.From, "id", v.ID)
+			g, _ := lb.roster.GroupByID(m.Group)
+			if m.From != item.Sharer && !lb.libraryModerator(ctx, g, m.From) {
+				lb.log.Info("library: withdrawal by neither sharer nor owner or admin ignored", "from", m.From, "id", v.ID)
 				return nil
 			}
-			err = d.db.RemoveShare(ctx, m.Group, v.ID)
+			err = lb.db.RemoveShare(ctx, m.Group, v.ID)
 		}
 	case content.Holder:
-		err = d.db.SetHolder(ctx, m.Group, v.ID, m.From, v.On, m.Sent)
+		err = lb.db.SetHolder(ctx, m.Group, v.ID, m.From, v.On, m.Sent)
 		if errors.Is(err, history.ErrNotFound) {
 			return nil
 		}
 	}
 	if err != nil {
-		d.log.Error("library: store", "kind", m.Kind, "err", err)
+		lb.log.Error("library: store", "kind", m.Kind, "err", err)
 		return wire.Errorf(wire.CodeInternal, "internal error")
 	}
 	return nil

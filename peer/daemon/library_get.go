@@ -20,16 +20,16 @@ import (
 // the listed hash. A holder whose copy fails the check is marked so and
 // not asked again. With share-keep on, the file is then served to the
 // others too, and they are told.
-func (d *Daemon) ShareGet(ctx context.Context, req api.ShareGetRequest) (api.ShareGetResult, error) {
-	me, err := d.requireLogin()
+func (lb *library) ShareGet(ctx context.Context, req api.ShareGetRequest) (api.ShareGetResult, error) {
+	me, err := lb.session.requireLogin()
 	if err != nil {
 		return api.ShareGetResult{}, err
 	}
-	g, to, err := d.libraryGroup(req.Target)
+	g, to, err := lb.libraryGroup(req.Target)
 	if err != nil {
 		return api.ShareGetResult{}, err
 	}
-	it, err := d.db.LibraryItem(ctx, g.ID, req.ID)
+	it, err := lb.db.LibraryItem(ctx, g.ID, req.ID)
 	if errors.Is(err, history.ErrNotFound) {
 		return api.ShareGetResult{}, api.Errorf(api.CodeNotFound, "no file %s in the library of #%s", req.ID, g.Name)
 	}
@@ -44,7 +44,7 @@ func (d *Daemon) ShareGet(ctx context.Context, req api.ShareGetRequest) (api.Sha
 	copy(sum[:], raw)
 	dir := req.Dir
 	if dir == "" {
-		dir = d.downloads()
+		dir = lb.downloads()
 	}
 	if dir, err = filepath.Abs(dir); err != nil {
 		return api.ShareGetResult{}, api.Errorf(api.CodeInvalid, "%v", err)
@@ -54,7 +54,7 @@ func (d *Daemon) ShareGet(ctx context.Context, req api.ShareGetRequest) (api.Sha
 		if h.Bad || h.User == me {
 			continue
 		}
-		if c := d.peers.connect(ctx, h.User, true); c != nil {
+		if c := lb.peers.connect(ctx, h.User, true); c != nil {
 			sources = append(sources, transferConn{c})
 		}
 	}
@@ -65,13 +65,13 @@ func (d *Daemon) ShareGet(ctx context.Context, req api.ShareGetRequest) (api.Sha
 		Sources: sources, SHA256: sum, Size: it.Size, Dir: dir, Name: it.Path,
 		SourceFailed: func(c transfer.Conn, err error) {
 			if errors.Is(err, transfer.ErrMismatch) || errors.Is(err, transfer.ErrCorrupt) {
-				d.log.Warn("library: a holder's copy does not match the listing", "holder", c.User(), "id", it.ID)
-				if err := d.db.MarkBad(context.WithoutCancel(ctx), g.ID, it.ID, c.User()); err != nil {
-					d.log.Error("library: mark holder", "err", err)
+				lb.log.Warn("library: a holder's copy does not match the listing", "holder", c.User(), "id", it.ID)
+				if err := lb.db.MarkBad(context.WithoutCancel(ctx), g.ID, it.ID, c.User()); err != nil {
+					lb.log.Error("library: mark holder", "err", err)
 				}
 			}
 		},
-		Logger: d.log.With("part", "library"),
+		Logger: lb.log.With("part", "library"),
 	})
 	if err != nil {
 		if errors.Is(err, transfer.ErrMismatch) || errors.Is(err, transfer.ErrCorrupt) {
@@ -81,7 +81,7 @@ func (d *Daemon) ShareGet(ctx context.Context, req api.ShareGetRequest) (api.Sha
 	}
 	full := filepath.Join(dir, filepath.FromSlash(res.Path))
 	out := api.ShareGetResult{Path: full, Size: it.Size, Bytes: res.Bytes, Resumed: res.Resumed, From: res.BySource}
-	st, err := d.db.Settings(ctx)
+	st, err := lb.db.Settings(ctx)
 	if err != nil || !st.ShareKeep {
 		return out, nil
 	}
@@ -89,34 +89,32 @@ func (d *Daemon) ShareGet(ctx context.Context, req api.ShareGetRequest) (api.Sha
 	if err != nil {
 		return out, nil
 	}
-	if err := d.db.SetLocal(ctx, history.LocalCopy{Group: g.ID, ID: it.ID, Path: full, Size: info.Size(),
+	if err := lb.db.SetLocal(ctx, history.LocalCopy{Group: g.ID, ID: it.ID, Path: full, Size: info.Size(),
 		ModTime: info.ModTime(), Fetched: true, SHA256: it.SHA256}); err != nil {
 		return out, err
 	}
-	if err := d.db.SetHolder(ctx, g.ID, it.ID, me, true, time.Now()); err != nil && !errors.Is(err, history.ErrNotFound) {
+	if err := lb.db.SetHolder(ctx, g.ID, it.ID, me, true, time.Now()); err != nil && !errors.Is(err, history.ErrNotFound) {
 		return out, err
 	}
-	return out, d.libraryPost(ctx, g, to, content.Holder{ID: it.ID, On: true})
+	return out, lb.libraryPost(ctx, g, to, content.Holder{ID: it.ID, On: true})
 }
 
 // servePull answers a member's pull of a library file: a copy this user
 // serves of a file with that hash, in a group the asker is a member of,
 // still as it was when verified (size and time); a changed or vanished
 // one is dropped, and the group told it is no longer served from here.
-func (d *Daemon) servePull(ctx context.Context, req *transfer.PullRequest) (transfer.PullSource, error) {
-	st, err := d.db.Settings(ctx)
+func (lb *library) servePull(ctx context.Context, req *transfer.PullRequest) (transfer.PullSource, error) {
+	st, err := lb.db.Settings(ctx)
 	if err != nil {
 		return nil, err
 	}
-	copies, err := d.db.LocalCopies(ctx, hex.EncodeToString(req.SHA256[:]), st.ShareKeep)
+	copies, err := lb.db.LocalCopies(ctx, hex.EncodeToString(req.SHA256[:]), st.ShareKeep)
 	if err != nil {
 		return nil, err
 	}
 	member := false
 	for _, c := range copies {
-		d.mu.Lock()
-		ok := d.memberLocked(c.Group, req.Peer)
-		d.mu.Unlock()
+		ok := lb.roster.Member(c.Group, req.Peer)
 		if !ok || c.Size != req.Size {
 			continue
 		}
@@ -129,8 +127,8 @@ func (d *Daemon) servePull(ctx context.Context, req *transfer.PullRequest) (tran
 			}
 			f.Close()
 		}
-		d.log.Info("library: a shared file changed or vanished; no longer served", "id", c.ID, "path", c.Path)
-		d.dropLocal(c)
+		lb.log.Info("library: a shared file changed or vanished; no longer served", "id", c.ID, "path", c.Path)
+		lb.dropLocal(c)
 	}
 	if member {
 		return nil, fmt.Errorf("%w: the file changed or vanished here", transfer.ErrSource)
@@ -139,26 +137,24 @@ func (d *Daemon) servePull(ctx context.Context, req *transfer.PullRequest) (tran
 }
 
 // dropLocal stops serving a copy and tells its group.
-func (d *Daemon) dropLocal(c history.LocalCopy) {
-	ctx := context.WithoutCancel(d.ctx)
-	if err := d.db.RemoveLocal(ctx, c.Group, c.ID); err != nil {
-		d.log.Error("library: drop local copy", "err", err)
+func (lb *library) dropLocal(c history.LocalCopy) {
+	ctx := context.WithoutCancel(lb.ctx)
+	if err := lb.db.RemoveLocal(ctx, c.Group, c.ID); err != nil {
+		lb.log.Error("library: drop local copy", "err", err)
 		return
 	}
-	d.mu.Lock()
-	g, known := d.roster.groupByID(c.Group)
-	d.mu.Unlock()
+	g, known := lb.roster.GroupByID(c.Group)
 	if !known {
 		return
 	}
-	if err := d.db.SetHolder(ctx, c.Group, c.ID, d.self(), false, time.Now()); err != nil && !errors.Is(err, history.ErrNotFound) {
-		d.log.Error("library: holder", "err", err)
+	if err := lb.db.SetHolder(ctx, c.Group, c.ID, lb.session.self(), false, time.Now()); err != nil && !errors.Is(err, history.ErrNotFound) {
+		lb.log.Error("library: holder", "err", err)
 	}
-	_, to, err := d.libraryGroup("#" + g.Name)
+	_, to, err := lb.libraryGroup("#" + g.Name)
 	if err == nil {
-		err = d.libraryPost(ctx, g, to, content.Holder{ID: c.ID, On: false})
+		err = lb.libraryPost(ctx, g, to, content.Holder{ID: c.ID, On: false})
 	}
 	if err != nil {
-		d.log.Error("library: tell the group", "err", err)
+		lb.log.Error("library: tell the group", "err", err)
 	}
 }

@@ -20,43 +20,43 @@ import (
 func noticeKey(id string) string { return "notice/" + id }
 
 // startNotices delivers the cancel notices owed to peers reachable now.
-func (d *Daemon) startNotices(ctx context.Context, now time.Time) {
-	recs, err := d.db.CancelNotices(ctx)
+func (tr *transfers) startNotices(ctx context.Context, now time.Time) {
+	recs, err := tr.db.CancelNotices(ctx)
 	if err != nil {
-		d.log.Warn("list cancel notices", "err", err)
+		tr.log.Warn("list cancel notices", "err", err)
 		return
 	}
 	for _, rec := range recs {
-		if rec.NextAttempt.After(now) && d.peers.get(rec.Peer) == nil {
+		if rec.NextAttempt.After(now) && tr.peers.get(rec.Peer) == nil {
 			continue
 		}
 		sctx, cancel := context.WithCancelCause(ctx)
-		if !d.outgoing.start(noticeKey(rec.ID), "", cancel) {
+		if !tr.outgoing.start(noticeKey(rec.ID), "", cancel) {
 			cancel(nil)
 			continue
 		}
-		d.spawn(func() {
-			defer d.outgoing.stop(noticeKey(rec.ID))
+		tr.spawn(func() {
+			defer tr.outgoing.stop(noticeKey(rec.ID))
 			defer cancel(nil)
-			d.runNotice(sctx, rec)
+			tr.runNotice(sctx, rec)
 		})
 	}
 }
 
 // runNotice tells the receiver of a transfer cancelled here that it is
 // cancelled (transfer.SendCancel), or schedules another try.
-func (d *Daemon) runNotice(ctx context.Context, rec history.Transfer) {
+func (tr *transfers) runNotice(ctx context.Context, rec history.Transfer) {
 	var err error
-	if c := d.peers.connect(ctx, rec.Peer, false); c == nil {
+	if c := tr.peers.connect(ctx, rec.Peer, false); c == nil {
 		err = errors.New("no direct path to " + rec.Peer + " now")
 	} else {
 		err = transfer.SendCancel(ctx, transferConn{c}, rec.ID)
 	}
-	if err != nil && d.ctx.Err() != nil {
+	if err != nil && tr.ctx.Err() != nil {
 		return // stopping: the notice goes after the next start
 	}
-	wait := min(transferRetryMin<<min(rec.Attempts, 8), transferRetryMax)
-	_, uerr := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), rec.ID, func(t *history.Transfer) error {
+	wait := transferBackoff(rec.Attempts)
+	_, uerr := tr.db.UpdateTransfer(context.WithoutCancel(tr.ctx), rec.ID, func(t *history.Transfer) error {
 		if err == nil {
 			t.NoticeOwed, t.NextAttempt = false, time.Time{}
 			return nil
@@ -66,20 +66,20 @@ func (d *Daemon) runNotice(ctx context.Context, rec history.Transfer) {
 		return nil
 	})
 	if uerr != nil {
-		d.log.Warn("record cancel notice", "id", rec.ID, "err", uerr)
+		tr.log.Warn("record cancel notice", "id", rec.ID, "err", uerr)
 	}
 	if err != nil {
-		d.log.Debug("cancel notice not delivered yet", "id", rec.ID, "to", rec.Peer, "err", err)
+		tr.log.Debug("cancel notice not delivered yet", "id", rec.ID, "to", rec.Peer, "err", err)
 		return
 	}
-	d.log.Info("cancel notice delivered", "id", rec.ID, "to", rec.Peer)
+	tr.log.Info("cancel notice delivered", "id", rec.ID, "to", rec.Peer)
 }
 
 // cancelOutgoing records an outgoing transfer cancelled here. If it was
 // ever offered, its receiver may hold it (offered, accepted, waiting to
 // resume): it is owed a cancel notice, which startNotices delivers.
-func (d *Daemon) cancelOutgoing(id string) {
-	rec, err := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), id, func(t *history.Transfer) error {
+func (tr *transfers) cancelOutgoing(id string) {
+	rec, err := tr.db.UpdateTransfer(context.WithoutCancel(tr.ctx), id, func(t *history.Transfer) error {
 		if t.State.Final() {
 			return nil
 		}
@@ -88,12 +88,12 @@ func (d *Daemon) cancelOutgoing(id string) {
 		return nil
 	})
 	if err != nil {
-		d.log.Warn("record transfer end", "id", id, "err", err)
+		tr.log.Warn("record transfer end", "id", id, "err", err)
 		return
 	}
-	d.log.Info("transfer ended", "id", id, "peer", rec.Peer, "state", string(rec.State))
-	d.transferEvent(rec, 0)
+	tr.log.Info("transfer ended", "id", id, "peer", rec.Peer, "state", string(rec.State))
+	tr.transferEvent(rec, 0)
 	if rec.NoticeOwed {
-		d.kickTransfers()
+		tr.kickTransfers()
 	}
 }

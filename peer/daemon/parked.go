@@ -53,55 +53,55 @@ type relayBatch struct {
 // receiveRelayed takes a batch of envelopes the server pushed, in order,
 // and answers for all of them with one acknowledgement, sent only after
 // everything it names is committed here.
-func (d *Daemon) receiveRelayed(ctx context.Context, evs []wire.RelayEvent) {
-	me := d.self()
+func (ms *messages) receiveRelayed(ctx context.Context, evs []wire.RelayEvent) {
+	me := ms.session.self()
 	if me == "" {
 		// The server pushes what waits right after its login reply, which
 		// the link may hand over before Login has recorded the session.
 		// The session is this directory's account's, the only one it
 		// serves; returning would leave the envelopes unacknowledged in
 		// the server's window until the next session.
-		me, _ = d.home.Account()
+		me, _ = ms.home.Account()
 	}
 	if me == "" {
 		return
 	}
-	b := d.takeRelayedBatch(ctx, me, evs)
-	d.sendReceipts(ctx, b.receipts)
+	b := ms.takeRelayedBatch(ctx, me, evs)
+	ms.sendReceipts(ctx, b.receipts)
 }
 
 // takeRelayedBatch commits what it can of a batch, answers the server and
 // returns what the batch came to; the receipts are left to the caller, to
 // be sent without holding parkMu.
-func (d *Daemon) takeRelayedBatch(ctx context.Context, me string, evs []wire.RelayEvent) relayBatch {
-	d.parkMu.Lock()
-	defer d.parkMu.Unlock()
+func (ms *messages) takeRelayedBatch(ctx context.Context, me string, evs []wire.RelayEvent) relayBatch {
+	ms.parkMu.Lock()
+	defer ms.parkMu.Unlock()
 	var b relayBatch
 	for _, ev := range evs {
-		d.takeRelayed(ctx, me, ev, &b)
+		ms.takeRelayed(ctx, me, ev, &b)
 	}
 	if len(b.park) > 0 {
-		dropped, err := d.db.Park(ctx, b.park, parkLimits)
+		dropped, err := ms.db.Park(ctx, b.park, parkLimits)
 		if err != nil {
 			// Not acknowledged: the server pushes them again with the
 			// next session.
-			d.log.Error("park relayed envelopes", "count", len(b.park), "err", err)
+			ms.log.Error("park relayed envelopes", "count", len(b.park), "err", err)
 			b.park = nil
 		} else {
 			for _, p := range b.park {
 				b.acks = append(b.acks, wire.RelayRef{From: p.Sender, ID: p.ID})
 			}
-			d.logParked(b.park, dropped)
+			ms.logParked(b.park, dropped)
 		}
 	}
-	d.answerRelay(ctx, b.acks, b.refused)
+	ms.answerRelay(ctx, b.acks, b.refused)
 	return b
 }
 
 // takeRelayed decides about one relayed envelope and records the outcome
 // in b. Messages are committed to history here; parking is left to the
 // caller, which commits all of a batch at once.
-func (d *Daemon) takeRelayed(ctx context.Context, me string, ev wire.RelayEvent, b *relayBatch) {
+func (ms *messages) takeRelayed(ctx context.Context, me string, ev wire.RelayEvent, b *relayBatch) {
 	ref := wire.RelayRef{From: ev.From, ID: ev.ID}
 	if wire.CheckMessageID("id", ev.ID) != nil {
 		return // the server would refuse an answer naming it
@@ -113,7 +113,7 @@ func (d *Daemon) takeRelayed(ctx context.Context, me string, ev wire.RelayEvent,
 	if park.At.IsZero() || park.At.After(time.Now()) {
 		park.At = time.Now()
 	}
-	switch out := d.openRelayed(ctx, me, park); out.result {
+	switch out := ms.openRelayed(ctx, me, park); out.result {
 	case relayStored:
 		b.acks = append(b.acks, ref)
 		if out.receipt {
@@ -123,10 +123,10 @@ func (d *Daemon) takeRelayed(ctx context.Context, me string, ev wire.RelayEvent,
 		park.Reason, park.Group = out.reason, out.group
 		b.park = append(b.park, park)
 	case relayRefuse:
-		d.log.Warn("refusing relayed envelope", "id", ev.ID, "from", ev.From, "why", out.why)
+		ms.log.Warn("refusing relayed envelope", "id", ev.ID, "from", ev.From, "why", out.why)
 		b.refused = append(b.refused, ref)
 	case relayLeave:
-		d.log.Warn("cannot take a relayed message now; it stays on the server", "id", ev.ID, "from", ev.From, "why", out.why)
+		ms.log.Warn("cannot take a relayed message now; it stays on the server", "id", ev.ID, "from", ev.From, "why", out.why)
 	}
 }
 
@@ -150,8 +150,8 @@ type relayOutcome struct {
 
 // openRelayed opens a relayed (or parked) envelope and, when it may be
 // taken now, commits it to history.
-func (d *Daemon) openRelayed(ctx context.Context, me string, p history.Parked) relayOutcome {
-	m, err := d.openEnvelope(ctx, me, p.Envelope)
+func (ms *messages) openRelayed(ctx context.Context, me string, p history.Parked) relayOutcome {
+	m, err := ms.openEnvelope(ctx, me, p.Envelope)
 	switch {
 	case errors.Is(err, history.ErrHeld):
 		return relayOutcome{result: relayPark, reason: history.ParkHeld}
@@ -170,7 +170,7 @@ func (d *Daemon) openRelayed(ctx context.Context, me string, p history.Parked) r
 		if err := json.Unmarshal(m.Body, &r); err != nil {
 			return relayOutcome{result: relayRefuse, why: err}
 		}
-		if werr := d.receipt(ctx, m.From, r.IDs); werr != nil && werr.Code == wire.CodeInternal {
+		if werr := ms.receipt(ctx, m.From, r.IDs); werr != nil && werr.Code == wire.CodeInternal {
 			return relayOutcome{result: relayPark, reason: history.ParkRetry}
 		}
 		return relayOutcome{result: relayStored}
@@ -179,7 +179,7 @@ func (d *Daemon) openRelayed(ctx context.Context, me string, p history.Parked) r
 		ID: m.ID, From: m.From, Group: m.Group, Sent: m.Sent, Kind: m.Kind, Body: string(m.Body),
 		Via: history.ViaRelay, Arrived: p.At,
 	}
-	conv, reason, werr := d.admit(ctx, &in)
+	conv, reason, werr := ms.admit(ctx, &in)
 	if werr != nil {
 		return relayOutcome{result: relayRefuse, why: werr}
 	}
@@ -187,9 +187,9 @@ func (d *Daemon) openRelayed(ctx context.Context, me string, p history.Parked) r
 		return relayOutcome{result: relayPark, reason: reason, group: m.Group}
 	}
 	if isRichKind(in.Kind) {
-		werr = d.receiveRich(ctx, in, conv) // rich.go
+		werr = ms.receiveRich(ctx, in, conv) // rich.go
 	} else {
-		werr = d.store(ctx, in, conv)
+		werr = ms.store(ctx, in, conv)
 	}
 	switch {
 	case werr == nil:
@@ -202,39 +202,39 @@ func (d *Daemon) openRelayed(ctx context.Context, me string, p history.Parked) r
 
 // answerRelay acknowledges and refuses relayed envelopes, in calls of at
 // most wire.MaxAckIDs.
-func (d *Daemon) answerRelay(ctx context.Context, acks, refused []wire.RelayRef) {
+func (ms *messages) answerRelay(ctx context.Context, acks, refused []wire.RelayRef) {
 	for len(acks)+len(refused) > 0 {
 		var req wire.RelayAckRequest
 		n := min(len(acks), wire.MaxAckIDs)
 		req.Acks, acks = acks[:n], acks[n:]
 		n = min(len(refused), wire.MaxAckIDs-len(req.Acks))
 		req.Refused, refused = refused[:n], refused[n:]
-		if err := d.link.Call(ctx, wire.OpRelayAck, req, nil); err != nil {
-			d.log.Warn("acknowledge relayed messages", "err", err)
+		if err := ms.link.Call(ctx, wire.OpRelayAck, req, nil); err != nil {
+			ms.log.Warn("acknowledge relayed messages", "err", err)
 			return
 		}
 	}
 }
 
 // logParked says what was parked, and what the bounds dropped.
-func (d *Daemon) logParked(parked, dropped []history.Parked) {
+func (ms *messages) logParked(parked, dropped []history.Parked) {
 	for _, p := range parked {
-		d.log.Debug("parked a relayed envelope", "from", p.Sender, "id", p.ID, "reason", p.Reason)
+		ms.log.Debug("parked a relayed envelope", "from", p.Sender, "id", p.ID, "reason", p.Reason)
 	}
 	count := map[string]int{}
 	for _, p := range parked {
 		count[p.Sender]++
 	}
 	for u, n := range count {
-		d.log.Info("parked relayed envelopes that cannot be taken now", "from", u, "count", n)
+		ms.log.Info("parked relayed envelopes that cannot be taken now", "from", u, "count", n)
 	}
 	dcount := map[string]int{}
 	for _, p := range dropped {
 		dcount[p.Sender]++
-		d.log.Debug("dropped a parked envelope", "from", p.Sender, "id", p.ID, "reason", p.Reason)
+		ms.log.Debug("dropped a parked envelope", "from", p.Sender, "id", p.ID, "reason", p.Reason)
 	}
 	for u, n := range dcount {
-		d.log.Warn("dropped the oldest parked envelopes beyond the bound", "from", u, "count", n)
+		ms.log.Warn("dropped the oldest parked envelopes beyond the bound", "from", u, "count", n)
 	}
 }
 
@@ -242,24 +242,24 @@ func (d *Daemon) logParked(parked, dropped []history.Parked) {
 // passed (the sender trusted, a member of the group now, a contact now),
 // and drops those older than the relay's retention. The roster sync and
 // the trust path call it.
-func (d *Daemon) reexamineParked(ctx context.Context) {
-	me := d.self()
+func (ms *messages) reexamineParked(ctx context.Context) {
+	me := ms.session.self()
 	if me == "" {
 		return
 	}
-	d.sendReceipts(ctx, d.reexamineAll(ctx, me))
+	ms.sendReceipts(ctx, ms.reexamineAll(ctx, me))
 }
 
 // reexamineAll re-examines every parked envelope under parkMu and returns
 // the messages taken, whose senders get a receipt.
-func (d *Daemon) reexamineAll(ctx context.Context, me string) []wire.RelayRef {
-	d.parkMu.Lock()
-	defer d.parkMu.Unlock()
+func (ms *messages) reexamineAll(ctx context.Context, me string) []wire.RelayRef {
+	ms.parkMu.Lock()
+	defer ms.parkMu.Unlock()
 	var receipts []wire.RelayRef
 	for after := int64(0); ctx.Err() == nil; {
-		ps, err := d.db.ParkedAfter(ctx, after, reexaminePage)
+		ps, err := ms.db.ParkedAfter(ctx, after, reexaminePage)
 		if err != nil {
-			d.log.Warn("read parked envelopes", "err", err)
+			ms.log.Warn("read parked envelopes", "err", err)
 			break
 		}
 		if len(ps) == 0 {
@@ -267,7 +267,7 @@ func (d *Daemon) reexamineAll(ctx context.Context, me string) []wire.RelayRef {
 		}
 		for _, p := range ps {
 			after = p.Seq
-			d.reexamine(ctx, me, p, &receipts)
+			ms.reexamine(ctx, me, p, &receipts)
 		}
 	}
 	return receipts
@@ -276,9 +276,9 @@ func (d *Daemon) reexamineAll(ctx context.Context, me string) []wire.RelayRef {
 // kickReexamine asks the server loop to re-examine the parked envelopes
 // soon. It never blocks, so it is safe under parkMu (a key seen changed
 // back while an envelope is being opened).
-func (d *Daemon) kickReexamine() {
+func (ms *messages) kickReexamine() {
 	select {
-	case d.reexamineKick <- struct{}{}:
+	case ms.reexamineKick <- struct{}{}:
 	default:
 	}
 }
@@ -286,88 +286,84 @@ func (d *Daemon) kickReexamine() {
 // reexamine takes one parked envelope out of the store if it may be taken
 // now, keeps it (with its current reason) if not, and drops it if it is
 // too old or can never be taken.
-func (d *Daemon) reexamine(ctx context.Context, me string, p history.Parked, receipts *[]wire.RelayRef) {
-	if time.Since(p.At) > d.cfg.RelayRetention {
-		d.log.Warn("dropping a parked envelope older than the relay's retention", "from", p.Sender, "id", p.ID, "reason", p.Reason)
-		d.unpark(ctx, p)
+func (ms *messages) reexamine(ctx context.Context, me string, p history.Parked, receipts *[]wire.RelayRef) {
+	if time.Since(p.At) > ms.relayRetention {
+		ms.log.Warn("dropping a parked envelope older than the relay's retention", "from", p.Sender, "id", p.ID, "reason", p.Reason)
+		ms.unpark(ctx, p)
 		return
 	}
-	if !d.mayHavePassed(ctx, p) {
+	if !ms.mayHavePassed(ctx, p) {
 		return
 	}
-	env, err := d.db.ParkedEnvelope(ctx, p.Seq)
+	env, err := ms.db.ParkedEnvelope(ctx, p.Seq)
 	if err != nil {
-		d.log.Warn("read parked envelope", "from", p.Sender, "id", p.ID, "err", err)
+		ms.log.Warn("read parked envelope", "from", p.Sender, "id", p.ID, "err", err)
 		return
 	}
 	p.Envelope = env
-	switch out := d.openRelayed(ctx, me, p); out.result {
+	switch out := ms.openRelayed(ctx, me, p); out.result {
 	case relayStored:
-		d.log.Info("took a parked message", "from", p.Sender, "id", p.ID, "was", p.Reason)
-		d.unpark(ctx, p)
+		ms.log.Info("took a parked message", "from", p.Sender, "id", p.ID, "was", p.Reason)
+		ms.unpark(ctx, p)
 		if out.receipt {
 			*receipts = append(*receipts, wire.RelayRef{From: p.Sender, ID: p.ID})
 		}
 	case relayPark:
 		if out.reason != p.Reason || out.group != p.Group {
 			p.Reason, p.Group = out.reason, out.group
-			if _, err := d.db.Park(ctx, []history.Parked{p}, history.ParkLimits{}); err != nil {
-				d.log.Warn("re-park envelope", "from", p.Sender, "id", p.ID, "err", err)
+			if _, err := ms.db.Park(ctx, []history.Parked{p}, history.ParkLimits{}); err != nil {
+				ms.log.Warn("re-park envelope", "from", p.Sender, "id", p.ID, "err", err)
 			}
 		}
 	case relayRefuse:
-		d.log.Warn("dropping a parked envelope that cannot be taken", "from", p.Sender, "id", p.ID, "why", out.why)
-		d.unpark(ctx, p)
+		ms.log.Warn("dropping a parked envelope that cannot be taken", "from", p.Sender, "id", p.ID, "why", out.why)
+		ms.unpark(ctx, p)
 	case relayLeave:
 	}
 }
 
 // mayHavePassed reports, cheaply and without opening the envelope,
 // whether the reason a parked envelope waits may no longer hold.
-func (d *Daemon) mayHavePassed(ctx context.Context, p history.Parked) bool {
+func (ms *messages) mayHavePassed(ctx context.Context, p history.Parked) bool {
 	switch p.Reason {
 	case history.ParkHeld:
-		held, err := d.db.Held(ctx, p.Sender)
+		held, err := ms.db.Held(ctx, p.Sender)
 		return err == nil && !held
 	case history.ParkGroup:
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.memberLocked(p.Group, p.Sender)
+		return ms.roster.Member(p.Group, p.Sender)
 	case history.ParkContact:
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return d.roster.related(p.Sender)
+		return ms.roster.Related(p.Sender)
 	}
 	return true
 }
 
-func (d *Daemon) unpark(ctx context.Context, p history.Parked) {
-	if err := d.db.Unpark(ctx, p.Sender, p.ID); err != nil {
-		d.log.Warn("unpark envelope", "err", err)
+func (ms *messages) unpark(ctx context.Context, p history.Parked) {
+	if err := ms.db.Unpark(ctx, p.Sender, p.ID); err != nil {
+		ms.log.Warn("unpark envelope", "err", err)
 	}
 }
 
 // relayDropped records what the relay dropped for good of ours: each copy
 // named becomes failed, with the reason, and local clients are told. The
 // notices are acknowledged after the commit.
-func (d *Daemon) relayDropped(ctx context.Context, ev wire.RelayDroppedEvent) {
+func (ms *messages) relayDropped(ctx context.Context, ev wire.RelayDroppedEvent) {
 	var refs []wire.RelayDropRef
 	for _, dr := range ev.Drops {
-		err := d.db.Failed(ctx, dr.ID, dr.To, dropReason(dr.Reason))
+		err := ms.db.Failed(ctx, dr.ID, dr.To, dropReason(dr.Reason))
 		if err != nil && !errors.Is(err, history.ErrNotFound) {
-			d.log.Warn("record a dropped message", "to", dr.To, "id", dr.ID, "err", err)
+			ms.log.Warn("record a dropped message", "to", dr.To, "id", dr.ID, "err", err)
 			continue // not acknowledged: the server tells us again
 		}
 		if err == nil {
-			d.log.Warn("the relay dropped a message undelivered", "to", dr.To, "id", dr.ID, "reason", dr.Reason)
-			d.messageState(ctx, dr.ID)
+			ms.log.Warn("the relay dropped a message undelivered", "to", dr.To, "id", dr.ID, "reason", dr.Reason)
+			ms.messageState(ctx, dr.ID)
 		}
 		refs = append(refs, wire.RelayDropRef{To: dr.To, ID: dr.ID})
 	}
 	for len(refs) > 0 {
 		n := min(len(refs), wire.MaxAckIDs)
-		if err := d.link.Call(ctx, wire.OpRelayDroppedAck, wire.RelayDroppedAckRequest{Drops: refs[:n]}, nil); err != nil {
-			d.log.Warn("acknowledge drop notices", "err", err)
+		if err := ms.link.Call(ctx, wire.OpRelayDroppedAck, wire.RelayDroppedAckRequest{Drops: refs[:n]}, nil); err != nil {
+			ms.log.Warn("acknowledge drop notices", "err", err)
 			return
 		}
 		refs = refs[n:]

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/direct"
 )
@@ -26,8 +24,7 @@ type peerTest struct {
 func newPeerTest(t *testing.T) *peerTest {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Daemon{log: slog.New(slog.DiscardHandler), events: newBroker(), ctx: ctx, me: wire.Profile{Username: "bob"}}
-	d.peers = newPeerSet(d)
+	d := newBareDaemon(t, ctx)
 	// Cleanups run last first: the transports close, then the daemon's
 	// goroutines must all end.
 	t.Cleanup(func() {

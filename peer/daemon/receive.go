@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -46,8 +45,8 @@ type incoming struct {
 // receive checks and stores one incoming message. It returns nil once the
 // message is durably in history (new or a redelivery), which is when the
 // sender may be told it was delivered.
-func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
-	conv, park, werr := d.admit(ctx, &m)
+func (ms *messages) receive(ctx context.Context, m incoming) *wire.Error {
+	conv, park, werr := ms.admit(ctx, &m)
 	if werr != nil {
 		return werr
 	}
@@ -59,10 +58,7 @@ func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
 	case history.ParkGroup:
 		return wire.Errorf(wire.CodeForbidden, "not a member of that group")
 	case history.ParkContact:
-		d.mu.Lock()
-		synced := d.roster.synced
-		d.mu.Unlock()
-		if !synced {
+		if !ms.roster.HasSynced() {
 			return wire.Errorf(wire.CodeForbidden, "the recipient has not reached the server yet; try again later")
 		}
 		return wire.Errorf(wire.CodeNotFriends, "you are not a contact of the recipient")
@@ -70,12 +66,12 @@ func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
 		return wire.Errorf(wire.CodeInternal, "internal error")
 	}
 	if isLibraryKind(m.Kind) {
-		return d.receiveLibrary(ctx, m) // library.go
+		return ms.library.receiveLibrary(ctx, m) // library.go
 	}
 	if isRichKind(m.Kind) {
-		return d.receiveRich(ctx, m, conv) // rich.go
+		return ms.receiveRich(ctx, m, conv) // rich.go
 	}
-	return d.store(ctx, m, conv)
+	return ms.store(ctx, m, conv)
 }
 
 // admit decides what may be done with an incoming message now. It returns
@@ -83,7 +79,7 @@ func (d *Daemon) receive(ctx context.Context, m incoming) *wire.Error {
 // be later (the sender is held, not known as a member of the group, not a
 // contact; the database failed), why it must wait; or an error when it is
 // refused for good.
-func (d *Daemon) admit(ctx context.Context, m *incoming) (string, history.ParkReason, *wire.Error) {
+func (ms *messages) admit(ctx context.Context, m *incoming) (string, history.ParkReason, *wire.Error) {
 	if werr := wire.CheckMessageID("id", m.ID); werr != nil {
 		return "", "", werr
 	}
@@ -99,7 +95,7 @@ func (d *Daemon) admit(ctx context.Context, m *incoming) (string, history.ParkRe
 	if max := maxBody(m.Kind); len(m.Body) > max || !utf8.ValidString(m.Body) {
 		return "", "", wire.Invalid("body", "must be valid UTF-8 of at most %d bytes", max)
 	}
-	if held, err := d.db.Held(ctx, m.From); err != nil {
+	if held, err := ms.db.Held(ctx, m.From); err != nil {
 		return "", history.ParkRetry, nil
 	} else if held {
 		return "", history.ParkHeld, nil
@@ -108,18 +104,12 @@ func (d *Daemon) admit(ctx context.Context, m *incoming) (string, history.ParkRe
 		if werr := wire.CheckMessageID("group", m.Group); werr != nil {
 			return "", "", werr
 		}
-		d.mu.Lock()
-		member := d.memberLocked(m.Group, m.From)
-		d.mu.Unlock()
-		if !member {
+		if !ms.roster.Member(m.Group, m.From) {
 			return "", history.ParkGroup, nil
 		}
 		return history.Group(m.Group), "", nil
 	}
-	d.mu.Lock()
-	ok := d.roster.related(m.From)
-	d.mu.Unlock()
-	if !ok {
+	if !ms.roster.Related(m.From) {
 		// Not a contact now, or maybe one since the roster kept on disk:
 		// decided after the sync.
 		return "", history.ParkContact, nil
@@ -127,17 +117,10 @@ func (d *Daemon) admit(ctx context.Context, m *incoming) (string, history.ParkRe
 	return history.Direct(m.From), "", nil
 }
 
-// memberLocked reports whether the roster has user in the group with id
-// gid. d.mu must be held.
-func (d *Daemon) memberLocked(gid, user string) bool {
-	g, known := d.roster.groupByID(gid)
-	return known && slices.Contains(d.roster.members[g.Name], user)
-}
-
 // store commits an admitted message to history, with its claimed send
 // time clamped around its arrival.
-func (d *Daemon) store(ctx context.Context, m incoming, conv string) *wire.Error {
-	return d.storeMeta(ctx, m, conv, "")
+func (ms *messages) store(ctx context.Context, m incoming, conv string) *wire.Error {
+	return ms.storeMeta(ctx, m, conv, "")
 }
 
 // maxBody is the largest body of a message kind: a text's, or a JSON
@@ -151,7 +134,7 @@ func maxBody(kind string) int {
 
 // storeMeta is store with the JSON body of a kind other than text kept
 // beside the text it shows (history.Message.Meta).
-func (d *Daemon) storeMeta(ctx context.Context, m incoming, conv, meta string) *wire.Error {
+func (ms *messages) storeMeta(ctx context.Context, m incoming, conv, meta string) *wire.Error {
 	now := time.Now()
 	arrived := m.Arrived
 	if arrived.IsZero() || arrived.After(now) {
@@ -159,12 +142,9 @@ func (d *Daemon) storeMeta(ctx context.Context, m incoming, conv, meta string) *
 	}
 	sent, claimed := history.ClampSent(m.Sent, arrived)
 	if m.Group != "" {
-		d.mu.Lock()
-		g, known := d.roster.groupByID(m.Group)
-		d.mu.Unlock()
-		if known {
-			if err := d.db.SetConversationName(ctx, conv, "#"+g.Name); err != nil {
-				d.log.Warn("name group conversation", "err", err)
+		if g, known := ms.roster.GroupByID(m.Group); known {
+			if err := ms.db.SetConversationName(ctx, conv, "#"+g.Name); err != nil {
+				ms.log.Warn("name group conversation", "err", err)
 			}
 		}
 	}
@@ -172,27 +152,27 @@ func (d *Daemon) storeMeta(ctx context.Context, m incoming, conv, meta string) *
 		ID: m.ID, Conversation: conv, From: m.From, Kind: m.Kind, Body: m.Body,
 		Sent: sent, Claimed: claimed, Received: now, Via: m.Via, Meta: meta,
 	}
-	inserted, err := d.db.AddIncoming(ctx, msg)
+	inserted, err := ms.db.AddIncoming(ctx, msg)
 	if errors.Is(err, history.ErrConflict) {
 		return wire.Errorf(wire.CodeConflict, "message id already used")
 	}
 	if err != nil {
-		d.log.Error("store incoming message", "err", err)
+		ms.log.Error("store incoming message", "err", err)
 		return wire.Errorf(wire.CodeInternal, "internal error")
 	}
 	if inserted {
 		msg.State = history.StateReceived
-		mentioned := d.markMention(ctx, msg) // rich.go
-		if out := d.richMessages(ctx, []history.Message{msg}); len(out) == 1 {
+		mentioned := ms.markMention(ctx, msg) // rich.go
+		if out := ms.richMessages(ctx, []history.Message{msg}); len(out) == 1 {
 			out[0].Mentioned = mentioned
-			d.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
+			ms.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
 		}
 	}
 	return nil
 }
 
 // receipt records that peer from committed messages we sent.
-func (d *Daemon) receipt(ctx context.Context, from string, ids []string) *wire.Error {
+func (ms *messages) receipt(ctx context.Context, from string, ids []string) *wire.Error {
 	if len(ids) > maxReceiptIDs {
 		return wire.Invalid("ids", "at most %d ids", maxReceiptIDs)
 	}
@@ -200,35 +180,35 @@ func (d *Daemon) receipt(ctx context.Context, from string, ids []string) *wire.E
 		if werr := wire.CheckMessageID("ids", id); werr != nil {
 			return werr
 		}
-		err := d.db.Delivered(ctx, id, from)
+		err := ms.db.Delivered(ctx, id, from)
 		if errors.Is(err, history.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return wire.Errorf(wire.CodeInternal, "internal error")
 		}
-		d.messageState(ctx, id)
+		ms.messageState(ctx, id)
 	}
 	return nil
 }
 
 // messageState tells local clients where an outgoing message stands now.
-func (d *Daemon) messageState(ctx context.Context, id string) {
-	m, err := d.db.Message(ctx, d.self(), id)
+func (ms *messages) messageState(ctx context.Context, id string) {
+	m, err := ms.db.Message(ctx, ms.session.self(), id)
 	if err != nil {
 		return
 	}
-	d.notify(api.Event{Type: api.EventMessageState, Message: d.apiMessage(m)})
+	ms.notify(api.Event{Type: api.EventMessageState, Message: ms.apiMessage(m)})
 }
 
 // openEnvelope opens an envelope with the prekey it names, checking the
 // signature against the sender's pinned key (pinning it at first sight).
-func (d *Daemon) openEnvelope(ctx context.Context, me string, b []byte) (envelope.Message, error) {
+func (ms *messages) openEnvelope(ctx context.Context, me string, b []byte) (envelope.Message, error) {
 	h, err := envelope.Peek(b)
 	if err != nil {
 		return envelope.Message{}, err
 	}
-	pk, err := d.db.Prekey(ctx, h.PrekeyID)
+	pk, err := ms.db.Prekey(ctx, h.PrekeyID)
 	if errors.Is(err, history.ErrNotFound) {
 		// Sealed to a prekey this machine never had (another machine
 		// of the account) or deleted after the relay's retention.
@@ -242,38 +222,15 @@ func (d *Daemon) openEnvelope(ctx context.Context, me string, b []byte) (envelop
 		return envelope.Message{}, fmt.Errorf("prekey %s: %w", h.PrekeyID, err)
 	}
 	return envelope.Open(b, me, secret, h.PrekeyID, func(user string) (ed25519.PublicKey, error) {
-		return d.senderKey(ctx, user)
+		return ms.keyring.senderKey(ctx, user)
 	})
-}
-
-// senderKey returns the pinned identity key of user, fetching and pinning
-// it from the server's directory at first sight. A held contact gives
-// history.ErrHeld.
-func (d *Daemon) senderKey(ctx context.Context, user string) (ed25519.PublicKey, error) {
-	c, err := d.db.Contact(ctx, user)
-	if errors.Is(err, history.ErrNotFound) {
-		if _, err := d.fetchKey(ctx, user); err != nil {
-			// Even not_found may pass: the directory answers only for
-			// users related to us, which a relayed sender was when the
-			// server took the envelope, and may be again.
-			return nil, fmt.Errorf("key of %s: %w: %v", user, errTransient, err)
-		}
-		c, err = d.db.Contact(ctx, user)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("key of %s: %w: %v", user, errTransient, err)
-	}
-	if c.Held() {
-		return nil, history.ErrHeld
-	}
-	return ed25519.PublicKey(c.IdentityKey), nil
 }
 
 // sendReceipts tells the senders of relayed messages that they are in our
 // history, one receipt per sender (of at most maxReceiptIDs ids): directly
 // if a connection is open, else through the relay. It is best effort: a
 // lost receipt leaves the sender's copy at "sent".
-func (d *Daemon) sendReceipts(ctx context.Context, refs []wire.RelayRef) {
+func (ms *messages) sendReceipts(ctx context.Context, refs []wire.RelayRef) {
 	var order []string
 	ids := map[string][]string{}
 	for _, r := range refs {
@@ -285,16 +242,16 @@ func (d *Daemon) sendReceipts(ctx context.Context, refs []wire.RelayRef) {
 	for _, to := range order {
 		for rest := ids[to]; len(rest) > 0; {
 			n := min(len(rest), maxReceiptIDs)
-			d.sendReceipt(ctx, to, rest[:n])
+			ms.sendReceipt(ctx, to, rest[:n])
 			rest = rest[n:]
 		}
 	}
 }
 
 // sendReceipt sends one receipt for ids to their sender.
-func (d *Daemon) sendReceipt(ctx context.Context, to string, ids []string) {
-	if c := d.peers.get(to); c != nil {
-		if err := d.exchange(ctx, c, opReceipt, Receipt{IDs: ids}); err == nil {
+func (ms *messages) sendReceipt(ctx context.Context, to string, ids []string) {
+	if c := ms.peers.get(to); c != nil {
+		if err := ms.exchange(ctx, c, opReceipt, Receipt{IDs: ids}); err == nil {
 			return
 		}
 	}
@@ -303,7 +260,7 @@ func (d *Daemon) sendReceipt(ctx context.Context, to string, ids []string) {
 	if err != nil {
 		return
 	}
-	if err := d.relay(ctx, to, envelope.Message{ID: rid, Kind: kindReceipt, Body: body}); err != nil {
-		d.log.Debug("relay receipt", "to", to, "err", err)
+	if err := ms.relay(ctx, to, envelope.Message{ID: rid, Kind: kindReceipt, Body: body}); err != nil {
+		ms.log.Debug("relay receipt", "to", to, "err", err)
 	}
 }

@@ -64,57 +64,57 @@ func (ds *decisions) answer(id string, dec transfer.Decision) bool {
 
 // newReceiver makes the daemon's file receiver, its resume state kept in
 // the history database.
-func (d *Daemon) newReceiver() (*transfer.Receiver, error) {
+func (tr *transfers) newReceiver() (*transfer.Receiver, error) {
 	return transfer.NewReceiver(transfer.ReceiverConfig{
-		Decide:     d.decide,
-		Cancelled:  d.peerCancelled,
-		Pull:       d.servePull, // library.go
-		Progress:   d.db.Checkpoints(),
-		OnProgress: d.progressSink,
-		Logger:     d.log.With("part", "transfer"),
+		Decide:     tr.decide,
+		Cancelled:  tr.peerCancelled,
+		Pull:       tr.library.servePull, // library.go
+		Progress:   tr.db.Checkpoints(),
+		OnProgress: tr.progressSink,
+		Logger:     tr.log.With("part", "transfer"),
 	})
 }
 
 // serveTransfer hands a transfer stream a contact opened to the receiver:
 // a transfer's control stream or one of its data streams.
-func (d *Daemon) serveTransfer(c *direct.Conn, s *direct.Stream) {
-	res, err := d.receiver.Serve(c.Context(), transferConn{c}, transferStream{s})
+func (tr *transfers) serveTransfer(c *direct.Conn, s *direct.Stream) {
+	res, err := tr.receiver.Serve(c.Context(), transferConn{c}, transferStream{s})
 	if res != nil {
-		d.log.Info("files received", "id", res.ID, "from", res.Peer, "dir", res.Dir, "files", len(res.Paths), "bytes", res.Bytes, "resumed", res.Resumed, "direct", res.Direct)
-		d.receivedEnd(res.ID, nil)
+		tr.log.Info("files received", "id", res.ID, "from", res.Peer, "dir", res.Dir, "files", len(res.Paths), "bytes", res.Bytes, "resumed", res.Resumed, "direct", res.Direct)
+		tr.receivedEnd(res.ID, nil)
 	} else if err != nil {
-		d.log.Debug("transfer stream ended", "from", c.User(), "err", err)
+		tr.log.Debug("transfer stream ended", "from", c.User(), "err", err)
 	}
 }
 
 // downloads is where files from contacts go.
-func (d *Daemon) downloads() string {
-	if d.cfg.Downloads != "" {
-		return d.cfg.Downloads
+func (tr *transfers) downloads() string {
+	if tr.downloadsDir != "" {
+		return tr.downloadsDir
 	}
 	if dir := userDownloads(); dir != "" {
 		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 			return dir
 		}
 	}
-	return filepath.Join(d.home.Dir(), "downloads")
+	return filepath.Join(tr.home.Dir(), "downloads")
 }
 
 // decide answers an offer: contacts' files are taken into the downloads
 // folder at once unless the user asked to be asked (--ask-files); the
 // rest wait for lanchat accept or reject.
-func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Decision {
+func (tr *transfers) decide(ctx context.Context, req *transfer.Request) transfer.Decision {
 	o := req.Offer
-	rec, err := d.db.Transfer(ctx, o.ID)
+	rec, err := tr.db.Transfer(ctx, o.ID)
 	switch {
 	case errors.Is(err, history.ErrNotFound):
 		rec = history.Transfer{ID: o.ID, Peer: req.Peer, State: history.TransferOffered, Name: offerName(o), Files: o.Files(), Total: o.Total()}
-		if err := d.db.AddTransfer(ctx, rec); err != nil {
-			d.log.Warn("store offer", "err", err)
+		if err := tr.db.AddTransfer(ctx, rec); err != nil {
+			tr.log.Warn("store offer", "err", err)
 			return transfer.Decision{Reason: "the receiver could not record the offer"}
 		}
 	case err != nil:
-		d.log.Warn("read transfer", "err", err)
+		tr.log.Warn("read transfer", "err", err)
 		return transfer.Decision{Reason: "the receiver could not read its transfers"}
 	case rec.Outgoing || rec.Peer != req.Peer:
 		return transfer.Decision{Reason: "transfer id already in use"}
@@ -125,18 +125,18 @@ func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Dec
 		return finalDecision(rec)
 	}
 	if req.Resume {
-		return d.acceptInto(ctx, rec, req.Dir)
+		return tr.acceptInto(ctx, rec, req.Dir)
 	}
 	if rec.Dir != "" {
 		// Accepted while the sender was away: go.
-		return d.acceptInto(ctx, rec, rec.Dir)
+		return tr.acceptInto(ctx, rec, rec.Dir)
 	}
-	if d.autoAccept(ctx, req.Peer) {
-		return d.acceptInto(ctx, rec, d.downloads())
+	if tr.autoAccept(ctx, req.Peer) {
+		return tr.acceptInto(ctx, rec, tr.downloads())
 	}
 	if rec.State != history.TransferOffered {
 		var err error
-		rec, err = d.db.UpdateTransfer(ctx, o.ID, func(t *history.Transfer) error {
+		rec, err = tr.db.UpdateTransfer(ctx, o.ID, func(t *history.Transfer) error {
 			if t.State.Final() {
 				return errFinal
 			}
@@ -144,15 +144,15 @@ func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Dec
 			return nil
 		})
 		if err != nil {
-			if now, rerr := d.db.Transfer(ctx, o.ID); rerr == nil && now.State.Final() {
+			if now, rerr := tr.db.Transfer(ctx, o.ID); rerr == nil && now.State.Final() {
 				return finalDecision(now)
 			}
 			return transfer.Decision{Reason: "the receiver could not record the offer"}
 		}
 	}
-	d.log.Info("file offer waits for the user", "id", o.ID, "from", req.Peer, "name", rec.Name)
-	d.transferEvent(rec, 0)
-	ch, done := d.decisions.wait(o.ID)
+	tr.log.Info("file offer waits for the user", "id", o.ID, "from", req.Peer, "name", rec.Name)
+	tr.transferEvent(rec, 0)
+	ch, done := tr.decisions.wait(o.ID)
 	defer done()
 	select {
 	case dec := <-ch:
@@ -160,7 +160,7 @@ func (d *Daemon) decide(ctx context.Context, req *transfer.Request) transfer.Dec
 	case <-ctx.Done():
 		if errors.Is(context.Cause(ctx), transfer.ErrCancelled) {
 			// The sender cancelled it, or the user here did.
-			d.transferEnd(o.ID, history.TransferCancelled, req.Peer+" cancelled the offer")
+			tr.transferEnd(o.ID, history.TransferCancelled, req.Peer+" cancelled the offer")
 			return transfer.Decision{Cancelled: true, Reason: "cancelled"}
 		}
 		// The sender gave up for now; the offer stays until the user
@@ -183,9 +183,9 @@ func finalDecision(rec history.Transfer) transfer.Decision {
 }
 
 // acceptInto accepts rec into dir, unless it ended meanwhile.
-func (d *Daemon) acceptInto(ctx context.Context, rec history.Transfer, dir string) transfer.Decision {
-	if !d.setReceiving(ctx, rec.ID, dir) {
-		if now, err := d.db.Transfer(ctx, rec.ID); err == nil && now.State.Final() {
+func (tr *transfers) acceptInto(ctx context.Context, rec history.Transfer, dir string) transfer.Decision {
+	if !tr.setReceiving(ctx, rec.ID, dir) {
+		if now, err := tr.db.Transfer(ctx, rec.ID); err == nil && now.State.Final() {
 			return finalDecision(now)
 		}
 		return transfer.Decision{Reason: "the receiver could not record the transfer"}
@@ -196,13 +196,13 @@ func (d *Daemon) acceptInto(ctx context.Context, rec history.Transfer, dir strin
 // peerCancelled acts on a sender's cancel notice: its transfer, unless
 // it ended already, is cancelled (the Receiver then removes what it
 // left).
-func (d *Daemon) peerCancelled(ctx context.Context, peer, id string) {
-	rec, err := d.db.Transfer(ctx, id)
+func (tr *transfers) peerCancelled(ctx context.Context, peer, id string) {
+	rec, err := tr.db.Transfer(ctx, id)
 	if err != nil || rec.Outgoing || rec.Peer != peer || rec.State.Final() {
 		return
 	}
-	d.decisions.drop(id)
-	d.transferEnd(id, history.TransferCancelled, peer+" cancelled it")
+	tr.decisions.drop(id)
+	tr.transferEnd(id, history.TransferCancelled, peer+" cancelled it")
 }
 
 // autoAccept says whether files from user are taken without asking: a
@@ -211,21 +211,18 @@ func (d *Daemon) peerCancelled(ctx context.Context, peer, id string) {
 // it every offer waits for the user. An offer that comes while the first
 // sync is under way (contacts dial as soon as our presence shows) waits
 // a little for it.
-func (d *Daemon) autoAccept(ctx context.Context, user string) bool {
-	if d.cfg.AskFiles {
+func (tr *transfers) autoAccept(ctx context.Context, user string) bool {
+	if tr.askFiles {
 		return false
 	}
-	d.waitSynced(ctx)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, friend := d.roster.friends[user]
-	return friend && d.roster.synced
+	tr.waitSynced(ctx)
+	return tr.roster.TrustedFriend(user)
 }
 
 // setReceiving records an accepted transfer as moving into dir, and
 // reports whether it did: not if the transfer ended meanwhile.
-func (d *Daemon) setReceiving(ctx context.Context, id, dir string) bool {
-	rec, err := d.db.UpdateTransfer(ctx, id, func(t *history.Transfer) error {
+func (tr *transfers) setReceiving(ctx context.Context, id, dir string) bool {
+	rec, err := tr.db.UpdateTransfer(ctx, id, func(t *history.Transfer) error {
 		if t.State.Final() {
 			return errFinal
 		}
@@ -234,37 +231,37 @@ func (d *Daemon) setReceiving(ctx context.Context, id, dir string) bool {
 	})
 	if err != nil {
 		if !errors.Is(err, errFinal) {
-			d.log.Warn("record accepted transfer", "id", id, "err", err)
+			tr.log.Warn("record accepted transfer", "id", id, "err", err)
 		}
 		return false
 	}
-	d.transferEvent(rec, 0)
+	tr.transferEvent(rec, 0)
 	return true
 }
 
 // receivedEnd records how an attempt at an incoming transfer ended.
-func (d *Daemon) receivedEnd(id string, err error) {
+func (tr *transfers) receivedEnd(id string, err error) {
 	switch {
 	case err == nil:
-		d.transferEnd(id, history.TransferDone, "")
+		tr.transferEnd(id, history.TransferDone, "")
 	case errors.Is(err, transfer.ErrCancelled):
-		d.transferEnd(id, history.TransferCancelled, errText(err))
+		tr.transferEnd(id, history.TransferCancelled, errText(err))
 	case errors.Is(err, transfer.ErrRejected):
-		d.transferEnd(id, history.TransferRejected, "declined")
+		tr.transferEnd(id, history.TransferRejected, "declined")
 	case errors.Is(err, transfer.ErrNoSpace), errors.Is(err, transfer.ErrDiskFull):
-		d.transferEnd(id, history.TransferFailed, "the disk is full: "+errText(err)+"; what was verified is kept")
+		tr.transferEnd(id, history.TransferFailed, "the disk is full: "+errText(err)+"; what was verified is kept")
 	case errors.Is(err, transfer.ErrUnsafePath), errors.Is(err, transfer.ErrInvalidOffer), errors.Is(err, transfer.ErrProtocol):
-		d.transferEnd(id, history.TransferFailed, errText(err))
+		tr.transferEnd(id, history.TransferFailed, errText(err))
 	default:
 		// Broken: the sender resumes it from the last verified chunk.
-		rec, uerr := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), id, func(t *history.Transfer) error {
+		rec, uerr := tr.db.UpdateTransfer(context.WithoutCancel(tr.ctx), id, func(t *history.Transfer) error {
 			if !t.State.Final() {
 				t.State, t.Error = history.TransferWaiting, errText(err)
 			}
 			return nil
 		})
 		if uerr == nil {
-			d.transferEvent(rec, 0)
+			tr.transferEvent(rec, 0)
 		}
 	}
 }
@@ -272,15 +269,15 @@ func (d *Daemon) receivedEnd(id string, err error) {
 // progressSink takes progress reports from transfers. It must not block:
 // reports go to progressLoop, and a report that finds it busy is dropped
 // unless it is the last of an attempt.
-func (d *Daemon) progressSink(st transfer.Status) {
+func (tr *transfers) progressSink(st transfer.Status) {
 	select {
-	case d.progress <- st:
+	case tr.progress <- st:
 	default:
 		if st.Final {
-			d.spawn(func() {
+			tr.spawn(func() {
 				select {
-				case d.progress <- st:
-				case <-d.ctx.Done():
+				case tr.progress <- st:
+				case <-tr.ctx.Done():
 				}
 			})
 		}
@@ -288,26 +285,26 @@ func (d *Daemon) progressSink(st transfer.Status) {
 }
 
 // progressLoop records transfer progress and tells local clients.
-func (d *Daemon) progressLoop(ctx context.Context) {
+func (tr *transfers) progressLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case st := <-d.progress:
-			d.onProgress(ctx, st)
+		case st := <-tr.progress:
+			tr.onProgress(ctx, st)
 		}
 	}
 }
 
-func (d *Daemon) onProgress(ctx context.Context, st transfer.Status) {
+func (tr *transfers) onProgress(ctx context.Context, st transfer.Status) {
 	if st.Final && !st.Sending && st.Err != nil {
-		d.receivedEnd(st.ID, st.Err)
+		tr.receivedEnd(st.ID, st.Err)
 		return
 	}
 	if st.Final {
 		return // the sender's runSend and the receiver's serveTransfer record the end
 	}
-	rec, err := d.db.UpdateTransfer(ctx, st.ID, func(t *history.Transfer) error {
+	rec, err := tr.db.UpdateTransfer(ctx, st.ID, func(t *history.Transfer) error {
 		t.Done = st.Bytes
 		if st.Total > 0 {
 			t.Total = st.Total
@@ -317,31 +314,31 @@ func (d *Daemon) onProgress(ctx context.Context, st transfer.Status) {
 	if err != nil {
 		return
 	}
-	d.transferEvent(rec, st.Rate)
+	tr.transferEvent(rec, st.Rate)
 }
 
 // Transfers lists transfers both ways, newest first.
-func (d *Daemon) Transfers(ctx context.Context) ([]api.Transfer, error) {
-	if _, err := d.requireLogin(); err != nil {
+func (tr *transfers) Transfers(ctx context.Context) ([]api.Transfer, error) {
+	if _, err := tr.session.requireLogin(); err != nil {
 		return nil, err
 	}
-	recs, err := d.db.Transfers(ctx, maxTransfersListed)
+	recs, err := tr.db.Transfers(ctx, maxTransfersListed)
 	if err != nil {
 		return nil, fmt.Errorf("list transfers: %w", err)
 	}
 	out := make([]api.Transfer, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, d.apiTransfer(r, d.rate(r.ID)))
+		out = append(out, tr.apiTransfer(r, tr.rate(r.ID)))
 	}
 	return out, nil
 }
 
 // TransferAction accepts, rejects or cancels a transfer.
-func (d *Daemon) TransferAction(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error) {
-	if _, err := d.requireLogin(); err != nil {
+func (tr *transfers) TransferAction(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error) {
+	if _, err := tr.session.requireLogin(); err != nil {
 		return api.Transfer{}, err
 	}
-	rec, err := d.db.Transfer(ctx, id)
+	rec, err := tr.db.Transfer(ctx, id)
 	if errors.Is(err, history.ErrNotFound) {
 		return api.Transfer{}, api.Errorf(api.CodeNotFound, "no transfer %s (lanchat transfers lists them)", id)
 	}
@@ -353,43 +350,43 @@ func (d *Daemon) TransferAction(ctx context.Context, id, action string, req api.
 	}
 	switch action {
 	case api.TransferAccept:
-		return d.acceptOffer(ctx, rec, req.Dir)
+		return tr.acceptOffer(ctx, rec, req.Dir)
 	case api.TransferReject:
 		if rec.Outgoing || rec.State != history.TransferOffered {
 			return api.Transfer{}, api.Errorf(api.CodeConflict, "only an offer waiting for you can be rejected; use cancel")
 		}
-		d.decisions.answer(id, transfer.Decision{Reason: "declined"})
-		d.transferEnd(id, history.TransferRejected, "declined")
+		tr.decisions.answer(id, transfer.Decision{Reason: "declined"})
+		tr.transferEnd(id, history.TransferRejected, "declined")
 	case api.TransferCancel:
 		if rec.Outgoing {
-			if !d.outgoing.cancel(id, transfer.ErrCancelled) {
-				d.cancelOutgoing(id)
+			if !tr.outgoing.cancel(id, transfer.ErrCancelled) {
+				tr.cancelOutgoing(id)
 			}
 		} else {
 			// Final first, so that no attempt starting now is accepted;
 			// then the attempt deciding or running stops, or what a
 			// waiting one left goes, at once.
-			d.transferEnd(id, history.TransferCancelled, "cancelled")
-			d.decisions.answer(id, transfer.Decision{Cancelled: true, Reason: "cancelled on the receiver's side"})
-			d.receiver.Cancel(ctx, id)
+			tr.transferEnd(id, history.TransferCancelled, "cancelled")
+			tr.decisions.answer(id, transfer.Decision{Cancelled: true, Reason: "cancelled on the receiver's side"})
+			tr.receiver.Cancel(ctx, id)
 		}
 	}
 	// Wait briefly for a running transfer to wind down, so the reply
 	// shows the end state.
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		rec, err = d.db.Transfer(ctx, id)
+		rec, err = tr.db.Transfer(ctx, id)
 		if err != nil || rec.State.Final() || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return d.apiTransfer(rec, 0), nil
+	return tr.apiTransfer(rec, 0), nil
 }
 
 // acceptOffer takes an offered transfer into dir (the downloads folder if
 // empty).
-func (d *Daemon) acceptOffer(ctx context.Context, rec history.Transfer, dir string) (api.Transfer, error) {
+func (tr *transfers) acceptOffer(ctx context.Context, rec history.Transfer, dir string) (api.Transfer, error) {
 	if rec.Outgoing {
 		return api.Transfer{}, api.Errorf(api.CodeConflict, "transfer %s is one you send", rec.ID)
 	}
@@ -397,7 +394,7 @@ func (d *Daemon) acceptOffer(ctx context.Context, rec history.Transfer, dir stri
 		return api.Transfer{}, api.Errorf(api.CodeConflict, "transfer %s was accepted already, into %s", rec.ID, rec.Dir)
 	}
 	if dir == "" {
-		dir = d.downloads()
+		dir = tr.downloads()
 	}
 	if !filepath.IsAbs(dir) {
 		return api.Transfer{}, api.Errorf(api.CodeInvalid, "%q is not an absolute path", dir)
@@ -405,18 +402,18 @@ func (d *Daemon) acceptOffer(ctx context.Context, rec history.Transfer, dir stri
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return api.Transfer{}, api.Errorf(api.CodeInvalid, "%s is not a folder", dir)
 	}
-	waiting := d.decisions.answer(rec.ID, transfer.Decision{Accept: true, Dir: dir})
+	waiting := tr.decisions.answer(rec.ID, transfer.Decision{Accept: true, Dir: dir})
 	state := history.TransferWaiting // for the sender to come back
 	if waiting {
 		state = history.TransferActive
 	}
-	rec, err := d.db.UpdateTransfer(ctx, rec.ID, func(t *history.Transfer) error {
+	rec, err := tr.db.UpdateTransfer(ctx, rec.ID, func(t *history.Transfer) error {
 		t.State, t.Dir = state, dir
 		return nil
 	})
 	if err != nil {
 		return api.Transfer{}, fmt.Errorf("record accept: %w", err)
 	}
-	d.transferEvent(rec, 0)
-	return d.apiTransfer(rec, 0), nil
+	tr.transferEvent(rec, 0)
+	return tr.apiTransfer(rec, 0), nil
 }

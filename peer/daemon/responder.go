@@ -17,13 +17,13 @@ type responder struct {
 
 // checkResponder says whether lanchat's mDNS shares port 5353 with the
 // system's responder; nothing where there is none to check.
-func (d *Daemon) checkResponder() []api.Check {
+func (dr *doctor) checkResponder() []api.Check {
 	r := systemResponder()
-	if r.name == "" || d.cfg.NoMDNS {
+	if r.name == "" || dr.noMDNS {
 		return nil
 	}
 	var blocked error
-	if _, ann := d.lan.current(); ann != nil {
+	if _, ann := dr.lan.current(); ann != nil {
 		blocked = ann.Blocked()
 	}
 	return []api.Check{responderCheck(r, blocked)}

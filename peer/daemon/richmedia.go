@@ -31,8 +31,8 @@ func apiMedia(s rich.Stored) *api.Media {
 // SendMedia sends a picture (with its thumbnail, metadata stripped
 // unless kept) or a voice recording (with its duration and waveform),
 // inline in the message: content.MaxInline bytes at most for now.
-func (d *Daemon) SendMedia(ctx context.Context, req api.SendMediaRequest) (api.SendResult, error) {
-	me, err := d.requireLogin()
+func (ms *messages) SendMedia(ctx context.Context, req api.SendMediaRequest) (api.SendResult, error) {
+	me, err := ms.session.requireLogin()
 	if err != nil {
 		return api.SendResult{}, err
 	}
@@ -85,7 +85,7 @@ func (d *Daemon) SendMedia(ctx context.Context, req api.SendMediaRequest) (api.S
 	if req.Caption != "" {
 		text = req.Caption
 	}
-	conv, to, err := d.recipients(ctx, me, req.Target)
+	conv, to, err := ms.recipients(ctx, me, req.Target)
 	if err != nil {
 		return api.SendResult{}, err
 	}
@@ -94,26 +94,26 @@ func (d *Daemon) SendMedia(ctx context.Context, req api.SendMediaRequest) (api.S
 		return api.SendResult{}, err
 	}
 	m := history.Message{ID: id, Conversation: conv, From: me, Kind: kind, Body: text, Meta: meta, Sent: time.Now()}
-	if _, err := d.db.AddOutgoing(ctx, m, to); err != nil {
+	if _, err := ms.db.AddOutgoing(ctx, m, to); err != nil {
 		return api.SendResult{}, fmt.Errorf("store %s: %w", kind, err)
 	}
-	if stored, err := d.db.Message(ctx, me, id); err == nil {
-		if out := d.richMessages(ctx, []history.Message{stored}); len(out) == 1 {
-			d.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
+	if stored, err := ms.db.Message(ctx, me, id); err == nil {
+		if out := ms.richMessages(ctx, []history.Message{stored}); len(out) == 1 {
+			ms.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
 		}
 	}
-	d.kickFlush()
+	ms.outbox.Kick()
 	return api.SendResult{ID: id, Via: api.ViaQueued}, nil
 }
 
 // OpenMedia writes the picture or recording of a message to the
 // downloads folder (a free name) and returns where.
 func (d *Daemon) OpenMedia(ctx context.Context, id string) (api.OpenResult, error) {
-	me, err := d.requireLogin()
+	me, err := d.session.requireLogin()
 	if err != nil {
 		return api.OpenResult{}, err
 	}
-	m, err := d.findMessage(ctx, me, id)
+	m, err := d.messages.findMessage(ctx, me, id)
 	if err != nil {
 		return api.OpenResult{}, err
 	}
@@ -125,7 +125,7 @@ func (d *Daemon) OpenMedia(ctx context.Context, id string) (api.OpenResult, erro
 	if !ok {
 		return api.OpenResult{}, api.Errorf(api.CodeNotFound, "the picture of %s came as a transfer: see lanchat transfers", id)
 	}
-	dir := d.downloads()
+	dir := d.transfers.downloads()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return api.OpenResult{}, fmt.Errorf("downloads folder: %w", err)
 	}

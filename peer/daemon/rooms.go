@@ -18,7 +18,7 @@ import (
 
 // Rooms lists the server's room directory.
 func (d *Daemon) Rooms(ctx context.Context, query string) (api.Rooms, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.Rooms{}, err
 	}
 	var rl wire.RoomsListResponse
@@ -35,7 +35,7 @@ func (d *Daemon) Rooms(ctx context.Context, query string) (api.Rooms, error) {
 
 // Room runs a room action on the server and syncs the roster after it.
 func (d *Daemon) Room(ctx context.Context, req api.RoomRequest) (api.Group, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.Group{}, err
 	}
 	name := strings.TrimPrefix(req.Name, "#")
@@ -65,11 +65,11 @@ func (d *Daemon) Room(ctx context.Context, req api.RoomRequest) (api.Group, erro
 	if err != nil {
 		return api.Group{}, fromServer(err)
 	}
-	if err := d.syncRoster(ctx); err != nil {
+	if err := d.feed.syncRoster(ctx); err != nil {
 		d.log.Warn("sync after room change", "err", err)
 	}
 	if g.ID == "" {
-		if rg, ok := d.rosterGroup(name); ok {
+		if rg, _, ok := d.roster.Group(name); ok {
 			g = rg
 		}
 	}
@@ -81,7 +81,7 @@ func (d *Daemon) Room(ctx context.Context, req api.RoomRequest) (api.Group, erro
 
 // Online lists who is online among the user's contacts and rooms.
 func (d *Daemon) Online(ctx context.Context, room string, all bool) (api.OnlineList, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.OnlineList{}, err
 	}
 	var ol wire.UsersOnlineResponse
@@ -96,14 +96,6 @@ func (d *Daemon) Online(ctx context.Context, room string, all bool) (api.OnlineL
 	return out, nil
 }
 
-// rosterGroup returns the group or room named name from the roster.
-func (d *Daemon) rosterGroup(name string) (wire.Group, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	g, ok := d.roster.groups[strings.ToLower(name)]
-	return g, ok
-}
-
 // roomPostTimeout bounds the wait for the server's count of a room
 // message; past it the message goes uncounted.
 const roomPostTimeout = 5 * time.Second
@@ -111,18 +103,18 @@ const roomPostTimeout = 5 * time.Second
 // chargeRoom asks the server to count message id against the sender's
 // budget in the room target names, if target is a room. With the server
 // away the message goes uncounted: members on the LAN still get it.
-func (d *Daemon) chargeRoom(ctx context.Context, target, id string) error {
+func (ms *messages) chargeRoom(ctx context.Context, target, id string) error {
 	name, ok := strings.CutPrefix(target, "#")
 	if !ok {
 		return nil
 	}
-	g, known := d.rosterGroup(name)
-	if !known || !g.Room || d.link == nil {
+	g, _, known := ms.roster.Group(name)
+	if !known || !g.Room || ms.link == nil {
 		return nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, roomPostTimeout)
 	defer cancel()
-	err := d.link.Call(cctx, wire.OpRoomPost, wire.RoomPostRequest{Room: g.Name, ID: id}, nil)
+	err := ms.link.Call(cctx, wire.OpRoomPost, wire.RoomPostRequest{Room: g.Name, ID: id}, nil)
 	var werr *wire.Error
 	switch {
 	case err == nil:
@@ -132,6 +124,6 @@ func (d *Daemon) chargeRoom(ctx context.Context, target, id string) error {
 	case errors.Is(err, link.ErrOffline):
 		return nil
 	}
-	d.log.Debug("room post not counted", "room", g.Name, "err", err)
+	ms.log.Debug("room post not counted", "room", g.Name, "err", err)
 	return nil
 }

@@ -90,8 +90,8 @@ func (s *sending) cancel(id string, cause error) bool {
 // SendFile offers files and folders to a user or to each member of a
 // #group. Each recipient gets a transfer of its own; it starts at once
 // when a direct path exists, and by itself when one opens.
-func (d *Daemon) SendFile(ctx context.Context, req api.SendFileRequest) (api.SendFileResult, error) {
-	me, err := d.requireLogin()
+func (tr *transfers) SendFile(ctx context.Context, req api.SendFileRequest) (api.SendFileResult, error) {
+	me, err := tr.session.requireLogin()
 	if err != nil {
 		return api.SendFileResult{}, err
 	}
@@ -106,7 +106,7 @@ func (d *Daemon) SendFile(ctx context.Context, req api.SendFileRequest) (api.Sen
 			return api.SendFileResult{}, api.Errorf(api.CodeInvalid, "%q is not an absolute path", p)
 		}
 	}
-	conv, to, err := d.recipients(ctx, me, req.Target)
+	conv, to, err := tr.messages.recipients(ctx, me, req.Target)
 	if err != nil {
 		return api.SendFileResult{}, err
 	}
@@ -131,16 +131,16 @@ func (d *Daemon) SendFile(ctx context.Context, req api.SendFileRequest) (api.Sen
 			ID: transfer.NewID(), Outgoing: true, Peer: u, Group: group, State: history.TransferQueued,
 			Paths: req.Paths, Name: offerName(offer), Files: offer.Files(), Total: offer.Total(),
 		}
-		if err := d.db.AddTransfer(ctx, rec); err != nil {
+		if err := tr.db.AddTransfer(ctx, rec); err != nil {
 			return res, fmt.Errorf("store transfer: %w", err)
 		}
-		if stored, err := d.db.Transfer(ctx, rec.ID); err == nil {
+		if stored, err := tr.db.Transfer(ctx, rec.ID); err == nil {
 			rec = stored
 		}
-		d.transferEvent(rec, 0)
-		res.Transfers = append(res.Transfers, d.apiTransfer(rec, 0))
+		tr.transferEvent(rec, 0)
+		res.Transfers = append(res.Transfers, tr.apiTransfer(rec, 0))
 	}
-	d.kickTransfers()
+	tr.kickTransfers()
 	return res, nil
 }
 
@@ -171,9 +171,9 @@ func offerName(o *transfer.Offer) string {
 }
 
 // kickTransfers asks the scheduler to look at waiting transfers now.
-func (d *Daemon) kickTransfers() {
+func (tr *transfers) kickTransfers() {
 	select {
-	case d.transferKick <- struct{}{}:
+	case tr.transferKick <- struct{}{}:
 	default:
 	}
 }
@@ -181,62 +181,62 @@ func (d *Daemon) kickTransfers() {
 // transferLoop starts outgoing transfers whose recipient is reachable
 // directly: when kicked (a send-file, a peer connected) and every
 // transferTick.
-func (d *Daemon) transferLoop(ctx context.Context) {
+func (tr *transfers) transferLoop(ctx context.Context) {
 	t := time.NewTicker(transferTick)
 	defer t.Stop()
 	for {
-		d.startTransfers(ctx)
+		tr.startTransfers(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-d.transferKick:
+		case <-tr.transferKick:
 		case <-t.C:
 		}
 	}
 }
 
-func (d *Daemon) startTransfers(ctx context.Context) {
-	if d.self() == "" {
+func (tr *transfers) startTransfers(ctx context.Context) {
+	if tr.session.self() == "" {
 		return
 	}
-	recs, err := d.db.ResumableTransfers(ctx)
+	recs, err := tr.db.ResumableTransfers(ctx)
 	if err != nil {
-		d.log.Warn("list transfers", "err", err)
+		tr.log.Warn("list transfers", "err", err)
 		return
 	}
 	now := time.Now()
 	for _, rec := range recs {
-		if rec.NextAttempt.After(now) && d.peers.get(rec.Peer) == nil {
+		if rec.NextAttempt.After(now) && tr.peers.get(rec.Peer) == nil {
 			continue
 		}
 		sctx, cancel := context.WithCancelCause(ctx)
-		if !d.outgoing.start(rec.ID, rec.Peer, cancel) {
+		if !tr.outgoing.start(rec.ID, rec.Peer, cancel) {
 			cancel(nil)
 			continue // running already, or as many to this peer as it takes
 		}
-		d.spawn(func() {
-			defer d.outgoing.stop(rec.ID)
+		tr.spawn(func() {
+			defer tr.outgoing.stop(rec.ID)
 			defer cancel(nil)
-			d.runSend(sctx, rec)
+			tr.runSend(sctx, rec)
 		})
 	}
-	d.startNotices(ctx, now)
+	tr.startNotices(ctx, now)
 }
 
 // runSend makes one attempt at an outgoing transfer.
-func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
-	c := d.peers.connect(ctx, rec.Peer, false)
+func (tr *transfers) runSend(ctx context.Context, rec history.Transfer) {
+	c := tr.peers.connect(ctx, rec.Peer, false)
 	if c == nil {
-		d.transferRetry(rec, errors.New("no direct path to "+rec.Peer+" now"))
+		tr.transferRetry(rec, errors.New("no direct path to "+rec.Peer+" now"))
 		return
 	}
 	offer, err := transfer.NewOffer(rec.Paths...)
 	if err != nil {
-		d.transferEnd(rec.ID, history.TransferFailed, fmt.Sprintf("cannot read what was offered: %v", err))
+		tr.transferEnd(rec.ID, history.TransferFailed, fmt.Sprintf("cannot read what was offered: %v", err))
 		return
 	}
 	offer.ID = rec.ID
-	rec, err = d.db.UpdateTransfer(d.ctx, rec.ID, func(t *history.Transfer) error {
+	rec, err = tr.db.UpdateTransfer(tr.ctx, rec.ID, func(t *history.Transfer) error {
 		if t.State.Final() {
 			return errFinal // cancelled meanwhile
 		}
@@ -248,13 +248,13 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 		return
 	}
 	if err != nil {
-		d.log.Warn("record transfer start", "id", rec.ID, "err", err)
+		tr.log.Warn("record transfer start", "id", rec.ID, "err", err)
 		return
 	}
-	d.transferEvent(rec, 0)
-	d.log.Info("sending files", "id", rec.ID, "to", rec.Peer, "files", offer.Files(), "bytes", offer.Total())
+	tr.transferEvent(rec, 0)
+	tr.log.Info("sending files", "id", rec.ID, "to", rec.Peer, "files", offer.Files(), "bytes", offer.Total())
 	res, err := transfer.Send(ctx, transferConn{c}, offer, transfer.SendOptions{
-		OnProgress: d.progressSink, Logger: d.log.With("part", "transfer"),
+		OnProgress: tr.progressSink, Logger: tr.log.With("part", "transfer"),
 	})
 	var sent, chunks, resumed int64
 	var striped int
@@ -262,36 +262,36 @@ func (d *Daemon) runSend(ctx context.Context, rec history.Transfer) {
 	if res != nil {
 		sent, chunks, resumed, striped, streams = res.Bytes, res.Chunks, res.Resumed, res.Striped, res.StreamBytes
 	}
-	d.log.Info("transfer attempt ended", "id", rec.ID, "to", rec.Peer, "bytes", sent, "chunks", chunks, "resumed", resumed,
+	tr.log.Info("transfer attempt ended", "id", rec.ID, "to", rec.Peer, "bytes", sent, "chunks", chunks, "resumed", resumed,
 		"striped", striped, "stream_bytes", streams, "err", err)
 	switch {
 	case err == nil:
-		d.transferEnd(rec.ID, history.TransferDone, "")
+		tr.transferEnd(rec.ID, history.TransferDone, "")
 	case errors.Is(context.Cause(ctx), transfer.ErrCancelled):
 		// Cancelled here: the receiver hears of it from the abort, and
 		// from a notice in case the abort did not reach it.
-		d.cancelOutgoing(rec.ID)
+		tr.cancelOutgoing(rec.ID)
 	case errors.Is(err, transfer.ErrCancelled):
-		d.transferEnd(rec.ID, history.TransferCancelled, rec.Peer+" cancelled it: "+errText(err))
+		tr.transferEnd(rec.ID, history.TransferCancelled, rec.Peer+" cancelled it: "+errText(err))
 	case errors.Is(err, transfer.ErrLimit):
-		d.transferRetry(rec, fmt.Errorf("%s's daemon takes no more from you for now, this one waits: %w", rec.Peer, err))
+		tr.transferRetry(rec, fmt.Errorf("%s's daemon takes no more from you for now, this one waits: %w", rec.Peer, err))
 	case errors.Is(err, transfer.ErrRejected):
-		d.transferEnd(rec.ID, history.TransferRejected, rec.Peer+" declined: "+errText(err))
+		tr.transferEnd(rec.ID, history.TransferRejected, rec.Peer+" declined: "+errText(err))
 	case errors.Is(err, transfer.ErrNoSpace), errors.Is(err, transfer.ErrDiskFull):
-		d.transferEnd(rec.ID, history.TransferFailed, rec.Peer+"'s disk is full: "+errText(err)+"; what was verified is kept, send again to resume")
+		tr.transferEnd(rec.ID, history.TransferFailed, rec.Peer+"'s disk is full: "+errText(err)+"; what was verified is kept, send again to resume")
 	case errors.Is(err, transfer.ErrSource), errors.Is(err, transfer.ErrInvalidOffer), errors.Is(err, transfer.ErrUnsafePath), errors.Is(err, transfer.ErrProtocol),
 		errors.Is(err, transfer.ErrVersion):
-		d.transferEnd(rec.ID, history.TransferFailed, errText(err))
-	case d.ctx.Err() != nil:
+		tr.transferEnd(rec.ID, history.TransferFailed, errText(err))
+	case tr.ctx.Err() != nil:
 		// The daemon is stopping: the transfer resumes at the next start.
-		d.db.UpdateTransfer(context.WithoutCancel(d.ctx), rec.ID, func(t *history.Transfer) error {
+		tr.db.UpdateTransfer(context.WithoutCancel(tr.ctx), rec.ID, func(t *history.Transfer) error {
 			if !t.State.Final() {
 				t.State = history.TransferWaiting
 			}
 			return nil
 		})
 	default:
-		d.transferRetry(rec, err)
+		tr.transferRetry(rec, err)
 	}
 }
 
@@ -304,9 +304,9 @@ func errText(err error) string {
 }
 
 // transferRetry records a broken attempt; the transfer resumes by itself.
-func (d *Daemon) transferRetry(rec history.Transfer, why error) {
-	wait := min(transferRetryMin<<min(rec.Attempts, 8), transferRetryMax)
-	rec, err := d.db.UpdateTransfer(d.ctx, rec.ID, func(t *history.Transfer) error {
+func (tr *transfers) transferRetry(rec history.Transfer, why error) {
+	wait := transferBackoff(rec.Attempts)
+	rec, err := tr.db.UpdateTransfer(tr.ctx, rec.ID, func(t *history.Transfer) error {
 		if t.State.Final() {
 			return nil
 		}
@@ -319,11 +319,11 @@ func (d *Daemon) transferRetry(rec history.Transfer, why error) {
 		return nil
 	})
 	if err != nil {
-		d.log.Warn("record transfer retry", "err", err)
+		tr.log.Warn("record transfer retry", "err", err)
 		return
 	}
-	d.log.Debug("transfer waits for a direct path", "id", rec.ID, "to", rec.Peer, "why", why)
-	d.transferEvent(rec, 0)
+	tr.log.Debug("transfer waits for a direct path", "id", rec.ID, "to", rec.Peer, "why", why)
+	tr.transferEvent(rec, 0)
 }
 
 // errFinal stops an update of a transfer that ended meanwhile.
@@ -331,8 +331,8 @@ var errFinal = errors.New("transfer ended already")
 
 // transferEnd records how a transfer ended for good. A transfer that
 // ended already keeps its first end: cancelled and rejected are final.
-func (d *Daemon) transferEnd(id string, state history.TransferState, why string) {
-	rec, err := d.db.UpdateTransfer(context.WithoutCancel(d.ctx), id, func(t *history.Transfer) error {
+func (tr *transfers) transferEnd(id string, state history.TransferState, why string) {
+	rec, err := tr.db.UpdateTransfer(context.WithoutCancel(tr.ctx), id, func(t *history.Transfer) error {
 		if t.State.Final() {
 			return nil
 		}
@@ -343,9 +343,15 @@ func (d *Daemon) transferEnd(id string, state history.TransferState, why string)
 		return nil
 	})
 	if err != nil {
-		d.log.Warn("record transfer end", "id", id, "err", err)
+		tr.log.Warn("record transfer end", "id", id, "err", err)
 		return
 	}
-	d.log.Info("transfer ended", "id", id, "peer", rec.Peer, "state", string(state))
-	d.transferEvent(rec, 0)
+	tr.log.Info("transfer ended", "id", id, "peer", rec.Peer, "state", string(state))
+	tr.transferEvent(rec, 0)
+}
+
+// transferBackoff is how long a transfer (or a cancel notice) that failed
+// attempts times waits before the next try.
+func transferBackoff(attempts int) time.Duration {
+	return min(transferRetryMin<<min(attempts, 8), transferRetryMax)
 }

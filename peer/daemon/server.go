@@ -3,17 +3,49 @@ package daemon
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/outbox"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
+	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/peer/link"
 )
+
+// feedLink is what the server feed needs of the server link.
+type feedLink interface {
+	Events() <-chan link.Event
+	Call(ctx context.Context, op string, req, resp any) error
+	Addr() string
+	HasSession() bool
+}
+
+// serverFeed acts on what the server link reports, in order: the session
+// coming up (presence, roster sync, prekeys), relayed envelopes and drop
+// notices, presence, friend, group and key changes, a sign-out. A new
+// server event lands in handleServerEvent.
+type serverFeed struct {
+	link     feedLink // set once the link exists
+	db       *history.Store
+	log      *slog.Logger
+	session  *session
+	roster   *roster.Roster
+	keyring  *keyring
+	messages *messages
+	avatars  *avatars
+	peers    *peerSet
+	outbox   *outbox.Outbox // set once history is open
+	notify   func(api.Event)
+	// transport returns the direct listener, or nil.
+	transport func() *direct.Transport
+	// kickPathOpened asks everything waiting for a path to try now.
+	kickPathOpened func()
+}
 
 // syncTimeout bounds one resynchronisation with the server.
 const syncTimeout = 30 * time.Second
@@ -22,7 +54,7 @@ const syncTimeout = 30 * time.Second
 // envelopes that are already waiting are taken together (relayGather at
 // most), so that a backlog costs one commit and one acknowledgement per
 // batch rather than per envelope.
-func (d *Daemon) serverLoop(ctx context.Context) {
+func (sv *serverFeed) serverLoop(ctx context.Context) {
 	var next *link.Event
 	for {
 		var ev link.Event
@@ -32,29 +64,29 @@ func (d *Daemon) serverLoop(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-d.reexamineKick:
-				d.reexamineParked(ctx)
+			case <-sv.messages.reexamineKick:
+				sv.messages.reexamineParked(ctx)
 				continue
-			case e, ok := <-d.link.Events():
+			case e, ok := <-sv.link.Events():
 				if !ok {
 					return
 				}
 				ev = e
 			}
 		}
-		batch, ok := d.relayEvent(ev)
+		batch, ok := sv.relayEvent(ev)
 		if !ok {
-			d.handleLink(ctx, ev)
+			sv.handleLink(ctx, ev)
 			continue
 		}
 	gather:
 		for len(batch) < relayGather {
 			select {
-			case e, ok := <-d.link.Events():
+			case e, ok := <-sv.link.Events():
 				if !ok {
 					break gather
 				}
-				if revs, ok := d.relayEvent(e); ok {
+				if revs, ok := sv.relayEvent(e); ok {
 					batch = append(batch, revs...)
 				} else {
 					next = &e
@@ -64,38 +96,35 @@ func (d *Daemon) serverLoop(ctx context.Context) {
 				break gather
 			}
 		}
-		d.receiveRelayed(ctx, batch)
+		sv.messages.receiveRelayed(ctx, batch)
 	}
 }
 
 // relayEvent decodes ev if it is a relay event (a batch of envelopes).
-func (d *Daemon) relayEvent(ev link.Event) ([]wire.RelayEvent, bool) {
+func (sv *serverFeed) relayEvent(ev link.Event) ([]wire.RelayEvent, bool) {
 	var rev wire.RelayBatchEvent
 	if ev.Kind != link.EventServer || ev.Frame == nil || ev.Frame.Op != wire.EvRelay {
 		return nil, false
 	}
-	if !decodeEvent(d, ev.Frame, &rev) {
+	if !decodeEvent(sv.log, ev.Frame, &rev) {
 		return nil, false
 	}
 	return rev.Envelopes, true
 }
 
-func (d *Daemon) handleLink(ctx context.Context, ev link.Event) {
+func (sv *serverFeed) handleLink(ctx context.Context, ev link.Event) {
 	switch ev.Kind {
 	case link.EventUp:
-		d.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: true, Addr: d.link.Addr()}})
+		sv.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: true, Addr: sv.link.Addr()}})
 		if ev.Session != nil {
-			d.mu.Lock()
-			d.me = ev.Session.Profile
-			d.signedOut = ""
-			d.mu.Unlock()
-			d.online(ctx)
+			sv.session.resumed(ev.Session.Profile)
+			sv.online(ctx)
 		}
 	case link.EventDown:
-		d.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: false, Addr: d.link.Addr()}})
+		sv.notify(api.Event{Type: api.EventServer, Connection: &api.Connection{Up: false, Addr: sv.link.Addr()}})
 	case link.EventServer:
 		if ev.Frame != nil {
-			d.handleServerEvent(ctx, ev.Frame)
+			sv.handleServerEvent(ctx, ev.Frame)
 		}
 	}
 }
@@ -103,26 +132,26 @@ func (d *Daemon) handleLink(ctx context.Context, ev link.Event) {
 // online runs after every login or resume: it tells the server where this
 // daemon takes direct connections, refreshes the roster and the contacts'
 // keys, and starts the outbox.
-func (d *Daemon) online(ctx context.Context) {
+func (sv *serverFeed) online(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
-	if err := d.publishPresence(ctx); err != nil {
-		d.log.Warn("publish presence", "err", err)
+	if err := sv.publishPresence(ctx); err != nil {
+		sv.log.Warn("publish presence", "err", err)
 	}
-	if err := d.syncRoster(ctx); err != nil {
-		d.log.Warn("sync friends and groups", "err", err)
+	if err := sv.syncRoster(ctx); err != nil {
+		sv.log.Warn("sync friends and groups", "err", err)
 	}
-	d.rotatePrekey(ctx)
-	d.kickPathOpened()
+	sv.session.rotatePrekey(ctx)
+	sv.kickPathOpened()
 }
 
 // publishPresence reports this daemon as online with its direct endpoints.
-func (d *Daemon) publishPresence(ctx context.Context) error {
+func (sv *serverFeed) publishPresence(ctx context.Context) error {
 	req := wire.PresenceSetRequest{Status: wire.StatusOnline}
-	if t := d.currentTransport(); t != nil {
+	if t := sv.transport(); t != nil {
 		req.Endpoints = endpoints(t.LocalAddr())
 	}
-	return d.link.Call(ctx, wire.OpPresenceSet, req, nil)
+	return sv.link.Call(ctx, wire.OpPresenceSet, req, nil)
 }
 
 // endpoints lists the addresses where a listener bound to addr can be
@@ -170,232 +199,141 @@ func endpoints(addr *net.UDPAddr) []string {
 // syncRoster fetches friends, groups and members, keeps them on disk for
 // the next start, and pins the keys of everyone we may talk to. Syncs run
 // one at a time, so an older answer never replaces a newer one.
-func (d *Daemon) syncRoster(ctx context.Context) error {
-	d.rosterSync.Lock()
-	defer d.rosterSync.Unlock()
-	var fl wire.FriendsListResponse
-	if err := d.link.Call(ctx, wire.OpFriendsList, nil, &fl); err != nil {
+func (sv *serverFeed) syncRoster(ctx context.Context) error {
+	synced, err := sv.roster.Sync(ctx, sv.link, time.Now())
+	if err != nil {
 		return err
 	}
-	var gl wire.GroupsListResponse
-	if err := d.link.Call(ctx, wire.OpGroupsList, nil, &gl); err != nil {
-		return err
-	}
-	// Rooms are groups anyone may join: the roster holds them alike.
-	groups := slices.Concat(gl.Groups, gl.Rooms)
-	members := make(map[string][]string, len(groups))
-	presence := make(map[string]wire.Presence)
-	avatars := make(map[string]string) // user → avatar id, for refreshAvatars
-	eager := make(map[string]bool)     // whose avatars are fetched at once
-	for _, g := range groups {
-		var gm wire.GroupMembersResponse
-		if err := d.link.Call(ctx, wire.OpGroupMembers, wire.GroupRequest{Group: g.Name}, &gm); err != nil {
-			return err
-		}
-		for _, m := range gm.Members {
-			members[g.Name] = append(members[g.Name], m.Username)
-			presence[m.Username] = m.Presence
-			avatars[m.Username] = m.Avatar
-			eager[m.Username] = eager[m.Username] || !g.Room
-		}
-	}
-	d.mu.Lock()
-	r := newRoster()
-	r.known, r.synced = true, true
-	for _, f := range fl.Friends {
-		r.friends[f.Username] = f
-		presence[f.Username] = f.Presence
-		avatars[f.Username] = f.Avatar
-		eager[f.Username] = true
-	}
-	for _, g := range groups {
-		r.groups[g.Name] = g
-	}
-	r.members = members
-	r.presence = presence
-	r.invites = gl.Invites
-	r.incoming, r.outgoing = fl.Incoming, fl.Outgoing
-	d.roster = r
-	contacts := r.contacts()
-	me := d.me.Username
-	avatars[me], eager[me] = d.me.Avatar, true
-	stored := r.stored(time.Now())
-	d.mu.Unlock()
-	d.syncedOnce.Do(func() { close(d.synced) })
+	stored := synced.Stored
+	contacts := sv.roster.Contacts()
+	me := sv.session.self()
 
-	if err := d.db.SaveRoster(ctx, stored); err != nil {
+	if err := sv.db.SaveRoster(ctx, stored); err != nil {
 		// The roster in memory is right; the next start applies an
 		// older one until it syncs.
-		d.log.Warn("keep the roster on disk", "err", err)
+		sv.log.Warn("keep the roster on disk", "err", err)
 	}
 
-	for _, g := range groups {
-		if err := d.db.SetConversationName(ctx, history.Group(g.ID), "#"+g.Name); err != nil {
-			d.log.Warn("name group conversation", "group", g.Name, "err", err)
+	for _, g := range synced.Groups {
+		if err := sv.db.SetConversationName(ctx, history.Group(g.ID), "#"+g.Name); err != nil {
+			sv.log.Warn("name group conversation", "group", g.Name, "err", err)
 		}
 	}
 	for _, u := range contacts {
 		if u == me {
 			continue
 		}
-		if _, err := d.fetchKey(ctx, u); err != nil {
-			d.log.Warn("fetch key", "user", u, "err", err)
+		if _, err := sv.keyring.fetchKey(ctx, u); err != nil {
+			sv.log.Warn("fetch key", "user", u, "err", err)
 		}
 	}
-	d.reexamineParked(ctx)
-	d.refreshAvatars(ctx, avatars, eager)
+	sv.messages.reexamineParked(ctx)
+	want, eager := synced.Avatars, synced.Eager
+	if p := sv.session.profile(); p.Username != "" {
+		want[p.Username], eager[p.Username] = p.Avatar, true
+	}
+	sv.avatars.refreshAvatars(ctx, want, eager)
 	return nil
 }
 
-// fetchKey asks the server's directory for user's keys, pins the identity
-// key (raising the alarm if it changed) and returns what the server said.
-func (d *Daemon) fetchKey(ctx context.Context, user string) (wire.KeysResponse, error) {
-	var kr wire.KeysResponse
-	if err := d.link.Call(ctx, wire.OpKeysGet, wire.UserRequest{Username: user}, &kr); err != nil {
-		return kr, err
-	}
-	if len(kr.IdentityKey) != ed25519.PublicKeySize {
-		return kr, errors.New("server sent a malformed identity key")
-	}
-	d.pinKey(ctx, user, kr.IdentityKey)
-	return kr, nil
-}
-
-// pinKey shows the history store a key user was seen with and tells the
-// user when it differs from the pinned one.
-func (d *Daemon) pinKey(ctx context.Context, user string, key []byte) history.PinResult {
-	res, err := d.db.PinKey(ctx, user, key)
-	if err != nil {
-		d.log.Warn("pin key", "user", user, "err", err)
-		return 0
-	}
-	if res != history.PinSame {
-		d.keys.drop(user)
-	}
-	switch res {
-	case history.PinChanged:
-		d.log.Warn("identity key changed; messages held until trusted", "user", user)
-		d.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: keyFingerprint(key)}})
-		d.peers.close(user)
-	case history.PinRestored:
-		// Logged in elsewhere, then back: the key is the trusted one
-		// again, and what waited for it may go.
-		d.log.Info("identity key changed back to the pinned one; nothing held for it any more", "user", user)
-		d.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: keyFingerprint(key), Restored: true}})
-		d.released(user)
-	case history.PinNew:
-		d.checkSameKey(ctx, user)
-	}
-	return res
-}
-
 // handleServerEvent acts on one event the server pushed.
-func (d *Daemon) handleServerEvent(ctx context.Context, f *wire.Frame) {
+func (sv *serverFeed) handleServerEvent(ctx context.Context, f *wire.Frame) {
 	switch f.Op {
 	case wire.EvRelay:
 		var ev wire.RelayBatchEvent
-		if decodeEvent(d, f, &ev) {
-			d.receiveRelayed(ctx, ev.Envelopes)
+		if decodeEvent(sv.log, f, &ev) {
+			sv.messages.receiveRelayed(ctx, ev.Envelopes)
 		}
 	case wire.EvRelayDropped:
 		var ev wire.RelayDroppedEvent
-		if decodeEvent(d, f, &ev) {
-			d.relayDropped(ctx, ev)
+		if decodeEvent(sv.log, f, &ev) {
+			sv.messages.relayDropped(ctx, ev)
 		}
 	case wire.EvPresence:
 		var p wire.Presence
-		if !decodeEvent(d, f, &p) {
+		if !decodeEvent(sv.log, f, &p) {
 			return
 		}
-		d.mu.Lock()
-		d.roster.setPresence(p)
-		d.mu.Unlock()
-		d.notify(api.Event{Type: api.EventPresence, Presence: &api.PeerStatus{User: p.Username, Presence: presenceOf(p)}})
+		sv.roster.SetPresence(p)
+		sv.notify(api.Event{Type: api.EventPresence, Presence: &api.PeerStatus{User: p.Username, Presence: presenceOf(p)}})
 		if p.Status != wire.StatusOffline {
 			// Something new is known of them: dial again at once.
-			d.peers.forgetFailure(p.Username)
-			d.kickPathOpened()
+			sv.peers.forgetFailure(p.Username)
+			sv.kickPathOpened()
 		}
 	case wire.EvFriendRequest, wire.EvFriendAccepted, wire.EvFriendRemoved:
 		var fe wire.FriendEvent
-		if !decodeEvent(d, f, &fe) {
+		if !decodeEvent(sv.log, f, &fe) {
 			return
 		}
-		d.friendEvent(ctx, f.Op, fe)
+		sv.friendEvent(ctx, f.Op, fe)
 	case wire.EvProfile:
 		var pe wire.ProfileEvent
-		if decodeEvent(d, f, &pe) {
-			d.profileEvent(ctx, pe)
+		if decodeEvent(sv.log, f, &pe) {
+			sv.avatars.profileEvent(ctx, pe)
 		}
 	case wire.EvGroup:
 		var ge wire.GroupEvent
-		if !decodeEvent(d, f, &ge) {
+		if !decodeEvent(sv.log, f, &ge) {
 			return
 		}
-		d.groupEvent(ctx, ge)
+		sv.groupEvent(ctx, ge)
 	case wire.EvKeyChanged:
 		var kc wire.KeyChangedEvent
-		if !decodeEvent(d, f, &kc) {
+		if !decodeEvent(sv.log, f, &kc) {
 			return
 		}
-		d.keys.drop(kc.Username) // a new login publishes a new prekey too
+		sv.keyring.dropCached(kc.Username) // a new login publishes a new prekey too
 		if len(kc.IdentityKey) == ed25519.PublicKeySize {
-			d.pinKey(ctx, kc.Username, kc.IdentityKey)
+			sv.keyring.pinKey(ctx, kc.Username, kc.IdentityKey)
 		}
 	case wire.EvSignedOut:
 		var so wire.SignedOutEvent
-		decodeEvent(d, f, &so)
-		d.mu.Lock()
-		d.signedOut = so.Reason
-		d.mu.Unlock()
-		d.sessionInvalid()
-		d.peers.closeAll()
-		d.notify(api.Event{Type: api.EventSignedOut, Text: so.Reason})
+		decodeEvent(sv.log, f, &so)
+		sv.session.signOut(so.Reason)
+		sv.notify(api.Event{Type: api.EventSignedOut, Text: so.Reason})
 	case wire.EvShutdown:
-		d.log.Info("server is shutting down; will reconnect")
+		sv.log.Info("server is shutting down; will reconnect")
 	}
 }
 
-func decodeEvent(d *Daemon, f *wire.Frame, v any) bool {
+func decodeEvent(log *slog.Logger, f *wire.Frame, v any) bool {
 	if err := wire.DecodeBody(f.Body, v); err != nil {
-		d.log.Warn("malformed server event", "op", f.Op, "err", err)
+		log.Warn("malformed server event", "op", f.Op, "err", err)
 		return false
 	}
 	return true
 }
 
-func (d *Daemon) friendEvent(ctx context.Context, op string, fe wire.FriendEvent) {
+func (sv *serverFeed) friendEvent(ctx context.Context, op string, fe wire.FriendEvent) {
 	note := &api.FriendNote{User: fe.Username, DisplayName: fe.DisplayName}
 	switch op {
 	case wire.EvFriendRequest:
-		d.notify(api.Event{Type: api.EventFriendRequest, Friend: note})
+		sv.notify(api.Event{Type: api.EventFriendRequest, Friend: note})
 	case wire.EvFriendAccepted:
-		d.notify(api.Event{Type: api.EventFriendAccepted, Friend: note})
+		sv.notify(api.Event{Type: api.EventFriendAccepted, Friend: note})
 	case wire.EvFriendRemoved:
-		d.notify(api.Event{Type: api.EventFriendRemoved, Friend: note})
+		sv.notify(api.Event{Type: api.EventFriendRemoved, Friend: note})
 	}
-	if err := d.syncRoster(ctx); err != nil {
-		d.log.Warn("sync after friend change", "err", err)
+	if err := sv.syncRoster(ctx); err != nil {
+		sv.log.Warn("sync after friend change", "err", err)
 	}
 	if op == wire.EvFriendRemoved {
-		d.mu.Lock()
-		related := d.roster.related(fe.Username)
-		d.mu.Unlock()
-		if !related {
-			d.peers.close(fe.Username)
+		if !sv.roster.Related(fe.Username) {
+			sv.peers.close(fe.Username)
 		}
 	}
-	d.kickFlush()
+	sv.outbox.Kick()
 }
 
-func (d *Daemon) groupEvent(ctx context.Context, ge wire.GroupEvent) {
-	d.notify(api.Event{Type: api.EventGroup, Group: &api.GroupNote{
+func (sv *serverFeed) groupEvent(ctx context.Context, ge wire.GroupEvent) {
+	sv.notify(api.Event{Type: api.EventGroup, Group: &api.GroupNote{
 		Change: ge.Change, Group: groupOf(ge.Group), User: ge.Username, By: ge.By, OldName: ge.OldName,
 	}})
-	if err := d.syncRoster(ctx); err != nil {
-		d.log.Warn("sync after group change", "err", err)
+	if err := sv.syncRoster(ctx); err != nil {
+		sv.log.Warn("sync after group change", "err", err)
 	}
-	d.kickFlush()
+	sv.outbox.Kick()
 }
 
 func presenceOf(p wire.Presence) api.Presence {

@@ -2,14 +2,11 @@ package daemon
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
-	"github.com/lanchat/lanchat/peer/history"
 )
 
 // Limits on what local clients may ask for.
@@ -19,10 +16,82 @@ const (
 	maxRecent      = 200
 	maxSearch      = 200
 	maxUserSearch  = 50
-	maxOutboxCount = 10000
 )
 
 var _ api.Service = (*Daemon)(nil)
+
+// Register creates the account on the server and logs in.
+func (d *Daemon) Register(ctx context.Context, req api.RegisterRequest) (api.Me, error) {
+	return d.session.Register(ctx, req)
+}
+
+// Login logs in with a password.
+func (d *Daemon) Login(ctx context.Context, req api.LoginRequest) (api.Me, error) {
+	return d.session.Login(ctx, req)
+}
+
+// Logout ends the session; history and keys stay.
+func (d *Daemon) Logout(ctx context.Context) error { return d.session.Logout(ctx) }
+
+// Passwd changes the password.
+func (d *Daemon) Passwd(ctx context.Context, req api.PasswdRequest) error {
+	return d.session.Passwd(ctx, req)
+}
+
+// SetProfile changes display name, email or phone.
+func (d *Daemon) SetProfile(ctx context.Context, req api.ProfileRequest) (api.Me, error) {
+	return d.session.SetProfile(ctx, req)
+}
+
+// Verify returns the safety number shared with user.
+func (d *Daemon) Verify(ctx context.Context, user string) (api.Verification, error) {
+	return d.keyring.Verify(ctx, user)
+}
+
+// Confirm marks user verified.
+func (d *Daemon) Confirm(ctx context.Context, user string, req api.KeyRequest) (api.Verification, error) {
+	return d.keyring.Confirm(ctx, user, req)
+}
+
+// Trust accepts user's changed identity key.
+func (d *Daemon) Trust(ctx context.Context, user string, req api.KeyRequest) (api.Contact, error) {
+	return d.keyring.Trust(ctx, user, req)
+}
+
+// Send writes a text message to a user or a #group.
+func (d *Daemon) Send(ctx context.Context, req api.SendRequest) (api.SendResult, error) {
+	return d.messages.Send(ctx, req)
+}
+
+// History returns a conversation's latest messages and marks it read.
+func (d *Daemon) History(ctx context.Context, target string, limit int, search, before string) ([]api.Message, error) {
+	return d.messages.History(ctx, target, limit, search, before)
+}
+
+// Search searches all conversations.
+func (d *Daemon) Search(ctx context.Context, text string, limit int) ([]api.Message, error) {
+	return d.messages.Search(ctx, text, limit)
+}
+
+// Recent lists conversations by last activity.
+func (d *Daemon) Recent(ctx context.Context) ([]api.Conversation, error) {
+	return d.messages.Recent(ctx)
+}
+
+// SendFile offers files and folders to a user or a #group.
+func (d *Daemon) SendFile(ctx context.Context, req api.SendFileRequest) (api.SendFileResult, error) {
+	return d.transfers.SendFile(ctx, req)
+}
+
+// Transfers lists transfers both ways, newest first.
+func (d *Daemon) Transfers(ctx context.Context) ([]api.Transfer, error) {
+	return d.transfers.Transfers(ctx)
+}
+
+// TransferAction accepts, rejects or cancels a transfer.
+func (d *Daemon) TransferAction(ctx context.Context, id, action string, req api.AcceptRequest) (api.Transfer, error) {
+	return d.transfers.TransferAction(ctx, id, action, req)
+}
 
 // Status describes the daemon.
 func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
@@ -42,29 +111,19 @@ func (d *Daemon) Status(ctx context.Context) (api.Status, error) {
 	if t := d.currentTransport(); t != nil {
 		st.Listen = t.LocalAddr().String()
 	}
-	d.mu.Lock()
-	me := d.me
-	d.mu.Unlock()
+	me := d.session.profile()
 	if me.Username != "" {
 		st.LoggedIn = true
-		m := d.meOf(me)
+		m := d.session.meOf(me)
 		st.Me = &m
 	}
-	users, err := d.db.PendingRecipients(ctx)
-	if err == nil {
-		for _, u := range users {
-			items, err := d.db.Pending(ctx, u, maxOutboxCount)
-			if err == nil {
-				st.Outbox += len(items)
-			}
-		}
-	}
+	st.Outbox = d.outbox.Count(ctx)
 	return st, nil
 }
 
 // SearchUsers searches the server's directory.
 func (d *Daemon) SearchUsers(ctx context.Context, query string, limit int) ([]api.User, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > maxUserSearch {
@@ -84,22 +143,17 @@ func (d *Daemon) SearchUsers(ctx context.Context, query string, limit int) ([]ap
 // Friends lists friends from the server, or from the last sync while the
 // server is away.
 func (d *Daemon) Friends(ctx context.Context) ([]api.Friend, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return nil, err
 	}
 	if d.link.HasSession() {
-		if err := d.syncRoster(ctx); err != nil {
+		if err := d.feed.syncRoster(ctx); err != nil {
 			d.log.Debug("refresh friends", "err", err)
 		}
 	}
-	d.mu.Lock()
-	friends := make([]wire.Friend, 0, len(d.roster.friends))
-	for _, f := range d.roster.friends {
-		friends = append(friends, f)
-	}
-	d.mu.Unlock()
+	friends := d.roster.Friends()
 	out := make([]api.Friend, 0, len(friends))
-	avatars := d.keptAvatarIDs(ctx)
+	avatars := d.avatars.keptAvatarIDs(ctx)
 	for _, f := range friends {
 		af := api.Friend{Username: f.Username, DisplayName: f.DisplayName, Avatar: avatars[f.Username], Presence: presenceOf(f.Presence), Direct: d.peers.get(f.Username) != nil}
 		if c, err := d.db.Contact(ctx, f.Username); err == nil {
@@ -113,7 +167,7 @@ func (d *Daemon) Friends(ctx context.Context) ([]api.Friend, error) {
 
 // FriendRequests lists pending requests both ways.
 func (d *Daemon) FriendRequests(ctx context.Context) (api.FriendRequests, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.FriendRequests{}, err
 	}
 	var fl wire.FriendsListResponse
@@ -132,7 +186,7 @@ func (d *Daemon) FriendRequests(ctx context.Context) (api.FriendRequests, error)
 
 // Friend sends a friend request, accepts, rejects or removes.
 func (d *Daemon) Friend(ctx context.Context, action, user string) (api.FriendResult, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.FriendResult{}, err
 	}
 	req := wire.UserRequest{Username: user}
@@ -156,152 +210,21 @@ func (d *Daemon) Friend(ctx context.Context, action, user string) (api.FriendRes
 	if err != nil {
 		return api.FriendResult{}, fromServer(err)
 	}
-	if err := d.syncRoster(ctx); err != nil {
+	if err := d.feed.syncRoster(ctx); err != nil {
 		d.log.Warn("sync after friend change", "err", err)
 	}
 	if action == api.FriendRemove {
-		d.mu.Lock()
-		related := d.roster.related(strings.ToLower(user))
-		d.mu.Unlock()
-		if !related {
+		if !d.roster.Related(strings.ToLower(user)) {
 			d.peers.close(strings.ToLower(user))
 		}
 	}
-	d.kickFlush()
+	d.outbox.Kick()
 	return res, nil
-}
-
-// conversation maps a target ("user" or "#group") to its conversation id.
-func (d *Daemon) conversation(ctx context.Context, target string) (string, error) {
-	if name, ok := strings.CutPrefix(target, "#"); ok {
-		d.mu.Lock()
-		g, known := d.roster.groups[strings.ToLower(name)]
-		d.mu.Unlock()
-		if known {
-			return history.Group(g.ID), nil
-		}
-		// Not in the roster (server away, or we left): look for a
-		// conversation of that name in history.
-		recent, err := d.db.Recent(ctx, maxRecent)
-		if err == nil {
-			for _, c := range recent {
-				if strings.HasPrefix(c.Conversation, "g:") && strings.EqualFold(c.Name, target) {
-					return c.Conversation, nil
-				}
-			}
-		}
-		return "", api.Errorf(api.CodeNotFound, "no group %s", target)
-	}
-	user, werr := wire.NormalizeUsername("target", target)
-	if werr != nil {
-		return "", api.Errorf(api.CodeInvalid, "%q is neither a username nor a #group", target)
-	}
-	return history.Direct(user), nil
-}
-
-// History returns a conversation's latest messages and marks it read.
-func (d *Daemon) History(ctx context.Context, target string, limit int, search, before string) ([]api.Message, error) {
-	if _, err := d.requireLogin(); err != nil {
-		return nil, err
-	}
-	conv, err := d.conversation(ctx, target)
-	if err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		limit = defaultHistory
-	}
-	limit = min(limit, maxHistory)
-	var msgs []history.Message
-	if search != "" {
-		msgs, err = d.db.Search(ctx, search, conv, limit)
-		// Search gives newest first; history reads oldest first.
-		for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
-			msgs[i], msgs[j] = msgs[j], msgs[i]
-		}
-	} else {
-		msgs, err = d.db.History(ctx, conv, limit, before)
-	}
-	if errors.Is(err, history.ErrInvalid) {
-		return nil, api.Errorf(api.CodeInvalid, "%v", err)
-	}
-	if errors.Is(err, history.ErrNotFound) && before != "" {
-		return nil, api.Errorf(api.CodeNotFound, "no message %s in the conversation with %s", before, target)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read history: %w", err)
-	}
-	d.markSeen(ctx, conv) // rich.go
-	return d.richMessages(ctx, msgs), nil
-}
-
-// Search searches all conversations.
-func (d *Daemon) Search(ctx context.Context, text string, limit int) ([]api.Message, error) {
-	if _, err := d.requireLogin(); err != nil {
-		return nil, err
-	}
-	if limit <= 0 || limit > maxSearch {
-		limit = maxSearch
-	}
-	msgs, err := d.db.Search(ctx, text, "", limit)
-	if errors.Is(err, history.ErrInvalid) {
-		return nil, api.Errorf(api.CodeInvalid, "%v", err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	return d.richMessages(ctx, msgs), nil
-}
-
-// Recent lists conversations by last activity.
-func (d *Daemon) Recent(ctx context.Context) ([]api.Conversation, error) {
-	if _, err := d.requireLogin(); err != nil {
-		return nil, err
-	}
-	sums, err := d.db.Recent(ctx, maxRecent)
-	if err != nil {
-		return nil, fmt.Errorf("recent conversations: %w", err)
-	}
-	out := make([]api.Conversation, 0, len(sums))
-	for _, s := range sums {
-		out = append(out, api.Conversation{
-			Target: d.target(s.Conversation, s.Name), Name: s.Name,
-			LastActivity: s.LastActivity, Unread: s.Unread, Preview: s.Preview,
-			PreviewFrom: s.PreviewFrom, Muted: s.Muted,
-		})
-	}
-	return out, nil
-}
-
-// target turns a conversation id back into what the user types.
-func (d *Daemon) target(conv, name string) string {
-	if user, ok := strings.CutPrefix(conv, "u:"); ok {
-		return user
-	}
-	id := strings.TrimPrefix(conv, "g:")
-	d.mu.Lock()
-	g, ok := d.roster.groupByID(id)
-	d.mu.Unlock()
-	if ok {
-		return "#" + g.Name
-	}
-	if strings.HasPrefix(name, "#") {
-		return name
-	}
-	return "#" + id
-}
-
-func (d *Daemon) apiMessage(m history.Message) *api.Message {
-	return &api.Message{
-		ID: m.ID, Conversation: d.target(m.Conversation, ""), From: m.From, Text: m.Body,
-		Sent: m.Sent, ClaimedSent: m.Claimed, Outgoing: m.Outgoing, State: string(m.State), Via: string(m.Via),
-		Error: m.Error,
-	}
 }
 
 // Groups lists my groups and invitations.
 func (d *Daemon) Groups(ctx context.Context) (api.Groups, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.Groups{}, err
 	}
 	var gl wire.GroupsListResponse
@@ -320,7 +243,7 @@ func (d *Daemon) Groups(ctx context.Context) (api.Groups, error) {
 
 // Group runs a group action on the server.
 func (d *Daemon) Group(ctx context.Context, req api.GroupRequest) (api.Group, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.Group{}, err
 	}
 	name := strings.TrimPrefix(req.Name, "#")
@@ -347,15 +270,13 @@ func (d *Daemon) Group(ctx context.Context, req api.GroupRequest) (api.Group, er
 	if err != nil {
 		return api.Group{}, fromServer(err)
 	}
-	if err := d.syncRoster(ctx); err != nil {
+	if err := d.feed.syncRoster(ctx); err != nil {
 		d.log.Warn("sync after group change", "err", err)
 	}
 	if g.ID == "" {
-		d.mu.Lock()
-		if rg, ok := d.roster.groups[strings.ToLower(name)]; ok {
+		if rg, _, ok := d.roster.Group(name); ok {
 			g = rg
 		}
-		d.mu.Unlock()
 	}
 	if g.Name == "" {
 		g.Name = strings.ToLower(name)
@@ -365,7 +286,7 @@ func (d *Daemon) Group(ctx context.Context, req api.GroupRequest) (api.Group, er
 
 // GroupMembers lists a group's members with presence.
 func (d *Daemon) GroupMembers(ctx context.Context, name string) (api.GroupMembers, error) {
-	if _, err := d.requireLogin(); err != nil {
+	if _, err := d.session.requireLogin(); err != nil {
 		return api.GroupMembers{}, err
 	}
 	var gm wire.GroupMembersResponse
@@ -377,6 +298,11 @@ func (d *Daemon) GroupMembers(ctx context.Context, name string) (api.GroupMember
 		out.Members = append(out.Members, api.Member{Username: m.Username, DisplayName: m.DisplayName, Avatar: m.Avatar, Owner: m.Owner, Admin: m.Admin, Presence: presenceOf(m.Presence)})
 	}
 	return out, nil
+}
+
+// Avatar returns the avatar kept for user.
+func (d *Daemon) Avatar(ctx context.Context, user string) (api.Avatar, error) {
+	return d.avatars.Avatar(ctx, user)
 }
 
 // Focus records the conversation a client shows (for notifications).

@@ -13,37 +13,37 @@ type rates struct {
 	m  map[string]float64
 }
 
-func (d *Daemon) rate(id string) float64 {
-	d.rates.mu.Lock()
-	defer d.rates.mu.Unlock()
-	return d.rates.m[id]
+func (tr *transfers) rate(id string) float64 {
+	tr.rates.mu.Lock()
+	defer tr.rates.mu.Unlock()
+	return tr.rates.m[id]
 }
 
-func (d *Daemon) setRate(id string, r float64) {
-	d.rates.mu.Lock()
-	defer d.rates.mu.Unlock()
-	if d.rates.m == nil {
-		d.rates.m = make(map[string]float64)
+func (tr *transfers) setRate(id string, r float64) {
+	tr.rates.mu.Lock()
+	defer tr.rates.mu.Unlock()
+	if tr.rates.m == nil {
+		tr.rates.m = make(map[string]float64)
 	}
 	if r == 0 {
-		delete(d.rates.m, id)
+		delete(tr.rates.m, id)
 	} else {
-		d.rates.m[id] = r
+		tr.rates.m[id] = r
 	}
 }
 
 // transferEvent tells local clients where a transfer stands.
-func (d *Daemon) transferEvent(rec history.Transfer, rate float64) {
+func (tr *transfers) transferEvent(rec history.Transfer, rate float64) {
 	if rec.State != history.TransferActive {
 		rate = 0
 	}
-	d.setRate(rec.ID, rate)
-	t := d.apiTransfer(rec, rate)
-	d.notify(api.Event{Type: api.EventTransfer, Transfer: &t})
+	tr.setRate(rec.ID, rate)
+	t := tr.apiTransfer(rec, rate)
+	tr.notify(api.Event{Type: api.EventTransfer, Transfer: &t})
 }
 
 // apiTransfer shows a transfer record to local clients.
-func (d *Daemon) apiTransfer(rec history.Transfer, rate float64) api.Transfer {
+func (tr *transfers) apiTransfer(rec history.Transfer, rate float64) api.Transfer {
 	t := api.Transfer{
 		ID: rec.ID, Direction: api.DirectionReceive, Peer: rec.Peer, State: string(rec.State),
 		Name: rec.Name, Files: rec.Files, Total: rec.Total, Done: rec.Done, Rate: rate,
@@ -53,11 +53,9 @@ func (d *Daemon) apiTransfer(rec history.Transfer, rate float64) api.Transfer {
 		t.Direction = api.DirectionSend
 	}
 	if rec.Group != "" {
-		d.mu.Lock()
-		if g, ok := d.roster.groupByID(rec.Group); ok {
+		if g, ok := tr.roster.GroupByID(rec.Group); ok {
 			t.Group = "#" + g.Name
 		}
-		d.mu.Unlock()
 	}
 	return t
 }

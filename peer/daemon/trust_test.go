@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/lanchat/lanchat/peer/api"
-	"github.com/lanchat/lanchat/peer/link"
 )
 
 // TestTrustActsOnComparedKey changes bob's key twice, the second time
@@ -18,8 +17,8 @@ func TestTrustActsOnComparedKey(t *testing.T) {
 	d := newStoreDaemon(t)
 	ctx := context.Background()
 	_, mine, _ := ed25519.GenerateKey(rand.Reader)
-	d.identity = mine
-	d.link = link.New(link.Config{Addr: "127.0.0.1:1"}) // never run: no server
+	d.session.setIdentity(mine)
+	d.link.(*fakeLink).setSession(false) // no server
 	k1, k2, k3 := newKey(t), newKey(t), newKey(t)
 	for _, k := range []ed25519.PublicKey{k1, k2} {
 		if _, err := d.db.PinKey(ctx, "alice", k); err != nil {

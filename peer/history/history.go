@@ -17,9 +17,9 @@
 //
 // The file is opened by internal/sqlitedb, like the rendezvous server's:
 // WAL, one writer connection plus a read-only pool, synchronous=FULL so a
-// write is durable when its method returns (Checkpoints' Save and Finish
-// excepted: see there), foreign keys on, and the schema migrated by PRAGMA
-// user_version. The file is mode 0600 and written with
+// write is durable when its method returns (Checkpoints' Save and Finish,
+// and the outbox bookkeeping Done and Attempted, excepted: see there),
+// foreign keys on, and the schema migrated by PRAGMA user_version. The file is mode 0600 and written with
 // secure_delete, because it holds prekey secrets that must really be gone
 // once deleted.
 package history
@@ -68,12 +68,20 @@ var (
 
 // Store is the peer's history database. Every method is safe for
 // concurrent use. A write method returns only after its transaction is
-// durably committed.
+// durably committed (Done and Attempted, bookkeeping, excepted: they are
+// committed, and durable with the next durable write). The writes on a
+// message's path (AddOutgoing, AddIncoming, Done, Delivered, Failed,
+// Attempted) are group-committed: concurrent ones share one transaction
+// and one fsync, each in its own savepoint.
 type Store struct {
 	db  *sqlitedb.DB
 	w   *sql.DB // the one writer connection
 	r   *sql.DB // read-only pool
 	cps *Checkpoints
+	// group shares one transaction and one fsync between the concurrent
+	// writes on a message's path (see write).
+	group *sqlitedb.Group[*sql.Tx]
+	stmts prepared // the message path's statements, on the writer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,7 +98,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open history: %w", err)
 	}
-	s := &Store{db: db, w: db.Writer(), r: db.Reader()}
+	stmts, err := prepare(ctx, db.Writer(), pathStmts...)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open history: prepare: %w", err)
+	}
+	s := &Store{db: db, w: db.Writer(), r: db.Reader(), group: sqlitedb.NewGroup(db), stmts: stmts}
 	s.cps = newCheckpoints(s)
 	return s, nil
 }
@@ -100,10 +113,31 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.closeErr = errors.Join(s.cps.close(), s.db.Close())
+		s.closeErr = errors.Join(s.cps.close(), s.stmts.close(), s.db.Close())
 	})
 	return s.closeErr
 }
+
+// write runs fn in a transaction shared with the concurrent writes of
+// other callers (sqlitedb.Group): it returns once that transaction is
+// durably committed, fn's error if fn failed (only its own savepoint
+// rolled back). The writes on a message's path use it, so that messages
+// sent or received at once share one fsync; fn gets the group's context.
+func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.group.Write(ctx, fn)
+}
+
+// bookkeep is write for records that may be lost with the machine (never
+// with the process) because losing them only repeats work: it returns
+// once committed, without waiting for an fsync of its own; the next
+// durable commit carries it to disk.
+func (s *Store) bookkeep(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.group.WriteNoSync(ctx, fn)
+}
+
+// Commits returns the counts of the group commit of the message path:
+// transactions, how many of them were durable (one fsync each), writes.
+func (s *Store) Commits() sqlitedb.GroupStats { return s.group.Stats() }
 
 // execN runs a statement and returns how many rows it changed.
 func execN(ctx context.Context, db sqlitedb.Execer, query string, args ...any) (int, error) {

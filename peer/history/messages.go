@@ -230,17 +230,16 @@ func (s *Store) AddIncoming(ctx context.Context, m Message) (inserted bool, err 
 	if kind, _, _ := parseConversation(m.Conversation); kind == 'u' && m.Conversation != Direct(m.From) {
 		return false, fmt.Errorf("add message %s: %w", m.ID, invalid("direct message from %s in %s", m.From, m.Conversation))
 	}
-	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		dup, err := duplicate(ctx, tx, m)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		q := ptx{tx, s.stmts}
+		dup, err := duplicate(ctx, q, m)
 		if err != nil || dup {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, last_activity, unread) VALUES (?, ?, 1)
-			ON CONFLICT (id) DO UPDATE SET last_activity = max(last_activity, excluded.last_activity),
-			unread = unread + 1`, m.Conversation, m.Received.UnixNano()); err != nil {
+		if _, err := q.ExecContext(ctx, sqlConvIn, m.Conversation, m.Received.UnixNano()); err != nil {
 			return err
 		}
-		if _, err := insertMessage(ctx, tx, m); err != nil {
+		if _, err := insertMessage(ctx, q, m); err != nil {
 			return err
 		}
 		inserted = true
@@ -254,13 +253,12 @@ func (s *Store) AddIncoming(ctx context.Context, m Message) (inserted bool, err 
 
 // duplicate reports whether m's (sender, id) is already stored for this
 // same message, and returns ErrConflict if it is stored for another one.
-func duplicate(ctx context.Context, tx *sql.Tx, m Message) (bool, error) {
+func duplicate(ctx context.Context, tx querier, m Message) (bool, error) {
 	var (
 		conv     string
 		outgoing bool
 	)
-	err := tx.QueryRowContext(ctx, `SELECT conversation, outgoing FROM messages WHERE sender = ? AND id = ?`,
-		m.From, m.ID).Scan(&conv, &outgoing)
+	err := tx.QueryRowContext(ctx, sqlDuplicate, m.From, m.ID).Scan(&conv, &outgoing)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -274,10 +272,8 @@ func duplicate(ctx context.Context, tx *sql.Tx, m Message) (bool, error) {
 }
 
 // insertMessage adds m's row and returns its seq.
-func insertMessage(ctx context.Context, tx *sql.Tx, m Message) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO messages
-		(id, conversation, sender, kind, body, sent, claimed, received, outgoing, state, via, meta)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+func insertMessage(ctx context.Context, tx querier, m Message) (int64, error) {
+	res, err := tx.ExecContext(ctx, sqlInsertMessage,
 		m.ID, m.Conversation, m.From, m.Kind, m.Body, m.Sent.UnixNano(), nsOf(m.Claimed), m.Received.UnixNano(),
 		m.Outgoing, string(m.State), string(m.Via), m.Meta)
 	if err != nil {

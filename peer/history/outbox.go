@@ -51,23 +51,21 @@ func (s *Store) AddOutgoing(ctx context.Context, m Message, to []string) (insert
 	if err != nil {
 		return false, fmt.Errorf("add outgoing %s: %w", m.ID, err)
 	}
-	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		dup, err := duplicate(ctx, tx, m)
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		q := ptx{tx, s.stmts}
+		dup, err := duplicate(ctx, q, m)
 		if err != nil || dup {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, last_activity) VALUES (?, ?)
-			ON CONFLICT (id) DO UPDATE SET last_activity = max(last_activity, excluded.last_activity)`,
-			m.Conversation, m.Received.UnixNano()); err != nil {
+		if _, err := q.ExecContext(ctx, sqlConvOut, m.Conversation, m.Received.UnixNano()); err != nil {
 			return err
 		}
-		seq, err := insertMessage(ctx, tx, m)
+		seq, err := insertMessage(ctx, q, m)
 		if err != nil {
 			return err
 		}
 		for _, r := range recipients {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (message, recipient, state) VALUES (?, ?, 'queued')`,
-				seq, r); err != nil {
+			if _, err := q.ExecContext(ctx, sqlInsertDelivery, seq, r); err != nil {
 				return err
 			}
 		}
@@ -185,7 +183,9 @@ func (s *Store) PendingRecipients(ctx context.Context) ([]string, error) {
 // it is the server acknowledging its commit, so the copy is sent (and
 // Delivered may follow on a receipt). States only move forward: Done on a
 // copy already as far or further changes nothing and is not an error.
-// ErrNotFound if there is no such copy.
+// ErrNotFound if there is no such copy. Done is committed when it returns
+// but durable only with the next durable write (or checkpoint): a power
+// loss may undo it, and the copy is then sent again.
 func (s *Store) Done(ctx context.Context, id, to string, via Via) error {
 	target := StateSent
 	switch via {
@@ -195,7 +195,13 @@ func (s *Store) Done(ctx context.Context, id, to string, via Via) error {
 	default:
 		return fmt.Errorf("done %s to %s: %w", id, to, invalid("via %q", via))
 	}
-	if err := s.advance(ctx, id, to, target, via, ""); err != nil {
+	// Bookkeeping: lost with the machine, the copy is back in the outbox
+	// and sent again, and the recipient stores it once (message ids are
+	// unique), so Done waits for no fsync of its own.
+	err := s.bookkeep(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return advanceTx(ctx, ptx{tx, s.stmts}, id, to, target, via, "")
+	})
+	if err != nil {
 		return fmt.Errorf("done %s to %s: %w", id, to, err)
 	}
 	return nil
@@ -228,54 +234,43 @@ func (s *Store) Failed(ctx context.Context, id, to, why string) error {
 // non-empty via is recorded on the copy and on the message; why is the
 // reason of a failed copy.
 func (s *Store) advance(ctx context.Context, id, to string, target State, via Via, why string) error {
-	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		return advanceTx(ctx, tx, id, to, target, via, why)
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return advanceTx(ctx, ptx{tx, s.stmts}, id, to, target, via, why)
 	})
 }
 
 // advanceTx is advance in the caller's transaction.
-func advanceTx(ctx context.Context, tx *sql.Tx, id, to string, target State, via Via, why string) error {
+func advanceTx(ctx context.Context, tx querier, id, to string, target State, via Via, why string) error {
 	var (
 		seq int64
 		cur State
 	)
-	err := tx.QueryRowContext(ctx, `SELECT d.message, d.state FROM deliveries d JOIN messages m ON m.seq = d.message
-		WHERE m.id = ? AND m.outgoing = 1 AND d.recipient = ?`, id, to).Scan(&seq, &cur)
+	err := tx.QueryRowContext(ctx, sqlCopyState, id, to).Scan(&seq, &cur)
 	if err != nil {
 		return mapErr(err)
 	}
 	if cur.rank() >= target.rank() {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?1,
-		via = CASE WHEN ?2 = '' THEN via ELSE ?2 END, next_attempt = NULL,
-		error = CASE WHEN ?1 = 'failed' THEN ?5 ELSE '' END
-		WHERE message = ?3 AND recipient = ?4`, string(target), string(via), seq, to, why); err != nil {
+	if _, err := tx.ExecContext(ctx, sqlAdvanceCopy, string(target), string(via), seq, to, why); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE messages SET
-		state = CASE
-			WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'queued') THEN 'queued'
-			WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'failed') THEN 'failed'
-			WHEN EXISTS (SELECT 1 FROM deliveries WHERE message = ?1 AND state = 'sent') THEN 'sent'
-			ELSE 'delivered' END,
-		error = coalesce((SELECT group_concat(recipient || ': ' || error, '; ') FROM deliveries
-			WHERE message = ?1 AND state = 'failed'), ''),
-		via = CASE WHEN ?2 = '' THEN via ELSE ?2 END
-		WHERE seq = ?1`, seq, string(via))
+	_, err = tx.ExecContext(ctx, sqlMessageState, seq, string(via))
 	return err
 }
 
 // Attempted records a failed try to send message id to recipient to: it
 // counts the attempt and keeps next, when the daemon means to try again
-// (its back-off). ErrNotFound if the copy is not in the outbox.
+// (its back-off). ErrNotFound if the copy is not in the outbox. Like Done
+// it waits for no fsync of its own.
 func (s *Store) Attempted(ctx context.Context, id, to string, next time.Time) error {
-	n, err := execN(ctx, s.w, `UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?
-		WHERE message = (SELECT seq FROM messages WHERE id = ? AND outgoing = 1) AND recipient = ? AND state = 'queued'`,
-		nsOf(next), id, to)
-	if err == nil && n == 0 {
-		err = ErrNotFound
-	}
+	err := s.bookkeep(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		n, err := execN(ctx, ptx{tx, s.stmts}, sqlAttempted, nsOf(next), id, to)
+		if err == nil && n == 0 {
+			err = ErrNotFound
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("attempted %s to %s: %w", id, to, err)
 	}

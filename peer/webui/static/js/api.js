@@ -57,6 +57,12 @@ export const seg = (s) => encodeURIComponent(s);
 // progress(sent, total) follows the bytes; it resolves to the send-file
 // result.
 export async function upload(target, items, progress) {
+  return post("/v1/transfers", { target, paths: await uploadFiles(items, progress) });
+}
+
+// uploadFiles stores items with the app server and returns the paths to
+// hand to the API: each top-level file, or the folder it came in.
+export async function uploadFiles(items, progress) {
   const total = items.reduce((n, it) => n + it.file.size, 0);
   let sent = 0;
   let batch = "";
@@ -70,7 +76,7 @@ export async function upload(target, items, progress) {
     const top = it.path.includes("/") ? r.root : r.path;
     if (!roots.includes(top)) roots.push(top);
   }
-  return post("/v1/transfers", { target, paths: roots });
+  return roots;
 }
 
 function sendBytes(url, file, progress) {

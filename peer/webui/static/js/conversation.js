@@ -4,19 +4,22 @@
 
 import { h, replace, icon } from "./dom.js";
 import { get, post, seg, upload } from "./api.js";
-import { state, on, emit, isGroup, presenceOf, held, markRead, loadRecent } from "./store.js";
+import { state, on, emit, isGroup, presenceOf, held, markRead, loadRecent, roomOf } from "./store.js";
 import { Timeline } from "./timeline.js";
 import { uploadCard } from "./xfer.js";
 import { emojiPicker } from "./emoji.js";
 import { presenceText, presenceDot } from "./sidebar.js";
 import { openVerify, openMembers, openSearch, closePanel } from "./panels.js";
 import { avatar as avatarOf } from "./avatars.js";
+import { mountFiles } from "./files.js";
+import { openRoomMembers } from "./roompanel.js";
 
 const FIRST = 60;     // messages read when a conversation opens: a few screens
 const MORE = 100;     // more read each time the top is reached
 
 export function mountConversation(root, panel, target) {
   const group = isGroup(target);
+  const room = Boolean(roomOf(target));
   const offs = [];
   const limit = FIRST;
   let all = false;        // every older message is loaded
@@ -31,7 +34,9 @@ export function mountConversation(root, panel, target) {
   let avatarID = "";
   const actions = h("div.conv-actions",
     h("button.iconbtn", { type: "button", "aria-label": "Search in this conversation", title: "Search (in this conversation)", onclick: () => openSearch(panel, target, tl) }, icon("search")),
-    group
+    room
+      ? h("button.iconbtn", { type: "button", "aria-label": "Members and room settings", title: "Members", onclick: () => openRoomMembers(panel, target.slice(1)) }, icon("people"))
+      : group
       ? h("button.iconbtn", { type: "button", "aria-label": "Members and group settings", title: "Members", onclick: () => openMembers(panel, target.slice(1)) }, icon("people"))
       : h("button.iconbtn", { type: "button", "aria-label": "Safety number", title: "Safety number", onclick: () => openVerify(panel, target) }, icon("shield")));
   const header = h("header.conv-head",
@@ -66,8 +71,14 @@ export function mountConversation(root, panel, target) {
   const drop = h("div.dropzone", { hidden: true, "aria-hidden": "true" }, h("p", `Drop files or folders to send them to ${target}`));
   const pane = h("div.conversation", header, banner, region, newBtn, compose, drop);
   replace(root, pane);
+  if (group) offs.push(mountFiles(pane, banner, target));
 
   function drawHeader() {
+    const r = roomOf(target);
+    if (r) {
+      sub.textContent = `${r.members} member${r.members === 1 ? "" : "s"} · ${r.online} online` + (r.topic ? ` · ${r.topic}` : "");
+      return;
+    }
     if (group) {
       const g = state.groups.groups.find((x) => "#" + x.name === target);
       sub.textContent = g ? `${g.members} member${g.members === 1 ? "" : "s"} · owner ${g.owner}` : "group";
@@ -92,6 +103,12 @@ export function mountConversation(root, panel, target) {
         ` Messages to and from ${target} are held until you compare safety numbers and trust the new key.`),
       h("button.danger", { type: "button", onclick: () => openVerify(panel, target) }, "Compare safety numbers"));
     banner.hidden = false;
+  }
+
+  // beginning is the note above the oldest message.
+  function beginning() {
+    return room ? `Messages sent in ${target} before you joined are not shown: rooms keep no history for newcomers.`
+      : "This is the beginning of the conversation.";
   }
 
   function nearBottom() { return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80; }
@@ -127,6 +144,7 @@ export function mountConversation(root, panel, target) {
     }
     all = msgs.length < limit;
     tl.set(msgs, transfersHere(), all);
+    if (all && room) older.textContent = beginning();
     scrollBottom();
     loadRecent(); // reading marked it read
   }
@@ -145,7 +163,7 @@ export function mountConversation(root, panel, target) {
       const fromBottom = scroller.scrollHeight - scroller.scrollTop;
       if (tl.prepend(got, all) === 0) all = true;
       scroller.scrollTop = scroller.scrollHeight - fromBottom;
-      older.textContent = all ? "This is the beginning of the conversation." : "";
+      older.textContent = all ? beginning() : "";
     } catch (e) {
       older.textContent = e.message;
     } finally {
@@ -185,7 +203,7 @@ export function mountConversation(root, panel, target) {
     }
   }));
   const redraw = () => { drawHeader(); drawBanner(); tl.redrawStates(); };
-  offs.push(on("friends", redraw), on("presence", drawHeader), on("groups", drawHeader), on("keychange", redraw));
+  offs.push(on("friends", redraw), on("presence", drawHeader), on("groups", drawHeader), on("rooms", drawHeader), on("keychange", redraw));
   offs.push(on("reloaded", load));
   const onVis = () => { if (document.visibilityState === "visible" && atBottom) seen(); };
   document.addEventListener("visibilitychange", onVis);

@@ -60,6 +60,8 @@ const ICONS = {
   folder: "M3 6h6l2 2h10v11H3z",
   plus: "M12 5v14M5 12h14",
   check: "M5 12l5 5L20 7",
+  hash: "M9 3L7 21M17 3l-2 18M4 8.5h17M3 15.5h17",
+  online: "M12 15a3 3 0 1 1 0-6 3 3 0 0 1 0 6zM6.3 17.7a8 8 0 0 1 0-11.4M17.7 6.3a8 8 0 0 1 0 11.4",
 };
 
 export function icon(name) {

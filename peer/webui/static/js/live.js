@@ -2,7 +2,7 @@
 // "Event stream"). Unknown types are ignored.
 
 import {
-  state, emit, loadStatus, refreshRecent, refreshFriends, refreshGroups, refreshRequests,
+  state, emit, loadStatus, refreshRecent, refreshFriends, refreshGroups, refreshRequests, refreshRooms, refreshRoomCounts,
 } from "./store.js";
 
 export function handleEvent(ev) {
@@ -24,6 +24,7 @@ export function handleEvent(ev) {
       if (f) f.presence = p.presence;
       emit("presence", p);
       emit("conversations");
+      if (state.rooms.some((r) => r.joined)) refreshRoomCounts();
       break;
     }
     case "friend.request":
@@ -37,6 +38,7 @@ export function handleEvent(ev) {
       refreshRequests();
       break;
     case "group":
+      if (ev.group.group && ev.group.group.room) refreshRooms();
       refreshGroups();
       refreshRecent();
       emit("group", ev.group);

@@ -1,6 +1,7 @@
 // lanchat's web app: boots, signs in, and routes between the screens.
 // Routes live in the URL's fragment: #/c/TARGET (a conversation),
-// #/friends, #/groups, #/profile, #/diagnostics.
+// #/friends, #/groups, #/rooms (the directory), #/online, #/profile,
+// #/diagnostics.
 
 import { h, replace, icon } from "./dom.js";
 import { events } from "./api.js";
@@ -11,6 +12,8 @@ import { mountSidebar } from "./sidebar.js";
 import { mountConversation } from "./conversation.js";
 import { mountFriends } from "./friends.js";
 import { mountGroups } from "./groups.js";
+import { mountRooms } from "./rooms.js";
+import { mountOnline } from "./online.js";
 import { mountProfile } from "./profile.js";
 import { mountDiagnostics } from "./diagnostics.js";
 import { startNotifications } from "./notify.js";
@@ -134,6 +137,12 @@ function route() {
   } else if (hash === "/groups") {
     shell.view = mountGroups(shell.main);
     document.body.dataset.screen = "main";
+  } else if (hash === "/rooms") {
+    shell.view = mountRooms(shell.main);
+    document.body.dataset.screen = "main";
+  } else if (hash === "/online") {
+    shell.view = mountOnline(shell.main);
+    document.body.dataset.screen = "main";
   } else if (hash === "/profile") {
     shell.view = mountProfile(shell.main, signedOut);
     document.body.dataset.screen = "main";
@@ -148,15 +157,17 @@ function route() {
 }
 
 function emptyMain() {
-  const hasAny = state.friends.size || state.groups.groups.length || state.recent.length;
+  const hasAny = state.friends.size || state.groups.groups.length || state.recent.length || state.rooms.some((r) => r.joined);
   return h("section.empty", { "aria-label": "Welcome" },
     h("h1", state.me ? `Hello, ${state.me.display_name || state.me.username}` : "Hello"),
     hasAny
       ? h("p", "Pick a conversation on the left, or press Ctrl+K to jump to one.")
-      : h("p", "No conversations yet: add a friend or create a group."),
+      : h("p", "No conversations yet: add a friend, create a group or join a room."),
     h("p.actions",
       h("a.button", { href: "#/friends" }, icon("people"), "Friends"),
-      h("a.button", { href: "#/groups" }, icon("group"), "Groups")));
+      h("a.button", { href: "#/groups" }, icon("group"), "Groups"),
+      h("a.button", { href: "#/rooms" }, icon("hash"), "Rooms"),
+      h("a.button", { href: "#/online" }, icon("online"), "Who is online")));
 }
 
 function signedOut() {

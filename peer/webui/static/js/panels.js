@@ -4,7 +4,7 @@
 
 import { h, replace, icon, clock, dayLabel } from "./dom.js";
 import { get, post, seg } from "./api.js";
-import { state, emit, loadFriends, loadGroups, loadRecent, presenceOf } from "./store.js";
+import { state, emit, loadFriends, loadGroups, loadRecent, presenceOf, byPresence } from "./store.js";
 import { field, showError, busy } from "./form.js";
 import { presenceText, presenceDot } from "./sidebar.js";
 import { avatar } from "./avatars.js";
@@ -12,7 +12,7 @@ import { avatar } from "./avatars.js";
 // open fills the panel with a titled dialog-like region and focuses it.
 const openers = new WeakMap(); // panel → the element focused before it opened
 
-function open(panel, title, ...body) {
+export function openPanel(panel, title, ...body) {
   if (!panel.contains(document.activeElement)) openers.set(panel, document.activeElement);
   const close = h("button.iconbtn", { type: "button", "aria-label": "Close panel", title: "Close (Esc)" }, icon("close"));
   close.addEventListener("click", () => closePanel(panel));
@@ -42,7 +42,7 @@ export function closePanel(panel, fallback) {
 // act on the key whose number is on screen: the API is given its
 // fingerprint when it names one.
 export async function openVerify(panel, user) {
-  const body = open(panel, `Safety number with ${user}`, h("p", "Reading the safety number…"));
+  const body = openPanel(panel, `Safety number with ${user}`, h("p", "Reading the safety number…"));
   let v;
   try {
     v = await get(`/v1/verify/${seg(user)}`);
@@ -96,7 +96,7 @@ export async function openVerify(panel, user) {
 // openMembers lists a group's members, online first, with what the user
 // may do: invite, and for the owner kick, rename and delete; leave.
 export async function openMembers(panel, name) {
-  const body = open(panel, `#${name}`, h("p", "Reading the members…"));
+  const body = openPanel(panel, `#${name}`, h("p", "Reading the members…"));
   let gm;
   try {
     gm = await get(`/v1/groups/${seg(name)}/members`);
@@ -106,9 +106,7 @@ export async function openMembers(panel, name) {
   }
   const me = state.me ? state.me.username : "";
   const owner = gm.group.owner === me;
-  const rank = { online: 0, away: 1, offline: 2 };
-  const members = [...gm.members].sort((a, b) =>
-    (rank[a.presence.status] ?? 3) - (rank[b.presence.status] ?? 3) || a.username.localeCompare(b.username));
+  const members = [...gm.members].sort(byPresence);
   const err = h("p.form-error", { role: "alert" });
   const list = h("ul.members", { "aria-label": "Members" }, members.map((m) => h("li", {
     "aria-label": `Member ${m.username}${m.owner ? ", owner" : ""}, ${m.username === me ? "you" : presenceText(m.presence)}`,
@@ -192,7 +190,7 @@ export function openSearch(panel, target, tl) {
   const results = h("ul.results", { "aria-label": "Search results" });
   const note = h("p.hint", { "aria-live": "polite" });
   const form = h("form.searchform", { role: "search" }, q, h("button.primary", { type: "submit" }, "Search"));
-  open(panel, `Search in ${target}`, form, note, results);
+  openPanel(panel, `Search in ${target}`, form, note, results);
   q.focus();
   let seq = 0;
   async function run() {

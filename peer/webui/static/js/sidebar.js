@@ -3,7 +3,7 @@
 // box that Ctrl+K jumps to.
 
 import { h, replace, icon, shortTime, ago, isZero, size } from "./dom.js";
-import { state, on, conversations, isGroup, presenceOf, held, unreadTotal } from "./store.js";
+import { state, on, conversations, isGroup, presenceOf, held, unreadTotal, roomOf } from "./store.js";
 import { avatar } from "./avatars.js";
 
 // presenceText says a contact's presence in words.
@@ -26,14 +26,21 @@ export function mountSidebar(root) {
   const nav = h("div.navrow",
     h("a.iconbtn", { href: "#/friends", title: "Friends", "aria-label": "Friends" }, icon("people"), reqBadge),
     h("a.iconbtn", { href: "#/groups", title: "Groups", "aria-label": "Groups" }, icon("group"), invBadge),
+    h("a.iconbtn", { href: "#/rooms", title: "Room directory", "aria-label": "Room directory" }, icon("hash")),
+    h("a.iconbtn", { href: "#/online", title: "Who is online", "aria-label": "Who is online" }, icon("online")),
     h("a.iconbtn", { href: "#/diagnostics", title: "Diagnostics", "aria-label": "Diagnostics" }, icon("pulse")));
   const filter = h("input.filter", {
     type: "search", placeholder: "Filter conversations (Ctrl+K)", "aria-label": "Filter conversations",
     autocomplete: "off", "aria-keyshortcuts": "Control+K",
   });
   const list = h("ul.convs", { role: "list", "aria-label": "Conversations" });
+  const roomList = h("ul.convs", { role: "list", "aria-label": "Rooms" });
+  const roomHead = h("h2.sidesub", h("span", "Rooms"),
+    h("a.small", { href: "#/rooms", "aria-label": "Find or create a room" }, "Browse"));
+  const roomsBox = h("div.roomsbox", roomHead, roomList);
   const empty = h("p.empty-list");
-  replace(root, h("div.sidehead", meBtn, nav), h("div.filterrow", icon("search"), filter), list, empty);
+  replace(root, h("div.sidehead", meBtn, nav), h("div.filterrow", icon("search"), filter),
+    h("div.sidelists", roomsBox, h("h2.sidesub", "Conversations"), list, empty));
 
   function drawMe() {
     const me = state.me || {};
@@ -57,33 +64,43 @@ export function mountSidebar(root) {
     const q = filter.value.trim().toLowerCase();
     const all = conversations();
     const items = all.filter((c) => !q || c.target.toLowerCase().includes(q) || (c.name || "").toLowerCase().includes(q));
-    // Keep the element of a conversation whose line did not change, so
-    // that a click or the focus is not lost to a redraw.
-    const old = new Map([...list.children].map((li) => [li.dataset.key, li]));
+    const focused = document.activeElement && document.activeElement.closest(".convs") ? document.activeElement.dataset.target : null;
+    fill(list, items.filter((c) => !roomOf(c.target)));
+    fill(roomList, items.filter((c) => roomOf(c.target)));
+    roomList.hidden = !roomList.children.length;
+    if (focused && !root.contains(document.activeElement)) {
+      const el = root.querySelector(`a[data-target="${CSS.escape(focused)}"]`);
+      if (el) el.focus();
+    }
+    const rooms = all.filter((c) => roomOf(c.target)).length;
+    empty.textContent = all.length === rooms ? "No conversations yet: add a friend, create a group or join a room."
+      : items.length === 0 ? `No conversation matches “${filter.value.trim()}”.` : "";
+    const n = unreadTotal();
+    document.title = (n ? `(${n}) ` : "") + "lanchat";
+  }
+
+  // fill puts the lines of items in ul, keeping the element of a
+  // conversation whose line did not change, so that a click or the focus
+  // is not lost to a redraw.
+  function fill(ul, items) {
+    const old = new Map([...ul.children].map((li) => [li.dataset.key, li]));
     const nodes = items.map((c) => {
       const li = item(c);
       const prev = old.get(li.dataset.key);
       return prev && prev.dataset.sig === li.dataset.sig ? prev : li;
     });
-    const focused = document.activeElement && document.activeElement.closest(".convs") ? document.activeElement.dataset.target : null;
-    if (nodes.length !== list.children.length || nodes.some((n, i) => list.children[i] !== n)) {
-      list.replaceChildren(...nodes);
+    if (nodes.length !== ul.children.length || nodes.some((n, i) => ul.children[i] !== n)) {
+      ul.replaceChildren(...nodes);
     }
-    if (focused && !list.contains(document.activeElement)) {
-      const el = list.querySelector(`a[data-target="${CSS.escape(focused)}"]`);
-      if (el) el.focus();
-    }
-    empty.textContent = all.length === 0 ? "No conversations yet: add a friend or create a group."
-      : items.length === 0 ? `No conversation matches “${filter.value.trim()}”.` : "";
-    const n = unreadTotal();
-    document.title = (n ? `(${n}) ` : "") + "lanchat";
   }
 
   function item(c) {
     const group = isGroup(c.target);
     const p = group ? null : presenceOf(c.target);
     const isHeld = !group && held(c.target);
+    const room = roomOf(c.target);
     const label = [c.target];
+    if (room) label.push("room");
     if (!group && c.name && c.name !== c.target) label.push(c.name);
     if (c.unread) label.push(`${c.unread} unread`);
     if (isHeld) label.push("identity key changed");
@@ -109,19 +126,20 @@ export function mountSidebar(root) {
   filter.addEventListener("input", draw);
   filter.addEventListener("keydown", (e) => {
     if (e.key === "Enter") {
-      const first = list.querySelector("a.conv");
+      const first = root.querySelector(".convs a.conv");
       if (first) { first.click(); e.preventDefault(); }
     } else if (e.key === "ArrowDown") {
-      const first = list.querySelector("a.conv");
+      const first = root.querySelector(".convs a.conv");
       if (first) { first.focus(); e.preventDefault(); }
     } else if (e.key === "Escape") {
       filter.value = "";
       draw();
     }
   });
-  list.addEventListener("keydown", (e) => {
+  root.addEventListener("keydown", (e) => {
     if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-    const links = [...list.querySelectorAll("a.conv")];
+    if (!e.target.closest || !e.target.closest(".convs")) return;
+    const links = [...root.querySelectorAll(".convs a.conv")];
     const i = links.indexOf(document.activeElement);
     const next = e.key === "ArrowDown" ? links[i + 1] : (i > 0 ? links[i - 1] : filter);
     if (next) { next.focus(); e.preventDefault(); }
@@ -139,6 +157,7 @@ export function mountSidebar(root) {
   const offs = [
     on("conversations", draw), on("friends", draw), on("route", draw), on("presence", draw),
     on("status", drawMe), on("requests", drawBadges), on("groups", drawBadges), on("transfers", draw),
+    on("rooms", draw),
   ];
   drawMe(); drawBadges(); draw();
   return () => { offs.forEach((f) => f()); document.removeEventListener("keydown", onKey); };

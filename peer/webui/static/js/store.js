@@ -12,6 +12,7 @@ export const state = {
   friends: new Map(),    // username → friend
   recent: [],            // GET /v1/recent
   groups: { groups: [], invites: [] },
+  rooms: [],             // GET /v1/rooms?q=: the directory, "joined" marks the user's
   requests: { incoming: [], outgoing: [] },
   transfers: new Map(),  // id → transfer
   keyChanged: new Set(), // users whose key changed (key.changed events)
@@ -70,6 +71,13 @@ export const loadGroups = () => quiet(async () => {
   emit("conversations");
 });
 
+export const loadRooms = () => quiet(async () => {
+  const r = await get("/v1/rooms");
+  state.rooms = r.rooms || [];
+  emit("rooms");
+  emit("conversations");
+});
+
 export const loadRequests = () => quiet(async () => {
   state.requests = await get("/v1/friends/requests");
   emit("requests");
@@ -86,11 +94,20 @@ export const refreshRecent = debounce(loadRecent, 80);
 export const refreshFriends = debounce(loadFriends, 150);
 export const refreshGroups = debounce(loadGroups, 150);
 export const refreshRequests = debounce(loadRequests, 150);
+export const refreshRooms = debounce(loadRooms, 150);
+// refreshRoomCounts re-reads the directory for its online counts after
+// presence changes: once 2 s after the first change, however busy the
+// rooms are, so at most once every 2 s.
+let countsTimer = null;
+export function refreshRoomCounts() {
+  if (countsTimer) return;
+  countsTimer = setTimeout(() => { countsTimer = null; loadRooms(); }, 2000);
+}
 
 // loadAll re-reads everything, after sign-in and whenever the event stream
 // (re)opens: the stream does not replay what was missed.
 export async function loadAll() {
-  await Promise.all([loadStatus(), loadFriends(), loadRecent(), loadGroups(), loadRequests(), loadTransfers()]);
+  await Promise.all([loadStatus(), loadFriends(), loadRecent(), loadGroups(), loadRooms(), loadRequests(), loadTransfers()]);
   emit("reloaded");
 }
 
@@ -113,9 +130,18 @@ export function conversations() {
     const t = "#" + g.name;
     if (!seen.has(t)) seen.set(t, { target: t, name: t, last_activity: "", unread: 0, preview: "" });
   }
+  for (const r of state.rooms) {
+    const t = "#" + r.name;
+    if (r.joined && !seen.has(t)) seen.set(t, { target: t, name: t, last_activity: "", unread: 0, preview: "" });
+  }
   for (const t of state.transfers.values()) {
     const target = t.group || t.peer;
     if (!seen.has(target)) seen.set(target, { target, name: target, last_activity: t.updated, unread: 0, preview: "" });
+  }
+  // A room the user left (or never joined) with nothing in it is noise.
+  for (const r of state.rooms) {
+    const c = seen.get("#" + r.name);
+    if (!r.joined && c && isZero(c.last_activity)) seen.delete("#" + r.name);
   }
   const list = [...seen.values()];
   // A transfer is activity too: it moves the conversation up.
@@ -133,6 +159,16 @@ export function conversations() {
 
 // isGroup reports whether a target names a group.
 export const isGroup = (t) => t.startsWith("#");
+
+// roomOf returns the directory entry of a room the user is in, by target
+// ("#coffee"), or undefined for any other conversation.
+export const roomOf = (t) => t.startsWith("#") ? state.rooms.find((r) => r.joined && "#" + r.name === t) : undefined;
+
+// byPresence orders users online first, then away, then offline, then by
+// name: member lists and the online panel.
+const rank = { online: 0, away: 1, offline: 2 };
+export const byPresence = (a, b) =>
+  (rank[a.presence?.status] ?? 3) - (rank[b.presence?.status] ?? 3) || a.username.localeCompare(b.username);
 
 // presenceOf returns a contact's presence as last heard, if known.
 export function presenceOf(user) {
