@@ -249,6 +249,12 @@ func TestRichReadReceipts(t *testing.T) {
 	if out := alice.must(t, "history", "bob"); !strings.Contains(out, "are you there?  (read)") {
 		t.Fatalf("alice's history: %q", out)
 	}
+	// bob's read receipt travels as a message but is no preview of his.
+	var cs []api.Conversation
+	bob.mustJSON(t, &cs, "recent")
+	if len(cs) != 1 || cs[0].Preview != "are you there?" {
+		t.Fatalf("bob's recent after reading: %+v", cs)
+	}
 
 	bob.must(t, "settings", "set", "send-read-receipts", "false")
 	alice.must(t, "send", "bob", "still there?")
