@@ -18,19 +18,21 @@ const MaxRequestBody = 128 << 10
 // handler serves the local API on top of a Service.
 type handler struct {
 	svc Service
+	lib LibraryService
 	log *slog.Logger
 	mux *http.ServeMux
 }
 
 // NewHandler returns the HTTP handler of the local API: every route of
-// docs/api.md, each turned into one call on svc. Failures are sent as
+// docs/api.md, each turned into one call on svc, or on lib for the shared
+// file libraries (/v1/library). Failures are sent as
 // {"error":{"code","message"}}; errors that are not an *Error are logged
 // and shown as a generic internal error.
-func NewHandler(svc Service, logger *slog.Logger) http.Handler {
+func NewHandler(svc Service, lib LibraryService, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{svc: svc, log: logger, mux: http.NewServeMux()}
+	h := &handler{svc: svc, lib: lib, log: logger, mux: http.NewServeMux()}
 	h.routes()
 	return h
 }

@@ -94,7 +94,7 @@ func (h *handler) libraryRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		return nil, h.svc.ShareKeep(r.Context(), req)
+		return nil, h.lib.ShareKeep(r.Context(), req)
 	})
 	h.handle("POST /v1/library/{target}", func(r *http.Request) (any, error) {
 		req, err := decode[ShareAddRequest](r)
@@ -108,12 +108,12 @@ func (h *handler) libraryRoutes() {
 		if len(req.Paths) == 0 || len(req.Paths) > MaxSharePaths {
 			return nil, Errorf(CodeInvalid, "give 1 to %d paths", MaxSharePaths)
 		}
-		l, err := h.svc.ShareAdd(r.Context(), req)
+		l, err := h.lib.ShareAdd(r.Context(), req)
 		l.Shares = nonNil(l.Shares)
 		return l, err
 	})
 	h.handle("GET /v1/library/{target}", func(r *http.Request) (any, error) {
-		l, err := h.svc.Shares(r.Context(), r.PathValue("target"))
+		l, err := h.lib.Shares(r.Context(), r.PathValue("target"))
 		l.Shares = nonNil(l.Shares)
 		return l, err
 	})
@@ -123,10 +123,10 @@ func (h *handler) libraryRoutes() {
 			return nil, err
 		}
 		req.Target, req.ID = r.PathValue("target"), r.PathValue("id")
-		return h.svc.ShareGet(r.Context(), req)
+		return h.lib.ShareGet(r.Context(), req)
 	})
 	h.handle("DELETE /v1/library/{target}/{id}", func(r *http.Request) (any, error) {
-		return nil, h.svc.ShareRemove(r.Context(), r.PathValue("target"), r.PathValue("id"))
+		return nil, h.lib.ShareRemove(r.Context(), r.PathValue("target"), r.PathValue("id"))
 	})
 }
 

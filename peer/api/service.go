@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// Service is everything the daemon offers its local clients. Methods return
+// Service is everything the daemon offers its local clients but the shared
+// file libraries, which are a LibraryService of their own. Methods return
 // an *Error (see errors.go) for failures the user should see, with a code the
 // HTTP layer maps to a status; any other error is an internal failure.
 type Service interface {
@@ -52,9 +53,8 @@ type Service interface {
 	GroupMembers(ctx context.Context, name string) (GroupMembers, error)
 	// RoomService: rooms and who is online (rooms.go).
 	RoomService
-	// LibraryService: shared file libraries (library.go).
-	LibraryService
-	// RichService: reactions, edits, recall and settings (rich.go).
+	// RichService: reactions, edits, recall, settings, mute, mentions,
+	// pictures and voice (rich.go, media.go).
 	RichService
 
 	// Verify returns the safety number shared with user and the

@@ -68,7 +68,7 @@ func startDaemon(t *testing.T, svc *apitest.Service) *daemon {
 		cancel()
 		t.Fatalf("listen: %v", err)
 	}
-	go func() { done <- api.ServeListener(ctx, ln, api.NewHandler(svc, logger)) }()
+	go func() { done <- api.ServeListener(ctx, ln, api.NewHandler(svc, svc, logger)) }()
 	var once sync.Once
 	d.stop = func() {
 		once.Do(func() {

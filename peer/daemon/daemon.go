@@ -136,10 +136,11 @@ type Daemon struct {
 	messages  *messages
 	avatars   *avatars
 	transfers *transfers
-	// *library serves the API's LibraryService (library.go).
-	*library
-	feed *serverFeed
-	lan  *lan
+	// library is the API's LibraryService (library.go), served beside
+	// the Daemon rather than embedded in it.
+	library *library
+	feed    *serverFeed
+	lan     *lan
 	// notifier is nil without cfg.Desktop.
 	notifier *notify.Notifier
 
@@ -336,7 +337,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	// The app listens before the socket answers, so lanchat ui works as
 	// soon as any command does.
-	socket, err := d.startUI(ctx, api.NewHandler(d, d.log.With("part", "api")))
+	socket, err := d.startUI(ctx, api.NewHandler(d, d.library, d.log.With("part", "api")))
 	if err != nil {
 		d.transfers.receiver.Close()
 		return err

@@ -27,6 +27,8 @@ import (
 	"github.com/lanchat/lanchat/transfer"
 )
 
+var _ api.LibraryService = (*library)(nil)
+
 // library serves the shared file libraries of the user's groups and
 // rooms; its methods are the API's LibraryService.
 type library struct {

@@ -32,10 +32,10 @@ func TestLibraryOnComponents(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := u.Shares(ctx, "#nope"); !isCode(err, api.CodeNotFound) {
+	if _, err := u.library.Shares(ctx, "#nope"); !isCode(err, api.CodeNotFound) {
 		t.Fatalf("library of a group we are not in: %v", err)
 	}
-	added, err := u.ShareAdd(ctx, api.ShareAddRequest{Target: "#team", Paths: []string{file}})
+	added, err := u.library.ShareAdd(ctx, api.ShareAddRequest{Target: "#team", Paths: []string{file}})
 	if err != nil || len(added.Shares) != 1 || !added.Shares[0].Held || added.Shares[0].Path != "notes.txt" {
 		t.Fatalf("share add: %+v, %v", added, err)
 	}
@@ -55,7 +55,7 @@ func TestLibraryOnComponents(t *testing.T) {
 	if werr := u.library.receiveLibrary(ctx, incoming{From: "dave", Group: teamID, Kind: content.KindUnshare, Body: string(body), Sent: time.Now()}); werr != nil {
 		t.Fatalf("withdrawal by dave: %v", werr)
 	}
-	if list, err := u.Shares(ctx, "#team"); err != nil || len(list.Shares) != 1 {
+	if list, err := u.library.Shares(ctx, "#team"); err != nil || len(list.Shares) != 1 {
 		t.Fatalf("after dave's withdrawal: %+v, %v", list, err)
 	}
 
@@ -73,10 +73,10 @@ func TestLibraryOnComponents(t *testing.T) {
 		c.Close()
 	}
 
-	if err := u.ShareRemove(ctx, "#team", id); err != nil {
+	if err := u.library.ShareRemove(ctx, "#team", id); err != nil {
 		t.Fatalf("withdrawal by the sharer: %v", err)
 	}
-	if list, err := u.Shares(ctx, "#team"); err != nil || len(list.Shares) != 0 {
+	if list, err := u.library.Shares(ctx, "#team"); err != nil || len(list.Shares) != 0 {
 		t.Fatalf("after the withdrawal: %+v, %v", list, err)
 	}
 }

@@ -51,7 +51,10 @@ type Service struct {
 	subs map[chan api.Event]struct{}
 }
 
-var _ api.Service = (*Service)(nil)
+var (
+	_ api.Service        = (*Service)(nil)
+	_ api.LibraryService = (*Service)(nil)
+)
 
 // subscriberBuffer is how far a subscriber may fall behind before it is
 // dropped, as the daemon does.
