@@ -19,7 +19,7 @@ func holdLeader(t *testing.T, s *SQLite) (release func(), done <-chan error) {
 	hold := make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
-		errc <- s.group.write(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		errc <- s.group.Write(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 			close(inside)
 			<-hold
 			return nil
@@ -34,9 +34,7 @@ func waitQueued(t *testing.T, s *SQLite, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		s.group.mu.Lock()
-		got := len(s.group.queue)
-		s.group.mu.Unlock()
+		got := s.group.Stats().Queued
 		if got == n {
 			return
 		}
@@ -114,7 +112,7 @@ func TestGroupCommitFailureIsolated(t *testing.T) {
 	boom := errors.New("boom")
 	errc := make(chan error, 2)
 	go func() {
-		errc <- s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		errc <- s.group.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			if _, err := s.putRelayTx(ctx, tx, relayMsg("bob", id(1), 10, time.Now()), Quota{}); err != nil {
 				return err
 			}

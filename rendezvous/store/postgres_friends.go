@@ -68,19 +68,7 @@ func queryPgFriendRequests(ctx context.Context, tx pgx.Tx, query string, args ..
 		return nil, err
 	}
 	defer rows.Close()
-	var out []FriendRequest
-	for rows.Next() {
-		var (
-			r  FriendRequest
-			at *int64
-		)
-		if err := rows.Scan(&r.From, &r.To, &at); err != nil {
-			return nil, err
-		}
-		r.At = pgTime(at)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanFriendRequest)
 }
 
 // AcceptFriendRequest deletes the pending request from→to (and any request

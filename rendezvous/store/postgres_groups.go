@@ -8,21 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// scanPgGroup reads groupCols plus any extra destinations.
-func scanPgGroup(sc interface{ Scan(...any) error }, extra ...any) (Group, error) {
-	var (
-		g       Group
-		created *int64
-		members int64
-	)
-	if err := sc.Scan(append([]any{&g.ID, &g.Name, &g.Owner, &created, &members, &g.Room}, extra...)...); err != nil {
-		return Group{}, err
-	}
-	g.Created = pgTime(created)
-	g.Members = int(members)
-	return g, nil
-}
-
 // CreateGroup adds a group with its owner as first member (joined at the
 // group's creation), in one transaction; ErrExists if the name or id is
 // taken. g.Members is ignored.
@@ -44,7 +29,7 @@ func (s *Postgres) CreateGroup(ctx context.Context, g Group) error {
 
 // Group looks a group up by name; ErrNotFound if there is none.
 func (s *Postgres) Group(ctx context.Context, name string) (Group, error) {
-	g, err := scanPgGroup(s.pool.QueryRow(ctx, `SELECT `+groupCols+` FROM chat_groups g WHERE g.name = $1`, name))
+	g, err := scanGroup(s.pool.QueryRow(ctx, `SELECT `+groupCols+` FROM chat_groups g WHERE g.name = $1`, name))
 	if err != nil {
 		return Group{}, fmt.Errorf("group %s: %w", name, mapPgErr(err))
 	}
@@ -53,7 +38,7 @@ func (s *Postgres) Group(ctx context.Context, name string) (Group, error) {
 
 // GroupByID looks a group up by id; ErrNotFound if there is none.
 func (s *Postgres) GroupByID(ctx context.Context, id string) (Group, error) {
-	g, err := scanPgGroup(s.pool.QueryRow(ctx, `SELECT `+groupCols+` FROM chat_groups g WHERE g.id = $1`, id))
+	g, err := scanGroup(s.pool.QueryRow(ctx, `SELECT `+groupCols+` FROM chat_groups g WHERE g.id = $1`, id))
 	if err != nil {
 		return Group{}, fmt.Errorf("group %s: %w", id, mapPgErr(err))
 	}
@@ -119,20 +104,8 @@ func (s *Postgres) Invites(ctx context.Context, user string) ([]Invite, error) {
 		return nil, fmt.Errorf("invites of %s: %w", user, err)
 	}
 	defer rows.Close()
-	var out []Invite
-	for rows.Next() {
-		var (
-			inv Invite
-			at  *int64
-		)
-		inv.Group, err = scanPgGroup(rows, &inv.User, &inv.By, &at)
-		if err != nil {
-			return nil, fmt.Errorf("invites of %s: %w", user, err)
-		}
-		inv.At = pgTime(at)
-		out = append(out, inv)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanInvite)
+	if err != nil {
 		return nil, fmt.Errorf("invites of %s: %w", user, err)
 	}
 	return out, nil
@@ -174,19 +147,8 @@ func (s *Postgres) Members(ctx context.Context, groupID string) ([]Member, error
 		return nil, fmt.Errorf("members of group %s: %w", groupID, err)
 	}
 	defer rows.Close()
-	var out []Member
-	for rows.Next() {
-		var (
-			m      Member
-			joined *int64
-		)
-		if err := rows.Scan(&m.User, &joined); err != nil {
-			return nil, fmt.Errorf("members of group %s: %w", groupID, err)
-		}
-		m.Joined = pgTime(joined)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanMember)
+	if err != nil {
 		return nil, fmt.Errorf("members of group %s: %w", groupID, err)
 	}
 	return out, nil
@@ -214,15 +176,8 @@ func (s *Postgres) Groups(ctx context.Context, user string) ([]Group, error) {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}
 	defer rows.Close()
-	var out []Group
-	for rows.Next() {
-		g, err := scanPgGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("groups of %s: %w", user, err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanGroupOnly)
+	if err != nil {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}
 	return out, nil

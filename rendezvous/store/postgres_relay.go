@@ -16,14 +16,7 @@ const expireLock = 0x72656c6179657870
 
 // PutRelay stores an envelope, with SQLite's PutRelay's answers.
 func (s *Postgres) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error) {
-	puts, err := s.PutRelays(ctx, []RelayMessage{m}, q)
-	if err != nil {
-		return false, err
-	}
-	if puts[0].Err != nil {
-		return false, fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, puts[0].Err)
-	}
-	return puts[0].Inserted, nil
+	return putRelayOne(ctx, s.PutRelays, m, q)
 }
 
 // PutRelays stores a batch of envelopes in one transaction, each as
@@ -46,18 +39,9 @@ func (s *Postgres) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([
 				return err
 			}
 		}
-		for i, m := range ms {
-			inserted, err := putPgRelayTx(ctx, tx, m, q)
-			if errors.Is(err, ErrQuota) || errors.Is(err, ErrSenderQuota) {
-				out[i] = RelayPut{Err: err}
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, err)
-			}
-			out[i] = RelayPut{Inserted: inserted}
-		}
-		return nil
+		return putRelayBatch(ms, out, func(m RelayMessage) (bool, error) {
+			return putPgRelayTx(ctx, tx, m, q)
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("put relay batch: %w", err)
@@ -115,19 +99,8 @@ func (s *Postgres) PendingRelay(ctx context.Context, recipient string, after int
 		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
 	}
 	defer rows.Close()
-	var out []RelayMessage
-	for rows.Next() {
-		var (
-			m       RelayMessage
-			created *int64
-		)
-		if err := rows.Scan(&m.Seq, &m.Recipient, &m.ID, &m.Sender, &m.Envelope, &created); err != nil {
-			return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
-		}
-		m.Created = pgTime(created)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRelayMessage)
+	if err != nil {
 		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
 	}
 	return out, nil
@@ -230,19 +203,8 @@ func (s *Postgres) RelayDrops(ctx context.Context, sender string, limit int) ([]
 		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
 	}
 	defer rows.Close()
-	var out []RelayDrop
-	for rows.Next() {
-		var (
-			d  RelayDrop
-			at *int64
-		)
-		if err := rows.Scan(&d.Sender, &d.Recipient, &d.ID, &d.Reason, &at); err != nil {
-			return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
-		}
-		d.At = pgTime(at)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRelayDrop)
+	if err != nil {
 		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
 	}
 	return out, nil

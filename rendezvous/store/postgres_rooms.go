@@ -9,31 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func scanPgRoom(sc interface{ Scan(...any) error }) (Room, error) {
-	var r Room
-	g, err := scanPgGroup(sc, &r.Topic, &r.Lobby)
-	if err != nil {
-		return Room{}, err
-	}
-	r.Group = g
-	return r, nil
-}
-
 func (s *Postgres) queryRooms(ctx context.Context, what, query string, args ...any) ([]Room, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []Room
-	for rows.Next() {
-		r, err := scanPgRoom(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRoom)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
@@ -133,7 +116,7 @@ func (s *Postgres) EnsureLobby(ctx context.Context, g Group) (Room, error) {
 
 // Room looks a room up by name.
 func (s *Postgres) Room(ctx context.Context, name string) (Room, error) {
-	r, err := scanPgRoom(s.pool.QueryRow(ctx, `SELECT `+roomCols+`
+	r, err := scanRoom(s.pool.QueryRow(ctx, `SELECT `+roomCols+`
 		FROM chat_groups g JOIN rooms r ON r.group_id = g.id WHERE g.name = $1`, name))
 	if err != nil {
 		return Room{}, fmt.Errorf("room %s: %w", name, mapPgErr(err))

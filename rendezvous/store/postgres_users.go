@@ -15,7 +15,7 @@ import (
 )
 
 // scanPgUser reads one row of userCols.
-func scanPgUser(sc interface{ Scan(...any) error }) (User, error) {
+func scanPgUser(sc scanner) (User, error) {
 	var (
 		u                 User
 		created, lastSeen *int64
@@ -38,15 +38,7 @@ func (s *Postgres) queryUsers(ctx context.Context, query string, args ...any) ([
 		return nil, err
 	}
 	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanPgUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanPgUser)
 }
 
 // CreateUser adds an account; ErrExists if the name is taken, ErrKeyInUse

@@ -21,7 +21,7 @@ type SQLite struct {
 	r  *sql.DB // read-only pool
 
 	// group commits relay writes of concurrent requests together.
-	group *groupCommit[*sql.Tx]
+	group *sqlitedb.Group[*sql.Tx]
 	// ws and rs keep the hot paths' statements prepared, on the writer
 	// and on the read pool.
 	ws, rs *stmtCache
@@ -38,7 +38,7 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &SQLite{db: db, w: db.Writer(), r: db.Reader()}
-	s.group = &groupCommit[*sql.Tx]{begin: db.Write, isolate: savepoint}
+	s.group = sqlitedb.NewGroup(db)
 	if s.ws, err = newStmtCache(ctx, s.w, true, writerStmts...); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store: prepare: %w", err)
@@ -53,7 +53,10 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 // RelayCommits returns how many transactions the relay's group commit
 // made, and how many writes (relay batches, acknowledgements) they
 // carried: each transaction is one fsync.
-func (s *SQLite) RelayCommits() (commits, writes uint64) { return s.group.stats() }
+func (s *SQLite) RelayCommits() (commits, writes uint64) {
+	st := s.group.Stats()
+	return st.Commits, st.Writes
+}
 
 // Close closes both connection pools.
 func (s *SQLite) Close() error {

@@ -65,19 +65,7 @@ func queryFriendRequests(ctx context.Context, tx *sql.Tx, query string, args ...
 		return nil, err
 	}
 	defer rows.Close()
-	var out []FriendRequest
-	for rows.Next() {
-		var (
-			r  FriendRequest
-			at sql.NullInt64
-		)
-		if err := rows.Scan(&r.From, &r.To, &at); err != nil {
-			return nil, err
-		}
-		r.At = timeOf(at)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanFriendRequest)
 }
 
 // pair orders two names the way the friendships table stores them.

@@ -12,19 +12,6 @@ const groupCols = `g.id, g.name, g.owner, g.created,
 	(SELECT COUNT(*) FROM group_members c WHERE c.group_id = g.id),
 	EXISTS (SELECT 1 FROM rooms r WHERE r.group_id = g.id)`
 
-// scanGroup reads groupCols plus any extra destinations.
-func scanGroup(sc interface{ Scan(...any) error }, extra ...any) (Group, error) {
-	var (
-		g       Group
-		created sql.NullInt64
-	)
-	if err := sc.Scan(append([]any{&g.ID, &g.Name, &g.Owner, &created, &g.Members, &g.Room}, extra...)...); err != nil {
-		return Group{}, err
-	}
-	g.Created = timeOf(created)
-	return g, nil
-}
-
 // CreateGroup adds a group with its owner as first member (joined at the
 // group's creation), in one transaction; ErrExists if the name or id is
 // taken. g.Members is ignored.
@@ -132,20 +119,8 @@ func (s *SQLite) Invites(ctx context.Context, user string) ([]Invite, error) {
 		return nil, fmt.Errorf("invites of %s: %w", user, err)
 	}
 	defer rows.Close()
-	var out []Invite
-	for rows.Next() {
-		var (
-			inv Invite
-			at  sql.NullInt64
-		)
-		inv.Group, err = scanGroup(rows, &inv.User, &inv.By, &at)
-		if err != nil {
-			return nil, fmt.Errorf("invites of %s: %w", user, err)
-		}
-		inv.At = timeOf(at)
-		out = append(out, inv)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanInvite)
+	if err != nil {
 		return nil, fmt.Errorf("invites of %s: %w", user, err)
 	}
 	return out, nil
@@ -187,19 +162,8 @@ func (s *SQLite) Members(ctx context.Context, groupID string) ([]Member, error) 
 		return nil, fmt.Errorf("members of group %s: %w", groupID, err)
 	}
 	defer rows.Close()
-	var out []Member
-	for rows.Next() {
-		var (
-			m      Member
-			joined sql.NullInt64
-		)
-		if err := rows.Scan(&m.User, &joined); err != nil {
-			return nil, fmt.Errorf("members of group %s: %w", groupID, err)
-		}
-		m.Joined = timeOf(joined)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanMember)
+	if err != nil {
 		return nil, fmt.Errorf("members of group %s: %w", groupID, err)
 	}
 	return out, nil
@@ -227,15 +191,8 @@ func (s *SQLite) Groups(ctx context.Context, user string) ([]Group, error) {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}
 	defer rows.Close()
-	var out []Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("groups of %s: %w", user, err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanGroupOnly)
+	if err != nil {
 		return nil, fmt.Errorf("groups of %s: %w", user, err)
 	}
 	return out, nil

@@ -33,14 +33,7 @@ const ackChunk = 200
 // above q.SenderCount or q.SenderBytes; a limit of zero or less is no
 // limit. Quota checks and insert are one transaction.
 func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, error) {
-	puts, err := s.PutRelays(ctx, []RelayMessage{m}, q)
-	if err != nil {
-		return false, err
-	}
-	if puts[0].Err != nil {
-		return false, fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, puts[0].Err)
-	}
-	return puts[0].Inserted, nil
+	return putRelayOne(ctx, s.PutRelays, m, q)
 }
 
 // PutRelays stores a batch of envelopes, each as PutRelay would, in the
@@ -49,19 +42,10 @@ func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, e
 // concurrent callers, in one transaction and one fsync.
 func (s *SQLite) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error) {
 	out := make([]RelayPut, len(ms))
-	err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		for i, m := range ms {
-			inserted, err := s.putRelayTx(ctx, tx, m, q)
-			if errors.Is(err, ErrQuota) || errors.Is(err, ErrSenderQuota) {
-				out[i] = RelayPut{Err: err}
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("relay %s from %s to %s: %w", m.ID, m.Sender, m.Recipient, err)
-			}
-			out[i] = RelayPut{Inserted: inserted}
-		}
-		return nil
+	err := s.group.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return putRelayBatch(ms, out, func(m RelayMessage) (bool, error) {
+			return s.putRelayTx(ctx, tx, m, q)
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("put relay batch: %w", err)
@@ -105,25 +89,6 @@ func (s *SQLite) putRelayTx(ctx context.Context, tx *sql.Tx, m RelayMessage, q Q
 	return true, nil
 }
 
-// savepoint runs fn inside a savepoint of tx: if fn fails, what it did is
-// rolled back and the rest of tx goes on.
-func savepoint(ctx context.Context, tx *sql.Tx, fn func(tx *sql.Tx) error) error {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
-			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
-		}
-		if _, rerr := tx.ExecContext(ctx, `RELEASE w`); rerr != nil {
-			return errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
-		}
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `RELEASE w`)
-	return err
-}
-
 // PendingRelay returns the recipient's envelopes with Seq > after, oldest
 // first, at most limit (none if limit is zero or less).
 func (s *SQLite) PendingRelay(ctx context.Context, recipient string, after int64, limit int) ([]RelayMessage, error) {
@@ -136,19 +101,8 @@ func (s *SQLite) PendingRelay(ctx context.Context, recipient string, after int64
 		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
 	}
 	defer rows.Close()
-	var out []RelayMessage
-	for rows.Next() {
-		var (
-			m       RelayMessage
-			created sql.NullInt64
-		)
-		if err := rows.Scan(&m.Seq, &m.Recipient, &m.ID, &m.Sender, &m.Envelope, &created); err != nil {
-			return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
-		}
-		m.Created = timeOf(created)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRelayMessage)
+	if err != nil {
 		return nil, fmt.Errorf("pending relay for %s: %w", recipient, err)
 	}
 	return out, nil
@@ -163,7 +117,7 @@ func (s *SQLite) AckRelay(ctx context.Context, recipient string, acks, refused [
 		return 0, nil
 	}
 	total := 0
-	err := s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.group.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		total = 0
 		for _, r := range refused {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO relay_dropped (sender, recipient, msg_id, reason, at)
@@ -265,19 +219,8 @@ func (s *SQLite) RelayDrops(ctx context.Context, sender string, limit int) ([]Re
 		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
 	}
 	defer rows.Close()
-	var out []RelayDrop
-	for rows.Next() {
-		var (
-			d  RelayDrop
-			at sql.NullInt64
-		)
-		if err := rows.Scan(&d.Sender, &d.Recipient, &d.ID, &d.Reason, &at); err != nil {
-			return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
-		}
-		d.At = timeOf(at)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRelayDrop)
+	if err != nil {
 		return nil, fmt.Errorf("relay drops for %s: %w", sender, err)
 	}
 	return out, nil

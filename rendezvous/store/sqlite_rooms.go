@@ -12,31 +12,14 @@ import (
 // roomCols selects a Room from chat_groups g joined with rooms r.
 const roomCols = groupCols + `, r.topic, r.lobby`
 
-func scanRoom(sc interface{ Scan(...any) error }) (Room, error) {
-	var r Room
-	g, err := scanGroup(sc, &r.Topic, &r.Lobby)
-	if err != nil {
-		return Room{}, err
-	}
-	r.Group = g
-	return r, nil
-}
-
 func (s *SQLite) queryRooms(ctx context.Context, what, query string, args ...any) ([]Room, error) {
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []Room
-	for rows.Next() {
-		r, err := scanRoom(rows)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanAll(rows, scanRoom)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil

@@ -22,7 +22,7 @@ const userCols = `name, display_name, email, phone, password_hash, identity_key,
 	disabled, created, last_seen, avatar_id`
 
 // scanUser reads one row of userCols.
-func scanUser(sc interface{ Scan(...any) error }) (User, error) {
+func scanUser(sc scanner) (User, error) {
 	var (
 		u                 User
 		disabled          int64
@@ -47,15 +47,7 @@ func (s *SQLite) queryUsers(ctx context.Context, query string, args ...any) ([]U
 		return nil, err
 	}
 	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanUser)
 }
 
 // CreateUser adds an account; ErrExists if the name is taken.

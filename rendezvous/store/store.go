@@ -258,7 +258,7 @@ type Store interface {
 	// returns what became of each; an error means none was stored. It
 	// returns once the batch is durably committed; a store may commit
 	// concurrent batches (and AckRelay calls) in one transaction, each in
-	// a savepoint of its own, as the SQLite store does (groupCommit).
+	// a savepoint of its own, as the SQLite store does (sqlitedb.Group).
 	PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error)
 	// PendingRelay returns the recipient's envelopes with Seq > after,
 	// oldest first, at most limit.
