@@ -80,9 +80,9 @@ func init() {
 		{name: "friend remove", args: "USER", summary: "remove a friend", example: "lanchat friend remove bob", run: cmdFriend},
 		{name: "friend requests", summary: "list pending friend requests both ways", example: "lanchat friend requests", run: cmdFriendRequests},
 
-		{name: "send", args: "TARGET TEXT... | TARGET -", summary: "send a message to a user or a #group (- reads the text from stdin, up to 64 KiB); flags go before TARGET", example: "lanchat send '#team' lunch at noon?", noInterspersed: true, run: cmdSend},
+		{name: "send", args: "TARGET [--reply-to ID] TEXT... | TARGET -", summary: "send a message to a user or a #group (- reads the text from stdin, up to 64 KiB); --reply-to quotes the message answered; other flags go before TARGET", example: "lanchat send '#team' lunch at noon?", noInterspersed: true, run: cmdSend},
 		{name: "chat", args: "[TARGET]", summary: "the full-screen terminal chat (without a terminal: shows the last messages, then sends each line read until /quit or EOF)", example: "lanchat chat bob", run: cmdChat},
-		{name: "history", args: "TARGET [--limit N] [--search TEXT]", summary: "show a conversation's messages, oldest first", example: "lanchat history '#team' --limit 50", run: cmdHistory},
+		{name: "history", args: "TARGET [--limit N] [--search TEXT] [--ids]", summary: "show a conversation's messages, oldest first", example: "lanchat history '#team' --limit 50", run: cmdHistory},
 		{name: "search", args: "TEXT... [--limit N]", summary: "search every conversation, newest first", example: "lanchat search budget report", run: cmdSearch},
 		{name: "recent", summary: "list conversations by last activity", example: "lanchat recent", run: cmdRecent},
 		{name: "watch", summary: "print events (messages, presence, requests...) until interrupted; one JSON object per line with --json", example: "lanchat --json watch", run: cmdWatch},

@@ -21,7 +21,7 @@ func TestComplete(t *testing.T) {
 		{[]string{"chat", "#"}, []string{"#team"}},
 		{[]string{"group", "members", ""}, []string{"team"}},
 		{[]string{"group", "invite", "team", "c"}, []string{"carol"}},
-		{[]string{"history", "bob", "--"}, []string{"--limit", "--search", "--json", "--help"}},
+		{[]string{"history", "bob", "--"}, []string{"--limit", "--search", "--ids", "--json", "--help"}},
 		{[]string{"completion", ""}, []string{"bash", "zsh", "fish"}},
 	}
 	for _, tc := range tests {

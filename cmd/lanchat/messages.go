@@ -14,11 +14,19 @@ import (
 )
 
 func cmdSend(e *env, c *command, args []string) error {
-	pos, err := e.parse(c, e.flags(c), args, 2, -1)
+	fs := e.flags(c)
+	replyTo := fs.String("reply-to", "", "the id of the message this one answers")
+	pos, err := e.parse(c, fs, args, 2, -1)
 	if err != nil {
 		return err
 	}
 	target := pos[0]
+	// The text may look like a flag, so flags stop at TARGET; --reply-to
+	// may also follow it: lanchat send bob --reply-to ID TEXT.
+	if len(pos) >= 4 && (pos[1] == "--reply-to" || pos[1] == "-reply-to") && *replyTo == "" {
+		*replyTo = pos[2]
+		pos = append([]string{target}, pos[3:]...)
+	}
 	var text string
 	if len(pos) == 2 && pos[1] == "-" {
 		if text, err = readText(e.stdin); err != nil {
@@ -30,7 +38,7 @@ func cmdSend(e *env, c *command, args []string) error {
 	if strings.TrimSpace(text) == "" {
 		return usageError(c, "the message is empty")
 	}
-	res, err := e.client.Send(e.ctx, api.SendRequest{Target: target, Text: text})
+	res, err := e.client.Send(e.ctx, api.SendRequest{Target: target, Text: text, ReplyTo: *replyTo})
 	if err != nil {
 		return err
 	}
@@ -91,6 +99,7 @@ func cmdHistory(e *env, c *command, args []string) error {
 	fs := e.flags(c)
 	limit := fs.Int("limit", 0, "most messages to show (0: the daemon's default)")
 	search := fs.String("search", "", "show only messages matching this full-text search")
+	ids := fs.Bool("ids", false, "start each line with the message's id (for react, edit, recall, --reply-to)")
 	pos, err := e.parse(c, fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -112,6 +121,9 @@ func cmdHistory(e *env, c *command, args []string) error {
 	}
 	now := e.now()
 	for _, m := range msgs {
+		if *ids {
+			fmt.Fprint(e.stdout, idPrefix(m))
+		}
 		fmt.Fprintln(e.stdout, messageLine(m, now, false))
 	}
 	return nil
@@ -151,7 +163,9 @@ func messageLine(m api.Message, now time.Time, withConversation bool) string {
 		head += "(" + oneLine(m.Conversation) + ") "
 	}
 	head += oneLine(m.From) + ": "
-	line := head + indentLines(m.Text, utf8.RuneCountInString(head))
+	before, after := richNotes(m) // rich.go
+	head += before
+	line := head + indentLines(shownText(m), utf8.RuneCountInString(head)) + after
 	if m.Outgoing {
 		line += "  " + stateNote(m)
 	}
@@ -198,6 +212,10 @@ func stateNote(m api.Message) string {
 		return "(failed: " + m.Error + ")"
 	case m.State == "":
 		return ""
+	case m.Recipients > 1 && len(m.ReadBy) > 0 && len(m.ReadBy) < m.Recipients:
+		return fmt.Sprintf("(read by %d of %d)", len(m.ReadBy), m.Recipients)
+	case len(m.ReadBy) > 0:
+		return "(read)"
 	default:
 		return "(" + m.State + ")"
 	}

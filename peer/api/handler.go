@@ -218,6 +218,7 @@ func (h *handler) routes() {
 
 	h.roomRoutes()
 	h.libraryRoutes()
+	h.richRoutes()
 
 	h.handle("GET /v1/verify/{user}", func(r *http.Request) (any, error) {
 		return h.svc.Verify(r.Context(), r.PathValue("user"))

@@ -53,6 +53,9 @@ type Service interface {
 	GroupMembers(ctx context.Context, name string) (GroupMembers, error)
 	// RoomService: rooms and who is online (rooms.go).
 	RoomService
+	// RichService: reactions, edits, recall, settings, mute, mentions,
+	// pictures and voice (rich.go, media.go).
+	RichService
 
 	// Verify returns the safety number shared with user and the
 	// fingerprint of the key it is for.
@@ -248,6 +251,9 @@ const MaxText = 64 << 10
 type SendRequest struct {
 	Target string `json:"target"`
 	Text   string `json:"text"`
+	// ReplyTo, when set, is the id of the message of the conversation
+	// this one answers.
+	ReplyTo string `json:"reply_to,omitempty"`
 }
 
 type SendResult struct {
@@ -274,6 +280,26 @@ type Message struct {
 	Via   string `json:"via,omitempty"`
 	// Error says why a failed message failed.
 	Error string `json:"error,omitempty"`
+	// Kind is text or reply (docs/protocol.md, "Message kinds").
+	Kind string `json:"kind,omitempty"`
+	// Reply is the message a reply answers.
+	Reply *Quote `json:"reply,omitempty"`
+	// Edited is when the text shown was edited; zero if never.
+	Edited time.Time `json:"edited,omitzero"`
+	// Recalled is when the sender recalled it; Text is then "" if the
+	// user hides recalled messages, else the text kept (anti-recall).
+	Recalled time.Time `json:"recalled,omitzero"`
+	// Reactions on the message, in the order first given.
+	Reactions []Reaction `json:"reactions,omitempty"`
+	// ReadBy are the recipients of an outgoing message who read it, of
+	// Recipients in all ("read by 3 of 5"); none when the user turned
+	// read receipts off. State still says how the copies travelled.
+	ReadBy     []string `json:"read_by,omitempty"`
+	Recipients int      `json:"recipients,omitempty"`
+	// Media is the picture or recording of an image or voice message.
+	Media *Media `json:"media,omitempty"`
+	// Mentioned: the message mentions this user (@name).
+	Mentioned bool `json:"mentioned,omitempty"`
 }
 
 type Conversation struct {
@@ -284,6 +310,8 @@ type Conversation struct {
 	Preview      string    `json:"preview"`
 	// PreviewFrom is who wrote the message Preview starts.
 	PreviewFrom string `json:"preview_from,omitempty"`
+	// Muted: no desktop notifications but for mentions.
+	Muted bool `json:"muted,omitempty"`
 }
 
 type Group struct {
@@ -388,8 +416,11 @@ type Event struct {
 
 // Event types.
 const (
-	EventMessage        = "message"       // a message arrived (or was sent from another client of this daemon)
-	EventMessageState   = "message.state" // an outgoing message moved to sent or delivered
+	EventMessage      = "message"       // a message arrived (or was sent from another client of this daemon)
+	EventMessageState = "message.state" // an outgoing message moved to sent or delivered
+	// EventMessageChanged: a message shows differently now: edited,
+	// recalled, reacted to.
+	EventMessageChanged = "message.changed"
 	EventPresence       = "presence"
 	EventFriendRequest  = "friend.request"
 	EventFriendAccepted = "friend.accepted"

@@ -68,10 +68,8 @@ func (ms *messages) History(ctx context.Context, target string, limit int, searc
 	if err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
 	}
-	if err := ms.db.MarkRead(ctx, conv); err != nil {
-		ms.log.Warn("mark read", "err", err)
-	}
-	return ms.apiMessages(msgs), nil
+	ms.markSeen(ctx, conv) // rich.go
+	return ms.richMessages(ctx, msgs), nil
 }
 
 // Search searches all conversations.
@@ -89,7 +87,7 @@ func (ms *messages) Search(ctx context.Context, text string, limit int) ([]api.M
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	return ms.apiMessages(msgs), nil
+	return ms.richMessages(ctx, msgs), nil
 }
 
 // Recent lists conversations by last activity.
@@ -106,7 +104,7 @@ func (ms *messages) Recent(ctx context.Context) ([]api.Conversation, error) {
 		out = append(out, api.Conversation{
 			Target: ms.target(s.Conversation, s.Name), Name: s.Name,
 			LastActivity: s.LastActivity, Unread: s.Unread, Preview: s.Preview,
-			PreviewFrom: s.PreviewFrom,
+			PreviewFrom: s.PreviewFrom, Muted: s.Muted,
 		})
 	}
 	return out, nil
@@ -125,17 +123,6 @@ func (ms *messages) target(conv, name string) string {
 		return name
 	}
 	return "#" + id
-}
-
-func (ms *messages) apiMessages(msgs []history.Message) []api.Message {
-	out := make([]api.Message, 0, len(msgs))
-	for _, m := range msgs {
-		if isLibraryKind(m.Kind) {
-			continue // the library's (library.go), not the timeline's
-		}
-		out = append(out, *ms.apiMessage(m))
-	}
-	return out
 }
 
 func (ms *messages) apiMessage(m history.Message) *api.Message {

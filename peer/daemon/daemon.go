@@ -279,7 +279,7 @@ func New(cfg Config) (*Daemon, error) {
 		kickPathOpened: kick,
 	}
 	if cfg.Desktop != nil {
-		d.notifier = notify.New(d, cfg.Desktop, nil, cfg.Logger.With("part", "notify"))
+		d.notifier = notify.New(d, cfg.Desktop, d.mutedTarget, cfg.Logger.With("part", "notify")) // rich.go
 	}
 	return d, nil
 }

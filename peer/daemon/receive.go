@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lanchat/lanchat/internal/content"
 	"github.com/lanchat/lanchat/internal/envelope"
 	"github.com/lanchat/lanchat/internal/keys"
 	"github.com/lanchat/lanchat/internal/wire"
@@ -67,6 +68,9 @@ func (ms *messages) receive(ctx context.Context, m incoming) *wire.Error {
 	if isLibraryKind(m.Kind) {
 		return ms.library.receiveLibrary(ctx, m) // library.go
 	}
+	if isRichKind(m.Kind) {
+		return ms.receiveRich(ctx, m, conv) // rich.go
+	}
 	return ms.store(ctx, m, conv)
 }
 
@@ -85,11 +89,11 @@ func (ms *messages) admit(ctx context.Context, m *incoming) (string, history.Par
 	if m.Sent.IsZero() {
 		return "", "", wire.Invalid("sent", "the message has no time")
 	}
-	if m.Kind != history.KindText && !isLibraryKind(m.Kind) {
+	if m.Kind != history.KindText && !isLibraryKind(m.Kind) && !isRichKind(m.Kind) {
 		return "", "", wire.Invalid("kind", "unknown message kind %q", m.Kind)
 	}
-	if len(m.Body) > MaxText || !utf8.ValidString(m.Body) {
-		return "", "", wire.Invalid("body", "text must be valid UTF-8 of at most %d bytes", MaxText)
+	if max := maxBody(m.Kind); len(m.Body) > max || !utf8.ValidString(m.Body) {
+		return "", "", wire.Invalid("body", "must be valid UTF-8 of at most %d bytes", max)
 	}
 	if held, err := ms.db.Held(ctx, m.From); err != nil {
 		return "", history.ParkRetry, nil
@@ -116,6 +120,21 @@ func (ms *messages) admit(ctx context.Context, m *incoming) (string, history.Par
 // store commits an admitted message to history, with its claimed send
 // time clamped around its arrival.
 func (ms *messages) store(ctx context.Context, m incoming, conv string) *wire.Error {
+	return ms.storeMeta(ctx, m, conv, "")
+}
+
+// maxBody is the largest body of a message kind: a text's, or a JSON
+// body's (content.MaxBody).
+func maxBody(kind string) int {
+	if kind == history.KindText {
+		return MaxText
+	}
+	return content.MaxBody
+}
+
+// storeMeta is store with the JSON body of a kind other than text kept
+// beside the text it shows (history.Message.Meta).
+func (ms *messages) storeMeta(ctx context.Context, m incoming, conv, meta string) *wire.Error {
 	now := time.Now()
 	arrived := m.Arrived
 	if arrived.IsZero() || arrived.After(now) {
@@ -131,7 +150,7 @@ func (ms *messages) store(ctx context.Context, m incoming, conv string) *wire.Er
 	}
 	msg := history.Message{
 		ID: m.ID, Conversation: conv, From: m.From, Kind: m.Kind, Body: m.Body,
-		Sent: sent, Claimed: claimed, Received: now, Via: m.Via,
+		Sent: sent, Claimed: claimed, Received: now, Via: m.Via, Meta: meta,
 	}
 	inserted, err := ms.db.AddIncoming(ctx, msg)
 	if errors.Is(err, history.ErrConflict) {
@@ -143,7 +162,11 @@ func (ms *messages) store(ctx context.Context, m incoming, conv string) *wire.Er
 	}
 	if inserted {
 		msg.State = history.StateReceived
-		ms.notify(api.Event{Type: api.EventMessage, Message: ms.apiMessage(msg)})
+		mentioned := ms.markMention(ctx, msg) // rich.go
+		if out := ms.richMessages(ctx, []history.Message{msg}); len(out) == 1 {
+			out[0].Mentioned = mentioned
+			ms.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
+		}
 	}
 	return nil
 }

@@ -54,12 +54,17 @@ func (ms *messages) Send(ctx context.Context, req api.SendRequest) (api.SendResu
 		return api.SendResult{}, err
 	}
 	m := history.Message{ID: id, Conversation: conv, From: me, Kind: history.KindText, Body: req.Text, Sent: time.Now()}
+	if req.ReplyTo != "" {
+		if m.Kind, m.Meta, err = ms.replyTo(ctx, me, conv, req.ReplyTo, req.Text); err != nil {
+			return api.SendResult{}, err
+		}
+	}
 	if _, err := ms.db.AddOutgoing(ctx, m, to); err != nil {
 		return api.SendResult{}, fmt.Errorf("store message: %w", err)
 	}
 	stored, err := ms.db.Message(ctx, me, id)
-	if err == nil {
-		ms.notify(api.Event{Type: api.EventMessage, Message: ms.apiMessage(stored)})
+	if out := ms.richMessages(ctx, []history.Message{stored}); err == nil && len(out) == 1 {
+		ms.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
 	}
 
 	// Try each recipient now, in order behind what already waits for them.
@@ -122,7 +127,7 @@ func (p directPath) Deliver(ctx context.Context, to string, m history.Message) e
 	if c == nil {
 		return errors.New("no direct connection")
 	}
-	err := p.ms.exchange(ctx, c, opMessage, DirectMessage{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: m.Body})
+	err := p.ms.exchange(ctx, c, opMessage, DirectMessage{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: wireBody(m)})
 	var werr *wire.Error
 	if err != nil && !errors.As(err, &werr) {
 		// Not a refusal but a broken path: drop the connection so the
@@ -136,7 +141,16 @@ func (p directPath) Deliver(ctx context.Context, to string, m history.Message) e
 type relayPath struct{ ms *messages }
 
 func (p relayPath) Deliver(ctx context.Context, to string, m history.Message) error {
-	return p.ms.relay(ctx, to, envelope.Message{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: []byte(m.Body)})
+	return p.ms.relay(ctx, to, envelope.Message{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: []byte(wireBody(m))})
+}
+
+// wireBody is what a message carries on the wire: the JSON body of a
+// kind kept beside its text (a reply, an image), else the body itself.
+func wireBody(m history.Message) string {
+	if m.Meta != "" {
+		return m.Meta
+	}
+	return m.Body
 }
 
 // groupOfConversation is the group id of a group conversation, else "".

@@ -87,9 +87,9 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]ConversationSummary, e
 		return nil, nil
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT c.id, c.name, coalesce(ct.display_name, ''), c.last_activity, c.unread, c.muted,
-			coalesce((SELECT substr(m.body, 1, ?) FROM messages m WHERE m.conversation = c.id
+			coalesce((SELECT substr(m.body, 1, ?) FROM messages m WHERE m.conversation = c.id AND m.kind NOT IN `+notShown+`
 				ORDER BY m.seq DESC LIMIT 1), ''),
-			coalesce((SELECT m.sender FROM messages m WHERE m.conversation = c.id
+			coalesce((SELECT m.sender FROM messages m WHERE m.conversation = c.id AND m.kind NOT IN `+notShown+`
 				ORDER BY m.seq DESC LIMIT 1), '')
 		FROM conversations c
 		LEFT JOIN contacts ct ON c.id GLOB 'u:*' AND ct.username = substr(c.id, 3)
@@ -129,6 +129,11 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]ConversationSummary, e
 	}
 	return out, nil
 }
+
+// notShown lists the kinds that travel as messages but act on others
+// (reactions, edits, recalls, read receipts) or on a group's library:
+// never a conversation's preview.
+const notShown = `('reaction', 'edit', 'recall', 'read', 'share', 'unshare', 'holder')`
 
 // MarkRead sets the conversation's unread count to zero. Marking an
 // unknown conversation read does nothing.

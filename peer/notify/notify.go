@@ -104,7 +104,8 @@ func (n *Notifier) Run(ctx context.Context) {
 	ch := n.src.Subscribe(ctx)
 	for ev := range ch {
 		conv, summary, body, ok := describe(ev)
-		if !ok || n.shown(conv) || (n.muted != nil && n.muted(conv)) {
+		mention := ev.Message != nil && ev.Message.Mentioned
+		if !ok || n.shown(conv) || (n.muted != nil && !mention && n.muted(conv)) {
 			continue
 		}
 		if err := n.desktop.Notify(ctx, summary, body); err != nil {

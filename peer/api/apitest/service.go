@@ -45,6 +45,7 @@ type Service struct {
 	RoomFuncs          // rooms.go
 	AvatarFunc         func(ctx context.Context, user string) (api.Avatar, error)
 	LibraryFuncs       // library.go
+	RichFuncs          // rich.go
 
 	mu   sync.Mutex
 	subs map[chan api.Event]struct{}

@@ -100,7 +100,7 @@ function sendBytes(url, file, progress) {
 // reconnects by itself unless closed is set (the app server refused it).
 export function events(onEvent, onState) {
   const es = new EventSource(BASE + "/v1/events", { withCredentials: true });
-  const types = ["message", "message.state", "presence", "friend.request", "friend.accepted",
+  const types = ["message", "message.state", "message.changed", "presence", "friend.request", "friend.accepted",
     "friend.removed", "group", "key.changed", "server", "peer", "lan", "signed_out", "transfer", "profile"];
   for (const t of types) {
     es.addEventListener(t, (e) => {

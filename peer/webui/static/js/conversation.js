@@ -193,6 +193,7 @@ export function mountConversation(root, panel, target) {
     }
   }));
   offs.push(on("message.state", (m) => { if (m.conversation === target) tl.updateMessage(m); }));
+  offs.push(on("message.changed", (m) => { if (m.conversation === target) tl.changeMessage(m); }));
   offs.push(on("transfer", (t) => {
     if ((t.group || t.peer) !== target) return;
     if (!tl.updateTransfer(t)) {

@@ -15,6 +15,9 @@ export function handleEvent(ev) {
     case "message.state":
       emit("message.state", ev.message);
       break;
+    case "message.changed":
+      emit("message.changed", ev.message);
+      break;
     case "presence": {
       const p = ev.presence;
       const f = state.friends.get(p.user);

@@ -6,6 +6,7 @@
 
 import { h, replace, linkify, clock, fullTime, dayKey, dayLabel } from "./dom.js";
 import { transferCard } from "./xfer.js";
+import { quote, media, marks, reactions, readMark } from "./rich.js";
 import { state, held } from "./store.js";
 
 const PAGE = 50;
@@ -128,10 +129,25 @@ export class Timeline {
       h("div.meta", { class: cont ? "sr-only" : "" },
         h("span.from", m.outgoing ? "You" : m.from), " ",
         h("time", { datetime: m.sent, title: fullTime(at) }, clock(at))),
-      h("div.text", linkify(m.text)),
+      quote(m), media(m),
+      m.text && !(m.media && m.text === m.media.name) ? h("div.text", linkify(m.text)) : null,
+      marks(m), reactions(m),
       cont ? h("time.hover", { datetime: m.sent, title: fullTime(at), "aria-hidden": "true" }, clock(at)) : null);
     if (m.outgoing) el.appendChild(this.stateMark(m));
+    if (m.outgoing && readMark(m)) el.appendChild(readMark(m));
     return el;
+  }
+
+  // changeMessage redraws a message that shows differently now (edited,
+  // recalled, reacted to, read).
+  changeMessage(m) {
+    const el = this.byId.get(m.id);
+    if (!el) return;
+    const it = this.items.find((x) => x.v.id === m.id);
+    if (it) it.v = m;
+    const fresh = this.message(m, el.classList.contains("cont"));
+    this.byId.set(m.id, fresh);
+    el.replaceWith(fresh);
   }
 
   stateMark(m) {
