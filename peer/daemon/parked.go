@@ -186,11 +186,7 @@ func (ms *messages) openRelayed(ctx context.Context, me string, p history.Parked
 	if reason != "" {
 		return relayOutcome{result: relayPark, reason: reason, group: m.Group}
 	}
-	if isRichKind(in.Kind) {
-		werr = ms.receiveRich(ctx, in, conv) // rich.go
-	} else {
-		werr = ms.store(ctx, in, conv)
-	}
+	werr = ms.take(ctx, in, conv)
 	switch {
 	case werr == nil:
 		return relayOutcome{result: relayStored, receipt: true}

@@ -65,10 +65,16 @@ func (ms *messages) receive(ctx context.Context, m incoming) *wire.Error {
 	case history.ParkRetry:
 		return wire.Errorf(wire.CodeInternal, "internal error")
 	}
-	if isLibraryKind(m.Kind) {
+	return ms.take(ctx, m, conv)
+}
+
+// take hands an admitted message, direct or relayed, to what its kind
+// belongs to: the library, the rich-conversation rules, or the timeline.
+func (ms *messages) take(ctx context.Context, m incoming, conv string) *wire.Error {
+	switch {
+	case isLibraryKind(m.Kind):
 		return ms.library.receiveLibrary(ctx, m) // library.go
-	}
-	if isRichKind(m.Kind) {
+	case isRichKind(m.Kind):
 		return ms.receiveRich(ctx, m, conv) // rich.go
 	}
 	return ms.store(ctx, m, conv)
