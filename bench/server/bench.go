@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/lanchat/lanchat/internal/testbed"
@@ -269,16 +268,16 @@ func (b *bench) afterClose(ctx context.Context, closed time.Time) {
 // descriptors; the server, started from the same shell, has the same
 // limit. Go raises the soft limit to the hard one at start-up.
 func (b *bench) fitDescriptors() {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+	limit, err := descriptorLimit()
+	if err != nil {
 		b.note("descriptor limit unknown: %v", err)
 		return
 	}
 	others := 2*b.cfg.senders + 2 + fdReserve
-	if need := uint64(b.cfg.idle + others); need > rl.Cur {
-		fit := max(int(rl.Cur)-others, 0)
-		b.note("--idle %d lowered to %d: rvload may open only %d descriptors (ulimit -n)", b.cfg.idle, fit, rl.Cur)
-		b.logf("warning: descriptor limit %d: holding %d idle sessions instead of %d", rl.Cur, fit, b.cfg.idle)
+	if need := uint64(b.cfg.idle + others); need > limit {
+		fit := max(int(limit)-others, 0)
+		b.note("--idle %d lowered to %d: rvload may open only %d descriptors (ulimit -n)", b.cfg.idle, fit, limit)
+		b.logf("warning: descriptor limit %d: holding %d idle sessions instead of %d", limit, fit, b.cfg.idle)
 		b.cfg.idle = fit
 	}
 }
