@@ -23,9 +23,15 @@ func (db *DB) Read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return run(ctx, db.r, fn)
 }
 
+// beginner is what a transaction begins on: the pool (*sql.DB) or one
+// connection taken from it (*sql.Conn).
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
 // run is Write and Read: begin on db, fn, commit, or roll back on an
 // error or a panic.
-func run(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+func run(ctx context.Context, db beginner, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -59,7 +65,7 @@ func (db *DB) WriteNoSync(ctx context.Context, fn func(tx *sql.Tx) error) error 
 	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous=NORMAL`); err != nil {
 		return errors.Join(err, discard(conn))
 	}
-	err = runConn(ctx, conn, fn)
+	err = run(ctx, conn, fn)
 	if _, rerr := conn.ExecContext(context.Background(), `PRAGMA synchronous=FULL`); rerr != nil {
 		return errors.Join(err, fmt.Errorf("restore synchronous=FULL: %w", rerr), discard(conn))
 	}
@@ -74,23 +80,4 @@ func discard(conn *sql.Conn) error {
 		return nil
 	}
 	return err
-}
-
-// runConn is run on one connection.
-func runConn(ctx context.Context, conn *sql.Conn, fn func(tx *sql.Tx) error) error {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done {
-			tx.Rollback()
-		}
-	}()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	done = true
-	return tx.Commit()
 }
