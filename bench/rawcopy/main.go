@@ -8,29 +8,113 @@
 // over QUIC). The receiver reads in 1 MiB pieces and writes a file that
 // it syncs at the end, or discards the data (no --out).
 //
-//	rawcopy serve [--proto tls] --listen 127.0.0.1:0 [--out FILE]
+//	rawcopy serve [--proto tls] --listen 127.0.0.1:0 [--out FILE [--direct]]
 //	rawcopy send [--proto tls] --to HOST:PORT FILE
 //
 // serve prints "rawcopy listening on HOST:PORT", takes one copy, prints
 // a JSON result line and exits; send prints its own result line once the
 // receiver has acknowledged every byte (after its sync). Both end after
-// --timeout whatever happens. bench transfer runs it.
+// --timeout whatever happens. The stream format is deliberately bare (a
+// header, the bytes, a count back), so that the baseline measures the
+// transport and the disk, not a protocol:
+//
+//	stream := size, offset, length (8 bytes each, big-endian), length bytes of file data
+//	reply  := count (8 bytes, big-endian): what the receiver wrote and synced
+//
+// bench transfer runs it.
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"os"
+	"time"
 
-	"github.com/lanchat/lanchat/bench/internal/rawcopy"
+	"github.com/lanchat/lanchat/bench/internal/cli"
 )
 
-var command = rawcopy.Command{Name: "rawcopy", Order: []string{"quic", "tls"}, Protos: map[string]rawcopy.Proto{
-	"quic": {Stripes: true, Serve: serveQUIC, Send: sendQUIC},
-	"tls":  {Serve: serveTLS, Send: sendTLS},
-}}
+// options are the parsed command line of either half.
+type options struct {
+	listen string // serve: the address to listen on
+	out    string // serve: the file to write ("" discards)
+	direct bool   // serve: write out with direct I/O
+	to     string // send: the server's address
+	path   string // send: the file to send
+	conns  int    // both: connections the file is striped over (quic)
+}
+
+// maxConns bounds --conns.
+const maxConns = 16
+
+const usage = `Usage:
+  rawcopy serve [--proto quic|tls] --listen HOST:PORT [--out FILE [--direct]] [--timeout D] [--conns N]
+  rawcopy send [--proto quic|tls] --to HOST:PORT [--timeout D] [--conns N] FILE
+(--conns above 1: quic only)
+`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int { return command.Run(args, stdout, stderr) }
+// run parses "serve|send [flags]" and runs that half until it ends or
+// --timeout passes; it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "serve" && args[0] != "send") {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("rawcopy "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	proto := fs.String("proto", "quic", "the protocol: quic or tls")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "`ADDR` to listen on (serve; UDP for quic, TCP for tls)")
+	fs.StringVar(&o.out, "out", "", "write the data to `FILE`, which must not exist, and sync it (serve; default: discard)")
+	fs.BoolVar(&o.direct, "direct", false, "write --out with direct I/O (O_DIRECT, past the page cache), as lanchat writes a big file (serve)")
+	fs.StringVar(&o.to, "to", "", "the server's `HOST:PORT` (send)")
+	fs.IntVar(&o.conns, "conns", 1, "stripe the file over `N` connections, one stream each (both ends must agree; quic)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after `D`")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	serve, send := serveQUIC, sendQUIC
+	switch {
+	case *proto == "tls" && o.conns == 1:
+		serve, send = serveTLS, sendTLS
+	case *proto != "quic" && *proto != "tls":
+		fmt.Fprintln(stderr, "rawcopy: --proto must be quic or tls")
+		return 2
+	case o.conns < 1 || o.conns > maxConns || *proto == "tls":
+		fmt.Fprintf(stderr, "rawcopy: --conns must be 1 to %d (1 for --proto tls)\n", maxConns)
+		return 2
+	}
+	if o.direct && o.out == "" {
+		fmt.Fprintln(stderr, "rawcopy: --direct needs --out")
+		return 2
+	}
+	ctx, stop := cli.Context()
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	var err error
+	switch {
+	case args[0] == "serve" && fs.NArg() == 0:
+		err = serve(ctx, o, stdout)
+	case args[0] == "send" && fs.NArg() == 1 && o.to != "":
+		o.path = fs.Arg(0)
+		err = send(ctx, o, stdout)
+	default:
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (after --timeout %v)", err, *timeout)
+		}
+		fmt.Fprintf(stderr, "rawcopy %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,29 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lanchat/lanchat/bench/internal/rawcopy"
+	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/quic-go/quic-go"
 )
+
+// quicConfig is peer/direct's configuration with its defaults (see
+// direct.Options and its quicConfig): the same timeouts and flow-control
+// windows, the connection window starting at one and a half stream
+// windows. Only the stream limits differ, since one stream per
+// connection is all a copy needs.
+func quicConfig() *quic.Config {
+	initialConn := min(uint64(direct.DefaultInitialStreamReceiveWindow)*3/2, direct.DefaultMaxConnectionReceiveWindow)
+	return &quic.Config{
+		HandshakeIdleTimeout:           direct.DefaultHandshakeIdleTimeout,
+		MaxIdleTimeout:                 direct.DefaultMaxIdleTimeout,
+		KeepAlivePeriod:                direct.DefaultKeepAlivePeriod,
+		InitialStreamReceiveWindow:     direct.DefaultInitialStreamReceiveWindow,
+		MaxStreamReceiveWindow:         direct.DefaultMaxStreamReceiveWindow,
+		InitialConnectionReceiveWindow: initialConn,
+		MaxConnectionReceiveWindow:     direct.DefaultMaxConnectionReceiveWindow,
+		MaxIncomingStreams:             1,
+		MaxIncomingUniStreams:          -1,
+	}
+}
 
 // transport opens a UDP socket and hands it to a quic.Transport, as
 // peer/direct does: quic-go then enlarges the socket buffers itself (to
@@ -31,33 +52,33 @@ func transport(addr string) (*net.UDPConn, *quic.Transport, error) {
 
 // details are the transport facts the result line reports.
 func details(udp *net.UDPConn, conf *quic.Config, c *quic.Conn, conns int) map[string]any {
-	d := windows(conf)
-	d["conns"] = conns
-	if rcv, snd, err := socketBuffers(udp); err == nil {
+	d := map[string]any{
+		"initial_stream_window": conf.InitialStreamReceiveWindow,
+		"max_stream_window":     conf.MaxStreamReceiveWindow,
+		"initial_conn_window":   conf.InitialConnectionReceiveWindow,
+		"max_conn_window":       conf.MaxConnectionReceiveWindow,
+		"conns":                 conns,
+	}
+	if rcv, snd, err := direct.UDPSocketBuffers(udp); err == nil {
 		d["socket_rcvbuf"], d["socket_sndbuf"] = rcv, snd
 	}
 	d["gso"] = c.ConnectionState().GSO
 	return d
 }
 
-// serveQUIC takes one copy, over o.Conns connections of one stream each,
-// and writes it to o.Out ("" discards it).
-func serveQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
-	tlsConf, err := rawcopy.ServerTLS(alpnQUIC)
+// serveQUIC takes one copy, over o.conns connections of one stream each,
+// and writes it to o.out ("" discards it).
+func serveQUIC(ctx context.Context, o options, stdout io.Writer) error {
+	tlsConf, err := tlsConfig(alpnQUIC, true)
 	if err != nil {
 		return err
 	}
-	sink, err := rawcopy.OpenSink(o.Out, o.Direct)
+	sink, err := openSink(o.out, o.direct)
 	if err != nil {
 		return err
 	}
-	closed := false
-	defer func() {
-		if !closed {
-			sink.Close()
-		}
-	}()
-	udp, tr, err := transport(o.Listen)
+	defer sink.Close()
+	udp, tr, err := transport(o.listen)
 	if err != nil {
 		return err
 	}
@@ -70,8 +91,8 @@ func serveQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "rawcopy listening on %s\n", udp.LocalAddr())
 	var start time.Time
-	conns := make([]*quic.Conn, o.Conns)
-	streams := make([]*quic.Stream, o.Conns)
+	conns := make([]*quic.Conn, o.conns)
+	streams := make([]*quic.Stream, o.conns)
 	for k := range conns {
 		c, err := ln.Accept(ctx)
 		if err != nil {
@@ -85,8 +106,8 @@ func serveQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	}
 	// Every connection's stream is received at once: the parts go to
 	// their own offsets of the one file.
-	counts := make([]int64, o.Conns)
-	errs := make([]error, o.Conns)
+	counts := make([]int64, o.conns)
+	errs := make([]error, o.conns)
 	var wg sync.WaitGroup
 	for k, c := range conns {
 		wg.Go(func() {
@@ -98,11 +119,10 @@ func serveQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 			streams[k] = s
 			stop := context.AfterFunc(ctx, func() { s.CancelRead(1); s.CancelWrite(1) })
 			defer stop()
-			counts[k], errs[k] = rawcopy.Receive(s, sink)
+			counts[k], errs[k] = receive(s, sink)
 		})
 	}
 	wg.Wait()
-	closed = true
 	errs = append(errs, sink.Close())
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -110,7 +130,7 @@ func serveQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 	elapsed := time.Since(start)
 	var n int64
 	for k, s := range streams {
-		if err := rawcopy.WriteCount(s, counts[k]); err != nil {
+		if err := writeCount(s, counts[k]); err != nil {
 			return err
 		}
 		s.Close()
@@ -124,45 +144,45 @@ func serveQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 		}
 	}
 	c := conns[0]
-	r := rawcopy.Result{Role: "receive", Bytes: n, Sink: sink.Describe(),
-		Cipher: rawcopy.CipherSuite(c.ConnectionState().TLS), Details: details(udp, conf, c, o.Conns)}
-	return r.Print(stdout, elapsed)
+	r := result{Role: "receive", Bytes: n, Sink: sink.describe(),
+		Cipher: tls.CipherSuiteName(c.ConnectionState().TLS.CipherSuite), Details: details(udp, conf, c, o.conns)}
+	return r.print(stdout, elapsed)
 }
 
-// sendQUIC copies the file at o.Path to the server at o.To, part k of
-// o.Conns on connection k, all from one socket (as lanchat's daemon
+// sendQUIC copies the file at o.path to the server at o.to, part k of
+// o.conns on connection k, all from one socket (as lanchat's daemon
 // would).
-func sendQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
-	tlsConf, err := rawcopy.ClientTLS(alpnQUIC)
+func sendQUIC(ctx context.Context, o options, stdout io.Writer) error {
+	tlsConf, err := tlsConfig(alpnQUIC, false)
 	if err != nil {
 		return err
 	}
-	udp, tr, err := transport(localFor(o.To))
+	udp, tr, err := transport(localFor(o.to))
 	if err != nil {
 		return err
 	}
 	defer udp.Close()
 	defer tr.Close()
-	ra, err := net.ResolveUDPAddr("udp", o.To)
+	ra, err := net.ResolveUDPAddr("udp", o.to)
 	if err != nil {
 		return err
 	}
 	conf := quicConfig()
 	start := time.Now()
-	conns := make([]*quic.Conn, o.Conns)
+	conns := make([]*quic.Conn, o.conns)
 	for k := range conns {
 		c, err := tr.Dial(ctx, ra, tlsConf, conf)
 		if err != nil {
-			return fmt.Errorf("dial %s: %w", o.To, err)
+			return fmt.Errorf("dial %s: %w", o.to, err)
 		}
 		defer c.CloseWithError(0, "")
 		conns[k] = c
 	}
-	counts := make([]int64, o.Conns)
-	errs := make([]error, o.Conns)
+	counts := make([]int64, o.conns)
+	errs := make([]error, o.conns)
 	var wg sync.WaitGroup
 	for k, c := range conns {
-		wg.Go(func() { counts[k], errs[k] = sendPart(ctx, c, o.Path, k, o.Conns) })
+		wg.Go(func() { counts[k], errs[k] = sendStream(ctx, c, o.path, k, o.conns) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -173,25 +193,25 @@ func sendQUIC(ctx context.Context, o rawcopy.Options, stdout io.Writer) error {
 		n += c
 	}
 	c := conns[0]
-	r := rawcopy.Result{Role: "send", Bytes: n, Cipher: rawcopy.CipherSuite(c.ConnectionState().TLS), Details: details(udp, conf, c, o.Conns)}
-	return r.Print(stdout, time.Since(start))
+	r := result{Role: "send", Bytes: n, Cipher: tls.CipherSuiteName(c.ConnectionState().TLS.CipherSuite), Details: details(udp, conf, c, o.conns)}
+	return r.print(stdout, time.Since(start))
 }
 
-// sendPart sends part k of n on a new stream of c and waits for the
+// sendStream sends part k of n on a new stream of c and waits for the
 // receiver's count.
-func sendPart(ctx context.Context, c *quic.Conn, path string, k, n int) (int64, error) {
+func sendStream(ctx context.Context, c *quic.Conn, path string, k, n int) (int64, error) {
 	s, err := c.OpenStreamSync(ctx)
 	if err != nil {
 		return 0, err
 	}
 	stop := context.AfterFunc(ctx, func() { s.CancelRead(1); s.CancelWrite(1) })
 	defer stop()
-	sent, err := rawcopy.SendPart(s, path, k, n)
+	sent, err := sendPart(s, path, k, n)
 	if err != nil {
 		return sent, err
 	}
 	s.Close() // FIN: the receiver reads the rest, then replies
-	return sent, rawcopy.ReadCount(s, sent)
+	return sent, readCount(s, sent)
 }
 
 // localFor is the address to bind for dialling to: loopback for a

@@ -14,9 +14,17 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/bench/internal/stats"
-
-	"github.com/lanchat/lanchat/bench/internal/rawcopy"
 )
+
+// copyReport is what the benchmark reads of the JSON result line each
+// end of bench/rawcopy prints.
+type copyReport struct {
+	Role    string         `json:"role"`
+	Bytes   int64          `json:"bytes"`
+	Sink    string         `json:"sink"`
+	Cipher  string         `json:"cipher"`
+	Details map[string]any `json:"details"`
+}
 
 // rawCopy describes a run of bench/rawcopy.
 type rawCopy struct {
@@ -111,7 +119,7 @@ func (c rawCopy) runner(b *benchmark) runner {
 
 // copyResult finds the JSON result line of the given role in a copy
 // program's output.
-func copyResult(output, role string) (*rawcopy.Result, error) {
+func copyResult(output, role string) (*copyReport, error) {
 	sc := bufio.NewScanner(strings.NewReader(output))
 	sc.Buffer(make([]byte, 64*stats.KiB), 1*stats.MiB)
 	for sc.Scan() {
@@ -119,7 +127,7 @@ func copyResult(output, role string) (*rawcopy.Result, error) {
 		if !strings.HasPrefix(line, "{") {
 			continue
 		}
-		var r rawcopy.Result
+		var r copyReport
 		if err := json.Unmarshal([]byte(line), &r); err == nil && r.Role == role {
 			return &r, nil
 		}
@@ -129,7 +137,7 @@ func copyResult(output, role string) (*rawcopy.Result, error) {
 
 // connsOf returns how many connections a copy's result says it used: 1
 // when it does not say (a copy program that cannot stripe).
-func connsOf(r *rawcopy.Result) int {
+func connsOf(r *copyReport) int {
 	if v, ok := r.Details["conns"].(float64); ok {
 		return int(v)
 	}
@@ -139,7 +147,7 @@ func connsOf(r *rawcopy.Result) int {
 // describeCopy summarises a copy program's receiving side: cipher,
 // connections when more than one and, for QUIC, the socket buffers as
 // the kernel counts them and GSO.
-func describeCopy(r *rawcopy.Result) string {
+func describeCopy(r *copyReport) string {
 	parts := []string{r.Cipher}
 	if n := connsOf(r); n > 1 {
 		parts = append(parts, fmt.Sprintf("%d connections from one UDP socket per side", n))

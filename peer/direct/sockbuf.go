@@ -43,6 +43,14 @@ func (t *Transport) SocketBuffers() (rcv, snd int, err error) {
 	return socketBuffers(t.udp)
 }
 
+// UDPSocketBuffers returns the receive and send buffer sizes of any UDP
+// socket as the kernel reports them (Linux counts twice what was asked
+// for, bookkeeping included), for a program that runs its own quic-go
+// transport beside this package's, such as the benchmark's baseline.
+func UDPSocketBuffers(udp *net.UDPConn) (rcv, snd int, err error) {
+	return socketBuffers(udp)
+}
+
 // BufferHint returns the command that raises the kernel's limit on UDP
 // buffers, or "" where it is not known.
 func BufferHint() string { return bufferHint() }
