@@ -34,14 +34,14 @@ type arrival struct {
 // sent afterwards is missed.
 func watch(ctx context.Context, u *peer, sender string) (*arrivals, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	s, err := u.api.Events(ctx)
+	s, err := u.API.Events(ctx)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("subscribe to %s's events: %w", u.name, err)
+		return nil, fmt.Errorf("subscribe to %s's events: %w", u.Name, err)
 	}
 	a := &arrivals{from: sender, cancel: cancel, done: make(chan struct{}),
 		got: make(map[string]arrival), changed: make(chan struct{})}
-	go a.loop(u.name, s)
+	go a.loop(u.Name, s)
 	return a, nil
 }
 

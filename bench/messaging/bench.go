@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -28,7 +30,11 @@ const (
 type benchmark struct {
 	cfg     *config
 	args    []string
-	c       *cluster
+	stderr  io.Writer
+	dir     string           // data and logs
+	owner   testbed.Stack    // the test bed's logger
+	bed     *testbed.Cluster // the server and the daemons
+	peers   []*peer
 	start   time.Time
 	elapsed time.Duration
 	loadavg string
@@ -53,20 +59,20 @@ type measurement struct {
 // bench runs the whole benchmark and prints the report to stdout (and
 // --out).
 func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
-	ctx, cancel := context.WithTimeout(ctx, cfg.maxRun)
+	ctx, cancel := context.WithTimeout(ctx, maxRun)
 	defer cancel()
-	c, err := newCluster(cfg, stderr)
+	dir, err := os.MkdirTemp("", "lanchat-msgbench.")
 	if err != nil {
-		return err
+		return fmt.Errorf("temporary directory: %w", err)
 	}
-	r := &benchmark{cfg: cfg, args: args, c: c, start: time.Now(), loadavg: sysinfo.LoadAverage()}
+	r := &benchmark{cfg: cfg, args: args, stderr: stderr, dir: dir, owner: testbed.Stack{W: stderr}, start: time.Now(), loadavg: sysinfo.LoadAverage()}
 	runErr := r.measure(ctx)
 	r.elapsed = time.Since(r.start)
 	// The logs go with the directory: read them after the processes
 	// stopped and before it is removed.
-	stopErr := c.stop()
+	stopErr := r.stop()
 	r.noteWarnings()
-	if err := c.remove(); err != nil {
+	if err := r.remove(); err != nil {
 		stopErr = errors.Join(stopErr, err)
 	}
 	if stopErr != nil {
@@ -85,6 +91,11 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	return errors.Join(runErr, stopErr)
 }
 
+// say prints a progress line.
+func (r *benchmark) say(format string, args ...any) {
+	fmt.Fprintf(r.stderr, "== "+format+"\n", args...)
+}
+
 // note adds a line to the report's notes.
 func (r *benchmark) note(format string, args ...any) {
 	r.notes = append(r.notes, fmt.Sprintf(format, args...))
@@ -95,11 +106,11 @@ func (r *benchmark) measure(ctx context.Context) error {
 	if err := r.setup(ctx); err != nil {
 		return err
 	}
-	senders := []*api.Client{r.alice.api}
+	senders := []*api.Client{r.alice.API}
 	for range r.cfg.concurrency - 1 {
 		// One client (one connection) per sender, as separate front ends
 		// of the same daemon would have.
-		c := api.NewClient(r.alice.api.SocketPath())
+		c := api.NewClient(r.alice.API.SocketPath())
 		defer c.Close()
 		senders = append(senders, c)
 	}
@@ -127,43 +138,43 @@ func (r *benchmark) measure(ctx context.Context) error {
 		}
 		steps := []step{
 			{latDirect, func() (round, error) {
-				return latencyRound(ctx, r.alice.api, r.bob, r.cfg.warmup, r.cfg.n, r.cfg.size, fmt.Sprintf("latency-direct-%d", n))
+				return latencyRound(ctx, r.alice.API, r.bob, warmup, r.cfg.n, fmt.Sprintf("latency-direct-%d", n))
 			}},
 			{seqDirect, func() (round, error) {
-				return throughputRound(ctx, senders[:1], r.bob, r.cfg.tputCount, r.cfg.tputTime, r.cfg.size, fmt.Sprintf("seq-direct-%d", n))
+				return throughputRound(ctx, senders[:1], r.bob, fmt.Sprintf("seq-direct-%d", n))
 			}},
 			{conDirect, func() (round, error) {
-				return throughputRound(ctx, senders, r.bob, r.cfg.tputCount, r.cfg.tputTime, r.cfg.size, fmt.Sprintf("conc-direct-%d", n))
+				return throughputRound(ctx, senders, r.bob, fmt.Sprintf("conc-direct-%d", n))
 			}},
 		}
 		if r.carol != nil {
 			steps = append(steps,
 				step{latRelay, func() (round, error) {
-					return latencyRound(ctx, r.alice.api, r.carol, r.cfg.warmup, r.cfg.n, r.cfg.size, fmt.Sprintf("latency-relay-%d", n))
+					return latencyRound(ctx, r.alice.API, r.carol, warmup, r.cfg.n, fmt.Sprintf("latency-relay-%d", n))
 				}},
 				step{seqRelay, func() (round, error) {
-					return throughputRound(ctx, senders[:1], r.carol, r.cfg.tputCount, r.cfg.tputTime, r.cfg.size, fmt.Sprintf("seq-relay-%d", n))
+					return throughputRound(ctx, senders[:1], r.carol, fmt.Sprintf("seq-relay-%d", n))
 				}},
 				step{conRelay, func() (round, error) {
-					return throughputRound(ctx, senders, r.carol, r.cfg.tputCount, r.cfg.tputTime, r.cfg.size, fmt.Sprintf("conc-relay-%d", n))
+					return throughputRound(ctx, senders, r.carol, fmt.Sprintf("conc-relay-%d", n))
 				}})
 		}
 		for _, s := range steps {
 			t0 := time.Now()
-			before, scrapeErr := scrapeRequests(ctx, r.c.server().Metrics)
+			before, scrapeErr := scrapeRequests(ctx, r.bed.Server.Metrics)
 			res, err := s.run()
 			if err != nil {
 				return fmt.Errorf("round %d, %s, %s: %w", n, s.m.what, s.m.path, err)
 			}
 			r.settle(ctx)
-			after, err := scrapeRequests(ctx, r.c.server().Metrics)
+			after, err := scrapeRequests(ctx, r.bed.Server.Metrics)
 			if err := errors.Join(scrapeErr, err); err != nil {
 				r.note("round %d, %s, %s: server requests not counted: %v", n, s.m.what, s.m.path, err)
 			} else {
 				res.requests = perMessage(before, after, res.total)
 			}
 			s.m.rounds = append(s.m.rounds, res)
-			r.c.say("round %d/%d: %s, %s: %s (%v)", n, r.cfg.rounds, s.m.what, s.m.path, res.brief(s.m.throughput), time.Since(t0).Round(10*time.Millisecond))
+			r.say("round %d/%d: %s, %s: %s (%v)", n, r.cfg.rounds, s.m.what, s.m.path, res.brief(s.m.throughput), time.Since(t0).Round(10*time.Millisecond))
 		}
 	}
 	return nil
@@ -189,33 +200,32 @@ func (r *benchmark) row(what, path string, throughput bool) *measurement {
 // own. For dave nothing listens there and the dial times out,
 // which the first-dial row measures.
 func (r *benchmark) setup(ctx context.Context) error {
-	c := r.c
-	if err := c.startServer(ctx); err != nil {
+	if err := r.startServer(ctx); err != nil {
 		return err
 	}
 	var err error
-	if r.alice, err = c.startPeer(ctx, "alice", "127.0.0.1:0"); err != nil {
+	if r.alice, err = r.startPeer(ctx, "alice", "127.0.0.1:0"); err != nil {
 		return err
 	}
-	if r.bob, err = c.startPeer(ctx, "bob", "127.0.0.1:0"); err != nil {
+	if r.bob, err = r.startPeer(ctx, "bob", "127.0.0.1:0"); err != nil {
 		return err
 	}
-	if err := befriend(ctx, r.alice, r.bob); err != nil {
+	if err := testbed.Befriend(ctx, r.alice.Daemon, r.bob.Daemon); err != nil {
 		return err
 	}
 	if haveIPv6Loopback() {
-		bobPort, err := port(r.bob.Listen(ctx))
+		_, bobPort, err := net.SplitHostPort(r.bob.Listen(ctx))
 		if err != nil {
 			return fmt.Errorf("bob's direct port: %w", err)
 		}
-		if r.carol, err = c.startPeer(ctx, "carol", "[::1]:"+bobPort); err != nil {
+		if r.carol, err = r.startPeer(ctx, "carol", "[::1]:"+bobPort); err != nil {
 			return err
 		}
-		if r.dave, err = c.startPeer(ctx, "dave", "[::1]:0"); err != nil {
+		if r.dave, err = r.startPeer(ctx, "dave", "[::1]:0"); err != nil {
 			return err
 		}
 		for _, u := range []*peer{r.carol, r.dave} {
-			if err := befriend(ctx, r.alice, u); err != nil {
+			if err := testbed.Befriend(ctx, r.alice.Daemon, u.Daemon); err != nil {
 				return err
 			}
 		}
@@ -226,7 +236,7 @@ func (r *benchmark) setup(ctx context.Context) error {
 		if u == nil {
 			continue
 		}
-		if u.events, err = watch(ctx, u, r.alice.name); err != nil {
+		if u.events, err = watch(ctx, u, r.alice.Name); err != nil {
 			return err
 		}
 	}
@@ -237,12 +247,12 @@ func (r *benchmark) setup(ctx context.Context) error {
 // the direct path, whose fallback address nobody answers, and waits for
 // the dial to time out before it relays.
 func (r *benchmark) firstDial(ctx context.Context, m *measurement) error {
-	res, err := latencyRound(ctx, r.alice.api, r.dave, 0, 1, r.cfg.size, "first-dial")
+	res, err := latencyRound(ctx, r.alice.API, r.dave, 0, 1, "first-dial")
 	if err != nil {
 		return fmt.Errorf("first message to dave: %w", err)
 	}
 	m.rounds = append(m.rounds, res)
-	r.c.say("%s: %s", m.what, res.brief(false))
+	r.say("%s: %s", m.what, res.brief(false))
 	r.settle(ctx)
 	return nil
 }
@@ -253,15 +263,15 @@ func (r *benchmark) firstDial(ctx context.Context, m *measurement) error {
 func (r *benchmark) settle(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
-	for _, u := range r.c.peers {
+	for _, u := range r.peers {
 		for {
-			st, err := u.api.Status(ctx)
+			st, err := u.API.Status(ctx)
 			if err == nil && st.Outbox == 0 {
 				break
 			}
 			select {
 			case <-ctx.Done():
-				r.note("%s's outbox did not empty within %v between phases (%d copies left; %v)", u.name, settleTimeout, st.Outbox, err)
+				r.note("%s's outbox did not empty within %v between phases (%d copies left; %v)", u.Name, settleTimeout, st.Outbox, err)
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
@@ -276,10 +286,10 @@ func (r *benchmark) settle(ctx context.Context) {
 // noteWarnings notes the warnings and errors the processes logged.
 func (r *benchmark) noteWarnings() {
 	procs := []*testbed.Process{}
-	if s := r.c.server(); s != nil {
-		procs = append(procs, s.Process)
+	if r.bed != nil && r.bed.Server != nil {
+		procs = append(procs, r.bed.Server.Process)
 	}
-	for _, u := range r.c.peers {
+	for _, u := range r.peers {
 		procs = append(procs, u.Process)
 	}
 	for _, p := range procs {

@@ -13,20 +13,20 @@ import (
 // message finds the path idle. A message's latency runs from just before
 // the Send call to the moment its event is read from the receiver's
 // stream. Any failed Send or lost message ends the round with an error.
-func latencyRound(ctx context.Context, from *api.Client, to *peer, warmup, n, size int, label string) (round, error) {
+func latencyRound(ctx context.Context, from *api.Client, to *peer, warmup, n int, label string) (round, error) {
 	r := newRound()
 	for i := range warmup + n {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		text := messageText(label, i, size)
+		text := messageText(label, i, textSize)
 		t0 := time.Now()
 		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-		res, err := from.Send(sctx, api.SendRequest{Target: to.name, Text: text})
+		res, err := from.Send(sctx, api.SendRequest{Target: to.Name, Text: text})
 		cancel()
 		took := time.Since(t0)
 		if err != nil {
-			return r, fmt.Errorf("%s: send #%d to %s: %w", label, i, to.name, err)
+			return r, fmt.Errorf("%s: send #%d to %s: %w", label, i, to.Name, err)
 		}
 		r.total++
 		actx, cancel := context.WithTimeout(ctx, arrivalTimeout)

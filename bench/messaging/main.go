@@ -10,19 +10,24 @@
 //     back to back and several senders at once, counted as they arrive.
 //
 // It prints one Markdown table, with the commands that produced it, and
-// writes it to --out. Every loop is bounded in count and time; msgload
-// stops only the processes it started, by their ids, and removes its
-// directory.
+// writes it to --out. Every loop is bounded in count and time; it stops
+// only the processes it started, by their ids, and removes its directory.
 //
-//	msgload --bin bin --out bench/results/messaging-latest.md
+//	bench messaging --bin bin --out bench/results/messaging-latest.md
 package messaging
 
 import (
 	"github.com/lanchat/lanchat/bench/internal/cli"
 
+	"context"
 	"fmt"
 	"io"
+	"net"
+	"os"
+	"strconv"
 	"time"
+
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // config is the command line.
@@ -30,15 +35,21 @@ type config struct {
 	cli.Common
 	rounds      int
 	n           int
-	warmup      int
-	tputCount   int
-	tputTime    time.Duration
 	concurrency int
-	size        int
-	maxRun      time.Duration
-	requestRate float64
-	logLevel    string
 }
+
+// What the command line does not set.
+const (
+	warmup    = 20              // untimed messages before each latency round
+	tputCount = 2000            // most messages sent per throughput round
+	tputTime  = 5 * time.Second // longest sending time per throughput round
+	textSize  = 100             // message text size in bytes
+	maxRun    = 5 * time.Minute // the whole benchmark, whatever happens
+	// requestRate is the server's --request-rate: at its default (200
+	// requests per second per connection) the relayed rows would measure
+	// the limit.
+	requestRate = 1000
+)
 
 const example = "bench messaging --bin bin --out bench/results/messaging-latest.md --rounds 3 --n 500"
 
@@ -56,28 +67,85 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	c.AddFlags(fs, "the lanchat and rendezvous binaries", "the temporary directory (data and logs)")
 	fs.IntVar(&c.rounds, "rounds", 3, "times each measurement is repeated; the table shows medians")
 	fs.IntVar(&c.n, "n", 500, "messages timed per latency round")
-	fs.IntVar(&c.warmup, "warmup", 20, "untimed messages before each latency round")
-	fs.IntVar(&c.tputCount, "throughput-count", 2000, "most messages sent per throughput round")
-	fs.DurationVar(&c.tputTime, "throughput-time", 5*time.Second, "longest sending time per throughput round")
 	fs.IntVar(&c.concurrency, "concurrency", 4, "senders at once into one conversation in the concurrent throughput rounds")
-	fs.IntVar(&c.size, "size", 100, "message text size in bytes")
-	fs.DurationVar(&c.maxRun, "max-run", 5*time.Minute, "give up after this long, whatever happens")
-	fs.Float64Var(&c.requestRate, "request-rate", 1000, "the server's --request-rate: `N` requests per second per connection (0 keeps its default, 200, which the relayed rows then run into)")
-	fs.StringVar(&c.logLevel, "log-level", "info", "the daemons' --log-level (debug shows every dial; with --keep for a post-mortem)")
 	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	switch {
-	case c.rounds < 1, c.n < 1, c.warmup < 0, c.tputCount < 1, c.concurrency < 1:
-		return nil, fmt.Errorf("%w: --rounds, --n, --throughput-count and --concurrency must be positive, --warmup not negative", errUsage)
+	case c.rounds < 1, c.n < 1, c.concurrency < 1:
+		return nil, fmt.Errorf("%w: --rounds, --n and --concurrency must be positive", errUsage)
 	case c.concurrency > 64:
 		return nil, fmt.Errorf("%w: --concurrency must be at most 64", errUsage)
-	case c.size < 16 || c.size > 60<<10:
-		return nil, fmt.Errorf("%w: --size must be 16 to %d bytes", errUsage, 60<<10)
-	case c.requestRate < 0:
-		return nil, fmt.Errorf("%w: --request-rate must not be negative", errUsage)
-	case c.tputTime <= 0, c.maxRun <= 0:
-		return nil, fmt.Errorf("%w: durations must be positive", errUsage)
 	}
 	return c, nil
+}
+
+// peer is one user with a data directory and a running daemon, and the
+// messages arriving there.
+type peer struct {
+	*testbed.Daemon
+	events *arrivals // nil until watched
+}
+
+// startServer starts the run's server on a free 127.0.0.1 port with its
+// metrics. Password hashing is made cheap: registering is not what is
+// measured.
+func (r *benchmark) startServer(ctx context.Context) error {
+	var err error
+	r.bed, err = testbed.StartCluster(ctx, &r.owner, r.cfg.Bin, r.dir, nil, false,
+		[]string{"--metrics", "127.0.0.1:0", "--argon2-memory", "256", "--argon2-time", "1", "--request-rate", strconv.Itoa(requestRate)}, nil)
+	return err
+}
+
+// startPeer runs name's daemon with its direct listener on listen, waits
+// for its local API, and registers name through it.
+func (r *benchmark) startPeer(ctx context.Context, name, listen string) (*peer, error) {
+	d, err := r.bed.AddDaemon(ctx, name, "--listen", listen, "--no-mdns")
+	if d == nil {
+		return nil, err
+	}
+	u := &peer{Daemon: d}
+	r.peers = append(r.peers, u)
+	if err != nil {
+		return nil, err
+	}
+	r.say("%s: daemon pid %d, direct listener %s", name, d.PID(), d.Listen(ctx))
+	return u, nil
+}
+
+// haveIPv6Loopback reports whether a UDP socket can be bound on [::1].
+func haveIPv6Loopback() bool {
+	c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// stop stops every process this run started, daemons first, each by its
+// process id, and returns what went wrong.
+func (r *benchmark) stop() error {
+	for _, u := range r.peers {
+		if u.events != nil {
+			u.events.close()
+			u.events = nil
+		}
+	}
+	if r.bed == nil {
+		return nil
+	}
+	return r.bed.Stop()
+}
+
+// remove deletes the temporary directory, unless asked to keep it.
+func (r *benchmark) remove() error {
+	if r.cfg.Keep {
+		r.say("kept %s", r.dir)
+		return nil
+	}
+	if err := os.RemoveAll(r.dir); err != nil {
+		return fmt.Errorf("remove %s: %w", r.dir, err)
+	}
+	return nil
 }

@@ -29,15 +29,15 @@ func (r *benchmark) commands() []string {
 		"`make bench` (its second part: `bench/run.sh` runs `bench messaging` after the server benchmark)",
 		fmt.Sprintf("`%s`", testbed.ShellQuote(append([]string{os.Args[0], "messaging"}, r.args...))),
 	}
-	if p := r.c.server(); p != nil {
-		out = append(out, fmt.Sprintf("server (pid %d): `%s`", p.PID(), p.Command()))
-	}
-	for _, u := range r.c.peers {
-		out = append(out, fmt.Sprintf("%s's daemon (pid %d): `%s`", u.name, u.PID(), u.Command()))
+	if r.bed != nil && r.bed.Server != nil {
+		out = append(out, fmt.Sprintf("server (pid %d): `%s`", r.bed.Server.PID(), r.bed.Server.Command()))
 	}
 	var others []string
-	for _, u := range r.c.peers[min(1, len(r.c.peers)):] {
-		others = append(others, u.name)
+	for i, u := range r.peers {
+		out = append(out, fmt.Sprintf("%s's daemon (pid %d): `%s`", u.Name, u.PID(), u.Command()))
+		if i > 0 {
+			others = append(others, u.Name)
+		}
 	}
 	out = append(out,
 		"each user registered through its daemon's local API (POST /v1/register, what `lanchat --home DIR register USER --password-stdin` does); "+
@@ -99,9 +99,9 @@ func (r *benchmark) legend() []string {
 	out := []string{
 		"latency: from just before alice's Send call to the moment msgload reads the message's event from the receiver's stream (the local API and its event stream included, as a user would see it); " +
 			"p50 and p99 are by nearest rank within a round, then the median over rounds; max is the largest of all rounds",
-		fmt.Sprintf("one message at a time: %d untimed messages, then %d timed, each sent once the one before arrived", r.cfg.warmup, r.cfg.n),
+		fmt.Sprintf("one message at a time: %d untimed messages, then %d timed, each sent once the one before arrived", warmup, r.cfg.n),
 		fmt.Sprintf("throughput: Sends back to back into one conversation (alice → one receiver) until %d were sent or %v passed, then up to %v for the last to arrive; msgs/s counts arrivals, first Send to last arrival; "+
-			"p50/p99 are the latencies under that load; %d senders at once are %d API clients of alice's daemon", r.cfg.tputCount, r.cfg.tputTime, drainTimeout, r.cfg.concurrency, r.cfg.concurrency),
+			"p50/p99 are the latencies under that load; %d senders at once are %d API clients of alice's daemon", tputCount, tputTime, drainTimeout, r.cfg.concurrency, r.cfg.concurrency),
 		"server requests per message: the growth of the server's request counters (its /metrics) over a round and until every outbox emptied, divided by the messages that arrived; the sender's, the receiver's and the receipts' requests together, median over rounds",
 		"direct: bob's daemon listens on 127.0.0.1 like alice's; Send reports `direct` (one QUIC stream per message, answered after bob's commit)",
 	}
@@ -110,10 +110,8 @@ func (r *benchmark) legend() []string {
 			out = append(out, fmt.Sprintf("server requests per relayed message, %s, by operation (mean over rounds): %s", m.what, opsString(meanRequests(m.rounds))))
 		}
 	}
-	if r.cfg.requestRate > 0 {
-		out = append(out, fmt.Sprintf("the server runs with --request-rate %s (its default is 200 requests per second per connection): each daemon's link carries about half of a relayed message's requests (the column above), "+
-			"so at the default the relayed throughput rows would measure the limit, and the outbox's slow retry of what it refused, rather than the relay; msgload --request-rate 0 shows that", stats.Number(r.cfg.requestRate)))
-	}
+	out = append(out, fmt.Sprintf("the server runs with --request-rate %d (its default is 200 requests per second per connection): each daemon's link carries about half of a relayed message's requests (the column above), "+
+		"so at the default the relayed throughput rows would measure the limit, and the outbox's slow retry of what it refused, rather than the relay", requestRate))
 	if r.carol != nil {
 		out = append(out,
 			"relayed: carol's daemon listens on [::1] on the same port number as bob's; alice's socket is IPv4, so the endpoint carol reports cannot be dialled, and the fallback (that port at 127.0.0.1, where the server saw carol) reaches bob, whose key is not carol's: "+

@@ -27,13 +27,13 @@ type sentMessage struct {
 
 // throughputRound has each of senders (one API client each, all of the
 // same user) send messages to `to` back to back, each Send right after the
-// last returned, until count messages went in all or sendFor passed. It
+// last returned, until tputCount messages went in all or tputTime passed. It
 // then waits up to drainTimeout for them to arrive. The rate counts
 // arrivals, from the first Send to the last arrival.
-func throughputRound(ctx context.Context, senders []*api.Client, to *peer, count int, sendFor time.Duration, size int, label string) (round, error) {
+func throughputRound(ctx context.Context, senders []*api.Client, to *peer, label string) (round, error) {
 	r := newRound()
 	start := time.Now()
-	deadline := start.Add(sendFor)
+	deadline := start.Add(tputTime)
 	var next atomic.Int64
 	var mu sync.Mutex
 	var sent []sentMessage
@@ -43,12 +43,12 @@ func throughputRound(ctx context.Context, senders []*api.Client, to *peer, count
 			failures := 0
 			for ctx.Err() == nil && time.Now().Before(deadline) && failures < maxSendErrors {
 				i := int(next.Add(1)) - 1
-				if i >= count {
+				if i >= tputCount {
 					return
 				}
 				t0 := time.Now()
 				sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-				res, err := c.Send(sctx, api.SendRequest{Target: to.name, Text: messageText(label, i, size)})
+				res, err := c.Send(sctx, api.SendRequest{Target: to.Name, Text: messageText(label, i, textSize)})
 				cancel()
 				took := time.Since(t0)
 				mu.Lock()

@@ -109,7 +109,7 @@ func TestCopyOverLoopback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wants := []string{`"role":"send"`, `"bytes":`+strconv.Itoa(len(data)), `"cipher":"TLS_`}
+			wants := []string{`"role":"send"`, `"bytes":` + strconv.Itoa(len(data)), `"cipher":"TLS_`}
 			if tc.proto == "quic" {
 				wants = append(wants, `"max_stream_window":`+strconv.Itoa(direct.DefaultMaxStreamReceiveWindow), `"conns":`+tc.conns)
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/bench/internal/stats"
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // copyReport is what the benchmark reads of the JSON result line each
@@ -71,18 +72,18 @@ func (c rawCopy) runner(b *benchmark) runner {
 				serveArgs = append(serveArgs, "--direct")
 			}
 		}
-		srv, err := b.ps.start("rawcopy-"+c.proto+"-serve", c.recvNS, nil, bin, serveArgs...)
+		srv, err := b.spawn("rawcopy-"+c.proto+"-serve", c.recvNS, nil, bin, serveArgs...)
 		if err != nil {
 			return res, nil, err
 		}
 		defer srv.Stop()
-		addr, err := srv.WaitLine(ctx, reListen, startTimeout)
+		addr, err := srv.WaitLine(ctx, reListen, testbed.StartTimeout)
 		if err != nil {
 			return res, nil, err
 		}
 		start := time.Now()
 		sendArgs := append([]string{"send", "--proto", c.proto, "--to", addr, "--timeout", limit.Round(time.Second).String()}, c.connsArgs()...)
-		cli, err := b.ps.start("rawcopy-"+c.proto+"-send", c.sendNS, nil, bin, append(sendArgs, c.src)...)
+		cli, err := b.spawn("rawcopy-"+c.proto+"-send", c.sendNS, nil, bin, append(sendArgs, c.src)...)
 		if err != nil {
 			return res, nil, err
 		}
@@ -176,7 +177,7 @@ func (b *benchmark) localCopy(outDir string) runner {
 		dst := filepath.Join(outDir, "cp-copy.bin")
 		os.Remove(dst)
 		start := time.Now()
-		cp, err := b.ps.start("cp", "", nil, "cp", b.src, dst)
+		cp, err := b.spawn("cp", "", nil, "cp", b.src, dst)
 		if err != nil {
 			return res, nil, err
 		}
@@ -184,7 +185,7 @@ func (b *benchmark) localCopy(outDir string) runner {
 		if err := cp.Wait(ctx, timeout(b.size)); err != nil {
 			return res, cmds, err
 		}
-		sync, err := b.ps.start("sync", "", nil, "sync", dst)
+		sync, err := b.spawn("sync", "", nil, "sync", dst)
 		if err != nil {
 			return res, cmds, err
 		}
@@ -223,15 +224,15 @@ func (ip iperf) runner(b *benchmark) runner {
 			return res, nil, err
 		}
 		p := strconv.Itoa(port)
-		srv, err := b.ps.start("iperf3-server", ip.serverNS, nil, ip.bin, "-s", "-1", "-B", ip.addr, "-p", p, "--forceflush")
+		srv, err := b.spawn("iperf3-server", ip.serverNS, nil, ip.bin, "-s", "-1", "-B", ip.addr, "-p", p, "--forceflush")
 		if err != nil {
 			return res, nil, err
 		}
 		defer srv.Stop()
-		if _, err := srv.WaitLine(ctx, reIperfListening, startTimeout); err != nil {
+		if _, err := srv.WaitLine(ctx, reIperfListening, testbed.StartTimeout); err != nil {
 			return res, nil, err
 		}
-		cli, err := b.ps.start("iperf3-client", ip.clientNS, nil, ip.bin, "-c", ip.addr, "-p", p, "-t", strconv.Itoa(ip.seconds), "-J")
+		cli, err := b.spawn("iperf3-client", ip.clientNS, nil, ip.bin, "-c", ip.addr, "-p", p, "-t", strconv.Itoa(ip.seconds), "-J")
 		if err != nil {
 			return res, nil, err
 		}

@@ -104,7 +104,16 @@ func (s *section) lanchatRow() *row {
 	return nil
 }
 
-// benchmark is one run of xferload: its workspace, processes and
+// Network namespaces are named nsPrefix + the benchmark's process id +
+// a sequence number + a suffix, so that those of a run that was killed
+// before it could clean up are recognised and removed.
+const nsPrefix = "xferload-"
+
+// linkSubnet is the emulated link's /24; its addresses exist only inside
+// the two namespaces.
+const linkSubnet = "10.213.77"
+
+// benchmark is one run of the benchmark: its workspace, processes and
 // findings.
 type benchmark struct {
 	cfg     *config
@@ -116,24 +125,40 @@ type benchmark struct {
 	loadEnd string // at the end
 	others  string // what other processes used meanwhile
 
-	dir string // the workspace, on the file system measured
-	ps  *procs
-	ns  *testbed.Netns
+	dir   string        // the workspace, on the file system measured
+	procs testbed.Stack // stops every process still running at the end
+	logs  int           // processes started, for their log names
+	ns    *testbed.Netns
 
-	free     int64  // bytes df said were available at the start
-	dfLine   string // what df said
-	size     int64  // the big file's size, after any scaling
-	src      string // the big file
-	srcHash  string
-	small    string // the folder of small files
-	linkSrc  string // the file sent over the link: src, or a smaller one
-	linkHash string
-	linkLen  int64
+	free    int64  // bytes df said were available at the start
+	dfLine  string // what df said
+	size    int64  // the big file's size, after any scaling
+	src     string // the big file
+	srcHash string
+	small   string // the folder of small files
 
 	lanchatErr error // why lanchat is not measured, if it is not
 	linkDesc   string
 	sections   []*section
 	notes      []string
+}
+
+// spawn runs bin with args, in network namespace ns unless ns is "",
+// with env added to the benchmark's environment, its output in a log
+// file named after name. Whatever still runs at the end is stopped.
+func (b *benchmark) spawn(name, ns string, env []string, bin string, args ...string) (*testbed.Process, error) {
+	b.logs++
+	cmd := testbed.Command(ns, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	p, err := testbed.StartCmd(name, filepath.Join(b.dir, "logs", fmt.Sprintf("%03d-%s.log", b.logs, name)), cmd)
+	if err == nil {
+		b.procs.Cleanup(func() {
+			if err := p.Stop(); err != nil {
+				b.note("cleaning up: %v", err)
+			}
+		})
+	}
+	return p, err
 }
 
 // say prints a progress line.
@@ -191,7 +216,7 @@ func (b *benchmark) runRounds(ctx context.Context, rows []*row) error {
 // bench runs the whole benchmark, prints the report to stdout and writes
 // it to --out.
 func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
-	ctx, cancel := context.WithTimeout(ctx, cfg.maxRun)
+	ctx, cancel := context.WithTimeout(ctx, maxRun)
 	defer cancel()
 	b := &benchmark{cfg: cfg, args: args, stderr: stderr, start: time.Now(), loadavg: sysinfo.LoadAverage(),
 		ns: testbed.NewNetns(nsPrefix)}
@@ -225,11 +250,8 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 // cleanup stops every process still running, removes the namespaces
 // and, unless asked to keep it, the workspace.
 func (b *benchmark) cleanup() error {
-	var errs []error
-	if b.ps != nil {
-		errs = append(errs, b.ps.stopAll())
-	}
-	errs = append(errs, b.ns.Close())
+	b.procs.Close()
+	errs := []error{b.ns.Close()}
 	if b.dir != "" {
 		if b.cfg.Keep {
 			b.say("kept %s", b.dir)
@@ -252,16 +274,16 @@ func (b *benchmark) measure(ctx context.Context) error {
 	if b.lanchatErr != nil {
 		b.say("lanchat rows will not run: %v", b.lanchatErr)
 	}
-	for _, s := range []struct {
-		name    string
-		measure func(context.Context) error
-	}{{sectionLoopback, b.loopbackSection}, {sectionFiles, b.filesSection}, {sectionLink, b.linkSection}} {
-		if !b.cfg.measures(s.name) {
-			continue
-		}
-		if err := s.measure(ctx); err != nil {
+	if err := b.loopbackSection(ctx); err != nil {
+		return err
+	}
+	if b.cfg.files > 0 {
+		if err := b.filesSection(ctx); err != nil {
 			return err
 		}
+	}
+	if b.cfg.link != "" {
+		return b.linkSection(ctx)
 	}
 	return nil
 }
@@ -269,59 +291,41 @@ func (b *benchmark) measure(ctx context.Context) error {
 // prepare makes the workspace: checks the free space, scales the big
 // file down if it must, and writes the big file and the small files.
 func (b *benchmark) prepare(ctx context.Context) error {
-	dir, err := os.MkdirTemp(b.cfg.dir, "xferload.")
+	dir, err := os.MkdirTemp("", "xferload.")
 	if err != nil {
 		return fmt.Errorf("workspace: %w", err)
 	}
 	b.dir = dir
-	b.ps = &procs{dir: filepath.Join(dir, "logs")}
-	if err := os.Mkdir(b.ps.dir, 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, "logs"), 0o755); err != nil {
 		return err
 	}
-	var smallTotal int64
-	if b.cfg.measures(sectionFiles) {
-		smallTotal = int64(b.cfg.files) * b.cfg.fileSize
-	}
+	smallTotal := int64(b.cfg.files) * fileSize
 	b.free, b.dfLine, err = freeSpace(ctx, dir)
 	if err != nil {
 		return fmt.Errorf("free space: %w", err)
 	}
-	if b.cfg.measures(sectionLoopback) || b.cfg.measures(sectionLink) {
-		want := b.cfg.size
-		if !b.cfg.measures(sectionLoopback) && b.cfg.linkSize > 0 && b.cfg.linkSize < want {
-			// Only the link is measured: the big file is the one it sends.
-			want = b.cfg.linkSize
-		}
-		size, ok := fitSize(want, b.free, smallTotal)
-		if !ok {
-			return fmt.Errorf("not enough free space in %s for even a %s file (df says %s available)", dir, stats.Size(minBigSize), stats.Size(b.free))
-		}
-		if size != want {
-			b.note("**scaled down**: the big file is %s instead of %s, because df shows only %s available in %s, and the source, one received copy, the small files and %s of margin must fit",
-				stats.Size(size), stats.Size(want), stats.Size(b.free), dir, stats.Size(diskMargin))
-			b.say("scaled the big file down to %s: only %s free", stats.Size(size), stats.Size(b.free))
-		}
-		b.size = size
-		b.src = filepath.Join(dir, "big.bin")
-		b.say("writing %s of random data to %s (and syncing it)", stats.Size(size), b.src)
-		t0 := time.Now()
-		if b.srcHash, err = writeRandomFile(b.src, size); err != nil {
-			return err
-		}
-		b.say("  took %v", time.Since(t0).Round(time.Millisecond))
+	size, ok := fitSize(b.cfg.size, b.free, smallTotal)
+	if !ok {
+		return fmt.Errorf("not enough free space in %s for even a %s file (df says %s available)", dir, stats.Size(minBigSize), stats.Size(b.free))
 	}
+	if size != b.cfg.size {
+		b.note("**scaled down**: the big file is %s instead of %s, because df shows only %s available in %s, and the source, one received copy, the small files and %s of margin must fit",
+			stats.Size(size), stats.Size(b.cfg.size), stats.Size(b.free), dir, stats.Size(diskMargin))
+		b.say("scaled the big file down to %s: only %s free", stats.Size(size), stats.Size(b.free))
+	}
+	b.size = size
+	b.src = filepath.Join(dir, "big.bin")
+	b.say("writing %s of random data to %s (and syncing it)", stats.Size(size), b.src)
+	t0 := time.Now()
+	if b.srcHash, err = writeRandomFile(b.src, size); err != nil {
+		return err
+	}
+	b.say("  took %v", time.Since(t0).Round(time.Millisecond))
 	if smallTotal > 0 {
 		b.small = filepath.Join(dir, "small")
-		b.say("writing %d files of %s to %s", b.cfg.files, stats.Size(b.cfg.fileSize), b.small)
-		if err := writeSmallFiles(b.small, b.cfg.files, b.cfg.fileSize); err != nil {
+		b.say("writing %d files of %s to %s", b.cfg.files, stats.Size(fileSize), b.small)
+		if err := writeSmallFiles(b.small, b.cfg.files, fileSize); err != nil {
 			return fmt.Errorf("small files: %w", err)
-		}
-	}
-	b.linkSrc, b.linkLen, b.linkHash = b.src, b.size, b.srcHash
-	if b.cfg.measures(sectionLink) && b.cfg.linkSize > 0 && b.cfg.linkSize < b.size {
-		b.linkSrc, b.linkLen = filepath.Join(dir, "link.bin"), b.cfg.linkSize
-		if b.linkHash, err = writeRandomFile(b.linkSrc, b.linkLen); err != nil {
-			return err
 		}
 	}
 	return nil

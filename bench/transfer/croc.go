@@ -32,7 +32,7 @@ type croc struct {
 	ns    string
 	env   []string
 	pass  string
-	relay *proc
+	relay *testbed.Process
 }
 
 // startCroc makes croc's namespace and starts its relay there.
@@ -46,11 +46,11 @@ func (b *benchmark) startCroc(ctx context.Context, bin string) (*croc, error) {
 		return nil, err
 	}
 	c := &croc{bin: bin, ns: ns, env: []string{"HOME=" + home}, pass: "xferload-" + randomHex(8)}
-	c.relay, err = b.ps.start("croc-relay", ns, c.env, bin, "--pass", c.pass, "relay", "--host", "127.0.0.1", "--ports", crocPorts)
+	c.relay, err = b.spawn("croc-relay", ns, c.env, bin, "--pass", c.pass, "relay", "--host", "127.0.0.1", "--ports", crocPorts)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.relay.WaitLine(ctx, reCrocRelayUp, startTimeout); err != nil {
+	if _, err := c.relay.WaitLine(ctx, reCrocRelayUp, testbed.StartTimeout); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -80,18 +80,18 @@ func (c *croc) runner(b *benchmark, src string, size int64, outDir string) runne
 		defer os.RemoveAll(out)
 		rw := testbed.StartWatch(c.relay.PID())
 		start := time.Now()
-		snd, err := b.ps.start("croc-send", c.ns, env, c.bin, "--relay", relay, "--pass", c.pass, "--no-compress", "--yes",
+		snd, err := b.spawn("croc-send", c.ns, env, c.bin, "--relay", relay, "--pass", c.pass, "--no-compress", "--yes",
 			"--ignore-stdin", "--disable-clipboard", "send", "--no-local", src)
 		if err != nil {
 			rw.Stop()
 			return res, nil, err
 		}
 		defer snd.Stop()
-		if _, err := snd.WaitLine(ctx, reCrocCode, startTimeout); err != nil {
+		if _, err := snd.WaitLine(ctx, reCrocCode, testbed.StartTimeout); err != nil {
 			rw.Stop()
 			return res, nil, err
 		}
-		rcv, err := b.ps.start("croc-receive", c.ns, env, c.bin, "--relay", relay, "--pass", c.pass, "--no-compress", "--yes",
+		rcv, err := b.spawn("croc-receive", c.ns, env, c.bin, "--relay", relay, "--pass", c.pass, "--no-compress", "--yes",
 			"--ignore-stdin", "--overwrite", "--out", out)
 		if err != nil {
 			rw.Stop()

@@ -28,6 +28,7 @@ const (
 	pathDiscard    = "file → discard"
 	pathDirect     = pathFileToFile + ", direct I/O (as lanchat)"
 	pathLanchat    = "daemon → daemon, " + pathFileToFile + " (chunk hashes, direct I/O, rename)"
+	fileDone       = " (bob's daemon has the whole verified file in place)"
 )
 
 // loopbackSection measures the big file on 127.0.0.1: lanchat, then
@@ -48,7 +49,7 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 	}
 	defer b.stopCluster(c)
 	if c != nil {
-		lan.run = b.lanchatFile(c, b.src, b.size, b.srcHash)
+		lan.run = b.lanchatRun(c, b.src, 1, b.size, b.srcHash, fileDone)
 	}
 
 	quic := rawCopy{proto: "quic", src: b.src, size: b.size, outDir: out, recvListen: "127.0.0.1:0"}
@@ -68,10 +69,10 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 	big.add(&row{name: rowTLS, path: pathFileToFile, run: diskTLS.runner(b)})
 	big.add(&row{name: rowTLS, path: pathDiscard, maxRuns: 1, run: tls.runner(b)})
 	ip := big.add(&row{name: rowIperf, path: "memory → memory, TCP, no encryption"})
-	if bin, err := exec.LookPath(b.cfg.iperf3); err != nil {
+	if bin, err := exec.LookPath("iperf3"); err != nil {
 		ip.notRun = fmt.Sprintf("no iperf3 (%v); install it with `apt-get update && apt-get install -y iperf3`", err)
 	} else {
-		ip.run = iperf{bin: bin, seconds: b.cfg.iperfTime, addr: "127.0.0.1", port: freeTCPPort}.runner(b)
+		ip.run = iperf{bin: bin, seconds: iperfTime, addr: "127.0.0.1", port: freeTCPPort}.runner(b)
 	}
 	cr := big.add(&row{name: rowCroc, path: pathFileToFile + " (by xferload)"})
 	var cc *croc
@@ -99,7 +100,7 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 // filesSection measures the folder of small files on 127.0.0.1 with
 // lanchat, run after run.
 func (b *benchmark) filesSection(ctx context.Context) error {
-	small := &section{title: fmt.Sprintf("A folder of %d files of %s on loopback", b.cfg.files, stats.Size(b.cfg.fileSize)), kind: smallFiles}
+	small := &section{title: fmt.Sprintf("A folder of %d files of %s on loopback", b.cfg.files, stats.Size(fileSize)), kind: smallFiles}
 	b.sections = append(b.sections, small)
 	lan := small.add(&row{name: rowLanchat, path: fmt.Sprintf("daemon → daemon, folder of %d files → folder", b.cfg.files), lanchat: true})
 	c, err := b.setUpLanchat(ctx, loopback, "lanchat-files", lan)
@@ -108,7 +109,7 @@ func (b *benchmark) filesSection(ctx context.Context) error {
 	}
 	defer b.stopCluster(c)
 	if c != nil {
-		lan.run = b.lanchatFolder(c, b.small, b.cfg.files, int64(b.cfg.files)*b.cfg.fileSize)
+		lan.run = b.lanchatRun(c, b.small, b.cfg.files, int64(b.cfg.files)*fileSize, "", "")
 	}
 	return b.runRounds(ctx, small.rows)
 }
@@ -117,7 +118,7 @@ func (b *benchmark) filesSection(ctx context.Context) error {
 // joined by a veth pair shaped to the configured rate: iperf3, lanchat
 // and the raw quic-go copy, run after run.
 func (b *benchmark) linkSection(ctx context.Context) error {
-	sec := &section{title: fmt.Sprintf("One file of %s over an emulated %s link (two network namespaces)", stats.Size(b.linkLen), b.cfg.link), kind: shapedLink}
+	sec := &section{title: fmt.Sprintf("One file of %s over an emulated %s link (two network namespaces)", stats.Size(b.size), b.cfg.link), kind: shapedLink}
 	b.sections = append(b.sections, sec)
 	ip := sec.add(&row{name: rowIperf, path: "memory → memory, TCP, no encryption"})
 	lan := sec.add(&row{name: rowLanchat, path: pathLanchat, lanchat: true})
@@ -143,17 +144,17 @@ func (b *benchmark) linkSection(ctx context.Context) error {
 	b.linkDesc = l.Describe()
 	b.say("link: %s and %s joined by a veth pair, %s on both ends", l.A, l.B, l.Shape)
 
-	if bin, err := exec.LookPath(b.cfg.iperf3); err != nil {
+	if bin, err := exec.LookPath("iperf3"); err != nil {
 		ip.notRun = fmt.Sprintf("no iperf3 (%v)", err)
 	} else {
-		ip.run = iperf{bin: bin, seconds: b.cfg.linkIperfTime, serverNS: l.B, clientNS: l.A, addr: l.AddrB,
+		ip.run = iperf{bin: bin, seconds: linkIperfTime, serverNS: l.B, clientNS: l.A, addr: l.AddrB,
 			port: func() (int, error) { return 5201, nil }}.runner(b)
 	}
 	out := filepath.Join(b.dir, "received-link")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	raw := rawCopy{proto: "quic", src: b.linkSrc, size: b.linkLen, toDisk: true, outDir: out,
+	raw := rawCopy{proto: "quic", src: b.src, size: b.size, toDisk: true, outDir: out,
 		sendNS: l.A, recvNS: l.B, recvListen: l.AddrB + ":0"}
 	quic.run = raw.runner(b)
 	raw.conns = 2
@@ -165,7 +166,7 @@ func (b *benchmark) linkSection(ctx context.Context) error {
 	// Deferred after the namespaces' removal, so it runs before it.
 	defer b.stopCluster(c)
 	if c != nil {
-		lan.run = b.lanchatFile(c, b.linkSrc, b.linkLen, b.linkHash)
+		lan.run = b.lanchatRun(c, b.src, 1, b.size, b.srcHash, fileDone)
 	}
 	return b.runRounds(ctx, sec.rows)
 }
@@ -179,9 +180,20 @@ func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, 
 		r.notRun = b.lanchatErr.Error()
 		return nil, nil
 	}
-	c, err := startCluster(ctx, b.ps, b.cfg.Bin, filepath.Join(b.dir, dir), at, b.say)
+	c, err := startCluster(ctx, b.cfg.Bin, filepath.Join(b.dir, dir), at)
 	if err == nil {
-		err = b.warmUp(ctx, c)
+		b.say("lanchat: server pid %d on %s, alice's daemon pid %d, bob's pid %d (downloads %s)",
+			c.server.PID(), c.server.Addr, c.alice.PID(), c.bob.PID(), c.downloads)
+		// A 1 MiB warm-up transfer opens the direct connection and shows
+		// that transfers work before any is timed.
+		src := filepath.Join(c.dir, "warm-up.bin")
+		var hash string
+		if hash, err = writeRandomFile(src, stats.MiB); err == nil {
+			_, _, err = b.lanchatRun(c, src, 1, stats.MiB, hash, "")(ctx, 0)
+		}
+		if err != nil {
+			err = fmt.Errorf("warm-up transfer of 1 MiB: %w", err)
+		}
 	}
 	if err != nil {
 		b.stopCluster(c)
@@ -204,103 +216,58 @@ func (b *benchmark) stopCluster(c *cluster) {
 	if err := c.stop(); err != nil {
 		b.note("stopping lanchat: %v", err)
 	}
-	for _, d := range []*daemon{c.alice, c.bob} {
+	for _, d := range []*testbed.Daemon{c.alice, c.bob} {
 		if d == nil {
 			continue
 		}
 		if n, first := d.Warnings(3); n > 0 {
-			b.note("%s's daemon (%s) logged %d warnings or errors; the first: %s", d.name, c.dir, n, strings.Join(first, " | "))
+			b.note("%s's daemon (%s) logged %d warnings or errors; the first: %s", d.Name, c.dir, n, strings.Join(first, " | "))
 		}
 	}
 }
 
-// warmUp sends a 1 MiB file first: it opens the direct connection and
-// shows that transfers work before any is timed.
-func (b *benchmark) warmUp(ctx context.Context, c *cluster) error {
-	src := filepath.Join(c.dir, "warm-up.bin")
-	hash, err := writeRandomFile(src, 1*stats.MiB)
-	if err != nil {
-		return err
-	}
-	if _, p, err := c.sendFile(ctx, src, time.Minute); err != nil {
-		return fmt.Errorf("warm-up transfer of 1 MiB: %w", err)
-	} else if p == nil {
-		return fmt.Errorf("warm-up transfer of 1 MiB: no process")
-	}
-	got, err := findReceived(c.bob.downloads, filepath.Base(src))
-	if err != nil {
-		return fmt.Errorf("warm-up transfer of 1 MiB: %w", err)
-	}
-	if err := checkCopy(got, 1*stats.MiB, hash); err != nil {
-		return fmt.Errorf("warm-up transfer of 1 MiB: %w", err)
-	}
-	return os.Remove(got)
-}
-
-// lanchatFile sends one file per run with `lanchat send-file`.
-func (b *benchmark) lanchatFile(c *cluster, src string, size int64, hash string) runner {
+// lanchatRun sends src, a file (files 1) or a folder of files, per run
+// with `lanchat send-file`, and checks what bob received: the size and,
+// for a file's first run, its SHA-256; done says what the timed run
+// waits for.
+func (b *benchmark) lanchatRun(c *cluster, src string, files int, total int64, hash, done string) runner {
 	return func(ctx context.Context, round int) (result, []string, error) {
-		res, p, err := c.sendFile(ctx, src, timeout(size))
+		res, p, err := b.sendFile(ctx, c, src, timeout(total)+time.Duration(files-1)*10*time.Millisecond)
 		cmds := c.commands()
 		if p != nil {
-			cmds = append(cmds, "timed: `"+p.Command()+"`, from its start until it exits 0 (bob's daemon has the whole verified file in place)")
-		}
-		if err != nil {
-			return res, cmds, err
-		}
-		res.bytes, res.files = size, 1
-		res.info = b.daemonRate(ctx, c, size)
-		got, err := findReceived(c.bob.downloads, filepath.Base(src))
-		if err != nil {
-			return res, cmds, err
-		}
-		want := ""
-		if round == 0 {
-			want = hash
-		}
-		err = checkCopy(got, size, want)
-		os.Remove(got)
-		return res, cmds, err
-	}
-}
-
-// lanchatFolder sends the folder of small files per run.
-func (b *benchmark) lanchatFolder(c *cluster, dir string, files int, total int64) runner {
-	return func(ctx context.Context, round int) (result, []string, error) {
-		res, p, err := c.sendFile(ctx, dir, timeout(total)+time.Duration(files)*10*time.Millisecond)
-		cmds := c.commands()
-		if p != nil {
-			cmds = append(cmds, "timed: `"+p.Command()+"`, from its start until it exits 0")
+			cmds = append(cmds, "timed: `"+p.Command()+"`, from its start until it exits 0"+done)
 		}
 		if err != nil {
 			return res, cmds, err
 		}
 		res.info = b.daemonRate(ctx, c, total)
-		got, err := findReceived(c.bob.downloads, filepath.Base(dir))
+		got, err := findReceived(c.downloads, filepath.Base(src))
 		if err != nil {
 			return res, cmds, err
 		}
 		defer os.RemoveAll(got)
-		n, bytes, err := countFiles(got)
-		if err != nil {
-			return res, cmds, err
-		}
-		if n != files || bytes != total {
-			return res, cmds, fmt.Errorf("received %d files, %d bytes in %s; sent %d files, %d bytes", n, bytes, got, files, total)
+		if files == 1 {
+			if round > 0 {
+				hash = ""
+			}
+			err = checkCopy(got, total, hash)
+		} else if n, bytes, cerr := countFiles(got); cerr != nil {
+			err = cerr
+		} else if n != files || bytes != total {
+			err = fmt.Errorf("received %d files, %d bytes in %s; sent %d files, %d bytes", n, bytes, got, files, total)
 		}
 		res.bytes, res.files = total, files
-		return res, cmds, nil
+		return res, cmds, err
 	}
 }
 
 // daemonRate asks bob's daemon what it recorded for the transfer just
 // done, for the notes.
 func (b *benchmark) daemonRate(ctx context.Context, c *cluster, total int64) string {
-	ts, err := c.transfers(ctx, c.bob)
+	t, err := b.received(ctx, c.bob, total)
 	if err != nil {
 		return fmt.Sprintf("transfers: %v", err)
 	}
-	t := latest(ts, "receive", total)
 	if t == nil {
 		return fmt.Sprintf("no received transfer of %d bytes in `lanchat --json transfers`", total)
 	}
@@ -337,12 +304,9 @@ func findReceived(downloads, name string) (string, error) {
 	return "", fmt.Errorf("received %s: not in %s, which holds %q", name, downloads, names)
 }
 
-// crocBinary finds croc: --croc, else in --bin, on PATH, or where go
+// crocBinary finds croc: in --bin, on PATH, or where go
 // install puts it.
 func (b *benchmark) crocBinary() (string, error) {
-	if b.cfg.croc != "" {
-		return exec.LookPath(b.cfg.croc)
-	}
 	candidates := []string{filepath.Join(b.cfg.Bin, "croc"), "croc"}
 	if gp := os.Getenv("GOPATH"); gp != "" {
 		candidates = append(candidates, filepath.Join(gp, "bin", "croc"))

@@ -197,6 +197,12 @@ func (r *row) peakRSS() int64 {
 	return p
 }
 
+// megabytes converts bytes per second to MB/s.
+func megabytes(bps float64) float64 { return bps / 1e6 }
+
+// megabits converts bytes per second to Mbit/s.
+func megabits(bps float64) float64 { return bps * 8 / 1e6 }
+
 // spreadMB prints the range of rates in MB/s.
 func spreadMB(rates []float64) string {
 	x := make([]float64, len(rates))
@@ -342,7 +348,7 @@ func whyNot(rows ...*row) string {
 func (b *benchmark) legend() []string {
 	return []string{
 		"goodput: file bytes divided by the wall time of one run, from the start of the sending command to the moment the data is all on the receiving side (in place and synced, for rows that write a file); the median over the runs, with the lowest and highest beside it",
-		"runs: how many runs the median is of. The discard rows, the local copy and the raw quic-go copies on the link run once: they only show where a ceiling is or what QUIC alone costs, and once keeps the whole benchmark within about twenty minutes; `+N failed` counts runs that failed (no row runs again after a failure; the notes say why). `bench transfer --only loopback`, `--only files` or `--only link` (or a comma-separated list) measures some sections again",
+		"runs: how many runs the median is of. The discard rows, the local copy and the raw quic-go copies on the link run once: they only show where a ceiling is or what QUIC alone costs, and once keeps the whole benchmark within about twenty minutes; `+N failed` counts runs that failed (no row runs again after a failure; the notes say why)",
 		"lanchat ÷ this: the median goodput of “" + rowLanchat + "” in the same table divided by this row's; above 1 means lanchat was faster",
 		"CPU s: user plus system CPU seconds of the sending and the receiving process over one run, median over runs. For lanchat they are the two daemons' (from /proc/PID/stat before and after the run; the `lanchat send-file` client itself is not counted); for the baselines the processes' own (wait4 rusage), handshakes and start-up included",
 		fmt.Sprintf("peak RSS: the largest resident set size of each end over the runs. For lanchat the daemons' VmHWM from /proc/PID/status (reset through /proc/PID/clear_refs before each run where the kernel allows, so it covers that run) and VmRSS sampled every %v, whichever is larger; for the baselines each process's VmHWM, read every %v until it exits (wait4's maxrss would count xferload's own memory, which a child shares until it execs)", testbed.SampleEvery, testbed.SampleEvery),
@@ -350,7 +356,7 @@ func (b *benchmark) legend() []string {
 		"raw quic-go copy (bench/rawcopy): one QUIC stream, TLS 1.3 with throw-away certificates, go.mod's quic-go with peer/direct's flow-control windows and socket buffers, 1 MiB reads and writes, no hashing or progress records. file → discard drops the data (the network ceiling); direct I/O (`--direct`) writes aligned 1 MiB blocks past the page cache, as lanchat does; " +
 			"`--conns 2` cuts the file in two halves on 1 MiB boundaries, each on a stream of its own QUIC connection from one UDP socket per side",
 		"TLS 1.3 over TCP copy (bench/rawcopy --proto tls): the same I/O as the quic-go copy over crypto/tls on one TCP connection",
-		"iperf3: TCP from memory to memory, no encryption, no files, for a fixed time (--iperf-time / --link-iperf-time seconds); its goodput is the receiver's total from iperf3's JSON",
+		fmt.Sprintf("iperf3: TCP from memory to memory, no encryption, no files, for a fixed time (%d s on loopback, %d s on the link); its goodput is the receiver's total from iperf3's JSON", iperfTime, linkIperfTime),
 		"emulated link: both namespaces are on this machine, so the sender, the receiver and the link share its CPUs; a tool that needs more CPU per byte loses more here than it would between two machines",
 		"croc: croc's relay, sender and receiver in a network namespace of their own with only a loopback interface (croc listens on every address and would otherwise look up its public relay and search the LAN); the received file is synced by xferload before the clock stops, since croc does not sync it",
 		"local copy: cp of the big file to a new one on the same file system, then sync of the copy: what the disk allows any file → file row, without network or encryption (one run)",
@@ -410,12 +416,9 @@ func dedup(x []string) []string {
 	return x
 }
 
-// buildNote says what the binaries were built from: --build, or the
-// work tree's git description.
+// buildNote says what the binaries were built from: the work tree's git
+// description, as make bench builds them.
 func (b *benchmark) buildNote() string {
-	if b.cfg.build != "" {
-		return b.cfg.build
-	}
 	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
 	if err != nil {
 		return ""

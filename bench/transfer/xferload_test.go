@@ -321,31 +321,15 @@ func TestCell(t *testing.T) {
 }
 
 func TestParseConfig(t *testing.T) {
-	c, err := parseConfig([]string{"--size", "1G", "--runs", "5", "--link", "off", "--link-size", "256M"}, io.Discard)
-	if err != nil || c.size != stats.GiB || c.runs != 5 || c.link != "" || c.linkSize != 256*stats.MiB || c.files != 10000 {
+	c, err := parseConfig([]string{"--size", "1G", "--runs", "5", "--link", "off", "--files", "0"}, io.Discard)
+	if err != nil || c.size != stats.GiB || c.runs != 5 || c.link != "" || c.files != 0 {
 		t.Errorf("parseConfig = %+v, %v", c, err)
 	}
 	c, err = parseConfig(nil, io.Discard)
-	if err != nil || c.size != 4*stats.GiB || c.runs != 3 || c.link != "1gbit" || c.fileSize != 4*stats.KiB {
+	if err != nil || c.size != 4*stats.GiB || c.runs != 3 || c.link != "1gbit" || c.files != 10000 || c.Bin != "bin" {
 		t.Errorf("defaults = %+v, %v", c, err)
 	}
-	if c.only != nil || !c.measures(sectionLoopback) || !c.measures(sectionFiles) || !c.measures(sectionLink) {
-		t.Errorf("by default every section runs: %v", c.only)
-	}
-	c, err = parseConfig([]string{"--only", "loopback, link"}, io.Discard)
-	if err != nil || !c.measures(sectionLoopback) || c.measures(sectionFiles) || !c.measures(sectionLink) {
-		t.Errorf("--only loopback,link: %v, %v", c.only, err)
-	}
-	c, err = parseConfig([]string{"--only", "files", "--link", "off"}, io.Discard)
-	if err != nil || c.measures(sectionLoopback) || !c.measures(sectionFiles) || c.measures(sectionLink) {
-		t.Errorf("--only files: %v, %v", c.only, err)
-	}
-	c, err = parseConfig([]string{"--files", "0"}, io.Discard)
-	if err != nil || c.measures(sectionFiles) || !c.measures(sectionLoopback) {
-		t.Errorf("--files 0: %v", err)
-	}
-	for _, bad := range [][]string{{"--runs", "0"}, {"--size", "1M"}, {"--size", "x"}, {"--files", "-1"}, {"extra"}, {"--iperf-time", "0"},
-		{"--only", "disk"}, {"--only", "loopback,"}, {"--only", "files", "--files", "0"}, {"--only", "link", "--link", "off"}} {
+	for _, bad := range [][]string{{"--runs", "0"}, {"--size", "1M"}, {"--size", "x"}, {"--files", "-1"}, {"extra"}, {"--only", "link"}} {
 		if _, err := parseConfig(bad, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("parseConfig(%q) = %v, want a usage error", bad, err)
 		}
