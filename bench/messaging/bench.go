@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/cli"
 	"github.com/lanchat/lanchat/bench/internal/stats"
 
-	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/testbed"
 	"github.com/lanchat/lanchat/peer/api"
 )
@@ -28,24 +28,19 @@ const (
 
 // benchmark is one run of the benchmark: its processes and what it found.
 type benchmark struct {
-	cfg     *config
-	args    []string
-	stderr  io.Writer
-	dir     string           // data and logs
-	owner   testbed.Stack    // the test bed's logger
-	bed     *testbed.Cluster // the server and the daemons
-	peers   []*peer
-	start   time.Time
-	elapsed time.Duration
-	loadavg string
+	cli.Run
+	cfg   *config
+	dir   string           // data and logs
+	owner testbed.Stack    // the test bed's logger
+	bed   *testbed.Cluster // the server and the daemons
+	peers []*peer
 
 	alice *peer // the sender of every message
 	bob   *peer // reached directly
 	carol *peer // reached through the relay only; nil without IPv6 loopback
 	dave  *peer // like carol, but its direct address times out; nil without IPv6 loopback
 
-	rows  []*measurement
-	notes []string
+	rows []*measurement
 }
 
 // measurement is one row of the table: one kind of round on one path,
@@ -65,9 +60,9 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("temporary directory: %w", err)
 	}
-	r := &benchmark{cfg: cfg, args: args, stderr: stderr, dir: dir, owner: testbed.Stack{W: stderr}, start: time.Now(), loadavg: sysinfo.LoadAverage()}
+	r := &benchmark{Run: cli.NewRun("messaging", args, stderr), cfg: cfg, dir: dir, owner: testbed.Stack{W: stderr}}
 	runErr := r.measure(ctx)
-	r.elapsed = time.Since(r.start)
+	r.Elapsed = time.Since(r.Start)
 	// The logs go with the directory: read them after the processes
 	// stopped and before it is removed.
 	stopErr := r.stop()
@@ -76,29 +71,19 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 		stopErr = errors.Join(stopErr, err)
 	}
 	if stopErr != nil {
-		r.note("stopping the processes: %v", stopErr)
+		r.Note("stopping the processes: %v", stopErr)
 	}
 	if runErr != nil {
 		if len(r.rows) == 0 {
 			return runErr
 		}
-		r.note("the run stopped early: %v", runErr)
+		r.Note("the run stopped early: %v", runErr)
 	}
 	r.checkPaths()
 	if err := cfg.Publish(stdout, stderr, r.report()); err != nil {
 		return err
 	}
 	return errors.Join(runErr, stopErr)
-}
-
-// say prints a progress line.
-func (r *benchmark) say(format string, args ...any) {
-	fmt.Fprintf(r.stderr, "== "+format+"\n", args...)
-}
-
-// note adds a line to the report's notes.
-func (r *benchmark) note(format string, args ...any) {
-	r.notes = append(r.notes, fmt.Sprintf(format, args...))
 }
 
 // measure sets up the users and runs every round.
@@ -169,12 +154,12 @@ func (r *benchmark) measure(ctx context.Context) error {
 			r.settle(ctx)
 			after, err := scrapeRequests(ctx, r.bed.Server.Metrics)
 			if err := errors.Join(scrapeErr, err); err != nil {
-				r.note("round %d, %s, %s: server requests not counted: %v", n, s.m.what, s.m.path, err)
+				r.Note("round %d, %s, %s: server requests not counted: %v", n, s.m.what, s.m.path, err)
 			} else {
 				res.requests = perMessage(before, after, res.total)
 			}
 			s.m.rounds = append(s.m.rounds, res)
-			r.say("round %d/%d: %s, %s: %s (%v)", n, r.cfg.rounds, s.m.what, s.m.path, res.brief(s.m.throughput), time.Since(t0).Round(10*time.Millisecond))
+			r.Say("round %d/%d: %s, %s: %s (%v)", n, r.cfg.rounds, s.m.what, s.m.path, res.brief(s.m.throughput), time.Since(t0).Round(10*time.Millisecond))
 		}
 	}
 	return nil
@@ -230,7 +215,7 @@ func (r *benchmark) setup(ctx context.Context) error {
 			}
 		}
 	} else {
-		r.note("no IPv6 loopback here: the relayed rows need a receiver that alice cannot reach directly (one on [::1]), so they are missing")
+		r.Note("no IPv6 loopback here: the relayed rows need a receiver that alice cannot reach directly (one on [::1]), so they are missing")
 	}
 	for _, u := range []*peer{r.bob, r.carol, r.dave} {
 		if u == nil {
@@ -252,7 +237,7 @@ func (r *benchmark) firstDial(ctx context.Context, m *measurement) error {
 		return fmt.Errorf("first message to dave: %w", err)
 	}
 	m.rounds = append(m.rounds, res)
-	r.say("%s: %s", m.what, res.brief(false))
+	r.Say("%s: %s", m.what, res.brief(false))
 	r.settle(ctx)
 	return nil
 }
@@ -271,7 +256,7 @@ func (r *benchmark) settle(ctx context.Context) {
 			}
 			select {
 			case <-ctx.Done():
-				r.note("%s's outbox did not empty within %v between phases (%d copies left; %v)", u.Name, settleTimeout, st.Outbox, err)
+				r.Note("%s's outbox did not empty within %v between phases (%d copies left; %v)", u.Name, settleTimeout, st.Outbox, err)
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
@@ -297,7 +282,7 @@ func (r *benchmark) noteWarnings() {
 		if n == 0 {
 			continue
 		}
-		r.note("%s logged %d warnings or errors; the first: %s", p.Name, n, strings.Join(first, " / "))
+		r.Note("%s logged %d warnings or errors; the first: %s", p.Name, n, strings.Join(first, " / "))
 	}
 }
 

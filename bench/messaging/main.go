@@ -109,7 +109,7 @@ func (r *benchmark) startPeer(ctx context.Context, name, listen string) (*peer, 
 	if err != nil {
 		return nil, err
 	}
-	r.say("%s: daemon pid %d, direct listener %s", name, d.PID(), d.Listen(ctx))
+	r.Say("%s: daemon pid %d, direct listener %s", name, d.PID(), d.Listen(ctx))
 	return u, nil
 }
 
@@ -141,7 +141,7 @@ func (r *benchmark) stop() error {
 // remove deletes the temporary directory, unless asked to keep it.
 func (r *benchmark) remove() error {
 	if r.cfg.Keep {
-		r.say("kept %s", r.dir)
+		r.Say("kept %s", r.dir)
 		return nil
 	}
 	if err := os.RemoveAll(r.dir); err != nil {

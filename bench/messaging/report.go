@@ -2,33 +2,28 @@ package messaging
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/lanchat/lanchat/bench/internal/cli"
 	"github.com/lanchat/lanchat/bench/internal/stats"
-	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // report renders the run as Markdown: what ran where, the table, the
 // notes.
 func (r *benchmark) report() string {
-	rep := cli.NewReport("messaging benchmark", r.start, r.elapsed, r.loadavg, "msgload; bench/run.sh builds the binaries with the same toolchain")
-	rep.Fact("server, daemons and msgload share this machine's CPUs; all traffic is on 127.0.0.1")
+	rep := cli.NewReport("messaging benchmark", r.Start, r.Elapsed, r.Loadavg, "bench/run.sh builds the binaries with the same toolchain")
+	rep.Fact("server, daemons and the benchmark share this machine's CPUs; all traffic is on 127.0.0.1")
 	rep.List("Commands:", r.commands())
 	rep.WriteString("\n" + r.table())
 	rep.List("How to read it:", r.legend())
-	rep.List("Notes:", r.notes)
+	rep.List("Notes:", r.Notes)
 	return rep.String()
 }
 
 // commands lists what produced the table, as it could be typed again.
 func (r *benchmark) commands() []string {
-	out := []string{
-		"`make bench` (its second part: `bench/run.sh` runs `bench messaging` after the server benchmark)",
-		fmt.Sprintf("`%s`", testbed.ShellQuote(append([]string{os.Args[0], "messaging"}, r.args...))),
-	}
+	out := r.Commands("second part, after the server benchmark")
 	if r.bed != nil && r.bed.Server != nil {
 		out = append(out, fmt.Sprintf("server (pid %d): `%s`", r.bed.Server.PID(), r.bed.Server.Command()))
 	}
@@ -49,12 +44,10 @@ func (r *benchmark) commands() []string {
 
 // table renders the measurements, medians over their rounds.
 func (r *benchmark) table() string {
-	var b strings.Builder
-	b.WriteString("| measurement | path | messages | p50 ms | p99 ms | max ms | msgs/s | server requests per message | spread over rounds |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---|\n")
+	var rows [][]string
 	for _, m := range r.rows {
 		if len(m.rounds) == 0 {
-			fmt.Fprintf(&b, "| %s | %s | not run | — | — | — | — | — | — |\n", m.what, m.path)
+			rows = append(rows, []string{m.what, m.path, "not run"})
 			continue
 		}
 		var p50, p99, rates, reqs []float64
@@ -88,16 +81,15 @@ func (r *benchmark) table() string {
 		if m.rounds[0].arrived == 1 && len(m.rounds) == 1 {
 			p99s, spreads = "—", "one message"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			m.what, m.path, msgs, stats.Number(stats.Median(p50)), p99s, stats.Number(stats.Millis(maxLat)), rate, stats.Number(stats.Median(reqs)), spreads)
+		rows = append(rows, []string{m.what, m.path, msgs, stats.Number(stats.Median(p50)), p99s, stats.Number(stats.Millis(maxLat)), rate, stats.Number(stats.Median(reqs)), spreads})
 	}
-	return b.String()
+	return cli.Table([]string{"measurement", "path", "messages:", "p50 ms:", "p99 ms:", "max ms:", "msgs/s:", "server requests per message:", "spread over rounds"}, rows)
 }
 
 // legend explains the columns and how each path was arranged.
 func (r *benchmark) legend() []string {
 	out := []string{
-		"latency: from just before alice's Send call to the moment msgload reads the message's event from the receiver's stream (the local API and its event stream included, as a user would see it); " +
+		"latency: from just before alice's Send call to the moment the benchmark reads the message's event from the receiver's stream (the local API and its event stream included, as a user would see it); " +
 			"p50 and p99 are by nearest rank within a round, then the median over rounds; max is the largest of all rounds",
 		fmt.Sprintf("one message at a time: %d untimed messages, then %d timed, each sent once the one before arrived", warmup, r.cfg.n),
 		fmt.Sprintf("throughput: Sends back to back into one conversation (alice → one receiver) until %d were sent or %v passed, then up to %v for the last to arrive; msgs/s counts arrivals, first Send to last arrival; "+
@@ -139,10 +131,10 @@ func (r *benchmark) checkPaths() {
 			want = "relay"
 		}
 		if len(m.rounds) > 0 && (!send.Only(want) || !recv.Only(want) || len(errs) > 0) {
-			r.note("%s, %s: Send said %s; the receiver said %s; failed Sends: %s", m.what, m.path, send, recv, errs)
+			r.Note("%s, %s: Send said %s; the receiver said %s; failed Sends: %s", m.what, m.path, send, recv, errs)
 		}
 		if slow > 0 && !strings.HasPrefix(m.what, "latency, first") {
-			r.note("%s, %s: %d Sends took over %v", m.what, m.path, slow, slowSend)
+			r.Note("%s, %s: %d Sends took over %v", m.what, m.path, slow, slowSend)
 		}
 	}
 }

@@ -2,9 +2,9 @@ package server
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/cli"
 	"github.com/lanchat/lanchat/bench/internal/stats"
 )
 
@@ -63,10 +63,9 @@ func (t *table) addBytes(name string, b int64) {
 
 // markdown renders the table.
 func (t *table) markdown() string {
-	var b strings.Builder
-	b.WriteString("| figure | value | unit |\n|---|---:|---|\n")
-	for _, r := range t.rows {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.name, r.value, r.unit)
+	rows := make([][]string, len(t.rows))
+	for i, r := range t.rows {
+		rows[i] = []string{r.name, r.value, r.unit}
 	}
-	return b.String()
+	return cli.Table([]string{"figure", "value:", "unit"}, rows)
 }

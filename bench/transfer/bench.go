@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/cli"
 	"github.com/lanchat/lanchat/bench/internal/stats"
 	"github.com/lanchat/lanchat/internal/testbed"
 
@@ -116,13 +117,9 @@ const linkSubnet = "10.213.77"
 // benchmark is one run of the benchmark: its workspace, processes and
 // findings.
 type benchmark struct {
+	cli.Run
 	cfg     *config
-	args    []string
-	stderr  io.Writer
-	start   time.Time
-	elapsed time.Duration
-	loadavg string // at the start
-	loadEnd string // at the end
+	loadEnd string // the load average at the end
 	others  string // what other processes used meanwhile
 
 	dir   string        // the workspace, on the file system measured
@@ -140,7 +137,6 @@ type benchmark struct {
 	lanchatErr error // why lanchat is not measured, if it is not
 	linkDesc   string
 	sections   []*section
-	notes      []string
 }
 
 // spawn runs bin with args, in network namespace ns unless ns is "",
@@ -154,21 +150,11 @@ func (b *benchmark) spawn(name, ns string, env []string, bin string, args ...str
 	if err == nil {
 		b.procs.Cleanup(func() {
 			if err := p.Stop(); err != nil {
-				b.note("cleaning up: %v", err)
+				b.Note("cleaning up: %v", err)
 			}
 		})
 	}
 	return p, err
-}
-
-// say prints a progress line.
-func (b *benchmark) say(format string, args ...any) {
-	fmt.Fprintf(b.stderr, "== "+format+"\n", args...)
-}
-
-// note adds a line to the report's notes.
-func (b *benchmark) note(format string, args ...any) {
-	b.notes = append(b.notes, fmt.Sprintf(format, args...))
 }
 
 // timeout bounds one run that moves n bytes.
@@ -188,7 +174,7 @@ func (b *benchmark) runRounds(ctx context.Context, rows []*row) error {
 			if r.notRun != "" || r.stopped || (r.maxRuns > 0 && round >= r.maxRuns) {
 				continue
 			}
-			b.say("run %d of %d: %s, %s", round+1, b.cfg.runs, r.name, r.path)
+			b.Say("run %d of %d: %s, %s", round+1, b.cfg.runs, r.name, r.path)
 			res, cmds, err := r.run(ctx, round)
 			if r.commands == nil {
 				r.commands = cmds
@@ -199,14 +185,14 @@ func (b *benchmark) runRounds(ctx context.Context, rows []*row) error {
 				}
 				r.failures = append(r.failures, fmt.Sprintf("run %d: %v", round+1, err))
 				r.stopped = true
-				b.say("  failed (no more runs of this row): %v", err)
+				b.Say("  failed (no more runs of this row): %v", err)
 				continue
 			}
 			r.results = append(r.results, res)
 			if res.files > 1 {
-				b.say("  %d files in %.2fs: %s files/s", res.files, res.elapsed.Seconds(), stats.Number(res.filesRate()))
+				b.Say("  %d files in %.2fs: %s files/s", res.files, res.elapsed.Seconds(), stats.Number(res.filesRate()))
 			} else {
-				b.say("  %s in %.2fs: %s MB/s", stats.Size(res.bytes), res.elapsed.Seconds(), stats.Number(megabytes(res.rate())))
+				b.Say("  %s in %.2fs: %s MB/s", stats.Size(res.bytes), res.elapsed.Seconds(), stats.Number(megabytes(res.rate())))
 			}
 		}
 	}
@@ -218,29 +204,29 @@ func (b *benchmark) runRounds(ctx context.Context, rows []*row) error {
 func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, maxRun)
 	defer cancel()
-	b := &benchmark{cfg: cfg, args: args, stderr: stderr, start: time.Now(), loadavg: sysinfo.LoadAverage(),
+	b := &benchmark{Run: cli.NewRun("transfer", args, stderr), cfg: cfg,
 		ns: testbed.NewNetns(nsPrefix)}
 	nb := watchNeighbours()
 	runErr := b.measure(ctx)
-	b.elapsed, b.loadEnd = time.Since(b.start), sysinfo.LoadAverage()
+	b.Elapsed, b.loadEnd = time.Since(b.Start), sysinfo.LoadAverage()
 	top, other := nb.stop()
-	b.others = fmt.Sprintf("at least %.0f CPU seconds of the %.0f this machine had", other.Seconds(), b.elapsed.Seconds()*float64(runtime.NumCPU()))
+	b.others = fmt.Sprintf("at least %.0f CPU seconds of the %.0f this machine had", other.Seconds(), b.Elapsed.Seconds()*float64(runtime.NumCPU()))
 	if len(top) > 0 {
 		b.others += " (" + strings.Join(top, ", ") + ")"
 	}
 	if err := b.cleanup(); err != nil {
-		b.note("cleaning up: %v", err)
+		b.Note("cleaning up: %v", err)
 	}
 	if runErr != nil {
 		if len(b.sections) == 0 {
 			return runErr
 		}
-		b.note("the run stopped early: %v", runErr)
+		b.Note("the run stopped early: %v", runErr)
 	}
 	if errors.Is(runErr, context.Canceled) && cfg.Out != "" {
 		// An interrupted run keeps the last complete report in place.
 		fmt.Fprint(stdout, b.report())
-		b.say("interrupted: %s left as it was", cfg.Out)
+		b.Say("interrupted: %s left as it was", cfg.Out)
 	} else if err := cfg.Publish(stdout, stderr, b.report()); err != nil {
 		return err
 	}
@@ -254,7 +240,7 @@ func (b *benchmark) cleanup() error {
 	errs := []error{b.ns.Close()}
 	if b.dir != "" {
 		if b.cfg.Keep {
-			b.say("kept %s", b.dir)
+			b.Say("kept %s", b.dir)
 		} else if err := os.RemoveAll(b.dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", b.dir, err))
 		}
@@ -265,14 +251,14 @@ func (b *benchmark) cleanup() error {
 // measure prepares the files and runs every section.
 func (b *benchmark) measure(ctx context.Context) error {
 	if stale := testbed.RemoveStale(ctx, nsPrefix); len(stale) > 0 {
-		b.note("removed network namespaces left by an earlier xferload that was killed: %v", stale)
+		b.Note("removed network namespaces left by an earlier xferload that was killed: %v", stale)
 	}
 	if err := b.prepare(ctx); err != nil {
 		return err
 	}
 	b.lanchatErr = lanchatReady(ctx, b.cfg.Bin)
 	if b.lanchatErr != nil {
-		b.say("lanchat rows will not run: %v", b.lanchatErr)
+		b.Say("lanchat rows will not run: %v", b.lanchatErr)
 	}
 	if err := b.loopbackSection(ctx); err != nil {
 		return err
@@ -309,21 +295,21 @@ func (b *benchmark) prepare(ctx context.Context) error {
 		return fmt.Errorf("not enough free space in %s for even a %s file (df says %s available)", dir, stats.Size(minBigSize), stats.Size(b.free))
 	}
 	if size != b.cfg.size {
-		b.note("**scaled down**: the big file is %s instead of %s, because df shows only %s available in %s, and the source, one received copy, the small files and %s of margin must fit",
+		b.Note("**scaled down**: the big file is %s instead of %s, because df shows only %s available in %s, and the source, one received copy, the small files and %s of margin must fit",
 			stats.Size(size), stats.Size(b.cfg.size), stats.Size(b.free), dir, stats.Size(diskMargin))
-		b.say("scaled the big file down to %s: only %s free", stats.Size(size), stats.Size(b.free))
+		b.Say("scaled the big file down to %s: only %s free", stats.Size(size), stats.Size(b.free))
 	}
 	b.size = size
 	b.src = filepath.Join(dir, "big.bin")
-	b.say("writing %s of random data to %s (and syncing it)", stats.Size(size), b.src)
+	b.Say("writing %s of random data to %s (and syncing it)", stats.Size(size), b.src)
 	t0 := time.Now()
 	if b.srcHash, err = writeRandomFile(b.src, size); err != nil {
 		return err
 	}
-	b.say("  took %v", time.Since(t0).Round(time.Millisecond))
+	b.Say("  took %v", time.Since(t0).Round(time.Millisecond))
 	if smallTotal > 0 {
 		b.small = filepath.Join(dir, "small")
-		b.say("writing %d files of %s to %s", b.cfg.files, stats.Size(fileSize), b.small)
+		b.Say("writing %d files of %s to %s", b.cfg.files, stats.Size(fileSize), b.small)
 		if err := writeSmallFiles(b.small, b.cfg.files, fileSize); err != nil {
 			return fmt.Errorf("small files: %w", err)
 		}

@@ -88,10 +88,10 @@ func (b *benchmark) loopbackSection(ctx context.Context) error {
 	err = b.runRounds(ctx, big.rows)
 	if cc != nil {
 		if serr := cc.stop(); serr != nil {
-			b.note("stopping croc's relay: %v", serr)
+			b.Note("stopping croc's relay: %v", serr)
 		}
 		if rerr := b.ns.Remove(cc.ns); rerr != nil {
-			b.note("removing croc's namespace: %v", rerr)
+			b.Note("removing croc's namespace: %v", rerr)
 		}
 	}
 	return err
@@ -137,12 +137,12 @@ func (b *benchmark) linkSection(ctx context.Context) error {
 	defer func() {
 		for _, ns := range []string{l.A, l.B} {
 			if err := b.ns.Remove(ns); err != nil {
-				b.note("removing %s: %v", ns, err)
+				b.Note("removing %s: %v", ns, err)
 			}
 		}
 	}()
 	b.linkDesc = l.Describe()
-	b.say("link: %s and %s joined by a veth pair, %s on both ends", l.A, l.B, l.Shape)
+	b.Say("link: %s and %s joined by a veth pair, %s on both ends", l.A, l.B, l.Shape)
 
 	if bin, err := exec.LookPath("iperf3"); err != nil {
 		ip.notRun = fmt.Sprintf("no iperf3 (%v)", err)
@@ -182,7 +182,7 @@ func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, 
 	}
 	c, err := startCluster(ctx, b.cfg.Bin, filepath.Join(b.dir, dir), at)
 	if err == nil {
-		b.say("lanchat: server pid %d on %s, alice's daemon pid %d, bob's pid %d (downloads %s)",
+		b.Say("lanchat: server pid %d on %s, alice's daemon pid %d, bob's pid %d (downloads %s)",
 			c.server.PID(), c.server.Addr, c.alice.PID(), c.bob.PID(), c.downloads)
 		// A 1 MiB warm-up transfer opens the direct connection and shows
 		// that transfers work before any is timed.
@@ -200,7 +200,7 @@ func (b *benchmark) setUpLanchat(ctx context.Context, at placement, dir string, 
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		b.say("lanchat could not be set up: %v", err)
+		b.Say("lanchat could not be set up: %v", err)
 		r.notRun = fmt.Sprintf("setting up: %v", err)
 		return nil, nil
 	}
@@ -214,14 +214,14 @@ func (b *benchmark) stopCluster(c *cluster) {
 		return
 	}
 	if err := c.stop(); err != nil {
-		b.note("stopping lanchat: %v", err)
+		b.Note("stopping lanchat: %v", err)
 	}
 	for _, d := range []*testbed.Daemon{c.alice, c.bob} {
 		if d == nil {
 			continue
 		}
 		if n, first := d.Warnings(3); n > 0 {
-			b.note("%s's daemon (%s) logged %d warnings or errors; the first: %s", d.Name, c.dir, n, strings.Join(first, " | "))
+			b.Note("%s's daemon (%s) logged %d warnings or errors; the first: %s", d.Name, c.dir, n, strings.Join(first, " | "))
 		}
 	}
 }

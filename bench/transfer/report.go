@@ -3,7 +3,6 @@ package transfer
 import (
 	"fmt"
 	"math"
-	"os"
 	"os/exec"
 	"strings"
 
@@ -23,12 +22,12 @@ const (
 
 // report renders the run as Markdown.
 func (b *benchmark) report() string {
-	w := cli.NewReport("file transfer benchmark", b.start, b.elapsed, "", "xferload; bench/run.sh builds every binary with the same toolchain")
-	if b.loadavg != "" {
-		w.Fact("load average at the start: %s, at the end: %s (1, 5 and 15 minutes; xferload's own processes count in the end figure, but anything above 0 at the start means other work shared the CPUs)", b.loadavg, b.loadEnd)
+	w := cli.NewReport("file transfer benchmark", b.Start, b.Elapsed, "", "bench/run.sh builds every binary with the same toolchain")
+	if b.Loadavg != "" {
+		w.Fact("load average at the start: %s, at the end: %s (1, 5 and 15 minutes; the benchmark's own processes count in the end figure, but anything above 0 at the start means other work shared the CPUs)", b.Loadavg, b.loadEnd)
 	}
 	if b.others != "" {
-		w.Fact("other processes (not xferload's, not kernel threads) used %s while it ran", b.others)
+		w.Fact("other processes (not the benchmark's, not kernel threads) used %s while it ran", b.others)
 	}
 	if build := b.buildNote(); build != "" {
 		w.Fact("lanchat and rendezvous: %s", build)
@@ -40,10 +39,7 @@ func (b *benchmark) report() string {
 		w.Fact("big file: %s of random bytes in the workspace, written and synced before the first run; it stays in the page cache, so senders read it from memory, and every receiver that writes a file writes it to the same file system and syncs it before its run counts as done", stats.Size(b.size))
 	}
 	w.Fact("every figure is the median of %s unless the row says otherwise; MB/s is 10⁶ bytes per second of file data (goodput), wall clock from the sending command's start to its end", plural(b.cfg.runs, "run"))
-	w.List("Commands:", []string{
-		"`make bench` (its last part: `bench/run.sh` runs `bench transfer` after the server and messaging benchmarks)",
-		fmt.Sprintf("`%s`", testbed.ShellQuote(append([]string{os.Args[0], "transfer"}, b.args...))),
-	})
+	w.List("Commands:", b.Commands("last part, after the server, messaging and web app benchmarks"))
 
 	for i, s := range b.sections {
 		fmt.Fprintf(w, "\n### §%d %s\n\n", i+1, s.title)
@@ -57,13 +53,11 @@ func (b *benchmark) report() string {
 	}
 
 	w.WriteString("\n### Targets (printed, not asserted)\n\n")
-	w.WriteString("| target | measured | verdict |\n|---|---:|---|\n")
-	for _, t := range b.targets() {
-		fmt.Fprintf(w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
+	var rows [][]string
+	for _, t := range append(b.targets(), b.informative()...) {
+		rows = append(rows, []string{t.what, t.measured, t.verdict})
 	}
-	for _, t := range b.informative() {
-		fmt.Fprintf(w, "| %s | %s | %s |\n", t.what, t.measured, t.verdict)
-	}
+	w.WriteString(cli.Table([]string{"target", "measured:", "verdict"}, rows))
 	w.WriteString("\nThe last line is informative, not a target.\n")
 
 	w.WriteString("\n### Commands per row\n\n")
@@ -80,7 +74,7 @@ func (b *benchmark) report() string {
 	}
 
 	w.List("### How to read it", b.legend())
-	w.List("### Notes", append(append(b.runNotes(), b.writeCost()...), b.notes...))
+	w.List("### Notes", append(append(b.runNotes(), b.writeCost()...), b.Notes...))
 	return w.String()
 }
 
@@ -90,24 +84,15 @@ func (b *benchmark) table(s *section) string {
 	if lan := s.lanchatRow(); lan != nil {
 		lanRate = lan.medianRate()
 	}
-	head := []string{"tool", "data path", "goodput MB/s", "spread of MB/s", "runs", "lanchat ÷ this"}
+	head := []string{"tool", "data path", "goodput MB/s:", "spread of MB/s", "runs:", "lanchat ÷ this:"}
 	switch s.kind {
 	case smallFiles:
-		head = []string{"tool", "data path", "files/s", "MB/s", "spread of files/s", "runs"}
+		head = []string{"tool", "data path", "files/s:", "MB/s:", "spread of files/s", "runs:"}
 	case shapedLink:
-		head = []string{"tool", "data path", "goodput MB/s", "Mbit/s", "spread of MB/s", "runs", "lanchat ÷ this"}
+		head = []string{"tool", "data path", "goodput MB/s:", "Mbit/s:", "spread of MB/s", "runs:", "lanchat ÷ this:"}
 	}
-	head = append(head, "CPU s, sender", "CPU s, receiver", "peak RSS MiB, sender", "peak RSS MiB, receiver")
-	var w strings.Builder
-	w.WriteString("| " + strings.Join(head, " | ") + " |\n|")
-	for i, h := range head {
-		if i < 2 || strings.HasPrefix(h, "spread") {
-			w.WriteString("---|")
-		} else {
-			w.WriteString("---:|")
-		}
-	}
-	w.WriteString("\n")
+	head = append(head, "CPU s, sender:", "CPU s, receiver:", "peak RSS MiB, sender:", "peak RSS MiB, receiver:")
+	var rows [][]string
 	for _, r := range s.rows {
 		if len(r.results) == 0 {
 			why := "not run: " + r.notRun
@@ -116,7 +101,7 @@ func (b *benchmark) table(s *section) string {
 			} else if r.notRun == "" {
 				why = "not run: the benchmark stopped before it"
 			}
-			fmt.Fprintf(&w, "| %s | %s | %s |%s\n", r.name, r.path, cell(why), strings.Repeat(" — |", len(head)-3))
+			rows = append(rows, []string{r.name, r.path, cell(why)})
 			continue
 		}
 		rates := r.rates()
@@ -138,10 +123,9 @@ func (b *benchmark) table(s *section) string {
 			cells = []string{r.name, r.path, mb, stats.Number(megabits(stats.Median(rates))), spreadMB(rates), runs, vs}
 		}
 		cpuS, cpuR, rssS, rssR := r.usage()
-		cells = append(cells, cpuS, cpuR, rssS, rssR)
-		w.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+		rows = append(rows, append(cells, cpuS, cpuR, rssS, rssR))
 	}
-	return w.String()
+	return cli.Table(head, rows)
 }
 
 // rates returns each run's goodput in bytes per second.

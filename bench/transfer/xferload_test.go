@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/cli"
 	"github.com/lanchat/lanchat/bench/internal/stats"
 )
 
@@ -189,7 +190,7 @@ func testBenchmark() *benchmark {
 		{name: rowQUIC, path: pathFileToFile, results: runs(20*stats.MiB, 115)},
 		{name: rowQUIC2, path: pathFileToFile, failures: []string{"run 1: no --conns"}},
 	}}
-	return &benchmark{cfg: &config{runs: 3, link: "1gbit"}, sections: []*section{big, small, link}, start: time.Now()}
+	return &benchmark{cfg: &config{runs: 3, link: "1gbit"}, sections: []*section{big, small, link}, Run: cli.Run{Start: time.Now()}}
 }
 
 func TestTable(t *testing.T) {

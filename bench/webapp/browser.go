@@ -15,15 +15,6 @@ import (
 	"github.com/lanchat/lanchat/peer/webui"
 )
 
-// findChromium returns the browser to drive.
-func findChromium(given string) (string, error) {
-	p, err := axquery.FindChromium(given)
-	if err != nil {
-		return "", fmt.Errorf("%w, or pass --chromium", err)
-	}
-	return p, nil
-}
-
 // browser is one user's headless Chromium, signed in to their app.
 type browser struct {
 	name   string

@@ -20,15 +20,15 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/bench/internal/cli"
+	"github.com/lanchat/lanchat/internal/axquery"
 )
 
 // config is what a run does.
 type config struct {
 	cli.Common
-	chromium string
-	n        int // messages timed per path
-	history  int // messages in the long conversation
-	opens    int // timed opens of the long conversation
+	n       int // messages timed per path
+	history int // messages in the long conversation
+	opens   int // timed opens of the long conversation
 }
 
 const example = "bench webapp --bin bin --out bench/results/webapp-latest.md --n 200 --history 10000"
@@ -47,7 +47,6 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var cfg config
 	fs := cli.Flags("bench webapp", "the web app benchmark; bench/run.sh runs it", stderr, example)
 	cfg.AddFlags(fs, "the rendezvous and lanchat binaries", "the temporary directory")
-	fs.StringVar(&cfg.chromium, "chromium", "", "the browser to drive (default: chromium, chromium-browser or google-chrome on PATH)")
 	fs.IntVar(&cfg.n, "n", 200, "messages timed through the app and through the API")
 	fs.IntVar(&cfg.history, "history", 10000, "messages in the long conversation that is opened")
 	fs.IntVar(&cfg.opens, "opens", 5, "timed opens of the long conversation")
@@ -73,7 +72,7 @@ func bench(ctx context.Context, cfg config, _ []string, stdout, _ io.Writer) err
 }
 
 func run(ctx context.Context, cfg config, stdout io.Writer) error {
-	exe, err := findChromium(cfg.chromium)
+	exe, err := axquery.FindChromium("")
 	if err != nil {
 		return err
 	}
