@@ -206,10 +206,10 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	defer cancel()
 	b := &benchmark{Run: cli.NewRun("transfer", args, stderr), cfg: cfg,
 		ns: testbed.NewNetns(nsPrefix)}
-	nb := watchNeighbours()
+	nb := testbed.WatchOthers()
 	runErr := b.measure(ctx)
 	b.Elapsed, b.loadEnd = time.Since(b.Start), sysinfo.LoadAverage()
-	top, other := nb.stop()
+	top, other := nb.Stop()
 	b.others = fmt.Sprintf("at least %.0f CPU seconds of the %.0f this machine had", other.Seconds(), b.Elapsed.Seconds()*float64(runtime.NumCPU()))
 	if len(top) > 0 {
 		b.others += " (" + strings.Join(top, ", ") + ")"

@@ -1,6 +1,7 @@
 // Package testbed starts lanchat's real binaries as separate processes
 // for the end-to-end tests and the benchmarks: one process with its log
-// file, its CPU and memory read from /proc (process.go, procstat.go); a
+// file, its CPU and memory read from /proc (process.go, procstat.go), and
+// the CPU that other processes take meanwhile (others.go); a
 // rendezvous server and lanchat daemons, registered and befriended
 // (cluster.go); network namespaces joined by veth pairs, a bridge or a
 // link shaped with tc (netns.go).

@@ -1,4 +1,4 @@
-package transfer
+package testbed
 
 import (
 	"bytes"
@@ -11,19 +11,17 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/lanchat/lanchat/internal/testbed"
 )
 
-// neighbourEvery is how often the neighbours are looked at.
-const neighbourEvery = 2 * time.Second
+// othersEvery is how often WatchOthers looks at every process.
+const othersEvery = 2 * time.Second
 
-// neighbours keeps account of the CPU that processes other than
-// xferload and its children use while the benchmark runs: on a shared
-// machine they take CPUs from the transfers and skew every figure.
-// Kernel threads are left out (they mostly work for the transfers:
-// writeback, softirqs).
-type neighbours struct {
+// Others keeps account of the CPU that processes other than this one and
+// its descendants use while a benchmark runs: on a shared machine they
+// take CPUs from what is measured and skew every figure. Kernel threads
+// are left out (they mostly work for what is measured: writeback,
+// softirqs).
+type Others struct {
 	self int
 
 	mu    sync.Mutex
@@ -41,13 +39,14 @@ type procSnap struct {
 	cpu  time.Duration
 }
 
-// watchNeighbours starts looking every neighbourEvery.
-func watchNeighbours() *neighbours {
+// WatchOthers starts looking at every process every othersEvery, until
+// Stop.
+func WatchOthers() *Others {
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &neighbours{self: os.Getpid(), first: map[int]procSnap{}, last: map[int]procSnap{}, cancel: cancel, done: make(chan struct{})}
+	n := &Others{self: os.Getpid(), first: map[int]procSnap{}, last: map[int]procSnap{}, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(n.done)
-		t := time.NewTicker(neighbourEvery)
+		t := time.NewTicker(othersEvery)
 		defer t.Stop()
 		for {
 			n.look()
@@ -62,7 +61,7 @@ func watchNeighbours() *neighbours {
 }
 
 // look reads every process once.
-func (n *neighbours) look() {
+func (n *Others) look() {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return
@@ -106,16 +105,16 @@ func parseSnap(stat []byte) (procSnap, bool) {
 	if err != nil {
 		return procSnap{}, false
 	}
-	cpu, err := testbed.ParseStat(stat)
+	cpu, err := ParseStat(stat)
 	if err != nil {
 		return procSnap{}, false
 	}
 	return procSnap{comm: string(stat[open+1 : end]), ppid: ppid, cpu: cpu}, true
 }
 
-// stop ends the watch and returns the CPU seconds other processes used
-// by command name, largest first, and their sum.
-func (n *neighbours) stop() (top []string, total time.Duration) {
+// Stop ends the watch and returns the CPU seconds other processes used
+// (the five largest by command name, of a second or more) and their sum.
+func (n *Others) Stop() (top []string, total time.Duration) {
 	n.cancel()
 	<-n.done
 	n.look()
