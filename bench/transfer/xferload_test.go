@@ -346,18 +346,6 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
-func TestRandomFileHash(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "r.bin")
-	hash, err := writeRandomFile(p, 9*stats.MiB+3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := fileSHA256(p)
-	if err != nil || got != hash {
-		t.Errorf("hash of the file %s, writeRandomFile said %s (%v)", got, hash, err)
-	}
-}
-
 func TestSpotCheck(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "a"), filepath.Join(dir, "b")

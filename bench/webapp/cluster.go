@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/lanchat/lanchat/internal/testbed"
@@ -34,18 +33,10 @@ func startCluster(ctx context.Context, cfg config) (*cluster, error) {
 	}
 	c := &cluster{dir: dir, keep: cfg.Keep, owner: testbed.Stack{W: progress}}
 	say("starting a rendezvous server and daemons for alice and bob in %s", dir)
-	bed, err := testbed.StartCluster(ctx, &c.owner, cfg.Bin, dir, nil, false, []string{"--argon2-memory", "256", "--argon2-time", "1"}, nil)
-	for _, name := range []string{"alice", "bob"} {
-		if err != nil {
-			break
-		}
-		_, err = bed.AddDaemon(ctx, name, "--listen", "127.0.0.1:0", "--no-mdns", "--downloads", filepath.Join(dir, name+"-downloads"))
-	}
+	bed, err := testbed.StartCluster(ctx, &c.owner, cfg.Bin, dir, []string{"alice", "bob"}, true,
+		[]string{"--argon2-memory", "256", "--argon2-time", "1"}, []string{"--listen", "127.0.0.1:0", "--no-mdns"})
 	if err == nil {
 		c.peers = bed.Daemons
-		err = testbed.Befriend(ctx, c.peers[0], c.peers[1])
-	}
-	if err == nil {
 		// A first message opens the direct connection, so the timed ones
 		// measure the steady path.
 		err = sendAndWait(ctx, c.peers[0], c.peers[1], "webload warm-up")

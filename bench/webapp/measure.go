@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -144,49 +146,24 @@ func apiLatency(ctx context.Context, alice, bob *peer, n int) ([]time.Duration, 
 	return out, nil
 }
 
-// fill sends count messages from a to target through the API, a few at a
-// time.
+// fill sends count messages from a to target through the API, four
+// senders at a time.
 func fill(ctx context.Context, a *peer, target string, count int) error {
-	const workers = 4
-	errc := make(chan error, workers)
-	next := make(chan int)
-	for range workers {
-		go func() {
-			for i := range next {
-				if _, err := a.API.Send(ctx, api.SendRequest{Target: target, Text: fmt.Sprintf("webload fill %d: the quick brown fox jumps over the lazy dog", i)}); err != nil {
-					errc <- err
-					return
+	var next atomic.Int64
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int64(count) && errs[w] == nil; i = next.Add(1) {
+				_, errs[w] = a.API.Send(ctx, api.SendRequest{Target: target, Text: fmt.Sprintf("webload fill %d: the quick brown fox jumps over the lazy dog", i)})
+				if i%2000 == 0 {
+					say("  %d/%d", i, count)
 				}
 			}
-			errc <- nil
-		}()
+		})
 	}
-	var err error
-feed:
-	for i := range count {
-		select {
-		case next <- i:
-		case err = <-errc:
-			break feed
-		}
-		if (i+1)%2000 == 0 {
-			say("  %d/%d", i+1, count)
-		}
-	}
-	close(next)
-	for range workers - btoi(err != nil) {
-		if e := <-errc; err == nil {
-			err = e
-		}
-	}
-	return err
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // openTimes reloads b's app, clicks the conversation with peer and times
