@@ -70,14 +70,12 @@ type row struct {
 	failures []string
 	notRun   string   // why the row was not run at all
 	commands []string // of its first run
-	stopped  bool     // a run failed: no more runs
 }
 
 // section is one table.
 type section struct {
 	title string
 	kind  sectionKind
-	intro []string
 	rows  []*row
 }
 
@@ -171,7 +169,7 @@ func (b *benchmark) runRounds(ctx context.Context, rows []*row) error {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			if r.notRun != "" || r.stopped || (r.maxRuns > 0 && round >= r.maxRuns) {
+			if r.notRun != "" || len(r.failures) > 0 || (r.maxRuns > 0 && round >= r.maxRuns) {
 				continue
 			}
 			b.Say("run %d of %d: %s, %s", round+1, b.cfg.runs, r.name, r.path)
@@ -184,7 +182,6 @@ func (b *benchmark) runRounds(ctx context.Context, rows []*row) error {
 					return context.Cause(ctx)
 				}
 				r.failures = append(r.failures, fmt.Sprintf("run %d: %v", round+1, err))
-				r.stopped = true
 				b.Say("  failed (no more runs of this row): %v", err)
 				continue
 			}

@@ -43,9 +43,6 @@ func (b *benchmark) report() string {
 
 	for i, s := range b.sections {
 		fmt.Fprintf(w, "\n### §%d %s\n\n", i+1, s.title)
-		for _, line := range s.intro {
-			fmt.Fprintf(w, "%s\n\n", line)
-		}
 		if s.kind == shapedLink && b.linkDesc != "" {
 			fmt.Fprintf(w, "Link: %s. The server and alice's daemon run in the first namespace, bob's in the second (`ip netns exec`); each baseline's sender and receiver likewise.\n\n", b.linkDesc)
 		}
