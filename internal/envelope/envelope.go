@@ -1,9 +1,13 @@
-// Package envelope seals a chat message for the rendezvous server's relay,
-// which keeps it for a recipient who is offline. The sender signs the
-// message with its Ed25519 identity key and seals it with HPKE to the
-// recipient's current signed prekey (see package keys); the server sees only
-// a small clear header, enough to route the envelope, find the prekey and
-// deduplicate by message id. Only standard-library primitives are composed:
+// Package envelope holds the chat message as it travels between peers:
+// one value, Message, with one encoding (the inner message below). On a
+// direct connection it goes as it is (Encode, Decode), since the
+// connection's mutual TLS already proves who sent it. For the rendezvous
+// server's relay, which keeps it for a recipient who is offline, it is
+// signed and sealed (Seal, Open): the sender signs the message with its
+// Ed25519 identity key and seals it with HPKE to the recipient's current
+// signed prekey (see package keys); the server sees only a small clear
+// header, enough to route the envelope, find the prekey and deduplicate by
+// message id. Only standard-library primitives are composed:
 // crypto/ed25519, crypto/hpke and crypto/sha256 (through the prekey id).
 //
 // # Wire layout, version 1
@@ -191,6 +195,32 @@ func Seal(m Message, sender ed25519.PrivateKey, recipientPrekey keys.SignedPreke
 		return nil, fmt.Errorf("seal envelope %s: hpke: %w", m.ID, err)
 	}
 	return append(header, sealed...), nil
+}
+
+// Encode checks m as Seal does and encodes it as an inner message (see
+// the package documentation), neither signed nor sealed: the form a
+// message takes on a direct connection between two peers, whose mutual
+// TLS handshake has already proved who is at each end. A body over
+// MaxBody gives ErrTooLarge, any other rule broken ErrInvalid.
+func Encode(m Message) ([]byte, error) {
+	in, err := newInner(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode message %q: %w", truncate(m.ID), err)
+	}
+	return in.append(make([]byte, 0, in.size())), nil
+}
+
+// Decode decodes an inner message that Encode made, checking every field
+// as Open does; anything else (a bad length, version or field, a byte
+// after the body) gives an error wrapping ErrMalformed. It checks no
+// signature: the caller must know who sent b, and that it is the message's
+// From. The returned Body aliases b.
+func Decode(b []byte) (Message, error) {
+	in, err := parseInner(b)
+	if err != nil {
+		return Message{}, fmt.Errorf("decode message: %w", err)
+	}
+	return in.message(), nil
 }
 
 // Peek reads the clear header of an envelope without decrypting it, and

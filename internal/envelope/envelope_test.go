@@ -546,3 +546,44 @@ func TestParseInnerStrict(t *testing.T) {
 		})
 	}
 }
+
+// TestEncodeDecode: the message of a direct connection is the inner
+// message of an envelope, unsigned; Decode gives back what Encode took,
+// and Encode refuses what Seal refuses.
+func TestEncodeDecode(t *testing.T) {
+	alice, bob := newParty(t, "alice"), newParty(t, "bob")
+	m := textMessage(t, alice, bob, "Hi Bob 👋")
+	m.Group = newID(t)
+	b, err := Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := newInner(m)
+	if !bytes.Equal(b, in.append(nil)) {
+		t.Error("Encode is not the inner message of an envelope")
+	}
+	got, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameMessage(t, got, m)
+	opened, err := bob.open(seal(t, m, alice, bob), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameMessage(t, opened, got)
+
+	if _, err := Decode(append(b, 0)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("a byte after the body: %v, want ErrMalformed", err)
+	}
+	big := m
+	big.Body = make([]byte, MaxBody+1)
+	if _, err := Encode(big); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("body over MaxBody: %v, want ErrTooLarge", err)
+	}
+	noKind := m
+	noKind.Kind = ""
+	if _, err := Encode(noKind); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no kind: %v, want ErrInvalid", err)
+	}
+}

@@ -120,6 +120,29 @@ func FuzzOpenSealed(f *testing.F) {
 	})
 }
 
+// FuzzDecode feeds arbitrary bytes to Decode, the decoder of a message
+// on a direct connection. It must never panic, must refuse only with
+// ErrMalformed, and what it accepts must be a message Encode accepts and
+// encodes back to the very same bytes.
+func FuzzDecode(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode(b)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("decode: unexpected error %v", err)
+			}
+			return
+		}
+		enc, err := Encode(m)
+		if err != nil {
+			t.Fatalf("decode returned a message Encode refuses: %v", err)
+		}
+		if !bytes.Equal(enc, b) {
+			t.Fatalf("accepted message is not canonical:\n got %x\nwant %x", b, enc)
+		}
+	})
+}
+
 // seedMessages are the messages of the valid seeds, by file name.
 func seedMessages() map[string]Message {
 	sent := time.Date(2025, 11, 22, 9, 30, 0, 0, time.UTC)
@@ -154,13 +177,20 @@ func TestSeedCorpus(t *testing.T) {
 			t.Fatalf("FuzzOpenSealed/%s: %v", name, err)
 		}
 		sameMessage(t, got, want)
+
+		got, err = Decode(readSeed(t, filepath.Join("testdata", "fuzz", "FuzzDecode", name)))
+		if err != nil {
+			t.Fatalf("FuzzDecode/%s: %v", name, err)
+		}
+		sameMessage(t, got, want)
 	}
 }
 
 func writeSeeds(t *testing.T, alice, bob *party) {
 	open := filepath.Join("testdata", "fuzz", "FuzzOpen")
 	sealed := filepath.Join("testdata", "fuzz", "FuzzOpenSealed")
-	for _, dir := range []string{open, sealed} {
+	decode := filepath.Join("testdata", "fuzz", "FuzzDecode")
+	for _, dir := range []string{open, sealed, decode} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -169,6 +199,24 @@ func writeSeeds(t *testing.T, alice, bob *party) {
 		b := seal(t, m, alice, bob)
 		writeSeed(t, filepath.Join(open, name), b)
 		writeSeed(t, filepath.Join(sealed, name), signedInner(t, m, alice))
+		enc, err := Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeSeed(t, filepath.Join(decode, name), enc)
+	}
+	group, err := Encode(seedMessages()["valid-group"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{
+		"empty":         {},
+		"truncated":     group[:len(group)-1],
+		"trailing-byte": append(bytes.Clone(group), 0),
+		"signed":        signedInner(t, seedMessages()["valid-group"], alice),
+		"wrong-version": append([]byte{2}, group[1:]...),
+	} {
+		writeSeed(t, filepath.Join(decode, name), b)
 	}
 	direct := seal(t, seedMessages()["valid-direct"], alice, bob)
 	n := headerLen(t, direct)
