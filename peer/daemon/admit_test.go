@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/envelope"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/history"
@@ -123,16 +124,16 @@ func TestStoredRosterFailsClosed(t *testing.T) {
 	if d.transfers.autoAccept(ctx, "alice") {
 		t.Error("a friend's files auto-accepted on the roster kept on disk, before this run synced")
 	}
-	in := incoming{ID: "ffeeddccbbaa99887766554433221100", From: "dave", Group: gid, Sent: time.Now(), Body: "still here?", Via: history.ViaRelay}
-	if werr := d.messages.receive(ctx, in); werr == nil || werr.Code != wire.CodeForbidden {
+	in := envelope.Message{ID: "ffeeddccbbaa99887766554433221100", From: "dave", To: "bob", Group: gid, Sent: time.Now(), Kind: history.KindText, Body: []byte("still here?")}
+	if werr := d.messages.receiveDirect(ctx, in.From, in); werr == nil || werr.Code != wire.CodeForbidden {
 		t.Errorf("a kicked member's group message: %v, want forbidden", werr)
 	}
 	in.Group, in.From = "", "carol"
-	if werr := d.messages.receive(ctx, in); werr == nil {
+	if werr := d.messages.receiveDirect(ctx, in.From, in); werr == nil {
 		t.Error("an ex-friend's message was taken")
 	}
-	in.From, in.Body = "alice", "hi"
-	if werr := d.messages.receive(ctx, in); werr != nil {
+	in.From, in.Body = "alice", []byte("hi")
+	if werr := d.messages.receiveDirect(ctx, in.From, in); werr != nil {
 		t.Errorf("a friend's message: %v", werr)
 	}
 	// Once this run has synced, friends' files go straight in again.

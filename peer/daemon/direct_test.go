@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"testing"
 
+	"github.com/lanchat/lanchat/internal/envelope"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/history"
@@ -62,12 +63,19 @@ func TestDirectMessageAndReceipt(t *testing.T) {
 
 	// A message of an unknown kind is refused by bob, and not stored.
 	c := alice.peers.get("bob")
-	err = alice.messages.exchange(ctx, c, opMessage, DirectMessage{ID: "0123456789abcdef0123456789abcdef", Sent: m.Sent, Kind: "poll", Body: "?"})
+	poll := envelope.Message{ID: "0123456789abcdef0123456789abcdef", From: "alice", To: "bob", Sent: m.Sent, Kind: "poll", Body: []byte("?")}
+	err = alice.messages.sendDirect(ctx, c, poll)
 	if werr, ok := err.(*wire.Error); !ok || werr.Code != wire.CodeInvalid {
 		t.Errorf("unknown kind: %v, want invalid", err)
 	}
-	if err := alice.messages.exchange(ctx, c, "shout", Receipt{}); err == nil {
+	if _, err := bob.db.Message(ctx, "alice", poll.ID); err == nil {
+		t.Error("bob stored a message of an unknown kind")
+	}
+	if err := alice.messages.exchange(ctx, c, "receipt", Receipt{}); err == nil {
 		t.Error("an unknown operation was answered")
+	}
+	if err := alice.messages.exchange(ctx, c, opMessage, directRequest{Message: []byte("not a message")}); err == nil {
+		t.Error("a message that does not decode was answered")
 	}
 
 	st, err := alice.Status(ctx)

@@ -3,27 +3,31 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/envelope"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/peer/history"
 )
 
-// The direct message protocol: on a message stream of a peer connection,
-// the sender writes one request frame and the receiver answers with one
-// response frame, after its own commit. The connection's TLS handshake
-// proved who the sender is, so the frames carry no signature.
+// The direct message protocol (docs/protocol.md, "Direct messages"): on
+// a message stream of a peer connection, the sender writes one request
+// frame carrying one message, the same value the relay carries sealed
+// (envelope.Message, in its encoding envelope.Encode), and the receiver
+// answers with one response frame, after its own commit. The connection's
+// TLS handshake proved who the sender is, so the message is neither
+// signed nor sealed; the receiver takes it only if it names the
+// connection's user as its sender and the receiver as its recipient.
 const (
-	// opMessage carries a DirectMessage.
+	// opMessage carries a directRequest.
 	opMessage = "message"
-	// opReceipt carries a Receipt: the sender of the frame committed the
-	// listed messages, which it got through the relay.
-	opReceipt = "receipt"
 
-	// maxDirectFrame bounds a direct frame: a 64 KiB text, JSON-escaped,
-	// with room to spare.
+	// maxDirectFrame bounds a direct frame: the largest message
+	// (envelope.MaxBody and the longest names), base64 in JSON, with
+	// room to spare.
 	maxDirectFrame = 512 << 10
 	// exchangeTimeout bounds one request and its answer.
 	exchangeTimeout = 10 * time.Second
@@ -31,16 +35,15 @@ const (
 	maxReceiptIDs = 256
 )
 
-// DirectMessage is a message sent peer to peer.
-type DirectMessage struct {
-	ID    string    `json:"id"`
-	Group string    `json:"group,omitempty"` // group id, or "" for a direct message
-	Sent  time.Time `json:"sent"`
-	Kind  string    `json:"kind"`
-	Body  string    `json:"body"`
+// directRequest is the body of a message request.
+type directRequest struct {
+	// Message is the message as envelope.Encode writes it (standard
+	// base64 in the JSON frame).
+	Message []byte `json:"message"`
 }
 
-// Receipt acknowledges messages that came through the relay.
+// Receipt is the body of a message of kind receipt: its sender committed
+// the listed messages, which it got through the relay.
 type Receipt struct {
 	IDs []string `json:"ids"`
 }
@@ -83,29 +86,58 @@ func (p *peerSet) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct
 	}
 }
 
-// handleDirect acts on one request from a peer.
+// handleDirect acts on one request from the peer whose key the connection
+// proved, the user from.
 func (ms *messages) handleDirect(ctx context.Context, from string, f *wire.Frame) *wire.Error {
 	if f.Kind != wire.KindRequest {
 		return wire.Errorf(wire.CodeMalformed, "expected a request")
 	}
-	switch f.Op {
-	case opMessage:
-		var m DirectMessage
-		if err := wire.DecodeBody(f.Body, &m); err != nil {
-			return wire.Errorf(wire.CodeMalformed, "%v", err)
-		}
-		return ms.receive(ctx, incoming{
-			ID: m.ID, From: from, Group: m.Group, Sent: m.Sent, Kind: m.Kind, Body: m.Body, Via: history.ViaDirect,
-		})
-	case opReceipt:
-		var r Receipt
-		if err := wire.DecodeBody(f.Body, &r); err != nil {
-			return wire.Errorf(wire.CodeMalformed, "%v", err)
-		}
-		return ms.receipt(ctx, from, r.IDs)
-	default:
+	if f.Op != opMessage {
 		return wire.Errorf(wire.CodeUnknownOp, "unknown operation %q", f.Op)
 	}
+	var req directRequest
+	if err := wire.DecodeBody(f.Body, &req); err != nil {
+		return wire.Errorf(wire.CodeMalformed, "%v", err)
+	}
+	m, err := envelope.Decode(req.Message)
+	if err != nil {
+		return wire.Errorf(wire.CodeMalformed, "%v", err)
+	}
+	return ms.receiveDirect(ctx, from, m)
+}
+
+// receiveDirect takes a message that came over a direct connection with
+// the user from: it answers at once, so what receive would park is
+// refused for now, and the sender keeps it.
+func (ms *messages) receiveDirect(ctx context.Context, from string, m envelope.Message) *wire.Error {
+	park, werr := ms.receive(ctx, arrival{Message: m, Sender: from, Me: ms.session.self(), Via: history.ViaDirect})
+	switch park {
+	case "":
+		return werr
+	case history.ParkHeld:
+		// Nothing from a contact whose key changed is taken until the
+		// user trusts the new key; the sender keeps it meanwhile.
+		return wire.Errorf(wire.CodeForbidden, "your identity key changed; waiting for the recipient to trust it")
+	case history.ParkGroup:
+		return wire.Errorf(wire.CodeForbidden, "not a member of that group")
+	case history.ParkContact:
+		if !ms.roster.HasSynced() {
+			return wire.Errorf(wire.CodeForbidden, "the recipient has not reached the server yet; try again later")
+		}
+		return wire.Errorf(wire.CodeNotFriends, "you are not a contact of the recipient")
+	}
+	return wire.Errorf(wire.CodeInternal, "internal error")
+}
+
+// sendDirect sends m over c and returns once the receiver has committed
+// it. A message that does not encode gives an error wrapping
+// envelope.ErrInvalid or envelope.ErrTooLarge, a refusal a *wire.Error.
+func (ms *messages) sendDirect(ctx context.Context, c *direct.Conn, m envelope.Message) error {
+	b, err := envelope.Encode(m)
+	if err != nil {
+		return fmt.Errorf("direct message: %w", err)
+	}
+	return ms.exchange(ctx, c, opMessage, directRequest{Message: b})
 }
 
 // exchange sends one request to a peer and waits for its answer.

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -162,34 +161,16 @@ func (ms *messages) openRelayed(ctx context.Context, me string, p history.Parked
 	}
 	// The signed message must be the one the server named: its identity
 	// is (sender, id), and the server acknowledges it under that name.
-	if m.ID != p.ID || m.From != p.Sender {
-		return relayOutcome{result: relayRefuse, why: "the signed sender or id differs from the relay's"}
+	// receive checks the sender, as it checks a direct connection's.
+	if m.ID != p.ID {
+		return relayOutcome{result: relayRefuse, why: "the signed id differs from the relay's"}
 	}
-	if m.Kind == kindReceipt {
-		var r Receipt
-		if err := json.Unmarshal(m.Body, &r); err != nil {
-			return relayOutcome{result: relayRefuse, why: err}
-		}
-		if werr := ms.receipt(ctx, m.From, r.IDs); werr != nil && werr.Code == wire.CodeInternal {
-			return relayOutcome{result: relayPark, reason: history.ParkRetry}
-		}
-		return relayOutcome{result: relayStored}
-	}
-	in := incoming{
-		ID: m.ID, From: m.From, Group: m.Group, Sent: m.Sent, Kind: m.Kind, Body: string(m.Body),
-		Via: history.ViaRelay, Arrived: p.At,
-	}
-	conv, reason, werr := ms.admit(ctx, &in)
-	if werr != nil {
-		return relayOutcome{result: relayRefuse, why: werr}
-	}
-	if reason != "" {
-		return relayOutcome{result: relayPark, reason: reason, group: m.Group}
-	}
-	werr = ms.take(ctx, in, conv)
+	reason, werr := ms.receive(ctx, arrival{Message: m, Sender: p.Sender, Me: me, Via: history.ViaRelay, Arrived: p.At})
 	switch {
+	case reason != "":
+		return relayOutcome{result: relayPark, reason: reason, group: m.Group}
 	case werr == nil:
-		return relayOutcome{result: relayStored, receipt: true}
+		return relayOutcome{result: relayStored, receipt: m.Kind != kindReceipt}
 	case werr.Code == wire.CodeInternal:
 		return relayOutcome{result: relayLeave, why: werr}
 	}

@@ -22,12 +22,30 @@ import (
 // envelope that will never open.
 var errTransient = errors.New("temporary failure")
 
-// kindReceipt is the envelope kind of a relayed receipt: its body is a
-// Receipt in JSON. Receipts are not stored in history.
+// kindReceipt is the kind of a receipt message: its body is a Receipt in
+// JSON. Receipts are not stored in history.
 const kindReceipt = "receipt"
 
+// arrival is a message as one of the two paths hands it over: decoded
+// from a direct connection (envelope.Decode) or opened from the relay
+// (envelope.Open, which checked the sender's signature).
+type arrival struct {
+	envelope.Message
+	// Sender is who the path says sent it: the user whose key the
+	// direct connection proved, or the sender the relay named. The
+	// message must name the same.
+	Sender string
+	// Me is this side's user: the message must be addressed to it.
+	Me  string
+	Via history.Via
+	// Arrived is when it reached this side: the relay's time for a
+	// relayed message, zero (now) for a direct one.
+	Arrived time.Time
+}
+
 // incoming is a message that arrived, directly or through the relay, with
-// its sender already authenticated.
+// its sender already authenticated: what admit, take and the kinds'
+// receivers work on.
 type incoming struct {
 	ID    string
 	From  string
@@ -42,30 +60,41 @@ type incoming struct {
 	Arrived time.Time
 }
 
-// receive checks and stores one incoming message. It returns nil once the
-// message is durably in history (new or a redelivery), which is when the
-// sender may be told it was delivered.
-func (ms *messages) receive(ctx context.Context, m incoming) *wire.Error {
-	conv, park, werr := ms.admit(ctx, &m)
-	if werr != nil {
-		return werr
+// receive is the one way in for a message, whichever path it came by. It
+// checks the message against what its path vouches for, records a
+// receipt, and admits and takes anything else. It returns nil and "" once
+// the message is durably here (new or a redelivery), which is when the
+// sender may be told it was delivered; a reason when it cannot be taken
+// now but may be later (the relay parks it, a direct sender keeps it);
+// or an error when it is refused (wire.CodeInternal: this side failed).
+func (ms *messages) receive(ctx context.Context, a arrival) (history.ParkReason, *wire.Error) {
+	if a.From != a.Sender {
+		return "", wire.Errorf(wire.CodeForbidden, "the message names %s as its sender, not %s", a.From, a.Sender)
 	}
-	switch park {
-	case history.ParkHeld:
-		// Nothing from a contact whose key changed is taken until the
-		// user trusts the new key; the sender keeps it meanwhile.
-		return wire.Errorf(wire.CodeForbidden, "your identity key changed; waiting for the recipient to trust it")
-	case history.ParkGroup:
-		return wire.Errorf(wire.CodeForbidden, "not a member of that group")
-	case history.ParkContact:
-		if !ms.roster.HasSynced() {
-			return wire.Errorf(wire.CodeForbidden, "the recipient has not reached the server yet; try again later")
+	if a.To != a.Me {
+		return "", wire.Errorf(wire.CodeForbidden, "the message is addressed to %s, not %s", a.To, a.Me)
+	}
+	if a.Kind == kindReceipt {
+		var r Receipt
+		if err := wire.DecodeBody(a.Body, &r); err != nil {
+			return "", wire.Errorf(wire.CodeMalformed, "receipt: %v", err)
 		}
-		return wire.Errorf(wire.CodeNotFriends, "you are not a contact of the recipient")
-	case history.ParkRetry:
-		return wire.Errorf(wire.CodeInternal, "internal error")
+		if werr := ms.receipt(ctx, a.From, r.IDs); werr != nil && werr.Code == wire.CodeInternal {
+			return history.ParkRetry, nil
+		} else if werr != nil {
+			return "", werr
+		}
+		return "", nil
 	}
-	return ms.take(ctx, m, conv)
+	in := incoming{
+		ID: a.ID, From: a.From, Group: a.Group, Sent: a.Sent, Kind: a.Kind, Body: string(a.Body),
+		Via: a.Via, Arrived: a.Arrived,
+	}
+	conv, park, werr := ms.admit(ctx, &in)
+	if werr != nil || park != "" {
+		return park, werr
+	}
+	return "", ms.take(ctx, in, conv)
 }
 
 // take hands an admitted message, direct or relayed, to what its kind
@@ -85,16 +114,10 @@ func (ms *messages) take(ctx context.Context, m incoming, conv string) *wire.Err
 // be later (the sender is held, not known as a member of the group, not a
 // contact; the database failed), why it must wait; or an error when it is
 // refused for good.
+//
+// The message's form (ids, names, time, kind and body sizes) was checked
+// by package envelope as it was decoded; admit checks what it means here.
 func (ms *messages) admit(ctx context.Context, m *incoming) (string, history.ParkReason, *wire.Error) {
-	if werr := wire.CheckMessageID("id", m.ID); werr != nil {
-		return "", "", werr
-	}
-	if m.Kind == "" {
-		m.Kind = history.KindText
-	}
-	if m.Sent.IsZero() {
-		return "", "", wire.Invalid("sent", "the message has no time")
-	}
 	if m.Kind != history.KindText && !isLibraryKind(m.Kind) && !isRichKind(m.Kind) {
 		return "", "", wire.Invalid("kind", "unknown message kind %q", m.Kind)
 	}
@@ -107,9 +130,6 @@ func (ms *messages) admit(ctx context.Context, m *incoming) (string, history.Par
 		return "", history.ParkHeld, nil
 	}
 	if m.Group != "" {
-		if werr := wire.CheckMessageID("group", m.Group); werr != nil {
-			return "", "", werr
-		}
 		if !ms.roster.Member(m.Group, m.From) {
 			return "", history.ParkGroup, nil
 		}
@@ -254,19 +274,24 @@ func (ms *messages) sendReceipts(ctx context.Context, refs []wire.RelayRef) {
 	}
 }
 
-// sendReceipt sends one receipt for ids to their sender.
+// sendReceipt sends one receipt for ids to their sender, as a message of
+// its own: directly if a connection is open, else through the relay.
 func (ms *messages) sendReceipt(ctx context.Context, to string, ids []string) {
-	if c := ms.peers.get(to); c != nil {
-		if err := ms.exchange(ctx, c, opReceipt, Receipt{IDs: ids}); err == nil {
-			return
-		}
+	body, err := json.Marshal(Receipt{IDs: ids})
+	if err != nil {
+		return
 	}
-	body, _ := json.Marshal(Receipt{IDs: ids})
 	rid, err := newMessageID()
 	if err != nil {
 		return
 	}
-	if err := ms.relay(ctx, to, envelope.Message{ID: rid, Kind: kindReceipt, Body: body}); err != nil {
+	m := envelope.Message{ID: rid, From: ms.session.self(), To: to, Sent: time.Now(), Kind: kindReceipt, Body: body}
+	if c := ms.peers.get(to); c != nil {
+		if err := ms.sendDirect(ctx, c, m); err == nil {
+			return
+		}
+	}
+	if err := ms.relay(ctx, m); err != nil {
 		ms.log.Debug("relay receipt", "to", to, "err", err)
 	}
 }

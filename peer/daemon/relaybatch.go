@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/lanchat/lanchat/internal/envelope"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/daemon/outbox"
 )
@@ -33,9 +32,7 @@ func (p relayPath) DeliverBatch(ctx context.Context, copies []outbox.Copy) []err
 	for range min(max(runtime.GOMAXPROCS(0), sealWorkers), len(copies)) {
 		wg.Go(func() {
 			for i := range next {
-				c := copies[i]
-				m := envelope.Message{ID: c.Message.ID, Group: groupOfConversation(c.Message.Conversation), Sent: c.Message.Sent, Kind: c.Message.Kind, Body: []byte(c.Message.Body)}
-				envs[i], errs[i] = ms.seal(ctx, c.To, m)
+				envs[i], errs[i] = ms.seal(ctx, ms.outgoing(copies[i].To, copies[i].Message))
 			}
 		})
 	}

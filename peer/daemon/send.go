@@ -127,9 +127,9 @@ func (p directPath) Deliver(ctx context.Context, to string, m history.Message) e
 	if c == nil {
 		return errors.New("no direct connection")
 	}
-	err := p.ms.exchange(ctx, c, opMessage, DirectMessage{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: wireBody(m)})
+	err := p.ms.sendDirect(ctx, c, p.ms.outgoing(to, m))
 	var werr *wire.Error
-	if err != nil && !errors.As(err, &werr) {
+	if err != nil && !errors.As(err, &werr) && !errors.Is(err, envelope.ErrInvalid) && !errors.Is(err, envelope.ErrTooLarge) {
 		// Not a refusal but a broken path: drop the connection so the
 		// next try dials afresh instead of waiting on it again.
 		p.ms.peers.drop(to, c)
@@ -141,7 +141,17 @@ func (p directPath) Deliver(ctx context.Context, to string, m history.Message) e
 type relayPath struct{ ms *messages }
 
 func (p relayPath) Deliver(ctx context.Context, to string, m history.Message) error {
-	return p.ms.relay(ctx, to, envelope.Message{ID: m.ID, Group: groupOfConversation(m.Conversation), Sent: m.Sent, Kind: m.Kind, Body: []byte(wireBody(m))})
+	return p.ms.relay(ctx, p.ms.outgoing(to, m))
+}
+
+// outgoing is the one value a stored message travels as to one
+// recipient, whichever path takes it: as it is over a direct connection
+// (sendDirect), or sealed through the relay (seal).
+func (ms *messages) outgoing(to string, m history.Message) envelope.Message {
+	return envelope.Message{
+		ID: m.ID, From: ms.session.self(), To: to, Group: groupOfConversation(m.Conversation),
+		Sent: m.Sent, Kind: m.Kind, Body: []byte(wireBody(m)),
+	}
 }
 
 // wireBody is what a message carries on the wire: the JSON body of a
@@ -162,23 +172,25 @@ func groupOfConversation(conv string) string {
 	return id
 }
 
-// relay seals m to user's current prekey, checked against user's pinned
-// identity key, and stores it on the server; it returns once the server
-// has committed it.
-func (ms *messages) relay(ctx context.Context, to string, m envelope.Message) error {
-	env, err := ms.seal(ctx, to, m)
+// relay seals m to its recipient's current prekey, checked against the
+// recipient's pinned identity key, and stores it on the server; it
+// returns once the server has committed it.
+func (ms *messages) relay(ctx context.Context, m envelope.Message) error {
+	env, err := ms.seal(ctx, m)
 	if err != nil {
 		return err
 	}
-	return ms.relayErr(to, ms.link.Relay(ctx, env))
+	return ms.relayErr(m.To, ms.link.Relay(ctx, env))
 }
 
-// seal seals m to user's current prekey, checked against user's pinned
-// identity key, as a relay envelope.
-func (ms *messages) seal(ctx context.Context, to string, m envelope.Message) (wire.RelayEnvelope, error) {
+// seal seals m, which this side's user wrote, to its recipient's current
+// prekey, checked against the recipient's pinned identity key, as a relay
+// envelope.
+func (ms *messages) seal(ctx context.Context, m envelope.Message) (wire.RelayEnvelope, error) {
+	to := m.To
 	me := ms.session.self()
 	key := ms.session.key()
-	if me == "" || key == nil || !ms.link.HasSession() {
+	if me == "" || m.From != me || key == nil || !ms.link.HasSession() {
 		return wire.RelayEnvelope{}, errNoPath
 	}
 	kr, err := ms.keyring.relayKeys(ctx, to)
@@ -191,13 +203,6 @@ func (ms *messages) seal(ctx context.Context, to string, m envelope.Message) (wi
 	}
 	if err := kr.Prekey.Verify(pinned, to, time.Now()); err != nil {
 		return wire.RelayEnvelope{}, fmt.Errorf("prekey of %s: %w", to, err)
-	}
-	m.From, m.To = me, to
-	if m.Sent.IsZero() {
-		m.Sent = time.Now()
-	}
-	if m.Kind == "" {
-		m.Kind = history.KindText
 	}
 	sealed, err := envelope.Seal(m, key, kr.Prekey)
 	if err != nil {
