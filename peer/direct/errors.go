@@ -22,6 +22,9 @@ var (
 	// ErrUnknownStreamKind means a stream was opened with a kind the
 	// receiving side does not serve; only that stream is reset.
 	ErrUnknownStreamKind = errors.New("unknown stream kind")
+	// ErrVersion means the peer speaks another version of the peer
+	// protocol (another ALPN): one of the two daemons must be updated.
+	ErrVersion = errors.New("peer speaks another version of the peer protocol")
 	// ErrProtocol means the peer broke the connection protocol, for example
 	// by not sending its welcome after the handshake.
 	ErrProtocol = errors.New("protocol violation")
@@ -51,10 +54,13 @@ const (
 	StreamCodeCancelled   StreamErrorCode = 0x3 // the local side gave up
 )
 
-// alertBadCertificate is the TLS alert crypto/tls sends when a
-// VerifyConnection callback fails; QUIC carries it as CRYPTO_ERROR
-// 0x100+alert.
-const alertBadCertificate = 42
+// TLS alerts crypto/tls sends, which QUIC carries as CRYPTO_ERROR
+// 0x100+alert: when a VerifyConnection callback fails, and when the
+// client offers no application protocol the server speaks.
+const (
+	alertBadCertificate        = 42
+	alertNoApplicationProtocol = 120
+)
 
 // connError turns quic-go's connection errors into ours where a caller
 // may want to branch on them, keeping the original in the chain. This is
@@ -76,6 +82,10 @@ func connError(err error) error {
 		// Our certificate is always well formed, so a peer that rejects it
 		// does not count us among its friends.
 		return fmt.Errorf("%w: peer refused our certificate: %w", ErrUnauthorized, err)
+	}
+	if terr, ok := errors.AsType[*quic.TransportError](err); ok && terr.Remote &&
+		terr.ErrorCode == quic.TransportErrorCode(0x100+alertNoApplicationProtocol) {
+		return fmt.Errorf("%w (this daemon speaks %s): %w", ErrVersion, alpn, err)
 	}
 	return err
 }

@@ -9,8 +9,17 @@ import (
 )
 
 // alpn is the application protocol both sides must offer in the TLS
-// handshake. A peer speaking anything else is refused by crypto/tls.
-const alpn = "lanchat/1"
+// handshake, and with it the version of the peer protocol (the stream
+// kinds, the welcome, direct messages; transfers also check their own
+// version). A peer speaking anything else is refused by crypto/tls, and
+// Dial reports ErrVersion. There is one version: a change to the peer
+// protocol bumps it, with a line here, and keeps no other.
+//
+//   - lanchat/1: a direct message was a JSON object of its own, and
+//     receipts an operation of their own.
+//   - lanchat/2: a direct message is the relay's message value
+//     (envelope.Encode), receipts are messages of kind receipt.
+const alpn = "lanchat/2"
 
 // Authorizer maps the identity key of a peer that connects to us to the
 // contact it belongs to. It returns ok=false for unknown keys and for

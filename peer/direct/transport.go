@@ -3,7 +3,7 @@
 // accept connections and to dial them, so the endpoint the daemon reports
 // to the rendezvous server is also the one its outgoing packets come from.
 //
-// Both sides authenticate with mutual TLS 1.3 (ALPN "lanchat/1"): each
+// Both sides authenticate with mutual TLS 1.3 (ALPN "lanchat/2", see alpn): each
 // presents a self-signed certificate for its Ed25519 identity key. The
 // dialling side accepts only the key it expects for the user it meant to
 // reach (Dial); the listening side accepts only keys its Authorizer maps

@@ -401,3 +401,29 @@ func TestRestartResetsOldConnections(t *testing.T) {
 		t.Fatal("old connection still open after the peer restarted")
 	}
 }
+
+// Dialling a peer that speaks another version of the peer protocol (an
+// older daemon, offering only lanchat/1) fails with ErrVersion, not as
+// a refusal of our key.
+func TestDialOtherVersion(t *testing.T) {
+	alice := newPeer(t, "alice", nil)
+	bobKey := newIdentity(t)
+	certs, err := newCertSource(bobKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	everyone := func(ed25519.PublicKey) (string, bool) { return "alice", true }
+	conf := serverTLS(certs, everyone, slog.New(slog.DiscardHandler))
+	conf.NextProtos = []string{"lanchat/1"}
+	ln, err := quic.ListenAddr("127.0.0.1:0", conf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = alice.t.Dial(ctx, ln.Addr().String(), "bob", bobKey.Public().(ed25519.PublicKey))
+	if !errors.Is(err, ErrVersion) || errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("Dial = %v, want ErrVersion", err)
+	}
+}
