@@ -110,7 +110,7 @@ func (ms *messages) handleDirect(ctx context.Context, from string, f *wire.Frame
 // the user from: it answers at once, so what receive would park is
 // refused for now, and the sender keeps it.
 func (ms *messages) receiveDirect(ctx context.Context, from string, m envelope.Message) *wire.Error {
-	park, werr := ms.receive(ctx, arrival{Message: m, Sender: from, Me: ms.session.self(), Via: history.ViaDirect})
+	park, werr := ms.receive(ctx, arrival{Message: m, Sender: from, Me: ms.recipient(), Via: history.ViaDirect})
 	switch park {
 	case "":
 		return werr

@@ -53,15 +53,7 @@ type relayBatch struct {
 // and answers for all of them with one acknowledgement, sent only after
 // everything it names is committed here.
 func (ms *messages) receiveRelayed(ctx context.Context, evs []wire.RelayEvent) {
-	me := ms.session.self()
-	if me == "" {
-		// The server pushes what waits right after its login reply, which
-		// the link may hand over before Login has recorded the session.
-		// The session is this directory's account's, the only one it
-		// serves; returning would leave the envelopes unacknowledged in
-		// the server's window until the next session.
-		me, _ = ms.home.Account()
-	}
+	me := ms.recipient()
 	if me == "" {
 		return
 	}

@@ -43,6 +43,19 @@ type arrival struct {
 	Arrived time.Time
 }
 
+// recipient is the user messages that arrive here must be addressed to:
+// the session's, or when there is none (the server pushes what waits
+// right after its login reply, which the link may hand over before Login
+// has recorded the session; the session is gone) this directory's
+// account's, the only one it serves.
+func (ms *messages) recipient() string {
+	if me := ms.session.self(); me != "" {
+		return me
+	}
+	me, _ := ms.home.Account()
+	return me
+}
+
 // incoming is a message that arrived, directly or through the relay, with
 // its sender already authenticated: what admit, take and the kinds'
 // receivers work on.
