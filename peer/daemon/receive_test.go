@@ -1,9 +1,11 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,5 +143,31 @@ func TestDirectAndRelayedStoreTheSameRow(t *testing.T) {
 		if i == 1 && (direct.Kind == history.KindText || direct.Meta == "") {
 			t.Errorf("the reply was stored as %q with meta %q", direct.Kind, direct.Meta)
 		}
+	}
+}
+
+// TestLargestDirectMessageFits: the largest message the envelope
+// package encodes, base64 in its request frame, is within the direct
+// frame limit, so whatever may be relayed may also go directly.
+func TestLargestDirectMessageFits(t *testing.T) {
+	name := strings.Repeat("a", wire.MaxUsername)
+	m := envelope.Message{
+		ID: "0123456789abcdef0123456789abcdef", From: name, To: name, Group: "fedcba9876543210fedcba9876543210",
+		Sent: time.Now(), Kind: strings.Repeat("k", envelope.MaxKind), Body: make([]byte, envelope.MaxBody),
+	}
+	b, err := envelope.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := wire.NewRequest(1, opMessage, directRequest{Message: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := wire.WriteFrame(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() > maxDirectFrame {
+		t.Errorf("the largest message takes a frame of %d bytes, more than %d", buf.Len(), maxDirectFrame)
 	}
 }
