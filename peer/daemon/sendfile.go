@@ -225,6 +225,9 @@ func (tr *transfers) startTransfers(ctx context.Context) {
 
 // runSend makes one attempt at an outgoing transfer.
 func (tr *transfers) runSend(ctx context.Context, rec history.Transfer) {
+	if !tr.mediaReady(ctx, rec) { // mediatransfer.go
+		return
+	}
 	c := tr.peers.connect(ctx, rec.Peer, false)
 	if c == nil {
 		tr.transferRetry(rec, errors.New("no direct path to "+rec.Peer+" now"))
