@@ -68,6 +68,23 @@ func (u *user) mediaStored(t *testing.T) map[string][]byte {
 	return out
 }
 
+// waitFull waits until u's copy of message id with target has its full
+// picture or recording.
+func (u *user) waitFull(t *testing.T, target, id string) api.Message {
+	t.Helper()
+	var m api.Message
+	eventually(t, 90*time.Second, func() (bool, string) {
+		for _, x := range u.history(t, target) {
+			if x.ID == id {
+				m = x
+				return m.Media != nil && m.Media.Full, fmt.Sprintf("%s's copy of %s: %+v", u.name, id, m.Media)
+			}
+		}
+		return false, fmt.Sprintf("%s has no message %s", u.name, id)
+	})
+	return m
+}
+
 // TestRichImageFollowsTransfer: a picture over the inline limit, sent
 // while bob is offline, reaches him through the relay as its thumbnail
 // (history and API show it, open says only the thumbnail is here); the
@@ -139,10 +156,7 @@ func TestRichImageFollowsTransfer(t *testing.T) {
 	bob.stop(t)
 	bob.start(t)
 	alice.start(t)
-	eventually(t, 90*time.Second, func() (bool, string) {
-		m = bob.byID(t, "alice", id)
-		return m.Media != nil && m.Media.Full, fmt.Sprintf("bob's copy: %+v", m.Media)
-	})
+	m = bob.waitFull(t, "alice", id)
 	got, err := os.ReadFile(strings.TrimSpace(bob.must(t, "open", id)))
 	if err != nil {
 		t.Fatal(err)
@@ -245,5 +259,81 @@ func TestRichImageBombRefused(t *testing.T) {
 	}
 	if ms := alice.history(t, "bob"); len(ms) != 0 {
 		t.Fatalf("a refused picture left messages: %+v", ms)
+	}
+}
+
+// oggOpusRecording is an Ogg/Opus recording of seconds seconds: 20 ms
+// CELT packets of size bytes, 50 to a page.
+func oggOpusRecording(seconds, size int) []byte {
+	page := func(flags byte, granule int64, seq uint32, packets ...[]byte) []byte {
+		var lacing, body []byte
+		for _, p := range packets {
+			n := len(p)
+			for ; n >= 255; n -= 255 {
+				lacing = append(lacing, 255)
+			}
+			lacing = append(lacing, byte(n))
+			body = append(body, p...)
+		}
+		h := append([]byte("OggS\x00"), flags)
+		h = binary.LittleEndian.AppendUint64(h, uint64(granule))
+		h = binary.LittleEndian.AppendUint32(h, 0x1234)
+		h = binary.LittleEndian.AppendUint32(h, seq)
+		h = append(h, 0, 0, 0, 0, byte(len(lacing)))
+		return append(append(h, lacing...), body...)
+	}
+	head := binary.LittleEndian.AppendUint16([]byte("OpusHead\x01\x01"), 312)
+	head = append(binary.LittleEndian.AppendUint32(head, 48000), 0, 0, 0)
+	out := page(0x02, 0, 0, head)
+	out = append(out, page(0, 0, 1, []byte("OpusTags\x00\x00\x00\x00\x00\x00\x00\x00"))...)
+	packets := seconds * 50
+	var samples int64
+	for i, seq := 0, uint32(2); i < packets; i, seq = i+50, seq+1 {
+		n := min(50, packets-i)
+		ps := make([][]byte, n)
+		for j := range ps {
+			ps[j] = make([]byte, size)
+			ps[j][0] = 0xf8
+			ps[j][1] = byte(i + j)
+		}
+		samples += int64(n) * 960
+		flags := byte(0)
+		if i+50 >= packets {
+			flags = 0x04
+		}
+		out = append(out, page(flags, samples+312, seq, ps...)...)
+	}
+	return out
+}
+
+// TestRichVoiceFollowsTransfer: a recording over the inline limit comes
+// as its duration and waveform at once and its bytes by a transfer,
+// kept in bob's media store like a picture; open writes them out.
+func TestRichVoiceFollowsTransfer(t *testing.T) {
+	_, alice, bob := startFriends(t)
+	memo := filepath.Join(t.TempDir(), "memo.ogg")
+	rec := oggOpusRecording(60, 300)
+	if len(rec) <= 256<<10 {
+		t.Fatalf("the test recording is only %d bytes", len(rec))
+	}
+	if err := os.WriteFile(memo, rec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var sent api.SendResult
+	alice.mustJSON(t, &sent, "send-voice", "bob", memo)
+	m := bob.waitFull(t, "alice", sent.ID)
+	if m.Kind != "voice" || m.Media.DurationMS < 59_000 || m.Media.DurationMS > 61_000 || len(m.Media.Waveform) == 0 || m.Media.Transfer == "" {
+		t.Fatalf("bob's voice message: %+v", m.Media)
+	}
+	got, err := os.ReadFile(strings.TrimSpace(bob.must(t, "open", sent.ID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, rec) {
+		t.Fatalf("bob opened %d bytes, not the %d-byte recording", len(got), len(rec))
+	}
+	sum := sha256.Sum256(rec)
+	if _, ok := bob.mediaStored(t)[hex.EncodeToString(sum[:])]; !ok {
+		t.Fatal("bob's media store does not hold the recording")
 	}
 }
