@@ -240,3 +240,34 @@ func fileSHA256(p string) (sum string, n int64, err error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
+
+// sweepMedia finishes the incoming media transfers whose file arrived
+// whole before the daemon last stopped, but which it did not move into
+// the media store: the transfer package renames a file from its hidden
+// partial name only once it is complete and verified, so a file under
+// its own name in a staging folder is one.
+func (tr *transfers) sweepMedia(ctx context.Context) {
+	mts, err := tr.db.IncomingMediaTransfers(ctx)
+	if err != nil {
+		tr.log.Warn("list incoming media transfers", "err", err)
+		return
+	}
+	for _, mt := range mts {
+		dir := mediaStaging(tr.home, mt.Transfer)
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		var names []string
+		for _, e := range ents {
+			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+				names = append(names, e.Name())
+			}
+		}
+		if len(names) != 1 {
+			continue
+		}
+		tr.log.Info("finishing a media transfer received before a restart", "id", mt.Transfer)
+		tr.receivedEnd(mt.Transfer, tr.keepReceivedMedia(&transfer.Result{ID: mt.Transfer, Peer: mt.Sender, Dir: dir, Paths: names}))
+	}
+}

@@ -184,3 +184,33 @@ func TestMediaTransferWaitsForItsMessage(t *testing.T) {
 		t.Error("a plain transfer was held")
 	}
 }
+
+// TestSweepMediaAfterRestart: a picture that arrived whole just before
+// the daemon stopped, still in its staging folder, enters the media
+// store at the next start; a partial file stays where it is.
+func TestSweepMediaAfterRestart(t *testing.T) {
+	u := newUnitDaemon(t)
+	ctx := context.Background()
+	pic := []byte(strings.Repeat("picture ", 1000))
+	sum := sha256.Sum256(pic)
+	done, partial := expectPicture(t, u, pic), expectPicture(t, u, pic[:100])
+	for id, name := range map[string]string{done: "f", partial: ".f.part"} {
+		dir := mediaStaging(u.home, id)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), pic, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.transfers.sweepMedia(ctx)
+	if !hasMedia(u.home, hex.EncodeToString(sum[:]), int64(len(pic))) {
+		t.Fatal("the whole picture did not enter the media store")
+	}
+	if rec, _ := u.db.Transfer(ctx, done); rec.State != history.TransferDone {
+		t.Errorf("its transfer is %s", rec.State)
+	}
+	if rec, _ := u.db.Transfer(ctx, partial); rec.State != history.TransferWaiting {
+		t.Errorf("the partial one's transfer is %s", rec.State)
+	}
+}

@@ -182,6 +182,7 @@ func (tr *transfers) kickTransfers() {
 // directly: when kicked (a send-file, a peer connected) and every
 // transferTick.
 func (tr *transfers) transferLoop(ctx context.Context) {
+	tr.sweepMedia(ctx) // mediatransfer.go
 	t := time.NewTicker(transferTick)
 	defer t.Stop()
 	for {

@@ -159,3 +159,28 @@ func (s *Store) CopyState(ctx context.Context, id, to string) (State, error) {
 	}
 	return st, nil
 }
+
+// IncomingMediaTransfers returns the links of the incoming transfers that
+// have not ended (at most 1000, oldest first): after a restart the
+// daemon looks whether any of them finished just before it stopped.
+func (s *Store) IncomingMediaTransfers(ctx context.Context) ([]MediaTransfer, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT m.transfer, m.sender, m.message, m.sha256, m.size
+		FROM media_transfers m JOIN transfers t ON t.id = m.transfer
+		WHERE t.outgoing = 0 AND t.state IN ('offered', 'active', 'waiting') ORDER BY t.created LIMIT 1000`)
+	if err != nil {
+		return nil, fmt.Errorf("incoming media transfers: %w", err)
+	}
+	defer rows.Close()
+	var out []MediaTransfer
+	for rows.Next() {
+		mt, err := scanMediaTransfer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("incoming media transfers: %w", err)
+		}
+		out = append(out, mt)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("incoming media transfers: %w", err)
+	}
+	return out, nil
+}
