@@ -104,7 +104,7 @@ func (tr *transfers) followMedia(ctx context.Context, me, id, conv string, to []
 // the picture or recording of message (from, id), if it travels as one:
 // the offer of that transfer is then taken into the media store without
 // asking, and only as that picture. A redelivery changes nothing.
-func (tr *transfers) expectMedia(ctx context.Context, from, id, kind, meta string) error {
+func (tr *transfers) expectMedia(ctx context.Context, from, id, conv, kind, meta string) error {
 	s, ok := rich.ParseMedia(kind, meta)
 	if !ok {
 		return nil
@@ -114,7 +114,11 @@ func (tr *transfers) expectMedia(ctx context.Context, from, id, kind, meta strin
 		return nil
 	}
 	tid := rich.MediaTransferID(x, tr.session.self())
-	rec := history.Transfer{ID: tid, Peer: from, State: history.TransferWaiting, Dir: mediaStaging(tr.home, tid),
+	group := strings.TrimPrefix(conv, "g:")
+	if group == conv {
+		group = ""
+	}
+	rec := history.Transfer{ID: tid, Peer: from, Group: group, State: history.TransferWaiting, Dir: mediaStaging(tr.home, tid),
 		Name: name, Files: 1, Total: size}
 	inserted, err := tr.db.AddMediaTransfer(ctx, history.MediaTransfer{Transfer: tid, Sender: from, Message: id, SHA256: sha, Size: size}, rec)
 	if errors.Is(err, history.ErrConflict) {

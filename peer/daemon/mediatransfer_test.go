@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/content"
+	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/daemon/rich"
 	"github.com/lanchat/lanchat/peer/history"
 	"github.com/lanchat/lanchat/transfer"
@@ -28,7 +29,12 @@ func expectPicture(t *testing.T, u *unitDaemon, data []byte) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := u.transfers.expectMedia(context.Background(), "carol", transfer.NewID(), content.KindImage, meta); err != nil {
+	msg := transfer.NewID()
+	if _, err := u.db.AddIncoming(context.Background(), history.Message{ID: msg, Conversation: history.Direct("carol"), From: "carol",
+		Kind: content.KindImage, Body: "big.jpg", Meta: meta, Sent: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.transfers.expectMedia(context.Background(), "carol", msg, history.Direct("carol"), content.KindImage, meta); err != nil {
 		t.Fatal(err)
 	}
 	return rich.MediaTransferID(x, "bob")
@@ -114,8 +120,22 @@ func TestKeepReceivedMedia(t *testing.T) {
 		t.Fatal("forged bytes entered the media store")
 	}
 	id := expectPicture(t, u, pic)
+	if m := u.messages.richMessages(context.Background(), mustHistory(t, u)); m[len(m)-1].Media.Full {
+		t.Fatal("the message shows its full picture before it came")
+	}
+	events := make(chan api.Event, 16)
+	u.messages.notify = func(ev api.Event) { events <- ev }
 	if err := receive(id, pic); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case ev := <-events:
+		if ev.Type != api.EventMessageChanged || ev.Message == nil || ev.Message.Media == nil || !ev.Message.Media.Full ||
+			ev.Message.Media.Transfer != id {
+			t.Fatalf("event %+v", ev)
+		}
+	default:
+		t.Fatal("no event says the full picture came")
 	}
 	if !hasMedia(u.home, sha, int64(len(pic))) {
 		t.Fatal("the picture is not in the media store")
@@ -213,4 +233,14 @@ func TestSweepMediaAfterRestart(t *testing.T) {
 	if rec, _ := u.db.Transfer(ctx, partial); rec.State != history.TransferWaiting {
 		t.Errorf("the partial one's transfer is %s", rec.State)
 	}
+}
+
+// mustHistory returns bob's history with carol.
+func mustHistory(t *testing.T, u *unitDaemon) []history.Message {
+	t.Helper()
+	ms, err := u.db.History(context.Background(), history.Direct("carol"), 100, "")
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("history: %d messages, %v", len(ms), err)
+	}
+	return ms
 }

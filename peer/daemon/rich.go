@@ -47,7 +47,7 @@ func (ms *messages) receiveRich(ctx context.Context, m incoming, conv string) *w
 		if werr := ms.storeMeta(ctx, m, conv, meta); werr != nil || m.Kind == content.KindReply {
 			return werr
 		}
-		if err := ms.peers.transfers.expectMedia(ctx, m.From, m.ID, m.Kind, meta); err != nil { // mediatransfer.go
+		if err := ms.peers.transfers.expectMedia(ctx, m.From, m.ID, conv, m.Kind, meta); err != nil { // mediatransfer.go
 			ms.log.Error("record incoming media transfer", "err", err)
 			return wire.Errorf(wire.CodeInternal, "internal error")
 		}
