@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/lanchat/lanchat/internal/content"
 	"github.com/lanchat/lanchat/peer/daemon/rich"
@@ -78,27 +79,44 @@ func keepMedia(h *home.Home, sha string, data []byte) (string, error) {
 }
 
 // followMedia records, for each recipient of the sender's message id, the
-// transfer that brings them its picture or recording, kept at path.
-func (tr *transfers) followMedia(ctx context.Context, me, id, conv string, to []string, s rich.Stored, path string) error {
+// transfer that brings them its picture or recording, kept at path. The
+// sender calls it before it stores the message: a transfer whose message
+// never got stored fails (mediaReady), while a message stored without
+// its transfers would leave its recipients with the thumbnail alone.
+// It returns the transfers' ids.
+func (tr *transfers) followMedia(ctx context.Context, me, id, conv string, to []string, s rich.Stored, path string) ([]string, error) {
 	x, name, sha, size := s.Follow()
 	group := strings.TrimPrefix(conv, "g:")
 	if group == conv {
 		group = ""
 	}
+	var ids []string
 	for _, u := range to {
 		tid := rich.MediaTransferID(x, u)
 		rec := history.Transfer{ID: tid, Outgoing: true, Peer: u, Group: group, State: history.TransferQueued,
 			Paths: []string{path}, Name: name, Files: 1, Total: size}
 		if _, err := tr.db.AddMediaTransfer(ctx, history.MediaTransfer{Transfer: tid, Sender: me, Message: id, SHA256: sha, Size: size}, rec); err != nil {
-			return fmt.Errorf("record the transfer of %s to %s: %w", name, u, err)
+			tr.endMedia(ids, "its message could not be sent")
+			return nil, fmt.Errorf("record the transfer of %s to %s: %w", name, u, err)
 		}
+		ids = append(ids, tid)
 		if stored, err := tr.db.Transfer(ctx, tid); err == nil {
 			tr.transferEvent(stored, 0)
 		}
 	}
-	tr.kickTransfers()
-	return nil
+	return ids, nil
 }
+
+// endMedia fails the transfers ids of a message that could not be sent.
+func (tr *transfers) endMedia(ids []string, why string) {
+	for _, id := range ids {
+		tr.transferEnd(id, history.TransferFailed, why)
+	}
+}
+
+// mediaGrace is how long a media transfer waits for its message to be
+// stored (followMedia records it first) before it fails for want of one.
+const mediaGrace = time.Minute
 
 // expectMedia records, on the receiving side, the transfer that brings
 // the picture or recording of message (from, id), if it travels as one:
@@ -152,8 +170,11 @@ func (tr *transfers) mediaReady(ctx context.Context, rec history.Transfer) bool 
 	}
 	st, err := tr.db.CopyState(ctx, mt.Message, rec.Peer)
 	switch {
+	case errors.Is(err, history.ErrNotFound) && time.Since(rec.Created) < mediaGrace:
+		tr.transferRetry(rec, errors.New("waits for its message"))
+		return false
 	case errors.Is(err, history.ErrNotFound):
-		tr.transferEnd(rec.ID, history.TransferFailed, "its message is gone")
+		tr.transferEnd(rec.ID, history.TransferFailed, "its message was never sent")
 		return false
 	case err != nil:
 		tr.transferRetry(rec, err)

@@ -199,6 +199,26 @@ func TestMediaTransferWaitsForItsMessage(t *testing.T) {
 	if got, _ := u.db.Transfer(ctx, rec.ID); got.State != history.TransferFailed {
 		t.Errorf("the transfer of a failed message is %s", got.State)
 	}
+	// A transfer recorded before its message waits for it a while, then
+	// fails for want of one.
+	for _, age := range []time.Duration{0, 2 * mediaGrace} {
+		rec := history.Transfer{ID: transfer.NewID(), Outgoing: true, Peer: "carol", State: history.TransferQueued,
+			Paths: []string{sample(t)}, Name: "big.jpg", Files: 1, Total: 6, Created: time.Now().Add(-age)}
+		if _, err := u.db.AddMediaTransfer(ctx, history.MediaTransfer{Transfer: rec.ID, Sender: "bob", Message: transfer.NewID(),
+			SHA256: strings.Repeat("ab", 32), Size: 6}, rec); err != nil {
+			t.Fatal(err)
+		}
+		if u.transfers.mediaReady(ctx, rec) {
+			t.Fatal("ready without its message")
+		}
+		want := history.TransferQueued
+		if age > 0 {
+			want = history.TransferFailed
+		}
+		if got, _ := u.db.Transfer(ctx, rec.ID); got.State != want {
+			t.Errorf("a transfer %v old without its message is %s, want %s", age, got.State, want)
+		}
+	}
 	// A plain transfer is not held.
 	if !u.transfers.mediaReady(ctx, history.Transfer{ID: transfer.NewID()}) {
 		t.Error("a plain transfer was held")

@@ -130,14 +130,19 @@ func (ms *messages) sendMedia(ctx context.Context, me, target string, s rich.Sto
 	if err != nil {
 		return api.SendResult{}, err
 	}
+	var follow []string
+	if !inline {
+		if follow, err = tr.followMedia(ctx, me, id, conv, to, s, path); err != nil {
+			return api.SendResult{}, err
+		}
+	}
 	m := history.Message{ID: id, Conversation: conv, From: me, Kind: kind, Body: text, Meta: meta, Sent: time.Now()}
 	if _, err := ms.db.AddOutgoing(ctx, m, to); err != nil {
+		tr.endMedia(follow, "its message could not be stored")
 		return api.SendResult{}, fmt.Errorf("store %s: %w", kind, err)
 	}
 	if !inline {
-		if err := tr.followMedia(ctx, me, id, conv, to, s, path); err != nil {
-			return api.SendResult{}, err
-		}
+		tr.kickTransfers()
 	}
 	if stored, err := ms.db.Message(ctx, me, id); err == nil {
 		if out := ms.richMessages(ctx, []history.Message{stored}); len(out) == 1 {
