@@ -337,3 +337,56 @@ func TestRichVoiceFollowsTransfer(t *testing.T) {
 		t.Fatal("bob's media store does not hold the recording")
 	}
 }
+
+// TestRichImageToGroup: a picture over the inline limit sent to a group
+// reaches each member, who need not be the sender's friends, by a
+// transfer of their own.
+func TestRichImageToGroup(t *testing.T) {
+	_, us := startUsers(t, "alice", "bob", "carol")
+	alice, bob, carol := us[0], us[1], us[2]
+	alice.must(t, "group", "create", "team")
+	for _, u := range []*user{bob, carol} {
+		alice.must(t, "group", "invite", "team", u.name)
+		u.must(t, "group", "join", "team")
+	}
+	eventually(t, 15*time.Second, func() (bool, string) {
+		for _, u := range us {
+			var gm api.GroupMembers
+			u.mustJSON(t, &gm, "group", "members", "team")
+			if len(gm.Members) != 3 {
+				return false, u.name + " does not see 3 members"
+			}
+		}
+		return true, ""
+	})
+	photo := filepath.Join(t.TempDir(), "team.jpg")
+	if err := os.WriteFile(photo, noisyJPEG(t, 800, 600), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var sent []api.SendResult
+	alice.mustJSON(t, &sent, "send-image", "#team", photo)
+	var full []byte
+	for _, b := range alice.mediaStored(t) {
+		full = b
+	}
+	if len(full) <= 128<<10 {
+		t.Fatalf("the picture sent is %d bytes, within the inline limit", len(full))
+	}
+	seen := map[string]bool{}
+	for _, u := range []*user{bob, carol} {
+		m := u.waitFull(t, "#team", sent[0].ID)
+		if seen[m.Media.Transfer] {
+			t.Fatalf("%s's transfer %s is another member's too", u.name, m.Media.Transfer)
+		}
+		seen[m.Media.Transfer] = true
+		got, err := os.ReadFile(strings.TrimSpace(u.must(t, "open", sent[0].ID)))
+		if err != nil || !bytes.Equal(got, full) {
+			t.Fatalf("%s opened %d bytes (%v), not the %d sent", u.name, len(got), err, len(full))
+		}
+	}
+	var trs []api.Transfer
+	alice.mustJSON(t, &trs, "transfers")
+	if len(trs) != 2 || trs[0].State != "done" || trs[1].State != "done" || trs[0].Group == "" {
+		t.Fatalf("alice's transfers: %+v", trs)
+	}
+}
