@@ -18,9 +18,9 @@ var richCommands = []*command{
 	{name: "mute", args: "TARGET", summary: "no desktop notifications for a conversation, but for messages that mention you; unread still counts", example: "lanchat mute '#random'", run: cmdMute},
 	{name: "unmute", args: "TARGET", summary: "notify of a muted conversation again", example: "lanchat unmute '#random'", run: cmdMute},
 	{name: "mentions", args: "[--limit N]", summary: "list the messages that mention you (@yourname), oldest first", example: "lanchat mentions", run: cmdMentions},
-	{name: "send-image", args: "TARGET FILE... [--keep-metadata] [--caption TEXT]", summary: "send pictures (JPEG, PNG, GIF, WebP; their location and camera data removed unless --keep-metadata), each with a thumbnail; at most 128 KiB each once prepared, for now", example: "lanchat send-image bob photo.jpg", run: cmdSendImage},
-	{name: "send-voice", args: "TARGET FILE", summary: "send a voice recording (.ogg, .webm or .m4a) with its duration and waveform; at most 128 KiB, for now", example: "lanchat send-voice bob memo.ogg", run: cmdSendVoice},
-	{name: "open", args: "ID", summary: "write the picture or recording of a message to your downloads folder and print where", example: "lanchat open 3fa19c0e5b7d4e21a0c6f8d2b9e47a10", run: cmdOpen},
+	{name: "send-image", args: "TARGET FILE... [--keep-metadata] [--caption TEXT]", summary: "send pictures (JPEG, PNG, GIF, WebP; their location and camera data removed unless --keep-metadata), each with a thumbnail; one over 128 KiB once prepared (up to 32 MiB) follows its thumbnail as a transfer once you both have a direct path", example: "lanchat send-image bob photo.jpg", run: cmdSendImage},
+	{name: "send-voice", args: "TARGET FILE", summary: "send a voice recording (.ogg, .webm or .m4a) with its duration and waveform; one over 128 KiB (up to 16 MiB) follows as a transfer once you both have a direct path", example: "lanchat send-voice bob memo.ogg", run: cmdSendVoice},
+	{name: "open", args: "ID", summary: "write the picture or recording of a message to your downloads folder and print where (says so while only the thumbnail has come)", example: "lanchat open 3fa19c0e5b7d4e21a0c6f8d2b9e47a10", run: cmdOpen},
 	{name: "settings", summary: "show your settings", example: "lanchat settings", run: cmdSettings},
 	{name: "settings set", args: "NAME true|false", summary: "change a setting: hide-recalled (default false), send-read-receipts (default true), share-keep (default true)", example: "lanchat settings set hide-recalled true", run: cmdSettingsSet},
 }

@@ -29,6 +29,13 @@ type Media struct {
 	Waveform   []uint8 `json:"waveform,omitempty"`
 	// Thumb is a picture's thumbnail, a JPEG (base64 in JSON).
 	Thumb []byte `json:"thumb,omitempty"`
+	// Full says the full picture or recording is here (lanchat open
+	// writes it out); false while only the thumbnail is, as the full
+	// one follows as a transfer.
+	Full bool `json:"full"`
+	// Transfer is, for an incoming picture or recording that follows as
+	// a transfer, that transfer's id (lanchat transfers shows it).
+	Transfer string `json:"transfer,omitempty"`
 }
 
 // OpenResult is the reply to POST /v1/messages/{id}/open: where the

@@ -81,7 +81,7 @@ func (tr *transfers) serveTransfer(c *direct.Conn, s *direct.Stream) {
 	res, err := tr.receiver.Serve(c.Context(), transferConn{c}, transferStream{s})
 	if res != nil {
 		tr.log.Info("files received", "id", res.ID, "from", res.Peer, "dir", res.Dir, "files", len(res.Paths), "bytes", res.Bytes, "resumed", res.Resumed, "direct", res.Direct)
-		tr.receivedEnd(res.ID, nil)
+		tr.receivedEnd(res.ID, tr.keepReceivedMedia(res)) // mediatransfer.go
 	} else if err != nil {
 		tr.log.Debug("transfer stream ended", "from", c.User(), "err", err)
 	}
@@ -118,6 +118,9 @@ func (tr *transfers) decide(ctx context.Context, req *transfer.Request) transfer
 		return transfer.Decision{Reason: "the receiver could not read its transfers"}
 	case rec.Outgoing || rec.Peer != req.Peer:
 		return transfer.Decision{Reason: "transfer id already in use"}
+	}
+	if dec, ok := tr.decideMedia(ctx, req, rec); ok { // mediatransfer.go
+		return dec
 	}
 	// A transfer that ended here stays ended, a resume included: the
 	// sender is told why, and ends it too.

@@ -44,7 +44,14 @@ func (ms *messages) receiveRich(ctx context.Context, m incoming, conv string) *w
 			return wire.Errorf(wire.CodeInternal, "internal error")
 		}
 		m.Body = text
-		return ms.storeMeta(ctx, m, conv, meta)
+		if werr := ms.storeMeta(ctx, m, conv, meta); werr != nil || m.Kind == content.KindReply {
+			return werr
+		}
+		if err := ms.peers.transfers.expectMedia(ctx, m.From, m.ID, conv, m.Kind, meta); err != nil { // mediatransfer.go
+			ms.log.Error("record incoming media transfer", "err", err)
+			return wire.Errorf(wire.CodeInternal, "internal error")
+		}
+		return nil
 	}
 	arrived := m.Arrived
 	if now := time.Now(); arrived.IsZero() || arrived.After(now) {
@@ -122,7 +129,7 @@ func (ms *messages) richMessages(ctx context.Context, msgs []history.Message) []
 			am.Reply = &api.Quote{From: q.From, ID: q.ID, Kind: q.Kind, Excerpt: q.Excerpt}
 		}
 		if s, ok := rich.ParseMedia(m.Kind, m.Meta); ok {
-			am.Media = apiMedia(s)
+			am.Media = ms.apiMedia(m, s) // richmedia.go
 		}
 		am.Edited, am.Recalled = m.Edited, m.Recalled
 		am.Text = m.Shown(set.HideRecalled)
@@ -469,7 +476,7 @@ func (d *Daemon) Mentions(ctx context.Context, limit int) ([]api.Message, error)
 
 // SendMedia sends a picture or a voice recording.
 func (d *Daemon) SendMedia(ctx context.Context, req api.SendMediaRequest) (api.SendResult, error) {
-	return d.messages.SendMedia(ctx, req)
+	return d.messages.SendMedia(ctx, req, d.transfers)
 }
 
 // maxMentions bounds one listing of mentions.

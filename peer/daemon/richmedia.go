@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,22 +17,41 @@ import (
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/daemon/rich"
 	"github.com/lanchat/lanchat/peer/history"
+	"github.com/lanchat/lanchat/transfer"
 )
 
-// apiMedia is the API view of a stored picture or recording.
-func apiMedia(s rich.Stored) *api.Media {
+// apiMedia is the API view of a stored picture or recording. Full says
+// whether its bytes are here (inline, or in the media store); an
+// incoming one that follows as a transfer names it.
+func (ms *messages) apiMedia(m history.Message, s rich.Stored) *api.Media {
+	var out *api.Media
 	if s.Kind == content.KindImage {
 		im := s.Image
-		return &api.Media{Name: im.Name, Type: im.Type, Size: im.Size, Width: im.Width, Height: im.Height, Thumb: im.Thumb}
+		out = &api.Media{Name: im.Name, Type: im.Type, Size: im.Size, Width: im.Width, Height: im.Height, Thumb: im.Thumb}
+	} else {
+		v := s.Voice
+		out = &api.Media{Name: v.Name, Type: v.Type, Size: v.Size, DurationMS: v.Duration, Waveform: v.Waveform}
 	}
-	v := s.Voice
-	return &api.Media{Name: v.Name, Type: v.Type, Size: v.Size, DurationMS: v.Duration, Waveform: v.Waveform}
+	x, _, sha, size := s.Follow()
+	switch {
+	case x == "":
+		out.Full = true
+	default:
+		out.Full = hasMedia(ms.home, sha, size)
+		if !m.Outgoing {
+			out.Transfer = rich.MediaTransferID(x, ms.session.self())
+		}
+	}
+	return out
 }
 
 // SendMedia sends a picture (with its thumbnail, metadata stripped
-// unless kept) or a voice recording (with its duration and waveform),
-// inline in the message: content.MaxInline bytes at most for now.
-func (ms *messages) SendMedia(ctx context.Context, req api.SendMediaRequest) (api.SendResult, error) {
+// unless kept) or a voice recording (with its duration and waveform).
+// Up to content.MaxInline bytes it travels inside the message; a larger
+// one is kept in the media store and follows as a transfer to each
+// recipient (mediatransfer.go), the message carrying its thumbnail, size
+// and SHA-256.
+func (ms *messages) SendMedia(ctx context.Context, req api.SendMediaRequest, tr *transfers) (api.SendResult, error) {
 	me, err := ms.session.requireLogin()
 	if err != nil {
 		return api.SendResult{}, err
@@ -52,50 +72,77 @@ func (ms *messages) SendMedia(ctx context.Context, req api.SendMediaRequest) (ap
 		return api.SendResult{}, api.Errorf(api.CodeInvalid, "%s: %v", req.Path, err)
 	}
 	name := filepath.Base(req.Path)
-	var it content.Item
 	if req.Kind == content.KindImage {
 		p, err := media.Prepare(ctx, data, media.Options{KeepMetadata: req.KeepMetadata})
 		if err != nil {
 			return api.SendResult{}, api.Errorf(api.CodeInvalid, "%s is not a picture lanchat can send: %v", name, err)
 		}
-		w, h := p.Info.Upright()
-		sum := sha256.Sum256(p.Full)
-		it = content.Image{Name: name, Type: p.Info.MediaType(), Size: int64(len(p.Full)), SHA256: hex.EncodeToString(sum[:]),
-			Width: w, Height: h, Thumb: p.Thumb, ThumbWidth: p.ThumbWidth, ThumbHeight: p.ThumbHeight,
-			Caption: req.Caption, Data: p.Full}
 		data = p.Full
-	} else {
-		v, err := media.ReadVoice(data)
-		if err != nil {
-			return api.SendResult{}, api.Errorf(api.CodeInvalid, "%s is not a voice recording lanchat can send: %v", name, err)
-		}
+		w, h := p.Info.Upright()
 		sum := sha256.Sum256(data)
-		it = content.Voice{Name: name, Type: v.Type, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),
-			Duration: v.Duration.Milliseconds(), Waveform: v.Waveform, Data: data}
+		im := content.Image{Name: name, Type: p.Info.MediaType(), Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),
+			Width: w, Height: h, Thumb: p.Thumb, ThumbWidth: p.ThumbWidth, ThumbHeight: p.ThumbHeight,
+			Caption: req.Caption}
+		return ms.sendMedia(ctx, me, req.Target, rich.Stored{Kind: content.KindImage, Image: im}, data, tr)
 	}
-	if len(data) > content.MaxInline {
-		return api.SendResult{}, api.Errorf(api.CodeInvalid, "%s is %d bytes once prepared; for now a picture or recording travels inline, at most %d bytes: send it with lanchat send-file",
-			name, len(data), content.MaxInline)
+	v, err := media.ReadVoice(data)
+	if err != nil {
+		return api.SendResult{}, api.Errorf(api.CodeInvalid, "%s is not a voice recording lanchat can send: %v", name, err)
+	}
+	sum := sha256.Sum256(data)
+	vo := content.Voice{Name: name, Type: v.Type, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]),
+		Duration: v.Duration.Milliseconds(), Waveform: v.Waveform}
+	return ms.sendMedia(ctx, me, req.Target, rich.Stored{Kind: content.KindVoice, Voice: vo}, data, tr)
+}
+
+// sendMedia sends the image or voice message s, whose picture or
+// recording is data: inline if it fits, else by a transfer to each
+// recipient.
+func (ms *messages) sendMedia(ctx context.Context, me, target string, s rich.Stored, data []byte, tr *transfers) (api.SendResult, error) {
+	conv, to, err := ms.recipients(ctx, me, target)
+	if err != nil {
+		return api.SendResult{}, err
+	}
+	inline := len(data) <= content.MaxInline
+	var path string
+	if inline {
+		s.Image.Data, s.Voice.Data = data, data
+	} else {
+		x := transfer.NewID()
+		s.Image.Transfer, s.Voice.Transfer = x, x
+		_, _, sha, _ := s.Follow()
+		if path, err = keepMedia(ms.home, sha, data); err != nil {
+			return api.SendResult{}, err
+		}
+	}
+	var it content.Item = s.Image
+	text := s.Image.Name
+	if s.Kind == content.KindVoice {
+		it, text = s.Voice, s.Voice.Name
+	} else if s.Image.Caption != "" {
+		text = s.Image.Caption
 	}
 	kind, meta, err := rich.Encode(it)
 	if err != nil {
 		return api.SendResult{}, api.Errorf(api.CodeInvalid, "%v", err)
 	}
-	text := name
-	if req.Caption != "" {
-		text = req.Caption
-	}
-	conv, to, err := ms.recipients(ctx, me, req.Target)
-	if err != nil {
-		return api.SendResult{}, err
-	}
 	id, err := newMessageID()
 	if err != nil {
 		return api.SendResult{}, err
 	}
+	var follow []string
+	if !inline {
+		if follow, err = tr.followMedia(ctx, me, id, conv, to, s, path); err != nil {
+			return api.SendResult{}, err
+		}
+	}
 	m := history.Message{ID: id, Conversation: conv, From: me, Kind: kind, Body: text, Meta: meta, Sent: time.Now()}
 	if _, err := ms.db.AddOutgoing(ctx, m, to); err != nil {
+		tr.endMedia(follow, "its message could not be stored")
 		return api.SendResult{}, fmt.Errorf("store %s: %w", kind, err)
+	}
+	if !inline {
+		tr.kickTransfers()
 	}
 	if stored, err := ms.db.Message(ctx, me, id); err == nil {
 		if out := ms.richMessages(ctx, []history.Message{stored}); len(out) == 1 {
@@ -122,8 +169,25 @@ func (d *Daemon) OpenMedia(ctx context.Context, id string) (api.OpenResult, erro
 		return api.OpenResult{}, api.Errorf(api.CodeInvalid, "message %s has no picture or recording", id)
 	}
 	name, data, ok := s.Data()
+	var src *os.File
 	if !ok {
-		return api.OpenResult{}, api.Errorf(api.CodeNotFound, "the picture of %s came as a transfer: see lanchat transfers", id)
+		x, _, sha, size := s.Follow()
+		what := "picture"
+		if s.Kind == content.KindVoice {
+			what = "recording"
+		}
+		if !hasMedia(d.home, sha, size) {
+			if m.Outgoing {
+				return api.OpenResult{}, api.Errorf(api.CodeNotFound, "the %s of %s is no longer in your media store", what, id)
+			}
+			return api.OpenResult{}, api.Errorf(api.CodeNotFound,
+				"only the thumbnail of %s is here so far: the full %s follows as transfer %s once you and %s are both online with a direct path (lanchat transfers)",
+				id, what, rich.MediaTransferID(x, me), m.From)
+		}
+		if src, err = os.Open(mediaPath(d.home, sha)); err != nil {
+			return api.OpenResult{}, fmt.Errorf("read the %s of %s: %w", what, id, err)
+		}
+		defer src.Close()
 	}
 	dir := d.transfers.downloads()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -143,7 +207,12 @@ func (d *Daemon) OpenMedia(ctx context.Context, id string) (api.OpenResult, erro
 		if err != nil {
 			return api.OpenResult{}, fmt.Errorf("write %s: %w", p, err)
 		}
-		_, werr := f.Write(data)
+		var werr error
+		if src != nil {
+			_, werr = io.Copy(f, src)
+		} else {
+			_, werr = f.Write(data)
+		}
 		if cerr := f.Close(); werr == nil {
 			werr = cerr
 		}

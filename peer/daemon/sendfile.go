@@ -182,6 +182,7 @@ func (tr *transfers) kickTransfers() {
 // directly: when kicked (a send-file, a peer connected) and every
 // transferTick.
 func (tr *transfers) transferLoop(ctx context.Context) {
+	tr.sweepMedia(ctx) // mediatransfer.go
 	t := time.NewTicker(transferTick)
 	defer t.Stop()
 	for {
@@ -225,6 +226,9 @@ func (tr *transfers) startTransfers(ctx context.Context) {
 
 // runSend makes one attempt at an outgoing transfer.
 func (tr *transfers) runSend(ctx context.Context, rec history.Transfer) {
+	if !tr.mediaReady(ctx, rec) { // mediatransfer.go
+		return
+	}
 	c := tr.peers.connect(ctx, rec.Peer, false)
 	if c == nil {
 		tr.transferRetry(rec, errors.New("no direct path to "+rec.Peer+" now"))

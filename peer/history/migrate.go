@@ -374,6 +374,21 @@ var migrations = []sqlitedb.Migration{
 		) STRICT`,
 		`CREATE INDEX library_local_sum ON library_local (sha256)`,
 	}},
+
+	// 9: the transfers that carry the full picture or recording of an
+	// image or voice message (docs/protocol.md, "Media transfers"), on
+	// both sides: transfer names the transfer, (sender, message) the
+	// message, sha256 and size what it must deliver.
+	{SQL: []string{
+		`CREATE TABLE media_transfers (
+			transfer TEXT PRIMARY KEY,
+			sender   TEXT NOT NULL,
+			message  TEXT NOT NULL,
+			sha256   TEXT NOT NULL,
+			size     INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX media_transfers_message ON media_transfers (sender, message)`,
+	}},
 }
 
 // schemaVersion is the version this code writes.

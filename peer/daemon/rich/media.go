@@ -84,3 +84,26 @@ func (s Stored) Data() (name string, data []byte, ok bool) {
 	}
 	return s.Voice.Name, s.Voice.Data, len(s.Voice.Data) > 0
 }
+
+// Follow returns what an image or voice message says of the transfer
+// that brings its picture or recording: the message's transfer field
+// (empty if it is inline), and its name, size and sha256.
+func (s Stored) Follow() (transfer, name, sha string, size int64) {
+	if s.Kind == content.KindImage {
+		return s.Image.Transfer, s.Image.Name, s.Image.SHA256, s.Image.Size
+	}
+	return s.Voice.Transfer, s.Voice.Name, s.Voice.SHA256, s.Voice.Size
+}
+
+// MediaTransferID is the id of the transfer that brings the picture or
+// recording of a message whose transfer field is x to recipient: each
+// recipient of a group message gets a transfer of its own, and each side
+// works out its id alone (docs/protocol.md, "Media transfers").
+func MediaTransferID(x, recipient string) string {
+	h := sha256.New()
+	h.Write([]byte("lanchat media transfer\x00"))
+	h.Write([]byte(x))
+	h.Write([]byte{0})
+	h.Write([]byte(recipient))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
