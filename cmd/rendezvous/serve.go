@@ -40,6 +40,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 	certFile := fs.String("tls-cert", "", "PEM certificate to use instead of the self-signed one")
 	keyFile := fs.String("tls-key", "", "PEM private key for --tls-cert")
 	metrics := fs.String("metrics", "", "address for Prometheus /metrics and /healthz (e.g. 127.0.0.1:9090)")
+	pprofAddr := fs.String("pprof", "", pprofFlagHelp)
 	maxFrame := fs.Int("max-frame", wire.DefaultMaxFrame, "largest frame accepted, in bytes")
 	maxConns := fs.Int("max-conns", 50000, "most connections in all")
 	perAddr := fs.Int("max-conns-per-addr", 64, "most connections from one IP address (IPv6: one /64)")
@@ -66,6 +67,11 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *data == "" {
 		return fmt.Errorf("%w: --data is required", errUsage)
+	}
+	if *pprofAddr != "" {
+		if err := checkPprofAddr(*pprofAddr); err != nil {
+			return err
+		}
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
@@ -155,7 +161,7 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "announcing on the LAN as %s (%s)\n", discovery.ServerService, where)
 	}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- srv.Serve(ln) }()
 	metricsDone := make(chan struct{})
 	mctx, mcancel := context.WithCancel(context.Background())
@@ -170,6 +176,21 @@ func serve(parent context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		if err := rendezvous.ServeMetrics(mctx, *metrics, m, srv.Health, log); err != nil {
 			errc <- fmt.Errorf("metrics: %w", err)
+		}
+	}()
+
+	pprofDone := make(chan struct{})
+	defer func() {
+		mcancel()
+		<-pprofDone
+	}()
+	go func() {
+		defer close(pprofDone)
+		if *pprofAddr == "" {
+			return
+		}
+		if err := servePprof(mctx, *pprofAddr, log); err != nil {
+			errc <- err
 		}
 	}()
 
