@@ -124,6 +124,10 @@ func writerParams(o Options) []string {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(FULL)",
 		"_pragma=foreign_keys(1)",
+		// Statement journals and savepoints (every write of a group
+		// commit has one) keep the pages they may roll back in memory,
+		// not in a temporary file written page by page.
+		"_pragma=temp_store(MEMORY)",
 	}
 	if o.SecureDelete {
 		ps = append(ps, "_pragma=secure_delete(1)")
@@ -148,6 +152,7 @@ func writerWants(o Options) []want {
 		{"foreign_keys", "1"},
 		{"busy_timeout", fmt.Sprint(BusyTimeout.Milliseconds())},
 		{"query_only", "0"},
+		{"temp_store", "2"},
 	}
 	if o.SecureDelete {
 		ws = append(ws, want{"secure_delete", "1"})
