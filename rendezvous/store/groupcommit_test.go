@@ -113,7 +113,7 @@ func TestGroupCommitFailureIsolated(t *testing.T) {
 	errc := make(chan error, 2)
 	go func() {
 		errc <- s.group.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			if _, err := s.putRelayTx(ctx, tx, relayMsg("bob", id(1), 10, time.Now()), Quota{}); err != nil {
+			if _, err := s.putRelayTx(ctx, tx, s.relayTallies(ctx, tx), relayMsg("bob", id(1), 10, time.Now()), Quota{}); err != nil {
 				return err
 			}
 			return boom // after its insert: the insert must go

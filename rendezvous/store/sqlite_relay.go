@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,16 +15,18 @@ const (
 	qRelayExists       = `SELECT EXISTS (SELECT 1 FROM relay WHERE recipient = ? AND sender = ? AND msg_id = ?)`
 	qRelayTotals       = `SELECT count, bytes FROM relay_totals WHERE recipient = ?`
 	qRelaySenderTotals = `SELECT count, bytes FROM relay_sender_totals WHERE recipient = ? AND sender = ?`
-	qRelayInsert       = `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created) VALUES (?, ?, ?, ?, ?, ?)`
-	qRelayAckOne       = `DELETE FROM relay WHERE recipient = ? AND (sender, msg_id) IN (VALUES (?, ?))`
+	// qRelayInsert stores an envelope unless the same (recipient,
+	// sender, id) is there already: no row changed is a duplicate.
+	qRelayInsert = `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (recipient, sender, msg_id) DO NOTHING`
+	// qRelayAck deletes the messages a JSON array of [sender, id] pairs
+	// names: one prepared statement whatever their number.
+	qRelayAck = `DELETE FROM relay WHERE recipient = ? AND (sender, msg_id) IN
+		(SELECT value ->> 0, value ->> 1 FROM json_each(?))`
 )
 
 // writerStmts are the statements the writer keeps prepared.
-var writerStmts = []string{qRelayExists, qRelayTotals, qRelaySenderTotals, qRelayInsert, qRelayAckOne}
-
-// ackChunk bounds how many messages one statement names, well under
-// SQLite's limit on host parameters.
-const ackChunk = 200
+var writerStmts = []string{qRelayExists, qRelayTotals, qRelaySenderTotals, qRelayInsert, qRelayAck}
 
 // PutRelay stores an envelope. It returns false, nil if one with the same
 // (recipient, sender, id) is already stored (even when a quota is full).
@@ -40,11 +43,16 @@ func (s *SQLite) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool, e
 // order given (so an envelope's quota check counts those before it), and
 // returns one RelayPut for each. The batch commits with those of
 // concurrent callers, in one transaction and one fsync.
+//
+// Each envelope costs one statement: the totals it is checked against are
+// read once per recipient (and sender) of the batch and then counted
+// here, and the insert itself finds duplicates.
 func (s *SQLite) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error) {
 	out := make([]RelayPut, len(ms))
 	err := s.group.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		t := s.relayTallies(ctx, tx)
 		return putRelayBatch(ms, out, func(m RelayMessage) (bool, error) {
-			return s.putRelayTx(ctx, tx, m, q)
+			return s.putRelayTx(ctx, tx, t, m, q)
 		})
 	})
 	if err != nil {
@@ -53,39 +61,101 @@ func (s *SQLite) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]R
 	return out, nil
 }
 
+// tally is what waits for a recipient (or from one sender for them).
+type tally struct{ count, bytes int64 }
+
+// relayTallies are the relay totals one PutRelays batch touches, read
+// from the store at first use and kept up to date as the batch inserts.
+type relayTallies struct {
+	read       func(query string, args ...any) (tally, error)
+	recipients map[string]*tally
+	senders    map[[2]string]*tally
+}
+
+// relayTallies starts the tallies of a batch written in tx.
+func (s *SQLite) relayTallies(ctx context.Context, tx *sql.Tx) *relayTallies {
+	return &relayTallies{
+		read: func(query string, args ...any) (tally, error) {
+			var c tally
+			err := s.ws.txQueryRow(ctx, tx, query, args...).Scan(&c.count, &c.bytes)
+			if errors.Is(err, sql.ErrNoRows) {
+				err = nil
+			}
+			return c, err
+		},
+		recipients: map[string]*tally{},
+		senders:    map[[2]string]*tally{},
+	}
+}
+
+func (t *relayTallies) recipient(r string) (*tally, error) {
+	if c := t.recipients[r]; c != nil {
+		return c, nil
+	}
+	c, err := t.read(qRelayTotals, r)
+	if err != nil {
+		return nil, err
+	}
+	t.recipients[r] = &c
+	return &c, nil
+}
+
+func (t *relayTallies) sender(r, from string) (*tally, error) {
+	k := [2]string{r, from}
+	if c := t.senders[k]; c != nil {
+		return c, nil
+	}
+	c, err := t.read(qRelaySenderTotals, r, from)
+	if err != nil {
+		return nil, err
+	}
+	t.senders[k] = &c
+	return &c, nil
+}
+
+// over reports whether one more envelope of size bytes takes c above
+// maxCount or maxBytes (zero or less: no limit).
+func (c *tally) over(size int64, maxCount int, maxBytes int64) bool {
+	return maxCount > 0 && c.count+1 > int64(maxCount) || maxBytes > 0 && c.bytes+size > maxBytes
+}
+
 // putRelayTx is one envelope of PutRelays.
-func (s *SQLite) putRelayTx(ctx context.Context, tx *sql.Tx, m RelayMessage, q Quota) (bool, error) {
-	var dup bool
-	if err := s.ws.txQueryRow(ctx, tx, qRelayExists, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
+func (s *SQLite) putRelayTx(ctx context.Context, tx *sql.Tx, t *relayTallies, m RelayMessage, q Quota) (bool, error) {
+	size := int64(len(m.Envelope))
+	all, err := t.recipient(m.Recipient)
+	if err != nil {
 		return false, err
 	}
-	if dup {
-		return false, nil
+	mine, err := t.sender(m.Recipient, m.Sender)
+	if err != nil {
+		return false, err
 	}
-	size := int64(len(m.Envelope))
-	over := func(query string, maxCount int, maxBytes int64, args ...any) (bool, error) {
-		var count, bytes int64
-		err := s.ws.txQueryRow(ctx, tx, query, args...).Scan(&count, &bytes)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var refusal error
+	switch {
+	case all.over(size, q.MaxCount, q.MaxBytes):
+		refusal = ErrQuota
+	case mine.over(size, q.SenderCount, q.SenderBytes):
+		refusal = ErrSenderQuota
+	}
+	if refusal != nil {
+		// A duplicate is answered as one even when the quota is full.
+		var dup bool
+		if err := s.ws.txQueryRow(ctx, tx, qRelayExists, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
 			return false, err
 		}
-		return maxCount > 0 && count+1 > int64(maxCount) || maxBytes > 0 && bytes+size > maxBytes, nil
+		if dup {
+			return false, nil
+		}
+		return false, refusal
 	}
-	if full, err := over(qRelayTotals,
-		q.MaxCount, q.MaxBytes, m.Recipient); err != nil {
-		return false, err
-	} else if full {
-		return false, ErrQuota
-	}
-	if full, err := over(qRelaySenderTotals,
-		q.SenderCount, q.SenderBytes, m.Recipient, m.Sender); err != nil {
-		return false, err
-	} else if full {
-		return false, ErrSenderQuota
-	}
-	if _, err := s.ws.txExecN(ctx, tx, qRelayInsert, m.Recipient, m.ID, m.Sender, m.Envelope, size, nsOf(m.Created)); err != nil {
+	n, err := s.ws.txExecN(ctx, tx, qRelayInsert, m.Recipient, m.ID, m.Sender, m.Envelope, size, nsOf(m.Created))
+	if err != nil || n == 0 {
 		return false, err
 	}
+	all.count++
+	all.bytes += size
+	mine.count++
+	mine.bytes += size
 	return true, nil
 }
 
@@ -128,26 +198,13 @@ func (s *SQLite) AckRelay(ctx context.Context, recipient string, acks, refused [
 			}
 		}
 		all := append(append([]RelayRef(nil), acks...), refused...)
-		for rest := all; len(rest) > 0; {
-			chunk := rest[:min(len(rest), ackChunk)]
-			rest = rest[len(chunk):]
-			args := make([]any, 0, 2*len(chunk)+1)
-			args = append(args, recipient)
-			for _, r := range chunk {
-				args = append(args, r.Sender, r.ID)
-			}
-			pairs := make([]byte, 0, 8*len(chunk))
-			for i := range chunk {
-				if i > 0 {
-					pairs = append(pairs, ", "...)
-				}
-				pairs = append(pairs, "(?, ?)"...)
-			}
-			n, err := s.ws.txExecN(ctx, tx, `DELETE FROM relay WHERE recipient = ? AND (sender, msg_id) IN (VALUES `+string(pairs)+`)`, args...)
-			if err != nil {
-				return err
-			}
-			total += n
+		names, err := refPairs(all)
+		if err != nil {
+			return err
+		}
+		total, err = s.ws.txExecN(ctx, tx, qRelayAck, recipient, names)
+		if err != nil {
+			return err
 		}
 		return nil
 	})
@@ -155,6 +212,17 @@ func (s *SQLite) AckRelay(ctx context.Context, recipient string, acks, refused [
 		return 0, fmt.Errorf("ack relay for %s: %w", recipient, err)
 	}
 	return total, nil
+}
+
+// refPairs encodes refs as the JSON array of [sender, id] pairs that
+// qRelayAck reads.
+func refPairs(refs []RelayRef) (string, error) {
+	pairs := make([][2]string, len(refs))
+	for i, r := range refs {
+		pairs[i] = [2]string{r.Sender, r.ID}
+	}
+	b, err := json.Marshal(pairs)
+	return string(b), err
 }
 
 // ExpireRelay deletes envelopes created before t (an envelope with a zero
