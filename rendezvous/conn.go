@@ -284,11 +284,17 @@ func (c *conn) closeWrite() {
 // enqueue puts an encoded frame on the send queue. A full queue means the
 // client is not reading: it is dropped rather than slowing the sender.
 func (c *conn) enqueue(f *wire.Frame, last bool) bool {
+	return c.enqueueEncoded(func(buf []byte) ([]byte, error) { return wire.AppendFrame(buf, f) }, f.Op, last)
+}
+
+// enqueueEncoded is enqueue for a frame that encode appends to a buffer
+// taken from the pool.
+func (c *conn) enqueueEncoded(encode func([]byte) ([]byte, error), op string, last bool) bool {
 	b := frameBufs.Get().(*[]byte)
-	buf, err := wire.AppendFrame((*b)[:0], f)
+	buf, err := encode((*b)[:0])
 	if err != nil {
 		putFrameBuf(b)
-		c.log.Error("encode frame", "op", f.Op, "err", err)
+		c.log.Error("encode frame", "op", op, "err", err)
 		return false
 	}
 	*b = buf
@@ -317,27 +323,22 @@ func (c *conn) enqueue(f *wire.Frame, last bool) bool {
 
 // push sends an event to this connection.
 func (c *conn) push(op string, body any) {
-	f, err := wire.NewEvent(op, body)
-	if err != nil {
-		c.log.Error("encode event", "op", op, "err", err)
-		return
-	}
-	c.enqueue(f, false)
+	c.enqueueEncoded(func(buf []byte) ([]byte, error) {
+		return wire.AppendMessage(buf, wire.KindEvent, 0, op, body)
+	}, op, false)
 }
 
 // reply sends the response to request id.
 func (c *conn) reply(id uint64, body any, werr *wire.Error) {
-	var f *wire.Frame
 	if werr != nil {
-		f = &wire.Frame{Kind: wire.KindResponse, ID: id, Error: werr}
-	} else {
-		var err error
-		if f, err = wire.NewResponse(id, body); err != nil {
-			c.log.Error("encode response", "err", err)
-			f = &wire.Frame{Kind: wire.KindResponse, ID: id, Error: wire.Errorf(wire.CodeInternal, "internal error")}
-		}
+		c.enqueue(&wire.Frame{Kind: wire.KindResponse, ID: id, Error: werr}, false)
+		return
 	}
-	c.enqueue(f, false)
+	if !c.enqueueEncoded(func(buf []byte) ([]byte, error) {
+		return wire.AppendMessage(buf, wire.KindResponse, id, "", body)
+	}, "", false) && !c.isEnding() {
+		c.enqueue(&wire.Frame{Kind: wire.KindResponse, ID: id, Error: wire.Errorf(wire.CodeInternal, "internal error")}, false)
+	}
 }
 
 // fail sends a connection error frame and closes the connection after it.

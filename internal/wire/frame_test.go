@@ -302,3 +302,48 @@ func TestErrorString(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendMessage: AppendMessage writes what AppendFrame writes for the
+// same frame made by NewRequest, NewResponse or NewEvent, and nothing
+// when the body cannot be encoded.
+func TestAppendMessage(t *testing.T) {
+	relay := RelayBatchEvent{Envelopes: []RelayEvent{{ID: "0123456789abcdef0123456789abcdef", From: "alice", Envelope: []byte("sealed\x00<&>")}}}
+	for _, tt := range []struct {
+		kind, op string
+		id       uint64
+		body     any
+	}{
+		{KindEvent, EvRelay, 0, relay},
+		{KindRequest, "op\"with\\odd<chars>&\u00e9\n", 1<<64 - 1, map[string]any{"a": []any{1, 2, "x"}}},
+		{KindResponse, "", 7, nil},
+		{KindResponse, "", 8, Empty{}},
+	} {
+		var f *Frame
+		var err error
+		switch tt.kind {
+		case KindEvent:
+			f, err = NewEvent(tt.op, tt.body)
+		case KindRequest:
+			f, err = NewRequest(tt.id, tt.op, tt.body)
+		default:
+			f, err = NewResponse(tt.id, tt.body)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := AppendFrame([]byte("prefix"), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := AppendMessage([]byte("prefix"), tt.kind, tt.id, tt.op, tt.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("AppendMessage wrote %q, want %q", got, want)
+		}
+	}
+	if buf, err := AppendMessage([]byte("keep"), KindEvent, 0, "x", func() {}); err == nil || string(buf) != "keep" {
+		t.Errorf("AppendMessage with an unencodable body = %q, %v", buf, err)
+	}
+}
