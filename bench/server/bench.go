@@ -35,6 +35,7 @@ type benchConfig struct {
 	dialConcurrency   int
 	sources           int
 	pool              int
+	sealed            int
 	bodySize          int
 	ackBatch          int
 	sendBatch         int
@@ -61,6 +62,7 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs.IntVar(&c.dialConcurrency, "dial-concurrency", 256, "idle sessions being opened at once")
 	fs.IntVar(&c.sources, "sources", 8, "spread idle sessions over this many source addresses from 127.0.0.2 (0: let the kernel choose)")
 	fs.IntVar(&c.pool, "pool", 1200, "envelopes pre-sealed per sender; a sender that uses them all stops early")
+	fs.IntVar(&c.sealed, "sealed", 0, "distinct envelopes sealed per sender, the pool reusing them under fresh ids, as the server never opens one (0: every envelope of the pool sealed on its own)")
 	fs.IntVar(&c.bodySize, "body", 200, "message body size in bytes")
 	fs.IntVar(&c.ackBatch, "ack-batch", 1, "most envelopes a recipient gathers into one relay.ack beyond one relay event's (1: each event's on their own, as they arrive)")
 	fs.IntVar(&c.sendBatch, "send-batch", 1, "envelopes per relay.send request (1: each on its own)")
@@ -86,8 +88,8 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 		return nil, fmt.Errorf("%w: --idle and --senders must not be negative; --sources must be 0 to 200", errUsage)
 	case c.senders > 999:
 		return nil, fmt.Errorf("%w: --senders must be at most 999", errUsage)
-	case c.dialConcurrency < 1, c.pool < 1, c.bodySize < 1, c.probeRate < 0:
-		return nil, fmt.Errorf("%w: --dial-concurrency, --pool and --body must be positive, --probe-rate not negative", errUsage)
+	case c.dialConcurrency < 1, c.pool < 1, c.bodySize < 1, c.probeRate < 0, c.sealed < 0:
+		return nil, fmt.Errorf("%w: --dial-concurrency, --pool and --body must be positive, --probe-rate and --sealed not negative", errUsage)
 	case c.sendBatch < 1, c.sendBatch > wire.MaxRelayBatch:
 		return nil, fmt.Errorf("%w: --send-batch must be 1 to %d", errUsage, wire.MaxRelayBatch)
 	case c.ackBatch < 1, c.ackBatch > wire.MaxAckIDs:
@@ -448,7 +450,7 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 		return
 	}
 	t := time.Now()
-	if err := rr.seal(ctx, cfg.pool, cfg.bodySize); err != nil {
+	if err := rr.seal(ctx, cfg.pool, cfg.sealed, cfg.bodySize); err != nil {
 		b.note("relay phase not run: %v", err)
 		return
 	}

@@ -220,8 +220,10 @@ func (r *relayRun) take(p *pair, f *wire.Frame, ids []wire.RelayRef) []wire.Rela
 
 // seal pre-seals perSender envelopes for every pair, on all CPUs, so that
 // sealing is not part of what is timed. Every envelope has a fresh random
-// 128-bit id.
-func (r *relayRun) seal(ctx context.Context, perSender, bodySize int) error {
+// 128-bit id. With distinct above 0, only that many are sealed per pair
+// and the rest of the pool repeats their bytes under fresh ids: the
+// server stores and forwards envelopes without opening them.
+func (r *relayRun) seal(ctx context.Context, perSender, distinct, bodySize int) error {
 	jobs := make(chan *pair)
 	errc := make(chan error, len(r.pairs))
 	var wg sync.WaitGroup
@@ -230,7 +232,7 @@ func (r *relayRun) seal(ctx context.Context, perSender, bodySize int) error {
 		go func() {
 			defer wg.Done()
 			for p := range jobs {
-				errc <- p.sealPool(ctx, perSender, bodySize)
+				errc <- p.sealPool(ctx, perSender, distinct, bodySize)
 			}
 		}()
 	}
@@ -248,11 +250,15 @@ func (r *relayRun) seal(ctx context.Context, perSender, bodySize int) error {
 	return nil
 }
 
-func (p *pair) sealPool(ctx context.Context, n, bodySize int) error {
+func (p *pair) sealPool(ctx context.Context, n, distinct, bodySize int) error {
 	p.pool = make([]sealed, 0, n)
 	for i := range n {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("seal envelopes: %w", err)
+		}
+		if distinct > 0 && i >= distinct {
+			p.pool = append(p.pool, sealed{newMessageID(), p.pool[i%distinct].env})
+			continue
 		}
 		text := messageText(p.sender.name, i, bodySize)
 		id, env, err := p.sender.seal(p.recipient.name, p.recipient.prekey, text)
