@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -25,6 +24,10 @@ func (s *Postgres) PutRelay(ctx context.Context, m RelayMessage, q Quota) (bool,
 // wait on each other in a circle), so a recipient's sequence numbers
 // become visible in increasing order: a reader that has seen seq n never
 // later finds a new message below n.
+//
+// The batch costs a few statements whatever its size: the locks, the
+// duplicates among its envelopes, the totals they are checked against,
+// and one insert of all that pass, in order.
 func (s *Postgres) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]RelayPut, error) {
 	out := make([]RelayPut, len(ms))
 	recipients := make([]string, 0, len(ms))
@@ -34,14 +37,12 @@ func (s *Postgres) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([
 	slices.Sort(recipients)
 	recipients = slices.Compact(recipients)
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		for _, r := range recipients {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, r); err != nil {
-				return err
-			}
+		clear(out)
+		// unnest keeps the array's (sorted) order.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(r, 0)) FROM unnest($1::text[]) AS r`, recipients); err != nil {
+			return err
 		}
-		return putRelayBatch(ms, out, func(m RelayMessage) (bool, error) {
-			return putPgRelayTx(ctx, tx, m, q)
-		})
+		return putPgRelays(ctx, tx, ms, out, q)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("put relay batch: %w", err)
@@ -49,42 +50,141 @@ func (s *Postgres) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([
 	return out, nil
 }
 
-// putPgRelayTx is one envelope of PutRelays, its recipient locked.
-func putPgRelayTx(ctx context.Context, tx pgx.Tx, m RelayMessage, q Quota) (bool, error) {
-	var dup bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM relay
-		WHERE recipient = $1 AND sender = $2 AND msg_id = $3)`, m.Recipient, m.Sender, m.ID).Scan(&dup); err != nil {
-		return false, err
+// relayColumns splits ms into columns, for unnest.
+func relayColumns(ms []RelayMessage) (recipients, senders, ids []string) {
+	recipients = make([]string, len(ms))
+	senders = make([]string, len(ms))
+	ids = make([]string, len(ms))
+	for i, m := range ms {
+		recipients[i], senders[i], ids[i] = m.Recipient, m.Sender, m.ID
 	}
-	if dup {
-		return false, nil
+	return recipients, senders, ids
+}
+
+// relayKey names a stored envelope.
+type relayKey struct{ recipient, sender, id string }
+
+// putPgRelays is the body of PutRelays, its recipients locked.
+func putPgRelays(ctx context.Context, tx pgx.Tx, ms []RelayMessage, out []RelayPut, q Quota) error {
+	recipients, senders, ids := relayColumns(ms)
+
+	stored := map[relayKey]bool{}
+	rows, err := tx.Query(ctx, `SELECT r.recipient, r.sender, r.msg_id FROM relay r
+		JOIN unnest($1::text[], $2::text[], $3::text[]) AS x (recipient, sender, msg_id)
+		ON r.recipient = x.recipient AND r.sender = x.sender AND r.msg_id = x.msg_id`, recipients, senders, ids)
+	if err != nil {
+		return err
 	}
-	size := int64(len(m.Envelope))
-	over := func(query string, maxCount int, maxBytes int64, args ...any) (bool, error) {
-		var count, bytes int64
-		err := tx.QueryRow(ctx, query, args...).Scan(&count, &bytes)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return false, err
+	for rows.Next() {
+		var k relayKey
+		if err := rows.Scan(&k.recipient, &k.sender, &k.id); err != nil {
+			rows.Close()
+			return err
 		}
-		return maxCount > 0 && count+1 > int64(maxCount) || maxBytes > 0 && bytes+size > maxBytes, nil
+		stored[k] = true
 	}
-	if full, err := over(`SELECT count, bytes FROM relay_totals WHERE recipient = $1`,
-		q.MaxCount, q.MaxBytes, m.Recipient); err != nil {
-		return false, err
-	} else if full {
-		return false, ErrQuota
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	if full, err := over(`SELECT count, bytes FROM relay_sender_totals WHERE recipient = $1 AND sender = $2`,
-		q.SenderCount, q.SenderBytes, m.Recipient, m.Sender); err != nil {
-		return false, err
-	} else if full {
-		return false, ErrSenderQuota
+
+	all := map[string]*tally{}
+	mine := map[[2]string]*tally{}
+	for _, m := range ms {
+		if all[m.Recipient] == nil {
+			all[m.Recipient] = &tally{}
+		}
+		if k := [2]string{m.Recipient, m.Sender}; mine[k] == nil {
+			mine[k] = &tally{}
+		}
 	}
-	if _, err := pgExecN(ctx, tx, `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created)
-		VALUES ($1, $2, $3, $4, $5, $6)`, m.Recipient, m.ID, m.Sender, m.Envelope, size, pgNanos(m.Created)); err != nil {
-		return false, err
+	rows, err = tx.Query(ctx, `SELECT recipient, count, bytes FROM relay_totals WHERE recipient = ANY($1::text[])`, recipients)
+	if err != nil {
+		return err
 	}
-	return true, nil
+	for rows.Next() {
+		var r string
+		var c tally
+		if err := rows.Scan(&r, &c.count, &c.bytes); err != nil {
+			rows.Close()
+			return err
+		}
+		*all[r] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = tx.Query(ctx, `SELECT t.recipient, t.sender, t.count, t.bytes FROM relay_sender_totals t
+		JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS x (recipient, sender)
+		ON t.recipient = x.recipient AND t.sender = x.sender`, recipients, senders)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r, from string
+		var c tally
+		if err := rows.Scan(&r, &from, &c.count, &c.bytes); err != nil {
+			rows.Close()
+			return err
+		}
+		*mine[[2]string{r, from}] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	// Decide in order, as one envelope at a time would.
+	var put []RelayMessage
+	for i, m := range ms {
+		k := relayKey{m.Recipient, m.Sender, m.ID}
+		if stored[k] {
+			continue // a duplicate, even when a quota is full
+		}
+		size := int64(len(m.Envelope))
+		a, o := all[m.Recipient], mine[[2]string{m.Recipient, m.Sender}]
+		switch {
+		case a.over(size, q.MaxCount, q.MaxBytes):
+			out[i].Err = ErrQuota
+			continue
+		case o.over(size, q.SenderCount, q.SenderBytes):
+			out[i].Err = ErrSenderQuota
+			continue
+		}
+		a.count++
+		a.bytes += size
+		o.count++
+		o.bytes += size
+		stored[k] = true
+		out[i].Inserted = true
+		put = append(put, m)
+	}
+	if len(put) == 0 {
+		return nil
+	}
+	var (
+		envs    = make([][]byte, len(put))
+		sizes   = make([]int64, len(put))
+		created = make([]*int64, len(put))
+	)
+	for i, m := range put {
+		envs[i], sizes[i], created[i] = m.Envelope, int64(len(m.Envelope)), pgNanos(m.Created)
+	}
+	recipients, senders, ids = relayColumns(put)
+	n, err := pgExecN(ctx, tx, `INSERT INTO relay (recipient, msg_id, sender, envelope, size, created)
+		SELECT recipient, msg_id, sender, envelope, size, created
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[], $6::bigint[])
+			WITH ORDINALITY AS x (recipient, msg_id, sender, envelope, size, created, n)
+		ORDER BY n`,
+		recipients, ids, senders, envs, sizes, created)
+	if err != nil {
+		return err
+	}
+	if n != len(put) {
+		return fmt.Errorf("stored %d of %d envelopes", n, len(put))
+	}
+	return nil
 }
 
 // PendingRelay returns the recipient's envelopes with Seq > after, oldest

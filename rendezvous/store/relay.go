@@ -36,3 +36,12 @@ func putRelayBatch(ms []RelayMessage, out []RelayPut, put func(m RelayMessage) (
 	}
 	return nil
 }
+
+// tally is what waits for a recipient (or from one sender for them).
+type tally struct{ count, bytes int64 }
+
+// over reports whether one more envelope of size bytes takes c above
+// maxCount or maxBytes (zero or less: no limit).
+func (c *tally) over(size int64, maxCount int, maxBytes int64) bool {
+	return maxCount > 0 && c.count+1 > int64(maxCount) || maxBytes > 0 && c.bytes+size > maxBytes
+}

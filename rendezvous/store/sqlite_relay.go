@@ -61,9 +61,6 @@ func (s *SQLite) PutRelays(ctx context.Context, ms []RelayMessage, q Quota) ([]R
 	return out, nil
 }
 
-// tally is what waits for a recipient (or from one sender for them).
-type tally struct{ count, bytes int64 }
-
 // relayTallies are the relay totals one PutRelays batch touches, read
 // from the store at first use and kept up to date as the batch inserts.
 type relayTallies struct {
@@ -111,12 +108,6 @@ func (t *relayTallies) sender(r, from string) (*tally, error) {
 	}
 	t.senders[k] = &c
 	return &c, nil
-}
-
-// over reports whether one more envelope of size bytes takes c above
-// maxCount or maxBytes (zero or less: no limit).
-func (c *tally) over(size int64, maxCount int, maxBytes int64) bool {
-	return maxCount > 0 && c.count+1 > int64(maxCount) || maxBytes > 0 && c.bytes+size > maxBytes
 }
 
 // putRelayTx is one envelope of PutRelays.
