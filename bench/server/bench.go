@@ -39,6 +39,7 @@ type benchConfig struct {
 	bodySize          int
 	ackBatch          int
 	sendBatch         int
+	rate              float64
 	probeRate         float64
 	setupTimeout      time.Duration
 	heartbeat         time.Duration
@@ -66,6 +67,7 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs.IntVar(&c.bodySize, "body", 200, "message body size in bytes")
 	fs.IntVar(&c.ackBatch, "ack-batch", 1, "most envelopes a recipient gathers into one relay.ack beyond one relay event's (1: each event's on their own, as they arrive)")
 	fs.IntVar(&c.sendBatch, "send-batch", 1, "envelopes per relay.send request (1: each on its own)")
+	fs.Float64Var(&c.rate, "rate", 0, "relayed messages per second offered by all senders together, spread evenly (0: each sender back to back), to measure latency below the most the server takes")
 	fs.Float64Var(&c.probeRate, "probe-rate", 50, "probe rounds per second (one friends.list and one ping each) during the relay phase")
 	fs.DurationVar(&c.setupTimeout, "setup-timeout", 3*time.Minute, "give up opening idle sessions after this long")
 	fs.DurationVar(&c.heartbeat, "heartbeat", 0, "idle session heartbeat interval (0: what the server asks for in hello)")
@@ -88,8 +90,8 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 		return nil, fmt.Errorf("%w: --idle and --senders must not be negative; --sources must be 0 to 200", errUsage)
 	case c.senders > 999:
 		return nil, fmt.Errorf("%w: --senders must be at most 999", errUsage)
-	case c.dialConcurrency < 1, c.pool < 1, c.bodySize < 1, c.probeRate < 0, c.sealed < 0:
-		return nil, fmt.Errorf("%w: --dial-concurrency, --pool and --body must be positive, --probe-rate and --sealed not negative", errUsage)
+	case c.dialConcurrency < 1, c.pool < 1, c.bodySize < 1, c.probeRate < 0, c.sealed < 0, c.rate < 0:
+		return nil, fmt.Errorf("%w: --dial-concurrency, --pool and --body must be positive, --probe-rate, --sealed and --rate not negative", errUsage)
 	case c.sendBatch < 1, c.sendBatch > wire.MaxRelayBatch:
 		return nil, fmt.Errorf("%w: --send-batch must be 1 to %d", errUsage, wire.MaxRelayBatch)
 	case c.ackBatch < 1, c.ackBatch > wire.MaxAckIDs:
@@ -441,6 +443,7 @@ func (b *bench) idlePhase(ctx context.Context, interval time.Duration) (*idlePoo
 func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 	cfg := b.cfg
 	rr := newRelayRun(cfg.addr, opts, cfg.ackBatch, cfg.sendBatch)
+	rr.rate = cfg.rate
 	defer rr.close()
 
 	b.logf("relay: setting up %d sender/recipient pairs and the probe", cfg.senders)
@@ -456,7 +459,11 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 	}
 	b.logf("relay: sealed %d envelopes in %v (not timed)", cfg.senders*cfg.pool, time.Since(t).Round(time.Millisecond))
 
-	b.logf("relay: %d senders back to back for %v; probe at %g/s", cfg.senders, cfg.duration, cfg.probeRate)
+	if cfg.rate > 0 {
+		b.logf("relay: %d senders offering %g messages/s in all for %v; probe at %g/s", cfg.senders, cfg.rate, cfg.duration, cfg.probeRate)
+	} else {
+		b.logf("relay: %d senders back to back for %v; probe at %g/s", cfg.senders, cfg.duration, cfg.probeRate)
+	}
 	rs, haveServer := b.serverSample()
 	ms, _ := b.selfSample()
 	mBefore := b.scrape(ctx)
@@ -473,6 +480,9 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 	b.tab.add("relay pairs (sender → recipient, friends)", cfg.senders, "pairs")
 	b.tab.add("ids per relay.ack (at most, beyond one relay event's)", cfg.ackBatch, "ids")
 	b.tab.add("envelopes per relay.send", cfg.sendBatch, "envelopes")
+	if cfg.rate > 0 {
+		b.tab.add("relayed messages offered per second (--rate)", cfg.rate, "msg/s")
+	}
 	b.tab.add("relay.send acknowledged (committed) per second", float64(queued)/secs, "msg/s")
 	b.tab.add("relayed messages delivered to recipients per second", float64(inWindow)/secs, "msg/s")
 	b.tab.add("relay.send acknowledged in all", queued, "messages")

@@ -47,8 +47,9 @@ type pair struct {
 type relayRun struct {
 	addr      string
 	opts      client.Options
-	ackBatch  int // most ids in one relay.ack
-	sendBatch int // envelopes per relay.send
+	ackBatch  int     // most ids in one relay.ack
+	sendBatch int     // envelopes per relay.send
+	rate      float64 // messages per second from all senders; 0: back to back
 
 	pairs []*pair
 	probe *prober
@@ -289,11 +290,11 @@ func (r *relayRun) run(ctx context.Context, d time.Duration) time.Duration {
 	var wg sync.WaitGroup
 	start := time.Now()
 	r.window.Store(true)
-	for _, p := range r.pairs {
+	for i, p := range r.pairs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.send(tctx, p)
+			r.send(tctx, p, r.pace(i, start))
 		}()
 	}
 	wg.Add(1)
@@ -316,10 +317,27 @@ func (r *relayRun) drain(ctx context.Context) {
 	}
 }
 
-// send relays p's pool to its recipient back to back, sendBatch envelopes
-// per relay.send, until ctx ends or the pool is used up.
-func (r *relayRun) send(ctx context.Context, p *pair) {
-	for pool := p.pool; len(pool) > 0; {
+// pace returns when sender i's relay.send requests are due, for a phase
+// that began at start: every sender sends its share of --rate evenly,
+// the senders' turns spread over the interval. It returns nil when the
+// senders go back to back.
+func (r *relayRun) pace(i int, start time.Time) func(n int) time.Time {
+	if r.rate <= 0 {
+		return nil
+	}
+	every := time.Duration(float64(time.Second) * float64(r.sendBatch*len(r.pairs)) / r.rate)
+	first := start.Add(every * time.Duration(i) / time.Duration(len(r.pairs)))
+	return func(n int) time.Time { return first.Add(every * time.Duration(n)) }
+}
+
+// send relays p's pool to its recipient, sendBatch envelopes per
+// relay.send, back to back or when due (a request that is late goes at
+// once), until ctx ends or the pool is used up.
+func (r *relayRun) send(ctx context.Context, p *pair, due func(n int) time.Time) {
+	for n, pool := 0, p.pool; len(pool) > 0; n++ {
+		if due != nil {
+			sleepCtx(ctx, time.Until(due(n)))
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -327,6 +345,11 @@ func (r *relayRun) send(ctx context.Context, p *pair) {
 		pool = pool[len(batch):]
 		req := wire.RelaySendRequest{Envelopes: make([]wire.RelayEnvelope, len(batch))}
 		start := time.Now()
+		if due != nil && due(n).Before(start) {
+			// Late: timed from when it was due, so that the server
+			// holding senders up shows in the latency.
+			start = due(n)
+		}
 		p.mu.Lock()
 		for i, e := range batch {
 			p.sentAt[e.id] = start
