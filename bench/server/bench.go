@@ -26,6 +26,7 @@ import (
 // benchConfig is the bench command line.
 type benchConfig struct {
 	addr, fingerprint string
+	recipientAddr     string
 	serverPID         int
 	metrics           string
 	idle              int
@@ -53,6 +54,7 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs := cli.Flags("bench server", "the rendezvous server benchmark; bench/run.sh runs it", stderr, "bench server --addr 127.0.0.1:7443 --fingerprint 3f9a…c2 --server-pid 4242 --idle 20000 --hold 30s --senders 32 --duration 20s")
 	c := &benchConfig{}
 	fs.StringVar(&c.addr, "addr", "", "server address, in 127.0.0.0/8 (required)")
+	fs.StringVar(&c.recipientAddr, "recipient-addr", "", "a second node of the same service (PostgreSQL store, same certificate), in 127.0.0.0/8, that the relay recipients connect to while the senders stay on --addr (empty: --addr)")
 	fs.StringVar(&c.fingerprint, "fingerprint", "", "the server certificate's SHA-256 fingerprint (required)")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id, for its memory and CPU from /proc (0: not measured)")
 	fs.StringVar(&c.metrics, "metrics", "", "the server's --metrics address, in 127.0.0.0/8, for its goroutine and heap figures (optional)")
@@ -76,6 +78,11 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	}
 	if err := checkLoopback("addr", c.addr); err != nil {
 		return nil, err
+	}
+	if c.recipientAddr != "" {
+		if err := checkLoopback("recipient-addr", c.recipientAddr); err != nil {
+			return nil, err
+		}
 	}
 	if err := requireFingerprint(c.fingerprint); err != nil {
 		return nil, err
@@ -444,6 +451,9 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 	cfg := b.cfg
 	rr := newRelayRun(cfg.addr, opts, cfg.ackBatch, cfg.sendBatch)
 	rr.rate = cfg.rate
+	if cfg.recipientAddr != "" {
+		rr.raddr = cfg.recipientAddr
+	}
 	defer rr.close()
 
 	b.logf("relay: setting up %d sender/recipient pairs and the probe", cfg.senders)
@@ -478,6 +488,9 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 
 	secs := elapsed.Seconds()
 	b.tab.add("relay pairs (sender → recipient, friends)", cfg.senders, "pairs")
+	if cfg.recipientAddr != "" {
+		b.note("relay senders on %s, their recipients on %s: every message crosses between the two nodes", cfg.addr, cfg.recipientAddr)
+	}
 	b.tab.add("ids per relay.ack (at most, beyond one relay event's)", cfg.ackBatch, "ids")
 	b.tab.add("envelopes per relay.send", cfg.sendBatch, "envelopes")
 	if cfg.rate > 0 {

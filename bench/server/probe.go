@@ -30,7 +30,7 @@ func (r *relayRun) setupProbe(ctx context.Context, rate float64) (*prober, error
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.dial(ctx, nil)
+	c, err := r.dial(ctx, r.addr, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,8 @@ type pair struct {
 // relayRun is the relay phase: the pairs, the probe, and what they
 // measured.
 type relayRun struct {
-	addr      string
+	addr      string // senders and the probe connect here
+	raddr     string // recipients connect here
 	opts      client.Options
 	ackBatch  int     // most ids in one relay.ack
 	sendBatch int     // envelopes per relay.send
@@ -72,16 +73,16 @@ type relayRun struct {
 
 // newRelayRun prepares the relay phase.
 func newRelayRun(addr string, opts client.Options, ackBatch, sendBatch int) *relayRun {
-	return &relayRun{addr: addr, opts: opts, ackBatch: min(max(ackBatch, 1), wire.MaxAckIDs), sendBatch: min(max(sendBatch, 1), wire.MaxRelayBatch)}
+	return &relayRun{addr: addr, raddr: addr, opts: opts, ackBatch: min(max(ackBatch, 1), wire.MaxAckIDs), sendBatch: min(max(sendBatch, 1), wire.MaxRelayBatch)}
 }
 
-// dial opens a client connection and starts the goroutine that consumes
-// its events: consume, or a loop that discards them when consume is nil.
-// consume must return when the Events channel closes.
-func (r *relayRun) dial(ctx context.Context, consume func(*client.Client)) (*client.Client, error) {
+// dial opens a client connection to addr and starts the goroutine that
+// consumes its events: consume, or a loop that discards them when consume
+// is nil. consume must return when the Events channel closes.
+func (r *relayRun) dial(ctx context.Context, addr string, consume func(*client.Client)) (*client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	c, err := client.Dial(ctx, r.addr, r.opts)
+	c, err := client.Dial(ctx, addr, r.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -143,13 +144,13 @@ func (r *relayRun) setupPair(ctx context.Context, i int) error {
 	}
 	p := &pair{sender: s, recipient: rec, sentAt: make(map[string]time.Time)}
 	r.pairs[i] = p
-	if p.sc, err = r.dial(ctx, nil); err != nil {
+	if p.sc, err = r.dial(ctx, r.addr, nil); err != nil {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	if err := s.enroll(ctx, p.sc); err != nil {
 		return err
 	}
-	if p.rc, err = r.dial(ctx, func(c *client.Client) { r.receive(p, c) }); err != nil {
+	if p.rc, err = r.dial(ctx, r.raddr, func(c *client.Client) { r.receive(p, c) }); err != nil {
 		return fmt.Errorf("%s: %w", rec.name, err)
 	}
 	if err := rec.enroll(ctx, p.rc); err != nil {
