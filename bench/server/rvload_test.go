@@ -121,3 +121,55 @@ func TestBenchSmall(t *testing.T) {
 		t.Errorf("relay.send errors:\n%s", report)
 	}
 }
+
+// TestBenchPaced: with --rate the senders send no more than their share
+// of it (a pool that back-to-back senders would empty in far less time
+// is left mostly unused), envelopes sealed once are reused under fresh
+// ids (--sealed) and all delivered, and --recipient-addr is where the
+// recipients connect.
+func TestBenchPaced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the relay phase")
+	}
+	addr, fp := startServer(t)
+	var out, errs bytes.Buffer
+	args := []string{"--addr", addr, "--recipient-addr", addr, "--fingerprint", fp,
+		"--idle", "0", "--hold", "0s", "--senders", "2", "--duration", "1s", "--pool", "400", "--sealed", "5",
+		"--rate", "20", "--probe-rate", "5"}
+	if code := Main(args, &out, &errs); code != 0 {
+		t.Fatalf("bench exited %d: %s\n%s", code, errs.String(), out.String())
+	}
+	report := out.String()
+	for _, want := range []string{
+		"| relayed messages offered per second (--rate) | 20.0 | msg/s |",
+		"| relay.send errors | 0 | requests |",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	acked, delivered := reportInt(t, report, "relay.send acknowledged in all"), reportInt(t, report, "delivered after a drain of up to 10s")
+	// Two senders, one envelope every 100 ms each, for 1 s.
+	if acked < 1 || acked > 22 {
+		t.Errorf("%d messages acknowledged at 20/s for 1s, want 1 to 22:\n%s", acked, report)
+	}
+	if delivered != acked {
+		t.Errorf("%d delivered of %d acknowledged:\n%s", delivered, acked, report)
+	}
+}
+
+// reportInt reads the integer value of the report's row name.
+func reportInt(t *testing.T, report, name string) int {
+	t.Helper()
+	for _, line := range strings.Split(report, "\n") {
+		if f := strings.Split(line, "|"); len(f) > 3 && strings.TrimSpace(f[1]) == name {
+			n, err := strconv.Atoi(strings.TrimSpace(f[2]))
+			if err != nil {
+				t.Fatalf("row %q: %v", name, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no row %q in:\n%s", name, report)
+	return 0
+}
