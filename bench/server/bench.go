@@ -510,7 +510,13 @@ func (b *bench) relayPhase(ctx context.Context, opts client.Options) {
 		}
 	}
 	if haveServer {
-		b.tab.add("server CPU during the relay phase", testbed.CPUPercent(rs, re), "% of one core")
+		cpu := testbed.CPUPercent(rs, re)
+		b.tab.add("server CPU during the relay phase", cpu, "% of one core")
+		if queued > 0 {
+			// What a message costs the server, whatever else shares the
+			// machine: the figure that tells how many a core can take.
+			b.tab.add("server CPU time per acknowledged message", cpu/100*re.At.Sub(rs.At).Seconds()/float64(queued)*1e6, "µs")
+		}
 		b.tab.addBytes("server RSS peak during the relay phase", max(b.server.PeakRSS(rs.At, re.At), rs.RSS, re.RSS))
 	}
 	b.tab.add("rvload CPU during the relay phase", testbed.CPUPercent(ms, me), "% of one core")

@@ -133,7 +133,7 @@ func TestBenchPaced(t *testing.T) {
 	}
 	addr, fp := startServer(t)
 	var out, errs bytes.Buffer
-	args := []string{"--addr", addr, "--recipient-addr", addr, "--fingerprint", fp,
+	args := []string{"--addr", addr, "--recipient-addr", addr, "--fingerprint", fp, "--server-pid", strconv.Itoa(os.Getpid()),
 		"--idle", "0", "--hold", "0s", "--senders", "2", "--duration", "1s", "--pool", "400", "--sealed", "5",
 		"--rate", "20", "--probe-rate", "5"}
 	if code := Main(args, &out, &errs); code != 0 {
@@ -142,6 +142,7 @@ func TestBenchPaced(t *testing.T) {
 	report := out.String()
 	for _, want := range []string{
 		"| relayed messages offered per second (--rate) | 20.0 | msg/s |",
+		"| server CPU time per acknowledged message |",
 		"| relay.send errors | 0 | requests |",
 	} {
 		if !strings.Contains(report, want) {
