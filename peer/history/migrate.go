@@ -389,6 +389,18 @@ var migrations = []sqlitedb.Migration{
 		) STRICT`,
 		`CREATE INDEX media_transfers_message ON media_transfers (sender, message)`,
 	}},
+
+	// 10: files in the timeline. A transfer's item in its conversation is
+	// a message of kind file (AddFile); file_items links each transfer
+	// to it (a group send: several transfers, one item). No reference to
+	// transfers: the item outlives a transfer record.
+	{SQL: []string{
+		`CREATE TABLE file_items (
+			transfer TEXT PRIMARY KEY,
+			message  INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE
+		) STRICT`,
+		`CREATE INDEX file_items_message ON file_items (message)`,
+	}},
 }
 
 // schemaVersion is the version this code writes.
