@@ -219,6 +219,7 @@ func (h *handler) routes() {
 	h.roomRoutes()
 	h.libraryRoutes()
 	h.richRoutes()
+	h.timelineRoutes()
 
 	h.handle("GET /v1/verify/{user}", func(r *http.Request) (any, error) {
 		return h.svc.Verify(r.Context(), r.PathValue("user"))

@@ -56,6 +56,8 @@ type Service interface {
 	// RichService: reactions, edits, recall, settings, mute, mentions,
 	// pictures and voice (rich.go, media.go).
 	RichService
+	// TimelineService: typing (timeline.go).
+	TimelineService
 
 	// Verify returns the safety number shared with user and the
 	// fingerprint of the key it is for.
@@ -300,6 +302,8 @@ type Message struct {
 	Media *Media `json:"media,omitempty"`
 	// Mentioned: the message mentions this user (@name).
 	Mentioned bool `json:"mentioned,omitempty"`
+	// Transfer is the transfer a message of kind file stands for.
+	Transfer *FileItem `json:"transfer,omitempty"`
 }
 
 type Conversation struct {
@@ -412,6 +416,7 @@ type Event struct {
 	Connection *Connection `json:"connection,omitempty"` // EventServer, EventPeer
 	Transfer   *Transfer   `json:"transfer,omitempty"`   // EventTransfer (file transfer)
 	Text       string      `json:"text,omitempty"`       // EventSignedOut: why
+	From       string      `json:"from,omitempty"`       // EventTyping: who types
 }
 
 // Event types.
@@ -438,6 +443,9 @@ const (
 	// EventProfile: a contact's display name or avatar changed (Friend
 	// names them).
 	EventProfile = "profile"
+	// EventTyping: a contact is typing to this user (From); it shows
+	// for a few seconds unless another comes.
+	EventTyping = "typing"
 )
 
 type PeerStatus struct {

@@ -92,6 +92,9 @@ func (ms *messages) handleDirect(ctx context.Context, from string, f *wire.Frame
 	if f.Kind != wire.KindRequest {
 		return wire.Errorf(wire.CodeMalformed, "expected a request")
 	}
+	if f.Op == opTyping {
+		return ms.receiveTyping(ctx, from, f.Body) // typing.go
+	}
 	if f.Op != opMessage {
 		return wire.Errorf(wire.CodeUnknownOp, "unknown operation %q", f.Op)
 	}

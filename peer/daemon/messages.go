@@ -47,4 +47,6 @@ type messages struct {
 	// re-examination, from paths that may run under parkMu.
 	parkMu        sync.Mutex
 	reexamineKick chan struct{}
+
+	typing typing // typing.go
 }

@@ -113,6 +113,7 @@ func (tr *transfers) decide(ctx context.Context, req *transfer.Request) transfer
 			tr.log.Warn("store offer", "err", err)
 			return transfer.Decision{Reason: "the receiver could not record the offer"}
 		}
+		tr.addFileItem(ctx, history.Direct(req.Peer), []history.Transfer{rec}) // fileitems.go
 	case err != nil:
 		tr.log.Warn("read transfer", "err", err)
 		return transfer.Decision{Reason: "the receiver could not read its transfers"}

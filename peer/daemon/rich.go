@@ -131,6 +131,9 @@ func (ms *messages) richMessages(ctx context.Context, msgs []history.Message) []
 		if s, ok := rich.ParseMedia(m.Kind, m.Meta); ok {
 			am.Media = ms.apiMedia(m, s) // richmedia.go
 		}
+		if m.Kind == history.KindFile {
+			am.Transfer = ms.fileView(ctx, m) // fileitems.go
+		}
 		am.Edited, am.Recalled = m.Edited, m.Recalled
 		am.Text = m.Shown(set.HideRecalled)
 		if m.Outgoing && set.SendReadReceipts {

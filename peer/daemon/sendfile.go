@@ -119,6 +119,7 @@ func (tr *transfers) SendFile(ctx context.Context, req api.SendFileRequest) (api
 		group = ""
 	}
 	res := api.SendFileResult{}
+	var recs []history.Transfer
 	for i, sk := range offer.Skipped {
 		if i == maxSkippedShown {
 			res.Skipped = append(res.Skipped, api.SkippedPath{Path: "…", Reason: fmt.Sprintf("and %d more", len(offer.Skipped)-i)})
@@ -137,8 +138,12 @@ func (tr *transfers) SendFile(ctx context.Context, req api.SendFileRequest) (api
 		if stored, err := tr.db.Transfer(ctx, rec.ID); err == nil {
 			rec = stored
 		}
-		tr.transferEvent(rec, 0)
+		recs = append(recs, rec)
 		res.Transfers = append(res.Transfers, tr.apiTransfer(rec, 0))
+	}
+	tr.addFileItem(ctx, conv, recs) // fileitems.go
+	for _, rec := range recs {
+		tr.transferEvent(rec, 0)
 	}
 	tr.kickTransfers()
 	return res, nil

@@ -317,3 +317,8 @@ func (d *Daemon) Focus(ctx context.Context, req api.FocusRequest) error {
 func (d *Daemon) Subscribe(ctx context.Context) <-chan api.Event {
 	return d.events.subscribe(ctx)
 }
+
+// Typing tells a contact, over a direct connection, that the user types.
+func (d *Daemon) Typing(ctx context.Context, req api.TypingRequest) error {
+	return d.messages.Typing(ctx, req)
+}

@@ -42,4 +42,5 @@ type transfers struct {
 	rates        rates
 	transferKick chan struct{}
 	progress     chan transfer.Status
+	files        fileStates // fileitems.go
 }

@@ -38,6 +38,7 @@ func (tr *transfers) transferEvent(rec history.Transfer, rate float64) {
 		rate = 0
 	}
 	tr.setRate(rec.ID, rate)
+	tr.fileItemState(rec) // fileitems.go
 	t := tr.apiTransfer(rec, rate)
 	tr.notify(api.Event{Type: api.EventTransfer, Transfer: &t})
 }

@@ -46,6 +46,7 @@ type Service struct {
 	AvatarFunc         func(ctx context.Context, user string) (api.Avatar, error)
 	LibraryFuncs       // library.go
 	RichFuncs          // rich.go
+	TimelineFuncs      // timeline.go
 
 	mu   sync.Mutex
 	subs map[chan api.Event]struct{}
