@@ -170,6 +170,9 @@ func absPath(p string) string {
 // shownText is a message's text, with the tag of its picture or
 // recording first: [image photo.jpg 1.2 MB], [voice memo.ogg 0:30].
 func shownText(m api.Message) string {
+	if tag, ok := fileTag(m); ok { // fileitem.go
+		return tag
+	}
 	md := m.Media
 	if md == nil {
 		return m.Text
