@@ -119,8 +119,8 @@ func describe(ev api.Event) (conv, summary, body string, ok bool) {
 	switch ev.Type {
 	case api.EventMessage:
 		m := ev.Message
-		if m == nil || m.Outgoing {
-			return "", "", "", false
+		if m == nil || m.Outgoing || m.Kind == "file" {
+			return "", "", "", false // a file's offer notifies as a transfer
 		}
 		summary = m.From
 		if strings.HasPrefix(m.Conversation, "#") {

@@ -32,6 +32,7 @@ func (m *model) event(ev api.Event) tea.Cmd {
 			return nil
 		}
 		msg := *ev.Message
+		m.stoppedTyping(msg.From) // typing.go
 		if msg.Conversation == m.open {
 			m.upsert(msg)
 			if !msg.Outgoing {
@@ -40,7 +41,7 @@ func (m *model) event(ev api.Event) tea.Cmd {
 			return m.loadRecent()
 		}
 		return m.loadRecent()
-	case api.EventMessageState:
+	case api.EventMessageState, api.EventMessageChanged:
 		if ev.Message != nil && ev.Message.Conversation == m.open {
 			m.upsert(*ev.Message)
 		}
@@ -109,6 +110,10 @@ func (m *model) event(ev api.Event) tea.Cmd {
 				m.setStatus(fmt.Sprintf("%s offers %s", t.Peer, t.Name), false)
 			}
 			m.refresh()
+		}
+	case api.EventTyping:
+		if ev.From != "" && ev.From != m.me {
+			return m.typingFrom(ev.From) // typing.go
 		}
 	case api.EventSignedOut:
 		m.setStatus("signed out: "+ev.Text, true)

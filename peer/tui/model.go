@@ -41,8 +41,9 @@ type model struct {
 	view        viewport.Model
 	status      string // the last note or error of the status line
 	statusIsErr bool
-	fatal       error  // ends the program with this error
-	client      string // this chat's name in focus calls
+	fatal       error       // ends the program with this error
+	client      string      // this chat's name in focus calls
+	typing      typingState // typing.go
 }
 
 // item is one entry of the conversation pane.
@@ -192,6 +193,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.sent(msg)
 	case noteMsg:
 		m.note(msg.target, msg.text, msg.warn)
+	case typingExpired:
+		return m, nil // the status line redraws without the note
 	case focusTick:
 		return m, tea.Batch(m.focus(), tea.Tick(focusEvery, func(time.Time) tea.Msg { return focusTick{} }))
 	case errMsg:
@@ -222,8 +225,12 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.switchBy(-1)
 	}
 	var cmd tea.Cmd
+	before := m.input.Value()
 	m.input, cmd = m.input.Update(k)
 	m.layout() // the input may have grown
+	if m.input.Value() != before && !strings.HasPrefix(m.input.Value(), "/") {
+		return tea.Batch(cmd, m.typed()) // typing.go
+	}
 	return cmd
 }
 

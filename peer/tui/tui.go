@@ -34,6 +34,7 @@ type daemon interface {
 	Confirm(ctx context.Context, user string, req api.KeyRequest) (api.Verification, error)
 	Trust(ctx context.Context, user string, req api.KeyRequest) (api.Contact, error)
 	Focus(ctx context.Context, req api.FocusRequest) error
+	Typing(ctx context.Context, req api.TypingRequest) error
 }
 
 // events is the daemon's event stream (*api.EventStream has it).

@@ -89,8 +89,9 @@ func (m *model) renderConversation(w int) string {
 		return m.st.faint.Render("No conversations yet: add a friend (lanchat friend add NAME) or join a group (lanchat group join NAME).")
 	}
 	items := append([]item(nil), m.items...)
+	covered := itemTransfers(items) // fileitems.go
 	for id, t := range m.transfers {
-		if convOf(t) == m.open {
+		if convOf(t) == m.open && !covered[id] {
 			items = append(items, item{at: t.Created, transfer: id})
 		}
 	}
@@ -103,6 +104,8 @@ func (m *model) renderConversation(w int) string {
 	for _, it := range items {
 		var line string
 		switch {
+		case it.msg != nil && it.msg.Transfer != nil:
+			line = m.renderFile(*it.msg, w) // fileitems.go
 		case it.msg != nil:
 			line = m.renderMessage(*it.msg)
 		case it.transfer != "":
@@ -319,6 +322,9 @@ func (m *model) statusLine() string {
 		s += fmt.Sprintf(" · %d transfer(s)", active)
 	}
 	line := m.st.status.Render(s)
+	if note := m.typingNote(); note != "" { // typing.go
+		line += " │ " + m.st.status.Render(cleanLine(note))
+	}
 	if m.status != "" {
 		st := m.st.status
 		if m.statusIsErr {
