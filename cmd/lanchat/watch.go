@@ -94,6 +94,10 @@ func describeEvent(ev api.Event, now time.Time) string {
 		if p := ev.Presence; p != nil {
 			return fmt.Sprintf("%s is %s", oneLine(p.User), presence(p.Presence, now))
 		}
+	case api.EventTyping:
+		if ev.From != "" {
+			return oneLine(ev.From) + " is typing…"
+		}
 	case api.EventFriendRequest:
 		if f := ev.Friend; f != nil {
 			return fmt.Sprintf("friend request from %s%s; accept with: lanchat friend accept %s", oneLine(f.User), displayName(f.DisplayName), oneLine(f.User))
