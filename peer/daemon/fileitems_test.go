@@ -97,7 +97,8 @@ func TestFileItemsGroupAndOffer(t *testing.T) {
 	}
 
 	req := offerFrom(t, "carol")
-	go u.transfers.decide(ctx, req)
+	decided := make(chan transfer.Decision, 1)
+	go func() { decided <- u.transfers.decide(ctx, req) }()
 	waitTransfer(t, u, req.Offer.ID, func(r history.Transfer) bool { return r.State == history.TransferOffered })
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if items = fileItems(t, u, "carol"); len(items) > 0 {
@@ -109,9 +110,11 @@ func TestFileItemsGroupAndOffer(t *testing.T) {
 		t.Fatalf("offer items = %+v", items)
 	}
 	// Offered again (the sender retries): still one item.
-	u.transfers.decisions.drop(req.Offer.ID)
 	if _, err := u.TransferAction(ctx, req.Offer.ID, api.TransferReject, api.AcceptRequest{}); err != nil {
 		t.Fatal(err)
+	}
+	if dec := <-decided; dec.Accept {
+		t.Fatal("a rejected offer was accepted")
 	}
 	u.transfers.decide(ctx, req)
 	if items := fileItems(t, u, "carol"); len(items) != 1 || items[0].Transfer.State != "rejected" {

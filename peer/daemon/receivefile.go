@@ -158,6 +158,16 @@ func (tr *transfers) decide(ctx context.Context, req *transfer.Request) transfer
 	tr.transferEvent(rec, 0)
 	ch, done := tr.decisions.wait(o.ID)
 	defer done()
+	// An answer given before the wait was in place is in the record:
+	// accept and reject record it before they answer a waiting offer.
+	if now, err := tr.db.Transfer(ctx, o.ID); err == nil {
+		switch {
+		case now.State.Final():
+			return finalDecision(now)
+		case now.Dir != "":
+			return tr.acceptInto(ctx, now, now.Dir)
+		}
+	}
 	select {
 	case dec := <-ch:
 		return dec
@@ -359,8 +369,9 @@ func (tr *transfers) TransferAction(ctx context.Context, id, action string, req 
 		if rec.Outgoing || rec.State != history.TransferOffered {
 			return api.Transfer{}, api.Errorf(api.CodeConflict, "only an offer waiting for you can be rejected; use cancel")
 		}
-		tr.decisions.answer(id, transfer.Decision{Reason: "declined"})
+		// Final first, so that an offer not yet waiting finds it.
 		tr.transferEnd(id, history.TransferRejected, "declined")
+		tr.decisions.answer(id, transfer.Decision{Reason: "declined"})
 	case api.TransferCancel:
 		if rec.Outgoing {
 			if !tr.outgoing.cancel(id, transfer.ErrCancelled) {
@@ -406,17 +417,25 @@ func (tr *transfers) acceptOffer(ctx context.Context, rec history.Transfer, dir 
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return api.Transfer{}, api.Errorf(api.CodeInvalid, "%s is not a folder", dir)
 	}
-	waiting := tr.decisions.answer(rec.ID, transfer.Decision{Accept: true, Dir: dir})
-	state := history.TransferWaiting // for the sender to come back
-	if waiting {
-		state = history.TransferActive
-	}
+	// Recorded first (waiting for the sender to come back), so that an
+	// offer not yet waiting finds it; then a waiting offer goes.
 	rec, err := tr.db.UpdateTransfer(ctx, rec.ID, func(t *history.Transfer) error {
-		t.State, t.Dir = state, dir
+		t.State, t.Dir = history.TransferWaiting, dir
 		return nil
 	})
 	if err != nil {
 		return api.Transfer{}, fmt.Errorf("record accept: %w", err)
+	}
+	if tr.decisions.answer(rec.ID, transfer.Decision{Accept: true, Dir: dir}) {
+		rec, err = tr.db.UpdateTransfer(ctx, rec.ID, func(t *history.Transfer) error {
+			if t.State == history.TransferWaiting {
+				t.State = history.TransferActive
+			}
+			return nil
+		})
+		if err != nil {
+			return api.Transfer{}, fmt.Errorf("record accept: %w", err)
+		}
 	}
 	tr.transferEvent(rec, 0)
 	return tr.apiTransfer(rec, 0), nil

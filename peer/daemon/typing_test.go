@@ -27,6 +27,13 @@ func typingEvents(evs <-chan api.Event) []string {
 	}
 }
 
+// forget clears the limiter's tables.
+func (t *typing) forget() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sent, t.taken, t.logged = nil, nil, nil
+}
+
 // TestTyping: a typing signal goes over the direct connection only, is
 // rate-limited on both sides, comes from contacts only, and a group is
 // refused.
@@ -42,7 +49,7 @@ func TestTyping(t *testing.T) {
 	if got := typingEvents(evs); len(got) != 0 {
 		t.Fatalf("bob saw typing %v with no direct connection", got)
 	}
-	alice.messages.typing = typing{} // forget the fold of that call
+	alice.messages.typing.forget() // the fold of that call
 
 	if c := alice.peers.connect(ctx, "bob", false); c == nil {
 		t.Fatal("no direct connection to bob")
@@ -65,7 +72,7 @@ func TestTyping(t *testing.T) {
 
 	// A flood that skips alice's own limit is dropped by bob.
 	c := alice.peers.get("bob")
-	bob.messages.typing = typing{}
+	bob.messages.typing.forget()
 	for range 5 {
 		if err := alice.messages.exchange(ctx, c, opTyping, map[string]bool{"active": true}); err != nil {
 			t.Fatal(err)
@@ -75,7 +82,7 @@ func TestTyping(t *testing.T) {
 		t.Fatalf("a flood of 5 gave %d events, want 1", len(got))
 	}
 	// Malformed: refused.
-	bob.messages.typing = typing{}
+	bob.messages.typing.forget()
 	err := alice.messages.exchange(ctx, c, opTyping, map[string]any{"active": true, "extra": 1})
 	if werr, ok := err.(*wire.Error); !ok || werr.Code != wire.CodeMalformed {
 		t.Errorf("a malformed signal: %v, want malformed", err)
