@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/quic-go/quic-go"
 )
 
 // Exchange sends req on a new stream of the given kind and returns the
@@ -42,18 +43,31 @@ func Exchange(ctx context.Context, c *Conn, kind StreamKind, req *wire.Frame, ma
 		}
 		return nil, fmt.Errorf("exchange %s with %s: %w", req.Op, c.user, err)
 	}
-	if err := wire.WriteFrame(s, req); err != nil {
-		return fail(fmt.Errorf("send request: %w", err))
+	sendErr := wire.WriteFrame(s, req)
+	if sendErr == nil {
+		sendErr = s.CloseWrite()
 	}
-	if err := s.CloseWrite(); err != nil {
-		return fail(fmt.Errorf("send request: %w", err))
+	// A peer may answer before it has read all of the request (a refusal)
+	// and stop our sending as it closes: its answer is still to be read.
+	if sendErr != nil && !stoppedByPeer(sendErr) {
+		return fail(fmt.Errorf("send request: %w", sendErr))
 	}
 	rd := wire.NewReader(s, max)
 	rd.SetBudget(c.budget)
 	defer rd.Release()
 	reply, err := rd.ReadFrame()
 	if err != nil {
+		if sendErr != nil {
+			return fail(fmt.Errorf("send request: %w", sendErr))
+		}
 		return fail(fmt.Errorf("read reply: %w", err))
 	}
 	return reply, nil
+}
+
+// stoppedByPeer reports whether err is the peer asking us to stop
+// sending on a stream, as it does when it closes the stream.
+func stoppedByPeer(err error) bool {
+	serr, ok := errors.AsType[*quic.StreamError](err)
+	return ok && serr.Remote
 }

@@ -2,6 +2,7 @@ package direct
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -76,7 +77,14 @@ func (s *Stream) Write(p []byte) (int, error) {
 // after the data already written, which is still delivered. Reading goes
 // on.
 func (s *Stream) CloseWrite() error {
-	return s.s.Close()
+	if err := s.s.Close(); err != nil {
+		// The sending direction was reset: say why, as Write would.
+		if cause := context.Cause(s.s.Context()); cause != nil && !errors.Is(cause, context.Canceled) {
+			return streamError(cause)
+		}
+		return err
+	}
+	return nil
 }
 
 // Close ends the sending direction cleanly, like CloseWrite, and stops
