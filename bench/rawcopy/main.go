@@ -26,6 +26,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -80,34 +81,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	serve, send := serveQUIC, sendQUIC
-	switch {
-	case *proto == "tls" && o.conns == 1:
+	if *proto == "tls" {
 		serve, send = serveTLS, sendTLS
-	case *proto != "quic" && *proto != "tls":
-		fmt.Fprintln(stderr, "rawcopy: --proto must be quic or tls")
-		return 2
-	case o.conns < 1 || o.conns > maxConns || *proto == "tls":
-		fmt.Fprintf(stderr, "rawcopy: --conns must be 1 to %d (1 for --proto tls)\n", maxConns)
-		return 2
 	}
-	if o.direct && o.out == "" {
-		fmt.Fprintln(stderr, "rawcopy: --direct needs --out")
+	bad := (*proto != "quic" && *proto != "tls") || o.conns < 1 || o.conns > maxConns || (*proto == "tls" && o.conns > 1) || (o.direct && o.out == "")
+	if args[0] == "send" {
+		o.path = fs.Arg(0)
+		bad = bad || fs.NArg() != 1 || o.to == ""
+	} else {
+		bad = bad || fs.NArg() != 0
+	}
+	if bad {
+		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	ctx, stop := cli.Context()
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	var r *result
 	var err error
-	switch {
-	case args[0] == "serve" && fs.NArg() == 0:
-		err = serve(ctx, o, stdout)
-	case args[0] == "send" && fs.NArg() == 1 && o.to != "":
-		o.path = fs.Arg(0)
-		err = send(ctx, o, stdout)
-	default:
-		fmt.Fprint(stderr, usage)
-		return 2
+	if args[0] == "serve" {
+		r, err = serve(ctx, o, stdout)
+	} else {
+		r, err = send(ctx, o)
+	}
+	if err == nil {
+		err = json.NewEncoder(stdout).Encode(r)
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -117,4 +117,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// result is the one JSON line each end prints when a copy is done; bench
+// transfer reads it.
+type result struct {
+	Role    string  `json:"role"` // "send" or "receive"
+	Bytes   int64   `json:"bytes"`
+	Seconds float64 `json:"seconds"` // first byte to last, synced (receiver) or acknowledged (sender)
+	Sink    string  `json:"sink,omitempty"`
+	Cipher  string  `json:"cipher,omitempty"`
+	// Details are transport facts worth checking: socket buffer sizes,
+	// GSO, flow-control windows, connections.
+	Details map[string]any `json:"details,omitempty"`
 }
