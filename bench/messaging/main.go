@@ -1,17 +1,11 @@
-// Package messaging is the messaging benchmark of make bench. It starts a
-// real rendezvous server and real lanchat daemons from the binaries in
-// --bin, on 127.0.0.1 and in a throw-away directory, makes the users
-// friends through the daemons' local API, and measures:
-//
-//   - message latency, from the sender's Send call to the message event
-//     on the receiver's event stream, one message at a time, over the
-//     direct QUIC path and through the server's relay;
-//   - sustained messages per second in one conversation, one sender
-//     back to back and several senders at once, counted as they arrive.
-//
-// It prints one Markdown table, with the commands that produced it, and
-// writes it to --out. Every loop is bounded in count and time; it stops
-// only the processes it started, by their ids, and removes its directory.
+// Package messaging is the messaging benchmark of make bench ("bench
+// messaging"): a rendezvous server and lanchat daemons from --bin on
+// 127.0.0.1, the users friends through the daemons' local API; message
+// latency (Send call to the event on the receiver's stream, one at a
+// time) and messages per second in one conversation (one sender and
+// several), over the direct QUIC path and through the server's relay.
+// Every loop is bounded in count and time; it stops only the processes
+// it started, by their ids.
 //
 //	bench messaging --bin bin --out bench/results/messaging-latest.md
 package messaging
@@ -248,7 +242,7 @@ func (r *benchmark) measure(ctx context.Context) error {
 		// alice's first message to dave tries the direct path, whose
 		// fallback address nobody answers, and waits for the dial to time
 		// out before it relays.
-		res, err := latencyRound(ctx, r.alice.API, r.dave, 0, 1, "first-dial")
+		res, err := runRound(ctx, senders[:1], r.dave, "first-dial", 0, 1, true)
 		if err != nil {
 			return fmt.Errorf("first message to dave: %w", err)
 		}
@@ -267,9 +261,9 @@ func (r *benchmark) measure(ctx context.Context) error {
 			var res round
 			var err error
 			if s.m.throughput {
-				res, err = throughputRound(ctx, s.senders, s.to, label)
+				res, err = runRound(ctx, s.senders, s.to, label, 0, tputCount, false)
 			} else {
-				res, err = latencyRound(ctx, r.alice.API, s.to, warmup, r.cfg.n, label)
+				res, err = runRound(ctx, senders[:1], s.to, label, warmup, r.cfg.n, true)
 			}
 			if err != nil {
 				return fmt.Errorf("round %d, %s, %s: %w", i+1, s.m.what, s.m.path, err)

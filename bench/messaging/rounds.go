@@ -75,70 +75,54 @@ func (r *round) send(ctx context.Context, from *api.Client, to, label string, se
 	return res, t0, err
 }
 
-// latencyRound sends warmup and then n messages from `from` to `to`, one
-// at a time: each goes only after the one before has arrived, so every
-// message finds the path idle. Any failed Send or lost message ends the
-// round with an error.
-func latencyRound(ctx context.Context, from *api.Client, to *peer, warmup, n int, label string) (round, error) {
-	r := round{sendVia: stats.Tally{}, recvVia: stats.Tally{}, errs: stats.Tally{}}
-	for i := range warmup + n {
-		res, t0, err := r.send(ctx, from, to.Name, label, i)
-		took := time.Since(t0)
-		if err != nil {
-			return r, fmt.Errorf("%s: send #%d to %s: %w", label, i, to.Name, err)
-		}
-		r.total++
-		actx, cancel := context.WithTimeout(ctx, arrivalTimeout)
-		a, err := to.events.wait(actx, res.ID)
-		cancel()
-		if err != nil {
-			return r, fmt.Errorf("%s: #%d (sent via %s): %w", label, i, res.Via, err)
-		}
-		if i < warmup {
-			continue
-		}
-		r.sent, r.arrived = r.sent+1, r.arrived+1
-		r.lat = append(r.lat, a.at.Sub(t0))
-		r.sendVia[res.Via]++
-		r.recvVia[a.via]++
-		if took > slowSend {
-			r.slow++
-		}
-	}
-	return r, nil
-}
-
-// throughputRound has each of senders (one API client each, all of the
-// same user) send messages to `to` back to back, each Send right after the
-// last returned, until tputCount messages went in all or tputTime passed. It
-// then waits up to drainTimeout for them to arrive. The rate counts
+// runRound has each of senders (API clients of alice's daemon) send
+// messages to `to`. One at a time (latency): warmup untimed messages,
+// then n, each only after the one before has arrived, so every message
+// finds the path idle; a failed Send or a lost message ends the round
+// with an error. Otherwise (throughput): back to back, each Send right
+// after the last returned, until n went in all or tputTime passed, then
+// up to drainTimeout for them to arrive. A latency runs from just before
+// the Send call to the event read at the receiver; the rate counts
 // arrivals, from the first Send to the last arrival.
-func throughputRound(ctx context.Context, senders []*api.Client, to *peer, label string) (round, error) {
+func runRound(ctx context.Context, senders []*api.Client, to *peer, label string, warmup, n int, oneAtATime bool) (round, error) {
 	r := round{sendVia: stats.Tally{}, recvVia: stats.Tally{}, errs: stats.Tally{}}
 	start := time.Now()
 	var next atomic.Int64
 	var mu sync.Mutex
+	var roundErr error
 	sent := map[string]time.Time{}
 	var wg sync.WaitGroup
 	for _, c := range senders {
 		wg.Go(func() {
-			for failures := 0; ctx.Err() == nil && time.Since(start) < tputTime && failures < maxSendErrors; {
+			for failures := 0; ctx.Err() == nil && failures < maxSendErrors && (oneAtATime || time.Since(start) < tputTime); {
 				i := int(next.Add(1)) - 1
-				if i >= tputCount {
+				if i >= warmup+n {
 					return
 				}
 				res, t0, err := r.send(ctx, c, to.Name, label, i)
 				took := time.Since(t0)
+				if err == nil && oneAtATime {
+					actx, cancel := context.WithTimeout(ctx, arrivalTimeout)
+					if _, err = to.events.wait(actx, res.ID); err != nil {
+						err = fmt.Errorf("#%d (sent via %s): %w", i, res.Via, err)
+					}
+					cancel()
+				}
 				mu.Lock()
+				if err == nil {
+					r.total++ // every message sent, the warm-up too
+				}
 				var e *api.Error
 				switch {
+				case err != nil && oneAtATime:
+					roundErr, failures = fmt.Errorf("%s: message to %s: %w", label, to.Name, err), maxSendErrors
 				case errors.As(err, &e):
 					failures++
 					r.errs[e.Code]++
 				case err != nil:
 					failures++
 					r.errs["transport"]++
-				default:
+				case i >= warmup:
 					failures = 0
 					sent[res.ID] = t0
 					r.sendVia[res.Via]++
@@ -151,9 +135,12 @@ func throughputRound(ctx context.Context, senders []*api.Client, to *peer, label
 		})
 	}
 	wg.Wait()
+	if roundErr != nil {
+		return r, roundErr
+	}
 	dctx, cancel := context.WithTimeout(ctx, drainTimeout)
 	defer cancel()
-	r.sent, r.total = len(sent), len(sent)
+	r.sent = len(sent)
 	var last time.Time
 	for id, t0 := range sent {
 		a, err := to.events.wait(dctx, id)

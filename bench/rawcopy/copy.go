@@ -239,26 +239,101 @@ func quicConfig() *quic.Config {
 	}
 }
 
-// quicTransport opens a UDP socket and hands it to a quic.Transport, as
-// peer/direct does: quic-go then enlarges the socket buffers itself and
-// uses GSO and batched reads where the kernel has them. The transport
-// closes when ctx ends.
-func quicTransport(ctx context.Context, addr string) (*net.UDPConn, *quic.Transport, error) {
-	ua, err := net.ResolveUDPAddr("udp", addr)
+// connect takes (serve) or opens (send) the streams of one copy:
+// o.conns QUIC connections of one stream each, all from one UDP socket
+// per side, or one TLS connection. A QUIC socket is handed to a
+// quic.Transport as peer/direct does: quic-go then enlarges the socket
+// buffers itself and uses GSO and batched reads where the kernel has
+// them; a sender binds loopback for a loopback server, any address
+// otherwise (a network namespace's link). r holds the result line's
+// transport facts; done lets the last bytes reach the peer and closes.
+// Everything closes when ctx ends.
+func connect(ctx context.Context, o options, overTLS, serve bool, stdout io.Writer) (streams []io.ReadWriter, r *result, done func(), err error) {
+	if overTLS {
+		var raw net.Conn
+		if serve {
+			ln, err := net.Listen("tcp", o.listen)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			defer ln.Close()
+			defer context.AfterFunc(ctx, func() { ln.Close() })()
+			fmt.Fprintf(stdout, "rawcopy listening on %s\n", ln.Addr())
+			raw, err = ln.Accept()
+		} else {
+			raw, err = (&net.Dialer{}).DialContext(ctx, "tcp", o.to)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		c := tls.Client(raw, tlsConfig("rawcopy-tls", false))
+		if serve {
+			c = tls.Server(raw, tlsConfig("rawcopy-tls", true))
+		}
+		stop := context.AfterFunc(ctx, func() { c.Close() })
+		done = func() { stop(); c.Close() }
+		if err := c.HandshakeContext(ctx); err != nil {
+			done()
+			return nil, nil, nil, err
+		}
+		return []io.ReadWriter{c}, &result{Cipher: tls.CipherSuiteName(c.ConnectionState().CipherSuite)}, done, nil
+	}
+	local := o.listen
+	if host, _, err := net.SplitHostPort(o.to); !serve && (err != nil || net.ParseIP(host).IsLoopback()) {
+		local = "127.0.0.1:0"
+	} else if !serve {
+		local = ":0"
+	}
+	ua, err := net.ResolveUDPAddr("udp", local)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	udp, err := net.ListenUDP("udp", ua)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tr := &quic.Transport{Conn: udp}
-	context.AfterFunc(ctx, func() { tr.Close(); udp.Close() })
-	return udp, tr, nil
-}
-
-// quicResult is the result line of a QUIC copy over conns.
-func quicResult(role string, udp *net.UDPConn, conns []*quic.Conn) *result {
+	stop := context.AfterFunc(ctx, func() { tr.Close(); udp.Close() })
+	conns := make([]*quic.Conn, o.conns)
+	done = func() {
+		for _, c := range conns {
+			select { // the peer closes once it has what it waits for
+			case <-c.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+		stop()
+		tr.Close()
+		udp.Close()
+	}
+	var ln *quic.Listener
+	var ra *net.UDPAddr
+	if serve {
+		ln, err = tr.Listen(tlsConfig("rawcopy-quic", true), quicConfig())
+		fmt.Fprintf(stdout, "rawcopy listening on %s\n", udp.LocalAddr())
+	} else {
+		ra, err = net.ResolveUDPAddr("udp", o.to)
+		done = func() { stop(); tr.Close(); udp.Close() }
+	}
+	streams = make([]io.ReadWriter, o.conns)
+	for k := range conns {
+		if err != nil {
+			break
+		}
+		if serve {
+			if conns[k], err = ln.Accept(ctx); err == nil {
+				streams[k], err = conns[k].AcceptStream(ctx)
+			}
+		} else if conns[k], err = tr.Dial(ctx, ra, tlsConfig("rawcopy-quic", false), quicConfig()); err == nil {
+			streams[k], err = conns[k].OpenStreamSync(ctx)
+		}
+	}
+	if err != nil {
+		stop()
+		tr.Close()
+		udp.Close()
+		return nil, nil, nil, err
+	}
 	conf := quicConfig()
 	d := map[string]any{
 		"initial_stream_window": conf.InitialStreamReceiveWindow, "max_stream_window": conf.MaxStreamReceiveWindow,
@@ -268,142 +343,5 @@ func quicResult(role string, udp *net.UDPConn, conns []*quic.Conn) *result {
 	if rcv, snd, err := direct.UDPSocketBuffers(udp); err == nil {
 		d["socket_rcvbuf"], d["socket_sndbuf"] = rcv, snd
 	}
-	return &result{Role: role, Cipher: tls.CipherSuiteName(conns[0].ConnectionState().TLS.CipherSuite), Details: d}
-}
-
-// serveQUIC takes one copy over o.conns connections of one stream each.
-func serveQUIC(ctx context.Context, o options, stdout io.Writer) (*result, error) {
-	sink, err := openSink(o.out, o.direct)
-	if err != nil {
-		return nil, err
-	}
-	defer sink.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	udp, tr, err := quicTransport(ctx, o.listen)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := tr.Listen(tlsConfig("rawcopy-quic", true), quicConfig())
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(stdout, "rawcopy listening on %s\n", udp.LocalAddr())
-	var start time.Time
-	conns, streams := make([]*quic.Conn, o.conns), make([]io.ReadWriter, o.conns)
-	for k := range conns {
-		if conns[k], err = ln.Accept(ctx); err != nil {
-			return nil, err
-		}
-		if k == 0 {
-			start = time.Now()
-		}
-		if streams[k], err = conns[k].AcceptStream(ctx); err != nil {
-			return nil, err
-		}
-	}
-	n, err := receiveAll(streams, sink)
-	if err != nil {
-		return nil, err
-	}
-	elapsed := time.Since(start)
-	// Let the counts reach the sender before the connections go.
-	for _, c := range conns {
-		select {
-		case <-c.Context().Done():
-		case <-time.After(2 * time.Second):
-		}
-	}
-	r := quicResult("receive", udp, conns)
-	r.Bytes, r.Seconds, r.Sink = n, elapsed.Seconds(), sink.describe()
-	return r, nil
-}
-
-// sendQUIC copies the file at o.path to the server at o.to, part k of
-// o.conns on connection k, all from one socket (as lanchat's daemon
-// would): loopback for a loopback server, any address otherwise (a
-// network namespace's link).
-func sendQUIC(ctx context.Context, o options) (*result, error) {
-	local := "127.0.0.1:0"
-	if host, _, err := net.SplitHostPort(o.to); err == nil && !net.ParseIP(host).IsLoopback() {
-		local = ":0"
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	udp, tr, err := quicTransport(ctx, local)
-	if err != nil {
-		return nil, err
-	}
-	ra, err := net.ResolveUDPAddr("udp", o.to)
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	conns, streams := make([]*quic.Conn, o.conns), make([]io.ReadWriter, o.conns)
-	for k := range conns {
-		if conns[k], err = tr.Dial(ctx, ra, tlsConfig("rawcopy-quic", false), quicConfig()); err != nil {
-			return nil, fmt.Errorf("dial %s: %w", o.to, err)
-		}
-		defer conns[k].CloseWithError(0, "")
-		if streams[k], err = conns[k].OpenStreamSync(ctx); err != nil {
-			return nil, err
-		}
-	}
-	n, err := sendAll(o.path, streams)
-	if err != nil {
-		return nil, err
-	}
-	r := quicResult("send", udp, conns)
-	r.Bytes, r.Seconds = n, time.Since(start).Seconds()
-	return r, nil
-}
-
-// serveTLS takes one copy over one TLS connection.
-func serveTLS(ctx context.Context, o options, stdout io.Writer) (*result, error) {
-	sink, err := openSink(o.out, o.direct)
-	if err != nil {
-		return nil, err
-	}
-	defer sink.Close()
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return nil, err
-	}
-	defer ln.Close()
-	defer context.AfterFunc(ctx, func() { ln.Close() })()
-	fmt.Fprintf(stdout, "rawcopy listening on %s\n", ln.Addr())
-	raw, err := ln.Accept()
-	if err != nil {
-		return nil, err
-	}
-	c := tls.Server(raw, tlsConfig("rawcopy-tls", true))
-	defer c.Close()
-	defer context.AfterFunc(ctx, func() { c.Close() })()
-	if err := c.HandshakeContext(ctx); err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	n, err := receiveAll([]io.ReadWriter{c}, sink)
-	if err != nil {
-		return nil, err
-	}
-	return &result{Role: "receive", Bytes: n, Seconds: time.Since(start).Seconds(), Sink: sink.describe(), Cipher: tls.CipherSuiteName(c.ConnectionState().CipherSuite)}, nil
-}
-
-// sendTLS copies the file at o.path to the server at o.to.
-func sendTLS(ctx context.Context, o options) (*result, error) {
-	start := time.Now()
-	d := tls.Dialer{Config: tlsConfig("rawcopy-tls", false)}
-	nc, err := d.DialContext(ctx, "tcp", o.to)
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", o.to, err)
-	}
-	c := nc.(*tls.Conn)
-	defer c.Close()
-	defer context.AfterFunc(ctx, func() { c.Close() })()
-	n, err := sendAll(o.path, []io.ReadWriter{c})
-	if err != nil {
-		return nil, err
-	}
-	return &result{Role: "send", Bytes: n, Seconds: time.Since(start).Seconds(), Cipher: tls.CipherSuiteName(c.ConnectionState().CipherSuite)}, nil
+	return streams, &result{Cipher: tls.CipherSuiteName(conns[0].ConnectionState().TLS.CipherSuite), Details: d}, done, nil
 }

@@ -80,10 +80,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	serve, send := serveQUIC, sendQUIC
-	if *proto == "tls" {
-		serve, send = serveTLS, sendTLS
-	}
 	bad := (*proto != "quic" && *proto != "tls") || o.conns < 1 || o.conns > maxConns || (*proto == "tls" && o.conns > 1) || (o.direct && o.out == "")
 	if args[0] == "send" {
 		o.path = fs.Arg(0)
@@ -99,16 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	var r *result
-	var err error
-	if args[0] == "serve" {
-		r, err = serve(ctx, o, stdout)
-	} else {
-		r, err = send(ctx, o)
-	}
-	if err == nil {
-		err = json.NewEncoder(stdout).Encode(r)
-	}
+	err := copyOnce(ctx, o, *proto == "tls", args[0] == "serve", stdout)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w (after --timeout %v)", err, *timeout)
@@ -117,6 +104,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// copyOnce takes (serve) or sends one copy and prints its result line.
+func copyOnce(ctx context.Context, o options, overTLS, serve bool, stdout io.Writer) error {
+	sink, err := openSink(o.out, o.direct)
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	streams, r, done, err := connect(ctx, o, overTLS, serve, stdout)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if serve {
+		r.Role, r.Sink = "receive", sink.describe()
+		r.Bytes, err = receiveAll(streams, sink)
+	} else {
+		r.Role = "send"
+		r.Bytes, err = sendAll(o.path, streams)
+	}
+	r.Seconds = time.Since(start).Seconds()
+	done()
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(r)
 }
 
 // result is the one JSON line each end prints when a copy is done; bench

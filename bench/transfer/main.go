@@ -1,29 +1,15 @@
-// Package transfer is the file transfer benchmark of make bench. It
-// measures lanchat's transfers between two real daemons (started from
-// the binaries in --bin with a rendezvous server of their own, the users
-// registered and made friends through the daemons' local API, every
-// transfer a `lanchat send-file`), and the same data moved by baselines:
-//
-//   - loopback: one big file of random data (default 4 GiB, scaled down
-//     when the disk has no room for it and a copy) on 127.0.0.1: lanchat,
-//     a raw quic-go copy with peer/direct's settings (bench/rawcopy) on
-//     one connection and striped over two, TLS 1.3 over TCP
-//     (bench/rawcopy --proto tls), each to a synced file and to nowhere,
-//     iperf3, croc --no-compress through its own relay, and cp;
-//   - files: a folder of small files (default 10,000 of 4 KiB) with
-//     lanchat;
-//   - link: the big file between two network namespaces joined by a veth
-//     pair shaped with tc to an emulated link (default 1gbit): iperf3,
-//     lanchat, and the raw quic-go copy on one connection and on two.
-//
-// Every row is a start function run round after round by one loop. It
-// reports goodput (median over --runs), lanchat's ratio to each
-// baseline, the CPU time and peak memory of both ends, and the targets
-// beside the figures, as one Markdown document with the commands that
-// produced each row, written to --out too. Every loop is bounded in
-// count and time; it stops only the processes it started, by their ids,
-// removes the namespaces it made (also when interrupted), and removes its
-// workspace. Traffic stays on loopback and inside its namespaces.
+// Package transfer is the file transfer benchmark of make bench ("bench
+// transfer"): a big file (default 4 GiB, scaled down when the disk has no
+// room) and a folder of small files sent between two real lanchat
+// daemons with `lanchat send-file`, beside baselines (bench/rawcopy's
+// QUIC and TLS copies, iperf3, croc, cp), on loopback and over an
+// emulated link between two network namespaces. Every row is a start
+// function that measures one run; one loop runs the rows interleaved,
+// round after round. It reports goodput (median over --runs), lanchat's
+// ratio to each baseline, both ends' CPU time and peak memory and the
+// targets, with the commands of each row. It stops only the processes it
+// started, by their ids, removes its namespaces and workspace, and
+// sends nothing beyond loopback and its namespaces.
 //
 //	bench transfer --bin bin --out bench/results/transfer-latest.md
 package transfer

@@ -11,20 +11,6 @@ import (
 	"github.com/lanchat/lanchat/bench/internal/stats"
 )
 
-func TestFitSize(t *testing.T) {
-	small := int64(40 * stats.MiB)
-	for _, tc := range []struct{ want, free, size int64 }{
-		{4 * stats.GiB, 80 * stats.GiB, 4 * stats.GiB},
-		{4 * stats.GiB, 6*stats.GiB + diskMargin + 2*small, 3 * stats.GiB},
-		{4 * stats.GiB, 1*stats.GiB + 100*stats.MiB + diskMargin + 2*small, 512 * stats.MiB},
-		{4 * stats.GiB, diskMargin, 0},
-	} {
-		if got := fitSize(tc.want, tc.free, small); got != tc.size {
-			t.Errorf("fitSize(%d, %d) = %s, want %s", tc.want, tc.free, stats.Size(got), stats.Size(tc.size))
-		}
-	}
-}
-
 func TestCheckCopy(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "a"), filepath.Join(dir, "b")
