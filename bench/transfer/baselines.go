@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,31 +60,16 @@ func (b *benchmark) rawCopy(c rawCopy) runFunc {
 		if c.direct {
 			serve = append(serve, "--direct")
 		}
-		srv, addr, err := b.spawn(ctx, "rawcopy-serve", c.recvNS, nil, reRawcopy, serve...)
+		report, _, err := b.pair(ctx, &res, c.recvNS, c.sendNS, reRawcopy, serve, func(addr string) []string {
+			return append(append([]string{bin, "send", "--to", addr}, common...), b.src)
+		}, " (timed until it exits: the receiver has written, synced and counted every byte)")
 		if err != nil {
 			return res, err
 		}
-		defer srv.Stop()
-		start := time.Now()
-		snd, _, err := b.spawn(ctx, "rawcopy-send", c.sendNS, nil, nil, append(append([]string{bin, "send", "--to", addr}, common...), b.src)...)
-		if err != nil {
-			return res, err
-		}
-		res.cmds = []string{"receiver: `" + srv.Command() + "`", "sender (timed until it exits: the receiver has written, synced and counted every byte): `" + snd.Command() + "`"}
-		err = snd.Wait(ctx, timeout(b.size))
-		res.elapsed = time.Since(start)
-		if err == nil {
-			err = srv.Wait(ctx, 10*time.Second)
-		}
-		if err != nil {
-			return res, err
-		}
-		res.cpu[0], res.rss[0] = snd.Usage()
-		res.cpu[1], res.rss[1] = srv.Usage()
 		var r copyReport
-		lines := strings.Split(strings.TrimSpace(srv.Output()), "\n")
+		lines := strings.Split(strings.TrimSpace(report), "\n")
 		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
-			return res, fmt.Errorf("no result line in rawcopy's output (%v):\n%s", err, srv.Tail(5))
+			return res, fmt.Errorf("no result line in rawcopy's output (%v):\n%s", err, report)
 		}
 		conns, ok := r.Details["conns"].(float64) // 1 when it does not say
 		if !ok {
@@ -98,6 +84,33 @@ func (b *benchmark) rawCopy(c rawCopy) runFunc {
 		}
 		return res, nil
 	}
+}
+
+// pair starts the receiver recv in recvNS, waiting for ready (whose
+// match send is given), then the sender in sendNS, and waits for the
+// sender to exit, then the receiver. res gets the time from the
+// sender's start to its exit, both ends' usage and their commands
+// (senderNote says what its exit means). It returns the output of both.
+func (b *benchmark) pair(ctx context.Context, res *result, recvNS, sendNS string, ready *regexp.Regexp, recv []string, send func(match string) []string, senderNote string) (recvOut, sendOut string, err error) {
+	srv, m, err := b.spawn(ctx, filepath.Base(recv[0])+"-receiver", recvNS, nil, ready, recv...)
+	if err != nil {
+		return "", "", err
+	}
+	defer srv.Stop()
+	start := time.Now()
+	snd, _, err := b.spawn(ctx, filepath.Base(recv[0])+"-sender", sendNS, nil, nil, send(m)...)
+	if err != nil {
+		return "", "", err
+	}
+	res.cmds = []string{"receiver: `" + srv.Command() + "`", "sender" + senderNote + ": `" + snd.Command() + "`"}
+	err = snd.Wait(ctx, timeout(b.size))
+	res.elapsed = time.Since(start)
+	if err == nil {
+		err = srv.Wait(ctx, 10*time.Second)
+	}
+	res.cpu[0], res.rss[0] = snd.Usage()
+	res.cpu[1], res.rss[1] = srv.Usage()
+	return srv.Output(), snd.Output(), err
 }
 
 // describeCopy summarises rawcopy's receiving side: cipher, connections
@@ -168,25 +181,13 @@ func (b *benchmark) iperf(r *row, seconds int, serverNS, clientNS, addr, port st
 			p = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 			ln.Close()
 		}
-		srv, _, err := b.spawn(ctx, "iperf3-server", serverNS, nil, reIperf, bin, "-s", "-1", "-B", addr, "-p", p, "--forceflush")
+		_, out, err := b.pair(ctx, &res, serverNS, clientNS, reIperf, []string{bin, "-s", "-1", "-B", addr, "-p", p, "--forceflush"}, func(string) []string {
+			return []string{bin, "-c", addr, "-p", p, "-t", strconv.Itoa(seconds), "-J"}
+		}, " (goodput: end.sum_received of its JSON)")
 		if err != nil {
 			return res, err
 		}
-		defer srv.Stop()
-		cli, _, err := b.spawn(ctx, "iperf3-client", clientNS, nil, nil, bin, "-c", addr, "-p", p, "-t", strconv.Itoa(seconds), "-J")
-		if err != nil {
-			return res, err
-		}
-		res.cmds = []string{"receiver: `" + srv.Command() + "`", "sender: `" + cli.Command() + "` (goodput: end.sum_received of its JSON)"}
-		if err := cli.Wait(ctx, time.Duration(seconds)*time.Second+time.Minute); err != nil {
-			return res, err
-		}
-		if err := srv.Wait(ctx, 10*time.Second); err != nil {
-			return res, err
-		}
-		res.cpu[0], res.rss[0] = cli.Usage()
-		res.cpu[1], res.rss[1] = srv.Usage()
-		return parseIperf(res, cli.Output())
+		return parseIperf(res, out)
 	}
 }
 
@@ -257,6 +258,9 @@ func (b *benchmark) croc(ctx context.Context, end *testbed.Stack, r *row, outDir
 		res := newResult()
 		out := filepath.Join(outDir, fmt.Sprintf("croc-%d", round+1))
 		defer os.RemoveAll(out)
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return res, err
+		}
 		env := append(slices.Clone(env), "CROC_SECRET=xferload-"+rand.Text())
 		rw := testbed.StartWatch(relay.PID())
 		defer rw.Stop()
