@@ -117,7 +117,11 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	r.owner.Close()
 	if r.bed != nil && r.bed.Server != nil {
 		// The logs go with the directory: read them first.
-		for _, p := range append([]*testbed.Process{r.bed.Server.Process}, r.processes()...) {
+		procs := []*testbed.Process{r.bed.Server.Process}
+		for _, d := range r.bed.Daemons {
+			procs = append(procs, d.Process)
+		}
+		for _, p := range procs {
 			if n, first := p.Warnings(3); n > 0 {
 				r.Note("%s logged %d warnings or errors; the first: %s", p.Name, n, strings.Join(first, " / "))
 			}
@@ -136,15 +140,6 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	}
 	r.checkPaths()
 	return errors.Join(cfg.Publish(stdout, stderr, r.report()), runErr)
-}
-
-// processes are the daemons' processes.
-func (r *benchmark) processes() []*testbed.Process {
-	var out []*testbed.Process
-	for _, d := range r.bed.Daemons {
-		out = append(out, d.Process)
-	}
-	return out
 }
 
 // setup starts the server and the daemons, registers the users and makes

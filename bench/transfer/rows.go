@@ -2,10 +2,8 @@ package transfer
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -263,34 +261,23 @@ func (b *benchmark) sendFile(c *cluster, src string, files int, total int64, has
 }
 
 // daemonRate says what bob's daemon recorded for the transfer just done
-// (`lanchat --json transfers`), for the notes.
+// (GET /v1/transfers, what `lanchat transfers` shows), for the notes.
 func (b *benchmark) daemonRate(ctx context.Context, c *cluster, total int64) string {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, filepath.Join(b.cfg.Bin, "lanchat"), "--home", c.bob.Home, "--json", "transfers").Output()
-	var ts []struct {
-		Direction, State string
-		Total, Done      int64
-		Rate             float64
-	}
-	if err == nil {
-		err = json.Unmarshal(out, &ts)
-	}
+	ts, err := c.bob.API.Transfers(ctx)
 	if err != nil {
-		return fmt.Sprintf("lanchat --json transfers: %v", err)
+		return fmt.Sprintf("transfers: %v", err)
 	}
 	for _, t := range slices.Backward(ts) {
-		if t.Direction != "receive" || t.Total != total {
-			continue
+		if t.Direction == "receive" && t.Total == total {
+			s := fmt.Sprintf("bob's `transfers`: %s, %d of %d bytes", t.State, t.Done, t.Total)
+			if t.State != "done" {
+				s = "**after send-file exited 0**, " + s
+			}
+			if t.Rate > 0 {
+				s += fmt.Sprintf(", rate %s MB/s", stats.Number(t.Rate/1e6))
+			}
+			return s
 		}
-		s := fmt.Sprintf("bob's `transfers`: %s, %d of %d bytes", t.State, t.Done, t.Total)
-		if t.State != "done" {
-			s = "**after send-file exited 0**, " + s
-		}
-		if t.Rate > 0 {
-			s += fmt.Sprintf(", rate %s MB/s", stats.Number(t.Rate/1e6))
-		}
-		return s
 	}
-	return fmt.Sprintf("no received transfer of %d bytes in `lanchat --json transfers`", total)
+	return fmt.Sprintf("no received transfer of %d bytes in bob's `transfers`", total)
 }
