@@ -151,15 +151,18 @@ func openSink(path string, direct bool) (*sink, error) {
 	if path == "" {
 		return &sink{}, nil
 	}
+	if direct && directio.Flag == 0 {
+		return nil, errors.New("direct I/O is not available on this system")
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	s := &sink{f: f}
 	if direct {
-		if s.d, err = os.OpenFile(path, os.O_WRONLY|directio.Flag, 0); err != nil || directio.Flag == 0 {
+		if s.d, err = os.OpenFile(path, os.O_WRONLY|directio.Flag, 0); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("open %s for direct I/O (flag %#x): %v", path, directio.Flag, err)
+			return nil, fmt.Errorf("open %s for direct I/O: %w", path, err)
 		}
 	}
 	return s, nil
