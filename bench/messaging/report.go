@@ -1,7 +1,12 @@
 package messaging
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -9,37 +14,71 @@ import (
 	"github.com/lanchat/lanchat/bench/internal/stats"
 )
 
+// reRequests picks the operation out of a series of the server's
+// counter of requests by operation and result code.
+var reRequests = regexp.MustCompile(`^lanchat_rendezvous_requests_total\{.*\bop="([^"]+)"`)
+
+// scrapeRequests reads the server's request counters from its /metrics,
+// summed over result codes, by operation.
+func scrapeRequests(ctx context.Context, addr string) (map[string]float64, error) {
+	series, err := stats.Scrape(ctx, addr)
+	out := map[string]float64{}
+	for s, v := range series {
+		if m := reRequests.FindStringSubmatch(s); m != nil {
+			out[m[1]] += v
+		}
+	}
+	return out, err
+}
+
+// perMessage returns how many more requests of each operation after made
+// than before, divided by n messages; operations that did not grow are
+// left out.
+func perMessage(before, after map[string]float64, n int) map[string]float64 {
+	out := map[string]float64{}
+	for op, v := range after {
+		if d := v - before[op]; d > 0 && n > 0 {
+			out[op] = d / float64(n)
+		}
+	}
+	return out
+}
+
+// opsString lists per-message request counts as "op n, …", largest
+// first, or "none".
+func opsString(m map[string]float64) string {
+	ops := slices.Sorted(maps.Keys(m))
+	slices.SortStableFunc(ops, func(a, b string) int { return cmp.Compare(m[b], m[a]) })
+	for i, op := range ops {
+		ops[i] = op + " " + stats.Number(m[op])
+	}
+	return cmp.Or(strings.Join(ops, ", "), "none")
+}
+
 // report renders the run as Markdown: what ran where, the table, the
 // notes.
 func (r *benchmark) report() string {
 	rep := cli.NewReport("messaging benchmark", r.Start, r.Elapsed, r.Loadavg, "bench/run.sh builds the binaries with the same toolchain")
 	rep.Fact("server, daemons and the benchmark share this machine's CPUs; all traffic is on 127.0.0.1")
-	rep.List("Commands:", r.commands())
+	cmds := r.Commands("second part, after the server benchmark")
+	var others []string
+	if r.bed != nil && r.bed.Server != nil {
+		cmds = append(cmds, fmt.Sprintf("server (pid %d): `%s`", r.bed.Server.PID(), r.bed.Server.Command()))
+		for i, u := range r.bed.Daemons {
+			cmds = append(cmds, fmt.Sprintf("%s's daemon (pid %d): `%s`", u.Name, u.PID(), u.Command()))
+			if i > 0 {
+				others = append(others, u.Name)
+			}
+		}
+	}
+	rep.List("Commands:", append(cmds,
+		"each user registered through its daemon's local API (POST /v1/register, what `lanchat --home DIR register USER --password-stdin` does); "+
+			"alice befriended "+strings.Join(others, ", ")+" (`lanchat friend add USER`, then `lanchat friend accept alice` on their side)",
+		"every message: `lanchat send USER TEXT` (POST /v1/messages) on alice's daemon, timed until it shows on the receiver's event stream (GET /v1/events, as `lanchat watch` reads it)"))
 	rep.WriteString("\n" + r.table())
 	rep.List("How to read it:", r.legend())
 	rep.List("Notes:", r.Notes)
 	return rep.String()
-}
-
-// commands lists what produced the table, as it could be typed again.
-func (r *benchmark) commands() []string {
-	out := r.Commands("second part, after the server benchmark")
-	if r.bed != nil && r.bed.Server != nil {
-		out = append(out, fmt.Sprintf("server (pid %d): `%s`", r.bed.Server.PID(), r.bed.Server.Command()))
-	}
-	var others []string
-	for i, u := range r.peers {
-		out = append(out, fmt.Sprintf("%s's daemon (pid %d): `%s`", u.Name, u.PID(), u.Command()))
-		if i > 0 {
-			others = append(others, u.Name)
-		}
-	}
-	out = append(out,
-		"each user registered through its daemon's local API (POST /v1/register, what `lanchat --home DIR register USER --password-stdin` does); "+
-			"alice befriended "+strings.Join(others, ", ")+" (`lanchat friend add USER`, then `lanchat friend accept alice` on their side)",
-		"every message: `lanchat send USER TEXT` (POST /v1/messages) on alice's daemon, timed until it shows on the receiver's event stream (GET /v1/events, as `lanchat watch` reads it)",
-	)
-	return out
 }
 
 // table renders the measurements, medians over their rounds.
@@ -57,14 +96,11 @@ func (r *benchmark) table() string {
 			p50 = append(p50, stats.Millis(stats.Percentile(rd.lat, 0.50)))
 			p99 = append(p99, stats.Millis(stats.Percentile(rd.lat, 0.99)))
 			rates = append(rates, rd.rate())
-			if len(rd.lat) > 0 {
-				maxLat = max(maxLat, stats.Percentile(rd.lat, 1))
-			}
+			maxLat = max(maxLat, stats.Percentile(rd.lat, 1))
 			if rd.requests != nil {
 				reqs = append(reqs, sum(rd.requests))
 			}
-			sent += rd.sent
-			arrived += rd.arrived
+			sent, arrived = sent+rd.sent, arrived+rd.arrived
 		}
 		rounds := fmt.Sprintf("%d rounds", len(m.rounds))
 		if len(m.rounds) == 1 {
@@ -86,6 +122,14 @@ func (r *benchmark) table() string {
 	return cli.Table([]string{"measurement", "path", "messages:", "p50 ms:", "p99 ms:", "max ms:", "msgs/s:", "server requests per message:", "spread over rounds"}, rows)
 }
 
+func sum(m map[string]float64) float64 {
+	t := 0.0
+	for _, v := range m {
+		t += v
+	}
+	return t
+}
+
 // legend explains the columns and how each path was arranged.
 func (r *benchmark) legend() []string {
 	out := []string{
@@ -99,7 +143,19 @@ func (r *benchmark) legend() []string {
 	}
 	for _, m := range r.rows {
 		if m.path == pathRelay && !m.throughput && len(m.rounds) > 1 {
-			out = append(out, fmt.Sprintf("server requests per relayed message, %s, by operation (mean over rounds): %s", m.what, opsString(meanRequests(m.rounds))))
+			mean, n := map[string]float64{}, 0
+			for _, rd := range m.rounds {
+				for op, v := range rd.requests {
+					mean[op] += v
+				}
+				if rd.requests != nil {
+					n++
+				}
+			}
+			for op := range mean {
+				mean[op] /= float64(n)
+			}
+			out = append(out, fmt.Sprintf("server requests per relayed message, %s, by operation (mean over rounds): %s", m.what, opsString(mean)))
 		}
 	}
 	out = append(out, fmt.Sprintf("the server runs with --request-rate %d (its default is 200 requests per second per connection): each daemon's link carries about half of a relayed message's requests (the column above), "+
@@ -118,8 +174,7 @@ func (r *benchmark) legend() []string {
 // dial.
 func (r *benchmark) checkPaths() {
 	for _, m := range r.rows {
-		var send, recv, errs stats.Tally = stats.Tally{}, stats.Tally{}, stats.Tally{}
-		slow := 0
+		send, recv, errs, slow := stats.Tally{}, stats.Tally{}, stats.Tally{}, 0
 		for _, rd := range m.rounds {
 			send.Add(rd.sendVia)
 			recv.Add(rd.recvVia)

@@ -1,15 +1,25 @@
 package main
 
 import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"os"
+	"sync"
 	"time"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/lanchat/lanchat/internal/directio"
+	"github.com/lanchat/lanchat/peer/direct"
 	"github.com/lanchat/lanchat/transfer"
 )
 
@@ -17,23 +27,18 @@ import (
 // so both move data in the same pieces.
 const chunkSize = transfer.ChunkSize
 
-// headerSize is the stream header: the file's size, then the offset and
-// length of the part this stream carries (all of it, unstriped).
-const headerSize = 24
-
 // part is the byte range [off, off+length) that stripe k of n carries of
 // a file of the given size: n contiguous ranges on chunk boundaries, the
 // last one shorter.
 func part(size int64, k, n int) (off, length int64) {
-	per := (size + int64(n) - 1) / int64(n)
-	per = (per + chunkSize - 1) / chunkSize * chunkSize
+	per := ((size+int64(n)-1)/int64(n) + chunkSize - 1) / chunkSize * chunkSize
 	off = min(int64(k)*per, size)
 	return off, min(per, size-off)
 }
 
-// sendPart writes the header and part k of n of the file at path (see
-// part) to w, and returns how many bytes of data it wrote.
-func sendPart(w io.Writer, path string, k, n int) (int64, error) {
+// sendAll sends part k of the file at path on streams[k], all at once,
+// each a header and its bytes, and checks every receiver's count.
+func sendAll(path string, streams []io.ReadWriter) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -43,42 +48,73 @@ func sendPart(w io.Writer, path string, k, n int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	size := st.Size()
-	off, length := part(size, k, n)
-	var hdr [headerSize]byte
-	binary.BigEndian.PutUint64(hdr[0:], uint64(size))
-	binary.BigEndian.PutUint64(hdr[8:], uint64(off))
-	binary.BigEndian.PutUint64(hdr[16:], uint64(length))
-	if _, err := w.Write(hdr[:]); err != nil {
-		return 0, fmt.Errorf("write header: %w", err)
-	}
-	buf := make([]byte, chunkSize)
-	var sent int64
-	for sent < length {
-		n, err := f.ReadAt(buf[:min(int64(len(buf)), length-sent)], off+sent)
-		if err != nil {
-			return sent, fmt.Errorf("read %s at %d: %w", path, off+sent, err)
+	return each(streams, func(k int, s io.ReadWriter) (int64, error) {
+		off, length := part(st.Size(), k, len(streams))
+		var hdr [24]byte
+		for i, v := range []int64{st.Size(), off, length} {
+			binary.BigEndian.PutUint64(hdr[8*i:], uint64(v))
 		}
-		if _, err := w.Write(buf[:n]); err != nil {
-			return sent, fmt.Errorf("write at %d: %w", off+sent, err)
+		if _, err := s.Write(hdr[:]); err != nil {
+			return 0, fmt.Errorf("write header: %w", err)
 		}
-		sent += int64(n)
+		if _, err := io.CopyBuffer(s, io.NewSectionReader(f, off, length), make([]byte, chunkSize)); err != nil {
+			return 0, fmt.Errorf("send [%d, +%d): %w", off, length, err)
+		}
+		var b [8]byte
+		if _, err := io.ReadFull(s, b[:]); err != nil {
+			return 0, fmt.Errorf("read the receiver's count: %w", err)
+		}
+		if got := int64(binary.BigEndian.Uint64(b[:])); got != length {
+			return 0, fmt.Errorf("the receiver wrote %d bytes, not %d", got, length)
+		}
+		return length, nil
+	})
+}
+
+// receiveAll reads a header and the part it announces from each stream
+// at once into sink, at the offsets the headers give, syncs the sink,
+// and then answers each stream with its count.
+func receiveAll(streams []io.ReadWriter, sink *sink) (int64, error) {
+	counts := make([]int64, len(streams))
+	_, err := each(streams, func(k int, s io.ReadWriter) (int64, error) {
+		var err error
+		counts[k], err = receive(s, sink)
+		return counts[k], err
+	})
+	if err = errors.Join(err, sink.Close()); err != nil {
+		return 0, err
 	}
-	return sent, nil
+	return each(streams, func(k int, s io.ReadWriter) (int64, error) {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(counts[k]))
+		_, err := s.Write(b[:])
+		return counts[k], err
+	})
+}
+
+// each runs fn on every stream at once and adds up what they return.
+func each(streams []io.ReadWriter, fn func(k int, s io.ReadWriter) (int64, error)) (int64, error) {
+	counts, errs := make([]int64, len(streams)), make([]error, len(streams))
+	var wg sync.WaitGroup
+	for k, s := range streams {
+		wg.Go(func() { counts[k], errs[k] = fn(k, s) })
+	}
+	wg.Wait()
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	return n, errors.Join(errs...)
 }
 
 // receive reads a header and the data it announces from r into sink, at
 // the offset the header gives, and returns how many bytes it wrote.
-// Several streams may write parts of one file into the same sink at
-// once. It does not sync: sink.Close does.
 func receive(r io.Reader, sink *sink) (int64, error) {
-	var hdr [headerSize]byte
+	var hdr [24]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return 0, fmt.Errorf("read header: %w", err)
 	}
-	size := int64(binary.BigEndian.Uint64(hdr[0:]))
-	off := int64(binary.BigEndian.Uint64(hdr[8:]))
-	length := int64(binary.BigEndian.Uint64(hdr[16:]))
+	size, off, length := int64(binary.BigEndian.Uint64(hdr[0:])), int64(binary.BigEndian.Uint64(hdr[8:])), int64(binary.BigEndian.Uint64(hdr[16:]))
 	if size < 0 || off < 0 || length < 0 || off > size || length > size-off {
 		return 0, errors.New("read header: range out of bounds")
 	}
@@ -99,39 +135,18 @@ func receive(r io.Reader, sink *sink) (int64, error) {
 	return got, nil
 }
 
-// writeCount sends the receiver's reply.
-func writeCount(w io.Writer, n int64) error {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(n))
-	_, err := w.Write(b[:])
-	return err
-}
-
-// readCount reads the receiver's reply and checks it against want.
-func readCount(r io.Reader, want int64) error {
-	var b [8]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return fmt.Errorf("read the receiver's count: %w", err)
-	}
-	if got := int64(binary.BigEndian.Uint64(b[:])); got != want {
-		return fmt.Errorf("the receiver wrote %d bytes, not %d", got, want)
-	}
-	return nil
-}
-
 // sink is where a receiver puts the data: a new file, synced to disk on
 // Close (as lanchat's receiver syncs a file before it counts as
-// received), or nothing at all.
+// received), or nothing at all. With direct, aligned writes go past the
+// page cache (O_DIRECT), as lanchat writes a big file's whole chunks.
 type sink struct {
-	f    *os.File // nil: discard
-	d    *os.File // the same file opened for direct I/O, or nil
-	path string
-	done bool // closed
+	f, d *os.File // the file (nil: discard) and the same opened for direct I/O
+	once sync.Once
+	err  error
 }
 
 // openSink creates the file path for writing; it must not exist yet. An
-// empty path discards the data. With direct, aligned writes go past the
-// page cache (O_DIRECT), as lanchat writes a big file's whole chunks.
+// empty path discards the data.
 func openSink(path string, direct bool) (*sink, error) {
 	if path == "" {
 		return &sink{}, nil
@@ -143,7 +158,7 @@ func openSink(path string, direct bool) (*sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{f: f, path: path}
+	s := &sink{f: f}
 	if direct {
 		if s.d, err = os.OpenFile(path, os.O_WRONLY|directio.Flag, 0); err != nil {
 			f.Close()
@@ -153,38 +168,30 @@ func openSink(path string, direct bool) (*sink, error) {
 	return s, nil
 }
 
-// WriteAt writes p to the file at off, or drops it. It is safe to call
+// WriteAt writes p to the file at off, or drops it; it is safe to call
 // from several goroutines at once.
 func (s *sink) WriteAt(p []byte, off int64) (int, error) {
-	if s.f == nil {
+	switch {
+	case s.f == nil:
 		return len(p), nil
+	case s.d != nil && directio.Writable(p, off):
+		return s.d.WriteAt(p, off)
 	}
-	w := s.f
-	if s.d != nil && directio.Writable(p, off) {
-		w = s.d
-	}
-	n, err := w.WriteAt(p, off)
-	if err != nil {
-		err = fmt.Errorf("write %s at %d: %w", s.path, off, err)
-	}
-	return n, err
+	return s.f.WriteAt(p, off)
 }
 
-// Close syncs and closes the file; calling it again does nothing.
+// Close syncs and closes the file, once.
 func (s *sink) Close() error {
-	if s.f == nil || s.done {
-		return nil
-	}
-	s.done = true
-	if s.d != nil {
-		s.d.Close()
-	}
-	serr := s.f.Sync()
-	cerr := s.f.Close()
-	if serr != nil {
-		return fmt.Errorf("sync %s: %w", s.path, serr)
-	}
-	return cerr
+	s.once.Do(func() {
+		if s.f == nil {
+			return
+		}
+		if s.d != nil {
+			s.d.Close()
+		}
+		s.err = errors.Join(s.f.Sync(), s.f.Close())
+	})
+	return s.err
 }
 
 // describe says where the data goes, for the result line.
@@ -198,26 +205,146 @@ func (s *sink) describe() string {
 	return "file+fsync"
 }
 
-// result is the one JSON line each end prints when a copy is done; bench
-// transfer reads it.
-type result struct {
-	Role    string  `json:"role"` // "send" or "receive"
-	Bytes   int64   `json:"bytes"`
-	Seconds float64 `json:"seconds"` // first byte to last, synced (receiver) or acknowledged (sender)
-	Sink    string  `json:"sink,omitempty"`
-	Cipher  string  `json:"cipher,omitempty"`
-	// Details are transport facts worth checking: socket buffer sizes,
-	// GSO, flow-control windows, connections.
-	Details map[string]any `json:"details,omitempty"`
+// tlsConfig is a TLS 1.3 configuration with a fresh self-signed Ed25519
+// certificate, the kind lanchat peers present. A server asks the client
+// for one too (mutual TLS, as between lanchat peers). Keys are not
+// pinned: a baseline needs the cost of the handshake, not its checks. The
+// ALPN names keep these connections apart from lanchat's.
+func tlsConfig(alpn string, server bool) *tls.Config {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	c := &tls.Config{MinVersion: tls.VersionTLS13, NextProtos: []string{alpn}, Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	if server {
+		c.ClientAuth = tls.RequireAnyClientCert
+	} else {
+		c.InsecureSkipVerify = true // throw-away keys on both ends
+	}
+	return c
 }
 
-// print writes r as one line of JSON.
-func (r *result) print(w io.Writer, elapsed time.Duration) error {
-	r.Seconds = elapsed.Seconds()
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
+// quicConfig is peer/direct's configuration with its defaults (see
+// direct.Options): the same timeouts and flow-control windows, the
+// connection window starting at one and a half stream windows. Only the
+// stream limits differ: one stream per connection is all a copy needs.
+func quicConfig() *quic.Config {
+	return &quic.Config{
+		HandshakeIdleTimeout:           direct.DefaultHandshakeIdleTimeout,
+		MaxIdleTimeout:                 direct.DefaultMaxIdleTimeout,
+		KeepAlivePeriod:                direct.DefaultKeepAlivePeriod,
+		InitialStreamReceiveWindow:     direct.DefaultInitialStreamReceiveWindow,
+		MaxStreamReceiveWindow:         direct.DefaultMaxStreamReceiveWindow,
+		InitialConnectionReceiveWindow: min(uint64(direct.DefaultInitialStreamReceiveWindow)*3/2, direct.DefaultMaxConnectionReceiveWindow),
+		MaxConnectionReceiveWindow:     direct.DefaultMaxConnectionReceiveWindow,
+		MaxIncomingStreams:             1,
+		MaxIncomingUniStreams:          -1,
 	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+}
+
+// connect takes (serve) or opens (send) the streams of one copy:
+// o.conns QUIC connections of one stream each, all from one UDP socket
+// per side, or one TLS connection. A QUIC socket is handed to a
+// quic.Transport as peer/direct does: quic-go then enlarges the socket
+// buffers itself and uses GSO and batched reads where the kernel has
+// them; a sender binds loopback for a loopback server, any address
+// otherwise (a network namespace's link). r holds the result line's
+// transport facts; done lets the last bytes reach the peer and closes.
+// Everything closes when ctx ends.
+func connect(ctx context.Context, o options, overTLS, serve bool, stdout io.Writer) (streams []io.ReadWriter, r *result, done func(), err error) {
+	if overTLS {
+		var raw net.Conn
+		if serve {
+			ln, err := net.Listen("tcp", o.listen)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			defer ln.Close()
+			defer context.AfterFunc(ctx, func() { ln.Close() })()
+			fmt.Fprintf(stdout, "rawcopy listening on %s\n", ln.Addr())
+			raw, err = ln.Accept()
+		} else {
+			raw, err = (&net.Dialer{}).DialContext(ctx, "tcp", o.to)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		c := tls.Client(raw, tlsConfig("rawcopy-tls", false))
+		if serve {
+			c = tls.Server(raw, tlsConfig("rawcopy-tls", true))
+		}
+		stop := context.AfterFunc(ctx, func() { c.Close() })
+		done = func() { stop(); c.Close() }
+		if err := c.HandshakeContext(ctx); err != nil {
+			done()
+			return nil, nil, nil, err
+		}
+		return []io.ReadWriter{c}, &result{Cipher: tls.CipherSuiteName(c.ConnectionState().CipherSuite)}, done, nil
+	}
+	local := o.listen
+	if host, _, err := net.SplitHostPort(o.to); !serve && (err != nil || net.ParseIP(host).IsLoopback()) {
+		local = "127.0.0.1:0"
+	} else if !serve {
+		local = ":0"
+	}
+	ua, err := net.ResolveUDPAddr("udp", local)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	udp, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tr := &quic.Transport{Conn: udp}
+	stop := context.AfterFunc(ctx, func() { tr.Close(); udp.Close() })
+	conns := make([]*quic.Conn, o.conns)
+	done = func() {
+		for _, c := range conns {
+			select { // the peer closes once it has what it waits for
+			case <-c.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+		stop()
+		tr.Close()
+		udp.Close()
+	}
+	var ln *quic.Listener
+	var ra *net.UDPAddr
+	if serve {
+		ln, err = tr.Listen(tlsConfig("rawcopy-quic", true), quicConfig())
+		fmt.Fprintf(stdout, "rawcopy listening on %s\n", udp.LocalAddr())
+	} else {
+		ra, err = net.ResolveUDPAddr("udp", o.to)
+		done = func() { stop(); tr.Close(); udp.Close() }
+	}
+	streams = make([]io.ReadWriter, o.conns)
+	for k := range conns {
+		if err != nil {
+			break
+		}
+		if serve {
+			if conns[k], err = ln.Accept(ctx); err == nil {
+				streams[k], err = conns[k].AcceptStream(ctx)
+			}
+		} else if conns[k], err = tr.Dial(ctx, ra, tlsConfig("rawcopy-quic", false), quicConfig()); err == nil {
+			streams[k], err = conns[k].OpenStreamSync(ctx)
+		}
+	}
+	if err != nil {
+		stop()
+		tr.Close()
+		udp.Close()
+		return nil, nil, nil, err
+	}
+	conf := quicConfig()
+	d := map[string]any{
+		"initial_stream_window": conf.InitialStreamReceiveWindow, "max_stream_window": conf.MaxStreamReceiveWindow,
+		"initial_conn_window": conf.InitialConnectionReceiveWindow, "max_conn_window": conf.MaxConnectionReceiveWindow,
+		"conns": len(conns), "gso": conns[0].ConnectionState().GSO,
+	}
+	if rcv, snd, err := direct.UDPSocketBuffers(udp); err == nil {
+		d["socket_rcvbuf"], d["socket_sndbuf"] = rcv, snd
+	}
+	return streams, &result{Cipher: tls.CipherSuiteName(conns[0].ConnectionState().TLS.CipherSuite), Details: d}, done, nil
 }

@@ -26,6 +26,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -79,36 +80,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	serve, send := serveQUIC, sendQUIC
-	switch {
-	case *proto == "tls" && o.conns == 1:
-		serve, send = serveTLS, sendTLS
-	case *proto != "quic" && *proto != "tls":
-		fmt.Fprintln(stderr, "rawcopy: --proto must be quic or tls")
-		return 2
-	case o.conns < 1 || o.conns > maxConns || *proto == "tls":
-		fmt.Fprintf(stderr, "rawcopy: --conns must be 1 to %d (1 for --proto tls)\n", maxConns)
-		return 2
+	bad := (*proto != "quic" && *proto != "tls") || o.conns < 1 || o.conns > maxConns || (*proto == "tls" && o.conns > 1) || (o.direct && o.out == "")
+	if args[0] == "send" {
+		o.path = fs.Arg(0)
+		bad = bad || fs.NArg() != 1 || o.to == ""
+	} else {
+		bad = bad || fs.NArg() != 0
 	}
-	if o.direct && o.out == "" {
-		fmt.Fprintln(stderr, "rawcopy: --direct needs --out")
+	if bad {
+		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	ctx, stop := cli.Context()
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	var err error
-	switch {
-	case args[0] == "serve" && fs.NArg() == 0:
-		err = serve(ctx, o, stdout)
-	case args[0] == "send" && fs.NArg() == 1 && o.to != "":
-		o.path = fs.Arg(0)
-		err = send(ctx, o, stdout)
-	default:
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
+	err := copyOnce(ctx, o, *proto == "tls", args[0] == "serve", stdout)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w (after --timeout %v)", err, *timeout)
@@ -117,4 +104,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// copyOnce takes (serve) or sends one copy and prints its result line.
+func copyOnce(ctx context.Context, o options, overTLS, serve bool, stdout io.Writer) error {
+	sink, err := openSink(o.out, o.direct)
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	streams, r, done, err := connect(ctx, o, overTLS, serve, stdout)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if serve {
+		r.Role, r.Sink = "receive", sink.describe()
+		r.Bytes, err = receiveAll(streams, sink)
+	} else {
+		r.Role = "send"
+		r.Bytes, err = sendAll(o.path, streams)
+	}
+	r.Seconds = time.Since(start).Seconds()
+	done()
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(r)
+}
+
+// result is the one JSON line each end prints when a copy is done; bench
+// transfer reads it.
+type result struct {
+	Role    string  `json:"role"` // "send" or "receive"
+	Bytes   int64   `json:"bytes"`
+	Seconds float64 `json:"seconds"` // first byte to last, synced (receiver) or acknowledged (sender)
+	Sink    string  `json:"sink,omitempty"`
+	Cipher  string  `json:"cipher,omitempty"`
+	// Details are transport facts worth checking: socket buffer sizes,
+	// GSO, flow-control windows, connections.
+	Details map[string]any `json:"details,omitempty"`
 }

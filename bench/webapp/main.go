@@ -14,13 +14,23 @@ package webapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lanchat/lanchat/bench/internal/cli"
+	"github.com/lanchat/lanchat/bench/internal/stats"
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/axquery"
+	"github.com/lanchat/lanchat/internal/testbed"
+	"github.com/lanchat/lanchat/peer/api"
 )
 
 // config is what a run does.
@@ -31,21 +41,16 @@ type config struct {
 	opens   int // timed opens of the long conversation
 }
 
-const example = "bench webapp --bin bin --out bench/results/webapp-latest.md --n 200 --history 10000"
-
-// progress receives the progress lines (the command's stderr).
-var progress io.Writer = os.Stderr
-
 // Main runs the command line args and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	progress = stderr
 	return cli.Main("bench webapp", args, stdout, stderr, parseConfig, bench)
 }
 
 // parseConfig reads and checks the flags.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var cfg config
-	fs := cli.Flags("bench webapp", "the web app benchmark; bench/run.sh runs it", stderr, example)
+	fs := cli.Flags("bench webapp", "the web app benchmark; bench/run.sh runs it", stderr,
+		"bench webapp --bin bin --out bench/results/webapp-latest.md --n 200 --history 10000")
 	cfg.AddFlags(fs, "the rendezvous and lanchat binaries", "the temporary directory")
 	fs.IntVar(&cfg.n, "n", 200, "messages timed through the app and through the API")
 	fs.IntVar(&cfg.history, "history", 10000, "messages in the long conversation that is opened")
@@ -59,67 +64,190 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	return cfg, nil
 }
 
-// say prints a progress line.
-func say(format string, args ...any) {
-	fmt.Fprintf(progress, "== "+format+"\n", args...)
+// report is what a run measured.
+type report struct {
+	n, history     int
+	app, api, open []time.Duration
+	heap           heapResult
 }
 
-// bench runs the benchmark with a time limit.
-func bench(ctx context.Context, cfg config, _ []string, stdout, _ io.Writer) error {
+// bench runs the benchmark with a time limit: a server and daemons for
+// alice and bob, friends, a browser for each, then the measurements.
+func bench(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	return run(ctx, cfg, stdout)
-}
-
-func run(ctx context.Context, cfg config, stdout io.Writer) error {
+	run := cli.NewRun("webapp", args, stderr)
 	exe, err := axquery.FindChromium("")
 	if err != nil {
 		return err
 	}
-	c, err := startCluster(ctx, cfg)
+	dir, err := os.MkdirTemp("", "lanchat-webbench.")
 	if err != nil {
 		return err
 	}
-	defer c.stop()
-	alice, bob := c.peers[0], c.peers[1]
+	owner := testbed.Stack{W: stderr}
+	defer func() {
+		owner.Close()
+		if cfg.Keep {
+			run.Say("kept %s", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
+	}()
+	run.Say("starting a rendezvous server and daemons for alice and bob in %s", dir)
+	bed, err := testbed.StartCluster(ctx, &owner, cfg.Bin, dir, []string{"alice", "bob"}, true,
+		[]string{"--argon2-memory", "256", "--argon2-time", "1"}, []string{"--listen", "127.0.0.1:0", "--no-mdns"})
+	if err != nil {
+		return err
+	}
+	alice, bob := bed.Daemons[0], bed.Daemons[1]
+	// A first message opens the direct connection, so the timed ones
+	// measure the steady path.
+	if err := sendAndWait(ctx, alice, bob, "webload warm-up"); err != nil {
+		return err
+	}
+	run.Say("opening a browser for alice and for bob (%s)", exe)
+	aliceApp, err := openBrowser(ctx, exe, dir, alice)
+	if err != nil {
+		return err
+	}
+	defer aliceApp.cancel()
+	bobApp, err := openBrowser(ctx, exe, dir, bob)
+	if err != nil {
+		return err
+	}
+	defer bobApp.cancel()
 
-	say("opening a browser for alice and for bob (%s)", exe)
-	aliceApp, err := openBrowser(ctx, exe, c.dir, alice)
-	if err != nil {
-		return err
-	}
-	defer aliceApp.close()
-	bobApp, err := openBrowser(ctx, exe, c.dir, bob)
-	if err != nil {
-		return err
-	}
-	defer bobApp.close()
-
-	var r report
-	r.n, r.history = cfg.n, cfg.history
-	say("timing %d messages from alice's app to bob's app", cfg.n)
-	if r.app, err = appLatency(ctx, aliceApp, bobApp, "bob", "alice", cfg.n); err != nil {
+	r := report{n: cfg.n, history: cfg.history}
+	run.Say("timing %d messages from alice's app to bob's app", cfg.n)
+	if r.app, err = appLatency(ctx, aliceApp, bobApp, cfg.n); err != nil {
 		return fmt.Errorf("app latency: %w", err)
 	}
-	say("timing %d messages through the API alone", cfg.n)
+	run.Say("timing %d messages through the API alone", cfg.n)
 	if r.api, err = apiLatency(ctx, alice, bob, cfg.n); err != nil {
 		return fmt.Errorf("API latency: %w", err)
 	}
-	say("filling the conversation up to %d messages (through the API)", cfg.history)
-	if err := fill(ctx, alice, "bob", cfg.history-2*cfg.n); err != nil {
+	run.Say("filling the conversation up to %d messages (through the API, four senders at a time)", cfg.history)
+	var next atomic.Int64
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int64(cfg.history-2*cfg.n) && errs[w] == nil; i = next.Add(1) {
+				_, errs[w] = alice.API.Send(ctx, api.SendRequest{Target: "bob", Text: fmt.Sprintf("webload fill %d: the quick brown fox jumps over the lazy dog", i)})
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("fill the conversation: %w", err)
 	}
 	last := fmt.Sprintf("webload last %d", time.Now().UnixNano())
 	if err := sendAndWait(ctx, alice, bob, last); err != nil {
 		return err
 	}
-	say("opening the %d-message conversation in bob's app %d times", cfg.history, cfg.opens)
+	run.Say("opening the %d-message conversation in bob's app %d times", cfg.history, cfg.opens)
 	if r.open, err = openTimes(ctx, bobApp, "alice", last, cfg.opens); err != nil {
 		return fmt.Errorf("open the conversation: %w", err)
 	}
-	say("scrolling through it and reading the JavaScript heap")
+	run.Say("scrolling through it and reading the JavaScript heap")
 	if r.heap, err = scrollHeap(ctx, bobApp); err != nil {
 		return fmt.Errorf("heap after scrolling: %w", err)
 	}
-	return cfg.Publish(stdout, progress, r.markdown())
+	return cfg.Publish(stdout, stderr, r.markdown())
+}
+
+// sendAndWait sends text from a to b through the API and waits until b's
+// daemon has it.
+func sendAndWait(ctx context.Context, a, b *testbed.Daemon, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ev, err := b.API.Events(ctx)
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	if _, err := a.API.Send(ctx, api.SendRequest{Target: b.Name, Text: text}); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return waitText(ev, text)
+}
+
+// waitText reads the stream until a message with text arrives.
+func waitText(ev *api.EventStream, text string) error {
+	for {
+		e, err := ev.Next()
+		if err != nil {
+			return fmt.Errorf("waiting for %q: %w", text, err)
+		}
+		if e.Type == api.EventMessage && e.Message != nil && e.Message.Text == text {
+			return nil
+		}
+	}
+}
+
+// apiLatency times n messages from alice's API (POST /v1/messages) to
+// bob's event stream.
+func apiLatency(ctx context.Context, alice, bob *testbed.Daemon, n int) ([]time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	ev, err := bob.API.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer ev.Close()
+	var out []time.Duration
+	for i := range n {
+		text := fmt.Sprintf("webload api %d %d", time.Now().UnixNano(), i)
+		start := time.Now()
+		if _, err := alice.API.Send(ctx, api.SendRequest{Target: bob.Name, Text: text}); err != nil {
+			return nil, err
+		}
+		if err := waitText(ev, text); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(start))
+	}
+	return out, nil
+}
+
+// markdown renders the report.
+func (r *report) markdown() string {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+	mib := func(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Web app benchmark\n\n%s, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), sysinfo.Machine())
+	var rows [][]string
+	for _, row := range []struct {
+		what string
+		d    []time.Duration
+	}{
+		{"message: Send pressed in alice's app → shown in bob's app", r.app},
+		{"message: alice's POST /v1/messages → bob's event stream (API alone)", r.api},
+		{fmt.Sprintf("open a %d-message conversation: click → newest message shown", r.history), r.open},
+	} {
+		rows = append(rows, []string{row.what, strconv.Itoa(len(row.d)), ms(stats.Percentile(row.d, 0.5)), ms(stats.Percentile(row.d, 0.99)), ms(stats.Percentile(row.d, 1))})
+	}
+	b.WriteString(cli.Table([]string{"what", "count", "p50", "p99", "max"}, rows))
+	top := "reached the first message"
+	if !r.heap.reachedTop {
+		top = "did not reach the first message"
+	}
+	b.WriteString("\n" + cli.Table([]string{"JavaScript heap of bob's page", "used"}, [][]string{
+		{fmt.Sprintf("with the %d-message conversation open", r.history), mib(r.heap.before)},
+		{fmt.Sprintf("after scrolling to its beginning (%d steps, %s)", r.heap.steps, top), mib(r.heap.after)},
+	}))
+	version := "Chromium"
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if out, err := exec.Command(name, "--version").Output(); err == nil {
+			version = strings.TrimSpace(string(out))
+			break
+		}
+	}
+	fmt.Fprintf(&b, "\nBoth daemons, the server and two headless Chromiums (%s) ran on this machine, over loopback.\n", version)
+	fmt.Fprintf(&b, "The app's times are read on the pages' own clocks (performance.timeOrigin + now()): from the click\n")
+	fmt.Fprintf(&b, "event on Send in alice's page to the text appearing in the document of bob's page (a MutationObserver,\n")
+	fmt.Fprintf(&b, "before paint). The API row is the same daemons in the same run, timed by the client. The heap is read\n")
+	fmt.Fprintf(&b, "after a forced garbage collection (Runtime.getHeapUsage). Load average at the end: %s.\n", sysinfo.LoadAverage())
+	return b.String()
 }

@@ -1,7 +1,8 @@
-// Package cli is what the bench command's subcommands share on the
-// command line: flag sets that print an example on --help, usage errors
-// (exit code 2), the exit code of a run, the context a run is cancelled
-// by, and writing the report to --out.
+// Package cli is what the bench command's subcommands share: flag sets
+// that print an example on --help, usage errors (exit code 2), the exit
+// code of a run, the context a run is cancelled by, the account of a run
+// (progress, notes, its command line) and the Markdown report every
+// subcommand prints and writes to --out.
 package cli
 
 import (
@@ -13,7 +14,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
 	"syscall"
+	"time"
+
+	"github.com/lanchat/lanchat/bench/internal/sysinfo"
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 // ErrUsage marks errors caused by a bad command line (exit code 2).
@@ -27,10 +35,7 @@ func Flags(name, what string, stderr io.Writer, examples ...string) *flag.FlagSe
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage of %s (%s):\n", name, what)
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nExamples:\n")
-		for _, e := range examples {
-			fmt.Fprintf(stderr, "  %s\n", e)
-		}
+		fmt.Fprintf(stderr, "\nExamples:\n  %s\n", strings.Join(examples, "\n  "))
 	}
 	return fs
 }
@@ -38,13 +43,13 @@ func Flags(name, what string, stderr io.Writer, examples ...string) *flag.FlagSe
 // Parse parses flags, wrapping failures as usage errors, and refuses
 // positional arguments.
 func Parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return err
+	case err != nil:
 		return fmt.Errorf("%w: %v", ErrUsage, err)
-	}
-	if fs.NArg() != 0 {
+	case fs.NArg() != 0:
 		return fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
 	}
 	return nil
@@ -58,27 +63,14 @@ func Context() (context.Context, context.CancelFunc) {
 // Exit prints err, if any, and returns the exit code: 0 for none or
 // --help, 2 for a usage error, 1 for anything else.
 func Exit(name string, err error, stderr io.Writer) int {
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
-	case errors.Is(err, ErrUsage):
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	if errors.Is(err, ErrUsage) {
 		return 2
-	default:
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
 	}
-}
-
-// WriteReport writes report to the file path, making its directory.
-func WriteReport(path, report string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
+	return 1
 }
 
 // Main is a subcommand's whole run: parse the flags into a
@@ -113,16 +105,112 @@ func (c *Common) AddFlags(fs *flag.FlagSet, binHelp, keepHelp string) {
 	fs.BoolVar(&c.Keep, "keep", false, "keep "+keepHelp+" for a post-mortem")
 }
 
-// Publish prints report to stdout and, with --out, writes it there too
-// and says so on progress.
+// Publish prints report to stdout and, with --out, writes it there too,
+// making its directory, and says so on progress.
 func (c *Common) Publish(stdout, progress io.Writer, report string) error {
 	fmt.Fprint(stdout, report)
 	if c.Out == "" {
 		return nil
 	}
-	if err := WriteReport(c.Out, report); err != nil {
-		return err
+	if err := os.MkdirAll(filepath.Dir(c.Out), 0o755); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.WriteFile(c.Out, []byte(report), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintf(progress, "== written to %s\n", c.Out)
 	return nil
+}
+
+// Run is what every subcommand's run keeps beside its measurements: its
+// command line, when it started and under what load, where progress goes
+// and the notes its report ends with.
+type Run struct {
+	Name     string   // the subcommand: "messaging"
+	Args     []string // its arguments
+	Start    time.Time
+	Elapsed  time.Duration // set by the subcommand when the measuring ends
+	Loadavg  string        // at the start
+	Progress io.Writer
+	Notes    []string
+}
+
+// NewRun starts the account of a run of subcommand name.
+func NewRun(name string, args []string, progress io.Writer) Run {
+	return Run{Name: name, Args: args, Start: time.Now(), Loadavg: sysinfo.LoadAverage(), Progress: progress}
+}
+
+// Say prints a progress line.
+func (r *Run) Say(format string, args ...any) {
+	fmt.Fprintf(r.Progress, "== "+format+"\n", args...)
+}
+
+// Note adds a line to the report's notes, once.
+func (r *Run) Note(format string, args ...any) {
+	if n := fmt.Sprintf(format, args...); !slices.Contains(r.Notes, n) {
+		r.Notes = append(r.Notes, n)
+	}
+}
+
+// Commands are the first lines of a report's list of commands: make
+// bench (what part of it this is) and the run's own command line.
+func (r *Run) Commands(part string) []string {
+	return []string{
+		fmt.Sprintf("`make bench` (its %s: `bench/run.sh` runs `bench %s`)", part, r.Name),
+		"`" + testbed.ShellQuote(append([]string{os.Args[0], r.Name}, r.Args...)) + "`",
+	}
+}
+
+// Report is the Markdown report every subcommand prints and writes to
+// --out: a title, facts about the run as a list, then tables and lists.
+type Report struct {
+	strings.Builder
+}
+
+// NewReport starts a report with its title and the facts every report
+// gives: when it ran, for how long, on what machine, under what load
+// (the load average at the start; "" leaves it to the caller) and with
+// which Go (goNote says what was built with it).
+func NewReport(title string, start time.Time, elapsed time.Duration, loadavg, goNote string) *Report {
+	r := &Report{}
+	fmt.Fprintf(r, "## %s\n\n", title)
+	r.Fact("date: %s (run took %v)", start.UTC().Format(time.RFC3339), elapsed.Round(time.Second))
+	r.Fact("machine: %s", sysinfo.Machine())
+	if loadavg != "" {
+		r.Fact("load average at the start: %s (anything but 0 means other work shared the CPUs)", loadavg)
+	}
+	r.Fact("Go: %s (%s)", runtime.Version(), goNote)
+	return r
+}
+
+// Fact adds one line to the current list.
+func (r *Report) Fact(format string, args ...any) {
+	fmt.Fprintf(r, "- "+format+"\n", args...)
+}
+
+// List adds a list under heading (a line such as "Notes:" or "### Notes"),
+// or nothing when items is empty.
+func (r *Report) List(heading string, items []string) {
+	if len(items) > 0 {
+		fmt.Fprintf(r, "\n%s\n\n- %s\n", heading, strings.Join(items, "\n- "))
+	}
+}
+
+// Table renders a Markdown table: head, then rows. A head cell that ends
+// in ":" is a right-aligned column (the colon is not shown); a row with
+// fewer cells than head is filled with "—".
+func Table(head []string, rows [][]string) string {
+	names, sep := make([]string, len(head)), make([]string, len(head))
+	for i, h := range head {
+		name, right := strings.CutSuffix(h, ":")
+		names[i], sep[i] = name, map[bool]string{false: "---", true: "---:"}[right]
+	}
+	b := "| " + strings.Join(names, " | ") + " |\n|" + strings.Join(sep, "|") + "|\n"
+	for _, row := range rows {
+		for len(row) < len(head) {
+			row = append(row, "—")
+		}
+		b += "| " + strings.Join(row, " | ") + " |\n"
+	}
+	return b
 }

@@ -1,16 +1,20 @@
 // Package stats is the arithmetic and number formatting the benchmarks'
-// reports share: medians, spreads and percentiles of repeated runs, and
-// sizes and figures printed the same way in every table.
+// reports share: medians, spreads and percentiles of repeated runs, sizes
+// and figures printed the same way in every table, counts collected from
+// many goroutines, and a server's Prometheus metrics.
 package stats
 
 import (
-	"errors"
+	"bufio"
+	"context"
 	"fmt"
 	"maps"
 	"math"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,10 +34,8 @@ func Percentile(d []time.Duration, q float64) time.Duration {
 	if len(d) == 0 {
 		return 0
 	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	i := int(math.Ceil(q*float64(len(s)))) - 1
-	return s[min(max(i, 0), len(s)-1)]
+	s := slices.Sorted(slices.Values(d))
+	return s[min(max(int(math.Ceil(q*float64(len(s))))-1, 0), len(s)-1)]
 }
 
 // Median returns the median of x (the mean of the middle two for an even
@@ -42,13 +44,8 @@ func Median(x []float64) float64 {
 	if len(x) == 0 {
 		return math.NaN()
 	}
-	s := slices.Clone(x)
-	slices.Sort(s)
-	m := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[m]
-	}
-	return (s[m-1] + s[m]) / 2
+	s := slices.Sorted(slices.Values(x))
+	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
 }
 
 // Millis converts a duration to milliseconds.
@@ -57,18 +54,17 @@ func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisec
 // Number prints x with about three significant digits, "—" for NaN and
 // infinities.
 func Number(x float64) string {
-	switch {
+	switch a := math.Abs(x); {
 	case math.IsNaN(x) || math.IsInf(x, 0):
 		return "—"
-	case math.Abs(x) >= 100:
+	case a >= 100:
 		return fmt.Sprintf("%.0f", x)
-	case math.Abs(x) >= 10:
+	case a >= 10:
 		return fmt.Sprintf("%.1f", x)
-	case math.Abs(x) >= 1:
+	case a >= 1:
 		return fmt.Sprintf("%.2f", x)
-	default:
-		return fmt.Sprintf("%.3f", x)
 	}
+	return fmt.Sprintf("%.3f", x)
 }
 
 // Spread prints the lowest and highest of x as "lo–hi", or the one value.
@@ -85,55 +81,34 @@ func Spread(x []float64) string {
 
 // Ratio is a/b, NaN when either is unknown or b is zero.
 func Ratio(a, b float64) float64 {
-	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+	if b == 0 {
 		return math.NaN()
 	}
 	return a / b
 }
 
 // ParseSize reads a byte count such as "4G", "4GiB", "512M", "4096" or
-// "1.5G"; K, M, G and T are binary multiples.
+// "1.5G"; K, M and G are binary multiples.
 func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "i")
-	mult := int64(1)
-	if t != "" {
-		switch t[len(t)-1] {
-		case 'k', 'K':
-			mult = KiB
-		case 'm', 'M':
-			mult = MiB
-		case 'g', 'G':
-			mult = GiB
-		case 't', 'T':
-			mult = GiB * KiB
-		}
-		if mult != 1 {
-			t = t[:len(t)-1]
-		}
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(s), "B"), "i")
+	mult := 1.0
+	if i := strings.IndexAny(t, "kKmMgG"); i >= 0 && i == len(t)-1 {
+		mult = map[byte]float64{'k': KiB, 'm': MiB, 'g': GiB}[t[i]|0x20]
+		t = t[:i]
 	}
 	x, err := strconv.ParseFloat(t, 64)
-	if err != nil || x <= 0 || math.IsInf(x, 0) {
+	if err != nil || x <= 0 || x*mult > 1<<50 {
 		return 0, fmt.Errorf("size %q: want a positive number of bytes such as 4G, 512M or 4096", s)
 	}
-	n := x * float64(mult)
-	if n > 1<<50 {
-		return 0, errors.New("size " + s + ": too large")
-	}
-	return int64(n), nil
+	return int64(x * mult), nil
 }
 
 // Size prints a byte count with a binary prefix: "4 GiB", "1.5 GiB",
 // "4 KiB", "712 B".
 func Size(n int64) string {
-	units := []struct {
-		size int64
-		name string
-	}{{GiB * KiB, "TiB"}, {GiB, "GiB"}, {MiB, "MiB"}, {KiB, "KiB"}}
-	for _, u := range units {
-		if n >= u.size {
-			x := math.Round(float64(n)/float64(u.size)*100) / 100
-			return strconv.FormatFloat(x, 'f', -1, 64) + " " + u.name
+	for i, u := range []int64{GiB, MiB, KiB} {
+		if n >= u {
+			return strconv.FormatFloat(math.Round(float64(n)/float64(u)*100)/100, 'f', -1, 64) + " " + []string{"GiB", "MiB", "KiB"}[i]
 		}
 	}
 	return fmt.Sprintf("%d B", n)
@@ -144,12 +119,12 @@ type Tally map[string]int
 
 // String lists the counts as "name n, …" sorted by name, or "none".
 func (t Tally) String() string {
-	if len(t) == 0 {
-		return "none"
-	}
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(t)) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, t[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
 	}
 	return strings.Join(parts, ", ")
 }
@@ -169,4 +144,92 @@ func (t Tally) Add(u Tally) {
 	for k, v := range u {
 		t[k] += v
 	}
+}
+
+// Latencies collects durations from many goroutines.
+type Latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+// Add records one duration.
+func (l *Latencies) Add(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.d = append(l.d, d)
+}
+
+// All returns a copy of the durations recorded so far.
+func (l *Latencies) All() []time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.d)
+}
+
+// Counts is a Tally that many goroutines add to.
+type Counts struct {
+	mu sync.Mutex
+	t  Tally
+}
+
+// Add counts one occurrence of name.
+func (c *Counts) Add(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t == nil {
+		c.t = Tally{}
+	}
+	c.t[name]++
+}
+
+// Total returns the number of occurrences of every name.
+func (c *Counts) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.t {
+		n += v
+	}
+	return n
+}
+
+// String lists the counts as Tally does.
+func (c *Counts) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t.String()
+}
+
+// Scrape reads a server's Prometheus metrics from http://addr/metrics
+// into a map from series (name and labels, as written) to value;
+// comments and lines without a number are passed over.
+func Scrape(ctx context.Context, addr string) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return nil, fmt.Errorf("scrape metrics: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("scrape metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("scrape metrics: %s", resp.Status)
+	}
+	m := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for lines := 0; sc.Scan() && lines < 1e6; lines++ {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if v, err := strconv.ParseFloat(line[i+1:], 64); i > 0 && err == nil && line[0] != '#' {
+			m[line[:i]] = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read metrics: %w", err)
+	}
+	return m, nil
 }

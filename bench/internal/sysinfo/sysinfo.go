@@ -1,10 +1,8 @@
-// Package sysinfo describes the machine a benchmark ran on and the
-// commands it ran, for the benchmarks' reports.
+// Package sysinfo describes the machine a benchmark ran on, for the
+// benchmarks' reports.
 package sysinfo
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"runtime"
@@ -13,45 +11,25 @@ import (
 
 // Machine describes this machine: CPUs, memory, kernel.
 func Machine() string {
-	parts := []string{fmt.Sprintf("%d CPUs", runtime.NumCPU())}
+	s := fmt.Sprintf("%d CPUs", runtime.NumCPU())
 	if m := ProcField("/proc/cpuinfo", "model name"); m != "" {
-		parts[0] += ", " + m
-	}
-	if kb := MemTotalKB(); kb > 0 {
-		parts = append(parts, fmt.Sprintf("%.1f GiB RAM", float64(kb)/(1<<20)))
-	}
-	if rel, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		parts = append(parts, runtime.GOOS+" "+strings.TrimSpace(string(rel)))
-	} else {
-		parts = append(parts, runtime.GOOS)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// MemTotalKB returns the machine's memory in KiB, or 0.
-func MemTotalKB() int64 {
-	f := strings.Fields(ProcField("/proc/meminfo", "MemTotal"))
-	if len(f) == 0 {
-		return 0
+		s += ", " + m
 	}
 	var kb int64
-	if _, err := fmt.Sscan(f[0], &kb); err != nil {
-		return 0
+	if _, err := fmt.Sscan(ProcField("/proc/meminfo", "MemTotal"), &kb); err == nil {
+		s += fmt.Sprintf(", %.1f GiB RAM", float64(kb)/(1<<20))
 	}
-	return kb
+	rel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return strings.TrimSpace(s + ", " + runtime.GOOS + " " + strings.TrimSpace(string(rel)))
 }
 
 // ProcField returns the value of the first line of a /proc file that
 // starts with key, or "".
 func ProcField(path, key string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
-			return strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(rest), ":"))
+	b, _ := os.ReadFile(path)
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), ":"))
 		}
 	}
 	return ""
@@ -59,13 +37,9 @@ func ProcField(path, key string) string {
 
 // LoadAverage returns the 1, 5 and 15 minute load averages, or "".
 func LoadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
+	return ""
 }
