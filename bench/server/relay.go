@@ -2,27 +2,122 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/lanchat/lanchat/bench/internal/stats"
+	"github.com/lanchat/lanchat/internal/envelope"
+	"github.com/lanchat/lanchat/internal/keys"
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/rendezvous/client"
 )
 
-// relayCallTimeout bounds one relay.send or relay.ack in the timed part.
-// It is not the phase's deadline: a send already on the wire when the
-// phase ends is allowed to finish and be counted.
-const relayCallTimeout = 10 * time.Second
+const (
+	// callTimeout bounds one request: a relay.send or relay.ack in the
+	// timed part (not the phase's deadline: a send already on the wire
+	// when the phase ends may finish and is counted), or a set-up step.
+	callTimeout = 10 * time.Second
+	// drainTimeout bounds the wait, after the senders stop, for
+	// recipients to receive what the server acknowledged.
+	drainTimeout = 10 * time.Second
+	// userPassword is every benchmark user's.
+	userPassword = "rvload user password"
+)
 
-// drainTimeout bounds the wait, after the senders stop, for recipients to
-// receive what the server acknowledged.
-const drainTimeout = 10 * time.Second
+// account is a user the load generator acts as, idle or in the relay
+// phase. Each has its own identity key (the server gives a key to one
+// account only), but all publish one HPKE key, each signed for its own
+// name: the server never opens an envelope, nor do the recipients here,
+// and making 20,000 ML-KEM key pairs would only cost the load generator
+// time.
+type account struct {
+	name     string
+	identity ed25519.PrivateKey
+	prekey   keys.SignedPrekey
+}
+
+// sharedPrekey is the HPKE key every account publishes.
+func sharedPrekey() (keys.SignedPrekey, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return keys.SignedPrekey{}, err
+	}
+	pk, _, err := keys.NewPrekey(priv, "rvload", time.Now(), 7*24*time.Hour)
+	return pk, err
+}
+
+func newAccount(name string, shared keys.SignedPrekey) (*account, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := keys.SignPrekey(priv, name, shared)
+	return &account{name: name, identity: priv, prekey: pk}, err
+}
+
+// enroll registers a through call, which makes one request; if the name
+// is taken (a server kept from an earlier run) it logs in instead.
+func (a *account) enroll(server keys.ServerID, call func(op string, body any) error) error {
+	proof, err := keys.SignProof(a.identity, a.name, server)
+	if err != nil {
+		return err
+	}
+	err = call(wire.OpRegister, wire.RegisterRequest{Username: a.name, Password: userPassword,
+		IdentityKey: a.identity.Public().(ed25519.PublicKey), Prekey: a.prekey, KeyProof: proof})
+	if isCode(err, wire.CodeUsernameTaken) {
+		err = call(wire.OpLogin, wire.LoginRequest{Username: a.name, Password: userPassword})
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.name, err)
+	}
+	return nil
+}
+
+// user is an account logged in on its own rendezvous/client connection.
+type user struct {
+	*account
+	c *client.Client
+}
+
+// call makes one request, bounded by callTimeout.
+func (u *user) call(op string, body, resp any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	return u.c.Call(ctx, op, body, resp)
+}
+
+// befriend makes u and v friends: u asks, v accepts. Friends already (an
+// earlier run) is fine.
+func (u *user) befriend(v *user) error {
+	var resp wire.FriendRequestResponse
+	err := u.call(wire.OpFriendRequest, wire.UserRequest{Username: v.name}, &resp)
+	if err == nil && resp.Status != "accepted" {
+		err = v.call(wire.OpFriendAccept, wire.UserRequest{Username: u.name}, nil)
+	}
+	if err != nil && !isCode(err, wire.CodeConflict) {
+		return fmt.Errorf("befriend %s and %s: %w", u.name, v.name, err)
+	}
+	return nil
+}
+
+// pair is a sender and its recipient, friends. The sender relays
+// pre-sealed envelopes to the recipient, who acknowledges each as it
+// arrives.
+type pair struct {
+	sender, recipient *user
+	pool              []sealed
+
+	mu     sync.Mutex
+	sentAt map[string]time.Time // id → when its relay.send began; deleted on delivery or failure
+}
 
 // sealed is one pre-sealed envelope.
 type sealed struct {
@@ -30,146 +125,150 @@ type sealed struct {
 	env []byte
 }
 
-// pair is a sender and its recipient, friends, each on its own
-// connection. The sender relays pre-sealed envelopes to the recipient,
-// who acknowledges each as it arrives.
-type pair struct {
-	sender, recipient *account
-	sc, rc            *client.Client
-	pool              []sealed
-
-	mu     sync.Mutex
-	sentAt map[string]time.Time // id → when its relay.send began; deleted on delivery
-}
-
 // relayRun is the relay phase: the pairs, the probe, and what they
 // measured.
 type relayRun struct {
-	addr      string // senders and the probe connect here
-	raddr     string // recipients connect here
-	opts      client.Options
-	ackBatch  int     // most ids in one relay.ack
-	sendBatch int     // envelopes per relay.send
-	rate      float64 // messages per second from all senders; 0: back to back
+	cfg    *config
+	prekey keys.SignedPrekey
+	pairs  []*pair
+	probe  *user
+	conns  []*client.Client // every connection of the phase, for close
+	mu     sync.Mutex       // guards conns
+	events sync.WaitGroup   // one event consumer per connection, ending when it closes
 
-	pairs []*pair
-	probe *prober
-
-	// Owned goroutines: event consumers of every connection, which end
-	// when their connection closes.
-	consumers sync.WaitGroup
-
-	window     atomic.Bool  // the timed part is running
-	queued     atomic.Int64 // relay.send answered "queued" in the timed part
-	duplicates atomic.Int64 // relay.send answered "duplicate"
-	delivered  atomic.Int64 // relay events received in the timed part
-	total      atomic.Int64 // relay events received, timed part and drain
-	exhausted  atomic.Int64 // senders that used their whole pool
-	sendErrs   counts
-	ackErrs    counts
-	sendLat    latencies // relay.send round trip
-	deliverLat latencies // relay.send start → relay event at the recipient
+	window                                atomic.Bool  // the timed part is running
+	queued                                atomic.Int64 // relay.send answered "queued" in the timed part
+	duplicates                            atomic.Int64 // relay.send answered "duplicate"
+	delivered                             atomic.Int64 // relay events received in the timed part
+	total                                 atomic.Int64 // relay events received, timed part and drain
+	exhausted                             atomic.Int64 // senders that used their whole pool
+	probeRounds                           int          // fewer than the rate × time means the server held the probe up
+	sendErrs, ackErrs, probeErrs          stats.Counts
+	sendLat, deliverLat, listLat, pingLat stats.Latencies
 }
 
-// newRelayRun prepares the relay phase.
-func newRelayRun(addr string, opts client.Options, ackBatch, sendBatch int) *relayRun {
-	return &relayRun{addr: addr, raddr: addr, opts: opts, ackBatch: min(max(ackBatch, 1), wire.MaxAckIDs), sendBatch: min(max(sendBatch, 1), wire.MaxRelayBatch)}
-}
-
-// dial opens a client connection to addr and starts the goroutine that
-// consumes its events: consume, or a loop that discards them when consume
-// is nil. consume must return when the Events channel closes.
-func (r *relayRun) dial(ctx context.Context, addr string, consume func(*client.Client)) (*client.Client, error) {
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	c, err := client.Dial(ctx, addr, r.opts)
+// join logs a fresh account called name in on a connection of its own
+// to addr, whose events consume takes until the connection closes
+// (nil: they are dropped).
+func (r *relayRun) join(ctx context.Context, name, addr string, consume func(*client.Client)) (*user, error) {
+	a, err := newAccount(name, r.prekey)
 	if err != nil {
 		return nil, err
 	}
-	if consume == nil {
-		consume = func(c *client.Client) {
-			for range c.Events() {
-			}
-		}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	c, err := client.Dial(ctx, addr, client.Options{Fingerprint: r.cfg.fingerprint, ClientName: "rvload", EventBuffer: 1024})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	r.consumers.Add(1)
-	go func() {
-		defer r.consumers.Done()
-		consume(c)
-	}()
-	return c, nil
+	r.mu.Lock()
+	r.conns = append(r.conns, c)
+	r.mu.Unlock()
+	r.events.Go(func() {
+		if consume != nil {
+			consume(c)
+		}
+		for range c.Events() {
+		}
+	})
+	u := &user{a, c}
+	return u, a.enroll(r.cfg.serverID, func(op string, body any) error { return u.call(op, body, nil) })
 }
 
-// setup registers n sender/recipient pairs, befriends them, and sets up
+// setup registers the sender/recipient pairs and befriends them, sets up
 // the probe, which befriends every recipient so its friends.list has
-// some weight. It stops at the first failure.
-func (r *relayRun) setup(ctx context.Context, n int, probeRate float64) error {
-	r.pairs = make([]*pair, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
+// some weight, and pre-seals the senders' envelopes on all CPUs, so that
+// sealing is not part of what is timed. It stops at the first failure.
+func (r *relayRun) setup(ctx context.Context) error {
+	cfg := r.cfg
+	r.pairs = make([]*pair, cfg.senders)
+	errs := make([]error, cfg.senders)
 	sem := make(chan struct{}, 8)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	var wg sync.WaitGroup
+	for i := range r.pairs {
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			errs[i] = r.setupPair(ctx, i)
-		}()
+			p := &pair{sentAt: make(map[string]time.Time)}
+			r.pairs[i] = p
+			if p.sender, errs[i] = r.join(ctx, fmt.Sprintf("relay-s-%03d", i+1), cfg.addr, nil); errs[i] != nil {
+				return
+			}
+			if p.recipient, errs[i] = r.join(ctx, fmt.Sprintf("relay-r-%03d", i+1), cfg.recipientAddr, func(c *client.Client) { r.receive(p, c) }); errs[i] != nil {
+				return
+			}
+			if errs[i] = p.sender.befriend(p.recipient); errs[i] == nil {
+				errs[i] = p.seal(ctx, cfg)
+			}
+		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	p, err := r.setupProbe(ctx, probeRate)
-	if err != nil {
+	var err error
+	if r.probe, err = r.join(ctx, "rvload-probe", cfg.addr, nil); err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
-	r.probe = p
+	for _, p := range r.pairs {
+		if err := r.probe.befriend(p.recipient); err != nil {
+			return fmt.Errorf("probe: %w", err)
+		}
+	}
 	return nil
 }
 
-// setupPair sets up pair i and stores it in r.pairs, even half made, so
-// that close closes whatever it opened.
-func (r *relayRun) setupPair(ctx context.Context, i int) error {
-	s, err := newAccount(fmt.Sprintf("relay-s-%03d", i+1), "")
-	if err != nil {
-		return err
+// seal seals cfg.pool envelopes, each with a fresh random 128-bit id.
+// With cfg.sealed above 0, only that many are sealed and the rest of the
+// pool repeats their bytes under fresh ids: the server stores and
+// forwards envelopes without opening them.
+func (p *pair) seal(ctx context.Context, cfg *config) error {
+	p.pool = make([]sealed, 0, cfg.pool)
+	for i := range cfg.pool {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("seal envelopes: %w", err)
+		}
+		id := newMessageID()
+		if cfg.sealed > 0 && i >= cfg.sealed {
+			p.pool = append(p.pool, sealed{id, p.pool[i%cfg.sealed].env})
+			continue
+		}
+		env, err := envelope.Seal(envelope.Message{ID: id, From: p.sender.name, To: p.recipient.name, Sent: time.Now(),
+			Kind: "text", Body: []byte(messageText(p.sender.name, i, cfg.bodySize))}, p.sender.identity, p.recipient.prekey)
+		if err != nil {
+			return fmt.Errorf("seal a message from %s: %w", p.sender.name, err)
+		}
+		p.pool = append(p.pool, sealed{id, env})
 	}
-	rec, err := newAccount(fmt.Sprintf("relay-r-%03d", i+1), "")
-	if err != nil {
-		return err
-	}
-	p := &pair{sender: s, recipient: rec, sentAt: make(map[string]time.Time)}
-	r.pairs[i] = p
-	if p.sc, err = r.dial(ctx, r.addr, nil); err != nil {
-		return fmt.Errorf("%s: %w", s.name, err)
-	}
-	if err := s.enroll(ctx, p.sc); err != nil {
-		return err
-	}
-	if p.rc, err = r.dial(ctx, r.raddr, func(c *client.Client) { r.receive(p, c) }); err != nil {
-		return fmt.Errorf("%s: %w", rec.name, err)
-	}
-	if err := rec.enroll(ctx, p.rc); err != nil {
-		return err
-	}
-	return befriend(ctx, s, p.sc, rec, p.rc)
+	return nil
+}
+
+// newMessageID returns a fresh random 128-bit message id in hex.
+func newMessageID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// messageText makes a chat message of exactly size bytes.
+func messageText(from string, i, size int) string {
+	s := fmt.Sprintf("message %d from %s: ", i, from)
+	const filler = "the quick brown fox jumps over the lazy dog. "
+	return (s + strings.Repeat(filler, size/len(filler)+1))[:size]
 }
 
 // receive runs a recipient's event loop until its connection closes: it
 // counts each relayed envelope and acknowledges it at once, as a daemon
-// does after storing it. With ackBatch above 1, envelopes that are already
-// waiting in the event buffer share one relay.ack, up to ackBatch ids.
-// Envelopes left from an earlier run are acknowledged but not counted.
+// does after storing it. With --ack-batch above 1, envelopes that are
+// already waiting in the event buffer share one relay.ack, up to that
+// many ids. Envelopes left from an earlier run are acknowledged but not
+// counted.
 func (r *relayRun) receive(p *pair, rc *client.Client) {
-	ids := make([]wire.RelayRef, 0, r.ackBatch)
+	ids := make([]wire.RelayRef, 0, r.cfg.ackBatch)
 	for f := range rc.Events() {
 		ids = r.take(p, f, ids[:0])
 	gather:
-		for len(ids) < r.ackBatch {
+		for len(ids) < r.cfg.ackBatch {
 			select {
 			case f, ok := <-rc.Events():
 				if !ok {
@@ -180,14 +279,11 @@ func (r *relayRun) receive(p *pair, rc *client.Client) {
 				break gather
 			}
 		}
-		if len(ids) == 0 {
-			continue
+		if len(ids) > 0 {
+			if err := p.recipient.call(wire.OpRelayAck, wire.RelayAckRequest{Acks: ids}, nil); err != nil {
+				r.ackErrs.Add(errKind(err))
+			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), relayCallTimeout)
-		if err := rc.Call(ctx, wire.OpRelayAck, wire.RelayAckRequest{Acks: ids}, nil); err != nil {
-			r.ackErrs.Add(errorCode(err))
-		}
-		cancel()
 	}
 }
 
@@ -220,102 +316,22 @@ func (r *relayRun) take(p *pair, f *wire.Frame, ids []wire.RelayRef) []wire.Rela
 	return ids
 }
 
-// seal pre-seals perSender envelopes for every pair, on all CPUs, so that
-// sealing is not part of what is timed. Every envelope has a fresh random
-// 128-bit id. With distinct above 0, only that many are sealed per pair
-// and the rest of the pool repeats their bytes under fresh ids: the
-// server stores and forwards envelopes without opening them.
-func (r *relayRun) seal(ctx context.Context, perSender, distinct, bodySize int) error {
-	jobs := make(chan *pair)
-	errc := make(chan error, len(r.pairs))
-	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range jobs {
-				errc <- p.sealPool(ctx, perSender, distinct, bodySize)
-			}
-		}()
-	}
-	for _, p := range r.pairs {
-		jobs <- p
-	}
-	close(jobs)
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (p *pair) sealPool(ctx context.Context, n, distinct, bodySize int) error {
-	p.pool = make([]sealed, 0, n)
-	for i := range n {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("seal envelopes: %w", err)
-		}
-		if distinct > 0 && i >= distinct {
-			p.pool = append(p.pool, sealed{newMessageID(), p.pool[i%distinct].env})
-			continue
-		}
-		text := messageText(p.sender.name, i, bodySize)
-		id, env, err := p.sender.seal(p.recipient.name, p.recipient.prekey, text)
-		if err != nil {
-			return err
-		}
-		p.pool = append(p.pool, sealed{id, env})
-	}
-	return nil
-}
-
-// messageText makes a chat message of exactly size bytes.
-func messageText(from string, i, size int) string {
-	s := fmt.Sprintf("message %d from %s: ", i, from)
-	const filler = "the quick brown fox jumps over the lazy dog. "
-	if len(s) < size {
-		s += strings.Repeat(filler, (size-len(s))/len(filler)+1)
-	}
-	return s[:size]
-}
-
-// run sends back to back from every sender for d, with the probe going
-// at its rate, and returns the length of the timed part: d plus the last
-// sends' round trips.
-func (r *relayRun) run(ctx context.Context, d time.Duration) time.Duration {
-	tctx, cancel := context.WithTimeout(ctx, d)
+// run sends from every sender for --duration, with the probe going at
+// its rate, and returns the length of the timed part: the duration plus
+// the last sends' round trips.
+func (r *relayRun) run(ctx context.Context) time.Duration {
+	tctx, cancel := context.WithTimeout(ctx, r.cfg.duration)
 	defer cancel()
 	var wg sync.WaitGroup
 	start := time.Now()
 	r.window.Store(true)
 	for i, p := range r.pairs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.send(tctx, p, r.pace(i, start))
-		}()
+		wg.Go(func() { r.send(tctx, p, r.pace(i, start)) })
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r.probe.run(tctx)
-	}()
+	wg.Go(func() { r.runProbe(tctx) })
 	wg.Wait()
-	elapsed := time.Since(start)
 	r.window.Store(false)
-	return elapsed
-}
-
-// drain waits, up to drainTimeout, for the recipients to receive every
-// envelope the server acknowledged.
-func (r *relayRun) drain(ctx context.Context) {
-	deadline := time.Now().Add(drainTimeout)
-	for r.total.Load() < r.queued.Load() && time.Now().Before(deadline) && ctx.Err() == nil {
-		sleepCtx(ctx, 20*time.Millisecond)
-	}
+	return time.Since(start)
 }
 
 // pace returns when sender i's relay.send requests are due, for a phase
@@ -323,59 +339,60 @@ func (r *relayRun) drain(ctx context.Context) {
 // the senders' turns spread over the interval. It returns nil when the
 // senders go back to back.
 func (r *relayRun) pace(i int, start time.Time) func(n int) time.Time {
-	if r.rate <= 0 {
+	if r.cfg.rate <= 0 {
 		return nil
 	}
-	every := time.Duration(float64(time.Second) * float64(r.sendBatch*len(r.pairs)) / r.rate)
+	every := time.Duration(float64(time.Second) * float64(r.cfg.sendBatch*len(r.pairs)) / r.cfg.rate)
 	first := start.Add(every * time.Duration(i) / time.Duration(len(r.pairs)))
 	return func(n int) time.Time { return first.Add(every * time.Duration(n)) }
 }
 
-// send relays p's pool to its recipient, sendBatch envelopes per
+// send relays p's pool to its recipient, --send-batch envelopes per
 // relay.send, back to back or when due (a request that is late goes at
 // once), until ctx ends or the pool is used up.
 func (r *relayRun) send(ctx context.Context, p *pair, due func(n int) time.Time) {
+	forget := func(batch []sealed) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, e := range batch {
+			delete(p.sentAt, e.id)
+		}
+	}
 	for n, pool := 0, p.pool; len(pool) > 0; n++ {
+		start := time.Now()
 		if due != nil {
 			sleepCtx(ctx, time.Until(due(n)))
+			// A late request is timed from when it was due, so that the
+			// server holding senders up shows in the latency.
+			if start = time.Now(); due(n).Before(start) {
+				start = due(n)
+			}
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		batch := pool[:min(len(pool), r.sendBatch)]
+		batch := pool[:min(len(pool), r.cfg.sendBatch)]
 		pool = pool[len(batch):]
 		req := wire.RelaySendRequest{Envelopes: make([]wire.RelayEnvelope, len(batch))}
-		start := time.Now()
-		if due != nil && due(n).Before(start) {
-			// Late: timed from when it was due, so that the server
-			// holding senders up shows in the latency.
-			start = due(n)
-		}
 		p.mu.Lock()
 		for i, e := range batch {
 			p.sentAt[e.id] = start
 			req.Envelopes[i] = wire.RelayEnvelope{To: p.recipient.name, ID: e.id, Envelope: e.env}
 		}
 		p.mu.Unlock()
-		cctx, cancel := context.WithTimeout(context.Background(), relayCallTimeout)
 		var resp wire.RelaySendResponse
-		err := p.sc.Call(cctx, wire.OpRelaySend, req, &resp)
-		cancel()
+		err := p.sender.call(wire.OpRelaySend, req, &resp)
 		lat := time.Since(start)
 		if err == nil && len(resp.Results) != len(batch) {
 			err = fmt.Errorf("%d results for %d envelopes", len(resp.Results), len(batch))
 		}
 		if err != nil {
-			p.mu.Lock()
-			for _, e := range batch {
-				delete(p.sentAt, e.id)
-			}
-			p.mu.Unlock()
-			r.sendErrs.Add(errorCode(err))
+			forget(batch)
+			r.sendErrs.Add(errKind(err))
 			var werr *wire.Error
 			if errors.As(err, &werr) && werr.Code == wire.CodeRateLimited {
 				sleepCtx(ctx, time.Duration(werr.RetryAfterMS)*time.Millisecond)
-			} else if p.sc.Err() != nil {
+			} else if p.sender.c.Err() != nil {
 				return // the connection is gone
 			}
 			continue
@@ -384,9 +401,7 @@ func (r *relayRun) send(ctx context.Context, p *pair, due func(n int) time.Time)
 		for i, res := range resp.Results {
 			switch {
 			case res.Error != nil:
-				p.mu.Lock()
-				delete(p.sentAt, batch[i].id)
-				p.mu.Unlock()
+				forget(batch[i : i+1])
 				r.sendErrs.Add(res.Error.Code)
 			case res.Status == "queued":
 				r.queued.Add(1)
@@ -398,23 +413,63 @@ func (r *relayRun) send(ctx context.Context, p *pair, due func(n int) time.Time)
 	r.exhausted.Add(1)
 }
 
-// close closes every connection of the phase and waits for their event
-// goroutines.
-func (r *relayRun) close() {
-	for _, p := range r.pairs {
-		if p == nil {
-			continue
+// runProbe makes the probe's requests at --probe-rate until ctx ends:
+// a separate user's light requests, to show what an ordinary user waits
+// for while the senders load the server. A round that takes longer than
+// the interval delays the next (the ticker drops ticks), which shows as
+// fewer rounds than planned.
+func (r *relayRun) runProbe(ctx context.Context) {
+	if r.cfg.probeRate <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Duration(float64(time.Second) / r.cfg.probeRate))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-		for _, c := range []*client.Client{p.sc, p.rc} {
-			if c != nil {
-				c.Close()
+		r.probeRounds++
+		for _, c := range []struct {
+			op   string
+			resp any
+			lat  *stats.Latencies
+		}{{wire.OpFriendsList, &wire.FriendsListResponse{}, &r.listLat}, {wire.OpPing, nil, &r.pingLat}} {
+			start := time.Now()
+			if err := r.probe.call(c.op, wire.Empty{}, c.resp); err == nil {
+				c.lat.Add(time.Since(start))
+			} else if ctx.Err() == nil {
+				r.probeErrs.Add(c.op + " " + errKind(err))
 			}
 		}
 	}
-	if r.probe != nil && r.probe.c != nil {
-		r.probe.c.Close()
+}
+
+// drain waits, up to drainTimeout, for the recipients to receive every
+// envelope the server acknowledged.
+func (r *relayRun) drain(ctx context.Context) {
+	deadline := time.Now().Add(drainTimeout)
+	for r.total.Load() < r.queued.Load() && time.Now().Before(deadline) && ctx.Err() == nil {
+		sleepCtx(ctx, 20*time.Millisecond)
 	}
-	r.consumers.Wait()
+}
+
+// close closes every connection of the phase and waits for their event
+// consumers.
+func (r *relayRun) close() {
+	r.mu.Lock()
+	for _, c := range r.conns {
+		c.Close()
+	}
+	r.mu.Unlock()
+	r.events.Wait()
+}
+
+// isCode reports whether err is a protocol error with the given code.
+func isCode(err error, code string) bool {
+	var werr *wire.Error
+	return errors.As(err, &werr) && werr.Code == code
 }
 
 // sleepCtx sleeps for d or until ctx ends.

@@ -94,31 +94,47 @@ func startServer(t *testing.T) (addr, fp string) {
 	return ln.Addr().String(), rendezvous.Fingerprint(cert)
 }
 
-func TestBenchSmall(t *testing.T) {
+// runBench runs the command against a fresh server with args after
+// --addr and --fingerprint, and returns its report.
+func runBench(t *testing.T, args ...string) string {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("opens a few hundred connections")
+		t.Skip("opens connections and runs the relay phase")
 	}
 	addr, fp := startServer(t)
 	var out, errs bytes.Buffer
-	args := []string{"--addr", addr, "--fingerprint", fp, "--server-pid", strconv.Itoa(os.Getpid()),
-		"--idle", "40", "--hold", "200ms", "--senders", "2", "--duration", "500ms", "--pool", "50",
-		"--probe-rate", "20", "--dial-concurrency", "8", "--heartbeat", "50ms"}
+	args = append([]string{"--addr", addr, "--fingerprint", fp, "--server-pid", strconv.Itoa(os.Getpid())}, args...)
 	if code := Main(args, &out, &errs); code != 0 {
 		t.Fatalf("bench exited %d: %s\n%s", code, errs.String(), out.String())
 	}
-	report := out.String()
-	for _, want := range []string{
-		"| idle sessions held at the end of the hold | 40 | sessions |",
-		"| relay.send acknowledged (committed) per second |",
-		"| probe ping latency (20/s) p50 |",
-		"| idle sessions still held after the relay phase | 40 | sessions |",
-	} {
-		if !strings.Contains(report, want) {
-			t.Errorf("report lacks %q:\n%s", want, report)
+	return out.String()
+}
+
+// wantRows checks that report has a row starting with each of want.
+func wantRows(t *testing.T, report string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(report, "| "+w) {
+			t.Errorf("report lacks %q:\n%s", w, report)
 		}
 	}
-	if !strings.Contains(report, "| relay.send errors | 0 | requests |") {
-		t.Errorf("relay.send errors:\n%s", report)
+}
+
+func TestBenchSmall(t *testing.T) {
+	report := runBench(t, "--idle", "40", "--hold", "200ms", "--senders", "2", "--duration", "500ms", "--pool", "50",
+		"--probe-rate", "20", "--dial-concurrency", "8", "--heartbeat", "50ms")
+	wantRows(t, report,
+		"idle sessions held at the end of the hold | 40 | sessions |",
+		"server RSS per held session |",
+		"heartbeat replies during the hold |",
+		"relay.send acknowledged (committed) per second |",
+		"relay.send errors | 0 | requests |",
+		"delivery latency (relay.send → relay event) p99 |",
+		"probe friends.list latency (2 friends, 20/s) p50 |",
+		"probe ping latency (20/s) p50 |",
+		"idle sessions still held after the relay phase | 40 | sessions |")
+	if reportInt(t, report, "relay.send acknowledged in all") == 0 {
+		t.Errorf("nothing relayed:\n%s", report)
 	}
 }
 
@@ -128,27 +144,12 @@ func TestBenchSmall(t *testing.T) {
 // ids (--sealed) and all delivered, and --recipient-addr is where the
 // recipients connect.
 func TestBenchPaced(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the relay phase")
-	}
-	addr, fp := startServer(t)
-	var out, errs bytes.Buffer
-	args := []string{"--addr", addr, "--recipient-addr", addr, "--fingerprint", fp, "--server-pid", strconv.Itoa(os.Getpid()),
-		"--idle", "0", "--hold", "0s", "--senders", "2", "--duration", "1s", "--pool", "400", "--sealed", "5",
-		"--rate", "20", "--probe-rate", "5"}
-	if code := Main(args, &out, &errs); code != 0 {
-		t.Fatalf("bench exited %d: %s\n%s", code, errs.String(), out.String())
-	}
-	report := out.String()
-	for _, want := range []string{
-		"| relayed messages offered per second (--rate) | 20.0 | msg/s |",
-		"| server CPU time per acknowledged message |",
-		"| relay.send errors | 0 | requests |",
-	} {
-		if !strings.Contains(report, want) {
-			t.Errorf("report lacks %q:\n%s", want, report)
-		}
-	}
+	report := runBench(t, "--idle", "0", "--hold", "0s", "--senders", "2", "--duration", "1s", "--pool", "400", "--sealed", "5",
+		"--rate", "20", "--probe-rate", "5", "--send-batch", "1", "--ack-batch", "4")
+	wantRows(t, report,
+		"relayed messages offered per second (--rate) | 20.0 | msg/s |",
+		"server CPU time per acknowledged message |",
+		"relay.send errors | 0 | requests |")
 	acked, delivered := reportInt(t, report, "relay.send acknowledged in all"), reportInt(t, report, "delivered after a drain of up to 10s")
 	// Two senders, one envelope every 100 ms each, for 1 s.
 	if acked < 1 || acked > 22 {
@@ -162,7 +163,7 @@ func TestBenchPaced(t *testing.T) {
 // reportInt reads the integer value of the report's row name.
 func reportInt(t *testing.T, report, name string) int {
 	t.Helper()
-	for _, line := range strings.Split(report, "\n") {
+	for line := range strings.Lines(report) {
 		if f := strings.Split(line, "|"); len(f) > 3 && strings.TrimSpace(f[1]) == name {
 			n, err := strconv.Atoi(strings.TrimSpace(f[2]))
 			if err != nil {
