@@ -67,6 +67,7 @@ type idlePool struct {
 	sessions []*idleSession
 
 	failures    stats.Counts // set-up failures by kind
+	firstErr    atomic.Value // the first set-up failure's message
 	endings     stats.Counts // sessions that ended while held, by reason
 	pings       atomic.Int64 // heartbeats written
 	pingErrs    atomic.Int64 // heartbeat writes that failed
@@ -140,7 +141,7 @@ func (p *idlePool) heartbeat(ctx context.Context, interval time.Duration) {
 func (p *idlePool) fill(ctx context.Context, n, concurrency int, timeout time.Duration) {
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("--setup-timeout %v", timeout))
 	defer cancel()
-	var next, tried atomic.Int64
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range min(concurrency, n) {
@@ -157,40 +158,26 @@ func (p *idlePool) fill(ctx context.Context, n, concurrency int, timeout time.Du
 					return // stopped, not refused
 				default:
 					step, _, _ := strings.Cut(err.Error(), ":")
-					if p.failures.Add(step + ": " + errKind(err)); p.failures.Total() == 1 {
-						p.run.Note("first idle set-up failure: %v", err)
-					}
+					p.failures.Add(step + ": " + errKind(err))
+					p.firstErr.CompareAndSwap(nil, err.Error())
 					if p.consecutive.Add(1) >= maxConsecutiveFailures {
 						cancel()
-						p.run.Note("idle set-up stopped after %d failures in a row: the server refuses more sessions", maxConsecutiveFailures)
 					}
 				}
-				tried.Add(1)
+				if (i+1)%2000 == 0 {
+					p.run.Say("idle sessions: %d tried, %d failed (%.0f/s)", i+1, p.failures.Total(), float64(i+1)/time.Since(start).Seconds())
+				}
 			}
 		})
 	}
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			if cause := context.Cause(ctx); ctx.Err() != nil && p.consecutive.Load() < maxConsecutiveFailures {
-				p.run.Note("idle set-up stopped early: %v", cause)
-			}
-			if p.failures.Total() > 0 {
-				p.run.Note("idle set-up failures: %s", p.failures.String())
-			}
-			return
-		case <-t.C:
-			held, _ := p.count()
-			tried := tried.Load()
-			p.run.Say("idle sessions: %d tried, %d held, %d failed (%.0f/s)", tried, held, p.failures.Total(), float64(tried)/time.Since(start).Seconds())
-		}
+	wg.Wait()
+	if p.consecutive.Load() >= maxConsecutiveFailures {
+		p.run.Note("idle set-up stopped after %d failures in a row: the server refuses more sessions", maxConsecutiveFailures)
+	} else if ctx.Err() != nil {
+		p.run.Note("idle set-up stopped early: %v", context.Cause(ctx))
+	}
+	if p.failures.Total() > 0 {
+		p.run.Note("idle set-up failures: %s; the first: %s", p.failures.String(), p.firstErr.Load())
 	}
 }
 
