@@ -304,9 +304,6 @@ func (b *bench) relayPhase(ctx context.Context) {
 			b.Note("%s: %s", []string{"probe errors", "relay.send errors", "relay.ack errors"}[i], s)
 		}
 	}
-	if n := rr.duplicates.Load(); n > 0 {
-		b.Note("%d relay.send answered duplicate", n)
-	}
 	if n := rr.exhausted.Load(); n > 0 {
 		b.Note("%d senders used all %d pre-sealed envelopes before the end: the throughput figure is a lower bound; raise --pool", n, cfg.pool)
 	}
@@ -373,14 +370,8 @@ func (b *bench) addLatency(name string, l *stats.Latencies, withMax bool) {
 	}
 }
 
-// addBytes adds a memory figure in MiB, or n/a when unknown (negative).
-func (b *bench) addBytes(name string, n int64) {
-	if n < 0 {
-		b.add(name, "n/a", "MiB")
-		return
-	}
-	b.add(name, float64(n)/stats.MiB, "MiB")
-}
+// addBytes adds a memory figure in MiB.
+func (b *bench) addBytes(name string, n int64) { b.add(name, float64(n)/stats.MiB, "MiB") }
 
 // report is the run's Markdown report: machine, command lines, the table
 // and the notes.
