@@ -50,7 +50,7 @@ func (b *bench) run(ctx context.Context) error {
 	hello := c.Hello()
 	c.Close()
 	asked := time.Duration(hello.HeartbeatMS) * time.Millisecond
-	interval := cmp(cfg.heartbeat, cmp(asked, client.DefaultHeartbeat))
+	interval := orDefault(cfg.heartbeat, orDefault(asked, client.DefaultHeartbeat))
 	b.hello = fmt.Sprintf("%s, protocol %d, heartbeat every %v asked", hello.Server, hello.Version, asked)
 	b.Say("server at %s answers: %s", cfg.addr, b.hello)
 
@@ -93,8 +93,8 @@ func (b *bench) run(ctx context.Context) error {
 	return nil
 }
 
-// cmp returns d, or def when d is not positive.
-func cmp(d, def time.Duration) time.Duration {
+// orDefault returns d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
 		return def
 	}
