@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -47,15 +48,44 @@ type directRunResult struct {
 
 // receiveRunFrame decodes and takes a run of messages from a peer.
 func (ms *messages) receiveRunFrame(ctx context.Context, from string, f *wire.Frame) (any, *wire.Error) {
+	msgs, werr := decodeRun(f.Body)
+	if werr != nil {
+		return nil, werr
+	}
+	taken, werr := ms.receiveRun(ctx, from, msgs)
+	return directRunResult{Taken: taken, Error: werr}, nil
+}
+
+// decodeRun decodes the body of a messages request: 1 to
+// maxRunMessages messages, each still encoded (receiveRun decodes them
+// one by one).
+func decodeRun(body json.RawMessage) ([][]byte, *wire.Error) {
 	var run directRun
-	if err := wire.DecodeBody(f.Body, &run); err != nil {
+	if err := wire.DecodeBody(body, &run); err != nil {
 		return nil, wire.Errorf(wire.CodeMalformed, "%v", err)
 	}
 	if len(run.Messages) == 0 || len(run.Messages) > maxRunMessages {
 		return nil, wire.Invalid("messages", "want 1 to %d messages", maxRunMessages)
 	}
-	taken, werr := ms.receiveRun(ctx, from, run.Messages)
-	return directRunResult{Taken: taken, Error: werr}, nil
+	return run.Messages, nil
+}
+
+// runTaken reads the answer to a run of n messages: how many the
+// receiver took and, when fewer than n, its refusal of the next (nil if
+// it gave none). An answer that does not decode, or takes fewer than
+// none or more than n, is an error.
+func runTaken(body json.RawMessage, n int) (int, *wire.Error, error) {
+	var res directRunResult
+	if err := wire.DecodeBody(body, &res); err != nil {
+		return 0, nil, fmt.Errorf("answer to a run: %w", err)
+	}
+	if res.Taken < 0 || res.Taken > n {
+		return 0, nil, fmt.Errorf("answer to a run of %d: %d taken", n, res.Taken)
+	}
+	if res.Taken == n {
+		return n, nil, nil
+	}
+	return res.Taken, res.Error, nil
 }
 
 // receiveRun takes the encoded messages msgs from the peer from in order,
@@ -148,20 +178,16 @@ func (p directPath) DeliverRun(ctx context.Context, to string, msgs []history.Me
 		p.ms.peers.drop(to, c)
 		return 0, err
 	}
-	var res directRunResult
-	if err := wire.DecodeBody(reply.Body, &res); err != nil {
-		p.ms.peers.drop(to, c)
-		return 0, fmt.Errorf("answer to a run: %w", err)
-	}
 	n := len(run.Messages)
+	taken, refusal, err := runTaken(reply.Body, n)
 	switch {
-	case res.Taken < 0 || res.Taken > n:
+	case err != nil:
 		p.ms.peers.drop(to, c)
-		return 0, fmt.Errorf("answer to a run of %d: %d taken", n, res.Taken)
-	case res.Taken < n && res.Error != nil:
-		return res.Taken, fmt.Errorf("%w: %w", outbox.ErrRefused, res.Error)
-	case res.Taken < n:
-		return res.Taken, fmt.Errorf("%w: the recipient took %d of %d messages", outbox.ErrRefused, res.Taken, n)
+		return 0, err
+	case taken < n && refusal != nil:
+		return taken, fmt.Errorf("%w: %w", outbox.ErrRefused, refusal)
+	case taken < n:
+		return taken, fmt.Errorf("%w: the recipient took %d of %d messages", outbox.ErrRefused, taken, n)
 	}
 	return n, nil
 }
