@@ -70,6 +70,7 @@ func daemonMain(ctx context.Context, homeDir string, args []string, stdout, stde
 	uiAddr := fs.String("ui", webui.DefaultAddr, "serve the web app on the loopback `ADDR` (port 0: the port of the last run if free, else any; open it with lanchat ui)")
 	noUI := fs.Bool("no-ui", false, "do not serve the web app")
 	logLevel := fs.String("log-level", "info", "`LEVEL`: debug, info, warn or error")
+	pprofAddr := fs.String("pprof", "", "serve Go's CPU and memory profiles on the loopback `ADDR` (for example 127.0.0.1:6060), for diagnosing performance")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printDaemonUsage(stdout, fs)
@@ -93,10 +94,22 @@ func daemonMain(ctx context.Context, homeDir string, args []string, stdout, stde
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usagef("daemon: --log-level %q: want debug, info, warn or error", *logLevel)
 	}
+	if *pprofAddr != "" {
+		if err := checkLoopback(*pprofAddr); err != nil {
+			return usagef("daemon: --pprof: %v", err)
+		}
+	}
 	if checkOnly {
 		return nil
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *pprofAddr != "" {
+		addr, err := servePprof(ctx, *pprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		logger.Info("profiles served", "addr", "http://"+addr+"/debug/pprof/")
+	}
 	limitMemory(os.Getenv)
 
 	if *downloads != "" {

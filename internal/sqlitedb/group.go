@@ -150,6 +150,12 @@ func (g *Group[Tx]) lead() {
 	ctx, cancel := context.WithTimeout(context.Background(), GroupTimeout)
 	errs := make([]error, len(batch))
 	err := g.Begin(ctx, sync, func(tx Tx) error {
+		if len(batch) == 1 {
+			// Alone, a write needs no savepoint: its transaction
+			// isolates it, and rolls back if it fails.
+			errs[0] = batch[0].fn(ctx, tx)
+			return errs[0]
+		}
 		for i, w := range batch {
 			errs[i] = g.Isolate(ctx, tx, func(tx Tx) error { return w.fn(ctx, tx) })
 		}
@@ -204,21 +210,35 @@ func (g *Group[Tx]) Stats() GroupStats {
 	return GroupStats{Commits: g.commits, Synced: g.synced, Writes: g.writes, Queued: len(g.queue)}
 }
 
+// The statements of a savepoint, for a caller that prepares them once
+// (SavepointOn).
+const (
+	SQLSavepoint  = `SAVEPOINT w`
+	SQLRollbackTo = `ROLLBACK TO w`
+	SQLRelease    = `RELEASE w`
+)
+
 // Savepoint runs fn inside a savepoint of tx: if fn fails, what it did is
 // rolled back and the rest of tx stays.
 func Savepoint(ctx context.Context, tx *sql.Tx, fn func(tx *sql.Tx) error) error {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+	return SavepointOn(ctx, tx, func() error { return fn(tx) })
+}
+
+// SavepointOn is Savepoint with the savepoint's statements run by ex, so
+// that a caller with prepared statements has them parsed once.
+func SavepointOn(ctx context.Context, ex Execer, fn func() error) error {
+	if _, err := ex.ExecContext(ctx, SQLSavepoint); err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
-		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
+	if err := fn(); err != nil {
+		if _, rerr := ex.ExecContext(ctx, SQLRollbackTo); rerr != nil {
 			return errors.Join(err, fmt.Errorf("roll back to savepoint: %w", rerr))
 		}
-		if _, rerr := tx.ExecContext(ctx, `RELEASE w`); rerr != nil {
+		if _, rerr := ex.ExecContext(ctx, SQLRelease); rerr != nil {
 			return errors.Join(err, fmt.Errorf("release savepoint: %w", rerr))
 		}
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `RELEASE w`)
+	_, err := ex.ExecContext(ctx, SQLRelease)
 	return err
 }

@@ -74,12 +74,12 @@ func (p *peerSet) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct
 	}
 	ctx, cancel := context.WithTimeout(c.Context(), exchangeTimeout)
 	defer cancel()
-	werr := p.messages.handleDirect(ctx, c.User(), f)
+	body, werr := p.messages.handleDirect(ctx, c.User(), f)
 	var reply *wire.Frame
 	if werr != nil {
 		reply = &wire.Frame{Kind: wire.KindResponse, ID: f.ID, Error: werr}
 	} else {
-		reply, _ = wire.NewResponse(f.ID, wire.Empty{})
+		reply, _ = wire.NewResponse(f.ID, body)
 	}
 	if err := wire.WriteFrame(s, reply); err != nil {
 		p.log.Debug("write direct reply", "user", c.User(), "err", err)
@@ -87,26 +87,29 @@ func (p *peerSet) handleStream(c *direct.Conn, kind direct.StreamKind, s *direct
 }
 
 // handleDirect acts on one request from the peer whose key the connection
-// proved, the user from.
-func (ms *messages) handleDirect(ctx context.Context, from string, f *wire.Frame) *wire.Error {
+// proved, the user from, and returns the body of its answer.
+func (ms *messages) handleDirect(ctx context.Context, from string, f *wire.Frame) (any, *wire.Error) {
 	if f.Kind != wire.KindRequest {
-		return wire.Errorf(wire.CodeMalformed, "expected a request")
+		return nil, wire.Errorf(wire.CodeMalformed, "expected a request")
 	}
-	if f.Op == opTyping {
-		return ms.receiveTyping(ctx, from, f.Body) // typing.go
-	}
-	if f.Op != opMessage {
-		return wire.Errorf(wire.CodeUnknownOp, "unknown operation %q", f.Op)
+	switch f.Op {
+	case opMessage:
+	case opMessages:
+		return ms.receiveRunFrame(ctx, from, f) // directrun.go
+	case opTyping:
+		return wire.Empty{}, ms.receiveTyping(ctx, from, f.Body) // typing.go
+	default:
+		return nil, wire.Errorf(wire.CodeUnknownOp, "unknown operation %q", f.Op)
 	}
 	var req directRequest
 	if err := wire.DecodeBody(f.Body, &req); err != nil {
-		return wire.Errorf(wire.CodeMalformed, "%v", err)
+		return nil, wire.Errorf(wire.CodeMalformed, "%v", err)
 	}
 	m, err := envelope.Decode(req.Message)
 	if err != nil {
-		return wire.Errorf(wire.CodeMalformed, "%v", err)
+		return nil, wire.Errorf(wire.CodeMalformed, "%v", err)
 	}
-	return ms.receiveDirect(ctx, from, m)
+	return wire.Empty{}, ms.receiveDirect(ctx, from, m)
 }
 
 // receiveDirect takes a message that came over a direct connection with

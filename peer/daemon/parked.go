@@ -68,9 +68,11 @@ func (ms *messages) takeRelayedBatch(ctx context.Context, me string, evs []wire.
 	ms.parkMu.Lock()
 	defer ms.parkMu.Unlock()
 	var b relayBatch
+	texts := &textRun{ms: ms, b: &b}
 	for _, ev := range evs {
-		ms.takeRelayed(ctx, me, ev, &b)
+		ms.takeRelayed(ctx, me, ev, &b, texts)
 	}
+	texts.flush(ctx)
 	if len(b.park) > 0 {
 		dropped, err := ms.db.Park(ctx, b.park, parkLimits)
 		if err != nil {
@@ -90,9 +92,10 @@ func (ms *messages) takeRelayedBatch(ctx context.Context, me string, evs []wire.
 }
 
 // takeRelayed decides about one relayed envelope and records the outcome
-// in b. Messages are committed to history here; parking is left to the
-// caller, which commits all of a batch at once.
-func (ms *messages) takeRelayed(ctx context.Context, me string, ev wire.RelayEvent, b *relayBatch) {
+// in b. Texts are left to texts, which commits them together; other
+// messages are committed to history here, after the texts before them;
+// parking is left to the caller, which commits all of a batch at once.
+func (ms *messages) takeRelayed(ctx context.Context, me string, ev wire.RelayEvent, b *relayBatch, texts *textRun) {
 	ref := wire.RelayRef{From: ev.From, ID: ev.ID}
 	if wire.CheckMessageID("id", ev.ID) != nil {
 		return // the server would refuse an answer naming it
@@ -104,7 +107,8 @@ func (ms *messages) takeRelayed(ctx context.Context, me string, ev wire.RelayEve
 	if park.At.IsZero() || park.At.After(time.Now()) {
 		park.At = time.Now()
 	}
-	switch out := ms.openRelayed(ctx, me, park); out.result {
+	switch out := ms.openRelayed(ctx, me, park, texts); out.result {
+	case relayTaken:
 	case relayStored:
 		b.acks = append(b.acks, ref)
 		if out.receipt {
@@ -129,6 +133,7 @@ const (
 	relayPark                      // to be parked
 	relayRefuse                    // never acceptable
 	relayLeave                     // not committed here: leave it on the server
+	relayTaken                     // taken into a run of texts, which answers for it
 )
 
 type relayOutcome struct {
@@ -140,8 +145,10 @@ type relayOutcome struct {
 }
 
 // openRelayed opens a relayed (or parked) envelope and, when it may be
-// taken now, commits it to history.
-func (ms *messages) openRelayed(ctx context.Context, me string, p history.Parked) relayOutcome {
+// taken now, commits it to history; or, with texts, hands a text over to
+// the run (relayTaken), committing the run's texts first when it takes
+// anything else.
+func (ms *messages) openRelayed(ctx context.Context, me string, p history.Parked, texts *textRun) relayOutcome {
 	m, err := ms.openEnvelope(ctx, me, p.Envelope)
 	switch {
 	case errors.Is(err, history.ErrHeld):
@@ -156,6 +163,12 @@ func (ms *messages) openRelayed(ctx context.Context, me string, p history.Parked
 	// receive checks the sender, as it checks a direct connection's.
 	if m.ID != p.ID {
 		return relayOutcome{result: relayRefuse, why: "the signed id differs from the relay's"}
+	}
+	if texts != nil {
+		if texts.add(ctx, m, p.Sender, me, p) {
+			return relayOutcome{result: relayTaken}
+		}
+		texts.flush(ctx)
 	}
 	reason, werr := ms.receive(ctx, arrival{Message: m, Sender: p.Sender, Me: me, Via: history.ViaRelay, Arrived: p.At})
 	switch {
@@ -270,7 +283,7 @@ func (ms *messages) reexamine(ctx context.Context, me string, p history.Parked, 
 		return
 	}
 	p.Envelope = env
-	switch out := ms.openRelayed(ctx, me, p); out.result {
+	switch out := ms.openRelayed(ctx, me, p, nil); out.result {
 	case relayStored:
 		ms.log.Info("took a parked message", "from", p.Sender, "id", p.ID, "was", p.Reason)
 		ms.unpark(ctx, p)

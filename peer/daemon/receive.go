@@ -174,6 +174,20 @@ func maxBody(kind string) int {
 // storeMeta is store with the JSON body of a kind other than text kept
 // beside the text it shows (history.Message.Meta).
 func (ms *messages) storeMeta(ctx context.Context, m incoming, conv, meta string) *wire.Error {
+	msg := ms.incomingRow(ctx, m, conv, meta)
+	inserted, err := ms.db.AddIncoming(ctx, msg)
+	if werr := ms.storeErr(err); werr != nil {
+		return werr
+	}
+	if inserted {
+		ms.announce(ctx, msg)
+	}
+	return nil
+}
+
+// incomingRow is the history row of an admitted message, its claimed
+// send time clamped around its arrival.
+func (ms *messages) incomingRow(ctx context.Context, m incoming, conv, meta string) history.Message {
 	now := time.Now()
 	arrived := m.Arrived
 	if arrived.IsZero() || arrived.After(now) {
@@ -187,27 +201,33 @@ func (ms *messages) storeMeta(ctx context.Context, m incoming, conv, meta string
 			}
 		}
 	}
-	msg := history.Message{
+	return history.Message{
 		ID: m.ID, Conversation: conv, From: m.From, Kind: m.Kind, Body: m.Body,
 		Sent: sent, Claimed: claimed, Received: now, Via: m.Via, Meta: meta,
 	}
-	inserted, err := ms.db.AddIncoming(ctx, msg)
+}
+
+// storeErr is the answer to the sender when storing failed; nil if it
+// did not.
+func (ms *messages) storeErr(err error) *wire.Error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, history.ErrConflict) {
 		return wire.Errorf(wire.CodeConflict, "message id already used")
 	}
-	if err != nil {
-		ms.log.Error("store incoming message", "err", err)
-		return wire.Errorf(wire.CodeInternal, "internal error")
+	ms.log.Error("store incoming message", "err", err)
+	return wire.Errorf(wire.CodeInternal, "internal error")
+}
+
+// announce tells local clients of a message just stored.
+func (ms *messages) announce(ctx context.Context, msg history.Message) {
+	msg.State = history.StateReceived
+	mentioned := ms.markMention(ctx, msg) // rich.go
+	if out := ms.newMessages(ctx, []history.Message{msg}); len(out) == 1 {
+		out[0].Mentioned = mentioned
+		ms.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
 	}
-	if inserted {
-		msg.State = history.StateReceived
-		mentioned := ms.markMention(ctx, msg) // rich.go
-		if out := ms.richMessages(ctx, []history.Message{msg}); len(out) == 1 {
-			out[0].Mentioned = mentioned
-			ms.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
-		}
-	}
-	return nil
 }
 
 // receipt records that peer from committed messages we sent.
@@ -219,14 +239,20 @@ func (ms *messages) receipt(ctx context.Context, from string, ids []string) *wir
 		if werr := wire.CheckMessageID("ids", id); werr != nil {
 			return werr
 		}
-		err := ms.db.Delivered(ctx, id, from)
-		if errors.Is(err, history.ErrNotFound) {
-			continue
+	}
+	errs := ms.db.DeliveredRun(ctx, ids, from) // one commit for all
+	var failed bool
+	for i, id := range ids {
+		switch {
+		case errors.Is(errs[i], history.ErrNotFound):
+		case errs[i] != nil:
+			failed = true
+		default:
+			ms.messageState(ctx, id)
 		}
-		if err != nil {
-			return wire.Errorf(wire.CodeInternal, "internal error")
-		}
-		ms.messageState(ctx, id)
+	}
+	if failed {
+		return wire.Errorf(wire.CodeInternal, "internal error")
 	}
 	return nil
 }

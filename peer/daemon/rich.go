@@ -112,6 +112,18 @@ func (ms *messages) messageChanged(ctx context.Context, from, id string) {
 // recalled messages), reactions. Messages that only act on others are
 // left out.
 func (ms *messages) richMessages(ctx context.Context, msgs []history.Message) []api.Message {
+	return ms.richView(ctx, msgs, false)
+}
+
+// newMessages is richMessages for messages just stored here: nobody can
+// react to or read a message before its row exists (both refer to it),
+// so their reactions and readers are not looked up.
+func (ms *messages) newMessages(ctx context.Context, msgs []history.Message) []api.Message {
+	return ms.richView(ctx, msgs, true)
+}
+
+// richView is richMessages, fresh for messages just stored.
+func (ms *messages) richView(ctx context.Context, msgs []history.Message, fresh bool) []api.Message {
 	set, err := ms.db.Settings(ctx)
 	if err != nil {
 		ms.log.Warn("read settings", "err", err)
@@ -136,6 +148,10 @@ func (ms *messages) richMessages(ctx context.Context, msgs []history.Message) []
 		}
 		am.Edited, am.Recalled = m.Edited, m.Recalled
 		am.Text = m.Shown(set.HideRecalled)
+		if fresh {
+			out = append(out, am)
+			continue
+		}
 		if m.Outgoing && set.SendReadReceipts {
 			ms.readState(ctx, &am)
 		}

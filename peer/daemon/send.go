@@ -53,7 +53,8 @@ func (ms *messages) Send(ctx context.Context, req api.SendRequest) (api.SendResu
 	if err := ms.chargeRoom(ctx, req.Target, id); err != nil {
 		return api.SendResult{}, err
 	}
-	m := history.Message{ID: id, Conversation: conv, From: me, Kind: history.KindText, Body: req.Text, Sent: time.Now()}
+	now := time.Now()
+	m := history.Message{ID: id, Conversation: conv, From: me, Kind: history.KindText, Body: req.Text, Sent: now, Received: now}
 	if req.ReplyTo != "" {
 		if m.Kind, m.Meta, err = ms.replyTo(ctx, me, conv, req.ReplyTo, req.Text); err != nil {
 			return api.SendResult{}, err
@@ -62,8 +63,11 @@ func (ms *messages) Send(ctx context.Context, req api.SendRequest) (api.SendResu
 	if _, err := ms.db.AddOutgoing(ctx, m, to); err != nil {
 		return api.SendResult{}, fmt.Errorf("store message: %w", err)
 	}
-	stored, err := ms.db.Message(ctx, me, id)
-	if out := ms.richMessages(ctx, []history.Message{stored}); err == nil && len(out) == 1 {
+	// What the store now holds, without reading it back: a new message
+	// (its id is fresh), queued.
+	stored := m
+	stored.Outgoing, stored.State, stored.Via = true, history.StateQueued, history.ViaNone
+	if out := ms.newMessages(ctx, []history.Message{stored}); len(out) == 1 {
 		ms.notify(api.Event{Type: api.EventMessage, Message: &out[0]})
 	}
 

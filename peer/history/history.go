@@ -104,6 +104,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open history: prepare: %w", err)
 	}
 	s := &Store{db: db, w: db.Writer(), r: db.Reader(), group: sqlitedb.NewGroup(db), stmts: stmts}
+	s.group.Isolate = stmts.isolate
 	s.cps = newCheckpoints(s)
 	return s, nil
 }

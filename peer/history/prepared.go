@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+
+	"github.com/lanchat/lanchat/internal/sqlitedb"
 )
 
 // The statements of a message's path, prepared on the writer connection
@@ -46,6 +48,14 @@ const (
 var pathStmts = []string{
 	sqlDuplicate, sqlConvIn, sqlConvOut, sqlInsertMessage, sqlInsertDelivery,
 	sqlCopyState, sqlAdvanceCopy, sqlMessageState, sqlAttempted,
+	// Every write of a group commit runs in a savepoint (isolate).
+	sqlitedb.SQLSavepoint, sqlitedb.SQLRollbackTo, sqlitedb.SQLRelease,
+}
+
+// isolate runs fn in a savepoint of tx whose statements are prepared
+// (the group commit's Isolate).
+func (p prepared) isolate(ctx context.Context, tx *sql.Tx, fn func(tx *sql.Tx) error) error {
+	return sqlitedb.SavepointOn(ctx, ptx{tx, p}, func() error { return fn(tx) })
 }
 
 // querier is what the message path's functions run statements on: a

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/history"
 )
@@ -37,6 +38,10 @@ const (
 // ErrNoPath means a copy could not leave now: no direct connection and no
 // relay (the server is away or refused it for a reason that may pass).
 var ErrNoPath = errors.New("no path to the recipient now")
+
+// ErrRefused marks a copy the other side of a working path refused (a
+// RunPath's error): the copies behind it may still go that way.
+var ErrRefused = errors.New("refused by the recipient")
 
 // Store is what the outbox keeps its copies in (a *history.Store).
 type Store interface {
@@ -158,17 +163,19 @@ func (o *Outbox) Submit(ctx context.Context, me, id string, to []string) map[str
 	}
 	out := make(map[string]string, len(to))
 	for _, u := range to {
+		via := o.Flush(ctx, u, true)[id]
+		if via != "" {
+			out[u] = via
+			continue
+		}
+		// Not sent by this flush: u is held (nothing goes to them), or a
+		// concurrent flush (another Submit to u, or the loop) took the
+		// copy out first.
 		if held, err := o.cfg.Store.Held(ctx, u); err == nil && held {
 			out[u] = api.ViaHeld
 			continue
 		}
-		via := o.Flush(ctx, u, true)[id]
-		if via == "" {
-			// Not pending any more: a concurrent flush (another Submit
-			// to u, or the loop) took it out first.
-			via = o.settled(ctx, me, id)
-		}
-		out[u] = via
+		out[u] = o.settled(ctx, me, id)
 	}
 	return out
 }
@@ -193,7 +200,9 @@ func Summary(copies map[string]string) string {
 
 // Flush sends user's copies in order until one cannot go, and returns
 // how each sent copy went (message id → api.Via…). With force it tries
-// even a head copy whose retry time has not come.
+// even a head copy whose retry time has not come. The copies go together
+// where the paths take runs (RunPath, BatchPath): several in one
+// exchange, in order, instead of one round trip each.
 func (o *Outbox) Flush(ctx context.Context, user string, force bool) map[string]string {
 	unlock := o.locks.Lock(user)
 	defer unlock()
@@ -206,24 +215,140 @@ func (o *Outbox) Flush(ctx context.Context, user string, force bool) map[string]
 		o.cfg.Logger.Warn("read outbox", "user", user, "err", err)
 		return out
 	}
-	now := o.cfg.Now()
-	for i, it := range items {
-		if i == 0 && !force && it.NextAttempt.After(now) {
-			return out // the head waits, and so does the rest, in order
+	if len(items) > 0 && !force && items[0].NextAttempt.After(o.cfg.Now()) {
+		return out // the head waits, and so does the rest, in order
+	}
+	for len(items) > 0 {
+		n, err := o.directRun(ctx, user, items)
+		o.settleRun(ctx, items[:n], history.ViaDirect, out)
+		items = items[n:]
+		if len(items) == 0 || err == nil {
+			continue
 		}
-		via, err := o.deliver(ctx, it)
-		if err != nil {
-			out[it.Message.ID] = api.ViaQueued
-			o.retryLater(ctx, it, err)
-			for _, rest := range items[i+1:] {
+		// items[0] did not go directly: the relay takes it alone when
+		// the other side refused it, else the rest with it.
+		o.cfg.Logger.Debug("no direct delivery; trying the relay", "to", user, "err", err)
+		k := len(items)
+		if n > 0 || errors.Is(err, ErrRefused) {
+			k = 1
+		}
+		errs := o.relayRun(ctx, items[:k])
+		i := 0
+		for i < k && errs[i] == nil {
+			i++
+		}
+		o.settleRun(ctx, items[:i], history.ViaRelay, out)
+		if i < k {
+			o.retryLater(ctx, items[i], errs[i])
+			for _, rest := range items[i:] {
 				out[rest.Message.ID] = api.ViaQueued
 			}
+			// What the relay took after the copy it refused is sent:
+			// marked so, it is not sent again.
+			for j := i + 1; j < k; j++ {
+				if errs[j] == nil {
+					o.settleRun(ctx, items[j:j+1], history.ViaRelay, out)
+				}
+			}
 			return out
+		}
+		items = items[k:]
+	}
+	return out
+}
+
+// RunPath is a Path that also takes several copies for one recipient in
+// one exchange, in order (the direct path: one request carries a run).
+// DeliverRun returns how many of ms (a prefix) the other side committed
+// and, when the next one did not go, why: wrapping ErrRefused when the
+// other side refused it; fewer than len(ms) with a nil error means the
+// rest was not tried yet.
+type RunPath interface {
+	Path
+	DeliverRun(ctx context.Context, to string, ms []history.Message) (n int, err error)
+}
+
+// directRun sends a prefix of items over the direct path: a run when it
+// takes runs, else the head alone. It returns how many went, and why the
+// next did not.
+func (o *Outbox) directRun(ctx context.Context, user string, items []history.OutboxItem) (int, error) {
+	if rp, ok := o.cfg.Direct.(RunPath); ok {
+		msgs := make([]history.Message, len(items))
+		for i, it := range items {
+			msgs[i] = it.Message
+		}
+		n, err := rp.DeliverRun(ctx, user, msgs)
+		if n < 0 || n > len(items) {
+			return 0, fmt.Errorf("direct run: %d of %d sent", n, len(items))
+		}
+		if n == 0 && err == nil {
+			err = ErrNoPath
+		}
+		return n, err
+	}
+	if err := o.cfg.Direct.Deliver(ctx, user, items[0].Message); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// relayRun sends items through the relay, in order, together when it
+// takes batches (BatchPath: one relay.send), and returns one outcome per
+// copy. Without batches it stops at the first copy that does not go.
+func (o *Outbox) relayRun(ctx context.Context, items []history.OutboxItem) []error {
+	errs := make([]error, len(items))
+	if bp, ok := o.cfg.Relay.(BatchPath); ok && len(items) > 1 {
+		for start := 0; start < len(items); start += wire.MaxRelayBatch {
+			part := items[start:min(len(items), start+wire.MaxRelayBatch)]
+			copies := make([]Copy, len(part))
+			for i, it := range part {
+				copies[i] = Copy{To: it.To, Message: it.Message}
+			}
+			res := bp.DeliverBatch(ctx, copies)
+			for i := range part {
+				if i < len(res) {
+					errs[start+i] = res[i]
+				} else {
+					errs[start+i] = ErrNoPath
+				}
+			}
+		}
+		return errs
+	}
+	for i, it := range items {
+		if errs[i] = o.cfg.Relay.Deliver(ctx, it.To, it.Message); errs[i] != nil {
+			for j := i + 1; j < len(items); j++ {
+				errs[j] = ErrNoPath
+			}
+			break
+		}
+	}
+	return errs
+}
+
+// settleRun marks items sent by via, together (the marks share one
+// commit), and tells of each; a copy that cannot be marked is tried
+// again later.
+func (o *Outbox) settleRun(ctx context.Context, items []history.OutboxItem, via history.Via, out map[string]string) {
+	errs := make([]error, len(items))
+	if len(items) == 1 {
+		errs[0] = o.cfg.Store.Done(ctx, items[0].Message.ID, items[0].To, via)
+	} else {
+		var wg sync.WaitGroup
+		for i, it := range items {
+			wg.Go(func() { errs[i] = o.cfg.Store.Done(ctx, it.Message.ID, it.To, via) })
+		}
+		wg.Wait()
+	}
+	for i, it := range items {
+		if errs[i] != nil {
+			o.retryLater(ctx, it, fmt.Errorf("mark sent: %w", errs[i]))
+			out[it.Message.ID] = api.ViaQueued
+			continue
 		}
 		out[it.Message.ID] = string(via)
 		o.cfg.Sent(ctx, it.Message.ID)
 	}
-	return out
 }
 
 // Count is how many copies wait, in all.
