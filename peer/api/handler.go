@@ -54,6 +54,7 @@ func (h *handler) handle(pattern string, e endpoint) {
 
 func (h *handler) routes() {
 	h.avatarRoutes()
+	h.messageDataRoutes()
 	h.handle("GET /v1/status", func(r *http.Request) (any, error) {
 		return h.svc.Status(r.Context())
 	})

@@ -58,6 +58,9 @@ type Service interface {
 	RichService
 	// TimelineService: typing (timeline.go).
 	TimelineService
+	// MessageDataService: a message's picture or recording, and the
+	// versions of an edited text (messagedata.go).
+	MessageDataService
 
 	// Verify returns the safety number shared with user and the
 	// fingerprint of the key it is for.

@@ -47,6 +47,7 @@ type Service struct {
 	LibraryFuncs       // library.go
 	RichFuncs          // rich.go
 	TimelineFuncs      // timeline.go
+	MessageDataFuncs   // messagedata.go
 
 	mu   sync.Mutex
 	subs map[chan api.Event]struct{}

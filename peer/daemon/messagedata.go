@@ -1,0 +1,73 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/rich"
+)
+
+// The API's MessageDataService: what a message of the user's history
+// holds beyond its listing.
+
+// MediaData returns the picture or recording of a message in the user's
+// history, as it arrived (inline in the message).
+func (d *Daemon) MediaData(ctx context.Context, id string) (api.MediaData, error) {
+	me, err := d.session.requireLogin()
+	if err != nil {
+		return api.MediaData{}, err
+	}
+	m, err := d.messages.findMessage(ctx, me, id)
+	if err != nil {
+		return api.MediaData{}, err
+	}
+	s, ok := rich.ParseMedia(m.Kind, m.Meta)
+	if !ok {
+		return api.MediaData{}, api.Errorf(api.CodeNotFound, "message %s has no picture or recording", id)
+	}
+	name, data, ok := s.Data()
+	if !ok {
+		return api.MediaData{}, api.Errorf(api.CodeNotFound, "the picture of %s came as a transfer: see lanchat transfers", id)
+	}
+	typ := s.Voice.Type
+	if s.Image.Type != "" {
+		typ = s.Image.Type
+	}
+	return api.MediaData{Name: name, Type: typ, Data: data, Sent: m.Sent}, nil
+}
+
+// Versions returns every version of a message's text, oldest first; none
+// for a message never edited. A recalled message the user hides shows no
+// version's text either.
+func (d *Daemon) Versions(ctx context.Context, id string) ([]api.Version, error) {
+	me, err := d.session.requireLogin()
+	if err != nil {
+		return nil, err
+	}
+	m, err := d.messages.findMessage(ctx, me, id)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := d.messages.db.Versions(ctx, m.From, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("versions: %w", err)
+	}
+	hide := false
+	if !m.Recalled.IsZero() {
+		set, err := d.messages.db.Settings(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("versions: %w", err)
+		}
+		hide = set.HideRecalled
+	}
+	out := make([]api.Version, 0, len(vs))
+	for _, v := range vs {
+		text := v.Body
+		if hide {
+			text = ""
+		}
+		out = append(out, api.Version{Text: text, Sent: v.Sent, Received: v.Received, Edit: v.Edit})
+	}
+	return out, nil
+}
