@@ -155,6 +155,9 @@ func (ms *messages) richView(ctx context.Context, msgs []history.Message, fresh 
 		if m.Outgoing && set.SendReadReceipts {
 			ms.readState(ctx, &am)
 		}
+		if !m.Outgoing {
+			am.Mentioned, _ = ms.db.Mentioned(ctx, m.From, m.ID)
+		}
 		if rs, err := ms.db.Reactions(ctx, m.From, m.ID); err == nil {
 			for _, r := range rs {
 				am.Reactions = append(am.Reactions, api.Reaction{Emoji: r.Emoji, Count: len(r.Users), Users: r.Users})

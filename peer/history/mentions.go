@@ -69,3 +69,14 @@ func (s *Store) Mentions(ctx context.Context, limit int, before string) ([]Messa
 	slices.Reverse(out)
 	return out, nil
 }
+
+// Mentioned reports whether sender's message id mentions this user.
+func (s *Store) Mentioned(ctx context.Context, sender, id string) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM mentions n JOIN messages m ON m.seq = n.message
+		WHERE m.sender = ? AND m.id = ?`, sender, id).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("mention in %s from %s: %w", id, sender, err)
+	}
+	return n > 0, nil
+}

@@ -302,6 +302,15 @@ func TestMentionsMuteAndSettings(t *testing.T) {
 	if len(ms) != 2 || ms[0].ID != id(1) || ms[1].ID != id(3) {
 		t.Fatalf("mentions %+v", ms)
 	}
+	for _, c := range []struct {
+		from string
+		n    int
+		want bool
+	}{{"alice", 1, true}, {"bob", 2, false}, {"carol", 3, true}, {"bob", 1, false}} {
+		if got, err := s.Mentioned(ctx, c.from, id(c.n)); err != nil || got != c.want {
+			t.Errorf("Mentioned(%s, %s) = %v, %v; want %v", c.from, id(c.n), got, err, c.want)
+		}
+	}
 	page, err := s.Mentions(ctx, 10, id(3))
 	mustNil(t, err)
 	if len(page) != 1 || page[0].ID != id(1) {
