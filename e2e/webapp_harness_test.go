@@ -101,8 +101,8 @@ type app struct {
 
 // openApp starts a headless Chromium with a fresh profile, signs u in
 // through "lanchat ui --print" and waits for the app's page to load. The
-// browser stops when the test ends.
-func openApp(t *testing.T, u *user) *app {
+// browser stops when the test ends. extra adds Chromium options (flags).
+func openApp(t *testing.T, u *user, extra ...chromedp.ExecAllocatorOption) *app {
 	t.Helper()
 	exe := chromiumPath(t)
 	signIn := u.signInURL(t)
@@ -110,7 +110,7 @@ func openApp(t *testing.T, u *user) *app {
 	a := &app{name: u.name, origin: base.Scheme + "://" + base.Host}
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		axquery.Options(exe, filepath.Join(t.TempDir(), "chromium-"+u.name), 1280, 800)...)
+		append(axquery.Options(exe, filepath.Join(t.TempDir(), "chromium-"+u.name), 1280, 800), extra...)...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	a.ctx = ctx
 	t.Cleanup(func() {

@@ -101,7 +101,7 @@ function sendBytes(url, file, progress) {
 export function events(onEvent, onState) {
   const es = new EventSource(BASE + "/v1/events", { withCredentials: true });
   const types = ["message", "message.state", "message.changed", "presence", "friend.request", "friend.accepted",
-    "friend.removed", "group", "key.changed", "server", "peer", "lan", "signed_out", "transfer", "profile"];
+    "friend.removed", "group", "key.changed", "server", "peer", "lan", "signed_out", "transfer", "profile", "typing"];
   for (const t of types) {
     es.addEventListener(t, (e) => {
       let ev;

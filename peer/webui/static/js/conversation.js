@@ -1,6 +1,7 @@
 // One conversation: a header with the name, presence and actions; the
-// banner for a changed key; the history; the compose box with emoji and
-// files. Files dropped anywhere on the conversation or pasted are sent.
+// banner for a changed key; the history; who is typing; the compose box
+// with emoji, files, pictures and voice. Files dropped anywhere on the
+// conversation or pasted are sent; pictures among them as pictures.
 
 import { h, replace, icon } from "./dom.js";
 import { get, post, seg, upload } from "./api.js";
@@ -13,6 +14,8 @@ import { openVerify, openMembers, openSearch, closePanel } from "./panels.js";
 import { avatar as avatarOf } from "./avatars.js";
 import { mountFiles } from "./files.js";
 import { openRoomMembers } from "./roompanel.js";
+import { isPicture, sendMedia, recorder } from "./media.js";
+import { typingLine, typingSender } from "./typing.js";
 
 const FIRST = 60;     // messages read when a conversation opens: a few screens
 const MORE = 100;     // more read each time the top is reached
@@ -59,17 +62,21 @@ export function mountConversation(root, panel, target) {
   const sendBtn = h("button.iconbtn.send", { type: "button", "aria-label": "Send", title: "Send (Enter)" }, icon("send"));
   const fileInput = h("input.sr-only", { type: "file", multiple: true, "aria-label": "Send file", tabindex: "-1" });
   const dirInput = h("input.sr-only", { type: "file", webkitdirectory: true, "aria-label": "Send folder", tabindex: "-1" });
+  const picInput = h("input.sr-only", { type: "file", multiple: true, accept: "image/jpeg,image/png,image/gif,image/webp", "aria-label": "Picture to send", tabindex: "-1" });
   const attachBtn = h("button.iconbtn", { type: "button", "aria-label": "Attach files", title: "Attach files", onclick: () => fileInput.click() }, icon("attach"));
+  const picBtn = h("button.iconbtn", { type: "button", "aria-label": "Attach picture", title: "Attach picture", onclick: () => picInput.click() }, icon("image"));
+  const voiceCtl = recorder((f) => sendPics([f], "voice"), (msg) => { composeErr.textContent = msg; });
   const folderBtn = h("button.iconbtn", { type: "button", "aria-label": "Attach a folder", title: "Attach a folder", onclick: () => dirInput.click() }, icon("folder"));
   const emojiBtn = h("button.iconbtn", { type: "button", "aria-label": "Emoji", "aria-haspopup": "dialog", "aria-expanded": "false", title: "Emoji" }, icon("emoji"));
   const composeErr = h("p.compose-error", { role: "alert" });
   const pickerSlot = h("div.picker-slot");
   const compose = h("form.composer", { "aria-label": "Write a message" },
     pickerSlot, composeErr,
-    h("div.compose-row", attachBtn, folderBtn, text, emojiBtn, sendBtn),
-    fileInput, dirInput);
+    h("div.compose-row", attachBtn, folderBtn, picBtn, text, ...voiceCtl, emojiBtn, sendBtn),
+    fileInput, dirInput, picInput);
   const drop = h("div.dropzone", { hidden: true, "aria-hidden": "true" }, h("p", `Drop files or folders to send them to ${target}`));
-  const pane = h("div.conversation", header, banner, region, newBtn, compose, drop);
+  const typing = typingLine(target);
+  const pane = h("div.conversation", header, banner, region, newBtn, typing.el, compose, drop);
   replace(root, pane);
   if (group) offs.push(mountFiles(pane, banner, target));
 
@@ -215,6 +222,8 @@ export function mountConversation(root, panel, target) {
     text.style.height = Math.min(text.scrollHeight, 160) + "px";
   }
   text.addEventListener("input", grow);
+  if (!group) text.addEventListener("input", typingSender(target));
+  offs.push(typing.stop);
   text.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
@@ -277,6 +286,33 @@ export function mountConversation(root, panel, target) {
       card.fail(e.message);
     }
   }
+  // sendPics sends pictures (or a voice recording) as media messages,
+  // each behind a card while it is handed to the daemon.
+  async function sendPics(files, kind) {
+    composeErr.textContent = "";
+    for (const f of files) {
+      const card = uploadCard(f.name, f.size);
+      uploads.appendChild(card);
+      scrollBottom();
+      try {
+        const note = await sendMedia(target, f, kind, (s, t) => card.progress(s, t));
+        card.remove();
+        if (note) composeErr.textContent = note;
+      } catch (e) {
+        card.fail(e.message);
+      }
+    }
+  }
+  // sendAny sends pictures as pictures when every file is one, else
+  // everything as files.
+  function sendAny(files) {
+    if (files.length && files.every(isPicture)) sendPics(files, "image");
+    else sendFiles(files.map((f) => ({ file: f, path: f.name })));
+  }
+  picInput.addEventListener("change", () => {
+    sendPics([...picInput.files], "image");
+    picInput.value = "";
+  });
   fileInput.addEventListener("change", () => {
     sendFiles([...fileInput.files].map((f) => ({ file: f, path: f.name })));
     fileInput.value = "";
@@ -289,7 +325,7 @@ export function mountConversation(root, panel, target) {
     const files = [...(e.clipboardData?.files || [])];
     if (files.length) {
       e.preventDefault();
-      sendFiles(files.map((f) => ({ file: f, path: f.name })));
+      sendAny(files);
     }
   });
   let dragDepth = 0;
@@ -305,7 +341,9 @@ export function mountConversation(root, panel, target) {
     dragDepth = 0;
     drop.hidden = true;
     const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
-    if (entries.length) sendFiles(await walkEntries(entries));
+    const plain = [...e.dataTransfer.files];
+    if (plain.length && entries.every((en) => en.isFile) && plain.every(isPicture)) sendAny(plain);
+    else if (entries.length) sendFiles(await walkEntries(entries));
     else sendFiles([...e.dataTransfer.files].map((f) => ({ file: f, path: f.name })));
   });
 

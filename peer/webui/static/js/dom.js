@@ -62,6 +62,8 @@ const ICONS = {
   check: "M5 12l5 5L20 7",
   hash: "M9 3L7 21M17 3l-2 18M4 8.5h17M3 15.5h17",
   online: "M12 15a3 3 0 1 1 0-6 3 3 0 0 1 0 6zM6.3 17.7a8 8 0 0 1 0-11.4M17.7 6.3a8 8 0 0 1 0 11.4",
+  mic: "M12 14a3 3 0 0 1-3-3V6a3 3 0 0 1 6 0v5a3 3 0 0 1-3 3zM5.5 11a6.5 6.5 0 0 0 13 0M12 17.5V21",
+  image: "M4 5h16v14H4zM4 16l5-5 4 4 2-2 5 5M15.5 9.5h.01",
 };
 
 export function icon(name) {

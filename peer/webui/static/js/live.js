@@ -18,6 +18,11 @@ export function handleEvent(ev) {
     case "message.changed":
       emit("message.changed", ev.message);
       break;
+    case "typing": {
+      const from = (ev.typing && ev.typing.from) || ev.from;
+      if (from) emit("typing", from);
+      break;
+    }
     case "presence": {
       const p = ev.presence;
       const f = state.friends.get(p.user);

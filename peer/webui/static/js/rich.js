@@ -1,10 +1,12 @@
 // What a message carries besides its text (docs/api.md, "Message"): the
 // quote of a reply, a picture's thumbnail or a voice message's length
-// and waveform, the edited and recalled marks, reactions with counts
+// and waveform, the edited (with its versions) and recalled marks, the
+// mention mark, reactions with counts
 // (a click toggles one's own), and who read an outgoing message.
 
 import { h } from "./dom.js";
 import { call } from "./api.js";
+import { picture, voice, openVersions } from "./media.js";
 
 // quote is the excerpt of the message a reply answers.
 export function quote(m) {
@@ -14,30 +16,32 @@ export function quote(m) {
     h("span.from", q.from), " ", q.excerpt || `(${q.kind})`);
 }
 
-// media shows a picture's thumbnail, or a voice message's waveform.
+// media shows a picture's thumbnail (a button that opens the full
+// picture), or a voice message's waveform, length and player.
 export function media(m) {
   const md = m.media;
   if (!md) return null;
-  if (m.kind === "image" && md.thumb) {
-    return h("figure.pic", h("img", {
-      src: "data:image/jpeg;base64," + md.thumb, alt: md.name,
-      width: md.width > md.height ? 320 : Math.round(320 * md.width / Math.max(md.height, 1)),
-      title: `${md.name} (${md.width}×${md.height})`,
-    }));
-  }
-  const s = Math.round((md.duration_ms || 0) / 1000);
-  const bars = (md.waveform || []).map((v) => h("span.bar", { style: `height:${Math.max(2, Math.round(v / 8))}px` }));
-  return h("div.voice", { title: md.name }, h("span.wave", { "aria-hidden": "true" }, ...bars),
-    ` ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`);
+  if (m.kind === "image") return md.thumb ? picture(m) : null;
+  return voice(m);
 }
 
-// marks says a message was edited or recalled; a recalled one hidden by
-// the user's setting has no text left.
+// marks says a message was edited (a button that lists every version) or
+// recalled; a recalled one hidden by the user's setting has no text left.
 export function marks(m) {
   const out = [];
-  if (m.edited) out.push(h("span.mark.edited", { title: "Edited " + new Date(m.edited).toLocaleString() }, "(edited)"));
+  if (m.edited) {
+    out.push(h("button.mark.edited", {
+      type: "button", "aria-haspopup": "dialog", "aria-label": "Edited: show every version",
+      title: "Edited " + new Date(m.edited).toLocaleString() + ": show every version", onclick: () => openVersions(m),
+    }, "(edited)"));
+  }
   if (m.recalled) out.push(h("span.mark.recalled", m.text ? "Recalled by the sender" : "Recalled by the sender (hidden)"));
   return out.length ? h("div.marks", ...out) : null;
+}
+
+// mention marks a message that mentions the user (@name).
+export function mention(m) {
+  return m.mentioned ? h("span.mention-mark", { role: "img", "aria-label": "Mentions you", title: "Mentions you" }, "@") : null;
 }
 
 // reactions are chips of emoji with their counts; a click toggles the

@@ -6,7 +6,7 @@
 
 import { h, replace, linkify, clock, fullTime, dayKey, dayLabel } from "./dom.js";
 import { transferCard } from "./xfer.js";
-import { quote, media, marks, reactions, readMark } from "./rich.js";
+import { quote, media, marks, reactions, readMark, mention } from "./rich.js";
 import { state, held } from "./store.js";
 
 const PAGE = 50;
@@ -34,10 +34,11 @@ export class Timeline {
     this.transfers = transfers;
     this.oldest = msgs.length && !complete ? new Date(msgs[0].sent) : null;
     this.items = [];
+    const shown = new Set(msgs.filter((m) => m.transfer).map((m) => m.transfer.id));
     for (const m of msgs) this.items.push({ kind: "msg", at: new Date(m.sent), v: m });
     for (const t of transfers) {
       const at = new Date(t.created);
-      if (!this.oldest || at >= this.oldest) this.items.push({ kind: "xfer", at, v: t });
+      if ((!this.oldest || at >= this.oldest) && !shown.has(t.id)) this.items.push({ kind: "xfer", at, v: t });
     }
     this.items.sort((a, b) => a.at - b.at);
     this.draw();
@@ -98,6 +99,13 @@ export class Timeline {
   // one goes at the end too, as conversations are ordered by arrival).
   add(kind, v) {
     if (this.byId.has(v.id)) return false;
+    // A file item whose transfer's card is shown already takes it over.
+    const card = v.transfer && this.byId.get(v.transfer.id);
+    if (card) {
+      this.byId.set(v.id, card);
+      card.update(fileTransfer(v));
+      return false;
+    }
     if (this.items.length === 0) replace(this.log);
     const it = { kind, at: new Date(kind === "msg" ? v.sent : v.created), v };
     this.items.push(it);
@@ -117,18 +125,20 @@ export class Timeline {
     }
     const cont = prev && prev.kind === "msg" && it.kind === "msg" && prev.v.from === it.v.from &&
       dayKey(prev.at) === dayKey(it.at) && it.at - prev.at < GROUP_GAP;
-    const el = it.kind === "msg" ? this.message(it.v, cont) : transferCard(it.v);
+    const file = it.kind === "msg" && it.v.transfer;
+    const el = file ? transferCard(fileTransfer(it.v)) : it.kind === "msg" ? this.message(it.v, cont) : transferCard(it.v);
     this.byId.set(it.v.id, el);
+    if (file) this.byId.set(it.v.transfer.id, el);
     page.appendChild(el);
     this.last = it;
   }
 
   message(m, cont) {
     const at = new Date(m.sent);
-    const el = h("div.msg", { class: (m.outgoing ? "out" : "in") + (cont ? " cont" : ""), dataset: { id: m.id } },
-      h("div.meta", { class: cont ? "sr-only" : "" },
+    const el = h("div.msg", { class: (m.outgoing ? "out" : "in") + (cont ? " cont" : "") + (m.mentioned ? " mention" : ""), dataset: { id: m.id } },
+      h("div.meta", { class: cont && !m.mentioned ? "sr-only" : "" },
         h("span.from", m.outgoing ? "You" : m.from), " ",
-        h("time", { datetime: m.sent, title: fullTime(at) }, clock(at))),
+        h("time", { datetime: m.sent, title: fullTime(at) }, clock(at)), " ", mention(m)),
       quote(m), media(m),
       m.text && !(m.media && m.text === m.media.name) ? h("div.text", linkify(m.text)) : null,
       marks(m), reactions(m),
@@ -143,6 +153,7 @@ export class Timeline {
   changeMessage(m) {
     const el = this.byId.get(m.id);
     if (!el) return;
+    if (m.transfer) { el.update(fileTransfer(m)); return; }
     const it = this.items.find((x) => x.v.id === m.id);
     if (it) it.v = m;
     const fresh = this.message(m, el.classList.contains("cont"));
@@ -171,7 +182,7 @@ export class Timeline {
   // update redraws a message's delivery state in place.
   updateMessage(m) {
     const el = this.byId.get(m.id);
-    if (!el || !m.outgoing) return;
+    if (!el || !m.outgoing || el.update) return; // a file item shows its transfer's state
     const it = this.items.find((x) => x.v.id === m.id);
     if (it) it.v = { ...it.v, state: m.state, via: m.via, error: m.error };
     const old = el.querySelector(".state");
@@ -204,3 +215,15 @@ export class Timeline {
 }
 
 export { state };
+
+// fileTransfer is the transfer a file item of the conversation (a message
+// of kind "file") shows, in the form of GET /v1/transfers.
+function fileTransfer(m) {
+  const t = m.transfer;
+  const peer = m.conversation.startsWith("#") ? m.from : m.conversation;
+  return {
+    id: t.id, name: t.name, state: t.state, direction: t.direction, done: t.done || 0,
+    total: t.total || t.size || 0, files: 1, peer, group: m.conversation.startsWith("#") ? m.conversation : "",
+    created: m.sent,
+  };
+}
