@@ -28,7 +28,7 @@ export function typingSender(to) {
 // typingLine is the line that says who is typing in the conversation
 // with target: {el, stop}.
 export function typingLine(target) {
-  const el = h("p.typing", { role: "status" });
+  const el = h("p.typing", { role: "status", "aria-label": "Who is typing" });
   let timer = 0;
   const clear = () => { el.textContent = ""; };
   const off = on("typing", (from) => {
