@@ -99,8 +99,9 @@ export async function openVersions(m) {
   }
 }
 
-// MAX_VOICE bounds a recording: at 16 kbit/s it stays inside a message.
-const MAX_VOICE = 60 * 1000;
+// MAX_VOICE bounds a recording: at 16 kbit/s, with the container's
+// overhead, it stays under the 128 KiB a message carries.
+const MAX_VOICE = 45 * 1000;
 
 // recorder makes the voice controls: "Record voice message" starts
 // recording from the microphone, "Stop and send voice message" sends it,
