@@ -146,13 +146,13 @@ func TestWebappPictures(t *testing.T) {
 	c := api.NewClient(filepath.Join(bob.home, "daemon.sock"))
 	ctx, cancel := context.WithTimeout(context.Background(), webWait)
 	defer cancel()
-	if _, err := c.MediaData(ctx, "0123456789abcdef0123456789abcdef"); !isAPICode(err, api.CodeNotFound) {
+	if _, _, err := c.Media(ctx, "0123456789abcdef0123456789abcdef"); !isAPICode(err, api.CodeNotFound) {
 		t.Errorf("the picture of a message bob does not have: %v, want not_found", err)
 	}
 	var res api.SendResult
 	alice.mustJSON(t, &res, "send", "bob", "just text")
 	bob.waitMessage(t, "alice", "just text", webWait)
-	if _, err := c.MediaData(ctx, res.ID); !isAPICode(err, api.CodeNotFound) {
+	if _, _, err := c.Media(ctx, res.ID); !isAPICode(err, api.CodeNotFound) {
 		t.Errorf("the picture of a text message: %v, want not_found", err)
 	}
 }

@@ -27,10 +27,19 @@ type MediaData struct {
 	// Type is its media type: image/jpeg, image/png, image/gif,
 	// image/webp, audio/ogg, audio/webm or audio/mp4.
 	Type string
-	Data []byte
+	// Content is the bytes (inline in the message, or a file of the
+	// media store); whoever asked for it closes it.
+	Content io.ReadSeekCloser
 	// Sent is when the message was written, for Last-Modified.
 	Sent time.Time
 }
+
+// Bytes makes a MediaData's Content of bytes held in memory.
+func Bytes(b []byte) io.ReadSeekCloser { return nopCloser{bytes.NewReader(b)} }
+
+type nopCloser struct{ io.ReadSeeker }
+
+func (nopCloser) Close() error { return nil }
 
 // Version is one version of an edited message's text.
 type Version struct {
@@ -72,6 +81,7 @@ func (h *handler) serveMedia(w http.ResponseWriter, r *http.Request) int {
 	if err != nil {
 		return h.fail(w, r, err)
 	}
+	defer md.Content.Close()
 	typ := md.Type
 	if !mediaTypes[typ] {
 		typ = "application/octet-stream"
@@ -83,7 +93,7 @@ func (h *handler) serveMedia(w http.ResponseWriter, r *http.Request) int {
 	// Opened as a page of its own, it runs nothing.
 	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	http.ServeContent(sw, r, "", md.Sent, bytes.NewReader(md.Data))
+	http.ServeContent(sw, r, "", md.Sent, md.Content)
 	return sw.status
 }
 
@@ -98,33 +108,34 @@ func (s *statusWriter) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// MediaData fetches the picture or recording of message id.
-func (c *Client) MediaData(ctx context.Context, id string) (MediaData, error) {
+// Media fetches the picture or recording of message id: its media type
+// and bytes.
+func (c *Client) Media(ctx context.Context, id string) (typ string, data []byte, err error) {
 	p, err := path("/v1/messages/{}/media", id)
 	if err != nil {
-		return MediaData{}, err
+		return "", nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+p, nil)
 	if err != nil {
-		return MediaData{}, fmt.Errorf("make request: %w", err)
+		return "", nil, fmt.Errorf("make request: %w", err)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return MediaData{}, c.transportError(err)
+		return "", nil, c.transportError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorReply))
-		return MediaData{}, decodeErrorReply(resp.StatusCode, b)
+		return "", nil, decodeErrorReply(resp.StatusCode, b)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxMediaReply+1))
 	if err != nil {
-		return MediaData{}, fmt.Errorf("read media of %s: %w", id, err)
+		return "", nil, fmt.Errorf("read media of %s: %w", id, err)
 	}
 	if len(b) > maxMediaReply {
-		return MediaData{}, fmt.Errorf("media of %s: more than %d bytes", id, maxMediaReply)
+		return "", nil, fmt.Errorf("media of %s: more than %d bytes", id, maxMediaReply)
 	}
-	return MediaData{Type: resp.Header.Get("Content-Type"), Data: b}, nil
+	return resp.Header.Get("Content-Type"), b, nil
 }
 
 // Versions lists every version of message id's text.

@@ -22,17 +22,17 @@ func TestMediaServedWithItsType(t *testing.T) {
 			if id != mediaID {
 				return api.MediaData{}, api.Errorf(api.CodeNotFound, "no message %s in your history", id)
 			}
-			return api.MediaData{Name: "memo.ogg", Type: typ, Data: ogg, Sent: time.Unix(1e9, 0)}, nil
+			return api.MediaData{Name: "memo.ogg", Type: typ, Content: api.Bytes(ogg), Sent: time.Unix(1e9, 0)}, nil
 		},
 	}}
 	d := startDaemon(t, svc)
 	ctx := testContext(t)
 
-	got, err := d.client.MediaData(ctx, mediaID)
-	if err != nil || !bytes.Equal(got.Data, ogg) || got.Type != "audio/ogg" {
-		t.Fatalf("MediaData = %q %q, %v", got.Type, got.Data, err)
+	gotType, got, err := d.client.Media(ctx, mediaID)
+	if err != nil || !bytes.Equal(got, ogg) || gotType != "audio/ogg" {
+		t.Fatalf("Media = %q %q, %v", gotType, got, err)
 	}
-	_, err = d.client.MediaData(ctx, "00000000000000000000000000000000")
+	_, _, err = d.client.Media(ctx, "00000000000000000000000000000000")
 	apiError(t, err, api.CodeNotFound)
 
 	get := func(rng string) *http.Response {

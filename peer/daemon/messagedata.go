@@ -3,7 +3,9 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"os"
 
+	"github.com/lanchat/lanchat/internal/content"
 	"github.com/lanchat/lanchat/peer/api"
 	"github.com/lanchat/lanchat/peer/daemon/rich"
 )
@@ -12,7 +14,8 @@ import (
 // holds beyond its listing.
 
 // MediaData returns the picture or recording of a message in the user's
-// history, as it arrived (inline in the message).
+// history: inline in the message, or from the media store once it is
+// there (sent from here, or arrived as its transfer).
 func (d *Daemon) MediaData(ctx context.Context, id string) (api.MediaData, error) {
 	me, err := d.session.requireLogin()
 	if err != nil {
@@ -26,15 +29,23 @@ func (d *Daemon) MediaData(ctx context.Context, id string) (api.MediaData, error
 	if !ok {
 		return api.MediaData{}, api.Errorf(api.CodeNotFound, "message %s has no picture or recording", id)
 	}
-	name, data, ok := s.Data()
-	if !ok {
-		return api.MediaData{}, api.Errorf(api.CodeNotFound, "the picture of %s came as a transfer: see lanchat transfers", id)
-	}
 	typ := s.Voice.Type
-	if s.Image.Type != "" {
+	if s.Kind == content.KindImage {
 		typ = s.Image.Type
 	}
-	return api.MediaData{Name: name, Type: typ, Data: data, Sent: m.Sent}, nil
+	name, data, ok := s.Data()
+	if ok {
+		return api.MediaData{Name: name, Type: typ, Content: api.Bytes(data), Sent: m.Sent}, nil
+	}
+	_, name, sha, size := s.Follow()
+	if !hasMedia(d.home, sha, size) {
+		return api.MediaData{}, api.Errorf(api.CodeNotFound, "only the thumbnail of %s is here so far: the rest follows as a transfer", id)
+	}
+	f, err := os.Open(mediaPath(d.home, sha))
+	if err != nil {
+		return api.MediaData{}, fmt.Errorf("read the media of %s: %w", id, err)
+	}
+	return api.MediaData{Name: name, Type: typ, Content: f, Sent: m.Sent}, nil
 }
 
 // Versions returns every version of a message's text, oldest first; none

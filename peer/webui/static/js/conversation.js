@@ -295,9 +295,8 @@ export function mountConversation(root, panel, target) {
       uploads.appendChild(card);
       scrollBottom();
       try {
-        const note = await sendMedia(target, f, kind, (s, t) => card.progress(s, t));
+        await sendMedia(target, f, kind, (s, t) => card.progress(s, t));
         card.remove();
-        if (note) composeErr.textContent = note;
       } catch (e) {
         card.fail(e.message);
       }

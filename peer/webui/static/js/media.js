@@ -15,18 +15,10 @@ export const mediaURL = (id) => `${BASE}/v1/messages/${encodeURIComponent(id)}/m
 export const isPicture = (f) => /^image\/(jpeg|png|gif|webp)$/.test(f.type);
 
 // sendMedia hands file to the daemon and sends it as an image or voice
-// message. A picture too large to travel inside a message goes as a file
-// transfer instead; the promise then resolves to a note saying so.
+// message ("image" or "voice").
 export async function sendMedia(target, file, kind, progress) {
   const [path] = await uploadFiles([{ file, path: file.name }], progress);
-  try {
-    await post("/v1/media", { target, path, kind });
-    return "";
-  } catch (e) {
-    if (kind !== "image" || e.code !== "invalid" || !/inline/.test(e.message)) throw e;
-    await post("/v1/transfers", { target, paths: [path] });
-    return `${file.name} is too large to show in the conversation: it was sent as a file.`;
-  }
+  await post("/v1/media", { target, path, kind });
 }
 
 // mmss formats milliseconds as "0:30".
@@ -54,9 +46,13 @@ export function voice(m) {
     b.style.height = Math.max(2, Math.round(v / 8)) + "px"; // CSSOM: the CSP allows no style attribute
     return b;
   });
+  // Until a recording that follows as a transfer is here, there is
+  // nothing to play.
+  const player = md.full === false
+    ? h("span.modal-note", "The recording follows as a file transfer once you are both online.")
+    : h("audio", { controls: true, preload: "metadata", src: mediaURL(m.id), "aria-label": `Play voice message, ${len}` });
   return h("div.voice", { role: "group", "aria-label": `Voice message, ${len}` },
-    h("span.wave", { "aria-hidden": "true" }, ...bars), h("span.len", len),
-    h("audio", { controls: true, preload: "metadata", src: mediaURL(m.id), "aria-label": `Play voice message, ${len}` }));
+    h("span.wave", { "aria-hidden": "true" }, ...bars), h("span.len", len), player);
 }
 
 // modal shows a dialog named label over the app; Esc or Close ends it.
@@ -73,13 +69,16 @@ export function modal(label, ...body) {
 }
 
 // openPicture shows the full picture of an image message.
+// Until a picture that follows as a transfer is here, the thumbnail
+// shows, saying so.
 function openPicture(m) {
+  const alt = m.text && m.text !== m.media.name ? m.text : m.media.name;
+  const thumb = "data:image/jpeg;base64," + m.media.thumb;
   const note = h("p.modal-note", { role: "status" });
-  const img = h("img.full", { src: mediaURL(m.id), alt: m.text && m.text !== m.media.name ? m.text : m.media.name });
-  img.addEventListener("error", () => {
-    img.remove();
-    note.textContent = "The full picture is not on this machine: it comes as a file transfer (see its card in the conversation).";
-  });
+  const img = h("img.full", { src: m.media.full === false ? thumb : mediaURL(m.id), alt });
+  const only = () => { note.textContent = "Only the thumbnail is here so far: the full picture follows as a file transfer once you are both online."; };
+  if (m.media.full === false) only();
+  img.addEventListener("error", () => { if (img.src !== thumb) { img.src = thumb; only(); } });
   modal(m.media.name, img, note);
 }
 
@@ -99,9 +98,10 @@ export async function openVersions(m) {
   }
 }
 
-// MAX_VOICE bounds a recording: at 16 kbit/s, with the container's
-// overhead, it stays under the 128 KiB a message carries.
-const MAX_VOICE = 45 * 1000;
+// MAX_VOICE bounds a recording: about 600 KiB at 16 kbit/s. Up to about
+// 45 s it travels inside the message (128 KiB); longer, it follows as a
+// transfer once a direct path exists.
+const MAX_VOICE = 5 * 60 * 1000;
 
 // recorder makes the voice controls: "Record voice message" starts
 // recording from the microphone, "Stop and send voice message" sends it,
