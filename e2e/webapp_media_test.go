@@ -2,7 +2,8 @@ package e2e
 
 // Pictures and voice messages in real browsers: a picture picked, pasted
 // or dropped in alice's app reaches bob's as a thumbnail that opens the
-// full picture (GET /v1/messages/{id}/media); a 30-second Ogg/Opus voice
+// full picture (GET /v1/messages/{id}/media), also one that follows its
+// message as a transfer; a 30-second Ogg/Opus voice
 // message sent from the CLI plays inline in both apps, and the audio
 // element reports its 30 s; a recording made in the app (Chromium's fake
 // microphone) arrives as a voice message.
@@ -70,6 +71,24 @@ func writeJPEG(t *testing.T, path string, w, h int) {
 	}
 }
 
+// writeNoise writes a w×h JPEG of noise, which compresses badly: a
+// picture too large to travel inside a message.
+func writeNoise(t *testing.T, path string, w, h int) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	src := rand.New(rand.NewPCG(3, 4))
+	for i := range img.Pix {
+		img.Pix[i] = byte(src.Uint32())
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // pagePicture is page JavaScript that resolves to a w×h PNG File named
 // name, drawn on a canvas.
 func pagePicture(name string, w, h int) string {
@@ -128,7 +147,7 @@ func TestWebappPictures(t *testing.T) {
 })()`)
 	bobApp.waitFor(t, byRole("button", "Open picture dropped.png"), 20*time.Second)
 
-	// Each went as a picture, none as a file transfer.
+	// Each went as a picture, inside its message.
 	var msgs []api.Message
 	bob.mustJSON(t, &msgs, "history", "alice")
 	var kinds []string
@@ -139,8 +158,30 @@ func TestWebappPictures(t *testing.T) {
 		t.Errorf("bob's history with alice: %q", kinds)
 	}
 	if out := bob.must(t, "transfers"); strings.Contains(out, ".png") || strings.Contains(out, ".jpg") {
-		t.Errorf("a picture went as a file transfer:\n%s", out)
+		t.Errorf("a small picture went as a transfer:\n%s", out)
 	}
+
+	// A picture too large to travel inside its message follows as a
+	// transfer; once it is in bob's media store his viewer shows it whole.
+	big := filepath.Join(t.TempDir(), "poster.jpg")
+	writeNoise(t, big, 1200, 900)
+	aliceApp.upload(t, byRole("button", "Picture to send"), big)
+	bobApp.waitFor(t, byRole("button", "Open picture poster.jpg"), 20*time.Second)
+	eventually(t, 60*time.Second, func() (bool, string) {
+		bob.mustJSON(t, &msgs, "history", "alice")
+		m := msgs[len(msgs)-1]
+		return m.Media != nil && m.Media.Full, fmt.Sprintf("bob's poster.jpg: %+v", m.Media)
+	})
+	if out := bob.must(t, "transfers"); !strings.Contains(out, "poster.jpg") {
+		t.Errorf("the poster did not follow as a transfer:\n%s", out)
+	}
+	bobApp.click(t, byRole("button", "Open picture poster.jpg"))
+	bobApp.waitFor(t, byRole("dialog", "poster.jpg"), webWait)
+	eventually(t, webWait, func() (bool, string) {
+		w := eval[int](t, bobApp, `(i => i && i.complete ? i.naturalWidth : 0)(document.querySelector("dialog img"))`)
+		return w == 1200, fmt.Sprintf("the full poster in bob's viewer is %d pixels wide, want 1200", w)
+	})
+	bobApp.click(t, byRole("button", "Close"))
 
 	// Only a message of the user's history has its picture served.
 	c := api.NewClient(filepath.Join(bob.home, "daemon.sock"))
