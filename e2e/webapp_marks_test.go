@@ -5,7 +5,9 @@ package e2e
 // screen reader names.
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +46,18 @@ func TestWebappEditVersions(t *testing.T) {
 	waitText(t, bobApp, byRole("region", "Messages"), "plain", webWait)
 	if n := eval[int](t, bobApp, `document.querySelectorAll(".msg .edited").length`); n != 1 {
 		t.Errorf("%d messages are marked edited, want 1", n)
+	}
+
+	// Recalled, and hidden by bob's setting: no version shows its text.
+	alice.must(t, "recall", res.ID)
+	bob.waitShown(t, "alice", res.ID, "recalled", func(m api.Message) bool { return !m.Recalled.IsZero() })
+	bob.must(t, "settings", "set", "hide-recalled", "true")
+	c := api.NewClient(filepath.Join(bob.home, "daemon.sock"))
+	ctx, cancel := context.WithTimeout(context.Background(), webWait)
+	defer cancel()
+	vs, err := c.Versions(ctx, res.ID)
+	if err != nil || len(vs) != 3 || vs[0].Text+vs[1].Text+vs[2].Text != "" {
+		t.Errorf("versions of a recalled message bob hides: %+v, %v", vs, err)
 	}
 }
 
