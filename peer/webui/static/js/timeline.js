@@ -67,9 +67,10 @@ export class Timeline {
     const upTo = this.oldest;
     this.oldest = msgs.length && !complete ? new Date(msgs[0].sent) : null;
     const older = msgs.filter((m) => !this.byId.has(m.id)).map((m) => ({ kind: "msg", at: new Date(m.sent), v: m }));
+    const shown = new Set(msgs.filter((m) => m.transfer).map((m) => m.transfer.id));
     for (const t of this.transfers || []) {
       const at = new Date(t.created);
-      if (upTo && at < upTo && (!this.oldest || at >= this.oldest) && !this.byId.has(t.id)) older.push({ kind: "xfer", at, v: t });
+      if (upTo && at < upTo && (!this.oldest || at >= this.oldest) && !this.byId.has(t.id) && !shown.has(t.id)) older.push({ kind: "xfer", at, v: t });
     }
     const fresh = older.length;
     if (!older.length) return 0;
