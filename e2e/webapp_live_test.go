@@ -13,9 +13,12 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lanchat/lanchat/peer/api"
 )
 
 // apiRaw calls u's daemon API over its socket and returns the status and
@@ -53,6 +56,13 @@ func TestWebappTyping(t *testing.T) {
 	if status, body := bob.apiRaw(t, "POST", "/v1/typing", map[string]string{"to": "alice"}); status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
 		t.Skipf("the daemon has no POST /v1/typing (and no typing event) yet: %d %s", status, body)
 	}
+	// Typing goes over a direct connection only: a message opens one.
+	alice.must(t, "send", "bob", "hi")
+	eventually(t, 15*time.Second, func() (bool, string) {
+		var st api.Status
+		bob.mustJSON(t, &st, "status")
+		return slices.Contains(st.Peers, "alice"), fmt.Sprintf("bob's direct peers: %v", st.Peers)
+	})
 	aliceApp, bobApp := openApp(t, alice), openApp(t, bob)
 	defer checkPage(t, aliceApp, bobApp)
 	aliceApp.click(t, byRole("listitem", "bob").prefix())
@@ -66,8 +76,7 @@ func TestWebappTyping(t *testing.T) {
 
 // TestWebappFileItem: a file bob sends alice is an item of their
 // conversation in the API (kind "file", with its transfer); alice's app
-// shows it once, as a card with a progress bar, and accepting it fills
-// the bar.
+// shows it once, as a card with a progress bar, full once it is done.
 func TestWebappFileItem(t *testing.T) {
 	_, alice, bob := startWebPair(t)
 	src := filepath.Join(t.TempDir(), "report-2MiB.bin")
@@ -104,7 +113,7 @@ func TestWebappFileItem(t *testing.T) {
 	if got := aliceApp.text(t, byRole("region", "Messages")); strings.Count(got, "report-2MiB.bin") != 1 {
 		t.Errorf("the file shows more than once:\n%s", got)
 	}
-	aliceApp.click(t, byRole("button", "Accept"))
+	// From a friend the file comes without asking: the bar fills.
 	waitText(t, aliceApp, card, "Done", 60*time.Second)
 	if v := eval[string](t, aliceApp, `document.querySelector("[role=progressbar]").getAttribute("aria-valuenow")`); v != "100" {
 		t.Errorf("the finished file's bar is at %s%%", v)

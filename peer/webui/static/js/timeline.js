@@ -224,7 +224,7 @@ function fileTransfer(m) {
   const peer = m.conversation.startsWith("#") ? m.from : m.conversation;
   return {
     id: t.id, name: t.name, state: t.state, direction: t.direction, done: t.done || 0,
-    total: t.total || t.size || 0, files: 1, peer, group: m.conversation.startsWith("#") ? m.conversation : "",
+    total: t.total || t.size || 0, files: t.files || 1, peer, group: m.conversation.startsWith("#") ? m.conversation : "",
     created: m.sent,
   };
 }
