@@ -129,7 +129,7 @@ func opRegister(ctx context.Context, c *conn, req *wire.RegisterRequest) (any, *
 		return nil, c.internal("register", err)
 	}
 	s.cfg.Metrics.LoginOK()
-	c.log.Info("registered", "user", name)
+	c.logger().Info("registered", "user", name)
 	c.becomeUser(ctx, name, hashTok)
 	return sess, nil
 }
@@ -224,7 +224,7 @@ func opLogin(ctx context.Context, c *conn, req *wire.LoginRequest) (any, *wire.E
 		return nil, c.internal("login: revoke old sessions", err)
 	}
 	s.cfg.Metrics.LoginOK()
-	c.log.Info("logged in", "user", name, "new_identity", keyChanged)
+	c.logger().Info("logged in", "user", name, "new_identity", keyChanged)
 	c.becomeUser(ctx, name, hashTok)
 	if keyChanged || prekeyChanged {
 		// Senders keep a contact's keys until told they changed.
@@ -339,7 +339,7 @@ func opPasswd(ctx context.Context, c *conn, req *wire.PasswdRequest) (any, *wire
 	if _, err := s.store.DeleteSessions(ctx, user, keep); err != nil {
 		return nil, c.internal("passwd: revoke sessions", err)
 	}
-	c.log.Info("password changed", "user", user)
+	c.logger().Info("password changed", "user", user)
 	return wire.Empty{}, nil
 }
 

@@ -24,7 +24,8 @@ const preLoginFrame = wire.MinMaxFrame
 const requestTimeout = 30 * time.Second
 
 // conn is one client connection. One goroutine runs it: its read loop
-// runs requests one at a time. What it sends is queued (bounded, so a slow
+// runs requests one at a time, each on a goroutine that lives as long as
+// the request. What it sends is queued (bounded, so a slow
 // client never blocks anyone else) and written by a goroutine that runs
 // only while the queue holds something: an idle connection costs one
 // goroutine and no buffers but the TLS connection's own.
@@ -33,11 +34,11 @@ type conn struct {
 	nc   net.Conn
 	tls  *tls.Conn
 	addr netip.AddrPort
-	log  *slog.Logger
 
 	writerDone chan struct{}  // closed when the final frame is written (or failed)
 	writers    sync.WaitGroup // the writer goroutine, while it runs
 	wg         sync.WaitGroup // relay delivery goroutines
+	requests   sync.WaitGroup // the request the read loop waits for
 
 	mu        sync.Mutex
 	user      string // "" until login, register or resume
@@ -70,33 +71,60 @@ func newConn(s *Server, nc net.Conn, addr netip.AddrPort) *conn {
 		nc:         nc,
 		tls:        tls.Server(nc, s.cfg.TLS),
 		addr:       addr,
-		log:        s.log.With("remote", addr.String()),
 		writerDone: make(chan struct{}),
 		tokens:     float64(s.cfg.RequestBurst),
 	}
 }
 
-// serve runs the connection to its end.
-func (c *conn) serve() {
-	defer c.srv.forget(c)
-	defer c.finish()
+// logger is the server's logger naming the connection's address; made
+// when something is logged, so that connections do not each hold one.
+func (c *conn) logger() *slog.Logger { return c.srv.log.With("remote", c.addr.String()) }
 
+// serve runs the TLS handshake and the hello exchange, then hands the
+// connection to a read loop on a goroutine of its own and returns: the
+// deep stack the handshake grew (key exchange, certificate signing) ends
+// with this goroutine, and an idle connection keeps only the read loop's
+// shallow one.
+func (c *conn) serve() {
+	r, ok := c.open()
+	if !ok {
+		c.finish()
+		c.srv.forget(c)
+		return
+	}
+	c.srv.connWG.Add(1)
+	go func() {
+		defer c.srv.connWG.Done()
+		c.readLoop(r)
+	}()
+}
+
+// open runs the handshake and hello under the handshake deadline and
+// returns the reader the connection's frames come from.
+func (c *conn) open() (*wire.Reader, bool) {
 	deadline := time.Now().Add(c.srv.cfg.HandshakeTimeout)
 	c.nc.SetDeadline(deadline)
 	hctx, cancel := context.WithDeadline(c.srv.ctx, deadline)
 	err := c.tls.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
-		c.log.Debug("tls handshake failed", "err", err)
-		return
+		c.logger().Debug("tls handshake failed", "err", err)
+		return nil, false
 	}
-
 	// The TLS connection buffers a decrypted record; 64 bytes more are
 	// enough to read frame headers without a call each.
 	r := wire.NewReaderSize(c.tls, preLoginFrame, 64)
-	if !c.hello(r) {
-		return
-	}
+	return r, c.hello(r)
+}
+
+// readLoop reads requests until the connection ends. Each request runs on
+// a short-lived goroutine of its own while the loop waits for it, one at
+// a time as before: what a request needs (decoding, the store, SQLite) grows
+// that goroutine's stack, not the loop's, which stays at the depth of a
+// blocked read while the connection is idle.
+func (c *conn) readLoop(r *wire.Reader) {
+	defer c.srv.forget(c)
+	defer c.finish()
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
 		// Checked after setting the deadline: signOut and shutdown mark
@@ -109,21 +137,35 @@ func (c *conn) serve() {
 		} else {
 			r.SetMax(preLoginFrame)
 		}
-		f, err := r.ReadFrame()
+		payload, err := r.ReadPayload()
 		if err != nil {
 			c.readFailed(err)
 			return
 		}
-		if f.Kind != wire.KindRequest {
-			c.fail(wire.Errorf(wire.CodeMalformed, "clients send only requests"))
-			return
-		}
-		if !c.allow() {
-			c.reply(f.ID, nil, &wire.Error{Code: wire.CodeRateLimited, Message: "too many requests", RetryAfterMS: 1000})
-			continue
-		}
-		c.dispatch(f)
+		c.requests.Add(1)
+		go c.request(payload)
+		c.requests.Wait()
 	}
+}
+
+// request decodes and runs one request frame; the read loop waits for
+// it. A frame that is not a request ends the connection.
+func (c *conn) request(payload []byte) {
+	defer c.requests.Done()
+	f, err := wire.DecodeFrame(payload)
+	if err != nil {
+		c.readFailed(err)
+		return
+	}
+	if f.Kind != wire.KindRequest {
+		c.fail(wire.Errorf(wire.CodeMalformed, "clients send only requests"))
+		return
+	}
+	if !c.allow() {
+		c.reply(f.ID, nil, &wire.Error{Code: wire.CodeRateLimited, Message: "too many requests", RetryAfterMS: 1000})
+		return
+	}
+	c.dispatch(f)
 }
 
 // hello runs the opening exchange under the handshake deadline.
@@ -171,7 +213,7 @@ func (c *conn) readFailed(err error) {
 	case errors.As(err, &ne) && ne.Timeout():
 		c.fail(wire.Errorf(wire.CodeTimeout, "no frame received in time"))
 	default:
-		c.log.Debug("read failed", "err", err)
+		c.logger().Debug("read failed", "err", err)
 		c.end()
 	}
 }
@@ -218,7 +260,7 @@ func (c *conn) writeLoop() {
 			_, err := c.tls.Write(*b)
 			putFrameBuf(b)
 			if err != nil {
-				c.log.Debug("write failed", "err", err)
+				c.logger().Debug("write failed", "err", err)
 				c.nc.Close()
 				c.dropBufs(batch[i+1:])
 				c.mu.Lock()
@@ -294,7 +336,7 @@ func (c *conn) enqueueEncoded(encode func([]byte) ([]byte, error), op string, la
 	buf, err := encode((*b)[:0])
 	if err != nil {
 		putFrameBuf(b)
-		c.log.Error("encode frame", "op", op, "err", err)
+		c.logger().Error("encode frame", "op", op, "err", err)
 		return false
 	}
 	*b = buf
@@ -315,7 +357,7 @@ func (c *conn) enqueueEncoded(encode func([]byte) ([]byte, error), op string, la
 	}
 	putFrameBuf(b)
 	c.ending = true
-	c.log.Info("dropping slow client", "user", c.user)
+	c.logger().Info("dropping slow client", "user", c.user)
 	c.srv.cfg.Metrics.ConnRejected("slow_reader")
 	c.nc.Close()
 	return false

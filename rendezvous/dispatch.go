@@ -131,7 +131,7 @@ func (c *conn) internal(what string, err error) *wire.Error {
 		}
 		return &wire.Error{Code: wire.CodeRateLimited, Message: "server busy, try again", RetryAfterMS: 1000}
 	}
-	c.log.Error(what, "user", c.authedUser(), "err", err)
+	c.logger().Error(what, "user", c.authedUser(), "err", err)
 	return wire.Errorf(wire.CodeInternal, "internal error")
 }
 

@@ -158,7 +158,7 @@ func (c *conn) pushPending() {
 	defer cancel()
 	incoming, _, err := s.store.FriendRequests(ctx, user)
 	if err != nil {
-		c.log.Warn("list friend requests", "user", user, "err", err)
+		c.logger().Warn("list friend requests", "user", user, "err", err)
 		return
 	}
 	for _, r := range incoming {
@@ -170,7 +170,7 @@ func (c *conn) pushPending() {
 	}
 	invites, err := s.store.Invites(ctx, user)
 	if err != nil {
-		c.log.Warn("list invites", "user", user, "err", err)
+		c.logger().Warn("list invites", "user", user, "err", err)
 		return
 	}
 	for _, inv := range invites {

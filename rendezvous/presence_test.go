@@ -262,7 +262,7 @@ func TestPresenceEndpointsScope(t *testing.T) {
 
 	// A reporter the server saw on the LAN may not claim loopback.
 	for _, observed := range []string{"192.0.2.7:40000", "[2001:db8::7]:40000"} {
-		c := &conn{srv: ts.srv, addr: netip.MustParseAddrPort(observed), log: ts.srv.log}
+		c := &conn{srv: ts.srv, addr: netip.MustParseAddrPort(observed)}
 		for _, ep := range []string{"127.0.0.1:4242", "[::1]:4242", "[::ffff:127.0.0.1]:4242"} {
 			if _, werr := opPresenceSet(context.Background(), c, &wire.PresenceSetRequest{Status: wire.StatusOnline, Endpoints: []string{ep}}); werr == nil || werr.Field != "endpoints" {
 				t.Errorf("seen at %s, endpoint %s: %v, want invalid endpoints", observed, ep, werr)

@@ -235,7 +235,7 @@ func (c *conn) pushDrops() {
 	defer cancel()
 	drops, err := s.store.RelayDrops(ctx, user, dropBatch)
 	if err != nil {
-		c.log.Warn("load relay drop notices", "user", user, "err", err)
+		c.logger().Warn("load relay drop notices", "user", user, "err", err)
 		return
 	}
 	if len(drops) == 0 {
@@ -293,7 +293,7 @@ func (c *conn) deliverRelay() {
 		msgs, err := s.store.PendingRelay(ctx, user, cursor, min(room, relayBatch))
 		cancel()
 		if err != nil {
-			c.log.Warn("load relayed messages", "user", user, "err", err)
+			c.logger().Warn("load relayed messages", "user", user, "err", err)
 			return
 		}
 		if len(msgs) == 0 {

@@ -62,7 +62,7 @@ func (c *conn) becomeUser(ctx context.Context, user string, tokenHash []byte) {
 	s.publish(EvAttach, user, "", nil)
 	s.cfg.Metrics.SessionsOnline(s.hub.count())
 	if err := s.store.SetLastSeen(ctx, user, s.cfg.Now().UTC()); err != nil {
-		c.log.Warn("record last seen", "user", user, "err", err)
+		c.logger().Warn("record last seen", "user", user, "err", err)
 	}
 	c.afterReply = func() {
 		c.publishPresence()
@@ -96,7 +96,7 @@ func (c *conn) leaveSession() {
 	// sees them offline also sees when they left.
 	now := s.cfg.Now().UTC()
 	if err := s.store.SetLastSeen(ctx, user, now); err != nil {
-		c.log.Warn("record last seen", "user", user, "err", err)
+		c.logger().Warn("record last seen", "user", user, "err", err)
 	}
 	if !s.hub.detach(user, c) {
 		return

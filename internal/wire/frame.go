@@ -148,6 +148,26 @@ func (r *Reader) Release() {
 // or an error wrapping ErrMalformed for bad input, and io.EOF at a clean
 // end of stream.
 func (r *Reader) ReadFrame() (*Frame, error) {
+	payload, err := r.ReadPayload()
+	if err != nil {
+		return nil, err
+	}
+	f, err := DecodeFrame(payload)
+	if err == nil && r.small > 0 && len(payload) > r.small && f.Op != r.large {
+		err = fmt.Errorf("%w: a frame of %d bytes must be %s", ErrMalformed, len(payload), r.large)
+	}
+	if err != nil {
+		r.Release()
+		return nil, err
+	}
+	return f, nil
+}
+
+// ReadPayload reads the next frame's payload without decoding it, under
+// the same limits as ReadFrame; DecodeFrame decodes it. A server reads
+// with it so that decoding runs elsewhere than its idle read loop, whose
+// stack then stays small.
+func (r *Reader) ReadPayload() ([]byte, error) {
 	r.Release()
 	var hdr [headerSize]byte
 	if _, err := io.ReadFull(r.r, hdr[:]); err != nil {
@@ -165,15 +185,7 @@ func (r *Reader) ReadFrame() (*Frame, error) {
 		r.Release()
 		return nil, err
 	}
-	f, err := DecodeFrame(payload)
-	if err == nil && r.small > 0 && len(payload) > r.small && f.Op != r.large {
-		err = fmt.Errorf("%w: a frame of %d bytes must be %s", ErrMalformed, len(payload), r.large)
-	}
-	if err != nil {
-		r.Release()
-		return nil, err
-	}
-	return f, nil
+	return payload, nil
 }
 
 // readPayload reads n bytes into a buffer that grows as they arrive,
