@@ -38,6 +38,16 @@ func newGroupDirectory(t *testing.T, members []string) *groupDirectory {
 	return d
 }
 
+// add makes a new member.
+func (d *groupDirectory) add(t *testing.T, user string) {
+	t.Helper()
+	_, id, _ := ed25519.GenerateKey(rand.Reader)
+	d.mu.Lock()
+	d.ids[user] = id
+	d.mu.Unlock()
+	d.rotate(t, user)
+}
+
 // rotate gives user a new prekey and returns it.
 func (d *groupDirectory) rotate(t *testing.T, user string) keys.SignedPrekey {
 	t.Helper()

@@ -44,6 +44,8 @@ type serverFeed struct {
 	transport func() *direct.Transport
 	// kickPathOpened asks everything waiting for a path to try now.
 	kickPathOpened func()
+	// resync asks syncLoop for a roster sync (syncSoon).
+	resync chan struct{}
 }
 
 // syncTimeout bounds one resynchronisation with the server.
@@ -330,10 +332,7 @@ func (sv *serverFeed) groupEvent(ctx context.Context, ge wire.GroupEvent) {
 	sv.notify(api.Event{Type: api.EventGroup, Group: &api.GroupNote{
 		Change: ge.Change, Group: groupOf(ge.Group), User: ge.Username, By: ge.By, OldName: ge.OldName,
 	}})
-	if err := sv.syncRoster(ctx); err != nil {
-		sv.log.Warn("sync after group change", "err", err)
-	}
-	sv.outbox.Kick()
+	sv.syncSoon() // with the other changes of a burst (syncLoop)
 }
 
 func presenceOf(p wire.Presence) api.Presence {
