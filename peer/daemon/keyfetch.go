@@ -9,6 +9,7 @@ import (
 
 	"github.com/lanchat/lanchat/internal/keys"
 	"github.com/lanchat/lanchat/internal/wire"
+	"github.com/lanchat/lanchat/peer/history"
 )
 
 // sealKey returns the prekey to seal a relayed message to user: the
@@ -59,11 +60,31 @@ func (k *keyring) prefetch(ctx context.Context, users []string) {
 	if err != nil {
 		k.log.Debug("fetch keys", "users", len(missing), "err", err)
 	}
+	if len(got) == 0 {
+		return
+	}
 	gen := k.cache.generation()
+	// The pinned keys, read once for all (a contact's read is a scan).
+	cs, err := k.db.Contacts(ctx)
+	if err != nil {
+		k.log.Warn("list contacts", "err", err)
+		return
+	}
+	pinned := make(map[string]history.Contact, len(cs))
+	for _, c := range cs {
+		pinned[c.Username] = c
+	}
+	now = time.Now()
 	for _, kr := range got {
-		if _, err := k.checkPrekey(ctx, kr.Username, kr.Prekey, gen); err != nil {
-			k.log.Debug("fetched prekey not cached", "user", kr.Username, "err", err)
+		c, ok := pinned[kr.Username]
+		if !ok || c.Held() {
+			continue // sealKey says why, if a copy is for them
 		}
+		if err := kr.Prekey.Verify(c.IdentityKey, kr.Username, now); err != nil {
+			k.log.Debug("fetched prekey not cached", "user", kr.Username, "err", err)
+			continue
+		}
+		k.cache.put(kr.Username, kr.Prekey, gen)
 	}
 }
 
