@@ -56,7 +56,8 @@ func TestDirectRoomMessagesHeldToTheRoomRate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return u.messages.handleDirect(ctx, from, f)
+		_, werr := u.messages.handleDirect(ctx, from, f)
+		return werr
 	}
 	for i := range 3 {
 		if werr := send("mallory", roomID); werr != nil {
