@@ -79,6 +79,7 @@ func init() {
 		wire.OpRoomUnban:   handle(opRoomUnban),
 		wire.OpRoomPost:    handle(opRoomPost),
 		wire.OpUsersOnline: handle(opUsersOnline),
+		wire.OpKeysGetMany: handle(opKeysGetMany),
 	} {
 		routes[op] = authed(fn)
 	}

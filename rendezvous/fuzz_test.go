@@ -96,6 +96,7 @@ func fuzzRegisterFrames(f *testing.F, ts *testServer) []byte {
 		{wire.OpRoomPost, wire.RoomPostRequest{Room: "seed.room", ID: "00000000000000000000000000000003"}},
 		{wire.OpUsersOnline, wire.UsersOnlineRequest{Room: "seed.room", All: true}},
 		{wire.OpRoomLeave, wire.RoomRequest{Room: "seed.room"}},
+		{wire.OpKeysGetMany, wire.KeysGetManyRequest{Usernames: []string{"seed.user", "fresh.seed", "nobody.seed"}}},
 		{wire.OpFriendsList, nil},
 	} {
 		fr, err := wire.NewRequest(uint64(i+1), r.op, r.body)

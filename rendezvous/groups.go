@@ -403,7 +403,9 @@ func opGroupsList(ctx context.Context, c *conn, _ *wire.Empty) (any, *wire.Error
 		return nil, c.internal("list rooms", err)
 	}
 	for _, r := range rooms {
-		resp.Rooms = append(resp.Rooms, roomOf(r))
+		g := roomOf(r)
+		g.Rate = c.srv.cfg.Rooms.Rate
+		resp.Rooms = append(resp.Rooms, g)
 	}
 	return resp, nil
 }

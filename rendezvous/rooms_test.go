@@ -77,6 +77,10 @@ func TestRoomDirectoryJoinAndTopic(t *testing.T) {
 	if len(gl.Groups) != 0 || len(gl.Rooms) != 1 || gl.Rooms[0].Name != "coffee" || gl.Rooms[0].Topic != "beans and brews" {
 		t.Fatalf("bob's groups.list: %+v", gl)
 	}
+	// With the rate members hold direct copies to.
+	if gl.Rooms[0].Rate != defaultRoomRate {
+		t.Fatalf("room rate %d in groups.list, want %d", gl.Rooms[0].Rate, defaultRoomRate)
+	}
 	// Members share: keys, relay, presence.
 	call[wire.KeysResponse](t, bob.c, wire.OpKeysGet, wire.UserRequest{Username: "alice"})
 	callErr(t, carol.c, wire.OpKeysGet, wire.UserRequest{Username: "alice"}, wire.CodeNotFound)

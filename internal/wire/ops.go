@@ -274,6 +274,10 @@ type Group struct {
 	// Room is set for a room (see rooms.go): anyone may find and join it.
 	Room  bool   `json:"room,omitempty"`
 	Topic string `json:"topic,omitempty"`
+	// Rate is, for a room in groups.list, how many messages one member
+	// may send to it a minute (room.post's budget), which members also
+	// hold the copies that reach them directly to.
+	Rate int `json:"rate,omitempty"`
 }
 
 // GroupInvite is a pending invitation.

@@ -277,6 +277,7 @@ func New(cfg Config) (*Daemon, error) {
 		notify:         d.events.publish,
 		transport:      d.currentTransport,
 		kickPathOpened: kick,
+		resync:         make(chan struct{}, 1),
 	}
 	if cfg.Desktop != nil {
 		d.notifier = notify.New(d, cfg.Desktop, d.mutedTarget, cfg.Logger.With("part", "notify")) // rich.go
@@ -389,6 +390,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	})
 	d.spawn(func() { d.feed.serverLoop(ctx) })
+	d.spawn(func() { d.feed.syncLoop(ctx) })
 	d.spawn(func() { d.outbox.Run(ctx) })
 	d.spawn(func() { d.session.prekeyLoop(ctx) })
 	d.spawn(func() { d.transfers.transferLoop(ctx) })

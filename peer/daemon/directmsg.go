@@ -109,6 +109,9 @@ func (ms *messages) handleDirect(ctx context.Context, from string, f *wire.Frame
 	if err != nil {
 		return nil, wire.Errorf(wire.CodeMalformed, "%v", err)
 	}
+	if werr := ms.roomBudget.take(ms.roster, m.Group, from, time.Now()); werr != nil {
+		return nil, werr
+	}
 	return wire.Empty{}, ms.receiveDirect(ctx, from, m)
 }
 

@@ -53,6 +53,15 @@ func (s *fakeServer) handle(op string, req, resp any) error {
 			return wire.Errorf(wire.CodeNotFound, "no such user")
 		}
 		*resp.(*wire.KeysResponse) = wire.KeysResponse{Username: "carol", IdentityKey: s.carol.Public().(ed25519.PublicKey), Prekey: s.prekey}
+	case wire.OpKeysGetMany:
+		r := resp.(*wire.KeysGetManyResponse)
+		for _, u := range req.(wire.KeysGetManyRequest).Usernames {
+			if u != "carol" {
+				r.Missing = append(r.Missing, u)
+				continue
+			}
+			r.Keys = append(r.Keys, wire.KeysResponse{Username: "carol", IdentityKey: s.carol.Public().(ed25519.PublicKey), Prekey: s.prekey})
+		}
 	case wire.OpRelayAck:
 		s.acks = append(s.acks, req.(wire.RelayAckRequest))
 	case wire.OpRelaySend:
@@ -81,7 +90,7 @@ func TestFeedSessionUpSyncs(t *testing.T) {
 	events := u.events.subscribe(ctx)
 	u.feed.handleLink(ctx, link.Event{Kind: link.EventUp, Session: &wire.Session{Profile: wire.Profile{Username: "bob", DisplayName: "Bob"}}})
 	calls := u.fake.called()
-	for _, op := range []string{wire.OpPresenceSet, wire.OpFriendsList, wire.OpGroupsList, wire.OpKeysGet} {
+	for _, op := range []string{wire.OpPresenceSet, wire.OpFriendsList, wire.OpGroupsList, wire.OpKeysGetMany} {
 		if !slices.Contains(calls, op) {
 			t.Errorf("no %s in %v", op, calls)
 		}

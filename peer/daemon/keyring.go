@@ -49,9 +49,6 @@ type keyring struct {
 	sharedWarned map[string]time.Time
 }
 
-// dropCached forgets user's cached prekey.
-func (k *keyring) dropCached(user string) { k.cache.drop(user) }
-
 // Verify returns the safety number shared with user, for the key the user
 // has to compare now (the pending one after a change), and that key's
 // fingerprint, which Confirm and Trust take back.
@@ -163,11 +160,15 @@ func (k *keyring) contact(ctx context.Context, user string) (history.Contact, er
 	return c, nil
 }
 
-// checkSameKey warns when user's pinned key is also another contact's.
+// checkSameKey warns when user's pinned key is also another contact's;
+// those contacts are held from now on, so their cached prekeys go.
 func (k *keyring) checkSameKey(ctx context.Context, user string) {
 	c, err := k.db.Contact(ctx, user)
 	if err != nil || len(c.SameKey) == 0 {
 		return
+	}
+	for _, other := range c.SameKey {
+		k.cache.drop(other)
 	}
 	k.warnSharedKey(append([]string{c.Username}, c.SameKey...), c.IdentityKey)
 }
@@ -236,17 +237,16 @@ func (k *keyring) pinKey(ctx context.Context, user string, key []byte) history.P
 		k.log.Warn("pin key", "user", user, "err", err)
 		return 0
 	}
-	if res != history.PinSame {
-		k.cache.drop(user)
-	}
 	switch res {
 	case history.PinChanged:
+		k.cache.drop(user)
 		k.log.Warn("identity key changed; messages held until trusted", "user", user)
 		k.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: keyFingerprint(key)}})
 		k.closeContact(user)
 	case history.PinRestored:
 		// Logged in elsewhere, then back: the key is the trusted one
 		// again, and what waited for it may go.
+		k.cache.drop(user)
 		k.log.Info("identity key changed back to the pinned one; nothing held for it any more", "user", user)
 		k.notify(api.Event{Type: api.EventKeyChanged, KeyChange: &api.KeyChange{User: user, Fingerprint: keyFingerprint(key), Restored: true}})
 		k.released(user)
@@ -254,21 +254,6 @@ func (k *keyring) pinKey(ctx context.Context, user string, key []byte) history.P
 		k.checkSameKey(ctx, user)
 	}
 	return res
-}
-
-// relayKeys returns user's keys for sealing: from the cache, else from
-// the directory (which also pins the identity key).
-func (k *keyring) relayKeys(ctx context.Context, user string) (wire.KeysResponse, error) {
-	now := time.Now()
-	if kr, ok := k.cache.get(user, now); ok {
-		return kr, nil
-	}
-	kr, err := k.fetchKey(ctx, user)
-	if err != nil {
-		return kr, err
-	}
-	k.cache.put(user, kr, now)
-	return kr, nil
 }
 
 // senderKey returns the pinned identity key of user, fetching and pinning

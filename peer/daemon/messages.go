@@ -49,4 +49,8 @@ type messages struct {
 	reexamineKick chan struct{}
 
 	typing typing // typing.go
+
+	// roomBudget holds the room messages that arrive directly to each
+	// room's rate (roombudget.go).
+	roomBudget roomBudget
 }

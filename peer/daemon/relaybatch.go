@@ -25,6 +25,13 @@ const sealWorkers = 16
 // outcome per copy, in order, nil once the server committed that copy.
 func (p relayPath) DeliverBatch(ctx context.Context, copies []outbox.Copy) []error {
 	ms := p.ms
+	// Keys not cached yet are fetched together first, not one request
+	// per copy.
+	users := make([]string, len(copies))
+	for i, c := range copies {
+		users[i] = c.To
+	}
+	ms.keyring.prefetch(ctx, users)
 	errs := make([]error, len(copies))
 	envs := make([]wire.RelayEnvelope, len(copies))
 	next := make(chan int)
@@ -71,3 +78,7 @@ func (p relayPath) DeliverBatch(ctx context.Context, copies []outbox.Copy) []err
 	}
 	return errs
 }
+
+// Live reports whether a direct connection to user is open now, without
+// dialling (outbox.LivePath).
+func (p directPath) Live(to string) bool { return p.ms.peers.get(to) != nil }

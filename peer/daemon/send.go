@@ -188,8 +188,8 @@ func (ms *messages) relay(ctx context.Context, m envelope.Message) error {
 }
 
 // seal seals m, which this side's user wrote, to its recipient's current
-// prekey, checked against the recipient's pinned identity key, as a relay
-// envelope.
+// prekey, checked against the recipient's pinned identity key
+// (keyring.sealKey), as a relay envelope.
 func (ms *messages) seal(ctx context.Context, m envelope.Message) (wire.RelayEnvelope, error) {
 	to := m.To
 	me := ms.session.self()
@@ -197,18 +197,11 @@ func (ms *messages) seal(ctx context.Context, m envelope.Message) (wire.RelayEnv
 	if me == "" || m.From != me || key == nil || !ms.link.HasSession() {
 		return wire.RelayEnvelope{}, errNoPath
 	}
-	kr, err := ms.keyring.relayKeys(ctx, to)
+	prekey, err := ms.keyring.sealKey(ctx, to)
 	if err != nil {
-		return wire.RelayEnvelope{}, fmt.Errorf("%w: keys of %s: %v", errNoPath, to, err)
+		return wire.RelayEnvelope{}, err
 	}
-	pinned, err := ms.keyring.senderKey(ctx, to)
-	if err != nil {
-		return wire.RelayEnvelope{}, fmt.Errorf("key of %s: %w", to, err)
-	}
-	if err := kr.Prekey.Verify(pinned, to, time.Now()); err != nil {
-		return wire.RelayEnvelope{}, fmt.Errorf("prekey of %s: %w", to, err)
-	}
-	sealed, err := envelope.Seal(m, key, kr.Prekey)
+	sealed, err := envelope.Seal(m, key, prekey)
 	if err != nil {
 		return wire.RelayEnvelope{}, fmt.Errorf("seal: %w", err)
 	}

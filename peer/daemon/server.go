@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/ed25519"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -45,6 +44,8 @@ type serverFeed struct {
 	transport func() *direct.Transport
 	// kickPathOpened asks everything waiting for a path to try now.
 	kickPathOpened func()
+	// resync asks syncLoop for a roster sync (syncSoon).
+	resync chan struct{}
 }
 
 // syncTimeout bounds one resynchronisation with the server.
@@ -135,6 +136,8 @@ func (sv *serverFeed) handleLink(ctx context.Context, ev link.Event) {
 func (sv *serverFeed) online(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
+	// Key changes pushed while the link was away were missed.
+	sv.keyring.cache.clear()
 	if err := sv.publishPresence(ctx); err != nil {
 		sv.log.Warn("publish presence", "err", err)
 	}
@@ -219,14 +222,16 @@ func (sv *serverFeed) syncRoster(ctx context.Context) error {
 			sv.log.Warn("name group conversation", "group", g.Name, "err", err)
 		}
 	}
+	// The keys of contacts already cached are known and pinned: any
+	// change since would have come as key.changed (the cache is cleared
+	// when the link comes back). The others' are fetched together.
+	others := make([]string, 0, len(contacts))
 	for _, u := range contacts {
-		if u == me {
-			continue
-		}
-		if _, err := sv.keyring.fetchKey(ctx, u); err != nil {
-			sv.log.Warn("fetch key", "user", u, "err", err)
+		if u != me {
+			others = append(others, u)
 		}
 	}
+	sv.keyring.prefetch(ctx, others)
 	sv.messages.reexamineParked(ctx)
 	want, eager := synced.Avatars, synced.Eager
 	if p := sv.session.profile(); p.Username != "" {
@@ -283,10 +288,7 @@ func (sv *serverFeed) handleServerEvent(ctx context.Context, f *wire.Frame) {
 		if !decodeEvent(sv.log, f, &kc) {
 			return
 		}
-		sv.keyring.dropCached(kc.Username) // a new login publishes a new prekey too
-		if len(kc.IdentityKey) == ed25519.PublicKeySize {
-			sv.keyring.pinKey(ctx, kc.Username, kc.IdentityKey)
-		}
+		sv.keyring.keysChanged(ctx, kc) // a new login publishes a new prekey too
 	case wire.EvSignedOut:
 		var so wire.SignedOutEvent
 		decodeEvent(sv.log, f, &so)
@@ -330,10 +332,7 @@ func (sv *serverFeed) groupEvent(ctx context.Context, ge wire.GroupEvent) {
 	sv.notify(api.Event{Type: api.EventGroup, Group: &api.GroupNote{
 		Change: ge.Change, Group: groupOf(ge.Group), User: ge.Username, By: ge.By, OldName: ge.OldName,
 	}})
-	if err := sv.syncRoster(ctx); err != nil {
-		sv.log.Warn("sync after group change", "err", err)
-	}
-	sv.outbox.Kick()
+	sv.syncSoon() // with the other changes of a burst (syncLoop)
 }
 
 func presenceOf(p wire.Presence) api.Presence {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/history"
 )
 
 // fakeBatchPath is a relay that takes batches: each DeliverBatch call
@@ -123,5 +124,84 @@ func TestSubmitSendsAGroupCopyDirectlyWhenItCan(t *testing.T) {
 	}
 	if len(bp.batches) != 0 {
 		t.Fatalf("relay requests %v, want none", bp.batches)
+	}
+}
+
+// livePath is a direct path with open connections to some recipients
+// only; it counts every attempt, as a dial would be.
+type livePath struct {
+	fakePath
+	live  map[string]bool
+	mu    sync.Mutex
+	tried map[string]int
+}
+
+func (p *livePath) Live(to string) bool { return p.live[to] }
+
+func (p *livePath) Deliver(ctx context.Context, to string, m history.Message) error {
+	p.mu.Lock()
+	p.tried[to]++
+	p.mu.Unlock()
+	if !p.live[to] {
+		return fmt.Errorf("%w: dialled and failed", ErrNoPath)
+	}
+	return p.fakePath.Deliver(ctx, to, m)
+}
+
+// TestSubmitTriesDirectOnlyOverOpenConnections: a group message goes
+// directly to the members with an open connection and through the relay
+// to the rest, without one attempt (a dial) per member who has none.
+func TestSubmitTriesDirectOnlyOverOpenConnections(t *testing.T) {
+	r := newRig(t)
+	bp := &fakeBatchPath{}
+	lp := &livePath{live: map[string]bool{"m001": true, "m004": true}, tried: map[string]int{}}
+	r.ob.cfg.Relay, r.ob.cfg.Direct = bp, lp
+	ctx := context.Background()
+	to := members(200)
+	id := r.queue(t, 1, to...)
+
+	got := r.ob.Submit(ctx, "alice", id, to)
+	for _, u := range to {
+		want := api.ViaRelay
+		if lp.live[u] {
+			want = api.ViaDirect
+		}
+		if got[u] != want {
+			t.Fatalf("copy to %s: %q, want %q", u, got[u], want)
+		}
+	}
+	if len(lp.tried) != 2 || lp.tried["m001"] != 1 || lp.tried["m004"] != 1 {
+		t.Fatalf("direct attempts %v, want one each to m001 and m004", lp.tried)
+	}
+	if len(bp.batches) != 1 || bp.batches[0] != 198 {
+		t.Fatalf("relay requests %v, want one of 198", bp.batches)
+	}
+	if n := r.ob.Count(ctx); n != 0 {
+		t.Fatalf("%d copies left in the outbox", n)
+	}
+}
+
+// TestSubmitMarksAGroupsCopiesTogether: the copies of a message to a big
+// group are read and marked sent in a few store writes, not one each.
+func TestSubmitMarksAGroupsCopiesTogether(t *testing.T) {
+	r := newRig(t)
+	bp := &fakeBatchPath{}
+	r.ob.cfg.Relay = bp
+	ctx := context.Background()
+	to := members(500)
+	id := r.queue(t, 1, to...)
+
+	before := r.db.Commits()
+	got := r.ob.Submit(ctx, "alice", id, to)
+	if via := Summary(got); via != api.ViaRelay {
+		t.Fatalf("Submit: %v", got)
+	}
+	// One write per relay request (two), and none per copy.
+	if w := r.db.Commits().Writes - before.Writes; w > 2 {
+		t.Fatalf("%d store writes to mark 500 copies sent, want at most 2", w)
+	}
+	m, err := r.db.Message(ctx, "alice", id)
+	if err != nil || m.State != history.StateSent {
+		t.Fatalf("message %+v, %v; want sent", m, err)
 	}
 }

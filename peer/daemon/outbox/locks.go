@@ -38,3 +38,31 @@ func (l *userLocks) Lock(user string) (unlock func()) {
 		l.mu.Unlock()
 	}
 }
+
+// TryLock locks user's mutex if it is free now and returns its unlock;
+// ok is false, and nothing is locked, if another holds it.
+func (l *userLocks) TryLock(user string) (unlock func(), ok bool) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = make(map[string]*userLock)
+	}
+	ul := l.m[user]
+	if ul == nil {
+		ul = &userLock{}
+		l.m[user] = ul
+	}
+	if !ul.TryLock() {
+		l.mu.Unlock()
+		return nil, false
+	}
+	ul.refs++
+	l.mu.Unlock()
+	return func() {
+		ul.Unlock()
+		l.mu.Lock()
+		if ul.refs--; ul.refs == 0 {
+			delete(l.m, user)
+		}
+		l.mu.Unlock()
+	}, true
+}

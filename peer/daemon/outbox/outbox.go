@@ -159,7 +159,9 @@ func (o *Outbox) FlushAll(ctx context.Context) {
 // how each went (recipient → api.Via…). me is the message's sender.
 func (o *Outbox) Submit(ctx context.Context, me, id string, to []string) map[string]string {
 	if bp, ok := o.cfg.Relay.(BatchPath); ok && len(to) > 1 {
-		return o.submitMany(ctx, bp, me, id, to)
+		if gs, ok := o.cfg.Store.(GroupStore); ok {
+			return o.submitMany(ctx, bp, gs, me, id, to)
+		}
 	}
 	out := make(map[string]string, len(to))
 	for _, u := range to {

@@ -1,0 +1,58 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lanchat/lanchat/internal/wire"
+)
+
+// TestGroupChangesBurstSyncsOnce: members joining a big room one after
+// another, each change pushed to every member, cost this daemon one or
+// two roster syncs, not one each; and the last change is in the roster.
+func TestGroupChangesBurstSyncsOnce(t *testing.T) {
+	u := newUnitDaemon(t)
+	dir := newGroupDirectory(t, []string{"m00"})
+	u.fake.mu.Lock()
+	u.fake.handle = dir.handle
+	u.fake.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go u.feed.syncLoop(ctx)
+	u.fake.called()
+
+	const n = 50
+	for i := range n {
+		name := fmt.Sprintf("j%02d", i)
+		dir.add(t, name)
+		u.feed.handleServerEvent(ctx, mustEvent(t, wire.EvGroup, wire.GroupEvent{Change: wire.GroupJoined, Username: name,
+			Group: wire.Group{ID: "00112233445566778899aabbccddeeff", Name: "team"}}))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !u.roster.Member("00112233445566778899aabbccddeeff", fmt.Sprintf("j%02d", n-1)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the last member to join is not in the roster")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(2 * resyncSettle)
+	calls := u.fake.called()
+	if syncs := count(calls, wire.OpGroupsList); syncs < 1 || syncs > 2 {
+		t.Fatalf("%d roster syncs for %d group changes, want 1 or 2", syncs, n)
+	}
+	// The new members' keys came together, not one request each.
+	if m := count(calls, wire.OpKeysGet); m != 0 {
+		t.Fatalf("%d keys.get requests, want keys.get_many only", m)
+	}
+}
+
+func mustEvent(t *testing.T, op string, body any) *wire.Frame {
+	t.Helper()
+	f, err := wire.NewEvent(op, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
