@@ -93,31 +93,45 @@ export async function openVerify(panel, user) {
   }
 }
 
-// openMembers lists a group's members, online first, with what the user
-// may do: invite, and for the owner kick, rename and delete; leave.
-export async function openMembers(panel, name) {
+// readMembers opens the panel on #name and reads its members, online
+// first; null, with the panel saying why, when they cannot be read.
+export async function readMembers(panel, name) {
   const body = openPanel(panel, `#${name}`, h("p", "Reading the members…"));
   let gm;
   try {
     gm = await get(`/v1/groups/${seg(name)}/members`);
   } catch (e) {
     replace(body, h("p.form-error", { role: "alert" }, e.message));
-    return;
+    return null;
   }
   const me = state.me ? state.me.username : "";
+  return { body, gm, me, members: [...gm.members].sort(byPresence) };
+}
+
+// memberRow is one member of a group or room: avatar, name and role
+// ("owner", "admin" or ""), presence, and the buttons the user may press.
+export function memberRow(m, me, role, ...buttons) {
+  const shown = m.username === me ? "you" : presenceText(m.presence);
+  return h("li", { "aria-label": `Member ${m.username}${role ? ", " + role : ""}, ${shown}` },
+    avatar(m.username, m.avatar, { name: m.display_name, labelled: true, extra: presenceDot(m.presence) }),
+    h("span.mname", m.display_name ? `${m.display_name} (${m.username})` : m.username, role ? h("small", " " + role) : null),
+    h("span.mstate", shown),
+    ...buttons);
+}
+
+// openMembers lists a group's members, online first, with what the user
+// may do: invite, and for the owner kick, rename and delete; leave.
+export async function openMembers(panel, name) {
+  const read = await readMembers(panel, name);
+  if (!read) return;
+  const { body, gm, me, members } = read;
   const owner = gm.group.owner === me;
-  const members = [...gm.members].sort(byPresence);
   const err = h("p.form-error", { role: "alert" });
-  const list = h("ul.members", { "aria-label": "Members" }, members.map((m) => h("li", {
-    "aria-label": `Member ${m.username}${m.owner ? ", owner" : ""}, ${m.username === me ? "you" : presenceText(m.presence)}`,
-  },
-  avatar(m.username, m.avatar, { name: m.display_name, labelled: true, extra: presenceDot(m.presence) }),
-  h("span.mname", m.display_name ? `${m.display_name} (${m.username})` : m.username, m.owner ? h("small", " owner") : null),
-  h("span.mstate", m.username === me ? "you" : presenceText(m.presence)),
-  owner && m.username !== me
-    ? h("button.small", { type: "button", "aria-label": `Remove ${m.username} from #${name}`,
-      onclick: () => act(() => post("/v1/groups/kick", { name, user: m.username })) }, "Remove")
-    : null)));
+  const list = h("ul.members", { "aria-label": "Members" }, members.map((m) => memberRow(m, me, m.owner ? "owner" : "",
+    owner && m.username !== me
+      ? h("button.small", { type: "button", "aria-label": `Remove ${m.username} from #${name}`,
+        onclick: () => act(() => post("/v1/groups/kick", { name, user: m.username })) }, "Remove")
+      : null)));
 
   const inv = field("Invite someone (username)", { name: "user", autocomplete: "off", autocapitalize: "off" });
   const invErr = h("p.form-error", { role: "alert" });

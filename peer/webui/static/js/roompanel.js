@@ -3,27 +3,18 @@
 // kicking, banning and unbanning; leaving.
 
 import { h, replace } from "./dom.js";
-import { get, post, seg } from "./api.js";
-import { state, byPresence, loadRooms, loadRecent } from "./store.js";
+import { post } from "./api.js";
+import { loadRooms, loadRecent } from "./store.js";
 import { field, showError, busy } from "./form.js";
-import { presenceText, presenceDot } from "./sidebar.js";
-import { openPanel } from "./panels.js";
-import { avatar } from "./avatars.js";
+import { readMembers, memberRow } from "./panels.js";
 
 export async function openRoomMembers(panel, name) {
-  const body = openPanel(panel, `#${name}`, h("p", "Reading the members…"));
-  let gm;
-  try {
-    gm = await get(`/v1/groups/${seg(name)}/members`);
-  } catch (e) {
-    replace(body, h("p.form-error", { role: "alert" }, e.message));
-    return;
-  }
-  const me = state.me ? state.me.username : "";
+  const read = await readMembers(panel, name);
+  if (!read) return;
+  const { body, gm, me, members } = read;
   const owner = gm.group.owner === me;
   const mine = gm.members.find((m) => m.username === me);
   const admin = owner || Boolean(mine && mine.admin);
-  const members = [...gm.members].sort(byPresence);
   const err = h("p.form-error", { role: "alert" });
 
   const btn = (label, text, action, user) => h("button.small", { type: "button", "aria-label": label,
@@ -34,10 +25,7 @@ export async function openRoomMembers(panel, name) {
     // The owner manages everyone but themselves; an admin manages members
     // who are neither the owner nor an admin.
     const manage = !you && !m.owner && (owner || (admin && !m.admin));
-    return h("li", { "aria-label": `Member ${m.username}${role ? ", " + role : ""}, ${you ? "you" : presenceText(m.presence)}` },
-      avatar(m.username, m.avatar, { name: m.display_name, labelled: true, extra: presenceDot(m.presence) }),
-      h("span.mname", m.display_name ? `${m.display_name} (${m.username})` : m.username, role ? h("small", " " + role) : null),
-      h("span.mstate", you ? "you" : presenceText(m.presence)),
+    return memberRow(m, me, role,
       owner && !you ? (m.admin ? btn(`Remove ${m.username} as admin of #${name}`, "Unadmin", "unadmin", m.username)
         : btn(`Make ${m.username} an admin of #${name}`, "Make admin", "admin", m.username)) : null,
       manage ? btn(`Kick ${m.username} from #${name}`, "Kick", "kick", m.username) : null,
