@@ -37,10 +37,3 @@ func TestParseExitPublish(t *testing.T) {
 		t.Errorf("read back %q, %v", b, err)
 	}
 }
-
-func TestTable(t *testing.T) {
-	got := Table([]string{"tool", "MB/s:", "note"}, [][]string{{"a", "1.5", "x"}, {"b"}})
-	if want := "| tool | MB/s | note |\n|---|---:|---|\n| a | 1.5 | x |\n| b | — | — |\n"; got != want {
-		t.Errorf("Table =\n%s\nwant\n%s", got, want)
-	}
-}

@@ -35,27 +35,6 @@ func TestPercentileAndMedian(t *testing.T) {
 	}
 }
 
-func TestFormat(t *testing.T) {
-	for x, want := range map[float64]string{math.NaN(): "—", 0.1234: "0.123", 3.14159: "3.14", 12.345: "12.3", 3015.4: "3015"} {
-		if got := Number(x); got != want {
-			t.Errorf("Number(%v) = %q, want %q", x, got, want)
-		}
-	}
-	if Spread([]float64{12.1, 9.87, 11}) != "9.87–12.1" || Spread([]float64{4.001, 4.002}) != "4.00" || Spread(nil) != "—" {
-		t.Error("Spread")
-	}
-	for n, want := range map[int64]string{4 * GiB: "4 GiB", 3 * GiB / 2: "1.5 GiB", 64 * MiB: "64 MiB", 712: "712 B"} {
-		if got := Size(n); got != want {
-			t.Errorf("Size(%d) = %q, want %q", n, got, want)
-		}
-	}
-	a := Tally{"direct": 3}
-	a.Add(Tally{"queued": 2, "direct": 1})
-	if a.String() != "direct 4, queued 2" || a.Only("direct") || !(Tally{"relay": 5, "direct": 0}).Only("relay") || (Tally{}).String() != "none" {
-		t.Errorf("Tally: %v", a)
-	}
-}
-
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"4096": 4096, "4KiB": 4 * KiB, "512MB": 512 * MiB, "4G": 4 * GiB, "1.5G": 3 * GiB / 2, " 2g ": 2 * GiB} {
 		if got, err := ParseSize(in); err != nil || got != want {
