@@ -99,12 +99,13 @@ func newIdlePool(ctx context.Context, cfg *config, prekey keys.SignedPrekey, int
 	}}
 	for i := range cfg.sources {
 		a := netip.AddrFrom4([4]byte{127, 0, 0, byte(2 + i)})
-		if ln, err := net.Listen("tcp", netip.AddrPortFrom(a, 0).String()); err != nil {
+		ln, err := net.Listen("tcp", netip.AddrPortFrom(a, 0).String())
+		if err != nil {
 			run.Note("source address %s not usable (%v); skipped", a, err)
-		} else {
-			ln.Close()
-			p.sources = append(p.sources, a)
+			continue
 		}
+		ln.Close()
+		p.sources = append(p.sources, a)
 	}
 	ctx, p.hbCancel = context.WithCancel(ctx)
 	go p.heartbeat(ctx, interval)
@@ -199,21 +200,21 @@ func (p *idlePool) open(ctx context.Context, i int) (*idleSession, error) {
 	s.r = wire.NewReader(s.tc, 64<<10) // the server sends idle sessions only small replies
 	deadline, _ := ctx.Deadline()
 	s.tc.SetDeadline(deadline)
-	if err := s.tc.HandshakeContext(ctx); err != nil {
-		s.tc.Close()
-		return nil, fmt.Errorf("tls handshake: %w", err)
-	}
-	if err := s.call(wire.OpHello, wire.HelloRequest{Version: wire.Version, Client: "rvload-idle"}); err != nil {
-		s.tc.Close()
-		return nil, fmt.Errorf("hello: %w", err)
-	}
-	a, err := newAccount(fmt.Sprintf("idle-%05d", i+1), p.prekey)
+	step := "tls handshake"
+	err = s.tc.HandshakeContext(ctx)
 	if err == nil {
-		err = a.enroll(p.cfg.serverID, s.call)
+		step, err = "hello", s.call(wire.OpHello, wire.HelloRequest{Version: wire.Version, Client: "rvload-idle"})
+	}
+	var a *account
+	if err == nil {
+		step = "register"
+		if a, err = newAccount(fmt.Sprintf("idle-%05d", i+1), p.prekey); err == nil {
+			err = a.enroll(p.cfg.serverID, s.call)
+		}
 	}
 	if err != nil {
 		s.tc.Close()
-		return nil, fmt.Errorf("register: %w", err)
+		return nil, fmt.Errorf("%s: %w", step, err)
 	}
 	s.tc.SetDeadline(time.Time{})
 	p.readers.Add(1)

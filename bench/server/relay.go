@@ -167,7 +167,7 @@ func (r *relayRun) join(ctx context.Context, name, addr string, consume func(*cl
 		if consume != nil {
 			consume(c)
 		}
-		for range c.Events() {
+		for range c.Events() { // drop what consume left
 		}
 	})
 	u := &user{a, c}
@@ -227,7 +227,9 @@ func (p *pair) seal(ctx context.Context, cfg *config) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("seal envelopes: %w", err)
 		}
-		id := newMessageID()
+		var raw [16]byte // a fresh random 128-bit id
+		rand.Read(raw[:])
+		id := hex.EncodeToString(raw[:])
 		if cfg.sealed > 0 && i >= cfg.sealed {
 			p.pool = append(p.pool, sealed{id, p.pool[i%cfg.sealed].env})
 			continue
@@ -240,13 +242,6 @@ func (p *pair) seal(ctx context.Context, cfg *config) error {
 		p.pool = append(p.pool, sealed{id, env})
 	}
 	return nil
-}
-
-// newMessageID returns a fresh random 128-bit message id in hex.
-func newMessageID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // messageText makes a chat message of exactly size bytes.
@@ -346,10 +341,10 @@ func (r *relayRun) send(ctx context.Context, p *pair, i int, phase time.Time) {
 	}
 	forget := func(batch []sealed) {
 		p.mu.Lock()
-		defer p.mu.Unlock()
 		for _, e := range batch {
 			delete(p.sentAt, e.id)
 		}
+		p.mu.Unlock()
 	}
 	for n, pool := 0, p.pool; len(pool) > 0; n++ {
 		start := time.Now()
@@ -392,11 +387,10 @@ func (r *relayRun) send(ctx context.Context, p *pair, i int, phase time.Time) {
 		}
 		r.sendLat.Add(lat)
 		for i, res := range resp.Results {
-			switch {
-			case res.Error != nil:
+			if res.Error != nil {
 				forget(batch[i : i+1])
 				r.sendErrs.Add(res.Error.Code)
-			default: // "queued": ids are fresh and random, never "duplicate"
+			} else { // "queued": ids are fresh and random, never "duplicate"
 				r.queued.Add(1)
 			}
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -50,7 +51,7 @@ func (b *bench) run(ctx context.Context) error {
 	hello := c.Hello()
 	c.Close()
 	asked := time.Duration(hello.HeartbeatMS) * time.Millisecond
-	interval := orDefault(cfg.heartbeat, orDefault(asked, client.DefaultHeartbeat))
+	interval := cmp.Or(cfg.heartbeat, asked, client.DefaultHeartbeat)
 	b.hello = fmt.Sprintf("%s, protocol %d, heartbeat every %v asked", hello.Server, hello.Version, asked)
 	b.Say("server at %s answers: %s", cfg.addr, b.hello)
 
@@ -76,14 +77,12 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	b.idlePhase(ctx, pool, interval)
-	if cfg.senders > 0 {
-		if ctx.Err() != nil {
-			b.Note("relay phase not run: %v", context.Cause(ctx))
-		} else {
-			b.relayPhase(ctx)
-			held, _ := pool.count()
-			b.add("idle sessions still held after the relay phase", held, "sessions")
-		}
+	if cfg.senders > 0 && ctx.Err() != nil {
+		b.Note("relay phase not run: %v", context.Cause(ctx))
+	} else if cfg.senders > 0 {
+		b.relayPhase(ctx)
+		held, _ := pool.count()
+		b.add("idle sessions still held after the relay phase", held, "sessions")
 	}
 	t := time.Now()
 	held, _ := pool.count()
@@ -91,14 +90,6 @@ func (b *bench) run(ctx context.Context) error {
 	b.Say("closed %d idle sessions in %v", held, time.Since(t).Round(time.Millisecond))
 	b.afterClose(ctx, time.Now())
 	return nil
-}
-
-// orDefault returns d, or def when d is not positive.
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // fitDescriptors lowers --idle when this process may not open that many
@@ -145,10 +136,7 @@ func (b *bench) mark(ctx context.Context, metrics bool) window {
 	return w
 }
 
-// serverCPU and selfCPU are the CPU used from w to e in percent of one
-// core; peakRSS the server's largest RSS then.
-func (w window) serverCPU(e window) float64 { return testbed.CPUPercent(w.server, e.server) }
-func (w window) selfCPU(e window) float64   { return testbed.CPUPercent(w.self, e.self) }
+// peakRSS is the server's largest RSS from w to e.
 func (b *bench) peakRSS(w, e window) int64 {
 	return max(b.server.PeakRSS(w.server.At, e.server.At), w.server.RSS, e.server.RSS)
 }
@@ -186,7 +174,7 @@ func (b *bench) idlePhase(ctx context.Context, pool *idlePool, interval time.Dur
 	b.add("idle set-up rate", float64(opened)/setup.Seconds(), "sessions/s")
 	hs := b.mark(ctx, false)
 	if hs.haveServer {
-		b.add("server CPU during the idle set-up", before.serverCPU(hs), "% of one core")
+		b.add("server CPU during the idle set-up", testbed.CPUPercent(before.server, hs.server), "% of one core")
 	}
 
 	b.Say("holding %d idle sessions for %v", opened, cfg.hold)
@@ -205,13 +193,13 @@ func (b *bench) idlePhase(ctx context.Context, pool *idlePool, interval time.Dur
 		if held > 0 {
 			b.add("server RSS per held session", float64(he.server.RSS-before.server.RSS)/float64(held)/1024, "KiB")
 		}
-		b.add(fmt.Sprintf("server CPU during the hold (heartbeats every %v)", interval), hs.serverCPU(he), "% of one core")
+		b.add(fmt.Sprintf("server CPU during the hold (heartbeats every %v)", interval), testbed.CPUPercent(hs.server, he.server), "% of one core")
 	}
 	if secs := he.self.At.Sub(hs.self.At).Seconds(); secs > 0 {
 		b.add("heartbeats sent during the hold", float64(pings1-pings0)/secs, "pings/s")
 		b.add("heartbeat replies during the hold", float64(replies1-replies0)/secs, "replies/s")
 	}
-	b.add("rvload CPU during the hold", hs.selfCPU(he), "% of one core")
+	b.add("rvload CPU during the hold", testbed.CPUPercent(hs.self, he.self), "% of one core")
 	if m := he.metrics; m != nil {
 		const when = "at the end of the hold"
 		b.add("server goroutines "+when, int64(m["go_goroutines"]), "goroutines")
@@ -279,7 +267,7 @@ func (b *bench) relayPhase(ctx context.Context) {
 		}
 	}
 	if rs.haveServer && re.haveServer {
-		cpu := rs.serverCPU(re)
+		cpu := testbed.CPUPercent(rs.server, re.server)
 		b.add("server CPU during the relay phase", cpu, "% of one core")
 		if queued > 0 {
 			// What a message costs the server, whatever else shares the
@@ -288,7 +276,7 @@ func (b *bench) relayPhase(ctx context.Context) {
 		}
 		b.addBytes("server RSS peak during the relay phase", b.peakRSS(rs, re))
 	}
-	b.add("rvload CPU during the relay phase", rs.selfCPU(re), "% of one core")
+	b.add("rvload CPU during the relay phase", testbed.CPUPercent(rs.self, re.self), "% of one core")
 	if mAfter != nil {
 		b.add("server goroutines at the end of the relay phase", int64(mAfter["go_goroutines"]), "goroutines")
 	}
@@ -316,15 +304,12 @@ func (b *bench) relayPhase(ctx context.Context) {
 // server lets go of them (connections and goroutines), and how long it
 // takes: each ending session is written to the store.
 func (b *bench) afterClose(ctx context.Context, closed time.Time) {
-	var m map[string]float64
-	for {
-		if m = b.scrape(ctx); m == nil {
-			return
-		}
-		if m["lanchat_rendezvous_connections_open"] == 0 || time.Since(closed) > closeWait || ctx.Err() != nil {
-			break
-		}
+	m := b.scrape(ctx)
+	for ; m != nil && m["lanchat_rendezvous_connections_open"] > 0 && time.Since(closed) <= closeWait && ctx.Err() == nil; m = b.scrape(ctx) {
 		sleepCtx(ctx, 100*time.Millisecond)
+	}
+	if m == nil {
+		return
 	}
 	open := int64(m["lanchat_rendezvous_connections_open"])
 	if open == 0 {
@@ -363,10 +348,10 @@ func (b *bench) addLatency(name string, l *stats.Latencies, withMax bool) {
 		b.add(name+" p50", "n/a", "ms")
 		return
 	}
-	b.add(name+" p50", stats.Millis(stats.Percentile(d, 0.50)), "ms")
-	b.add(name+" p99", stats.Millis(stats.Percentile(d, 0.99)), "ms")
-	if withMax {
-		b.add(name+" max", stats.Millis(stats.Percentile(d, 1)), "ms")
+	for i, q := range []float64{0.50, 0.99, 1} {
+		if i < 2 || withMax {
+			b.add(name+[]string{" p50", " p99", " max"}[i], stats.Millis(stats.Percentile(d, q)), "ms")
+		}
 	}
 }
 
