@@ -14,7 +14,6 @@ import (
 
 	"github.com/lanchat/lanchat/bench/internal/cli"
 	"github.com/lanchat/lanchat/bench/internal/stats"
-	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/keys"
 	"github.com/lanchat/lanchat/internal/testbed"
 	"github.com/lanchat/lanchat/rendezvous/client"
@@ -96,7 +95,7 @@ func (b *bench) run(ctx context.Context) error {
 // descriptors; the server, started from the same shell, has the same
 // limit. Go raises the soft limit to the hard one at start-up.
 func (b *bench) fitDescriptors() {
-	limit, err := strconv.Atoi(strings.Fields(sysinfo.ProcField("/proc/self/limits", "Max open files") + " x")[0])
+	limit, err := strconv.Atoi(strings.Fields(cli.ProcField("/proc/self/limits", "Max open files") + " x")[0])
 	if err != nil {
 		b.Note("descriptor limit unknown (/proc/self/limits)")
 		return
@@ -366,7 +365,7 @@ func (b *bench) report() string {
 	if pid := b.cfg.serverPID; pid > 0 {
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		r.Fact("server (pid %d): `%s`", pid, testbed.ShellQuote(strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")))
-		if f := strings.Fields(sysinfo.ProcField(fmt.Sprintf("/proc/%d/limits", pid), "Max open files")); len(f) >= 2 {
+		if f := strings.Fields(cli.ProcField(fmt.Sprintf("/proc/%d/limits", pid), "Max open files")); len(f) >= 2 {
 			r.Fact("server descriptor limit: %s (soft), %s (hard)", f[0], f[1])
 		}
 	}

@@ -28,7 +28,6 @@ import (
 
 	"github.com/lanchat/lanchat/bench/internal/cli"
 	"github.com/lanchat/lanchat/bench/internal/stats"
-	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/testbed"
 )
 
@@ -168,7 +167,7 @@ func bench(ctx context.Context, cfg *config, args []string, stdout, stderr io.Wr
 	b := &benchmark{Run: cli.NewRun("transfer", args, stderr), cfg: cfg, ns: testbed.NewNetns(nsPrefix)}
 	watch := testbed.WatchOthers()
 	runErr := b.measure(ctx)
-	b.Elapsed, b.loadEnd = time.Since(b.Start), sysinfo.LoadAverage()
+	b.Elapsed, b.loadEnd = time.Since(b.Start), cli.LoadAverage()
 	top, other := watch.Stop()
 	b.others = fmt.Sprintf("at least %.0f CPU seconds of the %.0f this machine had", other.Seconds(), b.Elapsed.Seconds()*float64(runtime.NumCPU()))
 	if len(top) > 0 {

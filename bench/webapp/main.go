@@ -27,7 +27,6 @@ import (
 
 	"github.com/lanchat/lanchat/bench/internal/cli"
 	"github.com/lanchat/lanchat/bench/internal/stats"
-	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/axquery"
 	"github.com/lanchat/lanchat/internal/testbed"
 	"github.com/lanchat/lanchat/peer/api"
@@ -216,7 +215,7 @@ func (r *report) markdown() string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 	mib := func(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Web app benchmark\n\n%s, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), sysinfo.Machine())
+	fmt.Fprintf(&b, "# Web app benchmark\n\n%s, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), cli.Machine())
 	var rows [][]string
 	for _, row := range []struct {
 		what string
@@ -248,6 +247,6 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "The app's times are read on the pages' own clocks (performance.timeOrigin + now()): from the click\n")
 	fmt.Fprintf(&b, "event on Send in alice's page to the text appearing in the document of bob's page (a MutationObserver,\n")
 	fmt.Fprintf(&b, "before paint). The API row is the same daemons in the same run, timed by the client. The heap is read\n")
-	fmt.Fprintf(&b, "after a forced garbage collection (Runtime.getHeapUsage). Load average at the end: %s.\n", sysinfo.LoadAverage())
+	fmt.Fprintf(&b, "after a forced garbage collection (Runtime.getHeapUsage). Load average at the end: %s.\n", cli.LoadAverage())
 	return b.String()
 }

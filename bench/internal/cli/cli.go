@@ -2,7 +2,7 @@
 // that print an example on --help, usage errors (exit code 2), the exit
 // code of a run, the context a run is cancelled by, the account of a run
 // (progress, notes, its command line) and the Markdown report every
-// subcommand prints and writes to --out.
+// subcommand prints and writes to --out, and the machine it ran on.
 package cli
 
 import (
@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lanchat/lanchat/bench/internal/sysinfo"
 	"github.com/lanchat/lanchat/internal/testbed"
 )
 
@@ -112,10 +111,11 @@ func (c *Common) Publish(stdout, progress io.Writer, report string) error {
 	if c.Out == "" {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(c.Out), 0o755); err != nil {
-		return fmt.Errorf("write report: %w", err)
+	err := os.MkdirAll(filepath.Dir(c.Out), 0o755)
+	if err == nil {
+		err = os.WriteFile(c.Out, []byte(report), 0o644)
 	}
-	if err := os.WriteFile(c.Out, []byte(report), 0o644); err != nil {
+	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintf(progress, "== written to %s\n", c.Out)
@@ -137,7 +137,7 @@ type Run struct {
 
 // NewRun starts the account of a run of subcommand name.
 func NewRun(name string, args []string, progress io.Writer) Run {
-	return Run{Name: name, Args: args, Start: time.Now(), Loadavg: sysinfo.LoadAverage(), Progress: progress}
+	return Run{Name: name, Args: args, Start: time.Now(), Loadavg: LoadAverage(), Progress: progress}
 }
 
 // Say prints a progress line.
@@ -175,7 +175,7 @@ func NewReport(title string, start time.Time, elapsed time.Duration, loadavg, go
 	r := &Report{}
 	fmt.Fprintf(r, "## %s\n\n", title)
 	r.Fact("date: %s (run took %v)", start.UTC().Format(time.RFC3339), elapsed.Round(time.Second))
-	r.Fact("machine: %s", sysinfo.Machine())
+	r.Fact("machine: %s", Machine())
 	if loadavg != "" {
 		r.Fact("load average at the start: %s (anything but 0 means other work shared the CPUs)", loadavg)
 	}
@@ -213,4 +213,39 @@ func Table(head []string, rows [][]string) string {
 		b += "| " + strings.Join(row, " | ") + " |\n"
 	}
 	return b
+}
+
+// Machine describes this machine: CPUs, memory, kernel.
+func Machine() string {
+	s := fmt.Sprintf("%d CPUs", runtime.NumCPU())
+	if m := ProcField("/proc/cpuinfo", "model name"); m != "" {
+		s += ", " + m
+	}
+	var kb int64
+	if _, err := fmt.Sscan(ProcField("/proc/meminfo", "MemTotal"), &kb); err == nil {
+		s += fmt.Sprintf(", %.1f GiB RAM", float64(kb)/(1<<20))
+	}
+	rel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return strings.TrimSpace(s + ", " + runtime.GOOS + " " + strings.TrimSpace(string(rel)))
+}
+
+// ProcField returns the value of the first line of a /proc file that
+// starts with key, or "".
+func ProcField(path, key string) string {
+	b, _ := os.ReadFile(path)
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rest), ":"))
+		}
+	}
+	return ""
+}
+
+// LoadAverage returns the 1, 5 and 15 minute load averages, or "".
+func LoadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return ""
 }

@@ -7,6 +7,7 @@ package stats
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -155,8 +156,8 @@ type Latencies struct {
 // Add records one duration.
 func (l *Latencies) Add(d time.Duration) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.d = append(l.d, d)
+	l.mu.Unlock()
 }
 
 // All returns a copy of the durations recorded so far.
@@ -207,17 +208,18 @@ func Scrape(ctx context.Context, addr string) (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return nil, fmt.Errorf("scrape metrics: %w", err)
+	var resp *http.Response
+	if err == nil {
+		resp, err = http.DefaultClient.Do(req)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err = errors.New(resp.Status)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("scrape metrics: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("scrape metrics: %s", resp.Status)
-	}
 	m := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
