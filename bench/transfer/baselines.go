@@ -282,8 +282,12 @@ func (b *benchmark) croc(ctx context.Context, end *testbed.Stack, r *row, outDir
 		if err == nil {
 			err = snd.Wait(ctx, 30*time.Second)
 		}
+		var f *os.File
 		if err == nil {
-			err = syncFile(got)
+			f, err = os.Open(got)
+		}
+		if err == nil {
+			err = errors.Join(f.Sync(), f.Close())
 		}
 		res.elapsed = time.Since(start)
 		if err != nil {

@@ -96,16 +96,6 @@ func writeRandomFile(path string, size int64) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), f.Close()
 }
 
-// syncFile fsyncs one file.
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
-
 // checkCopy checks that dst has size bytes and, with wantHash, that
 // SHA-256; without it, that it matches src in 66 blocks of 64 KiB spread
 // over the file, each nudged off any alignment so that a shifted copy

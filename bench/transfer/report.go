@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"os/exec"
@@ -241,7 +242,7 @@ func (b *benchmark) targets() [][]string {
 	for _, s := range b.sections {
 		for _, r := range s.rows {
 			if r.lanchat {
-				peak, first = max(peak, r.peakRSS(2)), cmpOr(first, r)
+				peak, first = max(peak, r.peakRSS(2)), cmp.Or(first, r)
 			}
 		}
 	}
@@ -252,13 +253,6 @@ func (b *benchmark) targets() [][]string {
 	add(fmt.Sprintf("each daemon's peak RSS under %d MiB", targetRSSBytes/stats.MiB), p, func(x float64) string { return mib(int64(x)) + " MiB" }, peak < targetRSSBytes, first)
 	vs("lanchat ÷ raw quic-go copy with direct I/O (loopback, the same disk path: what lanchat's protocol, hashing and records cost)", bigFile, rowQUIC, pathDirect, 0)
 	return out
-}
-
-func cmpOr(a, b *row) *row {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // findRow returns the row of the given kind of section, name and (if

@@ -96,11 +96,9 @@ func (b *benchmark) filesSection(ctx context.Context) error {
 // and the raw quic-go copy (once each: enough to tell lanchat's own cost
 // apart from QUIC's), run after run.
 func (b *benchmark) linkSection(ctx context.Context) error {
-	ip := &row{name: rowIperf, path: pathMemory}
-	lan := &row{name: rowLanchat, path: pathLanchat, lanchat: true}
-	quic := &row{name: rowQUIC, path: pathFileToFile, once: true}
-	quic2 := &row{name: rowQUIC2, path: pathFileToFile, once: true}
-	rows := []*row{ip, lan, quic, quic2}
+	rows := []*row{{name: rowIperf, path: pathMemory}, {name: rowLanchat, path: pathLanchat, lanchat: true},
+		{name: rowQUIC, path: pathFileToFile, once: true}, {name: rowQUIC2, path: pathFileToFile, once: true}}
+	ip, lan, quic, quic2 := rows[0], rows[1], rows[2], rows[3]
 	b.sections = append(b.sections, &section{title: fmt.Sprintf("One file of %s over an emulated %s link (two network namespaces)", stats.Size(b.size), b.cfg.link), kind: shapedLink, rows: rows})
 	l, err := b.ns.Link(ctx, linkSubnet, testbed.TBF(b.cfg.link))
 	if err != nil {
