@@ -284,21 +284,23 @@ func (r *benchmark) settle(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
 	for _, u := range r.bed.Daemons {
-		for {
-			st, err := u.API.Status(ctx)
-			if err == nil && st.Outbox == 0 {
-				break
-			}
-			select {
-			case <-ctx.Done():
+		for st, err := u.API.Status(ctx); err != nil || st.Outbox > 0; st, err = u.API.Status(ctx) {
+			if !sleep(ctx, 50*time.Millisecond) {
 				r.Note("%s's outbox did not empty within %v between phases (%d copies left; %v)", u.Name, settleTimeout, st.Outbox, err)
 				return
-			case <-time.After(50 * time.Millisecond):
 			}
 		}
 	}
+	sleep(ctx, 300*time.Millisecond)
+}
+
+// sleep waits for d and reports true, or for ctx to end and reports
+// false.
+func sleep(ctx context.Context, d time.Duration) bool {
 	select {
 	case <-ctx.Done():
-	case <-time.After(300 * time.Millisecond):
+		return false
+	case <-time.After(d):
+		return true
 	}
 }

@@ -98,7 +98,10 @@ func (r *benchmark) table() string {
 			rates = append(rates, rd.rate())
 			maxLat = max(maxLat, stats.Percentile(rd.lat, 1))
 			if rd.requests != nil {
-				reqs = append(reqs, sum(rd.requests))
+				reqs = append(reqs, 0)
+				for _, v := range rd.requests {
+					reqs[len(reqs)-1] += v
+				}
 			}
 			sent, arrived = sent+rd.sent, arrived+rd.arrived
 		}
@@ -120,14 +123,6 @@ func (r *benchmark) table() string {
 		rows = append(rows, []string{m.what, m.path, msgs, stats.Number(stats.Median(p50)), p99s, stats.Number(stats.Millis(maxLat)), rate, stats.Number(stats.Median(reqs)), spreads})
 	}
 	return cli.Table([]string{"measurement", "path", "messages:", "p50 ms:", "p99 ms:", "max ms:", "msgs/s:", "server requests per message:", "spread over rounds"}, rows)
-}
-
-func sum(m map[string]float64) float64 {
-	t := 0.0
-	for _, v := range m {
-		t += v
-	}
-	return t
 }
 
 // legend explains the columns and how each path was arranged.

@@ -296,7 +296,8 @@ func connect(ctx context.Context, o options, overTLS, serve bool, stdout io.Writ
 		return nil, nil, nil, err
 	}
 	tr := &quic.Transport{Conn: udp}
-	stop := context.AfterFunc(ctx, func() { tr.Close(); udp.Close() })
+	closeAll := func() { tr.Close(); udp.Close() }
+	stop := context.AfterFunc(ctx, closeAll)
 	conns := make([]*quic.Conn, o.conns)
 	done = func() {
 		for _, c := range conns {
@@ -306,8 +307,7 @@ func connect(ctx context.Context, o options, overTLS, serve bool, stdout io.Writ
 			}
 		}
 		stop()
-		tr.Close()
-		udp.Close()
+		closeAll()
 	}
 	var ln *quic.Listener
 	var ra *net.UDPAddr
@@ -316,7 +316,7 @@ func connect(ctx context.Context, o options, overTLS, serve bool, stdout io.Writ
 		fmt.Fprintf(stdout, "rawcopy listening on %s\n", udp.LocalAddr())
 	} else {
 		ra, err = net.ResolveUDPAddr("udp", o.to)
-		done = func() { stop(); tr.Close(); udp.Close() }
+		done = func() { stop(); closeAll() }
 	}
 	streams = make([]io.ReadWriter, o.conns)
 	for k := range conns {
@@ -333,8 +333,7 @@ func connect(ctx context.Context, o options, overTLS, serve bool, stdout io.Writ
 	}
 	if err != nil {
 		stop()
-		tr.Close()
-		udp.Close()
+		closeAll()
 		return nil, nil, nil, err
 	}
 	conf := quicConfig()

@@ -66,6 +66,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 // report is what a run measured.
 type report struct {
 	n, history     int
+	browser        string // the Chromium executable
 	app, api, open []time.Duration
 	heap           heapResult
 }
@@ -102,7 +103,7 @@ func bench(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	alice, bob := bed.Daemons[0], bed.Daemons[1]
 	// A first message opens the direct connection, so the timed ones
 	// measure the steady path.
-	if err := sendAndWait(ctx, alice, bob, "webload warm-up"); err != nil {
+	if _, err := sendTimed(ctx, alice, bob, "webload warm-up"); err != nil {
 		return err
 	}
 	run.Say("opening a browser for alice and for bob (%s)", exe)
@@ -117,13 +118,17 @@ func bench(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	}
 	defer bobApp.cancel()
 
-	r := report{n: cfg.n, history: cfg.history}
+	r := report{n: cfg.n, history: cfg.history, browser: exe}
 	run.Say("timing %d messages from alice's app to bob's app", cfg.n)
 	if r.app, err = appLatency(ctx, aliceApp, bobApp, cfg.n); err != nil {
 		return fmt.Errorf("app latency: %w", err)
 	}
 	run.Say("timing %d messages through the API alone", cfg.n)
-	if r.api, err = apiLatency(ctx, alice, bob, cfg.n); err != nil {
+	texts := make([]string, cfg.n)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("webload api %d %d", time.Now().UnixNano(), i)
+	}
+	if r.api, err = sendTimed(ctx, alice, bob, texts...); err != nil {
 		return fmt.Errorf("API latency: %w", err)
 	}
 	run.Say("filling the conversation up to %d messages (through the API, four senders at a time)", cfg.history)
@@ -142,7 +147,7 @@ func bench(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 		return fmt.Errorf("fill the conversation: %w", err)
 	}
 	last := fmt.Sprintf("webload last %d", time.Now().UnixNano())
-	if err := sendAndWait(ctx, alice, bob, last); err != nil {
+	if _, err := sendTimed(ctx, alice, bob, last); err != nil {
 		return err
 	}
 	run.Say("opening the %d-message conversation in bob's app %d times", cfg.history, cfg.opens)
@@ -156,54 +161,27 @@ func bench(ctx context.Context, cfg config, args []string, stdout, stderr io.Wri
 	return cfg.Publish(stdout, stderr, r.markdown())
 }
 
-// sendAndWait sends text from a to b through the API and waits until b's
-// daemon has it.
-func sendAndWait(ctx context.Context, a, b *testbed.Daemon, text string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+// sendTimed sends each of texts from a to b through the API (POST
+// /v1/messages), one after the other, and returns the time from each
+// Send to the message on b's event stream.
+func sendTimed(ctx context.Context, a, b *testbed.Daemon, texts ...string) ([]time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second+time.Duration(len(texts))*time.Second)
 	defer cancel()
 	ev, err := b.API.Events(ctx)
-	if err != nil {
-		return err
-	}
-	defer ev.Close()
-	if _, err := a.API.Send(ctx, api.SendRequest{Target: b.Name, Text: text}); err != nil {
-		return fmt.Errorf("send: %w", err)
-	}
-	return waitText(ev, text)
-}
-
-// waitText reads the stream until a message with text arrives.
-func waitText(ev *api.EventStream, text string) error {
-	for {
-		e, err := ev.Next()
-		if err != nil {
-			return fmt.Errorf("waiting for %q: %w", text, err)
-		}
-		if e.Type == api.EventMessage && e.Message != nil && e.Message.Text == text {
-			return nil
-		}
-	}
-}
-
-// apiLatency times n messages from alice's API (POST /v1/messages) to
-// bob's event stream.
-func apiLatency(ctx context.Context, alice, bob *testbed.Daemon, n int) ([]time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	ev, err := bob.API.Events(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer ev.Close()
 	var out []time.Duration
-	for i := range n {
-		text := fmt.Sprintf("webload api %d %d", time.Now().UnixNano(), i)
+	for _, text := range texts {
 		start := time.Now()
-		if _, err := alice.API.Send(ctx, api.SendRequest{Target: bob.Name, Text: text}); err != nil {
-			return nil, err
+		if _, err := a.API.Send(ctx, api.SendRequest{Target: b.Name, Text: text}); err != nil {
+			return nil, fmt.Errorf("send: %w", err)
 		}
-		if err := waitText(ev, text); err != nil {
-			return nil, err
+		for e, err := ev.Next(); e.Type != api.EventMessage || e.Message == nil || e.Message.Text != text; e, err = ev.Next() {
+			if err != nil {
+				return nil, fmt.Errorf("waiting for %q: %w", text, err)
+			}
 		}
 		out = append(out, time.Since(start))
 	}
@@ -237,16 +215,15 @@ func (r *report) markdown() string {
 		{fmt.Sprintf("after scrolling to its beginning (%d steps, %s)", r.heap.steps, top), mib(r.heap.after)},
 	}))
 	version := "Chromium"
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if out, err := exec.Command(name, "--version").Output(); err == nil {
-			version = strings.TrimSpace(string(out))
-			break
-		}
+	if out, err := exec.Command(r.browser, "--version").Output(); err == nil {
+		version = strings.TrimSpace(string(out))
 	}
-	fmt.Fprintf(&b, "\nBoth daemons, the server and two headless Chromiums (%s) ran on this machine, over loopback.\n", version)
-	fmt.Fprintf(&b, "The app's times are read on the pages' own clocks (performance.timeOrigin + now()): from the click\n")
-	fmt.Fprintf(&b, "event on Send in alice's page to the text appearing in the document of bob's page (a MutationObserver,\n")
-	fmt.Fprintf(&b, "before paint). The API row is the same daemons in the same run, timed by the client. The heap is read\n")
-	fmt.Fprintf(&b, "after a forced garbage collection (Runtime.getHeapUsage). Load average at the end: %s.\n", cli.LoadAverage())
+	fmt.Fprintf(&b, `
+Both daemons, the server and two headless Chromiums (%s) ran on this machine, over loopback.
+The app's times are read on the pages' own clocks (performance.timeOrigin + now()): from the click
+event on Send in alice's page to the text appearing in the document of bob's page (a MutationObserver,
+before paint). The API row is the same daemons in the same run, timed by the client. The heap is read
+after a forced garbage collection (Runtime.getHeapUsage). Load average at the end: %s.
+`, version, cli.LoadAverage())
 	return b.String()
 }
