@@ -22,29 +22,26 @@ func TestCheckCopy(t *testing.T) {
 		t.Error("writeRandomFile overwrote a file")
 	}
 	data, _ := os.ReadFile(src)
-	os.WriteFile(dst, data, 0o644)
-	if err := checkCopy(src, dst, int64(len(data)), ""); err != nil {
-		t.Errorf("identical copy: %v", err)
-	}
-	if err := checkCopy(src, dst, int64(len(data)), hash); err != nil {
-		t.Errorf("identical copy by hash: %v", err)
-	}
-	// A copy shifted by one byte, or with its last byte changed, fails.
-	os.WriteFile(dst, append([]byte{0}, data[:len(data)-1]...), 0o644)
-	if err := checkCopy(src, dst, int64(len(data)), ""); err == nil {
-		t.Error("shifted copy passed")
-	}
 	tail := append([]byte(nil), data...)
 	tail[len(tail)-1] ^= 1
-	os.WriteFile(dst, tail, 0o644)
-	if err := checkCopy(src, dst, int64(len(data)), ""); err == nil {
-		t.Error("copy with a changed last byte passed")
-	}
-	if err := checkCopy(src, dst, int64(len(data)), hash); err == nil {
-		t.Error("copy with a changed last byte passed the hash")
-	}
-	if err := checkCopy(src, dst, int64(len(data))+1, ""); err == nil {
-		t.Error("wrong size passed")
+	n := int64(len(data))
+	// An identical copy passes, by blocks and by hash; a copy shifted by
+	// one byte, with its last byte changed or of the wrong size fails.
+	for _, tc := range []struct {
+		name       string
+		dst        []byte
+		size       int64
+		hash       string
+		wantPassed bool
+	}{
+		{"identical", data, n, "", true}, {"identical by hash", data, n, hash, true},
+		{"shifted", append([]byte{0}, data[:n-1]...), n, "", false}, {"last byte changed", tail, n, "", false},
+		{"last byte changed by hash", tail, n, hash, false}, {"wrong size", data, n + 1, "", false},
+	} {
+		os.WriteFile(dst, tc.dst, 0o644)
+		if err := checkCopy(src, dst, tc.size, tc.hash); (err == nil) != tc.wantPassed {
+			t.Errorf("%s: %v", tc.name, err)
+		}
 	}
 }
 
