@@ -199,21 +199,15 @@ func cell(s string) string {
 // path.
 func (b *benchmark) targets() [][]string {
 	var out [][]string
-	add := func(what string, measured float64, format func(float64) string, ok bool, rows ...*row) {
-		verdict := "**not met**"
-		switch {
-		case math.IsNaN(measured):
-			verdict = "not measured" + whyNot(rows...)
-		case ok:
-			verdict = "met"
-		}
-		if format == nil {
-			verdict = strings.Replace(verdict, "met", "no target", 1)
-			format = ratio
-		}
-		m := "—"
+	// add adds a row: the figure as format prints it and whether it met
+	// its goal, or why it was not measured; no goal, no verdict.
+	add := func(what string, measured float64, format func(float64) string, ok, goal bool, rows ...*row) {
+		m, verdict := "—", "not measured"+whyNot(rows...)
 		if !math.IsNaN(measured) {
-			m = format(measured)
+			m, verdict = format(measured), map[bool]string{true: "met", false: "**not met**"}[ok]
+			if !goal {
+				verdict = "no target"
+			}
 		}
 		out = append(out, []string{what, m, verdict})
 	}
@@ -223,11 +217,7 @@ func (b *benchmark) targets() [][]string {
 		if lan != nil && base != nil {
 			x = stats.Ratio(lan.median(result.rate), base.median(result.rate))
 		}
-		f := ratio
-		if goal == 0 {
-			f = nil
-		}
-		add(what, x, f, x >= goal, lan, base)
+		add(what, x, ratio, x >= goal, goal > 0, lan, base)
 	}
 	vs(fmt.Sprintf("lanchat ≥ %g× the raw quic-go copy on loopback (both file → file + fsync)", targetVsQUIC), bigFile, rowQUIC, pathFileToFile, targetVsQUIC)
 	vs(fmt.Sprintf("lanchat ≥ %g× croc on loopback", targetVsCroc), bigFile, rowCroc, "", targetVsCroc)
@@ -237,7 +227,7 @@ func (b *benchmark) targets() [][]string {
 	if files != nil {
 		fps = files.median(result.filesRate)
 	}
-	add(fmt.Sprintf("lanchat ≥ %d small files per second", targetFilesPS), fps, func(x float64) string { return stats.Number(x) + " files/s" }, fps >= targetFilesPS, files)
+	add(fmt.Sprintf("lanchat ≥ %d small files per second", targetFilesPS), fps, func(x float64) string { return stats.Number(x) + " files/s" }, fps >= targetFilesPS, true, files)
 	peak, first := int64(-1), (*row)(nil)
 	for _, s := range b.sections {
 		for _, r := range s.rows {
@@ -250,7 +240,7 @@ func (b *benchmark) targets() [][]string {
 	if peak >= 0 {
 		p = float64(peak)
 	}
-	add(fmt.Sprintf("each daemon's peak RSS under %d MiB", targetRSSBytes/stats.MiB), p, func(x float64) string { return mib(int64(x)) + " MiB" }, peak < targetRSSBytes, first)
+	add(fmt.Sprintf("each daemon's peak RSS under %d MiB", targetRSSBytes/stats.MiB), p, func(x float64) string { return mib(int64(x)) + " MiB" }, peak < targetRSSBytes, true, first)
 	vs("lanchat ÷ raw quic-go copy with direct I/O (loopback, the same disk path: what lanchat's protocol, hashing and records cost)", bigFile, rowQUIC, pathDirect, 0)
 	return out
 }
