@@ -138,19 +138,16 @@ func (r *benchmark) legend() []string {
 	}
 	for _, m := range r.rows {
 		if m.path == pathRelay && !m.throughput && len(m.rounds) > 1 {
-			mean, n := map[string]float64{}, 0
+			sums, n := map[string]float64{}, 0
 			for _, rd := range m.rounds {
 				for op, v := range rd.requests {
-					mean[op] += v
+					sums[op] += v
 				}
 				if rd.requests != nil {
 					n++
 				}
 			}
-			for op := range mean {
-				mean[op] /= float64(n)
-			}
-			out = append(out, fmt.Sprintf("server requests per relayed message, %s, by operation (mean over rounds): %s", m.what, opsString(mean)))
+			out = append(out, fmt.Sprintf("server requests per relayed message, %s, by operation (mean over rounds): %s", m.what, opsString(perMessage(nil, sums, n))))
 		}
 	}
 	out = append(out, fmt.Sprintf("the server runs with --request-rate %d (its default is 200 requests per second per connection): each daemon's link carries about half of a relayed message's requests (the column above), "+
