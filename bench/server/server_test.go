@@ -2,22 +2,14 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/lanchat/lanchat/internal/password"
-	"github.com/lanchat/lanchat/rendezvous"
-	"github.com/lanchat/lanchat/rendezvous/store"
+	"github.com/lanchat/lanchat/internal/testbed"
 )
 
 func TestCheckLoopback(t *testing.T) {
@@ -31,55 +23,27 @@ func TestCheckLoopback(t *testing.T) {
 	}
 }
 
-// startServer runs a real rendezvous server in this process, on
-// 127.0.0.1 with a SQLite store in a temporary directory, and returns its
-// address and certificate fingerprint.
-func startServer(t *testing.T) (addr, fp string) {
-	t.Helper()
-	dir := t.TempDir()
-	cert, _, err := rendezvous.LoadOrCreateCertificate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "rendezvous.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := rendezvous.New(rendezvous.Config{
-		TLS:             rendezvous.TLSConfig(cert),
-		MaxConnsPerAddr: 1000,
-		Password:        password.Params{Memory: 64, Time: 1, Threads: 1},
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-		st.Close()
-	})
-	return ln.Addr().String(), rendezvous.Fingerprint(cert)
-}
-
-// runBench runs the command against a fresh server with args after
-// --addr and --fingerprint, and returns its report.
+// runBench runs the command against a real rendezvous server, built
+// from this module and started as run.sh starts it (with its metrics),
+// with args after the server's flags, and returns the report.
 func runBench(t *testing.T, args ...string) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("opens connections and runs the relay phase")
+		t.Skip("builds and starts the server, opens connections and runs the relay phase")
 	}
-	addr, fp := startServer(t)
+	dir := t.TempDir()
+	bin, err := testbed.Build(t.Context(), filepath.Join(dir, "bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := testbed.StartServer(t.Context(), bin, "127.0.0.1:0", filepath.Join(dir, "server"), "--metrics", "127.0.0.1:0",
+		"--max-conns-per-addr", "1000", "--register-rate", "1000000", "--argon2-memory", "256", "--argon2-time", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop() })
 	var out, errs bytes.Buffer
-	args = append([]string{"--addr", addr, "--fingerprint", fp, "--server-pid", strconv.Itoa(os.Getpid())}, args...)
+	args = append([]string{"--addr", srv.Addr, "--fingerprint", srv.Fingerprint, "--server-pid", strconv.Itoa(srv.PID()), "--metrics", srv.Metrics}, args...)
 	if code := Main(args, &out, &errs); code != 0 {
 		t.Fatalf("bench exited %d: %s\n%s", code, errs.String(), out.String())
 	}
@@ -110,7 +74,9 @@ func TestBenchSmall(t *testing.T) {
 		"probe ping latency (20/s) p50 |",
 		"idle sessions still held after the relay phase | 40 | sessions |",
 		"relayed messages offered per second (--rate) | 40.0 | msg/s |",
-		"server CPU time per acknowledged message |")
+		"server CPU time per acknowledged message |",
+		"server goroutines per held session |",
+		"time for the server to close every session after rvload closed them |")
 	// --rate 40 for 500 ms: about 20 envelopes, those sealed once reused
 	// under fresh ids (--sealed), all delivered.
 	acked, delivered := reportInt(t, report, "relay.send acknowledged in all"), reportInt(t, report, "delivered after a drain of up to 10s")
