@@ -82,16 +82,12 @@ type idlePool struct {
 // newIdlePool prepares the idle sessions to cfg.addr, from the usable
 // source addresses, and starts their heartbeat: one goroutine that
 // pings every session once per interval until close.
-func newIdlePool(ctx context.Context, cfg *config, prekey keys.SignedPrekey, interval time.Duration, run *cli.Run) (*idlePool, error) {
-	pin, err := client.NormalizeFingerprint(cfg.fingerprint)
-	if err != nil {
-		return nil, err
-	}
+func newIdlePool(ctx context.Context, cfg *config, prekey keys.SignedPrekey, interval time.Duration, run *cli.Run) *idlePool {
 	p := &idlePool{cfg: cfg, run: run, prekey: prekey, hbDone: make(chan struct{}), tls: &tls.Config{
 		MinVersion:         tls.VersionTLS13,
 		InsecureSkipVerify: true, // replaced by the pin check, as rendezvous/client does
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 || client.Fingerprint(cs.PeerCertificates[0].Raw) != pin {
+			if len(cs.PeerCertificates) == 0 || client.Fingerprint(cs.PeerCertificates[0].Raw) != cfg.pin {
 				return client.ErrFingerprintMismatch
 			}
 			return nil
@@ -109,7 +105,7 @@ func newIdlePool(ctx context.Context, cfg *config, prekey keys.SignedPrekey, int
 	}
 	ctx, p.hbCancel = context.WithCancel(ctx)
 	go p.heartbeat(ctx, interval)
-	return p, nil
+	return p
 }
 
 func (p *idlePool) heartbeat(ctx context.Context, interval time.Duration) {

@@ -35,6 +35,7 @@ type config struct {
 	rate, probeRate                           float64
 	hold, duration, setupTimeout, heartbeat   time.Duration
 
+	pin      string        // the fingerprint, normalised
 	serverID keys.ServerID // from the fingerprint: names the server in key proofs
 }
 
@@ -81,9 +82,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 			return nil, err
 		}
 	}
-	pin, err := client.NormalizeFingerprint(c.fingerprint)
-	if err == nil {
-		c.serverID, err = keys.ParseServerID(pin)
+	var err error
+	if c.pin, err = client.NormalizeFingerprint(c.fingerprint); err == nil {
+		c.serverID, err = keys.ParseServerID(c.pin)
 	}
 	switch {
 	case err != nil:

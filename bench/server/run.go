@@ -71,10 +71,7 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	b.prekey = prekey
-	pool, err := newIdlePool(ctx, cfg, prekey, interval, &b.Run)
-	if err != nil {
-		return err
-	}
+	pool := newIdlePool(ctx, cfg, prekey, interval, &b.Run)
 	b.idlePhase(ctx, pool, interval)
 	if cfg.senders > 0 && ctx.Err() != nil {
 		b.Note("relay phase not run: %v", context.Cause(ctx))
