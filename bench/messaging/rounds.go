@@ -62,19 +62,6 @@ func (r round) brief() string {
 		stats.Number(stats.Millis(stats.Percentile(r.lat, 0.50))), stats.Number(stats.Millis(stats.Percentile(r.lat, 0.99))), r.sendVia)
 }
 
-// send sends one message of textSize bytes that names its round and
-// sequence number, so a stray one is easy to place in a daemon's
-// history, and counts how it went.
-func (r *round) send(ctx context.Context, from *api.Client, to, label string, seq int) (api.SendResult, time.Time, error) {
-	text := fmt.Sprintf("msgload %s #%d ", label, seq)
-	text += strings.Repeat("x", max(textSize-len(text), 0))
-	t0 := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
-	defer cancel()
-	res, err := from.Send(ctx, api.SendRequest{Target: to, Text: text})
-	return res, t0, err
-}
-
 // runRound has each of senders (API clients of alice's daemon) send
 // messages to `to`. One at a time (latency): warmup untimed messages,
 // then n, each only after the one before has arrived, so every message
@@ -99,8 +86,14 @@ func runRound(ctx context.Context, senders []*api.Client, to *peer, label string
 				if i >= warmup+n {
 					return
 				}
-				res, t0, err := r.send(ctx, c, to.Name, label, i)
+				// textSize bytes that name the round and the sequence
+				// number, so a stray message is easy to place in a history.
+				text := fmt.Sprintf("msgload %s #%d ", label, i)
+				sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+				t0 := time.Now()
+				res, err := c.Send(sctx, api.SendRequest{Target: to.Name, Text: text + strings.Repeat("x", max(textSize-len(text), 0))})
 				took := time.Since(t0)
+				cancel()
 				if err == nil && oneAtATime {
 					actx, cancel := context.WithTimeout(ctx, arrivalTimeout)
 					if _, err = to.events.wait(actx, res.ID); err != nil {
