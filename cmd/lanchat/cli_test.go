@@ -56,7 +56,9 @@ func newHarness(t *testing.T) *harness {
 		cancel()
 		t.Fatalf("the fake daemon did not start: %v", err)
 	}
-	go func() { done <- api.ServeListener(ctx, ln, api.NewHandler(h.svc, h.svc, nil)) }()
+	go func() {
+		done <- api.ServeListener(ctx, ln, api.NewHandler(h.svc, api.Parts{Library: h.svc, Rich: h.svc, Rooms: h.svc}, nil))
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

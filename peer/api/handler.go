@@ -17,10 +17,27 @@ const MaxRequestBody = 128 << 10
 
 // handler serves the local API on top of a Service.
 type handler struct {
-	svc Service
-	lib LibraryService
-	log *slog.Logger
-	mux *http.ServeMux
+	svc   Service
+	lib   LibraryService
+	rich  RichMessages
+	rooms RoomService
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// Parts are the services behind the API beside the main one, each served
+// by its own part of the daemon.
+type Parts struct {
+	Library LibraryService // shared file libraries (library.go)
+	Rich    RichMessages   // reactions, edits, media (rich.go, media.go, messagedata.go)
+	Rooms   RoomService    // rooms and who is online (rooms.go)
+}
+
+// RichMessages is what the rich routes need: RichService and a message's
+// data.
+type RichMessages interface {
+	RichService
+	MessageDataService
 }
 
 // NewHandler returns the HTTP handler of the local API: every route of
@@ -28,11 +45,11 @@ type handler struct {
 // file libraries (/v1/library). Failures are sent as
 // {"error":{"code","message"}}; errors that are not an *Error are logged
 // and shown as a generic internal error.
-func NewHandler(svc Service, lib LibraryService, logger *slog.Logger) http.Handler {
+func NewHandler(svc Service, parts Parts, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{svc: svc, lib: lib, log: logger, mux: http.NewServeMux()}
+	h := &handler{svc: svc, lib: parts.Library, rich: parts.Rich, rooms: parts.Rooms, log: logger, mux: http.NewServeMux()}
 	h.routes()
 	return h
 }

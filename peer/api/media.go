@@ -50,10 +50,10 @@ func (h *handler) mediaRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		return h.svc.SendMedia(r.Context(), req)
+		return h.rich.SendMedia(r.Context(), req)
 	})
 	h.handle("POST /v1/messages/{id}/open", func(r *http.Request) (any, error) {
-		return h.svc.OpenMedia(r.Context(), r.PathValue("id"))
+		return h.rich.OpenMedia(r.Context(), r.PathValue("id"))
 	})
 }
 

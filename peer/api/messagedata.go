@@ -69,7 +69,7 @@ func (h *handler) messageDataRoutes() {
 		h.log.Debug("request", "route", r.Pattern, "status", status, "took", time.Since(start))
 	})
 	h.handle("GET /v1/messages/{id}/versions", func(r *http.Request) (any, error) {
-		return orEmpty(h.svc.Versions(r.Context(), r.PathValue("id")))
+		return orEmpty(h.rich.Versions(r.Context(), r.PathValue("id")))
 	})
 }
 
@@ -77,7 +77,7 @@ func (h *handler) messageDataRoutes() {
 // the web app can name it in an img or audio element; ranges are served,
 // for seeking in a recording.
 func (h *handler) serveMedia(w http.ResponseWriter, r *http.Request) int {
-	md, err := h.svc.MediaData(r.Context(), r.PathValue("id"))
+	md, err := h.rich.MediaData(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return h.fail(w, r, err)
 	}

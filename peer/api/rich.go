@@ -79,40 +79,40 @@ func (h *handler) richRoutes() {
 		if err != nil {
 			return nil, err
 		}
-		return h.svc.React(r.Context(), r.PathValue("id"), req)
+		return h.rich.React(r.Context(), r.PathValue("id"), req)
 	})
 	h.handle("POST /v1/messages/{id}/edit", func(r *http.Request) (any, error) {
 		req, err := decode[EditRequest](r)
 		if err != nil {
 			return nil, err
 		}
-		return h.svc.Edit(r.Context(), r.PathValue("id"), req)
+		return h.rich.Edit(r.Context(), r.PathValue("id"), req)
 	})
 	h.handle("POST /v1/messages/{id}/recall", func(r *http.Request) (any, error) {
-		return h.svc.Recall(r.Context(), r.PathValue("id"))
+		return h.rich.Recall(r.Context(), r.PathValue("id"))
 	})
 	h.handle("POST /v1/conversations/{target}/mute", func(r *http.Request) (any, error) {
-		return nil, h.svc.Mute(r.Context(), r.PathValue("target"), true)
+		return nil, h.rich.Mute(r.Context(), r.PathValue("target"), true)
 	})
 	h.handle("POST /v1/conversations/{target}/unmute", func(r *http.Request) (any, error) {
-		return nil, h.svc.Mute(r.Context(), r.PathValue("target"), false)
+		return nil, h.rich.Mute(r.Context(), r.PathValue("target"), false)
 	})
 	h.handle("GET /v1/mentions", func(r *http.Request) (any, error) {
 		limit, err := limitParam(r)
 		if err != nil {
 			return nil, err
 		}
-		return orEmpty(h.svc.Mentions(r.Context(), limit))
+		return orEmpty(h.rich.Mentions(r.Context(), limit))
 	})
 	h.handle("GET /v1/settings", func(r *http.Request) (any, error) {
-		return h.svc.Settings(r.Context())
+		return h.rich.Settings(r.Context())
 	})
 	h.handle("PUT /v1/settings/{name}", func(r *http.Request) (any, error) {
 		req, err := decode[SettingRequest](r)
 		if err != nil {
 			return nil, err
 		}
-		return h.svc.SetSetting(r.Context(), r.PathValue("name"), req)
+		return h.rich.SetSetting(r.Context(), r.PathValue("name"), req)
 	})
 }
 

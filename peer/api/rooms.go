@@ -87,7 +87,7 @@ func (h *handler) roomRoutes() {
 		if len(q) > 64 {
 			return nil, Errorf(CodeInvalid, "the query is longer than 64 bytes")
 		}
-		rs, err := h.svc.Rooms(r.Context(), q)
+		rs, err := h.rooms.Rooms(r.Context(), q)
 		rs.Rooms = nonNil(rs.Rooms)
 		return rs, err
 	})
@@ -106,7 +106,7 @@ func (h *handler) roomRoutes() {
 			return nil, Errorf(CodeInvalid, "the body's action %q differs from the path's %q", req.Action, action)
 		}
 		req.Action = action
-		return h.svc.Room(r.Context(), req)
+		return h.rooms.Room(r.Context(), req)
 	})
 	h.handle("GET /v1/online", func(r *http.Request) (any, error) {
 		q := r.URL.Query()
@@ -121,7 +121,7 @@ func (h *handler) roomRoutes() {
 				return nil, Errorf(CodeInvalid, "all=%q is not a boolean", v)
 			}
 		}
-		o, err := h.svc.Online(r.Context(), room, all)
+		o, err := h.rooms.Online(r.Context(), room, all)
 		o.Users = nonNil(o.Users)
 		return o, err
 	})

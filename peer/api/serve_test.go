@@ -53,7 +53,7 @@ func TestStaleSocketReplaced(t *testing.T) {
 	makeStaleSocket(t, socket)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- api.Serve(ctx, socket, api.NewHandler(statusService(), nil, nil)) }()
+	go func() { done <- api.Serve(ctx, socket, api.NewHandler(statusService(), api.Parts{}, nil)) }()
 	c := api.NewClient(socket)
 	defer c.Close()
 	var err error

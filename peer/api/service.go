@@ -51,16 +51,8 @@ type Service interface {
 	// is the invitee or the member kicked; NewName is for rename.
 	Group(ctx context.Context, req GroupRequest) (Group, error)
 	GroupMembers(ctx context.Context, name string) (GroupMembers, error)
-	// RoomService: rooms and who is online (rooms.go).
-	RoomService
-	// RichService: reactions, edits, recall, settings, mute, mentions,
-	// pictures and voice (rich.go, media.go).
-	RichService
 	// TimelineService: typing (timeline.go).
 	TimelineService
-	// MessageDataService: a message's picture or recording, and the
-	// versions of an edited text (messagedata.go).
-	MessageDataService
 
 	// Verify returns the safety number shared with user and the
 	// fingerprint of the key it is for.

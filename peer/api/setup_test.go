@@ -68,7 +68,9 @@ func startDaemon(t *testing.T, svc *apitest.Service) *daemon {
 		cancel()
 		t.Fatalf("listen: %v", err)
 	}
-	go func() { done <- api.ServeListener(ctx, ln, api.NewHandler(svc, svc, logger)) }()
+	go func() {
+		done <- api.ServeListener(ctx, ln, api.NewHandler(svc, api.Parts{Library: svc, Rich: svc, Rooms: svc}, logger))
+	}()
 	var once sync.Once
 	d.stop = func() {
 		once.Do(func() {

@@ -43,7 +43,7 @@ func TestStreamOutlivesReadTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := newServer(ctx, NewHandler(oneEventService{}, nil, slog.New(slog.DiscardHandler)))
+	srv := newServer(ctx, NewHandler(oneEventService{}, Parts{}, slog.New(slog.DiscardHandler)))
 	srv.ReadTimeout = 100 * time.Millisecond
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, ln, srv) }()

@@ -139,8 +139,11 @@ type Daemon struct {
 	// library is the API's LibraryService (library.go), served beside
 	// the Daemon rather than embedded in it.
 	library *library
-	feed    *serverFeed
-	lan     *lan
+	// rich and rooms serve those parts of the API (richops.go, rooms.go).
+	rich  *richOps
+	rooms *roomOps
+	feed  *serverFeed
+	lan   *lan
 	// notifier is nil without cfg.Desktop.
 	notifier *notify.Notifier
 
@@ -279,8 +282,10 @@ func New(cfg Config) (*Daemon, error) {
 		kickPathOpened: kick,
 		resync:         make(chan struct{}, 1),
 	}
+	d.rich = &richOps{session: d.session, messages: d.messages, transfers: d.transfers, home: d.home}
+	d.rooms = &roomOps{session: d.session, feed: d.feed, roster: d.roster, log: cfg.Logger}
 	if cfg.Desktop != nil {
-		d.notifier = notify.New(d, cfg.Desktop, d.mutedTarget, cfg.Logger.With("part", "notify")) // rich.go
+		d.notifier = notify.New(d, cfg.Desktop, d.rich.mutedTarget, cfg.Logger.With("part", "notify")) // richops.go
 	}
 	return d, nil
 }
@@ -338,7 +343,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	// The app listens before the socket answers, so lanchat ui works as
 	// soon as any command does.
-	socket, err := d.startUI(ctx, api.NewHandler(d, d.library, d.log.With("part", "api")))
+	socket, err := d.startUI(ctx, api.NewHandler(d, api.Parts{Library: d.library, Rich: d.rich, Rooms: d.rooms}, d.log.With("part", "api")))
 	if err != nil {
 		d.transfers.receiver.Close()
 		return err
@@ -375,6 +380,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.avatars.link = d.link
 	d.library.link = d.link
 	d.peers.link = d.link
+	d.rooms.link = d.link
 
 	// The socket listens before the daemon says it is up, so a client
 	// started on that line finds it answering.

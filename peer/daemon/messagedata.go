@@ -16,12 +16,12 @@ import (
 // MediaData returns the picture or recording of a message in the user's
 // history: inline in the message, or from the media store once it is
 // there (sent from here, or arrived as its transfer).
-func (d *Daemon) MediaData(ctx context.Context, id string) (api.MediaData, error) {
-	me, err := d.session.requireLogin()
+func (r *richOps) MediaData(ctx context.Context, id string) (api.MediaData, error) {
+	me, err := r.session.requireLogin()
 	if err != nil {
 		return api.MediaData{}, err
 	}
-	m, err := d.messages.findMessage(ctx, me, id)
+	m, err := r.messages.findMessage(ctx, me, id)
 	if err != nil {
 		return api.MediaData{}, err
 	}
@@ -38,10 +38,10 @@ func (d *Daemon) MediaData(ctx context.Context, id string) (api.MediaData, error
 		return api.MediaData{Name: name, Type: typ, Content: api.Bytes(data), Sent: m.Sent}, nil
 	}
 	_, name, sha, size := s.Follow()
-	if !hasMedia(d.home, sha, size) {
+	if !hasMedia(r.home, sha, size) {
 		return api.MediaData{}, api.Errorf(api.CodeNotFound, "only the thumbnail of %s is here so far: the rest follows as a transfer", id)
 	}
-	f, err := os.Open(mediaPath(d.home, sha))
+	f, err := os.Open(mediaPath(r.home, sha))
 	if err != nil {
 		return api.MediaData{}, fmt.Errorf("read the media of %s: %w", id, err)
 	}
@@ -51,22 +51,22 @@ func (d *Daemon) MediaData(ctx context.Context, id string) (api.MediaData, error
 // Versions returns every version of a message's text, oldest first; none
 // for a message never edited. A recalled message the user hides shows no
 // version's text either.
-func (d *Daemon) Versions(ctx context.Context, id string) ([]api.Version, error) {
-	me, err := d.session.requireLogin()
+func (r *richOps) Versions(ctx context.Context, id string) ([]api.Version, error) {
+	me, err := r.session.requireLogin()
 	if err != nil {
 		return nil, err
 	}
-	m, err := d.messages.findMessage(ctx, me, id)
+	m, err := r.messages.findMessage(ctx, me, id)
 	if err != nil {
 		return nil, err
 	}
-	vs, err := d.messages.db.Versions(ctx, m.From, m.ID)
+	vs, err := r.messages.db.Versions(ctx, m.From, m.ID)
 	if err != nil {
 		return nil, fmt.Errorf("versions: %w", err)
 	}
 	hide := false
 	if !m.Recalled.IsZero() {
-		set, err := d.messages.db.Settings(ctx)
+		set, err := r.messages.db.Settings(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("versions: %w", err)
 		}

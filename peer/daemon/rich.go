@@ -448,59 +448,6 @@ func (ms *messages) Mute(ctx context.Context, target string, muted bool) error {
 	return nil
 }
 
-// mutedTarget tells the notifier whether the conversation with target
-// (as messages name it: "bob", "#team") is muted.
-func (d *Daemon) mutedTarget(target string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	conv, err := d.messages.conversation(ctx, target)
-	if err != nil || d.messages.db == nil {
-		return false
-	}
-	muted, err := d.messages.db.Muted(ctx, conv)
-	return err == nil && muted
-}
-
-// The API's RichService, served by messages.
-
-// React adds or takes back a reaction.
-func (d *Daemon) React(ctx context.Context, id string, req api.ReactRequest) (api.Message, error) {
-	return d.messages.React(ctx, id, req)
-}
-
-// Edit edits one's own message.
-func (d *Daemon) Edit(ctx context.Context, id string, req api.EditRequest) (api.Message, error) {
-	return d.messages.Edit(ctx, id, req)
-}
-
-// Recall recalls one's own message.
-func (d *Daemon) Recall(ctx context.Context, id string) (api.Message, error) {
-	return d.messages.Recall(ctx, id)
-}
-
-// Settings returns the user's settings.
-func (d *Daemon) Settings(ctx context.Context) (api.Settings, error) { return d.messages.Settings(ctx) }
-
-// SetSetting sets one setting.
-func (d *Daemon) SetSetting(ctx context.Context, name string, req api.SettingRequest) (api.Settings, error) {
-	return d.messages.SetSetting(ctx, name, req)
-}
-
-// Mute mutes or unmutes a conversation.
-func (d *Daemon) Mute(ctx context.Context, target string, muted bool) error {
-	return d.messages.Mute(ctx, target, muted)
-}
-
-// Mentions lists the messages that mention the user.
-func (d *Daemon) Mentions(ctx context.Context, limit int) ([]api.Message, error) {
-	return d.messages.Mentions(ctx, limit)
-}
-
-// SendMedia sends a picture or a voice recording.
-func (d *Daemon) SendMedia(ctx context.Context, req api.SendMediaRequest) (api.SendResult, error) {
-	return d.messages.SendMedia(ctx, req, d.transfers)
-}
-
 // maxMentions bounds one listing of mentions.
 const maxMentions = 200
 

@@ -155,12 +155,12 @@ func (ms *messages) sendMedia(ctx context.Context, me, target string, s rich.Sto
 
 // OpenMedia writes the picture or recording of a message to the
 // downloads folder (a free name) and returns where.
-func (d *Daemon) OpenMedia(ctx context.Context, id string) (api.OpenResult, error) {
-	me, err := d.session.requireLogin()
+func (r *richOps) OpenMedia(ctx context.Context, id string) (api.OpenResult, error) {
+	me, err := r.session.requireLogin()
 	if err != nil {
 		return api.OpenResult{}, err
 	}
-	m, err := d.messages.findMessage(ctx, me, id)
+	m, err := r.messages.findMessage(ctx, me, id)
 	if err != nil {
 		return api.OpenResult{}, err
 	}
@@ -176,7 +176,7 @@ func (d *Daemon) OpenMedia(ctx context.Context, id string) (api.OpenResult, erro
 		if s.Kind == content.KindVoice {
 			what = "recording"
 		}
-		if !hasMedia(d.home, sha, size) {
+		if !hasMedia(r.home, sha, size) {
 			if m.Outgoing {
 				return api.OpenResult{}, api.Errorf(api.CodeNotFound, "the %s of %s is no longer in your media store", what, id)
 			}
@@ -184,12 +184,12 @@ func (d *Daemon) OpenMedia(ctx context.Context, id string) (api.OpenResult, erro
 				"only the thumbnail of %s is here so far: the full %s follows as transfer %s once you and %s are both online with a direct path (lanchat transfers)",
 				id, what, rich.MediaTransferID(x, me), m.From)
 		}
-		if src, err = os.Open(mediaPath(d.home, sha)); err != nil {
+		if src, err = os.Open(mediaPath(r.home, sha)); err != nil {
 			return api.OpenResult{}, fmt.Errorf("read the %s of %s: %w", what, id, err)
 		}
 		defer src.Close()
 	}
-	dir := d.transfers.downloads()
+	dir := r.transfers.downloads()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return api.OpenResult{}, fmt.Errorf("downloads folder: %w", err)
 	}

@@ -3,11 +3,13 @@ package daemon
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/lanchat/lanchat/internal/wire"
 	"github.com/lanchat/lanchat/peer/api"
+	"github.com/lanchat/lanchat/peer/daemon/roster"
 	"github.com/lanchat/lanchat/peer/link"
 )
 
@@ -16,13 +18,28 @@ import (
 // its groups, so messages to #room go as group messages do: sealed per
 // member, direct where a path is open, through the relay otherwise.
 
+// roomOps serves the API's rooms and who-is-online calls from the
+// server: the directory, joining and moderating, and presence.
+type roomOps struct {
+	session *session
+	link    roomLink // set once the link exists
+	feed    *serverFeed
+	roster  *roster.Roster
+	log     *slog.Logger
+}
+
+// roomLink is what roomOps needs of the server link.
+type roomLink interface {
+	Call(ctx context.Context, op string, req, resp any) error
+}
+
 // Rooms lists the server's room directory.
-func (d *Daemon) Rooms(ctx context.Context, query string) (api.Rooms, error) {
-	if _, err := d.session.requireLogin(); err != nil {
+func (r *roomOps) Rooms(ctx context.Context, query string) (api.Rooms, error) {
+	if _, err := r.session.requireLogin(); err != nil {
 		return api.Rooms{}, err
 	}
 	var rl wire.RoomsListResponse
-	if err := d.link.Call(ctx, wire.OpRoomsList, wire.RoomsListRequest{Query: strings.TrimPrefix(query, "#")}, &rl); err != nil {
+	if err := r.link.Call(ctx, wire.OpRoomsList, wire.RoomsListRequest{Query: strings.TrimPrefix(query, "#")}, &rl); err != nil {
 		return api.Rooms{}, fromServer(err)
 	}
 	out := api.Rooms{Rooms: make([]api.Room, 0, len(rl.Rooms)), Truncated: rl.Truncated}
@@ -34,8 +51,8 @@ func (d *Daemon) Rooms(ctx context.Context, query string) (api.Rooms, error) {
 }
 
 // Room runs a room action on the server and syncs the roster after it.
-func (d *Daemon) Room(ctx context.Context, req api.RoomRequest) (api.Group, error) {
-	if _, err := d.session.requireLogin(); err != nil {
+func (r *roomOps) Room(ctx context.Context, req api.RoomRequest) (api.Group, error) {
+	if _, err := r.session.requireLogin(); err != nil {
 		return api.Group{}, err
 	}
 	name := strings.TrimPrefix(req.Name, "#")
@@ -44,32 +61,32 @@ func (d *Daemon) Room(ctx context.Context, req api.RoomRequest) (api.Group, erro
 	var err error
 	switch req.Action {
 	case api.RoomCreate:
-		err = d.link.Call(ctx, wire.OpRoomCreate, wire.RoomCreateRequest{Room: name, Topic: req.Topic}, &g)
+		err = r.link.Call(ctx, wire.OpRoomCreate, wire.RoomCreateRequest{Room: name, Topic: req.Topic}, &g)
 	case api.RoomJoin:
-		err = d.link.Call(ctx, wire.OpRoomJoin, wire.RoomRequest{Room: name}, &g)
+		err = r.link.Call(ctx, wire.OpRoomJoin, wire.RoomRequest{Room: name}, &g)
 	case api.RoomLeave:
-		err = d.link.Call(ctx, wire.OpRoomLeave, wire.RoomRequest{Room: name}, nil)
+		err = r.link.Call(ctx, wire.OpRoomLeave, wire.RoomRequest{Room: name}, nil)
 	case api.RoomTopic:
-		err = d.link.Call(ctx, wire.OpRoomTopic, wire.RoomTopicRequest{Room: name, Topic: req.Topic}, &g)
+		err = r.link.Call(ctx, wire.OpRoomTopic, wire.RoomTopicRequest{Room: name, Topic: req.Topic}, &g)
 	case api.RoomAdmin, api.RoomUnadmin:
-		err = d.link.Call(ctx, wire.OpRoomAdmin, wire.RoomAdminRequest{Room: name, Username: user, Remove: req.Action == api.RoomUnadmin}, nil)
+		err = r.link.Call(ctx, wire.OpRoomAdmin, wire.RoomAdminRequest{Room: name, Username: user, Remove: req.Action == api.RoomUnadmin}, nil)
 	case api.RoomKick:
-		err = d.link.Call(ctx, wire.OpRoomKick, wire.RoomUserRequest{Room: name, Username: user}, nil)
+		err = r.link.Call(ctx, wire.OpRoomKick, wire.RoomUserRequest{Room: name, Username: user}, nil)
 	case api.RoomBan:
-		err = d.link.Call(ctx, wire.OpRoomBan, wire.RoomUserRequest{Room: name, Username: user}, nil)
+		err = r.link.Call(ctx, wire.OpRoomBan, wire.RoomUserRequest{Room: name, Username: user}, nil)
 	case api.RoomUnban:
-		err = d.link.Call(ctx, wire.OpRoomUnban, wire.RoomUserRequest{Room: name, Username: user}, nil)
+		err = r.link.Call(ctx, wire.OpRoomUnban, wire.RoomUserRequest{Room: name, Username: user}, nil)
 	default:
 		return api.Group{}, api.Errorf(api.CodeInvalid, "unknown room action %q", req.Action)
 	}
 	if err != nil {
 		return api.Group{}, fromServer(err)
 	}
-	if err := d.feed.syncRoster(ctx); err != nil {
-		d.log.Warn("sync after room change", "err", err)
+	if err := r.feed.syncRoster(ctx); err != nil {
+		r.log.Warn("sync after room change", "err", err)
 	}
 	if g.ID == "" {
-		if rg, _, ok := d.roster.Group(name); ok {
+		if rg, _, ok := r.roster.Group(name); ok {
 			g = rg
 		}
 	}
@@ -80,12 +97,12 @@ func (d *Daemon) Room(ctx context.Context, req api.RoomRequest) (api.Group, erro
 }
 
 // Online lists who is online among the user's contacts and rooms.
-func (d *Daemon) Online(ctx context.Context, room string, all bool) (api.OnlineList, error) {
-	if _, err := d.session.requireLogin(); err != nil {
+func (r *roomOps) Online(ctx context.Context, room string, all bool) (api.OnlineList, error) {
+	if _, err := r.session.requireLogin(); err != nil {
 		return api.OnlineList{}, err
 	}
 	var ol wire.UsersOnlineResponse
-	if err := d.link.Call(ctx, wire.OpUsersOnline, wire.UsersOnlineRequest{Room: strings.TrimPrefix(room, "#"), All: all}, &ol); err != nil {
+	if err := r.link.Call(ctx, wire.OpUsersOnline, wire.UsersOnlineRequest{Room: strings.TrimPrefix(room, "#"), All: all}, &ol); err != nil {
 		return api.OnlineList{}, fromServer(err)
 	}
 	out := api.OnlineList{Users: make([]api.OnlineUser, 0, len(ol.Users)), Truncated: ol.Truncated}

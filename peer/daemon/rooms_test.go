@@ -50,24 +50,24 @@ func TestRoomsThroughTheServer(t *testing.T) {
 	u.fake.handle = srv.handle
 	ctx := context.Background()
 
-	rooms, err := u.Rooms(ctx, "#lob")
+	rooms, err := u.rooms.Rooms(ctx, "#lob")
 	if err != nil || len(rooms.Rooms) != 1 || !rooms.Rooms[0].Lobby {
 		t.Fatalf("Rooms = %+v, %v", rooms, err)
 	}
-	online, err := u.Online(ctx, "#lobby", false)
+	online, err := u.rooms.Online(ctx, "#lobby", false)
 	if err != nil || len(online.Users) != 1 {
 		t.Errorf("Online = %+v, %v", online, err)
 	}
-	g, err := u.Room(ctx, api.RoomRequest{Action: api.RoomJoin, Name: "#lobby"})
+	g, err := u.rooms.Room(ctx, api.RoomRequest{Action: api.RoomJoin, Name: "#lobby"})
 	if err != nil || g.Name != "lobby" || !g.Room {
 		t.Fatalf("join = %+v, %v", g, err)
 	}
 	for _, a := range []string{api.RoomCreate, api.RoomLeave, api.RoomTopic, api.RoomAdmin, api.RoomUnadmin, api.RoomKick, api.RoomBan, api.RoomUnban} {
-		if _, err := u.Room(ctx, api.RoomRequest{Action: a, Name: "#lobby", User: "erin", Topic: "hi"}); err != nil {
+		if _, err := u.rooms.Room(ctx, api.RoomRequest{Action: a, Name: "#lobby", User: "erin", Topic: "hi"}); err != nil {
 			t.Errorf("room %s: %v", a, err)
 		}
 	}
-	if _, err := u.Room(ctx, api.RoomRequest{Action: "paint", Name: "#lobby"}); err == nil {
+	if _, err := u.rooms.Room(ctx, api.RoomRequest{Action: "paint", Name: "#lobby"}); err == nil {
 		t.Error("an unknown room action was taken")
 	}
 

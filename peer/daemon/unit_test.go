@@ -69,7 +69,7 @@ func newUnitDaemonAs(t *testing.T, user string) *unitDaemon {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.stop(cancel) })
-	d.peers.link, d.lan.db, d.lan.ctx = fake, db, ctx
+	d.peers.link, d.rooms.link, d.lan.db, d.lan.ctx = fake, fake, db, ctx
 	d.peers.db, d.peers.ctx, d.keyring.ctx = db, ctx, ctx
 	_, carol, _ := ed25519.GenerateKey(rand.Reader)
 	return &unitDaemon{Daemon: d, fake: fake, carol: carol, cancel: cancel}
