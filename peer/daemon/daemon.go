@@ -279,6 +279,7 @@ func New(cfg Config) (*Daemon, error) {
 		kickPathOpened: kick,
 		resync:         make(chan struct{}, 1),
 	}
+	d.messages.rosterSettled = d.feed.syncs.wait
 	if cfg.Desktop != nil {
 		d.notifier = notify.New(d, cfg.Desktop, d.mutedTarget, cfg.Logger.With("part", "notify")) // rich.go
 	}
