@@ -50,6 +50,10 @@ type messages struct {
 
 	typing typing // typing.go
 
+	// rosterSettled waits for the roster syncs asked for so far
+	// (serverFeed.syncs), before a group's members are read for a send.
+	rosterSettled func(context.Context)
+
 	// roomBudget holds the room messages that arrive directly to each
 	// room's rate (roombudget.go).
 	roomBudget roomBudget

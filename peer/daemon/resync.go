@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -9,10 +10,15 @@ import (
 // waits for more changes to come with it.
 const resyncSettle = 250 * time.Millisecond
 
+// rosterSettleWait bounds how long a group send waits for the roster
+// syncs asked for before it; past it the send goes to the members known.
+const rosterSettleWait = 5 * time.Second
+
 // syncSoon asks syncLoop for a roster sync. Asks made before it starts
 // are answered by that one sync, and those made while it runs by one
 // more.
 func (sv *serverFeed) syncSoon() {
+	sv.syncs.ask()
 	select {
 	case sv.resync <- struct{}{}:
 	default:
@@ -36,11 +42,69 @@ func (sv *serverFeed) syncLoop(ctx context.Context) {
 			return
 		case <-time.After(resyncSettle):
 		}
+		asked := sv.syncs.begin()
 		sctx, cancel := context.WithTimeout(ctx, syncTimeout)
 		if err := sv.syncRoster(sctx); err != nil {
 			sv.log.Warn("sync after group change", "err", err)
 		}
 		cancel()
+		sv.syncs.answered(asked)
 		sv.outbox.Kick()
 	}
+}
+
+// syncAsks counts the roster syncs asked for and those answered, so that a
+// group send can wait for a change it has been told of to reach the
+// roster: a member who just joined gets the message too.
+type syncAsks struct {
+	mu     sync.Mutex
+	asked  uint64
+	done   uint64
+	change chan struct{} // closed when done moves
+}
+
+func (a *syncAsks) ask() {
+	a.mu.Lock()
+	a.asked++
+	a.mu.Unlock()
+}
+
+// begin returns the asks the sync about to run answers.
+func (a *syncAsks) begin() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.asked
+}
+
+// answered records that the asks up to n are answered (the sync may have
+// failed: the waiters go on with the roster they have).
+func (a *syncAsks) answered(n uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.done = max(a.done, n)
+	if a.change != nil {
+		close(a.change)
+		a.change = nil
+	}
+}
+
+// wait returns once every sync asked for before it was called has run,
+// or when ctx ends.
+func (a *syncAsks) wait(ctx context.Context) {
+	a.mu.Lock()
+	want := a.asked
+	for a.done < want {
+		if a.change == nil {
+			a.change = make(chan struct{})
+		}
+		ch := a.change
+		a.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+		a.mu.Lock()
+	}
+	a.mu.Unlock()
 }

@@ -56,3 +56,36 @@ func mustEvent(t *testing.T, op string, body any) *wire.Frame {
 	}
 	return f
 }
+
+// A group send waits for the syncs asked for before it, and only those.
+func TestSyncAsksWait(t *testing.T) {
+	var a syncAsks
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a.wait(ctx) // nothing asked: at once
+	if ctx.Err() != nil {
+		t.Fatal("wait with nothing asked did not return at once")
+	}
+	a.ask()
+	waited := make(chan struct{})
+	go func() { a.wait(ctx); close(waited) }()
+	select {
+	case <-waited:
+		t.Fatal("wait returned before the sync asked for ran")
+	case <-time.After(50 * time.Millisecond):
+	}
+	n := a.begin()
+	a.ask() // asked while the sync runs: not answered by it
+	a.answered(n)
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		t.Fatal("wait did not return once the sync ran")
+	}
+	short, stop := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer stop()
+	a.wait(short) // the second ask is pending: only the context ends it
+	if short.Err() == nil {
+		t.Fatal("wait returned with a sync still to run")
+	}
+}

@@ -87,6 +87,13 @@ func (ms *messages) Send(ctx context.Context, req api.SendRequest) (api.SendResu
 // at once, and nothing is queued.
 func (ms *messages) recipients(ctx context.Context, me, target string) (string, []string, error) {
 	if name, ok := strings.CutPrefix(target, "#"); ok {
+		if ms.rosterSettled != nil {
+			// A member who joined a moment ago is in the roster once the
+			// sync that change asked for has run.
+			wctx, cancel := context.WithTimeout(ctx, rosterSettleWait)
+			ms.rosterSettled(wctx)
+			cancel()
+		}
 		g, members, known := ms.roster.Group(name)
 		if !known {
 			return "", nil, api.Errorf(api.CodeNotFound, "you are not a member of a group #%s", name)

@@ -46,6 +46,7 @@ type serverFeed struct {
 	kickPathOpened func()
 	// resync asks syncLoop for a roster sync (syncSoon).
 	resync chan struct{}
+	syncs  syncAsks
 }
 
 // syncTimeout bounds one resynchronisation with the server.
