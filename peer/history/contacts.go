@@ -304,8 +304,8 @@ func (s *Store) contacts(ctx context.Context, user string) ([]Contact, error) {
 	var out []Contact
 	err := s.db.Read(ctx, func(tx *sql.Tx) error {
 		out = nil
-		rows, err := tx.QueryContext(ctx, `SELECT username, display_name, identity_key, pinned_at, verified,
-			pending_key, key_changed_at FROM contacts WHERE ?1 = '' OR username = ?1 ORDER BY username`, user)
+		q := rtx{tx, s.rstmts}
+		rows, err := q.QueryContext(ctx, sqlContacts, user)
 		if err != nil {
 			return err
 		}
@@ -331,9 +331,7 @@ func (s *Store) contacts(ctx context.Context, user string) ([]Contact, error) {
 		if len(out) == 0 {
 			return nil
 		}
-		same, err := tx.QueryContext(ctx, `SELECT c.username, o.username FROM contacts c
-			JOIN contacts o ON o.identity_key = c.identity_key AND o.username != c.username
-			WHERE ?1 = '' OR c.username = ?1 ORDER BY c.username, o.username`, user)
+		same, err := q.QueryContext(ctx, sqlSameKey, user)
 		if err != nil {
 			return err
 		}
@@ -351,8 +349,7 @@ func (s *Store) contacts(ctx context.Context, user string) ([]Contact, error) {
 			return err
 		}
 		same.Close()
-		addrs, err := tx.QueryContext(ctx, `SELECT username, addr FROM contact_addrs
-			WHERE ?1 = '' OR username = ?1 ORDER BY username, seq DESC`, user)
+		addrs, err := q.QueryContext(ctx, sqlContactAddrs, user)
 		if err != nil {
 			return err
 		}

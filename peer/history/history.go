@@ -82,6 +82,10 @@ type Store struct {
 	// writes on a message's path (see write).
 	group *sqlitedb.Group[*sql.Tx]
 	stmts prepared // the message path's statements, on the writer
+	// rstmts are the message path's reads, on the read pool.
+	rstmts prepared
+	// settings caches Settings (see settingsCache).
+	settings settingsCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -103,7 +107,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open history: prepare: %w", err)
 	}
-	s := &Store{db: db, w: db.Writer(), r: db.Reader(), group: sqlitedb.NewGroup(db), stmts: stmts}
+	rstmts, err := prepare(ctx, db.Reader(), readStmts...)
+	if err != nil {
+		stmts.close()
+		db.Close()
+		return nil, fmt.Errorf("open history: prepare: %w", err)
+	}
+	s := &Store{db: db, w: db.Writer(), r: db.Reader(), group: sqlitedb.NewGroup(db), stmts: stmts, rstmts: rstmts}
 	s.group.Isolate = stmts.isolate
 	s.cps = newCheckpoints(s)
 	return s, nil
@@ -114,7 +124,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.closeErr = errors.Join(s.cps.close(), s.stmts.close(), s.db.Close())
+		s.closeErr = errors.Join(s.cps.close(), s.stmts.close(), s.rstmts.close(), s.db.Close())
 	})
 	return s.closeErr
 }

@@ -284,8 +284,7 @@ func insertMessage(ctx context.Context, tx querier, m Message) (int64, error) {
 
 // Message returns sender's message id; ErrNotFound if there is none.
 func (s *Store) Message(ctx context.Context, sender, id string) (Message, error) {
-	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages m
-		WHERE m.sender = ? AND m.id = ?`, sender, id))
+	m, err := scanMessage(s.rqueryRow(ctx, sqlMessage, sender, id))
 	if err != nil {
 		return Message{}, fmt.Errorf("message %s from %s: %w", id, sender, mapErr(err))
 	}

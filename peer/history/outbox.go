@@ -116,17 +116,14 @@ func (s *Store) Pending(ctx context.Context, to string, limit int) ([]OutboxItem
 	err := s.db.Read(ctx, func(tx *sql.Tx) error {
 		out = nil
 		var held bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts c
-			WHERE c.username = ? AND `+heldSQL+`)`, to).Scan(&held); err != nil {
+		q := rtx{tx, s.rstmts}
+		if err := q.QueryRowContext(ctx, sqlHeld, to).Scan(&held); err != nil {
 			return err
 		}
 		if held {
 			return ErrHeld
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+msgCols+`, d.recipient, d.attempts, d.next_attempt
-			FROM deliveries d JOIN messages m ON m.seq = d.message
-			WHERE d.recipient = ? AND d.state = 'queued'
-			ORDER BY d.message LIMIT ?`, to, limit)
+		rows, err := q.QueryContext(ctx, sqlPending, to, limit)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"sync"
 )
 
 // The user's settings kept in history, by name. `lanchat settings set
@@ -36,14 +37,57 @@ type Settings struct {
 	ShareKeep        bool
 }
 
+// settingsCache keeps the settings read last, so that the message path,
+// which reads them at every message, does not query them each time.
+// SetSetting, the only writer of the settings table, empties it; gen
+// counts those writes, so that a read that raced one is not kept.
+type settingsCache struct {
+	mu    sync.Mutex
+	gen   uint64
+	valid bool
+	val   Settings
+}
+
 // Settings returns the user's settings, with the defaults for those
 // never set.
 func (s *Store) Settings(ctx context.Context) (Settings, error) {
+	c := &s.settings
+	c.mu.Lock()
+	if c.valid {
+		v := c.val
+		c.mu.Unlock()
+		return v, nil
+	}
+	gen := c.gen
+	c.mu.Unlock()
+	v, err := s.readSettings(ctx)
+	if err != nil {
+		return Settings{}, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.val, c.valid = v, true
+	}
+	c.mu.Unlock()
+	return v, nil
+}
+
+// forgetSettings empties the settings cache after a write to them.
+func (s *Store) forgetSettings() {
+	c := &s.settings
+	c.mu.Lock()
+	c.gen++
+	c.valid = false
+	c.mu.Unlock()
+}
+
+// readSettings reads the settings from the database.
+func (s *Store) readSettings(ctx context.Context) (Settings, error) {
 	vals := map[string]bool{}
 	for name, def := range settingDefaults {
 		vals[name] = def
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT name, value FROM settings`)
+	rows, err := s.rquery(ctx, sqlSettings)
 	if err != nil {
 		return Settings{}, fmt.Errorf("settings: %w", err)
 	}
@@ -77,6 +121,9 @@ func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 	if err != nil || (value != "true" && value != "false") {
 		return fmt.Errorf("set %s: %w", name, invalid("the value must be true or false, not %q", value))
 	}
+	// Forgotten whether the write succeeded or not (a failed commit may
+	// still have reached the file).
+	defer s.forgetSettings()
 	if _, err := s.w.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, strconv.FormatBool(b)); err != nil {
 		return fmt.Errorf("set %s: %w", name, err)
