@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -114,6 +115,7 @@ func (s *Store) PinKey(ctx context.Context, user string, key []byte) (PinResult,
 	}
 	now := time.Now().UnixNano()
 	var res PinResult
+	defer s.contacts.forget()
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var pinned, pending []byte
 		err := tx.QueryRowContext(ctx, `SELECT identity_key, pending_key FROM contacts WHERE username = ?`,
@@ -156,6 +158,7 @@ func (s *Store) PinKey(ctx context.Context, user string, key []byte) (PinResult,
 // refused (ErrKeyShared): a key belongs to one account. ErrNotFound if
 // user is not a contact.
 func (s *Store) Trust(ctx context.Context, user string, key []byte) error {
+	defer s.contacts.forget()
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var pending []byte
 		err := tx.QueryRowContext(ctx, `SELECT pending_key FROM contacts WHERE username = ?`, user).Scan(&pending)
@@ -189,6 +192,7 @@ func (s *Store) Trust(ctx context.Context, user string, key []byte) error {
 // marked verified (ErrHeld): the user must first decide about the pending
 // key. ErrNotFound if user is not a contact.
 func (s *Store) MarkVerified(ctx context.Context, user string, key []byte) error {
+	defer s.contacts.forget()
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var (
 			pinned []byte
@@ -220,6 +224,7 @@ func (s *Store) SetDisplayName(ctx context.Context, user, name string) error {
 	if !utf8.ValidString(name) {
 		return fmt.Errorf("set display name of %s: %w", user, invalid("display name must be UTF-8"))
 	}
+	defer s.contacts.forget()
 	n, err := execN(ctx, s.w, `UPDATE contacts SET display_name = ? WHERE username = ?`, name, user)
 	if err == nil && n == 0 {
 		err = ErrNotFound
@@ -238,13 +243,12 @@ func (s *Store) SetDisplayName(ctx context.Context, user, name string) error {
 // acknowledges nothing from a held contact, so the sender's outbox or the
 // relay keeps those messages until the user decides.
 func (s *Store) Held(ctx context.Context, user string) (bool, error) {
-	var held bool
-	err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts c
-		WHERE c.username = ? AND `+heldSQL+`)`, user).Scan(&held)
+	cl, err := s.contacts.get(ctx, s.readContacts)
 	if err != nil {
 		return false, fmt.Errorf("held %s: %w", user, err)
 	}
-	return held, nil
+	i, ok := cl.index[user]
+	return ok && cl.list[i].Held(), nil
 }
 
 // RememberAddr records that addr reached user just now. Only the MaxAddrs
@@ -253,6 +257,7 @@ func (s *Store) RememberAddr(ctx context.Context, user, addr string) error {
 	if addr == "" || !utf8.ValidString(addr) {
 		return fmt.Errorf("remember address of %s: %w", user, invalid("bad address"))
 	}
+	defer s.contacts.forget()
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
 		var ok bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE username = ?)`,
@@ -279,28 +284,64 @@ func (s *Store) RememberAddr(ctx context.Context, user, addr string) error {
 
 // Contact returns one contact; ErrNotFound if user is not a contact.
 func (s *Store) Contact(ctx context.Context, user string) (Contact, error) {
-	cs, err := s.contacts(ctx, user)
-	if err == nil && len(cs) == 0 {
-		err = ErrNotFound
-	}
+	cl, err := s.contacts.get(ctx, s.readContacts)
 	if err != nil {
 		return Contact{}, fmt.Errorf("contact %s: %w", user, err)
 	}
-	return cs[0], nil
+	i, ok := cl.index[user]
+	if !ok {
+		return Contact{}, fmt.Errorf("contact %s: %w", user, ErrNotFound)
+	}
+	return cl.list[i].clone(), nil
 }
 
 // Contacts lists all contacts by username.
 func (s *Store) Contacts(ctx context.Context) ([]Contact, error) {
-	cs, err := s.contacts(ctx, "")
+	cl, err := s.contacts.get(ctx, s.readContacts)
 	if err != nil {
 		return nil, fmt.Errorf("contacts: %w", err)
 	}
-	return cs, nil
+	out := make([]Contact, len(cl.list))
+	for i, c := range cl.list {
+		out[i] = c.clone()
+	}
+	return out, nil
+}
+
+// contactList is every contact, by username, as the store keeps it in
+// memory (s.contacts): PinKey, Trust, MarkVerified, SetDisplayName and
+// RememberAddr, the writers of contacts and contact_addrs, forget it.
+type contactList struct {
+	list  []Contact
+	index map[string]int // list's position of each username
+}
+
+// clone returns a copy of c that shares no slice with it, so that a
+// caller changing it changes nothing kept.
+func (c Contact) clone() Contact {
+	c.IdentityKey = bytes.Clone(c.IdentityKey)
+	c.PendingKey = bytes.Clone(c.PendingKey)
+	c.SameKey = slices.Clone(c.SameKey)
+	c.Addrs = slices.Clone(c.Addrs)
+	return c
+}
+
+// readContacts reads every contact from the database.
+func (s *Store) readContacts(ctx context.Context) (contactList, error) {
+	cs, err := s.queryContacts(ctx, "")
+	if err != nil {
+		return contactList{}, err
+	}
+	index := make(map[string]int, len(cs))
+	for i, c := range cs {
+		index[c.Username] = i
+	}
+	return contactList{list: cs, index: index}, nil
 }
 
 // contacts reads one contact (user != "") or all, with their addresses,
 // from one snapshot.
-func (s *Store) contacts(ctx context.Context, user string) ([]Contact, error) {
+func (s *Store) queryContacts(ctx context.Context, user string) ([]Contact, error) {
 	var out []Contact
 	err := s.db.Read(ctx, func(tx *sql.Tx) error {
 		out = nil

@@ -84,8 +84,10 @@ type Store struct {
 	stmts prepared // the message path's statements, on the writer
 	// rstmts are the message path's reads, on the read pool.
 	rstmts prepared
-	// settings caches Settings (see settingsCache).
-	settings settingsCache
+	// settings and contacts are kept in memory until a write to them
+	// (see memo).
+	settings memo[Settings]
+	contacts memo[contactList]
 
 	closeOnce sync.Once
 	closeErr  error

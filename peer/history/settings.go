@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"sync"
 )
 
 // The user's settings kept in history, by name. `lanchat settings set
@@ -37,48 +36,11 @@ type Settings struct {
 	ShareKeep        bool
 }
 
-// settingsCache keeps the settings read last, so that the message path,
-// which reads them at every message, does not query them each time.
-// SetSetting, the only writer of the settings table, empties it; gen
-// counts those writes, so that a read that raced one is not kept.
-type settingsCache struct {
-	mu    sync.Mutex
-	gen   uint64
-	valid bool
-	val   Settings
-}
-
 // Settings returns the user's settings, with the defaults for those
-// never set.
+// never set. They are kept in memory (s.settings) until SetSetting, the
+// only writer of the settings table, forgets them.
 func (s *Store) Settings(ctx context.Context) (Settings, error) {
-	c := &s.settings
-	c.mu.Lock()
-	if c.valid {
-		v := c.val
-		c.mu.Unlock()
-		return v, nil
-	}
-	gen := c.gen
-	c.mu.Unlock()
-	v, err := s.readSettings(ctx)
-	if err != nil {
-		return Settings{}, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		c.val, c.valid = v, true
-	}
-	c.mu.Unlock()
-	return v, nil
-}
-
-// forgetSettings empties the settings cache after a write to them.
-func (s *Store) forgetSettings() {
-	c := &s.settings
-	c.mu.Lock()
-	c.gen++
-	c.valid = false
-	c.mu.Unlock()
+	return s.settings.get(ctx, s.readSettings)
 }
 
 // readSettings reads the settings from the database.
@@ -123,7 +85,7 @@ func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 	}
 	// Forgotten whether the write succeeded or not (a failed commit may
 	// still have reached the file).
-	defer s.forgetSettings()
+	defer s.settings.forget()
 	if _, err := s.w.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, strconv.FormatBool(b)); err != nil {
 		return fmt.Errorf("set %s: %w", name, err)

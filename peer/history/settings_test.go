@@ -46,31 +46,6 @@ func TestSettingsCachedUntilSetSetting(t *testing.T) {
 	}
 }
 
-// A read that started before a write and ends after it is not cached:
-// the next Settings reads the written value.
-func TestSettingsReadRacingWriteNotKept(t *testing.T) {
-	s, _ := openTest(t)
-	ctx := context.Background()
-	c := &s.settings
-	c.mu.Lock()
-	gen := c.gen
-	c.mu.Unlock()
-	stale, err := s.readSettings(ctx) // the read, before the write
-	mustNil(t, err)
-	mustNil(t, s.SetSetting(ctx, SettingHideRecalled, "true"))
-	// What Settings does with a read when it ends.
-	c.mu.Lock()
-	if c.gen == gen {
-		c.val, c.valid = stale, true
-	}
-	c.mu.Unlock()
-	st, err := s.Settings(ctx)
-	mustNil(t, err)
-	if !st.HideRecalled {
-		t.Fatalf("settings %+v: the read that raced SetSetting was kept", st)
-	}
-}
-
 // The message path's reads are prepared on the read pool when the store
 // opens, and answer through the prepared statements.
 func TestReadStatementsPrepared(t *testing.T) {
