@@ -55,7 +55,7 @@ func (s *Store) SavePrekey(ctx context.Context, p Prekey) error {
 // Prekey returns the prekey with the given id, to open an envelope sealed
 // to it; ErrNotFound if it is unknown or was deleted.
 func (s *Store) Prekey(ctx context.Context, id string) (Prekey, error) {
-	p, err := scanPrekey(s.r.QueryRowContext(ctx, `SELECT id, secret, created, expires FROM prekeys WHERE id = ?`, id))
+	p, err := scanPrekey(s.rqueryRow(ctx, sqlPrekey, id))
 	if err != nil {
 		return Prekey{}, fmt.Errorf("prekey %s: %w", id, err)
 	}

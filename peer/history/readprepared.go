@@ -26,9 +26,10 @@ const (
 	sqlMessage = `SELECT ` + msgCols + ` FROM messages m
 		WHERE m.sender = ? AND m.id = ?`
 	sqlSettings = `SELECT name, value FROM settings`
+	sqlPrekey   = `SELECT id, secret, created, expires FROM prekeys WHERE id = ?`
 )
 
-var readStmts = []string{sqlHeld, sqlPending, sqlContacts, sqlSameKey, sqlContactAddrs, sqlMessage, sqlSettings}
+var readStmts = []string{sqlHeld, sqlPending, sqlContacts, sqlSameKey, sqlContactAddrs, sqlMessage, sqlSettings, sqlPrekey}
 
 // rtx runs a read transaction's statements with the prepared ones of the
 // read pool where there are.
