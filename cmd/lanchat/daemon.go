@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lanchat/lanchat/internal/keys"
+	"github.com/lanchat/lanchat/internal/profiling"
 
 	"github.com/lanchat/lanchat/peer/daemon"
 	"github.com/lanchat/lanchat/peer/home"
@@ -95,7 +96,7 @@ func daemonMain(ctx context.Context, homeDir string, args []string, stdout, stde
 		return usagef("daemon: --log-level %q: want debug, info, warn or error", *logLevel)
 	}
 	if *pprofAddr != "" {
-		if err := checkLoopback(*pprofAddr); err != nil {
+		if err := profiling.CheckAddr(*pprofAddr); err != nil {
 			return usagef("daemon: --pprof: %v", err)
 		}
 	}
@@ -104,11 +105,15 @@ func daemonMain(ctx context.Context, homeDir string, args []string, stdout, stde
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if *pprofAddr != "" {
-		addr, err := servePprof(ctx, *pprofAddr, logger)
+		pctx, stop := context.WithCancel(ctx)
+		ln, wait, err := servePprof(pctx, *pprofAddr, logger)
 		if err != nil {
-			return err
+			stop()
+			return fmt.Errorf("--pprof: %w", err)
 		}
-		logger.Info("profiles served", "addr", "http://"+addr+"/debug/pprof/")
+		defer wait()
+		defer stop()
+		logger.Info("profiles served", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
 	}
 	limitMemory(os.Getenv)
 
