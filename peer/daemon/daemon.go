@@ -283,6 +283,7 @@ func New(cfg Config) (*Daemon, error) {
 		resync:         make(chan struct{}, 1),
 	}
 	d.messages.rosterSettled = d.feed.syncs.wait
+	d.library.rosterSettled = d.feed.syncs.wait
 	d.rich = &richOps{session: d.session, messages: d.messages, transfers: d.transfers, home: d.home}
 	d.rooms = &roomOps{session: d.session, feed: d.feed, roster: d.roster, log: cfg.Logger}
 	if cfg.Desktop != nil {

@@ -39,26 +39,34 @@ func TestServerLoopActsInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
+	done, synced := make(chan struct{}), make(chan struct{})
 	go func() { defer close(done); u.feed.serverLoop(ctx) }()
+	// A group change is told once the sync it asks for has run.
+	go func() { defer close(synced); u.feed.syncLoop(ctx) }()
+	defer func() { cancel(); <-synced }()
 
 	u.fake.events <- serverEvent(t, wire.EvRelayDropped, wire.RelayDroppedEvent{Drops: []wire.RelayDrop{{To: "carol", ID: res.ID, Reason: wire.DropExpired}}})
 	u.fake.events <- serverEvent(t, wire.EvFriendRequest, wire.FriendEvent{Username: "dave"})
 	u.fake.events <- serverEvent(t, wire.EvGroup, wire.GroupEvent{Change: "created", Group: teamGroup})
+	timeout := time.After(10 * time.Second)
+	seen := func(want map[string]bool) {
+		t.Helper()
+		for len(want) > 0 {
+			select {
+			case ev := <-events:
+				delete(want, ev.Type)
+			case <-timeout:
+				t.Fatalf("events not seen: %v", want)
+			}
+		}
+	}
+	seen(map[string]bool{api.EventMessageState: true, api.EventFriendRequest: true, api.EventGroup: true})
+	// The roster sync the group change asked for has run: the key change
+	// comes after it (this fake server would still give carol's old key).
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
 	u.fake.events <- serverEvent(t, wire.EvKeyChanged, wire.KeyChangedEvent{Username: "carol", IdentityKey: other})
 	u.fake.events <- serverEvent(t, wire.EvShutdown, struct{}{})
-
-	want := map[string]bool{api.EventMessageState: true, api.EventFriendRequest: true, api.EventGroup: true, api.EventKeyChanged: true}
-	timeout := time.After(10 * time.Second)
-	for len(want) > 0 {
-		select {
-		case ev := <-events:
-			delete(want, ev.Type)
-		case <-timeout:
-			t.Fatalf("events not seen: %v", want)
-		}
-	}
+	seen(map[string]bool{api.EventKeyChanged: true})
 	if m, _ := u.db.Message(ctx, "bob", res.ID); m.State != history.StateFailed {
 		t.Errorf("the dropped copy is %s, want failed", m.State)
 	}

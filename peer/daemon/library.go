@@ -35,10 +35,13 @@ type library struct {
 	log     *slog.Logger
 	session *session
 	roster  *roster.Roster
-	peers   *peerSet
-	db      *history.Store  // set once history is open
-	link    keyLink         // set once the link exists
-	ctx     context.Context // Run's: work that outlives a request ends with it
+	// rosterSettled waits for the roster syncs asked for so far
+	// (serverFeed.syncs), before a group's members are read.
+	rosterSettled func(context.Context)
+	peers         *peerSet
+	db            *history.Store  // set once history is open
+	link          keyLink         // set once the link exists
+	ctx           context.Context // Run's: work that outlives a request ends with it
 	// kick asks the outbox to try what was just queued; downloads is
 	// where fetched files go by default.
 	kick      func()
@@ -53,10 +56,17 @@ func isLibraryKind(k string) bool {
 // libraryGroup resolves a library's target: "#name" names a group or a
 // room the user is in. It is the one place a target becomes a library;
 // it returns the group and the other members.
-func (lb *library) libraryGroup(target string) (wire.Group, []string, error) {
+func (lb *library) libraryGroup(ctx context.Context, target string) (wire.Group, []string, error) {
 	name, ok := strings.CutPrefix(target, "#")
 	if !ok || name == "" {
 		return wire.Group{}, nil, api.Errorf(api.CodeInvalid, "a library belongs to a group or room: give #name, not %q", target)
+	}
+	if lb.rosterSettled != nil {
+		// A member who joined a moment ago is in the roster once the
+		// sync that change asked for has run.
+		wctx, cancel := context.WithTimeout(ctx, rosterSettleWait)
+		lb.rosterSettled(wctx)
+		cancel()
 	}
 	me := lb.session.self()
 	g, members, known := lb.roster.Group(name)
@@ -101,7 +111,7 @@ func (lb *library) ShareAdd(ctx context.Context, req api.ShareAddRequest) (api.S
 	if err != nil {
 		return api.ShareList{}, err
 	}
-	g, to, err := lb.libraryGroup(req.Target)
+	g, to, err := lb.libraryGroup(ctx, req.Target)
 	if err != nil {
 		return api.ShareList{}, err
 	}
@@ -232,7 +242,7 @@ func (lb *library) Shares(ctx context.Context, target string) (api.ShareList, er
 	if _, err := lb.session.requireLogin(); err != nil {
 		return api.ShareList{}, err
 	}
-	g, _, err := lb.libraryGroup(target)
+	g, _, err := lb.libraryGroup(ctx, target)
 	if err != nil {
 		return api.ShareList{}, err
 	}
@@ -283,7 +293,7 @@ func (lb *library) ShareRemove(ctx context.Context, target, id string) error {
 	if err != nil {
 		return err
 	}
-	g, to, err := lb.libraryGroup(target)
+	g, to, err := lb.libraryGroup(ctx, target)
 	if err != nil {
 		return err
 	}
@@ -362,7 +372,7 @@ func (lb *library) ShareKeep(ctx context.Context, req api.ShareKeepRequest) erro
 		if err := lb.db.SetHolder(ctx, c.Group, c.ID, me, on, time.Now()); err != nil && !errors.Is(err, history.ErrNotFound) {
 			return err
 		}
-		_, to, err := lb.libraryGroup("#" + g.Name)
+		_, to, err := lb.libraryGroup(ctx, "#"+g.Name)
 		if err == nil {
 			err = lb.libraryPost(ctx, g, to, content.Holder{ID: c.ID, On: on})
 		}

@@ -25,7 +25,7 @@ func (lb *library) ShareGet(ctx context.Context, req api.ShareGetRequest) (api.S
 	if err != nil {
 		return api.ShareGetResult{}, err
 	}
-	g, to, err := lb.libraryGroup(req.Target)
+	g, to, err := lb.libraryGroup(ctx, req.Target)
 	if err != nil {
 		return api.ShareGetResult{}, err
 	}
@@ -150,7 +150,7 @@ func (lb *library) dropLocal(c history.LocalCopy) {
 	if err := lb.db.SetHolder(ctx, c.Group, c.ID, lb.session.self(), false, time.Now()); err != nil && !errors.Is(err, history.ErrNotFound) {
 		lb.log.Error("library: holder", "err", err)
 	}
-	_, to, err := lb.libraryGroup("#" + g.Name)
+	_, to, err := lb.libraryGroup(ctx, "#"+g.Name)
 	if err == nil {
 		err = lb.libraryPost(ctx, g, to, content.Holder{ID: c.ID, On: false})
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/lanchat/lanchat/peer/api"
 )
 
 // resyncSettle is how long a roster sync asked for by a group change
@@ -42,13 +44,16 @@ func (sv *serverFeed) syncLoop(ctx context.Context) {
 			return
 		case <-time.After(resyncSettle):
 		}
-		asked := sv.syncs.begin()
+		asked, notes := sv.syncs.begin()
 		sctx, cancel := context.WithTimeout(ctx, syncTimeout)
 		if err := sv.syncRoster(sctx); err != nil {
 			sv.log.Warn("sync after group change", "err", err)
 		}
 		cancel()
 		sv.syncs.answered(asked)
+		for _, ev := range notes {
+			sv.notify(ev)
+		}
 		sv.outbox.Kick()
 	}
 }
@@ -61,6 +66,23 @@ type syncAsks struct {
 	asked  uint64
 	done   uint64
 	change chan struct{} // closed when done moves
+	// notes are the clients' events of the changes asked for, told once
+	// the sync that answers them has run.
+	notes []api.Event
+}
+
+// maxSyncNotes bounds the events kept for one sync: past it the oldest
+// are dropped (the clients read the roster again on the newest anyway).
+const maxSyncNotes = 256
+
+// note keeps a client event until the sync that answers it has run.
+func (a *syncAsks) note(ev api.Event) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.notes) >= maxSyncNotes {
+		a.notes = a.notes[1:]
+	}
+	a.notes = append(a.notes, ev)
 }
 
 func (a *syncAsks) ask() {
@@ -69,11 +91,14 @@ func (a *syncAsks) ask() {
 	a.mu.Unlock()
 }
 
-// begin returns the asks the sync about to run answers.
-func (a *syncAsks) begin() uint64 {
+// begin returns the asks the sync about to run answers, and the events
+// to tell once it has.
+func (a *syncAsks) begin() (uint64, []api.Event) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.asked
+	notes := a.notes
+	a.notes = nil
+	return a.asked, notes
 }
 
 // answered records that the asks up to n are answered (the sync may have

@@ -74,7 +74,7 @@ func TestSyncAsksWait(t *testing.T) {
 		t.Fatal("wait returned before the sync asked for ran")
 	case <-time.After(50 * time.Millisecond):
 	}
-	n := a.begin()
+	n, _ := a.begin()
 	a.ask() // asked while the sync runs: not answered by it
 	a.answered(n)
 	select {

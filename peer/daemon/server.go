@@ -329,11 +329,14 @@ func (sv *serverFeed) friendEvent(ctx context.Context, op string, fe wire.Friend
 	sv.outbox.Kick()
 }
 
+// groupEvent asks for a roster sync, with the other changes of a burst
+// (syncLoop), and tells the clients once it has run: what they read then
+// shows the change.
 func (sv *serverFeed) groupEvent(ctx context.Context, ge wire.GroupEvent) {
-	sv.notify(api.Event{Type: api.EventGroup, Group: &api.GroupNote{
+	sv.syncs.note(api.Event{Type: api.EventGroup, Group: &api.GroupNote{
 		Change: ge.Change, Group: groupOf(ge.Group), User: ge.Username, By: ge.By, OldName: ge.OldName,
 	}})
-	sv.syncSoon() // with the other changes of a burst (syncLoop)
+	sv.syncSoon()
 }
 
 func presenceOf(p wire.Presence) api.Presence {
