@@ -128,19 +128,7 @@ func serveBobsKeys(t *testing.T, alice, bob *unitDaemon, got chan<- wire.RelayEn
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice.fake.mu.Lock()
-	alice.fake.handle = func(op string, req, resp any) error {
-		switch op {
-		case wire.OpKeysGet:
-			*resp.(*wire.KeysResponse) = wire.KeysResponse{Username: "bob", IdentityKey: bob.session.key().Public().(ed25519.PublicKey), Prekey: spk}
-		case wire.OpRelaySend:
-			for _, e := range req.(wire.RelaySendRequest).Envelopes {
-				got <- e
-			}
-		}
-		return nil
-	}
-	alice.fake.mu.Unlock()
+	alice.serveKeysOf("bob", bob.session.key().Public().(ed25519.PublicKey), spk, got)
 	alice.fake.setSession(true)
 }
 

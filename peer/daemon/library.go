@@ -64,9 +64,7 @@ func (lb *library) libraryGroup(ctx context.Context, target string) (wire.Group,
 	if lb.rosterSettled != nil {
 		// A member who joined a moment ago is in the roster once the
 		// sync that change asked for has run.
-		wctx, cancel := context.WithTimeout(ctx, rosterSettleWait)
-		lb.rosterSettled(wctx)
-		cancel()
+		lb.rosterSettled(ctx)
 	}
 	me := lb.session.self()
 	g, members, known := lb.roster.Group(name)

@@ -80,19 +80,7 @@ func TestDirectAndRelayedStoreTheSameRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	relayed := make(chan wire.RelayEnvelope, 4)
-	alice.fake.mu.Lock()
-	alice.fake.handle = func(op string, req, resp any) error {
-		switch op {
-		case wire.OpKeysGet:
-			*resp.(*wire.KeysResponse) = wire.KeysResponse{Username: "bob", IdentityKey: bob.session.key().Public().(ed25519.PublicKey), Prekey: spk}
-		case wire.OpRelaySend:
-			for _, e := range req.(wire.RelaySendRequest).Envelopes {
-				relayed <- e
-			}
-		}
-		return nil
-	}
-	alice.fake.mu.Unlock()
+	alice.serveKeysOf("bob", bob.session.key().Public().(ed25519.PublicKey), spk, relayed)
 	alice.fake.setSession(true)
 
 	text, err := alice.Send(ctx, api.SendRequest{Target: "bob", Text: "lunch at noon?"})

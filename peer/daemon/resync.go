@@ -114,8 +114,11 @@ func (a *syncAsks) answered(n uint64) {
 }
 
 // wait returns once every sync asked for before it was called has run,
-// or when ctx ends.
+// when ctx ends, or after rosterSettleWait: then the caller goes on with
+// the roster it has.
 func (a *syncAsks) wait(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, rosterSettleWait)
+	defer cancel()
 	a.mu.Lock()
 	want := a.asked
 	for a.done < want {

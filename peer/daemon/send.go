@@ -90,9 +90,7 @@ func (ms *messages) recipients(ctx context.Context, me, target string) (string, 
 		if ms.rosterSettled != nil {
 			// A member who joined a moment ago is in the roster once the
 			// sync that change asked for has run.
-			wctx, cancel := context.WithTimeout(ctx, rosterSettleWait)
-			ms.rosterSettled(wctx)
-			cancel()
+			ms.rosterSettled(ctx)
 		}
 		g, members, known := ms.roster.Group(name)
 		if !known {

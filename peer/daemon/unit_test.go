@@ -83,11 +83,18 @@ func (u *unitDaemon) serveKeys(t *testing.T, got chan<- wire.RelayEnvelope) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	u.serveKeysOf("carol", u.carol.Public().(ed25519.PublicKey), spk, got)
+}
+
+// serveKeysOf makes the fake server answer the directory with user's
+// identity key and prekey, and take relayed envelopes into got.
+func (u *unitDaemon) serveKeysOf(user string, id ed25519.PublicKey, spk keys.SignedPrekey, got chan<- wire.RelayEnvelope) {
 	u.fake.mu.Lock()
+	defer u.fake.mu.Unlock()
 	u.fake.handle = func(op string, req, resp any) error {
 		switch op {
 		case wire.OpKeysGet:
-			*resp.(*wire.KeysResponse) = wire.KeysResponse{Username: "carol", IdentityKey: u.carol.Public().(ed25519.PublicKey), Prekey: spk}
+			*resp.(*wire.KeysResponse) = wire.KeysResponse{Username: user, IdentityKey: id, Prekey: spk}
 		case wire.OpRelaySend:
 			for _, e := range req.(wire.RelaySendRequest).Envelopes {
 				got <- e
@@ -95,7 +102,6 @@ func (u *unitDaemon) serveKeys(t *testing.T, got chan<- wire.RelayEnvelope) {
 		}
 		return nil
 	}
-	u.fake.mu.Unlock()
 }
 
 // newBareDaemon is a daemon made by New, with no store and no server
