@@ -53,9 +53,6 @@ func (u *user) apiRaw(t *testing.T, method, path string, body any) (int, []byte)
 // is typing…", and stops saying it a few seconds after he stops.
 func TestWebappTyping(t *testing.T) {
 	_, alice, bob := startWebPair(t)
-	if status, body := bob.apiRaw(t, "POST", "/v1/typing", map[string]string{"to": "alice"}); status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
-		t.Skipf("the daemon has no POST /v1/typing (and no typing event) yet: %d %s", status, body)
-	}
 	// Typing goes over a direct connection only: a message opens one.
 	alice.must(t, "send", "bob", "hi")
 	eventually(t, 15*time.Second, func() (bool, string) {
@@ -98,7 +95,7 @@ func TestWebappFileItem(t *testing.T) {
 		}
 	}
 	if item == nil || item["transfer"] == nil {
-		t.Skip(`the API lists no file items in conversations yet (a message of kind "file" with a transfer field)`)
+		t.Fatalf(`alice's history with bob has no file item (kind "file" with a transfer): %s`, body)
 	}
 
 	aliceApp := openApp(t, alice)

@@ -84,12 +84,14 @@ func (ms *messages) Typing(ctx context.Context, req api.TypingRequest) error {
 	if err != nil {
 		return err
 	}
-	if !ms.typing.allow(&ms.typing.sent, conv, time.Now(), typingSendEvery) {
-		return nil // folded into the signal sent last
-	}
 	c := ms.peers.get(to[0])
 	if c == nil {
 		return nil // no direct path: typing is never relayed
+	}
+	// Only a signal that goes out counts against the rate: a call made
+	// before the connection opened holds back none after it.
+	if !ms.typing.allow(&ms.typing.sent, conv, time.Now(), typingSendEvery) {
+		return nil // folded into the signal sent last
 	}
 	ctx, cancel := context.WithTimeout(ctx, typingSendTimeout)
 	defer cancel()
